@@ -1,0 +1,56 @@
+"""dashsite: monitoring dashboards as a versioned static site.
+
+The library half: collectors, render types, the Jinja2 environment and
+``MonitoringService`` (the kstlib.monitoring API, continued).
+"""
+
+from __future__ import annotations
+
+from .collect import Collector, CollectorOutcome, collect, collector
+from .environment import create_environment
+from .errors import CollectorError, ConfigError, DashboardError, DashsiteError, RenderError
+from .image import MonitorImage
+from .levels import StatusLevel, worst_level
+from .renderables import (
+    MonitorKV,
+    MonitorList,
+    MonitorMetric,
+    MonitorTable,
+    Renderable,
+    StatusCell,
+)
+from .serialize import from_jsonable, to_jsonable
+from .service import MonitoringResult, MonitoringService
+from .sparkline import Sparkline
+from .styles import STYLESHEET
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "STYLESHEET",
+    "Collector",
+    "CollectorError",
+    "CollectorOutcome",
+    "ConfigError",
+    "DashboardError",
+    "DashsiteError",
+    "MonitorImage",
+    "MonitorKV",
+    "MonitorList",
+    "MonitorMetric",
+    "MonitorTable",
+    "MonitoringResult",
+    "MonitoringService",
+    "RenderError",
+    "Renderable",
+    "Sparkline",
+    "StatusCell",
+    "StatusLevel",
+    "__version__",
+    "collect",
+    "collector",
+    "create_environment",
+    "from_jsonable",
+    "to_jsonable",
+    "worst_level",
+]

@@ -1,0 +1,211 @@
+"""The collection engine: run every collector at once, each isolated.
+
+Async collectors run as tasks on the loop; blocking sync ones run on an
+``Executor`` (a bounded thread pool unless the caller hands in another, e.g.
+a dask.distributed client's). One semaphore bounds how many run at a time.
+Each collector has its own timeout and retries, and its failure is recorded
+under its own name; with ``fail_fast`` the first failure cancels the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import CollectorError
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_CONCURRENCY = 32
+DEFAULT_BACKOFF = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Collector:
+    """A named no-argument callable, sync or async, with its own limits.
+
+    ``timeout`` is per attempt (``None``: the engine's default); ``retries``
+    more attempts follow a failure, ``backoff`` seconds apart, doubling.
+    """
+
+    name: str
+    func: Callable[[], Any]
+    timeout: float | None = None
+    retries: int = 0
+    backoff: float = DEFAULT_BACKOFF
+
+    @property
+    def is_async(self) -> bool:
+        """True for coroutine functions (and objects with an async ``__call__``)."""
+        call = getattr(self.func, "__call__", None)  # noqa: B004 - looking for async __call__
+        return inspect.iscoroutinefunction(self.func) or inspect.iscoroutinefunction(call)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorOutcome:
+    """What one collector produced: its value or its error, and when."""
+
+    name: str
+    value: Any
+    error: CollectorError | None
+    started_at: datetime
+    finished_at: datetime
+    duration: float
+    attempts: int
+
+    @property
+    def ok(self) -> bool:
+        """True when the collector returned a value."""
+        return self.error is None
+
+
+@dataclass(slots=True)
+class CollectionEngine:
+    """Runs collectors concurrently under one bound, on one executor."""
+
+    executor: Executor | None = None
+    concurrency: int = DEFAULT_CONCURRENCY
+    default_timeout: float | None = DEFAULT_TIMEOUT
+    _semaphore: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
+
+    async def run(
+        self, collectors: Iterable[Collector], *, fail_fast: bool = False
+    ) -> list[CollectorOutcome]:
+        """Run all ``collectors``; outcomes come back in the same order.
+
+        With ``fail_fast`` the first failure cancels the others and is raised
+        as :class:`CollectorError`.
+        """
+        specs = list(collectors)
+        if not specs:
+            return []
+        self._semaphore = asyncio.Semaphore(max(1, self.concurrency))
+        owned: ThreadPoolExecutor | None = None
+        executor = self.executor
+        if executor is None and any(not spec.is_async for spec in specs):
+            workers = max(1, min(self.concurrency, len(specs)))
+            owned = ThreadPoolExecutor(workers, thread_name_prefix="dashsite-collector")
+            executor = owned
+        try:
+            return await self._gather(specs, executor, fail_fast)
+        finally:
+            if owned is not None:
+                owned.shutdown(wait=False, cancel_futures=True)
+
+    async def _gather(
+        self, specs: Sequence[Collector], executor: Executor | None, fail_fast: bool
+    ) -> list[CollectorOutcome]:
+        tasks = [
+            asyncio.create_task(self._run_one(spec, executor), name=f"collector:{spec.name}")
+            for spec in specs
+        ]
+        try:
+            if fail_fast:
+                for finished in asyncio.as_completed(tasks):
+                    outcome = await finished
+                    if outcome.error is not None:
+                        raise outcome.error
+            return list(await asyncio.gather(*tasks))
+        finally:
+            pending = [task for task in tasks if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _run_one(self, spec: Collector, executor: Executor | None) -> CollectorOutcome:
+        assert self._semaphore is not None
+        async with self._semaphore:
+            started_at = datetime.now(UTC)
+            clock = time.perf_counter()
+            attempts = 0
+            timeout = spec.timeout if spec.timeout is not None else self.default_timeout
+            while True:
+                attempts += 1
+                try:
+                    value = await asyncio.wait_for(self._call(spec, executor), timeout)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if attempts <= spec.retries:
+                        await asyncio.sleep(spec.backoff * 2 ** (attempts - 1))
+                        continue
+                    cause: BaseException = exc
+                    if isinstance(exc, TimeoutError) and not str(exc):
+                        cause = TimeoutError(f"no result within {timeout:g} s")
+                    return CollectorOutcome(
+                        spec.name,
+                        None,
+                        CollectorError(spec.name, cause),
+                        started_at,
+                        datetime.now(UTC),
+                        time.perf_counter() - clock,
+                        attempts,
+                    )
+                return CollectorOutcome(
+                    spec.name,
+                    value,
+                    None,
+                    started_at,
+                    datetime.now(UTC),
+                    time.perf_counter() - clock,
+                    attempts,
+                )
+
+    @staticmethod
+    async def _call(spec: Collector, executor: Executor | None) -> Any:
+        if spec.is_async:
+            result = spec.func()
+        else:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(executor, spec.func)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+
+async def collect(
+    collectors: Iterable[Collector],
+    *,
+    executor: Executor | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    default_timeout: float | None = DEFAULT_TIMEOUT,
+    fail_fast: bool = False,
+) -> list[CollectorOutcome]:
+    """Run ``collectors`` concurrently; see :class:`CollectionEngine`."""
+    engine = CollectionEngine(executor, concurrency, default_timeout)
+    return await engine.run(collectors, fail_fast=fail_fast)
+
+
+COLLECTOR_ATTRIBUTE = "__dashsite_collector__"
+
+
+def collector(
+    func: Callable[[], Any] | None = None,
+    *,
+    name: str | None = None,
+    timeout: float | None = None,
+    retries: int = 0,
+    backoff: float = DEFAULT_BACKOFF,
+) -> Any:
+    """Mark a function in ``dashboard.py`` as a collector.
+
+    ``@collector`` uses the function's name as the template variable;
+    ``@collector(name="api", timeout=5, retries=2)`` sets it and the limits.
+    The function itself is returned unchanged, so it stays testable.
+    """
+
+    def mark(target: Callable[[], Any]) -> Callable[[], Any]:
+        if not callable(target):
+            raise TypeError("@collector decorates a function")
+        label = name or str(getattr(target, "__name__", "collector"))
+        spec = Collector(label, target, timeout, retries, backoff)
+        setattr(target, COLLECTOR_ATTRIBUTE, spec)
+        return target
+
+    return mark(func) if func is not None else mark

@@ -1,0 +1,73 @@
+"""One exception hierarchy for everything dashsite raises on purpose.
+
+Every error a user can meet carries where it happened (``path`` and ``line``)
+and what to do about it (``hint``), so the CLI can print it as one line:
+``dashboards/x/template.html:12: unknown filter 'rendr' — check the filter name``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DashsiteError(Exception):
+    """Root of dashsite's own errors."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        hint: str = "",
+    ) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.hint = hint
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """``path[:line]: message — hint``, the form the CLI prints."""
+        where = ""
+        if self.path:
+            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
+        tail = f" — {self.hint}" if self.hint else ""
+        return f"{where}{self.message}{tail}"
+
+
+class CollectorError(DashsiteError):
+    """A collector raised, timed out, or returned something unusable."""
+
+    def __init__(self, name: str, cause: BaseException) -> None:
+        self.name = name
+        self.cause = cause
+        detail = str(cause) or type(cause).__name__
+        if isinstance(cause, TimeoutError) and not str(cause):
+            detail = "timed out"
+        super().__init__(f"collector '{name}' failed: {type(cause).__name__}: {detail}")
+
+    @property
+    def collector_name(self) -> str:
+        """The kstlib spelling of :attr:`name`."""
+        return self.name
+
+
+class RenderError(DashsiteError, ValueError):
+    """A renderable or a template could not produce HTML."""
+
+
+class ConfigError(DashsiteError):
+    """``dashsite.toml`` (or ``[tool.dashsite]``) is invalid."""
+
+
+class DashboardError(DashsiteError):
+    """A dashboard folder cannot be loaded: bad slug, bad module, no template."""
+
+
+class SiteError(DashsiteError):
+    """The output site cannot be written, read or locked."""
+
+
+class PublishError(DashsiteError):
+    """A publish, pull or mail target refused or failed."""

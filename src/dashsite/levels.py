@@ -1,0 +1,59 @@
+"""Status levels and the roll-up of a dashboard's worst level."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from enum import IntEnum
+from typing import Any
+
+
+class StatusLevel(IntEnum):
+    """How bad a status is; ordered so that ``max()`` picks the worst."""
+
+    OK = 0
+    WARNING = 1
+    ERROR = 2
+    CRITICAL = 3
+
+    @property
+    def slug(self) -> str:
+        """Lower-case name used in CSS classes and JSON: ``ok``, ``warning``…"""
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str | int | StatusLevel) -> StatusLevel:
+        """Accept a level, its name (any case) or its number."""
+        if isinstance(value, StatusLevel):
+            return value
+        if isinstance(value, int):
+            return cls(value)
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            names = ", ".join(level.slug for level in cls)
+            raise ValueError(f"unknown status level {value!r} (expected one of {names})") from None
+
+
+def iter_levels(value: Any) -> Iterator[StatusLevel]:
+    """Yield every level carried by renderables found in ``value``.
+
+    Renderables report their own levels through a ``levels()`` method; plain
+    dicts, lists and tuples are searched recursively.
+    """
+    levels = getattr(value, "levels", None)
+    if callable(levels) and not isinstance(value, type):
+        yield from levels()
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from iter_levels(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from iter_levels(item)
+
+
+def worst_level(data: Any, *, failed: bool = False) -> StatusLevel:
+    """The worst level in ``data``; at least ERROR when a collector ``failed``."""
+    worst = max(iter_levels(data), default=StatusLevel.OK)
+    if failed:
+        worst = max(worst, StatusLevel.ERROR)
+    return worst

@@ -1,0 +1,94 @@
+"""The render stage: a template plus collected data → HTML.
+
+Template failures become :class:`RenderError` naming the template and the
+line, found from Jinja's rewritten traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from jinja2 import Environment, Template, TemplateError, TemplateSyntaxError, UndefinedError
+
+from .errors import DashsiteError, RenderError
+from .styles import STYLESHEET
+
+_HEAD = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
+_HTML = re.compile(r"<html(\s[^>]*)?>", re.IGNORECASE)
+_FILTER_NAME = re.compile(r"No filter named '([^']+)'")
+
+
+def template_line(tb: TracebackType | None, filename: str | None) -> int | None:
+    """The deepest traceback line that belongs to ``filename`` (a template)."""
+    line = None
+    while tb is not None:
+        if filename and tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
+    """A short message and a hint for a template exception."""
+    text = str(exc)
+    if isinstance(exc, UndefinedError):
+        return text, "define it, pass it from a collector, or guard it with 'is defined'"
+    if match := _FILTER_NAME.search(text):
+        return f"unknown filter '{match.group(1)}'", "check the filter name"
+    if isinstance(exc, TemplateSyntaxError):
+        return f"template syntax error: {exc.message}", "fix the template syntax"
+    if isinstance(exc, TemplateError):
+        return text, "fix the template"
+    return f"{type(exc).__name__}: {text}", "fix the template or the data it uses"
+
+
+def to_render_error(exc: BaseException, path: str | None) -> RenderError:
+    """Turn any exception raised while compiling or rendering into a RenderError."""
+    if isinstance(exc, RenderError):
+        return exc
+    if isinstance(exc, TemplateSyntaxError):
+        where = exc.filename or path
+        message, hint = _describe(exc)
+        return RenderError(message, path=where, line=exc.lineno, hint=hint)
+    message, hint = _describe(exc)
+    if isinstance(exc, DashsiteError):
+        message, hint = exc.message, exc.hint
+    return RenderError(message, path=path, line=template_line(exc.__traceback__, path), hint=hint)
+
+
+def compile_template(
+    environment: Environment,
+    *,
+    source: str | None = None,
+    name: str | None = None,
+    path: str | None = None,
+) -> Template:
+    """Compile a template from ``source`` text or load it by ``name``."""
+    try:
+        if source is not None:
+            return environment.from_string(source)
+        assert name is not None
+        return environment.get_template(name)
+    except Exception as exc:
+        raise to_render_error(exc, path or name) from exc
+
+
+def render_template(template: Template, context: Mapping[str, Any]) -> str:
+    """Render ``template``; any failure is a RenderError with file and line."""
+    try:
+        return template.render(context)
+    except Exception as exc:
+        raise to_render_error(exc, template.filename) from exc
+
+
+def add_stylesheet(html: str, css: str = STYLESHEET) -> str:
+    """Put a ``<style>`` block inside ``<head>`` (or before a fragment)."""
+    block = f"<style>\n{css}</style>\n"
+    if match := _HEAD.search(html):
+        return html[: match.end()] + "\n" + block + html[match.end() :]
+    if match := _HTML.search(html):
+        return html[: match.end()] + f"\n<head>\n{block}</head>\n" + html[match.end() :]
+    return block + html

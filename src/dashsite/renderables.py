@@ -1,0 +1,246 @@
+"""The render types: small objects that turn collected data into HTML.
+
+Each one renders in two modes: class mode (``class="status-ok"`` and the
+stylesheet in :mod:`dashsite.styles`) and inline mode (``style="…"`` only,
+for email). Every text value is escaped; a nested renderable renders itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from markupsafe import Markup, escape
+
+from . import styles
+from .errors import RenderError
+from .levels import StatusLevel, iter_levels
+
+
+@runtime_checkable
+class Renderable(Protocol):
+    """Anything that renders itself to an HTML fragment."""
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """Return the HTML of this object, with classes or inline styles."""
+        ...
+
+
+def format_value(value: Any) -> str:
+    """Plain text of a scalar cell value: ``1,234``, ``3.14``, ``—`` for None."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    return str(value)
+
+
+def render_value(value: Any, *, inline_css: bool = False) -> str:
+    """HTML of any value: renderables render, Markup passes, the rest is escaped."""
+    if isinstance(value, Renderable) and not isinstance(value, type):
+        return value.render(inline_css=inline_css)
+    if isinstance(value, Markup):
+        return str(value)
+    return str(escape(format_value(value)))
+
+
+def _attr(name: str, value: str) -> str:
+    return f' {name}="{escape(value)}"'
+
+
+def _title(title: str, inline_css: bool) -> str:
+    if not title:
+        return ""
+    if inline_css:
+        return f"<h3{_attr('style', styles.TITLE_STYLE)}>{escape(title)}</h3>"
+    return f'<h3 class="monitor-title">{escape(title)}</h3>'
+
+
+def _levels_of(values: Iterator[Any]) -> Iterator[StatusLevel]:
+    for value in values:
+        yield from iter_levels(value)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCell:
+    """A coloured status badge such as ``UP`` (ok) or ``DOWN`` (critical)."""
+
+    label: str
+    level: StatusLevel = StatusLevel.OK
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level", StatusLevel.parse(self.level))
+
+    def levels(self) -> Iterator[StatusLevel]:
+        """This badge's level."""
+        yield self.level
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """``<span class="status-badge status-ok">UP</span>`` or its inline twin."""
+        label = escape(format_value(self.label))
+        if inline_css:
+            return f"<span{_attr('style', styles.badge_style(self.level))}>{label}</span>"
+        return f'<span class="status-badge status-{self.level.slug}">{label}</span>'
+
+    def __html__(self) -> str:
+        return self.render()
+
+
+@dataclass(slots=True)
+class MonitorTable:
+    """A table with headers; rows are added with :meth:`add_row`."""
+
+    headers: Sequence[str]
+    title: str = ""
+    rows: list[list[Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.headers = [str(header) for header in self.headers]
+        if not self.headers:
+            raise RenderError("MonitorTable needs at least one header")
+        rows, self.rows = self.rows, []
+        for row in rows:
+            self.add_row(row)
+
+    def add_row(self, row: Sequence[Any]) -> MonitorTable:
+        """Append one row; it must have exactly one cell per header."""
+        cells = list(row)
+        if len(cells) != len(self.headers):
+            raise RenderError(
+                f"MonitorTable row has {len(cells)} cells but the table has "
+                f"{len(self.headers)} headers",
+                hint="give add_row() one value per header",
+            )
+        self.rows.append(cells)
+        return self
+
+    def levels(self) -> Iterator[StatusLevel]:
+        """Levels of every renderable in every cell."""
+        for row in self.rows:
+            yield from _levels_of(iter(row))
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """An HTML ``<table>``; the title becomes its ``<caption>``."""
+        if inline_css:
+            table, th, td = (
+                _attr("style", styles.TABLE_STYLE),
+                _attr("style", styles.TH_STYLE),
+                _attr("style", styles.TD_STYLE),
+            )
+            caption = _attr("style", styles.CAPTION_STYLE)
+        else:
+            table, th, td, caption = ' class="monitor-table"', "", "", ""
+        parts = [f"<table{table}>"]
+        if self.title:
+            parts.append(f"<caption{caption}>{escape(self.title)}</caption>")
+        parts.append("<thead><tr>")
+        parts.extend(f'<th scope="col"{th}>{escape(h)}</th>' for h in self.headers)
+        parts.append("</tr></thead><tbody>")
+        for row in self.rows:
+            cells = "".join(f"<td{td}>{render_value(c, inline_css=inline_css)}</td>" for c in row)
+            parts.append(f"<tr>{cells}</tr>")
+        parts.append("</tbody></table>")
+        return "".join(parts)
+
+    def __html__(self) -> str:
+        return self.render()
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorKV:
+    """A key/value grid: ``{"Host": "srv-01", "API": StatusCell(...)}``."""
+
+    items: Mapping[str, Any]
+    title: str = ""
+
+    def levels(self) -> Iterator[StatusLevel]:
+        """Levels of every renderable value."""
+        return _levels_of(iter(self.items.values()))
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """A two-column ``<table>``: keys as row headers, values as cells."""
+        key_style = _attr("style", styles.KV_KEY_STYLE) if inline_css else ""
+        value_style = _attr("style", styles.KV_VALUE_STYLE) if inline_css else ""
+        table = _attr("style", styles.TABLE_STYLE) if inline_css else ' class="monitor-kv"'
+        rows = "".join(
+            f'<tr><th scope="row"{key_style}>{escape(format_value(key))}</th>'
+            f"<td{value_style}>{render_value(value, inline_css=inline_css)}</td></tr>"
+            for key, value in self.items.items()
+        )
+        return f"{_title(self.title, inline_css)}<table{table}><tbody>{rows}</tbody></table>"
+
+    def __html__(self) -> str:
+        return self.render()
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorList:
+    """A bulleted (or numbered, with ``ordered=True``) list."""
+
+    items: Sequence[Any]
+    ordered: bool = False
+    title: str = ""
+
+    def levels(self) -> Iterator[StatusLevel]:
+        """Levels of every renderable item."""
+        return _levels_of(iter(self.items))
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """``<ul>`` or ``<ol>`` with one ``<li>`` per item."""
+        tag = "ol" if self.ordered else "ul"
+        attrs = _attr("style", styles.LIST_STYLE) if inline_css else ' class="monitor-list"'
+        items = "".join(f"<li>{render_value(i, inline_css=inline_css)}</li>" for i in self.items)
+        return f"{_title(self.title, inline_css)}<{tag}{attrs}>{items}</{tag}>"
+
+    def __html__(self) -> str:
+        return self.render()
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorMetric:
+    """One big number with a label and unit, coloured by its level."""
+
+    value: Any
+    label: str = ""
+    level: StatusLevel = StatusLevel.OK
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level", StatusLevel.parse(self.level))
+
+    def levels(self) -> Iterator[StatusLevel]:
+        """This metric's level."""
+        yield self.level
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """The value (with unit) above its label."""
+        value = escape(format_value(self.value))
+        unit = escape(self.unit)
+        label = escape(self.label)
+        if inline_css:
+            box = _attr("style", styles.style(display="inline-block", margin="4px 24px 4px 0"))
+            value_style = _attr("style", styles.metric_value_style(self.level))
+            label_html = (
+                f"<span{_attr('style', styles.METRIC_LABEL_STYLE)}>{label}</span>" if label else ""
+            )
+            return (
+                f'<div{box} data-level="{self.level.slug}"><span{value_style}>{value}'
+                f"{unit}</span>{label_html}</div>"
+            )
+        label_html = f'<span class="metric-label">{label}</span>' if label else ""
+        unit_html = f'<span class="metric-unit">{unit}</span>' if unit else ""
+        return (
+            f'<div class="monitor-metric metric-{self.level.slug}" data-level="{self.level.slug}">'
+            f'<span class="metric-value">{value}{unit_html}</span>{label_html}</div>'
+        )
+
+    def __html__(self) -> str:
+        return self.render()

@@ -1,0 +1,109 @@
+"""``Sparkline``: a tiny trend line as inline SVG, no JavaScript.
+
+An email client that strips SVG still shows the text beside it (last, min,
+max), so the trend stays readable everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from markupsafe import escape
+
+from . import styles
+from .levels import StatusLevel
+from .renderables import format_value
+
+NEUTRAL_STROKE = "#0969da"
+
+
+@dataclass(frozen=True, slots=True)
+class Sparkline:
+    """A small line chart of ``values``; ``None`` and NaN leave a gap."""
+
+    values: Sequence[float | int | None]
+    width: int = 120
+    height: int = 24
+    label: str = ""
+    level: StatusLevel | None = None
+    show_text: bool = True
+
+    def levels(self) -> Iterator[StatusLevel]:
+        """The level given to the sparkline, if any."""
+        if self.level is not None:
+            yield StatusLevel.parse(self.level)
+
+    def _numbers(self) -> list[float | None]:
+        out: list[float | None] = []
+        for value in self.values:
+            number = None if value is None else float(value)
+            out.append(None if number is None or not math.isfinite(number) else number)
+        return out
+
+    def _segments(self, numbers: list[float | None]) -> list[list[tuple[float, float]]]:
+        present = [n for n in numbers if n is not None]
+        low, high = min(present), max(present)
+        span = (high - low) or 1.0
+        pad = 2.0
+        step = (self.width - 2 * pad) / max(len(numbers) - 1, 1)
+        segments: list[list[tuple[float, float]]] = [[]]
+        for index, number in enumerate(numbers):
+            if number is None:
+                if segments[-1]:
+                    segments.append([])
+                continue
+            x = pad + index * step
+            y = self.height - pad - (number - low) / span * (self.height - 2 * pad)
+            if high == low:
+                y = self.height / 2
+            segments[-1].append((round(x, 1), round(y, 1)))
+        return [segment for segment in segments if segment]
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """An ``<svg>`` with one polyline per unbroken run, plus a text summary."""
+        numbers = self._numbers()
+        present = [n for n in numbers if n is not None]
+        colour = (
+            styles.LEVEL_COLORS[StatusLevel.parse(self.level)]
+            if self.level is not None
+            else NEUTRAL_STROKE
+        )
+        label = self.label or "trend"
+        if present:
+            summary = (
+                f"last {format_value(present[-1])}, min {format_value(min(present))}, "
+                f"max {format_value(max(present))}"
+            )
+        else:
+            summary = "no data"
+        shapes = []
+        for segment in self._segments(numbers) if present else []:
+            if len(segment) == 1:
+                x, y = segment[0]
+                shapes.append(f'<circle cx="{x}" cy="{y}" r="1.5" fill="{colour}"/>')
+            else:
+                points = " ".join(f"{x},{y}" for x, y in segment)
+                shapes.append(
+                    f'<polyline points="{points}" fill="none" stroke="{colour}" '
+                    'stroke-width="1.5" stroke-linejoin="round" stroke-linecap="round"/>'
+                )
+        title = escape(f"{label}: {summary}")
+        svg = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
+            f'viewBox="0 0 {self.width} {self.height}" role="img" aria-label="{title}">'
+            f"<title>{title}</title>{''.join(shapes)}</svg>"
+        )
+        if not self.show_text:
+            text = ""
+        elif inline_css:
+            text = f' <span style="{styles.MUTED_STYLE}">{escape(summary)}</span>'
+        else:
+            text = f'<span class="sparkline-text" aria-hidden="true">{escape(summary)}</span>'
+        if inline_css:
+            return f'<span style="display:inline-block;vertical-align:middle">{svg}{text}</span>'
+        return f'<span class="sparkline">{svg}{text}</span>'
+
+    def __html__(self) -> str:
+        return self.render()

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from dashsite import Collector, CollectorError, collect, collector
+from dashsite.collect import COLLECTOR_ATTRIBUTE
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_blocking_sync_collectors_overlap() -> None:
+    spans: dict[str, tuple[float, float]] = {}
+
+    def make(name: str):
+        def work() -> str:
+            start = time.monotonic()
+            time.sleep(0.05)
+            spans[name] = (start, time.monotonic())
+            return name
+
+        return work
+
+    specs = [Collector(f"c{i}", make(f"c{i}")) for i in range(20)]
+    outcomes = run(collect(specs))
+    assert [o.value for o in outcomes] == [f"c{i}" for i in range(20)]
+    # Every collector started before any finished: they all ran at once.
+    assert max(s for s, _ in spans.values()) < min(e for _, e in spans.values())
+
+
+def test_sync_and_async_collectors_overlap() -> None:
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def sync_one() -> int:
+        with lock:
+            events.append(("sync", "start"))
+        time.sleep(0.1)
+        with lock:
+            events.append(("sync", "end"))
+        return 1
+
+    async def async_one() -> int:
+        with lock:
+            events.append(("async", "start"))
+        await asyncio.sleep(0.1)
+        with lock:
+            events.append(("async", "end"))
+        return 2
+
+    outcomes = run(collect([Collector("s", sync_one), Collector("a", async_one)]))
+    assert [o.value for o in outcomes] == [1, 2]
+    starts = [i for i, (_, kind) in enumerate(events) if kind == "start"]
+    ends = [i for i, (_, kind) in enumerate(events) if kind == "end"]
+    assert max(starts) < min(ends)
+
+
+def test_concurrency_bound_is_respected() -> None:
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.02)
+        with lock:
+            active -= 1
+
+    run(collect([Collector(f"c{i}", work) for i in range(12)], concurrency=3))
+    assert peak == 3
+
+
+def test_timeout_is_per_collector_and_isolated() -> None:
+    async def slow() -> str:
+        await asyncio.sleep(5)
+        return "late"
+
+    outcomes = run(collect([Collector("slow", slow, timeout=0.05), Collector("ok", lambda: 1)]))
+    slow_outcome, ok_outcome = outcomes
+    assert isinstance(slow_outcome.error, CollectorError)
+    assert slow_outcome.error.name == "slow"
+    assert isinstance(slow_outcome.error.cause, TimeoutError)
+    assert "timed out" in str(slow_outcome.error) or "no result within" in str(slow_outcome.error)
+    assert slow_outcome.value is None
+    assert ok_outcome.value == 1 and ok_outcome.ok
+
+
+def test_retries_with_backoff_then_success() -> None:
+    calls: list[float] = []
+
+    def flaky() -> str:
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            raise ConnectionError("try again")
+        return "ok"
+
+    (outcome,) = run(collect([Collector("flaky", flaky, retries=2, backoff=0.01)]))
+    assert outcome.value == "ok"
+    assert outcome.attempts == 3
+    assert len(calls) == 3
+
+
+def test_retries_exhausted_keeps_the_last_cause() -> None:
+    def broken() -> None:
+        raise ValueError("nope")
+
+    (outcome,) = run(collect([Collector("broken", broken, retries=1, backoff=0.0)]))
+    assert outcome.attempts == 2
+    assert isinstance(outcome.error, CollectorError)
+    assert isinstance(outcome.error.cause, ValueError)
+    assert outcome.error.collector_name == "broken"
+
+
+def test_fail_fast_raises_and_really_cancels_the_others() -> None:
+    finished = threading.Event()
+    cancelled = threading.Event()
+
+    async def long_running() -> None:
+        try:
+            await asyncio.sleep(2)
+            finished.set()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    async def scenario() -> None:
+        with pytest.raises(CollectorError) as info:
+            await collect([Collector("long", long_running), Collector("boom", boom)],
+                          fail_fast=True)
+        assert info.value.name == "boom"
+        assert isinstance(info.value.cause, RuntimeError)
+        await asyncio.sleep(0.05)
+
+    run(scenario())
+    assert cancelled.is_set()
+    assert not finished.is_set()
+
+
+def test_a_callable_returning_an_awaitable_counts_as_async() -> None:
+    async def fetch() -> int:
+        await asyncio.sleep(0)
+        return 42
+
+    (outcome,) = run(collect([Collector("lam", lambda: fetch())]))
+    assert outcome.value == 42
+
+
+def test_outcomes_record_time_and_duration() -> None:
+    def work() -> int:
+        time.sleep(0.02)
+        return 1
+
+    (outcome,) = run(collect([Collector("w", work)]))
+    assert outcome.duration >= 0.02
+    assert outcome.started_at <= outcome.finished_at
+    assert outcome.started_at.tzinfo is not None
+
+
+def test_a_caller_supplied_executor_runs_sync_collectors() -> None:
+    names: list[str] = []
+    with ThreadPoolExecutor(2, thread_name_prefix="custom-pool") as pool:
+        run(collect([Collector("x", lambda: names.append(threading.current_thread().name))],
+                    executor=pool))
+    assert names[0].startswith("custom-pool")
+
+
+def test_collector_decorator_marks_and_keeps_the_function() -> None:
+    @collector
+    def disk() -> int:
+        return 1
+
+    @collector(name="api", timeout=5, retries=2)
+    async def api_status() -> int:
+        return 2
+
+    assert disk() == 1
+    spec = getattr(disk, COLLECTOR_ATTRIBUTE)
+    assert spec.name == "disk" and spec.timeout is None
+    api = getattr(api_status, COLLECTOR_ATTRIBUTE)
+    assert (api.name, api.timeout, api.retries, api.is_async) == ("api", 5, 2, True)

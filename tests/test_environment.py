@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from htmltree import parse
+from jinja2 import UndefinedError
+
+from dashsite import StatusCell, StatusLevel, create_environment
+from dashsite import filters
+
+
+def test_autoescape_is_on_for_every_template(tmp_path: Path) -> None:
+    (tmp_path / "page.txt").write_text("{{ x }}")
+    env = create_environment([tmp_path])
+    assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
+    assert env.get_template("page.txt").render(x="<b>") == "&lt;b&gt;"
+
+
+def test_render_filter_in_both_modes() -> None:
+    env = create_environment()
+    cell = StatusCell("UP", StatusLevel.OK)
+    classy = parse(env.from_string("{{ c | render }}").render(c=cell)).find("span")
+    assert "status-ok" in classy.classes
+    inline = parse(env.from_string("{{ c | render(inline_css=True) }}").render(c=cell)).find("span")
+    assert "class" not in inline.attrs and "background-color" in inline.attrs["style"]
+    email_env = create_environment(inline_css=True)
+    assert "class" not in parse(email_env.from_string("{{ c | render }}").render(c=cell)).find(
+        "span").attrs
+    assert env.from_string("{{ '<i>' | render }}").render() == "&lt;i&gt;"
+
+
+def test_layouts_can_be_extended(tmp_path: Path) -> None:
+    (tmp_path / "layout.html").write_text("<main>{% block body %}{% endblock %}</main>")
+    env = create_environment([tmp_path])
+    page = env.from_string("{% extends 'layout.html' %}{% block body %}hi{% endblock %}")
+    assert page.render() == "<main>hi</main>"
+
+
+def test_undefined_is_an_error_unless_lenient() -> None:
+    with pytest.raises(UndefinedError):
+        create_environment().from_string("{{ nope }}").render()
+    assert create_environment(strict=False).from_string("[{{ nope }}]").render() == "[]"
+    assert create_environment().from_string("{{ x is defined }}").render() == "False"
+
+
+@pytest.mark.parametrize(
+    ("template", "value", "expected"),
+    [
+        ("{{ v | number }}", 1234567, "1,234,567"),
+        ("{{ v | number(2) }}", 3.14159, "3.14"),
+        ("{{ v | percent }}", 0.953, "95%"),
+        ("{{ v | bytes }}", 1536, "1.5 KiB"),
+        ("{{ v | bytes }}", 512, "512 B"),
+        ("{{ v | bytes }}", 5 * 1024**3, "5.0 GiB"),
+        ("{{ v | duration }}", 0.25, "250 ms"),
+        ("{{ v | duration }}", 4.2, "4.2 s"),
+        ("{{ v | duration }}", 200, "3m 20s"),
+        ("{{ v | duration }}", 7500, "2h 5m"),
+        ("{{ v | duration }}", 3 * 86400 + 4 * 3600, "3d 4h"),
+        ("{{ v | timestamp }}", datetime(2026, 11, 27, 20, 15, tzinfo=UTC), "2026-11-27 20:15 UTC"),
+        ("{{ v | timestamp }}", "2026-11-27T20:15:00Z", "2026-11-27 20:15 UTC"),
+        ("{{ v | timestamp }}", 0, "1970-01-01 00:00 UTC"),
+        ("{{ v | isotime }}", "2026-11-27T21:15:00+01:00", "2026-11-27T20:15:00Z"),
+        ("{{ v | number }}", None, "—"),
+    ],
+)
+def test_formatting_filters(template: str, value: object, expected: str) -> None:
+    assert create_environment().from_string(template).render(v=value) == expected
+
+
+def test_filters_module_exports_every_filter() -> None:
+    env = create_environment()
+    for name in filters.FILTERS:
+        assert name in env.filters

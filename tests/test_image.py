@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from htmltree import parse
+
+from dashsite import MonitorImage, RenderError
+from dashsite.image import sniff_image_type
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+SAFE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4" fill="url(#g)"/><use href="#r"/></svg>'
+
+
+@pytest.mark.parametrize(
+    ("data", "mime"),
+    [
+        (PNG, "image/png"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 20, "image/jpeg"),
+        (b"GIF89a" + b"\0" * 20, "image/gif"),
+        (b"RIFF\x10\0\0\0WEBPVP8 " + b"\0" * 20, "image/webp"),
+        (SAFE_SVG, "image/svg+xml"),
+        (b'<?xml version="1.0"?>\n' + SAFE_SVG, "image/svg+xml"),
+    ],
+)
+def test_type_is_sniffed_from_bytes(data: bytes, mime: str) -> None:
+    assert sniff_image_type(data) == mime
+    image = MonitorImage(data=data, alt="chart")
+    img = parse(image.render()).find("img")
+    assert img.attrs["src"].startswith(f"data:{mime};base64,")
+    assert base64.b64decode(img.attrs["src"].split(",", 1)[1]) == data
+    assert img.attrs["alt"] == "chart"
+
+
+def test_unknown_bytes_are_refused() -> None:
+    with pytest.raises(RenderError, match="not PNG, JPEG"):
+        MonitorImage(data=b"hello world")
+
+
+def test_from_path_and_size_cap(tmp_path: Path) -> None:
+    path = tmp_path / "logo.bin"
+    path.write_bytes(PNG)
+    assert MonitorImage(path=path).mime_type == "image/png"
+    with pytest.raises(RenderError, match="over the 10-byte limit"):
+        MonitorImage(path=path, max_bytes=10)
+    with pytest.raises(RenderError, match="over the 10-byte limit"):
+        MonitorImage(data=PNG, max_bytes=10)
+    with pytest.raises(RenderError, match="cannot read image"):
+        MonitorImage(path=tmp_path / "missing.png")
+
+
+def test_exactly_one_source() -> None:
+    with pytest.raises(RenderError, match="exactly one"):
+        MonitorImage()
+    with pytest.raises(RenderError, match="exactly one"):
+        MonitorImage(data=PNG, path="x.png")
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><s:script xmlns:s="http://www.w3.org/2000/svg">x</s:script></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><rect onClick="x()"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><image xlink:href="http://evil/x.png"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript:alert(1)"><text>x</text></a></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><use href="https://evil/sprite.svg#a"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:url(http://evil/a)"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import "http://evil/x.css";</style></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><div/></foreignObject></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" to="javascript:alert(1)"/></a></svg>',
+        b'<!DOCTYPE svg [<!ENTITY x "boom">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>',
+        b'<?xml-stylesheet href="http://evil/x.css"?><svg xmlns="http://www.w3.org/2000/svg"/>',
+    ],
+)
+def test_unsafe_svg_is_refused(svg: bytes) -> None:
+    with pytest.raises(RenderError, match="SVG image refused"):
+        MonitorImage(data=svg)
+
+
+def test_malformed_svg_is_refused() -> None:
+    with pytest.raises(RenderError, match="not well-formed"):
+        MonitorImage(data=b'<svg xmlns="http://www.w3.org/2000/svg"><g></svg>')
+
+
+def test_inline_mode_and_escaped_alt() -> None:
+    img = parse(MonitorImage(data=PNG, alt='"><script>', width=10).render(inline_css=True)).find(
+        "img"
+    )
+    assert img.attrs["alt"] == '"><script>'
+    assert img.attrs["width"] == "10"
+    assert "max-width" in (img.attrs["style"] or "")

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import pytest
+from conftest import XSS_PAYLOADS
+from htmltree import all_attributes, parse
+
+from dashsite import (
+    MonitorKV,
+    MonitorList,
+    MonitorMetric,
+    MonitorTable,
+    Renderable,
+    RenderError,
+    Sparkline,
+    StatusCell,
+    StatusLevel,
+)
+from dashsite.styles import LEVEL_COLORS
+
+
+def style_of(node) -> dict[str, str]:
+    pairs = (part.split(":", 1) for part in (node.attrs.get("style") or "").split(";") if part)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+@pytest.mark.parametrize("level", list(StatusLevel))
+def test_status_cell_class_mode_names_the_level(level: StatusLevel) -> None:
+    span = parse(StatusCell("UP", level).render()).find("span")
+    assert f"status-{level.name.lower()}" in span.classes
+    assert span.text() == "UP"
+    assert "style" not in span.attrs
+
+
+@pytest.mark.parametrize("level", list(StatusLevel))
+def test_status_cell_inline_mode_uses_style_only(level: StatusLevel) -> None:
+    span = parse(StatusCell("DOWN", level).render(inline_css=True)).find("span")
+    assert "class" not in span.attrs
+    assert style_of(span)["background-color"] == LEVEL_COLORS[level]
+    assert span.text() == "DOWN"
+
+
+def test_status_level_orders_and_parses() -> None:
+    assert StatusLevel.OK < StatusLevel.WARNING < StatusLevel.ERROR < StatusLevel.CRITICAL
+    assert StatusLevel.parse("Warning") is StatusLevel.WARNING
+    assert StatusCell("x", "critical").level is StatusLevel.CRITICAL  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown status level"):
+        StatusLevel.parse("bad")
+
+
+def test_table_rejects_a_row_of_the_wrong_length() -> None:
+    table = MonitorTable(["a", "b"])
+    with pytest.raises(RenderError, match="3 cells but the table has 2 headers"):
+        table.add_row([1, 2, 3])
+    assert table.rows == []
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_table_renders_headers_rows_and_nested_renderables(inline: bool) -> None:
+    table = MonitorTable(["Service", "State", "Latency"], title="APIs")
+    table.add_row(["api", StatusCell("UP", StatusLevel.OK), MonitorMetric(12, unit="ms")])
+    table.add_row(["db", MonitorList(["a", StatusCell("SLOW", StatusLevel.WARNING)]), 3.5])
+    root = parse(table.render(inline_css=inline))
+    assert root.find("caption").text() == "APIs"
+    assert [th.text() for th in root.find_all("th")] == ["Service", "State", "Latency"]
+    rows = list(root.find("tbody").find_all("tr"))
+    assert len(rows) == 2
+    first = list(rows[0].find_all("td"))
+    assert first[0].text() == "api"
+    assert first[1].find("span").text() == "UP"
+    assert "12" in first[2].text() and "ms" in first[2].text()
+    second = list(rows[1].find_all("td"))
+    assert second[0].text() == "db"
+    assert [li.text() for li in second[1].find_all("li")] == ["a", "SLOW"]
+    assert second[2].text() == "3.5"
+    if not inline:
+        assert "monitor-table" in root.find("table").classes
+        assert "status-ok" in first[1].find("span").classes
+    else:
+        assert all("class" not in node.attrs for node in root.iter())
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_kv_renders_keys_and_nested_values(inline: bool) -> None:
+    kv = MonitorKV({"Host": "srv-01", "API": StatusCell("UP"), "Disk": MonitorMetric(80, unit="%")},
+                   title="Server")
+    root = parse(kv.render(inline_css=inline))
+    assert root.find("h3").text() == "Server"
+    keys = [th.text() for th in root.find_all("th")]
+    assert keys == ["Host", "API", "Disk"]
+    cells = list(root.find_all("td"))
+    assert cells[0].text() == "srv-01"
+    assert cells[1].find("span").text() == "UP"
+    assert cells[2].text() == "80%"
+
+
+def test_list_ordered_and_unordered() -> None:
+    assert parse(MonitorList(["a"]).render()).find("ul").find("li").text() == "a"
+    ol = parse(MonitorList(["x", "y"], ordered=True).render(inline_css=True)).find("ol")
+    assert [li.text() for li in ol.find_all("li")] == ["x", "y"]
+
+
+@pytest.mark.parametrize("level", list(StatusLevel))
+def test_metric_shows_its_level_in_both_modes(level: StatusLevel) -> None:
+    metric = MonitorMetric(1234.5, label="Requests", level=level, unit="/s")
+    classy = parse(metric.render()).find("div")
+    assert f"metric-{level.name.lower()}" in classy.classes
+    assert classy.find("span", class_="metric-value").text() == "1,234.5/s"
+    assert classy.find("span", class_="metric-label").text() == "Requests"
+    inline = parse(metric.render(inline_css=True)).find("div")
+    value_span = inline.find("span")
+    assert style_of(value_span)["color"] == LEVEL_COLORS[level]
+    assert value_span.text() == "1,234.5/s"
+
+
+def test_every_type_is_a_renderable() -> None:
+    for obj in (StatusCell("x"), MonitorTable(["a"]), MonitorKV({}), MonitorList([]),
+                MonitorMetric(1), Sparkline([1, 2])):
+        assert isinstance(obj, Renderable)
+
+
+def _everything(payload: str):
+    table = MonitorTable([payload, "b"], title=payload)
+    table.add_row([payload, StatusCell(payload)])
+    yield StatusCell(payload, StatusLevel.ERROR)
+    yield table
+    yield MonitorKV({payload: payload, "nested": MonitorList([payload])}, title=payload)
+    yield MonitorList([payload, StatusCell(payload)], ordered=True, title=payload)
+    yield MonitorMetric(payload, label=payload, unit=payload)
+    yield Sparkline([1, 2, 3], label=payload)
+
+
+@pytest.mark.parametrize("inline", [False, True])
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
+def test_xss_payloads_are_escaped_everywhere(payload: str, inline: bool) -> None:
+    for obj in _everything(payload):
+        html = obj.render(inline_css=inline)
+        root = parse(html)
+        assert not list(root.find_all("script")), (type(obj).__name__, html)
+        assert not list(root.find_all("img")), (type(obj).__name__, html)
+        assert not list(root.find_all("a")), (type(obj).__name__, html)
+        for node, name, value in all_attributes(root):
+            assert not name.startswith("on"), (type(obj).__name__, node.tag, name)
+            if name in {"href", "src", "action", "formaction", "xlink:href"}:
+                assert not value.lower().startswith("javascript:"), (type(obj).__name__, name)
+        assert payload in root.text() or payload in html.replace("&amp;", "&"), type(obj).__name__

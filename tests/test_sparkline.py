@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from htmltree import parse
+
+from dashsite import Sparkline, StatusLevel
+from dashsite.styles import LEVEL_COLORS
+
+
+def points(node) -> list[tuple[float, float]]:
+    return [tuple(map(float, p.split(","))) for p in node.attrs["points"].split()]
+
+
+def test_a_polyline_through_every_value_rising_left_to_right() -> None:
+    root = parse(Sparkline([1, 5, 3, 9], width=100, height=20, label="load").render())
+    svg = root.find("svg")
+    assert svg.attrs["viewbox"] == "0 0 100 20"
+    assert svg.attrs["role"] == "img"
+    line = points(svg.find("polyline"))
+    assert len(line) == 4
+    xs = [x for x, _ in line]
+    assert xs == sorted(xs)
+    # SVG y grows downwards: the highest value has the smallest y.
+    assert min(line, key=lambda p: p[1]) == line[3]
+    assert max(line, key=lambda p: p[1]) == line[0]
+    assert root.find("title").text() == "load: last 9, min 1, max 9"
+    assert root.find("span", class_="sparkline-text").text() == "last 9, min 1, max 9"
+
+
+def test_gaps_split_the_line_and_single_points_are_dots() -> None:
+    svg = parse(Sparkline([1, 2, None, 4, float("nan"), 6, 7]).render()).find("svg")
+    lines = list(svg.find_all("polyline"))
+    assert [len(points(line)) for line in lines] == [2, 2]
+    assert len(list(svg.find_all("circle"))) == 1
+
+
+def test_flat_and_empty_series() -> None:
+    flat = points(parse(Sparkline([3, 3, 3], height=20).render()).find("polyline"))
+    assert {y for _, y in flat} == {10.0}
+    empty = parse(Sparkline([]).render())
+    assert not list(empty.find_all("polyline"))
+    assert "no data" in empty.text()
+
+
+def test_level_colours_the_line_and_inline_mode_keeps_text() -> None:
+    html = Sparkline([1, 2], level=StatusLevel.ERROR).render(inline_css=True)
+    root = parse(html)
+    assert root.find("polyline").attrs["stroke"] == LEVEL_COLORS[StatusLevel.ERROR]
+    assert "class" not in root.find("span").attrs
+    assert "last 2, min 1, max 2" in root.text()
+    assert list(Sparkline([1], level=StatusLevel.ERROR).levels()) == [StatusLevel.ERROR]
