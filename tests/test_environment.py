@@ -4,11 +4,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from htmltree import parse
 from jinja2 import UndefinedError
 
-from dashsite import StatusCell, StatusLevel, create_environment
-from dashsite import filters
+from dashsite import StatusCell, StatusLevel, create_environment, filters
+
+from htmltree import parse
 
 
 def test_autoescape_is_on_for_every_template(tmp_path: Path) -> None:

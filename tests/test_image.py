@@ -4,10 +4,11 @@ import base64
 from pathlib import Path
 
 import pytest
-from htmltree import parse
 
 from dashsite import MonitorImage, RenderError
 from dashsite.image import sniff_image_type
+
+from htmltree import parse
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="

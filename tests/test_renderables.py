@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import XSS_PAYLOADS
-from htmltree import all_attributes, parse
 
 from dashsite import (
     MonitorKV,
@@ -16,6 +14,9 @@ from dashsite import (
     StatusLevel,
 )
 from dashsite.styles import LEVEL_COLORS
+
+from conftest import XSS_PAYLOADS
+from htmltree import all_attributes, parse
 
 
 def style_of(node) -> dict[str, str]:

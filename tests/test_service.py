@@ -4,7 +4,6 @@ import asyncio
 from email.message import EmailMessage
 
 import pytest
-from htmltree import parse
 
 from dashsite import (
     CollectorError,
@@ -13,6 +12,8 @@ from dashsite import (
     StatusCell,
     StatusLevel,
 )
+
+from htmltree import parse
 
 
 def test_kstlib_documented_examples_hold() -> None:

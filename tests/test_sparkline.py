@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from htmltree import parse
-
 from dashsite import Sparkline, StatusLevel
 from dashsite.styles import LEVEL_COLORS
+
+from htmltree import parse
 
 
 def points(node) -> list[tuple[float, float]]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from .errors import CollectorError
 
@@ -185,14 +185,32 @@ async def collect(
 COLLECTOR_ATTRIBUTE = "__dashsite_collector__"
 
 
+F = TypeVar("F", bound=Callable[[], Any])
+
+
+@overload
+def collector(func: F, /) -> F: ...
+
+
+@overload
 def collector(
-    func: Callable[[], Any] | None = None,
     *,
     name: str | None = None,
     timeout: float | None = None,
     retries: int = 0,
     backoff: float = DEFAULT_BACKOFF,
-) -> Any:
+) -> Callable[[F], F]: ...
+
+
+def collector(
+    func: F | None = None,
+    /,
+    *,
+    name: str | None = None,
+    timeout: float | None = None,
+    retries: int = 0,
+    backoff: float = DEFAULT_BACKOFF,
+) -> F | Callable[[F], F]:
     """Mark a function in ``dashboard.py`` as a collector.
 
     ``@collector`` uses the function's name as the template variable;
@@ -200,7 +218,7 @@ def collector(
     The function itself is returned unchanged, so it stays testable.
     """
 
-    def mark(target: Callable[[], Any]) -> Callable[[], Any]:
+    def mark(target: F) -> F:
         if not callable(target):
             raise TypeError("@collector decorates a function")
         label = name or str(getattr(target, "__name__", "collector"))

@@ -35,6 +35,10 @@ class DashsiteError(Exception):
         tail = f" — {self.hint}" if self.hint else ""
         return f"{where}{self.message}{tail}"
 
+    def lines(self) -> list[str]:
+        """The lines the CLI prints for this error (one, for most errors)."""
+        return [self.one_line()]
+
 
 class CollectorError(DashsiteError):
     """A collector raised, timed out, or returned something unusable."""
@@ -58,7 +62,22 @@ class RenderError(DashsiteError, ValueError):
 
 
 class ConfigError(DashsiteError):
-    """``dashsite.toml`` (or ``[tool.dashsite]``) is invalid."""
+    """``dashsite.toml`` (or ``[tool.dashsite]``) is invalid.
+
+    ``problems`` lists every problem found, one line each.
+    """
+
+    problems: list[str]
+
+    def with_problems(self, problems: list[str]) -> ConfigError:
+        """Attach the full list of problems (the CLI prints one per line)."""
+        self.problems = list(problems)
+        return self
+
+    def lines(self) -> list[str]:
+        """One printable line per problem."""
+        found = getattr(self, "problems", None)
+        return list(found) if found else [self.one_line()]
 
 
 class DashboardError(DashsiteError):

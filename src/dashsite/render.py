@@ -21,14 +21,22 @@ _HTML = re.compile(r"<html(\s[^>]*)?>", re.IGNORECASE)
 _FILTER_NAME = re.compile(r"No filter named '([^']+)'")
 
 
-def template_line(tb: TracebackType | None, filename: str | None) -> int | None:
-    """The deepest traceback line that belongs to ``filename`` (a template)."""
-    line = None
+def template_location(
+    tb: TracebackType | None, filename: str | None
+) -> tuple[str | None, int | None]:
+    """The template file and line where an exception was raised.
+
+    Jinja rewrites tracebacks so template frames carry the template's file
+    name and line; the deepest such frame wins (a layout included), and
+    ``filename`` is the fallback when none is found.
+    """
+    where: tuple[str | None, int | None] = (filename, None)
     while tb is not None:
-        if filename and tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
+        code = tb.tb_frame.f_code
+        if code.co_filename == filename or "__jinja_exception__" in tb.tb_frame.f_globals:
+            where = (code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
-    return line
+    return where
 
 
 def _describe(exc: BaseException) -> tuple[str, str]:
@@ -56,7 +64,8 @@ def to_render_error(exc: BaseException, path: str | None) -> RenderError:
     message, hint = _describe(exc)
     if isinstance(exc, DashsiteError):
         message, hint = exc.message, exc.hint
-    return RenderError(message, path=path, line=template_line(exc.__traceback__, path), hint=hint)
+    where, line = template_location(exc.__traceback__, path)
+    return RenderError(message, path=where, line=line, hint=hint)
 
 
 def compile_template(
@@ -92,3 +101,38 @@ def add_stylesheet(html: str, css: str = STYLESHEET) -> str:
     if match := _HTML.search(html):
         return html[: match.end()] + f"\n<head>\n{block}</head>\n" + html[match.end() :]
     return block + html
+
+
+_DOCUMENT = re.compile(r"^\s*(<!--.*?-->\s*)*(<!doctype\s|<html[\s>])", re.IGNORECASE | re.DOTALL)
+
+
+def is_document(html: str) -> bool:
+    """True when ``html`` is a whole document rather than a fragment."""
+    return _DOCUMENT.match(html) is not None
+
+
+def render_dashboard(
+    environment: Environment,
+    template_name: str,
+    context: Mapping[str, Any],
+    *,
+    markdown: bool = False,
+) -> str:
+    """Render a dashboard's own template and wrap it in the dashboard layout.
+
+    ``template.md`` runs through Jinja2 first, then Markdown. A template that
+    produces a whole document (it extended ``base.html`` itself, say) is used
+    as it is; a fragment is placed in ``dashboard.html``.
+    """
+    from markupsafe import Markup
+
+    from .markdown_render import markdown_to_html
+
+    template = compile_template(environment, name=template_name)
+    body = render_template(template, context)
+    if markdown:
+        body = markdown_to_html(body)
+    if is_document(body):
+        return body
+    layout = compile_template(environment, name="dashboard.html")
+    return render_template(layout, {**context, "content": Markup(body)})  # noqa: S704

@@ -244,3 +244,54 @@ class MonitorMetric:
 
     def __html__(self) -> str:
         return self.render()
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorFailure:
+    """Stands in a template for a collector that failed, and shows why.
+
+    ``{{ api | render }}`` renders an error box naming the collector and the
+    error; attribute access, indexing and iteration yield more of the same
+    (or nothing), so a template written for the happy path still renders.
+    """
+
+    name: str
+    message: str
+
+    def levels(self) -> Iterator[StatusLevel]:
+        """A failed collector counts as ERROR."""
+        yield StatusLevel.ERROR
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """An error box: which collector failed and with what error."""
+        text = f"Collector '{self.name}' failed: {self.message}"
+        if inline_css:
+            box = styles.style(
+                border_left="4px solid #cf222e",
+                padding="4px 12px",
+                background="#fff1f0",
+                color="#82071e",
+            )
+            return f'<div role="alert" style="{box}">{escape(text)}</div>'
+        return f'<div class="collector-error" role="alert">{escape(text)}</div>'
+
+    def __html__(self) -> str:
+        return self.render()
+
+    def __str__(self) -> str:
+        return f"⚠ collector '{self.name}' failed"
+
+    def __getattr__(self, _: str) -> CollectorFailure:
+        return self
+
+    def __getitem__(self, _: object) -> CollectorFailure:
+        return self
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return False

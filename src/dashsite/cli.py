@@ -1,0 +1,97 @@
+"""The ``dashsite`` command: argument parsing and error handling only.
+
+Each sub-command lives in ``dashsite.commands.<name>`` with a ``run(args)``
+that returns the exit code. A :class:`DashsiteError` becomes one line on
+stderr and exit code 1; Ctrl-C exits 130; nothing prints a traceback unless
+``--debug`` asks for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import DashsiteError
+
+COMMANDS = ("build", "list", "new")
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be zero or more")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    """The full argument parser."""
+    main = argparse.ArgumentParser(
+        prog="dashsite", description="Monitoring dashboards as a versioned static site."
+    )
+    main.add_argument("--version", action="version", version=f"dashsite {__version__}")
+    main.add_argument(
+        "-C",
+        "--project",
+        default=".",
+        metavar="DIR",
+        help="the project folder (default: the current one)",
+    )
+    main.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = main.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    build = commands.add_parser("build", help="collect, render and file a new version of the site")
+    build.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when any collector fails (the site is still built)",
+    )
+    build.add_argument("--version-id", metavar="ID", help="the new version's id (e.g. a CI run)")
+    build.add_argument("--only", nargs="+", metavar="SLUG", help="build only these dashboards")
+    build.add_argument("--json", action="store_true", help="print a machine-readable report")
+    build.add_argument(
+        "--lock-timeout",
+        type=_positive,
+        metavar="SECONDS",
+        help="give up if another build holds the lock this long (default: wait)",
+    )
+    build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+
+    commands.add_parser("list", help="list the dashboards and their collectors")
+
+    new = commands.add_parser("new", help="scaffold a new dashboard")
+    new.add_argument("slug", help="folder name and URL of the dashboard, e.g. service-health")
+    new.add_argument("--markdown", action="store_true", help="use template.md instead of HTML")
+
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dashsite`` console script."""
+    args = parser().parse_args(argv)
+    try:
+        module = importlib.import_module(f"dashsite.commands.{args.command}")
+        code: int = module.run(args)
+        return code
+    except DashsiteError as exc:
+        for line in exc.lines():
+            print(f"dashsite: {line}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("dashsite: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"dashsite: internal error: {type(exc).__name__}: {exc} "
+            "(run again with --debug for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 70
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

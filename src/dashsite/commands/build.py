@@ -1,0 +1,31 @@
+"""``dashsite build``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..build import BuildOptions, build_site
+from ..config import load_config
+from ..reporter import ConsoleReporter, NullReporter, Reporter
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the site and print a summary (or the JSON report)."""
+    config = load_config(Path(args.project))
+    options = BuildOptions(
+        version_id=args.version_id,
+        only=frozenset(args.only) if args.only else None,
+        strict=args.strict,
+        lock_timeout=args.lock_timeout,
+    )
+    reporter: Reporter = ConsoleReporter(quiet=args.quiet)
+    if args.json:
+        reporter = NullReporter()
+    result = build_site(config, options, reporter)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    return result.exit_code(args.strict)

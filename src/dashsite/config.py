@@ -1,0 +1,129 @@
+"""Site configuration: ``dashsite.toml`` or ``[tool.dashsite]`` in ``pyproject.toml``.
+
+The file is validated as a whole: every unknown key and wrong type is
+collected and reported together, then the command stops.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+CONFIG_FILE = "dashsite.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Everything a build needs to know beyond the dashboards themselves."""
+
+    root: Path
+    title: str = "Dashboards"
+    dashboards_dir: str = "dashboards"
+    site_dir: str = "site"
+    timeout: float = 30.0
+    concurrency: int = 32
+    retention: int | None = None
+    base_url: str = ""
+    history: int = 100
+    source: Path | None = field(default=None, compare=False)
+
+    @property
+    def dashboards_path(self) -> Path:
+        """Absolute path of the dashboards folder."""
+        return (self.root / self.dashboards_dir).resolve()
+
+    @property
+    def site_path(self) -> Path:
+        """Absolute path of the output site folder."""
+        return (self.root / self.site_dir).resolve()
+
+    @property
+    def layouts_path(self) -> Path:
+        """Absolute path of the shared layouts folder."""
+        return self.dashboards_path / "_layouts"
+
+
+# key → (python types accepted, description used in messages)
+_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
+    "title": ((str,), "a string"),
+    "dashboards_dir": ((str,), "a folder path (string)"),
+    "site_dir": ((str,), "a folder path (string)"),
+    "timeout": ((int, float), "a number of seconds"),
+    "concurrency": ((int,), "a whole number"),
+    "retention": ((int,), "a whole number of versions to keep"),
+    "base_url": ((str,), "a URL (string)"),
+    "history": ((int,), "a whole number of versions"),
+}
+assert set(_SCHEMA) <= {f.name for f in fields(SiteConfig)}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise ConfigError(
+            f"not valid TOML: {exc}", path=path, line=line, hint="fix the TOML syntax"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
+
+
+def _validate(table: dict[str, Any], where: str) -> list[str]:
+    problems = []
+    for key, value in table.items():
+        if key not in _SCHEMA:
+            known = ", ".join(sorted(_SCHEMA))
+            problems.append(f"{where}: unknown key '{key}' — known keys: {known}")
+            continue
+        types, described = _SCHEMA[key]
+        if isinstance(value, bool) or not isinstance(value, types):
+            problems.append(
+                f"{where}: '{key}' must be {described}, not {type(value).__name__} {value!r}"
+            )
+            continue
+        number = float(value) if isinstance(value, int | float) else 1.0
+        if key in {"concurrency", "history"} and number < 1:
+            problems.append(f"{where}: '{key}' must be at least 1, not {value}")
+        if key == "retention" and number < 1:
+            problems.append(f"{where}: 'retention' must be at least 1 (omit it to keep all)")
+        if key == "timeout" and number <= 0:
+            problems.append(f"{where}: 'timeout' must be positive, not {value}")
+    return problems
+
+
+def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:
+    """Read and validate the configuration of the project at ``root``."""
+    root = root.resolve()
+    table: dict[str, Any] = {}
+    source: Path | None = None
+    where = ""
+    if (root / CONFIG_FILE).is_file():
+        source = root / CONFIG_FILE
+        table = _read_toml(source)
+        where = CONFIG_FILE
+        if "dashsite" in table and isinstance(table["dashsite"], dict) and len(table) == 1:
+            table = table["dashsite"]
+    elif (root / "pyproject.toml").is_file():
+        pyproject = _read_toml(root / "pyproject.toml")
+        section = pyproject.get("tool", {}).get("dashsite")
+        if section is not None:
+            source = root / "pyproject.toml"
+            where = "pyproject.toml [tool.dashsite]"
+            if not isinstance(section, dict):
+                raise ConfigError("[tool.dashsite] must be a table", path=source)
+            table = section
+    problems = _validate(table, where) if table else []
+    if problems:
+        raise ConfigError(
+            f"{len(problems)} problem(s) in the configuration",
+            path=source,
+            hint="; ".join(problems),
+        ).with_problems(problems)
+    values = {**table, **(overrides or {})}
+    return SiteConfig(root=root, source=source, **values)

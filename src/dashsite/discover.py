@@ -1,0 +1,242 @@
+"""The discover stage: ``dashboards/`` → a list of :class:`Dashboard`.
+
+Each ``dashboard.py`` is imported in isolation: under its own package name,
+with its folder first on ``sys.path`` only while it runs, and any helper
+module it imported from its folder dropped from ``sys.modules`` afterwards,
+so two dashboards' ``helpers.py`` never clash.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import threading
+import traceback
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .collect import COLLECTOR_ATTRIBUTE, Collector
+from .errors import DashboardError
+
+MODULE_FILE = "dashboard.py"
+TEMPLATE_FILES = ("template.html", "template.md")
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+RESERVED_SLUGS = frozenset({"assets", "index.html", "manifest.json", "history", "dashsite"})
+RESERVED_NAMES = frozenset({"dashboard", "build", "history", "site", "root"})
+_IMPORT_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """One dashboard folder, loaded: its metadata, collectors and template."""
+
+    slug: str
+    folder: Path
+    template: Path
+    title: str
+    description: str = ""
+    collectors: tuple[Collector, ...] = ()
+    module: ModuleType | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_markdown(self) -> bool:
+        """True for ``template.md`` (Jinja2 first, then Markdown)."""
+        return self.template.suffix == ".md"
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What discovery found: loadable dashboards and per-folder problems."""
+
+    dashboards: tuple[Dashboard, ...]
+    problems: tuple[DashboardError, ...]
+
+
+def display(path: Path, root: Path | None = None) -> str:
+    """``path`` relative to ``root`` (or the working directory) when inside it."""
+    base = (root or Path.cwd()).resolve()
+    try:
+        return str(path.resolve().relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def title_from_slug(slug: str) -> str:
+    """``service-health`` → ``Service health``."""
+    words = re.split(r"[-_]+", slug)
+    text = " ".join(word for word in words if word)
+    return text[:1].upper() + text[1:]
+
+
+def dashboard_folders(dashboards_dir: Path) -> list[Path]:
+    """Sub-folders that may be dashboards (not ``_``- or ``.``-prefixed), sorted."""
+    if not dashboards_dir.is_dir():
+        return []
+    return sorted(
+        entry
+        for entry in dashboards_dir.iterdir()
+        if entry.is_dir() and not entry.name.startswith(("_", "."))
+    )
+
+
+def discover(
+    dashboards_dir: Path, *, root: Path | None = None, only: Collection[str] | None = None
+) -> Discovery:
+    """Load every dashboard under ``dashboards_dir``; problems are collected, not raised."""
+    dashboards: list[Dashboard] = []
+    problems: list[DashboardError] = []
+    for folder in dashboard_folders(dashboards_dir):
+        if only is not None and folder.name not in only:
+            continue
+        try:
+            dashboard = load_dashboard(folder, root=root)
+        except DashboardError as exc:
+            problems.append(exc)
+            continue
+        if dashboard is not None:
+            dashboards.append(dashboard)
+    return Discovery(tuple(dashboards), tuple(problems))
+
+
+def load_dashboard(folder: Path, *, root: Path | None = None) -> Dashboard | None:
+    """Load one dashboard folder; ``None`` if it holds neither module nor template."""
+    slug = folder.name
+    shown = display(folder, root)
+    if not SLUG_PATTERN.match(slug) or slug in RESERVED_SLUGS:
+        raise DashboardError(
+            f"'{slug}' is not a usable dashboard name",
+            path=shown,
+            hint="rename the folder to lower-case letters, digits, '-' or '_' "
+            "(not 'assets' or 'history')",
+        )
+    module_path = folder / MODULE_FILE
+    templates = [folder / name for name in TEMPLATE_FILES if (folder / name).is_file()]
+    if not module_path.is_file() and not templates:
+        return None
+    if not templates:
+        raise DashboardError(
+            "no template",
+            path=shown,
+            hint="add template.html or template.md beside dashboard.py",
+        )
+    if len(templates) > 1:
+        raise DashboardError(
+            "both template.html and template.md", path=shown, hint="keep only one of them"
+        )
+    module = import_dashboard_module(module_path, slug, root) if module_path.is_file() else None
+    namespace: Mapping[str, Any] = vars(module) if module is not None else {}
+    collectors = collectors_of(namespace, display(module_path, root))
+    title = namespace.get("TITLE", title_from_slug(slug))
+    description = namespace.get("DESCRIPTION", "")
+    for name, value in (("TITLE", title), ("DESCRIPTION", description)):
+        if not isinstance(value, str):
+            raise DashboardError(f"{name} must be a string", path=display(module_path, root))
+    return Dashboard(slug, folder, templates[0], title, description, collectors, module)
+
+
+def collectors_of(namespace: Mapping[str, Any], where: str) -> tuple[Collector, ...]:
+    """Collectors marked with ``@collector`` plus those in a ``COLLECTORS`` dict."""
+    found: dict[str, Collector] = {}
+
+    def add(spec: Collector) -> None:
+        if not spec.name.isidentifier() or spec.name in RESERVED_NAMES:
+            raise DashboardError(
+                f"collector name '{spec.name}' cannot be a template variable",
+                path=where,
+                hint=f"use an identifier other than {', '.join(sorted(RESERVED_NAMES))}",
+            )
+        if spec.name in found and found[spec.name].func is not spec.func:
+            raise DashboardError(
+                f"two collectors are named '{spec.name}'",
+                path=where,
+                hint="give each collector its own name",
+            )
+        found[spec.name] = spec
+
+    for value in list(namespace.values()):
+        spec = getattr(value, COLLECTOR_ATTRIBUTE, None)
+        if isinstance(spec, Collector):
+            add(spec)
+    table = namespace.get("COLLECTORS")
+    if table is not None:
+        if not isinstance(table, Mapping):
+            raise DashboardError("COLLECTORS must be a dict of name → callable", path=where)
+        for name, func in table.items():
+            marked = getattr(func, COLLECTOR_ATTRIBUTE, None)
+            if isinstance(func, Collector):
+                add(Collector(str(name), func.func, func.timeout, func.retries, func.backoff))
+            elif isinstance(marked, Collector):
+                add(Collector(str(name), func, marked.timeout, marked.retries, marked.backoff))
+            elif callable(func):
+                add(Collector(str(name), func))
+            else:
+                raise DashboardError(f"COLLECTORS['{name}'] is not callable", path=where)
+    return tuple(found.values())
+
+
+def _line_in(tb: Any, filename: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+def import_dashboard_module(path: Path, slug: str, root: Path | None = None) -> ModuleType:
+    """Import ``dashboard.py`` in isolation; errors name the file and line."""
+    folder = str(path.parent)
+    package = f"_dashsite_dashboards.{slug.replace('-', '_')}"
+    shown = display(path, root)
+    with _IMPORT_LOCK:
+        before = set(sys.modules)
+        _ensure_package("_dashsite_dashboards", None)
+        _ensure_package(package, path.parent)
+        spec = importlib.util.spec_from_file_location(f"{package}.dashboard", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, folder)
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as exc:
+            raise DashboardError(
+                f"syntax error: {exc.msg}",
+                path=shown,
+                line=exc.lineno,
+                hint="fix the Python syntax",
+            ) from None
+        except Exception as exc:
+            kind = "import error" if isinstance(exc, ImportError) else type(exc).__name__
+            raise DashboardError(
+                f"{kind} while loading: {exc}",
+                path=shown,
+                line=_line_in(exc.__traceback__, str(path)),
+                hint="fix the module or install what it imports",
+            ) from None
+        finally:
+            sys.path.remove(folder)
+            _forget_modules(set(sys.modules) - before, path.parent)
+    return module
+
+
+def _ensure_package(name: str, folder: Path | None) -> None:
+    """Register an empty namespace package so relative imports resolve."""
+    module = ModuleType(name)
+    module.__path__ = [str(folder)] if folder is not None else []
+    if name not in sys.modules or folder is not None:
+        sys.modules[name] = module
+
+
+def _forget_modules(names: set[str], folder: Path) -> None:
+    """Drop modules loaded from ``folder`` so the next dashboard gets its own."""
+    resolved = folder.resolve()
+    for name in names:
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if name.startswith("_dashsite_dashboards.") or (
+            file and Path(file).resolve().is_relative_to(resolved)
+        ):
+            sys.modules.pop(name, None)

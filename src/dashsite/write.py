@@ -1,0 +1,221 @@
+"""The write stage: the new site is staged aside, then swapped in whole.
+
+``BuildLock`` serialises builds with ``flock`` (released by the kernel when a
+process dies, so a ``kill -9`` never leaves a stale lock). ``StagedSite``
+starts as a hard-linked copy of the current site, so earlier versions cost
+no copying; every write goes to a temporary file renamed into place, which
+also breaks the hard link and leaves the live site untouched. ``commit``
+swaps the staged folder in with one ``renameat2(RENAME_EXCHANGE)`` on Linux,
+or two renames elsewhere (recovered on the next build if interrupted).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from .errors import SiteError
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _load_renameat2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError, TypeError):
+        return None
+    function.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    function.restype = ctypes.c_int
+    return function
+
+
+_renameat2 = _load_renameat2()
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux); False where the system cannot."""
+    if _renameat2 is None:
+        return False
+    result = _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(a))
+
+
+def contained(root: Path, relative: str | Path) -> Path:
+    """``root / relative``, refusing anything that would land outside ``root``."""
+    rel = Path(relative)
+    if rel.is_absolute() or ".." in rel.parts:
+        raise SiteError(f"refusing to write outside the site: {relative}")
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise SiteError(f"refusing to write outside the site: {relative}")
+    return target
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class BuildLock:
+    """An exclusive lock on a site folder, held for the whole build."""
+
+    def __init__(self, site: Path, timeout: float | None = None) -> None:
+        self.path = site.parent / f".{site.name}.lock"
+        self.timeout = timeout
+        self._fd: int | None = None
+
+    def acquire(self, on_wait: object = None) -> None:
+        """Wait for the lock (up to ``timeout`` seconds, if set)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        waited = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise SiteError(
+                        f"another build still holds the lock after {self.timeout:g} s",
+                        path=self.path,
+                        hint="wait for it to finish or raise --lock-timeout",
+                    ) from None
+                if not waited and callable(on_wait):
+                    on_wait()
+                waited = True
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        """Release the lock (the file stays; it is harmless)."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> BuildLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+
+class StagedSite:
+    """A copy of the site being assembled; ``commit`` makes it the site."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.parent = site.parent
+        self.path = self.parent / f".{site.name}.staging-{os.getpid()}-{time.time_ns()}"
+        self.written = 0
+
+    def _leftovers(self) -> list[Path]:
+        prefixes = (f".{self.site.name}.staging-", f".{self.site.name}.old-")
+        return [p for p in self.parent.glob(f".{self.site.name}.*") if p.name.startswith(prefixes)]
+
+    def recover(self) -> None:
+        """Clean up after a build that died (call with the lock held)."""
+        olds = sorted(p for p in self._leftovers() if ".old-" in p.name)
+        if not self.site.exists() and olds:
+            # A two-rename swap was interrupted between its renames: undo it.
+            olds[-1].rename(self.site)
+        for leftover in self._leftovers():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    def prepare(self) -> None:
+        """Create the staging folder as a hard-linked copy of the current site."""
+        self.recover()
+        if self.site.is_dir():
+            shutil.copytree(self.site, self.path, symlinks=True, copy_function=_link_or_copy)
+        else:
+            self.path.mkdir(parents=True)
+
+    def exists(self, relative: str) -> bool:
+        """Whether ``relative`` exists in the staged site."""
+        return contained(self.path, relative).exists()
+
+    def write(self, relative: str, data: bytes | str) -> None:
+        """Write one file of the staged site, atomically and inside it."""
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        atomic_write(contained(self.path, relative), payload)
+        self.written += 1
+
+    def remove(self, relative: str) -> None:
+        """Delete a file or folder of the staged site."""
+        target = contained(self.path, relative)
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        """Swap the staged folder in as the site; the old one is deleted."""
+        if not self.site.exists():
+            self.path.rename(self.site)
+            return
+        if exchange(self.path, self.site):
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        old = self.parent / f".{self.site.name}.old-{os.getpid()}-{time.time_ns()}"
+        self.site.rename(old)
+        self.path.rename(self.site)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        """Throw the staged folder away; the site is as it was."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self) -> StagedSite:
+        self.prepare()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if kind is not None:
+            self.abort()
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
