@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,6 +52,7 @@ class BuildOptions:
     strict: bool = False
     lock_timeout: float | None = None
     executor: Executor | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,8 +256,8 @@ class SiteBuilder:
         if self.options.version_id is not None:
             version_id = check_version_id(self.options.version_id, taken)
         else:
-            version_id = new_version_id(datetime.now(UTC), taken)
-        collected_at = datetime.now(UTC)
+            version_id = new_version_id(self.options.clock(), taken)
+        collected_at = self.options.clock()
         grouped = asyncio.run(collect_dashboards(dashboards, config, self.options.executor))
         pending: list[_Pending] = []
         for dashboard, outcomes in zip(dashboards, grouped, strict=True):
@@ -266,7 +267,7 @@ class SiteBuilder:
                 self.problem(exc, dashboard.slug)
         self._mark_active(manifest, dashboards, broken)
         assets = write_assets(staged)
-        built_at = datetime.now(UTC)
+        built_at = self.options.clock()
         site = self._site_context(manifest, pending, assets, built_at)
         environment = create_environment([config.layouts_path, config.dashboards_path])
         for item in pending:

@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except DashsiteError as exc:
         for line in exc.lines():
-            print(f"dashsite: {line}", file=sys.stderr)
+            print(line if exc.path else f"dashsite: {line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("dashsite: interrupted", file=sys.stderr)

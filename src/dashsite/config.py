@@ -6,6 +6,7 @@ collected and reported together, then the command stops.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -61,17 +62,23 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
 assert set(_SCHEMA) <= {f.name for f in fields(SiteConfig)}
 
 
+_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        found = _TOML_LINE.search(str(exc))
         raise ConfigError(
-            f"not valid TOML: {exc}", path=path, line=line, hint="fix the TOML syntax"
+            f"not valid TOML: {_TOML_LINE.sub('', str(exc)).strip()}",
+            path=path.name,
+            line=int(found.group(1)) if found else None,
+            hint="fix the TOML syntax",
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
+        raise ConfigError(f"cannot read: {exc.strerror}", path=path.name) from None
 
 
 def _validate(table: dict[str, Any], where: str) -> list[str]:
@@ -116,13 +123,13 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
             source = root / "pyproject.toml"
             where = "pyproject.toml [tool.dashsite]"
             if not isinstance(section, dict):
-                raise ConfigError("[tool.dashsite] must be a table", path=source)
+                raise ConfigError("[tool.dashsite] must be a table", path=source.name)
             table = section
     problems = _validate(table, where) if table else []
     if problems:
         raise ConfigError(
             f"{len(problems)} problem(s) in the configuration",
-            path=source,
+            path=where,
             hint="; ".join(problems),
         ).with_problems(problems)
     values = {**table, **(overrides or {})}

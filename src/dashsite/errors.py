@@ -75,7 +75,7 @@ class ConfigError(DashsiteError):
         return self
 
     def lines(self) -> list[str]:
-        """One printable line per problem."""
+        """One printable line per problem, each starting with the file."""
         found = getattr(self, "problems", None)
         return list(found) if found else [self.one_line()]
 

@@ -25,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
         kind = "markdown" if dashboard.is_markdown else "html"
         print(f"{dashboard.slug}\t{dashboard.title}\t{kind}\t{names}\t{versions} version(s)")
     for problem in found.problems:
-        print(f"dashsite: {problem.one_line()}", file=sys.stderr)
+        print(problem.one_line(), file=sys.stderr)
     return 1 if found.problems else 0

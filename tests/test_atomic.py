@@ -1,0 +1,131 @@
+"""A build is all or nothing: kill -9 at any point, or two builds at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from projects import cli, simple, tree_digest, write_project
+
+SLOW_MODULE = """
+import pathlib, time
+from dashsite import collector
+
+@collector(timeout=60)
+def slow():
+    marker = pathlib.Path(__file__).parents[2] / "started-{tag}"
+    marker.write_text("x")
+    time.sleep({seconds})
+    return "done"
+"""
+
+
+def start_build(root: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dashsite", "-C", str(root), "build", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def wait_for(path: Path, process: subprocess.Popen[str], limit: float = 60) -> None:
+    deadline = time.monotonic() + limit
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.01)
+
+
+def many_dashboards(root: Path, count: int) -> None:
+    write_project(root, {f"d{i:03d}": simple(f"D{i}") for i in range(count)})
+
+
+def test_kill_during_collection_leaves_the_previous_site_whole(tmp_path: Path) -> None:
+    write_project(tmp_path, {"good": simple()})
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    before = tree_digest(tmp_path / "site")
+    write_project(tmp_path, {"slow": {"dashboard.py": SLOW_MODULE.format(tag="a", seconds=30),
+                                      "template.html": "{{ slow }}"}})
+    process = start_build(tmp_path, "--version-id", "v2")
+    wait_for(tmp_path / "started-a", process)
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    assert tree_digest(tmp_path / "site") == before
+    (tmp_path / "dashboards" / "slow" / "dashboard.py").write_text(
+        SLOW_MODULE.format(tag="b", seconds=0))
+    done = cli(tmp_path, "build", "--version-id", "v3", "--lock-timeout", "5")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+    versions = {d["slug"]: [v["id"] for v in d["versions"]] for d in manifest["dashboards"]}
+    assert versions == {"good": ["v1", "v3"], "slow": ["v3"]}
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")]
+    assert leftovers == [".site.lock"]
+
+
+def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
+    many_dashboards(tmp_path, 60)
+    assert cli(tmp_path, "build", "--version-id", "base").returncode == 0
+    before = tree_digest(tmp_path / "site")
+    # Kill after growing delays, so the kill lands in discovery, collection, rendering,
+    # writing or the swap; whatever the moment, the site is either the old one or the new one.
+    outcomes = set()
+    for attempt, delay in enumerate([0.05, 0.15, 0.3, 0.45, 0.6, 0.8, 1.0]):
+        process = start_build(tmp_path, "--version-id", f"k{attempt}")
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+        now = tree_digest(tmp_path / "site")
+        manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+        ids = {v["id"] for d in manifest["dashboards"] for v in d["versions"]}
+        if now == before:
+            outcomes.add("old")
+        else:
+            # The build finished before the kill: a complete new site, every page present.
+            assert f"k{attempt}" in ids
+            for d in manifest["dashboards"]:
+                for v in d["versions"]:
+                    assert (tmp_path / "site" / v["url"]).is_file()
+            before = now
+            outcomes.add("new")
+    assert "old" in outcomes
+    done = cli(tmp_path, "build", "--version-id", "after", "--lock-timeout", "5")
+    assert done.returncode == 0, done.stderr
+
+
+def test_two_builds_at_once_do_not_interleave(tmp_path: Path) -> None:
+    write_project(tmp_path, {"slow": {"dashboard.py": SLOW_MODULE.format(tag="c", seconds=1),
+                                      "template.html": "{{ slow }}"},
+                             "good": simple()})
+    first = start_build(tmp_path, "--version-id", "one")
+    wait_for(tmp_path / "started-c", first)
+    second = start_build(tmp_path, "--version-id", "two")
+    out1, err1 = first.communicate(timeout=60)
+    out2, err2 = second.communicate(timeout=60)
+    assert first.returncode == 0, err1
+    assert second.returncode == 0, err2
+    assert "waiting for another build" in err2
+    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+    for dashboard in manifest["dashboards"]:
+        assert [v["id"] for v in dashboard["versions"]] == ["one", "two"]
+        for version in dashboard["versions"]:
+            assert (tmp_path / "site" / version["url"]).is_file()
+            assert (tmp_path / "site" / version["data"]).is_file()
+
+
+def test_lock_timeout_gives_a_clear_error(tmp_path: Path) -> None:
+    write_project(tmp_path, {"slow": {"dashboard.py": SLOW_MODULE.format(tag="d", seconds=3),
+                                      "template.html": "{{ slow }}"}})
+    first = start_build(tmp_path)
+    wait_for(tmp_path / "started-d", first)
+    second = cli(tmp_path, "build", "--lock-timeout", "0.2")
+    assert second.returncode == 1
+    assert second.stderr.strip().endswith(
+        "another build still holds the lock after 0.2 s — wait for it to finish or raise "
+        "--lock-timeout")
+    first.communicate(timeout=60)
+    assert first.returncode == 0

@@ -1,0 +1,136 @@
+"""Every kind of bad input: one line naming path[:line], exit 1, the rest still built."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from projects import cli, simple, tree_digest, write_project
+
+GOOD_MODULE = "from dashsite import collector\n\n@collector\ndef value():\n    return 1\n"
+
+CASES = {
+    "bad-slug": (
+        "Bad Name",
+        {"dashboard.py": GOOD_MODULE, "template.html": "{{ value }}"},
+        r"^dashboards/Bad Name: 'Bad Name' is not a usable dashboard name — rename",
+    ),
+    "syntax-error": (
+        "broken",
+        {"dashboard.py": "from dashsite import collector\n\ndef oops(:\n    pass\n",
+         "template.html": "x"},
+        r"^dashboards/broken/dashboard.py:3: syntax error: .* — fix the Python syntax$",
+    ),
+    "import-error": (
+        "broken",
+        {"dashboard.py": "import os\nimport no_such_module_here\n", "template.html": "x"},
+        r"^dashboards/broken/dashboard.py:2: import error while loading: "
+        r"No module named 'no_such_module_here' — ",
+    ),
+    "no-template": (
+        "broken",
+        {"dashboard.py": GOOD_MODULE},
+        r"^dashboards/broken: no template — add template.html or template.md",
+    ),
+    "template-syntax": (
+        "broken",
+        {"dashboard.py": GOOD_MODULE, "template.html": "ok\n\n{% for x in %}\n"},
+        r"^dashboards/broken/template.html:3: template syntax error: .* — fix",
+    ),
+    "unknown-filter": (
+        "broken",
+        {"dashboard.py": GOOD_MODULE, "template.html": "line\n{{ value | rendr }}\n"},
+        r"^dashboards/broken/template.html:2: unknown filter 'rendr' — check the filter",
+    ),
+    "undefined-variable": (
+        "broken",
+        {"dashboard.py": GOOD_MODULE, "template.html": "a\nb\n{{ valeu }}\n"},
+        r"^dashboards/broken/template.html:3: 'valeu' is undefined — ",
+    ),
+    "undefined-in-markdown": (
+        "broken",
+        {"dashboard.py": GOOD_MODULE, "template.md": "# Title\n\n{{ value.missing.deeper }}\n"},
+        r"^dashboards/broken/template.md:3: 'int object' has no attribute 'missing'",
+    ),
+    "unstorable-value": (
+        "broken",
+        {"dashboard.py": "from dashsite import collector\n\n\n@collector\ndef thing():\n"
+                         "    return object()\n", "template.html": "{{ thing }}"},
+        r"^dashboards/broken/dashboard.py:4: collector 'thing' returned a value that "
+        r"cannot be stored as JSON .* — return dicts",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_one_line_and_spares_the_rest(tmp_path: Path, case: str) -> None:
+    folder, files, pattern = CASES[case]
+    write_project(tmp_path, {"good": simple("Good")})
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    before = tree_digest(tmp_path / "site")
+    write_project(tmp_path, {folder: files})
+
+    done = cli(tmp_path, "build", "--version-id", "v2")
+
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    problems = [line for line in done.stderr.splitlines() if line.startswith("dashboards/")]
+    assert len(problems) == 1, done.stderr
+    assert re.search(pattern, problems[0]), problems[0]
+    site = tmp_path / "site"
+    for path, digest in before.items():  # every earlier version stays as it was
+        if "/v1/" in path:
+            assert tree_digest(site)[path] == digest
+    manifest = json.loads((site / "manifest.json").read_text())
+    versions = {d["slug"]: [v["id"] for v in d["versions"]] for d in manifest["dashboards"]}
+    assert versions["good"] == ["v1", "v2"]
+    assert versions.get(folder, []) == []
+
+
+def test_broken_dashboard_keeps_its_published_versions(tmp_path: Path) -> None:
+    write_project(tmp_path, {"svc": simple()})
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    latest = (tmp_path / "site" / "svc" / "index.html").read_bytes()
+    (tmp_path / "dashboards" / "svc" / "template.html").write_text("{{ oops }")
+    done = cli(tmp_path, "build", "--version-id", "v2")
+    assert done.returncode == 1
+    assert (tmp_path / "site" / "svc" / "index.html").read_bytes() == latest
+    assert (tmp_path / "site" / "svc" / "v1" / "index.html").is_file()
+    assert not (tmp_path / "site" / "svc" / "v2").exists()
+
+
+def test_config_problems_are_all_reported_then_the_command_stops(tmp_path: Path) -> None:
+    write_project(tmp_path, {"good": simple()},
+                  config='titel = "x"\ntimeout = "soon"\nretention = 0\nconcurrency = 4\n')
+    done = cli(tmp_path, "build")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert lines == [
+        "dashsite.toml: unknown key 'titel' — known keys: base_url, concurrency, "
+        "dashboards_dir, history, retention, site_dir, timeout, title",
+        "dashsite.toml: 'timeout' must be a number of seconds, not str 'soon'",
+        "dashsite.toml: 'retention' must be at least 1 (omit it to keep all)",
+    ]
+    assert not (tmp_path / "site").exists()
+
+
+def test_config_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    write_project(tmp_path, {"good": simple()}, config='title = "x"\nretention = \n')
+    done = cli(tmp_path, "build")
+    assert done.returncode == 1
+    assert re.match(r"dashsite.toml:2: not valid TOML", done.stderr)
+
+
+def test_pyproject_section_is_read(tmp_path: Path) -> None:
+    write_project(tmp_path, {"good": simple()})
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.dashsite]\ntitle = "Ops"\nsite_dir = "public"\n'
+    )
+    assert cli(tmp_path, "build").returncode == 0
+    assert json.loads((tmp_path / "public" / "manifest.json").read_text())["title"] == "Ops"
+    (tmp_path / "pyproject.toml").write_text('[tool.dashsite]\nsite_dirr = "public"\n')
+    done = cli(tmp_path, "build")
+    assert done.returncode == 1
+    assert "pyproject.toml [tool.dashsite]: unknown key 'site_dirr'" in done.stderr

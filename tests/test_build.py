@@ -1,0 +1,344 @@
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from conftest import XSS_PAYLOADS
+from htmltree import parse
+from projects import T0, build, cli, fixed_clock, simple, tree_digest, write_project
+
+from dashsite import StatusLevel
+
+
+def test_layout_of_a_first_build(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple("Alpha"), "beta": simple("Beta")})
+    result = build(tmp_path, version_id="v1")
+    site = tmp_path / "site"
+    for slug in ("alpha", "beta"):
+        for rel in ("index.html", "v1/index.html", "v1/data.json", "history/index.html"):
+            assert (site / slug / rel).is_file(), rel
+    assert (site / "index.html").is_file() and (site / "manifest.json").is_file()
+    css = list((site / "assets").glob("style.*.css"))
+    assert len(css) == 1 and ".status-ok" in css[0].read_text()
+    assert [d.version for d in result.dashboards] == ["v1", "v1"]
+    assert result.exit_code(strict=True) == 0
+
+    page = parse((site / "alpha" / "index.html").read_text())
+    assert page.find("p", id="count").text() == "42"
+    assert page.find("h1").text().startswith("Alpha")
+    assert page.find("html").attrs["lang"] == "en"
+    assert page.find("main") and page.find("header") and page.find("footer")
+
+    data = json.loads((site / "alpha" / "v1" / "data.json").read_text())
+    assert data["data"]["count"] == 42
+    assert data["data"]["status"] == {"$kind": "StatusCell", "label": "UP", "level": "ok"}
+    assert data["status"] == "ok" and data["errors"] == {}
+    assert set(data["collectors"]) == {"status", "count"}
+
+
+def test_index_lists_every_dashboard_with_status_and_links(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple("Alpha"), "beta": simple("Beta")})
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    index = parse((tmp_path / "site" / "index.html").read_text())
+    cards = list(index.find_all("li", class_="card"))
+    assert [c.find("h2").text() for c in cards] == ["Alpha", "Beta"]
+    assert cards[0].find("a").attrs["href"] == "alpha/index.html"
+    assert "status-ok" in cards[0].find("span", class_="status-badge").classes
+    assert cards[0].find("time").attrs["datetime"] == "2026-11-27T20:15:00Z"
+
+
+def test_two_builds_two_versions_first_unchanged(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    build(tmp_path, clock=fixed_clock(T0))
+    site = tmp_path / "site"
+    first_id = "20261127T201500Z"
+    before = tree_digest(site / "alpha" / first_id)
+    build(tmp_path, clock=fixed_clock(T0 + timedelta(minutes=5)))
+    second_id = "20261127T202000Z"
+    assert tree_digest(site / "alpha" / first_id) == before
+    manifest = json.loads((site / "manifest.json").read_text())
+    (alpha,) = manifest["dashboards"]
+    assert [v["id"] for v in alpha["versions"]] == [first_id, second_id]
+    assert alpha["latest"] == second_id
+    history = parse((site / "alpha" / "history" / "index.html").read_text())
+    rows = [tr.find("a").text() for tr in history.find("tbody").find_all("tr")]
+    assert rows == [second_id, first_id]
+
+
+def test_same_second_builds_get_distinct_sortable_ids(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    ids = [build(tmp_path, clock=fixed_clock(T0)).version_id for _ in range(3)]
+    assert ids == ["20261127T201500Z", "20261127T201500Z-01", "20261127T201500Z-02"]
+    assert ids == sorted(ids)
+
+
+def test_existing_or_unsafe_version_id_is_refused(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    assert cli(tmp_path, "build", "--version-id", "run-1").returncode == 0
+    before = tree_digest(tmp_path / "site")
+    again = cli(tmp_path, "build", "--version-id", "run-1")
+    assert again.returncode == 1
+    assert "version id 'run-1' already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+    unsafe = cli(tmp_path, "build", "--version-id", "../x")
+    assert unsafe.returncode == 1 and "not safe" in unsafe.stderr
+    assert tree_digest(tmp_path / "site") == before
+
+
+def test_retention_keeps_the_newest_versions(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()}, config="retention = 2\n")
+    for minute in range(4):
+        build(tmp_path, version_id=f"v{minute}", clock=fixed_clock(T0 + timedelta(minutes=minute)))
+    site = tmp_path / "site"
+    kept = sorted(p.name for p in (site / "alpha").iterdir() if p.name.startswith("v"))
+    assert kept == ["v2", "v3"]
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["v2", "v3"]
+    history = parse((site / "alpha" / "history" / "index.html").read_text())
+    assert len(list(history.find("tbody").find_all("tr"))) == 2
+
+
+def test_history_is_paginated(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    site = tmp_path / "site"
+    build(tmp_path, version_id="v0")
+    manifest = json.loads((site / "manifest.json").read_text())
+    versions = manifest["dashboards"][0]["versions"]
+    # Pretend 449 earlier builds happened (manifest only) to exercise paging cheaply.
+    template = versions[0]
+    manifest["dashboards"][0]["versions"] = [
+        {**template, "id": f"old{i:04d}"} for i in range(449)
+    ] + versions
+    (site / "manifest.json").write_text(json.dumps(manifest))
+    build(tmp_path, version_id="v1")
+    first = parse((site / "alpha" / "history" / "index.html").read_text())
+    assert len(list(first.find("tbody").find_all("tr"))) == 200
+    assert first.find("tbody").find("a").text() == "v1"
+    assert (site / "alpha" / "history" / "2.html").is_file()
+    third = parse((site / "alpha" / "history" / "3.html").read_text())
+    assert len(list(third.find("tbody").find_all("tr"))) == 51
+    assert third.find("nav", class_="pagination").find("a", rel="prev").attrs["href"] == "2.html"
+
+
+def test_history_variable_holds_earlier_data_oldest_first(tmp_path: Path) -> None:
+    module = """
+    from dashsite import collector, MonitorMetric
+    import itertools, pathlib
+    COUNTER = pathlib.Path(__file__).with_name("n.txt")
+
+    @collector
+    def n():
+        value = int(COUNTER.read_text()) if COUNTER.exists() else 0
+        COUNTER.write_text(str(value + 1))
+        return MonitorMetric(value * 10, label="n")
+    """
+    template = """
+    <ol id="h">{% for h in history %}<li>{{ h.version }}={{ h.data.n.value }}</li>{% endfor %}</ol>
+    {{ Sparkline(history | map(attribute="data.n.value") | list + [n.value]) | render }}
+    """
+    write_project(tmp_path, {"trend": {"dashboard.py": module, "template.html": template}})
+    for i in range(3):
+        build(tmp_path, version_id=f"b{i}")
+    page = parse((tmp_path / "site" / "trend" / "index.html").read_text())
+    assert [li.text() for li in page.find("ol", id="h").find_all("li")] == ["b0=0", "b1=10"]
+    assert len(page.find("polyline").attrs["points"].split()) == 3
+
+
+def test_markdown_template(tmp_path: Path) -> None:
+    md = """
+    # Report {{ title }}
+
+    | name | value |
+    |---|---|
+    {% for k, v in rows.items() %}| {{ k }} | {{ v }} |
+    {% endfor %}
+
+    ```python
+    print("hi")
+    ```
+    """
+    module = """
+    from dashsite import collector
+    @collector
+    def title(): return "W48"
+    @collector
+    def rows(): return {"a": 1, "b": "<i>x</i>"}
+    """
+    write_project(tmp_path, {"report": {"dashboard.py": module, "template.md": md}})
+    build(tmp_path, version_id="v1")
+    body = parse((tmp_path / "site" / "report" / "index.html").read_text()).find(
+        "div", class_="dashboard-body")
+    assert body.find("h1", id="report-w48").text() == "Report W48"
+    cells = [td.text() for td in body.find("table").find_all("td")]
+    assert cells == ["a", "1", "b", "<i>x</i>"]
+    assert not list(body.find_all("i"))
+    assert body.find("code", class_="language-python").text().strip() == 'print("hi")'
+
+
+def test_collector_failure_is_shown_in_place_and_strict_fails(tmp_path: Path) -> None:
+    module = """
+    import asyncio
+    from dashsite import collector
+
+    @collector
+    def ok():
+        return "fine"
+
+    @collector
+    def broken():
+        raise ConnectionError("db unreachable")
+
+    @collector(timeout=0.1)
+    async def slow():
+        await asyncio.sleep(5)
+    """
+    template = "<p id='ok'>{{ ok }}</p><div id='b'>{{ broken | render }}</div>{{ slow.rows }}"
+    write_project(tmp_path, {"svc": {"dashboard.py": module, "template.html": template}})
+    done = cli(tmp_path, "build")
+    assert done.returncode == 0, done.stderr
+    assert "collector 'broken' failed: ConnectionError: db unreachable" in done.stderr
+    page = parse((tmp_path / "site" / "svc" / "index.html").read_text())
+    assert page.find("p", id="ok").text() == "fine"
+    box = page.find("div", id="b").find("div", class_="collector-error")
+    assert box.text() == "Collector 'broken' failed: ConnectionError: db unreachable"
+    listed = [li.text() for li in page.find("section", class_="collector-errors").find_all("li")]
+    assert listed[0] == "broken: ConnectionError: db unreachable"
+    assert listed[1].startswith("slow: TimeoutError")
+    assert "status-error" in page.find("h1").find("span").classes
+    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+    assert manifest["dashboards"][0]["status"] == "error"
+    assert manifest["dashboards"][0]["versions"][0]["errors"] == 2
+    strict = cli(tmp_path, "build", "--strict")
+    assert strict.returncode == 1
+    assert len(json.loads((tmp_path / "site" / "manifest.json").read_text())[
+        "dashboards"][0]["versions"]) == 2
+
+
+def test_status_is_the_worst_renderable(tmp_path: Path) -> None:
+    module = """
+    from dashsite import collector, MonitorTable, StatusCell, StatusLevel
+    @collector
+    def table():
+        t = MonitorTable(["svc", "state"])
+        t.add_row(["a", StatusCell("UP", StatusLevel.OK)])
+        t.add_row(["b", StatusCell("SLOW", StatusLevel.WARNING)])
+        return t
+    """
+    write_project(tmp_path, {"t": {"dashboard.py": module, "template.html": "{{ table | render }}"}})
+    result = build(tmp_path)
+    assert result.dashboards[0].status is StatusLevel.WARNING
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
+def test_xss_from_a_collector_is_escaped_on_every_page(tmp_path: Path, payload: str) -> None:
+    module = f"""
+    from dashsite import collector, StatusCell, StatusLevel, MonitorTable
+    P = {payload!r}
+    @collector
+    def text(): return P
+    @collector
+    def cell(): return StatusCell(P, StatusLevel.WARNING)
+    @collector
+    def table():
+        return MonitorTable([P], title=P).add_row([P])
+    @collector
+    def fails(): raise ValueError(P)
+    """
+    html = "<p>{{ text }}</p>{{ cell | render }}{{ table | render }}{{ fails | render }}"
+    md = "# {{ text }}\n\n{{ text }}\n\n[{{ text }}]({{ text }})\n\n{{ cell | render }}\n"
+    write_project(tmp_path, {
+        "h": {"dashboard.py": module, "template.html": html},
+        "m": {"dashboard.py": module, "template.md": md},
+    })
+    assert build(tmp_path, version_id="v1").exit_code(strict=False) == 0
+    pages = list((tmp_path / "site").rglob("*.html"))
+    assert len(pages) >= 7
+    for page in pages:
+        root = parse(page.read_text())
+        assert not list(root.find_all("script")), page
+        for node in root.iter():
+            for name, value in node.attrs.items():
+                assert not name.startswith("on"), (page, node.tag, name)
+                if name in {"href", "src"}:
+                    assert not (value or "").lower().startswith("javascript:"), (page, value)
+        if page.parent.name in {"h", "v1"} and page.parent.parent.name == "h":
+            assert payload in root.text()
+
+
+def test_all_relative_links_resolve(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    for i in range(2):
+        build(tmp_path, version_id=f"v{i}")
+    site = tmp_path / "site"
+    checked = 0
+    for page in site.rglob("*.html"):
+        for node in parse(page.read_text()).iter():
+            for attr in ("href", "src"):
+                link = node.attrs.get(attr)
+                if not link or link.startswith(("#", "data:")):
+                    continue
+                parts = urlsplit(link)
+                assert not parts.scheme and not parts.netloc, (page, link)
+                assert not link.startswith("/"), (page, link)
+                target = (page.parent / unquote(parts.path)).resolve()
+                assert target.is_file(), (page, link)
+                assert target.is_relative_to(site.resolve())
+                checked += 1
+    assert checked > 40
+
+
+def test_only_builds_the_named_dashboards(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    build(tmp_path, version_id="v1")
+    result = build(tmp_path, version_id="v2", only=frozenset({"alpha"}))
+    assert [d.slug for d in result.dashboards] == ["alpha"]
+    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+    versions = {d["slug"]: [v["id"] for v in d["versions"]] for d in manifest["dashboards"]}
+    assert versions == {"alpha": ["v1", "v2"], "beta": ["v1"]}
+    assert all(d["active"] for d in manifest["dashboards"])
+    unknown = cli(tmp_path, "build", "--only", "gamma")
+    assert unknown.returncode == 1 and "no dashboard named 'gamma'" in unknown.stderr
+
+
+def test_removed_dashboard_is_archived_with_its_versions(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple("Alpha"), "beta": simple("Beta")})
+    build(tmp_path, version_id="v1")
+    shutil.rmtree(tmp_path / "dashboards" / "beta")
+    build(tmp_path, version_id="v2")
+    site = tmp_path / "site"
+    assert (site / "beta" / "v1" / "index.html").is_file()
+    index = parse((site / "index.html").read_text())
+    assert [c.find("h2").text() for c in index.find_all("li", class_="card")] == ["Alpha"]
+    archived = index.find("section").find("a")
+    assert archived.text() == "Beta" and archived.attrs["href"] == "beta/history/index.html"
+
+
+def test_manifest_is_rebuilt_from_data_files_when_missing(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    (tmp_path / "site" / "manifest.json").unlink()
+    build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(hours=1)))
+    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+    assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["v1", "v2"]
+
+
+def test_json_report(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    done = cli(tmp_path, "build", "--json", "--version-id", "j1")
+    assert done.returncode == 0
+    report = json.loads(done.stdout)
+    assert report["version"] == "j1"
+    assert report["dashboards"] == [{"slug": "alpha", "status": "ok", "version": "j1",
+                                     "collector_errors": {}, "problem": None}]
+
+
+def test_plain_progress_without_a_terminal(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    done = cli(tmp_path, "build")
+    assert "\x1b[" not in done.stderr
+    assert "[1/1] alpha: ok" in done.stderr
+    assert "Built 1 dashboard as version" in done.stderr
