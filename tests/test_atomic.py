@@ -104,8 +104,8 @@ def test_two_builds_at_once_do_not_interleave(tmp_path: Path) -> None:
     first = start_build(tmp_path, "--version-id", "one")
     wait_for(tmp_path / "started-c", first)
     second = start_build(tmp_path, "--version-id", "two")
-    out1, err1 = first.communicate(timeout=60)
-    out2, err2 = second.communicate(timeout=60)
+    _, err1 = first.communicate(timeout=60)
+    _, err2 = second.communicate(timeout=60)
     assert first.returncode == 0, err1
     assert second.returncode == 0, err2
     assert "waiting for another build" in err2

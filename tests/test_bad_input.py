@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from projects import cli, simple, tree_digest, write_project
 
 GOOD_MODULE = "from dashsite import collector\n\n@collector\ndef value():\n    return 1\n"

@@ -7,11 +7,12 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import XSS_PAYLOADS
-from htmltree import parse
-from projects import T0, build, cli, fixed_clock, simple, tree_digest, write_project
 
 from dashsite import StatusLevel
+from projects import T0, build, cli, fixed_clock, simple, tree_digest, write_project
+
+from conftest import XSS_PAYLOADS
+from htmltree import parse
 
 
 def test_layout_of_a_first_build(tmp_path: Path) -> None:
