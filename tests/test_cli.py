@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from htmltree import parse
+from projects import cli, simple, write_project
+
+
+def test_new_scaffolds_a_dashboard_that_builds(tmp_path: Path) -> None:
+    made = cli(tmp_path, "new", "service-health")
+    assert made.returncode == 0, made.stderr
+    assert "created dashboards/service-health/" in made.stdout
+    made_md = cli(tmp_path, "new", "weekly", "--markdown")
+    assert made_md.returncode == 0
+    assert (tmp_path / "dashboards" / "weekly" / "template.md").is_file()
+    built = cli(tmp_path, "build", "--strict")
+    assert built.returncode == 0, built.stderr
+    page = parse((tmp_path / "site" / "service-health" / "index.html").read_text())
+    assert page.find("div", class_="monitor-metric").find("span", class_="metric-label").text() \
+        == "Disk used"
+    assert page.find("h1").text().startswith("Service health")
+    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+    assert [d["slug"] for d in manifest["dashboards"]] == ["service-health", "weekly"]
+
+
+def test_new_refuses_bad_or_existing_names(tmp_path: Path) -> None:
+    bad = cli(tmp_path, "new", "../escape")
+    assert bad.returncode == 1 and "not a usable dashboard name" in bad.stderr
+    assert not (tmp_path.parent / "escape").exists()
+    assert cli(tmp_path, "new", "ok").returncode == 0
+    again = cli(tmp_path, "new", "ok")
+    assert again.returncode == 1
+    assert again.stderr.strip().startswith("dashboards/ok: already exists")
+
+
+def test_list_shows_dashboards_and_versions(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple("Alpha")})
+    cli(tmp_path, "build")
+    listed = cli(tmp_path, "list")
+    assert listed.returncode == 0
+    assert listed.stdout.splitlines() == ["alpha\tAlpha\thtml\tstatus, count\t1 version(s)"]
+
+
+def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
+    done = cli(tmp_path, "frobnicate")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "invalid choice" in done.stderr
+
+
+def test_empty_project_builds_an_empty_index(tmp_path: Path) -> None:
+    done = cli(tmp_path, "build")
+    assert done.returncode == 0
+    index = parse((tmp_path / "site" / "index.html").read_text())
+    assert "dashsite new" in index.find("main").text()

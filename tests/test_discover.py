@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from projects import write_project
+
+from dashsite.discover import discover, load_dashboard, title_from_slug
+from dashsite.errors import DashboardError
+
+
+def test_underscore_and_dot_folders_are_not_dashboards(tmp_path: Path) -> None:
+    files = {"dashboard.py": "", "template.html": "x"}
+    write_project(tmp_path, {"real": files, "_layouts": files, ".hidden": files, "_draft": files})
+    (tmp_path / "dashboards" / "empty").mkdir()
+    found = discover(tmp_path / "dashboards")
+    assert [d.slug for d in found.dashboards] == ["real"]
+    assert found.problems == ()
+
+
+def test_metadata_and_both_kinds_of_collector(tmp_path: Path) -> None:
+    module = """
+    from dashsite import collector
+
+    TITLE = "Service health"
+    DESCRIPTION = "API and queue"
+
+    @collector
+    def disk():
+        return 1
+
+    @collector(name="api", timeout=5, retries=2)
+    async def api_status():
+        return 2
+
+    COLLECTORS = {"queue": lambda: 3}
+    """
+    write_project(tmp_path, {"svc": {"dashboard.py": module, "template.md": "x"}})
+    (dashboard,) = discover(tmp_path / "dashboards").dashboards
+    assert (dashboard.title, dashboard.description) == ("Service health", "API and queue")
+    assert [c.name for c in dashboard.collectors] == ["disk", "api", "queue"]
+    api = dashboard.collectors[1]
+    assert (api.timeout, api.retries, api.is_async) == (5, 2, True)
+    assert dashboard.is_markdown
+
+
+def test_title_defaults_from_the_slug(tmp_path: Path) -> None:
+    assert title_from_slug("service-health") == "Service health"
+    write_project(tmp_path, {"weekly_report": {"template.html": "x"}})
+    (dashboard,) = discover(tmp_path / "dashboards").dashboards
+    assert dashboard.title == "Weekly report" and dashboard.collectors == ()
+
+
+def test_helper_modules_are_isolated_per_dashboard(tmp_path: Path) -> None:
+    for slug, value in (("one", 1), ("two", 2)):
+        write_project(tmp_path, {slug: {
+            "helpers.py": f"VALUE = {value}\n",
+            "dashboard.py": "import helpers\nfrom . import helpers as rel\n"
+                            "COLLECTORS = {'v': lambda: (helpers.VALUE, rel.VALUE)}\n",
+            "template.html": "{{ v }}",
+        }})
+    modules_before = set(sys.modules)
+    found = discover(tmp_path / "dashboards")
+    values = {d.slug: d.collectors[0].func() for d in found.dashboards}
+    assert values == {"one": (1, 1), "two": (2, 2)}
+    assert "helpers" not in sys.modules
+    assert not {m for m in set(sys.modules) - modules_before if "dashboards" in m}
+    assert str(tmp_path / "dashboards" / "one") not in sys.path
+
+
+@pytest.mark.parametrize("slug", ["Bad Name", "UPPER", "assets", "history", "-dash", "a" * 70])
+def test_unsafe_slugs_are_refused(tmp_path: Path, slug: str) -> None:
+    write_project(tmp_path, {slug: {"template.html": "x"}})
+    found = discover(tmp_path / "dashboards", root=tmp_path)
+    assert found.dashboards == ()
+    (problem,) = found.problems
+    assert problem.path == f"dashboards/{slug}"
+    assert "not a usable dashboard name" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("module", "message"),
+    [
+        ("COLLECTORS = {'build': lambda: 1}", "collector name 'build' cannot be"),
+        ("COLLECTORS = {'x': 5}", r"COLLECTORS\['x'\] is not callable"),
+        ("COLLECTORS = [1]", "COLLECTORS must be a dict"),
+        ("TITLE = 5", "TITLE must be a string"),
+    ],
+)
+def test_bad_collector_tables(tmp_path: Path, module: str, message: str) -> None:
+    write_project(tmp_path, {"d": {"dashboard.py": module, "template.html": "x"}})
+    with pytest.raises(DashboardError, match=message):
+        load_dashboard(tmp_path / "dashboards" / "d")
+
+
+def test_both_templates_is_ambiguous(tmp_path: Path) -> None:
+    write_project(tmp_path, {"d": {"template.html": "x", "template.md": "y"}})
+    with pytest.raises(DashboardError, match="both template.html and template.md"):
+        load_dashboard(tmp_path / "dashboards" / "d")
+
+
+def test_runtime_error_while_importing_names_the_line(tmp_path: Path) -> None:
+    write_project(tmp_path, {"d": {"dashboard.py": "x = 1\n\nraise RuntimeError('boom')\n",
+                                   "template.html": "x"}})
+    with pytest.raises(DashboardError) as info:
+        load_dashboard(tmp_path / "dashboards" / "d", root=tmp_path)
+    assert info.value.one_line().startswith("dashboards/d/dashboard.py:3: RuntimeError while")
