@@ -3,8 +3,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from htmltree import parse
 from projects import cli, simple, write_project
+
+from htmltree import parse
 
 
 def test_new_scaffolds_a_dashboard_that_builds(tmp_path: Path) -> None:

@@ -4,10 +4,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import write_project
 
 from dashsite.discover import discover, load_dashboard, title_from_slug
 from dashsite.errors import DashboardError
+from projects import write_project
 
 
 def test_underscore_and_dot_folders_are_not_dashboards(tmp_path: Path) -> None:
@@ -96,7 +96,7 @@ def test_bad_collector_tables(tmp_path: Path, module: str, message: str) -> None
 
 def test_both_templates_is_ambiguous(tmp_path: Path) -> None:
     write_project(tmp_path, {"d": {"template.html": "x", "template.md": "y"}})
-    with pytest.raises(DashboardError, match="both template.html and template.md"):
+    with pytest.raises(DashboardError, match=r"both template\.html and template\.md"):
         load_dashboard(tmp_path / "dashboards" / "d")
 
 
