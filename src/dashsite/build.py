@@ -18,18 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .collect import CollectionEngine, Collector, CollectorOutcome
+from .collect import DashboardData, collect_dashboards, settle
 from .config import SiteConfig
-from .discover import Dashboard, discover, display
+from .discover import Dashboard, discover
 from .environment import create_environment
-from .errors import DashboardError, DashsiteError, RenderError
+from .errors import DashboardError, DashsiteError, RenderError, display
 from .history import LazyHistory
 from .index import write_assets, write_history, write_index, write_manifest
-from .levels import StatusLevel, worst_level
-from .render import render_dashboard
-from .renderables import CollectorFailure
+from .levels import StatusLevel
+from .render import render_dashboard_page
 from .reporter import Event, NullReporter, Reporter
-from .serialize import to_jsonable
 from .versions import (
     DATA_FILE,
     SCHEMA_VERSION,
@@ -111,67 +109,10 @@ class BuildResult:
         }
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A dashboard between collection and writing."""
-
-    dashboard: Dashboard
-    values: dict[str, Any]
-    stored: dict[str, Any]
-    errors: dict[str, str]
-    outcomes: list[CollectorOutcome]
-    status: StatusLevel
-
-
 def _relative_problem(error: DashsiteError, root: Path) -> DashsiteError:
     if error.path and Path(error.path).is_absolute():
         error.path = display(Path(error.path), root)
     return error
-
-
-async def collect_dashboards(
-    dashboards: Sequence[Dashboard], config: SiteConfig, executor: Executor | None = None
-) -> list[list[CollectorOutcome]]:
-    """Run every dashboard's collectors at once, under one bound."""
-    engine = CollectionEngine(executor, config.concurrency, config.timeout)
-    flat: list[Collector] = [spec for d in dashboards for spec in d.collectors]
-    outcomes = await engine.run(flat)
-    grouped: list[list[CollectorOutcome]] = []
-    start = 0
-    for dashboard in dashboards:
-        grouped.append(outcomes[start : start + len(dashboard.collectors)])
-        start += len(dashboard.collectors)
-    return grouped
-
-
-def _settle(dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path) -> _Pending:
-    """Turn outcomes into template values and storable data; refuse unstorable data."""
-    values: dict[str, Any] = {}
-    stored: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for spec, outcome in zip(dashboard.collectors, outcomes, strict=True):
-        if outcome.error is not None:
-            cause = outcome.error.cause
-            message = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
-            errors[outcome.name] = message
-            values[outcome.name] = CollectorFailure(outcome.name, message)
-            stored[outcome.name] = None
-            continue
-        try:
-            stored[outcome.name] = to_jsonable(outcome.value, outcome.name)
-        except TypeError as exc:
-            code = getattr(spec.func, "__code__", None)
-            source = Path(code.co_filename) if code else dashboard.folder / "dashboard.py"
-            raise DashboardError(
-                f"collector '{outcome.name}' returned a value that cannot be stored as JSON "
-                f"({exc})",
-                path=display(source, root),
-                line=code.co_firstlineno if code else None,
-                hint="return dicts, lists, strings, numbers or dashsite render types",
-            ) from None
-        values[outcome.name] = outcome.value
-    status = worst_level(values, failed=bool(errors))
-    return _Pending(dashboard, values, stored, errors, outcomes, status)
 
 
 class SiteBuilder:
@@ -259,10 +200,10 @@ class SiteBuilder:
             version_id = new_version_id(self.options.clock(), taken)
         collected_at = self.options.clock()
         grouped = asyncio.run(collect_dashboards(dashboards, config, self.options.executor))
-        pending: list[_Pending] = []
+        pending: list[DashboardData] = []
         for dashboard, outcomes in zip(dashboards, grouped, strict=True):
             try:
-                pending.append(_settle(dashboard, outcomes, config.root))
+                pending.append(settle(dashboard, outcomes, config.root))
             except DashboardError as exc:
                 self.problem(exc, dashboard.slug)
         self._mark_active(manifest, dashboards, broken)
@@ -304,7 +245,7 @@ class SiteBuilder:
     def _site_context(
         self,
         manifest: Manifest,
-        pending: Sequence[_Pending],
+        pending: Sequence[DashboardData],
         assets: dict[str, str],
         built_at: datetime,
     ) -> dict[str, Any]:
@@ -338,7 +279,7 @@ class SiteBuilder:
         staged: StagedSite,
         environment: Any,
         manifest: Manifest,
-        item: _Pending,
+        item: DashboardData,
         version_id: str,
         collected_at: datetime,
         site: dict[str, Any],
@@ -353,41 +294,13 @@ class SiteBuilder:
                 hint="versions are immutable; pick another --version-id",
             )
         history = LazyHistory(staged.path, slug, record.versions, self.config.history)
-        build_info = {
-            "version": version_id,
-            "collected_at": collected_at,
-            "status": item.status,
-            "errors": item.errors,
-            "collectors": {
-                o.name: {"duration": o.duration, "attempts": o.attempts, "ok": o.ok}
-                for o in item.outcomes
-            },
-        }
-        base = {
-            **item.values,
-            "dashboard": {
-                "slug": slug,
-                "title": dashboard.title,
-                "description": dashboard.description,
-            },
-            "build": build_info,
-            "history": history,
-            "site": site,
-        }
-        template_name = f"{slug}/{dashboard.template.name}"
         try:
             pages = {
-                f"{folder}/index.html": render_dashboard(
-                    environment,
-                    template_name,
-                    {**base, "root": "../../", "dashboard_root": "../", "is_latest": False},
-                    markdown=dashboard.is_markdown,
+                f"{folder}/index.html": render_dashboard_page(
+                    environment, item, version_id, collected_at, history, site, latest=False
                 ),
-                f"{slug}/index.html": render_dashboard(
-                    environment,
-                    template_name,
-                    {**base, "root": "../", "dashboard_root": "", "is_latest": True},
-                    markdown=dashboard.is_markdown,
+                f"{slug}/index.html": render_dashboard_page(
+                    environment, item, version_id, collected_at, history, site, latest=True
                 ),
             }
         except RenderError as exc:

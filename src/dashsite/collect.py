@@ -16,9 +16,17 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar, overload
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from .errors import CollectorError
+from .errors import CollectorError, DashboardError, display
+from .levels import StatusLevel, worst_level
+from .renderables import CollectorFailure
+from .serialize import to_jsonable
+
+if TYPE_CHECKING:
+    from .config import SiteConfig
+    from .discover import Dashboard
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONCURRENCY = 32
@@ -227,3 +235,60 @@ def collector(
         return target
 
     return mark(func) if func is not None else mark
+
+
+@dataclass(slots=True)
+class DashboardData:
+    """One dashboard's collected data: template values, storable JSON, errors, status."""
+
+    dashboard: Dashboard
+    values: dict[str, Any]
+    stored: dict[str, Any]
+    errors: dict[str, str]
+    outcomes: list[CollectorOutcome]
+    status: StatusLevel
+
+
+async def collect_dashboards(
+    dashboards: Sequence[Dashboard], config: SiteConfig, executor: Executor | None = None
+) -> list[list[CollectorOutcome]]:
+    """Run every dashboard's collectors at once, under one bound."""
+    engine = CollectionEngine(executor, config.concurrency, config.timeout)
+    flat: list[Collector] = [spec for d in dashboards for spec in d.collectors]
+    outcomes = await engine.run(flat)
+    grouped: list[list[CollectorOutcome]] = []
+    start = 0
+    for dashboard in dashboards:
+        grouped.append(outcomes[start : start + len(dashboard.collectors)])
+        start += len(dashboard.collectors)
+    return grouped
+
+
+def settle(dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path) -> DashboardData:
+    """Turn outcomes into template values and storable data; refuse unstorable data."""
+    values: dict[str, Any] = {}
+    stored: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for spec, outcome in zip(dashboard.collectors, outcomes, strict=True):
+        if outcome.error is not None:
+            cause = outcome.error.cause
+            message = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+            errors[outcome.name] = message
+            values[outcome.name] = CollectorFailure(outcome.name, message)
+            stored[outcome.name] = None
+            continue
+        try:
+            stored[outcome.name] = to_jsonable(outcome.value, outcome.name)
+        except TypeError as exc:
+            code = getattr(spec.func, "__code__", None)
+            source = Path(code.co_filename) if code else dashboard.folder / "dashboard.py"
+            raise DashboardError(
+                f"collector '{outcome.name}' returned a value that cannot be stored as JSON "
+                f"({exc})",
+                path=display(source, root),
+                line=code.co_firstlineno if code else None,
+                hint="return dicts, lists, strings, numbers or dashsite render types",
+            ) from None
+        values[outcome.name] = outcome.value
+    status = worst_level(values, failed=bool(errors))
+    return DashboardData(dashboard, values, stored, errors, outcomes, status)

@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from .collect import COLLECTOR_ATTRIBUTE, Collector
-from .errors import DashboardError
+from .errors import DashboardError, display
 
 MODULE_FILE = "dashboard.py"
 TEMPLATE_FILES = ("template.html", "template.md")
@@ -54,15 +54,6 @@ class Discovery:
 
     dashboards: tuple[Dashboard, ...]
     problems: tuple[DashboardError, ...]
-
-
-def display(path: Path, root: Path | None = None) -> str:
-    """``path`` relative to ``root`` (or the working directory) when inside it."""
-    base = (root or Path.cwd()).resolve()
-    try:
-        return str(path.resolve().relative_to(base))
-    except ValueError:
-        return str(path)
 
 
 def title_from_slug(slug: str) -> str:

@@ -90,3 +90,12 @@ class SiteError(DashsiteError):
 
 class PublishError(DashsiteError):
     """A publish, pull or mail target refused or failed."""
+
+
+def display(path: Path, root: Path | None = None) -> str:
+    """``path`` relative to ``root`` (or the working directory) when inside it."""
+    base = (root or Path.cwd()).resolve()
+    try:
+        return str(path.resolve().relative_to(base))
+    except ValueError:
+        return str(path)

@@ -7,14 +7,18 @@ line, found from Jinja's rewritten traceback.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, Template, TemplateError, TemplateSyntaxError, UndefinedError
 
 from .errors import DashsiteError, RenderError
 from .styles import STYLESHEET
+
+if TYPE_CHECKING:
+    from .collect import DashboardData
 
 _HEAD = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
 _HTML = re.compile(r"<html(\s[^>]*)?>", re.IGNORECASE)
@@ -136,3 +140,46 @@ def render_dashboard(
         return body
     layout = compile_template(environment, name="dashboard.html")
     return render_template(layout, {**context, "content": Markup(body)})  # noqa: S704
+
+
+def render_dashboard_page(
+    environment: Environment,
+    item: DashboardData,
+    version: str,
+    collected_at: datetime,
+    history: Sequence[Any],
+    site: Mapping[str, Any],
+    *,
+    latest: bool,
+) -> str:
+    """One dashboard page: the latest (``<slug>/index.html``) or a snapshot.
+
+    The two differ only in how deep they sit, which sets the relative
+    ``root`` (site root) and ``dashboard_root`` (the dashboard's folder).
+    """
+    dashboard = item.dashboard
+    context = {
+        **item.values,
+        "dashboard": {
+            "slug": dashboard.slug,
+            "title": dashboard.title,
+            "description": dashboard.description,
+        },
+        "build": {
+            "version": version,
+            "collected_at": collected_at,
+            "status": item.status,
+            "errors": item.errors,
+            "collectors": {
+                o.name: {"duration": o.duration, "attempts": o.attempts, "ok": o.ok}
+                for o in item.outcomes
+            },
+        },
+        "history": history,
+        "site": site,
+        "root": "../" if latest else "../../",
+        "dashboard_root": "" if latest else "../",
+        "is_latest": latest,
+    }
+    name = f"{dashboard.slug}/{dashboard.template.name}"
+    return render_dashboard(environment, name, context, markdown=dashboard.is_markdown)

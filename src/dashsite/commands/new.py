@@ -7,8 +7,8 @@ from importlib import resources
 from pathlib import Path
 
 from ..config import load_config
-from ..discover import RESERVED_SLUGS, SLUG_PATTERN, display, title_from_slug
-from ..errors import DashboardError
+from ..discover import RESERVED_SLUGS, SLUG_PATTERN, title_from_slug
+from ..errors import DashboardError, display
 from ..write import atomic_write, contained
 
 
