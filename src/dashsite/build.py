@@ -272,6 +272,7 @@ class SiteBuilder:
             "assets": assets,
             "built_at": built_at,
             "dashboards": listed,
+            "preview": False,
         }
 
     def _file_version(

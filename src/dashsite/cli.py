@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from . import __version__
 from .errors import DashsiteError
 
-COMMANDS = ("build", "list", "new")
+COMMANDS = ("build", "list", "new", "serve")
 
 
 def _positive(text: str) -> float:
@@ -65,6 +65,21 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("slug", help="folder name and URL of the dashboard, e.g. service-health")
     new.add_argument("--markdown", action="store_true", help="use template.md instead of HTML")
 
+    serve = commands.add_parser("serve", help="serve the site with live reload")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="0 picks a free port (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="preview dashboards/ live: rebuild what changed on every save",
+    )
+    serve.add_argument(
+        "--poll", action="store_true", help="poll for changes (Docker, WSL, network mounts)"
+    )
     return main
 
 

@@ -16,7 +16,7 @@ from jinja2 import Environment
 from .render import compile_template, render_template
 from .styles import STYLESHEET
 from .versions import MANIFEST_FILE, DashboardRecord, Manifest
-from .write import StagedSite
+from .write import SiteWriter
 
 HISTORY_PAGE_SIZE = 200
 TREND_LENGTH = 30
@@ -28,7 +28,7 @@ def theme_stylesheet() -> str:
     return theme + "\n/* render types */\n" + STYLESHEET
 
 
-def write_assets(staged: StagedSite, css: str | None = None) -> dict[str, str]:
+def write_assets(staged: SiteWriter, css: str | None = None) -> dict[str, str]:
     """Write content-hashed assets; returns logical name → site-relative path."""
     text = css if css is not None else theme_stylesheet()
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
@@ -58,7 +58,7 @@ def _entry(record: DashboardRecord) -> IndexEntry:
 
 
 def write_index(
-    staged: StagedSite, environment: Environment, manifest: Manifest, site: Mapping[str, Any]
+    staged: SiteWriter, environment: Environment, manifest: Manifest, site: Mapping[str, Any]
 ) -> None:
     """Write ``index.html``: active dashboards as cards, archived ones listed."""
     records = [manifest.dashboards[slug] for slug in sorted(manifest.dashboards)]
@@ -74,7 +74,7 @@ def write_index(
 
 
 def write_history(
-    staged: StagedSite, environment: Environment, record: DashboardRecord, site: Mapping[str, Any]
+    staged: SiteWriter, environment: Environment, record: DashboardRecord, site: Mapping[str, Any]
 ) -> None:
     """Write ``<slug>/history/``: every version, newest first, paginated."""
     template = compile_template(environment, name="history.html")
@@ -99,7 +99,7 @@ def write_history(
 
 
 def write_manifest(
-    staged: StagedSite, manifest: Manifest, built_at: datetime, assets: dict[str, str]
+    staged: SiteWriter, manifest: Manifest, built_at: datetime, assets: dict[str, str]
 ) -> None:
     """Write ``manifest.json`` (schema in the README)."""
     document = manifest.to_json(built_at, assets)

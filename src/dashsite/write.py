@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from .errors import SiteError
 
@@ -135,14 +136,57 @@ class BuildLock:
         self.release()
 
 
-class StagedSite:
+class SiteWriter(Protocol):
+    """Where a stage writes pages: a staged site, or the preview folder."""
+
+    path: Path
+
+    def write(self, relative: str, data: bytes | str) -> None:
+        """Write one file atomically, inside the site."""
+        ...
+
+    def exists(self, relative: str) -> bool:
+        """Whether ``relative`` exists."""
+        ...
+
+    def remove(self, relative: str) -> None:
+        """Delete a file or folder."""
+        ...
+
+
+class SiteFolder:
+    """A site folder written file by file, each write atomic and contained."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.written = 0
+
+    def write(self, relative: str, data: bytes | str) -> None:
+        """Write one file atomically, inside the folder."""
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        atomic_write(contained(self.path, relative), payload)
+        self.written += 1
+
+    def exists(self, relative: str) -> bool:
+        """Whether ``relative`` exists in the folder."""
+        return contained(self.path, relative).exists()
+
+    def remove(self, relative: str) -> None:
+        """Delete a file or folder inside the folder."""
+        target = contained(self.path, relative)
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+
+
+class StagedSite(SiteFolder):
     """A copy of the site being assembled; ``commit`` makes it the site."""
 
     def __init__(self, site: Path) -> None:
+        super().__init__(site.parent / f".{site.name}.staging-{os.getpid()}-{time.time_ns()}")
         self.site = site
         self.parent = site.parent
-        self.path = self.parent / f".{site.name}.staging-{os.getpid()}-{time.time_ns()}"
-        self.written = 0
 
     def _leftovers(self) -> list[Path]:
         prefixes = (f".{self.site.name}.staging-", f".{self.site.name}.old-")
@@ -164,24 +208,6 @@ class StagedSite:
             shutil.copytree(self.site, self.path, symlinks=True, copy_function=_link_or_copy)
         else:
             self.path.mkdir(parents=True)
-
-    def exists(self, relative: str) -> bool:
-        """Whether ``relative`` exists in the staged site."""
-        return contained(self.path, relative).exists()
-
-    def write(self, relative: str, data: bytes | str) -> None:
-        """Write one file of the staged site, atomically and inside it."""
-        payload = data.encode("utf-8") if isinstance(data, str) else data
-        atomic_write(contained(self.path, relative), payload)
-        self.written += 1
-
-    def remove(self, relative: str) -> None:
-        """Delete a file or folder of the staged site."""
-        target = contained(self.path, relative)
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink(missing_ok=True)
 
     def commit(self) -> None:
         """Swap the staged folder in as the site; the old one is deleted."""

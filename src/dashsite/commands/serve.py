@@ -1,0 +1,117 @@
+"""``dashsite serve [--watch]``: the authoring loop."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from ..config import load_config
+from ..errors import SiteError, display
+from ..preview import PreviewBuilder, Rebuild
+from ..serve import PreviewServer, is_local, run_in_thread
+from ..watch import ChangeBatcher, FileWatcher
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _report(rebuild: Rebuild) -> None:
+    ran = f", collectors of {', '.join(rebuild.collected)} ran" if rebuild.collected else ""
+    _say(f"rebuilt ({rebuild.reason}) in {rebuild.duration * 1000:.0f} ms{ran}")
+    for problem in rebuild.problems:
+        _say(problem)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the site (or, with --watch, a live preview) until Ctrl-C."""
+    root = Path(args.project).resolve()
+    config = load_config(root)
+    if not is_local(args.host):
+        _say(
+            f"warning: serving on {args.host}: anyone who can reach this address can read "
+            "the preview"
+        )
+    preview: Path | None = None
+    if args.watch:
+        preview = Path(tempfile.mkdtemp(prefix="dashsite-preview-"))
+        folder = preview
+    else:
+        folder = config.site_path
+        if not (folder / "index.html").is_file():
+            raise SiteError(
+                "no built site to serve",
+                path=display(folder, root),
+                hint="run 'dashsite build' first, or use 'dashsite serve --watch'",
+            )
+    try:
+        builder = None
+        if preview is not None:
+            builder = PreviewBuilder(root, preview)
+            _report(builder.full())
+        return asyncio.run(_serve(args, root, folder, builder))
+    finally:
+        if preview is not None:
+            shutil.rmtree(preview, ignore_errors=True)
+
+
+async def _serve(
+    args: argparse.Namespace, root: Path, folder: Path, builder: PreviewBuilder | None
+) -> int:
+    config = load_config(root)
+    batcher = ChangeBatcher()
+    if builder is not None:
+        ignored = (config.site_path, folder)
+        watcher = FileWatcher(
+            [(config.dashboards_path, True), (root, False)],
+            batcher,
+            ignore=lambda p: any(p == d or p.is_relative_to(d) for d in ignored),
+            poll=args.poll,
+        )
+    else:
+        site = config.site_path
+        watcher = FileWatcher([(site.parent, False), (site, True)], batcher, poll=args.poll)
+    server = PreviewServer(folder, args.host, args.port)
+    server.start()
+    watcher.start()
+    what = (
+        "preview of " + display(config.dashboards_path, root) if builder else display(folder, root)
+    )
+    print(f"Serving {what} at {server.url} (Ctrl-C to stop)", flush=True)
+    if builder is not None:
+        _say(f"preview folder: {folder}")
+
+    def rebuild_loop() -> None:
+        while (batch := batcher.next_batch()) is not None:
+            if builder is None:
+                if any(
+                    p.path == config.site_path
+                    or p.path.is_relative_to(config.site_path)
+                    or p.path.name == config.site_path.name
+                    for p in batch
+                ):
+                    server.reload()
+                continue
+            result = builder.apply(batch)
+            if result is not None:
+                _report(result)
+                server.reload(result.reason)
+
+    worker = run_in_thread(rebuild_loop, "dashsite-rebuild")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        watcher.stop()
+        worker.join(timeout=30)
+        await server.stop()
+        _say("stopped")
+    return 0
