@@ -108,6 +108,8 @@ class PreviewBuilder:
                 reasons.append(str(relative))
         if not (everything or reload_slugs or render_slugs):
             return None
+        if everything:  # a layout may now shadow a cached built-in template
+            self.environment = create_environment([config.layouts_path, config.dashboards_path])
         collected = self._reload(sorted(reload_slugs))
         targets = set(self.dashboards) if everything else (render_slugs | set(collected))
         targets |= {s for s in reload_slugs if s in self.errors}

@@ -1,0 +1,260 @@
+"""The preview server over raw HTTP, the change batcher, and the preview builder."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from dashsite.preview import PreviewBuilder
+from dashsite.serve import is_local
+from dashsite.watch import Change, ChangeBatcher, is_noise
+from projects import simple, write_project
+from servers import ServeProcess
+
+from htmltree import parse
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[ServeProcess]:
+    write_project(tmp_path / "project", {"svc": simple("Service")})
+    (tmp_path / "secret.txt").write_text("TOP SECRET")
+    server = ServeProcess(tmp_path / "project", "--watch")
+    yield server
+    assert server.stop() == 0
+
+
+def raw_get(url: str, target: str) -> tuple[int, str]:
+    """Send a request line exactly as given (no client-side normalisation)."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
+                     .encode("latin-1"))
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    response = b"".join(chunks).decode("utf-8", "replace")
+    status = int(response.split(" ", 2)[1])
+    return status, response
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/../secret.txt",
+        "/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/%2e%2e/secret.txt",
+        "/svc/..%2f..%2fsecret.txt",
+        "/svc/%2e%2e%2f%2e%2e%2fsecret.txt",
+        "/..\\secret.txt",
+        "/%5c..%5csecret.txt",
+        "//etc/passwd",
+        "/etc/passwd",
+        "/%2fetc%2fpasswd",
+        "/..%00/secret.txt",
+    ],
+)
+def test_no_request_path_leaves_the_preview_folder(served: ServeProcess, target: str) -> None:
+    status, response = raw_get(served.url, target)
+    assert status in {400, 403, 404}, (target, status)
+    assert "TOP SECRET" not in response and "root:" not in response
+
+
+def test_pages_get_the_livereload_script_and_others_do_not(served: ServeProcess) -> None:
+    status, response = raw_get(served.url, "/svc/")
+    assert status == 200
+    head = parse(response.split("\r\n\r\n", 1)[1]).find("head")
+    sources = [s.attrs.get("src") for s in head.find_all("script")]
+    assert any(src and src.startswith("/livereload.js?port=") for src in sources)
+    assert "Cache-Control: no-store" in response
+    css = raw_get(served.url, "/" + next(
+        link.attrs["href"].lstrip("./") for link in head.find_all("link")
+    ).replace("../", ""))
+    assert css[0] == 200 and "livereload" not in css[1]
+    js_status, js = raw_get(served.url, "/livereload.js")
+    assert js_status == 200 and "LiveReload" in js
+
+
+def test_no_directory_listing(served: ServeProcess) -> None:
+    status, response = raw_get(served.url, "/assets/")
+    assert status in {403, 404}
+    assert "style." not in response
+
+
+def test_non_loopback_hosts_are_flagged() -> None:
+    assert is_local("127.0.0.1") and is_local("localhost") and is_local("::1")
+    assert not is_local("0.0.0.0") and not is_local("192.0.2.1")
+
+
+# -- the batcher, fed with scripted changes -------------------------------------
+
+
+def test_a_burst_becomes_one_batch(tmp_path: Path) -> None:
+    batcher = ChangeBatcher(quiet=0.05, max_wait=5)
+    for n in range(50):
+        batcher.add(tmp_path / f"f{n}")
+        batcher.add(tmp_path / "same")
+    batch = batcher.next_batch()
+    assert batch is not None and len(batch) == 51
+    assert all(change.deleted for change in batch)  # none of them exist
+
+
+def test_delete_then_create_reads_as_a_change(tmp_path: Path) -> None:
+    target = tmp_path / "template.html"
+    batcher = ChangeBatcher(quiet=0.01)
+    batcher.add(target)  # deleted...
+    target.write_text("x")  # ...and created again before the batch is taken
+    assert batcher.next_batch() == [Change(target, deleted=False)]
+
+
+def test_a_steady_stream_still_yields_within_max_wait(tmp_path: Path) -> None:
+    batcher = ChangeBatcher(quiet=0.2, max_wait=0.3)
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        while not stop.is_set():
+            batcher.add(tmp_path / "busy")
+            time.sleep(0.01)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        assert batcher.next_batch() == [Change(tmp_path / "busy", deleted=True)]
+    finally:
+        stop.set()
+        writer.join()
+
+
+def test_close_ends_next_batch() -> None:
+    batcher = ChangeBatcher()
+    threading.Timer(0.05, batcher.close).start()
+    assert batcher.next_batch() is None
+
+
+@pytest.mark.parametrize(
+    ("name", "noise"),
+    [
+        ("template.html", False), ("dashboard.py", False), (".template.html.swp", True),
+        ("template.html~", True), ("4913", True), (".#template.html", True),
+        ("#template.html#", True), ("x.pyc", True), (".index.html.abc.tmp", True),
+        ("__pycache__/dashboard.cpython-311.pyc", True), (".git/index", True),
+    ],
+)
+def test_editor_noise_is_ignored(tmp_path: Path, name: str, noise: bool) -> None:
+    assert is_noise(tmp_path / name) is noise
+
+
+# -- the preview builder, fed with scripted changes ------------------------------
+
+COUNTER = """
+import pathlib
+from dashsite import collector
+RUNS = pathlib.Path(__file__).with_name("runs.txt")
+
+@collector
+def runs():
+    n = int(RUNS.read_text()) + 1 if RUNS.exists() else 1
+    RUNS.write_text(str(n))
+    return n
+"""
+
+
+def runs_of(root: Path, slug: str) -> int:
+    return int((root / "dashboards" / slug / "runs.txt").read_text())
+
+
+@pytest.fixture
+def builder(tmp_path: Path) -> PreviewBuilder:
+    root = tmp_path / "project"
+    write_project(root, {
+        "a": {"dashboard.py": COUNTER, "template.html": "<p id='v'>a {{ runs }}</p>"},
+        "b": {"dashboard.py": COUNTER, "template.html": "<p id='v'>b {{ runs }}</p>"},
+    })
+    (root / "dashboards" / "_layouts").mkdir()
+    built = PreviewBuilder(root, tmp_path / "preview")
+    first = built.full()
+    assert set(first.collected) == {"a", "b"}
+    return built
+
+
+def page_text(builder: PreviewBuilder, slug: str) -> str:
+    return parse((builder.out.path / slug / "index.html").read_text()).find("p", id="v").text()
+
+
+def test_template_change_rerenders_one_dashboard_without_collecting(
+    builder: PreviewBuilder,
+) -> None:
+    root = builder.root
+    template = root / "dashboards" / "a" / "template.html"
+    template.write_text("<p id='v'>A2 {{ runs }}</p>")
+    other_before = (builder.out.path / "b" / "index.html").stat().st_mtime_ns
+    result = builder.apply([Change(template)])
+    assert result is not None
+    assert result.collected == () and result.rendered == ("a/index.html",)
+    assert page_text(builder, "a") == "A2 1"
+    assert (builder.out.path / "b" / "index.html").stat().st_mtime_ns == other_before
+    assert (runs_of(root, "a"), runs_of(root, "b")) == (1, 1)
+
+
+def test_module_or_helper_change_recollects_that_dashboard_only(builder: PreviewBuilder) -> None:
+    root = builder.root
+    helper = root / "dashboards" / "b" / "helpers.py"
+    helper.write_text("X = 1\n")
+    result = builder.apply([Change(helper)])
+    assert result is not None and result.collected == ("b",)
+    assert (runs_of(root, "a"), runs_of(root, "b")) == (1, 2)
+    assert page_text(builder, "b") == "b 2"
+
+
+def test_layout_change_rerenders_all_without_collecting(builder: PreviewBuilder) -> None:
+    root = builder.root
+    layout = root / "dashboards" / "_layouts" / "base.html"
+    layout.write_text("<!DOCTYPE html><html><head><title>t</title></head><body>"
+                      "<div id='custom'>{% block content %}{% endblock %}</div></body></html>")
+    result = builder.apply([Change(layout)])
+    assert result is not None and result.collected == ()
+    assert set(result.rendered) == {"a/index.html", "b/index.html"}
+    page = parse((builder.out.path / "a" / "index.html").read_text())
+    assert page.find("div", id="custom").find("p", id="v").text() == "a 1"
+
+
+def test_irrelevant_changes_do_nothing(builder: PreviewBuilder, tmp_path: Path) -> None:
+    assert builder.apply([Change(tmp_path / "elsewhere.txt")]) is None
+
+
+def test_errors_show_on_the_page_and_clear_when_fixed(builder: PreviewBuilder) -> None:
+    root = builder.root
+    module = root / "dashboards" / "a" / "dashboard.py"
+    module.write_text("import nope_not_here\n")
+    result = builder.apply([Change(module)])
+    assert result is not None
+    assert result.problems == (
+        "dashboards/a/dashboard.py:1: import error while loading: No module named "
+        "'nope_not_here' — fix the module or install what it imports",
+    )
+    error_page = parse((builder.out.path / "a" / "index.html").read_text())
+    assert "dashboards/a/dashboard.py:1" in error_page.find("main").text()
+    module.write_text(COUNTER)
+    fixed = builder.apply([Change(module)])
+    assert fixed is not None and fixed.problems == ()
+    assert page_text(builder, "a").startswith("a ")
+
+
+def test_config_error_shows_everywhere_until_fixed(builder: PreviewBuilder) -> None:
+    config = builder.root / "dashsite.toml"
+    config.write_text("nonsense = 1\n")
+    result = builder.apply([Change(config)])
+    assert result is not None and result.problems[0].startswith("dashsite.toml: unknown key")
+    for page in ("a/index.html", "index.html"):
+        main = parse((builder.out.path / page).read_text()).find("main").text()
+        assert "dashsite.toml: unknown key 'nonsense'" in main
+    config.write_text('title = "Fine"\n')
+    fixed = builder.apply([Change(config)])
+    assert fixed is not None and fixed.problems == ()
+    assert parse((builder.out.path / "index.html").read_text()).find("h1").text() == "Fine"

@@ -1,0 +1,196 @@
+"""The authoring loop in a real headless chromium against a real serve process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from projects import cli, write_project
+from servers import CHROMIUM_ARGS, ServeProcess, chromium_path
+
+COUNTING_MODULE = """
+import pathlib
+from dashsite import collector
+
+RUNS = pathlib.Path(__file__).parents[2] / "runs-{slug}.txt"
+
+@collector
+def runs():
+    count = int(RUNS.read_text()) + 1 if RUNS.exists() else 1
+    RUNS.write_text(str(count))
+    return count
+"""
+WAIT = 15_000  # ms: how long expect() may wait for the page to change; not a speed assertion
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write_project(tmp_path, {
+        "svc": {"dashboard.py": COUNTING_MODULE.format(slug="svc"),
+                "template.html": "<p id='msg'>first</p>\n<p id='runs'>{{ runs }}</p>\n"},
+        "other": {"dashboard.py": COUNTING_MODULE.format(slug="other"),
+                  "template.html": "<p id='msg'>other</p>\n"},
+    }, config='title = "Preview test"\n')
+    return tmp_path
+
+
+@pytest.fixture
+def serve(project: Path) -> Iterator[ServeProcess]:
+    server = ServeProcess(project, "--watch")
+    yield server
+    code = server.stop()
+    assert code == 0, server.err
+    assert not any("Traceback" in line for line in server.err), server.err
+    assert server.err[-1] == "stopped"
+    assert server.preview is not None and not server.preview.exists()
+
+
+def runs(project: Path, slug: str) -> int:
+    return int((project / f"runs-{slug}.txt").read_text())
+
+
+def save(path: Path, text: str) -> None:
+    """Write like an editor would: in place."""
+    path.write_text(text)
+
+
+def test_template_edits_show_up_without_a_manual_reload(
+    project: Path, serve: ServeProcess, page: Page
+) -> None:
+    page.goto(serve.url + "svc/")
+    expect(page.locator("#msg")).to_have_text("first")
+    page.evaluate("window.__untouched = true")
+    template = project / "dashboards" / "svc" / "template.html"
+    save(template, "<p id='msg'>second</p>\n<p id='runs'>{{ runs }}</p>\n")
+    expect(page.locator("#msg")).to_have_text("second", timeout=WAIT)
+    # The page reloaded by itself: the marker set before the edit is gone.
+    assert page.evaluate("window.__untouched === undefined")
+    assert page.url == serve.url + "svc/"
+
+
+def test_ten_edits_in_a_row_all_arrive(project: Path, serve: ServeProcess, page: Page) -> None:
+    page.goto(serve.url + "svc/")
+    template = project / "dashboards" / "svc" / "template.html"
+    for n in range(10):
+        save(template, f"<p id='msg'>edit {n}</p>\n")
+        expect(page.locator("#msg")).to_have_text(f"edit {n}", timeout=WAIT)
+
+
+def test_a_broken_template_shows_file_and_line_then_recovers(
+    project: Path, serve: ServeProcess, page: Page
+) -> None:
+    page.goto(serve.url + "svc/")
+    template = project / "dashboards" / "svc" / "template.html"
+    save(template, "<p id='msg'>ok</p>\n{{ missing_thing }}\n")
+    expect(page.locator("main")).to_contain_text(
+        "dashboards/svc/template.html:2: 'missing_thing' is undefined", timeout=WAIT)
+    expect(page.locator("h1")).to_have_text("Build error")
+    save(template, "<p id='msg'>fixed</p>\n")
+    expect(page.locator("#msg")).to_have_text("fixed", timeout=WAIT)
+
+
+def test_template_edit_does_not_rerun_collectors_but_module_edit_does(
+    project: Path, serve: ServeProcess, page: Page
+) -> None:
+    page.goto(serve.url + "svc/")
+    expect(page.locator("#runs")).to_have_text("1")
+    assert (runs(project, "svc"), runs(project, "other")) == (1, 1)
+    template = project / "dashboards" / "svc" / "template.html"
+    save(template, "<p id='msg'>t2</p>\n<p id='runs'>{{ runs }}</p>\n")
+    expect(page.locator("#msg")).to_have_text("t2", timeout=WAIT)
+    assert (runs(project, "svc"), runs(project, "other")) == (1, 1)
+    module = project / "dashboards" / "svc" / "dashboard.py"
+    save(module, module.read_text() + "\n# edited\n")
+    expect(page.locator("#runs")).to_have_text("2", timeout=WAIT)
+    assert (runs(project, "svc"), runs(project, "other")) == (2, 1)
+
+
+def test_new_and_removed_dashboards_update_the_index(
+    project: Path, serve: ServeProcess, page: Page
+) -> None:
+    page.goto(serve.url)
+    cards = page.locator("li.card h2")
+    expect(cards).to_have_text(["Other", "Svc"])
+    assert cli(project, "new", "fresh").returncode == 0
+    expect(cards).to_have_text(["Fresh", "Other", "Svc"], timeout=WAIT)
+    shutil.rmtree(project / "dashboards" / "other")
+    expect(cards).to_have_text(["Fresh", "Svc"], timeout=WAIT)
+
+
+def test_config_edit_rebuilds_everything(project: Path, serve: ServeProcess, page: Page) -> None:
+    page.goto(serve.url)
+    expect(page.locator("h1")).to_have_text("Preview test")
+    save(project / "dashsite.toml", 'title = "Renamed"\n')
+    expect(page.locator("h1")).to_have_text("Renamed", timeout=WAIT)
+    assert (runs(project, "svc"), runs(project, "other")) == (2, 2)
+
+
+def test_atomic_saves_and_delete_then_create(
+    project: Path, serve: ServeProcess, page: Page
+) -> None:
+    page.goto(serve.url + "svc/")
+    template = project / "dashboards" / "svc" / "template.html"
+    temp = template.with_name(".template.html.swp")
+    temp.write_text("<p id='msg'>atomic</p>\n")
+    os.replace(temp, template)
+    expect(page.locator("#msg")).to_have_text("atomic", timeout=WAIT)
+    backup = template.with_name("template.html~")
+    os.replace(template, backup)  # vim's backupcopy=no: move away, write anew
+    template.write_text("<p id='msg'>recreated</p>\n")
+    backup.unlink()
+    expect(page.locator("#msg")).to_have_text("recreated", timeout=WAIT)
+    assert not any("Error" in line for line in serve.err[-3:]), serve.err
+
+
+def test_a_burst_of_changes_is_one_rebuild(project: Path, serve: ServeProcess, page: Page) -> None:
+    page.goto(serve.url + "svc/")
+    before = len(serve.rebuilds())
+    folder = project / "dashboards" / "svc"
+    for n in range(50):
+        (folder / f"partial{n}.html").write_text(str(n))
+    save(folder / "template.html", "<p id='msg'>after burst</p>\n")
+    expect(page.locator("#msg")).to_have_text("after burst", timeout=WAIT)
+    time.sleep(0.5)  # let any straggling rebuild be reported before counting
+    assert len(serve.rebuilds()) - before == 1, serve.rebuilds()
+
+
+def test_preview_never_touches_site(project: Path, serve: ServeProcess, page: Page) -> None:
+    page.goto(serve.url + "svc/")
+    save(project / "dashboards" / "svc" / "template.html", "<p id='msg'>x</p>")
+    expect(page.locator("#msg")).to_have_text("x", timeout=WAIT)
+    assert not (project / "site").exists()
+    assert "preview" in page.locator("p.meta").inner_text()
+
+
+def test_plain_serve_reloads_when_a_build_swaps_the_site(project: Path, page: Page) -> None:
+    assert cli(project, "build", "--version-id", "one").returncode == 0
+    server = ServeProcess(project)
+    try:
+        page.goto(server.url + "svc/")
+        expect(page.locator("p.meta a").first).to_have_text("one")
+        assert cli(project, "build", "--version-id", "two").returncode == 0
+        expect(page.locator("p.meta a").first).to_have_text("two", timeout=WAIT)
+    finally:
+        assert server.stop() == 0
