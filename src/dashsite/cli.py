@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from . import __version__
 from .errors import DashsiteError
 
-COMMANDS = ("build", "list", "new", "serve")
+COMMANDS = ("build", "list", "mail", "new", "publish", "pull", "serve")
 
 
 def _positive(text: str) -> float:
@@ -80,6 +80,35 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--poll", action="store_true", help="poll for changes (Docker, WSL, network mounts)"
     )
+    for name, text in (
+        ("publish", "send the built site to S3 or GitHub Pages"),
+        ("pull", "bring the published history back into the site folder"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("target", help="s3://bucket/prefix or gh-pages")
+        sub.add_argument("--endpoint-url", help="an S3-compatible endpoint (MinIO, R2, …)")
+        sub.add_argument("--region", help="the S3 region")
+        sub.add_argument("--remote", default="origin", help="git remote for gh-pages")
+        sub.add_argument("--branch", default="gh-pages", help="branch for gh-pages")
+        sub.add_argument(
+            "--force",
+            action="store_true",
+            help="go ahead even if versions on one side are missing on the other",
+        )
+        sub.add_argument("--lock-timeout", type=_positive, metavar="SECONDS")
+        if name == "publish":
+            sub.add_argument(
+                "--dry-run",
+                action="store_true",
+                help="print what would be uploaded, deleted or committed",
+            )
+            sub.add_argument("--message", help="commit message for gh-pages")
+        else:
+            sub.add_argument(
+                "--all",
+                action="store_true",
+                help="mirror every published file, not just what a build needs",
+            )
     return main
 
 

@@ -144,13 +144,9 @@ class Manifest:
         }
 
     @classmethod
-    def load(cls, site: Path) -> Manifest:
-        """Read ``site/manifest.json``; rebuilt from ``data.json`` files if missing."""
-        path = site / MANIFEST_FILE
-        if not path.is_file():
-            return cls.scan(site)
+    def from_json(cls, raw: Any) -> Manifest:
+        """Read a ``manifest.json`` document; ``ValueError`` if it is malformed."""
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
             manifest = cls(title=str(raw.get("title", "Dashboards")))
             for entry in raw["dashboards"]:
                 record = DashboardRecord(
@@ -161,14 +157,25 @@ class Manifest:
                     bool(entry.get("active", True)),
                 )
                 manifest.dashboards[record.slug] = record
-        except (ValueError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"missing or malformed field: {exc}") from None
+        return manifest
+
+    @classmethod
+    def load(cls, site: Path) -> Manifest:
+        """Read ``site/manifest.json``; rebuilt from ``data.json`` files if missing."""
+        path = site / MANIFEST_FILE
+        if not path.is_file():
+            return cls.scan(site)
+        try:
+            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError as exc:
             raise SiteError(
                 f"manifest is unreadable: {exc}",
                 path=path,
                 hint="restore it (dashsite pull) or delete it to rebuild it "
                 "from the versions' data.json files",
             ) from None
-        return manifest
 
     @classmethod
     def scan(cls, site: Path) -> Manifest:

@@ -1,0 +1,63 @@
+"""``dashsite pull TARGET``: bring the published history back into ``site/``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..config import load_config
+from ..errors import PublishError
+from ..publish import S3Target, parse_target
+from ..publish.ghpages import pull_gh_pages
+from ..publish.plan import compare_versions
+from ..publish.s3 import make_client, pull_s3
+from ..versions import MANIFEST_FILE, Manifest
+from ..write import BuildLock, StagedSite
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Replace ``site/`` with the published site (or what a build needs of it)."""
+    config = load_config(Path(args.project))
+    target = parse_target(args.target, remote=args.remote, branch=args.branch)
+    site = config.site_path
+    lock = BuildLock(site, args.lock_timeout)
+    lock.acquire(on_wait=lambda: _say("waiting for a build to finish…"))
+    try:
+        staged: StagedSite
+        if isinstance(target, S3Target):
+            client = make_client(args.endpoint_url, args.region)
+            staged, report = pull_s3(
+                site, target, client=client, everything=args.all, history=config.history
+            )
+            count = len(report.downloaded)
+        else:
+            staged = pull_gh_pages(site, config.root, target)
+            count = sum(1 for p in staged.path.rglob("*") if p.is_file())
+        try:
+            pulled = Manifest.load(staged.path)
+            if (site / MANIFEST_FILE).is_file() and not args.force:
+                diff = compare_versions(pulled, Manifest.load(site))
+                if diff.unknown:
+                    sample = ", ".join(f"{s}/{v}" for s, v in diff.unknown[:3])
+                    raise PublishError(
+                        f"site/ has {len(diff.unknown)} version(s) that are not published "
+                        f"({sample}); pulling would drop them",
+                        hint="publish them first, or pass --force",
+                    )
+            staged.commit()
+        except BaseException:
+            staged.abort()
+            raise
+    finally:
+        lock.release()
+    versions = sum(len(r.versions) for r in pulled.dashboards.values())
+    _say(
+        f"pulled {count} file(s) from {target}: {len(pulled.dashboards)} dashboard(s), "
+        f"{versions} version(s)"
+    )
+    return 0

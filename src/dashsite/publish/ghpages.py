@@ -1,0 +1,208 @@
+"""Publish to and pull from a GitHub Pages branch, with git plumbing only.
+
+The site is committed onto the branch through a temporary index file, so
+the user's working tree, index and current branch are never touched. Each
+publish is a new commit on top of the published branch: earlier commits
+stay. A ``.nojekyll`` file is added so Pages serves the files as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import PublishError
+from ..versions import MANIFEST_FILE, Manifest
+from ..write import StagedSite
+from . import GitPagesTarget
+from .plan import compare_versions, plan_site, unknown_versions_error
+
+DEFAULT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "dashsite",
+    "GIT_AUTHOR_EMAIL": "dashsite@localhost",
+    "GIT_COMMITTER_NAME": "dashsite",
+    "GIT_COMMITTER_EMAIL": "dashsite@localhost",
+}
+
+
+@dataclass(slots=True)
+class GitReport:
+    """What a publish did: the new commit (if any) and the changed paths."""
+
+    commit: str | None = None
+    changes: list[str] = field(default_factory=list)
+    pushed: bool = False
+
+
+class Git:
+    """Runs git in one repository; failures become one-line PublishErrors."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+
+    def run(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
+        check: bool = True,
+        cwd: Path | None = None,
+    ) -> str:
+        """Run ``git ARGS`` and return its stripped output."""
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd or self.repo,
+            capture_output=True,
+            text=True,
+            input=stdin,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
+            check=False,
+        )
+        if check and done.returncode != 0:
+            detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise PublishError(f"git {args[0]} failed: {detail}")
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    def ok(self, *args: str) -> bool:
+        """Whether ``git ARGS`` succeeds."""
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self.repo,
+            capture_output=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+        return done.returncode == 0
+
+
+def open_repository(root: Path, target: GitPagesTarget) -> Git:
+    """The git repository holding ``root``, checked to have the target's remote."""
+    git = Git(root)
+    if not git.ok("rev-parse", "--git-dir"):
+        raise PublishError(
+            "not a git repository",
+            path=str(root),
+            hint="publish from inside the repository, or to s3://",
+        )
+    if not git.ok("remote", "get-url", target.remote):
+        raise PublishError(
+            f"no such git remote '{target.remote}'",
+            hint=f"add it (git remote add {target.remote} URL) or pass --remote",
+        )
+    return git
+
+
+def fetch_branch(git: Git, target: GitPagesTarget) -> str | None:
+    """Fetch the published branch; its commit, or None if it does not exist yet."""
+    tracking = f"refs/remotes/{target.remote}/{target.branch}"
+    if git.ok("ls-remote", "--exit-code", "--heads", target.remote, target.branch):
+        git.run("fetch", "--quiet", target.remote, f"+refs/heads/{target.branch}:{tracking}")
+        return git.run("rev-parse", "--verify", f"{tracking}^{{commit}}")
+    git.run("ls-remote", target.remote)  # a remote that cannot be reached fails here
+    return None
+
+
+def _identity(git: Git) -> dict[str, str]:
+    if git.run("config", "user.email", check=False):
+        return {}
+    return DEFAULT_IDENTITY
+
+
+def publish_gh_pages(
+    site: Path,
+    root: Path,
+    target: GitPagesTarget,
+    *,
+    message: str | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    say: Callable[[str], None] = lambda _: None,
+) -> GitReport:
+    """Commit ``site`` onto the branch and push it."""
+    files = plan_site(site)
+    git = open_repository(root, target)
+    parent = fetch_branch(git, target)
+    if parent is not None:
+        raw = git.run("show", f"{parent}:{MANIFEST_FILE}", check=False)
+        if raw:
+            published = Manifest.from_json(json.loads(raw))
+            diff = compare_versions(Manifest.load(site), published)
+            if diff.unknown and not force:
+                raise unknown_versions_error(diff, "gh-pages")
+    report = GitReport()
+    with tempfile.TemporaryDirectory(prefix="dashsite-git-") as scratch:
+        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        git_dir = git.run("rev-parse", "--absolute-git-dir")
+        git.run("read-tree", "--empty", env=env)
+        git.run(
+            f"--git-dir={git_dir}",
+            f"--work-tree={site}",
+            "add",
+            "--all",
+            "--force",
+            "--",
+            ".",
+            env=env,
+            cwd=site,
+        )
+        blob = git.run("hash-object", "-w", "--stdin", stdin="")
+        git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll", env=env)
+        tree = git.run("write-tree", env=env)
+    if parent is not None and git.run("rev-parse", f"{parent}^{{tree}}") == tree:
+        say(f"{target} is already up to date")
+        return report
+    if parent is not None:
+        report.changes = git.run("diff-tree", "-r", "--name-status", parent, tree).splitlines()
+    else:
+        report.changes = [f"A\t{f.relative}" for f in files] + ["A\t.nojekyll"]
+    if dry_run:
+        return report
+    text = message or f"dashsite: publish {Manifest.load(site).title}"
+    args = ["commit-tree", tree, "-m", text] + (["-p", parent] if parent else [])
+    report.commit = git.run(*args, env=_identity(git))
+    push = subprocess.run(
+        ["git", "push", "--quiet", target.remote, f"{report.commit}:refs/heads/{target.branch}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+    )
+    if push.returncode != 0:
+        detail = (push.stderr.strip().splitlines() or ["no output"])[-1]
+        hint = (
+            "the branch moved while publishing: run publish again"
+            if "rejected" in push.stderr or "fetch first" in push.stderr
+            else "check the remote and your push rights, then publish again"
+        )
+        raise PublishError(f"git push to {target} failed: {detail}", hint=hint)
+    git.run("update-ref", f"refs/remotes/{target.remote}/{target.branch}", report.commit)
+    report.pushed = True
+    return report
+
+
+def pull_gh_pages(site: Path, root: Path, target: GitPagesTarget) -> StagedSite:
+    """Check the published branch out into a new folder beside ``site``."""
+    git = open_repository(root, target)
+    commit = fetch_branch(git, target)
+    if commit is None:
+        raise PublishError(
+            f"nothing is published on {target}",
+            hint="build and publish first, or check --remote/--branch",
+        )
+    staged = StagedSite(site)
+    staged.path.mkdir(parents=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="dashsite-git-") as scratch:
+            env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+            git.run("read-tree", commit, env=env)
+            git.run("checkout-index", "--all", "--force", f"--prefix={staged.path}/", env=env)
+    except BaseException:
+        staged.abort()
+        raise
+    return staged

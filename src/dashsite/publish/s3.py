@@ -1,0 +1,233 @@
+"""Publish to and pull from S3 (or any S3-compatible store) with boto3.
+
+Credentials come from boto3's standard chain (environment, shared files,
+instance roles) and are never taken from the command line or logged. Only
+objects whose content changed are uploaded (a single-part upload's ETag is
+its MD5); everything stays under the target prefix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from ..errors import PublishError
+from ..versions import DATA_FILE, MANIFEST_FILE, Manifest
+from ..write import StagedSite
+from . import S3Target
+from .plan import compare_versions, plan_site, unknown_versions_error
+
+UPLOAD_WORKERS = 8
+
+
+@dataclass(slots=True)
+class S3Report:
+    """What a publish or pull did (or, in a dry run, would do)."""
+
+    uploaded: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    deleted: list[str] = field(default_factory=list)
+    downloaded: list[str] = field(default_factory=list)
+
+
+def make_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
+    """A boto3 S3 client; a clear error if boto3 is missing."""
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:
+        raise PublishError(
+            "publishing to S3 needs boto3", hint="pip install 'dashsite[s3]'"
+        ) from None
+    config = Config(
+        retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=60
+    )
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+
+
+def _explain(exc: Exception, target: S3Target) -> PublishError:
+    """One line for the boto3/botocore failures a user can act on."""
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
+
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return PublishError(
+            "no AWS credentials found",
+            hint="set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE",
+        )
+    if isinstance(exc, EndpointConnectionError):
+        return PublishError(
+            f"cannot reach the S3 endpoint: {exc}",
+            hint="check --endpoint-url and the network, then publish again "
+            "(it resumes where it stopped)",
+        )
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in {"NoSuchBucket", "404"}:
+            return PublishError(
+                f"bucket '{target.bucket}' does not exist", hint="create it or fix the target"
+            )
+        if code in {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
+            return PublishError(
+                f"S3 refused access to {target}: {code}",
+                hint="check the credentials and the bucket policy",
+            )
+        return PublishError(f"S3 error on {target}: {code or exc}")
+    return PublishError(
+        f"S3 transfer to {target} failed: {type(exc).__name__}: {exc}",
+        hint="publish again: it resumes where it stopped",
+    )
+
+
+def _remote_objects(client: Any, target: S3Target) -> dict[str, str]:
+    """key → ETag (quotes stripped) of every object under the prefix."""
+    found: dict[str, str] = {}
+    prefix = f"{target.prefix}/" if target.prefix else ""
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=target.bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            found[item["Key"]] = item["ETag"].strip('"')
+    return found
+
+
+def _remote_manifest(client: Any, target: S3Target) -> Manifest | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        body = client.get_object(Bucket=target.bucket, Key=target.key(MANIFEST_FILE))["Body"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            return None
+        raise
+    try:
+        return Manifest.from_json(json.loads(body.read()))
+    except ValueError as exc:
+        raise PublishError(f"the published manifest.json is unreadable: {exc}") from None
+
+
+def publish_s3(
+    site: Path,
+    target: S3Target,
+    *,
+    client: Any = None,
+    dry_run: bool = False,
+    force: bool = False,
+    say: Callable[[str], None] = lambda _: None,
+) -> S3Report:
+    """Upload what changed, stage by stage, manifest last; delete pruned versions."""
+    files = plan_site(site)
+    client = client or make_client()
+    report = S3Report()
+    try:
+        remote = _remote_objects(client, target)
+        published = _remote_manifest(client, target)
+        deletions: list[str] = []
+        if published is not None:
+            diff = compare_versions(Manifest.load(site), published)
+            if diff.unknown and not force:
+                raise unknown_versions_error(diff, str(target))
+            for slug, version in diff.pruned:
+                folder = target.key(f"{slug}/{version}/")
+                deletions.extend(sorted(k for k in remote if k.startswith(folder)))
+        pending = [f for f in files if remote.get(target.key(f.relative)) != f.md5]
+        report.unchanged = len(files) - len(pending)
+        for stage, group in groupby(pending, key=lambda f: f.stage):
+            batch = list(group)
+            if dry_run:
+                report.uploaded.extend(target.key(f.relative) for f in batch)
+                continue
+
+            def upload(item: Any) -> str:
+                key = target.key(item.relative)
+                with item.path.open("rb") as body:
+                    client.put_object(
+                        Bucket=target.bucket,
+                        Key=key,
+                        Body=body,
+                        ContentType=item.content_type,
+                        CacheControl=item.cache_control,
+                        Metadata={"sha256": item.sha256},
+                    )
+                return str(key)
+
+            with ThreadPoolExecutor(UPLOAD_WORKERS, thread_name_prefix="dashsite-s3") as pool:
+                report.uploaded.extend(pool.map(upload, batch))
+            say(f"uploaded {len(batch)} file(s): {_stage_name(stage)}")
+        if deletions and not dry_run:
+            for chunk in _chunks(deletions, 1000):
+                client.delete_objects(
+                    Bucket=target.bucket,
+                    Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True},
+                )
+        report.deleted = deletions
+    except PublishError:
+        raise
+    except Exception as exc:
+        raise _explain(exc, target) from exc
+    return report
+
+
+def pull_s3(
+    site: Path,
+    target: S3Target,
+    *,
+    client: Any = None,
+    everything: bool = False,
+    history: int = 100,
+) -> tuple[StagedSite, S3Report]:
+    """Download the published manifest and what the next build needs into a new folder.
+
+    By default that is the manifest and the newest ``history`` versions'
+    ``data.json`` of each dashboard; ``everything`` mirrors the whole prefix.
+    The caller swaps the folder in as ``site/``.
+    """
+    client = client or make_client()
+    report = S3Report()
+    staged = StagedSite(site)
+    staged.path.mkdir(parents=True)
+    try:
+        published = _remote_manifest(client, target)
+        if published is None:
+            raise PublishError(
+                f"nothing is published at {target} (no manifest.json)",
+                hint="check the target, or build and publish first",
+            )
+        if everything:
+            wanted = [k[len(target.key("")) :] for k in _remote_objects(client, target)]
+        else:
+            wanted = [MANIFEST_FILE] + [
+                f"{slug}/{v.id}/{DATA_FILE}"
+                for slug, record in published.dashboards.items()
+                for v in record.versions[-history:]
+            ]
+        for relative in wanted:
+            body = client.get_object(Bucket=target.bucket, Key=target.key(relative))["Body"]
+            staged.write(relative, body.read())
+            report.downloaded.append(relative)
+    except PublishError:
+        staged.abort()
+        raise
+    except Exception as exc:
+        staged.abort()
+        raise _explain(exc, target) from exc
+    return staged, report
+
+
+def _stage_name(stage: int) -> str:
+    from .plan import STAGES
+
+    return STAGES[stage]
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,133 @@
+"""Publishing to GitHub Pages: a real git repository with a bare repository as its remote."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from projects import cli, simple, write_project
+
+from htmltree import parse
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--bare", str(remote))
+    project = tmp_path / "project"
+    project.mkdir()
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "config", "user.name", "Test")
+    git(project, "config", "user.email", "test@example.com")
+    write_project(project, {"alpha": simple("Alpha")})
+    (project / ".gitignore").write_text("/site/\n/.site.*\n")
+    (project / "notes.txt").write_text("work in progress\n")
+    git(project, "add", "dashboards", ".gitignore")
+    git(project, "commit", "--quiet", "-m", "dashboards")
+    git(project, "remote", "add", "origin", str(remote))
+    return project
+
+
+def remote_files(repo: Path, ref: str = "gh-pages") -> list[str]:
+    return git(repo.parent / "remote.git", "ls-tree", "-r", "--name-only", ref).splitlines()
+
+
+def remote_read(repo: Path, path: str, ref: str = "gh-pages") -> str:
+    return git(repo.parent / "remote.git", "show", f"{ref}:{path}")
+
+
+def untouched_state(repo: Path) -> tuple[str, str, str, str]:
+    return (git(repo, "rev-parse", "HEAD"), git(repo, "symbolic-ref", "HEAD"),
+            git(repo, "status", "--porcelain"), git(repo, "ls-files", "--stage"))
+
+
+def test_publish_commits_the_site_without_touching_the_work_tree(repo: Path) -> None:
+    assert cli(repo, "build", "--version-id", "v1").returncode == 0
+    before = untouched_state(repo)
+    done = cli(repo, "publish", "gh-pages")
+    assert done.returncode == 0, done.stderr
+    assert "origin/gh-pages: pushed" in done.stderr
+    files = remote_files(repo)
+    assert {".nojekyll", "index.html", "manifest.json", "alpha/index.html",
+            "alpha/v1/index.html", "alpha/v1/data.json", "alpha/history/index.html"} <= set(files)
+    assert json.loads(remote_read(repo, "manifest.json"))["dashboards"][0]["latest"] == "v1"
+    assert untouched_state(repo) == before
+    assert (repo / "notes.txt").read_text() == "work in progress\n"
+
+
+def test_each_publish_is_a_new_commit_and_unchanged_is_a_no_op(repo: Path) -> None:
+    cli(repo, "build", "--version-id", "v1")
+    assert cli(repo, "publish", "gh-pages", "--message", "first").returncode == 0
+    first = git(repo.parent / "remote.git", "rev-parse", "gh-pages")
+    same = cli(repo, "publish", "gh-pages")
+    assert same.returncode == 0 and "already up to date" in same.stderr
+    assert git(repo.parent / "remote.git", "rev-parse", "gh-pages") == first
+    cli(repo, "build", "--version-id", "v2")
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    log = git(repo.parent / "remote.git", "log", "--format=%s", "gh-pages").splitlines()
+    assert len(log) == 2 and log[-1] == "first"
+    assert git(repo.parent / "remote.git", "rev-parse", "gh-pages~1") == first
+    assert "alpha/v1/index.html" in remote_files(repo, first)
+
+
+def test_build_publish_pull_build_publish_keeps_history(repo: Path) -> None:
+    assert cli(repo, "build", "--version-id", "ci-1").returncode == 0
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    shutil.rmtree(repo / "site")
+    pulled = cli(repo, "pull", "gh-pages")
+    assert pulled.returncode == 0, pulled.stderr
+    assert (repo / "site" / "alpha" / "ci-1" / "data.json").is_file()
+    assert cli(repo, "build", "--version-id", "ci-2").returncode == 0
+    again = cli(repo, "publish", "gh-pages")
+    assert again.returncode == 0, again.stderr
+    manifest = json.loads(remote_read(repo, "manifest.json"))
+    assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["ci-1", "ci-2"]
+    index = parse(remote_read(repo, "index.html"))
+    assert "2 versions" in index.find("li", class_="card").text()
+    assert {"alpha/ci-1/index.html", "alpha/ci-2/index.html"} <= set(remote_files(repo))
+
+
+def test_dry_run_commits_nothing(repo: Path) -> None:
+    cli(repo, "build", "--version-id", "v1")
+    done = cli(repo, "publish", "gh-pages", "--dry-run")
+    assert done.returncode == 0
+    assert "A\tindex.html" in done.stdout.splitlines()
+    assert "A\t.nojekyll" in done.stdout.splitlines()
+    assert git(repo.parent / "remote.git", "branch", "--list") == ""
+
+
+def test_pull_refuses_to_drop_unpublished_local_versions(repo: Path) -> None:
+    cli(repo, "build", "--version-id", "v1")
+    cli(repo, "publish", "gh-pages")
+    cli(repo, "build", "--version-id", "v2")
+    refused = cli(repo, "pull", "gh-pages")
+    assert refused.returncode == 1
+    assert "site/ has 1 version(s) that are not published (alpha/v2)" in refused.stderr
+    assert (repo / "site" / "alpha" / "v2").is_dir()
+
+
+def test_clear_errors(repo: Path, tmp_path: Path) -> None:
+    cli(repo, "build")
+    no_remote = cli(repo, "publish", "gh-pages", "--remote", "upstream")
+    assert no_remote.returncode == 1
+    assert "no such git remote 'upstream'" in no_remote.stderr
+    nothing = cli(repo, "pull", "gh-pages")
+    assert nothing.returncode == 1 and "nothing is published on origin/gh-pages" in nothing.stderr
+    loose = tmp_path / "loose"
+    write_project(loose, {"alpha": simple()})
+    cli(loose, "build")
+    not_repo = cli(loose, "publish", "gh-pages")
+    assert not_repo.returncode == 1 and "not a git repository" in not_repo.stderr
+    no_site = cli(tmp_path / "empty-project", "publish", "gh-pages")
+    assert no_site.returncode == 1 and "no built site to publish" in no_site.stderr
+    for done in (no_remote, nothing, not_repo, no_site):
+        assert "Traceback" not in done.stderr

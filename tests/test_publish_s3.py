@@ -1,0 +1,269 @@
+"""Publishing to a real S3-compatible server (moto's server mode) over HTTP with boto3."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from dashsite.errors import PublishError
+from dashsite.publish import S3Target, parse_target
+from dashsite.publish.plan import IMMUTABLE, REVALIDATE
+from dashsite.publish.s3 import make_client, publish_s3
+from projects import build, cli, simple, write_project
+
+from htmltree import parse
+
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+
+
+@pytest.fixture
+def bucket(endpoint: str) -> str:
+    name = f"dash-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=name)
+    return name
+
+
+def s3(endpoint: str) -> Any:
+    return boto3.client("s3", endpoint_url=endpoint)
+
+
+def keys(endpoint: str, bucket: str) -> list[str]:
+    listed = s3(endpoint).list_objects_v2(Bucket=bucket).get("Contents", [])
+    return sorted(item["Key"] for item in listed)
+
+
+def read(endpoint: str, bucket: str, key: str) -> bytes:
+    return s3(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def s3_cli(root: Path, endpoint: str, *args: str) -> Any:
+    return cli(root, *args, "--endpoint-url", endpoint)
+
+
+def test_target_parsing() -> None:
+    assert parse_target("s3://my-bucket/a/b/") == S3Target("my-bucket", "a/b")
+    assert parse_target("s3://my-bucket") == S3Target("my-bucket", "")
+    for bad in ("ftp://x", "s3://UPPER/x", "s3://b/../x", "gh-page"):
+        with pytest.raises(PublishError):
+            parse_target(bad)
+
+
+def test_publish_uploads_with_headers_then_nothing_when_unchanged(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    build(tmp_path, version_id="v1")
+    client = make_client(endpoint)
+    target = S3Target(bucket, "dash")
+    first = publish_s3(tmp_path / "site", target, client=client)
+    local = sorted(p.relative_to(tmp_path / "site").as_posix()
+                   for p in (tmp_path / "site").rglob("*") if p.is_file())
+    assert keys(endpoint, bucket) == [f"dash/{rel}" for rel in local]
+    assert len(first.uploaded) == len(local)
+
+    def head(key: str) -> dict[str, Any]:
+        return s3(endpoint).head_object(Bucket=bucket, Key=f"dash/{key}")
+
+    assert head("alpha/v1/index.html")["ContentType"] == "text/html; charset=utf-8"
+    assert head("alpha/v1/index.html")["CacheControl"] == IMMUTABLE
+    assert head("alpha/v1/data.json")["ContentType"] == "application/json"
+    css = next(rel for rel in local if rel.startswith("assets/"))
+    assert head(css)["ContentType"] == "text/css; charset=utf-8"
+    assert head(css)["CacheControl"] == IMMUTABLE
+    for page in ("index.html", "manifest.json", "alpha/index.html", "alpha/history/index.html"):
+        assert head(page)["CacheControl"] == REVALIDATE, page
+    assert read(endpoint, bucket, "dash/manifest.json") == \
+        (tmp_path / "site" / "manifest.json").read_bytes()
+
+    again = publish_s3(tmp_path / "site", target, client=client)
+    assert again.uploaded == [] and again.unchanged == len(local) and again.deleted == []
+
+
+def test_upload_order_never_links_to_missing_objects(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    build(tmp_path, version_id="v1")
+    client = make_client(endpoint)
+    order: list[str] = []
+    client.meta.events.register("provide-client-params.s3.PutObject",
+                                lambda params, **_: order.append(params["Key"]))
+    publish_s3(tmp_path / "site", S3Target(bucket, ""), client=client)
+    position = {key: index for index, key in enumerate(order)}
+    assert order[-1] == "manifest.json" and order[-2] == "index.html"
+    for slug in ("alpha", "beta"):
+        assert position[f"{slug}/v1/index.html"] < position[f"{slug}/history/index.html"]
+        assert position[f"{slug}/history/index.html"] < position[f"{slug}/index.html"]
+        assert position[f"{slug}/index.html"] < position["index.html"]
+
+
+def test_retention_deletes_only_pruned_versions_and_nothing_outside_the_prefix(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    for key in ("dash-evil/alpha/v1/index.html", "dashboard/alpha/v1/index.html",
+                "other/keep.txt", "dash.txt"):
+        s3(endpoint).put_object(Bucket=bucket, Key=key, Body=b"x")
+    write_project(tmp_path, {"alpha": simple()})
+    target = S3Target(bucket, "dash")
+    for n in (1, 2, 3):
+        build(tmp_path, version_id=f"v{n}")
+    publish_s3(tmp_path / "site", target, client=make_client(endpoint))
+    (tmp_path / "dashsite.toml").write_text("retention = 2\n")
+    build(tmp_path, version_id="v4")
+    report = publish_s3(tmp_path / "site", target, client=make_client(endpoint))
+    remaining = keys(endpoint, bucket)
+    assert sorted(report.deleted) == ["dash/alpha/v1/data.json", "dash/alpha/v1/index.html",
+                                      "dash/alpha/v2/data.json", "dash/alpha/v2/index.html"]
+    assert not any(k.startswith(("dash/alpha/v1/", "dash/alpha/v2/")) for k in remaining)
+    assert {"dash/alpha/v3/index.html", "dash/alpha/v4/index.html"} <= set(remaining)
+    for outside in ("dash-evil/alpha/v1/index.html", "dashboard/alpha/v1/index.html",
+                    "other/keep.txt", "dash.txt"):
+        assert outside in remaining
+
+
+def test_build_publish_pull_build_publish_keeps_history(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    target = f"s3://{bucket}/site"
+    assert cli(tmp_path, "build", "--version-id", "ci-1").returncode == 0
+    published = s3_cli(tmp_path, endpoint, "publish", target)
+    assert published.returncode == 0, published.stderr
+    shutil.rmtree(tmp_path / "site")  # a fresh CI checkout
+    pulled = s3_cli(tmp_path, endpoint, "pull", target)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "1 dashboard(s), 1 version(s)" in pulled.stderr
+    assert cli(tmp_path, "build", "--version-id", "ci-2").returncode == 0
+    again = s3_cli(tmp_path, endpoint, "publish", target)
+    assert again.returncode == 0, again.stderr
+    manifest = json.loads(read(endpoint, bucket, "site/manifest.json"))
+    assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["ci-1", "ci-2"]
+    history = parse(read(endpoint, bucket, "site/alpha/history/index.html").decode())
+    assert [a.text() for a in history.find("tbody").find_all("a")] == ["ci-2", "ci-1"]
+    index = parse(read(endpoint, bucket, "site/index.html").decode())
+    assert "2 versions" in index.find("li", class_="card").text()
+    for version in ("ci-1", "ci-2"):
+        assert f"site/alpha/{version}/index.html" in keys(endpoint, bucket)
+
+
+def test_publishing_a_fresh_site_over_history_is_refused(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    target = f"s3://{bucket}"
+    cli(tmp_path, "build", "--version-id", "old")
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    shutil.rmtree(tmp_path / "site")
+    cli(tmp_path, "build", "--version-id", "new")
+    refused = s3_cli(tmp_path, endpoint, "publish", target)
+    assert refused.returncode == 1
+    assert f"s3://{bucket} holds 1 version(s) this site does not have (alpha/old)" \
+        in refused.stderr
+    assert f"run 'dashsite pull s3://{bucket}'" in refused.stderr
+    forced = s3_cli(tmp_path, endpoint, "publish", target, "--force")
+    assert forced.returncode == 0
+    assert "alpha/old/index.html" in keys(endpoint, bucket)  # not deleted, only unlinked
+
+
+def test_dry_run_uploads_nothing(tmp_path: Path, endpoint: str, bucket: str) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    cli(tmp_path, "build", "--version-id", "v1")
+    done = s3_cli(tmp_path, endpoint, "publish", f"s3://{bucket}/p", "--dry-run")
+    assert done.returncode == 0
+    assert "upload p/manifest.json" in done.stdout.splitlines()
+    assert done.stdout.splitlines()[-1] == "upload p/manifest.json"
+    assert keys(endpoint, bucket) == []
+
+
+def test_a_server_that_stops_mid_upload(tmp_path: Path, bucket: str, endpoint: str) -> None:
+    # A second server on its own port shares moto's in-memory state, so it can be
+    # stopped half-way through a publish and started again on the same port.
+    flaky = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    flaky.start()
+    host, port = flaky.get_host_and_port()
+    url = f"http://{host}:{port}"
+    write_project(tmp_path, {f"d{n}": simple() for n in range(6)})
+    build(tmp_path, version_id="v1")
+    publish_s3(tmp_path / "site", S3Target(bucket, ""), client=make_client(url))
+    build(tmp_path, version_id="v2")
+    client = make_client(url)
+    puts: list[str] = []
+
+    def stop_after_some(params: dict[str, Any], **_: Any) -> None:
+        puts.append(params["Key"])
+        if len(puts) == 5:
+            flaky.stop()
+
+    client.meta.events.register("provide-client-params.s3.PutObject", stop_after_some)
+    with pytest.raises(PublishError, match="publish again"):
+        publish_s3(tmp_path / "site", S3Target(bucket, ""), client=client)
+    # The published index and manifest still describe v1 only, and v1 is whole.
+    manifest = json.loads(read(endpoint, bucket, "manifest.json"))
+    assert {v["id"] for d in manifest["dashboards"] for v in d["versions"]} == {"v1"}
+    present = set(keys(endpoint, bucket))
+    for d in manifest["dashboards"]:
+        for v in d["versions"]:
+            assert v["url"] in present and v["data"] in present
+    index = parse(read(endpoint, bucket, "index.html").decode())
+    assert all("1 version" in card.text() for card in index.find_all("li", class_="card"))
+
+    restarted = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    restarted.start()
+    try:
+        finish = publish_s3(tmp_path / "site", S3Target(bucket, ""), client=make_client(url))
+        assert "manifest.json" in finish.uploaded
+        assert 0 < len(finish.uploaded) < len(finish.uploaded) + finish.unchanged
+        manifest = json.loads(read(endpoint, bucket, "manifest.json"))
+        assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["v1", "v2"]
+    finally:
+        restarted.stop()
+
+
+def test_clear_errors(tmp_path: Path, endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    cli(tmp_path, "build")
+    unknown = cli(tmp_path, "publish", "ftp://somewhere")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == ("dashsite: unknown publish target 'ftp://somewhere' — "
+                                      "use s3://bucket/prefix or gh-pages")
+    missing = s3_cli(tmp_path, endpoint, "publish", "s3://no-such-bucket-here")
+    assert missing.returncode == 1
+    assert "bucket 'no-such-bucket-here' does not exist" in missing.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ACCESS")
+           and not k.startswith("AWS_SECRET")}
+    monkeypatch.setattr(os, "environ", env)
+    nocreds = s3_cli(tmp_path, endpoint, "publish", "s3://whatever-bucket")
+    assert nocreds.returncode == 1
+    assert "no AWS credentials found" in nocreds.stderr
+    assert "Traceback" not in unknown.stderr + missing.stderr + nocreds.stderr
