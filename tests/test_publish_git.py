@@ -122,6 +122,8 @@ def test_clear_errors(repo: Path, tmp_path: Path) -> None:
     assert "no such git remote 'upstream'" in no_remote.stderr
     nothing = cli(repo, "pull", "gh-pages")
     assert nothing.returncode == 1 and "nothing is published on origin/gh-pages" in nothing.stderr
+    first_run = cli(repo, "pull", "gh-pages", "--missing-ok")
+    assert first_run.returncode == 0 and "starting a new history" in first_run.stderr
     loose = tmp_path / "loose"
     write_project(loose, {"alpha": simple()})
     cli(loose, "build")

@@ -80,6 +80,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--poll", action="store_true", help="poll for changes (Docker, WSL, network mounts)"
     )
+    mail = commands.add_parser("mail", help="mail a dashboard's latest version")
+    mail.add_argument("slug", help="the dashboard to send")
+    mail.add_argument("--to", action="append", metavar="ADDR", help="recipient (repeatable)")
+    mail.add_argument("--cc", action="append", metavar="ADDR", help="copy to (repeatable)")
+    mail.add_argument("--subject", help="subject (default: title, status and time)")
+    mail.add_argument("--eml", metavar="FILE", help="write the message to FILE instead")
+
     for name, text in (
         ("publish", "send the built site to S3 or GitHub Pages"),
         ("pull", "bring the published history back into the site folder"),
@@ -108,6 +115,11 @@ def parser() -> argparse.ArgumentParser:
                 "--all",
                 action="store_true",
                 help="mirror every published file, not just what a build needs",
+            )
+            sub.add_argument(
+                "--missing-ok",
+                action="store_true",
+                help="succeed when nothing is published yet (a first CI run)",
             )
     return main
 

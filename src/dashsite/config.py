@@ -18,6 +18,31 @@ CONFIG_FILE = "dashsite.toml"
 
 
 @dataclass(frozen=True, slots=True)
+class MailSettings:
+    """``[mail]``: how ``dashsite mail`` reaches its SMTP server.
+
+    The password is never in the file: it is read from the environment
+    variable named by ``password_env``.
+    """
+
+    host: str = "localhost"
+    port: int | None = None
+    security: str = "starttls"
+    user: str = ""
+    password_env: str = "DASHSITE_SMTP_PASSWORD"  # noqa: S105 - a variable name, not a secret
+    sender: str = ""
+    timeout: float = 30.0
+    cafile: str = ""
+
+    @property
+    def effective_port(self) -> int:
+        """The configured port, or the usual one for the security mode."""
+        if self.port is not None:
+            return self.port
+        return {"ssl": 465, "starttls": 587}.get(self.security, 25)
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """Everything a build needs to know beyond the dashboards themselves."""
 
@@ -30,6 +55,7 @@ class SiteConfig:
     retention: int | None = None
     base_url: str = ""
     history: int = 100
+    mail: MailSettings = field(default_factory=MailSettings)
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -58,6 +84,17 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "retention": ((int,), "a whole number of versions to keep"),
     "base_url": ((str,), "a URL (string)"),
     "history": ((int,), "a whole number of versions"),
+    "mail": ((dict,), "a table ([mail])"),
+}
+_MAIL_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
+    "host": ((str,), "a host name"),
+    "port": ((int,), "a port number"),
+    "security": ((str,), "one of starttls, ssl, none"),
+    "user": ((str,), "a user name"),
+    "password_env": ((str,), "the name of an environment variable"),
+    "from": ((str,), "an email address"),
+    "timeout": ((int, float), "a number of seconds"),
+    "cafile": ((str,), "a path to CA certificates (PEM)"),
 }
 assert set(_SCHEMA) <= {f.name for f in fields(SiteConfig)}
 
@@ -81,19 +118,32 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read: {exc.strerror}", path=path.name) from None
 
 
-def _validate(table: dict[str, Any], where: str) -> list[str]:
+def _validate(
+    table: dict[str, Any],
+    where: str,
+    schema: dict[str, tuple[tuple[type, ...], str]] = _SCHEMA,
+) -> list[str]:
     problems = []
     for key, value in table.items():
-        if key not in _SCHEMA:
-            known = ", ".join(sorted(_SCHEMA))
+        if key not in schema:
+            known = ", ".join(sorted(schema))
             problems.append(f"{where}: unknown key '{key}' — known keys: {known}")
             continue
-        types, described = _SCHEMA[key]
+        types, described = schema[key]
         if isinstance(value, bool) or not isinstance(value, types):
             problems.append(
                 f"{where}: '{key}' must be {described}, not {type(value).__name__} {value!r}"
             )
             continue
+        if key == "mail" and isinstance(value, dict):
+            problems.extend(_validate(value, f"{where} [mail]", _MAIL_SCHEMA))
+            continue
+        if key == "port" and isinstance(value, int) and not 0 < value < 65536:
+            problems.append(f"{where}: 'port' must be between 1 and 65535, not {value}")
+        if key == "security" and value not in {"starttls", "ssl", "none"}:
+            problems.append(
+                f"{where}: 'security' must be one of starttls, ssl, none, not {value!r}"
+            )
         number = float(value) if isinstance(value, int | float) else 1.0
         if key in {"concurrency", "history"} and number < 1:
             problems.append(f"{where}: '{key}' must be at least 1, not {value}")
@@ -133,4 +183,6 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
             hint="; ".join(problems),
         ).with_problems(problems)
     values = {**table, **(overrides or {})}
-    return SiteConfig(root=root, source=source, **values)
+    mail = values.pop("mail", {})
+    settings = MailSettings(**{("sender" if k == "from" else k): v for k, v in mail.items()})
+    return SiteConfig(root=root, source=source, mail=settings, **values)

@@ -92,6 +92,10 @@ class PublishError(DashsiteError):
     """A publish, pull or mail target refused or failed."""
 
 
+class NothingPublished(PublishError):
+    """``pull`` found no published site at the target."""
+
+
 def display(path: Path, root: Path | None = None) -> str:
     """``path`` relative to ``root`` (or the working directory) when inside it."""
     base = (root or Path.cwd()).resolve()

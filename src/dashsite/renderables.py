@@ -229,13 +229,13 @@ class MonitorMetric:
             box = _attr("style", styles.style(display="inline-block", margin="4px 24px 4px 0"))
             value_style = _attr("style", styles.metric_value_style(self.level))
             label_html = (
-                f"<span{_attr('style', styles.METRIC_LABEL_STYLE)}>{label}</span>" if label else ""
+                f" <span{_attr('style', styles.METRIC_LABEL_STYLE)}>{label}</span>" if label else ""
             )
             return (
                 f'<div{box} data-level="{self.level.slug}"><span{value_style}>{value}'
                 f"{unit}</span>{label_html}</div>"
             )
-        label_html = f'<span class="metric-label">{label}</span>' if label else ""
+        label_html = f' <span class="metric-label">{label}</span>' if label else ""
         unit_html = f'<span class="metric-unit">{unit}</span>' if unit else ""
         return (
             f'<div class="monitor-metric metric-{self.level.slug}" data-level="{self.level.slug}">'

@@ -47,7 +47,9 @@ TH_STYLE = style(
 )
 TD_STYLE = style(padding="6px 10px", border=f"1px solid {BORDER}", vertical_align="top")
 TITLE_STYLE = style(font_family=FONT_STACK, font_size="16px", margin="12px 0 4px")
-KV_KEY_STYLE = style(font_weight="600", padding="2px 12px 2px 0", vertical_align="top")
+KV_KEY_STYLE = style(
+    font_weight="600", text_align="left", padding="2px 12px 2px 0", vertical_align="top"
+)
 KV_VALUE_STYLE = style(padding="2px 0", vertical_align="top")
 LIST_STYLE = style(font_family=FONT_STACK, margin="4px 0", padding_left="1.5em")
 METRIC_LABEL_STYLE = style(display="block", color=MUTED, font_size="13px")

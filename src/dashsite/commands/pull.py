@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..config import load_config
-from ..errors import PublishError
-from ..publish import S3Target, parse_target
+from ..config import SiteConfig, load_config
+from ..errors import NothingPublished, PublishError
+from ..publish import GitPagesTarget, S3Target, parse_target
 from ..publish.ghpages import pull_gh_pages
 from ..publish.plan import compare_versions
 from ..publish.s3 import make_client, pull_s3
@@ -24,7 +24,18 @@ def run(args: argparse.Namespace) -> int:
     """Replace ``site/`` with the published site (or what a build needs of it)."""
     config = load_config(Path(args.project))
     target = parse_target(args.target, remote=args.remote, branch=args.branch)
-    site = config.site_path
+    try:
+        return _pull(args, config.site_path, config, target)
+    except NothingPublished as exc:
+        if not args.missing_ok:
+            raise
+        _say(f"{exc.message}: starting a new history")
+        return 0
+
+
+def _pull(
+    args: argparse.Namespace, site: Path, config: SiteConfig, target: S3Target | GitPagesTarget
+) -> int:
     lock = BuildLock(site, args.lock_timeout)
     lock.acquire(on_wait=lambda: _say("waiting for a build to finish…"))
     try:

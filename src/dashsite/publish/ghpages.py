@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import PublishError
+from ..errors import NothingPublished, PublishError
 from ..versions import MANIFEST_FILE, Manifest
 from ..write import StagedSite
 from . import GitPagesTarget
@@ -191,7 +191,7 @@ def pull_gh_pages(site: Path, root: Path, target: GitPagesTarget) -> StagedSite:
     git = open_repository(root, target)
     commit = fetch_branch(git, target)
     if commit is None:
-        raise PublishError(
+        raise NothingPublished(
             f"nothing is published on {target}",
             hint="build and publish first, or check --remote/--branch",
         )

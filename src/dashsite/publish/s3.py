@@ -16,7 +16,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ..errors import PublishError
+from ..errors import NothingPublished, PublishError
 from ..versions import DATA_FILE, MANIFEST_FILE, Manifest
 from ..write import StagedSite
 from . import S3Target
@@ -197,7 +197,7 @@ def pull_s3(
     try:
         published = _remote_manifest(client, target)
         if published is None:
-            raise PublishError(
+            raise NothingPublished(
                 f"nothing is published at {target} (no manifest.json)",
                 hint="check the target, or build and publish first",
             )

@@ -1,0 +1,61 @@
+"""``dashsite mail SLUG --to …``: send a dashboard's latest version by email."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..config import load_config
+from ..errors import DashsiteError
+from ..mail import SMTPTransport, build_message, render_for_mail, write_eml
+
+
+def _addresses(values: list[str] | None) -> list[str]:
+    found = [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+    for address in found:
+        if "@" not in address or any(c in address for c in "\r\n<>"):
+            raise DashsiteError(
+                f"'{address}' is not an email address", hint="pass --to name@example.com"
+            )
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render for mail, then write an .eml or send it over SMTP."""
+    config = load_config(Path(args.project))
+    to, cc = _addresses(args.to), _addresses(args.cc)
+    if not to:
+        raise DashsiteError("no recipient", hint="pass --to name@example.com")
+    settings = config.mail
+    page = render_for_mail(config, args.slug, args.subject)
+    message = build_message(page, sender=settings.sender or "dashsite@localhost", to=to, cc=cc)
+    if args.eml:
+        write_eml(message, Path(args.eml))
+        print(f"wrote {args.eml}", file=sys.stderr)
+        return 0
+    password = ""
+    if settings.user:
+        password = os.environ.get(settings.password_env, "")
+        if not password:
+            raise DashsiteError(
+                f"no SMTP password: ${settings.password_env} is not set",
+                hint=f"export {settings.password_env}=… (never put it in a file)",
+            )
+    transport = SMTPTransport(
+        settings.host,
+        settings.effective_port,
+        security=settings.security,
+        user=settings.user,
+        password=password,
+        timeout=settings.timeout,
+        cafile=settings.cafile,
+    )
+    transport.send(message)
+    print(
+        f"sent '{page.subject}' to {', '.join(to + cc)} via "
+        f"{settings.host}:{settings.effective_port}",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,269 @@
+"""Mail a dashboard: inline-CSS HTML, inline images, a readable text part, SMTP.
+
+The mailed page is the dashboard's latest version, re-rendered from that
+version's ``data.json`` with inline styles (mail clients drop ``<style>``)
+inside a table-based mail layout. Images carried as ``data:`` URIs become
+inline attachments referenced by ``cid:``, which mail clients display.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import smtplib
+import ssl
+from base64 import b64decode
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from .collect import DashboardData
+from .config import SiteConfig
+from .discover import load_dashboard
+from .environment import create_environment
+from .errors import DashsiteError, RenderError, display
+from .filters import to_datetime
+from .history import LazyHistory
+from .levels import StatusLevel
+from .markdown_render import markdown_to_html
+from .plaintext import html_to_text
+from .render import compile_template, render_template
+from .renderables import CollectorFailure
+from .serialize import from_jsonable
+from .versions import DATA_FILE, Manifest
+
+
+class DeliveryError(DashsiteError):
+    """The mail could not be sent."""
+
+
+_DATA_URI = re.compile(r'src="data:(image/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=]+)"')
+_BARE_TAG = re.compile(r"<(table|th|td|pre|code|blockquote|h[1-6])(\s[^>]*)?>", re.IGNORECASE)
+_MAIL_STYLES = {
+    "table": "border-collapse:collapse;margin:8px 0;",
+    "th": "text-align:left;padding:6px 10px;border:1px solid #d0d7de;background:#f6f8fa;",
+    "td": "padding:6px 10px;border:1px solid #d0d7de;vertical-align:top;",
+    "pre": "background:#f6f8fa;padding:8px;border-radius:6px;overflow:auto;",
+    "code": "font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;",
+    "blockquote": "margin:8px 0;padding-left:12px;border-left:3px solid #d0d7de;color:#57606a;",
+    "h1": "font-size:20px;margin:16px 0 8px;",
+    "h2": "font-size:18px;margin:16px 0 8px;",
+    "h3": "font-size:16px;margin:12px 0 6px;",
+}
+
+
+def inline_defaults(html: str) -> str:
+    """Give plain tags (from Markdown, say) the inline styles a mail client needs."""
+
+    def styled(match: re.Match[str]) -> str:
+        tag, attrs = match.group(1), match.group(2) or ""
+        extra = _MAIL_STYLES.get(tag.lower(), "")
+        if not extra or "style=" in attrs.lower():
+            return match.group(0)
+        return f'<{tag}{attrs} style="{extra}">'
+
+    return _BARE_TAG.sub(styled, html)
+
+
+@dataclass(frozen=True, slots=True)
+class MailPage:
+    """A dashboard rendered for mail: subject, HTML, text and inline images."""
+
+    subject: str
+    html: str
+    text: str
+    images: list[tuple[str, str, bytes]] = field(default_factory=list)  # cid, mime, data
+
+
+def extract_images(html: str) -> tuple[str, list[tuple[str, str, bytes]]]:
+    """Replace ``data:`` image URIs with ``cid:`` references; return the images."""
+    images: list[tuple[str, str, bytes]] = []
+
+    def swap(match: re.Match[str]) -> str:
+        cid = make_msgid(domain="dashsite")[1:-1]
+        images.append((cid, match.group(1), b64decode(match.group(2))))
+        return f'src="cid:{cid}"'
+
+    return _DATA_URI.sub(swap, html), images
+
+
+def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -> MailPage:
+    """The latest version of ``slug``, re-rendered from its data for mail."""
+    site = config.site_path
+    manifest = Manifest.load(site) if (site / "manifest.json").is_file() else Manifest()
+    record = manifest.dashboards.get(slug)
+    if record is None or record.latest is None:
+        raise DashsiteError(
+            f"no built version of '{slug}'",
+            path=display(site, config.root),
+            hint="check the name with 'dashsite list', then 'dashsite build'",
+        )
+    latest = record.latest
+    raw = json.loads((site / slug / latest.id / DATA_FILE).read_text(encoding="utf-8"))
+    dashboard = load_dashboard(config.dashboards_path / slug, root=config.root)
+    if dashboard is None:
+        raise DashsiteError(
+            f"dashboard '{slug}' has no template any more",
+            path=display(config.dashboards_path / slug, config.root),
+        )
+    values: dict[str, Any] = from_jsonable(raw.get("data", {}))
+    errors = {str(k): str(v) for k, v in raw.get("errors", {}).items()}
+    for name, message in errors.items():
+        values[name] = CollectorFailure(name, message)
+    data = DashboardData(dashboard, values, raw.get("data", {}), errors, [], latest.status)
+    environment = create_environment([config.layouts_path, config.dashboards_path], inline_css=True)
+    collected_at = to_datetime(latest.collected_at)
+    context: dict[str, Any] = {
+        **data.values,
+        "dashboard": {"slug": slug, "title": dashboard.title, "description": dashboard.description},
+        "build": {
+            "version": latest.id,
+            "collected_at": collected_at,
+            "status": latest.status,
+            "errors": errors,
+            "collectors": raw.get("collectors", {}),
+        },
+        "history": LazyHistory(site, slug, record.versions[:-1], config.history),
+        "site": {
+            "title": config.title,
+            "base_url": _base(config.base_url),
+            "assets": {},
+            "built_at": collected_at,
+            "dashboards": [],
+            "preview": False,
+        },
+        "root": _base(config.base_url),
+        "dashboard_root": "",
+        "is_latest": True,
+    }
+    template = compile_template(environment, name=f"{slug}/{dashboard.template.name}")
+    body = render_template(template, context)
+    if dashboard.is_markdown:
+        body = markdown_to_html(body)
+    if "<html" in body[:500].lower():
+        raise RenderError(
+            "a template that is a whole page cannot be mailed",
+            path=display(dashboard.template, config.root),
+            hint="let the template render a fragment inside the layout",
+        )
+    layout = compile_template(environment, name="email.html")
+    html = render_template(layout, {**context, "content": Markup(inline_defaults(body))})  # noqa: S704
+    html, images = extract_images(html)
+    default_subject = (
+        f"{dashboard.title}: {StatusLevel(latest.status).name} — {collected_at:%Y-%m-%d %H:%M} UTC"
+        if collected_at
+        else dashboard.title
+    )
+    return MailPage(subject or default_subject, html, html_to_text(html), images)
+
+
+def _base(url: str) -> str:
+    return url if not url or url.endswith("/") else url + "/"
+
+
+def build_message(
+    page: MailPage, *, sender: str, to: list[str], cc: list[str] | None = None
+) -> EmailMessage:
+    """``multipart/alternative``: text, then HTML with its images related to it."""
+    message = EmailMessage()
+    message["Subject"] = page.subject
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "dashsite")
+    message.set_content(page.text, subtype="plain", charset="utf-8")
+    message.add_alternative(page.html, subtype="html", charset="utf-8")
+    html_part = message.get_body(preferencelist=("html",))
+    assert isinstance(html_part, EmailMessage)
+    for cid, mime, data in page.images:
+        maintype, _, subtype = mime.partition("/")
+        html_part.add_related(
+            data, maintype=maintype, subtype=subtype, cid=f"<{cid}>", disposition="inline"
+        )
+    return message
+
+
+class SMTPTransport:
+    """Sends messages over SMTP; usable with ``MonitoringService.deliver``.
+
+    ``security`` is ``starttls`` (upgrade a plain connection, port 587),
+    ``ssl`` (TLS from the start, port 465) or ``none`` (port 25, local relays).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        *,
+        security: str = "starttls",
+        user: str = "",
+        password: str = "",
+        timeout: float = 30.0,
+        cafile: str = "",
+    ) -> None:
+        if security not in {"starttls", "ssl", "none"}:
+            raise ValueError(f"unknown SMTP security {security!r}")
+        self.host = host
+        self.port = port or {"ssl": 465, "starttls": 587}.get(security, 25)
+        self.security = security
+        self.user = user
+        self.password = password
+        self.timeout = timeout
+        self.context = ssl.create_default_context(cafile=cafile or None)
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.security == "ssl":
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self.context
+            )
+        client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        if self.security == "starttls":
+            client.starttls(context=self.context)
+        return client
+
+    def send(self, message: EmailMessage) -> None:
+        """Send ``message`` to its To and Cc recipients."""
+        where = f"{self.host}:{self.port}"
+        try:
+            with self._connect() as client:
+                if self.user:
+                    client.login(self.user, self.password)
+                refused = client.send_message(message)
+        except smtplib.SMTPAuthenticationError:
+            raise DeliveryError(
+                f"SMTP authentication failed for '{self.user}' at {where}",
+                hint="check [mail] user and the password variable",
+            ) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryError(
+                f"the SMTP server refused every recipient: {', '.join(exc.recipients)}"
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryError(
+                f"{where} does not support this: {exc}",
+                hint="check [mail] security (starttls, ssl, none)",
+            ) from None
+        except (smtplib.SMTPException, ssl.SSLError) as exc:
+            raise DeliveryError(
+                f"SMTP error at {where}: {exc}", hint="check [mail] host, port and security"
+            ) from None
+        except (TimeoutError, OSError) as exc:
+            raise DeliveryError(
+                f"cannot connect to the SMTP server {where}: {exc.strerror or exc}",
+                hint="check [mail] host and port, and that the server runs",
+            ) from None
+        if refused:
+            raise DeliveryError(f"the SMTP server refused: {', '.join(sorted(refused))}")
+
+
+def write_eml(message: EmailMessage, path: Path) -> None:
+    """Write ``message`` as an ``.eml`` file (atomically)."""
+    from .write import atomic_write
+
+    atomic_write(path, bytes(message))

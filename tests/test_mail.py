@@ -1,0 +1,298 @@
+"""Mailing a dashboard: the MIME structure, the text part, and a real SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import email
+import ipaddress
+import socket
+import ssl
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from dashsite import MonitoringService
+from dashsite.config import load_config
+from dashsite.mail import SMTPTransport, build_message, render_for_mail
+from dashsite.plaintext import html_to_text
+from projects import build, cli, write_project
+
+from htmltree import parse
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+MODULE = f"""
+import base64
+from dashsite import collector, MonitorKV, MonitorTable, MonitorImage, StatusCell, StatusLevel
+
+TITLE = "Ops & Co"
+DESCRIPTION = "Mailed daily"
+
+@collector
+def services():
+    t = MonitorTable(["Service", "State"], title="Services")
+    t.add_row(["api", StatusCell("UP", StatusLevel.OK)])
+    t.add_row(["queue", StatusCell("SLOW", StatusLevel.WARNING)])
+    return t
+
+@collector
+def info():
+    return MonitorKV({{"Owner": "<platform team>", "Price": "5 € & up"}})
+
+@collector
+def logo():
+    return MonitorImage(data=base64.b64decode({base64.b64encode(PNG).decode()!r}), alt="logo")
+
+@collector
+def broken():
+    raise TimeoutError("db slow")
+"""
+TEMPLATE = """
+<h2>Services</h2>
+{{ services | render }}
+<h2>Info</h2>
+{{ info | render }}
+{{ logo | render }}
+<p>Read <a href="https://example.com/runbook">the runbook</a>.</p>
+"""
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def message(self, index: int = -1) -> EmailMessage:
+        data = self.envelopes[index].content
+        parsed = email.message_from_bytes(data, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write_project(tmp_path, {"ops": {"dashboard.py": MODULE, "template.html": TEMPLATE}})
+    build(tmp_path, version_id="v1")
+    return tmp_path
+
+
+def smtp_config(root: Path, port: int, **extra: str | int) -> None:
+    lines = ["[mail]", 'host = "127.0.0.1"', f"port = {port}", 'from = "bot@example.com"']
+    lines += [f"{k} = {v!r}" if isinstance(v, int) else f'{k} = "{v}"' for k, v in extra.items()]
+    (root / "dashsite.toml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*map(str, certificate))
+    return context
+
+
+def test_message_structure_inline_css_and_images(project: Path) -> None:
+    page = render_for_mail(load_config(project), "ops")
+    message = build_message(page, sender="bot@example.com", to=["a@example.com"],
+                            cc=["b@example.com"])
+    assert message.get_content_type() == "multipart/alternative"
+    parts = [p.get_content_type() for p in message.iter_parts()]
+    assert parts == ["text/plain", "multipart/related"]
+    related = list(message.iter_parts())[1]
+    html_part, image = list(related.iter_parts())
+    assert html_part.get_content_type() == "text/html"
+    assert image.get_content_type() == "image/png" and image.get_content() == PNG
+    html = html_part.get_content()
+    root = parse(html)
+    assert not list(root.find_all("style")) and not list(root.find_all("link"))
+    assert all("class" not in node.attrs for node in root.iter()), "class mode leaked into mail"
+    badge = next(span for span in root.find_all("span") if span.text() == "SLOW")
+    assert "background-color:#9a6700" in badge.attrs["style"]
+    img = root.find("img", alt="logo")
+    assert img.attrs["src"] == f"cid:{image['Content-ID'].strip('<>')}"
+    assert "Collector errors" in root.text() and "db slow" in root.text()
+    assert page.subject.startswith("Ops & Co: ERROR — ")
+    assert message["Cc"] == "b@example.com"
+
+
+def test_text_part_is_readable(project: Path) -> None:
+    text = render_for_mail(load_config(project), "ops").text
+    assert "<" not in text.replace("<platform team>", "")
+    assert "&amp;" not in text and "&lt;" not in text
+    assert "Ops & Co ERROR\n==============" in text
+    assert "Service | State\n--------+------\napi     | UP\nqueue   | SLOW" in text
+    assert "Owner | <platform team>\nPrice | 5 € & up" in text
+    assert "Read the runbook (https://example.com/runbook)." in text
+    assert "[logo]" in text
+
+
+def test_html_to_text_lists_headings_and_pre() -> None:
+    html = ("<h1>Title</h1><p>One &lt;two&gt;</p><ul><li>a</li><li>b<ol><li>c</li></ol></li>"
+            "</ul><pre>  keep\n    spacing</pre><script>x()</script><svg><title>t</title></svg>")
+    assert html_to_text(html) == (
+        "Title\n=====\n\nOne <two>\n\n- a\n- b\n\n  1. c\n\n  keep\n    spacing\n"
+    )
+
+
+def test_mail_over_smtp(project: Path, inbox: tuple[Inbox, int]) -> None:
+    handler, port = inbox
+    smtp_config(project, port, security="none")
+    done = cli(project, "mail", "ops", "--to", "a@example.com,b@example.com", "--cc",
+               "c@example.com", "--subject", "Daily ops")
+    assert done.returncode == 0, done.stderr
+    (envelope,) = handler.envelopes
+    assert envelope.mail_from == "bot@example.com"
+    assert sorted(envelope.rcpt_tos) == ["a@example.com", "b@example.com", "c@example.com"]
+    message = handler.message()
+    assert message["Subject"] == "Daily ops"
+    assert message.get_body(("plain",)).get_content().startswith("Ops & Co ERROR")
+    assert "Services" in parse(message.get_body(("html",)).get_content()).text()
+
+
+def test_eml_is_written_not_sent(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.eml"
+    done = cli(project, "mail", "ops", "--to", "a@example.com", "--eml", str(out))
+    assert done.returncode == 0
+    parsed = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert parsed["To"] == "a@example.com"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_authentication(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    handler = Inbox()
+    port = free_port()
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
+                     data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and data.login == b"bot" and \
+            data.password == b"s3cret"
+        return AuthResult(success=ok, handled=False)
+
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=authenticate,
+                            auth_required=True, auth_require_tls=False)
+    controller.start()
+    try:
+        smtp_config(project, port, security="none", user="bot", password_env="MAIL_PW")
+        monkeypatch.delenv("MAIL_PW", raising=False)
+        unset = cli(project, "mail", "ops", "--to", "a@example.com")
+        assert unset.returncode == 1 and "$MAIL_PW is not set" in unset.stderr
+        monkeypatch.setenv("MAIL_PW", "wrong")
+        wrong = cli(project, "mail", "ops", "--to", "a@example.com")
+        assert wrong.returncode == 1
+        assert wrong.stderr.strip() == (
+            f"dashsite: SMTP authentication failed for 'bot' at 127.0.0.1:{port} — "
+            "check [mail] user and the password variable")
+        assert "s3cret" not in wrong.stderr and "wrong" not in wrong.stderr.split("—")[0]
+        monkeypatch.setenv("MAIL_PW", "s3cret")
+        right = cli(project, "mail", "ops", "--to", "a@example.com")
+        assert right.returncode == 0, right.stderr
+        assert len(handler.envelopes) == 1
+    finally:
+        controller.stop()
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls(project: Path, certificate: tuple[Path, Path], security: str) -> None:
+    handler = Inbox()
+    port = free_port()
+    context = server_context(certificate)
+    if security == "ssl":
+        controller = Controller(handler, hostname="127.0.0.1", port=port, ssl_context=context)
+    else:
+        controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context,
+                                require_starttls=True)
+    controller.start()
+    try:
+        smtp_config(project, port, security=security, cafile=str(certificate[0]))
+        done = cli(project, "mail", "ops", "--to", "a@example.com")
+        assert done.returncode == 0, done.stderr
+        assert len(handler.envelopes) == 1
+        smtp_config(project, port, security=security)  # without the CA: refused
+        untrusted = cli(project, "mail", "ops", "--to", "a@example.com")
+        assert untrusted.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+    finally:
+        controller.stop()
+
+
+def test_refused_connection_is_one_line(project: Path) -> None:
+    smtp_config(project, free_port(), security="none")
+    done = cli(project, "mail", "ops", "--to", "a@example.com")
+    assert done.returncode == 1
+    assert "cannot connect to the SMTP server 127.0.0.1:" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_bad_input(project: Path) -> None:
+    assert "not an email address" in cli(project, "mail", "ops", "--to", "nobody").stderr
+    missing = cli(project, "mail", "nope", "--to", "a@example.com")
+    assert missing.returncode == 1 and "no built version of 'nope'" in missing.stderr
+
+
+def test_smtp_transport_with_monitoring_service(inbox: tuple[Inbox, int]) -> None:
+    handler, port = inbox
+    transport = SMTPTransport("127.0.0.1", port, security="none")
+
+    def message_for(html: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "a@example.com", "b@example.com", "s"
+        message.set_content(html, subtype="html")
+        return message
+
+    service = MonitoringService("<p>{{ v }}</p>", {"v": lambda: "delivered"})
+    result = asyncio.run(service.deliver(transport, message_for))
+    assert result.success
+    assert handler.message().get_content().strip() == "<p>delivered</p>"
