@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
 .PHONY: build test lint serve bench clean install
 
 $(STAMP): pyproject.toml
@@ -34,8 +37,16 @@ test: lint
 serve: $(STAMP)
 	$(BIN)/dashsite serve --watch
 
-bench: $(TEST_STAMP)
-	$(BIN)/python bench/run.py
+# The baselines (kstlib, mkdocs) live in their own venv, apart from dashsite's.
+$(BENCH_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e . \
+		kstlib mkdocs playwright
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/run.py
 
 clean:
-	rm -rf site .site.* .dashsite-build.lock build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf site .site.* $(BENCH_VENV) .dashsite-build.lock build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -74,3 +74,21 @@ def test_filters_module_exports_every_filter() -> None:
     env = create_environment()
     for name in filters.FILTERS:
         assert name in env.filters
+
+
+def test_identical_sources_compile_once_but_keep_their_own_names(tmp_path: Path) -> None:
+    from dashsite.errors import RenderError
+    from dashsite.render import compile_template, render_template
+
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "t.html").write_text("ok {{ x }}\n{{ missing }}\n")
+    env = create_environment([tmp_path])
+    first, second = env.get_template("one/t.html"), env.get_template("two/t.html")
+    assert len(env._compiled) == 1  # type: ignore[attr-defined]
+    assert (first.name, second.name) == ("one/t.html", "two/t.html")
+    assert second.filename == str(tmp_path / "two" / "t.html")
+    with pytest.raises(RenderError) as info:
+        render_template(compile_template(env, name="two/t.html"), {"x": 1})
+    assert info.value.path == str(tmp_path / "two" / "t.html") and info.value.line == 2
+    assert create_environment().from_string("{{ 1 + 1 }}").render() == "2"

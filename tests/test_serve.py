@@ -258,3 +258,14 @@ def test_config_error_shows_everywhere_until_fixed(builder: PreviewBuilder) -> N
     fixed = builder.apply([Change(config)])
     assert fixed is not None and fixed.problems == ()
     assert parse((builder.out.path / "index.html").read_text()).find("h1").text() == "Fine"
+
+
+def test_a_save_without_a_change_writes_nothing(builder: PreviewBuilder) -> None:
+    template = builder.root / "dashboards" / "a" / "template.html"
+    template.write_text(template.read_text())
+    result = builder.apply([Change(template)])
+    assert result is not None and result.rendered == ("a/index.html",)
+    assert result.written == 0
+    template.write_text("<p id='v'>changed {{ runs }}</p>")
+    changed = builder.apply([Change(template)])
+    assert changed is not None and changed.written == 1

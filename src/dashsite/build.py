@@ -26,7 +26,7 @@ from .errors import DashboardError, DashsiteError, RenderError, display
 from .history import LazyHistory
 from .index import write_assets, write_history, write_index, write_manifest
 from .levels import StatusLevel
-from .render import render_dashboard_page
+from .render import dashboard_context, render_body, render_dashboard_page
 from .reporter import Event, NullReporter, Reporter
 from .versions import (
     DATA_FILE,
@@ -210,7 +210,11 @@ class SiteBuilder:
         assets = write_assets(staged)
         built_at = self.options.clock()
         site = self._site_context(manifest, pending, assets, built_at)
-        environment = create_environment([config.layouts_path, config.dashboards_path])
+        environment = create_environment(
+            [config.layouts_path, config.dashboards_path],
+            preloaded={d.template_name: (d.source, str(d.template)) for d in dashboards},
+            auto_reload=False,
+        )
         for item in pending:
             self._file_version(staged, environment, manifest, item, version_id, collected_at, site)
         pruned: dict[str, list[str]] = {}
@@ -296,12 +300,34 @@ class SiteBuilder:
             )
         history = LazyHistory(staged.path, slug, record.versions, self.config.history)
         try:
+            body = None
+            if dashboard.depth_free:  # the same body serves both pages: render it once
+                context = dashboard_context(
+                    item, version_id, collected_at, history, site, latest=True
+                )
+                body = render_body(
+                    environment, dashboard.template_name, context, markdown=dashboard.is_markdown
+                )
             pages = {
                 f"{folder}/index.html": render_dashboard_page(
-                    environment, item, version_id, collected_at, history, site, latest=False
+                    environment,
+                    item,
+                    version_id,
+                    collected_at,
+                    history,
+                    site,
+                    latest=False,
+                    body=body,
                 ),
                 f"{slug}/index.html": render_dashboard_page(
-                    environment, item, version_id, collected_at, history, site, latest=True
+                    environment,
+                    item,
+                    version_id,
+                    collected_at,
+                    history,
+                    site,
+                    latest=True,
+                    body=body,
                 ),
             }
         except RenderError as exc:
@@ -321,7 +347,7 @@ class SiteBuilder:
                 for o in item.outcomes
             },
         }
-        staged.write(f"{folder}/{DATA_FILE}", json.dumps(document, indent=2, ensure_ascii=False))
+        staged.write(f"{folder}/{DATA_FILE}", json.dumps(document, ensure_ascii=False))
         for path, html in pages.items():
             staged.write(path, html)
         record.versions.append(

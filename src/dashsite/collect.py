@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from .discover import Dashboard
 
 DEFAULT_TIMEOUT = 30.0
-DEFAULT_CONCURRENCY = 32
+DEFAULT_CONCURRENCY = 128
+MAX_THREADS = 32
+"""Sync collectors share at most this many threads (async ones need none)."""
 DEFAULT_BACKOFF = 0.2
 
 
@@ -96,7 +98,8 @@ class CollectionEngine:
         owned: ThreadPoolExecutor | None = None
         executor = self.executor
         if executor is None and any(not spec.is_async for spec in specs):
-            workers = max(1, min(self.concurrency, len(specs)))
+            blocking = sum(1 for spec in specs if not spec.is_async)
+            workers = max(1, min(self.concurrency, blocking, MAX_THREADS))
             owned = ThreadPoolExecutor(workers, thread_name_prefix="dashsite-collector")
             executor = owned
         try:

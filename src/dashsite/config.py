@@ -51,7 +51,7 @@ class SiteConfig:
     dashboards_dir: str = "dashboards"
     site_dir: str = "site"
     timeout: float = 30.0
-    concurrency: int = 32
+    concurrency: int = 128
     retention: int | None = None
     base_url: str = ""
     history: int = 100

@@ -9,6 +9,7 @@ so two dashboards' ``helpers.py`` never clash.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import sys
 import threading
@@ -21,6 +22,7 @@ from typing import Any
 
 from .collect import COLLECTOR_ATTRIBUTE, Collector
 from .errors import DashboardError, display
+from .render import depth_free
 
 MODULE_FILE = "dashboard.py"
 TEMPLATE_FILES = ("template.html", "template.md")
@@ -41,6 +43,17 @@ class Dashboard:
     description: str = ""
     collectors: tuple[Collector, ...] = ()
     module: ModuleType | None = field(default=None, compare=False, repr=False)
+    source: str = field(default="", compare=False, repr=False)
+
+    @property
+    def template_name(self) -> str:
+        """The template's name in the Jinja environment: ``<slug>/template.html``."""
+        return f"{self.slug}/{self.template.name}"
+
+    @property
+    def depth_free(self) -> bool:
+        """Whether the template renders the same on the latest page and a snapshot."""
+        return depth_free(self.source)
 
     @property
     def is_markdown(self) -> bool:
@@ -65,11 +78,13 @@ def title_from_slug(slug: str) -> str:
 
 def dashboard_folders(dashboards_dir: Path) -> list[Path]:
     """Sub-folders that may be dashboards (not ``_``- or ``.``-prefixed), sorted."""
-    if not dashboards_dir.is_dir():
+    try:
+        entries = list(os.scandir(dashboards_dir))
+    except (FileNotFoundError, NotADirectoryError):
         return []
     return sorted(
-        entry
-        for entry in dashboards_dir.iterdir()
+        Path(entry.path)
+        for entry in entries
         if entry.is_dir() and not entry.name.startswith(("_", "."))
     )
 
@@ -105,8 +120,13 @@ def load_dashboard(folder: Path, *, root: Path | None = None) -> Dashboard | Non
             "(not 'assets' or 'history')",
         )
     module_path = folder / MODULE_FILE
-    templates = [folder / name for name in TEMPLATE_FILES if (folder / name).is_file()]
-    if not module_path.is_file() and not templates:
+    try:
+        files = {entry.name for entry in os.scandir(folder) if entry.is_file()}
+    except OSError:
+        return None
+    templates = [folder / name for name in TEMPLATE_FILES if name in files]
+    has_module = MODULE_FILE in files
+    if not has_module and not templates:
         return None
     if not templates:
         raise DashboardError(
@@ -118,7 +138,7 @@ def load_dashboard(folder: Path, *, root: Path | None = None) -> Dashboard | Non
         raise DashboardError(
             "both template.html and template.md", path=shown, hint="keep only one of them"
         )
-    module = import_dashboard_module(module_path, slug, root) if module_path.is_file() else None
+    module = import_dashboard_module(module_path, slug, root) if has_module else None
     namespace: Mapping[str, Any] = vars(module) if module is not None else {}
     collectors = collectors_of(namespace, display(module_path, root))
     title = namespace.get("TITLE", title_from_slug(slug))
@@ -126,7 +146,15 @@ def load_dashboard(folder: Path, *, root: Path | None = None) -> Dashboard | Non
     for name, value in (("TITLE", title), ("DESCRIPTION", description)):
         if not isinstance(value, str):
             raise DashboardError(f"{name} must be a string", path=display(module_path, root))
-    return Dashboard(slug, folder, templates[0], title, description, collectors, module)
+    try:
+        source = templates[0].read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DashboardError(
+            f"cannot read the template: {exc}",
+            path=display(templates[0], root),
+            hint="save it as UTF-8 text",
+        ) from None
+    return Dashboard(slug, folder, templates[0], title, description, collectors, module, source)
 
 
 def collectors_of(namespace: Mapping[str, Any], where: str) -> tuple[Collector, ...]:
@@ -190,6 +218,8 @@ def import_dashboard_module(path: Path, slug: str, root: Path | None = None) -> 
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.path.insert(0, folder)
+        # No __pycache__ in the user's dashboards/ (and no watcher noise from it).
+        writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
         try:
             spec.loader.exec_module(module)
         except SyntaxError as exc:
@@ -208,6 +238,7 @@ def import_dashboard_module(path: Path, slug: str, root: Path | None = None) -> 
                 hint="fix the module or install what it imports",
             ) from None
         finally:
+            sys.dont_write_bytecode = writes_bytecode
             sys.path.remove(folder)
             _forget_modules(set(sys.modules) - before, path.parent)
     return module

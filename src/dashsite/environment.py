@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from jinja2 import (
@@ -11,10 +12,12 @@ from jinja2 import (
     ChoiceLoader,
     Environment,
     FileSystemLoader,
+    FunctionLoader,
     PackageLoader,
     PrefixLoader,
     StrictUndefined,
     Undefined,
+    nodes,
 )
 
 from .filters import FILTERS, render_filter
@@ -25,11 +28,68 @@ from .sparkline import Sparkline
 THEME_PACKAGE = ("dashsite", "theme")
 
 
+class DashsiteEnvironment(Environment):
+    """A Jinja2 environment that compiles each distinct template source once.
+
+    Sites generated from one pattern (a dashboard per service) hold hundreds
+    of identical templates under different names. The first compile of a
+    source is kept; later ones reuse its code with the file name (for
+    tracebacks and error lines) and the template name put right.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._compiled: dict[tuple[str, bool], tuple[CodeType, str | None]] = {}
+
+    def compile(  # type: ignore[override]
+        self,
+        source: str | nodes.Template,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> str | CodeType:
+        """Compile ``source``, or reuse the code of an identical source."""
+        if raw:
+            return super().compile(source, name, filename, True, defer_init)
+        if not isinstance(source, str):
+            return super().compile(source, name, filename, False, defer_init)
+        key = (source, defer_init)
+        found = self._compiled.get(key)
+        if found is None:
+            code = super().compile(source, name, filename, False, defer_init)
+            self._compiled[key] = (code, name)
+            return code
+        code, first_name = found
+        return _retarget(code, filename or "<template>", first_name, name)
+
+
+def _retarget(
+    code: CodeType, filename: str, old_name: str | None, new_name: str | None
+) -> CodeType:
+    """``code`` as if compiled from ``filename``; the module's ``name`` constant renamed."""
+
+    def nested(inner: CodeType) -> CodeType:
+        consts = tuple(nested(c) if isinstance(c, CodeType) else c for c in inner.co_consts)
+        return inner.replace(co_filename=filename, co_consts=consts)
+
+    consts = tuple(
+        nested(c)
+        if isinstance(c, CodeType)
+        else new_name
+        if old_name is not None and isinstance(c, str) and c == old_name
+        else c
+        for c in code.co_consts
+    )
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
 def create_environment(
     search_paths: Sequence[str | Path] = (),
     *,
     inline_css: bool = False,
     strict: bool = True,
+    preloaded: Mapping[str, tuple[str, str]] | None = None,
     **options: Any,
 ) -> Environment:
     """A Jinja2 environment with autoescape, the ``render`` filter and the theme.
@@ -37,9 +97,20 @@ def create_environment(
     ``search_paths`` come first, so a ``base.html`` there overrides the
     built-in layout (which stays reachable as ``dashsite/base.html``).
     ``inline_css`` sets the default of ``| render``; ``strict`` makes an
-    undefined variable an error instead of blank output.
+    undefined variable an error instead of blank output. ``preloaded`` maps
+    template names to ``(source, filename)`` already read (a build reads each
+    dashboard's template once, at discovery).
     """
-    loaders: list[BaseLoader] = [FileSystemLoader([str(p) for p in search_paths])]
+    loaders: list[BaseLoader] = []
+    if preloaded:
+        sources = dict(preloaded)
+
+        def load(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+            found = sources.get(name)
+            return None if found is None else (found[0], found[1], lambda: True)
+
+        loaders.append(FunctionLoader(load))
+    loaders.append(FileSystemLoader([str(p) for p in search_paths]))
     theme = PackageLoader(*THEME_PACKAGE)
     loaders += [PrefixLoader({"dashsite": theme}), theme]
     options.setdefault("loader", ChoiceLoader(loaders))
@@ -47,7 +118,8 @@ def create_environment(
     options.setdefault("autoescape", True)
     options.setdefault("trim_blocks", True)
     options.setdefault("lstrip_blocks", True)
-    environment = Environment(**options)  # noqa: S701 - autoescape defaults to True above
+    options.setdefault("cache_size", -1)  # a site has a template per dashboard: never evict
+    environment = DashsiteEnvironment(**options)
     environment.filters.update(FILTERS)
     default_inline = inline_css
 

@@ -98,8 +98,12 @@ class NothingPublished(PublishError):
 
 def display(path: Path, root: Path | None = None) -> str:
     """``path`` relative to ``root`` (or the working directory) when inside it."""
-    base = (root or Path.cwd()).resolve()
+    base = root or Path.cwd()
     try:
-        return str(path.resolve().relative_to(base))
+        return str(path.relative_to(base))  # lexical first: no file system calls
+    except ValueError:
+        pass
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
     except ValueError:
         return str(path)

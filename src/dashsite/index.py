@@ -103,4 +103,4 @@ def write_manifest(
 ) -> None:
     """Write ``manifest.json`` (schema in the README)."""
     document = manifest.to_json(built_at, assets)
-    staged.write(MANIFEST_FILE, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    staged.write(MANIFEST_FILE, json.dumps(document, ensure_ascii=False) + "\n")

@@ -52,6 +52,7 @@ class Rebuild:
     rendered: tuple[str, ...]
     problems: tuple[str, ...]
     duration: float
+    written: int = 0
 
 
 class PreviewBuilder:
@@ -70,6 +71,7 @@ class PreviewBuilder:
         self.load_errors: dict[str, DashsiteError] = {}
         self.render_errors: dict[str, DashsiteError] = {}
         self.published = Manifest()
+        self._last_index: tuple[Any, ...] | None = None
 
     @property
     def errors(self) -> dict[str, DashsiteError]:
@@ -81,6 +83,7 @@ class PreviewBuilder:
     def apply(self, changes: Iterable[Change]) -> Rebuild | None:
         """Rebuild what ``changes`` affect; ``None`` when nothing relevant changed."""
         started = time.perf_counter()
+        self.out.written = 0
         if self.config is None:
             return self._finish("configuration", self.full_work(), started)
         config = self.config
@@ -114,13 +117,14 @@ class PreviewBuilder:
         targets = set(self.dashboards) if everything else (render_slugs | set(collected))
         targets |= {s for s in reload_slugs if s in self.errors}
         rendered = self._render_all(sorted(targets & (set(self.dashboards) | set(self.errors))))
-        self._write_index()
+        self._write_index(force=everything)
         reason = ", ".join(sorted(set(reasons))[:3]) + (" …" if len(set(reasons)) > 3 else "")
         return self._finish(reason, (tuple(collected), tuple(rendered)), started)
 
     def full(self) -> Rebuild:
         """Load the configuration, every dashboard, run every collector, render all."""
         started = time.perf_counter()
+        self.out.written = 0
         return self._finish("full build", self.full_work(), started)
 
     def full_work(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -251,12 +255,32 @@ class PreviewBuilder:
             "title": self.config.title if self.config else "Dashboards",
             "base_url": self.config.base_url if self.config else "",
             "assets": self.assets,
-            "built_at": datetime.now(UTC),
+            # The newest collection, not "now": re-rendering unchanged input gives
+            # the same bytes, so an unchanged save writes nothing.
+            "built_at": max(self.collected_at.values(), default=None),
             "dashboards": listed,
             "preview": True,
         }
 
-    def _write_index(self) -> None:
+    def _index_key(self) -> tuple[Any, ...]:
+        """Everything the index shows; the index is re-rendered only when it changes."""
+        return tuple(
+            (
+                slug,
+                d.title if (d := self.dashboards.get(slug)) else "",
+                d.description if d else "",
+                self.data[slug].status if slug in self.data else None,
+                slug in self.errors,
+                self.collected_at.get(slug),
+            )
+            for slug in sorted(set(self.dashboards) | set(self.errors))
+        )
+
+    def _write_index(self, *, force: bool = True) -> None:
+        key = self._index_key()
+        if not force and key == self._last_index:
+            return
+        self._last_index = key
         manifest = Manifest(title=self.config.title if self.config else "Dashboards")
         for slug in sorted(set(self.dashboards) | set(self.errors)):
             dashboard = self.dashboards.get(slug)
@@ -310,4 +334,11 @@ class PreviewBuilder:
         if self.config_error is not None:
             problems.extend(self.config_error.lines())
         problems.extend(error.one_line() for error in self.errors.values())
-        return Rebuild(reason, collected, rendered, tuple(problems), time.perf_counter() - started)
+        return Rebuild(
+            reason,
+            collected,
+            rendered,
+            tuple(problems),
+            time.perf_counter() - started,
+            self.out.written,
+        )

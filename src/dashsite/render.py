@@ -115,6 +115,26 @@ def is_document(html: str) -> bool:
     return _DOCUMENT.match(html) is not None
 
 
+def render_body(
+    environment: Environment, template_name: str, context: Mapping[str, Any], *, markdown: bool
+) -> str:
+    """A dashboard's own template rendered: Jinja2, then Markdown for ``template.md``."""
+    from .markdown_render import markdown_to_html
+
+    body = render_template(compile_template(environment, name=template_name), context)
+    return markdown_to_html(body) if markdown else body
+
+
+def wrap_body(environment: Environment, body: str, context: Mapping[str, Any]) -> str:
+    """A whole document as it is; a fragment inside the ``dashboard.html`` layout."""
+    from markupsafe import Markup
+
+    if is_document(body):
+        return body
+    layout = compile_template(environment, name="dashboard.html")
+    return render_template(layout, {**context, "content": Markup(body)})  # noqa: S704
+
+
 def render_dashboard(
     environment: Environment,
     template_name: str,
@@ -122,28 +142,25 @@ def render_dashboard(
     *,
     markdown: bool = False,
 ) -> str:
-    """Render a dashboard's own template and wrap it in the dashboard layout.
+    """Render a dashboard's own template and wrap it in the dashboard layout."""
+    body = render_body(environment, template_name, context, markdown=markdown)
+    return wrap_body(environment, body, context)
 
-    ``template.md`` runs through Jinja2 first, then Markdown. A template that
-    produces a whole document (it extended ``base.html`` itself, say) is used
-    as it is; a fragment is placed in ``dashboard.html``.
+
+_DEPTH_WORDS = re.compile(r"root|include|extends|import")
+
+
+def depth_free(source: str) -> bool:
+    """True when a template's output cannot depend on how deep its page sits.
+
+    Only ``root`` and ``dashboard_root`` differ between the latest page and a
+    snapshot; a template that names neither (and pulls in no other template)
+    renders the same body for both, so the build renders it once.
     """
-    from markupsafe import Markup
-
-    from .markdown_render import markdown_to_html
-
-    template = compile_template(environment, name=template_name)
-    body = render_template(template, context)
-    if markdown:
-        body = markdown_to_html(body)
-    if is_document(body):
-        return body
-    layout = compile_template(environment, name="dashboard.html")
-    return render_template(layout, {**context, "content": Markup(body)})  # noqa: S704
+    return _DEPTH_WORDS.search(source) is None
 
 
-def render_dashboard_page(
-    environment: Environment,
+def dashboard_context(
     item: DashboardData,
     version: str,
     collected_at: datetime,
@@ -151,14 +168,14 @@ def render_dashboard_page(
     site: Mapping[str, Any],
     *,
     latest: bool,
-) -> str:
-    """One dashboard page: the latest (``<slug>/index.html``) or a snapshot.
+) -> dict[str, Any]:
+    """What a dashboard's template sees on its latest page or on a snapshot.
 
     The two differ only in how deep they sit, which sets the relative
     ``root`` (site root) and ``dashboard_root`` (the dashboard's folder).
     """
     dashboard = item.dashboard
-    context = {
+    return {
         **item.values,
         "dashboard": {
             "slug": dashboard.slug,
@@ -181,5 +198,27 @@ def render_dashboard_page(
         "dashboard_root": "" if latest else "../",
         "is_latest": latest,
     }
-    name = f"{dashboard.slug}/{dashboard.template.name}"
-    return render_dashboard(environment, name, context, markdown=dashboard.is_markdown)
+
+
+def render_dashboard_page(
+    environment: Environment,
+    item: DashboardData,
+    version: str,
+    collected_at: datetime,
+    history: Sequence[Any],
+    site: Mapping[str, Any],
+    *,
+    latest: bool,
+    body: str | None = None,
+) -> str:
+    """One dashboard page: the latest (``<slug>/index.html``) or a snapshot.
+
+    ``body``, when given, is the dashboard's template already rendered (see
+    :func:`depth_free`).
+    """
+    context = dashboard_context(item, version, collected_at, history, site, latest=latest)
+    dashboard = item.dashboard
+    if body is None:
+        name = f"{dashboard.slug}/{dashboard.template.name}"
+        body = render_body(environment, name, context, markdown=dashboard.is_markdown)
+    return wrap_body(environment, body, context)

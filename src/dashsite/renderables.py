@@ -43,12 +43,19 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+_PLAIN = (str, int, float, type(None))
+
+
 def render_value(value: Any, *, inline_css: bool = False) -> str:
     """HTML of any value: renderables render, Markup passes, the rest is escaped."""
-    if isinstance(value, Renderable) and not isinstance(value, type):
-        return value.render(inline_css=inline_css)
     if isinstance(value, Markup):
         return str(value)
+    if isinstance(value, _PLAIN):
+        return str(escape(format_value(value)))
+    render = getattr(type(value), "render", None)
+    if callable(render) and not isinstance(value, type):
+        html: str = value.render(inline_css=inline_css)
+        return html
     return str(escape(format_value(value)))
 
 

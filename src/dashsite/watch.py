@@ -52,7 +52,7 @@ IGNORED_SUFFIXES = (
 )
 IGNORED_PREFIXES = (".#", "#", ".~lock", ".goutputstream")
 VIM_PROBE = "4913"  # vim writes and deletes this to test a folder is writable
-QUIET_SECONDS = 0.04
+QUIET_SECONDS = 0.02
 MAX_WAIT_SECONDS = 1.0
 
 

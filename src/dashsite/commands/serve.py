@@ -98,7 +98,7 @@ async def _serve(
                     server.reload()
                 continue
             result = builder.apply(batch)
-            if result is not None:
+            if result is not None and (result.written or result.problems):
                 _report(result)
                 server.reload(result.reason)
 

@@ -1,0 +1,388 @@
+"""``make bench``: dashsite's speed and memory beside baselines measured in the same run.
+
+Every figure is printed next to a baseline taken on the same machine a
+moment before or after, so the ratio means something on a noisy box. It
+asserts nothing; it prints a table and writes ``bench/results.json``.
+
+    python bench/run.py [--quick] [--skip-watch]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from workload import BARE_LOOP, write_dashsite_project, write_mkdocs_project  # noqa: E402
+
+PYTHON = sys.executable
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    figure: str
+    dashsite: float | None
+    baseline: float | None
+    baseline_name: str
+    unit: str
+    goal: str
+    met: bool | None
+    note: str = ""
+
+    @property
+    def ratio(self) -> str:
+        if not self.dashsite or not self.baseline:
+            return "—"
+        return f"{self.baseline / self.dashsite:.1f}× faster" if self.baseline >= self.dashsite \
+            else f"{self.dashsite / self.baseline:.1f}× slower"
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def run_measured(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    err = child.stderr.read().decode() if child.stderr else ""
+    if child.stderr:
+        child.stderr.close()
+    if child.returncode != 0:
+        raise RuntimeError(f"{argv[:4]} failed: {err[-500:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# -- 1. collection ----------------------------------------------------------------------
+
+
+def bench_collection(rows: list[Row]) -> None:
+    from dashsite import MonitoringService
+
+    try:
+        from kstlib.monitoring import MonitoringService as KstService
+    except ImportError:
+        KstService = None  # noqa: N806
+
+    def sync_collectors() -> dict[str, Callable[[], Any]]:
+        return {f"c{i}": (lambda: time.sleep(0.05) or 1) for i in range(20)}
+
+    def async_collectors() -> dict[str, Callable[[], Any]]:
+        async def wait() -> int:
+            await asyncio.sleep(0.05)
+            return 1
+
+        return {f"c{i}": wait for i in range(100)}
+
+    def timed(factory: Any, collectors: dict[str, Any]) -> float:
+        samples = []
+        for _ in range(3):
+            service = factory("{{ c0 }}", collectors, fail_fast=False)
+            started = time.perf_counter()
+            service.run_sync()
+            samples.append(time.perf_counter() - started)
+        return median(samples)
+
+    for label, make, goal, factor in (
+        ("collect: 20 sync collectors × 50 ms", sync_collectors, "≥ 10× faster than kstlib", 10),
+        ("collect: 100 async collectors × 50 ms", async_collectors, "no slower than kstlib", 1),
+    ):
+        ours = timed(MonitoringService, make())
+        theirs = timed(KstService, make()) if KstService else None
+        met = None if theirs is None else (theirs / ours >= factor if factor > 1
+                                           else ours <= theirs * 1.1)
+        rows.append(Row(label, ours, theirs, "kstlib MonitoringService", "s", goal, met,
+                        "" if theirs else "kstlib not installed"))
+        say(f"  {label}: {ours:.3f} s vs {theirs if theirs is None else round(theirs, 3)} s")
+
+
+# -- 2. full build ------------------------------------------------------------------------
+
+
+def bench_build(rows: list[Row], work: Path, sizes: list[int]) -> Path:
+    mkdocs = shutil.which("mkdocs", path=str(Path(PYTHON).parent)) or shutil.which("mkdocs")
+    bare_script = work / "bare_loop.py"
+    bare_script.write_text(BARE_LOOP)
+    biggest = work / "dash-0"
+    for count in sizes:
+        project = write_dashsite_project(work / f"dash-{count}", count)
+        biggest = project
+        ours, ours_rss = run_measured([PYTHON, "-m", "dashsite", "-C", str(project), "build",
+                                       "-q", "--version-id", "bench-1"])
+        bare, bare_rss = run_measured([PYTHON, str(bare_script), str(work / f"bare-{count}"),
+                                       str(count), str(HERE)])
+        rows.append(Row(f"build {count} dashboards", ours, bare, "bare Jinja2 loop", "s",
+                        "within 3× of the bare loop" if count == 1000 else "—",
+                        ours <= 3 * bare if count == 1000 else None,
+                        f"{count / ours:.0f} pages/s vs {count / bare:.0f} pages/s"))
+        if mkdocs:
+            docs = write_mkdocs_project(work / f"mkdocs-{count}", count)
+            theirs, theirs_rss = run_measured([mkdocs, "build", "-q", "-d", "out"], cwd=docs)
+            rows.append(Row(f"build {count} dashboards", ours, theirs, "mkdocs build", "s",
+                            "≥ 10× faster than mkdocs" if count == 1000 else "—",
+                            theirs / ours >= 10 if count == 1000 else None,
+                            f"mkdocs {count / theirs:.0f} pages/s"))
+        else:
+            theirs_rss = None
+        rows.append(Row(f"peak RSS, build {count}", ours_rss, bare_rss, "bare Jinja2 loop", "MB",
+                        "≤ 150 MB" if count == 1000 else "—",
+                        ours_rss <= 150 if count == 1000 else None,
+                        f"mkdocs {theirs_rss:.0f} MB" if theirs_rss else ""))
+        say(f"  build {count}: dashsite {ours:.2f} s ({ours_rss:.0f} MB), bare {bare:.2f} s"
+            + (f", mkdocs {theirs:.2f} s" if mkdocs else ""))
+    return biggest
+
+
+# -- 3. incremental -------------------------------------------------------------------------
+
+
+def bench_incremental(rows: list[Row], project: Path, work: Path) -> None:
+    from dashsite.preview import PreviewBuilder
+    from dashsite.watch import Change
+
+    builder = PreviewBuilder(project, work / "preview")
+    started = time.perf_counter()
+    builder.full()
+    full = time.perf_counter() - started
+    template = project / "dashboards" / "d0000" / "template.html"
+    original = template.read_text()
+    samples = []
+    for edit in range(5):
+        template.write_text(original + f"<p>edit {edit}</p>\n")
+        started = time.perf_counter()
+        result = builder.apply([Change(template)])
+        samples.append(time.perf_counter() - started)
+        assert result is not None and result.collected == ()
+    template.write_text(original + "<p>edit 4</p>\n")  # same content again
+    unchanged = builder.apply([Change(template)])
+    written = unchanged.written if unchanged else 0
+    rows.append(Row(f"watch: one template edited ({len(builder.dashboards)} dashboards)",
+                    median(samples), full, "full preview build", "s", "≤ 50 ms",
+                    median(samples) <= 0.05))
+    rows.append(Row("watch: rebuild with nothing changed", float(written), None, "", "files written",
+                    "0 files", written == 0))
+    say(f"  incremental: {median(samples) * 1000:.1f} ms (full {full:.2f} s), "
+        f"unchanged wrote {written}")
+
+
+# -- 4. save → visible in a browser ----------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def measure_saves(url: str, path: Path, write: Callable[[Path, str], None], saves: int,
+                  browser: Any) -> tuple[list[float], int]:
+    page = browser.new_page()
+    page.goto(url)
+    page.wait_for_selector("#marker")
+    latencies, misses = [], 0
+    for n in range(saves):
+        marker = f"save-{n}-{time.time_ns()}"
+        started = time.perf_counter()
+        write(path, marker)
+        try:
+            page.wait_for_function(
+                "m => { const e = document.querySelector('#marker'); return e && "
+                "e.textContent === m; }", arg=marker, timeout=5000, polling="raf")
+            latencies.append(time.perf_counter() - started)
+        except Exception:  # noqa: BLE001 - a timeout is a missed save
+            misses += 1
+            page.reload()
+        time.sleep(0.2)
+    page.close()
+    return latencies, misses
+
+
+def bench_watch(rows: list[Row], work: Path, saves: int) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if not chromium or sync_playwright is None:
+        rows.append(Row("save → visible (median)", None, None, "", "ms", "≤ 200 ms", None,
+                        "skipped: needs chromium (apt-get install chromium) and playwright"))
+        return
+    project = work / "watch"
+    write_dashsite_project(project, 3)
+    template = project / "dashboards" / "d0000" / "template.html"
+
+    def save_template(path: Path, marker: str) -> None:
+        path.write_text(f"<p id='marker'>{marker}</p>\n{{{{ status | render }}}}\n")
+
+    save_template(template, "start")
+    port = free_port()
+    server = subprocess.Popen([PYTHON, "-m", "dashsite", "-C", str(project), "serve", "--watch",
+                               "--port", str(port)], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    assert server.stdout is not None
+    server.stdout.readline()
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=args)
+        try:
+            ours, our_misses = measure_saves(f"http://127.0.0.1:{port}/d0000/", template,
+                                             save_template, saves, browser)
+        finally:
+            server.terminate()
+            server.wait()
+            server.stdout.close()
+        theirs: list[float] = []
+        their_misses = None
+        mkdocs = shutil.which("mkdocs", path=str(Path(PYTHON).parent)) or shutil.which("mkdocs")
+        if mkdocs:
+            docs = write_mkdocs_project(work / "mkdocs-watch", 3)
+            page = docs / "docs" / "index.md"
+
+            def save_markdown(path: Path, marker: str) -> None:
+                path.write_text(f"# Bench\n\n<p id=\"marker\">{marker}</p>\n")
+
+            save_markdown(page, "start")
+            mk_port = free_port()
+            mk = subprocess.Popen([mkdocs, "serve", "-a", f"127.0.0.1:{mk_port}"], cwd=docs,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                for _ in range(100):
+                    try:
+                        socket.create_connection(("127.0.0.1", mk_port), timeout=0.2).close()
+                        break
+                    except OSError:
+                        time.sleep(0.1)
+                theirs, their_misses = measure_saves(f"http://127.0.0.1:{mk_port}/", page,
+                                                     save_markdown, saves, browser)
+            finally:
+                mk.terminate()
+                mk.wait()
+        browser.close()
+    ours_ms = median(ours) * 1000 if ours else None
+    theirs_ms = median(theirs) * 1000 if theirs else None
+    rows.append(Row(f"save → visible in chromium (median of {saves})", ours_ms, theirs_ms,
+                    "mkdocs serve", "ms", "≤ 200 ms", ours_ms is not None and ours_ms <= 200))
+    rows.append(Row(f"save → visible: missed saves of {saves}", float(our_misses),
+                    None if their_misses is None else float(their_misses), "mkdocs serve",
+                    "saves", "0", our_misses == 0))
+    say(f"  watch: {ours_ms} ms, {our_misses} missed; mkdocs {theirs_ms} ms, {their_misses}")
+
+
+# -- 5. history scale ---------------------------------------------------------------------------
+
+
+def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
+    timings = {}
+    for count in sizes:
+        project = write_dashsite_project(work / f"history-{count}", 1)
+        site = project / "site"
+        site.mkdir()
+        versions = [{"id": f"v{n:06d}", "collected_at": f"2026-01-01T00:00:00+00:00",
+                     "status": "ok", "errors": 0} for n in range(count)]
+        manifest = {"schema": 1, "title": "Bench", "dashboards": [
+            {"slug": "d0000", "title": "Dashboard 0", "versions": versions}]}
+        (site / "manifest.json").write_text(json.dumps(manifest))
+        timings[count], _ = run_measured([PYTHON, "-m", "dashsite", "-C", str(project), "build",
+                                          "-q", "--version-id", "next"])
+    small, large = sizes
+    growth = timings[large] / timings[small]
+    rows.append(Row(f"history: one dashboard with {large:,} versions", timings[large],
+                    timings[small] * large / small, f"{small:,} versions × {large // small}",
+                    "s", "< 1 s, linear", timings[large] < 1 and growth <= large / small * 1.2,
+                    f"{small:,} versions: {timings[small]:.2f} s; growth ×{growth:.1f} for "
+                    f"×{large // small} versions"))
+    say(f"  history: {timings}")
+
+
+# -- the table --------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        found = re.search(r"model name\s*:\s*(.+)", text)
+        cpu = found.group(1) if found else cpu
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def table(rows: list[Row]) -> str:
+    def fmt(value: float | None, unit: str) -> str:
+        if value is None:
+            return "—"
+        if unit == "s":
+            return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+        if unit in {"ms", "MB"}:
+            return f"{value:.0f} {unit}"
+        return f"{value:.0f} {unit}"
+
+    header = ("figure", "dashsite", "baseline", "", "ratio", "goal", "met")
+    lines = [[r.figure, fmt(r.dashsite, r.unit), fmt(r.baseline, r.unit), r.baseline_name,
+              r.ratio, r.goal, {True: "yes", False: "NO", None: "—"}[r.met]] for r in rows]
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *lines, strict=False)]
+    out = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)),
+           "-+-".join("-" * w for w in widths)]
+    out += [" | ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=False))
+            for line in lines]
+    notes = [f"  {r.figure} ({r.baseline_name}): {r.note}" for r in rows if r.note]
+    return "\n".join(out + (["", "notes:", *notes] if notes else []))
+
+
+def main() -> int:
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--quick", action="store_true", help="smaller sizes, fewer saves")
+    options.add_argument("--skip-watch", action="store_true", help="no browser measurement")
+    args = options.parse_args()
+    rows: list[Row] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="dashsite-bench-") as scratch:
+        work = Path(scratch)
+        say("collection…")
+        bench_collection(rows)
+        say("full build…")
+        biggest = bench_build(rows, work, [50, 200] if args.quick else [100, 1000])
+        say("incremental…")
+        bench_incremental(rows, biggest, work)
+        if not args.skip_watch:
+            say("save → visible…")
+            bench_watch(rows, work, 5 if args.quick else 20)
+        say("history scale…")
+        bench_history(rows, work, (1000, 10000))
+    print(f"dashsite benchmark — {machine()}\n")
+    print(table(rows))
+    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    results = {"machine": machine(), "rows": [asdict(r) for r in rows]}
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Generated workloads for the benchmarks: N dashboards of the same shape, three ways.
+
+Each dashboard has three collectors (a status cell, a 20-row table, a
+number) and a template showing them. The same content is also written as a
+bare Jinja2 job and as Markdown pages for mkdocs, so all three do the same work.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+MODULE = '''
+from dashsite import MonitorTable, StatusCell, StatusLevel, collector
+
+TITLE = "Dashboard {n}"
+
+
+@collector
+def status():
+    return StatusCell("UP" if {n} % 7 else "SLOW", StatusLevel.OK if {n} % 7 else StatusLevel.WARNING)
+
+
+@collector
+def table():
+    t = MonitorTable(["Service", "Latency", "Errors"], title="Services")
+    for row in range(20):
+        t.add_row([f"svc-{{row}}", f"{{(row * 37 + {n}) % 500}} ms", (row * {n}) % 11])
+    return t
+
+
+@collector
+async def requests():
+    return {n} * 13 % 1000
+'''
+
+TEMPLATE = """<h2>Status</h2>
+{{ status | render }}
+<p>Requests per second: <strong>{{ requests }}</strong></p>
+{{ table | render }}
+"""
+
+
+def rows(n: int) -> list[list[object]]:
+    """The table the collectors return, for the bare loop and mkdocs."""
+    return [[f"svc-{row}", f"{(row * 37 + n) % 500} ms", (row * n) % 11] for row in range(20)]
+
+
+def write_dashsite_project(root: Path, count: int) -> Path:
+    """``root/dashboards/d0000…`` with ``count`` dashboards."""
+    for n in range(count):
+        folder = root / "dashboards" / f"d{n:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "dashboard.py").write_text(MODULE.format(n=n))
+        (folder / "template.html").write_text(TEMPLATE)
+    return root
+
+
+def write_mkdocs_project(root: Path, count: int) -> Path:
+    """The same pages as Markdown for ``mkdocs build``."""
+    docs = root / "docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    (root / "mkdocs.yml").write_text("site_name: Bench\nuse_directory_urls: true\n")
+    (docs / "index.md").write_text("# Bench\n")
+    for n in range(count):
+        lines = [f"# Dashboard {n}", "", "## Status", "",
+                 "**UP**" if n % 7 else "**SLOW**", "",
+                 f"Requests per second: **{n * 13 % 1000}**", "", "### Services", "",
+                 "| Service | Latency | Errors |", "|---|---|---|"]
+        lines += [f"| {a} | {b} | {c} |" for a, b, c in rows(n)]
+        (docs / f"d{n:04d}.md").write_text("\n".join(lines) + "\n")
+    return root
+
+
+BARE_LOOP = textwrap.dedent('''
+    """The floor: the same pages with bare Jinja2, rendered and written in a loop."""
+    import sys, html
+    from pathlib import Path
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    sys.path.insert(0, sys.argv[3])
+    from workload import rows
+
+    def render(value):
+        return Markup(value) if isinstance(value, Markup) else html.escape(str(value))
+
+    env = Environment(autoescape=True)
+    env.filters["render"] = lambda v: Markup(v)
+    page = env.from_string(
+        "<!DOCTYPE html><html><head><title>{{ title }}</title></head><body><main>"
+        "<h2>Status</h2><span class='status-badge'>{{ status }}</span>"
+        "<p>Requests per second: <strong>{{ requests }}</strong></p>"
+        "<table><caption>Services</caption><thead><tr><th>Service</th><th>Latency</th>"
+        "<th>Errors</th></tr></thead><tbody>{% for r in rows %}<tr>{% for c in r %}"
+        "<td>{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody></table></main></body></html>"
+    )
+    out = Path(sys.argv[1])
+    for n in range(int(sys.argv[2])):
+        folder = out / f"d{n:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.html").write_text(page.render(
+            title=f"Dashboard {n}", status="UP" if n % 7 else "SLOW",
+            requests=n * 13 % 1000, rows=rows(n)))
+''')
