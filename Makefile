@@ -27,7 +27,7 @@ $(TEST_STAMP): $(STAMP)
 	touch $@
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests dashboards
+	$(BIN)/ruff check src tests dashboards bench
 	$(BIN)/ruff format --check src
 	$(BIN)/mypy src
 

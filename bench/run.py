@@ -52,8 +52,8 @@ class Row:
     def ratio(self) -> str:
         if not self.dashsite or not self.baseline:
             return "—"
-        return f"{self.baseline / self.dashsite:.1f}× faster" if self.baseline >= self.dashsite \
-            else f"{self.dashsite / self.baseline:.1f}× slower"
+        return f"{self.baseline / self.dashsite:.1f}x faster" if self.baseline >= self.dashsite \
+            else f"{self.dashsite / self.baseline:.1f}x slower"
 
 
 def median(samples: list[float]) -> float:
@@ -88,7 +88,7 @@ def bench_collection(rows: list[Row]) -> None:
     try:
         from kstlib.monitoring import MonitoringService as KstService
     except ImportError:
-        KstService = None  # noqa: N806
+        KstService = None
 
     def sync_collectors() -> dict[str, Callable[[], Any]]:
         return {f"c{i}": (lambda: time.sleep(0.05) or 1) for i in range(20)}
@@ -110,8 +110,8 @@ def bench_collection(rows: list[Row]) -> None:
         return median(samples)
 
     for label, make, goal, factor in (
-        ("collect: 20 sync collectors × 50 ms", sync_collectors, "≥ 10× faster than kstlib", 10),
-        ("collect: 100 async collectors × 50 ms", async_collectors, "no slower than kstlib", 1),
+        ("collect: 20 sync collectors x 50 ms", sync_collectors, "≥ 10x faster than kstlib", 10),
+        ("collect: 100 async collectors x 50 ms", async_collectors, "no slower than kstlib", 1),
     ):
         ours = timed(MonitoringService, make())
         theirs = timed(KstService, make()) if KstService else None
@@ -138,14 +138,14 @@ def bench_build(rows: list[Row], work: Path, sizes: list[int]) -> Path:
         bare, bare_rss = run_measured([PYTHON, str(bare_script), str(work / f"bare-{count}"),
                                        str(count), str(HERE)])
         rows.append(Row(f"build {count} dashboards", ours, bare, "bare Jinja2 loop", "s",
-                        "within 3× of the bare loop" if count == 1000 else "—",
+                        "within 3x of the bare loop" if count == 1000 else "—",
                         ours <= 3 * bare if count == 1000 else None,
                         f"{count / ours:.0f} pages/s vs {count / bare:.0f} pages/s"))
         if mkdocs:
             docs = write_mkdocs_project(work / f"mkdocs-{count}", count)
             theirs, theirs_rss = run_measured([mkdocs, "build", "-q", "-d", "out"], cwd=docs)
             rows.append(Row(f"build {count} dashboards", ours, theirs, "mkdocs build", "s",
-                            "≥ 10× faster than mkdocs" if count == 1000 else "—",
+                            "≥ 10x faster than mkdocs" if count == 1000 else "—",
                             theirs / ours >= 10 if count == 1000 else None,
                             f"mkdocs {count / theirs:.0f} pages/s"))
         else:
@@ -185,8 +185,8 @@ def bench_incremental(rows: list[Row], project: Path, work: Path) -> None:
     rows.append(Row(f"watch: one template edited ({len(builder.dashboards)} dashboards)",
                     median(samples), full, "full preview build", "s", "≤ 50 ms",
                     median(samples) <= 0.05))
-    rows.append(Row("watch: rebuild with nothing changed", float(written), None, "", "files written",
-                    "0 files", written == 0))
+    rows.append(Row("watch: rebuild with nothing changed", float(written), None, "",
+                    "files written", "0 files", written == 0))
     say(f"  incremental: {median(samples) * 1000:.1f} ms (full {full:.2f} s), "
         f"unchanged wrote {written}")
 
@@ -215,7 +215,7 @@ def measure_saves(url: str, path: Path, write: Callable[[Path, str], None], save
                 "m => { const e = document.querySelector('#marker'); return e && "
                 "e.textContent === m; }", arg=marker, timeout=5000, polling="raf")
             latencies.append(time.perf_counter() - started)
-        except Exception:  # noqa: BLE001 - a timeout is a missed save
+        except Exception:
             misses += 1
             page.reload()
         time.sleep(0.2)
@@ -303,7 +303,7 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
         project = write_dashsite_project(work / f"history-{count}", 1)
         site = project / "site"
         site.mkdir()
-        versions = [{"id": f"v{n:06d}", "collected_at": f"2026-01-01T00:00:00+00:00",
+        versions = [{"id": f"v{n:06d}", "collected_at": "2026-01-01T00:00:00+00:00",
                      "status": "ok", "errors": 0} for n in range(count)]
         manifest = {"schema": 1, "title": "Bench", "dashboards": [
             {"slug": "d0000", "title": "Dashboard 0", "versions": versions}]}
@@ -313,10 +313,10 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
     small, large = sizes
     growth = timings[large] / timings[small]
     rows.append(Row(f"history: one dashboard with {large:,} versions", timings[large],
-                    timings[small] * large / small, f"{small:,} versions × {large // small}",
+                    timings[small] * large / small, f"{small:,} versions x {large // small}",
                     "s", "< 1 s, linear", timings[large] < 1 and growth <= large / small * 1.2,
-                    f"{small:,} versions: {timings[small]:.2f} s; growth ×{growth:.1f} for "
-                    f"×{large // small} versions"))
+                    f"{small:,} versions: {timings[small]:.2f} s; growth x{growth:.1f} for "
+                    f"x{large // small} versions"))
     say(f"  history: {timings}")
 
 

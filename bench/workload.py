@@ -18,7 +18,8 @@ TITLE = "Dashboard {n}"
 
 @collector
 def status():
-    return StatusCell("UP" if {n} % 7 else "SLOW", StatusLevel.OK if {n} % 7 else StatusLevel.WARNING)
+    up = {n} % 7
+    return StatusCell("UP" if up else "SLOW", StatusLevel.OK if up else StatusLevel.WARNING)
 
 
 @collector
