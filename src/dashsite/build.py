@@ -26,7 +26,7 @@ from .errors import DashboardError, DashsiteError, RenderError, display
 from .history import LazyHistory
 from .index import write_assets, write_history, write_index, write_manifest
 from .levels import StatusLevel
-from .render import dashboard_context, render_body, render_dashboard_page
+from .render import render_dashboard_pages
 from .reporter import Event, NullReporter, Reporter
 from .versions import (
     DATA_FILE,
@@ -300,36 +300,9 @@ class SiteBuilder:
             )
         history = LazyHistory(staged.path, slug, record.versions, self.config.history)
         try:
-            body = None
-            if dashboard.depth_free:  # the same body serves both pages: render it once
-                context = dashboard_context(
-                    item, version_id, collected_at, history, site, latest=True
-                )
-                body = render_body(
-                    environment, dashboard.template_name, context, markdown=dashboard.is_markdown
-                )
-            pages = {
-                f"{folder}/index.html": render_dashboard_page(
-                    environment,
-                    item,
-                    version_id,
-                    collected_at,
-                    history,
-                    site,
-                    latest=False,
-                    body=body,
-                ),
-                f"{slug}/index.html": render_dashboard_page(
-                    environment,
-                    item,
-                    version_id,
-                    collected_at,
-                    history,
-                    site,
-                    latest=True,
-                    body=body,
-                ),
-            }
+            latest, snapshot = render_dashboard_pages(
+                environment, item, version_id, collected_at, history, site
+            )
         except RenderError as exc:
             self.problem(exc, slug)
             return
@@ -348,8 +321,8 @@ class SiteBuilder:
             },
         }
         staged.write(f"{folder}/{DATA_FILE}", json.dumps(document, ensure_ascii=False))
-        for path, html in pages.items():
-            staged.write(path, html)
+        staged.write(f"{folder}/index.html", snapshot)
+        staged.write(f"{slug}/index.html", latest)
         record.versions.append(
             VersionRecord(version_id, collected_at.isoformat(), item.status, len(item.errors))
         )

@@ -14,6 +14,7 @@ import smtplib
 import ssl
 from base64 import b64decode
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -29,9 +30,8 @@ from .errors import DashsiteError, RenderError, display
 from .filters import to_datetime
 from .history import LazyHistory
 from .levels import StatusLevel
-from .markdown_render import markdown_to_html
 from .plaintext import html_to_text
-from .render import compile_template, render_template
+from .render import compile_template, dashboard_context, is_document, render_body, render_template
 from .renderables import CollectorFailure
 from .serialize import from_jsonable
 from .versions import DATA_FILE, Manifest
@@ -116,35 +116,24 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
         values[name] = CollectorFailure(name, message)
     data = DashboardData(dashboard, values, raw.get("data", {}), errors, [], latest.status)
     environment = create_environment([config.layouts_path, config.dashboards_path], inline_css=True)
-    collected_at = to_datetime(latest.collected_at)
-    context: dict[str, Any] = {
-        **data.values,
-        "dashboard": {"slug": slug, "title": dashboard.title, "description": dashboard.description},
-        "build": {
-            "version": latest.id,
-            "collected_at": collected_at,
-            "status": latest.status,
-            "errors": errors,
-            "collectors": raw.get("collectors", {}),
-        },
-        "history": LazyHistory(site, slug, record.versions[:-1], config.history),
-        "site": {
-            "title": config.title,
-            "base_url": _base(config.base_url),
-            "assets": {},
-            "built_at": collected_at,
-            "dashboards": [],
-            "preview": False,
-        },
-        "root": _base(config.base_url),
-        "dashboard_root": "",
-        "is_latest": True,
+    collected_at = to_datetime(latest.collected_at) or datetime.now(UTC)
+    site_context: dict[str, Any] = {
+        "title": config.title,
+        "base_url": _base(config.base_url),
+        "assets": {},
+        "built_at": collected_at,
+        "dashboards": [],
+        "preview": False,
     }
-    template = compile_template(environment, name=f"{slug}/{dashboard.template.name}")
-    body = render_template(template, context)
-    if dashboard.is_markdown:
-        body = markdown_to_html(body)
-    if "<html" in body[:500].lower():
+    history = LazyHistory(site, slug, record.versions[:-1], config.history)
+    context = dashboard_context(data, latest.id, collected_at, history, site_context, latest=True)
+    base = _base(config.base_url)  # in a mail, links must be absolute (or absent)
+    context.update(root=base, dashboard_root=f"{base}{slug}/" if base else "")
+    context["build"]["collectors"] = raw.get("collectors", {})
+    body = render_body(
+        environment, dashboard.template_name, context, markdown=dashboard.is_markdown
+    )
+    if is_document(body):
         raise RenderError(
             "a template that is a whole page cannot be mailed",
             path=display(dashboard.template, config.root),
@@ -153,10 +142,9 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     layout = compile_template(environment, name="email.html")
     html = render_template(layout, {**context, "content": Markup(inline_defaults(body))})  # noqa: S704
     html, images = extract_images(html)
+    when = collected_at.astimezone(UTC)
     default_subject = (
-        f"{dashboard.title}: {StatusLevel(latest.status).name} — {collected_at:%Y-%m-%d %H:%M} UTC"
-        if collected_at
-        else dashboard.title
+        f"{dashboard.title}: {StatusLevel(latest.status).name} — {when:%Y-%m-%d %H:%M} UTC"
     )
     return MailPage(subject or default_subject, html, html_to_text(html), images)
 

@@ -200,25 +200,44 @@ def dashboard_context(
     }
 
 
-def render_dashboard_page(
+def render_dashboard_pages(
     environment: Environment,
     item: DashboardData,
     version: str,
     collected_at: datetime,
     history: Sequence[Any],
     site: Mapping[str, Any],
-    *,
-    latest: bool,
-    body: str | None = None,
-) -> str:
-    """One dashboard page: the latest (``<slug>/index.html``) or a snapshot.
+) -> tuple[str, str]:
+    """A dashboard's latest page (``<slug>/index.html``) and its snapshot.
 
-    ``body``, when given, is the dashboard's template already rendered (see
-    :func:`depth_free`).
+    The two differ only in how deep they sit; a :func:`depth_free`
+    template's body is rendered once and wrapped twice.
     """
-    context = dashboard_context(item, version, collected_at, history, site, latest=latest)
     dashboard = item.dashboard
-    if body is None:
-        name = f"{dashboard.slug}/{dashboard.template.name}"
-        body = render_body(environment, name, context, markdown=dashboard.is_markdown)
+    latest = dashboard_context(item, version, collected_at, history, site, latest=True)
+    snapshot = dashboard_context(item, version, collected_at, history, site, latest=False)
+    name, markdown = dashboard.template_name, dashboard.is_markdown
+    body = render_body(environment, name, latest, markdown=markdown)
+    again = (
+        body
+        if dashboard.depth_free
+        else render_body(environment, name, snapshot, markdown=markdown)
+    )
+    return wrap_body(environment, body, latest), wrap_body(environment, again, snapshot)
+
+
+def render_latest_page(
+    environment: Environment,
+    item: DashboardData,
+    version: str,
+    collected_at: datetime,
+    history: Sequence[Any],
+    site: Mapping[str, Any],
+) -> str:
+    """Only the latest page (what the preview shows)."""
+    context = dashboard_context(item, version, collected_at, history, site, latest=True)
+    dashboard = item.dashboard
+    body = render_body(
+        environment, dashboard.template_name, context, markdown=dashboard.is_markdown
+    )
     return wrap_body(environment, body, context)
