@@ -321,6 +321,7 @@ class SiteBuilder:
             },
         }
         staged.write(f"{folder}/{DATA_FILE}", json.dumps(document, ensure_ascii=False))
+        assert snapshot is not None
         staged.write(f"{folder}/index.html", snapshot)
         staged.write(f"{slug}/index.html", latest)
         record.versions.append(

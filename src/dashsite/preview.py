@@ -35,7 +35,7 @@ from .errors import DashsiteError
 from .history import LazyHistory
 from .index import write_assets, write_index
 from .levels import StatusLevel
-from .render import compile_template, render_latest_page, render_template
+from .render import compile_template, render_dashboard_pages, render_template
 from .versions import DashboardRecord, Manifest, VersionRecord
 from .watch import Change
 from .write import SiteFolder
@@ -213,13 +213,14 @@ class PreviewBuilder:
                 self._site_path, slug, record.versions if record else [], self._history_limit
             )
             try:
-                html = render_latest_page(
+                html, _ = render_dashboard_pages(
                     self.environment,
                     self.data[slug],
                     PREVIEW_VERSION,
                     self.collected_at[slug],
                     history,
                     self._site_context(),
+                    snapshot=False,
                 )
             except DashsiteError as exc:
                 self.render_errors[slug] = error = exc

@@ -207,37 +207,23 @@ def render_dashboard_pages(
     collected_at: datetime,
     history: Sequence[Any],
     site: Mapping[str, Any],
-) -> tuple[str, str]:
+    *,
+    snapshot: bool = True,
+) -> tuple[str, str | None]:
     """A dashboard's latest page (``<slug>/index.html``) and its snapshot.
 
     The two differ only in how deep they sit; a :func:`depth_free`
-    template's body is rendered once and wrapped twice.
+    template's body is rendered once and wrapped twice. The preview asks
+    for the latest page only (``snapshot=False``).
     """
     dashboard = item.dashboard
-    latest = dashboard_context(item, version, collected_at, history, site, latest=True)
-    snapshot = dashboard_context(item, version, collected_at, history, site, latest=False)
     name, markdown = dashboard.template_name, dashboard.is_markdown
+    latest = dashboard_context(item, version, collected_at, history, site, latest=True)
     body = render_body(environment, name, latest, markdown=markdown)
-    again = (
-        body
-        if dashboard.depth_free
-        else render_body(environment, name, snapshot, markdown=markdown)
-    )
-    return wrap_body(environment, body, latest), wrap_body(environment, again, snapshot)
-
-
-def render_latest_page(
-    environment: Environment,
-    item: DashboardData,
-    version: str,
-    collected_at: datetime,
-    history: Sequence[Any],
-    site: Mapping[str, Any],
-) -> str:
-    """Only the latest page (what the preview shows)."""
-    context = dashboard_context(item, version, collected_at, history, site, latest=True)
-    dashboard = item.dashboard
-    body = render_body(
-        environment, dashboard.template_name, context, markdown=dashboard.is_markdown
-    )
-    return wrap_body(environment, body, context)
+    page = wrap_body(environment, body, latest)
+    if not snapshot:
+        return page, None
+    deeper = dashboard_context(item, version, collected_at, history, site, latest=False)
+    if not dashboard.depth_free:
+        body = render_body(environment, name, deeper, markdown=markdown)
+    return page, wrap_body(environment, body, deeper)
