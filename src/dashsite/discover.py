@@ -16,6 +16,7 @@ import threading
 import traceback
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -211,7 +212,7 @@ def import_dashboard_module(path: Path, slug: str, root: Path | None = None) -> 
     package = f"_dashsite_dashboards.{slug.replace('-', '_')}"
     shown = display(path, root)
     with _IMPORT_LOCK:
-        before = set(sys.modules)
+        before = len(sys.modules)
         _ensure_package("_dashsite_dashboards", None)
         _ensure_package(package, path.parent)
         spec = importlib.util.spec_from_file_location(f"{package}.dashboard", path)
@@ -240,7 +241,9 @@ def import_dashboard_module(path: Path, slug: str, root: Path | None = None) -> 
         finally:
             sys.dont_write_bytecode = writes_bytecode
             sys.path.remove(folder)
-            _forget_modules(set(sys.modules) - before, path.parent)
+            # sys.modules keeps insertion order: what this import added is at the end.
+            added = len(sys.modules) - before
+            _forget_modules(set(islice(reversed(sys.modules), max(added, 0))), path.parent)
     return module
 
 
