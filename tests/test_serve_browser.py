@@ -194,3 +194,15 @@ def test_plain_serve_reloads_when_a_build_swaps_the_site(project: Path, page: Pa
         expect(page.locator("p.meta a").first).to_have_text("two", timeout=WAIT)
     finally:
         assert server.stop() == 0
+
+
+def test_polling_mode_sees_edits_too(project: Path, page: Page) -> None:
+    server = ServeProcess(project, "--watch", "--poll")
+    try:
+        page.goto(server.url + "svc/")
+        expect(page.locator("#msg")).to_have_text("first")
+        save(project / "dashboards" / "svc" / "template.html", "<p id='msg'>polled</p>\n")
+        expect(page.locator("#msg")).to_have_text("polled", timeout=WAIT)
+    finally:
+        assert server.stop() == 0
+    assert not any("Traceback" in line for line in server.err)
