@@ -135,18 +135,6 @@ def wrap_body(environment: Environment, body: str, context: Mapping[str, Any]) -
     return render_template(layout, {**context, "content": Markup(body)})  # noqa: S704
 
 
-def render_dashboard(
-    environment: Environment,
-    template_name: str,
-    context: Mapping[str, Any],
-    *,
-    markdown: bool = False,
-) -> str:
-    """Render a dashboard's own template and wrap it in the dashboard layout."""
-    body = render_body(environment, template_name, context, markdown=markdown)
-    return wrap_body(environment, body, context)
-
-
 _DEPTH_WORDS = re.compile(r"root|include|extends|import")
 
 
