@@ -135,3 +135,16 @@ def test_pyproject_section_is_read(tmp_path: Path) -> None:
     done = cli(tmp_path, "build")
     assert done.returncode == 1
     assert "pyproject.toml [tool.dashsite]: unknown key 'site_dirr'" in done.stderr
+
+
+def test_json_report_names_the_broken_dashboard(tmp_path: Path) -> None:
+    write_project(tmp_path, {"good": simple("Good"), "broken": {
+        "dashboard.py": "def oops(:\n", "template.html": "x"}})
+    done = cli(tmp_path, "build", "--json", "--version-id", "v1")
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    by_slug = {d["slug"]: d for d in report["dashboards"]}
+    assert by_slug["good"]["version"] == "v1" and by_slug["good"]["problem"] is None
+    assert by_slug["broken"]["version"] is None
+    assert by_slug["broken"]["problem"].startswith("dashboards/broken/dashboard.py:1: syntax error")
+    assert report["problems"] == [by_slug["broken"]["problem"]]

@@ -139,11 +139,9 @@ class SiteBuilder:
         config = self.config
         found = discover(config.dashboards_path, root=config.root, only=self.options.only)
         for error in found.problems:
-            self.problem(error, Path(error.path or "").name)
+            self.problem(error, error.slug)
         if self.options.only:
-            known = {d.slug for d in found.dashboards} | {
-                Path(e.path or "").name for e in found.problems
-            }
+            known = {d.slug for d in found.dashboards} | {e.slug for e in found.problems}
             for slug in sorted(self.options.only - known):
                 self.problem(
                     DashboardError(
@@ -169,7 +167,7 @@ class SiteBuilder:
         try:
             with StagedSite(config.site_path) as staged:
                 version_id, pruned = self._build_into(
-                    staged, found.dashboards, {e.path for e in found.problems}
+                    staged, found.dashboards, {e.slug for e in found.problems}
                 )
                 staged.commit()
                 written = staged.written
@@ -188,7 +186,7 @@ class SiteBuilder:
         return result
 
     def _build_into(
-        self, staged: StagedSite, dashboards: Sequence[Dashboard], broken: set[str | None]
+        self, staged: StagedSite, dashboards: Sequence[Dashboard], broken: set[str]
     ) -> tuple[str, dict[str, list[str]]]:
         config = self.config
         manifest = Manifest.load(staged.path)
@@ -233,9 +231,9 @@ class SiteBuilder:
         return version_id, pruned
 
     def _mark_active(
-        self, manifest: Manifest, dashboards: Sequence[Dashboard], broken: set[str | None]
+        self, manifest: Manifest, dashboards: Sequence[Dashboard], broken: set[str]
     ) -> None:
-        present = {d.slug for d in dashboards} | {Path(p or "").name for p in broken}
+        present = {d.slug for d in dashboards} | broken
         if self.options.only is None:
             for slug, record in manifest.dashboards.items():
                 record.active = slug in present

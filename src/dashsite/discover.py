@@ -102,6 +102,7 @@ def discover(
         try:
             dashboard = load_dashboard(folder, root=root)
         except DashboardError as exc:
+            exc.slug = folder.name
             problems.append(exc)
             continue
         if dashboard is not None:

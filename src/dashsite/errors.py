@@ -81,7 +81,12 @@ class ConfigError(DashsiteError):
 
 
 class DashboardError(DashsiteError):
-    """A dashboard folder cannot be loaded: bad slug, bad module, no template."""
+    """A dashboard folder cannot be loaded: bad slug, bad module, no template.
+
+    ``slug`` names the dashboard (its folder) once discovery knows it.
+    """
+
+    slug: str = ""
 
 
 class SiteError(DashsiteError):
