@@ -206,3 +206,24 @@ def test_polling_mode_sees_edits_too(project: Path, page: Page) -> None:
     finally:
         assert server.stop() == 0
     assert not any("Traceback" in line for line in server.err)
+
+
+def test_built_pages_fit_a_phone_screen_and_use_dark_mode(
+    project: Path, browser: Browser
+) -> None:
+    wide = project / "dashboards" / "svc" / "template.html"
+    wide.write_text("{% set t = MonitorTable(['Service', 'Latency', 'Errors', 'Owner']) %}"
+                    "{% for n in range(30) %}{% set _ = t.add_row(['service-' ~ n, '12 ms', n, "
+                    "'platform-team-with-a-long-name']) %}{% endfor %}{{ t | render }}")
+    for n in range(3):
+        assert cli(project, "build", "--version-id", f"v{n}").returncode == 0
+    site = project / "site"
+    for theme in ("light", "dark"):
+        context = browser.new_context(viewport={"width": 390, "height": 800}, color_scheme=theme)
+        page = context.new_page()
+        for path in ("index.html", "svc/index.html", "svc/history/index.html", "svc/v1/index.html"):
+            page.goto((site / path).as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, (theme, path)
+            background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert background == ("rgb(255, 255, 255)" if theme == "light" else "rgb(13, 17, 23)")
+        context.close()
