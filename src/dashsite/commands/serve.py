@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..config import load_config
+from ..config import SiteConfig, load_config
 from ..errors import SiteError, display
 from ..preview import PreviewBuilder, Rebuild
 from ..serve import PreviewServer, is_local, run_in_thread
@@ -54,16 +54,16 @@ def run(args: argparse.Namespace) -> int:
         if preview is not None:
             builder = PreviewBuilder(root, preview)
             _report(builder.full())
-        return asyncio.run(_serve(args, root, folder, builder))
+        return asyncio.run(_serve(args, config, folder, builder))
     finally:
         if preview is not None:
             shutil.rmtree(preview, ignore_errors=True)
 
 
 async def _serve(
-    args: argparse.Namespace, root: Path, folder: Path, builder: PreviewBuilder | None
+    args: argparse.Namespace, config: SiteConfig, folder: Path, builder: PreviewBuilder | None
 ) -> int:
-    config = load_config(root)
+    root = config.root
     batcher = ChangeBatcher()
     if builder is not None:
         ignored = (config.site_path, folder)
