@@ -99,16 +99,14 @@ class PreviewBuilder:
                 relative = path.resolve().relative_to(config.dashboards_path)
             except ValueError:
                 continue
+            reasons.append(str(relative))
             slug = relative.parts[0] if relative.parts else ""
             if not slug or len(relative.parts) == 1 or slug.startswith(("_", ".")):
-                everything = True
-                reasons.append(str(relative))
+                everything = True  # a layout, or a file shared by every dashboard
             elif path.suffix == ".py" or slug not in self.dashboards:
                 reload_slugs.add(slug)
-                reasons.append(str(relative))
             else:
                 render_slugs.add(slug)
-                reasons.append(str(relative))
         if not (everything or reload_slugs or render_slugs):
             return None
         if everything:  # a layout may now shadow a cached built-in template
