@@ -108,6 +108,6 @@ class ConsoleReporter:
             self._line(self._paint(event.message, StatusLevel.ERROR))
         elif event.kind == "waiting":
             self._line(event.message)
-        elif event.kind == "finish":
+        elif event.kind == "finish" and not self.quiet:
             level = event.level if event.level is not None else StatusLevel.OK
             self._line(self._paint(event.message, level))

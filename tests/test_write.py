@@ -1,0 +1,97 @@
+"""The site writer: containment, atomic swaps, identical content left alone."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dashsite.errors import SiteError
+from dashsite.write import SiteFolder, StagedSite, contained, exchange
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/../../x", "/etc/passwd", "", "a//b"])
+def test_paths_outside_the_folder_are_refused(tmp_path: Path, bad: str) -> None:
+    folder = SiteFolder(tmp_path / "site")
+    with pytest.raises(SiteError, match="outside the site"):
+        folder.write(bad, "x")
+
+
+def test_a_symlinked_folder_pointing_out_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "evil").symlink_to(outside)
+    (site / "fine").mkdir()
+    (site / "inner").symlink_to(site / "fine")
+    folder = SiteFolder(site)
+    with pytest.raises(SiteError, match="outside the site"):
+        folder.write("evil/index.html", "pwned")
+    assert list(outside.iterdir()) == []
+    folder.write("inner/index.html", "ok")  # a link that stays inside is fine
+    assert (site / "fine" / "index.html").read_text() == "ok"
+    sibling = tmp_path / "site-evil"  # a string-prefix check would let this through
+    sibling.mkdir()
+    with pytest.raises(SiteError):
+        contained(site, Path("..") / "site-evil" / "x")
+
+
+def test_a_file_link_is_replaced_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "secret.txt"
+    target.write_text("keep")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").symlink_to(target)
+    for private in (False, True):
+        SiteFolder(site, private=private).write("index.html", f"new {private}")
+        assert target.read_text() == "keep"
+        assert not (site / "index.html").is_symlink()
+
+
+def test_identical_content_is_not_rewritten(tmp_path: Path) -> None:
+    folder = SiteFolder(tmp_path)
+    folder.write("a/b.html", "same")
+    inode = (tmp_path / "a" / "b.html").stat().st_ino
+    folder.write("a/b.html", "same")
+    assert (tmp_path / "a" / "b.html").stat().st_ino == inode
+    assert folder.written == 1
+
+
+def test_staged_writes_never_touch_the_live_site(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("old")
+    (site / "keep.txt").write_text("kept")
+    staged = StagedSite(site)
+    staged.prepare()
+    assert (staged.path / "index.html").stat().st_ino == (site / "index.html").stat().st_ino
+    staged.write("index.html", "new")
+    assert (site / "index.html").read_text() == "old"  # the hard link was broken, not written
+    staged.commit()
+    assert (site / "index.html").read_text() == "new"
+    assert (site / "keep.txt").read_text() == "kept"
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+def test_exchange_swaps_two_folders(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "from-a").touch()
+    (b / "from-b").touch()
+    if not exchange(a, b):
+        pytest.skip("renameat2(RENAME_EXCHANGE) is not available on this system")
+    assert os.listdir(a) == ["from-b"] and os.listdir(b) == ["from-a"]
+
+
+def test_an_interrupted_two_rename_swap_is_undone(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    old = tmp_path / ".site.old-123-456"
+    old.mkdir()
+    (old / "index.html").write_text("previous")
+    (tmp_path / ".site.staging-1-2").mkdir()
+    StagedSite(site).recover()
+    assert (site / "index.html").read_text() == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
