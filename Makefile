@@ -32,6 +32,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/mypy src
 
 test: lint
+	@sh scripts/ensure-chromium
 	$(BIN)/python -m pytest
 
 serve: $(STAMP)
