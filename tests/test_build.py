@@ -343,3 +343,23 @@ def test_plain_progress_without_a_terminal(tmp_path: Path) -> None:
     assert "\x1b[" not in done.stderr
     assert "[1/1] alpha: ok" in done.stderr
     assert "Built 1 dashboard as version" in done.stderr
+
+
+def test_refresh_reloads_latest_pages_and_the_index_only(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()}, config="refresh = 300\n")
+    build(tmp_path, version_id="v1")
+    site = tmp_path / "site"
+
+    def refresh(page: str) -> str | None:
+        for meta in parse((site / page).read_text()).find_all("meta"):
+            if meta.attrs.get("http-equiv") == "refresh":
+                return meta.attrs.get("content")
+        return None
+
+    assert refresh("index.html") == "300"
+    assert refresh("alpha/index.html") == "300"
+    assert refresh("alpha/v1/index.html") is None  # a snapshot never changes
+    assert refresh("alpha/history/index.html") is None
+    (tmp_path / "dashsite.toml").write_text("")
+    build(tmp_path, version_id="v2")
+    assert refresh("index.html") is None and refresh("alpha/index.html") is None

@@ -202,6 +202,19 @@ def test_mail_over_smtp(project: Path, inbox: tuple[Inbox, int]) -> None:
     assert "Services" in parse(message.get_body(("html",)).get_content()).text()
 
 
+def test_recipients_from_the_config(project: Path, inbox: tuple[Inbox, int]) -> None:
+    handler, port = inbox
+    smtp_config(project, port, security="none")
+    with (project / "dashsite.toml").open("a") as config:
+        config.write('to = ["oncall@example.com", "lead@example.com"]\n')
+    done = cli(project, "mail", "ops")
+    assert done.returncode == 0, done.stderr
+    assert sorted(handler.envelopes[0].rcpt_tos) == ["lead@example.com", "oncall@example.com"]
+    override = cli(project, "mail", "ops", "--to", "me@example.com")
+    assert override.returncode == 0
+    assert handler.envelopes[1].rcpt_tos == ["me@example.com"]
+
+
 def test_eml_is_written_not_sent(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.eml"
     done = cli(project, "mail", "ops", "--to", "a@example.com", "--eml", str(out))

@@ -275,6 +275,7 @@ class SiteBuilder:
             "built_at": built_at,
             "dashboards": listed,
             "preview": False,
+            "refresh": self.config.refresh,
         }
 
     def _file_version(

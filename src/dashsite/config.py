@@ -33,6 +33,7 @@ class MailSettings:
     sender: str = ""
     timeout: float = 30.0
     cafile: str = ""
+    to: tuple[str, ...] = ()
 
     @property
     def effective_port(self) -> int:
@@ -55,6 +56,7 @@ class SiteConfig:
     retention: int | None = None
     base_url: str = ""
     history: int = 100
+    refresh: int = 0
     mail: MailSettings = field(default_factory=MailSettings)
     source: Path | None = field(default=None, compare=False)
 
@@ -84,6 +86,7 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "retention": ((int,), "a whole number of versions to keep"),
     "base_url": ((str,), "a URL (string)"),
     "history": ((int,), "a whole number of versions"),
+    "refresh": ((int,), "a whole number of seconds (0: off)"),
     "mail": ((dict,), "a table ([mail])"),
 }
 _MAIL_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
@@ -95,6 +98,7 @@ _MAIL_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "from": ((str,), "an email address"),
     "timeout": ((int, float), "a number of seconds"),
     "cafile": ((str,), "a path to CA certificates (PEM)"),
+    "to": ((list,), "a list of email addresses"),
 }
 assert set(_SCHEMA) <= {f.name for f in fields(SiteConfig)}
 
@@ -138,6 +142,10 @@ def _validate(
         if key == "mail" and isinstance(value, dict):
             problems.extend(_validate(value, f"{where} [mail]", _MAIL_SCHEMA))
             continue
+        if key == "to" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            problems.append(f"{where}: 'to' must be a list of strings")
+        if key == "refresh" and isinstance(value, int) and value < 0:
+            problems.append(f"{where}: 'refresh' must be 0 (off) or more seconds, not {value}")
         if key == "port" and isinstance(value, int) and not 0 < value < 65536:
             problems.append(f"{where}: 'port' must be between 1 and 65535, not {value}")
         if key == "security" and value not in {"starttls", "ssl", "none"}:
@@ -184,5 +192,8 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
         ).with_problems(problems)
     values = {**table, **(overrides or {})}
     mail = values.pop("mail", {})
-    settings = MailSettings(**{("sender" if k == "from" else k): v for k, v in mail.items()})
+    fields_: dict[str, Any] = {"sender" if k == "from" else k: v for k, v in mail.items()}
+    if "to" in fields_:
+        fields_["to"] = tuple(fields_["to"])
+    settings = MailSettings(**fields_)
     return SiteConfig(root=root, source=source, mail=settings, **values)

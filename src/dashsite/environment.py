@@ -128,6 +128,7 @@ def create_environment(
 
     environment.filters["render"] = render
     environment.globals.update(
+        refresh=0,  # seconds; pages that should reload themselves pass their own
         StatusLevel=StatusLevel,
         StatusCell=StatusCell,
         MonitorTable=MonitorTable,

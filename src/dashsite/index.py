@@ -65,6 +65,7 @@ def write_index(
     context = {
         "site": site,
         "root": "",
+        "refresh": site.get("refresh", 0),
         "active": [_entry(r) for r in records if r.active],
         "archived": [_entry(r) for r in records if not r.active and r.versions],
     }

@@ -185,6 +185,7 @@ def dashboard_context(
         "root": "../" if latest else "../../",
         "dashboard_root": "" if latest else "../",
         "is_latest": latest,
+        "refresh": site.get("refresh", 0) if latest else 0,  # snapshots never change
     }
 
 

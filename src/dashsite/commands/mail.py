@@ -25,10 +25,10 @@ def _addresses(values: list[str] | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Render for mail, then write an .eml or send it over SMTP."""
     config = load_config(Path(args.project))
-    to, cc = _addresses(args.to), _addresses(args.cc)
-    if not to:
-        raise DashsiteError("no recipient", hint="pass --to name@example.com")
     settings = config.mail
+    to, cc = _addresses(args.to or list(settings.to)), _addresses(args.cc)
+    if not to:
+        raise DashsiteError("no recipient", hint="pass --to name@example.com or set [mail] to")
     page = render_for_mail(config, args.slug, args.subject)
     message = build_message(page, sender=settings.sender or "dashsite@localhost", to=to, cc=cc)
     if args.eml:
