@@ -363,3 +363,15 @@ def test_refresh_reloads_latest_pages_and_the_index_only(tmp_path: Path) -> None
     (tmp_path / "dashsite.toml").write_text("")
     build(tmp_path, version_id="v2")
     assert refresh("index.html") is None and refresh("alpha/index.html") is None
+
+
+def test_build_site_works_from_inside_a_running_event_loop(tmp_path: Path) -> None:
+    import asyncio
+
+    write_project(tmp_path, {"alpha": simple()})
+
+    async def from_async_code() -> str:
+        return build(tmp_path, version_id="inside").version_id
+
+    assert asyncio.run(from_async_code()) == "inside"
+    assert (tmp_path / "site" / "alpha" / "inside" / "index.html").is_file()

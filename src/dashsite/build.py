@@ -8,7 +8,6 @@ error, unstorable data) is reported and skipped; the others still build.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .collect import DashboardData, collect_dashboards, settle
+from .collect import DashboardData, collect_dashboards, run_coroutine, settle
 from .config import SiteConfig
 from .discover import Dashboard, discover
 from .environment import create_environment
@@ -197,7 +196,9 @@ class SiteBuilder:
         else:
             version_id = new_version_id(self.options.clock(), taken)
         collected_at = self.options.clock()
-        grouped = asyncio.run(collect_dashboards(dashboards, config, self.options.executor))
+        grouped = run_coroutine(
+            lambda: collect_dashboards(dashboards, config, self.options.executor)
+        )
         pending: list[DashboardData] = []
         for dashboard, outcomes in zip(dashboards, grouped, strict=True):
             try:

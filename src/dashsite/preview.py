@@ -16,7 +16,6 @@ and line until the file is fixed.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import escape
 
-from .collect import DashboardData, collect_dashboards, settle
+from .collect import DashboardData, collect_dashboards, run_coroutine, settle
 from .config import CONFIG_FILE, SiteConfig, load_config
 from .discover import Dashboard, dashboard_folders, load_dashboard
 from .environment import create_environment
@@ -180,7 +179,8 @@ class PreviewBuilder:
             loaded.append(dashboard)
         if not loaded:
             return []
-        grouped = asyncio.run(collect_dashboards(loaded, self.config))
+        config = self.config
+        grouped = run_coroutine(lambda: collect_dashboards(loaded, config))
         now = datetime.now(UTC)
         for dashboard, outcomes in zip(loaded, grouped, strict=True):
             try:

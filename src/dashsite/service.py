@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from .collect import (
     CollectionEngine,
     Collector,
     CollectorOutcome,
+    run_coroutine,
 )
 from .environment import create_environment
 from .errors import CollectorError
@@ -151,12 +151,7 @@ class MonitoringService:
 
     def run_sync(self) -> MonitoringResult:
         """:meth:`run` from sync code, also from inside a running event loop."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.run())
-        result: MonitoringResult = _run_in_thread(self.run)
-        return result
+        return run_coroutine(self.run)
 
     async def deliver(
         self,
@@ -180,21 +175,3 @@ def _split(outcomes: Mapping[str, CollectorOutcome]) -> tuple[dict[str, Any], li
     data = {name: outcome.value for name, outcome in outcomes.items()}
     errors = [outcome.error for outcome in outcomes.values() if outcome.error is not None]
     return data, errors
-
-
-def _run_in_thread(factory: Callable[[], Any]) -> Any:
-    """Run a coroutine to completion on a fresh loop in a helper thread."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(factory())
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="dashsite-run-sync")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
