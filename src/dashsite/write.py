@@ -3,8 +3,10 @@
 ``BuildLock`` serialises builds with ``flock`` (released by the kernel when a
 process dies, so a ``kill -9`` never leaves a stale lock). ``StagedSite``
 starts as a hard-linked copy of the current site, so earlier versions cost
-no copying; every write goes to a temporary file renamed into place, which
-also breaks the hard link and leaves the live site untouched. ``commit``
+no copying; a write first unlinks the file it replaces, which breaks the
+hard link and leaves the live site untouched (the preview folder, which a
+server reads while it changes, writes a temporary file and renames it
+into place instead). ``commit``
 swaps the staged folder in with one ``renameat2(RENAME_EXCHANGE)`` on Linux,
 or two renames elsewhere (recovered on the next build if interrupted).
 """
