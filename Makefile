@@ -32,7 +32,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/mypy src
 
 test: lint
-	@sh scripts/ensure-chromium
+	@sh scripts/ensure-system-packages
 	$(BIN)/python -m pytest
 
 serve: $(STAMP)

