@@ -144,3 +144,20 @@ def test_xss_payloads_are_escaped_everywhere(payload: str, inline: bool) -> None
             if name in {"href", "src", "action", "formaction", "xlink:href"}:
                 assert not value.lower().startswith("javascript:"), (type(obj).__name__, name)
         assert payload in root.text() or payload in html.replace("&amp;", "&"), type(obj).__name__
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("level", list(StatusLevel))
+def test_badge_and_metric_colours_meet_wcag_aa_on_white(level: StatusLevel) -> None:
+    # White badge text on the level colour, and the level colour as metric text on white.
+    assert _contrast(LEVEL_COLORS[level], "#ffffff") >= 4.5
