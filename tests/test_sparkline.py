@@ -48,3 +48,12 @@ def test_level_colours_the_line_and_inline_mode_keeps_text() -> None:
     assert "class" not in root.find("span").attrs
     assert "last 2, min 1, max 2" in root.text()
     assert list(Sparkline([1], level=StatusLevel.ERROR).levels()) == [StatusLevel.ERROR]
+
+
+def test_class_mode_lets_the_theme_recolour_and_inline_mode_does_not() -> None:
+    classy = parse(Sparkline([1, 2], level=StatusLevel.CRITICAL).render()).find("polyline")
+    assert classy.classes == ["sparkline-line", "sparkline-critical"]
+    neutral = parse(Sparkline([1, 2]).render()).find("polyline")
+    assert "sparkline-neutral" in neutral.classes
+    inline = parse(Sparkline([1, 2], level=StatusLevel.CRITICAL).render(inline_css=True))
+    assert "class" not in inline.find("polyline").attrs

@@ -78,15 +78,18 @@ class Sparkline:
             )
         else:
             summary = "no data"
+        # In class mode the theme can recolour the line (dark mode); mail keeps the attribute.
+        kind = StatusLevel.parse(self.level).slug if self.level is not None else "neutral"
+        css = "" if inline_css else f' class="sparkline-line sparkline-{kind}"'
         shapes = []
         for segment in self._segments(numbers) if present else []:
             if len(segment) == 1:
                 x, y = segment[0]
-                shapes.append(f'<circle cx="{x}" cy="{y}" r="1.5" fill="{colour}"/>')
+                shapes.append(f'<circle cx="{x}" cy="{y}" r="1.5" fill="{colour}"{css}/>')
             else:
                 points = " ".join(f"{x},{y}" for x, y in segment)
                 shapes.append(
-                    f'<polyline points="{points}" fill="none" stroke="{colour}" '
+                    f'<polyline points="{points}" fill="none" stroke="{colour}"{css} '
                     'stroke-width="1.5" stroke-linejoin="round" stroke-linecap="round"/>'
                 )
         title = escape(f"{label}: {summary}")
