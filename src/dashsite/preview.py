@@ -198,9 +198,10 @@ class PreviewBuilder:
             self.out.remove(slug)
 
     def _render_all(self, slugs: Sequence[str]) -> list[str]:
-        return [page for slug in slugs for page in [self._render(slug)] if page]
+        site = self._site_context()  # once: it lists every dashboard
+        return [page for slug in slugs for page in [self._render(slug, site)] if page]
 
-    def _render(self, slug: str) -> str | None:
+    def _render(self, slug: str, site: dict[str, Any]) -> str | None:
         """Render one dashboard's page, or its error page; returns the page's path."""
         page = f"{slug}/index.html"
         self.render_errors.pop(slug, None)
@@ -217,7 +218,7 @@ class PreviewBuilder:
                     PREVIEW_VERSION,
                     self.collected_at[slug],
                     history,
-                    self._site_context(),
+                    site,
                     snapshot=False,
                 )
             except DashsiteError as exc:
