@@ -25,7 +25,7 @@ from .errors import DashboardError, DashsiteError, RenderError, display
 from .history import LazyHistory
 from .index import write_assets, write_history, write_index, write_manifest
 from .levels import StatusLevel
-from .render import render_dashboard_pages
+from .render import render_dashboard_pages, render_failure_pages
 from .reporter import Event, NullReporter, Reporter
 from .versions import (
     DATA_FILE,
@@ -124,13 +124,14 @@ class SiteBuilder:
         self.problems: list[DashsiteError] = []
         self.results: list[DashboardBuild] = []
 
-    def problem(self, error: DashsiteError, slug: str = "") -> None:
-        """Record a problem that stops one dashboard, not the build."""
+    def problem(self, error: DashsiteError, slug: str = "") -> DashsiteError:
+        """Record a problem; with ``slug``, one that stops that dashboard, not the build."""
         error = _relative_problem(error, self.config.root)
         self.problems.append(error)
         self.reporter.emit(Event("problem", slug, error.one_line()))
         if slug:
             self.results.append(DashboardBuild(slug, None, None, problem=error.one_line()))
+        return error
 
     def run(self) -> BuildResult:
         """Build the site; see the module docstring."""
@@ -201,10 +202,10 @@ class SiteBuilder:
         )
         pending: list[DashboardData] = []
         for dashboard, outcomes in zip(dashboards, grouped, strict=True):
-            try:
-                pending.append(settle(dashboard, outcomes, config.root))
-            except DashboardError as exc:
-                self.problem(exc, dashboard.slug)
+            item = settle(dashboard, outcomes, config.root)
+            for problem in item.problems:
+                self.problem(problem)
+            pending.append(item)
         self._mark_active(manifest, dashboards, broken)
         assets = write_assets(staged)
         built_at = self.options.clock()
@@ -299,13 +300,23 @@ class SiteBuilder:
                 hint="versions are immutable; pick another --version-id",
             )
         history = LazyHistory(staged.path, slug, record.versions, self.config.history)
+        problem: str | None = None
         try:
             latest, snapshot = render_dashboard_pages(
                 environment, item, version_id, collected_at, history, site
             )
         except RenderError as exc:
-            self.problem(exc, slug)
-            return
+            if not item.errors:
+                self.problem(exc, slug)
+                return
+            # A source is down and the template cannot cope: never keep the old
+            # "ok" page; file this version with built-in pages that say so.
+            item.status = max(item.status, StatusLevel.ERROR)
+            failure = self.problem(exc)
+            problem = failure.one_line()
+            latest, snapshot = render_failure_pages(
+                environment, item, version_id, collected_at, history, site, failure
+            )
         document = {
             "schema": SCHEMA_VERSION,
             "dashboard": slug,
@@ -331,7 +342,9 @@ class SiteBuilder:
             self.reporter.emit(
                 Event("collector-failed", slug, f"{slug}: collector '{name}' failed: {message}")
             )
-        self.results.append(DashboardBuild(slug, item.status, version_id, dict(item.errors)))
+        self.results.append(
+            DashboardBuild(slug, item.status, version_id, dict(item.errors), problem)
+        )
         self.reporter.emit(Event("dashboard", slug, level=item.status))
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
 
 from .renderables import render_value
+from .sparkline import as_number
 
 
 def render_filter(value: Any, inline_css: bool = False) -> Markup:
@@ -96,7 +98,40 @@ def isotime(value: Any) -> str:
     return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _lookup(value: Any, step: str) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(step)
+    if isinstance(value, list | tuple) and step.isdigit():
+        index = int(step)
+        return value[index] if index < len(value) else None
+    if step.startswith("_"):
+        return None
+    return getattr(value, step, None)
+
+
+def series(history: Iterable[Any], path: str) -> list[float | None]:
+    """``history | series("disk.value")``: one number per version, oldest first.
+
+    ``path`` is dotted, from a version's collected data. A version whose
+    collector failed, or whose value is missing or not a number, gives
+    ``None`` (a gap in a ``Sparkline``), never an error.
+    """
+    steps = [step for step in str(path).split(".") if step]
+    points: list[float | None] = []
+    for entry in history:
+        value: Any = (
+            entry.get("data") if isinstance(entry, Mapping) else getattr(entry, "data", None)
+        )
+        for step in steps:
+            if value is None:
+                break
+            value = _lookup(value, step)
+        points.append(as_number(value))
+    return points
+
+
 FILTERS = {
+    "series": series,
     "render": render_filter,
     "number": number,
     "percent": percent,

@@ -216,3 +216,37 @@ def render_dashboard_pages(
     if not dashboard.depth_free:
         body = render_body(environment, name, deeper, markdown=markdown)
     return page, wrap_body(environment, body, deeper)
+
+
+def render_failure_pages(
+    environment: Environment,
+    item: DashboardData,
+    version: str,
+    collected_at: datetime,
+    history: Sequence[Any],
+    site: Mapping[str, Any],
+    problem: DashsiteError,
+) -> tuple[str, str]:
+    """Built-in pages for a version whose own template failed after a collector failed.
+
+    The version is filed anyway, so the site says the source is down instead
+    of keeping the last good page; the layout lists the collectors' errors and
+    this body names the template's.
+    """
+    from markupsafe import Markup, escape
+
+    body = Markup(
+        '<section class="collector-error" role="alert">'
+        "<h2>This dashboard could not be drawn</h2>"
+        "<p>A collector failed, and the dashboard's template could not render without it:</p>"
+        "<p><code>{}</code></p>"
+        "<p>Make the template tolerate a failed collector (a failed value renders as an "
+        "error box; <code>history | series(…)</code> skips failed versions).</p>"
+        "</section>"
+    ).format(escape(problem.one_line()))
+    pages = []
+    for latest in (True, False):
+        context = dashboard_context(item, version, collected_at, history, site, latest=latest)
+        layout = compile_template(environment, name="dashboard.html")
+        pages.append(render_template(layout, {**context, "content": body}))
+    return pages[0], pages[1]

@@ -13,15 +13,30 @@ from dataclasses import dataclass
 from markupsafe import escape
 
 from . import styles
+from .errors import RenderError
 from .levels import StatusLevel
 from .renderables import format_value
 
 NEUTRAL_STROKE = "#0969da"
+MAX_SIZE = 4000
+
+
+def as_number(value: object) -> float | None:
+    """A finite number as float; anything else (None, a failed collector, text) is a gap."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True, slots=True)
 class Sparkline:
-    """A small line chart of ``values``; ``None`` and NaN leave a gap."""
+    """A small line chart of ``values``.
+
+    Anything that is not a finite number (``None``, NaN, a failed
+    collector's stand-in, text) leaves a gap instead of failing, so a trend
+    drawn from history survives the versions where its source was down.
+    """
 
     values: Sequence[float | int | None]
     width: int = 120
@@ -29,6 +44,17 @@ class Sparkline:
     label: str = ""
     level: StatusLevel | None = None
     show_text: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("width", "height"):
+            size = getattr(self, name)
+            if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= MAX_SIZE:
+                raise RenderError(
+                    f"Sparkline {name} must be a whole number of pixels from 8 to {MAX_SIZE}, "
+                    f"not {size!r}"
+                )
+        if self.level is not None:
+            StatusLevel.parse(self.level)
 
     def levels(self) -> Iterator[StatusLevel]:
         """The level given to the sparkline, if any."""
@@ -38,8 +64,7 @@ class Sparkline:
     def _numbers(self) -> list[float | None]:
         out: list[float | None] = []
         for value in self.values:
-            number = None if value is None else float(value)
-            out.append(None if number is None or not math.isfinite(number) else number)
+            out.append(as_number(value))
         return out
 
     def _segments(self, numbers: list[float | None]) -> list[list[tuple[float, float]]]:
