@@ -87,7 +87,11 @@ def test_bad_input_is_one_line_and_spares_the_rest(tmp_path: Path, case: str) ->
     manifest = json.loads((site / "manifest.json").read_text())
     versions = {d["slug"]: [v["id"] for v in d["versions"]] for d in manifest["dashboards"]}
     assert versions["good"] == ["v1", "v2"]
-    assert versions.get(folder, []) == []
+    if case == "unstorable-value":  # the collector failed: filed, and says so
+        assert versions[folder] == ["v2"]
+        assert {d["slug"]: d["status"] for d in manifest["dashboards"]}[folder] == "error"
+    else:
+        assert versions.get(folder, []) == []
 
 
 def test_broken_dashboard_keeps_its_published_versions(tmp_path: Path) -> None:

@@ -10,11 +10,12 @@ under its own name; with ``fail_fast`` the first failure cancels the rest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from .errors import CollectorError, DashboardError, display
 from .levels import StatusLevel, worst_level
 from .renderables import CollectorFailure
 from .serialize import to_jsonable
+from .workers import DaemonThreadPool
 
 if TYPE_CHECKING:
     from .config import SiteConfig
@@ -75,13 +77,101 @@ class CollectorOutcome:
         return self.error is None
 
 
+CANCEL_GRACE = 1.0
+"""Seconds a cancelled async collector gets to stop before it is abandoned."""
+
+
+class CollectorEscaped(Exception):
+    """A collector raised ``SystemExit``, ``KeyboardInterrupt`` or the like.
+
+    Such exceptions would end the whole build (or the event loop); here they
+    are one collector's failure, like any other exception.
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__)
+        self.cause = cause
+
+
+def _guarded(func: Callable[[], Any]) -> Any:
+    """Call a sync collector; exceptions that end threads become ordinary ones."""
+    try:
+        return func()
+    except Exception:
+        raise
+    except BaseException as exc:
+        raise CollectorEscaped(exc) from None
+
+
+class _Stepped:
+    """Drives an awaitable step by step, timing each step.
+
+    A step is the code an async collector runs between two awaits; while it
+    runs, the event loop (and every other async collector) waits. The engine
+    charges that time to the collector that took it: others' timeouts are
+    extended by it, and a collector whose single step outlasts its own
+    timeout made a blocking call inside ``async def``.
+    """
+
+    def __init__(self, awaitable: Any, engine: CollectionEngine) -> None:
+        self._awaitable = awaitable
+        self._engine = engine
+        self.own = 0.0
+        self.longest = 0.0
+
+    def _account(self, started: float) -> None:
+        spent = time.perf_counter() - started
+        self.own += spent
+        self.longest = max(self.longest, spent)
+        self._engine.busy += spent
+
+    def __await__(self) -> Any:
+        steps = self._awaitable.__await__()
+        sending: Any = None
+        thrown: BaseException | None = None
+        while True:
+            started = time.perf_counter()
+            try:
+                yielded = steps.send(sending) if thrown is None else steps.throw(thrown)
+            except StopIteration as stop:
+                self._account(started)
+                return stop.value
+            except asyncio.CancelledError:
+                self._account(started)
+                if isinstance(thrown, asyncio.CancelledError):
+                    raise  # it honoured the engine's cancel
+                raise CollectorEscaped(asyncio.CancelledError()) from None
+            except Exception:
+                self._account(started)
+                raise
+            except BaseException as exc:
+                self._account(started)
+                if isinstance(exc, KeyboardInterrupt) and _on_main_thread():
+                    raise  # may be a real Ctrl-C
+                raise CollectorEscaped(exc) from None
+            self._account(started)
+            try:
+                sending, thrown = (yield yielded), None
+            except BaseException as exc:  # thrown in by the task: a cancel
+                sending, thrown = None, exc
+
+
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
 @dataclass(slots=True)
 class CollectionEngine:
-    """Runs collectors concurrently under one bound, on one executor."""
+    """Runs collectors concurrently under one bound, on one executor.
+
+    ``busy`` adds up the time async collectors held the event loop; a
+    collector's timeout counts only its own time, not a neighbour's block.
+    """
 
     executor: Executor | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     default_timeout: float | None = DEFAULT_TIMEOUT
+    busy: float = field(default=0.0, init=False, repr=False)
     _semaphore: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
 
     async def run(
@@ -96,12 +186,12 @@ class CollectionEngine:
         if not specs:
             return []
         self._semaphore = asyncio.Semaphore(max(1, self.concurrency))
-        owned: ThreadPoolExecutor | None = None
+        owned: DaemonThreadPool | None = None
         executor = self.executor
         if executor is None and any(not spec.is_async for spec in specs):
             blocking = sum(1 for spec in specs if not spec.is_async)
             workers = max(1, min(self.concurrency, blocking, MAX_THREADS))
-            owned = ThreadPoolExecutor(workers, thread_name_prefix="dashsite-collector")
+            owned = DaemonThreadPool(workers, "dashsite-collector")
             executor = owned
         try:
             return await self._gather(specs, executor, fail_fast)
@@ -128,7 +218,7 @@ class CollectionEngine:
             for task in pending:
                 task.cancel()
             if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+                await asyncio.wait(pending, timeout=CANCEL_GRACE * 2)
 
     async def _run_one(self, spec: Collector, executor: Executor | None) -> CollectorOutcome:
         assert self._semaphore is not None
@@ -140,15 +230,15 @@ class CollectionEngine:
             while True:
                 attempts += 1
                 try:
-                    value = await asyncio.wait_for(self._call(spec, executor), timeout)
+                    value = await self._attempt(spec, executor, timeout)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     if attempts <= spec.retries:
                         await asyncio.sleep(spec.backoff * 2 ** (attempts - 1))
                         continue
-                    cause: BaseException = exc
-                    if isinstance(exc, TimeoutError) and not str(exc):
+                    cause = exc.cause if isinstance(exc, CollectorEscaped) else exc
+                    if isinstance(cause, TimeoutError) and not str(cause):
                         cause = TimeoutError(f"no result within {timeout:g} s")
                     return CollectorOutcome(
                         spec.name,
@@ -169,16 +259,72 @@ class CollectionEngine:
                     attempts,
                 )
 
-    @staticmethod
-    async def _call(spec: Collector, executor: Executor | None) -> Any:
+    async def _attempt(
+        self, spec: Collector, executor: Executor | None, budget: float | None
+    ) -> Any:
+        """One attempt, bounded by ``budget`` seconds of the collector's own time."""
+        stepped: list[_Stepped] = []
+        task = asyncio.ensure_future(self._call(spec, executor, stepped))
+        began, busy_before = time.perf_counter(), self.busy
+        try:
+            while True:
+                own = stepped[0].own if stepped else 0.0
+                others = (self.busy - busy_before) - own
+                remaining = (
+                    None if budget is None else budget - (time.perf_counter() - began - others)
+                )
+                if remaining is not None and remaining <= 0:
+                    break
+                done, _ = await asyncio.wait({task}, timeout=remaining)
+                if done:
+                    break
+        except asyncio.CancelledError:
+            await _stop(task)
+            raise
+        if not task.done():
+            if not await _stop(task):
+                raise TimeoutError(
+                    f"no result within {budget:g} s, and it did not stop when cancelled "
+                    "(does it swallow CancelledError?)"
+                )
+            raise TimeoutError(f"no result within {budget:g} s")
+        value = task.result()
+        if budget is not None and stepped and stepped[0].longest > budget:
+            raise TimeoutError(
+                f"blocked the event loop for {stepped[0].longest:.1f} s in one step "
+                f"(timeout {budget:g} s): a blocking call inside 'async def' — "
+                "use 'await asyncio.to_thread(...)' or make it a plain 'def' collector"
+            )
+        return value
+
+    async def _call(
+        self, spec: Collector, executor: Executor | None, stepped: list[_Stepped]
+    ) -> Any:
         if spec.is_async:
-            result = spec.func()
+            result = _guarded(spec.func)
         else:
             loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(executor, spec.func)
+            result = await loop.run_in_executor(executor, _guarded, spec.func)
         if inspect.isawaitable(result):
-            result = await result
+            stepped.append(_Stepped(result, self))
+            result = await stepped[0]
         return result
+
+
+_ABANDONED: set[asyncio.Future[Any]] = set()
+"""Tasks that ignored their cancel; kept referenced so they are never reported as leaked."""
+
+
+async def _stop(task: asyncio.Future[Any]) -> bool:
+    """Cancel ``task`` and give it :data:`CANCEL_GRACE` seconds; False if it did not stop."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=CANCEL_GRACE)
+    if done:
+        if not task.cancelled():
+            task.exception()  # retrieved: no "never retrieved" warning
+        return True
+    _ABANDONED.add(task)
+    return False
 
 
 T = TypeVar("T")
@@ -187,28 +333,51 @@ T = TypeVar("T")
 def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to completion from sync code, even inside a running loop.
 
-    With no loop running this is ``asyncio.run``; inside one (a notebook, an
-    async caller) the coroutine runs on a fresh loop in a helper thread.
+    The coroutine runs on a fresh loop in a daemon helper thread, so the
+    caller's thread stays free for Ctrl-C, a running loop there is never
+    blocked on itself, and a task that ignores its cancel cannot keep the
+    process alive: leftovers get :data:`CANCEL_GRACE` seconds, then are
+    abandoned with the loop.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())
     box: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            box["value"] = asyncio.run(factory())
+            box["value"] = _run_on_fresh_loop(factory)
         except BaseException as exc:
             box["error"] = exc
 
-    thread = threading.Thread(target=target, name="dashsite-run-sync")
+    thread = threading.Thread(target=target, name="dashsite-loop", daemon=True)
     thread.start()
     thread.join()
     if "error" in box:
         raise box["error"]
     result: T = box["value"]
     return result
+
+
+def _run_on_fresh_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    loop = asyncio.new_event_loop()
+    try:
+        asyncio.set_event_loop(loop)
+        return loop.run_until_complete(factory())
+    finally:
+        try:
+            leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in leftovers:
+                task.cancel()
+            if leftovers:
+                loop.run_until_complete(asyncio.wait(leftovers, timeout=CANCEL_GRACE))
+                _ABANDONED.update(task for task in leftovers if not task.done())
+            loop.run_until_complete(_bounded(loop.shutdown_asyncgens()))
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+async def _bounded(awaitable: Coroutine[Any, Any, None]) -> None:
+    with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+        await asyncio.wait_for(awaitable, CANCEL_GRACE)
 
 
 async def collect(
@@ -281,6 +450,7 @@ class DashboardData:
     errors: dict[str, str]
     outcomes: list[CollectorOutcome]
     status: StatusLevel
+    problems: list[DashboardError] = field(default_factory=list)
 
 
 async def collect_dashboards(
@@ -299,30 +469,47 @@ async def collect_dashboards(
 
 
 def settle(dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path) -> DashboardData:
-    """Turn outcomes into template values and storable data; refuse unstorable data."""
+    """Turn outcomes into template values and storable data.
+
+    A value that cannot be stored (not JSON, a lone surrogate, circular or
+    absurdly deep, a number of thousands of digits) fails its collector like
+    an exception would, and is kept in ``problems`` as one line naming the
+    collector's file and line: the dashboard is still filed, as failed.
+    """
     values: dict[str, Any] = {}
     stored: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    problems: list[DashboardError] = []
+
+    def fail(name: str, message: str) -> None:
+        errors[name] = message
+        values[name] = CollectorFailure(name, message)
+        stored[name] = None
+
     for spec, outcome in zip(dashboard.collectors, outcomes, strict=True):
         if outcome.error is not None:
             cause = outcome.error.cause
-            message = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
-            errors[outcome.name] = message
-            values[outcome.name] = CollectorFailure(outcome.name, message)
-            stored[outcome.name] = None
+            fail(
+                outcome.name,
+                f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__,
+            )
             continue
         try:
             stored[outcome.name] = to_jsonable(outcome.value, outcome.name)
-        except TypeError as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
+            reason = f"returned a value that cannot be stored as JSON ({exc})"
+            fail(outcome.name, reason)
             code = getattr(spec.func, "__code__", None)
             source = Path(code.co_filename) if code else dashboard.folder / "dashboard.py"
-            raise DashboardError(
-                f"collector '{outcome.name}' returned a value that cannot be stored as JSON "
-                f"({exc})",
-                path=display(source, root),
-                line=code.co_firstlineno if code else None,
-                hint="return dicts, lists, strings, numbers or dashsite render types",
-            ) from None
+            problems.append(
+                DashboardError(
+                    f"collector '{outcome.name}' {reason}",
+                    path=display(source, root),
+                    line=code.co_firstlineno if code else None,
+                    hint="return dicts, lists, strings, numbers or dashsite render types",
+                )
+            )
+            continue
         values[outcome.name] = outcome.value
     status = worst_level(values, failed=bool(errors))
-    return DashboardData(dashboard, values, stored, errors, outcomes, status)
+    return DashboardData(dashboard, values, stored, errors, outcomes, status, problems)

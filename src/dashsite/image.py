@@ -52,8 +52,12 @@ def check_svg(data: bytes) -> None:
     problems: list[str] = []
     parser = xml.parsers.expat.ParserCreate()
 
+    styles_open = 0
+
     def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal styles_open
         local = tag.rsplit(":", 1)[-1].lower()
+        styles_open += local == "style"
         if local in _FORBIDDEN_SVG_ELEMENTS:
             problems.append(f"<{tag}> element")
         for name, value in attrs.items():
@@ -64,6 +68,8 @@ def check_svg(data: bytes) -> None:
                 problems.append(f"external reference {name}={value[:40]!r}")
             elif _EXTERNAL_URL.search(value):
                 problems.append(f"external url() in {name}")
+            elif lowered == "style" and "\\" in value:
+                problems.append(f"CSS escape in {name} (it can hide url() or @import)")
             elif (
                 local in {"set", "animate"}
                 and lowered == "attributename"
@@ -71,9 +77,15 @@ def check_svg(data: bytes) -> None:
             ):
                 problems.append(f"<{tag}> rewriting {value}")
 
+    def end(tag: str) -> None:
+        nonlocal styles_open
+        styles_open -= tag.rsplit(":", 1)[-1].lower() == "style"
+
     def text(data: str) -> None:
         if _EXTERNAL_URL.search(data) or "@import" in data.lower():
             problems.append("external url() or @import in text")
+        elif styles_open and "\\" in data:
+            problems.append("CSS escape in <style> (it can hide url() or @import)")
 
     def refuse(what: str) -> Callable[..., None]:
         def handler(*_: object) -> None:
@@ -82,6 +94,7 @@ def check_svg(data: bytes) -> None:
         return handler
 
     parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.CharacterDataHandler = text
     parser.StartDoctypeDeclHandler = refuse("DOCTYPE declaration")
     parser.EntityDeclHandler = refuse("entity declaration")

@@ -183,11 +183,12 @@ class PreviewBuilder:
         grouped = run_coroutine(lambda: collect_dashboards(loaded, config))
         now = datetime.now(UTC)
         for dashboard, outcomes in zip(loaded, grouped, strict=True):
-            try:
-                self.data[dashboard.slug] = settle(dashboard, outcomes, self.root)
-                self.collected_at[dashboard.slug] = now
-            except DashsiteError as exc:
-                self.load_errors[dashboard.slug] = exc
+            item = settle(dashboard, outcomes, self.root)
+            if item.problems:
+                self.load_errors[dashboard.slug] = item.problems[0]
+                continue
+            self.data[dashboard.slug] = item
+            self.collected_at[dashboard.slug] = now
         return [d.slug for d in loaded]
 
     def _forget(self, slug: str, *, keep_page: bool = False) -> None:

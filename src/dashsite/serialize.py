@@ -6,8 +6,11 @@ Plain JSON values stay as they are. A render type becomes an object with a
     {"$kind": "StatusCell", "label": "UP", "level": "ok"}
 
 Datetimes become ``{"$kind": "datetime", "value": "2026-11-27T20:15:00+00:00"}``
-and images keep their bytes as base64. Anything else cannot be stored and is
-refused with :class:`TypeError` naming where it was found.
+and images keep their bytes as base64. A collector's plain dict that happens to
+hold a ``"$kind"`` key is wrapped as ``{"$kind": "dict", "items": {...}}``, so
+plain data is never mistaken for a render type when it is read back. Anything
+else cannot be stored and is refused with :class:`TypeError` naming where it
+was found.
 """
 
 from __future__ import annotations
@@ -25,23 +28,30 @@ from .renderables import MonitorKV, MonitorList, MonitorMetric, MonitorTable, St
 from .sparkline import Sparkline
 
 KIND = "$kind"
+PLAIN = "dict"
+"""The kind of a plain dict that itself held a ``"$kind"`` key (escaped, not decoded)."""
 
 
-def _encode_fields(obj: Any, names: tuple[str, ...], where: str) -> dict[str, Any]:
+_FIELDS: dict[type, tuple[str, ...]] = {
+    StatusCell: ("label", "level"),
+    MonitorMetric: ("value", "label", "level", "unit"),
+    MonitorTable: ("headers", "title", "rows"),
+    MonitorKV: ("items", "title"),
+    MonitorList: ("items", "ordered", "title"),
+    Sparkline: ("values", "width", "height", "label", "level"),
+}
+
+
+def _encode_fields(obj: Any, where: str, depth: int) -> dict[str, Any]:
     out: dict[str, Any] = {KIND: type(obj).__name__}
-    for name in names:
-        out[name] = to_jsonable(getattr(obj, name), f"{where}.{name}")
+    for name in _FIELDS[type(obj)]:
+        out[name] = to_jsonable(getattr(obj, name), f"{where}.{name}", depth + 1)
     return out
 
 
-_ENCODERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
-    StatusCell: lambda o, w: _encode_fields(o, ("label", "level"), w),
-    MonitorMetric: lambda o, w: _encode_fields(o, ("value", "label", "level", "unit"), w),
-    MonitorTable: lambda o, w: _encode_fields(o, ("headers", "title", "rows"), w),
-    MonitorKV: lambda o, w: _encode_fields(o, ("items", "title"), w),
-    MonitorList: lambda o, w: _encode_fields(o, ("items", "ordered", "title"), w),
-    Sparkline: lambda o, w: _encode_fields(o, ("values", "width", "height", "label", "level"), w),
-    MonitorImage: lambda o, w: {
+_ENCODERS: dict[type, Callable[[Any, str, int], dict[str, Any]]] = {
+    **{kind: _encode_fields for kind in _FIELDS},
+    MonitorImage: lambda o, w, d: {
         KIND: "MonitorImage",
         "data": base64.b64encode(o.data).decode("ascii"),
         "alt": o.alt,
@@ -51,17 +61,51 @@ _ENCODERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
 }
 
 
-def to_jsonable(value: Any, where: str = "value") -> Any:
-    """``value`` as JSON-ready data; ``TypeError`` naming ``where`` if impossible."""
-    if value is None or isinstance(value, bool | str | int):
-        return value if not isinstance(value, StatusLevel) else value.slug
+MAX_DEPTH = 200
+"""Deeper nesting than this is refused (a circular structure is infinitely deep)."""
+MAX_INT_DIGITS = 4000
+"""Whole numbers longer than this are refused (Python will not print them past 4,300)."""
+_MAX_INT = 10**MAX_INT_DIGITS
+
+
+def _text(value: str, where: str) -> str:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise TypeError(
+                f"{where}: text holds a lone surrogate, which is not valid Unicode "
+                f"({value.encode('utf-8', 'backslashreplace')[:40]!r})"
+            ) from None
+    return value
+
+
+def to_jsonable(value: Any, where: str = "value", depth: int = 0) -> Any:
+    """``value`` as JSON-ready data; ``TypeError`` naming ``where`` if impossible.
+
+    Refused as well: text that is not valid Unicode (a lone surrogate, as
+    some APIs send), whole numbers of thousands of digits, and structures
+    nested deeper than :data:`MAX_DEPTH` (including circular ones).
+    """
+    if depth > MAX_DEPTH:
+        raise TypeError(f"{where}: nested deeper than {MAX_DEPTH} levels (or circular)")
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value.slug if isinstance(value, StatusLevel) else _text(value, where)
+    if isinstance(value, int):
+        if isinstance(value, StatusLevel):
+            return value.slug
+        if not -_MAX_INT < value < _MAX_INT:
+            raise TypeError(f"{where}: a whole number of more than {MAX_INT_DIGITS} digits")
+        return int(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, StatusLevel):
         return value.slug
     encoder = _ENCODERS.get(type(value))
     if encoder is not None:
-        return encoder(value, where)
+        return encoder(value, where, depth)
     if isinstance(value, datetime):
         return {KIND: "datetime", "value": value.isoformat()}
     if isinstance(value, date):
@@ -73,47 +117,124 @@ def to_jsonable(value: Any, where: str = "value") -> Any:
         for key, item in value.items():
             if not isinstance(key, str | int | float | bool) and key is not None:
                 raise TypeError(f"{where}: dict key {key!r} is not a string")
-            out[str(key)] = to_jsonable(item, f"{where}[{key!r}]")
+            name = _text(key, f"{where} key") if isinstance(key, str) else str(key)
+            out[name] = to_jsonable(item, f"{where}[{key!r}]", depth + 1)
+        if KIND in out:  # plain data that looks like a render type stays plain data
+            return {KIND: PLAIN, "items": out}
         return out
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
-        return [to_jsonable(item, f"{where}[{index}]") for index, item in enumerate(items)]
+        return [
+            to_jsonable(item, f"{where}[{index}]", depth + 1) for index, item in enumerate(items)
+        ]
     raise TypeError(f"{where}: a {type(value).__name__} cannot be stored as JSON")
 
 
-def _level(raw: Any) -> StatusLevel:
-    return StatusLevel.parse(raw)
+class StoredDataError(ValueError):
+    """A stored value is not what :func:`to_jsonable` writes."""
+
+
+def _field(raw: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    value = raw.get(name)
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+        raise StoredDataError(f"{raw.get(KIND)}.{name} is {type(value).__name__}, not valid")
+    return value
+
+
+def _level(raw: dict[str, Any], name: str = "level") -> StatusLevel:
+    try:
+        return StatusLevel.parse(_field(raw, name, str))
+    except ValueError as exc:
+        raise StoredDataError(str(exc)) from None
+
+
+def _size(raw: dict[str, Any], name: str) -> int | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    return int(_field(raw, name, int))
+
+
+_SCALAR = (str, int, float, type(None))
+
+
+def _decode_image(raw: dict[str, Any]) -> MonitorImage:
+    try:
+        data = base64.b64decode(_field(raw, "data", str), validate=True)
+    except (ValueError, TypeError) as exc:
+        raise StoredDataError(f"MonitorImage.data is not base64: {exc}") from None
+    return MonitorImage(
+        data=data,
+        alt=_field(raw, "alt", str),
+        width=_size(raw, "width"),
+        height=_size(raw, "height"),
+    )
+
+
+def _decode_table(raw: dict[str, Any]) -> MonitorTable:
+    headers = _field(raw, "headers", list)
+    rows = _field(raw, "rows", list)
+    if not all(isinstance(h, str) for h in headers) or not all(isinstance(r, list) for r in rows):
+        raise StoredDataError("MonitorTable headers must be text and rows lists")
+    return MonitorTable(headers, _field(raw, "title", str), rows)
 
 
 _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "StatusCell": lambda d: StatusCell(d["label"], _level(d["level"])),
-    "MonitorMetric": lambda d: MonitorMetric(d["value"], d["label"], _level(d["level"]), d["unit"]),
-    "MonitorTable": lambda d: MonitorTable(d["headers"], d["title"], d["rows"]),
-    "MonitorKV": lambda d: MonitorKV(d["items"], d["title"]),
-    "MonitorList": lambda d: MonitorList(d["items"], d["ordered"], d["title"]),
+    "StatusCell": lambda d: StatusCell(_field(d, "label", _SCALAR), _level(d)),
+    "MonitorMetric": lambda d: MonitorMetric(
+        _field(d, "value", _SCALAR), _field(d, "label", str), _level(d), _field(d, "unit", str)
+    ),
+    "MonitorTable": _decode_table,
+    "MonitorKV": lambda d: MonitorKV(_field(d, "items", dict), _field(d, "title", str)),
+    "MonitorList": lambda d: MonitorList(
+        _field(d, "items", list), _field(d, "ordered", bool), _field(d, "title", str)
+    ),
     "Sparkline": lambda d: Sparkline(
-        d["values"],
-        d["width"],
-        d["height"],
-        d["label"],
-        None if d["level"] is None else _level(d["level"]),
+        [
+            v if isinstance(v, int | float) and not isinstance(v, bool) else None
+            for v in _field(d, "values", list)
+        ],
+        _field(d, "width", int),
+        _field(d, "height", int),
+        _field(d, "label", str),
+        None if d.get("level") is None else _level(d),
     ),
-    "MonitorImage": lambda d: MonitorImage(
-        data=base64.b64decode(d["data"]), alt=d["alt"], width=d["width"], height=d["height"]
-    ),
-    "datetime": lambda d: datetime.fromisoformat(d["value"]),
-    "date": lambda d: date.fromisoformat(d["value"]),
+    "MonitorImage": _decode_image,
+    "datetime": lambda d: datetime.fromisoformat(_field(d, "value", str)),
+    "date": lambda d: date.fromisoformat(_field(d, "value", str)),
 }
 
 
-def from_jsonable(value: Any) -> Any:
-    """The inverse of :func:`to_jsonable`: render types come back as objects."""
+def from_jsonable(value: Any, *, depth: int = 0) -> Any:
+    """The inverse of :func:`to_jsonable`: render types come back as objects.
+
+    Only objects marked with ``"$kind"`` are decoded, and every field is
+    checked as strictly as a collector's own value would be: a stored value
+    that is not what dashsite writes raises :class:`StoredDataError` (a
+    ``ValueError``), so data read back from disk never turns into markup.
+    Plain dicts that held a ``"$kind"`` key come back as the plain dicts.
+    """
+    if depth > MAX_DEPTH:
+        raise StoredDataError(f"stored data nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, list):
-        return [from_jsonable(item) for item in value]
+        return [from_jsonable(item, depth=depth + 1) for item in value]
     if not isinstance(value, dict):
         return value
-    decoded = {key: from_jsonable(item) for key, item in value.items()}
-    kind = decoded.get(KIND)
-    if isinstance(kind, str) and kind in _DECODERS:
-        return _DECODERS[kind](decoded)
-    return decoded
+    kind = value.get(KIND)
+    if kind == PLAIN:
+        items = value.get("items")
+        if not isinstance(items, dict):
+            raise StoredDataError("a stored plain dict has no items")
+        return {key: from_jsonable(item, depth=depth + 1) for key, item in items.items()}
+    decoded = {key: from_jsonable(item, depth=depth + 1) for key, item in value.items()}
+    if kind is None:
+        return decoded
+    decoder = _DECODERS.get(kind) if isinstance(kind, str) else None
+    if decoder is None:
+        raise StoredDataError(f"unknown stored kind {kind!r}")
+    try:
+        return decoder(decoded)
+    except StoredDataError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:  # the render type's own checks
+        raise StoredDataError(f"stored {kind} is invalid: {exc}") from None
