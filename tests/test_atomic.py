@@ -64,7 +64,8 @@ def test_kill_during_collection_leaves_the_previous_site_whole(tmp_path: Path) -
     versions = {d["slug"]: [v["id"] for v in d["versions"]] for d in manifest["dashboards"]}
     assert versions == {"good": ["v1", "v3"], "slow": ["v3"]}
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")]
-    assert leftovers == [".site.lock"]
+    assert leftovers == []
+    assert sorted(p.name for p in (tmp_path / ".dashsite").iterdir()) == [".gitignore", "site.lock"]
 
 
 def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:

@@ -129,7 +129,35 @@ def test_clear_errors(repo: Path, tmp_path: Path) -> None:
     cli(loose, "build")
     not_repo = cli(loose, "publish", "gh-pages")
     assert not_repo.returncode == 1 and "not a git repository" in not_repo.stderr
+    (tmp_path / "empty-project").mkdir()
     no_site = cli(tmp_path / "empty-project", "publish", "gh-pages")
     assert no_site.returncode == 1 and "no built site to publish" in no_site.stderr
     for done in (no_remote, nothing, not_repo, no_site):
         assert "Traceback" not in done.stderr
+
+
+def test_publish_keeps_files_on_the_branch_that_dashsite_did_not_write(
+    repo: Path, tmp_path: Path
+) -> None:
+    assert cli(repo, "build", "--version-id", "v1").returncode == 0
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    # Someone adds a custom domain and a hand-written page on the branch.
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", "--branch", "gh-pages", str(tmp_path / "remote.git"),
+        str(other))
+    (other / "CNAME").write_text("status.example.com\n")
+    (other / "about").mkdir()
+    (other / "about" / "index.html").write_text("<p>hand-written</p>")
+    git(other, "add", "CNAME", "about")
+    git(other, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "--quiet", "-m", "domain")
+    git(other, "push", "--quiet", "origin", "gh-pages")
+    # The dashboard is renamed: its old folder is dashsite's and goes; the others stay.
+    shutil.move(repo / "dashboards" / "alpha", repo / "dashboards" / "beta")
+    shutil.rmtree(repo / "site")
+    assert cli(repo, "build", "--version-id", "v2").returncode == 0
+    done = cli(repo, "publish", "gh-pages", "--force")
+    assert done.returncode == 0, done.stderr
+    files = set(remote_files(repo))
+    assert {"CNAME", "about/index.html", "beta/v2/index.html", "index.html"} <= files
+    assert remote_read(repo, "CNAME") == "status.example.com"
+    assert not any(f.startswith("alpha/") for f in files)

@@ -72,7 +72,8 @@ def test_staged_writes_never_touch_the_live_site(tmp_path: Path) -> None:
     staged.commit()
     assert (site / "index.html").read_text() == "new"
     assert (site / "keep.txt").read_text() == "kept"
-    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".dashsite", "site"]
+    assert [p.name for p in (tmp_path / ".dashsite").iterdir()] == [".gitignore"]
 
 
 def test_exchange_swaps_two_folders(tmp_path: Path) -> None:
@@ -95,3 +96,16 @@ def test_an_interrupted_two_rename_swap_is_undone(tmp_path: Path) -> None:
     StagedSite(site).recover()
     assert (site / "index.html").read_text() == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_an_interrupted_swap_in_the_state_folder_is_undone(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    state = tmp_path / ".dashsite"
+    state.mkdir()
+    old = state / "site.old-123-456"
+    old.mkdir()
+    (old / "index.html").write_text("previous")
+    (state / "site.staging-1-2").mkdir()
+    StagedSite(site).recover()
+    assert (site / "index.html").read_text() == "previous"
+    assert sorted(p.name for p in state.iterdir()) == []

@@ -21,7 +21,7 @@ from .collect import DashboardData, collect_dashboards, run_coroutine, settle
 from .config import SiteConfig
 from .discover import Dashboard, discover
 from .environment import create_environment
-from .errors import DashboardError, DashsiteError, RenderError, display
+from .errors import ConfigError, DashboardError, DashsiteError, RenderError, display
 from .history import LazyHistory
 from .index import write_assets, write_history, write_index, write_manifest
 from .levels import StatusLevel
@@ -137,7 +137,19 @@ class SiteBuilder:
         """Build the site; see the module docstring."""
         started = time.perf_counter()
         config = self.config
-        found = discover(config.dashboards_path, root=config.root, only=self.options.only)
+        if not config.dashboards_path.is_dir():
+            raise ConfigError(
+                f"no dashboards folder '{config.dashboards_dir}'",
+                path=display(config.source, config.root) if config.source else None,
+                hint="create it with 'dashsite new SLUG', or fix dashboards_dir "
+                "(a build without it would archive every dashboard)",
+            )
+        found = discover(
+            config.dashboards_path,
+            root=config.root,
+            only=self.options.only,
+            import_timeout=config.import_timeout,
+        )
         for error in found.problems:
             self.problem(error, error.slug)
         if self.options.only:
@@ -359,10 +371,13 @@ def _overall(result: BuildResult) -> StatusLevel:
 def summary(result: BuildResult) -> str:
     """``Built 3 dashboards as version … in 0.4 s: 1 collector failed, 1 problem``."""
     built = sum(1 for d in result.dashboards if d.version)
-    parts = [
-        f"Built {built} dashboard{'s' if built != 1 else ''} as version "
-        f"{result.version_id} in {result.duration:.2f} s"
-    ]
+    if built:
+        head = (
+            f"Built {built} dashboard{'s' if built != 1 else ''} as version "
+            f"{result.version_id} in {result.duration:.2f} s"
+        )
+    else:
+        head = f"Built no dashboard (no version filed) in {result.duration:.2f} s"
     notes = []
     if result.collector_failures:
         n = result.collector_failures
@@ -370,7 +385,7 @@ def summary(result: BuildResult) -> str:
     if result.problems:
         n = len(result.problems)
         notes.append(f"{n} problem{'s' if n != 1 else ''} to fix")
-    return parts[0] + (": " + ", ".join(notes) if notes else "")
+    return head + (": " + ", ".join(notes) if notes else "")
 
 
 def build_site(

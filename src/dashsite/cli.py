@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 from . import __version__
 from .errors import DashsiteError
+from .reporter import say
 
 COMMANDS = ("build", "list", "mail", "new", "publish", "pull", "serve")
 
@@ -133,21 +137,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except DashsiteError as exc:
         for line in exc.lines():
-            print(line if exc.path else f"dashsite: {line}", file=sys.stderr)
+            say(line if exc.path else f"dashsite: {line}")
         return 1
     except KeyboardInterrupt:
-        print("dashsite: interrupted", file=sys.stderr)
+        say("dashsite: interrupted")
         return 130
     except Exception as exc:
         if args.debug:
             raise
-        print(
+        say(
             f"dashsite: internal error: {type(exc).__name__}: {exc} "
-            "(run again with --debug for the traceback, and please report it)",
-            file=sys.stderr,
+            "(run again with --debug for the traceback, and please report it)"
         )
         return 70
 
 
+def entry() -> NoReturn:
+    """The console script: :func:`main`, then exit even if a collector thread is stuck.
+
+    Threads of collectors that outlived their timeout are daemons and cannot
+    hold the process; a thread a collector started itself might. Once the
+    command is done (the site committed), nothing is worth waiting for.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    lingering = [
+        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+    ]
+    if lingering:
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

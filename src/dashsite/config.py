@@ -6,6 +6,7 @@ collected and reported together, then the command stops.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -52,6 +53,7 @@ class SiteConfig:
     dashboards_dir: str = "dashboards"
     site_dir: str = "site"
     timeout: float = 30.0
+    import_timeout: float = 30.0
     concurrency: int = 128
     retention: int | None = None
     base_url: str = ""
@@ -82,6 +84,7 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "dashboards_dir": ((str,), "a folder path (string)"),
     "site_dir": ((str,), "a folder path (string)"),
     "timeout": ((int, float), "a number of seconds"),
+    "import_timeout": ((int, float), "a number of seconds"),
     "concurrency": ((int,), "a whole number"),
     "retention": ((int,), "a whole number of versions to keep"),
     "base_url": ((str,), "a URL (string)"),
@@ -157,13 +160,17 @@ def _validate(
             problems.append(f"{where}: '{key}' must be at least 1, not {value}")
         if key == "retention" and number < 1:
             problems.append(f"{where}: 'retention' must be at least 1 (omit it to keep all)")
-        if key == "timeout" and number <= 0:
-            problems.append(f"{where}: 'timeout' must be positive, not {value}")
+        if key in {"timeout", "import_timeout"} and not 0 < number < math.inf:
+            problems.append(f"{where}: '{key}' must be a positive number of seconds, not {value}")
     return problems
 
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:
     """Read and validate the configuration of the project at ``root``."""
+    if not root.is_dir():
+        raise ConfigError(
+            "the project folder does not exist", path=str(root), hint="check the -C argument"
+        )
     root = root.resolve()
     table: dict[str, Any] = {}
     source: Path | None = None
@@ -196,4 +203,27 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
     if "to" in fields_:
         fields_["to"] = tuple(fields_["to"])
     settings = MailSettings(**fields_)
-    return SiteConfig(root=root, source=source, mail=settings, **values)
+    config = SiteConfig(root=root, source=source, mail=settings, **values)
+    problem = _layout_problem(config)
+    if problem:
+        message, hint = problem
+        raise ConfigError(message, path=where or None, hint=hint)
+    return config
+
+
+def _layout_problem(config: SiteConfig) -> tuple[str, str] | None:
+    """Folders that would make a build replace or publish what it must not.
+
+    A build replaces what is in the site folder: the project itself, its
+    dashboards or its ``.git`` must never be (or be inside) it.
+    """
+    site, root, dashboards = config.site_path, config.root, config.dashboards_path
+    fix = 'give the site a folder of its own, such as site_dir = "site"'
+    named = f"'site_dir' ({config.site_dir!r})"
+    if site == root or root.is_relative_to(site):
+        return f"{named} is the project folder or holds it", fix
+    if site.is_relative_to(dashboards) or dashboards.is_relative_to(site):
+        return f"{named} and 'dashboards_dir' ({config.dashboards_dir!r}) overlap", fix
+    if site.is_relative_to(root / ".git") or site.name in {".git", ".dashsite"}:
+        return f"{named} is inside .git or dashsite's own folder", fix
+    return None

@@ -16,10 +16,11 @@ import threading
 import traceback
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from importlib.abc import Loader
 from itertools import islice
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 from .collect import COLLECTOR_ATTRIBUTE, Collector
 from .errors import DashboardError, display
@@ -31,6 +32,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 RESERVED_SLUGS = frozenset({"assets", "index.html", "manifest.json", "history", "dashsite"})
 RESERVED_NAMES = frozenset({"dashboard", "build", "history", "site", "root"})
 _IMPORT_LOCK = threading.Lock()
+DEFAULT_IMPORT_TIMEOUT = 30.0
+"""Seconds a ``dashboard.py`` may take to import (``import_timeout`` in the config)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +94,11 @@ def dashboard_folders(dashboards_dir: Path) -> list[Path]:
 
 
 def discover(
-    dashboards_dir: Path, *, root: Path | None = None, only: Collection[str] | None = None
+    dashboards_dir: Path,
+    *,
+    root: Path | None = None,
+    only: Collection[str] | None = None,
+    import_timeout: float = DEFAULT_IMPORT_TIMEOUT,
 ) -> Discovery:
     """Load every dashboard under ``dashboards_dir``; problems are collected, not raised."""
     dashboards: list[Dashboard] = []
@@ -100,7 +107,7 @@ def discover(
         if only is not None and folder.name not in only:
             continue
         try:
-            dashboard = load_dashboard(folder, root=root)
+            dashboard = load_dashboard(folder, root=root, import_timeout=import_timeout)
         except DashboardError as exc:
             exc.slug = folder.name
             problems.append(exc)
@@ -110,7 +117,9 @@ def discover(
     return Discovery(tuple(dashboards), tuple(problems))
 
 
-def load_dashboard(folder: Path, *, root: Path | None = None) -> Dashboard | None:
+def load_dashboard(
+    folder: Path, *, root: Path | None = None, import_timeout: float = DEFAULT_IMPORT_TIMEOUT
+) -> Dashboard | None:
     """Load one dashboard folder; ``None`` if it holds neither module nor template."""
     slug = folder.name
     shown = display(folder, root)
@@ -140,7 +149,9 @@ def load_dashboard(folder: Path, *, root: Path | None = None) -> Dashboard | Non
         raise DashboardError(
             "both template.html and template.md", path=shown, hint="keep only one of them"
         )
-    module = import_dashboard_module(module_path, slug, root) if has_module else None
+    module = (
+        import_dashboard_module(module_path, slug, root, import_timeout) if has_module else None
+    )
     namespace: Mapping[str, Any] = vars(module) if module is not None else {}
     collectors = collectors_of(namespace, display(module_path, root))
     title = namespace.get("TITLE", title_from_slug(slug))
@@ -207,8 +218,15 @@ def _line_in(tb: Any, filename: str) -> int | None:
     return line
 
 
-def import_dashboard_module(path: Path, slug: str, root: Path | None = None) -> ModuleType:
-    """Import ``dashboard.py`` in isolation; errors name the file and line."""
+def import_dashboard_module(
+    path: Path, slug: str, root: Path | None = None, timeout: float = DEFAULT_IMPORT_TIMEOUT
+) -> ModuleType:
+    """Import ``dashboard.py`` in isolation; errors name the file and line.
+
+    The module runs on a daemon thread, given ``timeout`` seconds: a module
+    that loops for ever at import is reported and abandoned, and one that
+    calls ``sys.exit()`` or ``os._exit()`` fails only its own dashboard.
+    """
     folder = str(path.parent)
     package = f"_dashsite_dashboards.{slug.replace('-', '_')}"
     shown = display(path, root)
@@ -223,22 +241,24 @@ def import_dashboard_module(path: Path, slug: str, root: Path | None = None) -> 
         # No __pycache__ in the user's dashboards/ (and no watcher noise from it).
         writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
         try:
-            spec.loader.exec_module(module)
-        except SyntaxError as exc:
-            raise DashboardError(
-                f"syntax error: {exc.msg}",
-                path=shown,
-                line=exc.lineno,
-                hint="fix the Python syntax",
-            ) from None
-        except Exception as exc:
-            kind = "import error" if isinstance(exc, ImportError) else type(exc).__name__
-            raise DashboardError(
-                f"{kind} while loading: {exc}",
-                path=shown,
-                line=_line_in(exc.__traceback__, str(path)),
-                hint="fix the module or install what it imports",
-            ) from None
+            failure = _run_module(spec.loader, module, timeout, shown)
+            if isinstance(failure, SyntaxError):
+                raise DashboardError(
+                    f"syntax error: {failure.msg}",
+                    path=shown,
+                    line=failure.lineno,
+                    hint="fix the Python syntax",
+                )
+            if failure is not None:  # SystemExit, KeyboardInterrupt… end this dashboard only
+                kind = (
+                    "import error" if isinstance(failure, ImportError) else type(failure).__name__
+                )
+                raise DashboardError(
+                    f"{kind} while loading: {failure}",
+                    path=shown,
+                    line=_line_in(failure.__traceback__, str(path)),
+                    hint="fix the module or install what it imports",
+                )
         finally:
             sys.dont_write_bytecode = writes_bytecode
             sys.path.remove(folder)
@@ -246,6 +266,45 @@ def import_dashboard_module(path: Path, slug: str, root: Path | None = None) -> 
             added = len(sys.modules) - before
             _forget_modules(set(islice(reversed(sys.modules), max(added, 0))), path.parent)
     return module
+
+
+class _ExitRefused(BaseException):
+    """Raised instead of ending the process when a module calls ``os._exit``."""
+
+
+def _refuse_exit(status: int) -> NoReturn:
+    raise _ExitRefused(f"os._exit({status}) called while loading")
+
+
+def _run_module(
+    loader: Loader, module: ModuleType, timeout: float, shown: str
+) -> BaseException | None:
+    """``loader.exec_module(module)`` on a daemon thread, bounded by ``timeout``.
+
+    Returns what the module raised (even ``SystemExit``), or None.
+    """
+    box: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            loader.exec_module(module)
+        except BaseException as exc:
+            box.append(exc)
+
+    hard_exit, os._exit = os._exit, _refuse_exit
+    try:
+        thread = threading.Thread(target=target, name=f"dashsite-import:{shown}", daemon=True)
+        thread.start()
+        thread.join(timeout)
+    finally:
+        os._exit = hard_exit
+    if thread.is_alive():
+        raise DashboardError(
+            f"still loading after {timeout:g} s (a loop or a blocking call at import time?)",
+            path=shown,
+            hint="move slow work into a collector, or raise import_timeout in dashsite.toml",
+        )
+    return box[0] if box else None
 
 
 def _ensure_package(name: str, folder: Path | None) -> None:

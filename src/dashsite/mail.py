@@ -104,7 +104,9 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
         )
     latest = record.latest
     raw = json.loads((site / slug / latest.id / DATA_FILE).read_text(encoding="utf-8"))
-    dashboard = load_dashboard(config.dashboards_path / slug, root=config.root)
+    dashboard = load_dashboard(
+        config.dashboards_path / slug, root=config.root, import_timeout=config.import_timeout
+    )
     if dashboard is None:
         raise DashsiteError(
             f"dashboard '{slug}' has no template any more",

@@ -167,7 +167,9 @@ class PreviewBuilder:
                 self._forget(slug)
                 continue
             try:
-                dashboard = load_dashboard(folder, root=self.root)
+                dashboard = load_dashboard(
+                    folder, root=self.root, import_timeout=self.config.import_timeout
+                )
             except DashsiteError as exc:
                 self._forget(slug, keep_page=True)
                 self.load_errors[slug] = exc

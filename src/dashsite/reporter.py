@@ -8,11 +8,37 @@ events for tests; ``NullReporter`` drops them. Live reload subscribes too.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
 from .levels import StatusLevel
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal on one line: control characters escaped.
+
+    Exception text comes from collectors and servers; raw, an escape sequence
+    could retitle or clear the terminal, and a newline could forge a
+    ``file:line`` report line.
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """Print one line of news or trouble to stderr (escaped, flushed)."""
+    out = stream or sys.stderr
+    out.write(printable(text) + "\n")
+    out.flush()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +107,10 @@ class ConsoleReporter:
             return text
         return f"{_COLOURS[level]}{text}{_RESET}"
 
-    def _line(self, text: str) -> None:
+    def _line(self, text: str, level: StatusLevel | None = None) -> None:
         if self.tty:
             self.stream.write("\r\033[K")
-        self.stream.write(text + "\n")
+        self.stream.write(self._paint(printable(text), level) + "\n")
         self.stream.flush()
 
     def emit(self, event: Event) -> None:
@@ -105,9 +131,9 @@ class ConsoleReporter:
                 status = event.level.slug if event.level is not None else ""
                 self._line(f"[{self.done}/{self.total}] {event.slug}: {status}")
         elif event.kind in {"problem", "collector-failed"}:
-            self._line(self._paint(event.message, StatusLevel.ERROR))
+            self._line(event.message, StatusLevel.ERROR)
         elif event.kind == "waiting":
             self._line(event.message)
         elif event.kind == "finish" and not self.quiet:
             level = event.level if event.level is not None else StatusLevel.OK
-            self._line(self._paint(event.message, level))
+            self._line(event.message, level)

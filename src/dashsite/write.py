@@ -89,17 +89,36 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+STATE_DIR = ".dashsite"
+"""Beside the site: the build lock and the staged copy (git ignores it: ``*``)."""
+
+
+def state_dir(site: Path) -> Path:
+    """The folder beside ``site`` for dashsite's own files, made on first use.
+
+    It holds a ``.gitignore`` of ``*``, so nothing in it ever shows in the
+    user's ``git status``.
+    """
+    folder = site.parent / STATE_DIR
+    ignore = folder / ".gitignore"
+    if not ignore.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(ignore, b"# dashsite's lock and staging folders; never commit them\n*\n")
+    return folder
+
+
 class BuildLock:
     """An exclusive lock on a site folder, held for the whole build."""
 
     def __init__(self, site: Path, timeout: float | None = None) -> None:
-        self.path = site.parent / f".{site.name}.lock"
+        self.site = site
+        self.path = site.parent / STATE_DIR / f"{site.name}.lock"
         self.timeout = timeout
         self._fd: int | None = None
 
     def acquire(self, on_wait: object = None) -> None:
         """Wait for the lock (up to ``timeout`` seconds, if set)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        state_dir(self.site)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         waited = False
@@ -122,6 +141,8 @@ class BuildLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        # Releases before this one kept the lock beside the site, in git's view.
+        (self.site.parent / f".{self.site.name}.lock").unlink(missing_ok=True)
 
     def release(self) -> None:
         """Release the lock (the file stays; it is harmless)."""
@@ -263,15 +284,20 @@ class StagedSite(SiteFolder):
     """A copy of the site being assembled; ``commit`` makes it the site."""
 
     def __init__(self, site: Path) -> None:
+        self.state = site.parent / STATE_DIR
         super().__init__(
-            site.parent / f".{site.name}.staging-{os.getpid()}-{time.time_ns()}", private=True
+            self.state / f"{site.name}.staging-{os.getpid()}-{time.time_ns()}", private=True
         )
         self.site = site
         self.parent = site.parent
 
     def _leftovers(self) -> list[Path]:
-        prefixes = (f".{self.site.name}.staging-", f".{self.site.name}.old-")
-        return [p for p in self.parent.glob(f".{self.site.name}.*") if p.name.startswith(prefixes)]
+        found = []
+        for folder, dot in ((self.state, ""), (self.parent, ".")):  # then where releases
+            prefixes = (f"{dot}{self.site.name}.staging-", f"{dot}{self.site.name}.old-")
+            if folder.is_dir():
+                found += [p for p in folder.iterdir() if p.name.startswith(prefixes)]
+        return found
 
     def recover(self) -> None:
         """Clean up after a build that died (call with the lock held)."""
@@ -284,6 +310,7 @@ class StagedSite(SiteFolder):
 
     def prepare(self) -> None:
         """Create the staging folder as a hard-linked copy of the current site."""
+        state_dir(self.site)
         self.recover()
         if self.site.is_dir():
             _link_tree(str(self.site), str(self.path))
@@ -298,7 +325,7 @@ class StagedSite(SiteFolder):
         if exchange(self.path, self.site):
             shutil.rmtree(self.path, ignore_errors=True)
             return
-        old = self.parent / f".{self.site.name}.old-{os.getpid()}-{time.time_ns()}"
+        old = self.state / f"{self.site.name}.old-{os.getpid()}-{time.time_ns()}"
         self.site.rename(old)
         self.path.rename(self.site)
         shutil.rmtree(old, ignore_errors=True)

@@ -14,7 +14,7 @@ from ..versions import Manifest
 def run(args: argparse.Namespace) -> int:
     """Print each dashboard: slug, title, collectors, versions filed so far."""
     config = load_config(Path(args.project))
-    found = discover(config.dashboards_path, root=config.root)
+    found = discover(config.dashboards_path, root=config.root, import_timeout=config.import_timeout)
     manifest = Manifest.load(config.site_path) if config.site_path.is_dir() else Manifest()
     if not found.dashboards and not found.problems:
         print(f"no dashboards in {config.dashboards_dir}/ — create one with 'dashsite new SLUG'")

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ..config import load_config
 from ..publish import S3Target, parse_target
 from ..publish.ghpages import publish_gh_pages
 from ..publish.s3 import make_client, publish_s3
+from ..reporter import say
 from ..write import BuildLock
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(Path(args.project))
     target = parse_target(args.target, remote=args.remote, branch=args.branch)
     lock = BuildLock(config.site_path, args.lock_timeout)
-    lock.acquire(on_wait=lambda: _say("waiting for a build to finish…"))
+    lock.acquire(on_wait=lambda: say("waiting for a build to finish…"))
     try:
         if isinstance(target, S3Target):
             client = make_client(args.endpoint_url, args.region)
@@ -32,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
                 client=client,
                 dry_run=args.dry_run,
                 force=args.force,
-                say=_say,
+                say=say,
             )
             if args.dry_run:
                 for key in report.uploaded:
@@ -40,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
                 for key in report.deleted:
                     print(f"delete {key}")
             verb = "would upload" if args.dry_run else "uploaded"
-            _say(
+            say(
                 f"{target}: {verb} {len(report.uploaded)}, {report.unchanged} unchanged, "
                 f"{'would delete' if args.dry_run else 'deleted'} {len(report.deleted)}"
             )
@@ -52,14 +48,14 @@ def run(args: argparse.Namespace) -> int:
                 message=args.message,
                 dry_run=args.dry_run,
                 force=args.force,
-                say=_say,
+                say=say,
             )
             if args.dry_run:
                 for change in git.changes:
                     print(change)
-                _say(f"{target}: would commit {len(git.changes)} change(s)")
+                say(f"{target}: would commit {len(git.changes)} change(s)")
             elif git.commit:
-                _say(f"{target}: pushed {git.commit[:12]} ({len(git.changes)} change(s))")
+                say(f"{target}: pushed {git.commit[:12]} ({len(git.changes)} change(s))")
     finally:
         lock.release()
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ..config import SiteConfig, load_config
@@ -12,12 +11,9 @@ from ..publish import GitPagesTarget, S3Target, parse_target
 from ..publish.ghpages import pull_gh_pages
 from ..publish.plan import compare_versions
 from ..publish.s3 import make_client, pull_s3
+from ..reporter import say
 from ..versions import MANIFEST_FILE, Manifest
 from ..write import BuildLock, StagedSite
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     except NothingPublished as exc:
         if not args.missing_ok:
             raise
-        _say(f"{exc.message}: starting a new history")
+        say(f"{exc.message}: starting a new history")
         return 0
 
 
@@ -37,7 +33,7 @@ def _pull(
     args: argparse.Namespace, site: Path, config: SiteConfig, target: S3Target | GitPagesTarget
 ) -> int:
     lock = BuildLock(site, args.lock_timeout)
-    lock.acquire(on_wait=lambda: _say("waiting for a build to finish…"))
+    lock.acquire(on_wait=lambda: say("waiting for a build to finish…"))
     try:
         staged: StagedSite
         if isinstance(target, S3Target):
@@ -67,7 +63,7 @@ def _pull(
     finally:
         lock.release()
     versions = sum(len(r.versions) for r in pulled.dashboards.values())
-    _say(
+    say(
         f"pulled {count} file(s) from {target}: {len(pulled.dashboards)} dashboard(s), "
         f"{versions} version(s)"
     )

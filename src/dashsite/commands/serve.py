@@ -6,26 +6,22 @@ import argparse
 import asyncio
 import shutil
 import signal
-import sys
 import tempfile
 from pathlib import Path
 
 from ..config import SiteConfig, load_config
 from ..errors import SiteError, display
 from ..preview import PreviewBuilder, Rebuild
+from ..reporter import say
 from ..serve import PreviewServer, is_local, run_in_thread
 from ..watch import ChangeBatcher, FileWatcher
 
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
 def _report(rebuild: Rebuild) -> None:
     ran = f", collectors of {', '.join(rebuild.collected)} ran" if rebuild.collected else ""
-    _say(f"rebuilt ({rebuild.reason}) in {rebuild.duration * 1000:.0f} ms{ran}")
+    say(f"rebuilt ({rebuild.reason}) in {rebuild.duration * 1000:.0f} ms{ran}")
     for problem in rebuild.problems:
-        _say(problem)
+        say(problem)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.project).resolve()
     config = load_config(root)
     if not is_local(args.host):
-        _say(
+        say(
             f"warning: serving on {args.host}: anyone who can reach this address can read "
             "the preview"
         )
@@ -84,7 +80,7 @@ async def _serve(
     )
     print(f"Serving {what} at {server.url} (Ctrl-C to stop)", flush=True)
     if builder is not None:
-        _say(f"preview folder: {folder}")
+        say(f"preview folder: {folder}")
 
     def rebuild_loop() -> None:
         while (batch := batcher.next_batch()) is not None:
@@ -97,7 +93,11 @@ async def _serve(
                 ):
                     server.reload()
                 continue
-            result = builder.apply(batch)
+            try:
+                result = builder.apply(batch)
+            except Exception as exc:  # the preview must outlive any one bad save
+                say(f"rebuild failed: {type(exc).__name__}: {exc} (save again to retry)")
+                continue
             if result is not None and (result.written or result.problems):
                 _report(result)
                 server.reload(result.reason)
@@ -113,5 +113,5 @@ async def _serve(
         watcher.stop()
         worker.join(timeout=30)
         await server.stop()
-        _say("stopped")
+        say("stopped")
     return 0

@@ -4,6 +4,8 @@ The site is committed onto the branch through a temporary index file, so
 the user's working tree, index and current branch are never touched. Each
 publish is a new commit on top of the published branch: earlier commits
 stay. A ``.nojekyll`` file is added so Pages serves the files as they are.
+Files on the branch that dashsite did not write (a ``CNAME`` for a custom
+domain, a hand-written page) are kept.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from ..versions import MANIFEST_FILE, Manifest
 from ..write import StagedSite
 from . import GitPagesTarget
 from .plan import compare_versions, plan_site, unknown_versions_error
+
+OWNED_NAMES = frozenset({"index.html", "manifest.json", "assets", ".nojekyll"})
+"""Top-level names dashsite writes; with every dashboard's folder, all it replaces."""
 
 DEFAULT_IDENTITY = {
     "GIT_AUTHOR_NAME": "dashsite",
@@ -127,29 +132,29 @@ def publish_gh_pages(
     files = plan_site(site)
     git = open_repository(root, target)
     parent = fetch_branch(git, target)
+    local = Manifest.load(site)
+    owned = {*OWNED_NAMES, *local.dashboards}
     if parent is not None:
         raw = git.run("show", f"{parent}:{MANIFEST_FILE}", check=False)
         if raw:
             published = Manifest.from_json(json.loads(raw))
-            diff = compare_versions(Manifest.load(site), published)
+            owned |= set(published.dashboards)
+            diff = compare_versions(local, published)
             if diff.unknown and not force:
                 raise unknown_versions_error(diff, "gh-pages")
     report = GitReport()
     with tempfile.TemporaryDirectory(prefix="dashsite-git-") as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
         git_dir = git.run("rev-parse", "--absolute-git-dir")
-        git.run("read-tree", "--empty", env=env)
+        in_site = (f"--git-dir={git_dir}", f"--work-tree={site}")
+        # Start from the published tree, drop what dashsite owns, add the site:
+        # a CNAME or a hand-written page on the branch is kept.
+        git.run("read-tree", *([parent] if parent else ["--empty"]), env=env)
         git.run(
-            f"--git-dir={git_dir}",
-            f"--work-tree={site}",
-            "add",
-            "--all",
-            "--force",
-            "--",
-            ".",
-            env=env,
-            cwd=site,
-        )
+            *in_site, "rm", "-r", "--cached", "--force", "--quiet", "--ignore-unmatch", "--",
+            *sorted(owned), env=env, cwd=site,
+        )  # fmt: skip
+        git.run(*in_site, "add", "--force", "--no-all", "--", ".", env=env, cwd=site)
         blob = git.run("hash-object", "-w", "--stdin", stdin="")
         git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll", env=env)
         tree = git.run("write-tree", env=env)
