@@ -50,6 +50,7 @@ def test_usage_errors_exit_2_without_traceback(tmp_path: Path) -> None:
 
 
 def test_empty_project_builds_an_empty_index(tmp_path: Path) -> None:
+    (tmp_path / "dashboards").mkdir()  # without it: an error (tests/test_no_loss.py)
     done = cli(tmp_path, "build")
     assert done.returncode == 0
     index = parse((tmp_path / "site" / "index.html").read_text())

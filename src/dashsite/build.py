@@ -29,6 +29,7 @@ from .render import render_dashboard_pages, render_failure_pages
 from .reporter import Event, NullReporter, Reporter
 from .versions import (
     DATA_FILE,
+    MANIFEST_FILE,
     SCHEMA_VERSION,
     DashboardRecord,
     Manifest,
@@ -201,7 +202,9 @@ class SiteBuilder:
         self, staged: StagedSite, dashboards: Sequence[Dashboard], broken: set[str]
     ) -> tuple[str, dict[str, list[str]]]:
         config = self.config
-        manifest = Manifest.load(staged.path)
+        manifest = Manifest.load(
+            staged.path, shown=display(config.site_path / MANIFEST_FILE, config.root)
+        )
         manifest.title = config.title
         taken = manifest.version_ids()
         if self.options.version_id is not None:

@@ -25,11 +25,10 @@ from typing import Any, NoReturn
 from .collect import COLLECTOR_ATTRIBUTE, Collector
 from .errors import DashboardError, display
 from .render import depth_free
+from .versions import SLUG_HINT, is_slug
 
 MODULE_FILE = "dashboard.py"
 TEMPLATE_FILES = ("template.html", "template.md")
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-RESERVED_SLUGS = frozenset({"assets", "index.html", "manifest.json", "history", "dashsite"})
 RESERVED_NAMES = frozenset({"dashboard", "build", "history", "site", "root"})
 _IMPORT_LOCK = threading.Lock()
 DEFAULT_IMPORT_TIMEOUT = 30.0
@@ -123,12 +122,11 @@ def load_dashboard(
     """Load one dashboard folder; ``None`` if it holds neither module nor template."""
     slug = folder.name
     shown = display(folder, root)
-    if not SLUG_PATTERN.match(slug) or slug in RESERVED_SLUGS:
+    if not is_slug(slug):
         raise DashboardError(
             f"'{slug}' is not a usable dashboard name",
             path=shown,
-            hint="rename the folder to lower-case letters, digits, '-' or '_' "
-            "(not 'assets' or 'history')",
+            hint=f"rename the folder: {SLUG_HINT}",
         )
     module_path = folder / MODULE_FILE
     try:

@@ -21,13 +21,33 @@ from .levels import StatusLevel
 MANIFEST_FILE = "manifest.json"
 DATA_FILE = "data.json"
 SCHEMA_VERSION = 1
-VERSION_ID_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
+VERSION_ID_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
+"""A version id, whole (used with ``fullmatch``: no trailing newline slips through)."""
+SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+"""A dashboard's folder name and URL, whole (used with ``fullmatch``)."""
+RESERVED_SLUGS = frozenset({"assets", "index.html", "manifest.json", "history", "dashsite"})
+SLUG_HINT = (
+    "start with a lower-case letter or digit, then use lower-case letters, digits, '-' "
+    "or '_' (up to 63; not assets, history or dashsite), e.g. service-health"
+)
+
+
+def is_slug(text: str) -> bool:
+    """Whether ``text`` can be a dashboard's folder name and URL."""
+    return SLUG_PATTERN.fullmatch(text) is not None and text not in RESERVED_SLUGS
+
+
+def is_version_id(text: str) -> bool:
+    """Whether ``text`` is a safe version id (in a URL, a path and an S3 key)."""
+    return VERSION_ID_PATTERN.fullmatch(text) is not None and text not in RESERVED_VERSION_IDS
+
+
 RESERVED_VERSION_IDS = frozenset({"history", "index.html", "data.json", "assets"})
 
 
 def check_version_id(version_id: str, taken: set[str]) -> str:
     """Validate a user-given ``--version-id``; refuse an unsafe or existing one."""
-    if not VERSION_ID_PATTERN.match(version_id) or version_id in RESERVED_VERSION_IDS:
+    if not is_version_id(version_id):
         raise SiteError(
             f"version id '{version_id}' is not safe in a URL and an S3 key",
             hint="use letters, digits, '.', '-' or '_' (up to 64), e.g. a CI run number",
@@ -73,14 +93,27 @@ class VersionRecord:
         }
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> VersionRecord:
-        """Read a record back from the manifest."""
-        return cls(
-            str(raw["id"]),
-            str(raw["collected_at"]),
-            StatusLevel.parse(raw["status"]),
-            int(raw.get("errors", 0)),
-        )
+    def from_json(cls, raw: Any) -> VersionRecord:
+        """Read a record back from the manifest, as strictly as local input."""
+        if not isinstance(raw, dict):
+            raise ValueError("a version must be an object")
+        version, collected_at = raw.get("id"), raw.get("collected_at")
+        if not isinstance(version, str) or not is_version_id(version):
+            raise ValueError(f"version id {str(version)[:80]!r} is not a safe version id")
+        if not isinstance(collected_at, str):
+            raise ValueError(f"version {version}: collected_at is not a time")
+        try:
+            when = datetime.fromisoformat(collected_at.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"version {version}: collected_at {collected_at[:40]!r} is not an ISO time"
+            ) from None
+        status, errors = raw.get("status"), raw.get("errors", 0)
+        if not isinstance(status, str):
+            raise ValueError(f"version {version}: status is not a level name")
+        if isinstance(errors, bool) or not isinstance(errors, int) or errors < 0:
+            raise ValueError(f"version {version}: errors is not a count")
+        return cls(version, when.isoformat(), StatusLevel.parse(status), errors)
 
 
 @dataclass(slots=True)
@@ -145,34 +178,55 @@ class Manifest:
 
     @classmethod
     def from_json(cls, raw: Any) -> Manifest:
-        """Read a ``manifest.json`` document; ``ValueError`` if it is malformed."""
-        try:
-            manifest = cls(title=str(raw.get("title", "Dashboards")))
-            for entry in raw["dashboards"]:
-                record = DashboardRecord(
-                    str(entry["slug"]),
-                    str(entry["title"]),
-                    str(entry.get("description", "")),
-                    [VersionRecord.from_json(v) for v in entry["versions"]],
-                    bool(entry.get("active", True)),
-                )
-                manifest.dashboards[record.slug] = record
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"missing or malformed field: {exc}") from None
+        """Read a ``manifest.json`` document; ``ValueError`` if anything in it is off.
+
+        A manifest may come from a target (``pull``), so it is checked like
+        local input: slugs and version ids must be safe, times must parse,
+        text must be text. Nothing read here ever becomes a link unchecked.
+        """
+        if not isinstance(raw, dict) or not isinstance(raw.get("dashboards"), list):
+            raise ValueError("not a dashsite manifest (no 'dashboards' list)")
+        manifest = cls(title=_text(raw.get("title", "Dashboards"), "title"))
+        for entry in raw["dashboards"]:
+            if not isinstance(entry, dict):
+                raise ValueError("a dashboard entry must be an object")
+            slug = entry.get("slug")
+            if not isinstance(slug, str) or not is_slug(slug):
+                raise ValueError(f"dashboard slug {str(slug)[:80]!r} is not a safe name")
+            versions = entry.get("versions")
+            if not isinstance(versions, list):
+                raise ValueError(f"dashboard {slug}: 'versions' is not a list")
+            active = entry.get("active", True)
+            if not isinstance(active, bool):
+                raise ValueError(f"dashboard {slug}: 'active' is not true or false")
+            record = DashboardRecord(
+                slug,
+                _text(entry.get("title"), f"{slug} title"),
+                _text(entry.get("description", ""), f"{slug} description"),
+                [VersionRecord.from_json(v) for v in versions],
+                active,
+            )
+            if len({v.id for v in record.versions}) != len(record.versions):
+                raise ValueError(f"dashboard {slug}: a version id is listed twice")
+            manifest.dashboards[record.slug] = record
         return manifest
 
     @classmethod
-    def load(cls, site: Path) -> Manifest:
-        """Read ``site/manifest.json``; rebuilt from ``data.json`` files if missing."""
+    def load(cls, site: Path, shown: str | None = None) -> Manifest:
+        """Read ``site/manifest.json``; rebuilt from ``data.json`` files if missing.
+
+        ``shown`` names the file in an error (a staged copy is read under the
+        name of the site it came from).
+        """
         path = site / MANIFEST_FILE
         if not path.is_file():
             return cls.scan(site)
         try:
             return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except ValueError as exc:
+        except (ValueError, OSError, RecursionError) as exc:
             raise SiteError(
                 f"manifest is unreadable: {exc}",
-                path=path,
+                path=shown or path,
                 hint="restore it (dashsite pull) or delete it to rebuild it "
                 "from the versions' data.json files",
             ) from None
@@ -184,23 +238,35 @@ class Manifest:
         for data_file in sorted(site.glob(f"*/*/{DATA_FILE}")):
             try:
                 raw = json.loads(data_file.read_text(encoding="utf-8"))
-                slug, version = str(raw["dashboard"]), str(raw["version"])
+                slug, version = raw["dashboard"], raw["version"]
+                if not (isinstance(slug, str) and is_slug(slug) and slug == data_file.parts[-3]):
+                    continue
+                if not (isinstance(version, str) and is_version_id(version)):
+                    continue
                 record = manifest.dashboards.setdefault(
-                    slug, DashboardRecord(slug, str(raw.get("title", slug)))
+                    slug, DashboardRecord(slug, _text(raw.get("title", slug), "title"))
                 )
                 record.versions.append(
-                    VersionRecord(
-                        version,
-                        str(raw["collected_at"]),
-                        StatusLevel.parse(raw["status"]),
-                        len(raw.get("errors", {})),
+                    VersionRecord.from_json(
+                        {
+                            "id": version,
+                            "collected_at": raw["collected_at"],
+                            "status": raw["status"],
+                            "errors": len(raw.get("errors", {})),
+                        }
                     )
                 )
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError, OSError):
                 continue
         for record in manifest.dashboards.values():
             record.versions.sort(key=lambda v: (v.collected_at, v.id))
         return manifest
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str) or len(value) > 10_000:
+        raise ValueError(f"{what} is not text")
+    return value
 
 
 def prune(record: DashboardRecord, retention: int | None) -> list[VersionRecord]:

@@ -7,8 +7,9 @@ from importlib import resources
 from pathlib import Path
 
 from ..config import load_config
-from ..discover import RESERVED_SLUGS, SLUG_PATTERN, title_from_slug
+from ..discover import title_from_slug
 from ..errors import DashboardError, display
+from ..versions import SLUG_HINT, is_slug
 from ..write import atomic_write, contained
 
 
@@ -16,11 +17,8 @@ def run(args: argparse.Namespace) -> int:
     """Create ``dashboards/SLUG/`` with a collector and a template."""
     config = load_config(Path(args.project))
     slug: str = args.slug
-    if not SLUG_PATTERN.match(slug) or slug in RESERVED_SLUGS:
-        raise DashboardError(
-            f"'{slug}' is not a usable dashboard name",
-            hint="use lower-case letters, digits, '-' or '_', e.g. service-health",
-        )
+    if not is_slug(slug):
+        raise DashboardError(f"'{slug}' is not a usable dashboard name", hint=SLUG_HINT)
     folder = contained(config.dashboards_path, slug)
     if folder.exists():
         raise DashboardError(

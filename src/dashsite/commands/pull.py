@@ -46,7 +46,7 @@ def _pull(
             staged = pull_gh_pages(site, config.root, target)
             count = sum(1 for p in staged.path.rglob("*") if p.is_file())
         try:
-            pulled = Manifest.load(staged.path)
+            pulled = Manifest.load(staged.path, shown=f"{target}: {MANIFEST_FILE}")
             if (site / MANIFEST_FILE).is_file() and not args.force:
                 diff = compare_versions(pulled, Manifest.load(site))
                 if diff.unknown:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import PublishError
 
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ def parse_target(
     if text.startswith("s3://"):
         bucket, _, prefix = text[len("s3://") :].partition("/")
         prefix = prefix.strip("/")
-        if not _BUCKET.match(bucket):
+        if not _BUCKET.fullmatch(bucket):
             raise PublishError(
                 f"'{bucket}' is not a valid S3 bucket name", hint="use s3://bucket/prefix"
             )

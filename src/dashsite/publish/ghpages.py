@@ -137,7 +137,14 @@ def publish_gh_pages(
     if parent is not None:
         raw = git.run("show", f"{parent}:{MANIFEST_FILE}", check=False)
         if raw:
-            published = Manifest.from_json(json.loads(raw))
+            try:
+                published = Manifest.from_json(json.loads(raw))
+            except (ValueError, RecursionError) as exc:
+                raise PublishError(
+                    f"the published manifest.json is unreadable: {exc}",
+                    path=f"{target}: {MANIFEST_FILE}",
+                    hint="fix or remove it on the branch, then publish again",
+                ) from None
             owned |= set(published.dashboards)
             diff = compare_versions(local, published)
             if diff.unknown and not force:
