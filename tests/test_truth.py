@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from dashsite import Sparkline
-from dashsite.renderables import CollectorFailure
 from dashsite.errors import RenderError
 from dashsite.filters import series
 from dashsite.history import HistoryEntry
 from dashsite.levels import StatusLevel
+from dashsite.renderables import CollectorFailure
+from projects import cli
+
 from htmltree import parse
-from projects import cli, write_project
 
 RAISE_DISK = 'raise RuntimeError("disk source down")'
 

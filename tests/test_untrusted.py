@@ -1,0 +1,109 @@
+"""Data never turns into markup; untrusted text stays text (hardening, section 4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dashsite.serialize import StoredDataError, from_jsonable, to_jsonable
+from dashsite.versions import Manifest
+from projects import cli, simple, write_project
+
+from htmltree import all_attributes, parse
+
+GOOD_VERSION = {"id": "v1", "collected_at": "2026-11-27T20:15:00+00:00", "status": "ok"}
+
+
+def _manifest(slug: object = "svc", version: object = None, **extra: object) -> dict:
+    return {"title": "t", "dashboards": [
+        {"slug": slug, "title": "S", "versions": [version or GOOD_VERSION], **extra}]}
+
+
+@pytest.mark.parametrize("raw", [
+    _manifest(slug="javascript:alert(1)//"),
+    _manifest(slug="../etc"),
+    _manifest(slug="svc\n"),
+    _manifest(version={**GOOD_VERSION, "id": "v1/../../x"}),
+    _manifest(version={**GOOD_VERSION, "id": "v1\n"}),
+    _manifest(version={**GOOD_VERSION, "collected_at": "<script>"}),
+    _manifest(version={**GOOD_VERSION, "status": "pwned"}),
+    _manifest(version={**GOOD_VERSION, "errors": -1}),
+    _manifest(active="yes"),
+    {"dashboards": [{"slug": "svc", "title": ["x"], "versions": []}]},
+    {"dashboards": "nope"},
+    [],
+])
+def test_a_manifest_is_validated_like_local_input(raw: object) -> None:
+    with pytest.raises(ValueError):
+        Manifest.from_json(raw)
+
+
+def test_a_hostile_manifest_in_the_site_is_one_line_naming_it(tmp_path: Path) -> None:
+    write_project(tmp_path, {"svc": simple()})
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    (tmp_path / "site" / "manifest.json").write_text(
+        json.dumps(_manifest(slug="javascript:alert(1)//")))
+    done = cli(tmp_path, "build", "--version-id", "v2")
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if "manifest" in line]
+    assert len(lines) == 1 and lines[0].startswith("site/manifest.json: manifest is unreadable")
+
+
+def test_plain_data_shaped_like_a_render_type_stays_plain() -> None:
+    hostile = {"$kind": "Sparkline", "values": [1, 2], "width": '1" onload="alert(1)',
+               "height": 10, "label": "", "level": None}
+    stored = json.loads(json.dumps(to_jsonable({"x": hostile})))
+    assert from_jsonable(stored) == {"x": hostile}  # a dict again, never a Sparkline
+
+
+@pytest.mark.parametrize("stored", [
+    {"$kind": "Sparkline", "values": [1], "width": '1" onload="alert(1)', "height": 10,
+     "label": "", "level": None},
+    {"$kind": "StatusCell", "label": "x", "level": "ok\" onclick=\"x"},
+    {"$kind": "MonitorImage", "data": "PHN2Zz48c2NyaXB0Lz48L3N2Zz4=", "alt": "", "width": None,
+     "height": None},
+    {"$kind": "MonitorMetric", "value": {"a": 1}, "label": "", "level": "ok", "unit": ""},
+    {"$kind": "NoSuchKind"},
+    {"$kind": "dict"},
+])
+def test_stored_render_types_are_validated_field_by_field(stored: dict) -> None:
+    with pytest.raises(StoredDataError):
+        from_jsonable(stored)
+
+
+SPARKLINE_DICT = """
+from dashsite import collector
+
+@collector
+def trend():
+    return {"$kind": "Sparkline", "values": [1, 2], "width": '1" onload="alert(1)',
+            "height": 10, "label": "", "level": None}
+"""
+
+
+def test_a_collector_dict_never_becomes_markup_on_any_page(tmp_path: Path) -> None:
+    template = "{{ trend | render }}{% for h in history %}{{ h.data.trend | render }}{% endfor %}"
+    write_project(tmp_path, {"svc": {"dashboard.py": SPARKLINE_DICT, "template.html": template}})
+    for version in ("v1", "v2"):
+        assert cli(tmp_path, "build", "--version-id", version).returncode == 0
+    pages = [tmp_path / "site" / "svc" / "index.html", tmp_path / "site" / "svc" / "v2" / "index.html"]
+    for page in pages:
+        tree = parse(page.read_text())
+        assert not list(tree.find("div", class_="dashboard-body").find_all("svg")), page
+        assert "onload" in tree.find("div", class_="dashboard-body").text()  # shown as text
+    for page in (tmp_path / "site").rglob("*.html"):
+        for _, name, _ in all_attributes(parse(page.read_text())):
+            assert not name.startswith("on"), page
+
+
+@pytest.mark.parametrize("args", [["build", "--version-id", "v1\n"], ["new", "x\n"],
+                                  ["new", "_x"]])
+def test_a_trailing_newline_or_leading_underscore_is_refused(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "dashboards").mkdir()
+    done = cli(tmp_path, *args)
+    assert done.returncode == 1
+    assert not any((tmp_path / "dashboards").iterdir())
+    if args[0] == "new":
+        assert "start with a lower-case letter or digit" in done.stderr
