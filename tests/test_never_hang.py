@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -134,10 +135,8 @@ def test_run_coroutine_does_not_wait_for_ever_on_leftover_tasks() -> None:
     async def main() -> str:
         async def stubborn() -> None:
             while True:
-                try:
+                with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.sleep(3600)
-                except asyncio.CancelledError:
-                    pass
         asyncio.get_running_loop().create_task(stubborn())
         await asyncio.sleep(0)
         return "done"
