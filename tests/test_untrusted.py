@@ -107,3 +107,30 @@ def test_a_trailing_newline_or_leading_underscore_is_refused(tmp_path: Path, arg
     assert not any((tmp_path / "dashboards").iterdir())
     if args[0] == "new":
         assert "start with a lower-case letter or digit" in done.stderr
+
+
+PHISH = "[Reset](https://evil.example/login) ![t](https://evil.example/p.png)\n# Owned\n- x"
+NOTE_MODULE = f"""
+from dashsite import collector
+
+@collector
+def note():
+    return {PHISH!r}
+"""
+
+
+def test_values_in_a_markdown_template_are_text(tmp_path: Path) -> None:
+    write_project(tmp_path, {
+        "text": {"dashboard.py": NOTE_MODULE, "template.md": "## Note\n\n{{ note }}\n"},
+        "opted": {"dashboard.py": NOTE_MODULE, "template.md": "## Note\n\n{{ note | markdown }}\n"},
+    })
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    body = parse((tmp_path / "site" / "text" / "index.html").read_text()).find(
+        "div", class_="dashboard-body")
+    assert not list(body.find_all("a")) and not list(body.find_all("img"))
+    assert [h.text() for h in body.find_all("h1")] == []
+    assert "[Reset](https://evil.example/login)" in body.text()
+    assert "# Owned" in body.text()
+    opted = parse((tmp_path / "site" / "opted" / "index.html").read_text()).find(
+        "div", class_="dashboard-body")
+    assert [a.attrs["href"] for a in opted.find_all("a")] == ["https://evil.example/login"]

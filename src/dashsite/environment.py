@@ -18,10 +18,14 @@ from jinja2 import (
     StrictUndefined,
     Undefined,
     nodes,
+    pass_context,
 )
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from .filters import FILTERS, render_filter
 from .levels import StatusLevel
+from .markdown_render import escape_markdown, markdown_filter
 from .renderables import MonitorKV, MonitorList, MonitorMetric, MonitorTable, StatusCell
 from .sparkline import Sparkline
 
@@ -84,6 +88,23 @@ def _retarget(
     return code.replace(co_filename=filename, co_consts=consts)
 
 
+@pass_context
+def markdown_values_are_text(context: Context, value: Any) -> Any:
+    """In a ``template.md``, a ``{{ value }}`` is text, not Markdown.
+
+    A collector's ``[Reset](https://evil.example)`` would otherwise become a
+    live link (and ``![x](…)`` a remote image) on the page and in mail.
+    Rendered HTML (``| render``, ``| markdown``) passes as it is.
+    """
+    if isinstance(value, str) and not isinstance(value, Markup) and _is_markdown(context.name):
+        return escape_markdown(value)
+    return value
+
+
+def _is_markdown(name: str | None) -> bool:
+    return name is not None and name.endswith(".md")
+
+
 def create_environment(
     search_paths: Sequence[str | Path] = (),
     *,
@@ -119,8 +140,10 @@ def create_environment(
     options.setdefault("trim_blocks", True)
     options.setdefault("lstrip_blocks", True)
     options.setdefault("cache_size", -1)  # a site has a template per dashboard: never evict
+    options.setdefault("finalize", markdown_values_are_text)
     environment = DashsiteEnvironment(**options)
     environment.filters.update(FILTERS)
+    environment.filters["markdown"] = markdown_filter
     default_inline = inline_css
 
     def render(value: Any, inline_css: bool = default_inline) -> Any:

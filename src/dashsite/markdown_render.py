@@ -8,6 +8,21 @@ import xml.etree.ElementTree as ET
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from markupsafe import Markup
+
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` as literal text inside Markdown: its syntax characters backslashed.
+
+    Line breaks become spaces, so a value cannot start a heading, a list or
+    a code block. ``<``, ``>`` and ``&`` are left to HTML escaping, which
+    runs next (an HTML entity is never Markdown syntax).
+    """
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
+
 
 _SAFE_SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)", re.IGNORECASE)
 _ALLOWED_SCHEMES = ("http:", "https:", "mailto:", "tel:")
@@ -45,3 +60,21 @@ def markdown_to_html(text: str) -> str:
         extensions=[*EXTENSIONS, _LinkGuardExtension()], output_format="html"
     )
     return converter.convert(text)
+
+
+def markdown_filter(text: object) -> Markup:
+    """``{{ notes | markdown }}``: a value rendered as Markdown on purpose.
+
+    Values in a ``template.md`` are plain text by default; this filter opts
+    one in. Raw HTML in it is escaped and unsafe link schemes are removed.
+    """
+    converter = markdown.Markdown(
+        extensions=[*EXTENSIONS, _LinkGuardExtension(), _NoRawHtml()], output_format="html"
+    )
+    return Markup(converter.convert(str(text)))  # noqa: S704 - raw HTML removed, links guarded
+
+
+class _NoRawHtml(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
