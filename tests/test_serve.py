@@ -14,7 +14,7 @@ import pytest
 from dashsite.preview import PreviewBuilder
 from dashsite.serve import is_local
 from dashsite.watch import Change, ChangeBatcher, is_noise
-from projects import simple, write_project
+from projects import cli, simple, write_project
 from servers import ServeProcess
 
 from htmltree import parse
@@ -269,3 +269,63 @@ def test_a_save_without_a_change_writes_nothing(builder: PreviewBuilder) -> None
     template.write_text("<p id='v'>changed {{ runs }}</p>")
     changed = builder.apply([Change(template)])
     assert changed is not None and changed.written == 1
+
+
+def _request(url: str, target: str, host: str) -> tuple[int, dict[str, str], bytes]:
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+                     .encode("latin-1"))
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split(" ", 2)[1]), headers, body
+
+
+def test_a_foreign_host_header_is_refused(served: ServeProcess) -> None:
+    port = urlsplit(served.url).port
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.evil.example:{port}"):
+        status, headers, body = _request(served.url, "/svc/", host)
+        assert status == 403, host
+        assert b"Service" not in body
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+        status, headers, body = _request(served.url, "/svc/", host)
+        assert status == 200, host
+        assert headers["x-content-type-options"] == "nosniff"
+    status, headers, _ = _request(served.url, "/livereload.js", f"localhost:{port}")
+    assert status == 200 and headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_file_replaced_while_served_is_never_cut_short(tmp_path: Path) -> None:
+    site = tmp_path / "project" / "site"
+    write_project(tmp_path / "project", {"svc": simple()})
+    assert cli(tmp_path / "project", "build").returncode == 0
+    target = site / "big.txt"
+    target.write_bytes(b"a" * 200_000)
+    server = ServeProcess(tmp_path / "project")
+    stop = threading.Event()
+
+    def swap() -> None:
+        size = 0
+        while not stop.is_set():
+            size = (size + 1) % 2
+            temp = site / ".big.tmp"
+            temp.write_bytes((b"b" if size else b"c") * (10_000 if size else 300_000))
+            temp.replace(target)
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    try:
+        host = urlsplit(server.url).netloc
+        for _ in range(300):
+            status, headers, body = _request(server.url, "/big.txt", host)
+            assert status == 200
+            assert int(headers["content-length"]) == len(body)
+            assert len(set(body)) == 1
+    finally:
+        stop.set()
+        swapper.join()
+        assert server.stop() == 0

@@ -16,6 +16,8 @@ connects.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import os
 import socket
 import threading
 from collections.abc import Callable
@@ -28,9 +30,9 @@ from livereload.watcher import Watcher
 from tornado import httputil, web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
+from tornado.routing import Matcher, Rule
 
 GENERATION_COOKIE = "dashsite_generation"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ReloadState:
@@ -60,15 +62,63 @@ class PreviewFileHandler(StaticFileHandler):  # type: ignore[misc]
         if not resolved.is_relative_to(Path(root).resolve()):
             raise web.HTTPError(403)
         result: str | None = super().validate_absolute_path(root, absolute_path)
+        if result is not None:
+            # One open file for the size and the bytes: a rebuild that replaces
+            # the file meanwhile cannot make the two disagree (a cut response).
+            try:
+                with Path(result).open("rb") as handle:
+                    self._stat_result = os.fstat(handle.fileno())
+                    self._body = handle.read()
+            except OSError:
+                raise web.HTTPError(404) from None
         return result
+
+    def get_content_size(self) -> int:
+        """The size of the bytes read with the file's stat."""
+        return len(self._body)
+
+    def get_content(self, abspath: str, start: int | None = None, end: int | None = None) -> bytes:
+        """The bytes read in :meth:`validate_absolute_path`, not a second open."""
+        return self._body[start:end]
+
+    def compute_etag(self) -> str | None:
+        """No ETag: nothing is cached while previewing."""
+        return None
 
     def set_extra_headers(self, path: str) -> None:
         """No caching while previewing; a generation cookie on HTML pages."""
         self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Content-Type-Options", "nosniff")
         if path.endswith((".html", ".htm")) or path.endswith("/") or not path:
             self.set_cookie(
                 GENERATION_COOKIE, str(self.state.generation), path="/", samesite="Strict"
             )
+
+
+class ScriptHandler(LiveReloadJSHandler):  # type: ignore[misc]
+    """livereload's client script, served with ``nosniff``."""
+
+    def set_default_headers(self) -> None:
+        """Never let a browser guess another type."""
+        self.set_header("X-Content-Type-Options", "nosniff")
+
+
+class ForeignHostHandler(web.RequestHandler):
+    """Answers a request whose ``Host`` is not this machine (DNS rebinding)."""
+
+    def prepare(self) -> None:
+        """Refuse it whole."""
+        self.set_header("X-Content-Type-Options", "nosniff")
+        raise web.HTTPError(403, "Host not allowed")
+
+
+class LocalHostName(Matcher):
+    """Matches requests that name a loopback host: a page on another domain
+    that rebinds its name to 127.0.0.1 still sends its own name, and is refused."""
+
+    def match(self, request: httputil.HTTPServerRequest) -> dict[str, Any] | None:
+        """``{}`` for a loopback ``Host``, else None."""
+        return {} if is_local(request.host_name.strip("[]")) else None
 
 
 class PreviewReloadHandler(LiveReloadHandler):  # type: ignore[misc]
@@ -143,12 +193,16 @@ class PreviewServer:
         self._loop = asyncio.get_running_loop()
         LiveReloadHandler.watcher = self.watcher
         script = f'<script src="/livereload.js?port={self.port}&mindelay=200"></script>'.encode()
+        handlers: list[Any] = [
+            (r"/livereload", PreviewReloadHandler, {"state": self.state}),
+            (r"/livereload\.js", ScriptHandler),
+            (r"/(.*)", PreviewFileHandler, {"path": str(self.folder), "state": self.state}),
+        ]
+        # On a loopback address the preview is private: only loopback Host names.
+        rules: list[Any] = [Rule(LocalHostName(), handlers)] if is_local(self.host) else handlers
         application = web.Application(
-            [
-                (r"/livereload", PreviewReloadHandler, {"state": self.state}),
-                (r"/livereload\.js", LiveReloadJSHandler),
-                (r"/(.*)", PreviewFileHandler, {"path": str(self.folder), "state": self.state}),
-            ],
+            rules,
+            default_handler_class=ForeignHostHandler,
             transforms=[_injector(script)],
             log_function=lambda _handler: None,
         )
@@ -186,4 +240,9 @@ def run_in_thread(target: Callable[[], None], name: str) -> threading.Thread:
 
 def is_local(host: str) -> bool:
     """True for loopback addresses, where the preview is private to this machine."""
-    return host in LOCAL_HOSTS or host.startswith("127.")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
