@@ -82,7 +82,7 @@ def test_unsafe_slugs_are_refused(tmp_path: Path, slug: str) -> None:
 @pytest.mark.parametrize(
     ("module", "message"),
     [
-        ("COLLECTORS = {'build': lambda: 1}", "collector name 'build' cannot be"),
+        ("COLLECTORS = {'build': lambda: 1}", "collector name 'build' would hide the template's own 'build'"),
         ("COLLECTORS = {'x': 5}", r"COLLECTORS\['x'\] is not callable"),
         ("COLLECTORS = [1]", "COLLECTORS must be a dict"),
         ("TITLE = 5", "TITLE must be a string"),

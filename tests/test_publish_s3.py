@@ -267,3 +267,23 @@ def test_clear_errors(tmp_path: Path, endpoint: str, monkeypatch: pytest.MonkeyP
     assert nocreds.returncode == 1
     assert "no AWS credentials found" in nocreds.stderr
     assert "Traceback" not in unknown.stderr + missing.stderr + nocreds.stderr
+
+
+def test_pull_all_skips_folder_markers_and_names_a_missing_object(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    target = f"s3://{bucket}/site"
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    s3(endpoint).put_object(Bucket=bucket, Key="site/alpha/", Body=b"")  # a console's folder
+    shutil.rmtree(tmp_path / "site")
+    pulled = s3_cli(tmp_path, endpoint, "pull", target, "--all")
+    assert pulled.returncode == 0, pulled.stderr
+    assert (tmp_path / "site" / "alpha" / "v1" / "index.html").is_file()
+    s3(endpoint).delete_object(Bucket=bucket, Key="site/alpha/v1/data.json")
+    shutil.rmtree(tmp_path / "site")
+    missing = s3_cli(tmp_path, endpoint, "pull", target)
+    assert missing.returncode == 1
+    line = missing.stderr.strip()
+    assert "does not exist" not in line and "is missing" in line, line

@@ -210,7 +210,12 @@ class SiteBuilder:
         if self.options.version_id is not None:
             version_id = check_version_id(self.options.version_id, taken)
         else:
-            version_id = new_version_id(self.options.clock(), taken)
+            now = self.options.clock()
+            version_id = new_version_id(now, taken)
+            # A folder a crashed run or a partial pull left behind takes the id too.
+            while any(staged.exists(f"{d.slug}/{version_id}") for d in dashboards):
+                taken.add(version_id)
+                version_id = new_version_id(now, taken)
         collected_at = self.options.clock()
         grouped = run_coroutine(
             lambda: collect_dashboards(dashboards, config, self.options.executor)

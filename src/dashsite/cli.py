@@ -9,15 +9,18 @@ stderr and exit code 1; Ctrl-C exits 130; nothing prints a traceback unless
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import math
 import os
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .errors import DashsiteError
+from .errors import DashsiteError, display
 from .reporter import say
 
 COMMANDS = ("build", "list", "mail", "new", "publish", "pull", "serve")
@@ -25,8 +28,8 @@ COMMANDS = ("build", "list", "mail", "new", "publish", "pull", "serve")
 
 def _positive(text: str) -> float:
     value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be zero or more")
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, zero or more, not {text}")
     return value
 
 
@@ -86,8 +89,12 @@ def parser() -> argparse.ArgumentParser:
     )
     mail = commands.add_parser("mail", help="mail a dashboard's latest version")
     mail.add_argument("slug", help="the dashboard to send")
-    mail.add_argument("--to", action="append", metavar="ADDR", help="recipient (repeatable)")
-    mail.add_argument("--cc", action="append", metavar="ADDR", help="copy to (repeatable)")
+    mail.add_argument(
+        "--to", action="extend", nargs="+", metavar="ADDR", help="recipients (one or more)"
+    )
+    mail.add_argument(
+        "--cc", action="extend", nargs="+", metavar="ADDR", help="copies to (one or more)"
+    )
     mail.add_argument("--subject", help="subject (default: title, status and time)")
     mail.add_argument("--eml", metavar="FILE", help="write the message to FILE instead")
 
@@ -142,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("dashsite: interrupted")
         return 130
+    except OSError as exc:
+        say(_os_error_line(exc))
+        return 1
     except Exception as exc:
         if args.debug:
             raise
@@ -150,6 +160,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(run again with --debug for the traceback, and please report it)"
         )
         return 70
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space and run again (the site is as it was)",
+    errno.EDQUOT: "the disk quota is used up: free some space and run again",
+    errno.EROFS: "the file system is read-only: use a writable folder",
+    errno.EACCES: "permission denied: check the folder's owner and mode",
+    errno.EPERM: "not permitted: check the folder's owner and mode",
+    errno.EADDRINUSE: "the port is in use: pick another --port (0 picks a free one)",
+    errno.EADDRNOTAVAIL: "that address is not on this machine: check --host",
+}
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for a failure of the system (disk full, read-only, port taken…)."""
+    where = f"{display(Path(exc.filename))}: " if exc.filename else "dashsite: "
+    reason = exc.strerror or str(exc)
+    hint = _OS_HINTS.get(exc.errno or 0, "")
+    return f"{where}{reason}" + (f" — {hint}" if hint else "")
 
 
 def entry() -> NoReturn:

@@ -121,6 +121,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             line=int(found.group(1)) if found else None,
             hint="fix the TOML syntax",
         ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            "not UTF-8 text (a binary file?)", path=path.name, hint="save it as UTF-8 TOML"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=path.name) from None
 

@@ -23,13 +23,13 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from .collect import COLLECTOR_ATTRIBUTE, Collector
+from .environment import RESERVED_NAMES
 from .errors import DashboardError, display
 from .render import depth_free
 from .versions import SLUG_HINT, is_slug
 
 MODULE_FILE = "dashboard.py"
 TEMPLATE_FILES = ("template.html", "template.md")
-RESERVED_NAMES = frozenset({"dashboard", "build", "history", "site", "root"})
 _IMPORT_LOCK = threading.Lock()
 DEFAULT_IMPORT_TIMEOUT = 30.0
 """Seconds a ``dashboard.py`` may take to import (``import_timeout`` in the config)."""
@@ -157,6 +157,12 @@ def load_dashboard(
     for name, value in (("TITLE", title), ("DESCRIPTION", description)):
         if not isinstance(value, str):
             raise DashboardError(f"{name} must be a string", path=display(module_path, root))
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise DashboardError(
+                f"{name} must be one line of text (it holds a line break or control character)",
+                path=display(module_path, root),
+                hint="it becomes a page title and a mail subject: keep it on one line",
+            )
     try:
         source = templates[0].read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -173,11 +179,17 @@ def collectors_of(namespace: Mapping[str, Any], where: str) -> tuple[Collector, 
     found: dict[str, Collector] = {}
 
     def add(spec: Collector) -> None:
-        if not spec.name.isidentifier() or spec.name in RESERVED_NAMES:
+        if not spec.name.isidentifier():
             raise DashboardError(
                 f"collector name '{spec.name}' cannot be a template variable",
                 path=where,
-                hint=f"use an identifier other than {', '.join(sorted(RESERVED_NAMES))}",
+                hint="use a Python identifier: letters, digits and '_'",
+            )
+        if spec.name in RESERVED_NAMES:
+            raise DashboardError(
+                f"collector name '{spec.name}' would hide the template's own '{spec.name}'",
+                path=where,
+                hint=f'name it otherwise, e.g. @collector(name="{spec.name.lower()}_value")',
             )
         if spec.name in found and found[spec.name].func is not spec.func:
             raise DashboardError(

@@ -24,6 +24,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from .filters import FILTERS, render_filter
+from .image import MonitorImage
 from .levels import StatusLevel
 from .markdown_render import escape_markdown, markdown_filter
 from .renderables import MonitorKV, MonitorList, MonitorMetric, MonitorTable, StatusCell
@@ -150,14 +151,26 @@ def create_environment(
         return render_filter(value, inline_css=inline_css)
 
     environment.filters["render"] = render
-    environment.globals.update(
-        refresh=0,  # seconds; pages that should reload themselves pass their own
-        StatusLevel=StatusLevel,
-        StatusCell=StatusCell,
-        MonitorTable=MonitorTable,
-        MonitorKV=MonitorKV,
-        MonitorList=MonitorList,
-        MonitorMetric=MonitorMetric,
-        Sparkline=Sparkline,
-    )
+    environment.globals.update(TEMPLATE_GLOBALS)
     return environment
+
+
+TEMPLATE_GLOBALS: dict[str, Any] = {
+    "refresh": 0,  # seconds; pages that should reload themselves pass their own
+    "StatusLevel": StatusLevel,
+    "StatusCell": StatusCell,
+    "MonitorTable": MonitorTable,
+    "MonitorKV": MonitorKV,
+    "MonitorList": MonitorList,
+    "MonitorMetric": MonitorMetric,
+    "MonitorImage": MonitorImage,
+    "Sparkline": Sparkline,
+}
+PAGE_NAMES = frozenset(
+    {"dashboard", "build", "history", "site", "root", "dashboard_root", "is_latest", "content"}
+)
+"""Variables every dashboard page gets besides its collectors' values."""
+RESERVED_NAMES = frozenset(
+    {*TEMPLATE_GLOBALS, *PAGE_NAMES, "range", "dict", "lipsum", "cycler", "joiner", "namespace"}
+)
+"""Names a collector cannot take: its value would hide a template variable or global."""

@@ -103,7 +103,18 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
             hint="check the name with 'dashsite list', then 'dashsite build'",
         )
     latest = record.latest
-    raw = json.loads((site / slug / latest.id / DATA_FILE).read_text(encoding="utf-8"))
+    data_file = site / slug / latest.id / DATA_FILE
+    try:
+        raw = json.loads(data_file.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        reason = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({exc})"
+        raise DashsiteError(
+            f"the latest version's data is {reason}",
+            path=display(data_file, config.root),
+            hint="build again, or bring it back with 'dashsite pull TARGET --all'",
+        ) from None
     dashboard = load_dashboard(
         config.dashboards_path / slug, root=config.root, import_timeout=config.import_timeout
     )
@@ -148,7 +159,12 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     default_subject = (
         f"{dashboard.title}: {StatusLevel(latest.status).name} — {when:%Y-%m-%d %H:%M} UTC"
     )
-    return MailPage(subject or default_subject, html, html_to_text(html), images)
+    return MailPage(one_line(subject or default_subject), html, html_to_text(html), images)
+
+
+def one_line(text: str) -> str:
+    """A header value on one line: line breaks and other controls become spaces."""
+    return " ".join("".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text).split())
 
 
 def _base(url: str) -> str:

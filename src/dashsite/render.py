@@ -12,7 +12,14 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, Template, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import (
+    Environment,
+    Template,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+)
 
 from .errors import DashsiteError, RenderError
 from .styles import STYLESHEET
@@ -48,6 +55,12 @@ def _describe(exc: BaseException) -> tuple[str, str]:
     text = str(exc)
     if isinstance(exc, UndefinedError):
         return text, "define it, pass it from a collector, or guard it with 'is defined'"
+    if isinstance(exc, TemplateNotFound):
+        return (
+            f"template {exc.name!r} not found",
+            "put it in dashboards/_layouts/ (extends, include and import look there, "
+            "in dashboards/ and in the built-in theme)",
+        )
     if match := _FILTER_NAME.search(text):
         return f"unknown filter '{match.group(1)}'", "check the filter name"
     if isinstance(exc, TemplateSyntaxError):

@@ -317,16 +317,33 @@ class StagedSite(SiteFolder):
         else:
             self.path.mkdir(parents=True)
 
+    def start_empty(self) -> None:
+        """Create an empty staging folder (a pull fills it from a target)."""
+        state_dir(self.site)
+        self.recover()
+        self.path.mkdir()
+
     def commit(self) -> None:
-        """Swap the staged folder in as the site; the old one is deleted."""
+        """Swap the staged folder in as the site; the old one is deleted.
+
+        A site folder that cannot be renamed (a mount point, as a Docker
+        volume is: EBUSY) is updated in place instead, file by file.
+        """
         if not self.site.exists():
             self.path.rename(self.site)
             return
-        if exchange(self.path, self.site):
+        try:
+            if exchange(self.path, self.site):
+                shutil.rmtree(self.path, ignore_errors=True)
+                return
+            old = self.state / f"{self.site.name}.old-{os.getpid()}-{time.time_ns()}"
+            self.site.rename(old)
+        except OSError as exc:
+            if exc.errno not in (errno.EBUSY, errno.EXDEV):
+                raise
+            _sync_into(self.path, self.site)
             shutil.rmtree(self.path, ignore_errors=True)
             return
-        old = self.state / f"{self.site.name}.old-{os.getpid()}-{time.time_ns()}"
-        self.site.rename(old)
         self.path.rename(self.site)
         shutil.rmtree(old, ignore_errors=True)
 
@@ -367,3 +384,38 @@ def _link_tree(source: str, destination: str) -> None:
                     os.link(entry.path, target)
                 except OSError:
                     shutil.copy2(entry.path, target)
+
+
+def _sync_into(staged: Path, site: Path) -> None:
+    """Make ``site`` hold what ``staged`` holds, without renaming ``site`` itself.
+
+    Each changed file is replaced atomically, deepest first (versions before
+    the pages that link to them), the manifest last; then what the staged
+    copy no longer has is removed. Unchanged files are hard links of the
+    site's own and are skipped.
+    """
+    files: list[str] = []
+    for folder, _, names in os.walk(staged):
+        relative = os.path.relpath(folder, staged)
+        files += [os.path.normpath(os.path.join(relative, name)) for name in names]
+
+    def order(path: str) -> tuple[bool, int, bool]:
+        return (path == "manifest.json", -path.count(os.sep), not path.startswith("assets"))
+
+    for relative in sorted(files, key=order):
+        source, target = staged / relative, site / relative
+        try:
+            if os.path.samefile(source, target):
+                continue
+        except FileNotFoundError:
+            pass
+        atomic_write(target, source.read_bytes())
+    keep = set(files)
+    for folder, _dirs, names in os.walk(site, topdown=False):
+        relative = os.path.relpath(folder, site)
+        for name in names:
+            path = os.path.normpath(os.path.join(relative, name))
+            if path not in keep:
+                (site / path).unlink(missing_ok=True)
+        if relative != "." and not os.listdir(folder):
+            os.rmdir(folder)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..config import load_config
-from ..errors import DashsiteError
+from ..errors import DashsiteError, display
 from ..mail import SMTPTransport, build_message, render_for_mail, write_eml
 
 
@@ -29,8 +29,15 @@ def run(args: argparse.Namespace) -> int:
     to, cc = _addresses(args.to or list(settings.to)), _addresses(args.cc)
     if not to:
         raise DashsiteError("no recipient", hint="pass --to name@example.com or set [mail] to")
+    sender = settings.sender or "dashsite@localhost"
+    if any(c in sender for c in "\r\n") or "@" not in sender:
+        raise DashsiteError(
+            f"[mail] from {sender!r} is not one email address",
+            path=display(config.source, config.root) if config.source else None,
+            hint='set from = "dashboards@example.com"',
+        )
     page = render_for_mail(config, args.slug, args.subject)
-    message = build_message(page, sender=settings.sender or "dashsite@localhost", to=to, cc=cc)
+    message = build_message(page, sender=sender, to=to, cc=cc)
     if args.eml:
         write_eml(message, Path(args.eml))
         print(f"wrote {args.eml}", file=sys.stderr)

@@ -208,7 +208,7 @@ def pull_gh_pages(site: Path, root: Path, target: GitPagesTarget) -> StagedSite:
             hint="build and publish first, or check --remote/--branch",
         )
     staged = StagedSite(site)
-    staged.path.mkdir(parents=True)
+    staged.start_empty()
     try:
         with tempfile.TemporaryDirectory(prefix="dashsite-git-") as scratch:
             env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}

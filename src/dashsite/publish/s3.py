@@ -72,9 +72,15 @@ def _explain(exc: Exception, target: S3Target) -> PublishError:
         )
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
-        if code in {"NoSuchBucket", "404"}:
+        operation = getattr(exc, "operation_name", "")
+        if code == "NoSuchBucket" or (code == "404" and "Bucket" in operation):
             return PublishError(
                 f"bucket '{target.bucket}' does not exist", hint="create it or fix the target"
+            )
+        if code in {"NoSuchKey", "404"}:
+            return PublishError(
+                f"an object listed at {target} is missing ({operation or code})",
+                hint="publish again to repair the target, or pull without --all",
             )
         if code in {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
             return PublishError(
@@ -193,7 +199,7 @@ def pull_s3(
     client = client or make_client()
     report = S3Report()
     staged = StagedSite(site)
-    staged.path.mkdir(parents=True)
+    staged.start_empty()
     try:
         published = _remote_manifest(client, target)
         if published is None:
@@ -202,7 +208,11 @@ def pull_s3(
                 hint="check the target, or build and publish first",
             )
         if everything:
-            wanted = [k[len(target.key("")) :] for k in _remote_objects(client, target)]
+            wanted = [  # "folder/" marker keys (made by consoles and some tools) hold no file
+                k[len(target.key("")) :]
+                for k in _remote_objects(client, target)
+                if not k.endswith("/")
+            ]
         else:
             wanted = [MANIFEST_FILE] + [
                 f"{slug}/{v.id}/{DATA_FILE}"
