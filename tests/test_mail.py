@@ -309,3 +309,40 @@ def test_smtp_transport_with_monitoring_service(inbox: tuple[Inbox, int]) -> Non
     result = asyncio.run(service.deliver(transport, message_for))
     assert result.success
     assert handler.message().get_content().strip() == "<p>delivered</p>"
+
+
+TREND_TEMPLATE = """
+{{ Sparkline([1, 3, 2, 5], label="Load") | render }}
+<p><a href="history/index.html">History</a> · <a href="https://example.com/x">runbook</a></p>
+"""
+
+
+@pytest.mark.parametrize("base_url", ["", "https://status.example.com/ops/"])
+def test_mail_sends_charts_as_png_and_never_relative_links(tmp_path: Path, base_url: str) -> None:
+    write_project(tmp_path, {"trend": {"dashboard.py": "", "template.html": TREND_TEMPLATE}},
+                  config=f'base_url = "{base_url}"\n')
+    build(tmp_path, version_id="v1")
+    out = tmp_path / "out.eml"
+    done = cli(tmp_path, "mail", "trend", "--to", "a@example.com", "--eml", str(out))
+    assert done.returncode == 0, done.stderr
+    message = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    html_part = message.get_body(preferencelist=("html",))
+    html = html_part.get_content()
+    tree = parse(html)
+    assert not list(tree.find_all("svg"))
+    charts = [img for img in tree.find_all("img") if img.attrs.get("alt", "").startswith("Load")]
+    assert len(charts) == 1 and charts[0].attrs["src"].startswith("cid:")
+    cid = charts[0].attrs["src"][4:]
+    pngs = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert any(part["Content-ID"] == f"<{cid}>" for part in pngs)
+    png = next(part for part in pngs if part["Content-ID"] == f"<{cid}>").get_content()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    hrefs = [a.attrs["href"] for a in tree.find_all("a")]
+    assert "https://example.com/x" in hrefs
+    assert all(href.startswith(("https://", "mailto:")) for href in hrefs), hrefs
+    if base_url:
+        assert f"{base_url}trend/history/index.html" in hrefs
+        assert "relative link" not in done.stderr
+    else:
+        assert "History" in tree.text()
+        assert "relative link(s) left out of the mail: set base_url" in done.stderr

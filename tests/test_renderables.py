@@ -161,3 +161,41 @@ def _contrast(a: str, b: str) -> float:
 def test_badge_and_metric_colours_meet_wcag_aa_on_white(level: StatusLevel) -> None:
     # White badge text on the level colour, and the level colour as metric text on white.
     assert _contrast(LEVEL_COLORS[level], "#ffffff") >= 4.5
+
+
+def test_tables_right_align_numbers_and_format_declared_columns() -> None:
+    from datetime import UTC, datetime
+
+    from htmltree import parse
+
+    table = MonitorTable(["Name", "PID", "RSS", "Share", "Up", "Since"],
+                         formats={"PID": "id", "RSS": "bytes", "Share": "percent",
+                                  "Up": "duration"})
+    table.add_row(["api", 5880, 270553174016, 0.953, 3725, datetime(2026, 11, 27, 22, 9, 13,
+                                                                     tzinfo=UTC)])
+    table.add_row(["db", None, 1024, 0.5, 12.5, None])
+    for inline in (False, True):
+        tree = parse(table.render(inline_css=inline))
+        cells = [td.text() for td in tree.find("tbody").find("tr").find_all("td")]
+        assert cells == ["api", "5880", "252.0 GiB", "95.3%", "1h 2m", "2026-11-27 22:09 UTC"]
+        heads = list(tree.find("thead").find_all("th"))
+        if inline:
+            aligned = ["text-align:right" in h.attrs["style"] for h in heads]
+        else:
+            aligned = ["num" in h.classes for h in heads]
+        assert aligned == [False, True, True, True, True, False]
+    with pytest.raises(RenderError):
+        MonitorTable(["A"], formats={"B": "bytes"})
+    with pytest.raises(RenderError):
+        MonitorTable(["A"], formats={"A": "furlongs"})
+
+
+def test_a_number_column_is_right_aligned_without_formats() -> None:
+    from htmltree import parse
+
+    table = MonitorTable(["Service", "Errors"])
+    table.add_row(["api", 1234])
+    table.add_row(["db", None])
+    tree = parse(table.render())
+    assert [td.classes for td in tree.find("tbody").find("tr").find_all("td")] == [[], ["num"]]
+    assert tree.find("tbody").find("tr").find_all("td").__next__().text() == "api"

@@ -227,3 +227,86 @@ def test_built_pages_fit_a_phone_screen_and_use_dark_mode(
             background = page.evaluate("getComputedStyle(document.body).backgroundColor")
             assert background == ("rgb(255, 255, 255)" if theme == "light" else "rgb(13, 17, 23)")
         context.close()
+
+
+def test_metric_colours_follow_the_dark_theme(project: Path, browser: Browser) -> None:
+    (project / "dashboards" / "svc" / "template.html").write_text(
+        "{{ MonitorMetric(9, 'load', 'critical') | render }}"
+        "{{ MonitorMetric(1, 'ok', 'ok') | render }}")
+    assert cli(project, "build").returncode == 0
+    expected = {"light": ["rgb(130, 7, 30)", "rgb(26, 127, 55)"],
+                "dark": ["rgb(255, 123, 114)", "rgb(63, 185, 80)"]}
+    for theme, colours in expected.items():
+        context = browser.new_context(color_scheme=theme)
+        page = context.new_page()
+        page.goto((project / "site" / "svc" / "index.html").as_uri())
+        found = page.eval_on_selector_all(
+            ".metric-value", "els => els.map(e => getComputedStyle(e).color)")
+        assert found == colours, theme
+        context.close()
+
+
+WIDE_MARKDOWN = """
+| Figure | Value | Change since the last build of this report |
+|---|---:|---:|
+| Python files in the repository | 12345 | +3 |
+
+{{ Sparkline([1, 3, 2, 5], width=240, height=40, label="Source lines") | render }}
+
+```text
+dashsite build   # files a new version; this table compares with the previous one, always
+```
+"""
+
+
+def test_a_mailed_dashboard_fits_a_phone_screen(project: Path, browser: Browser) -> None:
+    import email
+    from email import policy
+
+    (project / "dashboards" / "svc" / "template.html").unlink()
+    (project / "dashboards" / "svc" / "template.md").write_text(WIDE_MARKDOWN)
+    assert cli(project, "build").returncode == 0
+    out = project / "mail.eml"
+    assert cli(project, "mail", "svc", "--to", "a@example.com", "--eml", str(out)).returncode == 0
+    message = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    html = project / "mail.html"
+    html.write_text(message.get_body(preferencelist=("html",)).get_content())
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.goto(html.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_bundled_examples_pass_axe_in_both_themes_and_on_a_phone(
+    tmp_path: Path, browser: Browser
+) -> None:
+    import subprocess
+
+    from axe_playwright_python.sync_playwright import Axe
+
+    repo = Path(__file__).resolve().parents[1]
+    shutil.copytree(repo / "dashboards", tmp_path / "dashboards")
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "dashboards"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=A", "-c", "user.email=a@x",
+                    "commit", "--quiet", "-m", "examples"], check=True)
+    for version in ("v1", "v2"):
+        done = cli(tmp_path, "build", "--version-id", version)
+        assert done.returncode == 0, done.stderr
+    pages = sorted((tmp_path / "site").rglob("*.html"))
+    axe = Axe()
+    found = []
+    for theme in ("light", "dark"):
+        for width in (1280, 390):
+            context = browser.new_context(
+                color_scheme=theme, viewport={"width": width, "height": 800})
+            page = context.new_page()
+            for path in pages:
+                page.goto(path.as_uri())
+                for violation in axe.run(page).response["violations"]:
+                    found.append((theme, width, str(path.relative_to(tmp_path)),
+                                  violation["id"]))
+            context.close()
+    assert len(pages) > 10
+    assert found == []

@@ -39,12 +39,21 @@ def meminfo() -> dict[str, int]:
     return values
 
 
+LOAD_WARN_PER_CORE, LOAD_ERROR_PER_CORE = 2.0, 4.0
+"""A load above the core count is normal while a build runs (this one, say); far above is not."""
+
+
 @collector
 def load() -> MonitorMetric:
     one, _, _ = os.getloadavg()
-    per_core = one / (os.cpu_count() or 1) * 100
+    per_core = one / (os.cpu_count() or 1)
+    level = (
+        StatusLevel.ERROR if per_core >= LOAD_ERROR_PER_CORE
+        else StatusLevel.WARNING if per_core >= LOAD_WARN_PER_CORE
+        else StatusLevel.OK
+    )
     return MonitorMetric(round(one, 2), label=f"Load (1 min, {os.cpu_count()} cores)",
-                         level=level_for(per_core))
+                         level=level)
 
 
 @collector
@@ -57,15 +66,15 @@ def memory() -> MonitorMetric:
 
 @collector(timeout=10)
 def disks() -> MonitorTable:
-    table = MonitorTable(["Mount", "Size", "Used", "State"], title="Disks")
+    table = MonitorTable(["Mount", "Size", "Used", "State"], title="Disks",
+                         formats={"Size": "bytes", "Used": "percent"})
     for mount in ("/", "/tmp", str(Path.home())):
         if not os.path.isdir(mount):
             continue
         usage = shutil.disk_usage(mount)
-        used = usage.used / usage.total * 100
-        level = level_for(used)
-        table.add_row([mount, f"{usage.total / 1024**3:.1f} GiB", f"{used:.1f}%",
-                       StatusCell(level.name, level)])
+        used = usage.used / usage.total
+        level = level_for(used * 100)
+        table.add_row([mount, usage.total, used, StatusCell(level.name, level)])
     return table
 
 

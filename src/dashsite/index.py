@@ -25,7 +25,8 @@ TREND_LENGTH = 30
 def theme_stylesheet() -> str:
     """The built-in theme's CSS plus the render types' stylesheet."""
     theme = resources.files("dashsite").joinpath("theme/assets/style.css").read_text("utf-8")
-    return theme + "\n/* render types */\n" + STYLESHEET
+    # The render types first: the theme's dark-mode rules must come later to win.
+    return "/* render types */\n" + STYLESHEET + "\n" + theme
 
 
 def write_assets(staged: SiteWriter, css: str | None = None) -> dict[str, str]:

@@ -3,7 +3,9 @@
 The mailed page is the dashboard's latest version, re-rendered from that
 version's ``data.json`` with inline styles (mail clients drop ``<style>``)
 inside a table-based mail layout. Images carried as ``data:`` URIs become
-inline attachments referenced by ``cid:``, which mail clients display.
+inline attachments referenced by ``cid:``, which mail clients display;
+inline SVG becomes a PNG attachment the same way (with the ``mail-png``
+extra). Relative links become absolute under ``base_url``, or are dropped.
 """
 
 from __future__ import annotations
@@ -43,11 +45,13 @@ class DeliveryError(DashsiteError):
 
 _DATA_URI = re.compile(r'src="data:(image/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=]+)"')
 _BARE_TAG = re.compile(r"<(table|th|td|pre|code|blockquote|h[1-6])(\s[^>]*)?>", re.IGNORECASE)
+_STYLE_ATTRIBUTE = re.compile(r'style="([^"]*)"', re.IGNORECASE)
 _MAIL_STYLES = {
     "table": "border-collapse:collapse;margin:8px 0;",
     "th": "text-align:left;padding:6px 10px;border:1px solid #d0d7de;background:#f6f8fa;",
     "td": "padding:6px 10px;border:1px solid #d0d7de;vertical-align:top;",
-    "pre": "background:#f6f8fa;padding:8px;border-radius:6px;overflow:auto;",
+    "pre": "background:#f6f8fa;padding:8px;border-radius:6px;white-space:pre-wrap;"
+    "word-break:break-word;",
     "code": "font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;",
     "blockquote": "margin:8px 0;padding-left:12px;border-left:3px solid #d0d7de;color:#57606a;",
     "h1": "font-size:20px;margin:16px 0 8px;",
@@ -62,11 +66,85 @@ def inline_defaults(html: str) -> str:
     def styled(match: re.Match[str]) -> str:
         tag, attrs = match.group(1), match.group(2) or ""
         extra = _MAIL_STYLES.get(tag.lower(), "")
-        if not extra or "style=" in attrs.lower():
+        if not extra:
             return match.group(0)
+        if found := _STYLE_ATTRIBUTE.search(attrs):  # its own style (an alignment) wins
+            merged = f'style="{extra}{found.group(1)}"'
+            return f"<{tag}{attrs[: found.start()]}{merged}{attrs[found.end() :]}>"
         return f'<{tag}{attrs} style="{extra}">'
 
     return _BARE_TAG.sub(styled, html)
+
+
+_SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.IGNORECASE | re.DOTALL)
+_SVG_ATTRIBUTE = re.compile(r'\s(width|height|aria-label)="([^"]*)"')
+_LINK = re.compile(r'<a\b([^>]*?)\shref="([^"]*)"([^>]*)>(.*?)</a>', re.IGNORECASE | re.DOTALL)
+_ABSOLUTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|#)", re.IGNORECASE)
+
+
+def svg_to_png(svg: str) -> bytes | None:
+    """``svg`` drawn as PNG at twice its size, or None without the rasterizer.
+
+    The rasterizer is the optional ``dashsite[mail-png]`` extra (resvg-py: a
+    wheel with no system libraries).
+    """
+    try:
+        import resvg_py
+    except ImportError:
+        return None
+    try:
+        return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=2, skip_system_fonts=True))
+    except ValueError:
+        return None
+
+
+def rasterize_svgs(html: str) -> tuple[str, list[tuple[str, str, bytes]]]:
+    """Inline ``<svg>`` (sparklines, charts) → ``<img>`` of a PNG inline attachment.
+
+    Gmail and Outlook drop inline SVG. Without the rasterizer the SVG stays
+    (clients that draw it still do; the text summary beside a sparkline
+    stays either way).
+    """
+    images: list[tuple[str, str, bytes]] = []
+
+    def swap(match: re.Match[str]) -> str:
+        svg = match.group(0)
+        png = svg_to_png(svg)
+        if png is None:
+            return svg
+        opening = svg[: svg.index(">")]
+        attributes = {k.lower(): v for k, v in _SVG_ATTRIBUTE.findall(opening)}
+        cid = make_msgid(domain="dashsite")[1:-1]
+        images.append((cid, "image/png", png))
+        size = "".join(
+            f' {name}="{attributes[name]}"' for name in ("width", "height") if name in attributes
+        )
+        alt = attributes.get("aria-label", "chart")  # already escaped in the SVG
+        style = "vertical-align:middle;border:0;max-width:100%;height:auto"
+        return f'<img src="cid:{cid}" alt="{alt}"{size} style="{style}">'
+
+    return _SVG.sub(swap, html), images
+
+
+def absolute_links(html: str, base: str) -> tuple[str, int]:
+    """Relative links made absolute under ``base``, or unwrapped when there is none.
+
+    A relative link in a mail client leads nowhere. Returns the HTML and how
+    many links were dropped.
+    """
+    dropped = 0
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal dropped
+        before, href, after, text = match.groups()
+        if _ABSOLUTE.match(href):
+            return match.group(0)
+        if base:
+            return f'<a{before} href="{base}{href.removeprefix("./")}"{after}>{text}</a>'
+        dropped += 1
+        return str(text)
+
+    return _LINK.sub(fix, html), dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +155,7 @@ class MailPage:
     html: str
     text: str
     images: list[tuple[str, str, bytes]] = field(default_factory=list)  # cid, mime, data
+    dropped_links: int = 0
 
 
 def extract_images(html: str) -> tuple[str, list[tuple[str, str, bytes]]]:
@@ -155,11 +234,15 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     layout = compile_template(environment, name="email.html")
     html = render_template(layout, {**context, "content": Markup(inline_defaults(body))})  # noqa: S704
     html, images = extract_images(html)
+    html, charts = rasterize_svgs(html)
+    html, dropped = absolute_links(html, f"{base}{slug}/" if base else "")
     when = collected_at.astimezone(UTC)
     default_subject = (
         f"{dashboard.title}: {StatusLevel(latest.status).name} — {when:%Y-%m-%d %H:%M} UTC"
     )
-    return MailPage(one_line(subject or default_subject), html, html_to_text(html), images)
+    return MailPage(
+        one_line(subject or default_subject), html, html_to_text(html), images + charts, dropped
+    )
 
 
 def one_line(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from markupsafe import Markup, escape
@@ -40,10 +41,47 @@ def format_value(value: Any) -> str:
         if math.isnan(value) or math.isinf(value):
             return str(value)
         return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, date):
+        return value.isoformat()
     return str(value)
 
 
-_PLAIN = (str, int, float, type(None))
+COLUMN_FORMATS = ("number", "id", "bytes", "percent", "duration", "time", "text")
+"""What ``MonitorTable(formats={header: kind})`` accepts."""
+_NUMERIC_FORMATS = frozenset({"number", "id", "bytes", "percent", "duration"})
+
+
+def format_cell(value: Any, kind: str | None) -> str:
+    """A scalar cell as text in a column's declared format (``None``: by its type)."""
+    if kind is None or kind == "number" or value is None or isinstance(value, bool):
+        return format_value(value)
+    from . import filters  # filters render values too: imported here, not at the top
+
+    try:
+        if kind == "id":
+            return str(value)
+        if kind == "bytes":
+            return filters.filesize(value)
+        if kind == "percent":
+            return filters.percent(value, 1)
+        if kind == "duration":
+            return filters.duration(value)
+        if kind == "time":
+            return filters.timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        pass  # not a value of that kind: show it as it is
+    return format_value(value)
+
+
+def is_number(value: Any) -> bool:
+    """An int or float, not a bool."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_PLAIN: tuple[type, ...] = (str, int, float, type(None))
 
 
 def render_value(value: Any, *, inline_css: bool = False) -> str:
@@ -108,11 +146,21 @@ class MonitorTable:
     headers: Sequence[str]
     title: str = ""
     rows: list[list[Any]] = field(default_factory=list)
+    formats: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.headers = [str(header) for header in self.headers]
         if not self.headers:
             raise RenderError("MonitorTable needs at least one header")
+        self.formats = dict(self.formats)
+        for header, kind in self.formats.items():
+            if header not in self.headers:
+                raise RenderError(f"MonitorTable formats names '{header}', which is not a header")
+            if kind not in COLUMN_FORMATS:
+                raise RenderError(
+                    f"MonitorTable format {kind!r} for '{header}' is unknown",
+                    hint=f"use one of {', '.join(COLUMN_FORMATS)}",
+                )
         rows, self.rows = self.rows, []
         for row in rows:
             self.add_row(row)
@@ -134,28 +182,54 @@ class MonitorTable:
         for row in self.rows:
             yield from _levels_of(iter(row))
 
+    def _numeric_columns(self) -> list[bool]:
+        """Columns declared numeric, or whose every present scalar is a number."""
+        numeric = []
+        for index, header in enumerate(self.headers):
+            kind = self.formats.get(header)
+            if kind is not None:
+                numeric.append(kind in _NUMERIC_FORMATS)
+                continue
+            present = [row[index] for row in self.rows if row[index] is not None]
+            numeric.append(bool(present) and all(is_number(v) for v in present))
+        return numeric
+
     def render(self, *, inline_css: bool = False) -> str:
-        """An HTML ``<table>``; the title becomes its ``<caption>``."""
+        """An HTML ``<table>``; the title becomes its ``<caption>``.
+
+        Numeric columns are right-aligned (tabular figures); ``formats``
+        shows a column as ``bytes``, ``percent``, ``duration``, ``time`` or
+        ``id`` (a number without thousands separators).
+        """
+        numeric = self._numeric_columns()
         if inline_css:
-            table, th, td = (
-                _attr("style", styles.TABLE_STYLE),
-                _attr("style", styles.TH_STYLE),
-                _attr("style", styles.TD_STYLE),
-            )
+            table = _attr("style", styles.TABLE_STYLE)
             caption = _attr("style", styles.CAPTION_STYLE)
+            th = [_attr("style", styles.TH_STYLE + (styles.NUMERIC if n else "")) for n in numeric]
+            td = [_attr("style", styles.TD_STYLE + (styles.NUMERIC if n else "")) for n in numeric]
         else:
-            table, th, td, caption = ' class="monitor-table"', "", "", ""
+            table, caption = ' class="monitor-table"', ""
+            th = td = [' class="num"' if n else "" for n in numeric]
+        kinds = [self.formats.get(header) for header in self.headers]
         parts = [f"<table{table}>"]
         if self.title:
             parts.append(f"<caption{caption}>{escape(self.title)}</caption>")
         parts.append("<thead><tr>")
-        parts.extend(f'<th scope="col"{th}>{escape(h)}</th>' for h in self.headers)
+        parts.extend(f'<th scope="col"{th[i]}>{escape(h)}</th>' for i, h in enumerate(self.headers))
         parts.append("</tr></thead><tbody>")
         for row in self.rows:
-            cells = "".join(f"<td{td}>{render_value(c, inline_css=inline_css)}</td>" for c in row)
+            cells = "".join(
+                f"<td{td[i]}>{self._cell(c, kinds[i], inline_css)}</td>" for i, c in enumerate(row)
+            )
             parts.append(f"<tr>{cells}</tr>")
         parts.append("</tbody></table>")
         return "".join(parts)
+
+    @staticmethod
+    def _cell(value: Any, kind: str | None, inline_css: bool) -> str:
+        if kind is not None and isinstance(value, (*_PLAIN, datetime, date)):
+            return str(escape(format_cell(value, kind)))
+        return render_value(value, inline_css=inline_css)
 
     def __html__(self) -> str:
         return self.render()

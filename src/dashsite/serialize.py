@@ -35,7 +35,7 @@ PLAIN = "dict"
 _FIELDS: dict[type, tuple[str, ...]] = {
     StatusCell: ("label", "level"),
     MonitorMetric: ("value", "label", "level", "unit"),
-    MonitorTable: ("headers", "title", "rows"),
+    MonitorTable: ("headers", "title", "rows", "formats"),
     MonitorKV: ("items", "title"),
     MonitorList: ("items", "ordered", "title"),
     Sparkline: ("values", "width", "height", "label", "level"),
@@ -176,7 +176,10 @@ def _decode_table(raw: dict[str, Any]) -> MonitorTable:
     rows = _field(raw, "rows", list)
     if not all(isinstance(h, str) for h in headers) or not all(isinstance(r, list) for r in rows):
         raise StoredDataError("MonitorTable headers must be text and rows lists")
-    return MonitorTable(headers, _field(raw, "title", str), rows)
+    formats = raw.get("formats") or {}  # absent before formats existed
+    if not isinstance(formats, dict) or not all(isinstance(v, str) for v in formats.values()):
+        raise StoredDataError("MonitorTable formats must map headers to format names")
+    return MonitorTable(headers, _field(raw, "title", str), rows, formats)
 
 
 _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {

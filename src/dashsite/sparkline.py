@@ -130,7 +130,7 @@ class Sparkline:
         else:
             text = f'<span class="sparkline-text" aria-hidden="true">{escape(summary)}</span>'
         if inline_css:
-            return f'<span style="display:inline-block;vertical-align:middle">{svg}{text}</span>'
+            return f'<span style="vertical-align:middle">{svg}{text}</span>'
         return f'<span class="sparkline">{svg}{text}</span>'
 
     def __html__(self) -> str:

@@ -27,8 +27,13 @@ def style(**props: str) -> str:
     return ";".join(f"{name.replace('_', '-')}:{value}" for name, value in props.items())
 
 
+CRITICAL_RING = "0 0 0 2px #ff8182"
+"""Critical is darker than error; a bright ring keeps it the more alarming of the two."""
+
+
 def badge_style(level: StatusLevel) -> str:
     """Inline style of a status badge."""
+    extra = {"box_shadow": CRITICAL_RING} if level is StatusLevel.CRITICAL else {}
     return style(
         display="inline-block",
         padding="0.1em 0.6em",
@@ -37,6 +42,7 @@ def badge_style(level: StatusLevel) -> str:
         font_size="0.85em",
         color="#ffffff",
         background_color=LEVEL_COLORS[level],
+        **extra,
     )
 
 
@@ -46,6 +52,8 @@ TH_STYLE = style(
     text_align="left", padding="6px 10px", border=f"1px solid {BORDER}", background=HEADER_BG
 )
 TD_STYLE = style(padding="6px 10px", border=f"1px solid {BORDER}", vertical_align="top")
+NUMERIC = ";text-align:right;font-variant-numeric:tabular-nums"
+"""Added to a numeric column's cells: figures line up."""
 TITLE_STYLE = style(font_family=FONT_STACK, font_size="16px", margin="12px 0 4px")
 KV_KEY_STYLE = style(
     font_weight="600", text_align="left", padding="2px 12px 2px 0", vertical_align="top"
@@ -57,20 +65,22 @@ MUTED_STYLE = style(color=MUTED, font_size="12px")
 
 
 def metric_value_style(level: StatusLevel) -> str:
-    """Inline style of a metric's big number, coloured by level."""
-    return style(font_size="2.2em", font_weight="700", color=LEVEL_COLORS[level])
+    """Inline style of a metric's big number, coloured by level (critical underlined)."""
+    extra = {"text_decoration": "underline 3px #cf222e"} if level is StatusLevel.CRITICAL else {}
+    return style(font_size="2.2em", font_weight="700", color=LEVEL_COLORS[level], **extra)
 
 
 STYLESHEET = """\
 .status-badge{display:inline-block;padding:.1em .6em;border-radius:1em;font-weight:600;
  font-size:.85em;color:#fff;white-space:nowrap}
 .status-ok{background:#1a7f37}.status-warning{background:#9a6700}
-.status-error{background:#cf222e}.status-critical{background:#82071e}
+.status-error{background:#cf222e}.status-critical{background:#82071e;box-shadow:0 0 0 2px #ff8182}
 .monitor-table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
 .monitor-table caption{text-align:left;font-weight:600;padding:.25rem 0}
 .monitor-table th,.monitor-table td{padding:.35rem .65rem;border:1px solid var(--border,#d0d7de);
  text-align:left;vertical-align:top}
 .monitor-table th{background:var(--subtle,#f6f8fa)}
+.monitor-table .num{text-align:right;font-variant-numeric:tabular-nums}
 .monitor-title{font-size:1rem;margin:.75rem 0 .25rem}
 .monitor-kv{border-collapse:collapse}.monitor-kv th{text-align:left;padding:.15rem .75rem .15rem 0}
 .monitor-kv td{padding:.15rem 0}
@@ -78,7 +88,8 @@ STYLESHEET = """\
 .metric-value{display:block;font-size:2.2em;font-weight:700;line-height:1.1}
 .metric-label{display:block;color:var(--muted,#57606a);font-size:.85rem}
 .metric-ok .metric-value{color:#1a7f37}.metric-warning .metric-value{color:#9a6700}
-.metric-error .metric-value{color:#cf222e}.metric-critical .metric-value{color:#82071e}
+.metric-error .metric-value{color:#cf222e}
+.metric-critical .metric-value{color:#82071e;text-decoration:underline 3px #cf222e}
 .sparkline{display:inline-flex;align-items:center;gap:.4em}
 .sparkline-text{color:var(--muted,#57606a);font-size:.8em}
 .monitor-image{max-width:100%;height:auto}

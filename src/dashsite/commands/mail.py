@@ -10,6 +10,7 @@ from pathlib import Path
 from ..config import load_config
 from ..errors import DashsiteError, display
 from ..mail import SMTPTransport, build_message, render_for_mail, write_eml
+from ..reporter import say
 
 
 def _addresses(values: list[str] | None) -> list[str]:
@@ -38,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
         )
     page = render_for_mail(config, args.slug, args.subject)
     message = build_message(page, sender=sender, to=to, cc=cc)
+    if page.dropped_links:
+        say(
+            f"{page.dropped_links} relative link(s) left out of the mail: set base_url in "
+            "dashsite.toml to the published site's address to keep them"
+        )
     if args.eml:
         write_eml(message, Path(args.eml))
         print(f"wrote {args.eml}", file=sys.stderr)
