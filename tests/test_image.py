@@ -76,6 +76,9 @@ def test_exactly_one_source() -> None:
         b'<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" to="javascript:alert(1)"/></a></svg>',
         b'<!DOCTYPE svg [<!ENTITY x "boom">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>',
         b'<?xml-stylesheet href="http://evil/x.css"?><svg xmlns="http://www.w3.org/2000/svg"/>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><style>@\\69mport "http://evil/x.css";</style></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:\\75rl(http://evil/a)"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg"><style>rect{fill:\\75 rl(http://e/a)}</style></svg>',
     ],
 )
 def test_unsafe_svg_is_refused(svg: bytes) -> None:
@@ -95,3 +98,8 @@ def test_inline_mode_and_escaped_alt() -> None:
     assert img.attrs["alt"] == '"><script>'
     assert img.attrs["width"] == "10"
     assert "max-width" in (img.attrs["style"] or "")
+
+
+def test_a_backslash_in_svg_text_is_fine() -> None:
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><text>C:\\logs\\app</text></svg>'
+    assert MonitorImage(data=svg).mime_type == "image/svg+xml"

@@ -149,3 +149,36 @@ def test_a_site_that_cannot_be_renamed_is_updated_in_place(
     assert (site / "svc" / "v2" / "index.html").is_file()
     assert not list((tmp_path / ".dashsite").glob("site.staging-*"))
     assert StagedSite(site).site == site
+
+
+def test_a_symlinked_folder_in_the_site_is_one_line_naming_it(tmp_path: Path) -> None:
+    write_project(tmp_path / "p", {"svc": simple()})
+    assert cli(tmp_path / "p", "build").returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    (tmp_path / "p" / "site" / "svc").rename(elsewhere)
+    (tmp_path / "p" / "site" / "svc").symlink_to(elsewhere)
+    line = _one_line(cli(tmp_path / "p", "build"))
+    assert line.startswith(f"site/svc: is a symbolic link to {elsewhere}, outside the site — ")
+    before = sorted(p.name for p in elsewhere.iterdir())
+    _one_line(cli(tmp_path / "p", "build"))
+    assert sorted(p.name for p in elsewhere.iterdir()) == before  # nothing written through it
+
+
+def test_terminal_output_escapes_control_characters(tmp_path: Path) -> None:
+    module = (
+        "from dashsite import collector\n\n@collector\ndef evil():\n"
+        "    raise RuntimeError('\\x1b]0;pwned\\x07\\ndashboards/x/dashboard.py:1: forged')\n"
+    )
+    write_project(tmp_path, {"svc": {"dashboard.py": module, "template.html": "{{ evil }}"}})
+    done = cli(tmp_path, "build")
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+    assert not any(line.startswith("dashboards/x/") for line in done.stderr.splitlines())
+    failed = [line for line in done.stderr.splitlines() if "collector 'evil' failed" in line]
+    assert len(failed) == 1 and "\\x1b]0;pwned\\x07\\ndashboards/x/dashboard.py:1: forged" in failed[0]
+
+
+def test_a_build_that_filed_nothing_says_so(tmp_path: Path) -> None:
+    write_project(tmp_path, {"bad": {"dashboard.py": "def oops(:\n", "template.html": "x"}})
+    done = cli(tmp_path, "build", "--version-id", "v9")
+    assert done.returncode == 1
+    assert "Built no dashboard (no version filed)" in done.stderr and "v9" not in done.stderr

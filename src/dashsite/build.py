@@ -358,9 +358,12 @@ class SiteBuilder:
         record.versions.append(
             VersionRecord(version_id, collected_at.isoformat(), item.status, len(item.errors))
         )
+        folder = display(dashboard.folder, self.config.root)
         for name, message in item.errors.items():
+            if name in item.reported:
+                continue
             self.reporter.emit(
-                Event("collector-failed", slug, f"{slug}: collector '{name}' failed: {message}")
+                Event("collector-failed", slug, f"{folder}: collector '{name}' failed: {message}")
             )
         self.results.append(
             DashboardBuild(slug, item.status, version_id, dict(item.errors), problem)

@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except DashsiteError as exc:
         for line in exc.lines():
-            say(line if exc.path else f"dashsite: {line}")
+            say(line)
         return 1
     except KeyboardInterrupt:
         say("dashsite: interrupted")

@@ -451,6 +451,9 @@ class DashboardData:
     outcomes: list[CollectorOutcome]
     status: StatusLevel
     problems: list[DashboardError] = field(default_factory=list)
+    """Failures for the dashboard's code to fix, each naming its collector's file and line."""
+    reported: set[str] = field(default_factory=set)
+    """Collectors whose failure is one of ``problems`` already (not reported twice)."""
 
 
 async def collect_dashboards(
@@ -480,6 +483,7 @@ def settle(dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path) -
     stored: dict[str, Any] = {}
     errors: dict[str, str] = {}
     problems: list[DashboardError] = []
+    reported: set[str] = set()
 
     def fail(name: str, message: str) -> None:
         errors[name] = message
@@ -499,6 +503,7 @@ def settle(dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path) -
         except (TypeError, ValueError, RecursionError) as exc:
             reason = f"returned a value that cannot be stored as JSON ({exc})"
             fail(outcome.name, reason)
+            reported.add(outcome.name)
             code = getattr(spec.func, "__code__", None)
             source = Path(code.co_filename) if code else dashboard.folder / "dashboard.py"
             problems.append(
@@ -512,4 +517,4 @@ def settle(dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path) -
             continue
         values[outcome.name] = outcome.value
     status = worst_level(values, failed=bool(errors))
-    return DashboardData(dashboard, values, stored, errors, outcomes, status, problems)
+    return DashboardData(dashboard, values, stored, errors, outcomes, status, problems, reported)

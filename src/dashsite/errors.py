@@ -28,8 +28,12 @@ class DashsiteError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        """``path[:line]: message — hint``, the form the CLI prints."""
-        where = ""
+        """``path[:line]: message — hint``, the one form every command prints.
+
+        ``path`` is the file or folder to fix; with none to blame, the line
+        starts with ``dashsite:``.
+        """
+        where = "dashsite: "
         if self.path:
             where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
         tail = f" — {self.hint}" if self.hint else ""

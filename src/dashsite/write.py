@@ -75,6 +75,10 @@ def contained(root: Path, relative: str | Path) -> Path:
     return target
 
 
+def _inside(root: Path, relative: str) -> bool:
+    return (root / relative).resolve().is_relative_to(root.resolve())
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -187,8 +191,9 @@ class SiteFolder:
     slow disk and tmpfs they lost to plain sequential writes, by the GIL.)
     """
 
-    def __init__(self, path: Path, *, private: bool = False) -> None:
+    def __init__(self, path: Path, *, private: bool = False, shown: Path | None = None) -> None:
         self.path = path
+        self.shown = shown or path  # the name errors use (a staged copy: the site's)
         self.private = private
         self.written = 0
         self._base = str(path)
@@ -212,8 +217,14 @@ class SiteFolder:
             for part in parts[:-1]:
                 prefix = f"{prefix}/{part}" if prefix else part
                 if prefix not in self._checked:
-                    if os.path.islink(os.path.join(self._base, prefix)):
-                        contained(self.path, prefix)
+                    link = os.path.join(self._base, prefix)
+                    if os.path.islink(link) and not _inside(self.path, prefix):
+                        raise SiteError(
+                            f"is a symbolic link to {os.readlink(link)}, outside the site",
+                            path=self.shown / prefix,
+                            hint="dashsite writes only inside the site: replace the link "
+                            "with a real folder (or move the site where the link points)",
+                        )
                     self._checked.add(prefix)
         return os.path.join(self._base, relative)  # a link in the file's place is replaced
 
@@ -286,7 +297,9 @@ class StagedSite(SiteFolder):
     def __init__(self, site: Path) -> None:
         self.state = site.parent / STATE_DIR
         super().__init__(
-            self.state / f"{site.name}.staging-{os.getpid()}-{time.time_ns()}", private=True
+            self.state / f"{site.name}.staging-{os.getpid()}-{time.time_ns()}",
+            private=True,
+            shown=Path(site.name),
         )
         self.site = site
         self.parent = site.parent
