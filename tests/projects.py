@@ -80,3 +80,40 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 T0 = datetime(2026, 11, 27, 20, 15, 0, tzinfo=UTC)
+
+
+def logged_versions(site: Path) -> dict[str, list[str]]:
+    """Slug → version ids in the site's history log, oldest first (what the site keeps)."""
+    import json as _json
+
+    found: dict[str, list[str]] = {}
+    for shard in sorted(site.glob("*/log/*.jsonl")):
+        ids = [_json.loads(line)["id"] for line in shard.read_text().splitlines() if line.strip()]
+        found.setdefault(shard.parts[-3], []).extend(ids)
+    return found
+
+
+def assert_site_whole(site: Path) -> None:
+    """Every page parses, every relative link and asset in it exists, the manifest reads."""
+    import json as _json
+    from urllib.parse import urlsplit
+
+    from htmltree import parse as _parse
+
+    manifest = _json.loads((site / "manifest.json").read_text())
+    for dashboard in manifest["dashboards"]:
+        latest = dashboard.get("latest_version")
+        if latest:
+            assert (site / latest["url"]).is_file(), latest
+            assert (site / latest["data"]).is_file(), latest
+    for page in site.rglob("*.html"):
+        if any(part.startswith(".") for part in page.relative_to(site).parts):
+            continue
+        tree = _parse(page.read_text())
+        for node in tree.iter():
+            for name in ("href", "src"):
+                link = node.attrs.get(name)
+                if not link or urlsplit(link).scheme or link.startswith(("#", "/")):
+                    continue
+                target = (page.parent / urlsplit(link).path).resolve()
+                assert target.exists(), f"{page.relative_to(site)} links to missing {link}"

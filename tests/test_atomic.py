@@ -1,4 +1,4 @@
-"""A build is all or nothing: kill -9 at any point, or two builds at once."""
+"""kill -9 at any point leaves every page whole and linking to what exists; two builds wait."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from projects import cli, simple, tree_digest, write_project
+from projects import assert_site_whole, cli, logged_versions, simple, tree_digest, write_project
 
 SLOW_MODULE = """
 import pathlib, time
@@ -60,9 +60,8 @@ def test_kill_during_collection_leaves_the_previous_site_whole(tmp_path: Path) -
         SLOW_MODULE.format(tag="b", seconds=0))
     done = cli(tmp_path, "build", "--version-id", "v3", "--lock-timeout", "5")
     assert done.returncode == 0, done.stderr
-    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
-    versions = {d["slug"]: [v["id"] for v in d["versions"]] for d in manifest["dashboards"]}
-    assert versions == {"good": ["v1", "v3"], "slow": ["v3"]}
+    assert logged_versions(tmp_path / "site") == {"good": ["v1", "v3"], "slow": ["v3"]}
+    assert_site_whole(tmp_path / "site")
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")]
     assert leftovers == []
     assert sorted(p.name for p in (tmp_path / ".dashsite").iterdir()) == [".gitignore", "site.lock"]
@@ -71,31 +70,32 @@ def test_kill_during_collection_leaves_the_previous_site_whole(tmp_path: Path) -
 def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
     many_dashboards(tmp_path, 60)
     assert cli(tmp_path, "build", "--version-id", "base").returncode == 0
-    before = tree_digest(tmp_path / "site")
+    site = tmp_path / "site"
     # Kill after growing delays, so the kill lands in discovery, collection, rendering,
-    # writing or the swap; whatever the moment, the site is either the old one or the new one.
-    outcomes = set()
+    # filing versions or writing pages; whatever the moment, every page is whole and
+    # links only to what exists, and the next build finishes the job.
     for attempt, delay in enumerate([0.05, 0.15, 0.3, 0.45, 0.6, 0.8, 1.0]):
         process = start_build(tmp_path, "--version-id", f"k{attempt}")
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.communicate()
-        now = tree_digest(tmp_path / "site")
-        manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
-        ids = {v["id"] for d in manifest["dashboards"] for v in d["versions"]}
-        if now == before:
-            outcomes.add("old")
-        else:
-            # The build finished before the kill: a complete new site, every page present.
-            assert f"k{attempt}" in ids
-            for d in manifest["dashboards"]:
-                for v in d["versions"]:
-                    assert (tmp_path / "site" / v["url"]).is_file()
-            before = now
-            outcomes.add("new")
-    assert "old" in outcomes
+        assert_site_whole(site)
+        logged = logged_versions(site)
+        for slug, ids in logged.items():  # what the log says was filed is there, whole
+            for version in ids:
+                assert (site / slug / version / "index.html").is_file()
+                json.loads((site / slug / version / "data.json").read_text())
     done = cli(tmp_path, "build", "--version-id", "after", "--lock-timeout", "5")
     assert done.returncode == 0, done.stderr
+    assert_site_whole(site)
+    assert not (site / ".dashsite-tmp").exists()
+    manifest = json.loads((site / "manifest.json").read_text())
+    logged = logged_versions(site)
+    for dashboard in manifest["dashboards"]:  # adopted or absent, never half-counted
+        assert dashboard["count"] == len(logged[dashboard["slug"]])
+        assert dashboard["latest"] == "after"
+        for version in logged[dashboard["slug"]]:
+            assert (site / dashboard["slug"] / version / "index.html").is_file()
 
 
 def test_two_builds_at_once_do_not_interleave(tmp_path: Path) -> None:
@@ -110,12 +110,8 @@ def test_two_builds_at_once_do_not_interleave(tmp_path: Path) -> None:
     assert first.returncode == 0, err1
     assert second.returncode == 0, err2
     assert "waiting for another build" in err2
-    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
-    for dashboard in manifest["dashboards"]:
-        assert [v["id"] for v in dashboard["versions"]] == ["one", "two"]
-        for version in dashboard["versions"]:
-            assert (tmp_path / "site" / version["url"]).is_file()
-            assert (tmp_path / "site" / version["data"]).is_file()
+    assert logged_versions(tmp_path / "site") == {"good": ["one", "two"], "slow": ["one", "two"]}
+    assert_site_whole(tmp_path / "site")
 
 
 def test_lock_timeout_gives_a_clear_error(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from projects import cli, simple, tree_digest, write_project
+from projects import cli, logged_versions, simple, tree_digest, write_project
 
 GOOD_MODULE = "from dashsite import collector\n\n@collector\ndef value():\n    return 1\n"
 
@@ -85,7 +85,7 @@ def test_bad_input_is_one_line_and_spares_the_rest(tmp_path: Path, case: str) ->
         if "/v1/" in path:
             assert tree_digest(site)[path] == digest
     manifest = json.loads((site / "manifest.json").read_text())
-    versions = {d["slug"]: [v["id"] for v in d["versions"]] for d in manifest["dashboards"]}
+    versions = logged_versions(site)
     assert versions["good"] == ["v1", "v2"]
     if case == "unstorable-value":  # the collector failed: filed, and says so
         assert versions[folder] == ["v2"]

@@ -2,14 +2,23 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from dashsite import StatusLevel
-from projects import T0, build, cli, fixed_clock, simple, tree_digest, write_project
+from projects import (
+    T0,
+    build,
+    cli,
+    fixed_clock,
+    logged_versions,
+    simple,
+    tree_digest,
+    write_project,
+)
 
 from conftest import XSS_PAYLOADS
 from htmltree import parse
@@ -63,8 +72,11 @@ def test_two_builds_two_versions_first_unchanged(tmp_path: Path) -> None:
     assert tree_digest(site / "alpha" / first_id) == before
     manifest = json.loads((site / "manifest.json").read_text())
     (alpha,) = manifest["dashboards"]
-    assert [v["id"] for v in alpha["versions"]] == [first_id, second_id]
-    assert alpha["latest"] == second_id
+    assert logged_versions(site) == {"alpha": [first_id, second_id]}
+    assert alpha["latest"] == second_id and alpha["count"] == 2
+    assert alpha["months"] == [{"month": "2026-11", "count": 2, "worst": "ok",
+                                "log": "alpha/log/2026-11.jsonl",
+                                "history": "alpha/history/2026-11.html"}]
     history = parse((site / "alpha" / "history" / "index.html").read_text())
     rows = [tr.find("a").text() for tr in history.find("tbody").find_all("tr")]
     assert rows == [second_id, first_id]
@@ -98,31 +110,57 @@ def test_retention_keeps_the_newest_versions(tmp_path: Path) -> None:
     kept = sorted(p.name for p in (site / "alpha").iterdir() if p.name.startswith("v"))
     assert kept == ["v2", "v3"]
     manifest = json.loads((site / "manifest.json").read_text())
-    assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["v2", "v3"]
+    assert logged_versions(site) == {"alpha": ["v2", "v3"]}
+    assert manifest["dashboards"][0]["count"] == 2
     history = parse((site / "alpha" / "history" / "index.html").read_text())
     assert len(list(history.find("tbody").find_all("tr"))) == 2
+    month = parse((site / "alpha" / "history" / "2026-11.html").read_text())
+    assert [a.text() for a in month.find("tbody").find_all("a")] == ["v2", "v3"]
 
 
-def test_history_is_paginated(tmp_path: Path) -> None:
+def test_history_pages_by_month_and_page(tmp_path: Path) -> None:
     write_project(tmp_path, {"alpha": simple()})
     site = tmp_path / "site"
-    build(tmp_path, version_id="v0")
-    manifest = json.loads((site / "manifest.json").read_text())
-    versions = manifest["dashboards"][0]["versions"]
-    # Pretend 449 earlier builds happened (manifest only) to exercise paging cheaply.
-    template = versions[0]
-    manifest["dashboards"][0]["versions"] = [
-        {**template, "id": f"old{i:04d}"} for i in range(449)
-    ] + versions
-    (site / "manifest.json").write_text(json.dumps(manifest))
-    build(tmp_path, version_id="v1")
-    first = parse((site / "alpha" / "history" / "index.html").read_text())
-    assert len(list(first.find("tbody").find_all("tr"))) == 200
-    assert first.find("tbody").find("a").text() == "v1"
-    assert (site / "alpha" / "history" / "2.html").is_file()
-    third = parse((site / "alpha" / "history" / "3.html").read_text())
-    assert len(list(third.find("tbody").find_all("tr"))) == 51
-    assert third.find("nav", class_="pagination").find("a", rel="prev").attrs["href"] == "2.html"
+    october = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
+    build(tmp_path, version_id="oct", clock=fixed_clock(october))
+    for n in range(401):  # 401 versions in November: pages of 200, oldest first
+        build(tmp_path, version_id=f"n{n:03d}", clock=fixed_clock(T0 + timedelta(minutes=n)))
+    folder = site / "alpha" / "history"
+    index = parse((folder / "index.html").read_text())
+    assert len(list(index.find("tbody").find_all("tr"))) == 200
+    assert index.find("tbody").find("a").text() == "n400"
+    months = [a.attrs["href"] for a in index.find("ul", class_="history-months").find_all("a")]
+    assert months == ["2026-11.html", "2026-10.html"]
+    first = parse((folder / "2026-11.html").read_text())
+    assert [a.text() for a in first.find("tbody").find_all("a")][:2] == ["n000", "n001"]
+    assert first.find("nav", class_="pagination").find("a", rel="next").attrs["href"] == (
+        "2026-11-2.html")
+    second = parse((folder / "2026-11-2.html").read_text())
+    assert len(list(second.find("tbody").find_all("tr"))) == 200
+    assert second.find("a", rel="next").attrs["href"] == "2026-11-3.html"
+    third = parse((folder / "2026-11-3.html").read_text())
+    assert [a.text() for a in third.find("tbody").find_all("a")] == ["n400"]
+    assert third.find("a", rel="prev").attrs["href"] == "2026-11-2.html"
+    assert not list(third.find("nav", class_="pagination").find_all("a", rel="next"))
+    october_page = parse((folder / "2026-10.html").read_text())
+    assert [a.attrs["href"] for a in october_page.find("tbody").find_all("a")] == [
+        "../../alpha/oct/index.html"]
+
+
+def test_a_build_rewrites_only_the_current_page_of_history(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    site = tmp_path / "site"
+    for n in range(202):
+        build(tmp_path, version_id=f"n{n:03d}", clock=fixed_clock(T0 + timedelta(minutes=n)))
+    folder = site / "alpha" / "history"
+    finished = (folder / "2026-11.html").stat().st_mtime_ns, (folder / "2026-11.html").read_bytes()
+    result = build(tmp_path, version_id="next", clock=fixed_clock(T0 + timedelta(hours=5)))
+    assert ((folder / "2026-11.html").stat().st_mtime_ns,
+            (folder / "2026-11.html").read_bytes()) == finished
+    assert "next" in (folder / "2026-11-2.html").read_text()
+    # the new version (2 files), its log line, the latest page, the current history page,
+    # the history index, the index, the manifest: the same whatever the history holds.
+    assert result.files_written == 8
 
 
 def test_history_variable_holds_earlier_data_oldest_first(tmp_path: Path) -> None:
@@ -212,11 +250,11 @@ def test_collector_failure_is_shown_in_place_and_strict_fails(tmp_path: Path) ->
     assert "status-error" in page.find("h1").find("span").classes
     manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
     assert manifest["dashboards"][0]["status"] == "error"
-    assert manifest["dashboards"][0]["versions"][0]["errors"] == 2
+    assert manifest["dashboards"][0]["latest_version"]["errors"] == 2
     strict = cli(tmp_path, "build", "--strict")
     assert strict.returncode == 1
-    assert len(json.loads((tmp_path / "site" / "manifest.json").read_text())[
-        "dashboards"][0]["versions"]) == 2
+    assert json.loads((tmp_path / "site" / "manifest.json").read_text())[
+        "dashboards"][0]["count"] == 2
 
 
 def test_status_is_the_worst_renderable(tmp_path: Path) -> None:
@@ -298,8 +336,7 @@ def test_only_builds_the_named_dashboards(tmp_path: Path) -> None:
     result = build(tmp_path, version_id="v2", only=frozenset({"alpha"}))
     assert [d.slug for d in result.dashboards] == ["alpha"]
     manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
-    versions = {d["slug"]: [v["id"] for v in d["versions"]] for d in manifest["dashboards"]}
-    assert versions == {"alpha": ["v1", "v2"], "beta": ["v1"]}
+    assert logged_versions(tmp_path / "site") == {"alpha": ["v1", "v2"], "beta": ["v1"]}
     assert all(d["active"] for d in manifest["dashboards"])
     unknown = cli(tmp_path, "build", "--only", "gamma")
     assert unknown.returncode == 1 and "no dashboard named 'gamma'" in unknown.stderr
@@ -318,13 +355,14 @@ def test_removed_dashboard_is_archived_with_its_versions(tmp_path: Path) -> None
     assert archived.text() == "Beta" and archived.attrs["href"] == "beta/history/index.html"
 
 
-def test_manifest_is_rebuilt_from_data_files_when_missing(tmp_path: Path) -> None:
+def test_manifest_is_rebuilt_from_the_log_when_missing(tmp_path: Path) -> None:
     write_project(tmp_path, {"alpha": simple()})
     build(tmp_path, version_id="v1", clock=fixed_clock(T0))
     (tmp_path / "site" / "manifest.json").unlink()
     build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(hours=1)))
     manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
-    assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["v1", "v2"]
+    assert manifest["dashboards"][0]["count"] == 2
+    assert logged_versions(tmp_path / "site") == {"alpha": ["v1", "v2"]}
 
 
 def test_json_report(tmp_path: Path) -> None:

@@ -128,27 +128,42 @@ def test_an_automatic_version_id_steps_over_an_orphan_folder(tmp_path: Path) -> 
     assert result.version_id == "20261127T201500Z-02" and not result.problems
 
 
-def test_a_site_that_cannot_be_renamed_is_updated_in_place(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_build_never_renames_the_site_folder(tmp_path: Path) -> None:
     from projects import build
 
     write_project(tmp_path, {"svc": simple()})
     build(tmp_path, version_id="v1")
     site = tmp_path / "site"
     inode = site.stat().st_ino
+    build(tmp_path, version_id="v2")  # a mount point (a Docker volume) stays usable
+    assert site.stat().st_ino == inode
+    assert (site / "svc" / "v2" / "index.html").is_file()
+
+
+def test_a_pulled_site_that_cannot_be_renamed_is_updated_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    (site / "svc" / "old").mkdir(parents=True)
+    (site / "svc" / "old" / "index.html").write_text("old")
+    (site / "manifest.json").write_text("{}")
+    inode = site.stat().st_ino
+    staged = StagedSite(site)
+    staged.start_empty()
+    (staged.path / "svc" / "v1").mkdir(parents=True)
+    (staged.path / "svc" / "v1" / "index.html").write_text("pulled")
+    (staged.path / "manifest.json").write_text('{"pulled": true}')
 
     def busy(a: Path, b: Path) -> bool:
         raise OSError(errno.EBUSY, "Device or resource busy", str(b))
 
     monkeypatch.setattr(write, "exchange", busy)
-    build(tmp_path, version_id="v2")
-    assert site.stat().st_ino == inode  # the mount point itself was never replaced
-    manifest = json.loads((site / "manifest.json").read_text())
-    assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["v1", "v2"]
-    assert (site / "svc" / "v2" / "index.html").is_file()
+    staged.commit()
+    assert site.stat().st_ino == inode
+    assert (site / "svc" / "v1" / "index.html").read_text() == "pulled"
+    assert json.loads((site / "manifest.json").read_text()) == {"pulled": True}
+    assert not (site / "svc" / "old").exists()
     assert not list((tmp_path / ".dashsite").glob("site.staging-*"))
-    assert StagedSite(site).site == site
 
 
 def test_a_symlinked_folder_in_the_site_is_one_line_naming_it(tmp_path: Path) -> None:

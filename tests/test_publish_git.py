@@ -90,7 +90,9 @@ def test_build_publish_pull_build_publish_keeps_history(repo: Path) -> None:
     again = cli(repo, "publish", "gh-pages")
     assert again.returncode == 0, again.stderr
     manifest = json.loads(remote_read(repo, "manifest.json"))
-    assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["ci-1", "ci-2"]
+    assert manifest["dashboards"][0]["count"] == 2
+    log = remote_read(repo, "alpha/log/" + manifest["dashboards"][0]["months"][0]["month"] + ".jsonl")
+    assert [json.loads(line)["id"] for line in log.splitlines()] == ["ci-1", "ci-2"]
     index = parse(remote_read(repo, "index.html"))
     assert "2 versions" in index.find("li", class_="card").text()
     assert {"alpha/ci-1/index.html", "alpha/ci-2/index.html"} <= set(remote_files(repo))
@@ -111,7 +113,8 @@ def test_pull_refuses_to_drop_unpublished_local_versions(repo: Path) -> None:
     cli(repo, "build", "--version-id", "v2")
     refused = cli(repo, "pull", "gh-pages")
     assert refused.returncode == 1
-    assert "site/ has 1 version(s) that are not published (alpha/v2)" in refused.stderr
+    assert ("site/ has versions that are not published (alpha: 1 version(s), the newest v2)"
+            in refused.stderr)
     assert (repo / "site" / "alpha" / "v2").is_dir()
 
 

@@ -168,7 +168,10 @@ def test_build_publish_pull_build_publish_keeps_history(
     again = s3_cli(tmp_path, endpoint, "publish", target)
     assert again.returncode == 0, again.stderr
     manifest = json.loads(read(endpoint, bucket, "site/manifest.json"))
-    assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["ci-1", "ci-2"]
+    assert manifest["dashboards"][0]["count"] == 2
+    month = manifest["dashboards"][0]["months"][0]["month"]
+    log = read(endpoint, bucket, f"site/alpha/log/{month}.jsonl").decode()
+    assert [json.loads(line)["id"] for line in log.splitlines()] == ["ci-1", "ci-2"]
     history = parse(read(endpoint, bucket, "site/alpha/history/index.html").decode())
     assert [a.text() for a in history.find("tbody").find_all("a")] == ["ci-2", "ci-1"]
     index = parse(read(endpoint, bucket, "site/index.html").decode())
@@ -188,8 +191,8 @@ def test_publishing_a_fresh_site_over_history_is_refused(
     cli(tmp_path, "build", "--version-id", "new")
     refused = s3_cli(tmp_path, endpoint, "publish", target)
     assert refused.returncode == 1
-    assert f"s3://{bucket} holds 1 version(s) this site does not have (alpha/old)" \
-        in refused.stderr
+    assert (f"s3://{bucket} holds versions this site does not have (alpha: 1 version(s), "
+            "the newest old)") in refused.stderr
     assert f"run 'dashsite pull s3://{bucket}'" in refused.stderr
     forced = s3_cli(tmp_path, endpoint, "publish", target, "--force")
     assert forced.returncode == 0
@@ -230,11 +233,10 @@ def test_a_server_that_stops_mid_upload(tmp_path: Path, bucket: str, endpoint: s
         publish_s3(tmp_path / "site", S3Target(bucket, ""), client=client)
     # The published index and manifest still describe v1 only, and v1 is whole.
     manifest = json.loads(read(endpoint, bucket, "manifest.json"))
-    assert {v["id"] for d in manifest["dashboards"] for v in d["versions"]} == {"v1"}
+    assert {d["latest"] for d in manifest["dashboards"]} == {"v1"}
     present = set(keys(endpoint, bucket))
     for d in manifest["dashboards"]:
-        for v in d["versions"]:
-            assert v["url"] in present and v["data"] in present
+        assert d["latest_version"]["url"] in present and d["latest_version"]["data"] in present
     index = parse(read(endpoint, bucket, "index.html").decode())
     assert all("1 version" in card.text() for card in index.find_all("li", class_="card"))
 
@@ -245,7 +247,8 @@ def test_a_server_that_stops_mid_upload(tmp_path: Path, bucket: str, endpoint: s
         assert "manifest.json" in finish.uploaded
         assert 0 < len(finish.uploaded) < len(finish.uploaded) + finish.unchanged
         manifest = json.loads(read(endpoint, bucket, "manifest.json"))
-        assert [v["id"] for v in manifest["dashboards"][0]["versions"]] == ["v1", "v2"]
+        assert [d["latest"] for d in manifest["dashboards"]] == ["v2"] * 6
+        assert all(d["count"] == 2 for d in manifest["dashboards"])
     finally:
         restarted.stop()
 

@@ -13,6 +13,7 @@ from dashsite.filters import series
 from dashsite.history import HistoryEntry
 from dashsite.levels import StatusLevel
 from dashsite.renderables import CollectorFailure
+from dashsite.store import LogRecord
 from projects import cli
 
 from htmltree import parse
@@ -114,8 +115,8 @@ def test_sparkline_refuses_a_bad_size(size: object) -> None:
 
 
 def test_series_walks_a_path_and_gaps_failed_versions() -> None:
-    def entry(data: object) -> HistoryEntry:
-        return HistoryEntry("v", None, StatusLevel.OK, data)  # type: ignore[arg-type]
+    def entry(data: object) -> dict[str, object]:
+        return {"data": data}
 
     history = [
         entry({"disk": {"value": 10}}),
@@ -129,3 +130,17 @@ def test_series_walks_a_path_and_gaps_failed_versions() -> None:
     assert series(history, "disk.rows.0.1") == [None] * 5 + [2.0]
     assert series([{"data": {"a": 1}}], "a") == [1.0]
     assert series([entry({"x": CollectorFailure("x", "e")})], "x.value") == [None]
+
+
+def test_series_reads_the_log_not_the_data_files() -> None:
+    def never(_: LogRecord) -> dict[str, object]:
+        raise AssertionError("series opened a data.json")
+
+    records = [
+        LogRecord("v1", "2026-11-27T20:15:00+00:00", StatusLevel.OK, "s/v1/",
+                  values={"disk.value": 81.5}),
+        LogRecord("v2", "2026-11-27T20:20:00+00:00", StatusLevel.ERROR, "s/v2/",
+                  errors={"disk": "down"}),
+    ]
+    history = [HistoryEntry(record, never) for record in records]
+    assert series(history, "disk.value") == [81.5, None]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dashsite.serialize import StoredDataError, from_jsonable, to_jsonable
-from dashsite.versions import Manifest
+from dashsite.store import Manifest
 from projects import cli, simple, write_project
 
 from htmltree import all_attributes, parse
@@ -34,6 +34,13 @@ def _manifest(slug: object = "svc", version: object = None, **extra: object) -> 
     {"dashboards": [{"slug": "svc", "title": ["x"], "versions": []}]},
     {"dashboards": "nope"},
     [],
+    {"schema": 2, "dashboards": [{"slug": "svc", "title": "S", "months": [
+        {"month": "2026-13", "count": 1, "worst": "ok"}]}]},
+    {"schema": 2, "dashboards": [{"slug": "svc", "title": "S", "months": [
+        {"month": "2026-11", "count": -1, "worst": "ok"}]}]},
+    {"schema": 2, "dashboards": [{"slug": "svc", "title": "S", "months": [],
+                                  "latest_version": {**GOOD_VERSION, "id": "../x"}}]},
+    {"schema": 3, "dashboards": []},
 ])
 def test_a_manifest_is_validated_like_local_input(raw: object) -> None:
     with pytest.raises(ValueError):

@@ -1,14 +1,17 @@
 """``dashsite build``: discover → collect → render → version/write → index.
 
-Everything happens in a staged copy of the site under the build lock; the
-copy is swapped in at the end, so a failed or killed build leaves the
-previous site whole. A dashboard that cannot be built (bad module, template
-error, unstorable data) is reported and skipped; the others still build.
+Everything happens under the build lock, in the site folder itself: a
+build writes its new versions and the few pages that change, never the
+history it keeps (see :mod:`dashsite.store`). Every file is written
+atomically and in an order that never links to a missing file. A dashboard
+that cannot be built (bad module, template error) is reported and skipped;
+the others still build.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -21,24 +24,30 @@ from .collect import DashboardData, collect_dashboards, run_coroutine, settle
 from .config import SiteConfig
 from .discover import Dashboard, discover
 from .environment import create_environment
-from .errors import ConfigError, DashboardError, DashsiteError, RenderError, display
+from .errors import ConfigError, DashboardError, DashsiteError, RenderError, SiteError, display
 from .history import LazyHistory
-from .index import write_assets, write_history, write_index, write_manifest
+from .index import (
+    TREND_LENGTH,
+    index_entry,
+    write_assets,
+    write_history,
+    write_index,
+    write_manifest,
+)
 from .levels import StatusLevel
 from .render import render_dashboard_pages, render_failure_pages
 from .reporter import Event, NullReporter, Reporter
-from .versions import (
+from .store import (
     DATA_FILE,
+    DATA_SCHEMA,
+    JOURNAL_FILE,
     MANIFEST_FILE,
-    SCHEMA_VERSION,
     DashboardRecord,
     Manifest,
-    VersionRecord,
-    check_version_id,
-    new_version_id,
-    prune,
+    VersionStore,
 )
-from .write import BuildLock, StagedSite
+from .versions import check_version_id, is_slug, is_version_id, new_version_id
+from .write import BuildLock, SiteFolder, atomic_write
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,7 @@ class BuildResult:
     pruned: dict[str, list[str]]
     duration: float
     files_written: int
+    bytes_written: int = 0
 
     @property
     def collector_failures(self) -> int:
@@ -94,6 +104,7 @@ class BuildResult:
             "site": str(self.site),
             "duration": round(self.duration, 3),
             "files_written": self.files_written,
+            "bytes_written": self.bytes_written,
             "dashboards": [
                 {
                     "slug": d.slug,
@@ -178,12 +189,13 @@ class SiteBuilder:
             )
         )
         try:
-            with StagedSite(config.site_path) as staged:
-                version_id, pruned = self._build_into(
-                    staged, found.dashboards, {e.slug for e in found.problems}
-                )
-                staged.commit()
-                written = staged.written
+            writer = SiteFolder(config.site_path, shown=Path(config.site_dir))
+            store = VersionStore(config.site_path)
+            version_id, pruned = self._build_into(
+                writer, store, found.dashboards, {e.slug for e in found.problems}
+            )
+            written = writer.written + store.written
+            bytes_written = writer.bytes_written + store.bytes_written
         finally:
             lock.release()
         result = BuildResult(
@@ -194,28 +206,35 @@ class SiteBuilder:
             pruned,
             time.perf_counter() - started,
             written,
+            bytes_written,
         )
         self.reporter.emit(Event("finish", message=summary(result), level=_overall(result)))
         return result
 
     def _build_into(
-        self, staged: StagedSite, dashboards: Sequence[Dashboard], broken: set[str]
+        self,
+        writer: SiteFolder,
+        store: VersionStore,
+        dashboards: Sequence[Dashboard],
+        broken: set[str],
     ) -> tuple[str, dict[str, list[str]]]:
+        """Everything under the lock, in the order that keeps the site whole.
+
+        New version folders first (each assembled aside and renamed in), then
+        their log lines, then the pages that link to them, the index, and the
+        manifest last (the commit point). A journal names the versions being
+        filed until the manifest is written, so a build killed midway is
+        finished by the next one (:func:`_recover`).
+        """
         config = self.config
-        manifest = Manifest.load(
-            staged.path, shown=display(config.site_path / MANIFEST_FILE, config.root)
-        )
+        site = config.site_path
+        site.mkdir(parents=True, exist_ok=True)
+        manifest = store.load_manifest(shown=display(site / MANIFEST_FILE, config.root))
+        touched = _recover(store, manifest)
+        if manifest.legacy:  # a schema-1 site: its versions go into the log, once
+            touched |= set(store.upgrade(manifest, writer))
         manifest.title = config.title
-        taken = manifest.version_ids()
-        if self.options.version_id is not None:
-            version_id = check_version_id(self.options.version_id, taken)
-        else:
-            now = self.options.clock()
-            version_id = new_version_id(now, taken)
-            # A folder a crashed run or a partial pull left behind takes the id too.
-            while any(staged.exists(f"{d.slug}/{version_id}") for d in dashboards):
-                taken.add(version_id)
-                version_id = new_version_id(now, taken)
+        version_id = self._version_id(site, dashboards)
         collected_at = self.options.clock()
         grouped = run_coroutine(
             lambda: collect_dashboards(dashboards, config, self.options.executor)
@@ -227,30 +246,83 @@ class SiteBuilder:
                 self.problem(problem)
             pending.append(item)
         self._mark_active(manifest, dashboards, broken)
-        assets = write_assets(staged)
+        assets = write_assets(writer)
         built_at = self.options.clock()
-        site = self._site_context(manifest, pending, assets, built_at)
+        site_context = self._site_context(manifest, pending, assets, built_at)
         environment = create_environment(
             [config.layouts_path, config.dashboards_path],
             preloaded={d.template_name: (d.source, str(d.template)) for d in dashboards},
             auto_reload=False,
         )
+        journal = store.temp_folder() / JOURNAL_FILE
+        journal.parent.mkdir(exist_ok=True)
+        atomic_write(
+            journal,
+            json.dumps(
+                [{"slug": item.dashboard.slug, "id": version_id} for item in pending]
+            ).encode(),
+        )
+        appended: set[str] = set()
         for item in pending:
-            self._file_version(staged, environment, manifest, item, version_id, collected_at, site)
+            if self._file_version(
+                store, writer, environment, manifest, item, version_id, collected_at, site_context
+            ):
+                appended.add(item.dashboard.slug)
         pruned: dict[str, list[str]] = {}
+        rewritten: dict[str, set[str]] = {}
+        removed: dict[str, set[str]] = {}
+        if config.retention is not None:
+            for record in manifest.dashboards.values():
+                dropped, changed, gone = store.prune(record, config.retention, writer)
+                if dropped:
+                    pruned[record.slug] = [v.id for v in dropped]
+                    rewritten[record.slug], removed[record.slug] = changed, gone
+        site_context = self._site_context(manifest, [], assets, built_at)
         for record in manifest.dashboards.values():
-            dropped = prune(record, config.retention)
-            for version in dropped:
-                staged.remove(f"{record.slug}/{version.id}")
-            if dropped:
-                pruned[record.slug] = [v.id for v in dropped]
-        site = self._site_context(manifest, [], assets, built_at)
-        for record in manifest.dashboards.values():
-            if record.versions:
-                write_history(staged, environment, record, site)
-        write_index(staged, environment, manifest, site)
-        write_manifest(staged, manifest, built_at, assets)
+            slug = record.slug
+            if slug in appended or slug in pruned or slug in touched:
+                months = set(record.months) if slug in touched else rewritten.get(slug, set())
+                write_history(
+                    writer,
+                    environment,
+                    store,
+                    record,
+                    site_context,
+                    appended=slug in appended,
+                    rewritten=months,
+                    removed=removed.get(slug, set()),
+                )
+        entries = [
+            (index_entry(record, store.tail(record, TREND_LENGTH)), record.active)
+            for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
+        ]
+        write_index(writer, environment, entries, site_context)
+        write_manifest(writer, manifest, built_at, assets)
+        shutil.rmtree(store.temp_folder(), ignore_errors=True)  # the journal with it
         return version_id, pruned
+
+    def _version_id(self, site: Path, dashboards: Sequence[Dashboard]) -> str:
+        """``--version-id`` checked, or a new time-based id no dashboard has yet."""
+
+        def taken(candidate: str) -> bool:
+            return any((site / d.slug / candidate).exists() for d in dashboards)
+
+        if self.options.version_id is not None:
+            version_id = check_version_id(self.options.version_id, set())
+            if taken(version_id):
+                raise SiteError(
+                    f"version id '{version_id}' already exists",
+                    hint="versions are immutable: pick a new --version-id",
+                )
+            return version_id
+        now = self.options.clock()
+        used: set[str] = set()
+        version_id = new_version_id(now, used)
+        # A folder of a killed run (or a partial pull) takes the id too.
+        while taken(version_id):
+            used.add(version_id)
+            version_id = new_version_id(now, used)
+        return version_id
 
     def _mark_active(
         self, manifest: Manifest, dashboards: Sequence[Dashboard], broken: set[str]
@@ -302,24 +374,20 @@ class SiteBuilder:
 
     def _file_version(
         self,
-        staged: StagedSite,
+        store: VersionStore,
+        writer: SiteFolder,
         environment: Any,
         manifest: Manifest,
         item: DashboardData,
         version_id: str,
         collected_at: datetime,
         site: dict[str, Any],
-    ) -> None:
+    ) -> bool:
+        """Render, file and log one dashboard's new version; False if it was skipped."""
         dashboard = item.dashboard
         slug = dashboard.slug
         record = manifest.dashboards[slug]
-        folder = f"{slug}/{version_id}"
-        if staged.exists(folder):
-            raise DashboardError(
-                f"version {version_id} of '{slug}' already exists",
-                hint="versions are immutable; pick another --version-id",
-            )
-        history = LazyHistory(staged.path, slug, record.versions, self.config.history)
+        history = LazyHistory(store, record, self.config.history)
         problem: str | None = None
         try:
             latest, snapshot = render_dashboard_pages(
@@ -328,7 +396,7 @@ class SiteBuilder:
         except RenderError as exc:
             if not item.errors:
                 self.problem(exc, slug)
-                return
+                return False
             # A source is down and the template cannot cope: never keep the old
             # "ok" page; file this version with built-in pages that say so.
             item.status = max(item.status, StatusLevel.ERROR)
@@ -337,12 +405,13 @@ class SiteBuilder:
             latest, snapshot = render_failure_pages(
                 environment, item, version_id, collected_at, history, site, failure
             )
+        assert snapshot is not None
         document = {
-            "schema": SCHEMA_VERSION,
+            "schema": DATA_SCHEMA,
             "dashboard": slug,
             "title": dashboard.title,
             "version": version_id,
-            "collected_at": collected_at.isoformat(),
+            "collected_at": collected_at.astimezone(UTC).isoformat(),
             "status": item.status.slug,
             "data": item.stored,
             "errors": item.errors,
@@ -351,13 +420,14 @@ class SiteBuilder:
                 for o in item.outcomes
             },
         }
-        staged.write(f"{folder}/{DATA_FILE}", json.dumps(document, ensure_ascii=False))
-        assert snapshot is not None
-        staged.write(f"{folder}/index.html", snapshot)
-        staged.write(f"{slug}/index.html", latest)
-        record.versions.append(
-            VersionRecord(version_id, collected_at.isoformat(), item.status, len(item.errors))
+        text = json.dumps(document, ensure_ascii=False)
+        store.file_version(
+            slug,
+            version_id,
+            {DATA_FILE: _utf8(text), "index.html": _utf8(snapshot)},
         )
+        store.append(record, store.record_from_data(slug, document))
+        writer.write(f"{slug}/index.html", latest)
         folder = display(dashboard.folder, self.config.root)
         for name, message in item.errors.items():
             if name in item.reported:
@@ -369,6 +439,41 @@ class SiteBuilder:
             DashboardBuild(slug, item.status, version_id, dict(item.errors), problem)
         )
         self.reporter.emit(Event("dashboard", slug, level=item.status))
+        return True
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "replace")
+
+
+def _recover(store: VersionStore, manifest: Manifest) -> set[str]:
+    """Finish what a killed build left: adopt its filed versions, drop its parts.
+
+    The journal lists the versions that build was filing. One whose folder
+    was renamed in is adopted (its log line written if missing, the manifest
+    counts redone for its month); anything still aside in the temporary
+    folder is deleted. Returns the dashboards whose pages must be redone.
+    """
+    temp = store.temp_folder()
+    if not temp.is_dir():
+        return set()
+    touched: set[str] = set()
+    journal = temp / JOURNAL_FILE
+    try:
+        entries = json.loads(journal.read_text(encoding="utf-8")) if journal.is_file() else []
+    except (OSError, ValueError):
+        entries = []
+    for entry in entries if isinstance(entries, list) else []:
+        slug, version = (entry.get("slug"), entry.get("id")) if isinstance(entry, dict) else (0, 0)
+        if not (isinstance(slug, str) and is_slug(slug) and isinstance(version, str)):
+            continue
+        if not is_version_id(version) or not (store.site / slug / version).is_dir():
+            continue
+        record = manifest.dashboards.setdefault(slug, DashboardRecord(slug, slug))
+        store.adopt(record, version)
+        touched.add(slug)
+    shutil.rmtree(temp, ignore_errors=True)
+    return touched
 
 
 def _overall(result: BuildResult) -> StatusLevel:

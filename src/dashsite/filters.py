@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from .renderables import render_value
 from .sparkline import as_number
+from .store import MAX_VALUES
 
 
 def render_filter(value: Any, inline_css: bool = False) -> Markup:
@@ -114,11 +115,17 @@ def series(history: Iterable[Any], path: str) -> list[float | None]:
 
     ``path`` is dotted, from a version's collected data. A version whose
     collector failed, or whose value is missing or not a number, gives
-    ``None`` (a gap in a ``Sparkline``), never an error.
+    ``None`` (a gap in a ``Sparkline``), never an error. The numbers come
+    from the history log, so no version's ``data.json`` is opened.
     """
-    steps = [step for step in str(path).split(".") if step]
+    key = str(path)
+    steps = [step for step in key.split(".") if step]
     points: list[float | None] = []
     for entry in history:
+        logged = getattr(entry, "values", None)  # a history entry: its log record's numbers
+        if isinstance(logged, Mapping) and (key in logged or len(logged) < MAX_VALUES):
+            points.append(as_number(logged.get(key)))
+            continue
         value: Any = (
             entry.get("data") if isinstance(entry, Mapping) else getattr(entry, "data", None)
         )

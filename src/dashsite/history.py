@@ -1,64 +1,99 @@
-"""Earlier versions' collected data, read lazily for the ``history`` variable."""
+"""The ``history`` template variable: earlier versions, read from the log.
+
+Lists, trends (``history | series("disk.value")``) and statuses come from
+the dashboard's log tail; a version's full data (``h.data``) is read from its
+``data.json`` only when a template asks for it.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, overload
 
 from .filters import to_datetime
 from .levels import StatusLevel
-from .serialize import from_jsonable
-from .versions import DATA_FILE, VersionRecord
+from .store import DashboardRecord, LogRecord, VersionStore
 
 
-@dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One earlier version: its id, time, status, data and collector errors."""
+    """One earlier version: id, time, status, collector errors; ``data`` on demand."""
 
-    version: str
-    collected_at: datetime | None
-    status: StatusLevel
-    data: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("_data", "_load", "record")
+
+    def __init__(self, record: LogRecord, load: Callable[[LogRecord], dict[str, Any]]) -> None:
+        self.record = record
+        self._load = load
+        self._data: dict[str, Any] | None = None
+
+    @property
+    def version(self) -> str:
+        """The version id."""
+        return self.record.id
+
+    @property
+    def collected_at(self) -> datetime | None:
+        """When it was collected (UTC)."""
+        return to_datetime(self.record.collected_at)
+
+    @property
+    def status(self) -> StatusLevel:
+        """Its status."""
+        return self.record.status
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Collector name → error message, for the collectors that failed."""
+        return self.record.errors
+
+    @property
+    def values(self) -> dict[str, float]:
+        """The numbers of its data by dotted path (what ``series`` reads)."""
+        return self.record.values
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """What its collectors returned (read from ``data.json`` the first time)."""
+        if self._data is None:
+            self._data = self._load(self.record)
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"HistoryEntry({self.record.id!r}, {self.record.status.slug})"
 
 
 class LazyHistory(Sequence[HistoryEntry]):
-    """The last ``limit`` versions of a dashboard, oldest first.
+    """The last ``limit`` versions before this one, oldest first.
 
-    Nothing is read until a template touches ``history``, so dashboards that
-    do not use it cost no I/O.
+    Nothing is read until a template touches ``history``; then only the
+    log's tail.
     """
 
-    def __init__(self, site: Path, slug: str, records: Sequence[VersionRecord], limit: int) -> None:
-        self._site = site
-        self._slug = slug
-        self._records = list(records)[-limit:] if limit else []
+    def __init__(
+        self,
+        store: VersionStore,
+        record: DashboardRecord | None,
+        limit: int,
+        *,
+        skip_latest: bool = False,
+    ) -> None:
+        self._store = store
+        self._record = record
+        self._limit = limit if record is not None else 0
+        self._skip_latest = skip_latest
         self._entries: list[HistoryEntry] | None = None
 
     def _load(self) -> list[HistoryEntry]:
         if self._entries is None:
-            self._entries = [self._read(record) for record in self._records]
+            records: list[LogRecord] = []
+            if self._record is not None and self._limit:
+                wanted = self._limit + (1 if self._skip_latest else 0)
+                records = self._store.tail(self._record, wanted)
+                if self._skip_latest:
+                    records = records[:-1]
+                records = records[-self._limit :]
+            self._entries = [HistoryEntry(r, self._store.read_data) for r in records]
         return self._entries
-
-    def _read(self, record: VersionRecord) -> HistoryEntry:
-        path = self._site / self._slug / record.id / DATA_FILE
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            data = from_jsonable(raw.get("data", {}))
-            errors = {str(k): str(v) for k, v in raw.get("errors", {}).items()}
-        except (OSError, ValueError, TypeError, KeyError):
-            data, errors = {}, {}
-        return HistoryEntry(
-            record.id,
-            to_datetime(record.collected_at),
-            record.status,
-            data if isinstance(data, dict) else {},
-            errors,
-        )
 
     @overload
     def __getitem__(self, index: int) -> HistoryEntry: ...
@@ -70,10 +105,10 @@ class LazyHistory(Sequence[HistoryEntry]):
         return self._load()[index]
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._load())
 
     def __iter__(self) -> Iterator[HistoryEntry]:
         return iter(self._load())
 
     def __bool__(self) -> bool:
-        return bool(self._records)
+        return bool(self._load())

@@ -5,17 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import Environment, Template
 
 from .render import compile_template, render_template
+from .store import MANIFEST_FILE, DashboardRecord, LogRecord, Manifest, VersionStore
 from .styles import STYLESHEET
-from .versions import MANIFEST_FILE, DashboardRecord, Manifest
 from .write import SiteWriter
 
 HISTORY_PAGE_SIZE = 200
@@ -41,68 +41,144 @@ def write_assets(staged: SiteWriter, css: str | None = None) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class IndexEntry:
-    """What the index and history templates show of one dashboard."""
+    """What the index shows of one dashboard."""
 
     slug: str
     title: str
     description: str
-    versions: list[Any]
-    latest: Any
+    count: int
+    latest: LogRecord | None
     trend: list[int]
 
 
-def _entry(record: DashboardRecord) -> IndexEntry:
-    trend = [int(v.status) for v in record.versions[-TREND_LENGTH:]]
+def index_entry(record: DashboardRecord, recent: Sequence[LogRecord]) -> IndexEntry:
+    """One card: ``recent`` is the log's tail (its statuses draw the trend)."""
+    trend = [int(r.status) for r in recent[-TREND_LENGTH:]]
     return IndexEntry(
-        record.slug, record.title, record.description, record.versions, record.latest, trend
+        record.slug, record.title, record.description, record.count, record.latest, trend
     )
 
 
 def write_index(
-    staged: SiteWriter, environment: Environment, manifest: Manifest, site: Mapping[str, Any]
+    writer: SiteWriter,
+    environment: Environment,
+    entries: Sequence[tuple[IndexEntry, bool]],
+    site: Mapping[str, Any],
 ) -> None:
     """Write ``index.html``: active dashboards as cards, archived ones listed."""
-    records = [manifest.dashboards[slug] for slug in sorted(manifest.dashboards)]
     context = {
         "site": site,
         "root": "",
         "refresh": site.get("refresh", 0),
-        "active": [_entry(r) for r in records if r.active],
-        "archived": [_entry(r) for r in records if not r.active and r.versions],
+        "active": [entry for entry, active in entries if active],
+        "archived": [entry for entry, active in entries if not active and entry.count],
     }
-    staged.write(
+    writer.write(
         "index.html", render_template(compile_template(environment, name="index.html"), context)
     )
 
 
+def month_page(month: str, page: int) -> str:
+    """``2026-11.html``, ``2026-11-2.html``…: a month's pages, oldest first."""
+    return f"{month}.html" if page == 1 else f"{month}-{page}.html"
+
+
 def write_history(
-    staged: SiteWriter, environment: Environment, record: DashboardRecord, site: Mapping[str, Any]
+    writer: SiteWriter,
+    environment: Environment,
+    store: VersionStore,
+    record: DashboardRecord,
+    site: Mapping[str, Any],
+    *,
+    appended: bool = True,
+    rewritten: Iterable[str] = (),
+    removed: Iterable[str] = (),
 ) -> None:
-    """Write ``<slug>/history/``: every version, newest first, paginated."""
+    """Bring ``<slug>/history/`` up to date, at the cost of what changed.
+
+    The history index (newest versions, the months) is rewritten each time.
+    A month's pages hold :data:`HISTORY_PAGE_SIZE` versions each, oldest
+    first, so a finished page never changes: after an append only the
+    month's last page is rendered (and the one before it, the first time it
+    gets a "newer" link). ``rewritten`` months (retention dropped their
+    oldest versions) are rendered whole; ``removed`` months lose their pages.
+    """
     template = compile_template(environment, name="history.html")
-    newest_first = record.versions[::-1]
-    pages = max(1, math.ceil(len(newest_first) / HISTORY_PAGE_SIZE))
     folder = f"{record.slug}/history"
-    if staged.exists(folder):
-        staged.remove(folder)
-    for page in range(1, pages + 1):
-        chunk = newest_first[(page - 1) * HISTORY_PAGE_SIZE : page * HISTORY_PAGE_SIZE]
-        context = {
-            "site": site,
-            "root": "../../",
-            "dashboard": record,
-            "versions": chunk,
-            "page": page,
-            "pages": pages,
-            "total": len(newest_first),
-        }
-        name = "index.html" if page == 1 else f"{page}.html"
-        staged.write(f"{folder}/{name}", render_template(template, context))
+    base = {"site": site, "root": "../../", "dashboard": record}
+    for month in removed:
+        _drop_pages(writer, folder, month, keep=0)
+    for month in rewritten:
+        if month not in record.months:
+            continue
+        entries = store.month(record.slug, month)
+        pages = max(1, math.ceil(len(entries) / HISTORY_PAGE_SIZE))
+        for page in range(1, pages + 1):
+            chunk = entries[(page - 1) * HISTORY_PAGE_SIZE : page * HISTORY_PAGE_SIZE]
+            _write_month_page(writer, template, base, folder, month, page, pages, chunk)
+        _drop_pages(writer, folder, month, keep=pages)
+    latest = record.latest
+    if appended and latest is not None and latest.month not in set(rewritten):
+        month, count = latest.month, record.months[latest.month].count
+        pages = math.ceil(count / HISTORY_PAGE_SIZE)
+        in_last = count - (pages - 1) * HISTORY_PAGE_SIZE
+        fresh_page = in_last == 1 and pages > 1
+        wanted = in_last + (HISTORY_PAGE_SIZE if fresh_page else 0)
+        tail = _month_tail(store, record, month, wanted)
+        if fresh_page:  # the page before gets its "newer" link
+            _write_month_page(
+                writer, template, base, folder, month, pages - 1, pages, tail[:-in_last]
+            )
+        _write_month_page(writer, template, base, folder, month, pages, pages, tail[-in_last:])
+    newest = store.tail(record, HISTORY_PAGE_SIZE)[::-1]
+    months = [
+        {"month": month, "count": info.count, "worst": info.worst}
+        for month, info in reversed(record.months.items())
+    ]
+    context = {**base, "versions": newest, "months": months, "total": record.count, "month": None}
+    writer.write(f"{folder}/index.html", render_template(template, context))
+
+
+def _month_tail(
+    store: VersionStore, record: DashboardRecord, month: str, count: int
+) -> list[LogRecord]:
+    single = DashboardRecord(record.slug, record.title, months={month: record.months[month]})
+    return store.tail(single, count)
+
+
+def _write_month_page(
+    writer: SiteWriter,
+    template: Template,
+    base: Mapping[str, Any],
+    folder: str,
+    month: str,
+    page: int,
+    pages: int,
+    entries: Sequence[LogRecord],
+) -> None:
+    context = {
+        **base,
+        "month": month,
+        "page": page,
+        "versions": entries,
+        "months": [],
+        "total": len(entries),
+        "older": month_page(month, page - 1) if page > 1 else "",
+        "newer": month_page(month, page + 1) if page < pages else "",
+    }
+    writer.write(f"{folder}/{month_page(month, page)}", render_template(template, context))
+
+
+def _drop_pages(writer: SiteWriter, folder: str, month: str, keep: int) -> None:
+    page = keep + 1
+    while writer.exists(f"{folder}/{month_page(month, page)}"):
+        writer.remove(f"{folder}/{month_page(month, page)}")
+        page += 1
 
 
 def write_manifest(
-    staged: SiteWriter, manifest: Manifest, built_at: datetime, assets: dict[str, str]
+    writer: SiteWriter, manifest: Manifest, built_at: datetime, assets: dict[str, str]
 ) -> None:
-    """Write ``manifest.json`` (schema in the README)."""
+    """Write ``manifest.json`` (schema in the README): the build's commit point."""
     document = manifest.to_json(built_at, assets)
-    staged.write(MANIFEST_FILE, json.dumps(document, ensure_ascii=False) + "\n")
+    writer.write(MANIFEST_FILE, json.dumps(document, ensure_ascii=False) + "\n")

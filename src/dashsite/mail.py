@@ -36,7 +36,7 @@ from .plaintext import html_to_text
 from .render import compile_template, dashboard_context, is_document, render_body, render_template
 from .renderables import CollectorFailure
 from .serialize import from_jsonable
-from .versions import DATA_FILE, Manifest
+from .store import MANIFEST_FILE, Manifest, VersionStore
 
 
 class DeliveryError(DashsiteError):
@@ -173,7 +173,8 @@ def extract_images(html: str) -> tuple[str, list[tuple[str, str, bytes]]]:
 def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -> MailPage:
     """The latest version of ``slug``, re-rendered from its data for mail."""
     site = config.site_path
-    manifest = Manifest.load(site) if (site / "manifest.json").is_file() else Manifest()
+    store = VersionStore(site)
+    manifest = store.load_manifest() if (site / MANIFEST_FILE).is_file() else Manifest()
     record = manifest.dashboards.get(slug)
     if record is None or record.latest is None:
         raise DashsiteError(
@@ -182,7 +183,7 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
             hint="check the name with 'dashsite list', then 'dashsite build'",
         )
     latest = record.latest
-    data_file = site / slug / latest.id / DATA_FILE
+    data_file = site / latest.data_url
     try:
         raw = json.loads(data_file.read_text(encoding="utf-8"))
         if not isinstance(raw, dict):
@@ -217,7 +218,7 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
         "dashboards": [],
         "preview": False,
     }
-    history = LazyHistory(site, slug, record.versions[:-1], config.history)
+    history = LazyHistory(store, record, config.history, skip_latest=True)
     context = dashboard_context(data, latest.id, collected_at, history, site_context, latest=True)
     base = _base(config.base_url)  # in a mail, links must be absolute (or absent)
     context.update(root=base, dashboard_root=f"{base}{slug}/" if base else "")

@@ -32,10 +32,10 @@ from .discover import Dashboard, dashboard_folders, load_dashboard
 from .environment import create_environment
 from .errors import DashsiteError
 from .history import LazyHistory
-from .index import write_assets, write_index
+from .index import TREND_LENGTH, index_entry, write_assets, write_index
 from .levels import StatusLevel
 from .render import compile_template, render_dashboard_pages, render_template
-from .versions import DashboardRecord, Manifest, VersionRecord
+from .store import MANIFEST_FILE, DashboardRecord, LogRecord, Manifest, VersionStore
 from .watch import Change
 from .write import SiteFolder
 
@@ -136,10 +136,12 @@ class PreviewBuilder:
         config = self.config
         self.environment = create_environment([config.layouts_path, config.dashboards_path])
         self.assets = write_assets(self.out)
-        site_manifest = config.site_path / "manifest.json"
+        site_manifest = config.site_path / MANIFEST_FILE
         try:
             self.published = (
-                Manifest.load(config.site_path) if site_manifest.is_file() else Manifest()
+                VersionStore(config.site_path).load_manifest()
+                if site_manifest.is_file()
+                else Manifest()
             )
         except DashsiteError:
             self.published = Manifest()
@@ -211,9 +213,7 @@ class PreviewBuilder:
         error = self.load_errors.get(slug)
         if error is None and slug in self.data:
             record = self.published.dashboards.get(slug)
-            history = LazyHistory(
-                self._site_path, slug, record.versions if record else [], self._history_limit
-            )
+            history = LazyHistory(VersionStore(self._site_path), record, self._history_limit)
             try:
                 html, _ = render_dashboard_pages(
                     self.environment,
@@ -283,7 +283,8 @@ class PreviewBuilder:
         if not force and key == self._last_index:
             return
         self._last_index = key
-        manifest = Manifest(title=self.config.title if self.config else "Dashboards")
+        store = VersionStore(self._site_path)
+        entries = []
         for slug in sorted(set(self.dashboards) | set(self.errors)):
             dashboard = self.dashboards.get(slug)
             published = self.published.dashboards.get(slug)
@@ -291,15 +292,17 @@ class PreviewBuilder:
                 slug,
                 dashboard.title if dashboard else slug,
                 dashboard.description if dashboard else "",
-                list(published.versions) if published else [],
+                months=dict(published.months) if published else {},
             )
+            recent = store.tail(published, TREND_LENGTH) if published else []
             data = self.data.get(slug)
             status = data.status if data and slug not in self.errors else StatusLevel.ERROR
             moment = self.collected_at.get(slug, datetime.now(UTC))
-            record.versions.append(VersionRecord(PREVIEW_VERSION, moment.isoformat(), status))
-            manifest.dashboards[slug] = record
+            preview = LogRecord(PREVIEW_VERSION, moment.astimezone(UTC).isoformat(), status, "")
+            record.latest = preview
+            entries.append((index_entry(record, [*recent, preview]), True))
         try:
-            write_index(self.out, self.environment, manifest, self._site_context())
+            write_index(self.out, self.environment, entries, self._site_context())
         except DashsiteError as exc:
             self.out.write("index.html", self.error_page([exc.one_line()], root=""))
 

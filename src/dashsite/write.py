@@ -196,6 +196,7 @@ class SiteFolder:
         self.shown = shown or path  # the name errors use (a staged copy: the site's)
         self.private = private
         self.written = 0
+        self.bytes_written = 0
         self._base = str(path)
         self._checked: set[str] = set()
         self._made: set[str] = set()
@@ -249,6 +250,7 @@ class SiteFolder:
             with open(target, "xb") as out:
                 out.write(payload)
         self.written += 1
+        self.bytes_written += len(payload)
 
     def _make_dirs(self, folder: str) -> None:
         """Make ``folder`` and its parents, remembering which ones are new."""

@@ -8,19 +8,20 @@ from pathlib import Path
 
 from ..config import load_config
 from ..discover import discover
-from ..versions import Manifest
+from ..store import Manifest, VersionStore
 
 
 def run(args: argparse.Namespace) -> int:
     """Print each dashboard: slug, title, collectors, versions filed so far."""
     config = load_config(Path(args.project))
     found = discover(config.dashboards_path, root=config.root, import_timeout=config.import_timeout)
-    manifest = Manifest.load(config.site_path) if config.site_path.is_dir() else Manifest()
+    site = config.site_path
+    manifest = VersionStore(site).load_manifest() if site.is_dir() else Manifest()
     if not found.dashboards and not found.problems:
         print(f"no dashboards in {config.dashboards_dir}/ — create one with 'dashsite new SLUG'")
     for dashboard in found.dashboards:
         record = manifest.dashboards.get(dashboard.slug)
-        versions = len(record.versions) if record else 0
+        versions = record.count if record else 0
         names = ", ".join(c.name for c in dashboard.collectors) or "no collectors"
         kind = "markdown" if dashboard.is_markdown else "html"
         print(f"{dashboard.slug}\t{dashboard.title}\t{kind}\t{names}\t{versions} version(s)")

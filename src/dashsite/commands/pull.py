@@ -12,7 +12,7 @@ from ..publish.ghpages import pull_gh_pages
 from ..publish.plan import compare_versions
 from ..publish.s3 import make_client, pull_s3
 from ..reporter import say
-from ..versions import MANIFEST_FILE, Manifest
+from ..store import MANIFEST_FILE, VersionStore
 from ..write import BuildLock, StagedSite
 
 
@@ -46,13 +46,14 @@ def _pull(
             staged = pull_gh_pages(site, config.root, target)
             count = sum(1 for p in staged.path.rglob("*") if p.is_file())
         try:
-            pulled = Manifest.load(staged.path, shown=f"{target}: {MANIFEST_FILE}")
+            incoming = VersionStore(staged.path)
+            pulled = incoming.load_manifest(shown=f"{target}: {MANIFEST_FILE}")
             if (site / MANIFEST_FILE).is_file() and not args.force:
-                diff = compare_versions(pulled, Manifest.load(site))
+                diff = compare_versions(pulled, VersionStore(site).load_manifest(), incoming.knows)
                 if diff.unknown:
-                    sample = ", ".join(f"{s}/{v}" for s, v in diff.unknown[:3])
+                    sample = ", ".join(f"{s}: {what}" for s, what in diff.unknown[:3])
                     raise PublishError(
-                        f"site/ has {len(diff.unknown)} version(s) that are not published "
+                        f"site/ has versions that are not published "
                         f"({sample}); pulling would drop them",
                         hint="publish them first, or pass --force",
                     )
@@ -62,7 +63,7 @@ def _pull(
             raise
     finally:
         lock.release()
-    versions = sum(len(r.versions) for r in pulled.dashboards.values())
+    versions = sum(r.count for r in pulled.dashboards.values())
     say(
         f"pulled {count} file(s) from {target}: {len(pulled.dashboards)} dashboard(s), "
         f"{versions} version(s)"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import NothingPublished, PublishError
-from ..versions import MANIFEST_FILE, Manifest
+from ..store import MANIFEST_FILE, Manifest, VersionStore
 from ..write import StagedSite
 from . import GitPagesTarget
 from .plan import compare_versions, plan_site, unknown_versions_error
@@ -132,7 +132,8 @@ def publish_gh_pages(
     files = plan_site(site)
     git = open_repository(root, target)
     parent = fetch_branch(git, target)
-    local = Manifest.load(site)
+    store = VersionStore(site)
+    local = store.load_manifest()
     owned = {*OWNED_NAMES, *local.dashboards}
     if parent is not None:
         raw = git.run("show", f"{parent}:{MANIFEST_FILE}", check=False)
@@ -146,7 +147,7 @@ def publish_gh_pages(
                     hint="fix or remove it on the branch, then publish again",
                 ) from None
             owned |= set(published.dashboards)
-            diff = compare_versions(local, published)
+            diff = compare_versions(local, published, store.knows)
             if diff.unknown and not force:
                 raise unknown_versions_error(diff, "gh-pages")
     report = GitReport()
@@ -174,7 +175,7 @@ def publish_gh_pages(
         report.changes = [f"A\t{f.relative}" for f in files] + ["A\t.nojekyll"]
     if dry_run:
         return report
-    text = message or f"dashsite: publish {Manifest.load(site).title}"
+    text = message or f"dashsite: publish {local.title}"
     args = ["commit-tree", tree, "-m", text] + (["-p", parent] if parent else [])
     report.commit = git.run(*args, env=_identity(git))
     push = subprocess.run(

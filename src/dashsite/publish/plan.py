@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import PublishError
-from ..versions import MANIFEST_FILE, Manifest
+from ..store import LOG_FOLDER, MANIFEST_FILE, LogRecord, Manifest
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -61,7 +63,10 @@ class SiteFile:
     stage: int
 
 
-def _stage(relative: str, versions: set[tuple[str, str]]) -> tuple[int, str]:
+_NOT_VERSIONS = frozenset({"index.html", "history", LOG_FOLDER})
+
+
+def _stage(relative: str) -> tuple[int, str]:
     parts = relative.split("/")
     if relative == MANIFEST_FILE:
         return 5, REVALIDATE
@@ -69,8 +74,8 @@ def _stage(relative: str, versions: set[tuple[str, str]]) -> tuple[int, str]:
         return 4, REVALIDATE
     if parts[0] == "assets":
         return 0, IMMUTABLE
-    if len(parts) >= 3 and (parts[0], parts[1]) in versions:
-        return 0, IMMUTABLE
+    if len(parts) >= 3 and parts[1] not in _NOT_VERSIONS:
+        return 0, IMMUTABLE  # <slug>/<version>/…: written once
     if len(parts) >= 2 and parts[1] == "history":
         return 2, REVALIDATE
     if len(parts) == 2 and parts[1] == "index.html":
@@ -79,75 +84,94 @@ def _stage(relative: str, versions: set[tuple[str, str]]) -> tuple[int, str]:
 
 
 def plan_site(site: Path) -> list[SiteFile]:
-    """Every file of ``site``, hashed and classified, in publishing order."""
+    """Every file of ``site``, hashed and classified, in publishing order.
+
+    Hidden files and folders (dashsite's own ``.dashsite-tmp``) are not
+    part of the site.
+    """
     if not (site / MANIFEST_FILE).is_file():
         raise PublishError(
             "no built site to publish", path=site.name, hint="run 'dashsite build' first"
         )
-    manifest = Manifest.load(site)
-    versions = {(slug, v.id) for slug, r in manifest.dashboards.items() for v in r.versions}
     files = []
-    for path in sorted(site.rglob("*")):
-        if not path.is_file() or path.is_symlink():
-            continue
-        relative = path.relative_to(site).as_posix()
-        data = path.read_bytes()
-        stage, cache = _stage(relative, versions)
-        files.append(
-            SiteFile(
-                relative,
-                path,
-                hashlib.md5(data, usedforsecurity=False).hexdigest(),
-                hashlib.sha256(data).hexdigest(),
-                content_type(path),
-                cache,
-                stage,
+    for folder, dirs, names in os.walk(site):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            path = Path(folder) / name
+            if name.startswith(".") or path.is_symlink():
+                continue
+            relative = path.relative_to(site).as_posix()
+            data = path.read_bytes()
+            stage, cache = _stage(relative)
+            files.append(
+                SiteFile(
+                    relative,
+                    path,
+                    hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                    hashlib.sha256(data).hexdigest(),
+                    content_type(path),
+                    cache,
+                    stage,
+                )
             )
-        )
     files.sort(key=lambda f: (f.stage, f.relative))
     return files
 
 
 @dataclass(frozen=True, slots=True)
 class VersionDiff:
-    """How the published versions relate to the local ones."""
+    """How the published versions relate to the local ones, month by month.
+
+    ``pruned`` lists ``(slug, month)`` whose published versions the local
+    site dropped through retention (older than anything kept, or the oldest
+    month kept, with fewer versions); ``unknown`` describes published
+    versions the local site never had.
+    """
 
     pruned: list[tuple[str, str]]
     unknown: list[tuple[str, str]]
 
 
-def compare_versions(local: Manifest, published: Manifest) -> VersionDiff:
+def compare_versions(
+    local: Manifest, published: Manifest, knows: Callable[[str, LogRecord], bool]
+) -> VersionDiff:
     """Published versions the local site lacks: pruned by retention, or unknown.
 
-    A published version older than the oldest version both sides share was
-    pruned by retention, and may be deleted. Any other published version the
-    local site lacks (newer ones, or a dashboard with nothing in common) is
-    unknown: publishing would unlink it, so the caller should pull first.
+    Counted per month from the two manifests, so a comparison costs the
+    months kept, not the versions. Pruning is only inferred when the local
+    site holds the published latest version (``knows``: it is in the local
+    log); otherwise every published version the local site lacks is unknown,
+    and publishing would unlink it, so the caller should pull first.
     """
     pruned: list[tuple[str, str]] = []
     unknown: list[tuple[str, str]] = []
     for slug, remote in published.dashboards.items():
         mine = local.dashboards.get(slug)
-        local_ids = {v.id for v in mine.versions} if mine else set()
-        remote_ids = [v.id for v in remote.versions]
-        shared = [i for i, vid in enumerate(remote_ids) if vid in local_ids]
-        first_shared = shared[0] if shared else len(remote_ids)
-        for index, vid in enumerate(remote_ids):
-            if vid in local_ids:
-                continue
-            if shared and index < first_shared:
-                pruned.append((slug, vid))
-            else:
-                unknown.append((slug, vid))
+        if remote.latest is None:
+            continue
+        if mine is None or mine.latest is None or not knows(slug, remote.latest):
+            missing = sum(
+                max(0, info.count - (mine.months[m].count if mine and m in mine.months else 0))
+                for m, info in remote.months.items()
+            )
+            unknown.append((slug, f"{max(missing, 1)} version(s), the newest {remote.latest.id}"))
+            continue
+        oldest = next(iter(mine.months))
+        for month, info in remote.months.items():
+            have = mine.months[month].count if month in mine.months else 0
+            if month < oldest or (month == oldest and have < info.count):
+                pruned.append((slug, month))
+            elif have < info.count:
+                unknown.append((slug, f"{info.count - have} version(s) of {month}"))
     return VersionDiff(pruned, unknown)
 
 
 def unknown_versions_error(diff: VersionDiff, target: str) -> PublishError:
     """The refusal when the target holds versions this site does not know."""
-    sample = ", ".join(f"{slug}/{vid}" for slug, vid in diff.unknown[:3])
+    sample = ", ".join(f"{slug}: {what}" for slug, what in diff.unknown[:3])
     more = f" and {len(diff.unknown) - 3} more" if len(diff.unknown) > 3 else ""
     return PublishError(
-        f"{target} holds {len(diff.unknown)} version(s) this site does not have "
+        f"{target} holds versions this site does not have "
         f"({sample}{more}); publishing would drop them from the index",
         hint=f"run 'dashsite pull {target}' and build again, or pass --force",
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NothingPublished, PublishError
-from ..versions import DATA_FILE, MANIFEST_FILE, Manifest
+from ..store import LOG_FOLDER, MANIFEST_FILE, DashboardRecord, Manifest, VersionStore
 from ..write import StagedSite
 from . import S3Target
 from .plan import compare_versions, plan_site, unknown_versions_error
@@ -138,12 +138,12 @@ def publish_s3(
         published = _remote_manifest(client, target)
         deletions: list[str] = []
         if published is not None:
-            diff = compare_versions(Manifest.load(site), published)
+            store = VersionStore(site)
+            local = store.load_manifest()
+            diff = compare_versions(local, published, store.knows)
             if diff.unknown and not force:
                 raise unknown_versions_error(diff, str(target))
-            for slug, version in diff.pruned:
-                folder = target.key(f"{slug}/{version}/")
-                deletions.extend(sorted(k for k in remote if k.startswith(folder)))
+            deletions = _pruned_keys(client, target, store, local, published, diff.pruned, remote)
         pending = [f for f in files if remote.get(target.key(f.relative)) != f.md5]
         report.unchanged = len(files) - len(pending)
         for stage, group in groupby(pending, key=lambda f: f.stage):
@@ -182,6 +182,64 @@ def publish_s3(
     return report
 
 
+def _pruned_keys(
+    client: Any,
+    target: S3Target,
+    store: VersionStore,
+    local: Manifest,
+    remote_manifest: Manifest,
+    pruned: list[tuple[str, str]],
+    remote: dict[str, str],
+) -> list[str]:
+    """The published objects of versions local retention dropped, and their month files.
+
+    For each pruned month the published log shard names its versions; those
+    not in the local log go, with their folders. A month gone locally loses
+    its shard and history pages too.
+    """
+    from botocore.exceptions import ClientError
+
+    keys: list[str] = []
+    for slug, month in pruned:
+        shard = f"{slug}/{LOG_FOLDER}/{month}.jsonl"
+        if slug in remote_manifest.legacy:  # a schema-1 target lists its versions
+            published = [e for e in remote_manifest.legacy[slug] if e.month == month]
+        else:
+            try:
+                body = client.get_object(Bucket=target.bucket, Key=target.key(shard))["Body"]
+                lines = body.read().decode("utf-8", "replace").splitlines()
+            except ClientError:  # no published shard: nothing known to delete
+                lines = []
+            published = VersionStore.parse(slug, lines)
+        record = local.dashboards.get(slug)
+        here = record is not None and month in record.months
+        kept = {e.id for e in store.month(slug, month)} if here else set()
+        for entry in published:
+            if entry.id not in kept:
+                folder = target.key(entry.path)
+                keys.extend(k for k in remote if k.startswith(folder))
+        if not here:
+            pages = target.key(f"{slug}/history/{month}")
+            keys.append(target.key(shard))
+            keys.extend(k for k in remote if k.startswith(pages) and k.endswith(".html"))
+    return sorted(set(keys) & set(remote))
+
+
+def _needed_months(record: DashboardRecord, history: int) -> list[str]:
+    """The log shards a build needs: the newest covering ``history`` versions, the oldest."""
+    months = list(record.months)
+    wanted: list[str] = []
+    seen = 0
+    for month in reversed(months):
+        wanted.append(month)
+        seen += record.months[month].count
+        if seen > history:
+            break
+    if months and months[0] not in wanted:
+        wanted.append(months[0])
+    return sorted(wanted)
+
+
 def pull_s3(
     site: Path,
     target: S3Target,
@@ -192,8 +250,9 @@ def pull_s3(
 ) -> tuple[StagedSite, S3Report]:
     """Download the published manifest and what the next build needs into a new folder.
 
-    By default that is the manifest and the newest ``history`` versions'
-    ``data.json`` of each dashboard; ``everything`` mirrors the whole prefix.
+    By default that is the manifest, the log shards a build reads (the newest
+    months covering ``history`` versions, and the oldest) and the newest
+    ``history`` versions' ``data.json``; ``everything`` mirrors the prefix.
     The caller swaps the folder in as ``site/``.
     """
     client = client or make_client()
@@ -213,16 +272,24 @@ def pull_s3(
                 for k in _remote_objects(client, target)
                 if not k.endswith("/")
             ]
-        else:
+        else:  # what a build needs: the manifest, some log shards, the newest data
             wanted = [MANIFEST_FILE] + [
-                f"{slug}/{v.id}/{DATA_FILE}"
-                for slug, record in published.dashboards.items()
-                for v in record.versions[-history:]
+                record.log_path(month)
+                for record in published.dashboards.values()
+                for month in _needed_months(record, history)
             ]
         for relative in wanted:
             body = client.get_object(Bucket=target.bucket, Key=target.key(relative))["Body"]
             staged.write(relative, body.read())
             report.downloaded.append(relative)
+        if not everything:
+            pulled = VersionStore(staged.path)
+            for record in published.dashboards.values():
+                for entry in pulled.tail(record, history):
+                    key = target.key(entry.data_url)
+                    body = client.get_object(Bucket=target.bucket, Key=key)["Body"]
+                    staged.write(entry.data_url, body.read())
+                    report.downloaded.append(entry.data_url)
     except PublishError:
         staged.abort()
         raise

@@ -1,0 +1,715 @@
+"""The version store: every version a site holds, its history log and its manifest.
+
+Under the site folder::
+
+    <slug>/<version>/index.html, data.json   immutable snapshots, written once
+    <slug>/log/<YYYY-MM>.jsonl                the history log: one line per version
+    manifest.json                             schema 2: dashboards, latest, counts by month
+
+A build files a version by assembling its folder in ``.dashsite-tmp/`` inside
+the site and renaming it into place, then appends one line to the current
+month's log shard. Templates' ``history``, trends and history pages read the
+log (its tail, or one month), never every ``data.json``; a version's full
+data is read only when a template asks for it. So a build costs its new work,
+not the history it keeps; only retention (what it prunes) and the one-time
+upgrade of a schema-1 site read more.
+
+Everything read back is validated as strictly as local input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import SiteError
+from .levels import StatusLevel
+from .serialize import from_jsonable
+from .versions import is_slug, is_version_id
+
+MANIFEST_FILE = "manifest.json"
+DATA_FILE = "data.json"
+SCHEMA_VERSION = 2
+"""Of ``manifest.json``; schema 1 (every version listed) is upgraded by a build."""
+DATA_SCHEMA = 1
+"""Of each version's ``data.json``."""
+LOG_FOLDER = "log"
+TEMP_FOLDER = ".dashsite-tmp"
+"""Inside the site: version folders being assembled, and the build's journal."""
+JOURNAL_FILE = "journal.json"
+MAX_VALUES = 64
+"""Numbers per log record (the first found, depth first): enough for trends, bounded."""
+MAX_VALUE_DEPTH = 4
+
+
+def month_of(collected_at: str) -> str:
+    """``2026-11-27T20:15:00+00:00`` → ``2026-11``."""
+    return collected_at[:7]
+
+
+def _when(text: Any, what: str) -> str:
+    if not isinstance(text, str):
+        raise ValueError(f"{what} is not a time")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{what} {text[:40]!r} is not an ISO time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def _text(value: Any, what: str, limit: int = 10_000) -> str:
+    if not isinstance(value, str) or len(value) > limit:
+        raise ValueError(f"{what} is not text")
+    return value
+
+
+def _count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} is not a count")
+    return value
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def numeric_values(stored: Mapping[str, Any]) -> dict[str, float]:
+    """The numbers in a version's stored data by dotted path (``disk.value``).
+
+    What a trend needs from each version, kept in its log record so charts
+    never open a ``data.json``. Render types' fields count as keys
+    (``{"$kind": "MonitorMetric", "value": 3}`` gives ``name.value``).
+    """
+    found: dict[str, float] = {}
+
+    def walk(value: Any, path: str, depth: int) -> None:
+        if len(found) >= MAX_VALUES:
+            return
+        number = _finite(value)
+        if number is not None:
+            found[path] = number
+        elif isinstance(value, dict) and depth < MAX_VALUE_DEPTH:
+            items = value.get("items") if value.get("$kind") == "dict" else value
+            if isinstance(items, dict):
+                for key, item in items.items():
+                    if key != "$kind":
+                        walk(item, f"{path}.{key}", depth + 1)
+        elif isinstance(value, list) and depth < MAX_VALUE_DEPTH:
+            for index, item in enumerate(value[:16]):
+                walk(item, f"{path}.{index}", depth + 1)
+
+    for name, value in stored.items():
+        walk(value, name, 0)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One version as the history log keeps it: enough for lists, trends and uptime."""
+
+    id: str
+    collected_at: str
+    status: StatusLevel
+    path: str
+    errors: dict[str, str] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def month(self) -> str:
+        """``YYYY-MM`` (UTC) of the collection."""
+        return month_of(self.collected_at)
+
+    @property
+    def url(self) -> str:
+        """The snapshot page, relative to the site root."""
+        return f"{self.path}index.html"
+
+    @property
+    def data_url(self) -> str:
+        """The version's ``data.json``, relative to the site root."""
+        return f"{self.path}{DATA_FILE}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The log line's object."""
+        raw: dict[str, Any] = {
+            "id": self.id,
+            "collected_at": self.collected_at,
+            "status": self.status.slug,
+            "path": self.path,
+        }
+        if self.errors:
+            raw["errors"] = self.errors
+        if self.durations:
+            raw["durations"] = self.durations
+        if self.values:
+            raw["values"] = self.values
+        return raw
+
+    def line(self) -> str:
+        """One line of the log (no newline)."""
+        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: Any, slug: str) -> LogRecord:
+        """A record read back from a log line; ``ValueError`` if anything is off."""
+        if not isinstance(raw, dict):
+            raise ValueError("a log record must be an object")
+        version = raw.get("id")
+        if not isinstance(version, str) or not is_version_id(version):
+            raise ValueError(f"version id {str(version)[:80]!r} is not a safe version id")
+        path = raw.get("path", f"{slug}/{version}/")
+        if path != f"{slug}/{version}/":
+            raise ValueError(f"version {version}: path {str(path)[:80]!r} is not its folder")
+        status = raw.get("status")
+        if not isinstance(status, str):
+            raise ValueError(f"version {version}: status is not a level name")
+        errors = raw.get("errors", {})
+        durations = raw.get("durations", {})
+        values = raw.get("values", {})
+        if not isinstance(errors, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in errors.items()
+        ):
+            raise ValueError(f"version {version}: errors must map names to messages")
+        for name, table in (("durations", durations), ("values", values)):
+            if not isinstance(table, dict) or not all(
+                isinstance(k, str) and _finite(v) is not None for k, v in table.items()
+            ):
+                raise ValueError(f"version {version}: {name} must map names to numbers")
+        return cls(
+            version,
+            _when(raw.get("collected_at"), f"version {version}: collected_at"),
+            StatusLevel.parse(status),
+            path,
+            {k: _text(v, "an error") for k, v in errors.items()},
+            {k: float(v) for k, v in durations.items()},
+            {k: float(v) for k, v in values.items()},
+        )
+
+
+@dataclass(slots=True)
+class MonthInfo:
+    """How many versions a month holds, and the worst status among them."""
+
+    count: int = 0
+    worst: StatusLevel = StatusLevel.OK
+
+    def add(self, status: StatusLevel) -> None:
+        """Count one more version."""
+        self.count += 1
+        self.worst = max(self.worst, status)
+
+
+@dataclass(slots=True)
+class DashboardRecord:
+    """A dashboard as the site knows it: metadata, its latest version, counts by month."""
+
+    slug: str
+    title: str
+    description: str = ""
+    active: bool = True
+    latest: LogRecord | None = None
+    months: dict[str, MonthInfo] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        """How many versions are kept."""
+        return sum(info.count for info in self.months.values())
+
+    def add(self, record: LogRecord) -> None:
+        """Count a newly filed version."""
+        self.months.setdefault(record.month, MonthInfo()).add(record.status)
+        self.months = dict(sorted(self.months.items()))
+        if self.latest is None or (record.collected_at, record.id) >= (
+            self.latest.collected_at,
+            self.latest.id,
+        ):
+            self.latest = record
+
+    def log_path(self, month: str) -> str:
+        """The site-relative log shard of ``month``."""
+        return f"{self.slug}/{LOG_FOLDER}/{month}.jsonl"
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest form, with relative URLs."""
+        latest = self.latest
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "description": self.description,
+            "active": self.active,
+            "status": latest.status.slug if latest else None,
+            "latest": latest.id if latest else None,
+            "latest_version": None
+            if latest is None
+            else {
+                "id": latest.id,
+                "collected_at": latest.collected_at,
+                "status": latest.status.slug,
+                "errors": len(latest.errors),
+                "url": latest.url,
+                "data": latest.data_url,
+            },
+            "count": self.count,
+            "url": f"{self.slug}/index.html",
+            "history_url": f"{self.slug}/history/index.html",
+            "months": [
+                {
+                    "month": month,
+                    "count": info.count,
+                    "worst": info.worst.slug,
+                    "log": self.log_path(month),
+                    "history": f"{self.slug}/history/{month}.html",
+                }
+                for month, info in self.months.items()
+            ],
+        }
+
+
+@dataclass(slots=True)
+class Manifest:
+    """Every dashboard the site holds, in slug order.
+
+    ``legacy`` holds the versions a schema-1 manifest listed, until the store
+    writes them into the log (:meth:`VersionStore.upgrade`).
+    """
+
+    title: str = "Dashboards"
+    dashboards: dict[str, DashboardRecord] = field(default_factory=dict)
+    legacy: dict[str, list[LogRecord]] = field(default_factory=dict)
+
+    def to_json(self, built_at: datetime, assets: dict[str, str]) -> dict[str, Any]:
+        """The whole ``manifest.json`` document."""
+        return {
+            "schema": SCHEMA_VERSION,
+            "generator": "dashsite",
+            "title": self.title,
+            "built_at": built_at.astimezone(UTC).isoformat(),
+            "assets": assets,
+            "dashboards": [self.dashboards[slug].to_json() for slug in sorted(self.dashboards)],
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Manifest:
+        """Read a ``manifest.json`` (schema 1 or 2); ``ValueError`` if anything is off.
+
+        A manifest may come from a target (``pull``), so it is checked like
+        local input: slugs and version ids must be safe, times must parse,
+        text must be text. Nothing read here ever becomes a link unchecked.
+        """
+        if not isinstance(raw, dict) or not isinstance(raw.get("dashboards"), list):
+            raise ValueError("not a dashsite manifest (no 'dashboards' list)")
+        schema = raw.get("schema", 1)
+        if schema not in (1, 2):
+            raise ValueError(f"schema {schema!r} is newer than this dashsite knows")
+        manifest = cls(title=_text(raw.get("title", "Dashboards"), "title"))
+        for entry in raw["dashboards"]:
+            if not isinstance(entry, dict):
+                raise ValueError("a dashboard entry must be an object")
+            slug = entry.get("slug")
+            if not isinstance(slug, str) or not is_slug(slug):
+                raise ValueError(f"dashboard slug {str(slug)[:80]!r} is not a safe name")
+            active = entry.get("active", True)
+            if not isinstance(active, bool):
+                raise ValueError(f"dashboard {slug}: 'active' is not true or false")
+            record = DashboardRecord(
+                slug,
+                _text(entry.get("title"), f"{slug} title"),
+                _text(entry.get("description", ""), f"{slug} description"),
+                active,
+            )
+            if schema == 1:
+                manifest.legacy[slug] = _legacy_versions(entry, slug)
+                for version in manifest.legacy[slug]:
+                    record.add(version)
+            else:
+                _read_schema_2(entry, record)
+            manifest.dashboards[slug] = record
+        return manifest
+
+
+def _legacy_versions(entry: dict[str, Any], slug: str) -> list[LogRecord]:
+    versions = entry.get("versions")
+    if not isinstance(versions, list):
+        raise ValueError(f"dashboard {slug}: 'versions' is not a list")
+    found = []
+    for raw in versions:
+        if not isinstance(raw, dict):
+            raise ValueError(f"dashboard {slug}: a version must be an object")
+        _count(raw.get("errors", 0), f"dashboard {slug}: errors")
+        found.append(
+            LogRecord.from_json({k: raw.get(k) for k in ("id", "collected_at", "status")}, slug)
+        )
+    if len({v.id for v in found}) != len(found):
+        raise ValueError(f"dashboard {slug}: a version id is listed twice")
+    return found
+
+
+def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
+    slug = record.slug
+    months = entry.get("months")
+    if not isinstance(months, list):
+        raise ValueError(f"dashboard {slug}: 'months' is not a list")
+    for raw in months:
+        if not isinstance(raw, dict):
+            raise ValueError(f"dashboard {slug}: a month must be an object")
+        month = raw.get("month")
+        if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
+            raise ValueError(f"dashboard {slug}: month {str(month)[:20]!r} is not YYYY-MM")
+        datetime.strptime(month, "%Y-%m")  # ValueError if not a month
+        worst = raw.get("worst")
+        if not isinstance(worst, str):
+            raise ValueError(f"dashboard {slug}: month {month} has no worst level")
+        record.months[month] = MonthInfo(
+            _count(raw.get("count"), f"dashboard {slug}: month {month} count"),
+            StatusLevel.parse(worst),
+        )
+    latest = entry.get("latest_version")
+    if latest is not None:
+        record.latest = LogRecord.from_json(
+            {k: latest.get(k) for k in ("id", "collected_at", "status")}
+            if isinstance(latest, dict)
+            else latest,
+            slug,
+        )
+    if (record.latest is None) != (record.count == 0):
+        raise ValueError(f"dashboard {slug}: 'latest_version' and the month counts disagree")
+
+
+class VersionStore:
+    """Reads and writes one site folder's versions, log and manifest."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.written = 0
+        """Files written and log lines appended by this store (for the build report)."""
+        self.bytes_written = 0
+
+    # -- the manifest -------------------------------------------------------
+
+    def load_manifest(self, shown: str | None = None) -> Manifest:
+        """``manifest.json``, validated; rebuilt from the logs (or data files) if missing.
+
+        ``shown`` names the file in an error.
+        """
+        path = self.site / MANIFEST_FILE
+        if not path.is_file():
+            return self.rebuild_manifest()
+        try:
+            return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, OSError, RecursionError) as exc:
+            raise SiteError(
+                f"manifest is unreadable: {exc}",
+                path=shown or path,
+                hint="restore it (dashsite pull) or delete it to rebuild it "
+                "from the dashboards' logs",
+            ) from None
+
+    def rebuild_manifest(self) -> Manifest:
+        """A manifest from the log shards (or, for a schema-1 site, the data files)."""
+        manifest = Manifest()
+        if not self.site.is_dir():
+            return manifest
+        for folder in sorted(p for p in self.site.iterdir() if p.is_dir() and is_slug(p.name)):
+            shards = sorted((folder / LOG_FOLDER).glob("*.jsonl"))
+            title = folder.name
+            if shards:
+                record = DashboardRecord(folder.name, title)
+                for shard in shards:
+                    for entry in self._read_shard(folder.name, shard):
+                        record.add(entry)
+                manifest.dashboards[folder.name] = record
+                continue
+            legacy = sorted(
+                self._scan_data_files(folder), key=lambda r: (r[0].collected_at, r[0].id)
+            )
+            if legacy:
+                record = DashboardRecord(folder.name, legacy[-1][1])
+                manifest.legacy[folder.name] = [entry for entry, _ in legacy]
+                for entry, _ in legacy:
+                    record.add(entry)
+                manifest.dashboards[folder.name] = record
+        return manifest
+
+    def _scan_data_files(self, folder: Path) -> Iterator[tuple[LogRecord, str]]:
+        for data_file in folder.glob(f"*/{DATA_FILE}"):
+            try:
+                raw = json.loads(data_file.read_text(encoding="utf-8"))
+                if raw.get("dashboard") != folder.name:
+                    continue
+                entry = self.record_from_data(folder.name, raw)
+                yield entry, _text(raw.get("title", folder.name), "title")
+            except (ValueError, OSError, AttributeError, TypeError):
+                continue
+
+    def record_from_data(self, slug: str, raw: Any) -> LogRecord:
+        """The log record of a version, from its ``data.json`` document."""
+        if not isinstance(raw, dict):
+            raise ValueError("data.json is not an object")
+        data = raw.get("data", {})
+        collectors = raw.get("collectors", {})
+        durations = {
+            str(name): float(info["duration"])
+            for name, info in (collectors.items() if isinstance(collectors, dict) else [])
+            if isinstance(info, dict) and _finite(info.get("duration")) is not None
+        }
+        return LogRecord.from_json(
+            {
+                "id": raw.get("version"),
+                "collected_at": raw.get("collected_at"),
+                "status": raw.get("status"),
+                "errors": raw.get("errors", {}),
+                "durations": durations,
+                "values": numeric_values(data) if isinstance(data, dict) else {},
+            },
+            slug,
+        )
+
+    def upgrade(self, manifest: Manifest, writer: Any) -> list[str]:
+        """Write the log of a schema-1 site's versions (once); returns the slugs upgraded.
+
+        Each version's ``data.json`` is read for its values, errors and
+        durations; a version without one keeps what the manifest said.
+        Shards are written whole and atomically, so an interrupted upgrade is
+        simply done again by the next build.
+        """
+        upgraded = []
+        for slug, versions in manifest.legacy.items():
+            shards: dict[str, list[str]] = {}
+            for version in sorted(versions, key=lambda v: (v.collected_at, v.id)):
+                entry = version
+                try:
+                    raw = json.loads(
+                        (self.site / version.path / DATA_FILE).read_text(encoding="utf-8")
+                    )
+                    entry = self.record_from_data(slug, raw)
+                except (OSError, ValueError, AttributeError, TypeError):
+                    pass
+                shards.setdefault(entry.month, []).append(entry.line())
+            for month, lines in shards.items():
+                writer.write(f"{slug}/{LOG_FOLDER}/{month}.jsonl", "\n".join(lines) + "\n")
+            upgraded.append(slug)
+        manifest.legacy.clear()
+        return upgraded
+
+    def inside(self, relative: str) -> Path:
+        """``site/relative``, refusing a path that a symbolic link leads out of the site."""
+        path = self.site / relative
+        if not path.resolve().is_relative_to(self.site.resolve()):
+            link = next((p for p in [path, *path.parents] if p.is_symlink()), path)
+            raise SiteError(
+                f"is a symbolic link to {link.readlink() if link.is_symlink() else '?'}, "
+                "outside the site",
+                path=Path(self.site.name) / link.relative_to(self.site),
+                hint="dashsite writes only inside the site: replace the link "
+                "with a real folder (or move the site where the link points)",
+            )
+        return path
+
+    # -- the log --------------------------------------------------------------
+
+    def shard(self, slug: str, month: str) -> Path:
+        """The log shard of ``slug`` for ``month``."""
+        return self.site / slug / LOG_FOLDER / f"{month}.jsonl"
+
+    def append(self, record: DashboardRecord, entry: LogRecord) -> None:
+        """Add ``entry`` to the log: one appended line, whatever the history holds."""
+        path = self.inside(f"{record.slug}/{LOG_FOLDER}/{entry.month}.jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = entry.line().encode("utf-8") + b"\n"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size and _last_byte(path) != b"\n":
+                line = b"\n" + line  # a killed append left half a line: keep lines whole
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        self.written += 1
+        self.bytes_written += len(line)
+        record.add(entry)
+
+    def month(self, slug: str, month: str) -> list[LogRecord]:
+        """Every record of one month, oldest first."""
+        return list(self._read_shard(slug, self.shard(slug, month)))
+
+    def tail(self, record: DashboardRecord, count: int) -> list[LogRecord]:
+        """The newest ``count`` records, oldest first, reading back from the end."""
+        found: list[LogRecord] = []
+        for month in reversed(record.months):
+            if len(found) >= count:
+                break
+            lines = _tail_lines(self.shard(record.slug, month), count - len(found))
+            found = [*self.parse(record.slug, lines), *found]
+        return found[-count:] if count else []
+
+    def knows(self, slug: str, entry: LogRecord) -> bool:
+        """Whether the local log holds ``entry`` (reads its month's shard)."""
+        return any(found.id == entry.id for found in self.month(slug, entry.month))
+
+    def _read_shard(self, slug: str, path: Path) -> Iterator[LogRecord]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return iter(())
+        return iter(self.parse(slug, text.splitlines()))
+
+    @staticmethod
+    def parse(slug: str, lines: Iterable[str]) -> list[LogRecord]:
+        """Valid records only: a torn last line or a tampered one is skipped."""
+        found = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                found.append(LogRecord.from_json(json.loads(line), slug))
+            except (ValueError, RecursionError):
+                continue
+        return found
+
+    # -- versions -------------------------------------------------------------
+
+    def read_data(self, entry: LogRecord) -> dict[str, Any]:
+        """A version's collected data, decoded and validated; ``{}`` if it is not here."""
+        try:
+            raw = json.loads((self.site / entry.data_url).read_text(encoding="utf-8"))
+            data = from_jsonable(raw.get("data", {}))
+        except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def temp_folder(self) -> Path:
+        """Where version folders are assembled (inside the site: same file system)."""
+        return self.site / TEMP_FOLDER
+
+    def file_version(self, slug: str, version: str, files: Mapping[str, bytes]) -> str:
+        """Assemble a version folder aside, then rename it into place; returns its path.
+
+        Refuses to replace a folder that exists: versions are immutable.
+        """
+        final = self.inside(f"{slug}/{version}")
+        if final.exists():
+            raise SiteError(
+                f"version {version} of '{slug}' already exists",
+                path=f"{self.site.name}/{slug}/{version}",
+                hint="versions are immutable; pick another --version-id",
+            )
+        aside = self.temp_folder() / f"{slug}.{version}"
+        shutil.rmtree(aside, ignore_errors=True)
+        aside.mkdir(parents=True)
+        for name, payload in files.items():
+            with (aside / name).open("xb") as out:
+                out.write(payload)
+            os.chmod(aside / name, 0o644)
+            self.written += 1
+            self.bytes_written += len(payload)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        aside.rename(final)
+        return f"{slug}/{version}/"
+
+    def adopt(self, record: DashboardRecord, version: str) -> None:
+        """Make a version folder a killed build renamed in count, as if it had finished."""
+        try:
+            raw = json.loads((self.site / record.slug / version / DATA_FILE).read_text("utf-8"))
+            entry = self.record_from_data(record.slug, raw)
+        except (OSError, ValueError, AttributeError, TypeError):
+            return
+        shard = self.shard(record.slug, entry.month)
+        if not any(e.id == entry.id for e in self.parse(record.slug, _tail_lines(shard, 8))):
+            self.append(record, entry)
+        info = MonthInfo()
+        for found in self.month(record.slug, entry.month):
+            info.add(found.status)
+        record.months[entry.month] = info
+        record.months = dict(sorted(record.months.items()))
+        if record.latest is None or entry.collected_at >= record.latest.collected_at:
+            record.latest = entry
+
+    def prune(
+        self, record: DashboardRecord, retention: int, writer: Any
+    ) -> tuple[list[LogRecord], set[str], set[str]]:
+        """Keep the newest ``retention`` versions; costs what it deletes (plus one shard).
+
+        Returns the versions dropped, the months whose shard was rewritten
+        and the months now gone.
+        """
+        excess = record.count - retention
+        dropped: list[LogRecord] = []
+        rewritten: set[str] = set()
+        removed: set[str] = set()
+        for month in list(record.months):
+            if excess <= 0:
+                break
+            info = record.months[month]
+            entries = self.month(record.slug, month)
+            if not entries:  # the shard is not here (a partial pull): only whole months go
+                if excess < info.count:
+                    break
+                del record.months[month]
+                removed.add(month)
+                excess -= info.count
+                continue
+            cut, rest = entries[:excess], entries[excess:]
+            for entry in cut:
+                self.remove_version(entry)
+            dropped += cut
+            excess -= len(cut)
+            if rest:
+                writer.write(record.log_path(month), "".join(e.line() + "\n" for e in rest))
+                kept = MonthInfo()
+                for entry in rest:
+                    kept.add(entry.status)
+                record.months[month] = kept
+                rewritten.add(month)
+            else:
+                writer.remove(record.log_path(month))
+                del record.months[month]
+                removed.add(month)
+        return dropped, rewritten, removed
+
+    def remove_version(self, entry: LogRecord) -> None:
+        """Delete one version folder (retention)."""
+        target = self.inside(entry.path)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+
+
+def _last_byte(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
+def _tail_lines(path: Path, count: int, block: int = 64 * 1024) -> list[str]:
+    """The last ``count`` lines of a file, read backwards in blocks."""
+    if count <= 0:
+        return []
+    try:
+        handle = path.open("rb")
+    except OSError:
+        return []
+    with handle:
+        end = handle.seek(0, os.SEEK_END)
+        data = b""
+        position = end
+        while position > 0 and data.count(b"\n") <= count:
+            step = min(block, position)
+            position -= step
+            handle.seek(position)
+            data = handle.read(step) + data
+    lines = data.decode("utf-8", "replace").splitlines()
+    if position > 0:
+        lines = lines[1:]  # the first one may be cut
+    return lines[-count:]
