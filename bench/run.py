@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -297,53 +298,120 @@ def bench_watch(rows: list[Row], work: Path, saves: int) -> None:
 # -- 5. history scale ---------------------------------------------------------------------------
 
 
-def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
-    """One dashboard with many versions on disk: history pages + index, and a whole build."""
-    from dashsite.environment import create_environment
-    from dashsite.index import write_history, write_index
-    from dashsite.render import compile_template  # noqa: F401 - warms the import
-    from dashsite.versions import Manifest
-    from dashsite.write import SiteFolder
+YEAR_AT_5_MIN = 105_120
+HISTORY_DASHBOARDS = 2
 
-    pages, builds = {}, {}
-    for count in sizes:
-        project = write_dashsite_project(work / f"history-{count}", 1)
-        site = project / "site"
-        folder = site / "d0000"
-        versions = []
+
+def seed_history(project: Path, count: int, end: datetime) -> None:
+    """``count`` earlier versions per dashboard, as files a build would have left.
+
+    Each version gets its folder (a small page and data.json: the build never
+    reads them back) and its log line; the manifest (schema 2) counts them.
+    """
+    site = project / "site"
+    manifest: dict[str, Any] = {"schema": 2, "title": "Bench", "dashboards": []}
+    for d in range(HISTORY_DASHBOARDS):
+        slug = f"d{d:04d}"
+        months: dict[str, list[str]] = {}
+        worst: dict[str, str] = {}
+        record: dict[str, Any] = {}
         for n in range(count):
-            vid = f"v{n:06d}"
-            (folder / vid).mkdir(parents=True)
-            (folder / vid / "index.html").write_text("<!DOCTYPE html><title>old</title>")
-            (folder / vid / "data.json").write_text('{"data": {}}')
-            versions.append({"id": vid, "collected_at": "2026-01-01T00:00:00+00:00",
-                             "status": "ok", "errors": 0})
-        manifest = {"schema": 1, "title": "Bench", "dashboards": [
-            {"slug": "d0000", "title": "Dashboard 0", "versions": versions}]}
-        (site / "manifest.json").write_text(json.dumps(manifest))
-        loaded = Manifest.load(site)
-        environment = create_environment()
-        context = {"title": "Bench", "base_url": "", "assets": {"style.css": "x.css"},
-                   "built_at": None, "dashboards": [], "preview": False, "refresh": 0}
-        out = SiteFolder(work / f"history-out-{count}")
+            moment = end - timedelta(minutes=5 * (count - n))
+            vid = moment.strftime("%Y%m%dT%H%M%SZ")
+            folder = site / slug / vid
+            folder.mkdir(parents=True)
+            (folder / "index.html").write_bytes(b"<!DOCTYPE html><title>an earlier one</title>")
+            stamp = moment.isoformat()
+            (folder / "data.json").write_text(json.dumps({
+                "schema": 1, "dashboard": slug, "version": vid, "collected_at": stamp,
+                "status": "ok", "data": {"requests": n % 1000}}))
+            record = {"id": vid, "collected_at": stamp, "status": "ok", "path": f"{slug}/{vid}/",
+                      "values": {"requests": float(n % 1000)}}
+            months.setdefault(vid[:4] + "-" + vid[4:6], []).append(json.dumps(record))
+            worst[stamp[:7]] = "ok"
+        (site / slug / "log").mkdir(parents=True)
+        for month, lines in months.items():
+            (site / slug / "log" / f"{month}.jsonl").write_text("\n".join(lines) + "\n")
+        manifest["dashboards"].append({
+            "slug": slug, "title": slug, "description": "", "active": True,
+            "latest_version": {k: record[k] for k in ("id", "collected_at", "status")},
+            "months": [{"month": m, "count": len(lines), "worst": "ok"}
+                       for m, lines in sorted(months.items())],
+        })
+    (site / "manifest.json").write_text(json.dumps(manifest))
+
+
+def tree_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
+    """A build that adds one version, over a little history and over a year of it."""
+    # Both sizes end with 100 versions in the current month, so the pages a build
+    # rewrites hold as many rows at both sizes (a month's page fills 200 rows, then
+    # never changes): any difference left is what the kept history costs.
+    end = datetime(2026, 11, 1, 8, 20, tzinfo=UTC)
+    figures: dict[int, dict[str, float]] = {}
+    for count in sizes:
+        project = write_dashsite_project(work / f"history-{count}", HISTORY_DASHBOARDS)
         started = time.perf_counter()
-        write_history(out, environment, loaded.dashboards["d0000"], context)
-        write_index(out, environment, loaded, context)
-        pages[count] = time.perf_counter() - started
-        builds[count], _ = run_measured([PYTHON, "-m", "dashsite", "-C", str(project), "build",
-                                         "-q", "--version-id", "next"])
+        seed_history(project, count, end)
+        say(f"  seeded {count:,} versions x {HISTORY_DASHBOARDS} in "
+            f"{time.perf_counter() - started:.0f} s")
+        times, report = [], {}
+        for attempt in range(3):
+            started = time.perf_counter()
+            done = subprocess.run(
+                [PYTHON, "-m", "dashsite", "-C", str(project), "build", "--json",
+                 "--version-id", f"next-{attempt}"],
+                capture_output=True, text=True, check=True)
+            times.append(time.perf_counter() - started)
+            report = json.loads(done.stdout)
+        starts = []
+        for _ in range(3):
+            started = time.perf_counter()
+            serve = subprocess.Popen(
+                [PYTHON, "-m", "dashsite", "-C", str(project), "serve", "--watch", "--port", "0"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            assert serve.stdout is not None
+            serve.stdout.readline()  # "Serving … at …": the preview is built
+            starts.append(time.perf_counter() - started)
+            serve.terminate()
+            serve.wait(timeout=30)
+        preview = median(starts)
+        figures[count] = {"build": median(times), "files": report["files_written"],
+                          "bytes": report["bytes_written"], "preview": preview}
     small, large = sizes
-    growth = pages[large] / pages[small]
-    rows.append(Row(f"history pages + index, {large:,} versions", pages[large],
-                    pages[small] * large / small, f"{small:,} versions x {large // small}",
-                    "s", "< 1 s, linear", pages[large] < 1 and growth <= large / small * 1.2,
-                    f"{small:,} versions: {pages[small]:.3f} s; x{growth:.1f} for "
-                    f"x{large // small} versions"))
-    rows.append(Row(f"whole build with {large:,} versions on disk", builds[large],
-                    builds[small], f"{small:,} versions", "s", "—", None,
-                    "every kept version is hard-linked into the staged copy and the old copy "
-                    "deleted: a build grows with history; retention bounds it"))
-    say(f"  history: pages {pages}, builds {builds}")
+    a, b = figures[small], figures[large]
+    ratio = b["build"] / a["build"]
+    rows.append(Row(f"build adding 1 version, {large:,} kept x {HISTORY_DASHBOARDS} dashboards",
+                    b["build"], a["build"], f"{small:,} kept", "s", "<= 1.2x",
+                    ratio <= 1.2, f"x{ratio:.2f}"))
+    rows.append(Row(f"files written by that build ({large:,} kept)", b["files"], a["files"],
+                    f"{small:,} kept", "files", "the same", b["files"] == a["files"]))
+    rows.append(Row(f"bytes written by that build ({large:,} kept)", b["bytes"], a["bytes"],
+                    f"{small:,} kept", "B", "the same (within 5%)",
+                    abs(b["bytes"] - a["bytes"]) <= 0.05 * a["bytes"]))
+    rows.append(Row(f"serve --watch start, {large:,} kept", b["preview"], a["preview"],
+                    f"{small:,} kept", "s", "<= 1.2x", b["preview"] <= 1.2 * a["preview"]))
+    say(f"  history: {figures}")
+
+
+def bench_year_size(rows: list[Row], work: Path) -> None:
+    """What a year of 5-minute builds weighs per dashboard: one real version, times a year."""
+    project = write_dashsite_project(work / "year", 1)
+    for n in range(2):
+        subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
+                        "--version-id", f"v{n}"], check=True)
+    site = project / "site"
+    version = tree_size(site / "d0000" / "v1")
+    line = max(len(x) for x in next((site / "d0000" / "log").glob("*.jsonl")).read_text()
+               .splitlines()) + 1
+    per_year = (version + line) * YEAR_AT_5_MIN
+    rows.append(Row("one dashboard, a year at 5 min (every snapshot kept)", per_year / 1e6,
+                    1000 / 10, "1 GB / 10 dashboards", "MB", "< 100 MB", per_year < 1e8,
+                    f"{version:,} B a version + {line} B of log; tiered retention not yet "
+                    "built"))
 
 
 # -- the table --------------------------------------------------------------------------------
@@ -401,7 +469,8 @@ def main() -> int:
             say("save → visible…")
             bench_watch(rows, work, 5 if args.quick else 20)
         say("history scale…")
-        bench_history(rows, work, (1000, 10000))
+        bench_history(rows, work, (100, 2000) if args.quick else (100, YEAR_AT_5_MIN))
+        bench_year_size(rows, work)
     print(f"dashsite benchmark — {machine()}\n")
     print(table(rows))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")

@@ -127,7 +127,7 @@ def test_history_pages_by_month_and_page(tmp_path: Path) -> None:
         build(tmp_path, version_id=f"n{n:03d}", clock=fixed_clock(T0 + timedelta(minutes=n)))
     folder = site / "alpha" / "history"
     index = parse((folder / "index.html").read_text())
-    assert len(list(index.find("tbody").find_all("tr"))) == 200
+    assert len(list(index.find("tbody").find_all("tr"))) == 100
     assert index.find("tbody").find("a").text() == "n400"
     months = [a.attrs["href"] for a in index.find("ul", class_="history-months").find_all("a")]
     assert months == ["2026-11.html", "2026-10.html"]

@@ -19,6 +19,9 @@ from .styles import STYLESHEET
 from .write import SiteWriter
 
 HISTORY_PAGE_SIZE = 200
+"""Versions on one page of a month (pages fill oldest first, then never change)."""
+HISTORY_INDEX_SIZE = 100
+"""The newest versions listed on a dashboard's history index."""
 TREND_LENGTH = 30
 
 
@@ -96,7 +99,8 @@ def write_history(
 ) -> None:
     """Bring ``<slug>/history/`` up to date, at the cost of what changed.
 
-    The history index (newest versions, the months) is rewritten each time.
+    The history index (the newest :data:`HISTORY_INDEX_SIZE` versions, the
+    months) is rewritten each time.
     A month's pages hold :data:`HISTORY_PAGE_SIZE` versions each, oldest
     first, so a finished page never changes: after an append only the
     month's last page is rendered (and the one before it, the first time it
@@ -130,7 +134,7 @@ def write_history(
                 writer, template, base, folder, month, pages - 1, pages, tail[:-in_last]
             )
         _write_month_page(writer, template, base, folder, month, pages, pages, tail[-in_last:])
-    newest = store.tail(record, HISTORY_PAGE_SIZE)[::-1]
+    newest = store.tail(record, HISTORY_INDEX_SIZE)[::-1]
     months = [
         {"month": month, "count": info.count, "worst": info.worst}
         for month, info in reversed(record.months.items())
