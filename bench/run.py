@@ -398,20 +398,24 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
 
 
 def bench_year_size(rows: list[Row], work: Path) -> None:
-    """What a year of 5-minute builds weighs per dashboard: one real version, times a year."""
+    """What a year weighs per dashboard, from one real version's files and log line."""
     project = write_dashsite_project(work / "year", 1)
     for n in range(2):
         subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
                         "--version-id", f"v{n}"], check=True)
     site = project / "site"
-    version = tree_size(site / "d0000" / "v1")
+    page = (site / "d0000" / "v1" / "index.html").stat().st_size
+    data = (site / "d0000" / "v1" / "data.json").stat().st_size
     line = max(len(x) for x in next((site / "d0000" / "log").glob("*.jsonl")).read_text()
                .splitlines()) + 1
-    per_year = (version + line) * YEAR_AT_5_MIN
-    rows.append(Row("one dashboard, a year at 5 min (every snapshot kept)", per_year / 1e6,
-                    1000 / 10, "1 GB / 10 dashboards", "MB", "< 100 MB", per_year < 1e8,
-                    f"{version:,} B a version + {line} B of log; tiered retention not yet "
-                    "built"))
+    for label, per_day in (("5 min", 288), ("1 hour", 24)):
+        year = per_day * 365
+        everything = (page + data + line) * year
+        tiered = page * per_day * 7 + data * per_day * 30 + line * year
+        rows.append(Row(f"10 dashboards, a year at {label}, default tiers (7d pages, 30d data)",
+                        tiered * 10 / 1e6, everything * 10 / 1e6, "every snapshot kept", "MB",
+                        "< 1,000 MB (GitHub Pages)", tiered * 10 < 1e9,
+                        f"a version: page {page:,} B, data {data:,} B, log line {line} B"))
 
 
 # -- the table --------------------------------------------------------------------------------

@@ -142,9 +142,12 @@ def test_history_pages_by_month_and_page(tmp_path: Path) -> None:
     assert [a.text() for a in third.find("tbody").find_all("a")] == ["n400"]
     assert third.find("a", rel="prev").attrs["href"] == "2026-11-2.html"
     assert not list(third.find("nav", class_="pagination").find_all("a", rel="next"))
+    # October is 27 days old: past the default 7 days of pages, its data is still kept.
     october_page = parse((folder / "2026-10.html").read_text())
     assert [a.attrs["href"] for a in october_page.find("tbody").find_all("a")] == [
-        "../../alpha/oct/index.html"]
+        "../../alpha/oct/data.json"]
+    assert not (site / "alpha" / "oct" / "index.html").exists()
+    assert (site / "alpha" / "oct" / "data.json").is_file()
 
 
 def test_a_build_rewrites_only_the_current_page_of_history(tmp_path: Path) -> None:

@@ -290,3 +290,34 @@ def test_pull_all_skips_folder_markers_and_names_a_missing_object(
     assert missing.returncode == 1
     line = missing.stderr.strip()
     assert "does not exist" not in line and "is missing" in line, line
+
+
+def test_publish_deletes_what_the_tiers_thinned_and_nothing_else(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    from datetime import timedelta
+
+    from projects import T0, fixed_clock
+
+    write_project(tmp_path, {"alpha": simple()})
+    target = S3Target(bucket, "site")
+    client = make_client(endpoint)
+
+    def build_and_publish(name: str, days_ago: int) -> list[str]:
+        build(tmp_path, version_id=name, clock=fixed_clock(T0 - timedelta(days=days_ago)))
+        return sorted(publish_s3(tmp_path / "site", target, client=client).deleted)
+
+    assert build_and_publish("old", 40) == []
+    assert build_and_publish("mid", 39) == []
+    # 30 days on: old and mid keep their data, not their pages
+    assert build_and_publish("new", 10) == ["site/alpha/mid/index.html",
+                                            "site/alpha/old/index.html"]
+    # 10 more: old and mid keep their log lines only; new loses its page
+    assert build_and_publish("now", 0) == ["site/alpha/mid/data.json",
+                                           "site/alpha/new/index.html",
+                                           "site/alpha/old/data.json"]
+    present = set(keys(endpoint, bucket))
+    assert {"site/alpha/now/index.html", "site/alpha/new/data.json"} <= present
+    assert not any(k.startswith(("site/alpha/old/", "site/alpha/mid/")) for k in present)
+    assert {k for k in present if "/log/" in k} == {"site/alpha/log/2026-10.jsonl",
+                                                   "site/alpha/log/2026-11.jsonl"}

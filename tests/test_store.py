@@ -29,6 +29,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "schema1"
 def test_a_schema_1_site_is_upgraded_in_place_without_losing_a_version(tmp_path: Path) -> None:
     shutil.copytree(FIXTURE / "dashboards", tmp_path / "dashboards")
     shutil.copytree(FIXTURE / "site", tmp_path / "site")
+    # The fixture's versions age with the calendar: keep every tier, whenever this runs.
+    (tmp_path / "dashsite.toml").write_text('keep_pages = "forever"\nkeep_data = "forever"\n')
     site = tmp_path / "site"
     old = json.loads((site / "manifest.json").read_text())
     assert old["schema"] == 1
@@ -133,9 +135,7 @@ def test_numeric_values_are_what_trends_need() -> None:
         "deep": {"a": {"b": {"c": {"d": {"e": 1}}}}},
         "nan": float("nan"),
     }
-    assert numeric_values(stored) == {
-        "disk.value": 81.5, "plain.n": 3.0, "rows.0.0": 1.0, "rows.0.1": 2.0, "rows.1.0": 3.0,
-        "rows.1.1": 4.0}
+    assert numeric_values(stored) == {"disk.value": 81.5, "plain.n": 3.0}
 
 
 def test_tail_reads_back_across_months(tmp_path: Path) -> None:
@@ -148,3 +148,37 @@ def test_tail_reads_back_across_months(tmp_path: Path) -> None:
     assert [r.id for r in store.tail(record, 4)] == ["v1", "v2", "v3", "v4"]
     assert [r.id for r in store.tail(record, 100)] == ["v0", "v1", "v2", "v3", "v4"]
     assert record.count == 5 and list(record.months) == ["2026-10", "2026-11"]
+
+
+def test_tiers_thin_pages_then_data_and_keep_the_log(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    site = tmp_path / "site"
+    build(tmp_path, version_id="old", clock=fixed_clock(T0 - timedelta(days=40)))
+    build(tmp_path, version_id="mid", clock=fixed_clock(T0 - timedelta(days=10)))
+    build(tmp_path, version_id="new", clock=fixed_clock(T0 - timedelta(days=4)))
+    assert (site / "alpha" / "mid" / "index.html").is_file()  # 6 days old then: kept
+    build(tmp_path, version_id="now", clock=fixed_clock(T0))
+    assert not (site / "alpha" / "old").exists()  # past 30 days: the log line only
+    assert not (site / "alpha" / "mid" / "index.html").exists()  # past 7 days: data only
+    assert (site / "alpha" / "mid" / "data.json").is_file()
+    assert (site / "alpha" / "new" / "index.html").is_file()
+    assert logged_versions(site) == {"alpha": ["old", "mid", "new", "now"]}
+    manifest = json.loads((site / "manifest.json").read_text())["dashboards"][0]
+    assert (manifest["pages_from"], manifest["data_from"], manifest["count"]) == (
+        "2026-11-20", "2026-10-28", 4)
+    index = parse((site / "alpha" / "history" / "index.html").read_text())
+    cells = [tr.find("td") for tr in index.find("tbody").find_all("tr")]
+    assert [c.text() for c in cells] == ["now", "new", "mid (data)", "old"]
+    assert [a.attrs["href"] for c in cells for a in c.find_all("a")] == [
+        "../../alpha/now/index.html", "../../alpha/new/index.html", "../../alpha/mid/data.json"]
+    october = parse((site / "alpha" / "history" / "2026-10.html").read_text())
+    assert not list(october.find("tbody").find_all("a"))
+    assert_site_whole(site)
+
+
+def test_keep_settings_are_checked(tmp_path: Path) -> None:
+    for config, message in (('keep_pages = "a week"\n', "'keep_pages' must be like"),
+                            ('keep_pages = "30d"\nkeep_data = "7d"\n', "is shorter than")):
+        write_project(tmp_path, {"alpha": simple()}, config=config)
+        done = cli(tmp_path, "build")
+        assert done.returncode == 1 and message in done.stderr, done.stderr

@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .collect import DashboardData, collect_dashboards, run_coroutine, settle
-from .config import SiteConfig
+from .config import SiteConfig, keep_days
 from .discover import Dashboard, discover
 from .environment import create_environment
 from .errors import ConfigError, DashboardError, DashsiteError, RenderError, SiteError, display
@@ -277,10 +277,15 @@ class SiteBuilder:
                 if dropped:
                     pruned[record.slug] = [v.id for v in dropped]
                     rewritten[record.slug], removed[record.slug] = changed, gone
+        pages_from, data_from = _tier_days(config, built_at)
+        for record in manifest.dashboards.values():
+            thinned = store.thin(record, pages_from, data_from)
+            if thinned:
+                rewritten[record.slug] = rewritten.get(record.slug, set()) | thinned
         site_context = self._site_context(manifest, [], assets, built_at)
         for record in manifest.dashboards.values():
             slug = record.slug
-            if slug in appended or slug in pruned or slug in touched:
+            if slug in appended or slug in rewritten or slug in touched:
                 months = set(record.months) if slug in touched else rewritten.get(slug, set())
                 write_history(
                     writer,
@@ -440,6 +445,14 @@ class SiteBuilder:
         )
         self.reporter.emit(Event("dashboard", slug, level=item.status))
         return True
+
+
+def _tier_days(config: SiteConfig, now: datetime) -> tuple[str | None, str | None]:
+    """The first days whose versions keep their page, and their data (None: all do)."""
+    today = now.astimezone(UTC).date()
+    days = keep_days(config.keep_pages), keep_days(config.keep_data)
+    pages, data = (None if n is None else (today - timedelta(days=n)).isoformat() for n in days)
+    return pages, data
 
 
 def _utf8(text: str) -> bytes:

@@ -56,6 +56,8 @@ class SiteConfig:
     import_timeout: float = 30.0
     concurrency: int = 128
     retention: int | None = None
+    keep_pages: str = "7d"
+    keep_data: str = "30d"
     base_url: str = ""
     history: int = 100
     refresh: int = 0
@@ -87,6 +89,8 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "import_timeout": ((int, float), "a number of seconds"),
     "concurrency": ((int,), "a whole number"),
     "retention": ((int,), "a whole number of versions to keep"),
+    "keep_pages": ((str,), 'a number of days or weeks ("7d", "2w") or "forever"'),
+    "keep_data": ((str,), 'a number of days or weeks ("30d", "8w") or "forever"'),
     "base_url": ((str,), "a URL (string)"),
     "history": ((int,), "a whole number of versions"),
     "refresh": ((int,), "a whole number of seconds (0: off)"),
@@ -162,11 +166,31 @@ def _validate(
         number = float(value) if isinstance(value, int | float) else 1.0
         if key in {"concurrency", "history"} and number < 1:
             problems.append(f"{where}: '{key}' must be at least 1, not {value}")
+        if key in {"keep_pages", "keep_data"} and isinstance(value, str):
+            try:
+                keep_days(value)
+            except ValueError:
+                problems.append(
+                    f'{where}: \'{key}\' must be like "7d", "2w" or "forever", not {value!r}'
+                )
         if key == "retention" and number < 1:
             problems.append(f"{where}: 'retention' must be at least 1 (omit it to keep all)")
         if key in {"timeout", "import_timeout"} and not 0 < number < math.inf:
             problems.append(f"{where}: '{key}' must be a positive number of seconds, not {value}")
     return problems
+
+
+_KEEP = re.compile(r"([0-9]{1,5})([dw])")
+
+
+def keep_days(text: str) -> int | None:
+    """``"7d"`` → 7, ``"2w"`` → 14, ``"forever"`` → None; ``ValueError`` otherwise."""
+    if text == "forever":
+        return None
+    found = _KEEP.fullmatch(text)
+    if found is None:
+        raise ValueError(f"not a number of days or weeks: {text!r}")
+    return int(found.group(1)) * (7 if found.group(2) == "w" else 1)
 
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:
@@ -230,4 +254,10 @@ def _layout_problem(config: SiteConfig) -> tuple[str, str] | None:
         return f"{named} and 'dashboards_dir' ({config.dashboards_dir!r}) overlap", fix
     if site.is_relative_to(root / ".git") or site.name in {".git", ".dashsite"}:
         return f"{named} is inside .git or dashsite's own folder", fix
+    pages, data = keep_days(config.keep_pages), keep_days(config.keep_data)
+    if data is not None and (pages is None or pages > data):
+        return (
+            f"'keep_data' ({config.keep_data}) is shorter than 'keep_pages' ({config.keep_pages})",
+            "a version keeps its data at least as long as its page",
+        )
     return None

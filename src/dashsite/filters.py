@@ -123,7 +123,10 @@ def series(history: Iterable[Any], path: str) -> list[float | None]:
     points: list[float | None] = []
     for entry in history:
         logged = getattr(entry, "values", None)  # a history entry: its log record's numbers
-        if isinstance(logged, Mapping) and (key in logged or len(logged) < MAX_VALUES):
+        listed = any(step.isdigit() for step in steps)  # lists are not in the log
+        if isinstance(logged, Mapping) and (
+            key in logged or (len(logged) < MAX_VALUES and not listed)
+        ):
             points.append(as_number(logged.get(key)))
             continue
         value: Any = (

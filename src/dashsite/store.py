@@ -44,7 +44,7 @@ LOG_FOLDER = "log"
 TEMP_FOLDER = ".dashsite-tmp"
 """Inside the site: version folders being assembled, and the build's journal."""
 JOURNAL_FILE = "journal.json"
-MAX_VALUES = 64
+MAX_VALUES = 32
 """Numbers per log record (the first found, depth first): enough for trends, bounded."""
 MAX_VALUE_DEPTH = 4
 
@@ -90,7 +90,8 @@ def numeric_values(stored: Mapping[str, Any]) -> dict[str, float]:
 
     What a trend needs from each version, kept in its log record so charts
     never open a ``data.json``. Render types' fields count as keys
-    (``{"$kind": "MonitorMetric", "value": 3}`` gives ``name.value``).
+    (``{"$kind": "MonitorMetric", "value": 3}`` gives ``name.value``); lists
+    (a table's rows) are left out: a series into one reads ``data.json``.
     """
     found: dict[str, float] = {}
 
@@ -106,9 +107,6 @@ def numeric_values(stored: Mapping[str, Any]) -> dict[str, float]:
                 for key, item in items.items():
                     if key != "$kind":
                         walk(item, f"{path}.{key}", depth + 1)
-        elif isinstance(value, list) and depth < MAX_VALUE_DEPTH:
-            for index, item in enumerate(value[:16]):
-                walk(item, f"{path}.{index}", depth + 1)
 
     for name, value in stored.items():
         walk(value, name, 0)
@@ -222,6 +220,19 @@ class DashboardRecord:
     active: bool = True
     latest: LogRecord | None = None
     months: dict[str, MonthInfo] = field(default_factory=dict)
+    pages_from: str | None = None
+    """``YYYY-MM-DD``: versions collected before this day have no snapshot page (tiers)."""
+    data_from: str | None = None
+    """``YYYY-MM-DD``: versions collected before this day keep only their log line."""
+
+    def tier(self, entry: LogRecord) -> str:
+        """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
+        day = entry.collected_at[:10]
+        if self.data_from is not None and day < self.data_from:
+            return "log"
+        if self.pages_from is not None and day < self.pages_from:
+            return "data"
+        return "page"
 
     @property
     def count(self) -> int:
@@ -263,6 +274,8 @@ class DashboardRecord:
                 "data": latest.data_url,
             },
             "count": self.count,
+            "pages_from": self.pages_from,
+            "data_from": self.data_from,
             "url": f"{self.slug}/index.html",
             "history_url": f"{self.slug}/history/index.html",
             "months": [
@@ -376,6 +389,13 @@ def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
             _count(raw.get("count"), f"dashboard {slug}: month {month} count"),
             StatusLevel.parse(worst),
         )
+    for name in ("pages_from", "data_from"):
+        day = entry.get(name)
+        if day is not None:
+            if not isinstance(day, str):
+                raise ValueError(f"dashboard {slug}: {name} is not a day")
+            datetime.strptime(day, "%Y-%m-%d")  # ValueError if not a day
+            setattr(record, name, day)
     latest = entry.get("latest_version")
     if latest is not None:
         record.latest = LogRecord.from_json(
@@ -461,7 +481,7 @@ class VersionStore:
         data = raw.get("data", {})
         collectors = raw.get("collectors", {})
         durations = {
-            str(name): float(info["duration"])
+            str(name): round(float(info["duration"]), 4)
             for name, info in (collectors.items() if isinstance(collectors, dict) else [])
             if isinstance(info, dict) and _finite(info.get("duration")) is not None
         }
@@ -678,6 +698,39 @@ class VersionStore:
                 del record.months[month]
                 removed.add(month)
         return dropped, rewritten, removed
+
+    def thin(
+        self, record: DashboardRecord, pages_from: str | None, data_from: str | None
+    ) -> set[str]:
+        """Move versions down the tiers: page → data only → log line only.
+
+        Versions collected before ``pages_from`` (a day) lose their snapshot
+        page, before ``data_from`` their folder; their log line stays. Tiers
+        move a day at a time, so this reads a shard or two once a day (the
+        first time, every month before the cut). Returns the months touched,
+        whose history pages must drop the links.
+        """
+        touched: set[str] = set()
+        for name, cut in (("data_from", data_from), ("pages_from", pages_from)):
+            current = getattr(record, name)
+            if cut is None or (current is not None and current >= cut):
+                continue
+            for month in [m for m in record.months if m <= cut[:7]]:
+                if current is not None and month < current[:7]:
+                    continue
+                for entry in self.month(record.slug, month):
+                    day = entry.collected_at[:10]
+                    if day >= cut or (current is not None and day < current):
+                        continue
+                    folder = self.inside(entry.path)
+                    if name == "data_from":
+                        if folder.is_dir() and not folder.is_symlink():
+                            shutil.rmtree(folder)
+                    else:
+                        (folder / "index.html").unlink(missing_ok=True)
+                    touched.add(month)
+            setattr(record, name, cut)
+        return touched
 
     def remove_version(self, entry: LogRecord) -> None:
         """Delete one version folder (retention)."""

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NothingPublished, PublishError
-from ..store import LOG_FOLDER, MANIFEST_FILE, DashboardRecord, Manifest, VersionStore
+from ..store import (
+    LOG_FOLDER,
+    MANIFEST_FILE,
+    DashboardRecord,
+    LogRecord,
+    Manifest,
+    VersionStore,
+)
 from ..write import StagedSite
 from . import S3Target
 from .plan import compare_versions, plan_site, unknown_versions_error
@@ -144,6 +151,8 @@ def publish_s3(
             if diff.unknown and not force:
                 raise unknown_versions_error(diff, str(target))
             deletions = _pruned_keys(client, target, store, local, published, diff.pruned, remote)
+            thinned = _thinned_keys(client, target, store, local, published, remote)
+            deletions = sorted({*deletions, *thinned})
         pending = [f for f in files if remote.get(target.key(f.relative)) != f.md5]
         report.unchanged = len(files) - len(pending)
         for stage, group in groupby(pending, key=lambda f: f.stage):
@@ -216,13 +225,65 @@ def _pruned_keys(
         kept = {e.id for e in store.month(slug, month)} if here else set()
         for entry in published:
             if entry.id not in kept:
-                folder = target.key(entry.path)
-                keys.extend(k for k in remote if k.startswith(folder))
+                keys.extend(target.key(entry.path + name) for name in VERSION_FILES)
         if not here:
             pages = target.key(f"{slug}/history/{month}")
             keys.append(target.key(shard))
             keys.extend(k for k in remote if k.startswith(pages) and k.endswith(".html"))
     return sorted(set(keys) & set(remote))
+
+
+VERSION_FILES = ("index.html", "data.json")
+"""What a version folder holds (images travel inside the page)."""
+
+
+def _month_entries(
+    client: Any, target: S3Target, store: VersionStore, slug: str, month: str
+) -> list[LogRecord]:
+    """A month's log: the local shard, or the published one where the site lacks it."""
+    from botocore.exceptions import ClientError
+
+    if store.shard(slug, month).is_file():
+        return store.month(slug, month)
+    key = target.key(f"{slug}/{LOG_FOLDER}/{month}.jsonl")
+    try:
+        body = client.get_object(Bucket=target.bucket, Key=key)["Body"]
+    except ClientError:
+        return []
+    return VersionStore.parse(slug, body.read().decode("utf-8", "replace").splitlines())
+
+
+def _thinned_keys(
+    client: Any,
+    target: S3Target,
+    store: VersionStore,
+    local: Manifest,
+    remote_manifest: Manifest,
+    remote: dict[str, str],
+) -> list[str]:
+    """Published pages and data of versions the local tiers have thinned since last time.
+
+    Only the days between the target's tier marks and the local ones are
+    looked at, so this costs what moved, not the history.
+    """
+    keys: list[str] = []
+    for slug, record in local.dashboards.items():
+        published = remote_manifest.dashboards.get(slug)
+        for name, whole in (("pages_from", False), ("data_from", True)):
+            cut = getattr(record, name)
+            since = getattr(published, name) if published else None
+            if cut is None or (since is not None and since >= cut):
+                continue
+            for month in record.months:
+                if month > cut[:7] or (since is not None and month < since[:7]):
+                    continue
+                for entry in _month_entries(client, target, store, slug, month):
+                    day = entry.collected_at[:10]
+                    if day >= cut or (since is not None and day < since):
+                        continue
+                    names = VERSION_FILES if whole else ("index.html",)
+                    keys.extend(k for n in names if (k := target.key(entry.path + n)) in remote)
+    return keys
 
 
 def _needed_months(record: DashboardRecord, history: int) -> list[str]:
