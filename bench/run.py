@@ -302,12 +302,17 @@ YEAR_AT_5_MIN = 105_120
 HISTORY_DASHBOARDS = 2
 
 
-def seed_history(project: Path, count: int, end: datetime) -> None:
+def seed_history(project: Path, count: int, end: datetime, lag: int = 0) -> None:
     """``count`` earlier versions per dashboard, as files a build would have left.
 
-    Each version gets its folder (a small page and data.json: the build never
-    reads them back) and its log line; the manifest (schema 2) counts them.
+    Each version gets its log line, and its folder (a small page and
+    data.json: the build never reads them back) as the default tiers keep
+    them today (pages for 7 days, data for 30); with ``lag``, the tiers were
+    last moved ``lag`` days ago. The manifest (schema 2) counts them.
     """
+    today = datetime.now(UTC).date()
+    pages_from = (today - timedelta(days=7 + lag)).isoformat()
+    data_from = (today - timedelta(days=30 + lag)).isoformat()
     site = project / "site"
     manifest: dict[str, Any] = {"schema": 2, "title": "Bench", "dashboards": []}
     for d in range(HISTORY_DASHBOARDS):
@@ -319,12 +324,14 @@ def seed_history(project: Path, count: int, end: datetime) -> None:
             moment = end - timedelta(minutes=5 * (count - n))
             vid = moment.strftime("%Y%m%dT%H%M%SZ")
             folder = site / slug / vid
-            folder.mkdir(parents=True)
-            (folder / "index.html").write_bytes(b"<!DOCTYPE html><title>an earlier one</title>")
             stamp = moment.isoformat()
-            (folder / "data.json").write_text(json.dumps({
-                "schema": 1, "dashboard": slug, "version": vid, "collected_at": stamp,
-                "status": "ok", "data": {"requests": n % 1000}}))
+            if stamp[:10] >= data_from:
+                folder.mkdir(parents=True)
+                (folder / "data.json").write_text(json.dumps({
+                    "schema": 1, "dashboard": slug, "version": vid, "collected_at": stamp,
+                    "status": "ok", "data": {"requests": n % 1000}}))
+            if stamp[:10] >= pages_from:
+                (folder / "index.html").write_bytes(b"<!DOCTYPE html><title>earlier</title>")
             record = {"id": vid, "collected_at": stamp, "status": "ok", "path": f"{slug}/{vid}/",
                       "values": {"requests": float(n % 1000)}}
             months.setdefault(vid[:4] + "-" + vid[4:6], []).append(json.dumps(record))
@@ -335,6 +342,7 @@ def seed_history(project: Path, count: int, end: datetime) -> None:
         manifest["dashboards"].append({
             "slug": slug, "title": slug, "description": "", "active": True,
             "latest_version": {k: record[k] for k in ("id", "collected_at", "status")},
+            "pages_from": pages_from, "data_from": data_from,
             "months": [{"month": m, "count": len(lines), "worst": "ok"}
                        for m, lines in sorted(months.items())],
         })
@@ -350,7 +358,8 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
     # Both sizes end with 100 versions in the current month, so the pages a build
     # rewrites hold as many rows at both sizes (a month's page fills 200 rows, then
     # never changes): any difference left is what the kept history costs.
-    end = datetime(2026, 11, 1, 8, 20, tzinfo=UTC)
+    now = datetime.now(UTC)
+    end = now.replace(day=1, hour=8, minute=20, second=0, microsecond=0)
     figures: dict[int, dict[str, float]] = {}
     for count in sizes:
         project = write_dashsite_project(work / f"history-{count}", HISTORY_DASHBOARDS)
@@ -381,6 +390,13 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
         preview = median(starts)
         figures[count] = {"build": median(times), "files": report["files_written"],
                           "bytes": report["bytes_written"], "preview": preview}
+        if count == sizes[-1]:  # once a day the tiers move by a day: that build's cost
+            moved = write_dashsite_project(work / "history-moved", HISTORY_DASHBOARDS)
+            seed_history(moved, count, end, lag=1)
+            started = time.perf_counter()
+            subprocess.run([PYTHON, "-m", "dashsite", "-C", str(moved), "build", "-q",
+                            "--version-id", "moved"], check=True)
+            figures[count]["moved"] = time.perf_counter() - started
     small, large = sizes
     a, b = figures[small], figures[large]
     ratio = b["build"] / a["build"]
@@ -392,6 +408,9 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
     rows.append(Row(f"bytes written by that build ({large:,} kept)", b["bytes"], a["bytes"],
                     f"{small:,} kept", "B", "the same (within 5%)",
                     abs(b["bytes"] - a["bytes"]) <= 0.05 * a["bytes"]))
+    rows.append(Row(f"the day's build that moves the tiers, {large:,} kept", b["moved"],
+                    b["build"], "any other build", "s", "—", None,
+                    "once a day: a day of pages and data deleted, those months redrawn"))
     rows.append(Row(f"serve --watch start, {large:,} kept", b["preview"], a["preview"],
                     f"{small:,} kept", "s", "<= 1.2x", b["preview"] <= 1.2 * a["preview"]))
     say(f"  history: {figures}")

@@ -117,3 +117,40 @@ def assert_site_whole(site: Path) -> None:
                     continue
                 target = (page.parent / urlsplit(link).path).resolve()
                 assert target.exists(), f"{page.relative_to(site)} links to missing {link}"
+
+
+def seed_log(root: Path, slugs: list[str], count: int, end: datetime) -> None:
+    """A long history that has aged out of its pages and data: log lines only.
+
+    ``count`` versions 5 minutes apart, ending at ``end``, per dashboard, in
+    the log and the manifest (schema 2), as the default tiers leave them once
+    they are over 30 days old.
+    """
+    import json as _json
+    from datetime import timedelta
+
+    site = root / "site"
+    dashboards = []
+    for slug in slugs:
+        shards: dict[str, list[str]] = {}
+        last: dict[str, str] = {}
+        for n in range(count):
+            moment = end - timedelta(minutes=5 * (count - n))
+            vid = moment.strftime("%Y%m%dT%H%M%SZ")
+            last = {"id": vid, "collected_at": moment.isoformat(), "status": "ok"}
+            line = _json.dumps({**last, "path": f"{slug}/{vid}/", "values": {"count": n}})
+            shards.setdefault(vid[:4] + "-" + vid[4:6], []).append(line)
+        (site / slug / "log").mkdir(parents=True)
+        (site / slug / "history").mkdir(parents=True)
+        for month, lines in shards.items():
+            (site / slug / "log" / f"{month}.jsonl").write_text("\n".join(lines) + "\n")
+            (site / slug / "history" / f"{month}.html").write_text(
+                "<!DOCTYPE html><title>a month</title>")  # as that month's builds left it
+        day_after = (end + timedelta(days=1)).date().isoformat()
+        dashboards.append({
+            "slug": slug, "title": slug, "description": "", "active": True,
+            "latest_version": last, "pages_from": day_after, "data_from": day_after,
+            "months": [{"month": m, "count": len(lines), "worst": "ok"}
+                       for m, lines in sorted(shards.items())]})
+    (site / "manifest.json").write_text(_json.dumps(
+        {"schema": 2, "title": "Dashboards", "dashboards": dashboards}))

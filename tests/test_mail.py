@@ -346,3 +346,21 @@ def test_mail_sends_charts_as_png_and_never_relative_links(tmp_path: Path, base_
     else:
         assert "History" in tree.text()
         assert "relative link(s) left out of the mail: set base_url" in done.stderr
+
+
+def test_mail_does_not_run_the_dashboards_code(tmp_path: Path) -> None:
+    module = (
+        "import pathlib\nfrom dashsite import collector\n"
+        "pathlib.Path(__file__).with_name('imported').touch()\n"
+        "TITLE = 'Ops'\n\n@collector\ndef n():\n    return 1\n"
+    )
+    write_project(tmp_path, {"ops": {"dashboard.py": module, "template.html": "<p>{{ n }}</p>"}})
+    build(tmp_path, version_id="v1")
+    marker = tmp_path / "dashboards" / "ops" / "imported"
+    marker.unlink()
+    out = tmp_path / "out.eml"
+    done = cli(tmp_path, "mail", "ops", "--to", "a@example.com", "--eml", str(out))
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()
+    message = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith("Ops: OK")

@@ -182,3 +182,14 @@ def test_keep_settings_are_checked(tmp_path: Path) -> None:
         write_project(tmp_path, {"alpha": simple()}, config=config)
         done = cli(tmp_path, "build")
         assert done.returncode == 1 and message in done.stderr, done.stderr
+
+
+def test_an_archived_dashboards_latest_version_is_never_thinned(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0 - timedelta(days=60)))
+    shutil.rmtree(tmp_path / "dashboards" / "beta")  # archived: built no more
+    build(tmp_path, version_id="v2", clock=fixed_clock(T0))
+    site = tmp_path / "site"
+    assert (site / "beta" / "v1" / "index.html").is_file()  # its latest page links here
+    assert not (site / "alpha" / "v1").exists()
+    assert_site_whole(site)

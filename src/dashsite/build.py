@@ -221,8 +221,8 @@ class SiteBuilder:
         """Everything under the lock, in the order that keeps the site whole.
 
         New version folders first (each assembled aside and renamed in), then
-        their log lines, then the pages that link to them, the index, and the
-        manifest last (the commit point). A journal names the versions being
+        their log lines, the history pages, the latest pages (which link to
+        both), the index, and the manifest last (the commit point). A journal names the versions being
         filed until the manifest is written, so a build killed midway is
         finished by the next one (:func:`_recover`).
         """
@@ -232,7 +232,8 @@ class SiteBuilder:
         manifest = store.load_manifest(shown=display(site / MANIFEST_FILE, config.root))
         touched = _recover(store, manifest)
         if manifest.legacy:  # a schema-1 site: its versions go into the log, once
-            touched |= set(store.upgrade(manifest, writer))
+            for slug in store.upgrade(manifest, writer):
+                touched[slug] = set(manifest.dashboards[slug].months)
         manifest.title = config.title
         version_id = self._version_id(site, dashboards)
         collected_at = self.options.clock()
@@ -262,12 +263,14 @@ class SiteBuilder:
                 [{"slug": item.dashboard.slug, "id": version_id} for item in pending]
             ).encode(),
         )
-        appended: set[str] = set()
+        latest_pages: dict[str, str] = {}
         for item in pending:
-            if self._file_version(
-                store, writer, environment, manifest, item, version_id, collected_at, site_context
-            ):
-                appended.add(item.dashboard.slug)
+            page = self._file_version(
+                store, environment, manifest, item, version_id, collected_at, site_context
+            )
+            if page is not None:
+                latest_pages[item.dashboard.slug] = page
+        appended = set(latest_pages)
         pruned: dict[str, list[str]] = {}
         rewritten: dict[str, set[str]] = {}
         removed: dict[str, set[str]] = {}
@@ -286,7 +289,7 @@ class SiteBuilder:
         for record in manifest.dashboards.values():
             slug = record.slug
             if slug in appended or slug in rewritten or slug in touched:
-                months = set(record.months) if slug in touched else rewritten.get(slug, set())
+                months = touched.get(slug, set()) | rewritten.get(slug, set())
                 write_history(
                     writer,
                     environment,
@@ -297,6 +300,8 @@ class SiteBuilder:
                     rewritten=months,
                     removed=removed.get(slug, set()),
                 )
+        for slug, page in latest_pages.items():  # they link to the history just written
+            writer.write(f"{slug}/index.html", page)
         entries = [
             (index_entry(record, store.tail(record, TREND_LENGTH)), record.active)
             for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
@@ -380,15 +385,14 @@ class SiteBuilder:
     def _file_version(
         self,
         store: VersionStore,
-        writer: SiteFolder,
         environment: Any,
         manifest: Manifest,
         item: DashboardData,
         version_id: str,
         collected_at: datetime,
         site: dict[str, Any],
-    ) -> bool:
-        """Render, file and log one dashboard's new version; False if it was skipped."""
+    ) -> str | None:
+        """Render, file and log one dashboard's new version; its latest page, or None."""
         dashboard = item.dashboard
         slug = dashboard.slug
         record = manifest.dashboards[slug]
@@ -401,7 +405,7 @@ class SiteBuilder:
         except RenderError as exc:
             if not item.errors:
                 self.problem(exc, slug)
-                return False
+                return None
             # A source is down and the template cannot cope: never keep the old
             # "ok" page; file this version with built-in pages that say so.
             item.status = max(item.status, StatusLevel.ERROR)
@@ -432,7 +436,6 @@ class SiteBuilder:
             {DATA_FILE: _utf8(text), "index.html": _utf8(snapshot)},
         )
         store.append(record, store.record_from_data(slug, document))
-        writer.write(f"{slug}/index.html", latest)
         folder = display(dashboard.folder, self.config.root)
         for name, message in item.errors.items():
             if name in item.reported:
@@ -444,7 +447,7 @@ class SiteBuilder:
             DashboardBuild(slug, item.status, version_id, dict(item.errors), problem)
         )
         self.reporter.emit(Event("dashboard", slug, level=item.status))
-        return True
+        return latest
 
 
 def _tier_days(config: SiteConfig, now: datetime) -> tuple[str | None, str | None]:
@@ -459,18 +462,19 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "replace")
 
 
-def _recover(store: VersionStore, manifest: Manifest) -> set[str]:
+def _recover(store: VersionStore, manifest: Manifest) -> dict[str, set[str]]:
     """Finish what a killed build left: adopt its filed versions, drop its parts.
 
     The journal lists the versions that build was filing. One whose folder
     was renamed in is adopted (its log line written if missing, the manifest
     counts redone for its month); anything still aside in the temporary
-    folder is deleted. Returns the dashboards whose pages must be redone.
+    folder is deleted. Returns the months whose history pages must be redone,
+    by dashboard.
     """
     temp = store.temp_folder()
     if not temp.is_dir():
-        return set()
-    touched: set[str] = set()
+        return {}
+    touched: dict[str, set[str]] = {}
     journal = temp / JOURNAL_FILE
     try:
         entries = json.loads(journal.read_text(encoding="utf-8")) if journal.is_file() else []
@@ -483,8 +487,9 @@ def _recover(store: VersionStore, manifest: Manifest) -> set[str]:
         if not is_version_id(version) or not (store.site / slug / version).is_dir():
             continue
         record = manifest.dashboards.setdefault(slug, DashboardRecord(slug, slug))
-        store.adopt(record, version)
-        touched.add(slug)
+        month = store.adopt(record, version)
+        if month is not None:
+            touched.setdefault(slug, set()).add(month)
     shutil.rmtree(temp, ignore_errors=True)
     return touched
 

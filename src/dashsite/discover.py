@@ -116,10 +116,8 @@ def discover(
     return Discovery(tuple(dashboards), tuple(problems))
 
 
-def load_dashboard(
-    folder: Path, *, root: Path | None = None, import_timeout: float = DEFAULT_IMPORT_TIMEOUT
-) -> Dashboard | None:
-    """Load one dashboard folder; ``None`` if it holds neither module nor template."""
+def _template_of(folder: Path, root: Path | None) -> tuple[Path, bool] | None:
+    """The folder's template and whether it has a ``dashboard.py``; None if neither."""
     slug = folder.name
     shown = display(folder, root)
     if not is_slug(slug):
@@ -128,7 +126,6 @@ def load_dashboard(
             path=shown,
             hint=f"rename the folder: {SLUG_HINT}",
         )
-    module_path = folder / MODULE_FILE
     try:
         files = {entry.name for entry in os.scandir(folder) if entry.is_file()}
     except OSError:
@@ -147,6 +144,30 @@ def load_dashboard(
         raise DashboardError(
             "both template.html and template.md", path=shown, hint="keep only one of them"
         )
+    return templates[0], has_module
+
+
+def _read_template(template: Path, root: Path | None) -> str:
+    try:
+        return template.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DashboardError(
+            f"cannot read the template: {exc}",
+            path=display(template, root),
+            hint="save it as UTF-8 text",
+        ) from None
+
+
+def load_dashboard(
+    folder: Path, *, root: Path | None = None, import_timeout: float = DEFAULT_IMPORT_TIMEOUT
+) -> Dashboard | None:
+    """Load one dashboard folder; ``None`` if it holds neither module nor template."""
+    found = _template_of(folder, root)
+    if found is None:
+        return None
+    template, has_module = found
+    slug = folder.name
+    module_path = folder / MODULE_FILE
     module = (
         import_dashboard_module(module_path, slug, root, import_timeout) if has_module else None
     )
@@ -163,15 +184,24 @@ def load_dashboard(
                 path=display(module_path, root),
                 hint="it becomes a page title and a mail subject: keep it on one line",
             )
-    try:
-        source = templates[0].read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DashboardError(
-            f"cannot read the template: {exc}",
-            path=display(templates[0], root),
-            hint="save it as UTF-8 text",
-        ) from None
-    return Dashboard(slug, folder, templates[0], title, description, collectors, module, source)
+    source = _read_template(template, root)
+    return Dashboard(slug, folder, template, title, description, collectors, module, source)
+
+
+def template_dashboard(
+    folder: Path, title: str, description: str, *, root: Path | None = None
+) -> Dashboard | None:
+    """A dashboard's template and metadata, without running its ``dashboard.py``.
+
+    For re-rendering a filed version (mail): its data is already collected,
+    and its title comes from the site.
+    """
+    found = _template_of(folder, root)
+    if found is None:
+        return None
+    template = found[0]
+    source = _read_template(template, root)
+    return Dashboard(folder.name, folder, template, title, description, source=source)
 
 
 def collectors_of(namespace: Mapping[str, Any], where: str) -> tuple[Collector, ...]:

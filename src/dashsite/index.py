@@ -117,7 +117,7 @@ def write_history(
             continue
         entries = store.month(record.slug, month)
         pages = max(1, math.ceil(len(entries) / HISTORY_PAGE_SIZE))
-        for page in range(1, pages + 1):
+        for page in range(pages, 0, -1):  # newest first: a "newer" link never dangles
             chunk = entries[(page - 1) * HISTORY_PAGE_SIZE : page * HISTORY_PAGE_SIZE]
             _write_month_page(writer, template, base, folder, month, page, pages, chunk)
         _drop_pages(writer, folder, month, keep=pages)
@@ -129,11 +129,11 @@ def write_history(
         fresh_page = in_last == 1 and pages > 1
         wanted = in_last + (HISTORY_PAGE_SIZE if fresh_page else 0)
         tail = _month_tail(store, record, month, wanted)
-        if fresh_page:  # the page before gets its "newer" link
+        _write_month_page(writer, template, base, folder, month, pages, pages, tail[-in_last:])
+        if fresh_page:  # then the page before gets its "newer" link to it
             _write_month_page(
                 writer, template, base, folder, month, pages - 1, pages, tail[:-in_last]
             )
-        _write_month_page(writer, template, base, folder, month, pages, pages, tail[-in_last:])
     newest = store.tail(record, HISTORY_INDEX_SIZE)[::-1]
     months = [
         {"month": month, "count": info.count, "worst": info.worst}

@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from .collect import DashboardData
 from .config import SiteConfig
-from .discover import load_dashboard
+from .discover import template_dashboard
 from .environment import create_environment
 from .errors import DashsiteError, RenderError, display
 from .filters import to_datetime
@@ -195,8 +195,9 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
             path=display(data_file, config.root),
             hint="build again, or bring it back with 'dashsite pull TARGET --all'",
         ) from None
-    dashboard = load_dashboard(
-        config.dashboards_path / slug, root=config.root, import_timeout=config.import_timeout
+    # The data is collected already: the template is read, dashboard.py is not run.
+    dashboard = template_dashboard(
+        config.dashboards_path / slug, record.title, record.description, root=config.root
     )
     if dashboard is None:
         raise DashsiteError(

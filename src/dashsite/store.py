@@ -227,6 +227,8 @@ class DashboardRecord:
 
     def tier(self, entry: LogRecord) -> str:
         """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
+        if self.latest is not None and entry.id == self.latest.id:
+            return "page"
         day = entry.collected_at[:10]
         if self.data_from is not None and day < self.data_from:
             return "log"
@@ -639,13 +641,16 @@ class VersionStore:
         aside.rename(final)
         return f"{slug}/{version}/"
 
-    def adopt(self, record: DashboardRecord, version: str) -> None:
-        """Make a version folder a killed build renamed in count, as if it had finished."""
+    def adopt(self, record: DashboardRecord, version: str) -> str | None:
+        """Make a version folder a killed build renamed in count, as if it had finished.
+
+        Returns its month (whose history pages must be redone), or None.
+        """
         try:
             raw = json.loads((self.site / record.slug / version / DATA_FILE).read_text("utf-8"))
             entry = self.record_from_data(record.slug, raw)
         except (OSError, ValueError, AttributeError, TypeError):
-            return
+            return None
         shard = self.shard(record.slug, entry.month)
         if not any(e.id == entry.id for e in self.parse(record.slug, _tail_lines(shard, 8))):
             self.append(record, entry)
@@ -656,6 +661,7 @@ class VersionStore:
         record.months = dict(sorted(record.months.items()))
         if record.latest is None or entry.collected_at >= record.latest.collected_at:
             record.latest = entry
+        return entry.month
 
     def prune(
         self, record: DashboardRecord, retention: int, writer: Any
@@ -722,6 +728,8 @@ class VersionStore:
                     day = entry.collected_at[:10]
                     if day >= cut or (current is not None and day < current):
                         continue
+                    if record.latest is not None and entry.id == record.latest.id:
+                        continue  # the latest page links to it: kept whole, however old
                     folder = self.inside(entry.path)
                     if name == "data_from":
                         if folder.is_dir() and not folder.is_symlink():
