@@ -222,9 +222,9 @@ class SiteBuilder:
 
         New version folders first (each assembled aside and renamed in), then
         their log lines, the history pages, the latest pages (which link to
-        both), the index, and the manifest last (the commit point). A journal names the versions being
-        filed until the manifest is written, so a build killed midway is
-        finished by the next one (:func:`_recover`).
+        both), the index, and the manifest last (the commit point). A journal
+        names the versions being filed until the manifest is written, so a
+        build killed midway is finished by the next one (:func:`_recover`).
         """
         config = self.config
         site = config.site_path
