@@ -164,3 +164,23 @@ def test_publish_keeps_files_on_the_branch_that_dashsite_did_not_write(
     assert {"CNAME", "about/index.html", "beta/v2/index.html", "index.html"} <= files
     assert remote_read(repo, "CNAME") == "status.example.com"
     assert not any(f.startswith("alpha/") for f in files)
+
+
+def test_publish_keeps_its_index_and_never_publishes_leftovers(repo: Path) -> None:
+    assert cli(repo, "build", "--version-id", "v1").returncode == 0
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    kept = list((repo / ".dashsite").glob("gh-pages-*.index"))
+    assert len(kept) == 1  # beside the site: the next publish hashes only what changed
+    (repo / "site" / ".dashsite-tmp").mkdir()
+    (repo / "site" / ".dashsite-tmp" / "half.html").write_text("half a version")
+    assert cli(repo, "build", "--version-id", "v2").returncode == 0
+    (repo / "site" / ".dashsite-tmp").mkdir(exist_ok=True)
+    (repo / "site" / ".dashsite-tmp" / "half.html").write_text("half a version")
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    files = set(remote_files(repo))
+    assert "alpha/v2/index.html" in files and "alpha/v1/index.html" in files
+    assert not any(f.startswith(".dashsite-tmp") for f in files)
+    kept[0].unlink()  # a lost index is rebuilt from the branch
+    assert cli(repo, "build", "--version-id", "v3").returncode == 0
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    assert {"alpha/v1/index.html", "alpha/v3/index.html"} <= set(remote_files(repo))

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import NothingPublished, PublishError
-from ..store import MANIFEST_FILE, Manifest, VersionStore
-from ..write import StagedSite
+from ..store import MANIFEST_FILE, TEMP_FOLDER, Manifest, VersionStore
+from ..write import StagedSite, state_dir
 from . import GitPagesTarget
-from .plan import compare_versions, plan_site, unknown_versions_error
+from .plan import compare_versions, unknown_versions_error
 
 OWNED_NAMES = frozenset({"index.html", "manifest.json", "assets", ".nojekyll"})
 """Top-level names dashsite writes; with every dashboard's folder, all it replaces."""
@@ -112,6 +112,10 @@ def fetch_branch(git: Git, target: GitPagesTarget) -> str | None:
     return None
 
 
+def _file_safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
 def _identity(git: Git) -> dict[str, str]:
     if git.run("config", "user.email", check=False):
         return {}
@@ -128,8 +132,17 @@ def publish_gh_pages(
     force: bool = False,
     say: Callable[[str], None] = lambda _: None,
 ) -> GitReport:
-    """Commit ``site`` onto the branch and push it."""
-    files = plan_site(site)
+    """Commit ``site`` onto the branch and push it.
+
+    The index used to build the commit is kept beside the site (in
+    ``.dashsite/``), so git's stat cache hashes only the files that changed
+    since the last publish; it is rebuilt from the branch whenever the branch
+    moved without us.
+    """
+    if not (site / MANIFEST_FILE).is_file():
+        raise PublishError(
+            "no built site to publish", path=site.name, hint="run 'dashsite build' first"
+        )
     git = open_repository(root, target)
     parent = fetch_branch(git, target)
     store = VersionStore(site)
@@ -151,28 +164,34 @@ def publish_gh_pages(
             if diff.unknown and not force:
                 raise unknown_versions_error(diff, "gh-pages")
     report = GitReport()
-    with tempfile.TemporaryDirectory(prefix="dashsite-git-") as scratch:
-        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        git_dir = git.run("rev-parse", "--absolute-git-dir")
-        in_site = (f"--git-dir={git_dir}", f"--work-tree={site}")
-        # Start from the published tree, drop what dashsite owns, add the site:
-        # a CNAME or a hand-written page on the branch is kept.
+    index = state_dir(site) / f"gh-pages-{_file_safe(str(target))}.index"
+    env = {"GIT_INDEX_FILE": str(index)}
+    git_dir = git.run("rev-parse", "--absolute-git-dir")
+    in_site = (f"--git-dir={git_dir}", f"--work-tree={site}")
+    base = git.run("rev-parse", f"{parent}^{{tree}}") if parent is not None else None
+    if not index.is_file() or git.run("write-tree", env=env, check=False) != base:
         git.run("read-tree", *([parent] if parent else ["--empty"]), env=env)
-        git.run(
-            *in_site, "rm", "-r", "--cached", "--force", "--quiet", "--ignore-unmatch", "--",
-            *sorted(owned), env=env, cwd=site,
-        )  # fmt: skip
-        git.run(*in_site, "add", "--force", "--no-all", "--", ".", env=env, cwd=site)
-        blob = git.run("hash-object", "-w", "--stdin", stdin="")
-        git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll", env=env)
-        tree = git.run("write-tree", env=env)
+    on_branch = set(git.run("ls-tree", "--name-only", parent).splitlines()) if parent else set()
+    # What dashsite owns is replaced by the site's copy (gone if the site lost it);
+    # anything else on the branch (a CNAME, a hand-written page) is kept.
+    replaced = sorted(n for n in owned if n in on_branch or (site / n).exists())
+    if replaced:
+        git.run(*in_site, "add", "--all", "--force", "--", *replaced, env=env, cwd=site)
+    git.run(
+        *in_site, "add", "--no-all", "--force", "--", ".", f":(exclude){TEMP_FOLDER}",
+        env=env, cwd=site,
+    )  # fmt: skip
+    blob = git.run("hash-object", "-w", "--stdin", stdin="")
+    git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll", env=env)
+    tree = git.run("write-tree", env=env)
     if parent is not None and git.run("rev-parse", f"{parent}^{{tree}}") == tree:
         say(f"{target} is already up to date")
         return report
     if parent is not None:
         report.changes = git.run("diff-tree", "-r", "--name-status", parent, tree).splitlines()
     else:
-        report.changes = [f"A\t{f.relative}" for f in files] + ["A\t.nojekyll"]
+        listed = git.run("ls-files", env=env).splitlines()
+        report.changes = [f"A\t{name}" for name in listed]
     if dry_run:
         return report
     text = message or f"dashsite: publish {local.title}"
