@@ -193,3 +193,18 @@ def test_an_archived_dashboards_latest_version_is_never_thinned(tmp_path: Path) 
     assert (site / "beta" / "v1" / "index.html").is_file()  # its latest page links here
     assert not (site / "alpha" / "v1").exists()
     assert_site_whole(site)
+
+
+def test_a_template_reading_history_data_survives_the_tiers(tmp_path: Path) -> None:
+    module = "from dashsite import MonitorMetric, collector\n\n@collector\ndef load():\n" \
+             "    return MonitorMetric(7, label='load')\n"
+    template = ('<ol id="h">{% for h in history %}<li>{{ h.version }}={{ h.data.load.value }}'
+                '</li>{% endfor %}</ol>{{ Sparkline(history | series("load.value")) | render }}')
+    write_project(tmp_path, {"alpha": {"dashboard.py": module, "template.html": template}})
+    build(tmp_path, version_id="old", clock=fixed_clock(T0 - timedelta(days=60)))
+    build(tmp_path, version_id="now", clock=fixed_clock(T0))  # "old" keeps its log line only
+    assert not (tmp_path / "site" / "alpha" / "old").exists()
+    build(tmp_path, version_id="later", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    page = parse((tmp_path / "site" / "alpha" / "index.html").read_text())
+    assert [li.text() for li in page.find("ol", id="h").find_all("li")] == ["old=—", "now=7"]
+    assert "last 7, min 7, max 7" in page.text()  # the series still has the logged numbers

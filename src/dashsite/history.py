@@ -16,6 +16,47 @@ from .levels import StatusLevel
 from .store import DashboardRecord, LogRecord, VersionStore
 
 
+class Unavailable:
+    """A value of an earlier version whose data the tiers no longer keep.
+
+    Any attribute or item of it is itself, it iterates as nothing and shows
+    as a dash, so ``{{ h.data.load.value }}`` over an old version renders
+    ``—`` (and is a gap in a series) instead of failing the page.
+    """
+
+    def __getattr__(self, _: str) -> Unavailable:
+        return self
+
+    def __getitem__(self, _: object) -> Unavailable:
+        return self
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return "—"
+
+    def __html__(self) -> str:
+        return "—"
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """A dash."""
+        return "—"
+
+
+UNAVAILABLE = Unavailable()
+
+
+class ThinnedData(dict[str, Any]):
+    """The data of a version that only its log line keeps: every name is unavailable."""
+
+    def __missing__(self, _: str) -> Unavailable:
+        return UNAVAILABLE
+
+
 class HistoryEntry:
     """One earlier version: id, time, status, collector errors; ``data`` on demand."""
 
@@ -53,9 +94,13 @@ class HistoryEntry:
 
     @property
     def data(self) -> dict[str, Any]:
-        """What its collectors returned (read from ``data.json`` the first time)."""
+        """What its collectors returned (read from ``data.json`` the first time).
+
+        Past the data tier only the log line is left: every name is then
+        :class:`Unavailable`, so templates written for fresh data still render.
+        """
         if self._data is None:
-            self._data = self._load(self.record)
+            self._data = self._load(self.record) or ThinnedData()
         return self._data
 
     def __repr__(self) -> str:
