@@ -154,3 +154,13 @@ def seed_log(root: Path, slugs: list[str], count: int, end: datetime) -> None:
                        for m, lines in sorted(shards.items())]})
     (site / "manifest.json").write_text(_json.dumps(
         {"schema": 2, "title": "Dashboards", "dashboards": dashboards}))
+
+
+def vdir(site: Path, slug: str, version: str) -> Path:
+    """A version's folder: ``<slug>/<day>/<version>`` (or, from the first release, flat)."""
+    return next(iter(sorted(site.glob(f"{slug}/*/{version}"))), site / slug / version)
+
+
+def vrel(site: Path, slug: str, version: str) -> str:
+    """``<slug>/<day>/<version>``: where a version sits, relative to the site (a key prefix)."""
+    return vdir(site, slug, version).relative_to(site).as_posix()

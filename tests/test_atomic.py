@@ -18,6 +18,7 @@ from projects import (
     seed_log,
     simple,
     tree_digest,
+    vdir,
     write_project,
 )
 
@@ -94,8 +95,8 @@ def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
         logged = logged_versions(site)
         for slug, ids in logged.items():  # what the log says was filed is there, whole
             for version in [v for v in ids if not v.startswith("20")]:  # not the seeded
-                assert (site / slug / version / "index.html").is_file()
-                json.loads((site / slug / version / "data.json").read_text())
+                assert (vdir(site, slug, version) / "index.html").is_file()
+                json.loads((vdir(site, slug, version) / "data.json").read_text())
     done = cli(tmp_path, "build", "--version-id", "after", "--lock-timeout", "5")
     assert done.returncode == 0, done.stderr
     assert_site_whole(site)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from projects import cli, logged_versions, simple, tree_digest, write_project
+from projects import cli, logged_versions, simple, tree_digest, vdir, write_project
 
 GOOD_MODULE = "from dashsite import collector\n\n@collector\ndef value():\n    return 1\n"
 
@@ -82,7 +82,7 @@ def test_bad_input_is_one_line_and_spares_the_rest(tmp_path: Path, case: str) ->
     assert re.search(pattern, problems[0]), problems[0]
     site = tmp_path / "site"
     for path, digest in before.items():  # every earlier version stays as it was
-        if "/v1/" in path:
+        if "/v1/" in path:  # <slug>/<day>/v1/…
             assert tree_digest(site)[path] == digest
     manifest = json.loads((site / "manifest.json").read_text())
     versions = logged_versions(site)
@@ -102,8 +102,8 @@ def test_broken_dashboard_keeps_its_published_versions(tmp_path: Path) -> None:
     done = cli(tmp_path, "build", "--version-id", "v2")
     assert done.returncode == 1
     assert (tmp_path / "site" / "svc" / "index.html").read_bytes() == latest
-    assert (tmp_path / "site" / "svc" / "v1" / "index.html").is_file()
-    assert not (tmp_path / "site" / "svc" / "v2").exists()
+    assert (vdir(tmp_path / "site", "svc", "v1") / "index.html").is_file()
+    assert not vdir(tmp_path / "site", "svc", "v2").exists()
 
 
 def test_config_problems_are_all_reported_then_the_command_stops(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from projects import (
     logged_versions,
     simple,
     tree_digest,
+    vdir,
     write_project,
 )
 
@@ -29,8 +30,12 @@ def test_layout_of_a_first_build(tmp_path: Path) -> None:
     result = build(tmp_path, version_id="v1")
     site = tmp_path / "site"
     for slug in ("alpha", "beta"):
-        for rel in ("index.html", "v1/index.html", "v1/data.json", "history/index.html"):
+        for rel in ("index.html", "history/index.html"):
             assert (site / slug / rel).is_file(), rel
+        day = vdir(site, slug, "v1").parent.name  # versions are filed by day: <slug>/<day>/<id>
+        assert day == datetime.now(UTC).date().isoformat()
+        for name in ("index.html", "data.json"):
+            assert (site / slug / day / "v1" / name).is_file()
     assert (site / "index.html").is_file() and (site / "manifest.json").is_file()
     css = list((site / "assets").glob("style.*.css"))
     assert len(css) == 1 and ".status-ok" in css[0].read_text()
@@ -43,7 +48,7 @@ def test_layout_of_a_first_build(tmp_path: Path) -> None:
     assert page.find("html").attrs["lang"] == "en"
     assert page.find("main") and page.find("header") and page.find("footer")
 
-    data = json.loads((site / "alpha" / "v1" / "data.json").read_text())
+    data = json.loads((vdir(site, "alpha", "v1") / "data.json").read_text())
     assert data["data"]["count"] == 42
     assert data["data"]["status"] == {"$kind": "StatusCell", "label": "UP", "level": "ok"}
     assert data["status"] == "ok" and data["errors"] == {}
@@ -66,10 +71,10 @@ def test_two_builds_two_versions_first_unchanged(tmp_path: Path) -> None:
     build(tmp_path, clock=fixed_clock(T0))
     site = tmp_path / "site"
     first_id = "20261127T201500Z"
-    before = tree_digest(site / "alpha" / first_id)
+    before = tree_digest(vdir(site, "alpha", first_id))
     build(tmp_path, clock=fixed_clock(T0 + timedelta(minutes=5)))
     second_id = "20261127T202000Z"
-    assert tree_digest(site / "alpha" / first_id) == before
+    assert tree_digest(vdir(site, "alpha", first_id)) == before
     manifest = json.loads((site / "manifest.json").read_text())
     (alpha,) = manifest["dashboards"]
     assert logged_versions(site) == {"alpha": [first_id, second_id]}
@@ -107,7 +112,7 @@ def test_retention_keeps_the_newest_versions(tmp_path: Path) -> None:
     for minute in range(4):
         build(tmp_path, version_id=f"v{minute}", clock=fixed_clock(T0 + timedelta(minutes=minute)))
     site = tmp_path / "site"
-    kept = sorted(p.name for p in (site / "alpha").iterdir() if p.name.startswith("v"))
+    kept = sorted(p.name for p in site.glob("alpha/*/v*"))
     assert kept == ["v2", "v3"]
     manifest = json.loads((site / "manifest.json").read_text())
     assert logged_versions(site) == {"alpha": ["v2", "v3"]}
@@ -145,9 +150,9 @@ def test_history_pages_by_month_and_page(tmp_path: Path) -> None:
     # October is 27 days old: past the default 7 days of pages, its data is still kept.
     october_page = parse((folder / "2026-10.html").read_text())
     assert [a.attrs["href"] for a in october_page.find("tbody").find_all("a")] == [
-        "../../alpha/oct/data.json"]
-    assert not (site / "alpha" / "oct" / "index.html").exists()
-    assert (site / "alpha" / "oct" / "data.json").is_file()
+        "../../alpha/2026-10-31/oct/data.json"]
+    assert not (vdir(site, "alpha", "oct") / "index.html").exists()
+    assert (vdir(site, "alpha", "oct") / "data.json").is_file()
 
 
 def test_a_build_rewrites_only_the_current_page_of_history(tmp_path: Path) -> None:
@@ -351,7 +356,7 @@ def test_removed_dashboard_is_archived_with_its_versions(tmp_path: Path) -> None
     shutil.rmtree(tmp_path / "dashboards" / "beta")
     build(tmp_path, version_id="v2")
     site = tmp_path / "site"
-    assert (site / "beta" / "v1" / "index.html").is_file()
+    assert (vdir(site, "beta", "v1") / "index.html").is_file()
     index = parse((site / "index.html").read_text())
     assert [c.find("h2").text() for c in index.find_all("li", class_="card")] == ["Alpha"]
     archived = index.find("section").find("a")
@@ -399,7 +404,8 @@ def test_refresh_reloads_latest_pages_and_the_index_only(tmp_path: Path) -> None
 
     assert refresh("index.html") == "300"
     assert refresh("alpha/index.html") == "300"
-    assert refresh("alpha/v1/index.html") is None  # a snapshot never changes
+    snapshot = vdir(site, "alpha", "v1").relative_to(site) / "index.html"
+    assert refresh(str(snapshot)) is None  # a snapshot never changes
     assert refresh("alpha/history/index.html") is None
     (tmp_path / "dashsite.toml").write_text("")
     build(tmp_path, version_id="v2")
@@ -415,4 +421,4 @@ def test_build_site_works_from_inside_a_running_event_loop(tmp_path: Path) -> No
         return build(tmp_path, version_id="inside").version_id
 
     assert asyncio.run(from_async_code()) == "inside"
-    assert (tmp_path / "site" / "alpha" / "inside" / "index.html").is_file()
+    assert (vdir(tmp_path / "site", "alpha", "inside") / "index.html").is_file()

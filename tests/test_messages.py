@@ -15,7 +15,7 @@ import pytest
 from dashsite import write
 from dashsite.cli import _os_error_line
 from dashsite.write import StagedSite
-from projects import cli, simple, write_project
+from projects import cli, simple, vdir, write_project
 
 
 def _one_line(done) -> str:
@@ -92,9 +92,11 @@ def test_mail_from_with_a_line_break_is_refused(tmp_path: Path) -> None:
 def test_mail_with_a_missing_data_file(tmp_path: Path) -> None:
     write_project(tmp_path, {"svc": simple()})
     assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
-    (tmp_path / "site" / "svc" / "v1" / "data.json").unlink()
+    data_file = vdir(tmp_path / "site", "svc", "v1") / "data.json"
+    data_file.unlink()
     line = _one_line(cli(tmp_path, "mail", "svc", "--to", "a@example.com", "--eml", "x.eml"))
-    assert line.startswith("site/svc/v1/data.json: the latest version's data is missing")
+    shown = data_file.relative_to(tmp_path)
+    assert line.startswith(f"{shown}: the latest version's data is missing")
 
 
 def test_serve_on_a_port_in_use(tmp_path: Path) -> None:
@@ -137,7 +139,7 @@ def test_a_build_never_renames_the_site_folder(tmp_path: Path) -> None:
     inode = site.stat().st_ino
     build(tmp_path, version_id="v2")  # a mount point (a Docker volume) stays usable
     assert site.stat().st_ino == inode
-    assert (site / "svc" / "v2" / "index.html").is_file()
+    assert (vdir(site, "svc", "v2") / "index.html").is_file()
 
 
 def test_a_pulled_site_that_cannot_be_renamed_is_updated_in_place(

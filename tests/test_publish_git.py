@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from projects import cli, simple, write_project
+from projects import cli, simple, vdir, vrel, write_project
 
 from htmltree import parse
 
@@ -57,8 +57,9 @@ def test_publish_commits_the_site_without_touching_the_work_tree(repo: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "origin/gh-pages: pushed" in done.stderr
     files = remote_files(repo)
+    v1 = vrel(repo / "site", "alpha", "v1")
     assert {".nojekyll", "index.html", "manifest.json", "alpha/index.html",
-            "alpha/v1/index.html", "alpha/v1/data.json", "alpha/history/index.html"} <= set(files)
+            f"{v1}/index.html", f"{v1}/data.json", "alpha/history/index.html"} <= set(files)
     assert json.loads(remote_read(repo, "manifest.json"))["dashboards"][0]["latest"] == "v1"
     assert untouched_state(repo) == before
     assert (repo / "notes.txt").read_text() == "work in progress\n"
@@ -76,7 +77,7 @@ def test_each_publish_is_a_new_commit_and_unchanged_is_a_no_op(repo: Path) -> No
     log = git(repo.parent / "remote.git", "log", "--format=%s", "gh-pages").splitlines()
     assert len(log) == 2 and log[-1] == "first"
     assert git(repo.parent / "remote.git", "rev-parse", "gh-pages~1") == first
-    assert "alpha/v1/index.html" in remote_files(repo, first)
+    assert f"{vrel(repo / 'site', 'alpha', 'v1')}/index.html" in remote_files(repo, first)
 
 
 def test_build_publish_pull_build_publish_keeps_history(repo: Path) -> None:
@@ -85,7 +86,7 @@ def test_build_publish_pull_build_publish_keeps_history(repo: Path) -> None:
     shutil.rmtree(repo / "site")
     pulled = cli(repo, "pull", "gh-pages")
     assert pulled.returncode == 0, pulled.stderr
-    assert (repo / "site" / "alpha" / "ci-1" / "data.json").is_file()
+    assert (vdir(repo / "site", "alpha", "ci-1") / "data.json").is_file()
     assert cli(repo, "build", "--version-id", "ci-2").returncode == 0
     again = cli(repo, "publish", "gh-pages")
     assert again.returncode == 0, again.stderr
@@ -95,7 +96,9 @@ def test_build_publish_pull_build_publish_keeps_history(repo: Path) -> None:
     assert [json.loads(line)["id"] for line in log.splitlines()] == ["ci-1", "ci-2"]
     index = parse(remote_read(repo, "index.html"))
     assert "2 versions" in index.find("li", class_="card").text()
-    assert {"alpha/ci-1/index.html", "alpha/ci-2/index.html"} <= set(remote_files(repo))
+    site = repo / "site"
+    assert {f"{vrel(site, 'alpha', 'ci-1')}/index.html",
+            f"{vrel(site, 'alpha', 'ci-2')}/index.html"} <= set(remote_files(repo))
 
 
 def test_dry_run_commits_nothing(repo: Path) -> None:
@@ -115,7 +118,7 @@ def test_pull_refuses_to_drop_unpublished_local_versions(repo: Path) -> None:
     assert refused.returncode == 1
     assert ("site/ has versions that are not published (alpha: 1 version(s), the newest v2)"
             in refused.stderr)
-    assert (repo / "site" / "alpha" / "v2").is_dir()
+    assert vdir(repo / "site", "alpha", "v2").is_dir()
 
 
 def test_clear_errors(repo: Path, tmp_path: Path) -> None:
@@ -161,7 +164,8 @@ def test_publish_keeps_files_on_the_branch_that_dashsite_did_not_write(
     done = cli(repo, "publish", "gh-pages", "--force")
     assert done.returncode == 0, done.stderr
     files = set(remote_files(repo))
-    assert {"CNAME", "about/index.html", "beta/v2/index.html", "index.html"} <= files
+    v2 = vrel(repo / "site", "beta", "v2")
+    assert {"CNAME", "about/index.html", f"{v2}/index.html", "index.html"} <= files
     assert remote_read(repo, "CNAME") == "status.example.com"
     assert not any(f.startswith("alpha/") for f in files)
 
@@ -178,9 +182,12 @@ def test_publish_keeps_its_index_and_never_publishes_leftovers(repo: Path) -> No
     (repo / "site" / ".dashsite-tmp" / "half.html").write_text("half a version")
     assert cli(repo, "publish", "gh-pages").returncode == 0
     files = set(remote_files(repo))
-    assert "alpha/v2/index.html" in files and "alpha/v1/index.html" in files
+    site = repo / "site"
+    assert f"{vrel(site, 'alpha', 'v2')}/index.html" in files
+    assert f"{vrel(site, 'alpha', 'v1')}/index.html" in files
     assert not any(f.startswith(".dashsite-tmp") for f in files)
     kept[0].unlink()  # a lost index is rebuilt from the branch
     assert cli(repo, "build", "--version-id", "v3").returncode == 0
     assert cli(repo, "publish", "gh-pages").returncode == 0
-    assert {"alpha/v1/index.html", "alpha/v3/index.html"} <= set(remote_files(repo))
+    assert {f"{vrel(site, 'alpha', 'v1')}/index.html",
+            f"{vrel(site, 'alpha', 'v3')}/index.html"} <= set(remote_files(repo))

@@ -18,9 +18,11 @@ from dashsite.errors import PublishError
 from dashsite.publish import S3Target, parse_target
 from dashsite.publish.plan import IMMUTABLE, REVALIDATE
 from dashsite.publish.s3 import make_client, publish_s3
-from projects import build, cli, simple, write_project
+from projects import T0, build, cli, fixed_clock, simple, vdir, vrel, write_project
 
 from htmltree import parse
+
+DAY = T0.date().isoformat()  # builds here run at T0: versions are filed under this day
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -83,7 +85,7 @@ def test_publish_uploads_with_headers_then_nothing_when_unchanged(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:
     write_project(tmp_path, {"alpha": simple()})
-    build(tmp_path, version_id="v1")
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
     client = make_client(endpoint)
     target = S3Target(bucket, "dash")
     first = publish_s3(tmp_path / "site", target, client=client)
@@ -95,9 +97,9 @@ def test_publish_uploads_with_headers_then_nothing_when_unchanged(
     def head(key: str) -> dict[str, Any]:
         return s3(endpoint).head_object(Bucket=bucket, Key=f"dash/{key}")
 
-    assert head("alpha/v1/index.html")["ContentType"] == "text/html; charset=utf-8"
-    assert head("alpha/v1/index.html")["CacheControl"] == IMMUTABLE
-    assert head("alpha/v1/data.json")["ContentType"] == "application/json"
+    assert head(f"alpha/{DAY}/v1/index.html")["ContentType"] == "text/html; charset=utf-8"
+    assert head(f"alpha/{DAY}/v1/index.html")["CacheControl"] == IMMUTABLE
+    assert head(f"alpha/{DAY}/v1/data.json")["ContentType"] == "application/json"
     css = next(rel for rel in local if rel.startswith("assets/"))
     assert head(css)["ContentType"] == "text/css; charset=utf-8"
     assert head(css)["CacheControl"] == IMMUTABLE
@@ -114,7 +116,7 @@ def test_upload_order_never_links_to_missing_objects(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:
     write_project(tmp_path, {"alpha": simple(), "beta": simple()})
-    build(tmp_path, version_id="v1")
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
     client = make_client(endpoint)
     order: list[str] = []
     client.meta.events.register("provide-client-params.s3.PutObject",
@@ -123,7 +125,7 @@ def test_upload_order_never_links_to_missing_objects(
     position = {key: index for index, key in enumerate(order)}
     assert order[-1] == "manifest.json" and order[-2] == "index.html"
     for slug in ("alpha", "beta"):
-        assert position[f"{slug}/v1/index.html"] < position[f"{slug}/history/index.html"]
+        assert position[f"{slug}/{DAY}/v1/index.html"] < position[f"{slug}/history/index.html"]
         assert position[f"{slug}/history/index.html"] < position[f"{slug}/index.html"]
         assert position[f"{slug}/index.html"] < position["index.html"]
 
@@ -137,16 +139,17 @@ def test_retention_deletes_only_pruned_versions_and_nothing_outside_the_prefix(
     write_project(tmp_path, {"alpha": simple()})
     target = S3Target(bucket, "dash")
     for n in (1, 2, 3):
-        build(tmp_path, version_id=f"v{n}")
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0))
     publish_s3(tmp_path / "site", target, client=make_client(endpoint))
     (tmp_path / "dashsite.toml").write_text("retention = 2\n")
-    build(tmp_path, version_id="v4")
+    build(tmp_path, version_id="v4", clock=fixed_clock(T0))
     report = publish_s3(tmp_path / "site", target, client=make_client(endpoint))
     remaining = keys(endpoint, bucket)
-    assert sorted(report.deleted) == ["dash/alpha/v1/data.json", "dash/alpha/v1/index.html",
-                                      "dash/alpha/v2/data.json", "dash/alpha/v2/index.html"]
-    assert not any(k.startswith(("dash/alpha/v1/", "dash/alpha/v2/")) for k in remaining)
-    assert {"dash/alpha/v3/index.html", "dash/alpha/v4/index.html"} <= set(remaining)
+    day = f"dash/alpha/{DAY}"
+    assert sorted(report.deleted) == [f"{day}/v1/data.json", f"{day}/v1/index.html",
+                                      f"{day}/v2/data.json", f"{day}/v2/index.html"]
+    assert not any(k.startswith((f"{day}/v1/", f"{day}/v2/")) for k in remaining)
+    assert {f"{day}/v3/index.html", f"{day}/v4/index.html"} <= set(remaining)
     for outside in ("dash-evil/alpha/v1/index.html", "dashboard/alpha/v1/index.html",
                     "other/keep.txt", "dash.txt"):
         assert outside in remaining
@@ -177,7 +180,8 @@ def test_build_publish_pull_build_publish_keeps_history(
     index = parse(read(endpoint, bucket, "site/index.html").decode())
     assert "2 versions" in index.find("li", class_="card").text()
     for version in ("ci-1", "ci-2"):
-        assert f"site/alpha/{version}/index.html" in keys(endpoint, bucket)
+        assert f"site/{vrel(tmp_path / 'site', 'alpha', version)}/index.html" in keys(
+            endpoint, bucket)
 
 
 def test_publishing_a_fresh_site_over_history_is_refused(
@@ -196,7 +200,8 @@ def test_publishing_a_fresh_site_over_history_is_refused(
     assert f"run 'dashsite pull s3://{bucket}'" in refused.stderr
     forced = s3_cli(tmp_path, endpoint, "publish", target, "--force")
     assert forced.returncode == 0
-    assert "alpha/old/index.html" in keys(endpoint, bucket)  # not deleted, only unlinked
+    assert any(k.startswith("alpha/") and k.endswith("/old/index.html")
+               for k in keys(endpoint, bucket))  # not deleted, only unlinked
 
 
 def test_dry_run_uploads_nothing(tmp_path: Path, endpoint: str, bucket: str) -> None:
@@ -283,8 +288,9 @@ def test_pull_all_skips_folder_markers_and_names_a_missing_object(
     shutil.rmtree(tmp_path / "site")
     pulled = s3_cli(tmp_path, endpoint, "pull", target, "--all")
     assert pulled.returncode == 0, pulled.stderr
-    assert (tmp_path / "site" / "alpha" / "v1" / "index.html").is_file()
-    s3(endpoint).delete_object(Bucket=bucket, Key="site/alpha/v1/data.json")
+    assert (vdir(tmp_path / "site", "alpha", "v1") / "index.html").is_file()
+    data_key = next(k for k in keys(endpoint, bucket) if k.endswith("/v1/data.json"))
+    s3(endpoint).delete_object(Bucket=bucket, Key=data_key)
     shutil.rmtree(tmp_path / "site")
     missing = s3_cli(tmp_path, endpoint, "pull", target)
     assert missing.returncode == 1
@@ -297,8 +303,6 @@ def test_publish_deletes_what_the_tiers_thinned_and_nothing_else(
 ) -> None:
     from datetime import timedelta
 
-    from projects import T0, fixed_clock
-
     write_project(tmp_path, {"alpha": simple()})
     target = S3Target(bucket, "site")
     client = make_client(endpoint)
@@ -310,14 +314,14 @@ def test_publish_deletes_what_the_tiers_thinned_and_nothing_else(
     assert build_and_publish("old", 40) == []
     assert build_and_publish("mid", 39) == []
     # 30 days on: old and mid keep their data, not their pages
-    assert build_and_publish("new", 10) == ["site/alpha/mid/index.html",
-                                            "site/alpha/old/index.html"]
+    old, mid = "site/alpha/2026-10-18/old", "site/alpha/2026-10-19/mid"
+    new, now = "site/alpha/2026-11-17/new", "site/alpha/2026-11-27/now"
+    assert build_and_publish("new", 10) == [f"{old}/index.html", f"{mid}/index.html"]
     # 10 more: old and mid keep their log lines only; new loses its page
-    assert build_and_publish("now", 0) == ["site/alpha/mid/data.json",
-                                           "site/alpha/new/index.html",
-                                           "site/alpha/old/data.json"]
+    assert build_and_publish("now", 0) == [f"{old}/data.json", f"{mid}/data.json",
+                                           f"{new}/index.html"]
     present = set(keys(endpoint, bucket))
-    assert {"site/alpha/now/index.html", "site/alpha/new/data.json"} <= present
-    assert not any(k.startswith(("site/alpha/old/", "site/alpha/mid/")) for k in present)
+    assert {f"{now}/index.html", f"{new}/data.json"} <= present
+    assert not any(k.startswith((old, mid)) for k in present)
     assert {k for k in present if "/log/" in k} == {"site/alpha/log/2026-10.jsonl",
                                                    "site/alpha/log/2026-11.jsonl"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from projects import cli, write_project
+from projects import cli, vrel, write_project
 from servers import CHROMIUM_ARGS, ServeProcess, chromium_path
 
 COUNTING_MODULE = """
@@ -221,7 +221,8 @@ def test_built_pages_fit_a_phone_screen_and_use_dark_mode(
     for theme in ("light", "dark"):
         context = browser.new_context(viewport={"width": 390, "height": 800}, color_scheme=theme)
         page = context.new_page()
-        for path in ("index.html", "svc/index.html", "svc/history/index.html", "svc/v1/index.html"):
+        snapshot = f"{vrel(site, 'svc', 'v1')}/index.html"
+        for path in ("index.html", "svc/index.html", "svc/history/index.html", snapshot):
             page.goto((site / path).as_uri())
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, (theme, path)
             background = page.evaluate("getComputedStyle(document.body).backgroundColor")

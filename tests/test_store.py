@@ -18,6 +18,7 @@ from projects import (
     logged_versions,
     simple,
     tree_digest,
+    vdir,
     write_project,
 )
 
@@ -92,13 +93,14 @@ def test_a_build_killed_after_filing_is_adopted(tmp_path: Path) -> None:
     build(tmp_path, version_id="v1", clock=fixed_clock(T0))
     site = tmp_path / "site"
     # What a build killed after renaming its version in, before the manifest, leaves:
-    shutil.copytree(site / "alpha" / "v1", site / "alpha" / "v2")
-    data = json.loads((site / "alpha" / "v2" / "data.json").read_text())
+    v2 = vdir(site, "alpha", "v1").parent / "v2"
+    shutil.copytree(vdir(site, "alpha", "v1"), v2)
+    data = json.loads((v2 / "data.json").read_text())
     data.update(version="v2", collected_at=(T0 + timedelta(minutes=5)).isoformat())
-    (site / "alpha" / "v2" / "data.json").write_text(json.dumps(data))
+    (v2 / "data.json").write_text(json.dumps(data))
     (site / ".dashsite-tmp").mkdir()
-    (site / ".dashsite-tmp" / "journal.json").write_text(json.dumps([{"slug": "alpha",
-                                                                      "id": "v2"}]))
+    journal = [{"slug": "alpha", "path": str(v2.relative_to(site)) + "/"}]
+    (site / ".dashsite-tmp" / "journal.json").write_text(json.dumps(journal))
     (site / ".dashsite-tmp" / "alpha.v3").mkdir()  # and one still being assembled
     build(tmp_path, version_id="v3", clock=fixed_clock(T0 + timedelta(minutes=10)))
     assert logged_versions(site) == {"alpha": ["v1", "v2", "v3"]}
@@ -116,7 +118,7 @@ def test_retention_deletes_what_it_prunes_and_rewrites_one_month(tmp_path: Path)
         build(tmp_path, version_id=f"v{n}", clock=fixed_clock(moment))
     site = tmp_path / "site"
     assert logged_versions(site) == {"alpha": ["v2", "v3", "v4"]}
-    assert sorted(p.name for p in (site / "alpha").iterdir() if p.name.startswith("v")) == [
+    assert sorted(p.name for p in site.glob("alpha/*/v*")) == [
         "v2", "v3", "v4"]
     months = [m["month"] for m in json.loads((site / "manifest.json").read_text())[
         "dashboards"][0]["months"]]
@@ -156,12 +158,12 @@ def test_tiers_thin_pages_then_data_and_keep_the_log(tmp_path: Path) -> None:
     build(tmp_path, version_id="old", clock=fixed_clock(T0 - timedelta(days=40)))
     build(tmp_path, version_id="mid", clock=fixed_clock(T0 - timedelta(days=10)))
     build(tmp_path, version_id="new", clock=fixed_clock(T0 - timedelta(days=4)))
-    assert (site / "alpha" / "mid" / "index.html").is_file()  # 6 days old then: kept
+    assert (vdir(site, "alpha", "mid") / "index.html").is_file()  # 6 days old then: kept
     build(tmp_path, version_id="now", clock=fixed_clock(T0))
-    assert not (site / "alpha" / "old").exists()  # past 30 days: the log line only
-    assert not (site / "alpha" / "mid" / "index.html").exists()  # past 7 days: data only
-    assert (site / "alpha" / "mid" / "data.json").is_file()
-    assert (site / "alpha" / "new" / "index.html").is_file()
+    assert not vdir(site, "alpha", "old").exists()  # past 30 days: the log line only
+    assert not (vdir(site, "alpha", "mid") / "index.html").exists()  # past 7 days: data only
+    assert (vdir(site, "alpha", "mid") / "data.json").is_file()
+    assert (vdir(site, "alpha", "new") / "index.html").is_file()
     assert logged_versions(site) == {"alpha": ["old", "mid", "new", "now"]}
     manifest = json.loads((site / "manifest.json").read_text())["dashboards"][0]
     assert (manifest["pages_from"], manifest["data_from"], manifest["count"]) == (
@@ -170,7 +172,8 @@ def test_tiers_thin_pages_then_data_and_keep_the_log(tmp_path: Path) -> None:
     cells = [tr.find("td") for tr in index.find("tbody").find_all("tr")]
     assert [c.text() for c in cells] == ["now", "new", "mid (data)", "old"]
     assert [a.attrs["href"] for c in cells for a in c.find_all("a")] == [
-        "../../alpha/now/index.html", "../../alpha/new/index.html", "../../alpha/mid/data.json"]
+        "../../alpha/2026-11-27/now/index.html", "../../alpha/2026-11-23/new/index.html",
+        "../../alpha/2026-11-17/mid/data.json"]
     october = parse((site / "alpha" / "history" / "2026-10.html").read_text())
     assert not list(october.find("tbody").find_all("a"))
     assert_site_whole(site)
@@ -190,8 +193,8 @@ def test_an_archived_dashboards_latest_version_is_never_thinned(tmp_path: Path) 
     shutil.rmtree(tmp_path / "dashboards" / "beta")  # archived: built no more
     build(tmp_path, version_id="v2", clock=fixed_clock(T0))
     site = tmp_path / "site"
-    assert (site / "beta" / "v1" / "index.html").is_file()  # its latest page links here
-    assert not (site / "alpha" / "v1").exists()
+    assert (vdir(site, "beta", "v1") / "index.html").is_file()  # its latest page links here
+    assert not vdir(site, "alpha", "v1").exists()
     assert_site_whole(site)
 
 
@@ -203,7 +206,7 @@ def test_a_template_reading_history_data_survives_the_tiers(tmp_path: Path) -> N
     write_project(tmp_path, {"alpha": {"dashboard.py": module, "template.html": template}})
     build(tmp_path, version_id="old", clock=fixed_clock(T0 - timedelta(days=60)))
     build(tmp_path, version_id="now", clock=fixed_clock(T0))  # "old" keeps its log line only
-    assert not (tmp_path / "site" / "alpha" / "old").exists()
+    assert not vdir(tmp_path / "site", "alpha", "old").exists()
     build(tmp_path, version_id="later", clock=fixed_clock(T0 + timedelta(minutes=5)))
     page = parse((tmp_path / "site" / "alpha" / "index.html").read_text())
     assert [li.text() for li in page.find("ol", id="h").find_all("li")] == ["old=—", "now=7"]

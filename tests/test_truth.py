@@ -14,7 +14,7 @@ from dashsite.history import HistoryEntry
 from dashsite.levels import StatusLevel
 from dashsite.renderables import CollectorFailure
 from dashsite.store import LogRecord
-from projects import cli
+from projects import cli, vdir
 
 from htmltree import parse
 
@@ -80,12 +80,12 @@ def test_a_template_that_cannot_cope_still_files_an_error_version(tmp_path: Path
     site = tmp_path / "site"
     assert _statuses(site) == {"demo": "error"}
     assert _index_status(site, "demo") == "ERROR"
-    for page in (site / "demo" / "index.html", site / "demo" / "v2" / "index.html"):
+    for page in (site / "demo" / "index.html", vdir(site, "demo", "v2") / "index.html"):
         tree = parse(page.read_text())
         assert tree.find("span", class_="status-badge").text().strip() == "ERROR"
         text = tree.text()
         assert "disk source down" in text and "template.html:2" in text
-    data = json.loads((site / "demo" / "v2" / "data.json").read_text())
+    data = json.loads((vdir(site, "demo", "v2") / "data.json").read_text())
     assert data["status"] == "error" and "disk" in data["errors"]
 
 
@@ -94,7 +94,7 @@ def test_a_template_bug_without_a_failed_collector_is_still_skipped(tmp_path: Pa
     assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
     (tmp_path / "dashboards" / "demo" / "template.html").write_text("{{ nope }}")
     assert cli(tmp_path, "build", "--version-id", "v2").returncode == 1
-    assert not (tmp_path / "site" / "demo" / "v2").exists()
+    assert not vdir(tmp_path / "site", "demo", "v2").exists()
 
 
 def test_sparkline_takes_failures_and_junk_as_gaps() -> None:

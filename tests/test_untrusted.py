@@ -9,7 +9,7 @@ import pytest
 
 from dashsite.serialize import StoredDataError, from_jsonable, to_jsonable
 from dashsite.store import Manifest
-from projects import cli, simple, write_project
+from projects import cli, simple, vdir, write_project
 
 from htmltree import all_attributes, parse
 
@@ -95,7 +95,8 @@ def test_a_collector_dict_never_becomes_markup_on_any_page(tmp_path: Path) -> No
     write_project(tmp_path, {"svc": {"dashboard.py": SPARKLINE_DICT, "template.html": template}})
     for version in ("v1", "v2"):
         assert cli(tmp_path, "build", "--version-id", version).returncode == 0
-    pages = [tmp_path / "site" / "svc" / "index.html", tmp_path / "site" / "svc" / "v2" / "index.html"]
+    site = tmp_path / "site"
+    pages = [site / "svc" / "index.html", vdir(site, "svc", "v2") / "index.html"]
     for page in pages:
         tree = parse(page.read_text())
         assert not list(tree.find("div", class_="dashboard-body").find_all("svg")), page

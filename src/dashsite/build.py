@@ -35,7 +35,7 @@ from .index import (
     write_manifest,
 )
 from .levels import StatusLevel
-from .render import render_dashboard_pages, render_failure_pages
+from .render import render_dashboard_pages, render_failure_pages, version_folder
 from .reporter import Event, NullReporter, Reporter
 from .store import (
     DATA_FILE,
@@ -46,7 +46,7 @@ from .store import (
     Manifest,
     VersionStore,
 )
-from .versions import check_version_id, is_slug, is_version_id, new_version_id
+from .versions import check_version_id, is_slug, new_version_id
 from .write import BuildLock, SiteFolder, atomic_write
 
 
@@ -260,7 +260,10 @@ class SiteBuilder:
         atomic_write(
             journal,
             json.dumps(
-                [{"slug": item.dashboard.slug, "id": version_id} for item in pending]
+                [
+                    {"slug": slug, "path": f"{slug}/{version_folder(version_id, collected_at)}"}
+                    for slug in (item.dashboard.slug for item in pending)
+                ]
             ).encode(),
         )
         latest_pages: dict[str, str] = {}
@@ -314,8 +317,14 @@ class SiteBuilder:
     def _version_id(self, site: Path, dashboards: Sequence[Dashboard]) -> str:
         """``--version-id`` checked, or a new time-based id no dashboard has yet."""
 
+        now = self.options.clock()
+
         def taken(candidate: str) -> bool:
-            return any((site / d.slug / candidate).exists() for d in dashboards)
+            nested = version_folder(candidate, now)
+            return any(
+                (site / d.slug / candidate).exists() or (site / d.slug / nested).exists()
+                for d in dashboards
+            )
 
         if self.options.version_id is not None:
             version_id = check_version_id(self.options.version_id, set())
@@ -325,7 +334,6 @@ class SiteBuilder:
                     hint="versions are immutable: pick a new --version-id",
                 )
             return version_id
-        now = self.options.clock()
         used: set[str] = set()
         version_id = new_version_id(now, used)
         # A folder of a killed run (or a partial pull) takes the id too.
@@ -430,12 +438,13 @@ class SiteBuilder:
             },
         }
         text = json.dumps(document, ensure_ascii=False)
-        store.file_version(
+        path = store.file_version(
             slug,
             version_id,
+            version_folder(version_id, collected_at),
             {DATA_FILE: _utf8(text), "index.html": _utf8(snapshot)},
         )
-        store.append(record, store.record_from_data(slug, document))
+        store.append(record, store.record_from_data(slug, document, path))
         folder = display(dashboard.folder, self.config.root)
         for name, message in item.errors.items():
             if name in item.reported:
@@ -481,13 +490,15 @@ def _recover(store: VersionStore, manifest: Manifest) -> dict[str, set[str]]:
     except (OSError, ValueError):
         entries = []
     for entry in entries if isinstance(entries, list) else []:
-        slug, version = (entry.get("slug"), entry.get("id")) if isinstance(entry, dict) else (0, 0)
-        if not (isinstance(slug, str) and is_slug(slug) and isinstance(version, str)):
+        slug, path = (entry.get("slug"), entry.get("path")) if isinstance(entry, dict) else (0, 0)
+        if not (isinstance(slug, str) and is_slug(slug) and isinstance(path, str)):
             continue
-        if not is_version_id(version) or not (store.site / slug / version).is_dir():
+        if not path.startswith(f"{slug}/") or ".." in path.split("/"):
+            continue
+        if not (store.site / path).is_dir():
             continue
         record = manifest.dashboards.setdefault(slug, DashboardRecord(slug, slug))
-        month = store.adopt(record, version)
+        month = store.adopt(record, path)
         if month is not None:
             touched.setdefault(slug, set()).add(month)
     shutil.rmtree(temp, ignore_errors=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -161,6 +161,15 @@ def depth_free(source: str) -> bool:
     return _DEPTH_WORDS.search(source) is None
 
 
+def version_folder(version: str, collected_at: datetime) -> str:
+    """Where a version lives inside its dashboard's folder: ``2026-11-27/<id>/``.
+
+    Nested by day, so a dashboard's folder (and its git tree, on gh-pages)
+    grows by one entry a day, not one a build.
+    """
+    return f"{collected_at.astimezone(UTC).date().isoformat()}/{version}/"
+
+
 def dashboard_context(
     item: DashboardData,
     version: str,
@@ -169,13 +178,18 @@ def dashboard_context(
     site: Mapping[str, Any],
     *,
     latest: bool,
+    folder: str | None = None,
 ) -> dict[str, Any]:
     """What a dashboard's template sees on its latest page or on a snapshot.
 
     The two differ only in how deep they sit, which sets the relative
     ``root`` (site root) and ``dashboard_root`` (the dashboard's folder).
+    ``build.path`` is the version's folder inside the dashboard's
+    (``folder``, by default :func:`version_folder`).
     """
     dashboard = item.dashboard
+    path = folder if folder is not None else version_folder(version, collected_at)
+    up = "../" * path.count("/")
     return {
         **item.values,
         "dashboard": {
@@ -185,6 +199,7 @@ def dashboard_context(
         },
         "build": {
             "version": version,
+            "path": path,
             "collected_at": collected_at,
             "status": item.status,
             "errors": item.errors,
@@ -195,8 +210,8 @@ def dashboard_context(
         },
         "history": history,
         "site": site,
-        "root": "../" if latest else "../../",
-        "dashboard_root": "" if latest else "../",
+        "root": "../" if latest else f"../{up}",
+        "dashboard_root": "" if latest else up,
         "is_latest": latest,
         "refresh": site.get("refresh", 0) if latest else 0,  # snapshots never change
     }

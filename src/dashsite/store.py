@@ -19,6 +19,7 @@ Everything read back is validated as strictly as local input.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -168,8 +169,9 @@ class LogRecord:
         version = raw.get("id")
         if not isinstance(version, str) or not is_version_id(version):
             raise ValueError(f"version id {str(version)[:80]!r} is not a safe version id")
+        collected_at = _when(raw.get("collected_at"), f"version {version}: collected_at")
         path = raw.get("path", f"{slug}/{version}/")
-        if path != f"{slug}/{version}/":
+        if path not in (f"{slug}/{version}/", f"{slug}/{collected_at[:10]}/{version}/"):
             raise ValueError(f"version {version}: path {str(path)[:80]!r} is not its folder")
         status = raw.get("status")
         if not isinstance(status, str):
@@ -188,7 +190,7 @@ class LogRecord:
                 raise ValueError(f"version {version}: {name} must map names to numbers")
         return cls(
             version,
-            _when(raw.get("collected_at"), f"version {version}: collected_at"),
+            collected_at,
             StatusLevel.parse(status),
             path,
             {k: _text(v, "an error") for k, v in errors.items()},
@@ -272,6 +274,7 @@ class DashboardRecord:
                 "collected_at": latest.collected_at,
                 "status": latest.status.slug,
                 "errors": len(latest.errors),
+                "path": latest.path,
                 "url": latest.url,
                 "data": latest.data_url,
             },
@@ -401,7 +404,7 @@ def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
     latest = entry.get("latest_version")
     if latest is not None:
         record.latest = LogRecord.from_json(
-            {k: latest.get(k) for k in ("id", "collected_at", "status")}
+            {k: latest[k] for k in ("id", "collected_at", "status", "path") if k in latest}
             if isinstance(latest, dict)
             else latest,
             slug,
@@ -476,8 +479,8 @@ class VersionStore:
             except (ValueError, OSError, AttributeError, TypeError):
                 continue
 
-    def record_from_data(self, slug: str, raw: Any) -> LogRecord:
-        """The log record of a version, from its ``data.json`` document."""
+    def record_from_data(self, slug: str, raw: Any, path: str | None = None) -> LogRecord:
+        """The log record of a version, from its ``data.json`` and its folder's path."""
         if not isinstance(raw, dict):
             raise ValueError("data.json is not an object")
         data = raw.get("data", {})
@@ -491,6 +494,7 @@ class VersionStore:
             {
                 "id": raw.get("version"),
                 "collected_at": raw.get("collected_at"),
+                "path": path if path is not None else f"{slug}/{raw.get('version')}/",
                 "status": raw.get("status"),
                 "errors": raw.get("errors", {}),
                 "durations": durations,
@@ -516,7 +520,7 @@ class VersionStore:
                     raw = json.loads(
                         (self.site / version.path / DATA_FILE).read_text(encoding="utf-8")
                     )
-                    entry = self.record_from_data(slug, raw)
+                    entry = self.record_from_data(slug, raw, version.path)
                 except (OSError, ValueError, AttributeError, TypeError):
                     pass
                 shards.setdefault(entry.month, []).append(entry.line())
@@ -616,12 +620,12 @@ class VersionStore:
         """Where version folders are assembled (inside the site: same file system)."""
         return self.site / TEMP_FOLDER
 
-    def file_version(self, slug: str, version: str, files: Mapping[str, bytes]) -> str:
-        """Assemble a version folder aside, then rename it into place; returns its path.
+    def file_version(self, slug: str, version: str, folder: str, files: Mapping[str, bytes]) -> str:
+        """Assemble a version folder aside, then rename it to ``<slug>/<folder>``; its path.
 
         Refuses to replace a folder that exists: versions are immutable.
         """
-        final = self.inside(f"{slug}/{version}")
+        final = self.inside(f"{slug}/{folder}")
         if final.exists():
             raise SiteError(
                 f"version {version} of '{slug}' already exists",
@@ -639,16 +643,16 @@ class VersionStore:
             self.bytes_written += len(payload)
         final.parent.mkdir(parents=True, exist_ok=True)
         aside.rename(final)
-        return f"{slug}/{version}/"
+        return f"{slug}/{folder}"
 
-    def adopt(self, record: DashboardRecord, version: str) -> str | None:
+    def adopt(self, record: DashboardRecord, path: str) -> str | None:
         """Make a version folder a killed build renamed in count, as if it had finished.
 
         Returns its month (whose history pages must be redone), or None.
         """
         try:
-            raw = json.loads((self.site / record.slug / version / DATA_FILE).read_text("utf-8"))
-            entry = self.record_from_data(record.slug, raw)
+            raw = json.loads((self.inside(path) / DATA_FILE).read_text("utf-8"))
+            entry = self.record_from_data(record.slug, raw, path)
         except (OSError, ValueError, AttributeError, TypeError):
             return None
         shard = self.shard(record.slug, entry.month)
@@ -734,6 +738,7 @@ class VersionStore:
                     if name == "data_from":
                         if folder.is_dir() and not folder.is_symlink():
                             shutil.rmtree(folder)
+                        _drop_empty_day(folder.parent, self.site / record.slug)
                     else:
                         (folder / "index.html").unlink(missing_ok=True)
                     touched.add(month)
@@ -741,10 +746,18 @@ class VersionStore:
         return touched
 
     def remove_version(self, entry: LogRecord) -> None:
-        """Delete one version folder (retention)."""
+        """Delete one version folder (retention), and its day's folder once empty."""
         target = self.inside(entry.path)
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
+        _drop_empty_day(target.parent, self.site / entry.path.split("/")[0])
+
+
+def _drop_empty_day(folder: Path, dashboard: Path) -> None:
+    """Remove a day's folder that no version lives in any more."""
+    if folder != dashboard:
+        with contextlib.suppress(OSError):  # not empty (or gone): keep it
+            folder.rmdir()
 
 
 def _last_byte(path: Path) -> bytes:
