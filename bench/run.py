@@ -323,8 +323,8 @@ def seed_history(project: Path, count: int, end: datetime, lag: int = 0) -> None
         for n in range(count):
             moment = end - timedelta(minutes=5 * (count - n))
             vid = moment.strftime("%Y%m%dT%H%M%SZ")
-            folder = site / slug / vid
             stamp = moment.isoformat()
+            folder = site / slug / stamp[:10] / vid
             if stamp[:10] >= data_from:
                 folder.mkdir(parents=True)
                 (folder / "data.json").write_text(json.dumps({
@@ -332,7 +332,8 @@ def seed_history(project: Path, count: int, end: datetime, lag: int = 0) -> None
                     "status": "ok", "data": {"requests": n % 1000}}))
             if stamp[:10] >= pages_from:
                 (folder / "index.html").write_bytes(b"<!DOCTYPE html><title>earlier</title>")
-            record = {"id": vid, "collected_at": stamp, "status": "ok", "path": f"{slug}/{vid}/",
+            record = {"id": vid, "collected_at": stamp, "status": "ok",
+                      "path": f"{slug}/{stamp[:10]}/{vid}/",
                       "values": {"requests": float(n % 1000)}}
             months.setdefault(vid[:4] + "-" + vid[4:6], []).append(json.dumps(record))
             worst[stamp[:7]] = "ok"
@@ -341,7 +342,7 @@ def seed_history(project: Path, count: int, end: datetime, lag: int = 0) -> None
             (site / slug / "log" / f"{month}.jsonl").write_text("\n".join(lines) + "\n")
         manifest["dashboards"].append({
             "slug": slug, "title": slug, "description": "", "active": True,
-            "latest_version": {k: record[k] for k in ("id", "collected_at", "status")},
+            "latest_version": {k: record[k] for k in ("id", "collected_at", "status", "path")},
             "pages_from": pages_from, "data_from": data_from,
             "months": [{"month": m, "count": len(lines), "worst": "ok"}
                        for m, lines in sorted(months.items())],
