@@ -318,7 +318,6 @@ def seed_history(project: Path, count: int, end: datetime, lag: int = 0) -> None
     for d in range(HISTORY_DASHBOARDS):
         slug = f"d{d:04d}"
         months: dict[str, list[str]] = {}
-        worst: dict[str, str] = {}
         record: dict[str, Any] = {}
         for n in range(count):
             moment = end - timedelta(minutes=5 * (count - n))
@@ -335,17 +334,21 @@ def seed_history(project: Path, count: int, end: datetime, lag: int = 0) -> None
             record = {"id": vid, "collected_at": stamp, "status": "ok",
                       "path": f"{slug}/{stamp[:10]}/{vid}/",
                       "values": {"requests": float(n % 1000)}}
-            months.setdefault(vid[:4] + "-" + vid[4:6], []).append(json.dumps(record))
-            worst[stamp[:7]] = "ok"
-        (site / slug / "log").mkdir(parents=True)
-        for month, lines in months.items():
-            (site / slug / "log" / f"{month}.jsonl").write_text("\n".join(lines) + "\n")
+            months.setdefault(stamp[:10], []).append(json.dumps(record))
+        for day, lines in months.items():
+            (site / slug / "log" / day[:7]).mkdir(parents=True, exist_ok=True)
+            (site / slug / "log" / day[:7] / f"{day[8:]}.jsonl").write_text(
+                "\n".join(lines) + "\n")
+        by_month: dict[str, list[str]] = {}
+        for day in months:
+            by_month.setdefault(day[:7], []).append(day[8:])
         manifest["dashboards"].append({
             "slug": slug, "title": slug, "description": "", "active": True,
             "latest_version": {k: record[k] for k in ("id", "collected_at", "status", "path")},
             "pages_from": pages_from, "data_from": data_from,
-            "months": [{"month": m, "count": len(lines), "worst": "ok"}
-                       for m, lines in sorted(months.items())],
+            "months": [{"month": m, "count": sum(len(months[f"{m}-{d}"]) for d in days),
+                        "worst": "ok", "days": sorted(days)}
+                       for m, days in sorted(by_month.items())],
         })
     (site / "manifest.json").write_text(json.dumps(manifest))
 
@@ -426,7 +429,7 @@ def bench_year_size(rows: list[Row], work: Path) -> None:
     site = project / "site"
     page = (site / "d0000" / "v1" / "index.html").stat().st_size
     data = (site / "d0000" / "v1" / "data.json").stat().st_size
-    line = max(len(x) for x in next((site / "d0000" / "log").glob("*.jsonl")).read_text()
+    line = max(len(x) for x in next((site / "d0000" / "log").glob("*/*.jsonl")).read_text()
                .splitlines()) + 1
     for label, per_day in (("5 min", 288), ("1 hour", 24)):
         year = per_day * 365

@@ -87,9 +87,9 @@ def logged_versions(site: Path) -> dict[str, list[str]]:
     import json as _json
 
     found: dict[str, list[str]] = {}
-    for shard in sorted(site.glob("*/log/*.jsonl")):
+    for shard in sorted(site.glob("*/log/*/*.jsonl")):  # <slug>/log/<YYYY-MM>/<DD>.jsonl
         ids = [_json.loads(line)["id"] for line in shard.read_text().splitlines() if line.strip()]
-        found.setdefault(shard.parts[-3], []).extend(ids)
+        found.setdefault(shard.parts[-4], []).extend(ids)
     return found
 
 
@@ -139,19 +139,23 @@ def seed_log(root: Path, slugs: list[str], count: int, end: datetime) -> None:
             vid = moment.strftime("%Y%m%dT%H%M%SZ")
             last = {"id": vid, "collected_at": moment.isoformat(), "status": "ok"}
             line = _json.dumps({**last, "path": f"{slug}/{vid}/", "values": {"count": n}})
-            shards.setdefault(vid[:4] + "-" + vid[4:6], []).append(line)
-        (site / slug / "log").mkdir(parents=True)
+            shards.setdefault(moment.date().isoformat(), []).append(line)
         (site / slug / "history").mkdir(parents=True)
-        for month, lines in shards.items():
-            (site / slug / "log" / f"{month}.jsonl").write_text("\n".join(lines) + "\n")
-            (site / slug / "history" / f"{month}.html").write_text(
+        months: dict[str, list[str]] = {}
+        for day, lines in shards.items():
+            folder = site / slug / "log" / day[:7]
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{day[8:]}.jsonl").write_text("\n".join(lines) + "\n")
+            months.setdefault(day[:7], []).extend(lines)
+            (site / slug / "history" / f"{day[:7]}.html").write_text(
                 "<!DOCTYPE html><title>a month</title>")  # as that month's builds left it
         day_after = (end + timedelta(days=1)).date().isoformat()
         dashboards.append({
             "slug": slug, "title": slug, "description": "", "active": True,
             "latest_version": last, "pages_from": day_after, "data_from": day_after,
-            "months": [{"month": m, "count": len(lines), "worst": "ok"}
-                       for m, lines in sorted(shards.items())]})
+            "months": [{"month": m, "count": len(lines), "worst": "ok",
+                        "days": sorted(d[8:] for d in shards if d.startswith(m))}
+                       for m, lines in sorted(months.items())]})
     (site / "manifest.json").write_text(_json.dumps(
         {"schema": 2, "title": "Dashboards", "dashboards": dashboards}))
 

@@ -92,7 +92,8 @@ def test_build_publish_pull_build_publish_keeps_history(repo: Path) -> None:
     assert again.returncode == 0, again.stderr
     manifest = json.loads(remote_read(repo, "manifest.json"))
     assert manifest["dashboards"][0]["count"] == 2
-    log = remote_read(repo, "alpha/log/" + manifest["dashboards"][0]["months"][0]["month"] + ".jsonl")
+    month = manifest["dashboards"][0]["months"][0]
+    log = remote_read(repo, f"alpha/log/{month['month']}/{month['days'][0]}.jsonl")
     assert [json.loads(line)["id"] for line in log.splitlines()] == ["ci-1", "ci-2"]
     index = parse(remote_read(repo, "index.html"))
     assert "2 versions" in index.find("li", class_="card").text()

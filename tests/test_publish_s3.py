@@ -172,8 +172,9 @@ def test_build_publish_pull_build_publish_keeps_history(
     assert again.returncode == 0, again.stderr
     manifest = json.loads(read(endpoint, bucket, "site/manifest.json"))
     assert manifest["dashboards"][0]["count"] == 2
-    month = manifest["dashboards"][0]["months"][0]["month"]
-    log = read(endpoint, bucket, f"site/alpha/log/{month}.jsonl").decode()
+    month = manifest["dashboards"][0]["months"][0]
+    log = read(endpoint, bucket,
+               f"site/alpha/log/{month['month']}/{month['days'][0]}.jsonl").decode()
     assert [json.loads(line)["id"] for line in log.splitlines()] == ["ci-1", "ci-2"]
     history = parse(read(endpoint, bucket, "site/alpha/history/index.html").decode())
     assert [a.text() for a in history.find("tbody").find_all("a")] == ["ci-2", "ci-1"]
@@ -323,5 +324,6 @@ def test_publish_deletes_what_the_tiers_thinned_and_nothing_else(
     present = set(keys(endpoint, bucket))
     assert {f"{now}/index.html", f"{new}/data.json"} <= present
     assert not any(k.startswith((old, mid)) for k in present)
-    assert {k for k in present if "/log/" in k} == {"site/alpha/log/2026-10.jsonl",
-                                                   "site/alpha/log/2026-11.jsonl"}
+    assert {k for k in present if "/log/" in k} == {
+        "site/alpha/log/2026-10/18.jsonl", "site/alpha/log/2026-10/19.jsonl",
+        "site/alpha/log/2026-11/17.jsonl", "site/alpha/log/2026-11/27.jsonl"}

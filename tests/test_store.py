@@ -50,7 +50,7 @@ def test_a_schema_1_site_is_upgraded_in_place_without_losing_a_version(tmp_path:
     assert {d["slug"]: d["count"] for d in manifest["dashboards"]} == {"alpha": 4, "beta": 4}
     assert logged_versions(site) == {"alpha": ["r1", "r2", "r3", "r4"],
                                      "beta": ["r1", "r2", "r3", "r4"]}
-    beta_log = (site / "beta" / "log").glob("*.jsonl")
+    beta_log = (site / "beta" / "log").glob("*/*.jsonl")
     r3 = next(json.loads(line) for shard in beta_log for line in shard.read_text().splitlines()
               if json.loads(line)["id"] == "r3")
     assert r3["status"] == "error" and r3["errors"] == {"api": "RuntimeError: api down"}
@@ -69,7 +69,7 @@ def test_a_schema_1_site_is_upgraded_in_place_without_losing_a_version(tmp_path:
 def test_the_log_skips_a_torn_or_tampered_line(tmp_path: Path) -> None:
     write_project(tmp_path, {"alpha": simple()})
     build(tmp_path, version_id="v1", clock=fixed_clock(T0))
-    shard = tmp_path / "site" / "alpha" / "log" / "2026-11.jsonl"
+    shard = tmp_path / "site" / "alpha" / "log" / "2026-11" / "27.jsonl"
     with shard.open("a") as handle:  # a killed append, then a hostile line
         handle.write('{"id": "v9", "collected_at": "2026-11-27T')
     build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(minutes=5)))
@@ -124,7 +124,7 @@ def test_retention_deletes_what_it_prunes_and_rewrites_one_month(tmp_path: Path)
         "dashboards"][0]["months"]]
     assert months == ["2026-11"]
     assert not list((site / "alpha" / "history").glob("2026-10*"))
-    assert not (site / "alpha" / "log" / "2026-10.jsonl").exists()
+    assert not list((site / "alpha" / "log").glob("2026-10/*.jsonl"))
     assert_site_whole(site)
 
 

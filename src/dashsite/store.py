@@ -3,13 +3,14 @@
 Under the site folder::
 
     <slug>/<version>/index.html, data.json   immutable snapshots, written once
-    <slug>/log/<YYYY-MM>.jsonl                the history log: one line per version
+    <slug>/log/<YYYY-MM>/<DD>.jsonl           the history log: one line per version
     manifest.json                             schema 2: dashboards, latest, counts by month
 
 A build files a version by assembling its folder in ``.dashsite-tmp/`` inside
 the site and renaming it into place, then appends one line to the current
-month's log shard. Templates' ``history``, trends and history pages read the
-log (its tail, or one month), never every ``data.json``; a version's full
+day's log shard (a finished day's shard never changes). Templates'
+``history``, trends and history pages read the log (its tail, or one
+month), never every ``data.json``; a version's full
 data is read only when a template asks for it. So a build costs its new work,
 not the history it keeps; only retention (what it prunes) and the one-time
 upgrade of a schema-1 site read more.
@@ -48,6 +49,11 @@ JOURNAL_FILE = "journal.json"
 MAX_VALUES = 32
 """Numbers per log record (the first found, depth first): enough for trends, bounded."""
 MAX_VALUE_DEPTH = 4
+
+
+def log_path(slug: str, day: str) -> str:
+    """``<slug>/log/2026-11/27.jsonl``: the log shard of a day."""
+    return f"{slug}/{LOG_FOLDER}/{day[:7]}/{day[8:10]}.jsonl"
 
 
 def month_of(collected_at: str) -> str:
@@ -132,6 +138,11 @@ class LogRecord:
         return month_of(self.collected_at)
 
     @property
+    def day(self) -> str:
+        """``YYYY-MM-DD`` (UTC) of the collection."""
+        return self.collected_at[:10]
+
+    @property
     def url(self) -> str:
         """The snapshot page, relative to the site root."""
         return f"{self.path}index.html"
@@ -201,15 +212,18 @@ class LogRecord:
 
 @dataclass(slots=True)
 class MonthInfo:
-    """How many versions a month holds, and the worst status among them."""
+    """How many versions a month holds, the worst status, and its days' shards."""
 
     count: int = 0
     worst: StatusLevel = StatusLevel.OK
+    days: set[str] = field(default_factory=set)
+    """``DD`` of the days that have a log shard."""
 
-    def add(self, status: StatusLevel) -> None:
-        """Count one more version."""
+    def add(self, status: StatusLevel, day: str) -> None:
+        """Count one more version, collected on ``day`` (``YYYY-MM-DD``)."""
         self.count += 1
         self.worst = max(self.worst, status)
+        self.days.add(day[8:10])
 
 
 @dataclass(slots=True)
@@ -245,7 +259,7 @@ class DashboardRecord:
 
     def add(self, record: LogRecord) -> None:
         """Count a newly filed version."""
-        self.months.setdefault(record.month, MonthInfo()).add(record.status)
+        self.months.setdefault(record.month, MonthInfo()).add(record.status, record.day)
         self.months = dict(sorted(self.months.items()))
         if self.latest is None or (record.collected_at, record.id) >= (
             self.latest.collected_at,
@@ -253,9 +267,14 @@ class DashboardRecord:
         ):
             self.latest = record
 
-    def log_path(self, month: str) -> str:
-        """The site-relative log shard of ``month``."""
-        return f"{self.slug}/{LOG_FOLDER}/{month}.jsonl"
+    def log_path(self, day: str) -> str:
+        """The site-relative log shard of ``day`` (``YYYY-MM-DD``)."""
+        return log_path(self.slug, day)
+
+    def log_paths(self, month: str) -> list[str]:
+        """The log shards of ``month`` the manifest knows of, oldest first."""
+        info = self.months.get(month)
+        return [self.log_path(f"{month}-{day}") for day in sorted(info.days)] if info else []
 
     def to_json(self) -> dict[str, Any]:
         """The manifest form, with relative URLs."""
@@ -288,7 +307,8 @@ class DashboardRecord:
                     "month": month,
                     "count": info.count,
                     "worst": info.worst.slug,
-                    "log": self.log_path(month),
+                    "log": f"{self.slug}/{LOG_FOLDER}/{month}/",
+                    "days": sorted(info.days),
                     "history": f"{self.slug}/history/{month}.html",
                 }
                 for month, info in self.months.items()
@@ -390,9 +410,15 @@ def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
         worst = raw.get("worst")
         if not isinstance(worst, str):
             raise ValueError(f"dashboard {slug}: month {month} has no worst level")
+        days = raw.get("days", [])
+        if not isinstance(days, list) or not all(
+            isinstance(d, str) and len(d) == 2 and d.isdigit() and "01" <= d <= "31" for d in days
+        ):
+            raise ValueError(f"dashboard {slug}: month {month} days are not DD")
         record.months[month] = MonthInfo(
             _count(raw.get("count"), f"dashboard {slug}: month {month} count"),
             StatusLevel.parse(worst),
+            set(days),
         )
     for name in ("pages_from", "data_from"):
         day = entry.get(name)
@@ -448,7 +474,7 @@ class VersionStore:
         if not self.site.is_dir():
             return manifest
         for folder in sorted(p for p in self.site.iterdir() if p.is_dir() and is_slug(p.name)):
-            shards = sorted((folder / LOG_FOLDER).glob("*.jsonl"))
+            shards = sorted((folder / LOG_FOLDER).glob("*/*.jsonl"))
             title = folder.name
             if shards:
                 record = DashboardRecord(folder.name, title)
@@ -523,9 +549,9 @@ class VersionStore:
                     entry = self.record_from_data(slug, raw, version.path)
                 except (OSError, ValueError, AttributeError, TypeError):
                     pass
-                shards.setdefault(entry.month, []).append(entry.line())
-            for month, lines in shards.items():
-                writer.write(f"{slug}/{LOG_FOLDER}/{month}.jsonl", "\n".join(lines) + "\n")
+                shards.setdefault(entry.day, []).append(entry.line())
+            for day, lines in shards.items():
+                writer.write(log_path(slug, day), "\n".join(lines) + "\n")
             upgraded.append(slug)
         manifest.legacy.clear()
         return upgraded
@@ -546,13 +572,17 @@ class VersionStore:
 
     # -- the log --------------------------------------------------------------
 
-    def shard(self, slug: str, month: str) -> Path:
-        """The log shard of ``slug`` for ``month``."""
-        return self.site / slug / LOG_FOLDER / f"{month}.jsonl"
+    def shard(self, slug: str, day: str) -> Path:
+        """The log shard of ``slug`` for ``day`` (``YYYY-MM-DD``)."""
+        return self.site / log_path(slug, day)
+
+    def shards(self, slug: str, month: str) -> list[Path]:
+        """The day shards of ``month`` that are here, oldest first."""
+        return sorted((self.site / slug / LOG_FOLDER / month).glob("[0-3][0-9].jsonl"))
 
     def append(self, record: DashboardRecord, entry: LogRecord) -> None:
         """Add ``entry`` to the log: one appended line, whatever the history holds."""
-        path = self.inside(f"{record.slug}/{LOG_FOLDER}/{entry.month}.jsonl")
+        path = self.inside(log_path(record.slug, entry.day))
         path.parent.mkdir(parents=True, exist_ok=True)
         line = entry.line().encode("utf-8") + b"\n"
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -569,21 +599,25 @@ class VersionStore:
 
     def month(self, slug: str, month: str) -> list[LogRecord]:
         """Every record of one month, oldest first."""
-        return list(self._read_shard(slug, self.shard(slug, month)))
+        return [
+            entry for path in self.shards(slug, month) for entry in self._read_shard(slug, path)
+        ]
 
     def tail(self, record: DashboardRecord, count: int) -> list[LogRecord]:
         """The newest ``count`` records, oldest first, reading back from the end."""
         found: list[LogRecord] = []
         for month in reversed(record.months):
-            if len(found) >= count:
-                break
-            lines = _tail_lines(self.shard(record.slug, month), count - len(found))
-            found = [*self.parse(record.slug, lines), *found]
+            for path in reversed(self.shards(record.slug, month)):
+                if len(found) >= count:
+                    break
+                lines = _tail_lines(path, count - len(found))
+                found = [*self.parse(record.slug, lines), *found]
         return found[-count:] if count else []
 
     def knows(self, slug: str, entry: LogRecord) -> bool:
-        """Whether the local log holds ``entry`` (reads its month's shard)."""
-        return any(found.id == entry.id for found in self.month(slug, entry.month))
+        """Whether the local log holds ``entry`` (reads its day's shard)."""
+        path = self.shard(slug, entry.day)
+        return any(found.id == entry.id for found in self._read_shard(slug, path))
 
     def _read_shard(self, slug: str, path: Path) -> Iterator[LogRecord]:
         try:
@@ -655,12 +689,12 @@ class VersionStore:
             entry = self.record_from_data(record.slug, raw, path)
         except (OSError, ValueError, AttributeError, TypeError):
             return None
-        shard = self.shard(record.slug, entry.month)
+        shard = self.shard(record.slug, entry.day)
         if not any(e.id == entry.id for e in self.parse(record.slug, _tail_lines(shard, 8))):
             self.append(record, entry)
         info = MonthInfo()
         for found in self.month(record.slug, entry.month):
-            info.add(found.status)
+            info.add(found.status, found.day)
         record.months[entry.month] = info
         record.months = dict(sorted(record.months.items()))
         if record.latest is None or entry.collected_at >= record.latest.collected_at:
@@ -672,8 +706,8 @@ class VersionStore:
     ) -> tuple[list[LogRecord], set[str], set[str]]:
         """Keep the newest ``retention`` versions; costs what it deletes (plus one shard).
 
-        Returns the versions dropped, the months whose shard was rewritten
-        and the months now gone.
+        Returns the versions dropped, the months that lost versions (their
+        history pages shift) and the months now gone.
         """
         excess = record.count - retention
         dropped: list[LogRecord] = []
@@ -696,15 +730,19 @@ class VersionStore:
                 self.remove_version(entry)
             dropped += cut
             excess -= len(cut)
+            kept = MonthInfo()
+            for entry in rest:
+                kept.add(entry.status, entry.day)
+            for day in {entry.day for entry in cut}:  # only the days that lost versions
+                lines = [entry.line() + "\n" for entry in rest if entry.day == day]
+                if lines:
+                    writer.write(log_path(record.slug, day), "".join(lines))
+                else:
+                    writer.remove(log_path(record.slug, day))
             if rest:
-                writer.write(record.log_path(month), "".join(e.line() + "\n" for e in rest))
-                kept = MonthInfo()
-                for entry in rest:
-                    kept.add(entry.status)
                 record.months[month] = kept
                 rewritten.add(month)
             else:
-                writer.remove(record.log_path(month))
                 del record.months[month]
                 removed.add(month)
         return dropped, rewritten, removed

@@ -18,7 +18,6 @@ from typing import Any
 
 from ..errors import NothingPublished, PublishError
 from ..store import (
-    LOG_FOLDER,
     MANIFEST_FILE,
     DashboardRecord,
     LogRecord,
@@ -202,24 +201,18 @@ def _pruned_keys(
 ) -> list[str]:
     """The published objects of versions local retention dropped, and their month files.
 
-    For each pruned month the published log shard names its versions; those
-    not in the local log go, with their folders. A month gone locally loses
-    its shard and history pages too.
+    For each pruned month the published log names its versions; those not
+    in the local log go, with their folders. A month gone locally loses its
+    log shards and history pages too.
     """
-    from botocore.exceptions import ClientError
-
     keys: list[str] = []
     for slug, month in pruned:
-        shard = f"{slug}/{LOG_FOLDER}/{month}.jsonl"
+        remote_record = remote_manifest.dashboards.get(slug)
+        shards = remote_record.log_paths(month) if remote_record else []
         if slug in remote_manifest.legacy:  # a schema-1 target lists its versions
             published = [e for e in remote_manifest.legacy[slug] if e.month == month]
         else:
-            try:
-                body = client.get_object(Bucket=target.bucket, Key=target.key(shard))["Body"]
-                lines = body.read().decode("utf-8", "replace").splitlines()
-            except ClientError:  # no published shard: nothing known to delete
-                lines = []
-            published = VersionStore.parse(slug, lines)
+            published = _read_remote_log(client, target, slug, shards)
         record = local.dashboards.get(slug)
         here = record is not None and month in record.months
         kept = {e.id for e in store.month(slug, month)} if here else set()
@@ -228,9 +221,31 @@ def _pruned_keys(
                 keys.extend(target.key(entry.path + name) for name in VERSION_FILES)
         if not here:
             pages = target.key(f"{slug}/history/{month}")
-            keys.append(target.key(shard))
+            keys.extend(target.key(shard) for shard in shards)
             keys.extend(k for k in remote if k.startswith(pages) and k.endswith(".html"))
+        else:  # the days the local log no longer has
+            days = {f"{month}-{path.stem}" for path in store.shards(slug, month)}
+            keys.extend(
+                target.key(shard) for shard in shards
+                if f"{month}-{shard.rsplit('/', 1)[1][:2]}" not in days
+            )  # fmt: skip
     return sorted(set(keys) & set(remote))
+
+
+def _read_remote_log(
+    client: Any, target: S3Target, slug: str, shards: list[str]
+) -> list[LogRecord]:
+    """The published log lines of these shards (a missing shard gives none)."""
+    from botocore.exceptions import ClientError
+
+    lines: list[str] = []
+    for shard in shards:
+        try:
+            body = client.get_object(Bucket=target.bucket, Key=target.key(shard))["Body"]
+        except ClientError:
+            continue
+        lines += body.read().decode("utf-8", "replace").splitlines()
+    return VersionStore.parse(slug, lines)
 
 
 VERSION_FILES = ("index.html", "data.json")
@@ -238,19 +253,16 @@ VERSION_FILES = ("index.html", "data.json")
 
 
 def _month_entries(
-    client: Any, target: S3Target, store: VersionStore, slug: str, month: str
+    client: Any,
+    target: S3Target,
+    store: VersionStore,
+    record: DashboardRecord,
+    month: str,
 ) -> list[LogRecord]:
-    """A month's log: the local shard, or the published one where the site lacks it."""
-    from botocore.exceptions import ClientError
-
-    if store.shard(slug, month).is_file():
-        return store.month(slug, month)
-    key = target.key(f"{slug}/{LOG_FOLDER}/{month}.jsonl")
-    try:
-        body = client.get_object(Bucket=target.bucket, Key=key)["Body"]
-    except ClientError:
-        return []
-    return VersionStore.parse(slug, body.read().decode("utf-8", "replace").splitlines())
+    """A month's log: the local shards, or the published ones where the site lacks them."""
+    if store.shards(record.slug, month):
+        return store.month(record.slug, month)
+    return _read_remote_log(client, target, record.slug, record.log_paths(month))
 
 
 def _thinned_keys(
@@ -277,7 +289,7 @@ def _thinned_keys(
             for month in record.months:
                 if month > cut[:7] or (since is not None and month < since[:7]):
                     continue
-                for entry in _month_entries(client, target, store, slug, month):
+                for entry in _month_entries(client, target, store, record, month):
                     day = entry.collected_at[:10]
                     if day >= cut or (since is not None and day < since):
                         continue
@@ -335,9 +347,10 @@ def pull_s3(
             ]
         else:  # what a build needs: the manifest, some log shards, the newest data
             wanted = [MANIFEST_FILE] + [
-                record.log_path(month)
+                shard
                 for record in published.dashboards.values()
                 for month in _needed_months(record, history)
+                for shard in record.log_paths(month)
             ]
         for relative in wanted:
             body = client.get_object(Bucket=target.bucket, Key=target.key(relative))["Body"]
