@@ -427,8 +427,9 @@ def bench_year_size(rows: list[Row], work: Path) -> None:
         subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
                         "--version-id", f"v{n}"], check=True)
     site = project / "site"
-    page = (site / "d0000" / "v1" / "index.html").stat().st_size
-    data = (site / "d0000" / "v1" / "data.json").stat().st_size
+    folder = next(site.glob("d0000/*/v1"))  # <slug>/<day>/<version>
+    page = (folder / "index.html").stat().st_size
+    data = (folder / "data.json").stat().st_size
     line = max(len(x) for x in next((site / "d0000" / "log").glob("*/*.jsonl")).read_text()
                .splitlines()) + 1
     for label, per_day in (("5 min", 288), ("1 hour", 24)):
