@@ -15,428 +15,59 @@ data is read only when a template asks for it. So a build costs its new work,
 not the history it keeps; only retention (what it prunes) and the one-time
 upgrade of a schema-1 site read more.
 
-Everything read back is validated as strictly as local input.
+Everything read back is validated as strictly as local input. The log's
+records are :mod:`dashsite.log`'s, the manifest's :mod:`dashsite.manifest`'s;
+this module reads and writes them, and the version folders.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import SiteError
-from .levels import StatusLevel
+from .log import (
+    DATA_FILE,
+    LOG_FOLDER,
+    MAX_VALUES,
+    LogRecord,
+    checked_text,
+    finite_number,
+    log_path,
+    numeric_values,
+)
+from .manifest import MANIFEST_FILE, SCHEMA_VERSION, DashboardRecord, Manifest, MonthInfo
 from .serialize import from_jsonable
-from .versions import is_slug, is_version_id
+from .versions import is_slug
 
-MANIFEST_FILE = "manifest.json"
-DATA_FILE = "data.json"
-SCHEMA_VERSION = 2
-"""Of ``manifest.json``; schema 1 (every version listed) is upgraded by a build."""
 DATA_SCHEMA = 1
 """Of each version's ``data.json``."""
-LOG_FOLDER = "log"
 TEMP_FOLDER = ".dashsite-tmp"
 """Inside the site: version folders being assembled, and the build's journal."""
 JOURNAL_FILE = "journal.json"
-MAX_VALUES = 32
-"""Numbers per log record (the first found, depth first): enough for trends, bounded."""
-MAX_VALUE_DEPTH = 4
 
-
-def log_path(slug: str, day: str) -> str:
-    """``<slug>/log/2026-11/27.jsonl``: the log shard of a day."""
-    return f"{slug}/{LOG_FOLDER}/{day[:7]}/{day[8:10]}.jsonl"
-
-
-def month_of(collected_at: str) -> str:
-    """``2026-11-27T20:15:00+00:00`` → ``2026-11``."""
-    return collected_at[:7]
-
-
-def _when(text: Any, what: str) -> str:
-    if not isinstance(text, str):
-        raise ValueError(f"{what} is not a time")
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{what} {text[:40]!r} is not an ISO time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat()
-
-
-def _text(value: Any, what: str, limit: int = 10_000) -> str:
-    if not isinstance(value, str) or len(value) > limit:
-        raise ValueError(f"{what} is not text")
-    return value
-
-
-def _count(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{what} is not a count")
-    return value
-
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def numeric_values(stored: Mapping[str, Any]) -> dict[str, float]:
-    """The numbers in a version's stored data by dotted path (``disk.value``).
-
-    What a trend needs from each version, kept in its log record so charts
-    never open a ``data.json``. Render types' fields count as keys
-    (``{"$kind": "MonitorMetric", "value": 3}`` gives ``name.value``); lists
-    (a table's rows) are left out: a series into one reads ``data.json``.
-    """
-    found: dict[str, float] = {}
-
-    def walk(value: Any, path: str, depth: int) -> None:
-        if len(found) >= MAX_VALUES:
-            return
-        number = _finite(value)
-        if number is not None:
-            found[path] = number
-        elif isinstance(value, dict) and depth < MAX_VALUE_DEPTH:
-            items = value.get("items") if value.get("$kind") == "dict" else value
-            if isinstance(items, dict):
-                for key, item in items.items():
-                    if key != "$kind":
-                        walk(item, f"{path}.{key}", depth + 1)
-
-    for name, value in stored.items():
-        walk(value, name, 0)
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class LogRecord:
-    """One version as the history log keeps it: enough for lists, trends and uptime."""
-
-    id: str
-    collected_at: str
-    status: StatusLevel
-    path: str
-    errors: dict[str, str] = field(default_factory=dict)
-    durations: dict[str, float] = field(default_factory=dict)
-    values: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def month(self) -> str:
-        """``YYYY-MM`` (UTC) of the collection."""
-        return month_of(self.collected_at)
-
-    @property
-    def day(self) -> str:
-        """``YYYY-MM-DD`` (UTC) of the collection."""
-        return self.collected_at[:10]
-
-    @property
-    def url(self) -> str:
-        """The snapshot page, relative to the site root."""
-        return f"{self.path}index.html"
-
-    @property
-    def data_url(self) -> str:
-        """The version's ``data.json``, relative to the site root."""
-        return f"{self.path}{DATA_FILE}"
-
-    def to_json(self) -> dict[str, Any]:
-        """The log line's object."""
-        raw: dict[str, Any] = {
-            "id": self.id,
-            "collected_at": self.collected_at,
-            "status": self.status.slug,
-            "path": self.path,
-        }
-        if self.errors:
-            raw["errors"] = self.errors
-        if self.durations:
-            raw["durations"] = self.durations
-        if self.values:
-            raw["values"] = self.values
-        return raw
-
-    def line(self) -> str:
-        """One line of the log (no newline)."""
-        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, raw: Any, slug: str) -> LogRecord:
-        """A record read back from a log line; ``ValueError`` if anything is off."""
-        if not isinstance(raw, dict):
-            raise ValueError("a log record must be an object")
-        version = raw.get("id")
-        if not isinstance(version, str) or not is_version_id(version):
-            raise ValueError(f"version id {str(version)[:80]!r} is not a safe version id")
-        collected_at = _when(raw.get("collected_at"), f"version {version}: collected_at")
-        path = raw.get("path", f"{slug}/{version}/")
-        if path not in (f"{slug}/{version}/", f"{slug}/{collected_at[:10]}/{version}/"):
-            raise ValueError(f"version {version}: path {str(path)[:80]!r} is not its folder")
-        status = raw.get("status")
-        if not isinstance(status, str):
-            raise ValueError(f"version {version}: status is not a level name")
-        errors = raw.get("errors", {})
-        durations = raw.get("durations", {})
-        values = raw.get("values", {})
-        if not isinstance(errors, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in errors.items()
-        ):
-            raise ValueError(f"version {version}: errors must map names to messages")
-        for name, table in (("durations", durations), ("values", values)):
-            if not isinstance(table, dict) or not all(
-                isinstance(k, str) and _finite(v) is not None for k, v in table.items()
-            ):
-                raise ValueError(f"version {version}: {name} must map names to numbers")
-        return cls(
-            version,
-            collected_at,
-            StatusLevel.parse(status),
-            path,
-            {k: _text(v, "an error") for k, v in errors.items()},
-            {k: float(v) for k, v in durations.items()},
-            {k: float(v) for k, v in values.items()},
-        )
-
-
-@dataclass(slots=True)
-class MonthInfo:
-    """How many versions a month holds, the worst status, and its days' shards."""
-
-    count: int = 0
-    worst: StatusLevel = StatusLevel.OK
-    days: set[str] = field(default_factory=set)
-    """``DD`` of the days that have a log shard."""
-
-    def add(self, status: StatusLevel, day: str) -> None:
-        """Count one more version, collected on ``day`` (``YYYY-MM-DD``)."""
-        self.count += 1
-        self.worst = max(self.worst, status)
-        self.days.add(day[8:10])
-
-
-@dataclass(slots=True)
-class DashboardRecord:
-    """A dashboard as the site knows it: metadata, its latest version, counts by month."""
-
-    slug: str
-    title: str
-    description: str = ""
-    active: bool = True
-    latest: LogRecord | None = None
-    months: dict[str, MonthInfo] = field(default_factory=dict)
-    pages_from: str | None = None
-    """``YYYY-MM-DD``: versions collected before this day have no snapshot page (tiers)."""
-    data_from: str | None = None
-    """``YYYY-MM-DD``: versions collected before this day keep only their log line."""
-
-    def tier(self, entry: LogRecord) -> str:
-        """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
-        if self.latest is not None and entry.id == self.latest.id:
-            return "page"
-        day = entry.collected_at[:10]
-        if self.data_from is not None and day < self.data_from:
-            return "log"
-        if self.pages_from is not None and day < self.pages_from:
-            return "data"
-        return "page"
-
-    @property
-    def count(self) -> int:
-        """How many versions are kept."""
-        return sum(info.count for info in self.months.values())
-
-    def add(self, record: LogRecord) -> None:
-        """Count a newly filed version."""
-        self.months.setdefault(record.month, MonthInfo()).add(record.status, record.day)
-        self.months = dict(sorted(self.months.items()))
-        if self.latest is None or (record.collected_at, record.id) >= (
-            self.latest.collected_at,
-            self.latest.id,
-        ):
-            self.latest = record
-
-    def log_path(self, day: str) -> str:
-        """The site-relative log shard of ``day`` (``YYYY-MM-DD``)."""
-        return log_path(self.slug, day)
-
-    def log_paths(self, month: str) -> list[str]:
-        """The log shards of ``month`` the manifest knows of, oldest first."""
-        info = self.months.get(month)
-        return [self.log_path(f"{month}-{day}") for day in sorted(info.days)] if info else []
-
-    def to_json(self) -> dict[str, Any]:
-        """The manifest form, with relative URLs."""
-        latest = self.latest
-        return {
-            "slug": self.slug,
-            "title": self.title,
-            "description": self.description,
-            "active": self.active,
-            "status": latest.status.slug if latest else None,
-            "latest": latest.id if latest else None,
-            "latest_version": None
-            if latest is None
-            else {
-                "id": latest.id,
-                "collected_at": latest.collected_at,
-                "status": latest.status.slug,
-                "errors": len(latest.errors),
-                "path": latest.path,
-                "url": latest.url,
-                "data": latest.data_url,
-            },
-            "count": self.count,
-            "pages_from": self.pages_from,
-            "data_from": self.data_from,
-            "url": f"{self.slug}/index.html",
-            "history_url": f"{self.slug}/history/index.html",
-            "months": [
-                {
-                    "month": month,
-                    "count": info.count,
-                    "worst": info.worst.slug,
-                    "log": f"{self.slug}/{LOG_FOLDER}/{month}/",
-                    "days": sorted(info.days),
-                    "history": f"{self.slug}/history/{month}.html",
-                }
-                for month, info in self.months.items()
-            ],
-        }
-
-
-@dataclass(slots=True)
-class Manifest:
-    """Every dashboard the site holds, in slug order.
-
-    ``legacy`` holds the versions a schema-1 manifest listed, until the store
-    writes them into the log (:meth:`VersionStore.upgrade`).
-    """
-
-    title: str = "Dashboards"
-    dashboards: dict[str, DashboardRecord] = field(default_factory=dict)
-    legacy: dict[str, list[LogRecord]] = field(default_factory=dict)
-
-    def to_json(self, built_at: datetime, assets: dict[str, str]) -> dict[str, Any]:
-        """The whole ``manifest.json`` document."""
-        return {
-            "schema": SCHEMA_VERSION,
-            "generator": "dashsite",
-            "title": self.title,
-            "built_at": built_at.astimezone(UTC).isoformat(),
-            "assets": assets,
-            "dashboards": [self.dashboards[slug].to_json() for slug in sorted(self.dashboards)],
-        }
-
-    @classmethod
-    def from_json(cls, raw: Any) -> Manifest:
-        """Read a ``manifest.json`` (schema 1 or 2); ``ValueError`` if anything is off.
-
-        A manifest may come from a target (``pull``), so it is checked like
-        local input: slugs and version ids must be safe, times must parse,
-        text must be text. Nothing read here ever becomes a link unchecked.
-        """
-        if not isinstance(raw, dict) or not isinstance(raw.get("dashboards"), list):
-            raise ValueError("not a dashsite manifest (no 'dashboards' list)")
-        schema = raw.get("schema", 1)
-        if schema not in (1, 2):
-            raise ValueError(f"schema {schema!r} is newer than this dashsite knows")
-        manifest = cls(title=_text(raw.get("title", "Dashboards"), "title"))
-        for entry in raw["dashboards"]:
-            if not isinstance(entry, dict):
-                raise ValueError("a dashboard entry must be an object")
-            slug = entry.get("slug")
-            if not isinstance(slug, str) or not is_slug(slug):
-                raise ValueError(f"dashboard slug {str(slug)[:80]!r} is not a safe name")
-            active = entry.get("active", True)
-            if not isinstance(active, bool):
-                raise ValueError(f"dashboard {slug}: 'active' is not true or false")
-            record = DashboardRecord(
-                slug,
-                _text(entry.get("title"), f"{slug} title"),
-                _text(entry.get("description", ""), f"{slug} description"),
-                active,
-            )
-            if schema == 1:
-                manifest.legacy[slug] = _legacy_versions(entry, slug)
-                for version in manifest.legacy[slug]:
-                    record.add(version)
-            else:
-                _read_schema_2(entry, record)
-            manifest.dashboards[slug] = record
-        return manifest
-
-
-def _legacy_versions(entry: dict[str, Any], slug: str) -> list[LogRecord]:
-    versions = entry.get("versions")
-    if not isinstance(versions, list):
-        raise ValueError(f"dashboard {slug}: 'versions' is not a list")
-    found = []
-    for raw in versions:
-        if not isinstance(raw, dict):
-            raise ValueError(f"dashboard {slug}: a version must be an object")
-        _count(raw.get("errors", 0), f"dashboard {slug}: errors")
-        found.append(
-            LogRecord.from_json({k: raw.get(k) for k in ("id", "collected_at", "status")}, slug)
-        )
-    if len({v.id for v in found}) != len(found):
-        raise ValueError(f"dashboard {slug}: a version id is listed twice")
-    return found
-
-
-def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
-    slug = record.slug
-    months = entry.get("months")
-    if not isinstance(months, list):
-        raise ValueError(f"dashboard {slug}: 'months' is not a list")
-    for raw in months:
-        if not isinstance(raw, dict):
-            raise ValueError(f"dashboard {slug}: a month must be an object")
-        month = raw.get("month")
-        if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
-            raise ValueError(f"dashboard {slug}: month {str(month)[:20]!r} is not YYYY-MM")
-        datetime.strptime(month, "%Y-%m")  # ValueError if not a month
-        worst = raw.get("worst")
-        if not isinstance(worst, str):
-            raise ValueError(f"dashboard {slug}: month {month} has no worst level")
-        days = raw.get("days", [])
-        if not isinstance(days, list) or not all(
-            isinstance(d, str) and len(d) == 2 and d.isdigit() and "01" <= d <= "31" for d in days
-        ):
-            raise ValueError(f"dashboard {slug}: month {month} days are not DD")
-        record.months[month] = MonthInfo(
-            _count(raw.get("count"), f"dashboard {slug}: month {month} count"),
-            StatusLevel.parse(worst),
-            set(days),
-        )
-    for name in ("pages_from", "data_from"):
-        day = entry.get(name)
-        if day is not None:
-            if not isinstance(day, str):
-                raise ValueError(f"dashboard {slug}: {name} is not a day")
-            datetime.strptime(day, "%Y-%m-%d")  # ValueError if not a day
-            setattr(record, name, day)
-    latest = entry.get("latest_version")
-    if latest is not None:
-        record.latest = LogRecord.from_json(
-            {k: latest[k] for k in ("id", "collected_at", "status", "path") if k in latest}
-            if isinstance(latest, dict)
-            else latest,
-            slug,
-        )
-    if (record.latest is None) != (record.count == 0):
-        raise ValueError(f"dashboard {slug}: 'latest_version' and the month counts disagree")
+__all__ = [
+    "DATA_FILE",
+    "DATA_SCHEMA",
+    "JOURNAL_FILE",
+    "LOG_FOLDER",
+    "MANIFEST_FILE",
+    "MAX_VALUES",
+    "SCHEMA_VERSION",
+    "TEMP_FOLDER",
+    "DashboardRecord",
+    "LogRecord",
+    "Manifest",
+    "MonthInfo",
+    "VersionStore",
+    "log_path",
+    "numeric_values",
+]
 
 
 class VersionStore:
@@ -501,7 +132,7 @@ class VersionStore:
                 if raw.get("dashboard") != folder.name:
                     continue
                 entry = self.record_from_data(folder.name, raw)
-                yield entry, _text(raw.get("title", folder.name), "title")
+                yield entry, checked_text(raw.get("title", folder.name), "title")
             except (ValueError, OSError, AttributeError, TypeError):
                 continue
 
@@ -514,7 +145,7 @@ class VersionStore:
         durations = {
             str(name): round(float(info["duration"]), 4)
             for name, info in (collectors.items() if isinstance(collectors, dict) else [])
-            if isinstance(info, dict) and _finite(info.get("duration")) is not None
+            if isinstance(info, dict) and finite_number(info.get("duration")) is not None
         }
         return LogRecord.from_json(
             {

@@ -1,0 +1,249 @@
+"""``manifest.json``: the dashboards a site holds, their latest version, counts by month.
+
+Schema 2 counts versions by month (and lists the days that have a log
+shard) instead of listing every version, as schema 1 did; a schema-1
+manifest is read into :attr:`Manifest.legacy` for the store to upgrade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .levels import StatusLevel
+from .log import LOG_FOLDER, LogRecord, checked_count, checked_text, log_path
+from .versions import is_slug
+
+MANIFEST_FILE = "manifest.json"
+SCHEMA_VERSION = 2
+"""Of ``manifest.json``; schema 1 (every version listed) is upgraded by a build."""
+
+
+@dataclass(slots=True)
+class MonthInfo:
+    """How many versions a month holds, the worst status, and its days' shards."""
+
+    count: int = 0
+    worst: StatusLevel = StatusLevel.OK
+    days: set[str] = field(default_factory=set)
+    """``DD`` of the days that have a log shard."""
+
+    def add(self, status: StatusLevel, day: str) -> None:
+        """Count one more version, collected on ``day`` (``YYYY-MM-DD``)."""
+        self.count += 1
+        self.worst = max(self.worst, status)
+        self.days.add(day[8:10])
+
+
+@dataclass(slots=True)
+class DashboardRecord:
+    """A dashboard as the site knows it: metadata, its latest version, counts by month."""
+
+    slug: str
+    title: str
+    description: str = ""
+    active: bool = True
+    latest: LogRecord | None = None
+    months: dict[str, MonthInfo] = field(default_factory=dict)
+    pages_from: str | None = None
+    """``YYYY-MM-DD``: versions collected before this day have no snapshot page (tiers)."""
+    data_from: str | None = None
+    """``YYYY-MM-DD``: versions collected before this day keep only their log line."""
+
+    def tier(self, entry: LogRecord) -> str:
+        """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
+        if self.latest is not None and entry.id == self.latest.id:
+            return "page"
+        day = entry.collected_at[:10]
+        if self.data_from is not None and day < self.data_from:
+            return "log"
+        if self.pages_from is not None and day < self.pages_from:
+            return "data"
+        return "page"
+
+    @property
+    def count(self) -> int:
+        """How many versions are kept."""
+        return sum(info.count for info in self.months.values())
+
+    def add(self, record: LogRecord) -> None:
+        """Count a newly filed version."""
+        self.months.setdefault(record.month, MonthInfo()).add(record.status, record.day)
+        self.months = dict(sorted(self.months.items()))
+        if self.latest is None or (record.collected_at, record.id) >= (
+            self.latest.collected_at,
+            self.latest.id,
+        ):
+            self.latest = record
+
+    def log_path(self, day: str) -> str:
+        """The site-relative log shard of ``day`` (``YYYY-MM-DD``)."""
+        return log_path(self.slug, day)
+
+    def log_paths(self, month: str) -> list[str]:
+        """The log shards of ``month`` the manifest knows of, oldest first."""
+        info = self.months.get(month)
+        return [self.log_path(f"{month}-{day}") for day in sorted(info.days)] if info else []
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest form, with relative URLs."""
+        latest = self.latest
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "description": self.description,
+            "active": self.active,
+            "status": latest.status.slug if latest else None,
+            "latest": latest.id if latest else None,
+            "latest_version": None
+            if latest is None
+            else {
+                "id": latest.id,
+                "collected_at": latest.collected_at,
+                "status": latest.status.slug,
+                "errors": len(latest.errors),
+                "path": latest.path,
+                "url": latest.url,
+                "data": latest.data_url,
+            },
+            "count": self.count,
+            "pages_from": self.pages_from,
+            "data_from": self.data_from,
+            "url": f"{self.slug}/index.html",
+            "history_url": f"{self.slug}/history/index.html",
+            "months": [
+                {
+                    "month": month,
+                    "count": info.count,
+                    "worst": info.worst.slug,
+                    "log": f"{self.slug}/{LOG_FOLDER}/{month}/",
+                    "days": sorted(info.days),
+                    "history": f"{self.slug}/history/{month}.html",
+                }
+                for month, info in self.months.items()
+            ],
+        }
+
+
+@dataclass(slots=True)
+class Manifest:
+    """Every dashboard the site holds, in slug order.
+
+    ``legacy`` holds the versions a schema-1 manifest listed, until the store
+    writes them into the log (:meth:`VersionStore.upgrade`).
+    """
+
+    title: str = "Dashboards"
+    dashboards: dict[str, DashboardRecord] = field(default_factory=dict)
+    legacy: dict[str, list[LogRecord]] = field(default_factory=dict)
+
+    def to_json(self, built_at: datetime, assets: dict[str, str]) -> dict[str, Any]:
+        """The whole ``manifest.json`` document."""
+        return {
+            "schema": SCHEMA_VERSION,
+            "generator": "dashsite",
+            "title": self.title,
+            "built_at": built_at.astimezone(UTC).isoformat(),
+            "assets": assets,
+            "dashboards": [self.dashboards[slug].to_json() for slug in sorted(self.dashboards)],
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Manifest:
+        """Read a ``manifest.json`` (schema 1 or 2); ``ValueError`` if anything is off.
+
+        A manifest may come from a target (``pull``), so it is checked like
+        local input: slugs and version ids must be safe, times must parse,
+        text must be text. Nothing read here ever becomes a link unchecked.
+        """
+        if not isinstance(raw, dict) or not isinstance(raw.get("dashboards"), list):
+            raise ValueError("not a dashsite manifest (no 'dashboards' list)")
+        schema = raw.get("schema", 1)
+        if schema not in (1, 2):
+            raise ValueError(f"schema {schema!r} is newer than this dashsite knows")
+        manifest = cls(title=checked_text(raw.get("title", "Dashboards"), "title"))
+        for entry in raw["dashboards"]:
+            if not isinstance(entry, dict):
+                raise ValueError("a dashboard entry must be an object")
+            slug = entry.get("slug")
+            if not isinstance(slug, str) or not is_slug(slug):
+                raise ValueError(f"dashboard slug {str(slug)[:80]!r} is not a safe name")
+            active = entry.get("active", True)
+            if not isinstance(active, bool):
+                raise ValueError(f"dashboard {slug}: 'active' is not true or false")
+            record = DashboardRecord(
+                slug,
+                checked_text(entry.get("title"), f"{slug} title"),
+                checked_text(entry.get("description", ""), f"{slug} description"),
+                active,
+            )
+            if schema == 1:
+                manifest.legacy[slug] = _legacy_versions(entry, slug)
+                for version in manifest.legacy[slug]:
+                    record.add(version)
+            else:
+                _read_schema_2(entry, record)
+            manifest.dashboards[slug] = record
+        return manifest
+
+
+def _legacy_versions(entry: dict[str, Any], slug: str) -> list[LogRecord]:
+    versions = entry.get("versions")
+    if not isinstance(versions, list):
+        raise ValueError(f"dashboard {slug}: 'versions' is not a list")
+    found = []
+    for raw in versions:
+        if not isinstance(raw, dict):
+            raise ValueError(f"dashboard {slug}: a version must be an object")
+        checked_count(raw.get("errors", 0), f"dashboard {slug}: errors")
+        found.append(
+            LogRecord.from_json({k: raw.get(k) for k in ("id", "collected_at", "status")}, slug)
+        )
+    if len({v.id for v in found}) != len(found):
+        raise ValueError(f"dashboard {slug}: a version id is listed twice")
+    return found
+
+
+def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
+    slug = record.slug
+    months = entry.get("months")
+    if not isinstance(months, list):
+        raise ValueError(f"dashboard {slug}: 'months' is not a list")
+    for raw in months:
+        if not isinstance(raw, dict):
+            raise ValueError(f"dashboard {slug}: a month must be an object")
+        month = raw.get("month")
+        if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
+            raise ValueError(f"dashboard {slug}: month {str(month)[:20]!r} is not YYYY-MM")
+        datetime.strptime(month, "%Y-%m")  # ValueError if not a month
+        worst = raw.get("worst")
+        if not isinstance(worst, str):
+            raise ValueError(f"dashboard {slug}: month {month} has no worst level")
+        days = raw.get("days", [])
+        if not isinstance(days, list) or not all(
+            isinstance(d, str) and len(d) == 2 and d.isdigit() and "01" <= d <= "31" for d in days
+        ):
+            raise ValueError(f"dashboard {slug}: month {month} days are not DD")
+        record.months[month] = MonthInfo(
+            checked_count(raw.get("count"), f"dashboard {slug}: month {month} count"),
+            StatusLevel.parse(worst),
+            set(days),
+        )
+    for name in ("pages_from", "data_from"):
+        day = entry.get(name)
+        if day is not None:
+            if not isinstance(day, str):
+                raise ValueError(f"dashboard {slug}: {name} is not a day")
+            datetime.strptime(day, "%Y-%m-%d")  # ValueError if not a day
+            setattr(record, name, day)
+    latest = entry.get("latest_version")
+    if latest is not None:
+        record.latest = LogRecord.from_json(
+            {k: latest[k] for k in ("id", "collected_at", "status", "path") if k in latest}
+            if isinstance(latest, dict)
+            else latest,
+            slug,
+        )
+    if (record.latest is None) != (record.count == 0):
+        raise ValueError(f"dashboard {slug}: 'latest_version' and the month counts disagree")
