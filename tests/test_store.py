@@ -42,6 +42,8 @@ def test_a_schema_1_site_is_upgraded_in_place_without_losing_a_version(tmp_path:
     done = cli(tmp_path, "build", "--version-id", "r4")
 
     assert done.returncode == 0, done.stderr
+    assert ("site: upgraded to manifest schema 2, 6 version(s) written into the history log; "
+            "every page and data file is kept") in done.stderr
     after = tree_digest(site)
     for path, digest in before.items():  # every old snapshot kept, byte for byte
         assert after[path] == digest

@@ -232,8 +232,23 @@ class SiteBuilder:
         manifest = store.load_manifest(shown=display(site / MANIFEST_FILE, config.root))
         touched = _recover(store, manifest)
         if manifest.legacy:  # a schema-1 site: its versions go into the log, once
+            count = sum(len(versions) for versions in manifest.legacy.values())
             for slug in store.upgrade(manifest, writer):
                 touched[slug] = set(manifest.dashboards[slug].months)
+            tiers = (
+                "every page and data file is kept"
+                if config.keep_pages == config.keep_data == "forever"
+                else f"pages older than {config.keep_pages} and data older than "
+                f"{config.keep_data} are thinned"
+            )
+            self.reporter.emit(
+                Event(
+                    "notice",
+                    message=f"{display(site, config.root)}: upgraded to manifest schema 2, "
+                    f"{count} version(s) written into the history log; {tiers} "
+                    "(keep_pages/keep_data in dashsite.toml)",
+                )
+            )
         manifest.title = config.title
         version_id = self._version_id(site, dashboards)
         collected_at = self.options.clock()

@@ -132,7 +132,7 @@ class ConsoleReporter:
                 self._line(f"[{self.done}/{self.total}] {event.slug}: {status}")
         elif event.kind in {"problem", "collector-failed"}:
             self._line(event.message, StatusLevel.ERROR)
-        elif event.kind == "waiting":
+        elif event.kind in {"waiting", "notice"}:
             self._line(event.message)
         elif event.kind == "finish" and not self.quiet:
             level = event.level if event.level is not None else StatusLevel.OK
