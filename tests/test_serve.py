@@ -29,18 +29,22 @@ def served(tmp_path: Path) -> Iterator[ServeProcess]:
     assert server.stop() == 0
 
 
-def raw_get(url: str, target: str) -> tuple[int, str]:
-    """Send a request line exactly as given (no client-side normalisation)."""
+def _send(url: str, target: str, host: str) -> bytes:
+    """Send a request line exactly as given (no client-side normalisation); the raw reply."""
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
                      .encode("latin-1"))
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
-    response = b"".join(chunks).decode("utf-8", "replace")
-    status = int(response.split(" ", 2)[1])
-    return status, response
+    return b"".join(chunks)
+
+
+def raw_get(url: str, target: str) -> tuple[int, str]:
+    """The status and the whole reply (headers and body) as text."""
+    response = _send(url, target, urlsplit(url).netloc).decode("utf-8", "replace")
+    return int(response.split(" ", 2)[1]), response
 
 
 @pytest.mark.parametrize(
@@ -272,14 +276,7 @@ def test_a_save_without_a_change_writes_nothing(builder: PreviewBuilder) -> None
 
 
 def _request(url: str, target: str, host: str) -> tuple[int, dict[str, str], bytes]:
-    parts = urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-                     .encode("latin-1"))
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    head, _, body = _send(url, target, host).partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
     return int(lines[0].split(" ", 2)[1]), headers, body

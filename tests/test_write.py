@@ -65,13 +65,12 @@ def test_staged_writes_never_touch_the_live_site(tmp_path: Path) -> None:
     (site / "index.html").write_text("old")
     (site / "keep.txt").write_text("kept")
     staged = StagedSite(site)
-    staged.prepare()
-    assert (staged.path / "index.html").stat().st_ino == (site / "index.html").stat().st_ino
+    staged.start_empty()  # what a pull fills, then swaps in whole
     staged.write("index.html", "new")
-    assert (site / "index.html").read_text() == "old"  # the hard link was broken, not written
+    assert (site / "index.html").read_text() == "old"  # the live site is untouched
     staged.commit()
     assert (site / "index.html").read_text() == "new"
-    assert (site / "keep.txt").read_text() == "kept"
+    assert not (site / "keep.txt").exists()  # the whole site was replaced
     assert sorted(p.name for p in tmp_path.iterdir()) == [".dashsite", "site"]
     assert [p.name for p in (tmp_path / ".dashsite").iterdir()] == [".gitignore"]
 

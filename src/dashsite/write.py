@@ -1,14 +1,13 @@
-"""The write stage: the new site is staged aside, then swapped in whole.
+"""The write stage: every file written atomically, inside the site, under a lock.
 
 ``BuildLock`` serialises builds with ``flock`` (released by the kernel when a
-process dies, so a ``kill -9`` never leaves a stale lock). ``StagedSite``
-starts as a hard-linked copy of the current site, so earlier versions cost
-no copying; a write first unlinks the file it replaces, which breaks the
-hard link and leaves the live site untouched (the preview folder, which a
-server reads while it changes, writes a temporary file and renames it
-into place instead). ``commit``
-swaps the staged folder in with one ``renameat2(RENAME_EXCHANGE)`` on Linux,
-or two renames elsewhere (recovered on the next build if interrupted).
+process dies, so a ``kill -9`` never leaves a stale lock). ``SiteFolder``
+writes one file at a time through a temporary file and a rename, refusing
+anything that would land outside its folder; a build writes the site this
+way, in place. ``StagedSite`` is for replacing a whole site (``pull``): it
+is filled aside, then swapped in with one ``renameat2(RENAME_EXCHANGE)`` on
+Linux, or two renames elsewhere (recovered if interrupted), or file by file
+where the site folder cannot be renamed (a mount point).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Protocol
 
 from .errors import SiteError
@@ -185,8 +183,8 @@ class SiteFolder:
     """A site folder written file by file, each write contained and atomic.
 
     A ``private`` folder (a staged site nobody reads yet) skips the
-    temporary file: the old file is unlinked (it may be hard-linked to the
-    live site) and the new one written in its place. Identical content is
+    temporary file: the old file is unlinked and the new one written in
+    its place. Identical content is
     never rewritten. (Worker threads were tried for the writes: on both a
     slow disk and tmpfs they lost to plain sequential writes, by the GIL.)
     """
@@ -246,7 +244,7 @@ class SiteFolder:
             if parent not in self._made:
                 self._make_dirs(parent)
             if size >= 0:
-                os.unlink(target)  # it may be hard-linked to the live site
+                os.unlink(target)
             with open(target, "xb") as out:
                 out.write(payload)
         self.written += 1
@@ -323,15 +321,6 @@ class StagedSite(SiteFolder):
         for leftover in self._leftovers():
             shutil.rmtree(leftover, ignore_errors=True)
 
-    def prepare(self) -> None:
-        """Create the staging folder as a hard-linked copy of the current site."""
-        state_dir(self.site)
-        self.recover()
-        if self.site.is_dir():
-            _link_tree(str(self.site), str(self.path))
-        else:
-            self.path.mkdir(parents=True)
-
     def start_empty(self) -> None:
         """Create an empty staging folder (a pull fills it from a target)."""
         state_dir(self.site)
@@ -366,48 +355,14 @@ class StagedSite(SiteFolder):
         """Throw the staged folder away; the site is as it was."""
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def __enter__(self) -> StagedSite:
-        self.prepare()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if kind is not None:
-            self.abort()
-
-
-def _link_tree(source: str, destination: str) -> None:
-    """Recreate ``source`` at ``destination`` with hard links (copies where links fail).
-
-    Leaner than ``shutil.copytree``: one mkdir per folder and one link per
-    file, no metadata copying; a build pays this for every version it keeps.
-    """
-    os.mkdir(destination)
-    with os.scandir(source) as entries:
-        for entry in entries:
-            target = os.path.join(destination, entry.name)
-            if entry.is_symlink():
-                os.symlink(os.readlink(entry.path), target)
-            elif entry.is_dir():
-                _link_tree(entry.path, target)
-            else:
-                try:
-                    os.link(entry.path, target)
-                except OSError:
-                    shutil.copy2(entry.path, target)
-
 
 def _sync_into(staged: Path, site: Path) -> None:
     """Make ``site`` hold what ``staged`` holds, without renaming ``site`` itself.
 
     Each changed file is replaced atomically, deepest first (versions before
     the pages that link to them), the manifest last; then what the staged
-    copy no longer has is removed. Unchanged files are hard links of the
-    site's own and are skipped.
+    copy no longer has is removed. Files that are already the same file
+    are skipped.
     """
     files: list[str] = []
     for folder, _, names in os.walk(staged):
