@@ -364,6 +364,12 @@ def _run_on_fresh_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     finally:
         try:
             leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            if leftovers:
+                # Tasks a collector spawned and left (a gather's siblings after one
+                # failed, say) finish first if they are quick: a subprocess they run
+                # is then reaped on this loop, not reported after it closed.
+                loop.run_until_complete(asyncio.wait(leftovers, timeout=CANCEL_GRACE))
+                leftovers = [task for task in leftovers if not task.done()]
             for task in leftovers:
                 task.cancel()
             if leftovers:
