@@ -442,6 +442,91 @@ def bench_year_size(rows: list[Row], work: Path) -> None:
                         f"a version: page {page:,} B, data {data:,} B, log line {line} B"))
 
 
+# -- 6. status over time -----------------------------------------------------------------------
+
+STATUS_DASHBOARDS = 20
+
+
+def seed_status_history(project: Path, count: int, end: datetime) -> None:
+    """``count`` versions 5 minutes apart per dashboard, as log lines only (past the tiers).
+
+    Every 997th version fails its collector for three builds (an incident), and
+    every 10,007th is followed by a two-hour gap (no data), so the figures the
+    pages show are not trivial.
+    """
+    site = project / "site"
+    dashboards = []
+    for d in range(STATUS_DASHBOARDS):
+        slug = f"d{d:04d}"
+        shards: dict[str, list[str]] = {}
+        last: dict[str, Any] = {}
+        moment = end - timedelta(minutes=5 * count)
+        for n in range(count):
+            moment += timedelta(minutes=125 if n % 10_007 == 10_006 else 5)
+            vid = moment.strftime("%Y%m%dT%H%M%SZ")
+            down = n % 997 < 3 and n > 3
+            last = {"id": vid, "collected_at": moment.isoformat(),
+                    "status": "error" if down else "ok",
+                    "path": f"{slug}/{moment.date().isoformat()}/{vid}/"}
+            line = {**last, "durations": {"requests": 0.001, "status": 0.001},
+                    "values": {"requests": float(n % 1000)}}
+            if down:
+                line["errors"] = {"status": "TimeoutError: no result within 5 s"}
+            shards.setdefault(moment.date().isoformat(), []).append(
+                json.dumps(line, separators=(",", ":")))
+        months: dict[str, list[str]] = {}
+        for day, lines in shards.items():
+            folder = site / slug / "log" / day[:7]
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{day[8:]}.jsonl").write_text("\n".join(lines) + "\n")
+            months.setdefault(day[:7], []).append(day[8:])
+        day_after = (end + timedelta(days=1)).date().isoformat()
+        dashboards.append({
+            "slug": slug, "title": slug, "description": "", "active": True,
+            "latest_version": last, "pages_from": day_after, "data_from": day_after,
+            "months": [{"month": m, "count": sum(len(shards[f"{m}-{d}"]) for d in days),
+                        "worst": "error", "days": sorted(days)}
+                       for m, days in sorted(months.items())]})
+    (site / "manifest.json").write_text(json.dumps(
+        {"schema": 2, "title": "Bench", "dashboards": dashboards}))
+
+
+def bench_status(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
+    """Index, latest pages, bars, uptime, incidents, feeds, badges: a year vs 100 versions."""
+    end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    figures: dict[int, dict[str, float]] = {}
+    for count in sizes:
+        project = write_dashsite_project(work / f"status-{count}", STATUS_DASHBOARDS)
+        (project / "dashsite.toml").write_text('expected_every = "5m"\n')
+        started = time.perf_counter()
+        seed_status_history(project, count, end)
+        say(f"  seeded {count:,} versions x {STATUS_DASHBOARDS} in "
+            f"{time.perf_counter() - started:.0f} s")
+        started = time.perf_counter()  # the first build computes the status files, once
+        subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
+                        "--version-id", "first"], check=True)
+        first = time.perf_counter() - started
+        times = []
+        for attempt in range(3):
+            started = time.perf_counter()
+            subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
+                            "--version-id", f"next-{attempt}"], check=True)
+            times.append(time.perf_counter() - started)
+        page = (project / "site" / "d0000" / "index.html").read_text()
+        assert "uptime-table" in page and "day-bars" in page, "the status pages were not drawn"
+        figures[count] = {"build": median(times), "first": first}
+    small, large = sizes
+    a, b = figures[small], figures[large]
+    ratio = b["build"] / a["build"]
+    rows.append(Row(f"build with uptime, bars, incidents, feeds, badges: {STATUS_DASHBOARDS} "
+                    f"dashboards x {large:,} versions", b["build"], a["build"],
+                    f"{small:,} versions", "s", "<= 1.2x", ratio <= 1.2, f"x{ratio:.2f}"))
+    rows.append(Row("the first build over that history (status files computed once)",
+                    b["first"], a["first"], f"{small:,} versions", "s", "—", None,
+                    "once, on upgrading: reads the whole log"))
+    say(f"  status: {figures}")
+
+
 # -- the table --------------------------------------------------------------------------------
 
 
@@ -499,6 +584,8 @@ def main() -> int:
         say("history scale…")
         bench_history(rows, work, (100, 2000) if args.quick else (100, YEAR_AT_5_MIN))
         bench_year_size(rows, work)
+        say("status over time…")
+        bench_status(rows, work, (100, 2000) if args.quick else (100, YEAR_AT_5_MIN))
     print(f"dashsite benchmark — {machine()}\n")
     print(table(rows))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")

@@ -147,8 +147,11 @@ def seed_log(root: Path, slugs: list[str], count: int, end: datetime) -> None:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{day[8:]}.jsonl").write_text("\n".join(lines) + "\n")
             months.setdefault(day[:7], []).extend(lines)
-            (site / slug / "history" / f"{day[:7]}.html").write_text(
-                "<!DOCTYPE html><title>a month</title>")  # as that month's builds left it
+        for month, lines in months.items():  # each month's pages, as its builds left them
+            for page in range(1, (len(lines) - 1) // 200 + 2):
+                name = f"{month}.html" if page == 1 else f"{month}-{page}.html"
+                (site / slug / "history" / name).write_text(
+                    "<!DOCTYPE html><title>a month</title>")
         day_after = (end + timedelta(days=1)).date().isoformat()
         dashboards.append({
             "slug": slug, "title": slug, "description": "", "active": True,

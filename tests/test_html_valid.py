@@ -38,6 +38,23 @@ def broken():
 """
 
 
+DECLARED = """+++
+title = "Planned <failover>"
+start = 2026-11-27T20:00:00Z
+end = 2026-11-27T20:30:00Z
+severity = "maintenance"
+[[updates]]
+at = 2026-11-27T20:10:00Z
+text = "Started & going well."
++++
+The **primary** moved. <b>raw</b>
+
+| step | took |
+|---|---|
+| switch | 4 min |
+"""
+
+
 def validate(files: list[Path]) -> str:
     java = shutil.which("java")
     assert java, "the HTML validator needs java (apt-get install default-jre-headless)"
@@ -55,10 +72,13 @@ def test_every_built_page_is_valid_html5(tmp_path: Path) -> None:
                "template.md": "# Report\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
                               "{{ table | render }}\n\n```\ncode\n```\n"},
     }, config="refresh = 60\n")
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents" / "failover.md").write_text(DECLARED)
     for n in range(2):
         build(tmp_path, version_id=f"v{n}")
     pages = sorted((tmp_path / "site").rglob("*.html"))
-    assert len(pages) >= 9
+    assert len(pages) >= 10
+    assert (tmp_path / "site" / "incidents" / "failover.html") in pages
     assert validate(pages) == ""
 
 

@@ -100,7 +100,7 @@ def test_publish_uploads_with_headers_then_nothing_when_unchanged(
     assert head(f"alpha/{DAY}/v1/index.html")["ContentType"] == "text/html; charset=utf-8"
     assert head(f"alpha/{DAY}/v1/index.html")["CacheControl"] == IMMUTABLE
     assert head(f"alpha/{DAY}/v1/data.json")["ContentType"] == "application/json"
-    css = next(rel for rel in local if rel.startswith("assets/"))
+    css = next(rel for rel in local if rel.startswith("assets/") and rel.endswith(".css"))
     assert head(css)["ContentType"] == "text/css; charset=utf-8"
     assert head(css)["CacheControl"] == IMMUTABLE
     for page in ("index.html", "manifest.json", "alpha/index.html", "alpha/history/index.html"):
@@ -177,7 +177,7 @@ def test_build_publish_pull_build_publish_keeps_history(
                f"site/alpha/log/{month['month']}/{month['days'][0]}.jsonl").decode()
     assert [json.loads(line)["id"] for line in log.splitlines()] == ["ci-1", "ci-2"]
     history = parse(read(endpoint, bucket, "site/alpha/history/index.html").decode())
-    assert [a.text() for a in history.find("tbody").find_all("a")] == ["ci-2", "ci-1"]
+    assert [a.text() for a in history.find("table", class_="history-table").find("tbody").find_all("a")] == ["ci-2", "ci-1"]
     index = parse(read(endpoint, bucket, "site/index.html").decode())
     assert "2 versions" in index.find("li", class_="card").text()
     for version in ("ci-1", "ci-2"):
@@ -326,4 +326,33 @@ def test_publish_deletes_what_the_tiers_thinned_and_nothing_else(
     assert not any(k.startswith((old, mid)) for k in present)
     assert {k for k in present if "/log/" in k} == {
         "site/alpha/log/2026-10/18.jsonl", "site/alpha/log/2026-10/19.jsonl",
+        "site/alpha/log/2026-10/status.json", "site/alpha/log/2026-11/status.json",
         "site/alpha/log/2026-11/17.jsonl", "site/alpha/log/2026-11/27.jsonl"}
+
+
+def test_pull_brings_the_status_files_so_uptime_survives_a_fresh_checkout(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    write_project(tmp_path, {"alpha": simple()}, config='expected_every = "1d"\n')
+    now = datetime.now(UTC).replace(microsecond=0)
+    for n, days in enumerate((3, 2, 1)):
+        build(tmp_path, version_id=f"ci-{n}", clock=fixed_clock(now - timedelta(days=days)))
+    target = f"s3://{bucket}/site"
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    status_keys = sorted(k for k in keys(endpoint, bucket) if k.endswith("/status.json"))
+    assert status_keys, "the status files are published"
+    before = {k: read(endpoint, bucket, k) for k in status_keys}
+    shutil.rmtree(tmp_path / "site")  # a fresh CI checkout: only what a build needs comes back
+    pulled = s3_cli(tmp_path, endpoint, "pull", target)
+    assert pulled.returncode == 0, pulled.stderr
+    for key, body in before.items():
+        assert (tmp_path / key).read_bytes() == body
+    assert cli(tmp_path, "build", "--version-id", "ci-3").returncode == 0
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    after = json.loads(read(endpoint, bucket, status_keys[0]))
+    assert set(json.loads(before[status_keys[0]])["days"]) <= set(after["days"])
+    page = parse(read(endpoint, bucket, "site/alpha/index.html").decode())
+    cells = [td.text() for td in page.find("table", class_="uptime-table").find_all("td")]
+    assert cells[0].startswith("100 %")

@@ -292,10 +292,30 @@ def test_bundled_examples_pass_axe_in_both_themes_and_on_a_phone(
     subprocess.run(["git", "-C", str(tmp_path), "add", "dashboards"], check=True)
     subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=A", "-c", "user.email=a@x",
                     "commit", "--quiet", "-m", "examples"], check=True)
-    for version in ("v1", "v2"):
+    # Incidents on every page that shows them: a declared one, and a detected one
+    # (a collector down on the second build) that the third resolves.
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents" / "upgrade.md").write_text(
+        '+++\ntitle = "Database upgrade"\nstart = 2026-11-01T08:00:00Z\n'
+        'end = 2026-11-01T09:00:00Z\nseverity = "maintenance"\n+++\nDone in **one** hour.\n')
+    flag = tmp_path / "down.flag"
+    (tmp_path / "dashboards" / "flaky").mkdir()
+    (tmp_path / "dashboards" / "flaky" / "dashboard.py").write_text(
+        "from pathlib import Path\nfrom dashsite import collector\n"
+        "@collector\ndef api():\n"
+        f"    if Path({str(flag)!r}).exists():\n        raise RuntimeError('api down')\n"
+        "    return 1\n")
+    (tmp_path / "dashboards" / "flaky" / "template.html").write_text("<p>{{ api }}</p>")
+    for version in ("v1", "v2", "v3"):
+        if version == "v2":
+            flag.write_text("")
+        elif flag.exists():
+            flag.unlink()
         done = cli(tmp_path, "build", "--version-id", version)
         assert done.returncode == 0, done.stderr
     pages = sorted((tmp_path / "site").rglob("*.html"))
+    assert (tmp_path / "site" / "incidents" / "upgrade.html") in pages
+    assert 'class="incident level-error"' in (tmp_path / "site" / "flaky" / "index.html").read_text()
     axe = Axe()
     found = []
     for theme in ("light", "dark"):

@@ -61,7 +61,7 @@ def test_a_schema_1_site_is_upgraded_in_place_without_losing_a_version(tmp_path:
     assert [li.text() for li in page.find("ol", id="h").find_all("li")] == [
         "r1=0", "r2=10", "r3=20"]
     history = parse((site / "alpha" / "history" / "index.html").read_text())
-    assert [a.text() for a in history.find("tbody").find_all("a")] == ["r4", "r3", "r2", "r1"]
+    assert [a.text() for a in history.find("table", class_="history-table").find("tbody").find_all("a")] == ["r4", "r3", "r2", "r1"]
     assert_site_whole(site)
     again = cli(tmp_path, "build", "--version-id", "r5")  # and it stays upgraded
     assert again.returncode == 0, again.stderr
@@ -81,7 +81,7 @@ def test_the_log_skips_a_torn_or_tampered_line(tmp_path: Path) -> None:
     build(tmp_path, version_id="v3", clock=fixed_clock(T0 + timedelta(minutes=10)))
     assert logged_versions_valid(tmp_path / "site") == ["v1", "v2", "v3"]
     history = parse((tmp_path / "site" / "alpha" / "history" / "index.html").read_text())
-    assert [a.text() for a in history.find("tbody").find_all("a")] == ["v3", "v2", "v1"]
+    assert [a.text() for a in history.find("table", class_="history-table").find("tbody").find_all("a")] == ["v3", "v2", "v1"]
 
 
 def logged_versions_valid(site: Path) -> list[str]:
@@ -171,13 +171,13 @@ def test_tiers_thin_pages_then_data_and_keep_the_log(tmp_path: Path) -> None:
     assert (manifest["pages_from"], manifest["data_from"], manifest["count"]) == (
         "2026-11-20", "2026-10-28", 4)
     index = parse((site / "alpha" / "history" / "index.html").read_text())
-    cells = [tr.find("td") for tr in index.find("tbody").find_all("tr")]
+    cells = [tr.find("td") for tr in index.find("table", class_="history-table").find("tbody").find_all("tr")]
     assert [c.text() for c in cells] == ["now", "new", "mid (data)", "old"]
     assert [a.attrs["href"] for c in cells for a in c.find_all("a")] == [
         "../../alpha/2026-11-27/now/index.html", "../../alpha/2026-11-23/new/index.html",
         "../../alpha/2026-11-17/mid/data.json"]
     october = parse((site / "alpha" / "history" / "2026-10.html").read_text())
-    assert not list(october.find("tbody").find_all("a"))
+    assert not list(october.find("table", class_="history-table").find("tbody").find_all("a"))
     assert_site_whole(site)
 
 

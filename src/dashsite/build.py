@@ -15,17 +15,27 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .badges import write_badges
 from .collect import DashboardData, collect_dashboards, run_coroutine, settle
-from .config import SiteConfig, keep_days
+from .compare import changes
+from .config import SiteConfig, every_seconds, keep_days
 from .discover import Dashboard, discover
 from .environment import create_environment
 from .errors import ConfigError, DashboardError, DashsiteError, RenderError, SiteError, display
-from .history import LazyHistory
+from .feeds import write_feeds
+from .history import LazyHistory, last_good_values
+from .incidents import (
+    DeclaredIncident,
+    IncidentError,
+    by_dashboard,
+    read_incidents,
+    write_incident_pages,
+)
 from .index import (
     TREND_LENGTH,
     index_entry,
@@ -37,6 +47,7 @@ from .index import (
 from .levels import StatusLevel
 from .render import render_dashboard_pages, render_failure_pages, version_folder
 from .reporter import Event, NullReporter, Reporter
+from .status import Incident
 from .store import (
     DATA_FILE,
     DATA_SCHEMA,
@@ -46,6 +57,7 @@ from .store import (
     Manifest,
     VersionStore,
 )
+from .timeline import HISTORY_PAGE, StatusView, Timeline
 from .versions import check_version_id, is_slug, new_version_id
 from .write import BuildLock, SiteFolder, atomic_write
 
@@ -135,6 +147,9 @@ class SiteBuilder:
         self.reporter = reporter
         self.problems: list[DashsiteError] = []
         self.results: list[DashboardBuild] = []
+        self.views: dict[str, StatusView] = {}
+        self.declared: dict[str, list[Incident]] = {}
+        """Slug → the incidents ``incidents/`` declares for it."""
 
     def problem(self, error: DashsiteError, slug: str = "") -> DashsiteError:
         """Record a problem; with ``slug``, one that stops that dashboard, not the build."""
@@ -262,6 +277,7 @@ class SiteBuilder:
                 self.problem(problem)
             pending.append(item)
         self._mark_active(manifest, dashboards, broken)
+        declared = self._read_incidents(manifest)
         assets = write_assets(writer)
         built_at = self.options.clock()
         site_context = self._site_context(manifest, pending, assets, built_at)
@@ -281,10 +297,11 @@ class SiteBuilder:
                 ]
             ).encode(),
         )
+        timeline = Timeline(store, writer)
         latest_pages: dict[str, str] = {}
         for item in pending:
             page = self._file_version(
-                store, environment, manifest, item, version_id, collected_at, site_context
+                store, timeline, environment, manifest, item, version_id, collected_at, site_context
             )
             if page is not None:
                 latest_pages[item.dashboard.slug] = page
@@ -305,6 +322,18 @@ class SiteBuilder:
                 rewritten[record.slug] = rewritten.get(record.slug, set()) | thinned
         site_context = self._site_context(manifest, [], assets, built_at)
         for record in manifest.dashboards.values():
+            hold = _hold(record)
+            if record.slug not in self.views and record.active:
+                timeline.ensure(record, hold)
+                self.views[record.slug] = timeline.view(
+                    record, collected_at, hold, self.declared.get(record.slug, ())
+                )
+            latest = record.latest
+            record.stale = (
+                latest is None
+                or (collected_at - _parse(latest.collected_at)).total_seconds() > hold
+            )
+        for record in manifest.dashboards.values():
             slug = record.slug
             if slug in appended or slug in rewritten or slug in touched:
                 months = touched.get(slug, set()) | rewritten.get(slug, set())
@@ -317,17 +346,55 @@ class SiteBuilder:
                     appended=slug in appended,
                     rewritten=months,
                     removed=removed.get(slug, set()),
+                    view=self.views.get(slug),
                 )
         for slug, page in latest_pages.items():  # they link to the history just written
             writer.write(f"{slug}/index.html", page)
         entries = [
-            (index_entry(record, store.tail(record, TREND_LENGTH)), record.active)
+            (
+                index_entry(record, store.tail(record, TREND_LENGTH), self.views.get(record.slug)),
+                record.active,
+            )
             for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
         ]
-        write_index(writer, environment, entries, site_context)
+        write_index(writer, environment, entries, site_context, sort=config.index_sort)
+        shown = [
+            (record, self.views[record.slug])
+            for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
+            if record.slug in self.views
+        ]
+        write_incident_pages(
+            writer,
+            environment,
+            declared,
+            {r.slug: r.title for r in manifest.dashboards.values() if r.active},
+            site_context,
+        )
+        write_feeds(writer, shown, title=config.title, base_url=config.base_url, now=collected_at)
+        write_badges(writer, shown, config.title)
         write_manifest(writer, manifest, built_at, assets)
         shutil.rmtree(store.temp_folder(), ignore_errors=True)  # the journal with it
         return version_id, pruned
+
+    def _read_incidents(self, manifest: Manifest) -> list[DeclaredIncident]:
+        """``incidents/``: each file checked; a bad one is a problem, the rest count."""
+        config = self.config
+        declared, problems = read_incidents(config.incidents_path, config.root)
+        for problem in problems:
+            self.problem(problem)
+        active = sorted(slug for slug, record in manifest.dashboards.items() if record.active)
+        for incident in declared:
+            unknown = [s for s in incident.dashboards or () if s not in manifest.dashboards]
+            if unknown:
+                self.problem(
+                    IncidentError(
+                        f"names no dashboard called {', '.join(repr(s) for s in unknown)}",
+                        path=display(config.incidents_path / f"{incident.name}.md", config.root),
+                        hint="check 'dashboards' against 'dashsite list'",
+                    )
+                )
+        self.declared = by_dashboard(declared, active)
+        return declared
 
     def _version_id(self, site: Path, dashboards: Sequence[Dashboard]) -> str:
         """``--version-id`` checked, or a new time-based id no dashboard has yet."""
@@ -370,6 +437,10 @@ class SiteBuilder:
             )
             record.title, record.description = dashboard.title, dashboard.description
             record.active = True
+            record.group = dashboard.group
+            record.expected_every = dashboard.expected_every or every_seconds(
+                self.config.expected_every
+            )
 
     def _site_context(
         self,
@@ -408,6 +479,7 @@ class SiteBuilder:
     def _file_version(
         self,
         store: VersionStore,
+        timeline: Timeline,
         environment: Any,
         manifest: Manifest,
         item: DashboardData,
@@ -419,11 +491,34 @@ class SiteBuilder:
         dashboard = item.dashboard
         slug = dashboard.slug
         record = manifest.dashboards[slug]
+        hold = _hold(record)
+        timeline.ensure(record, hold)
+        timeline.settle(record, collected_at.astimezone(UTC).date().isoformat(), hold)
         history = LazyHistory(store, record, self.config.history)
+        path = f"{slug}/{version_folder(version_id, collected_at)}"
+        previous = record.latest
+        extra: dict[str, Any] = {
+            "last_good": last_good_values(store, record, sorted(item.errors), collected_at),
+            "changes": self._changes(store, previous, item),
+            "in_history": self._in_history(record, version_id, collected_at),
+            "stale_after": hold,
+        }
+
+        def status_now() -> None:
+            document = self._document(item, version_id, collected_at)
+            pending = store.record_from_data(slug, document, path)
+            extra["timeline"] = replace(
+                timeline.view(
+                    record, collected_at, hold, self.declared.get(slug, ()), pending=pending
+                ),
+                linkable=self.config.retention is None,
+            )
+
+        status_now()
         problem: str | None = None
         try:
             latest, snapshot = render_dashboard_pages(
-                environment, item, version_id, collected_at, history, site
+                environment, item, version_id, collected_at, history, site, extra=extra
             )
         except RenderError as exc:
             if not item.errors:
@@ -432,34 +527,25 @@ class SiteBuilder:
             # A source is down and the template cannot cope: never keep the old
             # "ok" page; file this version with built-in pages that say so.
             item.status = max(item.status, StatusLevel.ERROR)
+            status_now()
             failure = self.problem(exc)
             problem = failure.one_line()
             latest, snapshot = render_failure_pages(
-                environment, item, version_id, collected_at, history, site, failure
+                environment, item, version_id, collected_at, history, site, failure, extra
             )
         assert snapshot is not None
-        document = {
-            "schema": DATA_SCHEMA,
-            "dashboard": slug,
-            "title": dashboard.title,
-            "version": version_id,
-            "collected_at": collected_at.astimezone(UTC).isoformat(),
-            "status": item.status.slug,
-            "data": item.stored,
-            "errors": item.errors,
-            "collectors": {
-                o.name: {"duration": round(o.duration, 6), "attempts": o.attempts, "ok": o.ok}
-                for o in item.outcomes
-            },
-        }
+        self.views[slug] = extra["timeline"]
+        document = self._document(item, version_id, collected_at)
         text = json.dumps(document, ensure_ascii=False)
-        path = store.file_version(
+        store.file_version(
             slug,
             version_id,
             version_folder(version_id, collected_at),
             {DATA_FILE: _utf8(text), "index.html": _utf8(snapshot)},
         )
-        store.append(record, store.record_from_data(slug, document, path))
+        entry = store.record_from_data(slug, document, path)
+        store.append(record, entry)
+        timeline.filed(record, entry, hold)
         folder = display(dashboard.folder, self.config.root)
         for name, message in item.errors.items():
             if name in item.reported:
@@ -472,6 +558,63 @@ class SiteBuilder:
         )
         self.reporter.emit(Event("dashboard", slug, level=item.status))
         return latest
+
+    @staticmethod
+    def _document(item: DashboardData, version_id: str, collected_at: datetime) -> dict[str, Any]:
+        """A version's ``data.json``."""
+        dashboard = item.dashboard
+        return {
+            "schema": DATA_SCHEMA,
+            "dashboard": dashboard.slug,
+            "title": dashboard.title,
+            "version": version_id,
+            "collected_at": collected_at.astimezone(UTC).isoformat(),
+            "status": item.status.slug,
+            "data": item.stored,
+            "errors": item.errors,
+            "collectors": {
+                o.name: {"duration": round(o.duration, 6), "attempts": o.attempts, "ok": o.ok}
+                for o in item.outcomes
+            },
+        }
+
+    @staticmethod
+    def _changes(store: VersionStore, previous: Any, item: DashboardData) -> list[Any] | None:
+        """What moved since the previous version (None when there is none to compare)."""
+        if previous is None:
+            return None
+        try:
+            raw = json.loads((store.site / previous.data_url).read_text(encoding="utf-8"))
+            before = raw.get("data", {})
+        except (OSError, ValueError, AttributeError, RecursionError):
+            return None
+        if not isinstance(before, dict):
+            return None
+        return changes(before, item.stored, previous.errors, item.errors)
+
+    def _in_history(self, record: DashboardRecord, version_id: str, collected_at: datetime) -> str:
+        """This version's row in the history, between the previous and the newer ones.
+
+        A snapshot never changes and its neighbours' pages are thinned in
+        time, so it links to the history (kept as long as the log), not to
+        them. Month pages fill oldest first, so the row's page is known now;
+        only ``retention`` shifts rows, and then the month's first page is named.
+        """
+        month = collected_at.astimezone(UTC).isoformat()[:7]
+        info = record.months.get(month)
+        before = info.count if info is not None else 0
+        page = 1 if self.config.retention is not None else before // HISTORY_PAGE + 1
+        name = f"{month}.html" if page == 1 else f"{month}-{page}.html"
+        return f"{record.slug}/history/{name}#v-{version_id}"
+
+
+def _hold(record: DashboardRecord) -> float:
+    """How long a version's status holds: twice the dashboard's ``expected_every``."""
+    return 2 * record.expected_every
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _tier_days(config: SiteConfig, now: datetime) -> tuple[str | None, str | None]:

@@ -58,6 +58,9 @@ class SiteConfig:
     retention: int | None = None
     keep_pages: str = "7d"
     keep_data: str = "30d"
+    expected_every: str = "1h"
+    index_sort: str = "status"
+    incidents_dir: str = "incidents"
     base_url: str = ""
     history: int = 100
     refresh: int = 0
@@ -73,6 +76,11 @@ class SiteConfig:
     def site_path(self) -> Path:
         """Absolute path of the output site folder."""
         return (self.root / self.site_dir).resolve()
+
+    @property
+    def incidents_path(self) -> Path:
+        """Absolute path of the incidents folder (incidents as code)."""
+        return (self.root / self.incidents_dir).resolve()
 
     @property
     def layouts_path(self) -> Path:
@@ -91,6 +99,9 @@ _SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
     "retention": ((int,), "a whole number of versions to keep"),
     "keep_pages": ((str,), 'a number of days or weeks ("7d", "2w") or "forever"'),
     "keep_data": ((str,), 'a number of days or weeks ("30d", "8w") or "forever"'),
+    "expected_every": ((str,), 'a duration between builds ("5m", "1h", "1d")'),
+    "index_sort": ((str,), 'how the index orders dashboards: "status" or "title"'),
+    "incidents_dir": ((str,), "a folder path (string)"),
     "base_url": ((str,), "a URL (string)"),
     "history": ((int,), "a whole number of versions"),
     "refresh": ((int,), "a whole number of seconds (0: off)"),
@@ -173,6 +184,15 @@ def _validate(
                 problems.append(
                     f'{where}: \'{key}\' must be like "7d", "2w" or "forever", not {value!r}'
                 )
+        if key == "expected_every" and isinstance(value, str):
+            try:
+                every_seconds(value)
+            except ValueError:
+                problems.append(
+                    f'{where}: \'expected_every\' must be like "5m", "1h" or "1d", not {value!r}'
+                )
+        if key == "index_sort" and value not in {"status", "title"}:
+            problems.append(f'{where}: \'index_sort\' must be "status" or "title", not {value!r}')
         if key == "retention" and number < 1:
             problems.append(f"{where}: 'retention' must be at least 1 (omit it to keep all)")
         if key in {"timeout", "import_timeout"} and not 0 < number < math.inf:
@@ -191,6 +211,18 @@ def keep_days(text: str) -> int | None:
     if found is None:
         raise ValueError(f"not a number of days or weeks: {text!r}")
     return int(found.group(1)) * (7 if found.group(2) == "w" else 1)
+
+
+_EVERY = re.compile(r"([0-9]{1,6})([smhd])")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def every_seconds(text: str) -> float:
+    """``"5m"`` → 300.0 (``s``, ``m``, ``h``, ``d``); ``ValueError`` otherwise."""
+    found = _EVERY.fullmatch(text.strip())
+    if found is None or int(found.group(1)) == 0:
+        raise ValueError(f"not a duration like 5m, 1h or 1d: {text!r}")
+    return float(int(found.group(1)) * _UNIT[found.group(2)])
 
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:

@@ -45,6 +45,9 @@ class Dashboard:
     title: str
     description: str = ""
     collectors: tuple[Collector, ...] = ()
+    group: str = ""
+    expected_every: float | None = None
+    """Seconds (``EXPECTED_EVERY``); None: the site's ``expected_every``."""
     module: ModuleType | None = field(default=None, compare=False, repr=False)
     source: str = field(default="", compare=False, repr=False)
 
@@ -184,8 +187,42 @@ def load_dashboard(
                 path=display(module_path, root),
                 hint="it becomes a page title and a mail subject: keep it on one line",
             )
+    group = namespace.get("GROUP", "")
+    if not isinstance(group, str) or any(ord(c) < 32 for c in group) or len(group) > 100:
+        raise DashboardError(
+            "GROUP must be one line of text (up to 100 characters)",
+            path=display(module_path, root),
+            hint='name the index section it belongs to, e.g. GROUP = "Databases"',
+        )
+    every = namespace.get("EXPECTED_EVERY")
+    expected: float | None = None
+    if every is not None:
+        from .config import every_seconds
+
+        try:
+            expected = every_seconds(every) if isinstance(every, str) else None
+        except ValueError:
+            expected = None
+        if expected is None:
+            raise DashboardError(
+                f'EXPECTED_EVERY must be a duration like "5m" or "1h", not {every!r}',
+                path=display(module_path, root),
+                hint="how often this dashboard is built; a latest version older than "
+                "twice that is stale",
+            )
     source = _read_template(template, root)
-    return Dashboard(slug, folder, template, title, description, collectors, module, source)
+    return Dashboard(
+        slug,
+        folder,
+        template,
+        title,
+        description,
+        collectors,
+        group=group,
+        expected_every=expected,
+        module=module,
+        source=source,
+    )
 
 
 def template_dashboard(

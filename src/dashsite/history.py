@@ -107,6 +107,54 @@ class HistoryEntry:
         return f"HistoryEntry({self.record.id!r}, {self.record.status.slug})"
 
 
+class LastGood:
+    """A failed collector's newest good value: ``last_good.disk.value``, with its age."""
+
+    __slots__ = ("_entry", "_now", "name")
+
+    def __init__(self, name: str, entry: HistoryEntry, now: datetime) -> None:
+        self.name = name
+        self._entry = entry
+        self._now = now
+
+    @property
+    def value(self) -> Any:
+        """The value it returned then (:class:`Unavailable` once the data tier dropped it)."""
+        return self._entry.data.get(self.name, UNAVAILABLE)
+
+    @property
+    def version(self) -> str:
+        """The version it came from."""
+        return self._entry.version
+
+    @property
+    def collected_at(self) -> datetime | None:
+        """When it was collected (UTC)."""
+        return self._entry.collected_at
+
+    @property
+    def age(self) -> float:
+        """Seconds between then and this build."""
+        then = self.collected_at
+        return (self._now - then).total_seconds() if then is not None else 0.0
+
+    def __repr__(self) -> str:
+        return f"LastGood({self.name!r}, {self._entry.version!r})"
+
+
+def last_good_values(
+    store: VersionStore, record: DashboardRecord | None, failed: Sequence[str], now: datetime
+) -> dict[str, LastGood]:
+    """``last_good`` for a template: each failed collector's newest good value, if any."""
+    if record is None:
+        return {}
+    return {
+        name: LastGood(name, HistoryEntry(record.last_good[name], store.read_data), now)
+        for name in failed
+        if name in record.last_good
+    }
+
+
 class LazyHistory(Sequence[HistoryEntry]):
     """The last ``limit`` versions before this one, oldest first.
 

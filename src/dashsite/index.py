@@ -13,12 +13,14 @@ from typing import Any
 
 from jinja2 import Environment, Template
 
+from .levels import StatusLevel
 from .render import compile_template, render_template
 from .store import MANIFEST_FILE, DashboardRecord, LogRecord, Manifest, VersionStore
 from .styles import STYLESHEET
+from .timeline import HISTORY_PAGE, StatusView
 from .write import SiteWriter
 
-HISTORY_PAGE_SIZE = 200
+HISTORY_PAGE_SIZE = HISTORY_PAGE
 """Versions on one page of a month (pages fill oldest first, then never change)."""
 HISTORY_INDEX_SIZE = 100
 """The newest versions listed on a dashboard's history index."""
@@ -33,13 +35,25 @@ def theme_stylesheet() -> str:
 
 
 def write_assets(staged: SiteWriter, css: str | None = None) -> dict[str, str]:
-    """Write content-hashed assets; returns logical name → site-relative path."""
-    text = css if css is not None else theme_stylesheet()
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    relative = f"assets/style.{digest}.css"
-    if not staged.exists(relative):
-        staged.write(relative, text)
-    return {"style.css": relative}
+    """Write content-hashed assets; returns logical name → site-relative path.
+
+    ``style.css`` (the theme and the render types) and ``fresh.js``, the one
+    small script: "updated 7 min ago" and the stale notice, nothing else.
+    """
+    theme = resources.files("dashsite").joinpath("theme/assets")
+    sources = {
+        "style.css": css if css is not None else theme_stylesheet(),
+        "fresh.js": theme.joinpath("fresh.js").read_text("utf-8"),
+    }
+    assets = {}
+    for name, text in sources.items():
+        stem, suffix = name.rsplit(".", 1)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        relative = f"assets/{stem}.{digest}.{suffix}"
+        if not staged.exists(relative):
+            staged.write(relative, text)
+        assets[name] = relative
+    return assets
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +66,58 @@ class IndexEntry:
     count: int
     latest: LogRecord | None
     trend: list[int]
+    timeline: StatusView | None = None
+    group: str = ""
+    stale: bool = False
+    expected_every: float = 3600.0
+
+    @property
+    def attention(self) -> bool:
+        """Not OK, stale, or never built: someone should look."""
+        return self.latest is None or self.stale or self.latest.status != StatusLevel.OK
+
+    @property
+    def rank(self) -> float:
+        """Worst first: critical, error, warning, stale, never built, ok."""
+        if self.latest is None:
+            return 0.5
+        level = int(self.latest.status)
+        return level + 1 if level else (1.0 if self.stale else 0.0)
 
 
-def index_entry(record: DashboardRecord, recent: Sequence[LogRecord]) -> IndexEntry:
+def index_entry(
+    record: DashboardRecord, recent: Sequence[LogRecord], timeline: StatusView | None = None
+) -> IndexEntry:
     """One card: ``recent`` is the log's tail (its statuses draw the trend)."""
     trend = [int(r.status) for r in recent[-TREND_LENGTH:]]
     return IndexEntry(
-        record.slug, record.title, record.description, record.count, record.latest, trend
+        record.slug,
+        record.title,
+        record.description,
+        record.count,
+        record.latest,
+        trend,
+        timeline,
+        record.group,
+        record.stale,
+        record.expected_every,
     )
+
+
+def sort_entries(entries: Sequence[IndexEntry], sort: str) -> list[IndexEntry]:
+    """By status (worst first, then title) or by title."""
+    if sort == "title":
+        return sorted(entries, key=lambda e: (e.title.casefold(), e.slug))
+    return sorted(entries, key=lambda e: (-e.rank, e.title.casefold(), e.slug))
+
+
+def group_entries(entries: Sequence[IndexEntry]) -> list[tuple[str, list[IndexEntry]]]:
+    """Sections by ``GROUP`` (named groups A to Z, then the ungrouped); one unnamed if none."""
+    groups: dict[str, list[IndexEntry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.group, []).append(entry)
+    named = sorted((g for g in groups if g), key=str.casefold)
+    return [(g, groups[g]) for g in named] + ([("", groups[""])] if "" in groups else [])
 
 
 def write_index(
@@ -67,14 +125,26 @@ def write_index(
     environment: Environment,
     entries: Sequence[tuple[IndexEntry, bool]],
     site: Mapping[str, Any],
+    *,
+    sort: str = "status",
 ) -> None:
-    """Write ``index.html``: active dashboards as cards, archived ones listed."""
+    """Write ``index.html``: a banner, active dashboards as cards (grouped), archived listed."""
+    active = sort_entries([entry for entry, on in entries if on], sort)
+    ongoing = [
+        (entry, incident)
+        for entry in active
+        if entry.timeline is not None
+        for incident in entry.timeline.ongoing
+    ]
     context = {
         "site": site,
         "root": "",
         "refresh": site.get("refresh", 0),
-        "active": [entry for entry, active in entries if active],
-        "archived": [entry for entry, active in entries if not active and entry.count],
+        "active": active,
+        "groups": group_entries(active),
+        "attention": [entry for entry in active if entry.attention],
+        "ongoing": sorted(ongoing, key=lambda pair: (-pair[1].worst, pair[1].start)),
+        "archived": [entry for entry, on in entries if not on and entry.count],
     }
     writer.write(
         "index.html", render_template(compile_template(environment, name="index.html"), context)
@@ -96,6 +166,7 @@ def write_history(
     appended: bool = True,
     rewritten: Iterable[str] = (),
     removed: Iterable[str] = (),
+    view: StatusView | None = None,
 ) -> None:
     """Bring ``<slug>/history/`` up to date, at the cost of what changed.
 
@@ -109,7 +180,7 @@ def write_history(
     """
     template = compile_template(environment, name="history.html")
     folder = f"{record.slug}/history"
-    base = {"site": site, "root": "../../", "dashboard": record}
+    base = {"site": site, "root": "../../", "dashboard": record, "timeline": view}
     for month in removed:
         _drop_pages(writer, folder, month, keep=0)
     for month in rewritten:

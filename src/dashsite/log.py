@@ -21,6 +21,8 @@ from .versions import is_version_id
 DATA_FILE = "data.json"
 """A version's collected data, beside its page."""
 LOG_FOLDER = "log"
+STATUS_FILE = "status.json"
+"""A month's settled days and resolved incidents, beside its shards (:mod:`.timeline`)."""
 MAX_VALUES = 32
 """Numbers per log record (the first found, depth first): enough for trends, bounded."""
 MAX_VALUE_DEPTH = 4
@@ -29,6 +31,11 @@ MAX_VALUE_DEPTH = 4
 def log_path(slug: str, day: str) -> str:
     """``<slug>/log/2026-11/27.jsonl``: the log shard of a day."""
     return f"{slug}/{LOG_FOLDER}/{day[:7]}/{day[8:10]}.jsonl"
+
+
+def status_path(slug: str, month: str) -> str:
+    """``<slug>/log/2026-11/status.json``."""
+    return f"{slug}/{LOG_FOLDER}/{month}/{STATUS_FILE}"
 
 
 def month_of(collected_at: str) -> str:

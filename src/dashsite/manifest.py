@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .levels import StatusLevel
-from .log import LOG_FOLDER, LogRecord, checked_count, checked_text, log_path
+from .log import LOG_FOLDER, LogRecord, checked_count, checked_text, finite_number, log_path
+from .status import Incident, Mark
 from .versions import is_slug
 
 MANIFEST_FILE = "manifest.json"
@@ -50,6 +51,19 @@ class DashboardRecord:
     """``YYYY-MM-DD``: versions collected before this day have no snapshot page (tiers)."""
     data_from: str | None = None
     """``YYYY-MM-DD``: versions collected before this day keep only their log line."""
+    group: str = ""
+    expected_every: float = 3600.0
+    """Seconds between versions the dashboard expects (``expected_every``)."""
+    stale: bool = False
+    """The latest version is older than twice ``expected_every`` (set by the build)."""
+    settled: str | None = None
+    """``YYYY-MM-DD``: the last day whose status summary is written (:mod:`.timeline`)."""
+    carry: Mark | None = None
+    """The status in force at the end of :attr:`settled`."""
+    incident: Incident | None = None
+    """The ongoing incident, if any."""
+    last_good: dict[str, LogRecord] = field(default_factory=dict)
+    """Collector → the newest version where it did not fail."""
 
     def tier(self, entry: LogRecord) -> str:
         """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
@@ -108,6 +122,16 @@ class DashboardRecord:
                 "data": latest.data_url,
             },
             "count": self.count,
+            "group": self.group,
+            "expected_every": self.expected_every,
+            "stale": self.stale,
+            "incident": self.incident.to_json() if self.incident else None,
+            "status_settled": self.settled,
+            "status_carry": self.carry.to_json() if self.carry else None,
+            "last_good": {
+                name: {k: entry.to_json()[k] for k in ("id", "collected_at", "status", "path")}
+                for name, entry in sorted(self.last_good.items())
+            },
             "pages_from": self.pages_from,
             "data_from": self.data_from,
             "url": f"{self.slug}/index.html",
@@ -237,6 +261,7 @@ def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
                 raise ValueError(f"dashboard {slug}: {name} is not a day")
             datetime.strptime(day, "%Y-%m-%d")  # ValueError if not a day
             setattr(record, name, day)
+    _read_status(entry, record)
     latest = entry.get("latest_version")
     if latest is not None:
         record.latest = LogRecord.from_json(
@@ -247,3 +272,34 @@ def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
         )
     if (record.latest is None) != (record.count == 0):
         raise ValueError(f"dashboard {slug}: 'latest_version' and the month counts disagree")
+
+
+def _read_status(entry: dict[str, Any], record: DashboardRecord) -> None:
+    """The status-over-time fields (absent from sites built before them: then recomputed)."""
+    slug = record.slug
+    record.group = checked_text(entry.get("group", ""), f"{slug} group", 200)
+    every = finite_number(entry.get("expected_every", 3600.0))
+    if every is None or every <= 0:
+        raise ValueError(f"dashboard {slug}: expected_every is not a number of seconds")
+    record.expected_every = every
+    stale = entry.get("stale", False)
+    if not isinstance(stale, bool):
+        raise ValueError(f"dashboard {slug}: 'stale' is not true or false")
+    record.stale = stale
+    settled = entry.get("status_settled")
+    if settled is not None:
+        if not isinstance(settled, str):
+            raise ValueError(f"dashboard {slug}: status_settled is not a day")
+        datetime.strptime(settled, "%Y-%m-%d")  # ValueError if not a day
+        record.settled = settled
+        if entry.get("status_carry") is not None:
+            record.carry = Mark.from_json(entry["status_carry"])
+    if entry.get("incident") is not None:
+        record.incident = Incident.from_json(entry["incident"], slug)
+    last_good = entry.get("last_good", {})
+    if not isinstance(last_good, dict) or len(last_good) > 1000:
+        raise ValueError(f"dashboard {slug}: last_good is not an object")
+    for name, raw in last_good.items():
+        record.last_good[checked_text(name, "a collector name", 200)] = LogRecord.from_json(
+            raw, slug
+        )

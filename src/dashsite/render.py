@@ -179,18 +179,31 @@ def dashboard_context(
     *,
     latest: bool,
     folder: str | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What a dashboard's template sees on its latest page or on a snapshot.
 
     The two differ only in how deep they sit, which sets the relative
     ``root`` (site root) and ``dashboard_root`` (the dashboard's folder).
     ``build.path`` is the version's folder inside the dashboard's
-    (``folder``, by default :func:`version_folder`).
+    (``folder``, by default :func:`version_folder`). ``extra`` adds what the
+    build knows beyond this version, under ``build``: ``timeline`` (uptime,
+    bars, incidents), ``last_good``, ``changes`` and ``in_history`` (this version's row
+    in the history, site-relative); ``last_good`` is also a variable of its own.
     """
     dashboard = item.dashboard
     path = folder if folder is not None else version_folder(version, collected_at)
     up = "../" * path.count("/")
+    known: dict[str, Any] = {
+        "timeline": None,
+        "last_good": {},
+        "changes": None,
+        "in_history": None,
+        "stale_after": None,
+    }
+    known.update(extra or {})
     return {
+        "last_good": known["last_good"],  # a collector of that name wins
         **item.values,
         "dashboard": {
             "slug": dashboard.slug,
@@ -203,6 +216,7 @@ def dashboard_context(
             "collected_at": collected_at,
             "status": item.status,
             "errors": item.errors,
+            **known,
             "collectors": {
                 o.name: {"duration": o.duration, "attempts": o.attempts, "ok": o.ok}
                 for o in item.outcomes
@@ -226,6 +240,7 @@ def render_dashboard_pages(
     site: Mapping[str, Any],
     *,
     snapshot: bool = True,
+    extra: Mapping[str, Any] | None = None,
 ) -> tuple[str, str | None]:
     """A dashboard's latest page (``<slug>/index.html``) and its snapshot.
 
@@ -235,12 +250,14 @@ def render_dashboard_pages(
     """
     dashboard = item.dashboard
     name, markdown = dashboard.template_name, dashboard.is_markdown
-    latest = dashboard_context(item, version, collected_at, history, site, latest=True)
+    latest = dashboard_context(item, version, collected_at, history, site, latest=True, extra=extra)
     body = render_body(environment, name, latest, markdown=markdown)
     page = wrap_body(environment, body, latest)
     if not snapshot:
         return page, None
-    deeper = dashboard_context(item, version, collected_at, history, site, latest=False)
+    deeper = dashboard_context(
+        item, version, collected_at, history, site, latest=False, extra=extra
+    )
     if not dashboard.depth_free:
         body = render_body(environment, name, deeper, markdown=markdown)
     return page, wrap_body(environment, body, deeper)
@@ -254,6 +271,7 @@ def render_failure_pages(
     history: Sequence[Any],
     site: Mapping[str, Any],
     problem: DashsiteError,
+    extra: Mapping[str, Any] | None = None,
 ) -> tuple[str, str]:
     """Built-in pages for a version whose own template failed after a collector failed.
 
@@ -274,7 +292,9 @@ def render_failure_pages(
     ).format(escape(problem.one_line()))
     pages = []
     for latest in (True, False):
-        context = dashboard_context(item, version, collected_at, history, site, latest=latest)
+        context = dashboard_context(
+            item, version, collected_at, history, site, latest=latest, extra=extra
+        )
         layout = compile_template(environment, name="dashboard.html")
         pages.append(render_template(layout, {**context, "content": body}))
     return pages[0], pages[1]

@@ -40,6 +40,7 @@ from .log import (
     finite_number,
     log_path,
     numeric_values,
+    status_path,
 )
 from .manifest import MANIFEST_FILE, SCHEMA_VERSION, DashboardRecord, Manifest, MonthInfo
 from .serialize import from_jsonable
@@ -376,6 +377,8 @@ class VersionStore:
             else:
                 del record.months[month]
                 removed.add(month)
+            if writer.exists(status_path(record.slug, month)):  # computed again if still needed
+                writer.remove(status_path(record.slug, month))
         return dropped, rewritten, removed
 
     def thin(

@@ -24,7 +24,18 @@ from ..write import StagedSite, state_dir
 from . import GitPagesTarget
 from .plan import compare_versions, unknown_versions_error
 
-OWNED_NAMES = frozenset({"index.html", "manifest.json", "assets", ".nojekyll"})
+OWNED_NAMES = frozenset(
+    {
+        "index.html",
+        "manifest.json",
+        "assets",
+        ".nojekyll",
+        "feed.xml",
+        "badge.json",
+        "badge.svg",
+        "incidents",
+    }
+)
 """Top-level names dashsite writes; with every dashboard's folder, all it replaces."""
 
 DEFAULT_IDENTITY = {

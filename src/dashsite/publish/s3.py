@@ -12,11 +12,13 @@ import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from ..errors import NothingPublished, PublishError
+from ..log import status_path
 from ..store import (
     MANIFEST_FILE,
     DashboardRecord,
@@ -24,6 +26,7 @@ from ..store import (
     Manifest,
     VersionStore,
 )
+from ..timeline import YEAR_DAYS
 from ..write import StagedSite
 from . import S3Target
 from .plan import compare_versions, plan_site, unknown_versions_error
@@ -298,6 +301,30 @@ def _thinned_keys(
     return keys
 
 
+def _status_files(published: Manifest) -> list[str]:
+    """Each dashboard's ``status.json`` of the months a build's uptime windows read."""
+    cutoff = (datetime.now(UTC) - timedelta(days=YEAR_DAYS + 31)).strftime("%Y-%m")
+    return [
+        status_path(record.slug, month)
+        for record in published.dashboards.values()
+        for month in record.months
+        if month >= cutoff
+    ]
+
+
+def _get_if_there(client: Any, target: S3Target, relative: str) -> bytes | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        body = client.get_object(Bucket=target.bucket, Key=target.key(relative))["Body"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code", "") in {"NoSuchKey", "404"}:
+            return None
+        raise
+    data: bytes = body.read()
+    return data
+
+
 def _needed_months(record: DashboardRecord, history: int) -> list[str]:
     """The log shards a build needs: the newest covering ``history`` versions, the oldest."""
     months = list(record.months)
@@ -356,7 +383,12 @@ def pull_s3(
             body = client.get_object(Bucket=target.bucket, Key=target.key(relative))["Body"]
             staged.write(relative, body.read())
             report.downloaded.append(relative)
-        if not everything:
+        if not everything:  # the status files of the last year (published since 0.3)
+            for relative in _status_files(published):
+                found = _get_if_there(client, target, relative)
+                if found is not None:
+                    staged.write(relative, found)
+                    report.downloaded.append(relative)
             pulled = VersionStore(staged.path)
             for record in published.dashboards.values():
                 for entry in pulled.tail(record, history):

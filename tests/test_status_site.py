@@ -1,0 +1,330 @@
+"""Status over time in a built site: uptime, bars, incidents, feeds, badges, freshness."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from dashsite.build import BuildResult
+from projects import assert_site_whole, build, fixed_clock, write_project
+
+from htmltree import parse
+
+T0 = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+FLAKY = """
+from pathlib import Path
+from dashsite import collector, MonitorMetric
+MODE = Path(__file__).with_name("mode.txt")
+TITLE = "{title}"
+GROUP = "{group}"
+
+@collector
+def api():
+    mode = MODE.read_text().strip() if MODE.exists() else "7"
+    if mode == "down":
+        raise RuntimeError("api unreachable")
+    return MonitorMetric(int(mode), label="latency")
+
+@collector
+def disk():
+    return 50
+"""
+TEMPLATE = (
+    "<p id='api'>{% if 'api' in build.errors %}{% if 'api' in last_good %}stale since "
+    "{{ last_good.api.collected_at | timestamp }}: {{ last_good.api.value.value }}{% endif %}"
+    "{% else %}{{ api.value }}{% endif %}</p>"
+)
+
+
+def flaky(title: str = "Flaky", group: str = "") -> dict[str, str]:
+    return {"dashboard.py": FLAKY.format(title=title, group=group), "template.html": TEMPLATE}
+
+
+def project(tmp_path: Path, config: str = 'expected_every = "5m"\n', **dashboards) -> Path:
+    write_project(tmp_path, dashboards or {"alpha": flaky()}, config=config)
+    return tmp_path
+
+
+def run(root: Path, slug: str, modes: list[str], start: datetime = T0,
+        every: timedelta = timedelta(minutes=5)) -> list[BuildResult]:
+    """One build per mode, ``every`` apart, the collector in that mode."""
+    results = []
+    for n, mode in enumerate(modes):
+        (root / "dashboards" / slug / "mode.txt").write_text(mode)
+        moment = start + n * every
+        results.append(build(root, version_id=moment.strftime("%Y%m%dT%H%M%SZ"),
+                             clock=fixed_clock(moment)))
+    return results
+
+
+def page(root: Path, relative: str):
+    return parse((root / "site" / relative).read_text(encoding="utf-8"))
+
+
+def uptime_cells(tree) -> dict[str, list[str]]:
+    table = tree.find("table", class_="uptime-table")
+    head = [th.text() for th in table.find("thead").find_all("th")][1:]
+    rows = {}
+    for tr in table.find("tbody").find_all("tr"):
+        rows[tr.find("th").text()] = [td.text().rstrip("*").split(" (")[0] for td in tr.find_all("td")]
+    return {"windows": head, **rows}
+
+
+def feed(root: Path, relative: str):
+    text = (root / "site" / relative).read_text(encoding="utf-8")
+    parsed = feedparser.parse(text)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    tree = ET.fromstring(text)
+    assert tree.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated", "author"):
+        assert tree.find(f"{ATOM}{required}") is not None, required
+    for entry in tree.findall(f"{ATOM}entry"):
+        for required in ("id", "title", "updated", "link"):
+            assert entry.find(f"{ATOM}{required}") is not None, required
+        assert entry.findtext(f"{ATOM}id", "").startswith("urn:uuid:")
+    return parsed
+
+
+def test_a_run_of_failures_is_an_incident_and_counts_as_down(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "7", "down", "down"])
+    ongoing = feed(root, "alpha/feed.xml")
+    assert [e.title for e in ongoing.entries] == [
+        "Flaky: error since 2026-11-27 20:25 UTC (ongoing)"]
+    first_id, first_updated = ongoing.entries[0].id, ongoing.entries[0].updated
+    run(root, "alpha", ["7", "7"], start=T0 + timedelta(minutes=20))
+    latest = page(root, "alpha/index.html")
+    # 20:15-20:25 up, 20:25-20:35 down, 20:35-20:40 up; the build at 20:40 is "now".
+    cells = uptime_cells(latest)
+    assert cells["windows"] == ["24 h"]
+    assert cells["Dashboard"] == ["60.00 %"]
+    assert cells["api"] == ["60.00 %"] and cells["disk"] == ["100 %"]
+    incidents = latest.find("section", class_="incidents")
+    items = list(incidents.find_all("li", class_="incident"))
+    assert len(items) == 1
+    text = " ".join(items[0].text().split())
+    assert "From 2026-11-27 20:25 UTC to 2026-11-27 20:35 UTC (10m 0s, 2 versions)" in text
+    assert "api: RuntimeError: api unreachable" in " ".join(text.split())
+    resolved = feed(root, "alpha/feed.xml")
+    assert [e.title for e in resolved.entries] == ["Flaky: error, resolved after 10m 0s"]
+    assert resolved.entries[0].id == first_id  # the same entry, updated
+    assert resolved.entries[0].updated == "2026-11-27T20:35:00Z" != first_updated
+    manifest = json.loads((root / "site" / "manifest.json").read_text())["dashboards"][0]
+    assert manifest["incident"] is None and manifest["status"] == "ok"
+    site_feed = feed(root, "feed.xml")
+    assert [e.id for e in site_feed.entries] == [first_id]
+    assert_site_whole(root / "site")
+
+
+def test_the_index_says_what_is_ongoing_worst_first_and_by_group(tmp_path: Path) -> None:
+    root = project(tmp_path, alpha=flaky("Alpha", "Web"), beta=flaky("Beta", "Web"),
+                   gamma=flaky("Gamma"))
+    (root / "dashboards" / "alpha" / "mode.txt").write_text("7")
+    (root / "dashboards" / "gamma" / "mode.txt").write_text("7")
+    run(root, "beta", ["7", "down"])
+    index = page(root, "index.html")
+    banner = index.find("p", class_="banner")
+    assert banner.text().startswith("1 of 3 dashboards needs attention: Beta")
+    assert "Beta since 2026-11-27 20:20 UTC" in index.find("section", class_="ongoing").text()
+    groups = [h.text() for h in index.find_all("h2", class_="group-title")]
+    assert groups == ["Web", "Other dashboards"]
+    cards = [li.attrs["id"] for li in index.find_all("li", class_="card")]
+    assert cards == ["card-beta", "card-alpha", "card-gamma"]  # worst first inside a group
+    (root / "dashsite.toml").write_text('expected_every = "5m"\nindex_sort = "title"\n')
+    run(root, "beta", ["down"], start=T0 + timedelta(minutes=10))
+    cards = [li.attrs["id"] for li in page(root, "index.html").find_all("li", class_="card")]
+    assert cards == ["card-alpha", "card-beta", "card-gamma"]
+    run(root, "beta", ["7"], start=T0 + timedelta(minutes=15))
+    banner = page(root, "index.html").find("p", class_="banner")
+    assert banner.text() == "All 3 dashboards OK"
+
+
+def test_bars_split_days_at_midnight_utc_across_a_month_end(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "down", "7", "7"], start=datetime(2026, 10, 31, 23, 50, tzinfo=UTC))
+    labels = [li.find("span").text() for li in
+              page(root, "alpha/index.html").find("ol", class_="day-bars").find_all("li")]
+    assert len(labels) == 90
+    assert labels[-1] == "2026-11-01: ok, 2 versions, uptime 100 %"
+    assert labels[-2] == "2026-10-31: down, 2 versions, uptime 50.00 %"
+    assert labels[-3] == "2026-10-30: no data"
+    settled = json.loads((root / "site" / "alpha" / "log" / "2026-10" / "status.json").read_text())
+    assert settled["days"]["31"]["seconds"] == {"up": 300.0, "down": 300.0}
+    assert settled["days"]["31"]["worst"] == "error"
+    link = page(root, "alpha/index.html").find("ol", class_="day-bars").find_all("a")
+    assert [a.attrs["href"] for a in link] == [
+        "history/2026-10.html#d-2026-10-31", "history/2026-11.html#d-2026-11-01"]
+    month = page(root, "alpha/history/2026-10.html")
+    assert month.find("td", id="d-2026-10-31") is not None
+    assert_site_whole(root / "site")
+
+
+def test_uptime_reads_summaries_not_the_whole_log(tmp_path: Path) -> None:
+    """Two copies of a site with 10 days of history; one loses its old shards. Same figures."""
+    root = project(tmp_path / "a")
+    run(root, "alpha", ["7"] * 5 + ["down"] * 3 + ["7"] * 4, start=T0 - timedelta(days=10),
+        every=timedelta(hours=20))
+    copy = tmp_path / "b"
+    shutil.copytree(root, copy)
+    today = (T0 + timedelta(days=1)).date()
+    for shard in (copy / "site" / "alpha" / "log").glob("*/*.jsonl"):
+        day = datetime.strptime(f"{shard.parent.name}-{shard.stem}", "%Y-%m-%d").date()
+        if day < today - timedelta(days=1):
+            shard.write_text("")  # gone: only the status files know those days now
+    for where in (root, copy):
+        run(where, "alpha", ["7"], start=T0 + timedelta(days=1))
+    tables = [uptime_cells(page(where, "alpha/index.html")) for where in (root, copy)]
+    assert tables[0] == tables[1]
+    assert tables[0]["windows"] == ["24 h", "7 d"]
+    assert tables[0]["Dashboard"][1] not in ("100 %", "no data")
+
+
+def test_a_tampered_status_file_is_computed_again(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "down", "7"], start=T0 - timedelta(days=2), every=timedelta(hours=20))
+    before = uptime_cells(page(root, "alpha/index.html"))
+    status = next((root / "site" / "alpha" / "log").glob("*/status.json"))
+    status.write_text('{"schema": 1, "days": {"01": {"count": "lots"}}}')
+    build(root, version_id="again", clock=fixed_clock(T0 - timedelta(days=2) + timedelta(hours=40)))
+    assert uptime_cells(page(root, "alpha/index.html")) == before
+    assert json.loads(status.read_text())["days"]["25"]["count"] == 1
+
+
+def test_a_dashboard_not_built_in_time_is_stale(tmp_path: Path) -> None:
+    root = project(tmp_path, alpha=flaky("Alpha"), beta=flaky("Beta"))
+    build(root, version_id="one", clock=fixed_clock(T0))
+    build(root, version_id="two", clock=fixed_clock(T0 + timedelta(minutes=30)),
+          only=frozenset({"beta"}))
+    manifest = {d["slug"]: d for d in
+                json.loads((root / "site" / "manifest.json").read_text())["dashboards"]}
+    assert manifest["alpha"]["stale"] is True and manifest["beta"]["stale"] is False
+    assert manifest["alpha"]["expected_every"] == 300.0
+    badge = json.loads((root / "site" / "alpha" / "badge.json").read_text())
+    assert badge["message"].startswith("stale") and badge["isError"] is True
+    index = page(root, "index.html")
+    assert index.find("li", id="card-alpha").find("span", class_="status-stale").text() == "STALE"
+    assert "1 of 2 dashboards needs attention: Alpha" in index.find("p", class_="banner").text()
+    latest = page(root, "beta/index.html")
+    time = latest.find("header", class_="dashboard-header").find("time")
+    assert time.attrs["data-stale-after"] == "600"
+    assert latest.find("p", class_="stale-notice").attrs.get("hidden", "x") is None
+
+
+def test_badges_are_shields_endpoints_and_accessible_svg(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "down", "down"])  # up 5 min, then down 5 min
+    badge = json.loads((root / "site" / "alpha" / "badge.json").read_text())
+    assert badge == {"schemaVersion": 1, "label": "Flaky", "message": "error · 50.00 % 24 h",
+                     "color": "red", "isError": True}
+    svg = ET.fromstring((root / "site" / "alpha" / "badge.svg").read_text())
+    assert svg.attrib["role"] == "img"
+    assert svg.attrib["aria-label"] == "Flaky: error · 50.00 % 24 h"
+    assert svg.findtext("{http://www.w3.org/2000/svg}title") == "Flaky: error · 50.00 % 24 h"
+    site = json.loads((root / "site" / "badge.json").read_text())
+    assert site["message"] == "error · 1 of 1 need attention" and site["color"] == "red"
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=15))
+    site = json.loads((root / "site" / "badge.json").read_text())
+    assert site["message"] == "ok · all 1" and site["isError"] is False
+
+
+def test_snapshots_say_what_changed_and_failed_collectors_keep_their_last_value(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "9", "down"])
+    second = page(root, "alpha/2026-11-27/20261127T202000Z/index.html")
+    changes = [li.text() for li in second.find("section", class_="changes").find_all("li")]
+    assert changes == ["api.value: 7 → 9 (+2)"]
+    nav = second.find("nav", class_="pagination")
+    assert [a.attrs["href"] for a in nav.find_all("a")] == [
+        "../../../alpha/history/2026-11.html#v-20261127T202000Z", "../../index.html"]
+    latest = page(root, "alpha/index.html")
+    assert latest.find("p", id="api").text() == "stale since 2026-11-27 20:20 UTC: 9"
+    changes = [li.text() for li in latest.find("section", class_="changes").find_all("li")]
+    assert changes[0] == "api: ok → failed"
+    errors = latest.find("section", class_="collector-errors").text()
+    assert "last good value from 2026-11-27 20:20 UTC (5m 0s earlier)" in " ".join(errors.split())
+    assert_site_whole(root / "site")
+
+
+MAINTENANCE = """\
++++
+title = "Planned failover"
+dashboards = ["alpha"]
+start = 2026-11-27T20:20:00Z
+end = 2026-11-27T20:30:00Z
+severity = "maintenance"
+[[updates]]
+at = 2026-11-27T20:22:00Z
+text = "Switching <primary>."
++++
+We moved the **primary**. <script>alert(1)</script>
+"""
+
+
+def test_declared_maintenance_joins_the_timeline_and_is_not_down(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "failover.md").write_text(MAINTENANCE)
+    results = run(root, "alpha", ["7", "7", "down", "7", "7"])
+    assert not results[-1].problems
+    latest = page(root, "alpha/index.html")
+    assert uptime_cells(latest)["Dashboard"] == ["100 %"]  # 20:25-20:30 down, in maintenance
+    titles = [strong.text() for li in
+              latest.find("section", class_="incidents").find_all("li", class_="incident")
+              for strong in li.find_all("strong")]
+    assert "Planned failover" in titles
+    incident = page(root, "incidents/failover.html")
+    assert incident.find("h1").text() == "Planned failover"
+    assert incident.find("section", class_="incident-body").find("strong").text() == "primary"
+    assert all(s.attrs.get("src") for s in incident.find_all("script"))  # only the site's own
+    assert "<script>alert(1)</script>" in incident.find("section", class_="incident-body").text()
+    updates = incident.find("ol", class_="incident-updates").text()
+    assert "Switching <primary>." in updates
+    entries = {e.title: e for e in feed(root, "feed.xml").entries}
+    assert "Flaky: Planned failover · maintenance, resolved after 10m 0s" in entries
+    assert_site_whole(root / "site")
+
+
+@pytest.mark.parametrize(("text", "where", "says"), [
+    ("+++\ndashboards = [\"alpha\"]\nstart = 2026-11-27T20:20:00Z\n+++\n",
+     "incidents/bad.md:1", "'title' must be one line of text"),
+    ("+++\ntitle = \"x\"\nstart = 2026-11-27\n+++\n",
+     "incidents/bad.md:3", "'start' must be a date and time"),
+    ("+++\ntitle = \"x\"\nstart = 2026-11-27T20:20:00Z\nseverity = \"bad\"\n+++\n",
+     "incidents/bad.md:4", "'severity' must be one of"),
+    ("+++\ntitle = = \"x\"\n+++\n", "incidents/bad.md:2", "front matter is not valid TOML"),
+    ("no front matter\n", "incidents/bad.md:1", "has no front matter"),
+    ("+++\ntitle = \"x\"\nstart = 2026-11-27T20:20:00Z\ndashboards = [\"nope\"]\n+++\n",
+     "incidents/bad.md", "names no dashboard called 'nope'"),
+])
+def test_a_bad_incident_file_is_one_line_naming_it(tmp_path: Path, text: str, where: str,
+                                                    says: str) -> None:
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "bad.md").write_text(text)
+    result = run(root, "alpha", ["7"])[0]
+    lines = [p.one_line() for p in result.problems]
+    assert len(lines) == 1 and lines[0].startswith(f"{where}: {says}"), lines
+    assert result.exit_code(strict=False) == 1
+    assert (root / "site" / "alpha" / "index.html").is_file()  # the dashboards still build
+
+
+def test_every_page_announces_its_feeds(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "7"])
+    for relative, feeds in (("index.html", ["feed.xml"]),
+                            ("alpha/index.html", ["../feed.xml", "feed.xml"]),
+                            ("alpha/history/index.html", ["../../feed.xml", "../feed.xml"])):
+        links = [link.attrs["href"] for link in page(root, relative).find_all("link")
+                 if link.attrs.get("type") == "application/atom+xml"]
+        assert links == feeds, relative
+    assert not feed(root, "alpha/feed.xml").entries
