@@ -327,6 +327,7 @@ def test_publish_deletes_what_the_tiers_thinned_and_nothing_else(
     assert {k for k in present if "/log/" in k} == {
         "site/alpha/log/2026-10/18.jsonl", "site/alpha/log/2026-10/19.jsonl",
         "site/alpha/log/2026-10/status.json", "site/alpha/log/2026-11/status.json",
+        "site/alpha/log/digest.json",
         "site/alpha/log/2026-11/17.jsonl", "site/alpha/log/2026-11/27.jsonl"}
 
 

@@ -328,3 +328,24 @@ def test_every_page_announces_its_feeds(tmp_path: Path) -> None:
                  if link.attrs.get("type") == "application/atom+xml"]
         assert links == feeds, relative
     assert not feed(root, "alpha/feed.xml").entries
+
+
+def test_a_build_reads_the_days_digest_not_a_year_of_status_files(tmp_path: Path) -> None:
+    root = project(tmp_path / "site-a", config='expected_every = "1d"\n')
+    run(root, "alpha", ["7", "down", "7", "7"], start=T0 - timedelta(days=9),
+        every=timedelta(hours=50))
+    run(root, "alpha", ["7"], start=T0)
+    digest = root / "site" / "alpha" / "log" / "digest.json"
+    assert json.loads(digest.read_text())["key"].startswith("2026-11-27|2026-11-26")
+    control = tmp_path / "control"
+    shutil.copytree(root, control)
+    for status in (root / "site" / "alpha" / "log").glob("*/status.json"):
+        status.unlink()  # the same day's builds never read them
+    for where in (root, control):
+        run(where, "alpha", ["7"], start=T0 + timedelta(minutes=5))
+    after, expected = (uptime_cells(page(where, "alpha/index.html")) for where in (root, control))
+    assert after == expected
+    assert after["windows"] == ["24 h", "7 d"] and after["Dashboard"][1] != "100 %"
+    digest.write_text('{"schema": 1, "key": "x"}')  # torn or stale: computed again
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=10))
+    assert json.loads(digest.read_text())["key"].startswith("2026-11-27|2026-11-26")

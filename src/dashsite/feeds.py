@@ -23,6 +23,9 @@ from .write import SiteWriter
 
 FEED_FILE = "feed.xml"
 FEED_ENTRIES = 50
+"""Entries in the site's feed."""
+DASHBOARD_ENTRIES = 20
+"""Entries in a dashboard's feed."""
 ATOM_TYPE = "application/atom+xml"
 
 
@@ -58,7 +61,7 @@ def incident_entry(dashboard: str, incident: Incident, now: datetime, link: str)
     head = f"{dashboard}: {incident.title} · " if incident.title else f"{dashboard}: "
     if end is None:
         heading = f"{head}{level} since {start:%Y-%m-%d %H:%M} UTC (ongoing)"
-        told = f"Started {start:%Y-%m-%d %H:%M} UTC, ongoing ({length})."
+        told = f"Started {start:%Y-%m-%d %H:%M} UTC, ongoing."  # no running time: no churn
     else:
         heading = f"{head}{level}, resolved after {length}"
         told = f"Started {start:%Y-%m-%d %H:%M} UTC, resolved {end:%Y-%m-%d %H:%M} UTC ({length})."
@@ -79,6 +82,7 @@ def render_feed(
     page_link: str,
     entries: Iterable[FeedEntry],
     fallback_updated: datetime,
+    limit: int = FEED_ENTRIES,
 ) -> str:
     """An Atom 1.0 document (RFC 4287); links are made absolute when ``base_url`` is set."""
 
@@ -86,7 +90,7 @@ def render_feed(
         return base_url.rstrip("/") + "/" + relative if base_url else relative
 
     chosen: Sequence[FeedEntry] = sorted(entries, key=lambda e: (e.updated, e.key), reverse=True)[
-        :FEED_ENTRIES
+        :limit
     ]
     updated = max((e.updated for e in chosen), default=fallback_updated)
     parts = [
@@ -128,7 +132,7 @@ def write_feeds(
     everything: dict[str, FeedEntry] = {}
     for record, view in dashboards:
         entries = []
-        for incident in view.incidents:
+        for incident in view.incidents[:FEED_ENTRIES]:
             if incident.declared:
                 link = incident.url
             else:
@@ -147,6 +151,7 @@ def write_feeds(
                 page_link=f"{record.slug}/index.html",
                 entries=entries,
                 fallback_updated=_first_day(record, now),
+                limit=DASHBOARD_ENTRIES,
             ),
         )
     writer.write(

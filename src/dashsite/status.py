@@ -123,6 +123,8 @@ class DaySummary:
     """Collector name → ``[seconds covered, seconds down]``."""
     last: Mark | None = None
     """The newest mark at or before the day's end (carries into the next day)."""
+    hours: dict[int, DaySummary] = field(default_factory=dict)
+    """The same by UTC hour, when asked for (:func:`tally` with ``hours``)."""
 
     @property
     def covered(self) -> float:
@@ -158,11 +160,13 @@ class DaySummary:
             }
         if self.last is not None:
             raw["last"] = self.last.to_json()
+        if self.hours:
+            raw["hours"] = {f"{h:02d}": found.to_json() for h, found in sorted(self.hours.items())}
         return raw
 
     @classmethod
-    def from_json(cls, day: str, raw: Any) -> DaySummary:
-        """Read back; ``ValueError`` if anything is off."""
+    def from_json(cls, day: str, raw: Any, limit: float = DAY + 1) -> DaySummary:
+        """Read back; ``ValueError`` if anything is off (``limit``: seconds it may hold)."""
         if not isinstance(raw, dict):
             raise ValueError(f"day {day} is not an object")
         summary = cls(day, checked_count(raw.get("count"), f"day {day} count"))
@@ -174,7 +178,7 @@ class DaySummary:
             raise ValueError(f"day {day}: seconds is not an object")
         for name, value in seconds.items():
             number = finite_number(value)
-            if number is None or not 0 <= number <= DAY + 1:
+            if number is None or not 0 <= number <= limit:
                 raise ValueError(f"day {day}: {name} is not a number of seconds")
             summary.seconds[State(name)] = number
         collectors = raw.get("collectors", {})
@@ -191,6 +195,13 @@ class DaySummary:
             ]
         if raw.get("last") is not None:
             summary.last = Mark.from_json(raw["last"])
+        hours = raw.get("hours", {})
+        if not isinstance(hours, dict) or len(hours) > 24:
+            raise ValueError(f"day {day}: hours is not an object of up to 24 hours")
+        for hour, value in hours.items():
+            if not (isinstance(hour, str) and hour.isdigit() and 0 <= int(hour) < 24):
+                raise ValueError(f"day {day}: {str(hour)[:8]!r} is not an hour")
+            summary.hours[int(hour)] = DaySummary.from_json(f"{day}T{hour}", value)
         return summary
 
 
@@ -204,17 +215,33 @@ def _days_between(start: datetime, end: datetime) -> Iterable[tuple[str, datetim
         moment = stop
 
 
+HOUR = timedelta(hours=1)
+
+
+def _add(target: DaySummary, mark: Mark, state: State, seconds: float) -> None:
+    target.seconds[state] += seconds
+    if state != State.NODATA:
+        for name in mark.ran:
+            pair = target.collectors.setdefault(name, [0.0, 0.0])
+            pair[0] += seconds
+            if name in mark.failed:
+                pair[1] += seconds
+
+
 def tally(
     records: Iterable[LogRecord],
     carry: Mark | None,
     start: datetime,
     end: datetime,
     hold: float,
+    *,
+    hours: bool = False,
 ) -> dict[str, DaySummary]:
     """Day summaries of ``[start, end)`` from the records in it and the mark before it.
 
     ``records`` must be oldest first; those outside the span only move the
-    marks. Every day from the first covered moment to ``end`` gets a summary.
+    marks. Every day from the first covered moment to ``end`` gets a summary
+    (with ``hours``, each also by UTC hour).
     """
     days: dict[str, DaySummary] = {}
 
@@ -232,15 +259,15 @@ def tally(
         ):
             lo, hi = max(lo, start), min(hi, end)
             for day, a, b in _days_between(lo, hi) if lo < hi else ():
-                seconds = (b - a).total_seconds()
                 target = summary(day)
-                target.seconds[state] += seconds
-                if state != State.NODATA:
-                    for name in mark.ran:
-                        pair = target.collectors.setdefault(name, [0.0, 0.0])
-                        pair[0] += seconds
-                        if name in mark.failed:
-                            pair[1] += seconds
+                _add(target, mark, state, (b - a).total_seconds())
+                while hours and a < b:
+                    stop = min(b, a.replace(minute=0, second=0, microsecond=0) + HOUR)
+                    hour = target.hours.get(a.hour)
+                    if hour is None:
+                        hour = target.hours[a.hour] = DaySummary(f"{day}T{a.hour:02d}")
+                    _add(hour, mark, state, (stop - a).total_seconds())
+                    a = stop
 
     mark = carry
     marks: list[Mark] = []
@@ -273,14 +300,14 @@ def tally(
 
 # -- uptime -------------------------------------------------------------------------------------
 
-WINDOWS: tuple[tuple[str, int], ...] = (
+WINDOWS: tuple[tuple[str, int], ...] = (  # "24 h": from the start of the hour 24 hours ago
     ("24 h", 0),
     ("7 d", 7),
     ("30 d", 30),
     ("90 d", 90),
     ("1 y", 365),
 )
-"""Label → days (0: the last 24 hours exactly; N: today and the N-1 UTC days before)."""
+"""Label → days (0: by the hour, the last 24; N: today and the N-1 UTC days before)."""
 
 
 @dataclass(frozen=True, slots=True)

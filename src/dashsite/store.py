@@ -239,6 +239,8 @@ class VersionStore:
         """The newest ``count`` records, oldest first, reading back from the end."""
         found: list[LogRecord] = []
         for month in reversed(record.months):
+            if len(found) >= count:
+                break  # older months are not even listed
             for path in reversed(self.shards(record.slug, month)):
                 if len(found) >= count:
                     break

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .levels import StatusLevel
-from .log import LogRecord, status_path
+from .log import LOG_FOLDER, LogRecord, checked_count, checked_text, status_path
 from .manifest import DashboardRecord
 from .status import (
+    DAY,
     WINDOWS,
     DaySummary,
     Incident,
@@ -44,7 +46,20 @@ from .write import SiteWriter
 
 STATUS_SCHEMA = 1
 BAR_DAYS = 90
+HISTORY_PAGE = 200
+"""Versions on one history page (:data:`dashsite.index.HISTORY_PAGE_SIZE`)."""
 RECENT_INCIDENTS = 5
+DIGEST_INCIDENTS = 50
+"""The newest resolved incidents a digest keeps: what a feed shows."""
+DIGEST_FILE = "digest.json"
+_PAGE = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{1,4})?\.html")
+
+
+def digest_path(slug: str) -> str:
+    """``<slug>/log/digest.json``: the settled part of the view, once a day."""
+    return f"{slug}/{LOG_FOLDER}/{DIGEST_FILE}"
+
+
 YEAR_DAYS = 365
 
 
@@ -147,20 +162,36 @@ class StatusView:
     """Ongoing first, then those resolved in the last year, newest first."""
     ongoing: tuple[Incident, ...]
     """The incidents going on now: detected first, then declared."""
-    month_incidents: dict[str, tuple[Incident, ...]] = field(default_factory=dict)
-    days: dict[str, DaySummary] = field(default_factory=dict)
-    """Every day summary of the last year (settled and live), by ``YYYY-MM-DD``."""
+    live: dict[str, DaySummary] = field(default_factory=dict)
+    """The days not settled yet (today, mostly)."""
+    extra: tuple[Incident, ...] = ()
+    """Incidents no status file holds yet: declared ones, one resolved by this build."""
+    source: Callable[[str], MonthStatus] | None = None
+    """A month's status file, read when a page asks for that month."""
     linkable: bool = True
     """Whether days may link to history pages (not under ``retention``, which drops
     months after the pages are drawn)."""
 
+    def month_days(self, month: str) -> dict[str, DaySummary]:
+        """The day summaries of one month (settled and live)."""
+        days = dict(self.source(month).days) if self.source is not None else {}
+        days.update((d, found) for d, found in self.live.items() if d.startswith(month))
+        return dict(sorted(days.items()))
+
     def month_bars(self, month: str) -> tuple[DayBar, ...]:
-        """The bars of one month's days (those of the last year)."""
+        """The bars of one month's days."""
+        days = self.month_days(month)
+        pages = _pages(days)
         return tuple(
-            DayBar(day, found.state, found.count, _ratio(found), "")
-            for day, found in sorted(self.days.items())
-            if day.startswith(month)
+            DayBar(day, found.state, found.count, _ratio(found), pages[day] if found.count else "")
+            for day, found in days.items()
         )
+
+    def month_incidents(self, month: str) -> tuple[Incident, ...]:
+        """The incidents that began in ``month``, oldest first."""
+        found = list(self.source(month).incidents) if self.source is not None else []
+        found += [i for i in self.extra if i.start.date().isoformat()[:7] == month]
+        return tuple(sorted(found, key=lambda i: i.start))
 
     @property
     def recent(self) -> tuple[Incident, ...]:
@@ -168,17 +199,98 @@ class StatusView:
         return self.incidents[:RECENT_INCIDENTS]
 
     def history_page(self, day: str) -> str:
-        """The history page listing ``day``'s first version (``2026-11-2.html``)."""
-        month, before = day[:7], 0
-        for other, found in sorted(self.days.items()):
-            if other.startswith(month) and other < day:
-                before += found.count
-        page = before // HISTORY_PAGE + 1
-        return f"{month}.html" if page == 1 else f"{month}-{page}.html"
+        """The history page listing ``day``'s first version (``2026-11-2.html``).
+
+        Known for the days of the bars; an older day names its month's first page.
+        """
+        found = next((bar.page for bar in self.bars if bar.day == day and bar.page), None)
+        return found or f"{day[:7]}.html"
 
     def window(self, label: str) -> Uptime | None:
         """The uptime of one window (``"30 d"``), if the view has it."""
         return next((u for u in self.uptime if u.label == label), None)
+
+
+@dataclass(slots=True)
+class Digest:
+    """The settled part of a dashboard's view, computed once a day (``log/digest.json``).
+
+    Valid for one ``key`` (today, the last settled day, the maintenance
+    windows): then a build reads this one file instead of a year of status
+    files.
+    """
+
+    key: str
+    first: str | None = None
+    """The first day with counted time in the last year."""
+    windows: dict[int, DaySummary] = field(default_factory=dict)
+    """Days of a window (7, 30, 90, 365) → the sum of its settled days."""
+    bars: dict[str, DaySummary] = field(default_factory=dict)
+    """The settled days of the 90-day bars (seconds, count, worst)."""
+    pages: dict[str, str] = field(default_factory=dict)
+    month_counts: dict[str, int] = field(default_factory=dict)
+    """Versions of each month in its settled days (history pages of the live days)."""
+    last_day: DaySummary | None = None
+    """The last settled day, by hour (the 24-hour window starts in it)."""
+    incidents: list[Incident] = field(default_factory=list)
+    """Resolved in the last year, newest first (at most :data:`DIGEST_INCIDENTS`)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's document."""
+        return {
+            "schema": STATUS_SCHEMA,
+            "key": self.key,
+            "first": self.first,
+            "windows": {str(n): found.to_json() for n, found in self.windows.items()},
+            "bars": {
+                day: [found.count, found.worst.slug if found.worst is not None else None]
+                + [round(found.seconds[state], 3) for state in State]
+                for day, found in self.bars.items()
+            },
+            "pages": self.pages,
+            "month_counts": self.month_counts,
+            "last_day": self.last_day.to_json() if self.last_day else None,
+            "last_day_date": self.last_day.day if self.last_day else None,
+            "incidents": [i.to_json() for i in self.incidents],
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any, slug: str) -> Digest:
+        """Read back; ``ValueError`` if anything is off."""
+        if not isinstance(raw, dict) or raw.get("schema") != STATUS_SCHEMA:
+            raise ValueError("not a digest of this dashsite")
+        windows, bars, pages, counts = (
+            raw.get(k) for k in ("windows", "bars", "pages", "month_counts")
+        )
+        if not (
+            isinstance(windows, dict)
+            and isinstance(bars, dict)
+            and isinstance(pages, dict)
+            and isinstance(counts, dict)
+            and isinstance(raw.get("incidents"), list)
+        ):
+            raise ValueError("a digest's parts are missing")
+        found = cls(checked_text(raw.get("key"), "a key", 2000))
+        if raw.get("first") is not None:
+            found.first = date.fromisoformat(checked_text(raw["first"], "a day", 10)).isoformat()
+        found.windows = {
+            int(n): DaySummary.from_json(f"window {n}", v, limit=DAY * (YEAR_DAYS + 1))
+            for n, v in windows.items()
+        }
+        for day, value in bars.items():
+            found.bars[date.fromisoformat(day).isoformat()] = _bar_from_json(day, value)
+        for day, page in pages.items():
+            if not (isinstance(page, str) and _PAGE.fullmatch(page) and day in found.bars):
+                raise ValueError(f"day {str(day)[:12]!r} has no history page name")
+            found.pages[day] = page
+        found.month_counts = {
+            checked_text(m, "a month", 7): checked_count(n, "a count") for m, n in counts.items()
+        }
+        if raw.get("last_day") is not None:
+            day = date.fromisoformat(checked_text(raw.get("last_day_date"), "a day", 10))
+            found.last_day = DaySummary.from_json(day.isoformat(), raw["last_day"])
+        found.incidents = [Incident.from_json(i, slug) for i in raw["incidents"]]
+        return found
 
 
 class Timeline:
@@ -188,6 +300,8 @@ class Timeline:
         self.store = store
         self.writer = writer
         self._months: dict[tuple[str, str], MonthStatus] = {}
+        self._shards: dict[tuple[str, str], list[LogRecord]] = {}
+        self._digests: dict[str, Digest] = {}
 
     # -- the status files ---------------------------------------------------------------------
 
@@ -265,6 +379,10 @@ class Timeline:
             month = self.month(record, incident.start.date().isoformat()[:7], hold)
             month.incidents.append(incident)
             self._save(record.slug, incident.start.date().isoformat()[:7], month)
+            digest = self._digests.get(record.slug)
+            if digest is not None:  # today's digest hears of it too (it is read, not redone)
+                digest.incidents = [incident, *digest.incidents][:DIGEST_INCIDENTS]
+                self._save_digest(record.slug, digest)
             incident = None
         record.incident = incident
 
@@ -329,59 +447,58 @@ class Timeline:
     ) -> StatusView:
         """Uptime windows, the 90-day bars and recent incidents of one dashboard at ``now``.
 
-        ``pending`` is the version being filed (not in the log yet): it counts
-        as if it were. ``declared`` incidents (``incidents/``) join the
-        timeline; those marked maintenance turn down time into maintenance.
+        The settled days come from the day's :class:`Digest` (one file); the
+        days not settled yet (today) from their log shards. ``pending`` is
+        the version being filed (not in the log yet): it counts as if it
+        were. ``declared`` incidents (``incidents/``) join the timeline; those
+        marked maintenance turn down time into maintenance.
         """
         maintenance = [Window(i.start, i.end) for i in declared if i.maintenance]
         now = now.astimezone(UTC)
         today = now.date()
         year_start = today - timedelta(days=YEAR_DAYS - 1)
-        days: dict[str, DaySummary] = {}
-        closed: list[Incident] = []
-        by_month: dict[str, tuple[Incident, ...]] = {}
-        for month in _months(year_start, today):
-            if month in record.months:
-                found = self.month(record, month, hold)
-                days.update(found.days)
-                closed += found.incidents
-                by_month[month] = tuple(found.incidents)
-        live_from = (
-            date.fromisoformat(record.settled) + timedelta(days=1)
-            if record.settled is not None
-            else year_start
+        digest = self.digest(record, today, hold, maintenance)
+        settled = record.settled
+        live_from = max(
+            date.fromisoformat(settled) + timedelta(days=1) if settled else year_start, year_start
         )
-        live_start = day_start(max(live_from, year_start).isoformat())
+        live_start = day_start(live_from.isoformat())
+        live: dict[str, DaySummary] = {}
         if live_start < now:
-            recent = self._records(record, live_start.date(), today)
+            recent = self._records(record, live_from, today)
             recent += [pending] if pending is not None else []
-            days.update(tally(recent, record.carry, live_start, now, hold))
+            carry = record.carry if settled is not None else None
+            live = tally(recent, carry, live_start, now, hold, hours=True)
+            for window in maintenance:
+                self._maintain(record, live, window, live_start, now, hold)
         if pending is not None:  # collected "now": the end of every span, counted here
-            so_far = days.setdefault(pending.day, DaySummary(pending.day))
+            so_far = live.setdefault(pending.day, DaySummary(pending.day))
             so_far.count += 1
             worst = so_far.worst
             so_far.worst = pending.status if worst is None else max(worst, pending.status)
-        day_24h = now - timedelta(hours=24)
-        last_24h = tally(
-            self._records(record, day_24h.date(), today) + ([pending] if pending else []),
-            _mark_before(days, day_24h.date().isoformat(), record),
-            day_24h,
-            now,
-            hold,
+        cut = (now - timedelta(hours=24)).replace(minute=0, second=0, microsecond=0)
+        since = (cut.date().isoformat(), cut.hour)
+        last_24h = [
+            hour
+            for found in ([digest.last_day] if digest.last_day else []) + list(live.values())
+            for h, hour in found.hours.items()
+            if (found.day, h) >= since
+        ]
+        first = min(
+            [d for d, found in live.items() if found.covered > 0]
+            + ([digest.first] if digest.first else []),
+            default=None,
         )
-        for window in maintenance:
-            self._maintain(record, days, window, year_start, now, hold)
-            self._maintain(record, last_24h, window, day_24h.date(), now, hold, since=day_24h)
-        first = min((d for d, s in days.items() if s.covered > 0), default=None)
         uptimes: list[Uptime] = []
         per_collector: dict[str, dict[str, float | None]] = {}
         for label, length in WINDOWS:
             if length == 0:
-                chosen = list(last_24h.values())
-                fully = first is not None and first <= day_24h.date().isoformat()
+                chosen = last_24h
+                fully = first is not None and first <= since[0]
             else:
                 begin = (today - timedelta(days=length - 1)).isoformat()
-                chosen = [s for d, s in days.items() if d >= begin]
+                chosen = [d for d in (digest.windows.get(length),) if d is not None]
+                chosen += [found for d, found in live.items() if d >= begin]
                 fully = first is not None and first <= begin
             if not fully and uptimes:
                 break  # windows the history does not cover are left out
@@ -392,45 +509,147 @@ class Timeline:
             (name, tuple(uptime_text(per_collector[u.label].get(name)) for u in uptimes))
             for name in names
         )
-        bars = self._bars(record, days, today)
+        closed = list(digest.incidents)
+        extra = [i for i in declared if not i.ongoing]
         ongoing = copy.deepcopy(record.incident)
         if pending is not None:
             ongoing, resolved_now = follow(record.slug, ongoing, pending)
             if resolved_now and ongoing is not None:
                 closed.append(ongoing)
-                month = ongoing.start.date().isoformat()[:7]
-                by_month[month] = (*by_month.get(month, ()), ongoing)
+                extra.append(ongoing)
                 ongoing = None
         year_ago = day_start(year_start.isoformat())
-        for incident in declared:
-            if incident.ongoing:
-                continue
-            if incident.start >= year_ago:
-                closed.append(incident)
-            month = incident.start.date().isoformat()[:7]
-            by_month[month] = (*by_month.get(month, ()), incident)
+        closed += [i for i in declared if not i.ongoing and i.start >= year_ago]
         resolved = sorted(closed, key=lambda i: i.start, reverse=True)
         current = ([ongoing] if ongoing else []) + [i for i in declared if i.ongoing]
         return StatusView(
             now,
             tuple(uptimes),
             collectors,
-            bars,
+            _bars(digest, live, today),
             tuple(current + resolved),
             tuple(current),
-            {m: tuple(sorted(found, key=lambda i: i.start)) for m, found in by_month.items()},
-            days,
+            live,
+            tuple(extra),
+            source=lambda month: self.month(record, month, hold),
         )
 
+    # -- the digest -----------------------------------------------------------------------------
+
+    def digest(
+        self, record: DashboardRecord, today: date, hold: float, maintenance: Sequence[Window]
+    ) -> Digest:
+        """The day's digest: read from ``log/digest.json``, or computed once and written."""
+        key = "|".join(
+            [today.isoformat(), record.settled or "-"]
+            + [f"{w.start.isoformat()}/{w.end.isoformat() if w.end else ''}" for w in maintenance]
+        )
+        cached = self._digests.get(record.slug)
+        if cached is not None and cached.key == key:
+            return cached
+        path = self.store.site / digest_path(record.slug)
+        found: Digest | None = None
+        if path.is_file():
+            try:
+                found = Digest.from_json(json.loads(path.read_text("utf-8")), record.slug)
+            except (OSError, ValueError, RecursionError):
+                found = None
+        if found is None or found.key != key:
+            found = self._compute_digest(record, today, hold, maintenance, key)
+            if found.first is not None or found.incidents or path.is_file():
+                self._save_digest(record.slug, found)  # nothing settled yet: no file needed
+        self._digests[record.slug] = found
+        return found
+
+    def _save_digest(self, slug: str, found: Digest) -> None:
+        self._digests[slug] = found
+        self.writer.write(
+            digest_path(slug),
+            json.dumps(found.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",
+        )
+
+    def _compute_digest(
+        self,
+        record: DashboardRecord,
+        today: date,
+        hold: float,
+        maintenance: Sequence[Window],
+        key: str,
+    ) -> Digest:
+        """Sum a year of status files into the day's digest (the slow path, once a day)."""
+        year_start = today - timedelta(days=YEAR_DAYS - 1)
+        settled = record.settled
+        days: dict[str, DaySummary] = {}
+        closed: list[Incident] = []
+        for month in _months(year_start, today):
+            if month in record.months:
+                found = self.month(record, month, hold)
+                days.update(found.days)
+                closed += found.incidents
+        days = {
+            d: copy.deepcopy(found)
+            for d, found in days.items()
+            if year_start.isoformat() <= d and settled is not None and d <= settled
+        }
+        digest = Digest(key)
+        yesterday = (today - timedelta(days=1)).isoformat()
+        if settled == yesterday:  # the 24 hours start in it: its hours, from its shard
+            start = day_start(yesterday)
+            hours = tally(
+                self._records(record, start.date(), start.date()),
+                _mark_before(days, yesterday, record),
+                start,
+                start + timedelta(days=1),
+                hold,
+                hours=True,
+            )
+            if yesterday in hours:
+                days[yesterday] = hours[yesterday]
+        for window in maintenance:
+            self._maintain(
+                record,
+                days,
+                window,
+                day_start(year_start.isoformat()),
+                day_start(today.isoformat()),
+                hold,
+            )
+        if settled == yesterday and yesterday in days:
+            digest.last_day = days[yesterday]
+        digest.first = min((d for d, found in days.items() if found.covered > 0), default=None)
+        for length in (7, 30, 90, YEAR_DAYS):
+            begin = (today - timedelta(days=length - 1)).isoformat()
+            total = DaySummary(f"window {length}")
+            chosen = [found for d, found in days.items() if d >= begin]
+            total.seconds = add_seconds(chosen)
+            for name, (seen, down) in _collector_sums(chosen).items():
+                total.collectors[name] = [seen, down]
+            digest.windows[length] = total
+        pages = _pages(days)
+        first_bar = (today - timedelta(days=BAR_DAYS - 1)).isoformat()
+        for d, summary in sorted(days.items()):
+            digest.month_counts[d[:7]] = digest.month_counts.get(d[:7], 0) + summary.count
+            if d >= first_bar:
+                digest.bars[d] = DaySummary(d, summary.count, summary.worst, dict(summary.seconds))
+                if summary.count:
+                    digest.pages[d] = pages[d]
+        year_ago = day_start(year_start.isoformat())
+        recent = sorted((i for i in closed if i.start >= year_ago), key=lambda i: i.start)
+        digest.incidents = recent[::-1][:DIGEST_INCIDENTS]
+        return digest
+
     def _records(self, record: DashboardRecord, first: date, last: date) -> list[LogRecord]:
+        """The log records of the days ``first`` to ``last``, each shard parsed once a build."""
         found: list[LogRecord] = []
         day = first
         while day <= last:
             info = record.months.get(_month_of(day))
             if info is not None and day.isoformat()[8:] in info.days:
-                found += self.store.parse(
-                    record.slug, _lines(self.store.shard(record.slug, day.isoformat()))
-                )
+                key = (record.slug, day.isoformat())
+                if key not in self._shards:
+                    lines = _lines(self.store.shard(record.slug, day.isoformat()))
+                    self._shards[key] = self.store.parse(record.slug, lines)
+                found += self._shards[key]
             day += timedelta(days=1)
         return found
 
@@ -439,62 +658,99 @@ class Timeline:
         record: DashboardRecord,
         days: dict[str, DaySummary],
         window: Window,
-        first: date,
-        now: datetime,
+        lo: datetime,
+        hi: datetime,
         hold: float,
-        since: datetime | None = None,
     ) -> None:
-        """Move the down and degraded time inside a maintenance window to maintenance."""
-        start = max(window.start, since or day_start(first.isoformat()))
-        end = min(window.end or now, now)
+        """Move the down and degraded time inside a maintenance window to maintenance.
+
+        Reads the log of the window's days (bounded by ``lo`` and ``hi``):
+        maintenance is rare and short.
+        """
+        start, end = max(window.start, lo), min(window.end or hi, hi)
         if start >= end:
             return
         records = self._records(record, start.date(), end.date())
         carry = _mark_before(days, start.date().isoformat(), record)
-        inside = tally(records, carry, start, end, hold)
-        for day, found in inside.items():
+        for day, found in tally(records, carry, start, end, hold, hours=True).items():
             target = days.get(day)
             if target is None:
                 continue
-            for state in (State.DOWN, State.DEGRADED):
-                moved = min(found.seconds[state], target.seconds[state])
-                target.seconds[state] -= moved
-                target.seconds[State.MAINTENANCE] += moved
-            for name, (seen, down) in found.collectors.items():
-                pair = target.collectors.get(name)
-                if pair is not None:
-                    pair[0] = max(0.0, pair[0] - seen)
-                    pair[1] = max(0.0, pair[1] - down)
-
-    def _bars(
-        self, record: DashboardRecord, days: dict[str, DaySummary], today: date
-    ) -> tuple[DayBar, ...]:
-        bars = []
-        position: dict[str, int] = {}  # versions of the month before the day
-        for day in sorted(days):
-            month = day[:7]
-            position.setdefault(month, 0)
-            found = days[day]
-            if found.count:
-                page = position[month] // HISTORY_PAGE + 1
-                days_page = f"{month}.html" if page == 1 else f"{month}-{page}.html"
-                position[month] += found.count
-                found_page: str = days_page
-            else:
-                found_page = ""
-            if day > (today - timedelta(days=BAR_DAYS)).isoformat():
-                bars.append(DayBar(day, found.state, found.count, _ratio(found), found_page))
-        shown = {bar.day: bar for bar in bars}
-        return tuple(
-            shown.get(day) or DayBar(day, State.NODATA, 0, None, "")
-            for day in (
-                (today - timedelta(days=n)).isoformat() for n in range(BAR_DAYS - 1, -1, -1)
-            )
-        )
+            _move_to_maintenance(target, found)
+            for hour, part in found.hours.items():
+                if hour in target.hours:
+                    _move_to_maintenance(target.hours[hour], part)
 
 
-HISTORY_PAGE = 200
-"""Versions on one history page (:data:`dashsite.index.HISTORY_PAGE_SIZE`)."""
+def _pages(days: dict[str, DaySummary]) -> dict[str, str]:
+    """Day → its history page: month pages fill oldest first, :data:`HISTORY_PAGE` rows each."""
+    pages: dict[str, str] = {}
+    position: dict[str, int] = {}
+    for day in sorted(days):
+        month = day[:7]
+        before = position.get(month, 0)
+        page = before // HISTORY_PAGE + 1
+        pages[day] = f"{month}.html" if page == 1 else f"{month}-{page}.html"
+        position[month] = before + days[day].count
+    return pages
+
+
+def _bar_from_json(day: str, raw: Any) -> DaySummary:
+    """A bar's day as a digest keeps it: ``[count, worst, seconds by state…]``."""
+    if not isinstance(raw, list) or len(raw) != 2 + len(State):
+        raise ValueError(f"bar {day[:12]!r} is not [count, worst, seconds…]")
+    count, worst, *seconds = raw
+    found = DaySummary(day, checked_count(count, "a count"))
+    if worst is not None:
+        found.worst = StatusLevel.parse(checked_text(worst, "a level", 20))
+    for state, value in zip(State, seconds, strict=True):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= DAY:
+            raise ValueError(f"bar {day}: {state.value} is not a number of seconds")
+        found.seconds[state] = float(value)
+    return found
+
+
+def _move_to_maintenance(target: DaySummary, inside: DaySummary) -> None:
+    for state in (State.DOWN, State.DEGRADED):
+        moved = min(inside.seconds[state], target.seconds[state])
+        target.seconds[state] -= moved
+        target.seconds[State.MAINTENANCE] += moved
+    for name, (seen, down) in inside.collectors.items():
+        pair = target.collectors.get(name)
+        if pair is not None:
+            pair[0] = max(0.0, pair[0] - seen)
+            pair[1] = max(0.0, pair[1] - down)
+
+
+def _collector_sums(days: Iterable[DaySummary]) -> dict[str, list[float]]:
+    sums: dict[str, list[float]] = {}
+    for found in days:
+        for name, (seen, down) in found.collectors.items():
+            pair = sums.setdefault(name, [0.0, 0.0])
+            pair[0] += seen
+            pair[1] += down
+    return sums
+
+
+def _bars(digest: Digest, live: dict[str, DaySummary], today: date) -> tuple[DayBar, ...]:
+    """The 90 days to today: settled ones from the digest, the rest from the live days."""
+    position = dict(digest.month_counts)
+    live_pages = {}
+    for day, summary in sorted(live.items()):
+        before = position.get(day[:7], 0)
+        number = before // HISTORY_PAGE + 1
+        live_pages[day] = f"{day[:7]}.html" if number == 1 else f"{day[:7]}-{number}.html"
+        position[day[:7]] = before + summary.count
+    bars = []
+    for n in range(BAR_DAYS - 1, -1, -1):
+        day = (today - timedelta(days=n)).isoformat()
+        found = live.get(day) or digest.bars.get(day)
+        if found is None:
+            bars.append(DayBar(day, State.NODATA, 0, None, ""))
+            continue
+        page = (live_pages.get(day) or digest.pages.get(day, "")) if found.count else ""
+        bars.append(DayBar(day, found.state, found.count, _ratio(found), page))
+    return tuple(bars)
 
 
 def _ratio(found: DaySummary) -> float | None:
