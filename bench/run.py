@@ -31,7 +31,12 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from workload import BARE_LOOP, write_dashsite_project, write_mkdocs_project  # noqa: E402
+from workload import (  # noqa: E402
+    BARE_LOOP,
+    write_chart_project,
+    write_dashsite_project,
+    write_mkdocs_project,
+)
 
 PYTHON = sys.executable
 
@@ -546,6 +551,43 @@ def bench_status(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
     say(f"  status: {figures}")
 
 
+# -- 7. charts ----------------------------------------------------------------------------------
+
+
+def bench_charts(rows: list[Row], work: Path, count: int) -> None:
+    """One chart rendered (500 points, a year of points), and a build with two per dashboard."""
+    from dashsite import LineChart, Sparkline
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for points, goal in ((500, 0.002), (YEAR_AT_5_MIN, 0.010)):
+        series = [(start + timedelta(minutes=5 * i), float(i % 97)) for i in range(points)]
+        times = []
+        for _ in range(7):  # built and drawn each time: nothing cached between runs
+            started = time.perf_counter()
+            LineChart(series, title="Latency", unit="ms").render()
+            times.append(time.perf_counter() - started)
+        values = [v for _, v in series][:500]
+        spark = []
+        for _ in range(7):
+            started = time.perf_counter()
+            Sparkline(values).render()
+            spark.append(time.perf_counter() - started)
+        rows.append(Row(f"one line chart of {points:,} points rendered", median(times),
+                        median(spark), "a 500-point Sparkline", "s", f"≤ {goal * 1000:.0f} ms",
+                        median(times) <= goal,
+                        "downsampled to 2 points a pixel column" if points > 1280 else ""))
+    builds = {}
+    for charts in (False, True):
+        project = write_chart_project(work / f"charts-{charts}", count, charts)
+        builds[charts] = run_measured([PYTHON, "-m", "dashsite", "-C", str(project), "build",
+                                       "-q", "--version-id", "bench-1"])[0]
+    ratio = builds[True] / builds[False]
+    rows.append(Row(f"build {count} dashboards, two 500-point charts each", builds[True],
+                    builds[False], "the same build without charts", "s", "<= 1.3x",
+                    ratio <= 1.3, f"x{ratio:.2f}"))
+    say(f"  charts: {builds}")
+
+
 # -- the table --------------------------------------------------------------------------------
 
 
@@ -603,6 +645,8 @@ def main() -> int:
         say("history scale…")
         bench_history(rows, work, (100, 2000) if args.quick else (100, YEAR_AT_5_MIN))
         bench_year_size(rows, work)
+        say("charts…")
+        bench_charts(rows, work, 100 if args.quick else 1000)
         say("status over time…")
         bench_status(rows, work, (100, 2000) if args.quick else (100, YEAR_AT_5_MIN))
     print(f"dashsite benchmark — {machine()}\n")

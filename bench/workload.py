@@ -104,3 +104,28 @@ BARE_LOOP = textwrap.dedent('''
             title=f"Dashboard {n}", status="UP" if n % 7 else "SLOW",
             requests=n * 13 % 1000, rows=rows(n)))
 ''')
+
+
+CHART_COLLECTOR = '''
+
+@collector
+def latency():
+    return [(({n} * 7 + i * 13) % 97) + (i % 50) for i in range(500)]
+'''
+
+CHART_TEMPLATE = """
+{{ LineChart(latency, title="Latency", unit="ms", thresholds={"warning": 120}) | render }}
+{{ AreaChart({"p50": latency[:250], "p99": latency[250:]}, title="Spread") | render }}
+"""
+
+
+def write_chart_project(root: Path, count: int, charts: bool) -> Path:
+    """``count`` dashboards whose template draws two 500-point charts (or, without, shows
+    the same collected list's length)."""
+    for n in range(count):
+        folder = root / "dashboards" / f"d{n:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "dashboard.py").write_text(MODULE.format(n=n) + CHART_COLLECTOR.format(n=n))
+        extra = CHART_TEMPLATE if charts else "<p>{{ latency | length }} points</p>"
+        (folder / "template.html").write_text(TEMPLATE + extra)
+    return root

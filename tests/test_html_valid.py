@@ -55,6 +55,18 @@ The **primary** moved. <b>raw</b>
 """
 
 
+CHARTS = """
+<div class="panels"><section class="panel"><h2>Charts</h2>
+{{ LineChart({"a": [1, 2, none, 4], "b": [2, 1, 3, 3]}, title="Two", unit="ms",
+             thresholds={"warning": 3}) | render }}
+{{ AreaChart([0.1, 0.5, 0.4], format="percent") | render }}
+{{ BarChart({"mon": {"x": 1, "y": 2}, "tue": {"x": 3, "y": 1}}, stacked=true) | render }}
+{{ StatusTimeline(history, title="Status") | render }}
+{{ LineChart((history | series("kv.Load.value")).then(1, build.collected_at)) | render(true) }}
+</section></div>
+"""
+
+
 def validate(files: list[Path]) -> str:
     java = shutil.which("java")
     assert java, "the HTML validator needs java (apt-get install default-jre-headless)"
@@ -67,7 +79,7 @@ def test_every_built_page_is_valid_html5(tmp_path: Path) -> None:
     write_project(tmp_path, {
         "html": {"dashboard.py": MODULE,
                  "template.html": "<h2>All</h2>{{ table | render }}{{ kv | render }}"
-                                  "<p>{{ trend | render }}</p>{{ broken | render }}"},
+                                  "<p>{{ trend | render }}</p>{{ broken | render }}" + CHARTS},
         "md": {"dashboard.py": MODULE,
                "template.md": "# Report\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
                               "{{ table | render }}\n\n```\ncode\n```\n"},

@@ -313,6 +313,7 @@ def test_smtp_transport_with_monitoring_service(inbox: tuple[Inbox, int]) -> Non
 
 TREND_TEMPLATE = """
 {{ Sparkline([1, 3, 2, 5], label="Load") | render }}
+{{ LineChart({"api": [1, 4, 2], "db": [2, 2, 3]}, title="Latency", unit="ms") | render }}
 <p><a href="history/index.html">History</a> · <a href="https://example.com/x">runbook</a></p>
 """
 
@@ -337,6 +338,10 @@ def test_mail_sends_charts_as_png_and_never_relative_links(tmp_path: Path, base_
     assert any(part["Content-ID"] == f"<{cid}>" for part in pngs)
     png = next(part for part in pngs if part["Content-ID"] == f"<{cid}>").get_content()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    chart = [img for img in tree.find_all("img") if img.attrs.get("alt", "").startswith("Latency")]
+    assert len(chart) == 1 and chart[0].attrs["alt"] == (
+        "Latency: api: last 2 ms, min 1 ms, max 4 ms; db: last 3 ms, min 2 ms, max 3 ms.")
+    assert len(pngs) == 2
     hrefs = [a.attrs["href"] for a in tree.find_all("a")]
     assert "https://example.com/x" in hrefs
     assert all(href.startswith(("https://", "mailto:")) for href in hrefs), hrefs

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+import dashsite
 from dashsite import (
+    AreaChart,
+    BarChart,
+    LineChart,
+    MonitorImage,
     MonitorKV,
     MonitorList,
     MonitorMetric,
@@ -12,6 +17,7 @@ from dashsite import (
     Sparkline,
     StatusCell,
     StatusLevel,
+    StatusTimeline,
 )
 from dashsite.styles import LEVEL_COLORS
 
@@ -113,10 +119,42 @@ def test_metric_shows_its_level_in_both_modes(level: StatusLevel) -> None:
     assert value_span.text() == "1,234.5/s"
 
 
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+SAMPLES = {
+    "StatusCell": lambda: StatusCell("x"),
+    "MonitorTable": lambda: MonitorTable(["a"]),
+    "MonitorKV": lambda: MonitorKV({}),
+    "MonitorList": lambda: MonitorList([]),
+    "MonitorMetric": lambda: MonitorMetric(1),
+    "MonitorImage": lambda: MonitorImage(data=PNG_1X1, alt="dot"),
+    "Sparkline": lambda: Sparkline([1, 2]),
+    "LineChart": lambda: LineChart([1, 2]),
+    "AreaChart": lambda: AreaChart([1, 2]),
+    "BarChart": lambda: BarChart({"a": 1}),
+    "StatusTimeline": lambda: StatusTimeline([]),
+}
+
+
 def test_every_type_is_a_renderable() -> None:
-    for obj in (StatusCell("x"), MonitorTable(["a"]), MonitorKV({}), MonitorList([]),
-                MonitorMetric(1), Sparkline([1, 2])):
-        assert isinstance(obj, Renderable)
+    """Every render type a template can use: a sample each, and each one renders both ways."""
+    from dashsite.environment import TEMPLATE_GLOBALS
+
+    kinds = {name for name, value in TEMPLATE_GLOBALS.items()
+             if isinstance(value, type) and name != "StatusLevel"}
+    assert kinds == set(SAMPLES)  # a new render type needs a sample here
+    for name, make in SAMPLES.items():
+        obj = make()
+        assert isinstance(obj, Renderable), name
+        for inline in (False, True):
+            html = obj.render(inline_css=inline)
+            assert isinstance(html, str) and html.strip(), name
+            assert not list(parse(html).find_all("script")), name
+        assert obj.__html__() == obj.render(), name
+        assert name in dashsite.__all__, name
 
 
 def _everything(payload: str):
@@ -128,6 +166,9 @@ def _everything(payload: str):
     yield MonitorList([payload, StatusCell(payload)], ordered=True, title=payload)
     yield MonitorMetric(payload, label=payload, unit=payload)
     yield Sparkline([1, 2, 3], label=payload)
+    yield LineChart({payload: [1, 2, None, 3]}, title=payload, unit=payload,
+                    annotations=[(1, payload)])
+    yield BarChart({payload: {payload: 2}}, title=payload)
 
 
 @pytest.mark.parametrize("inline", [False, True])

@@ -6,6 +6,7 @@ The library half: collectors, render types, the Jinja2 environment and
 
 from __future__ import annotations
 
+from .charts import AreaChart, BarChart, LineChart, StatusTimeline
 from .collect import Collector, CollectorOutcome, collect, collector
 from .environment import create_environment
 from .errors import CollectorError, ConfigError, DashboardError, DashsiteError, RenderError
@@ -28,12 +29,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "STYLESHEET",
+    "AreaChart",
+    "BarChart",
     "Collector",
     "CollectorError",
     "CollectorOutcome",
     "ConfigError",
     "DashboardError",
     "DashsiteError",
+    "LineChart",
     "MonitorImage",
     "MonitorKV",
     "MonitorList",
@@ -46,6 +50,7 @@ __all__ = [
     "Sparkline",
     "StatusCell",
     "StatusLevel",
+    "StatusTimeline",
     "__version__",
     "collect",
     "collector",

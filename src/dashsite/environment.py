@@ -23,6 +23,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from .charts import AreaChart, BarChart, LineChart, StatusTimeline
 from .filters import FILTERS, render_filter
 from .image import MonitorImage
 from .levels import StatusLevel
@@ -165,6 +166,10 @@ TEMPLATE_GLOBALS: dict[str, Any] = {
     "MonitorMetric": MonitorMetric,
     "MonitorImage": MonitorImage,
     "Sparkline": Sparkline,
+    "LineChart": LineChart,
+    "AreaChart": AreaChart,
+    "BarChart": BarChart,
+    "StatusTimeline": StatusTimeline,
 }
 PAGE_NAMES = frozenset(
     {"dashboard", "build", "history", "site", "root", "dashboard_root", "is_latest", "content"}

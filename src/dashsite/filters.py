@@ -9,9 +9,9 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .log import MAX_VALUES
 from .renderables import render_value
 from .sparkline import as_number
-from .store import MAX_VALUES
 
 
 def render_filter(value: Any, inline_css: bool = False) -> Markup:
@@ -110,7 +110,25 @@ def _lookup(value: Any, step: str) -> Any:
     return getattr(value, step, None)
 
 
-def series(history: Iterable[Any], path: str) -> list[float | None]:
+class Series(list[float | None]):
+    """The numbers ``series`` gives, oldest first, with each one's time in ``times``.
+
+    A plain list for ``Sparkline`` (and ``+ [value]``), and a time series for
+    ``LineChart``.
+    """
+
+    times: list[datetime | None]
+
+    def __init__(self, values: Iterable[float | None] = (), times: Iterable[Any] = ()) -> None:
+        super().__init__(values)
+        self.times = [to_datetime(t) if t is not None else None for t in times]
+
+    def then(self, value: Any, at: Any) -> Series:
+        """This series and one more point: ``series(...).then(disk.value, build.collected_at)``."""
+        return Series([*self, as_number(value)], [*self.times, at])
+
+
+def series(history: Iterable[Any], path: str) -> Series:
     """``history | series("disk.value")``: one number per version, oldest first.
 
     ``path`` is dotted, from a version's collected data. A version whose
@@ -121,7 +139,13 @@ def series(history: Iterable[Any], path: str) -> list[float | None]:
     key = str(path)
     steps = [step for step in key.split(".") if step]
     points: list[float | None] = []
+    times: list[Any] = []
     for entry in history:
+        times.append(
+            entry.get("collected_at")
+            if isinstance(entry, Mapping)
+            else getattr(entry, "collected_at", None)
+        )
         logged = getattr(entry, "values", None)  # a history entry: its log record's numbers
         listed = any(step.isdigit() for step in steps)  # lists are not in the log
         if isinstance(logged, Mapping) and (
@@ -137,7 +161,7 @@ def series(history: Iterable[Any], path: str) -> list[float | None]:
                 break
             value = _lookup(value, step)
         points.append(as_number(value))
-    return points
+    return Series(points, times)
 
 
 FILTERS = {

@@ -93,7 +93,10 @@ def svg_to_png(svg: str) -> bytes | None:
     except ImportError:
         return None
     try:
-        return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=2, skip_system_fonts=True))
+        # Charts have axis labels: they need the system's fonts (slower to load, so
+        # sparklines, which have no text, skip them).
+        fonts = "<text" not in svg
+        return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=2, skip_system_fonts=fonts))
     except ValueError:
         return None
 

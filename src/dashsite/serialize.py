@@ -20,8 +20,10 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import Enum
+from functools import partial
 from typing import Any
 
+from .charts import CHART_KINDS, CHARTS, from_stored, stored_fields
 from .image import MonitorImage
 from .levels import StatusLevel
 from .renderables import MonitorKV, MonitorList, MonitorMetric, MonitorTable, StatusCell
@@ -49,8 +51,14 @@ def _encode_fields(obj: Any, where: str, depth: int) -> dict[str, Any]:
     return out
 
 
+def _encode_chart(obj: Any, where: str, depth: int) -> dict[str, Any]:
+    fields = to_jsonable(stored_fields(obj), where, depth + 1)
+    return {KIND: obj.kind, **fields}
+
+
 _ENCODERS: dict[type, Callable[[Any, str, int], dict[str, Any]]] = {
     **{kind: _encode_fields for kind in _FIELDS},
+    **{kind: _encode_chart for kind in CHARTS},
     MonitorImage: lambda o, w, d: {
         KIND: "MonitorImage",
         "data": base64.b64encode(o.data).decode("ascii"),
@@ -203,6 +211,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
         None if d.get("level") is None else _level(d),
     ),
     "MonitorImage": _decode_image,
+    **{name: partial(from_stored, name) for name in CHART_KINDS},
     "datetime": lambda d: datetime.fromisoformat(_field(d, "value", str)),
     "date": lambda d: date.fromisoformat(_field(d, "value", str)),
 }

@@ -94,5 +94,11 @@ STYLESHEET = """\
 .sparkline-text{color:var(--muted,#57606a);font-size:.8em}
 .monitor-image{max-width:100%;height:auto}
 .collector-error{border-left:4px solid #cf222e;padding:.25rem .75rem;background:rgba(207,34,46,.08)}
+.chart{margin:.75rem 0;max-width:100%}.chart svg{max-width:100%;height:auto;display:block}
+.chart figcaption{font-weight:600;margin:0 0 .25rem}
+.chart details{font-size:.85rem;color:var(--muted,#57606a)}
+.panels{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr))}
+.panel{min-width:0;border:1px solid var(--border,#d0d7de);border-radius:8px;padding:.75rem 1rem}
+.panel>h2,.panel>h3{margin-top:0;font-size:1.05rem}
 """
 """The class-mode stylesheet of the render types (the theme adds its own)."""

@@ -1,0 +1,189 @@
+"""Charts: static SVG that says what it shows, survives gaps and long series, and never varies."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dashsite import AreaChart, BarChart, LineChart, RenderError, StatusTimeline
+from dashsite.charts import downsample, nice_ticks, tick_labels, time_ticks, value_ticks
+from dashsite.filters import series
+from dashsite.serialize import from_jsonable, to_jsonable
+from projects import build, fixed_clock, write_project
+
+from htmltree import parse
+
+T0 = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
+GOLDEN = Path(__file__).parent / "golden" / "charts"
+
+
+def timed(values: list[float | None], step: timedelta = timedelta(minutes=5)):
+    return [(T0 + n * step, v) for n, v in enumerate(values)]
+
+
+KINDS = {
+    "line": LineChart({"api": timed([12, 15, None, 14, 40, 13]),
+                       "db": timed([5, 6, 6, 7, 5, 6])},
+                      title="Latency", unit="ms", thresholds={"warning": 30},
+                      annotations=[(T0 + timedelta(minutes=10), "deploy")]),
+    "area": AreaChart(timed([0.2, 0.5, 0.45, 0.9]), title="Disk", format="percent"),
+    "bar": BarChart({"mon": {"api": 3, "db": 1}, "tue": {"api": 5, "db": 2}},
+                    title="Errors", stacked=True),
+    "timeline": StatusTimeline([(T0, "ok"), (T0 + timedelta(hours=1), "error"),
+                                (T0 + timedelta(hours=2), "ok")], title="Status",
+                               end=T0 + timedelta(hours=4)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_kind_is_the_same_bytes_every_time(kind: str) -> None:
+    chart = KINDS[kind]
+    html = chart.render()
+    assert html == chart.render() == from_jsonable(to_jsonable(chart)).render()
+    golden = GOLDEN / f"{kind}.html"
+    if os.environ.get("DASHSITE_REGENERATE"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(html + "\n")
+    assert html + "\n" == golden.read_text()
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_kind_says_in_words_what_it_shows(kind: str) -> None:
+    tree = parse(KINDS[kind].render())
+    svg = tree.find("svg")
+    assert svg.attrs["role"] == "img"
+    desc = svg.find("desc").text()
+    assert svg.attrs["aria-label"].endswith(desc)
+    assert svg.find("title").text() == tree.find("figcaption").text()
+    table = tree.find("details").find("table")
+    assert list(table.find("tbody").find_all("tr"))
+    assert not re.search(r'id="', KINDS[kind].render())  # nothing random, nothing to collide
+
+
+def test_the_summary_gives_range_last_min_max() -> None:
+    assert KINDS["line"].summary() == (
+        "From 2026-11-27 20:15 UTC to 2026-11-27 20:40 UTC: api: last 13 ms, min 12 ms, "
+        "max 40 ms; db: last 6 ms, min 5 ms, max 7 ms.")
+    assert KINDS["timeline"].summary() == (
+        "From 2026-11-27 20:15 UTC to 2026-11-28 00:15 UTC: ok 75%, error 25%.")
+
+
+def test_series_differ_by_dash_as_well_as_colour() -> None:
+    lines = parse(KINDS["line"].render()).find("svg").find_all("polyline")
+    dashes = {line.attrs.get("stroke-dasharray") for line in lines}
+    assert None in dashes and len(dashes) == 2
+
+
+def test_a_gap_splits_the_line_and_never_fails() -> None:
+    chart = LineChart(timed([1, 2, None, 3, 4, float("nan"), "down", 5]))
+    svg = parse(chart.render()).find("svg")
+    assert len(list(svg.find_all("polyline"))) == 2 and len(list(svg.find_all("circle"))) == 1
+    assert LineChart([]).summary() == "values: no data."
+    assert parse(LineChart([]).render()).find("svg").attrs["role"] == "img"
+    assert LineChart([None, None]).summary() == "values: no data."
+
+
+def test_a_spike_survives_downsampling_of_a_year_of_points() -> None:
+    values: list[float | None] = [10.0] * 105_120
+    values[77_777] = 500.0
+    values[90_000] = None
+    chart = LineChart(timed(values), title="Year")
+    svg = parse(chart.render()).find("svg")
+    drawn = [tuple(map(float, pair.split(","))) for line in svg.find_all("polyline")
+             for pair in line.attrs["points"].split()]
+    assert len(drawn) <= 2 * 640
+    top = min(y for _, y in drawn)
+    assert top == 10.0  # the spike reaches the top of the plot
+    points = downsample([(float(n), v) for n, v in enumerate(values)], 600)
+    assert (77_777.0, 500.0) in points and any(y is None for _, y in points)
+
+
+def test_ticks_are_round_and_read_in_the_charts_unit() -> None:
+    assert nice_ticks(0.083, 0.131) == [0.08, 0.09, 0.1, 0.11, 0.12, 0.13, 0.14]
+    labels = tick_labels(nice_ticks(0.08, 0.1), None, "")
+    assert labels == ["0.080", "0.085", "0.090", "0.095", "0.100"]
+    assert len(set(labels)) == len(labels)
+    assert tick_labels(value_ticks(0, 2.5e9, "bytes"), "bytes", "") == [
+        "0 B", "512.0 MiB", "1.0 GiB", "1.5 GiB", "2.0 GiB", "2.5 GiB"]
+    assert tick_labels(nice_ticks(0, 100), None, "ms")[1] == "20 ms"
+
+
+@pytest.mark.parametrize(("span", "pattern"), [
+    (timedelta(hours=2), "%H:%M"), (timedelta(days=3), "%m-%d %H:%M"),
+    (timedelta(days=20), "%m-%d"), (timedelta(days=365), "%Y-%m")])
+def test_time_ticks_follow_the_range(span: timedelta, pattern: str) -> None:
+    ticks, found = time_ticks(T0.timestamp(), (T0 + span).timestamp())
+    assert found == pattern
+    assert 2 <= len(ticks) <= 12
+    assert all(T0.timestamp() <= t <= (T0 + span).timestamp() for t in ticks)
+
+
+def test_bars_group_or_stack() -> None:
+    grouped = parse(BarChart({"a": {"x": 2, "y": 4}}, title="G").render()).find_all("rect")
+    stacked = parse(BarChart({"a": {"x": 2, "y": 4}}, stacked=True).render()).find_all("rect")
+    grouped, stacked = list(grouped), list(stacked)
+    assert grouped[0].attrs["x"] != grouped[1].attrs["x"]  # side by side
+    assert stacked[0].attrs["x"] == stacked[1].attrs["x"]  # one on the other
+    assert float(stacked[1].attrs["y"]) < float(stacked[0].attrs["y"])
+
+
+def test_inline_mode_has_no_classes_and_scales_down() -> None:
+    html = KINDS["line"].render(inline_css=True)
+    assert "class=" not in html and "max-width:100%" in html
+
+
+@pytest.mark.parametrize(("make", "says"), [
+    (lambda: LineChart([1], width=10), "width must be a whole number of pixels"),
+    (lambda: LineChart([1], format="furlongs"), "format must be one of"),
+    (lambda: LineChart({"a": [(T0, 1)], "b": [1, 2]}), "mix times and positions"),
+    (lambda: LineChart([1], thresholds={"bad": 1}), "unknown status level"),
+    (lambda: LineChart({"a": "text"}), "must be numbers or (x, y) pairs"),
+    (lambda: StatusTimeline([1, 2]), "StatusTimeline points must be"),
+    (lambda: BarChart([1, 2]), "BarChart data must map categories"),
+])
+def test_bad_input_is_a_render_error(make, says: str) -> None:
+    with pytest.raises((RenderError, ValueError), match=re.escape(says)):
+        make()
+
+
+def test_series_from_history_carries_the_times() -> None:
+    class Entry:
+        def __init__(self, n: int) -> None:
+            self.values = {"disk.value": float(n)}
+            self.collected_at = T0 + timedelta(minutes=5 * n)
+
+    found = series([Entry(0), Entry(1)], "disk.value").then(7, T0 + timedelta(minutes=10))
+    assert list(found) == [0.0, 1.0, 7.0]
+    assert found.times[-1] == T0 + timedelta(minutes=10)
+    assert found + [8] == [0.0, 1.0, 7.0, 8]  # noqa: RUF005 - what templates write
+    assert LineChart(found).summary().startswith("From 2026-11-27 20:15 UTC to 2026-11-27 20:25")
+
+
+def test_a_dashboard_draws_a_chart_of_its_history_in_one_line(tmp_path: Path) -> None:
+    module = """
+    from dashsite import collector, MonitorMetric
+    import pathlib
+    N = pathlib.Path(__file__).with_name("n.txt")
+
+    @collector
+    def latency():
+        n = int(N.read_text()) if N.exists() else 0
+        N.write_text(str(n + 1))
+        return MonitorMetric(10 + n * n, label="latency")
+    """
+    template = ('{{ LineChart((history | series("latency.value")).then(latency.value, '
+                'build.collected_at), title="Latency", unit="ms") | render }}')
+    write_project(tmp_path, {"alpha": {"dashboard.py": module, "template.html": template}})
+    for n in range(4):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    page = parse((tmp_path / "site" / "alpha" / "index.html").read_text())
+    figure = page.find("figure", class_="chart")
+    assert figure.find("desc").text() == (
+        "From 2026-11-27 20:15 UTC to 2026-11-27 20:30 UTC: Latency: last 19 ms, min 10 ms, "
+        "max 19 ms.")
+    rows = [tr.find("td").text() for tr in figure.find("tbody").find_all("tr")]
+    assert rows == ["10 ms", "11 ms", "14 ms", "19 ms"]
