@@ -331,3 +331,51 @@ def test_bundled_examples_pass_axe_in_both_themes_and_on_a_phone(
             context.close()
     assert len(pages) > 10
     assert found == []
+
+
+CHARTS_PAGE = """
+<div class="panels">
+<section class="panel"><h2>Line</h2>
+{{ LineChart({"api": [12, 15, none, 14, 40, 13], "db": [5, 6, 6, 7, 5, 6]}, title="Latency",
+             unit="ms", thresholds={"warning": 30}) | render }}</section>
+<section class="panel"><h2>Area</h2>
+{{ AreaChart([0.2, 0.5, 0.45, 0.9], title="Disk", format="percent") | render }}</section>
+<section class="panel"><h2>Bars</h2>
+{{ BarChart({"mon": {"api": 3, "db": 1}, "tue": {"api": 5, "db": 2}}, title="Errors",
+            stacked=true) | render }}</section>
+<section class="panel"><h2>Status</h2>
+{{ StatusTimeline(history, title="Status") | render }}</section>
+</div>
+"""
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def test_charts_fit_a_phone_follow_the_theme_and_leave_screenshots(
+    tmp_path: Path, browser: Browser
+) -> None:
+    write_project(tmp_path, {"charts": {"dashboard.py": "", "template.html": CHARTS_PAGE}})
+    for version in ("v1", "v2"):
+        assert cli(tmp_path, "build", "--version-id", version).returncode == 0
+    page_path = tmp_path / "site" / "charts" / "index.html"
+    ARTIFACTS.mkdir(exist_ok=True)
+    strokes = {}
+    for theme in ("light", "dark"):
+        for width in (1280, 390):
+            context = browser.new_context(viewport={"width": width, "height": 900},
+                                          color_scheme=theme)
+            page = context.new_page()
+            page.goto(page_path.as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (theme, width)
+            assert page.locator("figure.chart svg").count() == 4
+            widths = page.eval_on_selector_all(
+                "figure.chart svg", "els => els.map(e => e.getBoundingClientRect().width)")
+            assert all(0 < w <= width for w in widths), widths
+            strokes[theme] = page.eval_on_selector(
+                ".chart-line.chart-series-1", "e => getComputedStyle(e).stroke")
+            text = page.eval_on_selector(".chart text", "e => getComputedStyle(e).fill")
+            assert text == ("rgb(87, 96, 106)" if theme == "light" else "rgb(145, 152, 161)")
+            # bytes, written here: playwright's own file writing leaves executor threads
+            shot = page.screenshot(full_page=True)
+            (ARTIFACTS / f"charts-{theme}-{width}.png").write_bytes(shot)
+            context.close()
+    assert strokes == {"light": "rgb(9, 105, 218)", "dark": "rgb(68, 147, 248)"}
