@@ -107,8 +107,12 @@ class Mark:
         )
 
 
+STATES = tuple(State)
+"""In order; iterating the enum itself is slow where it runs for every day read."""
+
+
 def _seconds() -> dict[State, float]:
-    return dict.fromkeys(State, 0.0)
+    return dict.fromkeys(STATES, 0.0)
 
 
 @dataclass(slots=True)

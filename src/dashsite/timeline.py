@@ -28,6 +28,7 @@ from .log import LOG_FOLDER, LogRecord, checked_count, checked_text, status_path
 from .manifest import DashboardRecord
 from .status import (
     DAY,
+    STATES,
     WINDOWS,
     DaySummary,
     Incident,
@@ -49,7 +50,7 @@ BAR_DAYS = 90
 HISTORY_PAGE = 200
 """Versions on one history page (:data:`dashsite.index.HISTORY_PAGE_SIZE`)."""
 RECENT_INCIDENTS = 5
-DIGEST_INCIDENTS = 50
+DIGEST_INCIDENTS = 20
 """The newest resolved incidents a digest keeps: what a feed shows."""
 DIGEST_FILE = "digest.json"
 _PAGE = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{1,4})?\.html")
@@ -244,7 +245,7 @@ class Digest:
             "windows": {str(n): found.to_json() for n, found in self.windows.items()},
             "bars": {
                 day: [found.count, found.worst.slug if found.worst is not None else None]
-                + [round(found.seconds[state], 3) for state in State]
+                + [round(found.seconds[state], 3) for state in STATES]
                 for day, found in self.bars.items()
             },
             "pages": self.pages,
@@ -697,13 +698,13 @@ def _pages(days: dict[str, DaySummary]) -> dict[str, str]:
 
 def _bar_from_json(day: str, raw: Any) -> DaySummary:
     """A bar's day as a digest keeps it: ``[count, worst, seconds by state…]``."""
-    if not isinstance(raw, list) or len(raw) != 2 + len(State):
+    if not isinstance(raw, list) or len(raw) != 2 + len(STATES):
         raise ValueError(f"bar {day[:12]!r} is not [count, worst, seconds…]")
     count, worst, *seconds = raw
     found = DaySummary(day, checked_count(count, "a count"))
     if worst is not None:
         found.worst = StatusLevel.parse(checked_text(worst, "a level", 20))
-    for state, value in zip(State, seconds, strict=True):
+    for state, value in zip(STATES, seconds, strict=True):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= DAY:
             raise ValueError(f"bar {day}: {state.value} is not a number of seconds")
         found.seconds[state] = float(value)
