@@ -187,3 +187,50 @@ def test_a_dashboard_draws_a_chart_of_its_history_in_one_line(tmp_path: Path) ->
         "max 19 ms.")
     rows = [tr.find("td").text() for tr in figure.find("tbody").find_all("tr")]
     assert rows == ["10 ms", "11 ms", "14 ms", "19 ms"]
+
+
+BARS_SPEC = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "description": "Requests by day: Tuesday was busiest",
+    "data": {"values": [{"day": "mon", "n": 3}, {"day": "tue", "n": 5}]},
+    "mark": "bar",
+    "encoding": {"x": {"field": "day", "type": "nominal"},
+                 "y": {"field": "n", "type": "quantitative"}},
+}
+
+
+def test_vega_lite_draws_any_spec_as_an_image_with_its_description() -> None:
+    from dashsite import VegaLite
+    from dashsite.image import check_svg
+
+    chart = VegaLite(BARS_SPEC)
+    html = chart.render()
+    img = parse(html).find("img")
+    assert img.attrs["alt"] == "Requests by day: Tuesday was busiest"
+    assert img.attrs["src"].startswith("data:image/svg+xml;base64,")
+    import base64
+    check_svg(base64.b64decode(img.attrs["src"].split(",", 1)[1]))  # nothing that could run
+    assert VegaLite(BARS_SPEC).render() == html  # the same spec, the same bytes
+    mail = parse(chart.render(inline_css=True)).find("img")
+    assert mail.attrs["src"].startswith("data:image/png;base64,")
+    assert from_jsonable(to_jsonable(chart)).render() == html
+
+
+def test_vega_lite_problems_are_one_line() -> None:
+    from dashsite import VegaLite
+
+    with pytest.raises(RenderError, match="VegaLite spec could not be drawn"):
+        VegaLite({"mark": "nonsense-mark", "data": {"values": []}}).render()
+    with pytest.raises(RenderError, match="takes a Vega-Lite spec"):
+        VegaLite([1, 2])  # type: ignore[arg-type]
+
+
+def test_vega_lite_without_its_extra_says_what_to_install(monkeypatch) -> None:
+    import sys
+
+    from dashsite import VegaLite
+
+    monkeypatch.setitem(sys.modules, "vl_convert", None)  # as if not installed
+    with pytest.raises(RenderError) as found:
+        VegaLite(BARS_SPEC).render()
+    assert "pip install 'dashsite[vega]'" in found.value.one_line()

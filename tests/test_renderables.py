@@ -18,6 +18,7 @@ from dashsite import (
     StatusCell,
     StatusLevel,
     StatusTimeline,
+    VegaLite,
 )
 from dashsite.styles import LEVEL_COLORS
 
@@ -136,6 +137,7 @@ SAMPLES = {
     "AreaChart": lambda: AreaChart([1, 2]),
     "BarChart": lambda: BarChart({"a": 1}),
     "StatusTimeline": lambda: StatusTimeline([]),
+    "VegaLite": lambda: VegaLite({"mark": "point", "description": "a dot"}),
 }
 
 

@@ -24,6 +24,7 @@ from .serialize import from_jsonable, to_jsonable
 from .service import MonitoringResult, MonitoringService
 from .sparkline import Sparkline
 from .styles import STYLESHEET
+from .vegalite import VegaLite
 
 __version__ = "0.1.0"
 
@@ -51,6 +52,7 @@ __all__ = [
     "StatusCell",
     "StatusLevel",
     "StatusTimeline",
+    "VegaLite",
     "__version__",
     "collect",
     "collector",

@@ -30,6 +30,7 @@ from .levels import StatusLevel
 from .markdown_render import escape_markdown, markdown_filter
 from .renderables import MonitorKV, MonitorList, MonitorMetric, MonitorTable, StatusCell
 from .sparkline import Sparkline
+from .vegalite import VegaLite
 
 THEME_PACKAGE = ("dashsite", "theme")
 
@@ -170,6 +171,7 @@ TEMPLATE_GLOBALS: dict[str, Any] = {
     "AreaChart": AreaChart,
     "BarChart": BarChart,
     "StatusTimeline": StatusTimeline,
+    "VegaLite": VegaLite,
 }
 PAGE_NAMES = frozenset(
     {"dashboard", "build", "history", "site", "root", "dashboard_root", "is_latest", "content"}

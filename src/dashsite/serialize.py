@@ -28,6 +28,7 @@ from .image import MonitorImage
 from .levels import StatusLevel
 from .renderables import MonitorKV, MonitorList, MonitorMetric, MonitorTable, StatusCell
 from .sparkline import Sparkline
+from .vegalite import VegaLite
 
 KIND = "$kind"
 PLAIN = "dict"
@@ -59,6 +60,7 @@ def _encode_chart(obj: Any, where: str, depth: int) -> dict[str, Any]:
 _ENCODERS: dict[type, Callable[[Any, str, int], dict[str, Any]]] = {
     **{kind: _encode_fields for kind in _FIELDS},
     **{kind: _encode_chart for kind in CHARTS},
+    VegaLite: lambda o, w, d: {KIND: "VegaLite", "spec": to_jsonable(dict(o.spec), w, d + 1)},
     MonitorImage: lambda o, w, d: {
         KIND: "MonitorImage",
         "data": base64.b64encode(o.data).decode("ascii"),
@@ -212,6 +214,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     ),
     "MonitorImage": _decode_image,
     **{name: partial(from_stored, name) for name in CHART_KINDS},
+    "VegaLite": lambda d: VegaLite(_field(d, "spec", dict)),
     "datetime": lambda d: datetime.fromisoformat(_field(d, "value", str)),
     "date": lambda d: date.fromisoformat(_field(d, "value", str)),
 }
