@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: build test lint serve bench clean install
+.PHONY: build test test-fast lint serve bench clean install
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(TEST_STAMP)
 test: lint
 	@sh scripts/ensure-system-packages
 	$(BIN)/python -m pytest
+
+# The quick loop while working: no browser, Java validator, S3 server, kill -9 or timeouts.
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow"
 
 serve: $(STAMP)
 	$(BIN)/dashsite serve --watch

@@ -10,17 +10,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-XSS_PAYLOADS = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "' onmouseover='alert(1)",
-    "javascript:alert(1)",
-    "<a href=\"javascript:alert(1)\">x</a>",
-    "<svg/onload=alert(1)>",
-    "</td></tr></table><script>alert(1)</script>",
-    "&lt;script&gt;",
-]
-
 
 @pytest.fixture(autouse=True)
 def no_leaked_threads(request: pytest.FixtureRequest) -> Iterator[None]:

@@ -11,6 +11,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from projects import (
     assert_site_whole,
     cli,
@@ -21,6 +23,8 @@ from projects import (
     vdir,
     write_project,
 )
+
+pytestmark = pytest.mark.slow  # kill -9 at many points
 
 SLOW_MODULE = """
 import pathlib, time

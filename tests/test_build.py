@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from dashsite import StatusLevel
+from payloads import XSS_PAYLOADS
 from projects import (
     T0,
     build,
@@ -22,7 +23,6 @@ from projects import (
     write_project,
 )
 
-from conftest import XSS_PAYLOADS
 from htmltree import parse
 
 

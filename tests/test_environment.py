@@ -70,10 +70,38 @@ def test_formatting_filters(template: str, value: object, expected: str) -> None
     assert create_environment().from_string(template).render(v=value) == expected
 
 
-def test_filters_module_exports_every_filter() -> None:
+def test_every_filter_is_installed_and_documented() -> None:
+    """Each of dashsite's filters is in the environment, and the README names it."""
+    import re
+    from pathlib import Path
+
+    from jinja2.filters import FILTERS as JINJA_FILTERS
+
     env = create_environment()
-    for name in filters.FILTERS:
-        assert name in env.filters
+    ours = {name for name in env.filters if env.filters[name] is not JINJA_FILTERS.get(name)}
+    assert set(filters.FILTERS) <= ours
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    line = next(x for x in readme.split("\n\n") if x.startswith("Render types:"))
+    documented = set(re.findall(r"`(\w+)(?:\([^`]*\))?`", line.split("Filters:", 1)[1]))
+    assert ours == documented
+
+
+def test_the_command_line_does_not_load_the_library_to_print_help() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, dashsite.cli\n"
+        "loaded = [m for m in ('jinja2', 'dashsite.charts', 'dashsite.collection') if m in sys.modules]\n"
+        "sys.exit(str(loaded) if loaded else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    import dashsite
+
+    for name in dashsite.__all__:  # and every public name still resolves
+        assert getattr(dashsite, name) is not None, name
+    assert set(dashsite.__all__) - {"__version__"} == set(dashsite._EXPORTS)
 
 
 def test_identical_sources_compile_once_but_keep_their_own_names(tmp_path: Path) -> None:

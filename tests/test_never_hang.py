@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from dashsite import Collector
-from dashsite.collect import collect, run_coroutine
+from dashsite.collection import collect, run_coroutine
 from dashsite.preview import PreviewBuilder
 from projects import cli, simple, write_project
 from servers import ServeProcess
 
+pytestmark = pytest.mark.slow  # collectors that hang until their timeouts
 
 def _manifest(root: Path) -> dict[str, dict]:
     raw = json.loads((root / "site" / "manifest.json").read_text())

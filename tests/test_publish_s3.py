@@ -22,6 +22,8 @@ from projects import T0, build, cli, fixed_clock, simple, vdir, vrel, write_proj
 
 from htmltree import parse
 
+pytestmark = pytest.mark.slow  # a real S3-compatible server
+
 DAY = T0.date().isoformat()  # builds here run at T0: versions are filed under this day
 
 AWS_ENV = {

@@ -21,8 +21,8 @@ from dashsite import (
     VegaLite,
 )
 from dashsite.styles import LEVEL_COLORS
+from payloads import XSS_PAYLOADS
 
-from conftest import XSS_PAYLOADS
 from htmltree import all_attributes, parse
 
 

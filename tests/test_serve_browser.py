@@ -14,6 +14,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from projects import cli, vrel, write_project
 from servers import CHROMIUM_ARGS, ServeProcess, chromium_path
 
+pytestmark = pytest.mark.slow  # a real chromium
+
 COUNTING_MODULE = """
 import pathlib
 from dashsite import collector

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .badges import write_badges
-from .collect import DashboardData, collect_dashboards, run_coroutine, settle
+from .collection import DashboardData, collect_dashboards, run_coroutine, settle
 from .compare import changes
 from .config import SiteConfig, every_seconds, keep_days
 from .discover import Dashboard, discover

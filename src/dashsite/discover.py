@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-from .collect import COLLECTOR_ATTRIBUTE, Collector
+from .collection import COLLECTOR_ATTRIBUTE, Collector
 from .environment import RESERVED_NAMES
 from .errors import DashboardError, display
 from .render import depth_free

@@ -97,6 +97,10 @@ class SiteError(DashsiteError):
     """The output site cannot be written, read or locked."""
 
 
+class DeliveryError(DashsiteError):
+    """A mail could not be sent (``dashsite mail``, ``MonitoringService.deliver``)."""
+
+
 class PublishError(DashsiteError):
     """A publish, pull or mail target refused or failed."""
 

@@ -24,11 +24,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .collect import DashboardData
+from .collection import DashboardData
 from .config import SiteConfig
 from .discover import template_dashboard
 from .environment import create_environment
-from .errors import DashsiteError, RenderError, display
+from .errors import DashsiteError, DeliveryError, RenderError, display
 from .filters import to_datetime
 from .history import LazyHistory
 from .levels import StatusLevel
@@ -37,11 +37,6 @@ from .render import compile_template, dashboard_context, is_document, render_bod
 from .renderables import CollectorFailure
 from .serialize import from_jsonable
 from .store import MANIFEST_FILE, Manifest, VersionStore
-
-
-class DeliveryError(DashsiteError):
-    """The mail could not be sent."""
-
 
 _DATA_URI = re.compile(r'src="data:(image/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=]+)"')
 _BARE_TAG = re.compile(r"<(table|th|td|pre|code|blockquote|h[1-6])(\s[^>]*)?>", re.IGNORECASE)

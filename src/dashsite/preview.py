@@ -26,7 +26,7 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import escape
 
-from .collect import DashboardData, collect_dashboards, run_coroutine, settle
+from .collection import DashboardData, collect_dashboards, run_coroutine, settle
 from .config import CONFIG_FILE, SiteConfig, load_config
 from .discover import Dashboard, dashboard_folders, load_dashboard
 from .environment import create_environment

@@ -25,7 +25,7 @@ from .errors import DashsiteError, RenderError
 from .styles import STYLESHEET
 
 if TYPE_CHECKING:
-    from .collect import DashboardData
+    from .collection import DashboardData
 
 _HEAD = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
 _HTML = re.compile(r"<html(\s[^>]*)?>", re.IGNORECASE)

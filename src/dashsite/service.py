@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any, Protocol
 
-from .collect import (
+from .collection import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
     CollectionEngine,
