@@ -349,3 +349,26 @@ def test_a_build_reads_the_days_digest_not_a_year_of_status_files(tmp_path: Path
     digest.write_text('{"schema": 1, "key": "x"}')  # torn or stale: computed again
     run(root, "alpha", ["7"], start=T0 + timedelta(minutes=10))
     assert json.loads(digest.read_text())["key"].startswith("2026-11-27|2026-11-26")
+
+
+def test_a_version_a_killed_build_filed_still_counts_for_incidents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dashsite.build
+
+    root = project(tmp_path)
+    run(root, "alpha", ["7"])
+
+    def killed(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt  # as if killed before the commit point
+
+    monkeypatch.setattr(dashsite.build, "write_manifest", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(root, "alpha", ["down"], start=T0 + timedelta(minutes=5))
+    monkeypatch.undo()
+    assert (root / "site" / ".dashsite-tmp" / "journal.json").is_file()
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=10))
+    status = json.loads((root / "site" / "alpha" / "log" / "2026-11" / "status.json").read_text())
+    assert [(i["start_id"], i["end_id"], i["count"]) for i in status["incidents"]] == [
+        ("20261127T202000Z", "20261127T202500Z", 1)]
+    assert_site_whole(root / "site")

@@ -54,6 +54,7 @@ from .store import (
     JOURNAL_FILE,
     MANIFEST_FILE,
     DashboardRecord,
+    LogRecord,
     Manifest,
     VersionStore,
 )
@@ -245,7 +246,7 @@ class SiteBuilder:
         site = config.site_path
         site.mkdir(parents=True, exist_ok=True)
         manifest = store.load_manifest(shown=display(site / MANIFEST_FILE, config.root))
-        touched = _recover(store, manifest)
+        touched, adopted = _recover(store, manifest)
         if manifest.legacy:  # a schema-1 site: its versions go into the log, once
             count = sum(len(versions) for versions in manifest.legacy.values())
             for slug in store.upgrade(manifest, writer):
@@ -298,6 +299,10 @@ class SiteBuilder:
             ).encode(),
         )
         timeline = Timeline(store, writer)
+        for slug, found in adopted.items():  # a killed build's versions: their status counts
+            record = manifest.dashboards[slug]
+            for entry in sorted(found, key=lambda e: (e.collected_at, e.id)):
+                timeline.filed(record, entry, _hold(record))
         latest_pages: dict[str, str] = {}
         for item in pending:
             page = self._file_version(
@@ -629,19 +634,23 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "replace")
 
 
-def _recover(store: VersionStore, manifest: Manifest) -> dict[str, set[str]]:
+def _recover(
+    store: VersionStore, manifest: Manifest
+) -> tuple[dict[str, set[str]], dict[str, list[LogRecord]]]:
     """Finish what a killed build left: adopt its filed versions, drop its parts.
 
     The journal lists the versions that build was filing. One whose folder
     was renamed in is adopted (its log line written if missing, the manifest
     counts redone for its month); anything still aside in the temporary
     folder is deleted. Returns the months whose history pages must be redone,
-    by dashboard.
+    and the versions adopted (their status is followed once the timeline is
+    open), by dashboard.
     """
     temp = store.temp_folder()
     if not temp.is_dir():
-        return {}
+        return {}, {}
     touched: dict[str, set[str]] = {}
+    adopted: dict[str, list[LogRecord]] = {}
     journal = temp / JOURNAL_FILE
     try:
         entries = json.loads(journal.read_text(encoding="utf-8")) if journal.is_file() else []
@@ -656,11 +665,12 @@ def _recover(store: VersionStore, manifest: Manifest) -> dict[str, set[str]]:
         if not (store.site / path).is_dir():
             continue
         record = manifest.dashboards.setdefault(slug, DashboardRecord(slug, slug))
-        month = store.adopt(record, path)
-        if month is not None:
-            touched.setdefault(slug, set()).add(month)
+        found = store.adopt(record, path)
+        if found is not None:
+            touched.setdefault(slug, set()).add(found.month)
+            adopted.setdefault(slug, []).append(found)
     shutil.rmtree(temp, ignore_errors=True)
-    return touched
+    return touched, adopted
 
 
 def _overall(result: BuildResult) -> StatusLevel:

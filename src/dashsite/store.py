@@ -313,10 +313,10 @@ class VersionStore:
         aside.rename(final)
         return f"{slug}/{folder}"
 
-    def adopt(self, record: DashboardRecord, path: str) -> str | None:
+    def adopt(self, record: DashboardRecord, path: str) -> LogRecord | None:
         """Make a version folder a killed build renamed in count, as if it had finished.
 
-        Returns its month (whose history pages must be redone), or None.
+        Returns its log record (its month's history pages must be redone), or None.
         """
         try:
             raw = json.loads((self.inside(path) / DATA_FILE).read_text("utf-8"))
@@ -333,7 +333,7 @@ class VersionStore:
         record.months = dict(sorted(record.months.items()))
         if record.latest is None or entry.collected_at >= record.latest.collected_at:
             record.latest = entry
-        return entry.month
+        return entry
 
     def prune(
         self, record: DashboardRecord, retention: int, writer: Any
