@@ -372,3 +372,17 @@ def test_a_version_a_killed_build_filed_still_counts_for_incidents(
     assert [(i["start_id"], i["end_id"], i["count"]) for i in status["incidents"]] == [
         ("20261127T202000Z", "20261127T202500Z", 1)]
     assert_site_whole(root / "site")
+
+
+def test_the_first_build_over_a_long_log_says_why_it_takes_longer(tmp_path: Path) -> None:
+    from projects import cli, seed_log, simple
+
+    write_project(tmp_path, {"alpha": simple()}, config='expected_every = "5m"\n')
+    seed_log(tmp_path, ["alpha"], 2000, T0 - timedelta(hours=1))
+    first = cli(tmp_path, "build", "--version-id", "next")
+    assert first.returncode == 0, first.stderr
+    assert "alpha: computing status over time from its 2,000 logged versions" in first.stderr
+    again = cli(tmp_path, "build", "--version-id", "again")
+    assert again.returncode == 0 and "computing status" not in again.stderr
+    cells = uptime_cells(page(tmp_path, "alpha/index.html"))
+    assert cells["windows"][:2] == ["24 h", "7 d"]

@@ -298,7 +298,7 @@ class SiteBuilder:
                 ]
             ).encode(),
         )
-        timeline = Timeline(store, writer)
+        timeline = Timeline(store, writer, self._backfilling)
         for slug, found in adopted.items():  # a killed build's versions: their status counts
             record = manifest.dashboards[slug]
             for entry in sorted(found, key=lambda e: (e.collected_at, e.id)):
@@ -380,6 +380,17 @@ class SiteBuilder:
         write_manifest(writer, manifest, built_at, assets)
         shutil.rmtree(store.temp_folder(), ignore_errors=True)  # the journal with it
         return version_id, pruned
+
+    def _backfilling(self, record: DashboardRecord) -> None:
+        if record.count > 1000:  # long enough to be noticed: say why this build is slow
+            self.reporter.emit(
+                Event(
+                    "notice",
+                    record.slug,
+                    f"{record.slug}: computing status over time from its {record.count:,} "
+                    "logged versions (once; later builds read the summaries)",
+                )
+            )
 
     def _read_incidents(self, manifest: Manifest) -> list[DeclaredIncident]:
         """``incidents/``: each file checked; a bad one is a problem, the rest count."""

@@ -297,9 +297,16 @@ class Digest:
 class Timeline:
     """Reads and writes the status files of one site, for one build."""
 
-    def __init__(self, store: VersionStore, writer: SiteWriter) -> None:
+    def __init__(
+        self,
+        store: VersionStore,
+        writer: SiteWriter,
+        on_backfill: Callable[[DashboardRecord], None] | None = None,
+    ) -> None:
         self.store = store
         self.writer = writer
+        self.on_backfill = on_backfill
+        """Told before a dashboard's whole log is read (once, on the first build)."""
         self._months: dict[tuple[str, str], MonthStatus] = {}
         self._shards: dict[tuple[str, str], list[LogRecord]] = {}
         self._digests: dict[str, Digest] = {}
@@ -392,6 +399,8 @@ class Timeline:
 
         Once per dashboard, O(history); days are settled by :meth:`settle`.
         """
+        if self.on_backfill is not None:
+            self.on_backfill(record)
         record.incident = None
         for month in list(record.months):
             for entry in self.store.month(record.slug, month):
