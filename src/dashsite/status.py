@@ -365,17 +365,22 @@ def add_seconds(days: Iterable[DaySummary]) -> dict[State, float]:
     return total
 
 
-def collector_uptime(days: Iterable[DaySummary]) -> dict[str, float | None]:
-    """Collector name → share of its covered time it was up."""
-    covered: dict[str, list[float]] = {}
+def collector_sums(days: Iterable[DaySummary]) -> dict[str, list[float]]:
+    """Collector name → ``[seconds covered, seconds down]`` over several days."""
+    sums: dict[str, list[float]] = {}
     for found in days:
         for name, (seen, down) in found.collectors.items():
-            pair = covered.setdefault(name, [0.0, 0.0])
+            pair = sums.setdefault(name, [0.0, 0.0])
             pair[0] += seen
             pair[1] += down
+    return sums
+
+
+def collector_uptime(days: Iterable[DaySummary]) -> dict[str, float | None]:
+    """Collector name → share of its covered time it was up."""
     return {
         name: (1 - down / seen if seen > 0 else None)
-        for name, (seen, down) in sorted(covered.items())
+        for name, (seen, down) in sorted(collector_sums(days).items())
     }
 
 

@@ -36,6 +36,7 @@ from .status import (
     State,
     Uptime,
     add_seconds,
+    collector_sums,
     collector_uptime,
     day_start,
     follow,
@@ -632,7 +633,7 @@ class Timeline:
             total = DaySummary(f"window {length}")
             chosen = [found for d, found in days.items() if d >= begin]
             total.seconds = add_seconds(chosen)
-            for name, (seen, down) in _collector_sums(chosen).items():
+            for name, (seen, down) in collector_sums(chosen).items():
                 total.collectors[name] = [seen, down]
             digest.windows[length] = total
         pages = _pages(days)
@@ -730,16 +731,6 @@ def _move_to_maintenance(target: DaySummary, inside: DaySummary) -> None:
         if pair is not None:
             pair[0] = max(0.0, pair[0] - seen)
             pair[1] = max(0.0, pair[1] - down)
-
-
-def _collector_sums(days: Iterable[DaySummary]) -> dict[str, list[float]]:
-    sums: dict[str, list[float]] = {}
-    for found in days:
-        for name, (seen, down) in found.collectors.items():
-            pair = sums.setdefault(name, [0.0, 0.0])
-            pair[0] += seen
-            pair[1] += down
-    return sums
 
 
 def _bars(digest: Digest, live: dict[str, DaySummary], today: date) -> tuple[DayBar, ...]:
