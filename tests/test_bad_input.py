@@ -153,3 +153,19 @@ def test_json_report_names_the_broken_dashboard(tmp_path: Path) -> None:
     assert by_slug["broken"]["version"] is None
     assert by_slug["broken"]["problem"].startswith("dashboards/broken/dashboard.py:1: syntax error")
     assert report["problems"] == [by_slug["broken"]["problem"]]
+
+
+def test_the_readme_lists_every_setting_as_declared() -> None:
+    import os
+    import re
+
+    from dashsite.config import options_table
+
+    readme = Path(__file__).parents[1] / "README.md"
+    text = readme.read_text()
+    found = re.search(r"<!-- settings:start -->\n(.*?)<!-- settings:end -->", text, re.S)
+    assert found is not None
+    if os.environ.get("DASHSITE_REGENERATE"):
+        readme.write_text(text.replace(found.group(1), options_table()))
+        return
+    assert found.group(1) == options_table()

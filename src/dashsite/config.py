@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ class MailSettings:
         """The configured port, or the usual one for the security mode."""
         if self.port is not None:
             return self.port
-        return {"ssl": 465, "starttls": 587}.get(self.security, 25)
+        return SMTP_PORTS.get(self.security, 25)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,37 +89,155 @@ class SiteConfig:
         return self.dashboards_path / "_layouts"
 
 
-# key → (python types accepted, description used in messages)
-_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
-    "title": ((str,), "a string"),
-    "dashboards_dir": ((str,), "a folder path (string)"),
-    "site_dir": ((str,), "a folder path (string)"),
-    "timeout": ((int, float), "a number of seconds"),
-    "import_timeout": ((int, float), "a number of seconds"),
-    "concurrency": ((int,), "a whole number"),
-    "retention": ((int,), "a whole number of versions to keep"),
-    "keep_pages": ((str,), 'a number of days or weeks ("7d", "2w") or "forever"'),
-    "keep_data": ((str,), 'a number of days or weeks ("30d", "8w") or "forever"'),
-    "expected_every": ((str,), 'a duration between builds ("5m", "1h", "1d")'),
-    "index_sort": ((str,), 'how the index orders dashboards: "status" or "title"'),
-    "incidents_dir": ((str,), "a folder path (string)"),
-    "base_url": ((str,), "a URL (string)"),
-    "history": ((int,), "a whole number of versions"),
-    "refresh": ((int,), "a whole number of seconds (0: off)"),
-    "mail": ((dict,), "a table ([mail])"),
-}
-_MAIL_SCHEMA: dict[str, tuple[tuple[type, ...], str]] = {
-    "host": ((str,), "a host name"),
-    "port": ((int,), "a port number"),
-    "security": ((str,), "one of starttls, ssl, none"),
-    "user": ((str,), "a user name"),
-    "password_env": ((str,), "the name of an environment variable"),
-    "from": ((str,), "an email address"),
-    "timeout": ((int, float), "a number of seconds"),
-    "cafile": ((str,), "a path to CA certificates (PEM)"),
-    "to": ((list,), "a list of email addresses"),
-}
+SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+"""``[mail] security`` → the usual port; also the allowed values."""
+
+
+def _at_least(low: int, why: str = "") -> Callable[[Any], str | None]:
+    return lambda v: None if v >= low else f"must be at least {low}{why or f', not {v}'}"
+
+
+def _seconds(value: Any) -> str | None:
+    if 0 < float(value) < math.inf:
+        return None
+    return f"must be a positive number of seconds, not {value}"
+
+
+def _parses(parse: Callable[[str], Any], like: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        try:
+            parse(value)
+        except ValueError:
+            return f"must be like {like}, not {value!r}"
+        return None
+
+    return check
+
+
+def _one_of(*choices: str, quoted: bool = False) -> Callable[[Any], str | None]:
+    listed = " or ".join(f'"{c}"' for c in choices) if quoted else "one of " + ", ".join(choices)
+    return lambda v: None if v in choices else f"must be {listed}, not {v!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting, declared once: what it accepts, how it is checked, what it is for.
+
+    Validation, the error messages and the README's table of settings all
+    read these declarations (a test keeps the README equal to them).
+    """
+
+    key: str
+    kinds: tuple[type, ...]
+    described: str
+    """What a wrong type is told it must be: ``must be a number of seconds``."""
+    help: str
+    check: Callable[[Any], str | None] | None = None
+    """The rest of the message when the value is wrong (``must be at least 1…``), or None."""
+
+
+OPTIONS = (
+    Option("title", (str,), "a string", "the site's title"),
+    Option("dashboards_dir", (str,), "a folder path (string)", "where the dashboards are"),
+    Option("site_dir", (str,), "a folder path (string)", "where the site is built"),
+    Option(
+        "timeout",
+        (int, float),
+        "a number of seconds",
+        "default per-collector timeout, seconds",
+        _seconds,
+    ),
+    Option(
+        "import_timeout",
+        (int, float),
+        "a number of seconds",
+        "how long a dashboard.py may take to import, seconds",
+        _seconds,
+    ),
+    Option(
+        "concurrency",
+        (int,),
+        "a whole number",
+        "collectors running at once, across all dashboards",
+        _at_least(1),
+    ),
+    Option(
+        "retention",
+        (int,),
+        "a whole number of versions to keep",
+        "keep the newest N versions per dashboard (default: all)",
+        _at_least(1, " (omit it to keep all)"),
+    ),
+    Option(
+        "keep_pages",
+        (str,),
+        'a number of days or weeks ("7d", "2w") or "forever"',
+        "snapshot pages of the last N days",
+        _parses(lambda v: keep_days(v), '"7d", "2w" or "forever"'),
+    ),
+    Option(
+        "keep_data",
+        (str,),
+        'a number of days or weeks ("30d", "8w") or "forever"',
+        "then data.json only, for N days; then the log line only",
+        _parses(lambda v: keep_days(v), '"7d", "2w" or "forever"'),
+    ),
+    Option(
+        "expected_every",
+        (str,),
+        'a duration between builds ("5m", "1h", "1d")',
+        "how often builds run; a status holds for twice that, and an older latest version is stale",
+        _parses(lambda v: every_seconds(v), '"5m", "1h" or "1d"'),
+    ),
+    Option(
+        "index_sort",
+        (str,),
+        'how the index orders dashboards: "status" or "title"',
+        "the index: worst first, or A to Z",
+        _one_of("status", "title", quoted=True),
+    ),
+    Option("incidents_dir", (str,), "a folder path (string)", "incidents as code"),
+    Option(
+        "base_url",
+        (str,),
+        "a URL (string)",
+        "where the site is published: absolute links in mail and feeds",
+    ),
+    Option(
+        "history",
+        (int,),
+        "a whole number of versions",
+        "earlier versions a template sees as `history`",
+        _at_least(1),
+    ),
+    Option(
+        "refresh",
+        (int,),
+        "a whole number of seconds (0: off)",
+        "latest pages and the index reload themselves every N seconds (0: off)",
+        lambda v: None if v >= 0 else f"must be 0 (off) or more seconds, not {v}",
+    ),
+    Option("mail", (dict,), "a table ([mail])", "how `dashsite mail` sends (below)"),
+)
+MAIL_OPTIONS = (
+    Option("host", (str,), "a host name", "the SMTP server"),
+    Option("port", (int,), "a port number", "its port (default: by `security`)",
+           lambda v: None if 0 < v < 65536 else f"must be between 1 and 65535, not {v}"),
+    Option("security", (str,), "one of starttls, ssl, none",
+           "starttls (port 587), ssl (465) or none (25)", _one_of(*SMTP_PORTS)),
+    Option("user", (str,), "a user name", "the login, if the server wants one"),
+    Option("password_env", (str,), "the name of an environment variable",
+           "the variable that holds the password (never the file)"),
+    Option("from", (str,), "an email address", "the sender"),
+    Option("timeout", (int, float), "a number of seconds", "SMTP timeout, seconds", _seconds),
+    Option("cafile", (str,), "a path to CA certificates (PEM)", "extra CA certificates"),
+    Option("to", (list,), "a list of email addresses", "default recipients",
+           lambda v: None if all(isinstance(x, str) for x in v) else "must be a list of strings"),
+)  # fmt: skip
+_SCHEMA = {option.key: option for option in OPTIONS}
+_MAIL_SCHEMA = {option.key: option for option in MAIL_OPTIONS}
 assert set(_SCHEMA) <= {f.name for f in fields(SiteConfig)}
+assert set(_MAIL_SCHEMA) - {"from"} | {"sender"} <= {f.name for f in fields(MailSettings)}
 
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
@@ -144,60 +263,43 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read: {exc.strerror}", path=path.name) from None
 
 
-def _validate(
-    table: dict[str, Any],
-    where: str,
-    schema: dict[str, tuple[tuple[type, ...], str]] = _SCHEMA,
-) -> list[str]:
+def _validate(table: dict[str, Any], where: str, schema: dict[str, Option] = _SCHEMA) -> list[str]:
     problems = []
     for key, value in table.items():
-        if key not in schema:
+        option = schema.get(key)
+        if option is None:
             known = ", ".join(sorted(schema))
             problems.append(f"{where}: unknown key '{key}' — known keys: {known}")
             continue
-        types, described = schema[key]
-        if isinstance(value, bool) or not isinstance(value, types):
+        if isinstance(value, bool) or not isinstance(value, option.kinds):
             problems.append(
-                f"{where}: '{key}' must be {described}, not {type(value).__name__} {value!r}"
+                f"{where}: '{key}' must be {option.described}, not {type(value).__name__} {value!r}"
             )
             continue
-        if key == "mail" and isinstance(value, dict):
+        if key == "mail" and schema is _SCHEMA and isinstance(value, dict):
             problems.extend(_validate(value, f"{where} [mail]", _MAIL_SCHEMA))
             continue
-        if key == "to" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
-            problems.append(f"{where}: 'to' must be a list of strings")
-        if key == "refresh" and isinstance(value, int) and value < 0:
-            problems.append(f"{where}: 'refresh' must be 0 (off) or more seconds, not {value}")
-        if key == "port" and isinstance(value, int) and not 0 < value < 65536:
-            problems.append(f"{where}: 'port' must be between 1 and 65535, not {value}")
-        if key == "security" and value not in {"starttls", "ssl", "none"}:
-            problems.append(
-                f"{where}: 'security' must be one of starttls, ssl, none, not {value!r}"
-            )
-        number = float(value) if isinstance(value, int | float) else 1.0
-        if key in {"concurrency", "history"} and number < 1:
-            problems.append(f"{where}: '{key}' must be at least 1, not {value}")
-        if key in {"keep_pages", "keep_data"} and isinstance(value, str):
-            try:
-                keep_days(value)
-            except ValueError:
-                problems.append(
-                    f'{where}: \'{key}\' must be like "7d", "2w" or "forever", not {value!r}'
-                )
-        if key == "expected_every" and isinstance(value, str):
-            try:
-                every_seconds(value)
-            except ValueError:
-                problems.append(
-                    f'{where}: \'expected_every\' must be like "5m", "1h" or "1d", not {value!r}'
-                )
-        if key == "index_sort" and value not in {"status", "title"}:
-            problems.append(f'{where}: \'index_sort\' must be "status" or "title", not {value!r}')
-        if key == "retention" and number < 1:
-            problems.append(f"{where}: 'retention' must be at least 1 (omit it to keep all)")
-        if key in {"timeout", "import_timeout"} and not 0 < number < math.inf:
-            problems.append(f"{where}: '{key}' must be a positive number of seconds, not {value}")
+        wrong = option.check(value) if option.check is not None else None
+        if wrong:
+            problems.append(f"{where}: '{key}' {wrong}")
     return problems
+
+
+def options_table() -> str:
+    """The README's table of settings, from the declarations and the defaults."""
+    defaults = {f.name: f.default for f in fields(SiteConfig)}
+    mail_defaults = {
+        ("from" if f.name == "sender" else f.name): f.default for f in fields(MailSettings)
+    }
+    rows = ["| setting | default | what |", "| --- | --- | --- |"]
+    for prefix, options, known in (("", OPTIONS, defaults), ("mail.", MAIL_OPTIONS, mail_defaults)):
+        for option in options:
+            if option.key == "mail":
+                continue
+            default = known.get(option.key)
+            shown = "—" if default in (None, "", ()) else f"`{default!r}`".replace("'", '"')
+            rows.append(f"| `{prefix}{option.key}` | {shown} | {option.help} |")
+    return "\n".join(rows) + "\n"
 
 
 _KEEP = re.compile(r"([0-9]{1,5})([dw])")

@@ -25,7 +25,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .collection import DashboardData
-from .config import SiteConfig
+from .config import SMTP_PORTS, SiteConfig
 from .discover import template_dashboard
 from .environment import create_environment
 from .errors import DashsiteError, DeliveryError, RenderError, display
@@ -296,10 +296,10 @@ class SMTPTransport:
         timeout: float = 30.0,
         cafile: str = "",
     ) -> None:
-        if security not in {"starttls", "ssl", "none"}:
+        if security not in SMTP_PORTS:
             raise ValueError(f"unknown SMTP security {security!r}")
         self.host = host
-        self.port = port or {"ssl": 465, "starttls": 587}.get(security, 25)
+        self.port = port or SMTP_PORTS[security]
         self.security = security
         self.user = user
         self.password = password
