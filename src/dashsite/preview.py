@@ -42,6 +42,22 @@ from .write import SiteFolder
 PREVIEW_VERSION = "preview"
 
 
+@dataclass(slots=True)
+class PreviewEntry:
+    """One dashboard as the preview knows it: loaded, collected, or why it shows an error."""
+
+    dashboard: Dashboard | None = None
+    data: DashboardData | None = None
+    collected_at: datetime | None = None
+    load_error: DashsiteError | None = None
+    render_error: DashsiteError | None = None
+
+    @property
+    def error(self) -> DashsiteError | None:
+        """Why its page is an error page (a load error wins), or None."""
+        return self.load_error or self.render_error
+
+
 @dataclass(frozen=True, slots=True)
 class Rebuild:
     """What one rebuild did: why, which collectors ran, what it wrote."""
@@ -64,18 +80,24 @@ class PreviewBuilder:
         self.config_error: DashsiteError | None = None
         self.environment: Environment = create_environment()
         self.assets: dict[str, str] = {}
-        self.dashboards: dict[str, Dashboard] = {}
-        self.data: dict[str, DashboardData] = {}
-        self.collected_at: dict[str, datetime] = {}
-        self.load_errors: dict[str, DashsiteError] = {}
-        self.render_errors: dict[str, DashsiteError] = {}
+        self.entries: dict[str, PreviewEntry] = {}
+        """Every dashboard folder the preview knows, by slug."""
         self.published = Manifest()
         self._last_index: tuple[Any, ...] | None = None
 
     @property
     def errors(self) -> dict[str, DashsiteError]:
         """Every dashboard that currently shows an error page, and why."""
-        return {**self.render_errors, **self.load_errors}
+        return {slug: e.error for slug, e in self.entries.items() if e.error is not None}
+
+    @property
+    def dashboards(self) -> dict[str, Dashboard]:
+        """The dashboards loaded now, by slug."""
+        return {slug: e.dashboard for slug, e in self.entries.items() if e.dashboard}
+
+    def _shown(self) -> list[str]:
+        """The slugs with a page: loaded, or showing an error."""
+        return sorted(s for s, e in self.entries.items() if e.dashboard or e.error)
 
     # -- what changed ------------------------------------------------------
 
@@ -113,7 +135,7 @@ class PreviewBuilder:
         collected = self._reload(sorted(reload_slugs))
         targets = set(self.dashboards) if everything else (render_slugs | set(collected))
         targets |= {s for s in reload_slugs if s in self.errors}
-        rendered = self._render_all(sorted(targets & (set(self.dashboards) | set(self.errors))))
+        rendered = self._render_all(sorted(targets & set(self._shown())))
         self._write_index(force=everything)
         reason = ", ".join(sorted(set(reasons))[:3]) + (" …" if len(set(reasons)) > 3 else "")
         return self._finish(reason, (tuple(collected), tuple(rendered)), started)
@@ -147,11 +169,10 @@ class PreviewBuilder:
             self.published = Manifest()
         for slug in list(self.dashboards):
             self._forget(slug)
-        self.load_errors.clear()
-        self.render_errors.clear()
+        self.entries.clear()
         slugs = [folder.name for folder in dashboard_folders(config.dashboards_path)]
         collected = self._reload(slugs)
-        rendered = self._render_all(sorted(set(self.dashboards) | set(self.errors)))
+        rendered = self._render_all(self._shown())
         self._write_index()
         return tuple(collected), tuple(rendered)
 
@@ -163,8 +184,8 @@ class PreviewBuilder:
         loaded: list[Dashboard] = []
         for slug in slugs:
             folder = self.config.dashboards_path / slug
-            self.load_errors.pop(slug, None)
-            self.render_errors.pop(slug, None)
+            entry = self.entries.setdefault(slug, PreviewEntry())
+            entry.load_error = entry.render_error = None
             if not folder.is_dir():
                 self._forget(slug)
                 continue
@@ -174,12 +195,12 @@ class PreviewBuilder:
                 )
             except DashsiteError as exc:
                 self._forget(slug, keep_page=True)
-                self.load_errors[slug] = exc
+                self.entries[slug] = PreviewEntry(load_error=exc)
                 continue
             if dashboard is None:
                 self._forget(slug)
                 continue
-            self.dashboards[slug] = dashboard
+            entry.dashboard = dashboard
             loaded.append(dashboard)
         if not loaded:
             return []
@@ -188,17 +209,15 @@ class PreviewBuilder:
         now = datetime.now(UTC)
         for dashboard, outcomes in zip(loaded, grouped, strict=True):
             item = settle(dashboard, outcomes, self.root)
+            entry = self.entries[dashboard.slug]
             if item.problems:
-                self.load_errors[dashboard.slug] = item.problems[0]
+                entry.load_error = item.problems[0]
                 continue
-            self.data[dashboard.slug] = item
-            self.collected_at[dashboard.slug] = now
+            entry.data, entry.collected_at = item, now
         return [d.slug for d in loaded]
 
     def _forget(self, slug: str, *, keep_page: bool = False) -> None:
-        self.dashboards.pop(slug, None)
-        self.data.pop(slug, None)
-        self.collected_at.pop(slug, None)
+        self.entries.pop(slug, None)
         if not keep_page and self.out.exists(slug):
             self.out.remove(slug)
 
@@ -209,23 +228,24 @@ class PreviewBuilder:
     def _render(self, slug: str, site: dict[str, Any]) -> str | None:
         """Render one dashboard's page, or its error page; returns the page's path."""
         page = f"{slug}/index.html"
-        self.render_errors.pop(slug, None)
-        error = self.load_errors.get(slug)
-        if error is None and slug in self.data:
+        entry = self.entries.setdefault(slug, PreviewEntry())
+        entry.render_error = None
+        error = entry.load_error
+        if error is None and entry.data is not None and entry.collected_at is not None:
             record = self.published.dashboards.get(slug)
             history = LazyHistory(VersionStore(self._site_path), record, self._history_limit)
             try:
                 html, _ = render_dashboard_pages(
                     self.environment,
-                    self.data[slug],
+                    entry.data,
                     PREVIEW_VERSION,
-                    self.collected_at[slug],
+                    entry.collected_at,
                     history,
                     site,
                     snapshot=False,
                 )
             except DashsiteError as exc:
-                self.render_errors[slug] = error = exc
+                entry.render_error = error = exc
             else:
                 self.out.write(page, html)
                 return page
@@ -246,12 +266,13 @@ class PreviewBuilder:
         listed = [
             {
                 "slug": slug,
-                "title": d.title,
-                "description": d.description,
-                "status": self.data[slug].status if slug in self.data else StatusLevel.ERROR,
+                "title": e.dashboard.title,
+                "description": e.dashboard.description,
+                "status": e.data.status if e.data is not None else StatusLevel.ERROR,
                 "url": f"{slug}/index.html",
             }
-            for slug, d in sorted(self.dashboards.items())
+            for slug, e in sorted(self.entries.items())
+            if e.dashboard is not None
         ]
         return {
             "title": self.config.title if self.config else "Dashboards",
@@ -259,7 +280,9 @@ class PreviewBuilder:
             "assets": self.assets,
             # The newest collection, not "now": re-rendering unchanged input gives
             # the same bytes, so an unchanged save writes nothing.
-            "built_at": max(self.collected_at.values(), default=None),
+            "built_at": max(
+                (e.collected_at for e in self.entries.values() if e.collected_at), default=None
+            ),
             "dashboards": listed,
             "preview": True,
         }
@@ -269,13 +292,13 @@ class PreviewBuilder:
         return tuple(
             (
                 slug,
-                d.title if (d := self.dashboards.get(slug)) else "",
-                d.description if d else "",
-                self.data[slug].status if slug in self.data else None,
-                slug in self.errors,
-                self.collected_at.get(slug),
+                e.dashboard.title if e.dashboard else "",
+                e.dashboard.description if e.dashboard else "",
+                e.data.status if e.data is not None else None,
+                e.error is not None,
+                e.collected_at,
             )
-            for slug in sorted(set(self.dashboards) | set(self.errors))
+            for slug, e in ((s, self.entries[s]) for s in self._shown())
         )
 
     def _write_index(self, *, force: bool = True) -> None:
@@ -285,8 +308,9 @@ class PreviewBuilder:
         self._last_index = key
         store = VersionStore(self._site_path)
         entries = []
-        for slug in sorted(set(self.dashboards) | set(self.errors)):
-            dashboard = self.dashboards.get(slug)
+        for slug in self._shown():
+            entry = self.entries[slug]
+            dashboard = entry.dashboard
             published = self.published.dashboards.get(slug)
             record = DashboardRecord(
                 slug,
@@ -295,9 +319,9 @@ class PreviewBuilder:
                 months=dict(published.months) if published else {},
             )
             recent = store.tail(published, TREND_LENGTH) if published else []
-            data = self.data.get(slug)
-            status = data.status if data and slug not in self.errors else StatusLevel.ERROR
-            moment = self.collected_at.get(slug, datetime.now(UTC))
+            data = entry.data
+            status = data.status if data and entry.error is None else StatusLevel.ERROR
+            moment = entry.collected_at or datetime.now(UTC)
             preview = LogRecord(PREVIEW_VERSION, moment.astimezone(UTC).isoformat(), status, "")
             record.latest = preview
             entries.append((index_entry(record, [*recent, preview]), True))
@@ -328,7 +352,7 @@ class PreviewBuilder:
     def _write_error_everywhere(self, error: DashsiteError) -> None:
         lines = error.lines()
         self.out.write("index.html", self.error_page(lines, root=""))
-        for slug in list(self.dashboards) + list(self.errors):
+        for slug in self._shown():
             self.out.write(f"{slug}/index.html", self.error_page(lines, root="../"))
 
     def _finish(
