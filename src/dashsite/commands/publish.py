@@ -6,9 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import load_config
-from ..publish import S3Target, parse_target
-from ..publish.ghpages import publish_gh_pages
-from ..publish.s3 import make_client, publish_s3
+from ..publish.publishers import Options, publisher_for
 from ..reporter import say
 from ..write import BuildLock
 
@@ -16,46 +14,22 @@ from ..write import BuildLock
 def run(args: argparse.Namespace) -> int:
     """Publish under the build lock, so a build cannot swap the site mid-way."""
     config = load_config(Path(args.project))
-    target = parse_target(args.target, remote=args.remote, branch=args.branch)
+    publisher = publisher_for(
+        args.target,
+        remote=args.remote,
+        branch=args.branch,
+        endpoint_url=args.endpoint_url,
+        region=args.region,
+    )
+    options = Options(dry_run=args.dry_run, force=args.force, message=args.message)
     lock = BuildLock(config.site_path, args.lock_timeout)
     lock.acquire(on_wait=lambda: say("waiting for a build to finish…"))
     try:
-        if isinstance(target, S3Target):
-            client = make_client(args.endpoint_url, args.region)
-            report = publish_s3(
-                config.site_path,
-                target,
-                client=client,
-                dry_run=args.dry_run,
-                force=args.force,
-                say=say,
-            )
-            if args.dry_run:
-                for key in report.uploaded:
-                    print(f"upload {key}")
-                for key in report.deleted:
-                    print(f"delete {key}")
-            verb = "would upload" if args.dry_run else "uploaded"
-            say(
-                f"{target}: {verb} {len(report.uploaded)}, {report.unchanged} unchanged, "
-                f"{'would delete' if args.dry_run else 'deleted'} {len(report.deleted)}"
-            )
-        else:
-            git = publish_gh_pages(
-                config.site_path,
-                config.root,
-                target,
-                message=args.message,
-                dry_run=args.dry_run,
-                force=args.force,
-                say=say,
-            )
-            if args.dry_run:
-                for change in git.changes:
-                    print(change)
-                say(f"{target}: would commit {len(git.changes)} change(s)")
-            elif git.commit:
-                say(f"{target}: pushed {git.commit[:12]} ({len(git.changes)} change(s))")
+        done = publisher.publish(config.site_path, config.root, options, say)
     finally:
         lock.release()
+    for line in done.listed:
+        print(line)
+    if done.summary:
+        say(done.summary)
     return 0

@@ -7,10 +7,8 @@ from pathlib import Path
 
 from ..config import SiteConfig, load_config
 from ..errors import NothingPublished, PublishError
-from ..publish import GitPagesTarget, S3Target, parse_target
-from ..publish.ghpages import pull_gh_pages
 from ..publish.plan import compare_versions
-from ..publish.s3 import make_client, pull_s3
+from ..publish.publishers import Options, Publisher, publisher_for
 from ..reporter import say
 from ..store import MANIFEST_FILE, VersionStore
 from ..write import BuildLock, StagedSite
@@ -19,9 +17,15 @@ from ..write import BuildLock, StagedSite
 def run(args: argparse.Namespace) -> int:
     """Replace ``site/`` with the published site (or what a build needs of it)."""
     config = load_config(Path(args.project))
-    target = parse_target(args.target, remote=args.remote, branch=args.branch)
+    publisher = publisher_for(
+        args.target,
+        remote=args.remote,
+        branch=args.branch,
+        endpoint_url=args.endpoint_url,
+        region=args.region,
+    )
     try:
-        return _pull(args, config.site_path, config, target)
+        return _pull(args, config.site_path, config, publisher)
     except NothingPublished as exc:
         if not args.missing_ok:
             raise
@@ -29,22 +33,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
 
-def _pull(
-    args: argparse.Namespace, site: Path, config: SiteConfig, target: S3Target | GitPagesTarget
-) -> int:
+def _pull(args: argparse.Namespace, site: Path, config: SiteConfig, target: Publisher) -> int:
     lock = BuildLock(site, args.lock_timeout)
     lock.acquire(on_wait=lambda: say("waiting for a build to finish…"))
     try:
         staged: StagedSite
-        if isinstance(target, S3Target):
-            client = make_client(args.endpoint_url, args.region)
-            staged, report = pull_s3(
-                site, target, client=client, everything=args.all, history=config.history
-            )
-            count = len(report.downloaded)
-        else:
-            staged = pull_gh_pages(site, config.root, target)
-            count = sum(1 for p in staged.path.rglob("*") if p.is_file())
+        options = Options(everything=args.all, history=config.history)
+        staged, count = target.pull(site, config.root, options)
         try:
             incoming = VersionStore(staged.path)
             pulled = incoming.load_manifest(shown=f"{target}: {MANIFEST_FILE}")
