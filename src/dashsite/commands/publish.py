@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import load_config
-from ..publish.publishers import Options, publisher_for
+from ..publish.publishers import Options, from_arguments
 from ..reporter import say
 from ..write import BuildLock
 
@@ -14,13 +14,7 @@ from ..write import BuildLock
 def run(args: argparse.Namespace) -> int:
     """Publish under the build lock, so a build cannot swap the site mid-way."""
     config = load_config(Path(args.project))
-    publisher = publisher_for(
-        args.target,
-        remote=args.remote,
-        branch=args.branch,
-        endpoint_url=args.endpoint_url,
-        region=args.region,
-    )
+    publisher = from_arguments(args)
     options = Options(dry_run=args.dry_run, force=args.force, message=args.message)
     lock = BuildLock(config.site_path, args.lock_timeout)
     lock.acquire(on_wait=lambda: say("waiting for a build to finish…"))

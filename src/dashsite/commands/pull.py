@@ -8,7 +8,7 @@ from pathlib import Path
 from ..config import SiteConfig, load_config
 from ..errors import NothingPublished, PublishError
 from ..publish.plan import compare_versions
-from ..publish.publishers import Options, Publisher, publisher_for
+from ..publish.publishers import Options, Publisher, from_arguments
 from ..reporter import say
 from ..store import MANIFEST_FILE, VersionStore
 from ..write import BuildLock, StagedSite
@@ -17,13 +17,7 @@ from ..write import BuildLock, StagedSite
 def run(args: argparse.Namespace) -> int:
     """Replace ``site/`` with the published site (or what a build needs of it)."""
     config = load_config(Path(args.project))
-    publisher = publisher_for(
-        args.target,
-        remote=args.remote,
-        branch=args.branch,
-        endpoint_url=args.endpoint_url,
-        region=args.region,
-    )
+    publisher = from_arguments(args)
     try:
         return _pull(args, config.site_path, config, publisher)
     except NothingPublished as exc:

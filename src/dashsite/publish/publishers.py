@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..write import StagedSite
 from . import GitPagesTarget, S3Target, parse_target
@@ -150,3 +150,14 @@ def publisher_for(
     if isinstance(target, S3Target):
         return S3Publisher(target, endpoint_url, region)
     return GitPagesPublisher(target)
+
+
+def from_arguments(args: Any) -> Publisher:
+    """The publisher the ``publish`` / ``pull`` command line names."""
+    return publisher_for(
+        args.target,
+        remote=args.remote,
+        branch=args.branch,
+        endpoint_url=args.endpoint_url,
+        region=args.region,
+    )
