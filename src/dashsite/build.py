@@ -58,7 +58,7 @@ from .store import (
     Manifest,
     VersionStore,
 )
-from .timeline import HISTORY_PAGE, StatusView, Timeline
+from .timeline import StatusView, Timeline, month_page, page_after
 from .versions import check_version_id, is_slug, new_version_id
 from .write import BuildLock, SiteFolder, atomic_write
 
@@ -619,8 +619,7 @@ class SiteBuilder:
         month = collected_at.astimezone(UTC).isoformat()[:7]
         info = record.months.get(month)
         before = info.count if info is not None else 0
-        page = 1 if self.config.retention is not None else before // HISTORY_PAGE + 1
-        name = f"{month}.html" if page == 1 else f"{month}-{page}.html"
+        name = month_page(month, 1) if self.config.retention else page_after(month, before)
         return f"{record.slug}/history/{name}#v-{version_id}"
 
 

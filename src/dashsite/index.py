@@ -17,7 +17,7 @@ from .levels import StatusLevel
 from .render import compile_template, render_template
 from .store import MANIFEST_FILE, DashboardRecord, LogRecord, Manifest, VersionStore
 from .styles import STYLESHEET
-from .timeline import HISTORY_PAGE, StatusView
+from .timeline import HISTORY_PAGE, StatusView, month_page
 from .write import SiteWriter
 
 HISTORY_PAGE_SIZE = HISTORY_PAGE
@@ -149,11 +149,6 @@ def write_index(
     writer.write(
         "index.html", render_template(compile_template(environment, name="index.html"), context)
     )
-
-
-def month_page(month: str, page: int) -> str:
-    """``2026-11.html``, ``2026-11-2.html``…: a month's pages, oldest first."""
-    return f"{month}.html" if page == 1 else f"{month}-{page}.html"
 
 
 def write_history(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -693,15 +693,25 @@ class Timeline:
                     _move_to_maintenance(target.hours[hour], part)
 
 
-def _pages(days: dict[str, DaySummary]) -> dict[str, str]:
-    """Day → its history page: month pages fill oldest first, :data:`HISTORY_PAGE` rows each."""
+def month_page(month: str, page: int) -> str:
+    """``2026-11.html``, ``2026-11-2.html``…: a month's history pages, oldest first."""
+    return f"{month}.html" if page == 1 else f"{month}-{page}.html"
+
+
+def page_after(month: str, before: int) -> str:
+    """The history page that lists a month's version with ``before`` earlier ones."""
+    return month_page(month, before // HISTORY_PAGE + 1)
+
+
+def _pages(days: dict[str, DaySummary], counted: Mapping[str, int] | None = None) -> dict[str, str]:
+    """Day → the history page of its first version (``counted``: versions of each month
+    before the first of these days)."""
     pages: dict[str, str] = {}
-    position: dict[str, int] = {}
+    position = dict(counted or {})
     for day in sorted(days):
         month = day[:7]
         before = position.get(month, 0)
-        page = before // HISTORY_PAGE + 1
-        pages[day] = f"{month}.html" if page == 1 else f"{month}-{page}.html"
+        pages[day] = page_after(month, before)
         position[month] = before + days[day].count
     return pages
 
@@ -735,13 +745,7 @@ def _move_to_maintenance(target: DaySummary, inside: DaySummary) -> None:
 
 def _bars(digest: Digest, live: dict[str, DaySummary], today: date) -> tuple[DayBar, ...]:
     """The 90 days to today: settled ones from the digest, the rest from the live days."""
-    position = dict(digest.month_counts)
-    live_pages = {}
-    for day, summary in sorted(live.items()):
-        before = position.get(day[:7], 0)
-        number = before // HISTORY_PAGE + 1
-        live_pages[day] = f"{day[:7]}.html" if number == 1 else f"{day[:7]}-{number}.html"
-        position[day[:7]] = before + summary.count
+    live_pages = _pages(live, digest.month_counts)
     bars = []
     for n in range(BAR_DAYS - 1, -1, -1):
         day = (today - timedelta(days=n)).isoformat()
@@ -796,8 +800,3 @@ def _lines(path: Any) -> list[str]:
     except (OSError, UnicodeDecodeError):
         return []
     return text.splitlines()
-
-
-def worst_ongoing(incidents: Iterable[Incident]) -> StatusLevel | None:
-    """The worst level among ongoing incidents."""
-    return max((i.worst for i in incidents if i.ongoing), default=None)
