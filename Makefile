@@ -46,7 +46,7 @@ serve: $(STAMP)
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e . \
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dask]' \
 		kstlib mkdocs playwright
 	touch $@
 

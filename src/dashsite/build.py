@@ -13,15 +13,16 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .badges import write_badges
-from .collection import DashboardData, collect_dashboards, run_coroutine, settle
+from .collection import DashboardData, Offload, collect_dashboards, run_coroutine, settle
 from .compare import changes
 from .config import SiteConfig, every_seconds, keep_days
 from .discover import Dashboard, discover
@@ -47,6 +48,7 @@ from .index import (
 from .levels import StatusLevel
 from .render import render_dashboard_pages, render_failure_pages, version_folder
 from .reporter import Event, NullReporter, Reporter
+from .schedule import carried_values
 from .status import Incident
 from .store import (
     DATA_FILE,
@@ -72,6 +74,10 @@ class BuildOptions:
     strict: bool = False
     lock_timeout: float | None = None
     executor: Executor | None = None
+    offload: Offload | None = None
+    """Where sync collectors run instead (a dask cluster); None: as the config says."""
+    refresh: bool = False
+    """Run every collector, even those whose ``every`` says a reused value will do."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
@@ -268,9 +274,17 @@ class SiteBuilder:
         manifest.title = config.title
         version_id = self._version_id(site, dashboards)
         collected_at = self.options.clock()
-        grouped = run_coroutine(
-            lambda: collect_dashboards(dashboards, config, self.options.executor)
+        carried = (
+            {}
+            if self.options.refresh
+            else carried_values(dashboards, manifest, store, config, collected_at)
         )
+        with self._offload() as offload:
+            grouped = run_coroutine(
+                lambda: collect_dashboards(
+                    dashboards, config, self.options.executor, carried=carried, offload=offload
+                )
+            )
         pending: list[DashboardData] = []
         for dashboard, outcomes in zip(dashboards, grouped, strict=True):
             item = settle(dashboard, outcomes, config.root)
@@ -575,6 +589,17 @@ class SiteBuilder:
         self.reporter.emit(Event("dashboard", slug, level=item.status))
         return latest
 
+    @contextmanager
+    def _offload(self) -> Iterator[Offload | None]:
+        """The dask cluster the config asks for, for the collection only; else None."""
+        if self.options.offload is not None or self.config.executor != "dask":
+            yield self.options.offload
+            return
+        from .cluster import dask_cluster
+
+        with dask_cluster(self.config, self.reporter) as offload:
+            yield offload
+
     @staticmethod
     def _document(item: DashboardData, version_id: str, collected_at: datetime) -> dict[str, Any]:
         """A version's ``data.json``."""
@@ -589,7 +614,13 @@ class SiteBuilder:
             "data": item.stored,
             "errors": item.errors,
             "collectors": {
-                o.name: {"duration": round(o.duration, 6), "attempts": o.attempts, "ok": o.ok}
+                o.name: {
+                    "duration": round(o.duration, 6),
+                    "attempts": o.attempts,
+                    "ok": o.ok,
+                    "collected_at": o.reused_from or collected_at.astimezone(UTC).isoformat(),
+                    **({"reused": True} if o.reused_from else {}),
+                }
                 for o in item.outcomes
             },
         }

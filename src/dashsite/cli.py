@@ -65,6 +65,21 @@ def parser() -> argparse.ArgumentParser:
         help="give up if another build holds the lock this long (default: wait)",
     )
     build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    build.add_argument(
+        "--refresh",
+        action="store_true",
+        help="run every collector, even those whose `every` allows reusing the last value",
+    )
+    build.add_argument(
+        "--executor",
+        choices=("threads", "dask"),
+        help="where sync collectors run (default: `executor` in the config, else threads)",
+    )
+    build.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="collect on this dask cluster (tcp://host:8786); implies --executor dask",
+    )
 
     commands.add_parser("list", help="list the dashboards and their collectors")
 

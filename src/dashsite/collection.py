@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import math
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from .errors import CollectorError, DashboardError, display
 from .levels import StatusLevel, worst_level
@@ -44,6 +45,8 @@ class Collector:
 
     ``timeout`` is per attempt (``None``: the engine's default); ``retries``
     more attempts follow a failure, ``backoff`` seconds apart, doubling.
+    ``every`` (seconds) lets a build reuse the last good value while it is
+    younger than that (see :mod:`dashsite.schedule`); None: run every build.
     """
 
     name: str
@@ -51,6 +54,7 @@ class Collector:
     timeout: float | None = None
     retries: int = 0
     backoff: float = DEFAULT_BACKOFF
+    every: float | None = None
 
     @property
     def is_async(self) -> bool:
@@ -70,6 +74,9 @@ class CollectorOutcome:
     finished_at: datetime
     duration: float
     attempts: int
+    reused_from: str | None = None
+    """When the value was collected (ISO time) if it was carried from an earlier
+    version instead of run (``every``); None when it ran in this build."""
 
     @property
     def ok(self) -> bool:
@@ -402,6 +409,19 @@ async def collect(
 COLLECTOR_ATTRIBUTE = "__dashsite_collector__"
 
 
+def every_duration(every: str | float | None) -> float | None:
+    """``every=`` as seconds: ``"1h"`` → 3600.0, a positive number as is, None stays None."""
+    if every is None:
+        return None
+    if isinstance(every, str):
+        from .config import every_seconds
+
+        return every_seconds(every)  # ValueError names the accepted forms
+    if isinstance(every, bool) or not isinstance(every, int | float) or not 0 < every < math.inf:
+        raise ValueError(f'every must be a duration like "15m" or "1h", not {every!r}')
+    return float(every)
+
+
 F = TypeVar("F", bound=Callable[[], Any])
 
 
@@ -416,6 +436,7 @@ def collector(
     timeout: float | None = None,
     retries: int = 0,
     backoff: float = DEFAULT_BACKOFF,
+    every: str | float | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -427,19 +448,23 @@ def collector(
     timeout: float | None = None,
     retries: int = 0,
     backoff: float = DEFAULT_BACKOFF,
+    every: str | float | None = None,
 ) -> F | Callable[[F], F]:
     """Mark a function in ``dashboard.py`` as a collector.
 
     ``@collector`` uses the function's name as the template variable;
-    ``@collector(name="api", timeout=5, retries=2)`` sets it and the limits.
-    The function itself is returned unchanged, so it stays testable.
+    ``@collector(name="api", timeout=5, retries=2)`` sets it and the limits;
+    ``@collector(every="1h")`` runs it at most hourly, builds in between
+    reusing its last good value. The function itself is returned unchanged,
+    so it stays testable.
     """
+    seconds = every_duration(every)
 
     def mark(target: F) -> F:
         if not callable(target):
             raise TypeError("@collector decorates a function")
         label = name or str(getattr(target, "__name__", "collector"))
-        spec = Collector(label, target, timeout, retries, backoff)
+        spec = Collector(label, target, timeout, retries, backoff, seconds)
         setattr(target, COLLECTOR_ATTRIBUTE, spec)
         return target
 
@@ -462,19 +487,60 @@ class DashboardData:
     """Collectors whose failure is one of ``problems`` already (not reported twice)."""
 
 
+class Offload(Protocol):
+    """Somewhere else to run a dashboard's sync collectors (a dask cluster, say).
+
+    One call per dashboard: the collectors go together, as one task.
+    """
+
+    async def run(self, dashboard: Dashboard, specs: Sequence[Collector]) -> list[CollectorOutcome]:
+        """The outcomes of ``specs``, in their order."""
+        ...
+
+
 async def collect_dashboards(
-    dashboards: Sequence[Dashboard], config: SiteConfig, executor: Executor | None = None
+    dashboards: Sequence[Dashboard],
+    config: SiteConfig,
+    executor: Executor | None = None,
+    *,
+    carried: Mapping[str, Mapping[str, Any]] | None = None,
+    offload: Offload | None = None,
 ) -> list[list[CollectorOutcome]]:
-    """Run every dashboard's collectors at once, under one bound."""
+    """Run every dashboard's collectors at once, under one bound.
+
+    ``carried`` maps a slug to collectors not due in this build (see
+    :mod:`dashsite.schedule`), each with an ``outcome()`` to file instead.
+    With ``offload`` the sync collectors of each dashboard run there as one
+    task; async ones stay on this event loop either way.
+    """
     engine = CollectionEngine(executor, config.concurrency, config.timeout)
-    flat: list[Collector] = [spec for d in dashboards for spec in d.collectors]
-    outcomes = await engine.run(flat)
-    grouped: list[list[CollectorOutcome]] = []
-    start = 0
-    for dashboard in dashboards:
-        grouped.append(outcomes[start : start + len(dashboard.collectors)])
-        start += len(dashboard.collectors)
-    return grouped
+    carried = carried or {}
+    here: list[Collector] = []
+    owners: list[int] = []  # which dashboard each of ``here`` belongs to
+    away: list[Awaitable[list[CollectorOutcome]]] = []
+    for number, dashboard in enumerate(dashboards):
+        kept = carried.get(dashboard.slug, {})
+        running = [spec for spec in dashboard.collectors if spec.name not in kept]
+        if offload is not None:
+            away.append(offload.run(dashboard, [spec for spec in running if not spec.is_async]))
+            running = [spec for spec in running if spec.is_async]
+        here.extend(running)
+        owners.extend([number] * len(running))
+    local, remote = await asyncio.gather(engine.run(here), asyncio.gather(*away))
+    found: list[dict[str, CollectorOutcome]] = [
+        {o.name: o for o in shipped} for shipped in remote
+    ] or [{} for _ in dashboards]
+    for number, outcome in zip(owners, local, strict=True):
+        found[number][outcome.name] = outcome
+    return [
+        [
+            found[number][spec.name]
+            if spec.name in found[number]
+            else carried[dashboard.slug][spec.name].outcome()
+            for spec in dashboard.collectors
+        ]
+        for number, dashboard in enumerate(dashboards)
+    ]
 
 
 def settle(dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path) -> DashboardData:

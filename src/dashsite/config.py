@@ -10,7 +10,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,10 @@ class SiteConfig:
     base_url: str = ""
     history: int = 100
     refresh: int = 0
+    executor: str = "threads"
+    scheduler: str = ""
+    workers: int | None = None
+    every: dict[str, str] = field(default_factory=dict)
     mail: MailSettings = field(default_factory=MailSettings)
     source: Path | None = field(default=None, compare=False)
 
@@ -217,6 +221,34 @@ OPTIONS = (
         "latest pages and the index reload themselves every N seconds (0: off)",
         lambda v: None if v >= 0 else f"must be 0 (off) or more seconds, not {v}",
     ),
+    Option(
+        "executor",
+        (str,),
+        'where sync collectors run: "threads" or "dask"',
+        "a thread pool here, or a dask.distributed cluster (`dashsite[dask]`, see Scaling out)",
+        _one_of("threads", "dask", quoted=True),
+    ),
+    Option(
+        "scheduler",
+        (str,),
+        'a dask scheduler address ("tcp://host:8786")',
+        'with `executor = "dask"`: the cluster to use (default: a local one per build)',
+        lambda v: None if v == "" or "://" in v else f'must look like "tcp://host:8786", not {v!r}',
+    ),
+    Option(
+        "workers",
+        (int,),
+        "a whole number of worker processes",
+        "worker processes of the local dask cluster (default: one per CPU)",
+        _at_least(1),
+    ),
+    Option(
+        "every",
+        (dict,),
+        'a table of "<slug>" or "<slug>.<collector>" = duration',
+        "run those collectors at most that often; builds between reuse the last good value",
+        lambda v: _every_table(v),
+    ),
     Option("mail", (dict,), "a table ([mail])", "how `dashsite mail` sends (below)"),
 )
 MAIL_OPTIONS = (
@@ -297,7 +329,8 @@ def options_table() -> str:
             if option.key == "mail":
                 continue
             default = known.get(option.key)
-            shown = "—" if default in (None, "", ()) else f"`{default!r}`".replace("'", '"')
+            blank = default in (None, "", (), MISSING)
+            shown = "—" if blank else f"`{default!r}`".replace("'", '"')
             rows.append(f"| `{prefix}{option.key}` | {shown} | {option.help} |")
     return "\n".join(rows) + "\n"
 
@@ -327,6 +360,21 @@ def every_seconds(text: str) -> float:
     return float(int(found.group(1)) * _UNIT[found.group(2)])
 
 
+_EVERY_KEY = re.compile(r"[a-z0-9][a-z0-9-]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def _every_table(table: dict[str, Any]) -> str | None:
+    """What is wrong with ``[every]``, or None."""
+    for key, value in table.items():
+        if not _EVERY_KEY.fullmatch(key):
+            return f'keys must be "<slug>" or "<slug>.<collector>", not {key!r}'
+        try:
+            every_seconds(value) if isinstance(value, str) else every_seconds("")
+        except ValueError:
+            return f'[every] {key!r} must be a duration like "15m" or "1h", not {value!r}'
+    return None
+
+
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:
     """Read and validate the configuration of the project at ``root``."""
     if not root.is_dir():
@@ -353,6 +401,7 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
                 raise ConfigError("[tool.dashsite] must be a table", path=source.name)
             table = section
     problems = _validate(table, where) if table else []
+    problems += _validate(overrides, "the command line") if overrides else []
     if problems:
         raise ConfigError(
             f"{len(problems)} problem(s) in the configuration",
@@ -388,6 +437,11 @@ def _layout_problem(config: SiteConfig) -> tuple[str, str] | None:
         return f"{named} and 'dashboards_dir' ({config.dashboards_dir!r}) overlap", fix
     if site.is_relative_to(root / ".git") or site.name in {".git", ".dashsite"}:
         return f"{named} is inside .git or dashsite's own folder", fix
+    if config.scheduler and config.executor != "dask":
+        return (
+            f"'scheduler' ({config.scheduler!r}) is set but 'executor' is {config.executor!r}",
+            'add executor = "dask" to collect on that cluster, or remove scheduler',
+        )
     pages, data = keep_days(config.keep_pages), keep_days(config.keep_data)
     if data is not None and (pages is None or pages > data):
         return (

@@ -15,14 +15,14 @@ import sys
 import threading
 import traceback
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.abc import Loader
 from itertools import islice
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-from .collection import COLLECTOR_ATTRIBUTE, Collector
+from .collection import COLLECTOR_ATTRIBUTE, Collector, every_duration
 from .environment import RESERVED_NAMES
 from .errors import DashboardError, display
 from .render import depth_free
@@ -175,7 +175,11 @@ def load_dashboard(
         import_dashboard_module(module_path, slug, root, import_timeout) if has_module else None
     )
     namespace: Mapping[str, Any] = vars(module) if module is not None else {}
-    collectors = collectors_of(namespace, display(module_path, root))
+    collectors = with_every(
+        collectors_of(namespace, display(module_path, root)),
+        namespace.get("EVERY"),
+        display(module_path, root),
+    )
     title = namespace.get("TITLE", title_from_slug(slug))
     description = namespace.get("DESCRIPTION", "")
     for name, value in (("TITLE", title), ("DESCRIPTION", description)):
@@ -277,14 +281,45 @@ def collectors_of(namespace: Mapping[str, Any], where: str) -> tuple[Collector, 
         for name, func in table.items():
             marked = getattr(func, COLLECTOR_ATTRIBUTE, None)
             if isinstance(func, Collector):
-                add(Collector(str(name), func.func, func.timeout, func.retries, func.backoff))
+                add(replace(func, name=str(name)))
             elif isinstance(marked, Collector):
-                add(Collector(str(name), func, marked.timeout, marked.retries, marked.backoff))
+                add(replace(marked, name=str(name), func=func))
             elif callable(func):
                 add(Collector(str(name), func))
             else:
                 raise DashboardError(f"COLLECTORS['{name}'] is not callable", path=where)
     return tuple(found.values())
+
+
+def with_every(collectors: tuple[Collector, ...], every: Any, where: str) -> tuple[Collector, ...]:
+    """Apply a module's ``EVERY``: one duration for all its collectors, or a dict by name.
+
+    ``@collector(every=…)`` is the default it overrides; ``[every]`` in the
+    config overrides both (:func:`dashsite.schedule.every_of`).
+    """
+    if every is None:
+        return collectors
+    names = {spec.name for spec in collectors}
+    table = every if isinstance(every, Mapping) else dict.fromkeys(names, every)
+    unknown = sorted(str(name) for name in table if name not in names)
+    if unknown:
+        raise DashboardError(
+            f"EVERY names no collector called {', '.join(map(repr, unknown))}",
+            path=where,
+            hint=f"its keys are collector names: {', '.join(sorted(names)) or '(none)'}",
+        )
+    try:
+        seconds = {name: every_duration(value) for name, value in table.items()}
+    except ValueError as exc:
+        raise DashboardError(
+            f"EVERY: {exc}",
+            path=where,
+            hint='a duration like "15m" or "1h", or a dict of them by collector name',
+        ) from None
+    return tuple(
+        replace(spec, every=seconds[spec.name]) if spec.name in seconds else spec
+        for spec in collectors
+    )
 
 
 def _line_in(tb: Any, filename: str) -> int | None:

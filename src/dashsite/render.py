@@ -218,7 +218,16 @@ def dashboard_context(
             "errors": item.errors,
             **known,
             "collectors": {
-                o.name: {"duration": o.duration, "attempts": o.attempts, "ok": o.ok}
+                o.name: {
+                    "duration": o.duration,
+                    "attempts": o.attempts,
+                    "ok": o.ok,
+                    "reused": o.reused_from is not None,
+                    "collected_at": o.finished_at if o.reused_from else collected_at,
+                    "age": max(0.0, (collected_at - o.finished_at).total_seconds())
+                    if o.reused_from
+                    else 0.0,
+                }
                 for o in item.outcomes
             },
         },

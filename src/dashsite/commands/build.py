@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..build import BuildOptions, build_site
 from ..config import load_config
@@ -14,8 +15,16 @@ from ..reporter import ConsoleReporter, NullReporter, Reporter
 
 def run(args: argparse.Namespace) -> int:
     """Build the site and print a summary (or the JSON report)."""
-    config = load_config(Path(args.project))
+    overrides: dict[str, Any] = {}
+    if args.scheduler:
+        overrides = {"executor": "dask", "scheduler": args.scheduler}
+    elif args.executor:
+        overrides = {"executor": args.executor}
+        if args.executor == "threads":
+            overrides["scheduler"] = ""
+    config = load_config(Path(args.project), overrides)
     options = BuildOptions(
+        refresh=args.refresh,
         version_id=args.version_id,
         only=frozenset(args.only) if args.only else None,
         strict=args.strict,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..config import load_config
 from ..discover import discover
+from ..schedule import every_of
 from ..store import Manifest, VersionStore
 
 
@@ -22,9 +23,24 @@ def run(args: argparse.Namespace) -> int:
     for dashboard in found.dashboards:
         record = manifest.dashboards.get(dashboard.slug)
         versions = record.count if record else 0
-        names = ", ".join(c.name for c in dashboard.collectors) or "no collectors"
+        every = every_of(dashboard, config)
+        names = (
+            ", ".join(
+                f"{c.name} (every {_duration(every[c.name])})" if c.name in every else c.name
+                for c in dashboard.collectors
+            )
+            or "no collectors"
+        )
         kind = "markdown" if dashboard.is_markdown else "html"
         print(f"{dashboard.slug}\t{dashboard.title}\t{kind}\t{names}\t{versions} version(s)")
     for problem in found.problems:
         print(problem.one_line(), file=sys.stderr)
     return 1 if found.problems else 0
+
+
+def _duration(seconds: float) -> str:
+    """3600.0 → ``1h``; the largest unit that divides it."""
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
