@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import dashsite
@@ -142,21 +144,29 @@ SAMPLES = {
 
 
 def test_every_type_is_a_renderable() -> None:
-    """Every render type a template can use: a sample each, and each one renders both ways."""
-    from dashsite.environment import TEMPLATE_GLOBALS
+    """Every registered render type: a sample each, rendered both ways, usable in a
+    template, exported, stored and read back, and named in the README."""
+    from dashsite.environment import TEMPLATE_GLOBALS, create_environment
+    from dashsite.renderables import RENDER_TYPES
+    from dashsite.serialize import from_jsonable, to_jsonable
 
-    kinds = {name for name, value in TEMPLATE_GLOBALS.items()
-             if isinstance(value, type) and name != "StatusLevel"}
-    assert kinds == set(SAMPLES)  # a new render type needs a sample here
+    assert set(RENDER_TYPES) == set(SAMPLES)  # a new render type needs a sample here
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    environment = create_environment([])
     for name, make in SAMPLES.items():
         obj = make()
-        assert isinstance(obj, Renderable), name
+        assert type(obj) is RENDER_TYPES[name] and isinstance(obj, Renderable), name
         for inline in (False, True):
             html = obj.render(inline_css=inline)
             assert isinstance(html, str) and html.strip(), name
             assert not list(parse(html).find_all("script")), name
         assert obj.__html__() == obj.render(), name
-        assert name in dashsite.__all__, name
+        assert TEMPLATE_GLOBALS[name] is RENDER_TYPES[name], name
+        assert name in dashsite.__all__ and getattr(dashsite, name) is RENDER_TYPES[name], name
+        back = from_jsonable(to_jsonable(obj))  # as a reused or historical value
+        assert type(back) is type(obj) and back.render() == obj.render(), name
+        assert environment.from_string("{{ x }}").render(x=obj) == obj.render(), name
+        assert f"`{name}`" in readme, name
 
 
 def _everything(payload: str):

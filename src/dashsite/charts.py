@@ -29,7 +29,7 @@ from markupsafe import escape
 from .errors import RenderError
 from .filters import duration, filesize, percent
 from .levels import StatusLevel
-from .renderables import format_value
+from .renderables import RenderType, format_value
 from .sparkline import as_number
 from .styles import LEVEL_COLORS, MUTED
 
@@ -365,7 +365,7 @@ def _text(x: float, y: float, words: str, anchor: str = "middle") -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class LineChart:
+class LineChart(RenderType):
     """One or several series over time (or position) as lines; ``AreaChart`` fills them.
 
     ``data`` is ``history | series("x.value")``, a list of numbers, a list of
@@ -484,9 +484,6 @@ class LineChart:
             self.title, self.summary(), self.width, self.height, parts, inline_css,
             _table(tails, fmt, self.title, total),
         )  # fmt: skip
-
-    def __html__(self) -> str:
-        return self.render()
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,7 +629,7 @@ def _table(
 
 
 @dataclass(frozen=True, slots=True)
-class BarChart:
+class BarChart(RenderType):
     """Bars by category: ``{"mon": 3, "tue": 5}``, or several series side by side.
 
     ``{"mon": {"api": 3, "db": 1}, …}`` groups the series per category;
@@ -751,12 +748,9 @@ class BarChart:
             self.title, self.summary(), self.width, self.height, parts, inline_css, table
         )
 
-    def __html__(self) -> str:
-        return self.render()
-
 
 @dataclass(frozen=True, slots=True)
-class StatusTimeline:
+class StatusTimeline(RenderType):
     """Coloured bands by status level over time: ``[(time, level), …]`` or history entries.
 
     Each point's level holds until the next point; ``end`` (default: the
@@ -845,9 +839,6 @@ class StatusTimeline:
         return _figure(
             self.title, self.summary(), self.width, self.height, parts, inline_css, table
         )
-
-    def __html__(self) -> str:
-        return self.render()
 
 
 CHARTS: tuple[type, ...] = (LineChart, AreaChart, BarChart, StatusTimeline)

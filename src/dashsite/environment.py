@@ -23,14 +23,11 @@ from jinja2 import (
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from .charts import AreaChart, BarChart, LineChart, StatusTimeline
+from . import charts, image, sparkline, vegalite  # noqa: F401 - they register render types
 from .filters import FILTERS, render_filter
-from .image import MonitorImage
 from .levels import StatusLevel
 from .markdown_render import escape_markdown, markdown_filter
-from .renderables import MonitorKV, MonitorList, MonitorMetric, MonitorTable, StatusCell
-from .sparkline import Sparkline
-from .vegalite import VegaLite
+from .renderables import RENDER_TYPES
 
 THEME_PACKAGE = ("dashsite", "theme")
 
@@ -160,18 +157,7 @@ def create_environment(
 TEMPLATE_GLOBALS: dict[str, Any] = {
     "refresh": 0,  # seconds; pages that should reload themselves pass their own
     "StatusLevel": StatusLevel,
-    "StatusCell": StatusCell,
-    "MonitorTable": MonitorTable,
-    "MonitorKV": MonitorKV,
-    "MonitorList": MonitorList,
-    "MonitorMetric": MonitorMetric,
-    "MonitorImage": MonitorImage,
-    "Sparkline": Sparkline,
-    "LineChart": LineChart,
-    "AreaChart": AreaChart,
-    "BarChart": BarChart,
-    "StatusTimeline": StatusTimeline,
-    "VegaLite": VegaLite,
+    **RENDER_TYPES,  # every render type, as it registered itself
 }
 PAGE_NAMES = frozenset(
     {"dashboard", "build", "history", "site", "root", "dashboard_root", "is_latest", "content"}

@@ -19,6 +19,7 @@ from markupsafe import escape
 
 from .errors import RenderError
 from .levels import StatusLevel
+from .renderables import RenderType
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 """Images larger than this are refused: they bloat pages and emails."""
@@ -111,7 +112,7 @@ def check_svg(data: bytes) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class MonitorImage:
+class MonitorImage(RenderType):
     """An image from ``data`` (bytes) or ``path``, rendered as an ``<img>``."""
 
     data: bytes | None = None
@@ -171,6 +172,3 @@ class MonitorImage:
         )
         css = ' style="max-width:100%;height:auto"' if inline_css else ' class="monitor-image"'
         return f'<img src="{self.data_uri()}" alt="{escape(self.alt)}"{size}{css}>'
-
-    def __html__(self) -> str:
-        return self.render()

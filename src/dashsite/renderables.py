@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from markupsafe import Markup, escape
 
@@ -27,6 +27,37 @@ class Renderable(Protocol):
     def render(self, *, inline_css: bool = False) -> str:
         """Return the HTML of this object, with classes or inline styles."""
         ...
+
+
+RENDER_TYPES: dict[str, type[RenderType]] = {}
+"""Every render type by class name, in definition order. The template globals, the
+package's exports, the JSON storage, the API reference and their tests all read it:
+a new render type subclasses :class:`RenderType` and is everywhere at once."""
+
+
+class RenderType:
+    """The base of every render type: registered by name, and HTML-safe in Jinja.
+
+    ``{{ value }}`` in a template calls ``__html__``, which is ``render()``;
+    ``{{ value | render(inline_css=True) }}`` is the mail form. A subclass
+    sets ``registered = False`` to stay out of :data:`RENDER_TYPES` (an
+    internal type, such as a failed collector's box).
+    """
+
+    __slots__ = ()
+    registered: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("registered", True):  # the class's own flag, not inherited
+            RENDER_TYPES[cls.__name__] = cls  # a slotted dataclass replaces its draft
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """The HTML of this object, with classes or (``inline_css``) inline styles."""
+        raise NotImplementedError
+
+    def __html__(self) -> str:
+        return self.render()
 
 
 def format_value(value: Any) -> str:
@@ -115,7 +146,7 @@ def _levels_of(values: Iterator[Any]) -> Iterator[StatusLevel]:
 
 
 @dataclass(frozen=True, slots=True)
-class StatusCell:
+class StatusCell(RenderType):
     """A coloured status badge such as ``UP`` (ok) or ``DOWN`` (critical)."""
 
     label: str
@@ -135,12 +166,9 @@ class StatusCell:
             return f"<span{_attr('style', styles.badge_style(self.level))}>{label}</span>"
         return f'<span class="status-badge status-{self.level.slug}">{label}</span>'
 
-    def __html__(self) -> str:
-        return self.render()
-
 
 @dataclass(slots=True)
-class MonitorTable:
+class MonitorTable(RenderType):
     """A table with headers; rows are added with :meth:`add_row`."""
 
     headers: Sequence[str]
@@ -231,12 +259,9 @@ class MonitorTable:
             return str(escape(format_cell(value, kind)))
         return render_value(value, inline_css=inline_css)
 
-    def __html__(self) -> str:
-        return self.render()
-
 
 @dataclass(frozen=True, slots=True)
-class MonitorKV:
+class MonitorKV(RenderType):
     """A key/value grid: ``{"Host": "srv-01", "API": StatusCell(...)}``."""
 
     items: Mapping[str, Any]
@@ -258,12 +283,9 @@ class MonitorKV:
         )
         return f"{_title(self.title, inline_css)}<table{table}><tbody>{rows}</tbody></table>"
 
-    def __html__(self) -> str:
-        return self.render()
-
 
 @dataclass(frozen=True, slots=True)
-class MonitorList:
+class MonitorList(RenderType):
     """A bulleted (or numbered, with ``ordered=True``) list."""
 
     items: Sequence[Any]
@@ -281,12 +303,9 @@ class MonitorList:
         items = "".join(f"<li>{render_value(i, inline_css=inline_css)}</li>" for i in self.items)
         return f"{_title(self.title, inline_css)}<{tag}{attrs}>{items}</{tag}>"
 
-    def __html__(self) -> str:
-        return self.render()
-
 
 @dataclass(frozen=True, slots=True)
-class MonitorMetric:
+class MonitorMetric(RenderType):
     """One big number with a label and unit, coloured by its level."""
 
     value: Any
@@ -323,18 +342,17 @@ class MonitorMetric:
             f'<span class="metric-value">{value}{unit_html}</span>{label_html}</div>'
         )
 
-    def __html__(self) -> str:
-        return self.render()
-
 
 @dataclass(frozen=True, slots=True)
-class CollectorFailure:
+class CollectorFailure(RenderType):
     """Stands in a template for a collector that failed, and shows why.
 
     ``{{ api | render }}`` renders an error box naming the collector and the
     error; attribute access, indexing and iteration yield more of the same
     (or nothing), so a template written for the happy path still renders.
     """
+
+    registered = False  # internal: a collector's value, never built by a template
 
     name: str
     message: str
@@ -355,9 +373,6 @@ class CollectorFailure:
             )
             return f'<div role="alert" style="{box}">{escape(text)}</div>'
         return f'<div class="collector-error" role="alert">{escape(text)}</div>'
-
-    def __html__(self) -> str:
-        return self.render()
 
     def __str__(self) -> str:
         return f"⚠ collector '{self.name}' failed"

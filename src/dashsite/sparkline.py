@@ -15,7 +15,7 @@ from markupsafe import escape
 from . import styles
 from .errors import RenderError
 from .levels import StatusLevel
-from .renderables import format_value
+from .renderables import RenderType, format_value
 
 NEUTRAL_STROKE = "#0969da"
 MAX_SIZE = 4000
@@ -30,7 +30,7 @@ def as_number(value: object) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Sparkline:
+class Sparkline(RenderType):
     """A small line chart of ``values``.
 
     Anything that is not a finite number (``None``, NaN, a failed
@@ -132,6 +132,3 @@ class Sparkline:
         if inline_css:
             return f'<span style="vertical-align:middle">{svg}{text}</span>'
         return f'<span class="sparkline">{svg}{text}</span>'
-
-    def __html__(self) -> str:
-        return self.render()

@@ -17,6 +17,7 @@ from typing import Any
 from .errors import RenderError
 from .image import MAX_IMAGE_BYTES, MonitorImage
 from .levels import StatusLevel
+from .renderables import RenderType
 
 EXTRA = "dashsite[vega]"
 
@@ -45,7 +46,7 @@ def _describe(spec: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class VegaLite:
+class VegaLite(RenderType):
     """A Vega-Lite ``spec`` (a dict), drawn as SVG (PNG in mail) when first rendered."""
 
     spec: Mapping[str, Any]
@@ -98,6 +99,3 @@ class VegaLite:
         if inline_css:
             return html
         return f'<figure class="chart chart-vegalite">{html}</figure>'
-
-    def __html__(self) -> str:
-        return self.render()
