@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dashsite.build import BuildOptions, BuildResult, build_site
+from dashsite.cli import main
 from dashsite.config import load_config
 
 SIMPLE_MODULE = """
@@ -62,9 +65,30 @@ def build(root: Path, **options) -> BuildResult:
     return build_site(load_config(root), BuildOptions(**options))
 
 
-def cli(root: Path, *args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess[str]:
+IN_PROCESS_COMMANDS = frozenset({"build", "list", "new", "mail", "publish", "pull"})
+
+
+def cli(root: Path, *args: str, timeout: float = 120, process: bool = False,
+        **kwargs) -> subprocess.CompletedProcess[str]:
+    """``dashsite -C root ARGS``: in this process (``main([...])``, stdout and stderr
+    captured), or as a real ``python -m dashsite`` process when asked (``process=True``),
+    when given ``env``/``input``/``cwd``…, or for ``serve`` (it runs until stopped)."""
+    if process or kwargs or not args or args[0] not in IN_PROCESS_COMMANDS:
+        return cli_process(root, *args, timeout=timeout, **kwargs)
+    argv = ["-C", str(root), *args]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return subprocess.CompletedProcess(["dashsite", *argv], code, out.getvalue(), err.getvalue())
+
+
+def cli_process(root: Path, *args: str, timeout: float = 120,
+                **kwargs) -> subprocess.CompletedProcess[str]:
     """Run ``python -m dashsite -C root ARGS`` as a real process."""
-    env = {**os.environ, "NO_COLOR": "1"}
+    env = {**kwargs.pop("env", os.environ), "NO_COLOR": "1"}
     return subprocess.run(
         [sys.executable, "-m", "dashsite", "-C", str(root), *args],
         capture_output=True, text=True, timeout=timeout, env=env, check=False, **kwargs,

@@ -61,7 +61,7 @@ def many_dashboards(root: Path, count: int) -> None:
 
 def test_kill_during_collection_leaves_the_previous_site_whole(tmp_path: Path) -> None:
     write_project(tmp_path, {"good": simple()})
-    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    assert cli(tmp_path, "build", "--version-id", "v1", process=True).returncode == 0
     before = tree_digest(tmp_path / "site")
     write_project(tmp_path, {"slow": {"dashboard.py": SLOW_MODULE.format(tag="a", seconds=30),
                                       "template.html": "{{ slow }}"}})
@@ -72,7 +72,7 @@ def test_kill_during_collection_leaves_the_previous_site_whole(tmp_path: Path) -
     assert tree_digest(tmp_path / "site") == before
     (tmp_path / "dashboards" / "slow" / "dashboard.py").write_text(
         SLOW_MODULE.format(tag="b", seconds=0))
-    done = cli(tmp_path, "build", "--version-id", "v3", "--lock-timeout", "5")
+    done = cli(tmp_path, "build", "--version-id", "v3", "--lock-timeout", "5", process=True)
     assert done.returncode == 0, done.stderr
     assert logged_versions(tmp_path / "site") == {"good": ["v1", "v3"], "slow": ["v3"]}
     assert_site_whole(tmp_path / "site")
@@ -85,7 +85,7 @@ def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
     many_dashboards(tmp_path, 60)
     # A long history behind three of them (40,000 versions each, in the log).
     seed_log(tmp_path, ["d000", "d001", "d002"], 40_000, datetime(2026, 9, 1, tzinfo=UTC))
-    assert cli(tmp_path, "build", "--version-id", "base").returncode == 0
+    assert cli(tmp_path, "build", "--version-id", "base", process=True).returncode == 0
     site = tmp_path / "site"
     # Kill after growing delays, so the kill lands in discovery, collection, rendering,
     # filing versions or writing pages; whatever the moment, every page is whole and
@@ -101,7 +101,7 @@ def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
             for version in [v for v in ids if not v.startswith("20")]:  # not the seeded
                 assert (vdir(site, slug, version) / "index.html").is_file()
                 json.loads((vdir(site, slug, version) / "data.json").read_text())
-    done = cli(tmp_path, "build", "--version-id", "after", "--lock-timeout", "5")
+    done = cli(tmp_path, "build", "--version-id", "after", "--lock-timeout", "5", process=True)
     assert done.returncode == 0, done.stderr
     assert_site_whole(site)
     assert not (site / ".dashsite-tmp").exists()
@@ -134,7 +134,7 @@ def test_lock_timeout_gives_a_clear_error(tmp_path: Path) -> None:
                                       "template.html": "{{ slow }}"}})
     first = start_build(tmp_path)
     wait_for(tmp_path / "started-d", first)
-    second = cli(tmp_path, "build", "--lock-timeout", "0.2")
+    second = cli(tmp_path, "build", "--lock-timeout", "0.2", process=True)
     assert second.returncode == 1
     assert second.stderr.strip().endswith(
         "another build still holds the lock after 0.2 s — wait for it to finish or raise "

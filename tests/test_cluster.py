@@ -237,7 +237,7 @@ def test_worker_processes_and_a_killed_worker(tmp_path: Path) -> None:
         },
         config='executor = "dask"\nworkers = 2\n',
     )
-    done = cli(tmp_path, "build", "--version-id", "v1", timeout=180)
+    done = cli(tmp_path, "build", "--version-id", "v1", timeout=180, process=True)
     assert done.returncode == 0, done.stderr
     said = done.stderr + done.stdout
     assert "collecting on a local cluster (2 worker processes" in said

@@ -53,7 +53,7 @@ async def stubborn():
 def test_a_stuck_sync_collector_does_not_keep_the_build_alive(tmp_path: Path) -> None:
     write_project(tmp_path, {"slow": {"dashboard.py": STUCK_SYNC, "template.html": "{{ fine }}"},
                              "good": simple()})
-    done = cli(tmp_path, "build", "--version-id", "v1", timeout=60)  # a hang fails here
+    done = cli(tmp_path, "build", "--version-id", "v1", timeout=60, process=True)  # a hang fails here
     assert done.returncode == 0, done.stderr
     assert "Built 2 dashboards" in done.stderr
     assert "collector 'stuck' failed: TimeoutError: no result within 1 s" in done.stderr
@@ -64,7 +64,7 @@ def test_an_async_collector_that_swallows_cancel_is_abandoned(tmp_path: Path) ->
     write_project(tmp_path, {"slow": {"dashboard.py": SWALLOWS_CANCEL,
                                       "template.html": "{{ stubborn | render }}"},
                              "good": simple()})
-    done = cli(tmp_path, "build", "--version-id", "v1", timeout=60)
+    done = cli(tmp_path, "build", "--version-id", "v1", timeout=60, process=True)
     assert done.returncode == 0, done.stderr
     assert "did not stop when cancelled" in done.stderr
     assert {s: d["status"] for s, d in _manifest(tmp_path).items()} == {
@@ -96,7 +96,7 @@ def test_a_blocked_event_loop_is_charged_to_the_blocker(tmp_path: Path) -> None:
         "a-blocker": {"dashboard.py": BLOCKER, "template.html": "{{ blocker }}"},
         "b-innocent": {"dashboard.py": INNOCENT, "template.html": "{{ innocent }}"},
     })
-    done = cli(tmp_path, "build", "--version-id", "v1", timeout=60)
+    done = cli(tmp_path, "build", "--version-id", "v1", timeout=60, process=True)
     assert done.returncode == 0, done.stderr
     statuses = {s: d["status"] for s, d in _manifest(tmp_path).items()}
     assert statuses == {"a-blocker": "error", "b-innocent": "ok"}
@@ -160,7 +160,7 @@ def test_hostile_values_fail_their_own_collector(tmp_path: Path, case: str) -> N
     module = f"from dashsite import collector\n\n\n@collector\ndef thing():\n    {VALUES[case]}\n"
     write_project(tmp_path, {"bad": {"dashboard.py": module, "template.html": "{{ thing }}"},
                              "good": simple()})
-    done = cli(tmp_path, "build", "--version-id", "v1")
+    done = cli(tmp_path, "build", "--version-id", "v1", process=True)
     assert done.returncode == 1, done.stderr
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
     problems = [line for line in done.stderr.splitlines() if line.startswith("dashboards/")]
@@ -195,7 +195,7 @@ def test_a_module_that_exits_or_hangs_at_import_fails_alone(tmp_path: Path, case
     source, expected = IMPORT_CASES[case]
     write_project(tmp_path, {"bad": {"dashboard.py": source, "template.html": "x"},
                              "good": simple()}, config="import_timeout = 1\n")
-    done = cli(tmp_path, "build", "--version-id", "v1", timeout=60)
+    done = cli(tmp_path, "build", "--version-id", "v1", timeout=60, process=True)
     assert done.returncode == 1, done.stderr
     problems = [line for line in done.stderr.splitlines() if line.startswith("dashboards/")]
     assert len(problems) == 1, done.stderr

@@ -135,7 +135,7 @@ def test_new_and_removed_dashboards_update_the_index(
     page.goto(serve.url)
     cards = page.locator("li.card h2")
     expect(cards).to_have_text(["Other", "Svc"])
-    assert cli(project, "new", "fresh").returncode == 0
+    assert cli(project, "new", "fresh", process=True).returncode == 0
     expect(cards).to_have_text(["Fresh", "Other", "Svc"], timeout=WAIT)
     shutil.rmtree(project / "dashboards" / "other")
     expect(cards).to_have_text(["Fresh", "Svc"], timeout=WAIT)
@@ -187,12 +187,12 @@ def test_preview_never_touches_site(project: Path, serve: ServeProcess, page: Pa
 
 
 def test_plain_serve_reloads_when_a_build_swaps_the_site(project: Path, page: Page) -> None:
-    assert cli(project, "build", "--version-id", "one").returncode == 0
+    assert cli(project, "build", "--version-id", "one", process=True).returncode == 0
     server = ServeProcess(project)
     try:
         page.goto(server.url + "svc/")
         expect(page.locator("p.meta a").first).to_have_text("one")
-        assert cli(project, "build", "--version-id", "two").returncode == 0
+        assert cli(project, "build", "--version-id", "two", process=True).returncode == 0
         expect(page.locator("p.meta a").first).to_have_text("two", timeout=WAIT)
     finally:
         assert server.stop() == 0
@@ -218,7 +218,7 @@ def test_built_pages_fit_a_phone_screen_and_use_dark_mode(
                     "{% for n in range(30) %}{% set _ = t.add_row(['service-' ~ n, '12 ms', n, "
                     "'platform-team-with-a-long-name']) %}{% endfor %}{{ t | render }}")
     for n in range(3):
-        assert cli(project, "build", "--version-id", f"v{n}").returncode == 0
+        assert cli(project, "build", "--version-id", f"v{n}", process=True).returncode == 0
     site = project / "site"
     for theme in ("light", "dark"):
         context = browser.new_context(viewport={"width": 390, "height": 800}, color_scheme=theme)
@@ -236,7 +236,7 @@ def test_metric_colours_follow_the_dark_theme(project: Path, browser: Browser) -
     (project / "dashboards" / "svc" / "template.html").write_text(
         "{{ MonitorMetric(9, 'load', 'critical') | render }}"
         "{{ MonitorMetric(1, 'ok', 'ok') | render }}")
-    assert cli(project, "build").returncode == 0
+    assert cli(project, "build", process=True).returncode == 0
     expected = {"light": ["rgb(130, 7, 30)", "rgb(26, 127, 55)"],
                 "dark": ["rgb(255, 123, 114)", "rgb(63, 185, 80)"]}
     for theme, colours in expected.items():
@@ -268,9 +268,9 @@ def test_a_mailed_dashboard_fits_a_phone_screen(project: Path, browser: Browser)
 
     (project / "dashboards" / "svc" / "template.html").unlink()
     (project / "dashboards" / "svc" / "template.md").write_text(WIDE_MARKDOWN)
-    assert cli(project, "build").returncode == 0
+    assert cli(project, "build", process=True).returncode == 0
     out = project / "mail.eml"
-    assert cli(project, "mail", "svc", "--to", "a@example.com", "--eml", str(out)).returncode == 0
+    assert cli(project, "mail", "svc", "--to", "a@example.com", "--eml", str(out), process=True).returncode == 0
     message = email.message_from_bytes(out.read_bytes(), policy=policy.default)
     html = project / "mail.html"
     html.write_text(message.get_body(preferencelist=("html",)).get_content())
@@ -313,7 +313,7 @@ def test_bundled_examples_pass_axe_in_both_themes_and_on_a_phone(
             flag.write_text("")
         elif flag.exists():
             flag.unlink()
-        done = cli(tmp_path, "build", "--version-id", version)
+        done = cli(tmp_path, "build", "--version-id", version, process=True)
         assert done.returncode == 0, done.stderr
     pages = sorted((tmp_path / "site").rglob("*.html"))
     assert (tmp_path / "site" / "incidents" / "upgrade.html") in pages
@@ -357,7 +357,7 @@ def test_charts_fit_a_phone_follow_the_theme_and_leave_screenshots(
 ) -> None:
     write_project(tmp_path, {"charts": {"dashboard.py": "", "template.html": CHARTS_PAGE}})
     for version in ("v1", "v2"):
-        assert cli(tmp_path, "build", "--version-id", version).returncode == 0
+        assert cli(tmp_path, "build", "--version-id", version, process=True).returncode == 0
     page_path = tmp_path / "site" / "charts" / "index.html"
     ARTIFACTS.mkdir(exist_ok=True)
     strokes = {}
