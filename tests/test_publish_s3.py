@@ -17,7 +17,7 @@ from moto.server import ThreadedMotoServer
 from dashsite.errors import PublishError
 from dashsite.publish import S3Target, parse_target
 from dashsite.publish.plan import IMMUTABLE, REVALIDATE
-from dashsite.publish.s3 import make_client, publish_s3
+from dashsite.publish.s3 import INDEX_FILE, make_client, publish_s3
 from projects import T0, build, cli, fixed_clock, simple, vdir, vrel, write_project
 
 from htmltree import parse
@@ -71,8 +71,8 @@ def read(endpoint: str, bucket: str, key: str) -> bytes:
     return s3(endpoint).get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
-def s3_cli(root: Path, endpoint: str, *args: str) -> Any:
-    return cli(root, *args, "--endpoint-url", endpoint)
+def s3_cli(root: Path, endpoint: str, *args: str, **kwargs: Any) -> Any:
+    return cli(root, *args, "--endpoint-url", endpoint, **kwargs)
 
 
 def test_target_parsing() -> None:
@@ -93,7 +93,8 @@ def test_publish_uploads_with_headers_then_nothing_when_unchanged(
     first = publish_s3(tmp_path / "site", target, client=client)
     local = sorted(p.relative_to(tmp_path / "site").as_posix()
                    for p in (tmp_path / "site").rglob("*") if p.is_file())
-    assert keys(endpoint, bucket) == [f"dash/{rel}" for rel in local]
+    assert keys(endpoint, bucket) == sorted([f"dash/{rel}" for rel in local]
+                                            + [f"dash/{INDEX_FILE}"])
     assert len(first.uploaded) == len(local)
 
     def head(key: str) -> dict[str, Any]:
@@ -111,7 +112,9 @@ def test_publish_uploads_with_headers_then_nothing_when_unchanged(
         (tmp_path / "site" / "manifest.json").read_bytes()
 
     again = publish_s3(tmp_path / "site", target, client=client)
-    assert again.uploaded == [] and again.unchanged == len(local) and again.deleted == []
+    # Only the part that may change is compared: the published version is known by the manifest.
+    assert again.uploaded == [] and again.deleted == []
+    assert again.unchanged == len([rel for rel in local if f"{DAY}/v1/" not in rel])
 
 
 def test_upload_order_never_links_to_missing_objects(
@@ -125,7 +128,7 @@ def test_upload_order_never_links_to_missing_objects(
                                 lambda params, **_: order.append(params["Key"]))
     publish_s3(tmp_path / "site", S3Target(bucket, ""), client=client)
     position = {key: index for index, key in enumerate(order)}
-    assert order[-1] == "manifest.json" and order[-2] == "index.html"
+    assert order[-3:] == ["index.html", "manifest.json", INDEX_FILE]
     for slug in ("alpha", "beta"):
         assert position[f"{slug}/{DAY}/v1/index.html"] < position[f"{slug}/history/index.html"]
         assert position[f"{slug}/history/index.html"] < position[f"{slug}/index.html"]
@@ -273,8 +276,8 @@ def test_clear_errors(tmp_path: Path, endpoint: str, monkeypatch: pytest.MonkeyP
     assert "bucket 'no-such-bucket-here' does not exist" in missing.stderr
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ACCESS")
            and not k.startswith("AWS_SECRET")}
-    monkeypatch.setattr(os, "environ", env)
-    nocreds = s3_cli(tmp_path, endpoint, "publish", "s3://whatever-bucket")
+    # A process of its own: boto3's default session here has cached the credentials.
+    nocreds = s3_cli(tmp_path, endpoint, "publish", "s3://whatever-bucket", env=env)
     assert nocreds.returncode == 1
     assert "no AWS credentials found" in nocreds.stderr
     assert "Traceback" not in unknown.stderr + missing.stderr + nocreds.stderr
@@ -359,3 +362,64 @@ def test_pull_brings_the_status_files_so_uptime_survives_a_fresh_checkout(
     page = parse(read(endpoint, bucket, "site/alpha/index.html").decode())
     cells = [td.text() for td in page.find("table", class_="uptime-table").find_all("td")]
     assert cells[0].startswith("100 %")
+
+
+def mirrored(site: Path, endpoint: str, bucket: str, prefix: str) -> None:
+    """The target holds exactly the site's files, byte for byte (and the index)."""
+    local = {p.relative_to(site).as_posix(): p.read_bytes()
+             for p in site.rglob("*") if p.is_file() and not p.name.startswith(".")
+             and ".dashsite" not in p.parts}
+    client = s3(endpoint)
+    remote = [item["Key"] for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=f"{prefix}/") for item in page.get("Contents", [])]
+    assert sorted(remote) == sorted([f"{prefix}/{k}" for k in local] + [f"{prefix}/{INDEX_FILE}"])
+    for relative, data in local.items():
+        assert read(endpoint, bucket, f"{prefix}/{relative}") == data, relative
+
+
+def test_a_publish_costs_what_changed_not_the_history(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    from datetime import timedelta
+
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    site = tmp_path / "site"
+    for n in range(6):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    client = make_client(endpoint)
+    target = S3Target(bucket, "p")
+    publish_s3(site, target, client=client)  # the first: compares with a listing
+    calls: list[str] = []
+    puts: list[str] = []
+    client.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    client.meta.events.register("provide-client-params.s3.PutObject",
+                                lambda params, **_: puts.append(params["Key"]))
+    build(tmp_path, version_id="v6", clock=fixed_clock(T0 + timedelta(minutes=30)))
+    report = publish_s3(site, target, client=client)
+    assert "ListObjectsV2" not in calls and calls.count("GetObject") == 2  # manifest, index
+    versions = sorted(k for k in puts if f"/{DAY}/" in k)  # p/<slug>/<day>/<id>/<file>
+    assert versions == [f"p/{slug}/{DAY}/v6/{name}" for slug in ("alpha", "beta")
+                        for name in ("data.json", "index.html")]
+    assert puts[-2:] == ["p/manifest.json", f"p/{INDEX_FILE}"]
+    assert report.unchanged > 0 and report.deleted == []
+    mirrored(site, endpoint, bucket, "p")
+    # Nothing new: nothing but the index is sent.
+    puts.clear()
+    assert publish_s3(site, target, client=client).uploaded == [] and puts == [f"p/{INDEX_FILE}"]
+    # An index that is missing or not to be trusted: back to a full comparison, still exact.
+    for broken in (None, b"{not json", json.dumps({"schema": 1, "files": {"a": 3}}).encode()):
+        if broken is None:
+            s3(endpoint).delete_object(Bucket=bucket, Key=f"p/{INDEX_FILE}")
+        else:
+            s3(endpoint).put_object(Bucket=bucket, Key=f"p/{INDEX_FILE}", Body=broken)
+        (site / "alpha" / "index.html").write_text("changed by hand")  # only a listing sees it
+        calls.clear()
+        publish_s3(site, target, client=client)
+        assert "ListObjectsV2" in calls
+        mirrored(site, endpoint, bucket, "p")
+        build(tmp_path, clock=fixed_clock(T0 + timedelta(minutes=40)))
+    # --full forces the comparison even with a good index.
+    calls.clear()
+    done = s3_cli(tmp_path, endpoint, "publish", f"s3://{bucket}/p", "--full")
+    assert done.returncode == 0, done.stderr
+    mirrored(site, endpoint, bucket, "p")

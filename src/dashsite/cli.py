@@ -136,6 +136,12 @@ def parser() -> argparse.ArgumentParser:
                 help="print what would be uploaded, deleted or committed",
             )
             sub.add_argument("--message", help="commit message for gh-pages")
+            sub.add_argument(
+                "--full",
+                action="store_true",
+                help="S3: compare every file with a listing of the target, not just what changed "
+                "since the last publish (repairs a target edited by hand)",
+            )
         else:
             sub.add_argument(
                 "--all",

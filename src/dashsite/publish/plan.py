@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,27 +93,41 @@ def plan_site(site: Path) -> list[SiteFile]:
         raise PublishError(
             "no built site to publish", path=site.name, hint="run 'dashsite build' first"
         )
-    files = []
-    for folder, dirs, names in os.walk(site):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    return site_files(site, walk_site(site))
+
+
+def walk_site(site: Path, under: str = "", deep: bool = True) -> Iterator[str]:
+    """Relative paths of the files in ``site/under`` (all levels, or just that one).
+
+    Hidden files and folders, and symbolic links, are not part of the site.
+    """
+    top = site / under if under else site
+    for folder, dirs, names in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if deep else []
         for name in sorted(names):
             path = Path(folder) / name
-            if name.startswith(".") or path.is_symlink():
-                continue
-            relative = path.relative_to(site).as_posix()
-            data = path.read_bytes()
-            stage, cache = _stage(relative)
-            files.append(
-                SiteFile(
-                    relative,
-                    path,
-                    hashlib.md5(data, usedforsecurity=False).hexdigest(),
-                    hashlib.sha256(data).hexdigest(),
-                    content_type(path),
-                    cache,
-                    stage,
-                )
+            if not name.startswith(".") and not path.is_symlink():
+                yield path.relative_to(site).as_posix()
+
+
+def site_files(site: Path, relatives: Iterable[str]) -> list[SiteFile]:
+    """These files of ``site``, hashed and classified, in publishing order."""
+    files = []
+    for relative in relatives:
+        path = site / relative
+        data = path.read_bytes()
+        stage, cache = _stage(relative)
+        files.append(
+            SiteFile(
+                relative,
+                path,
+                hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                hashlib.sha256(data).hexdigest(),
+                content_type(path),
+                cache,
+                stage,
             )
+        )
     files.sort(key=lambda f: (f.stage, f.relative))
     return files
 

@@ -34,6 +34,7 @@ class Options:
     message: str | None = None
     everything: bool = False
     history: int = 100
+    full: bool = False
 
 
 class Publisher(Protocol):
@@ -71,7 +72,13 @@ class S3Publisher:
 
         client = make_client(self.endpoint_url, self.region)
         report = publish_s3(
-            site, self.target, client=client, dry_run=options.dry_run, force=options.force, say=say
+            site,
+            self.target,
+            client=client,
+            dry_run=options.dry_run,
+            force=options.force,
+            full=options.full,
+            say=say,
         )
         listed = (
             tuple(

@@ -1,9 +1,18 @@
 """Publish to and pull from S3 (or any S3-compatible store) with boto3.
 
 Credentials come from boto3's standard chain (environment, shared files,
-instance roles) and are never taken from the command line or logged. Only
-objects whose content changed are uploaded (a single-part upload's ETag is
-its MD5); everything stays under the target prefix.
+instance roles) and are never taken from the command line or logged.
+Everything stays under the target prefix.
+
+A publish costs what changed, not the history: it reads the published
+``manifest.json`` and ``.dashsite/published.json`` (the MD5 of each file of
+the part of the site that still changes: the index, latest pages, the
+months since the last publish), uploads the versions filed since then and
+the changed files of that part, and deletes what the tiers thinned. Only
+when that cannot be trusted (nothing published yet, an index missing or
+unreadable, retention dropped whole months, a dashboard gone, ``--full``)
+does it list the prefix and compare every file (a single-part upload's
+ETag is its MD5).
 """
 
 from __future__ import annotations
@@ -29,7 +38,13 @@ from ..store import (
 from ..timeline import YEAR_DAYS
 from ..write import StagedSite
 from . import S3Target
-from .plan import compare_versions, plan_site, unknown_versions_error
+from .plan import (
+    compare_versions,
+    plan_site,
+    site_files,
+    unknown_versions_error,
+    walk_site,
+)
 
 UPLOAD_WORKERS = 8
 
@@ -129,6 +144,88 @@ def _remote_manifest(client: Any, target: S3Target) -> Manifest | None:
         raise PublishError(f"the published manifest.json is unreadable: {exc}") from None
 
 
+INDEX_FILE = ".dashsite/published.json"
+"""At the target: MD5 of each file of the site's changing part, as last published."""
+INDEX_SCHEMA = 1
+
+
+def _remote_index(client: Any, target: S3Target) -> dict[str, str] | None:
+    """The published index, validated; None when it is missing or not to be trusted."""
+    try:
+        found = _get_if_there(client, target, INDEX_FILE)
+        raw = json.loads(found) if found is not None else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(raw, dict) or raw.get("schema") != INDEX_SCHEMA:
+        return None
+    files = raw.get("files")
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(v) == 32 for k, v in files.items()
+    ):
+        return None
+    return files
+
+
+def _changing_part(
+    site: Path, store: VersionStore, local: Manifest, baseline: Manifest
+) -> tuple[list[str], list[str]] | None:
+    """What may differ from ``baseline`` (the published manifest): (files, new version files).
+
+    The site's root files, assets and incidents; per dashboard its top files,
+    history index, digest, and the history pages, log shards and status files
+    of the months since the baseline's latest version (and of months the tiers
+    thinned since); plus the version folders filed since. None when a full
+    comparison is needed (a dashboard the baseline has but the site lacks).
+    """
+    if any(slug not in local.dashboards for slug in baseline.dashboards):
+        return None
+    files = list(walk_site(site, deep=False))
+    for top in ("assets", "incidents"):
+        if (site / top).is_dir():
+            files += walk_site(site, top)
+    versions: list[str] = []
+    for slug, record in local.dashboards.items():
+        before = baseline.dashboards.get(slug)
+        if not (site / slug).is_dir():
+            continue
+        if before is None or before.latest is None:
+            files += walk_site(site, slug)
+            continue
+        latest = before.latest
+        months = {m for m in record.months if m >= latest.month} | _thinned_months(record, before)
+        files += walk_site(site, slug, deep=False)
+        files += (
+            path
+            for path in walk_site(site, f"{slug}/history", deep=False)
+            if path.rsplit("/", 1)[1][:7] in months or path.endswith("/index.html")
+        )
+        files += walk_site(site, f"{slug}/log", deep=False)  # the digest
+        for month in sorted(months):
+            if (site / slug / "log" / month).is_dir():
+                files += walk_site(site, f"{slug}/log/{month}")
+            for entry in store.month(slug, month):
+                if (entry.collected_at, entry.id) > (latest.collected_at, latest.id):
+                    versions += (
+                        entry.path + name
+                        for name in VERSION_FILES
+                        if (site / (entry.path + name)).is_file()
+                    )
+    return sorted(set(files)), versions
+
+
+def _thinned_months(record: DashboardRecord, before: DashboardRecord) -> set[str]:
+    """Months whose history pages the tiers rewrote since ``before`` (links dropped)."""
+    months: set[str] = set()
+    for name in ("pages_from", "data_from"):
+        cut, since = getattr(record, name), getattr(before, name)
+        if cut is None or (since is not None and since >= cut):
+            continue
+        months.update(
+            m for m in record.months if m <= cut[:7] and (since is None or m >= since[:7])
+        )
+    return months
+
+
 def publish_s3(
     site: Path,
     target: S3Target,
@@ -136,26 +233,47 @@ def publish_s3(
     client: Any = None,
     dry_run: bool = False,
     force: bool = False,
+    full: bool = False,
     say: Callable[[str], None] = lambda _: None,
 ) -> S3Report:
     """Upload what changed, stage by stage, manifest last; delete pruned versions."""
-    files = plan_site(site)
+    if not (site / MANIFEST_FILE).is_file():
+        plan_site(site)  # says "no built site to publish"
     client = client or make_client()
     report = S3Report()
+    store = VersionStore(site)
+    local = store.load_manifest()
     try:
-        remote = _remote_objects(client, target)
         published = _remote_manifest(client, target)
+        index = None if full or published is None else _remote_index(client, target)
         deletions: list[str] = []
+        part: tuple[list[str], list[str]] | None = None
+        pruned: list[tuple[str, str]] = []
         if published is not None:
-            store = VersionStore(site)
-            local = store.load_manifest()
             diff = compare_versions(local, published, store.knows)
             if diff.unknown and not force:
                 raise unknown_versions_error(diff, str(target))
-            deletions = _pruned_keys(client, target, store, local, published, diff.pruned, remote)
-            thinned = _thinned_keys(client, target, store, local, published, remote)
-            deletions = sorted({*deletions, *thinned})
-        pending = [f for f in files if remote.get(target.key(f.relative)) != f.md5]
+            pruned = diff.pruned
+            if index is not None and not pruned and not published.legacy:
+                part = _changing_part(site, store, local, published)
+        if part is not None and published is not None and index is not None:
+            changing, versions = part
+            files = site_files(site, [*changing, *versions])
+            pending = [f for f in files if index.get(f.relative) != f.md5]
+            fresh = set(changing)
+            gone = [k for k in index if k not in fresh and not (site / k).is_file()]
+            thinned = _thinned_keys(client, target, store, local, published, None)
+            deletions = sorted({*(target.key(k) for k in gone), *thinned})
+        else:  # compare every file with a listing of the prefix
+            files = plan_site(site)
+            remote = _remote_objects(client, target)
+            if published is not None:
+                deletions = _pruned_keys(client, target, store, local, published, pruned, remote)
+                thinned = _thinned_keys(client, target, store, local, published, remote)
+                deletions = sorted({*deletions, *thinned})
+            pending = [f for f in files if remote.get(target.key(f.relative)) != f.md5]
+            own = _changing_part(site, store, local, local)
+            fresh = set(own[0]) if own is not None else set()
         report.unchanged = len(files) - len(pending)
         for stage, group in groupby(pending, key=lambda f: f.stage):
             batch = list(group)
@@ -186,11 +304,24 @@ def publish_s3(
                     Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True},
                 )
         report.deleted = deletions
+        if not dry_run:  # after the manifest: a half-done publish leaves the old index
+            _put_index(client, target, {f.relative: f.md5 for f in files if f.relative in fresh})
     except PublishError:
         raise
     except Exception as exc:
         raise _explain(exc, target) from exc
     return report
+
+
+def _put_index(client: Any, target: S3Target, files: dict[str, str]) -> None:
+    body = json.dumps({"schema": INDEX_SCHEMA, "files": dict(sorted(files.items()))})
+    client.put_object(
+        Bucket=target.bucket,
+        Key=target.key(INDEX_FILE),
+        Body=body.encode(),
+        ContentType="application/json",
+        CacheControl="no-cache",
+    )
 
 
 def _pruned_keys(
@@ -253,6 +384,7 @@ def _read_remote_log(
 
 VERSION_FILES = ("index.html", "data.json")
 """What a version folder holds (images travel inside the page)."""
+PAGE = ("index.html",)
 
 
 def _month_entries(
@@ -274,19 +406,20 @@ def _thinned_keys(
     store: VersionStore,
     local: Manifest,
     remote_manifest: Manifest,
-    remote: dict[str, str],
+    remote: dict[str, str] | None,
 ) -> list[str]:
     """Published pages and data of versions the local tiers have thinned since last time.
 
     Only the days between the target's tier marks and the local ones are
-    looked at, so this costs what moved, not the history.
+    looked at, so this costs what moved, not the history. Without a listing
+    (``remote`` None) every such key is named; deleting a missing key is a no-op.
     """
     keys: list[str] = []
     for slug, record in local.dashboards.items():
         published = remote_manifest.dashboards.get(slug)
-        for name, whole in (("pages_from", False), ("data_from", True)):
-            cut = getattr(record, name)
-            since = getattr(published, name) if published else None
+        for tier, whole in (("pages_from", False), ("data_from", True)):
+            cut = getattr(record, tier)
+            since = getattr(published, tier) if published else None
             if cut is None or (since is not None and since >= cut):
                 continue
             for month in record.months:
@@ -296,8 +429,17 @@ def _thinned_keys(
                     day = entry.collected_at[:10]
                     if day >= cut or (since is not None and day < since):
                         continue
-                    names = VERSION_FILES if whole else ("index.html",)
-                    keys.extend(k for n in names if (k := target.key(entry.path + n)) in remote)
+                    page_gone = (  # the data tier's days whose page an earlier publish took
+                        whole
+                        and published is not None
+                        and published.pages_from is not None
+                        and day < published.pages_from
+                    )
+                    files = ("data.json",) if page_gone else VERSION_FILES if whole else PAGE
+                    for file in files:
+                        key = target.key(entry.path + file)
+                        if remote is None or key in remote:
+                            keys.append(key)
     return keys
 
 
