@@ -46,8 +46,8 @@ serve: $(STAMP)
 $(BENCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dask]' \
-		kstlib mkdocs playwright
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dask,s3]' \
+		kstlib mkdocs playwright 'moto[server]'
 	touch $@
 
 bench: $(BENCH_STAMP)

@@ -389,6 +389,7 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
                 capture_output=True, text=True, check=True)
             times.append(time.perf_counter() - started)
             report = json.loads(done.stdout)
+        figures[count] = _s3_publish_cost(project)
         starts = []
         for _ in range(3):
             started = time.perf_counter()
@@ -401,8 +402,8 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
             serve.terminate()
             serve.wait(timeout=30)
         preview = median(starts)
-        figures[count] = {"build": median(times), "files": report["files_written"],
-                          "bytes": report["bytes_written"], "preview": preview}
+        figures[count].update({"build": median(times), "files": report["files_written"],
+                               "bytes": report["bytes_written"], "preview": preview})
         if count == sizes[-1]:  # once a day the tiers move by a day: that build's cost
             moved = write_dashsite_project(work / "history-moved", HISTORY_DASHBOARDS)
             seed_history(moved, count, end, lag=1)
@@ -426,12 +427,64 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
     rows.append(Row(f"bytes written by that build ({large:,} kept)", b["bytes"], a["bytes"],
                     f"{small:,} kept", "B", "the same (within 5%)",
                     abs(b["bytes"] - a["bytes"]) <= 0.05 * a["bytes"]))
+    if "requests" in a:
+        rows.append(Row(f"S3 publish after that build ({large:,} kept): requests", b["requests"],
+                        a["requests"], f"{small:,} kept", "requests", "the same",
+                        b["requests"] == a["requests"],
+                        f"first publish of the whole site: {b['first']:.0f} s, "
+                        f"{b['objects']:,} objects"))
+        rows.append(Row(f"S3 publish after that build ({large:,} kept): bytes sent", b["sent"],
+                        a["sent"], f"{small:,} kept", "B", "the same (within 5%)",
+                        abs(b["sent"] - a["sent"]) <= 0.05 * a["sent"]))
     rows.append(Row(f"the day's build that moves the tiers, {large:,} kept", b["moved"],
                     b["build"], "any other build", "s", "—", None,
                     "once a day: a day of pages and data deleted, those months redrawn"))
     rows.append(Row(f"serve --watch start, {large:,} kept", b["preview"], a["preview"],
                     f"{small:,} kept", "s", "<= 1.2x", b["preview"] <= 1.2 * a["preview"]))
     say(f"  history: {figures}")
+
+
+def _s3_publish_cost(project: Path) -> dict[str, float]:
+    """Publish the site to a moto S3 server, build one version, and count what the next
+    publish sends: requests and bytes (headers' Content-Length)."""
+    try:
+        from moto.server import ThreadedMotoServer
+
+        from dashsite.publish import S3Target
+        from dashsite.publish.s3 import make_client, publish_s3
+    except ImportError:
+        return {}
+    for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        os.environ.setdefault(name, value)
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        client = make_client(f"http://{host}:{port}")
+        bucket = f"bench-{project.name}"  # moto's state is per process: one bucket per size
+        client.create_bucket(Bucket=bucket)
+        target = S3Target(bucket, "site")
+        started = time.perf_counter()
+        first = publish_s3(project / "site", target, client=client)
+        first_time = time.perf_counter() - started
+        subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
+                        "--version-id", "published"], check=True)
+        sent = {"requests": 0, "bytes": 0}
+
+        def count(request: Any, **_: Any) -> None:
+            sent["requests"] += 1
+            sent["bytes"] += int(request.headers.get("Content-Length", 0) or 0)
+
+        client.meta.events.register("before-send.s3", count)
+        publish_s3(project / "site", target, client=client)
+    finally:
+        server.stop()
+    return {"requests": sent["requests"], "sent": sent["bytes"], "first": first_time,
+            "objects": len(first.uploaded)}
 
 
 def bench_year_size(rows: list[Row], work: Path) -> None:
