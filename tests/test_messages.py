@@ -199,3 +199,21 @@ def test_a_build_that_filed_nothing_says_so(tmp_path: Path) -> None:
     done = cli(tmp_path, "build", "--version-id", "v9")
     assert done.returncode == 1
     assert "Built no dashboard (no version filed)" in done.stderr and "v9" not in done.stderr
+
+
+def test_an_error_in_a_layout_names_the_layout_and_its_line(tmp_path: Path) -> None:
+    # The line comes from Jinja's rewritten traceback, found without any private Jinja name.
+    write_project(tmp_path, {"svc": simple()})
+    layouts = tmp_path / "dashboards" / "_layouts"
+    layouts.mkdir()
+    (layouts / "base.html").write_text(
+        "<!doctype html>\n<title>{{ dashboard.title }}</title>\n\n{{ no_such_thing.x }}\n"
+        "{% block content %}{% endblock %}\n"
+    )
+    done = cli(tmp_path, "build")
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("Building")]
+    assert done.returncode == 1
+    # The dashboard's page, then the index (which has no `dashboard`): both relative paths.
+    assert lines[0].startswith("dashboards/_layouts/base.html:4: 'no_such_thing' is undefined")
+    assert lines[1].startswith("dashboards/_layouts/base.html:2: 'dashboard' is undefined")
+    assert len(lines) == 2

@@ -213,9 +213,13 @@ class SiteBuilder:
         try:
             writer = SiteFolder(config.site_path, shown=Path(config.site_dir))
             store = VersionStore(config.site_path)
-            version_id, pruned = self._build_into(
-                writer, store, found.dashboards, {e.slug for e in found.problems}
-            )
+            try:
+                version_id, pruned = self._build_into(
+                    writer, store, found.dashboards, {e.slug for e in found.problems}
+                )
+            except DashsiteError as exc:  # a site-wide failure (the index's layout, say)
+                _relative_problem(exc, config.root)
+                raise
             written = writer.written + store.written
             bytes_written = writer.bytes_written + store.bytes_written
         finally:

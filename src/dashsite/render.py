@@ -37,15 +37,19 @@ def template_location(
 ) -> tuple[str | None, int | None]:
     """The template file and line where an exception was raised.
 
-    Jinja rewrites tracebacks so template frames carry the template's file
-    name and line; the deepest such frame wins (a layout included), and
-    ``filename`` is the fallback when none is found.
+    Jinja rewrites tracebacks (its documented debug support) so template
+    frames carry the template's file name and line. A frame is a template's
+    when its file is not Python code: Jinja's own frames and the dashboards'
+    modules are ``.py`` files, strings compiled from memory are ``<...>``.
+    The deepest such frame wins (a layout included), and ``filename`` is the
+    fallback when none is found. (No private Jinja name is relied on.)
     """
     where: tuple[str | None, int | None] = (filename, None)
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code.co_filename == filename or "__jinja_exception__" in tb.tb_frame.f_globals:
-            where = (code.co_filename, tb.tb_lineno)
+        name = code.co_filename
+        if name == filename or not (name.endswith((".py", ".pyc")) or name.startswith("<")):
+            where = (name, tb.tb_lineno)
         tb = tb.tb_next
     return where
 
