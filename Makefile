@@ -14,7 +14,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
-	$(PIP) -e '.[s3]'
+	$(PIP) -e '.[s3,yaml]'
 	touch $@
 
 install: $(STAMP)
@@ -27,7 +27,7 @@ $(TEST_STAMP): $(STAMP)
 	touch $@
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests dashboards bench
+	$(BIN)/ruff check src tests dashboards bench scripts
 	$(BIN)/ruff format --check src
 	$(BIN)/mypy src
 

@@ -13,8 +13,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .build import BuildOptions, BuildResult, build_site
     from .charts import AreaChart, BarChart, LineChart, StatusTimeline
     from .collection import Collector, CollectorOutcome, collect, collector
+    from .config import SiteConfig, load_config
+    from .delivery import (
+        DeliveryBackend,
+        DeliveryConfigError,
+        DeliveryIOError,
+        DeliveryResult,
+        FileDelivery,
+        FileDeliveryConfig,
+    )
     from .environment import create_environment
     from .errors import (
         CollectorError,
@@ -22,11 +32,28 @@ if TYPE_CHECKING:
         DashboardError,
         DashsiteError,
         DeliveryError,
+        MonitoringError,
+        NothingPublished,
+        PublishError,
         RenderError,
+        SiteError,
     )
     from .image import MonitorImage
     from .levels import StatusLevel, worst_level
+    from .monitor_files import (
+        CollectorConfig,
+        MonitoringConfig,
+        MonitoringConfigCollectorError,
+        MonitoringConfigError,
+        MonitoringConfigFileNotFoundError,
+        MonitoringConfigFormatError,
+        create_services_from_directory,
+        discover_monitoring_configs,
+        load_monitoring_config,
+    )
+    from .monitoring import Monitoring
     from .renderables import (
+        CellValue,
         MonitorKV,
         MonitorList,
         MonitorMetric,
@@ -38,6 +65,7 @@ if TYPE_CHECKING:
     from .service import MonitoringResult, MonitoringService
     from .sparkline import Sparkline
     from .styles import STYLESHEET
+    from .templates import get_css_classes, render_html, render_template
     from .vegalite import VegaLite
 
 
@@ -47,33 +75,62 @@ __all__ = [
     "STYLESHEET",
     "AreaChart",
     "BarChart",
+    "BuildOptions",
+    "BuildResult",
+    "CellValue",
     "Collector",
+    "CollectorConfig",
     "CollectorError",
     "CollectorOutcome",
     "ConfigError",
     "DashboardError",
     "DashsiteError",
+    "DeliveryBackend",
+    "DeliveryConfigError",
     "DeliveryError",
+    "DeliveryIOError",
+    "DeliveryResult",
+    "FileDelivery",
+    "FileDeliveryConfig",
     "LineChart",
     "MonitorImage",
     "MonitorKV",
     "MonitorList",
     "MonitorMetric",
     "MonitorTable",
+    "Monitoring",
+    "MonitoringConfig",
+    "MonitoringConfigCollectorError",
+    "MonitoringConfigError",
+    "MonitoringConfigFileNotFoundError",
+    "MonitoringConfigFormatError",
+    "MonitoringError",
     "MonitoringResult",
     "MonitoringService",
+    "NothingPublished",
+    "PublishError",
     "RenderError",
     "Renderable",
+    "SiteConfig",
+    "SiteError",
     "Sparkline",
     "StatusCell",
     "StatusLevel",
     "StatusTimeline",
     "VegaLite",
     "__version__",
+    "build_site",
     "collect",
     "collector",
     "create_environment",
+    "create_services_from_directory",
+    "discover_monitoring_configs",
     "from_jsonable",
+    "get_css_classes",
+    "load_config",
+    "load_monitoring_config",
+    "render_html",
+    "render_template",
     "to_jsonable",
     "worst_level",
 ]
@@ -110,6 +167,35 @@ _EXPORTS = {
     "Sparkline": ".sparkline",
     "STYLESHEET": ".styles",
     "VegaLite": ".vegalite",
+    "BuildOptions": ".build",
+    "BuildResult": ".build",
+    "build_site": ".build",
+    "SiteConfig": ".config",
+    "load_config": ".config",
+    "DeliveryBackend": ".delivery",
+    "DeliveryConfigError": ".delivery",
+    "DeliveryIOError": ".delivery",
+    "DeliveryResult": ".delivery",
+    "FileDelivery": ".delivery",
+    "FileDeliveryConfig": ".delivery",
+    "MonitoringError": ".errors",
+    "NothingPublished": ".errors",
+    "PublishError": ".errors",
+    "SiteError": ".errors",
+    "CollectorConfig": ".monitor_files",
+    "MonitoringConfig": ".monitor_files",
+    "MonitoringConfigCollectorError": ".monitor_files",
+    "MonitoringConfigError": ".monitor_files",
+    "MonitoringConfigFileNotFoundError": ".monitor_files",
+    "MonitoringConfigFormatError": ".monitor_files",
+    "create_services_from_directory": ".monitor_files",
+    "discover_monitoring_configs": ".monitor_files",
+    "load_monitoring_config": ".monitor_files",
+    "Monitoring": ".monitoring",
+    "CellValue": ".renderables",
+    "get_css_classes": ".templates",
+    "render_html": ".templates",
+    "render_template": ".templates",
 }
 """Public name → the module that defines it, imported on first use (PEP 562)."""
 

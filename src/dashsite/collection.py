@@ -521,9 +521,10 @@ async def collect_dashboards(
     for number, dashboard in enumerate(dashboards):
         kept = carried.get(dashboard.slug, {})
         running = [spec for spec in dashboard.collectors if spec.name not in kept]
-        if offload is not None:
-            away.append(offload.run(dashboard, [spec for spec in running if not spec.is_async]))
-            running = [spec for spec in running if spec.is_async]
+        if offload is not None:  # a YAML dashboard (no dashboard.py) stays here
+            shipped = [s for s in running if not s.is_async] if dashboard.module else []
+            away.append(offload.run(dashboard, shipped))
+            running = [spec for spec in running if spec not in shipped]
         here.extend(running)
         owners.extend([number] * len(running))
     local, remote = await asyncio.gather(engine.run(here), asyncio.gather(*away))

@@ -29,6 +29,7 @@ from .render import depth_free
 from .versions import SLUG_HINT, is_slug
 
 MODULE_FILE = "dashboard.py"
+MONITOR_SUFFIX = ".monitor.yml"
 TEMPLATE_FILES = ("template.html", "template.md")
 _IMPORT_LOCK = threading.Lock()
 DEFAULT_IMPORT_TIMEOUT = 30.0
@@ -83,7 +84,8 @@ def title_from_slug(slug: str) -> str:
 
 
 def dashboard_folders(dashboards_dir: Path) -> list[Path]:
-    """Sub-folders that may be dashboards (not ``_``- or ``.``-prefixed), sorted."""
+    """What may be dashboards, sorted: sub-folders (not ``_``- or ``.``-prefixed) and
+    kstlib's ``<slug>.monitor.yml`` files."""
     try:
         entries = list(os.scandir(dashboards_dir))
     except (FileNotFoundError, NotADirectoryError):
@@ -91,7 +93,63 @@ def dashboard_folders(dashboards_dir: Path) -> list[Path]:
     return sorted(
         Path(entry.path)
         for entry in entries
-        if entry.is_dir() and not entry.name.startswith(("_", "."))
+        if not entry.name.startswith(("_", "."))
+        and (entry.is_dir() or (entry.name.endswith(MONITOR_SUFFIX) and entry.is_file()))
+    )
+
+
+def slug_of(path: Path) -> str:
+    """The slug of a dashboard folder or ``<slug>.monitor.yml`` file."""
+    return path.name.removesuffix(MONITOR_SUFFIX)
+
+
+def load_source(
+    path: Path, *, root: Path | None = None, import_timeout: float = DEFAULT_IMPORT_TIMEOUT
+) -> Dashboard | None:
+    """Load a dashboard folder or a ``*.monitor.yml`` file (see :func:`dashboard_folders`)."""
+    if path.name.endswith(MONITOR_SUFFIX):
+        return load_monitor_file(path, root=root)
+    return load_dashboard(path, root=root, import_timeout=import_timeout)
+
+
+def load_monitor_file(path: Path, *, root: Path | None = None) -> Dashboard:
+    """A kstlib ``*.monitor.yml`` file as a dashboard (template and collectors in YAML)."""
+    from .monitor_files import load_monitoring_config
+
+    slug = slug_of(path)
+    shown = display(path, root)
+    if not is_slug(slug):
+        raise DashboardError(
+            f"'{slug}' is not a usable dashboard name", path=shown, hint=f"rename it: {SLUG_HINT}"
+        )
+    if (path.parent / slug).is_dir():
+        raise DashboardError(
+            f"both {slug}/ and {path.name} define dashboard '{slug}'",
+            path=shown,
+            hint="keep one of them",
+        )
+    config = load_monitoring_config(path, root=root)
+    collectors = config.collector_specs()
+    for spec in collectors:
+        if spec.name in RESERVED_NAMES:
+            raise DashboardError(
+                f"collector name '{spec.name}' would hide the template's own '{spec.name}'",
+                path=shown,
+                hint="name it otherwise",
+            )
+    title = config.name if config.name != slug else title_from_slug(slug)
+    if any(ord(c) < 32 or ord(c) == 127 for c in title):
+        raise DashboardError(
+            "'name' must be one line of text", path=shown, hint="it becomes the page title"
+        )
+    return Dashboard(
+        slug,
+        path,
+        path,
+        title,
+        str(config.metadata.get("description", "")),
+        collectors,
+        source="\n" * config.template_offset + config.template,
     )
 
 
@@ -106,12 +164,12 @@ def discover(
     dashboards: list[Dashboard] = []
     problems: list[DashboardError] = []
     for folder in dashboard_folders(dashboards_dir):
-        if only is not None and folder.name not in only:
+        if only is not None and slug_of(folder) not in only:
             continue
         try:
-            dashboard = load_dashboard(folder, root=root, import_timeout=import_timeout)
+            dashboard = load_source(folder, root=root, import_timeout=import_timeout)
         except DashboardError as exc:
-            exc.slug = folder.name
+            exc.slug = slug_of(folder)
             problems.append(exc)
             continue
         if dashboard is not None:
@@ -237,6 +295,13 @@ def template_dashboard(
     For re-rendering a filed version (mail): its data is already collected,
     and its title comes from the site.
     """
+    monitor_file = folder.parent / f"{folder.name}{MONITOR_SUFFIX}"
+    if not folder.is_dir() and monitor_file.is_file():  # its collectors are not imported
+        from .monitor_files import load_monitoring_config
+
+        config = load_monitoring_config(monitor_file, root=root)
+        source = "\n" * config.template_offset + config.template
+        return Dashboard(folder.name, monitor_file, monitor_file, title, description, source=source)
     found = _template_of(folder, root)
     if found is None:
         return None

@@ -101,6 +101,10 @@ class DeliveryError(DashsiteError):
     """A mail could not be sent (``dashsite mail``, ``MonitoringService.deliver``)."""
 
 
+MonitoringError = DashsiteError
+"""kstlib's name for the root of the monitoring errors: here, every dashsite error."""
+
+
 class PublishError(DashsiteError):
     """A publish, pull or mail target refused or failed."""
 

@@ -28,7 +28,7 @@ from markupsafe import escape
 
 from .collection import DashboardData, collect_dashboards, run_coroutine, settle
 from .config import CONFIG_FILE, SiteConfig, load_config
-from .discover import Dashboard, dashboard_folders, load_dashboard
+from .discover import MONITOR_SUFFIX, Dashboard, dashboard_folders, load_source, slug_of
 from .environment import create_environment
 from .errors import DashsiteError
 from .history import LazyHistory
@@ -122,7 +122,9 @@ class PreviewBuilder:
                 continue
             reasons.append(str(relative))
             slug = relative.parts[0] if relative.parts else ""
-            if not slug or len(relative.parts) == 1 or slug.startswith(("_", ".")):
+            if len(relative.parts) == 1 and slug.endswith(MONITOR_SUFFIX):
+                reload_slugs.add(slug_of(path))  # a kstlib YAML dashboard: all in one file
+            elif not slug or len(relative.parts) == 1 or slug.startswith(("_", ".")):
                 everything = True  # a layout, or a file shared by every dashboard
             elif path.suffix == ".py" or slug not in self.dashboards:
                 reload_slugs.add(slug)
@@ -170,7 +172,7 @@ class PreviewBuilder:
         for slug in list(self.dashboards):
             self._forget(slug)
         self.entries.clear()
-        slugs = [folder.name for folder in dashboard_folders(config.dashboards_path)]
+        slugs = [slug_of(found) for found in dashboard_folders(config.dashboards_path)]
         collected = self._reload(slugs)
         rendered = self._render_all(self._shown())
         self._write_index()
@@ -184,13 +186,15 @@ class PreviewBuilder:
         loaded: list[Dashboard] = []
         for slug in slugs:
             folder = self.config.dashboards_path / slug
+            if not folder.is_dir():
+                folder = self.config.dashboards_path / f"{slug}{MONITOR_SUFFIX}"
             entry = self.entries.setdefault(slug, PreviewEntry())
             entry.load_error = entry.render_error = None
-            if not folder.is_dir():
+            if not folder.exists():
                 self._forget(slug)
                 continue
             try:
-                dashboard = load_dashboard(
+                dashboard = load_source(
                     folder, root=self.root, import_timeout=self.config.import_timeout
                 )
             except DashsiteError as exc:

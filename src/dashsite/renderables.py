@@ -29,6 +29,9 @@ class Renderable(Protocol):
         ...
 
 
+CellValue = str | int | float | bool
+"""What a table cell holds besides a render type (kstlib's alias; dates and None work too)."""
+
 RENDER_TYPES: dict[str, type[RenderType]] = {}
 """Every render type by class name, in definition order. The template globals, the
 package's exports, the JSON storage, the API reference and their tests all read it:
@@ -192,6 +195,11 @@ class MonitorTable(RenderType):
         rows, self.rows = self.rows, []
         for row in rows:
             self.add_row(row)
+
+    @property
+    def row_count(self) -> int:
+        """How many data rows the table has."""
+        return len(self.rows)
 
     def add_row(self, row: Sequence[Any]) -> MonitorTable:
         """Append one row; it must have exactly one cell per header."""

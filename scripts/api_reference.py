@@ -1,0 +1,264 @@
+"""Write docs/api.md: every public name, render type and filter, with signature and example.
+
+    .venv/bin/python scripts/api_reference.py          # rewrite docs/api.md
+    .venv/bin/python scripts/api_reference.py --check  # exit 1 if it is out of date
+
+Signatures and descriptions come from the code (``inspect``, docstrings), so
+they cannot drift; the examples are below, one per name (a test fails when a
+public name has none, or when docs/api.md differs from what this writes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "api.md"
+
+SECTIONS: list[tuple[str, str, list[str]]] = [
+    ("Collectors", "Functions that fetch data, and the engine that runs them.",
+     ["collector", "Collector", "collect", "CollectorOutcome"]),
+    ("Render types", "Values that render themselves as HTML (`{{ x }}` or `{{ x | render }}`); "
+     "every one is also a template global.", []),  # filled from the registry
+    ("Levels", "", ["StatusLevel", "worst_level", "CellValue", "Renderable"]),
+    ("MonitoringService and Monitoring", "kstlib's API: collect, render, deliver, in your own "
+     "program.", ["MonitoringService", "MonitoringResult", "Monitoring"]),
+    ("Delivery", "", ["FileDelivery", "FileDeliveryConfig", "DeliveryResult", "DeliveryBackend"]),
+    ("Rendering outside a site", "", ["render_template", "render_html", "get_css_classes",
+                                      "create_environment", "STYLESHEET"]),
+    ("kstlib's YAML dashboards", "", ["load_monitoring_config", "MonitoringConfig",
+                                      "CollectorConfig", "discover_monitoring_configs",
+                                      "create_services_from_directory"]),
+    ("Building a site from Python", "", ["build_site", "BuildOptions", "BuildResult",
+                                         "load_config", "SiteConfig"]),
+    ("Stored data", "", ["to_jsonable", "from_jsonable"]),
+    ("Errors", "Every error dashsite raises is a `DashsiteError`: `one_line()` gives "
+     "`path[:line]: message — what to do`.",
+     ["DashsiteError", "MonitoringError", "CollectorError", "RenderError", "ConfigError",
+      "DashboardError", "SiteError", "DeliveryError", "DeliveryConfigError", "DeliveryIOError",
+      "PublishError", "NothingPublished", "MonitoringConfigError",
+      "MonitoringConfigFileNotFoundError", "MonitoringConfigFormatError",
+      "MonitoringConfigCollectorError"]),
+]
+
+ERRORS_EXAMPLE = """\
+try:
+    build_site(load_config(Path(".")))
+except DashsiteError as exc:
+    print(exc.one_line())   # dashsite.toml: 'timeout' must be a number of seconds …"""
+
+EXAMPLES: dict[str, str] = {
+    "collector": """\
+@collector
+def disk() -> MonitorMetric: ...
+
+@collector(name="api", timeout=5, retries=2, every="15m")
+async def api_status() -> StatusCell: ...""",
+    "Collector": 'spec = Collector("api", fetch, timeout=5, retries=2)',
+    "collect": "outcomes = await collect([Collector(\"a\", fetch_a), Collector(\"b\", fetch_b)])",
+    "CollectorOutcome": "for o in outcomes:\n    print(o.name, o.ok, o.duration, o.attempts)",
+    "StatusCell": '{{ StatusCell("UP", StatusLevel.OK) }}          {# in a template #}',
+    "MonitorTable": """\
+table = MonitorTable(["Service", "State", "RSS"], title="Processes", formats={"RSS": "bytes"})
+table.add_row(["api", StatusCell("UP"), 73_400_320])
+table.row_count   # 1""",
+    "MonitorKV": 'MonitorKV({"Host": "srv-01", "API": StatusCell("UP")}, title="Server")',
+    "MonitorList": 'MonitorList(["backup done", "disk 81 %"], ordered=True)',
+    "MonitorMetric": 'MonitorMetric(81.2, label="Disk used", unit="%", level=StatusLevel.WARNING)',
+    "MonitorImage": 'MonitorImage(path="logo.png", alt="Logo", width=120)',
+    "Sparkline": '{{ Sparkline(history | series("disk.value") + [disk.value]) }}',
+    "LineChart": 'LineChart({"p50": history | series("api.p50")}, title="Latency", unit="ms")',
+    "AreaChart": 'AreaChart(history | series("queue.depth"), title="Queue depth")',
+    "BarChart": 'BarChart({"mon": 3, "tue": 5, "wed": 1}, title="Incidents per day")',
+    "StatusTimeline": "StatusTimeline(history, title=\"Last 24 hours\")",
+    "VegaLite": 'VegaLite({"mark": "bar", "data": {"values": rows}, "encoding": {...}})',
+    "StatusLevel": "max(StatusLevel.OK, StatusLevel.CRITICAL)   # StatusLevel.CRITICAL",
+    "worst_level": 'worst_level({"api": StatusCell("DOWN", StatusLevel.CRITICAL)})',
+    "CellValue": 'row: list[CellValue] = ["api", 3, 99.5, True]',
+    "Renderable": """\
+class Gauge:                                 # any object with render() is renderable
+    def render(self, *, inline_css: bool = False) -> str:
+        return "<meter value=0.8></meter>\"""",
+    "MonitoringService": """\
+service = MonitoringService("<p>{{ disk | render }}</p>", {"disk": read_disk}, fail_fast=False)
+result = service.run_sync()""",
+    "MonitoringResult": "result.html, result.data, result.errors, result.success, result.status",
+    "Monitoring": """\
+mon = Monitoring(template="<p>{{ disk | render }}</p>", delivery=FileDelivery("reports"))
+
+@mon.collector
+def disk() -> MonitorMetric: ...
+
+mon.run_sync()   # collect, render, write reports/monitoring_20261128_061500.html""",
+    "FileDelivery": 'FileDelivery("reports", max_files=30)   # keeps its own newest 30 files',
+    "FileDeliveryConfig": 'FileDelivery("reports").config.filename_template   # "{name}_{timestamp}.html"',
+    "DeliveryResult": "outcome = await FileDelivery(\"reports\").deliver(result, \"daily\")\noutcome.path",
+    "DeliveryBackend": """\
+class Webhook:                               # anything with deliver(result, name)
+    async def deliver(self, result, name) -> DeliveryResult: ...""",
+    "render_template": 'render_template("<p>{{ s | render }}</p>", {"s": StatusCell("UP")})',
+    "render_html": 'render_html(StatusCell("UP"), inline_css=True)',
+    "get_css_classes": "html = get_css_classes() + body",
+    "create_environment": 'env = create_environment(["templates"])\nenv.get_template("page.html")',
+    "STYLESHEET": 'Path("styles.css").write_text(STYLESHEET)',
+    "load_monitoring_config": """\
+config = load_monitoring_config("dashboards/service.monitor.yml")
+config.to_service().run_sync()""",
+    "MonitoringConfig": 'MonitoringConfig.from_dict({"template": "{{ v }}", "collectors": {"v": 1}})',
+    "CollectorConfig": 'CollectorConfig("host", "env", env_var="HOSTNAME", default="?").to_collector()()',
+    "discover_monitoring_configs": 'for name, config in discover_monitoring_configs("dashboards").items(): ...',
+    "create_services_from_directory": 'services = create_services_from_directory("dashboards")',
+    "build_site": """\
+result = build_site(load_config(Path(".")), BuildOptions(only=frozenset({"api"})))
+result.exit_code(strict=False)""",
+    "BuildOptions": 'BuildOptions(version_id="ci-1234", strict=True, refresh=True)',
+    "BuildResult": "print(result.to_json())",
+    "load_config": 'config = load_config(Path("."), {"site_dir": "public"})',
+    "SiteConfig": "config.site_path, config.dashboards_path, config.expected_every",
+    "to_jsonable": 'to_jsonable(StatusCell("UP"))   # {"$kind": "StatusCell", "label": "UP", "level": "ok"}',
+    "from_jsonable": 'from_jsonable({"$kind": "StatusCell", "label": "UP", "level": "ok"})',
+    "series": '{{ history | series("disk.value") }}   {# one number per version, None where it failed #}',
+    "render": "{{ table | render }}   {{ table | render(inline_css=True) }}",
+    "number": "{{ 1234567 | number }} → 1,234,567   {{ 3.14159 | number(2) }} → 3.14",
+    "percent": "{{ 0.953 | percent }} → 95%",
+    "bytes": "{{ 73400320 | bytes }} → 70.0 MiB",
+    "filesize": "{{ 73400320 | filesize }} → 70.0 MiB",
+    "duration": "{{ 3725 | duration }} → 1h 2m",
+    "timestamp": "{{ build.collected_at | timestamp }} → 2026-11-27 20:15 UTC",
+    "isotime": "{{ build.collected_at | isotime }} → 2026-11-27T20:15:00Z",
+}
+EXAMPLES.update({name: ERRORS_EXAMPLE for name in SECTIONS[-1][2]})
+
+
+_QUOTED = re.compile(r"(: |-> )'([^']*)'")
+
+
+def _plain(signature: str) -> str:
+    """Annotations without the quotes postponed evaluation gives them."""
+    return re.sub(r" at 0x[0-9a-f]+", "", _QUOTED.sub(r"\1\2", signature))
+
+
+def _signature(name: str, obj: Any) -> str | None:
+    target = obj
+    if inspect.isclass(obj) and issubclass(obj, BaseException):
+        return None
+    try:
+        return _plain(f"{name}{inspect.signature(target)}")
+    except (TypeError, ValueError):
+        return None
+
+
+def _members(obj: Any) -> list[tuple[str, str, str]]:
+    """A class's public methods and properties: (name, signature, first line of doc)."""
+    found = []
+    for attribute, value in vars(obj).items():
+        if attribute.startswith("_") or not (inspect.isfunction(value) or isinstance(
+                value, property | classmethod | staticmethod)):
+            continue
+        doc = (inspect.getdoc(value) or "").split("\n\n")[0].replace("\n", " ")
+        if isinstance(value, property):
+            found.append((attribute, f".{attribute}", doc))
+            continue
+        function = value.__func__ if isinstance(value, classmethod | staticmethod) else value
+        try:
+            signature = str(inspect.signature(function)).replace("(self, ", "(").replace(
+                "(self)", "()").replace("(cls, ", "(")
+        except (TypeError, ValueError):
+            signature = "(…)"
+        found.append((attribute, _plain(f".{attribute}{signature}"), doc))
+    return found
+
+
+def _entry(name: str, obj: Any) -> list[str]:
+    lines = [f"### `{name}`", ""]
+    signature = _signature(name, obj)
+    if signature:
+        lines += ["```python", signature, "```", ""]
+    doc = inspect.getdoc(obj) if not isinstance(obj, str | type(int | str)) else None
+    if name == "CellValue":
+        doc = "What a table cell holds besides a render type: `str | int | float | bool`."
+    if name == "STYLESHEET":
+        doc = "The CSS of the render types' classes (what `get_css_classes()` wraps in `<style>`)."
+    if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__mro__[1] is not object:
+        bases = ", ".join(f"`{b.__name__}`" for b in obj.__bases__)
+        doc = f"{doc}\n\nA kind of {bases}."
+    if doc:
+        lines += [doc, ""]
+    if inspect.isclass(obj) and not issubclass(obj, BaseException):
+        members = _members(obj)
+        if members:
+            lines += [f"- `{sig}`" + (f": {text}" if text else "") for _, sig, text in members]
+            lines.append("")
+    example = EXAMPLES.get(name)
+    if example is None:
+        raise SystemExit(f"scripts/api_reference.py: no example for {name!r}: add one to EXAMPLES")
+    language = "jinja" if example.lstrip().startswith("{{") else "python"
+    lines += ["Example:", "", f"```{language}", example, "```", ""]
+    return lines
+
+
+def generate() -> str:
+    """The text of docs/api.md."""
+    import dashsite
+    import dashsite.environment
+    from dashsite.filters import FILTERS
+    from dashsite.renderables import RENDER_TYPES
+
+    public = [n for n in dashsite.__all__ if n != "__version__"]
+    sections = [(title, intro, list(names)) for title, intro, names in SECTIONS]
+    sections[1][2].extend(RENDER_TYPES)
+    placed = {name for _, _, names in sections for name in names}
+    missing = sorted(set(public) - placed)
+    if missing:
+        raise SystemExit(f"scripts/api_reference.py: place {missing} in a section")
+    out = [
+        "# dashsite API reference",
+        "",
+        "<!-- Generated by scripts/api_reference.py from the code and its examples; "
+        "a test keeps it current. -->",
+        "",
+        "Everything here is importable from `dashsite` (`from dashsite import …`); render",
+        "types and filters are also available in every template.",
+        "",
+    ]
+    for title, intro, names in sections:
+        out += [f"## {title}", ""] + ([intro, ""] if intro else [])
+        for name in names:
+            out += _entry(name, getattr(dashsite, name))
+    out += ["## Template filters", "",
+            "Registered on every environment dashsite creates; use them as `{{ value | name }}`.",
+            ""]
+    for name, function in FILTERS.items():
+        signature = _plain(f"{name}{inspect.signature(function)}")
+        out += [f"### `{name}`", "", "```python", signature, "```", ""]
+        doc = inspect.getdoc(function)
+        if doc:
+            out += [doc, ""]
+        if name not in EXAMPLES:
+            raise SystemExit(f"scripts/api_reference.py: no example for filter {name!r}")
+        out += ["Example:", "", "```jinja", EXAMPLES[name], "```", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main() -> int:
+    options = argparse.ArgumentParser(description=__doc__)
+    options.add_argument("--check", action="store_true", help="exit 1 if docs/api.md is stale")
+    args = options.parse_args()
+    text = generate()
+    if args.check:
+        current = OUT.read_text(encoding="utf-8") if OUT.is_file() else ""
+        if current != text:
+            print("docs/api.md is out of date: run scripts/api_reference.py", file=sys.stderr)
+            return 1
+        return 0
+    OUT.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
