@@ -28,7 +28,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("Levels", "", ["StatusLevel", "worst_level", "CellValue", "Renderable"]),
     ("MonitoringService and Monitoring", "kstlib's API: collect, render, deliver, in your own "
      "program.", ["MonitoringService", "MonitoringResult", "Monitoring"]),
-    ("Delivery", "", ["FileDelivery", "FileDeliveryConfig", "DeliveryResult", "DeliveryBackend"]),
+    ("Delivery", "", ["FileDelivery", "FileDeliveryConfig", "MailDelivery", "MailDeliveryConfig",
+                      "DeliveryResult", "DeliveryBackend"]),
     ("Rendering outside a site", "", ["render_template", "render_html", "get_css_classes",
                                       "create_environment", "STYLESHEET"]),
     ("kstlib's YAML dashboards", "", ["load_monitoring_config", "MonitoringConfig",
@@ -97,6 +98,13 @@ def disk() -> MonitorMetric: ...
 mon.run_sync()   # collect, render, write reports/monitoring_20261128_061500.html""",
     "FileDelivery": 'FileDelivery("reports", max_files=30)   # keeps its own newest 30 files',
     "FileDeliveryConfig": 'FileDelivery("reports").config.filename_template   # "{name}_{timestamp}.html"',
+    "MailDelivery": """\
+from dashsite.mail import SMTPTransport
+
+delivery = MailDelivery.create(SMTPTransport("smtp.example.com", user="bot", password=secret),
+                               sender="bot@example.com",
+                               recipients=["team@example.com"], subject_template="Daily: {name}")""",
+    "MailDeliveryConfig": 'MailDeliveryConfig("bot@example.com", ["team@example.com"], cc=["lead@example.com"])',
     "DeliveryResult": "outcome = await FileDelivery(\"reports\").deliver(result, \"daily\")\noutcome.path",
     "DeliveryBackend": """\
 class Webhook:                               # anything with deliver(result, name)

@@ -72,11 +72,11 @@ def test_monitoring_defaults_to_recording_failures_and_needs_one_template(tmp_pa
 
     result = mon.run_sync()  # fail_fast=False, as in kstlib's Monitoring
     assert not result.success and "nope" in str(result.errors[0])
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(ValueError, match="Either 'template' or 'template_file' is required"):
         Monitoring()
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(ValueError, match="Cannot specify both"):
         Monitoring(template="x", template_file=tmp_path / "t.html")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="Template not found"):
         Monitoring(template_file=tmp_path / "missing.html")
     (tmp_path / "t.html").write_text("<b>{{ v }}</b>")
     from_file = Monitoring(template_file=tmp_path / "t.html")
@@ -95,7 +95,7 @@ def test_monitoring_runs_inside_a_running_loop_and_delivers(tmp_path: Path) -> N
         assert mon.run_sync(deliver=False).html == "<p>hello</p>"  # a loop is running here
 
     asyncio.run(inside())
-    (written,) = sorted((tmp_path / "reports").iterdir())
+    (written,) = sorted((tmp_path / "reports").glob("*.html"))
     assert written.read_text() == "<p>hello</p>"
     assert written.name.startswith("daily_report_") and written.suffix == ".html"
     assert mon.last_delivery is not None and mon.last_delivery.path == written
@@ -120,33 +120,69 @@ def test_two_runs_in_the_same_second_keep_both_files(tmp_path: Path) -> None:
     stamp = first.timestamp.strftime(TIMESTAMP_FORMAT)
     if second.timestamp.strftime(TIMESTAMP_FORMAT) == stamp:
         assert second.path.name == f"svc_{stamp}-2.html"
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
+    assert not list(tmp_path.glob(".delivery-*"))  # no temporary file left
 
 
-def test_rotation_deletes_only_its_own_files(tmp_path: Path) -> None:
+def test_rotation_deletes_only_the_files_it_wrote(tmp_path: Path) -> None:
     foreign = ["notes.html", "other_20200101_000000.html", "svc_summary.html",
-               "svc_20200101_000000.txt"]
+               "svc_20200101_000000.html"]  # the last one even looks like ours
     for name in foreign:
         (tmp_path / name).write_text("keep me")
-    old = tmp_path / "svc_20200101_000000.html"
-    old.write_text("oldest of mine")
-    delivery = FileDelivery(tmp_path, max_files=3)
-    for n in range(4):
-        asyncio.run(delivery.deliver(_result(f"run {n}"), "svc"))
-    mine = sorted(p.name for p in tmp_path.iterdir() if delivery.pattern("svc").fullmatch(p.name))
-    assert len(mine) == 3 and not old.exists()
+    for n in range(4):  # a new FileDelivery each run, as a cron job would make
+        asyncio.run(FileDelivery(tmp_path, max_files=3).deliver(_result(f"run {n}"), f"svc-{n}"))
+    mine = sorted(p.name for p in tmp_path.glob("*.html") if p.name not in foreign)
+    assert len(mine) == 3
     assert sorted((tmp_path / m).read_text() for m in mine) == ["run 1", "run 2", "run 3"]
     for name in foreign:
         assert (tmp_path / name).read_text() == "keep me", name
-    assert delivery.last_result is not None
-    assert len(delivery.last_result.metadata["rotated"]) == 1  # run 0 went with run 3
+    ledger = json.loads((tmp_path / ".dashsite-delivery.json").read_text())
+    assert sorted(ledger["files"]) == mine
+    # A ledger that names a file outside the folder, or garbage, is not followed.
+    (tmp_path / ".dashsite-delivery.json").write_text('{"schema": 1, "files": ["../x.html"]}')
+    asyncio.run(FileDelivery(tmp_path, max_files=1).deliver(_result("again"), "svc"))
+    assert len([p for p in tmp_path.glob("*.html") if p.name not in foreign]) == 4
+
+
+def test_mail_delivery_sends_through_any_transport() -> None:
+    from dashsite import MailDelivery
+
+    sent: list = []
+
+    class Transport:
+        def send(self, message):
+            sent.append(message)
+
+    delivery = MailDelivery.create(Transport(), sender="bot@example.com",
+                                   recipients=["team@example.com"], cc=["cc@example.com"],
+                                   subject_template="Report: {name}")
+    outcome = asyncio.run(delivery.deliver(_result("<h1>Daily</h1>"), "Daily"))
+    assert outcome.success and len(sent) == 1
+    message = sent[0]
+    assert (message["From"], message["To"], message["Cc"], message["Subject"]) == (
+        "bot@example.com", "team@example.com", "cc@example.com", "Report: Daily")
+    assert message.get_body(("html",)).get_content().strip() == "<h1>Daily</h1>"
+    assert "Daily" in message.get_body(("plain",)).get_content()
+
+    class Broken:
+        async def send(self, message):
+            raise ConnectionError("Network error")
+
+    failing = MailDelivery.create(Broken(), sender="a@example.com", recipients=["b@example.com"])
+    with pytest.raises(dashsite.DeliveryError, match="Network error"):
+        asyncio.run(failing.deliver(_result("x"), "x"))
+    assert failing.last_result is not None and not failing.last_result.success
+    with pytest.raises(DeliveryConfigError, match="too many recipients"):
+        MailDelivery.create(Transport(), sender="a@example.com",
+                            recipients=[f"u{i}@example.com" for i in range(51)])
+    with pytest.raises(DeliveryConfigError, match="not an email address"):
+        MailDelivery.create(Transport(), sender="a@example.com\r\nBcc: x@evil", recipients=["b@e.com"])
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"max_files": -1}, "max_files must be between 0"),
-        ({"max_files": 5000}, "max_files must be between 0"),
+        ({"max_files": -1}, "max_files cannot be negative"),
+        ({"max_files": 5000}, "max_files exceeds limit"),
         ({"filename_template": "{name}.html"}, "must contain {timestamp}"),
         ({"filename_template": "../{name}_{timestamp}.html"}, "must name a file"),
         ({"filename_template": "{name}_{timestamp}_{user}.html"}, "{name} and {timestamp} only"),
@@ -270,8 +306,8 @@ def test_a_template_file_beside_the_yaml(tmp_path: Path) -> None:
         ("template: x\ncollectors:\n  a: {type: callable, module: nowhere_at_all, function: f}\n",
          "svc.monitor.yml:3: collector 'a': cannot import 'nowhere_at_all'"),
         ("template: x\ncollectors:\n" + "".join(f"  c{i}: {i}\n" for i in range(101)),
-         "svc.monitor.yml:2: 101 collectors: at most 100"),
-        ("name: " + "n" * 129 + "\ntemplate: x\n", "svc.monitor.yml:1: 'name' must be text of"),
+         "svc.monitor.yml:2: too many collectors (101 > 100)"),
+        ("name: " + "n" * 129 + "\ntemplate: x\n", "svc.monitor.yml:1: 'name' exceeds maximum length (128 characters)"),
         ("template: x\ntemplate_file: ../../etc/passwd\n", "needs 'template' or 'template_file'"),
         ("template_file: ../../etc/passwd\n", "svc.monitor.yml:1: 'template_file' '../../etc/passwd' is outside"),
         ("template: x\ncollectors:\n  build: 1\n", "collector name 'build' would hide"),
@@ -291,10 +327,10 @@ def test_a_bad_monitor_file_is_one_line_naming_file_and_line(tmp_path: Path, tex
 
 def test_size_limits_and_a_name_taken_twice(tmp_path: Path) -> None:
     path = write_yaml_project(tmp_path, "template: x\n# " + "p" * (1024 * 1024) + "\n")
-    with pytest.raises(MonitoringConfigFormatError, match="over 1024 KB"):
+    with pytest.raises(MonitoringConfigFormatError, match="file too large"):
         load_monitoring_config(path)
     path.write_text("template: '" + "t" * (512 * 1024 + 1) + "'\n")
-    with pytest.raises(MonitoringConfigFormatError, match="over 512 KB"):
+    with pytest.raises(MonitoringConfigFormatError, match="template exceeds maximum size"):
         load_monitoring_config(path)
     path.write_text("template: x\n")
     (tmp_path / "dashboards" / "svc").mkdir()

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
         DeliveryResult,
         FileDelivery,
         FileDeliveryConfig,
+        MailDelivery,
+        MailDeliveryConfig,
     )
     from .environment import create_environment
     from .errors import (
@@ -93,6 +95,8 @@ __all__ = [
     "FileDelivery",
     "FileDeliveryConfig",
     "LineChart",
+    "MailDelivery",
+    "MailDeliveryConfig",
     "MonitorImage",
     "MonitorKV",
     "MonitorList",
@@ -178,6 +182,8 @@ _EXPORTS = {
     "DeliveryResult": ".delivery",
     "FileDelivery": ".delivery",
     "FileDeliveryConfig": ".delivery",
+    "MailDelivery": ".delivery",
+    "MailDeliveryConfig": ".delivery",
     "MonitoringError": ".errors",
     "NothingPublished": ".errors",
     "PublishError": ".errors",

@@ -3,19 +3,28 @@
 ``FileDelivery`` keeps kstlib's names, options and limits, and fixes two of
 its faults: two runs in the same second no longer overwrite each other (the
 second file gets ``-2``, the third ``-3``…, each created exclusively), and
-rotation (``max_files``) deletes only files this delivery's own name pattern
-produced, never another report or a file someone put beside them. Every file
-is written whole (temporary file, then linked into place) inside the folder.
+rotation (``max_files``) deletes only files it wrote — they are listed in a
+ledger beside them (``.dashsite-delivery.json``) — never another report or a
+file someone put there. Every file is written whole (temporary file, then
+linked into place) inside the folder.
+
+``MailDelivery`` sends the HTML (with a plain-text part) through any
+transport with ``send(message)``, sync or async — dashsite's
+``SMTPTransport``, or kstlib's.
 """
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import json
 import os
 import re
 import tempfile
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -27,11 +36,18 @@ if TYPE_CHECKING:
 MAX_FILES_PER_DIR = 1000
 """``max_files`` may not exceed this."""
 MAX_FILENAME_LENGTH = 200
+MAX_NAME_LENGTH = 50
+"""A report's name is cut to this many characters in its file name."""
+MAX_DEPTH = 10
+"""``output_dir`` may be this many folders below the current one (15 for an absolute path)."""
+MAX_RECIPIENTS = 50
+MAX_SUBJECT_LENGTH = 200
+LEDGER = ".dashsite-delivery.json"
 MAX_FILE_SIZE = 50 * 1024 * 1024
 """A report larger than this is refused (50 MB)."""
 TIMESTAMP_FORMAT = "%Y%m%d_%H%M%S"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_FIELDS = re.compile(r"\{(name|timestamp)\}")
+_FIELDS = re.compile(r"\{(name|timestamp)\}")  # what filename_template may hold
 
 
 class DeliveryConfigError(DeliveryError, ValueError):
@@ -65,7 +81,7 @@ class DeliveryBackend(Protocol):
 def safe_name(name: str) -> str:
     """``name`` as a file-name part: letters, digits, ``.``, ``_`` and ``-`` only."""
     cleaned = _UNSAFE.sub("_", name).strip("._") or "report"
-    return cleaned[:100]
+    return cleaned[:MAX_NAME_LENGTH]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +91,19 @@ class FileDeliveryConfig:
     output_dir: Path
     filename_template: str = "{name}_{timestamp}.html"
     max_files: int = 100
-    """Files of this delivery's pattern to keep per name (oldest go first); 0: all."""
+    """Files this delivery wrote to keep (the oldest go first); 0: keep all."""
     create_dirs: bool = True
+    encoding: str = "utf-8"
 
     def __post_init__(self) -> None:
-        if not 0 <= self.max_files <= MAX_FILES_PER_DIR:
+        object.__setattr__(self, "output_dir", Path(self.output_dir))
+        if self.max_files < 0:
             raise DeliveryConfigError(
-                f"max_files must be between 0 (keep all) and {MAX_FILES_PER_DIR}, "
-                f"not {self.max_files}"
+                f"max_files cannot be negative ({self.max_files}); 0 keeps every file"
+            )
+        if self.max_files > MAX_FILES_PER_DIR:
+            raise DeliveryConfigError(
+                f"max_files exceeds limit ({self.max_files} > {MAX_FILES_PER_DIR})"
             )
         template = self.filename_template
         if "{timestamp}" not in template:
@@ -110,9 +131,10 @@ class FileDelivery:
         filename_template: str = "{name}_{timestamp}.html",
         max_files: int = 100,
         create_dirs: bool = True,
+        encoding: str = "utf-8",
     ) -> None:
         self._config = FileDeliveryConfig(
-            Path(output_dir), filename_template, max_files, create_dirs
+            Path(output_dir), filename_template, max_files, create_dirs, encoding
         )
         self._last: DeliveryResult | None = None
 
@@ -126,42 +148,44 @@ class FileDelivery:
         """The outcome of the latest :meth:`deliver`, if any."""
         return self._last
 
-    def pattern(self, name: str) -> re.Pattern[str]:
-        """The file names this delivery writes for ``name`` (and only those)."""
-        parts = _FIELDS.split(self._config.filename_template)
-        regex = ""
-        for index, part in enumerate(parts):
-            if index % 2 == 0:
-                regex += re.escape(part)
-            elif part == "name":
-                regex += re.escape(safe_name(name))
-            else:
-                regex += r"(?P<ts>[0-9]{8}_[0-9]{6})(?:-(?P<n>[0-9]{1,6}))?"
-        return re.compile(regex)
-
     async def deliver(self, result: MonitoringResult, name: str) -> DeliveryResult:
         """Write ``result.html`` as a new file, then rotate.
 
         A failure raises :class:`DeliveryConfigError` or :class:`DeliveryIOError`
-        and is kept in :attr:`last_result` too.
+        (any other, :class:`DeliveryError`) and is kept in :attr:`last_result` too.
         """
         now = datetime.now(UTC)
         try:
-            path = self._write(result.html.encode("utf-8"), name, now)
-            removed = self._rotate(name)
+            path = self._write(result.html.encode(self._config.encoding), name, now)
+            removed = self._rotate(path)
         except DeliveryError as exc:
             self._last = DeliveryResult(False, now, error=str(exc))
             raise
         except OSError as exc:
+            self._last = DeliveryResult(False, now, error=f"I/O error: {exc}")
+            raise DeliveryIOError(f"Failed to write file: {exc}") from exc
+        except Exception as exc:
             self._last = DeliveryResult(False, now, error=f"{type(exc).__name__}: {exc}")
-            raise DeliveryIOError(f"cannot write the report: {exc}") from exc
+            raise DeliveryError(f"delivery failed: {type(exc).__name__}: {exc}") from exc
         self._last = DeliveryResult(
-            True, now, path=path, metadata={"size": path.stat().st_size, "rotated": removed}
+            True,
+            now,
+            path=path,
+            metadata={"size_bytes": path.stat().st_size, "files_deleted": len(removed)},
         )
         return self._last
 
     def _folder(self) -> Path:
         folder = self._config.output_dir
+        try:
+            depth = len(folder.resolve().relative_to(Path.cwd().resolve()).parts)
+            limit = MAX_DEPTH
+        except ValueError:
+            depth, limit = len(folder.resolve().parts), MAX_DEPTH + 5
+        if depth > limit:
+            raise DeliveryConfigError(
+                f"Output directory too deep ({depth} folders, at most {limit}): {folder}"
+            )
         if self._config.create_dirs:
             folder.mkdir(parents=True, exist_ok=True)
         if not folder.is_dir():
@@ -171,14 +195,15 @@ class FileDelivery:
     def _write(self, payload: bytes, name: str, now: datetime) -> Path:
         if len(payload) > MAX_FILE_SIZE:
             raise DeliveryConfigError(
-                f"the report is {len(payload):,} bytes, over the {MAX_FILE_SIZE:,}-byte limit"
+                f"the report is too large: {len(payload):,} bytes, over the "
+                f"{MAX_FILE_SIZE:,}-byte limit"
             )
         folder = self._folder()
         stem = now.strftime(TIMESTAMP_FORMAT)
         handle, temporary = tempfile.mkstemp(prefix=".delivery-", dir=folder)
+        os.close(handle)
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(payload)
+            Path(temporary).write_bytes(payload)
             for attempt in range(1, MAX_FILES_PER_DIR + 2):
                 stamp = stem if attempt == 1 else f"{stem}-{attempt}"
                 filename = self._config.filename_template.format(
@@ -186,7 +211,8 @@ class FileDelivery:
                 )
                 if len(filename) > MAX_FILENAME_LENGTH:
                     raise DeliveryConfigError(
-                        f"file name {filename[:40]!r}… is over {MAX_FILENAME_LENGTH} characters"
+                        f"file name too long ({len(filename)} > {MAX_FILENAME_LENGTH} "
+                        f"characters): {filename[:40]}…"
                     )
                 target = folder / filename
                 if target.resolve().parent != folder.resolve():
@@ -198,21 +224,147 @@ class FileDelivery:
                 return target
             raise DeliveryIOError(f"more than {MAX_FILES_PER_DIR} reports in one second")
         finally:
-            Path(temporary).unlink()
+            with contextlib.suppress(OSError):  # a hidden leftover at worst
+                Path(temporary).unlink()
 
-    def _rotate(self, name: str) -> list[str]:
-        """Delete the oldest of this delivery's own files beyond ``max_files``."""
+    def _rotate(self, written: Path) -> list[str]:
+        """Record ``written`` in the ledger; delete the oldest files it lists beyond
+        ``max_files``. Files it does not list (another report, yours) are never touched;
+        a file that cannot be deleted stays listed, for the next run."""
+        folder = self._config.output_dir
+        ledger = folder / LEDGER
+        mine = [*self._ledger(ledger), written.name]
         keep = self._config.max_files
-        if keep == 0:
-            return []
-        pattern = self.pattern(name)
-        mine = []
-        for entry in os.scandir(self._config.output_dir):
-            found = pattern.fullmatch(entry.name)
-            if found and entry.is_file(follow_symlinks=False):
-                mine.append((found["ts"], int(found["n"] or 1), entry.name))
-        mine.sort()
-        removed = [filename for *_, filename in mine[: max(0, len(mine) - keep)]]
-        for filename in removed:
-            (self._config.output_dir / filename).unlink(missing_ok=True)
+        doomed = mine[: max(0, len(mine) - keep)] if keep else []
+        removed = []
+        for filename in doomed:
+            try:
+                (folder / filename).unlink(missing_ok=True)
+            except OSError:
+                continue  # best effort: tried again next time
+            removed.append(filename)
+        left = [filename for filename in mine if filename not in removed]
+        from .write import atomic_write
+
+        atomic_write(ledger, json.dumps({"schema": 1, "files": left}).encode())
         return removed
+
+    def _ledger(self, ledger: Path) -> list[str]:
+        """The files earlier runs wrote and kept, oldest first (still there, names valid)."""
+        try:
+            raw = json.loads(ledger.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        files = raw.get("files") if isinstance(raw, dict) else None
+        if not isinstance(files, list):
+            return []
+        folder = self._config.output_dir
+        return [
+            f
+            for f in files
+            if isinstance(f, str)
+            and f == Path(f).name
+            and not f.startswith(".")
+            and (folder / f).is_file()
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class MailDeliveryConfig:
+    """Who a :class:`MailDelivery` mails, and its subject (``{name}`` is the report's)."""
+
+    sender: str
+    recipients: list[str]
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    subject_template: str = "Monitoring: {name}"
+    include_plain_text: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.sender.strip():
+            raise DeliveryConfigError("a mail delivery needs a sender")
+        if not self.recipients:
+            raise DeliveryConfigError("a mail delivery needs at least one recipient")
+        total = len(self.recipients) + len(self.cc) + len(self.bcc)
+        if total > MAX_RECIPIENTS:
+            raise DeliveryConfigError(
+                f"too many recipients ({total} > {MAX_RECIPIENTS}, To, Cc and Bcc together)"
+            )
+        for address in (self.sender, *self.recipients, *self.cc, *self.bcc):
+            if any(c in address for c in "\r\n") or "@" not in address:
+                raise DeliveryConfigError(f"not an email address: {address!r}")
+
+
+class MailDelivery:
+    """Mails each run's HTML (and a plain-text part) through ``transport.send(message)``."""
+
+    def __init__(self, transport: Any, config: MailDeliveryConfig) -> None:
+        self._transport = transport
+        self._config = config
+        self._last: DeliveryResult | None = None
+
+    @classmethod
+    def create(
+        cls,
+        transport: Any,
+        *,
+        sender: str,
+        recipients: list[str],
+        cc: list[str] | None = None,
+        bcc: list[str] | None = None,
+        subject_template: str = "Monitoring: {name}",
+        include_plain_text: bool = True,
+    ) -> MailDelivery:
+        """A delivery from keyword settings (checked as :class:`MailDeliveryConfig`)."""
+        config = MailDeliveryConfig(
+            sender, list(recipients), list(cc or []), list(bcc or []), subject_template,
+            include_plain_text,
+        )  # fmt: skip
+        return cls(transport, config)
+
+    @property
+    def config(self) -> MailDeliveryConfig:
+        """The settings, validated."""
+        return self._config
+
+    @property
+    def last_result(self) -> DeliveryResult | None:
+        """The outcome of the latest :meth:`deliver`, if any."""
+        return self._last
+
+    def _build_message(self, html: str, subject: str) -> EmailMessage:
+        if len(subject) > MAX_SUBJECT_LENGTH:
+            subject = subject[:MAX_SUBJECT_LENGTH] + "..."
+        message = EmailMessage()
+        message["From"] = self._config.sender
+        message["To"] = ", ".join(self._config.recipients)
+        if self._config.cc:
+            message["Cc"] = ", ".join(self._config.cc)
+        if self._config.bcc:
+            message["Bcc"] = ", ".join(self._config.bcc)
+        message["Subject"] = " ".join(subject.split())
+        if self._config.include_plain_text:
+            from .plaintext import html_to_text
+
+            message.set_content(html_to_text(html))
+            message.add_alternative(html, subtype="html")
+        else:
+            message.set_content(html, subtype="html")
+        return message
+
+    async def deliver(self, result: MonitoringResult, name: str) -> DeliveryResult:
+        """Send ``result.html``; a failure raises :class:`DeliveryError` (kept in last_result)."""
+        now = datetime.now(UTC)
+        subject = self._config.subject_template.replace("{name}", name)
+        message = self._build_message(result.html, subject)
+        try:
+            outcome = self._transport.send(message)
+            if inspect.isawaitable(outcome):
+                await outcome
+        except Exception as exc:
+            self._last = DeliveryResult(False, now, error=f"{type(exc).__name__}: {exc}")
+            raise DeliveryError(f"the mail was not sent: {exc}") from exc
+        self._last = DeliveryResult(
+            True, now, message_id=message.get("Message-ID"), metadata={"subject": subject}
+        )
+        return self._last

@@ -144,12 +144,14 @@ def create_environment(
     environment = DashsiteEnvironment(**options)
     environment.filters.update(FILTERS)
     environment.filters["markdown"] = markdown_filter
-    default_inline = inline_css
+    if inline_css:  # inline styles unless the template says otherwise (mail)
 
-    def render(value: Any, inline_css: bool = default_inline) -> Any:
-        return render_filter(value, inline_css=inline_css)
+        def render(value: Any, inline_css: bool = True) -> Any:
+            return render_filter(value, inline_css=inline_css)
 
-    environment.filters["render"] = render
+        environment.filters["render"] = render
+    else:
+        environment.filters["render"] = render_filter  # kstlib's render_html itself
     environment.globals.update(TEMPLATE_GLOBALS)
     return environment
 

@@ -127,10 +127,15 @@ class CollectorConfig:
 
     def _imported(self) -> Callable[[], Any]:
         module, function = self.module or "", self.function or ""
+        if not module or not function:
+            raise self._error(
+                "type 'callable' needs 'module' and 'function'",
+                "e.g. module: ops.checks, function: run_checks",
+            )
         if not _MODULE.fullmatch(module) or not function.isidentifier():
             raise self._error(
-                "type 'callable' needs 'module' (a dotted name) and 'function' (a name)",
-                "e.g. module: ops.checks, function: run_checks",
+                f"invalid module or function name: {module!r}, {function!r}",
+                "a dotted module name and a function name, e.g. ops.checks and run_checks",
             )
         if any(module == p or module.startswith((f"{p}.", "_")) for p in BLOCKED_MODULE_PREFIXES):
             raise self._error(
@@ -153,7 +158,7 @@ class CollectorConfig:
                     sys.path.remove(folder)
         func = getattr(loaded, function, None)
         if not callable(func):
-            raise self._error(f"'{module}' has no function '{function}'")
+            raise self._error(f"function '{function}' not found in '{module}'")
         return func  # type: ignore[no-any-return]
 
 
@@ -236,7 +241,7 @@ def _parse(
         )
 
     if not isinstance(data, Mapping):
-        raise fail("must be a mapping of name, template, collectors…", hint="see kstlib's format")
+        raise fail("must be a dictionary (name, template, collectors…)", hint="see kstlib's format")
     unknown = sorted(str(k) for k in data if k not in KNOWN_KEYS)
     template = data.get("template")
     template_file = data.get("template_file")
@@ -248,14 +253,16 @@ def _parse(
     if template_file is not None:
         template = _read_template_file(template_file, path, fail)
     if not isinstance(template, str):
-        raise fail("'template' must be text", "template")
+        raise fail("'template' must be a string", "template")
     if len(template.encode("utf-8")) > MAX_TEMPLATE_SIZE:
-        raise fail(f"the template is over {MAX_TEMPLATE_SIZE // 1024} KB", "template")
+        raise fail(f"template exceeds maximum size ({MAX_TEMPLATE_SIZE // 1024} KB)", "template")
     name = data.get("name")
     if name is None:
         name = path.name.removesuffix(SUFFIX) if path is not None else "unnamed"
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
-        raise fail(f"'name' must be text of 1 to {MAX_NAME_LENGTH} characters", "name")
+    if not isinstance(name, str) or not name.strip():
+        raise fail("'name' must be a non-empty string", "name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise fail(f"'name' exceeds maximum length ({MAX_NAME_LENGTH} characters)", "name")
     options: dict[str, bool] = {}
     for option, default in (("inline_css", True), ("fail_fast", True)):
         value = data.get(option, default)
@@ -264,18 +271,26 @@ def _parse(
         options[option] = value
     raw = data.get("collectors") or {}
     if not isinstance(raw, Mapping):
-        raise fail("'collectors' must map names to values or collector settings", "collectors")
+        raise fail(
+            "'collectors' must be a dictionary of names to values or collector settings",
+            "collectors",
+        )
     if len(raw) > MAX_COLLECTORS:
-        raise fail(f"{len(raw)} collectors: at most {MAX_COLLECTORS}", "collectors")
+        raise fail(f"too many collectors ({len(raw)} > {MAX_COLLECTORS})", "collectors")
     collectors = []
     folder = str(path.resolve().parent) if path is not None else ""
     for key, entry in raw.items():
         label = str(key)
         at = line("collectors", label) if line else None
-        if len(label) > MAX_NAME_LENGTH or not label.isidentifier():
+        if len(label) > MAX_NAME_LENGTH:
             raise fail(
-                f"collector name {label[:40]!r} must be a Python identifier of at most "
-                f"{MAX_NAME_LENGTH} characters",
+                f"collector name {label[:20]!r}… exceeds maximum length ({MAX_NAME_LENGTH})",
+                "collectors",
+                label,
+            )
+        if not label.isidentifier():
+            raise fail(
+                f"collector name {label!r} must be a Python identifier",
                 "collectors",
                 label,
                 hint="it becomes a template variable",
@@ -349,7 +364,9 @@ def load_monitoring_config(
         raise MonitoringConfigFileNotFoundError("no such file", path=shown)
     if source.stat().st_size > MAX_CONFIG_FILE_SIZE:
         raise MonitoringConfigFormatError(
-            f"over {MAX_CONFIG_FILE_SIZE // 1024} KB", path=shown, hint="split it, or trim it"
+            f"file too large (over {MAX_CONFIG_FILE_SIZE // 1024} KB)",
+            path=shown,
+            hint="split it, or trim it",
         )
     yaml = _yaml()
     try:
@@ -369,7 +386,7 @@ def load_monitoring_config(
             line=mark.line + 1 if mark is not None else None,
             hint="fix the YAML syntax",
         ) from None
-    config = _parse(data, source, shown, _lines(text))
+    config = _parse(data, source.resolve(), shown, _lines(text))
     config.template_offset = _block_offset(text)
     return config
 
@@ -389,10 +406,15 @@ def _block_offset(text: str) -> int:
     return 0
 
 
-def discover_monitoring_configs(directory: str | os.PathLike[str]) -> dict[str, MonitoringConfig]:
-    """Every ``*.monitor.yml`` directly in ``directory``, by dashboard name."""
+def discover_monitoring_configs(
+    directory: str | os.PathLike[str], *, recursive: bool = False
+) -> dict[str, MonitoringConfig]:
+    """Every ``*.monitor.yml`` in ``directory`` (and below, ``recursive``), by name."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise MonitoringConfigFileNotFoundError("no such folder", path=str(folder))
     found: dict[str, MonitoringConfig] = {}
-    for path in sorted(Path(directory).glob(PATTERN)):
+    for path in sorted(folder.rglob(PATTERN) if recursive else folder.glob(PATTERN)):
         config = load_monitoring_config(path)
         found[config.name] = config
     return found

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from .collection import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Collector, run_coroutine
-from .delivery import DeliveryBackend, DeliveryResult
+from .delivery import DeliveryBackend, DeliveryResult, FileDelivery
 from .service import MonitoringResult, MonitoringService
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,10 +50,15 @@ class Monitoring:
         concurrency: int = DEFAULT_CONCURRENCY,
         executor: Executor | None = None,
     ) -> None:
-        if (template is None) == (template_file is None):
-            raise ValueError("give either 'template' or 'template_file' (exactly one)")
+        if template is None and template_file is None:
+            raise ValueError("Either 'template' or 'template_file' is required")
+        if template is not None and template_file is not None:
+            raise ValueError("Cannot specify both 'template' and 'template_file'")
         if template_file is not None:
-            template = Path(template_file).read_text(encoding="utf-8")  # a missing one is named
+            path = Path(template_file)
+            if not path.is_file():
+                raise FileNotFoundError(f"Template not found: {path}")
+            template = path.read_text(encoding="utf-8")
         assert template is not None
         self._service = MonitoringService(
             template,
@@ -65,6 +70,8 @@ class Monitoring:
         )
         self._delivery = delivery
         self._name = name
+        self._inline_css = inline_css
+        self._fail_fast = fail_fast
         self.last_delivery: DeliveryResult | None = None
         """What the latest delivery did (None before one)."""
 
@@ -127,8 +134,29 @@ class Monitoring:
         """Collect, render, and (with a delivery and ``deliver``) deliver."""
         result = await self._service.run()
         if deliver and self._delivery is not None:
-            self.last_delivery = await self._delivery.deliver(result, self._name)
+            await self._deliver(result)
         return result
+
+    async def _deliver(self, result: MonitoringResult) -> DeliveryResult:
+        if self._delivery is None:
+            raise RuntimeError("No delivery backend configured")
+        self.last_delivery = await self._delivery.deliver(result, self._name)
+        return self.last_delivery
+
+    @staticmethod
+    def _build_delivery(config: dict[str, Any]) -> DeliveryBackend:
+        """A delivery from kstlib's ``delivery:`` settings (``type: file`` only here)."""
+        kind = config.get("type", "file")
+        if kind == "file":
+            return FileDelivery(
+                config.get("output_dir", "./reports"), max_files=config.get("max_files", 100)
+            )
+        if kind == "mail":
+            raise ValueError(
+                "mail delivery needs kstlib's mail transports: use 'dashsite mail', or "
+                "MonitoringService.deliver(transport, builder)"
+            )
+        raise ValueError(f"Unknown delivery type: {kind}")
 
     def run_sync(self, *, deliver: bool = True) -> MonitoringResult:
         """:meth:`run` from sync code, also from inside a running event loop."""

@@ -40,9 +40,9 @@ def render_template(
     Errors are :class:`~dashsite.RenderError` with the template's line.
     """
     if not isinstance(source, str):
-        raise TypeError(f"source must be a str, not {type(source).__name__}")
+        raise TypeError(f"source must be str, got {type(source).__name__}")
     if context is not None and not isinstance(context, Mapping):
-        raise TypeError(f"context must be a dict or None, not {type(context).__name__}")
+        raise TypeError(f"context must be dict or None, got {type(context).__name__}")
     environment = create_environment()
     template = compile_template(environment, source=source, path="<template>")
     html = _render(template, context or {})
