@@ -81,15 +81,18 @@ class IndexEntry:
         """Worst first: critical, error, warning, stale, never built, ok."""
         if self.latest is None:
             return 0.5
-        level = int(self.latest.status)
-        return level + 1 if level else (1.0 if self.stale else 0.0)
+        level = self.latest.status
+        if level == StatusLevel.OK:
+            return 1.0 if self.stale else 0.0
+        return 1.0 + list(StatusLevel).index(level)  # warning 2, error 3, critical 4
 
 
 def index_entry(
     record: DashboardRecord, recent: Sequence[LogRecord], timeline: StatusView | None = None
 ) -> IndexEntry:
     """One card: ``recent`` is the log's tail (its statuses draw the trend)."""
-    trend = [int(r.status) for r in recent[-TREND_LENGTH:]]
+    ranks = {level: rank for rank, level in enumerate(StatusLevel)}  # ok 0 … critical 3
+    trend = [ranks[r.status] for r in recent[-TREND_LENGTH:]]
     return IndexEntry(
         record.slug,
         record.title,

@@ -10,10 +10,10 @@ from typing import Any
 class StatusLevel(IntEnum):
     """How bad a status is; ordered so that ``max()`` picks the worst."""
 
-    OK = 0
-    WARNING = 1
-    ERROR = 2
-    CRITICAL = 3
+    OK = 10
+    WARNING = 20
+    ERROR = 30
+    CRITICAL = 40
 
     @property
     def slug(self) -> str:
