@@ -390,6 +390,7 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
             times.append(time.perf_counter() - started)
             report = json.loads(done.stdout)
         figures[count] = _s3_publish_cost(project)
+        figures[count].update(_ghpages_growth(project, work / f"remote-{count}.git"))
         starts = []
         for _ in range(3):
             started = time.perf_counter()
@@ -436,12 +437,37 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
         rows.append(Row(f"S3 publish after that build ({large:,} kept): bytes sent", b["sent"],
                         a["sent"], f"{small:,} kept", "B", "the same (within 5%)",
                         abs(b["sent"] - a["sent"]) <= 0.05 * a["sent"]))
+    rows.append(Row(f"gh-pages repository growth per build ({large:,} kept)", b["git_growth"],
+                    a["git_growth"], f"{small:,} kept", "B", "the same (a few KB + the version)",
+                    b["git_growth"] <= 1.2 * a["git_growth"]))
     rows.append(Row(f"the day's build that moves the tiers, {large:,} kept", b["moved"],
                     b["build"], "any other build", "s", "—", None,
                     "once a day: a day of pages and data deleted, those months redrawn"))
     rows.append(Row(f"serve --watch start, {large:,} kept", b["preview"], a["preview"],
                     f"{small:,} kept", "s", "<= 1.2x", b["preview"] <= 1.2 * a["preview"]))
     say(f"  history: {figures}")
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _ghpages_growth(project: Path, remote: Path) -> dict[str, float]:
+    """Publish to gh-pages on a bare repository, build one version, publish again:
+    how many bytes the repository's objects grew by."""
+    def git(*args: str, cwd: Path = project) -> None:
+        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+    git("init", "--quiet", "--bare", str(remote), cwd=project.parent)
+    git("init", "--quiet")
+    git("remote", "add", "origin", str(remote))
+    publish = [PYTHON, "-m", "dashsite", "-C", str(project), "publish", "gh-pages"]
+    subprocess.run(publish, check=True, capture_output=True)
+    before = _folder_bytes(remote / "objects")
+    subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
+                    "--version-id", "pushed"], check=True)
+    subprocess.run(publish, check=True, capture_output=True)
+    return {"git_growth": _folder_bytes(remote / "objects") - before}
 
 
 def _s3_publish_cost(project: Path) -> dict[str, float]:
