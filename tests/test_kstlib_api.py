@@ -359,3 +359,21 @@ def test_the_loader_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
                                                "function": "loads"}}})
     with pytest.raises(MonitoringConfigCollectorError, match="blocked"):
         bad.to_service()
+
+
+def test_the_preview_loads_and_reloads_a_monitor_file(tmp_path: Path) -> None:
+    from dashsite.preview import PreviewBuilder
+    from dashsite.watch import Change
+
+    path = write_yaml_project(tmp_path, "template: |\n  <p id='v'>{{ v }}</p>\ncollectors:\n  v: 1\n")
+    builder = PreviewBuilder(tmp_path, tmp_path / "preview")
+    builder.full()
+    page = tmp_path / "preview" / "svc" / "index.html"
+    assert parse(page.read_text()).find("p", id="v").text() == "1"
+    path.write_text("template: |\n  <p id='v'>{{ v }}</p>\ncollectors:\n  v: 2\n")
+    rebuilt = builder.apply([Change(path)])
+    assert rebuilt is not None and "svc" in rebuilt.collected
+    assert parse(page.read_text()).find("p", id="v").text() == "2"
+    path.unlink()
+    builder.apply([Change(path, deleted=True)])
+    assert "svc" not in builder.dashboards

@@ -16,6 +16,7 @@ from jinja2 import (
     PackageLoader,
     PrefixLoader,
     StrictUndefined,
+    TemplateNotFound,
     Undefined,
     nodes,
     pass_context,
@@ -131,6 +132,7 @@ def create_environment(
             return None if found is None else (found[0], found[1], lambda: True)
 
         loaders.append(FunctionLoader(load))
+    loaders.append(MonitorFileLoader(search_paths))
     loaders.append(FileSystemLoader([str(p) for p in search_paths]))
     theme = PackageLoader(*THEME_PACKAGE)
     loaders += [PrefixLoader({"dashsite": theme}), theme]
@@ -154,6 +156,38 @@ def create_environment(
         environment.filters["render"] = render_filter  # kstlib's render_html itself
     environment.globals.update(TEMPLATE_GLOBALS)
     return environment
+
+
+class MonitorFileLoader(BaseLoader):
+    """``<slug>/<slug>.monitor.yml``: the template inside a kstlib YAML dashboard.
+
+    Padded with the lines before it in the file, so an error's line is the
+    file's own (for a ``template: |`` block).
+    """
+
+    def __init__(self, folders: Sequence[str | Path]) -> None:
+        self.folders = [Path(folder) for folder in folders]
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        from .monitor_files import SUFFIX, load_monitoring_config
+
+        slug, _, name = template.partition("/")
+        if name != f"{slug}{SUFFIX}":
+            raise TemplateNotFound(template)
+        for folder in self.folders:
+            path = folder / name
+            if path.is_file():
+                stamp = path.stat().st_mtime_ns
+                config = load_monitoring_config(path)
+                source = "\n" * config.template_offset + config.template
+
+                def fresh(path: Path = path, stamp: int = stamp) -> bool:
+                    return path.is_file() and path.stat().st_mtime_ns == stamp
+
+                return source, str(path), fresh
+        raise TemplateNotFound(template)
 
 
 TEMPLATE_GLOBALS: dict[str, Any] = {

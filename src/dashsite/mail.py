@@ -207,11 +207,7 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     for name, message in errors.items():
         values[name] = CollectorFailure(name, message)
     data = DashboardData(dashboard, values, raw.get("data", {}), errors, [], latest.status)
-    environment = create_environment(
-        [config.layouts_path, config.dashboards_path],
-        inline_css=True,
-        preloaded={dashboard.template_name: (dashboard.source, str(dashboard.template))},
-    )
+    environment = create_environment([config.layouts_path, config.dashboards_path], inline_css=True)
     collected_at = to_datetime(latest.collected_at) or datetime.now(UTC)
     site_context: dict[str, Any] = {
         "title": config.title,
