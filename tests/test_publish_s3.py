@@ -148,16 +148,30 @@ def test_retention_deletes_only_pruned_versions_and_nothing_outside_the_prefix(
     publish_s3(tmp_path / "site", target, client=make_client(endpoint))
     (tmp_path / "dashsite.toml").write_text("retention = 2\n")
     build(tmp_path, version_id="v4", clock=fixed_clock(T0))
-    report = publish_s3(tmp_path / "site", target, client=make_client(endpoint))
+    client = make_client(endpoint)
+    calls: list[str] = []
+    client.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    report = publish_s3(tmp_path / "site", target, client=client)
+    assert "ListObjectsV2" not in calls  # retention does not cost a listing of the prefix
     remaining = keys(endpoint, bucket)
     day = f"dash/alpha/{DAY}"
+    # The pruned versions go, and the month's status file the build dropped (it is
+    # recomputed from the log): the listing-based publish used to leave it behind.
     assert sorted(report.deleted) == [f"{day}/v1/data.json", f"{day}/v1/index.html",
-                                      f"{day}/v2/data.json", f"{day}/v2/index.html"]
+                                      f"{day}/v2/data.json", f"{day}/v2/index.html",
+                                      "dash/alpha/log/2026-11/status.json"]
     assert not any(k.startswith((f"{day}/v1/", f"{day}/v2/")) for k in remaining)
     assert {f"{day}/v3/index.html", f"{day}/v4/index.html"} <= set(remaining)
     for outside in ("dash-evil/alpha/v1/index.html", "dashboard/alpha/v1/index.html",
                     "other/keep.txt", "dash.txt"):
         assert outside in remaining
+    inside = [k for k in remaining if k.startswith("dash/")]
+    local = sorted(f"dash/{p.relative_to(tmp_path / 'site').as_posix()}"
+                   for p in (tmp_path / "site").rglob("*")
+                   if p.is_file() and ".dashsite" not in p.parts and not p.name.startswith("."))
+    assert sorted(inside) == sorted([*local, f"dash/{INDEX_FILE}"])  # mirrored, pages rewritten
+    for relative in local:
+        assert read(endpoint, bucket, relative) == (tmp_path / "site" / relative[5:]).read_bytes()
 
 
 def test_build_publish_pull_build_publish_keeps_history(
@@ -422,4 +436,28 @@ def test_a_publish_costs_what_changed_not_the_history(
     calls.clear()
     done = s3_cli(tmp_path, endpoint, "publish", f"s3://{bucket}/p", "--full")
     assert done.returncode == 0, done.stderr
+    mirrored(site, endpoint, bucket, "p")
+
+
+def test_retention_dropping_a_whole_month_needs_no_listing(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    from datetime import timedelta
+
+    write_project(tmp_path, {"alpha": simple()})
+    site = tmp_path / "site"
+    build(tmp_path, version_id="october", clock=fixed_clock(T0 - timedelta(days=30)))
+    build(tmp_path, version_id="november", clock=fixed_clock(T0))
+    client = make_client(endpoint)
+    target = S3Target(bucket, "p")
+    publish_s3(site, target, client=client)
+    assert "p/alpha/history/2026-10.html" in keys(endpoint, bucket)
+    (tmp_path / "dashsite.toml").write_text("retention = 2\n")  # october goes
+    build(tmp_path, version_id="later", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    calls: list[str] = []
+    client.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    report = publish_s3(site, target, client=client)
+    assert "ListObjectsV2" not in calls
+    assert "p/alpha/history/2026-10.html" in report.deleted
+    assert not any("2026-10" in k for k in keys(endpoint, bucket))
     mirrored(site, endpoint, bucket, "p")

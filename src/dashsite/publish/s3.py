@@ -18,7 +18,7 @@ ETag is its MD5).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,7 +35,7 @@ from ..store import (
     Manifest,
     VersionStore,
 )
-from ..timeline import YEAR_DAYS
+from ..timeline import HISTORY_PAGE, YEAR_DAYS, month_page
 from ..write import StagedSite
 from . import S3Target
 from .plan import (
@@ -167,15 +167,20 @@ def _remote_index(client: Any, target: S3Target) -> dict[str, str] | None:
 
 
 def _changing_part(
-    site: Path, store: VersionStore, local: Manifest, baseline: Manifest
+    site: Path,
+    store: VersionStore,
+    local: Manifest,
+    baseline: Manifest,
+    pruned: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[str], list[str]] | None:
     """What may differ from ``baseline`` (the published manifest): (files, new version files).
 
     The site's root files, assets and incidents; per dashboard its top files,
     history index, digest, and the history pages, log shards and status files
     of the months since the baseline's latest version (and of months the tiers
-    thinned since); plus the version folders filed since. None when a full
-    comparison is needed (a dashboard the baseline has but the site lacks).
+    thinned since, or retention pruned: ``pruned``); plus the version folders
+    filed since. None when a full comparison is needed (a dashboard the
+    baseline has but the site lacks).
     """
     if any(slug not in local.dashboards for slug in baseline.dashboards):
         return None
@@ -193,6 +198,7 @@ def _changing_part(
             continue
         latest = before.latest
         months = {m for m in record.months if m >= latest.month} | _thinned_months(record, before)
+        months |= {m for name, m in pruned if name == slug and m in record.months}
         files += walk_site(site, slug, deep=False)
         files += (
             path
@@ -254,8 +260,8 @@ def publish_s3(
             if diff.unknown and not force:
                 raise unknown_versions_error(diff, str(target))
             pruned = diff.pruned
-            if index is not None and not pruned and not published.legacy:
-                part = _changing_part(site, store, local, published)
+            if index is not None and not published.legacy:
+                part = _changing_part(site, store, local, published, pruned)
         if part is not None and published is not None and index is not None:
             changing, versions = part
             files = site_files(site, [*changing, *versions])
@@ -263,7 +269,8 @@ def publish_s3(
             fresh = set(changing)
             gone = [k for k in index if k not in fresh and not (site / k).is_file()]
             thinned = _thinned_keys(client, target, store, local, published, None)
-            deletions = sorted({*(target.key(k) for k in gone), *thinned})
+            dropped = _pruned_keys(client, target, store, local, published, pruned, None)
+            deletions = sorted({*(target.key(k) for k in gone), *thinned, *dropped})
         else:  # compare every file with a listing of the prefix
             files = plan_site(site)
             remote = _remote_objects(client, target)
@@ -331,13 +338,15 @@ def _pruned_keys(
     local: Manifest,
     remote_manifest: Manifest,
     pruned: list[tuple[str, str]],
-    remote: dict[str, str],
+    remote: dict[str, str] | None,
 ) -> list[str]:
     """The published objects of versions local retention dropped, and their month files.
 
     For each pruned month the published log names its versions; those not
     in the local log go, with their folders. A month gone locally loses its
-    log shards and history pages too.
+    log shards, status file and history pages too. Without a listing (``remote`` None) the
+    month's pages are named from its published count; deleting a missing key
+    is a no-op.
     """
     keys: list[str] = []
     for slug, month in pruned:
@@ -354,16 +363,24 @@ def _pruned_keys(
             if entry.id not in kept:
                 keys.extend(target.key(entry.path + name) for name in VERSION_FILES)
         if not here:
-            pages = target.key(f"{slug}/history/{month}")
             keys.extend(target.key(shard) for shard in shards)
-            keys.extend(k for k in remote if k.startswith(pages) and k.endswith(".html"))
+            keys.append(target.key(status_path(slug, month)))
+            if remote is not None:
+                pages = target.key(f"{slug}/history/{month}")
+                keys.extend(k for k in remote if k.startswith(pages) and k.endswith(".html"))
+            elif remote_record is not None and month in remote_record.months:
+                count = remote_record.months[month].count
+                keys.extend(
+                    target.key(f"{slug}/history/{month_page(month, n)}")
+                    for n in range(1, max(1, -(-count // HISTORY_PAGE)) + 1)
+                )
         else:  # the days the local log no longer has
             days = {f"{month}-{path.stem}" for path in store.shards(slug, month)}
             keys.extend(
                 target.key(shard) for shard in shards
                 if f"{month}-{shard.rsplit('/', 1)[1][:2]}" not in days
             )  # fmt: skip
-    return sorted(set(keys) & set(remote))
+    return sorted(set(keys) & set(remote)) if remote is not None else sorted(set(keys))
 
 
 def _read_remote_log(
