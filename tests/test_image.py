@@ -53,11 +53,16 @@ def test_from_path_and_size_cap(tmp_path: Path) -> None:
         MonitorImage(path=tmp_path / "missing.png")
 
 
-def test_exactly_one_source() -> None:
-    with pytest.raises(RenderError, match="exactly one"):
+def test_exactly_one_source_and_a_positive_size() -> None:
+    with pytest.raises(RenderError, match="Provide either data="):
         MonitorImage()
-    with pytest.raises(RenderError, match="exactly one"):
+    with pytest.raises(RenderError, match="not both"):
         MonitorImage(data=PNG, path="x.png")
+    for size in (0, -1, 2.5, True):
+        with pytest.raises(RenderError, match="width must be positive"):
+            MonitorImage(data=PNG, width=size)
+    with pytest.raises(RenderError, match="height must be positive"):
+        MonitorImage(data=PNG, height=-3)
 
 
 @pytest.mark.parametrize(

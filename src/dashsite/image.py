@@ -123,8 +123,17 @@ class MonitorImage(RenderType):
     max_bytes: int = MAX_IMAGE_BYTES
 
     def __post_init__(self) -> None:
-        if (self.data is None) == (self.path is None):
-            raise RenderError("MonitorImage needs exactly one of data= or path=")
+        if self.data is None and self.path is None:
+            raise RenderError("MonitorImage: Provide either data= (bytes) or path=")
+        if self.data is not None and self.path is not None:
+            raise RenderError("MonitorImage: give data= or path=, not both")
+        for name, size in (("width", self.width), ("height", self.height)):
+            if size is not None and (
+                isinstance(size, bool) or not isinstance(size, int) or size <= 0
+            ):
+                raise RenderError(
+                    f"MonitorImage: {name} must be positive whole pixels, not {size!r}"
+                )
         if self.data is None:
             assert self.path is not None
             source = Path(self.path)
