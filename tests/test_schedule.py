@@ -77,6 +77,10 @@ def test_a_value_is_reused_until_it_is_due(tmp_path: Path) -> None:
     build(tmp_path, version_id="v2", clock=at(10))
     assert runs(tmp_path, "github") == 1 and runs(tmp_path, "ping") == 2
     assert page(tmp_path) == {"stars": "101", "reused": "True", "age": "600", "ping": "2", "last": ""}
+    # The built-in layout says so: the page is not "collected now" for that value.
+    note = parse((tmp_path / "site" / "gh" / "index.html").read_text()).find("p", class_="reused")
+    assert note.text().startswith("Not collected in this version")
+    assert "github from 2026-11-27 20:15 UTC (10m 0s earlier)" in " ".join(note.text().split())
     stored = data(tmp_path, "v2")
     assert stored["collectors"]["github"]["reused"] is True
     assert stored["collectors"]["github"]["collected_at"] == T0.isoformat()
@@ -92,6 +96,8 @@ def test_a_value_is_reused_until_it_is_due(tmp_path: Path) -> None:
     build(tmp_path, version_id="v4", clock=at(59.25))
     assert runs(tmp_path, "github") == 2
     assert page(tmp_path)["stars"] == "102" and page(tmp_path)["reused"] == "False"
+    tree = parse((tmp_path / "site" / "gh" / "index.html").read_text())
+    assert not list(tree.find_all("p", class_="reused"))
     assert data(tmp_path, "v4")["collectors"]["github"]["collected_at"] == at(59.25)().isoformat()
 
 
