@@ -247,7 +247,7 @@ OPTIONS = (
         (dict,),
         'a table of "<slug>" or "<slug>.<collector>" = duration',
         "run those collectors at most that often; builds between reuse the last good value",
-        lambda v: _every_table(v),
+        lambda v: _every_table(v),  # defined below, beside every_seconds
     ),
     Option("mail", (dict,), "a table ([mail])", "how `dashsite mail` sends (below)"),
 )
@@ -369,7 +369,9 @@ def _every_table(table: dict[str, Any]) -> str | None:
         if not _EVERY_KEY.fullmatch(key):
             return f'keys must be "<slug>" or "<slug>.<collector>", not {key!r}'
         try:
-            every_seconds(value) if isinstance(value, str) else every_seconds("")
+            if not isinstance(value, str):
+                raise ValueError(value)
+            every_seconds(value)
         except ValueError:
             return f'[every] {key!r} must be a duration like "15m" or "1h", not {value!r}'
     return None

@@ -149,7 +149,7 @@ def load_monitor_file(path: Path, *, root: Path | None = None) -> Dashboard:
         title,
         str(config.metadata.get("description", "")),
         collectors,
-        source="\n" * config.template_offset + config.template,
+        source=config.padded_template,
     )
 
 
@@ -296,12 +296,8 @@ def template_dashboard(
     and its title comes from the site.
     """
     monitor_file = folder.parent / f"{folder.name}{MONITOR_SUFFIX}"
-    if not folder.is_dir() and monitor_file.is_file():  # its collectors are not imported
-        from .monitor_files import load_monitoring_config
-
-        config = load_monitoring_config(monitor_file, root=root)
-        source = "\n" * config.template_offset + config.template
-        return Dashboard(folder.name, monitor_file, monitor_file, title, description, source=source)
+    if not folder.is_dir() and monitor_file.is_file():  # the environment reads its template
+        return Dashboard(folder.name, monitor_file, monitor_file, title, description)
     found = _template_of(folder, root)
     if found is None:
         return None

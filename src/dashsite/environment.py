@@ -181,7 +181,7 @@ class MonitorFileLoader(BaseLoader):
             if path.is_file():
                 stamp = path.stat().st_mtime_ns
                 config = load_monitoring_config(path)
-                source = "\n" * config.template_offset + config.template
+                source = config.padded_template
 
                 def fresh(path: Path = path, stamp: int = stamp) -> bool:
                     return path.is_file() and path.stat().st_mtime_ns == stamp

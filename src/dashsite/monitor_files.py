@@ -177,6 +177,11 @@ class MonitoringConfig:
     """Lines of the file before the template's first (for a ``template: |`` block), so
     a template error can name the file's own line."""
 
+    @property
+    def padded_template(self) -> str:
+        """The template with the file's lines before it, so its errors name the file's line."""
+        return "\n" * self.template_offset + self.template
+
     def to_service(self) -> MonitoringService:
         """A :class:`MonitoringService` with these collectors and template."""
         return MonitoringService(
@@ -208,13 +213,18 @@ def _yaml() -> Any:
         ) from None
 
 
-def _lines(text: str) -> Callable[..., int | None]:
-    """A lookup of the line (1-based) of a key path in ``text``'s YAML, where it exists."""
+def _compose(text: str) -> Any:
+    """``text``'s YAML node tree (the lines of its keys), or None."""
     yaml = _yaml()
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
-        root = None
+        return None
+
+
+def _lines(root: Any) -> Callable[..., int | None]:
+    """A lookup of the line (1-based) of a key path in a YAML node tree, where it exists."""
+    yaml = _yaml()
 
     def line(*keys: str) -> int | None:
         node, found = root, None
@@ -242,7 +252,6 @@ def _parse(
 
     if not isinstance(data, Mapping):
         raise fail("must be a dictionary (name, template, collectors…)", hint="see kstlib's format")
-    unknown = sorted(str(k) for k in data if k not in KNOWN_KEYS)
     template = data.get("template")
     template_file = data.get("template_file")
     if (template is None) == (template_file is None):
@@ -322,7 +331,7 @@ def _parse(
             collectors.append(
                 CollectorConfig(label, "static", entry, where=shown, line=at, folder=folder)
             )
-    config = MonitoringConfig(
+    return MonitoringConfig(
         name.strip(),
         template,
         collectors,
@@ -331,8 +340,6 @@ def _parse(
         path,
         {k: data[k] for k in data if k not in KNOWN_KEYS},
     )
-    del unknown  # kept as metadata, as kstlib does
-    return config
 
 
 def _read_template_file(relative: Any, path: Path | None, fail: Callable[..., Exception]) -> str:
@@ -386,18 +393,15 @@ def load_monitoring_config(
             line=mark.line + 1 if mark is not None else None,
             hint="fix the YAML syntax",
         ) from None
-    config = _parse(data, source.resolve(), shown, _lines(text))
-    config.template_offset = _block_offset(text)
+    root = _compose(text)
+    config = _parse(data, source.resolve(), shown, _lines(root))
+    config.template_offset = _block_offset(root)
     return config
 
 
-def _block_offset(text: str) -> int:
+def _block_offset(root: Any) -> int:
     """Lines before a literal ``template: |`` block's first line (0: not a literal block)."""
     yaml = _yaml()
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return 0
     if not isinstance(root, yaml.MappingNode):
         return 0
     for key, value in root.value:

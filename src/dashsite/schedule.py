@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .collection import Collector, CollectorOutcome
+from .collection import CollectorOutcome
 from .config import SiteConfig, every_seconds
 from .discover import Dashboard
 from .manifest import Manifest
@@ -128,8 +128,3 @@ def _not_due(
             continue
         kept[name] = Carried(name, value, collected.astimezone(UTC).isoformat(), version)
     return kept
-
-
-def due(dashboard: Dashboard, carried: Mapping[str, Carried]) -> list[Collector]:
-    """The dashboard's collectors that run in this build."""
-    return [spec for spec in dashboard.collectors if spec.name not in carried]
