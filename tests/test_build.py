@@ -81,7 +81,7 @@ def test_two_builds_two_versions_first_unchanged(tmp_path: Path) -> None:
     assert logged_versions(site) == {"alpha": [first_id, second_id]}
     assert alpha["latest"] == second_id and alpha["count"] == 2
     assert alpha["months"] == [{"month": "2026-11", "count": 2, "worst": "ok",
-                                "log": "alpha/log/2026-11/", "days": ["27"],
+                                "log": "alpha/log/2026-11/", "days": "27",
                                 "history": "alpha/history/2026-11.html"}]
     history = parse((site / "alpha" / "history" / "index.html").read_text())
     rows = [tr.find("a").text() for tr in history.find("table", class_="history-table").find("tbody").find_all("tr")]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dashsite.manifest import Manifest
 from projects import cli, simple, vdir, vrel, write_project
 
 from htmltree import parse
@@ -93,7 +94,8 @@ def test_build_publish_pull_build_publish_keeps_history(repo: Path) -> None:
     manifest = json.loads(remote_read(repo, "manifest.json"))
     assert manifest["dashboards"][0]["count"] == 2
     month = manifest["dashboards"][0]["months"][0]
-    log = remote_read(repo, f"alpha/log/{month['month']}/{month['days'][0]}.jsonl")
+    (shard,) = Manifest.from_json(manifest).dashboards["alpha"].log_paths(month["month"])
+    log = remote_read(repo, shard)
     assert [json.loads(line)["id"] for line in log.splitlines()] == ["ci-1", "ci-2"]
     index = parse(remote_read(repo, "index.html"))
     assert "2 versions" in index.find("li", class_="card").text()

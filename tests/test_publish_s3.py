@@ -15,6 +15,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from dashsite.errors import PublishError
+from dashsite.manifest import Manifest
 from dashsite.publish import S3Target, parse_target
 from dashsite.publish.plan import IMMUTABLE, REVALIDATE
 from dashsite.publish.s3 import INDEX_FILE, make_client, publish_s3
@@ -192,8 +193,8 @@ def test_build_publish_pull_build_publish_keeps_history(
     manifest = json.loads(read(endpoint, bucket, "site/manifest.json"))
     assert manifest["dashboards"][0]["count"] == 2
     month = manifest["dashboards"][0]["months"][0]
-    log = read(endpoint, bucket,
-               f"site/alpha/log/{month['month']}/{month['days'][0]}.jsonl").decode()
+    (shard,) = Manifest.from_json(manifest).dashboards["alpha"].log_paths(month["month"])
+    log = read(endpoint, bucket, f"site/{shard}").decode()
     assert [json.loads(line)["id"] for line in log.splitlines()] == ["ci-1", "ci-2"]
     history = parse(read(endpoint, bucket, "site/alpha/history/index.html").decode())
     assert [a.text() for a in history.find("table", class_="history-table").find("tbody").find_all("a")] == ["ci-2", "ci-1"]

@@ -1,4 +1,4 @@
-"""The version store: the history log, manifest schema 2, upgrade, recovery, retention."""
+"""The version store: the history log, manifest schema 3, upgrade, recovery, retention."""
 
 from __future__ import annotations
 
@@ -42,13 +42,13 @@ def test_a_schema_1_site_is_upgraded_in_place_without_losing_a_version(tmp_path:
     done = cli(tmp_path, "build", "--version-id", "r4")
 
     assert done.returncode == 0, done.stderr
-    assert ("site: upgraded to manifest schema 2, 6 version(s) written into the history log; "
+    assert ("site: upgraded to manifest schema 3, 6 version(s) written into the history log; "
             "every page and data file is kept") in done.stderr
     after = tree_digest(site)
     for path, digest in before.items():  # every old snapshot kept, byte for byte
         assert after[path] == digest
     manifest = json.loads((site / "manifest.json").read_text())
-    assert manifest["schema"] == 2
+    assert manifest["schema"] == 3
     assert {d["slug"]: d["count"] for d in manifest["dashboards"]} == {"alpha": 4, "beta": 4}
     assert logged_versions(site) == {"alpha": ["r1", "r2", "r3", "r4"],
                                      "beta": ["r1", "r2", "r3", "r4"]}

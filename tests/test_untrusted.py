@@ -40,11 +40,36 @@ def _manifest(slug: object = "svc", version: object = None, **extra: object) -> 
         {"month": "2026-11", "count": -1, "worst": "ok"}]}]},
     {"schema": 2, "dashboards": [{"slug": "svc", "title": "S", "months": [],
                                   "latest_version": {**GOOD_VERSION, "id": "../x"}}]},
-    {"schema": 3, "dashboards": []},
+    {"schema": 4, "dashboards": []},
 ])
 def test_a_manifest_is_validated_like_local_input(raw: object) -> None:
     with pytest.raises(ValueError):
         Manifest.from_json(raw)
+
+
+def _month_days(days: object) -> dict:
+    return {"schema": 3, "dashboards": [{
+        "slug": "svc", "title": "S", "latest_version": GOOD_VERSION,
+        "months": [{"month": "2026-11", "count": 1, "worst": "ok", "days": days}]}]}
+
+
+@pytest.mark.parametrize("days", [
+    "31-01", "00", "01-32", "1", "01,,02", "01-02-03", "01,", ["1"], ["01-03"], 7, "01," * 80])
+def test_a_months_days_must_be_days(days: object) -> None:
+    with pytest.raises(ValueError, match="days are not DD"):
+        Manifest.from_json(_month_days(days))
+
+
+@pytest.mark.parametrize(("days", "read"), [
+    ("01-03,07,30-31", {"01", "02", "03", "07", "30", "31"}),
+    (["27", "01"], {"01", "27"}),  # schema 2 listed them
+    ("", set()),
+])
+def test_a_months_days_read_back(days: object, read: set[str]) -> None:
+    record = Manifest.from_json(_month_days(days)).dashboards["svc"]
+    assert record.months["2026-11"].days == read
+    if isinstance(days, str):  # and are written back as they were read
+        assert record.to_json()["months"][0]["days"] == days
 
 
 def test_a_hostile_manifest_in_the_site_is_one_line_naming_it(tmp_path: Path) -> None:

@@ -55,6 +55,7 @@ from .store import (
     DATA_SCHEMA,
     JOURNAL_FILE,
     MANIFEST_FILE,
+    SCHEMA_VERSION,
     DashboardRecord,
     LogRecord,
     Manifest,
@@ -270,8 +271,8 @@ class SiteBuilder:
             self.reporter.emit(
                 Event(
                     "notice",
-                    message=f"{display(site, config.root)}: upgraded to manifest schema 2, "
-                    f"{count} version(s) written into the history log; {tiers} "
+                    message=f"{display(site, config.root)}: upgraded to manifest schema "
+                    f"{SCHEMA_VERSION}, {count} version(s) written into the history log; {tiers} "
                     "(keep_pages/keep_data in dashsite.toml)",
                 )
             )

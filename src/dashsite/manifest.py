@@ -3,6 +3,9 @@
 Schema 2 counts versions by month (and lists the days that have a log
 shard) instead of listing every version, as schema 1 did; a schema-1
 manifest is read into :attr:`Manifest.legacy` for the store to upgrade.
+Schema 3 writes a month's days as ranges (``"01-30"``, not thirty strings):
+the manifest is rewritten by every build, so what a month adds to it is
+kept small. Schema 2 is read as it is.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from .status import Incident, Mark
 from .versions import is_slug
 
 MANIFEST_FILE = "manifest.json"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Of ``manifest.json``; schema 1 (every version listed) is upgraded by a build."""
+READ_SCHEMAS = (1, 2, 3)
 
 
 @dataclass(slots=True)
@@ -142,7 +146,7 @@ class DashboardRecord:
                     "count": info.count,
                     "worst": info.worst.slug,
                     "log": f"{self.slug}/{LOG_FOLDER}/{month}/",
-                    "days": sorted(info.days),
+                    "days": day_ranges(info.days),
                     "history": f"{self.slug}/history/{month}.html",
                 }
                 for month, info in self.months.items()
@@ -175,7 +179,7 @@ class Manifest:
 
     @classmethod
     def from_json(cls, raw: Any) -> Manifest:
-        """Read a ``manifest.json`` (schema 1 or 2); ``ValueError`` if anything is off.
+        """Read a ``manifest.json`` (schema 1 to 3); ``ValueError`` if anything is off.
 
         A manifest may come from a target (``pull``), so it is checked like
         local input: slugs and version ids must be safe, times must parse,
@@ -184,7 +188,7 @@ class Manifest:
         if not isinstance(raw, dict) or not isinstance(raw.get("dashboards"), list):
             raise ValueError("not a dashsite manifest (no 'dashboards' list)")
         schema = raw.get("schema", 1)
-        if schema not in (1, 2):
+        if schema not in READ_SCHEMAS:
             raise ValueError(f"schema {schema!r} is newer than this dashsite knows")
         manifest = cls(title=checked_text(raw.get("title", "Dashboards"), "title"))
         for entry in raw["dashboards"]:
@@ -245,14 +249,13 @@ def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
         if not isinstance(worst, str):
             raise ValueError(f"dashboard {slug}: month {month} has no worst level")
         days = raw.get("days", [])
-        if not isinstance(days, list) or not all(
-            isinstance(d, str) and len(d) == 2 and d.isdigit() and "01" <= d <= "31" for d in days
-        ):
-            raise ValueError(f"dashboard {slug}: month {month} days are not DD")
+        found = parse_day_ranges(days) if isinstance(days, str) else days
+        if not isinstance(found, (list, set)) or not all(_is_day(d) for d in found):
+            raise ValueError(f"dashboard {slug}: month {month} days are not DD or DD-DD ranges")
         record.months[month] = MonthInfo(
             checked_count(raw.get("count"), f"dashboard {slug}: month {month} count"),
             StatusLevel.parse(worst),
-            set(days),
+            set(found),
         )
     for name in ("pages_from", "data_from"):
         day = entry.get(name)
@@ -272,6 +275,35 @@ def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
         )
     if (record.latest is None) != (record.count == 0):
         raise ValueError(f"dashboard {slug}: 'latest_version' and the month counts disagree")
+
+
+def day_ranges(days: set[str]) -> str:
+    """``{"01", "02", "03", "07"}`` → ``"01-03,07"``: a month's days, compactly."""
+    numbers = sorted(int(day) for day in days)
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ",".join(f"{a:02d}" if a == b else f"{a:02d}-{b:02d}" for a, b in runs)
+
+
+def parse_day_ranges(text: str) -> set[str] | None:
+    """The days :func:`day_ranges` wrote; ``None`` if ``text`` is not such a list."""
+    found: set[str] = set()
+    if len(text) > 200:
+        return None
+    for part in text.split(",") if text else []:
+        first, _, last = part.partition("-")
+        if not _is_day(first) or not _is_day(last or first) or (last or first) < first:
+            return None
+        found.update(f"{n:02d}" for n in range(int(first), int(last or first) + 1))
+    return found
+
+
+def _is_day(day: object) -> bool:
+    return isinstance(day, str) and len(day) == 2 and day.isdigit() and "01" <= day <= "31"
 
 
 def _read_status(entry: dict[str, Any], record: DashboardRecord) -> None:

@@ -4,7 +4,7 @@ Under the site folder::
 
     <slug>/<version>/index.html, data.json   immutable snapshots, written once
     <slug>/log/<YYYY-MM>/<DD>.jsonl           the history log: one line per version
-    manifest.json                             schema 2: dashboards, latest, counts by month
+    manifest.json                             schema 3: dashboards, latest, counts by month
 
 A build files a version by assembling its folder in ``.dashsite-tmp/`` inside
 the site and renaming it into place, then appends one line to the current
