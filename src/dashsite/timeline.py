@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -124,6 +125,16 @@ class Window:
     end: datetime | None
 
 
+STATE_WORDS = {
+    State.UP: "ok",
+    State.DEGRADED: "degraded",
+    State.DOWN: "down",
+    State.MAINTENANCE: "maintenance",
+    State.NODATA: "no data",
+}
+"""A day's state in the words the pages use."""
+
+
 @dataclass(frozen=True, slots=True)
 class DayBar:
     """One day of the 90-day bars."""
@@ -138,17 +149,11 @@ class DayBar:
     @property
     def label(self) -> str:
         """What the bar says in words: ``2026-11-27: down, 288 versions, uptime 93.40 %``."""
-        words = {
-            State.UP: "ok",
-            State.DEGRADED: "degraded",
-            State.DOWN: "down",
-            State.MAINTENANCE: "maintenance",
-            State.NODATA: "no data",
-        }[self.state]
         if self.count == 0 and self.state == State.NODATA:
             return f"{self.day}: no data"
         versions = f"{self.count} version{'' if self.count == 1 else 's'}"
-        return f"{self.day}: {words}, {versions}, uptime {uptime_text(self.uptime)}"
+        uptime = uptime_text(self.uptime)
+        return f"{self.day}: {STATE_WORDS[self.state]}, {versions}, uptime {uptime}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +212,22 @@ class StatusView:
         """
         found = next((bar.page for bar in self.bars if bar.day == day and bar.page), None)
         return found or f"{day[:7]}.html"
+
+    @property
+    def bars_summary(self) -> str:
+        """The bars in one sentence: ``86 days ok, 1 degraded, 3 no data``.
+
+        What a card on the index says for its bars, which it draws as one
+        image (90 labelled days per dashboard would make the index long to
+        read aloud, and heavy: it is rewritten by every build).
+        """
+        counts = Counter(bar.state for bar in self.bars)
+        parts = [f"{counts[state]} {word}" for state, word in STATE_WORDS.items() if counts[state]]
+        if not parts:
+            return "no days"
+        first, *rest = parts
+        count, _, word = first.partition(" ")
+        return ", ".join([f"{count} day{'' if count == '1' else 's'} {word}", *rest])
 
     def window(self, label: str) -> Uptime | None:
         """The uptime of one window (``"30 d"``), if the view has it."""
