@@ -462,3 +462,27 @@ def test_retention_dropping_a_whole_month_needs_no_listing(
     assert "p/alpha/history/2026-10.html" in report.deleted
     assert not any("2026-10" in k for k in keys(endpoint, bucket))
     mirrored(site, endpoint, bucket, "p")
+
+
+def test_pull_asks_only_for_the_data_the_tiers_kept(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    # Daily builds past keep_data: the newest `history` versions reach back to versions
+    # that keep only their log line. Pull used to ask for their data.json and fail.
+    from datetime import UTC, datetime, timedelta
+
+    write_project(tmp_path, {"alpha": simple()},
+                  config='keep_pages = "1d"\nkeep_data = "2d"\nexpected_every = "1d"\n')
+    now = datetime.now(UTC).replace(microsecond=0)
+    for n in range(5):
+        build(tmp_path, version_id=f"d{n}", clock=fixed_clock(now - timedelta(days=5 - n)))
+    site = tmp_path / "site"
+    kept = sorted(p.parent.name for p in site.glob("alpha/*/*/data.json"))
+    assert kept and "d0" not in kept
+    target = f"s3://{bucket}/site"
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    shutil.rmtree(site)
+    pulled = s3_cli(tmp_path, endpoint, "pull", target)
+    assert pulled.returncode == 0, pulled.stderr
+    assert sorted(p.parent.name for p in site.glob("alpha/*/*/data.json")) == kept
+    assert cli(tmp_path, "build", "--version-id", "d5").returncode == 0

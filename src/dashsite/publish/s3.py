@@ -551,6 +551,8 @@ def pull_s3(
             pulled = VersionStore(staged.path)
             for record in published.dashboards.values():
                 for entry in pulled.tail(record, history):
+                    if record.tier(entry) == "log":  # past keep_data: only its log line is kept
+                        continue
                     key = target.key(entry.data_url)
                     body = client.get_object(Bucket=target.bucket, Key=key)["Body"]
                     staged.write(entry.data_url, body.read())
