@@ -143,10 +143,11 @@ def assert_site_whole(site: Path) -> None:
                 assert target.exists(), f"{page.relative_to(site)} links to missing {link}"
 
 
-def seed_log(root: Path, slugs: list[str], count: int, end: datetime) -> None:
+def seed_log(root: Path, slugs: list[str], count: int, end: datetime,
+             every: float = 5) -> None:
     """A long history that has aged out of its pages and data: log lines only.
 
-    ``count`` versions 5 minutes apart, ending at ``end``, per dashboard, in
+    ``count`` versions ``every`` minutes apart, ending at ``end``, per dashboard, in
     the log and the manifest (schema 2), as the default tiers leave them once
     they are over 30 days old.
     """
@@ -159,7 +160,7 @@ def seed_log(root: Path, slugs: list[str], count: int, end: datetime) -> None:
         shards: dict[str, list[str]] = {}
         last: dict[str, str] = {}
         for n in range(count):
-            moment = end - timedelta(minutes=5 * (count - n))
+            moment = end - timedelta(minutes=every * (count - n))
             vid = moment.strftime("%Y%m%dT%H%M%SZ")
             last = {"id": vid, "collected_at": moment.isoformat(), "status": "ok"}
             line = _json.dumps({**last, "path": f"{slug}/{vid}/", "values": {"count": n}})

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dashsite.manifest import Manifest
-from projects import cli, simple, vdir, vrel, write_project
+from projects import T0, build, cli, fixed_clock, seed_log, simple, vdir, vrel, write_project
 
 from htmltree import parse
 
@@ -194,3 +194,25 @@ def test_publish_keeps_its_index_and_never_publishes_leftovers(repo: Path) -> No
     assert cli(repo, "publish", "gh-pages").returncode == 0
     assert {f"{vrel(site, 'alpha', 'v1')}/index.html",
             f"{vrel(site, 'alpha', 'v3')}/index.html"} <= set(remote_files(repo))
+
+
+def test_months_before_the_year_travel_with_publish_and_pull(repo: Path) -> None:
+    from datetime import timedelta
+
+    seed_log(repo, ["alpha"], 420, T0 - timedelta(hours=1), every=24 * 60)  # 14 months
+    build(repo, version_id="b1", clock=fixed_clock(T0))
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    site = repo / "site"
+    url = json.loads((site / "manifest.json").read_text())["dashboards"][0]["earlier"]["url"]
+    assert remote_read(repo, url) == (site / url).read_text()
+    # the next publish reads the published manifest, and its months file, from the branch
+    build(repo, version_id="b2", clock=fixed_clock(T0 + timedelta(days=31)))
+    again = cli(repo, "publish", "gh-pages")
+    assert again.returncode == 0, again.stderr
+    later = json.loads((site / "manifest.json").read_text())["dashboards"][0]["earlier"]["url"]
+    files = remote_files(repo)
+    assert later in files and url not in files
+    shutil.rmtree(site)
+    assert cli(repo, "pull", "gh-pages").returncode == 0
+    assert (site / later).is_file() and not (site / url).exists()
+    assert cli(repo, "build", "--version-id", "b3").returncode == 0

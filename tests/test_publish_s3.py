@@ -19,7 +19,17 @@ from dashsite.manifest import Manifest
 from dashsite.publish import S3Target, parse_target
 from dashsite.publish.plan import IMMUTABLE, REVALIDATE
 from dashsite.publish.s3 import INDEX_FILE, make_client, publish_s3
-from projects import T0, build, cli, fixed_clock, simple, vdir, vrel, write_project
+from projects import (
+    T0,
+    build,
+    cli,
+    fixed_clock,
+    seed_log,
+    simple,
+    vdir,
+    vrel,
+    write_project,
+)
 
 from htmltree import parse
 
@@ -462,6 +472,43 @@ def test_retention_dropping_a_whole_month_needs_no_listing(
     assert "p/alpha/history/2026-10.html" in report.deleted
     assert not any("2026-10" in k for k in keys(endpoint, bucket))
     mirrored(site, endpoint, bucket, "p")
+
+
+def test_months_before_the_year_travel_with_publish_and_pull(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    from datetime import timedelta
+
+    write_project(tmp_path, {"alpha": simple()})
+    seed_log(tmp_path, ["alpha"], 420, T0 - timedelta(hours=1), every=24 * 60)  # 14 months
+    site = tmp_path / "site"
+    build(tmp_path, version_id="b1", clock=fixed_clock(T0))
+    target = f"s3://{bucket}/site"
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    url = json.loads((site / "manifest.json").read_text())["dashboards"][0]["earlier"]["url"]
+    assert read(endpoint, bucket, f"site/{url}") == (site / url).read_bytes()
+    assert read(endpoint, bucket, "site/alpha/history/earlier.html") == (
+        site / "alpha" / "history" / "earlier.html").read_bytes()
+
+    shutil.rmtree(site)  # a fresh CI checkout: the pull brings the file the manifest links to
+    pulled = s3_cli(tmp_path, endpoint, "pull", target)
+    assert pulled.returncode == 0, pulled.stderr
+    assert (site / url).is_file() and "1 dashboard(s), 421 version(s)" in pulled.stderr
+    build(tmp_path, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    again = s3_cli(tmp_path, endpoint, "publish", target)
+    assert again.returncode == 0, again.stderr
+
+    # A month on: the new file goes up before the manifest, the old one is deleted after it.
+    build(tmp_path, version_id="b3", clock=fixed_clock(T0 + timedelta(days=31)))
+    later = json.loads((site / "manifest.json").read_text())["dashboards"][0]["earlier"]["url"]
+    assert later != url
+    done = s3_cli(tmp_path, endpoint, "publish", target)
+    assert done.returncode == 0, done.stderr
+    remote = keys(endpoint, bucket)
+    assert f"site/{later}" in remote and f"site/{url}" not in remote
+    published = json.loads(read(endpoint, bucket, "site/manifest.json"))
+    assert published["dashboards"][0]["earlier"]["url"] == later
+    assert published["dashboards"][0]["count"] == 423
 
 
 def test_pull_asks_only_for_the_data_the_tiers_kept(

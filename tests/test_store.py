@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from datetime import timedelta
@@ -16,6 +17,7 @@ from projects import (
     cli,
     fixed_clock,
     logged_versions,
+    seed_log,
     simple,
     tree_digest,
     vdir,
@@ -213,3 +215,100 @@ def test_a_template_reading_history_data_survives_the_tiers(tmp_path: Path) -> N
     page = parse((tmp_path / "site" / "alpha" / "index.html").read_text())
     assert [li.text() for li in page.find("ol", id="h").find_all("li")] == ["old=—", "now=7"]
     assert "last 7, min 7, max 7" in page.text()  # the series still has the logged numbers
+
+
+def _seed_14_months(root: Path) -> None:
+    """420 daily versions ending an hour before T0 (2026-11-27): 2025-10-03 to 2026-11-27."""
+    write_project(root, {"alpha": simple()})
+    seed_log(root, ["alpha"], 420, T0 - timedelta(hours=1), every=24 * 60)
+
+
+def _months(first: str, last: str) -> list[str]:
+    found, year, month = [], int(first[:4]), int(first[5:])
+    while f"{year:04d}-{month:02d}" <= last:
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def test_months_before_the_last_year_leave_the_manifest(tmp_path: Path) -> None:
+    _seed_14_months(tmp_path)
+    site = tmp_path / "site"
+    build(tmp_path, version_id="b1", clock=fixed_clock(T0))
+
+    (alpha,) = json.loads((site / "manifest.json").read_text())["dashboards"]
+    assert [m["month"] for m in alpha["months"]] == _months("2025-11", "2026-11")
+    link = alpha["earlier"]
+    body = (site / link["url"]).read_bytes()
+    assert link["url"] == f"alpha/log/months-{hashlib.sha256(body).hexdigest()[:12]}.json"
+    earlier = json.loads(body)["months"]
+    assert [m["month"] for m in earlier] == ["2025-10"]
+    assert link == {"url": link["url"], "months": 1, "count": earlier[0]["count"]}
+    assert alpha["count"] == 421
+    record = VersionStore(site).load_manifest().dashboards["alpha"]
+    assert list(record.months) == _months("2025-10", "2026-11") and record.count == 421
+    history = site / "alpha" / "history"
+    index = parse((history / "index.html").read_text())
+    months = [a.text() for a in index.find("ul", class_="history-months").find_all("a")]
+    assert months == _months("2025-11", "2026-11")[::-1]
+    assert index.find("a", href="earlier.html") is not None
+    page = parse((history / "earlier.html").read_text())
+    assert [a.attrs["href"] for a in page.find("ul", class_="history-months").find_all("a")] == [
+        "2025-10.html"]
+    assert_site_whole(site)
+
+    # The next build leaves both as they are: they change once a month, not per build.
+    kept = {path: path.stat().st_mtime_ns for path in (site / link["url"], history / "earlier.html")}
+    build(tmp_path, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    assert {path: path.stat().st_mtime_ns for path in kept} == kept
+    assert json.loads((site / "manifest.json").read_text())["dashboards"][0]["earlier"] == link
+
+    # A month on, 2025-11 leaves the year: a new file, the old one gone, the page redrawn.
+    build(tmp_path, version_id="b3", clock=fixed_clock(T0 + timedelta(days=31)))
+    (alpha,) = json.loads((site / "manifest.json").read_text())["dashboards"]
+    assert alpha["months"][0]["month"] == "2025-12" and alpha["earlier"]["months"] == 2
+    assert not (site / link["url"]).exists()
+    assert sorted(p.name for p in (site / "alpha" / "log").glob("months-*.json")) == [
+        alpha["earlier"]["url"].rsplit("/", 1)[1]]
+    page = parse((history / "earlier.html").read_text())
+    assert [a.text() for a in page.find("ul", class_="history-months").find_all("a")] == [
+        "2025-11", "2025-10"]
+    assert VersionStore(site).load_manifest().dashboards["alpha"].count == 423
+    assert_site_whole(site)
+
+
+def test_a_changed_earlier_months_file_is_one_line_and_a_rebuild_heals(tmp_path: Path) -> None:
+    _seed_14_months(tmp_path)
+    site = tmp_path / "site"
+    build(tmp_path, version_id="b1", clock=fixed_clock(T0))
+    url = json.loads((site / "manifest.json").read_text())["dashboards"][0]["earlier"]["url"]
+    earlier = site / url
+    tampered = earlier.read_bytes().replace(b'"worst":"ok"', b'"worst":"error"')
+    assert tampered != earlier.read_bytes()
+    earlier.write_bytes(tampered)
+
+    done = cli(tmp_path, "build", "--version-id", "b2")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        f"site/manifest.json: manifest is unreadable: dashboard alpha: {url} does not "
+        "match its name (changed or torn)")
+    earlier.unlink()
+    assert f"{url} is missing" in cli(tmp_path, "build", "--version-id", "b2").stderr
+    (site / "manifest.json").unlink()  # the hint: rebuilt from the log
+    assert cli(tmp_path, "build", "--version-id", "b2").returncode == 0
+    assert VersionStore(site).load_manifest().dashboards["alpha"].count == 422
+    assert (site / url).is_file()  # the same months, so the same file again
+
+
+def test_a_killed_builds_old_months_file_is_removed_by_the_next(tmp_path: Path) -> None:
+    _seed_14_months(tmp_path)
+    site = tmp_path / "site"
+    build(tmp_path, version_id="b1", clock=fixed_clock(T0))
+    left = site / "alpha" / "log" / "months-0123456789ab.json"
+    left.write_text("{}")
+    (site / ".dashsite-tmp").mkdir()  # what a build killed after its manifest leaves
+
+    build(tmp_path, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    assert not left.exists()
+    assert len(list((site / "alpha" / "log").glob("months-*.json"))) == 1
+    assert_site_whole(site)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,6 +72,50 @@ def test_a_months_days_read_back(days: object, read: set[str]) -> None:
     assert record.months["2026-11"].days == read
     if isinstance(days, str):  # and are written back as they were read
         assert record.to_json()["months"][0]["days"] == days
+
+
+def _with_earlier(url: object, body: bytes | None, **link: object) -> tuple[dict, Any]:
+    raw = _month_days("01")
+    raw["dashboards"][0]["earlier"] = {"url": url, "months": 1, "count": 1, **link}
+    return raw, lambda relative: body if relative == url else None
+
+
+def _earlier_body(**extra: object) -> bytes:
+    doc = {"schema": 1, "dashboard": "svc",
+           "months": [{"month": "2025-01", "count": 1, "worst": "ok", "days": "05"}], **extra}
+    return json.dumps(doc).encode()
+
+
+def _named(body: bytes, slug: str = "svc") -> str:
+    return f"{slug}/log/months-{hashlib.sha256(body).hexdigest()[:12]}.json"
+
+
+@pytest.mark.parametrize(("case", "message"), [
+    (lambda b: _with_earlier("../months-0123456789ab.json", b), "is not its own"),
+    (lambda b: _with_earlier("svc/log/../../etc/passwd", b), "is not its own"),
+    (lambda b: _with_earlier(_named(b, "other"), b), "is not its own"),
+    (lambda b: _with_earlier(_named(b), None), "is missing"),
+    (lambda b: _with_earlier(_named(b), b + b" "), "does not match its name"),
+    (lambda b: _with_earlier(_named(b), b, count=2), "counts disagree"),
+    (lambda b: _with_earlier(_named(b), b, months=3), "counts disagree"),
+    (lambda b: _with_earlier(*(lambda o: (_named(o), o))(_earlier_body(dashboard="x"))),
+     "is not its earlier months"),
+    (lambda b: _with_earlier(*(lambda o: (_named(o), o))(_earlier_body(months=[
+        {"month": "2026-11", "count": 1, "worst": "ok", "days": "01"}]))), "overlap"),
+])
+def test_an_earlier_months_file_is_checked(case: Any, message: str) -> None:
+    raw, read = case(_earlier_body())
+    with pytest.raises(ValueError, match=message):
+        Manifest.from_json(raw, read)
+
+
+def test_an_earlier_months_file_reads_back() -> None:
+    body = _earlier_body()
+    raw, read = _with_earlier(_named(body), body)
+    record = Manifest.from_json(raw, read).dashboards["svc"]
+    assert list(record.months) == ["2025-01", "2026-11"] and record.count == 2
+    with pytest.raises(ValueError, match="were not read"):
+        Manifest.from_json(raw)  # a reader that forgot to fetch it
 
 
 def test_a_hostile_manifest_in_the_site_is_one_line_naming_it(tmp_path: Path) -> None:

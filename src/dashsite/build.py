@@ -41,11 +41,13 @@ from .index import (
     TREND_LENGTH,
     index_entry,
     write_assets,
+    write_earlier_months,
     write_history,
     write_index,
     write_manifest,
 )
 from .levels import StatusLevel
+from .manifest import horizon
 from .render import render_dashboard_pages, render_failure_pages, version_folder
 from .reporter import Event, NullReporter, Reporter
 from .schedule import carried_values
@@ -257,6 +259,7 @@ class SiteBuilder:
         site = config.site_path
         site.mkdir(parents=True, exist_ok=True)
         manifest = store.load_manifest(shown=display(site / MANIFEST_FILE, config.root))
+        recovering = store.temp_folder().is_dir()  # a build was killed: tidy up after it
         touched, adopted = _recover(store, manifest)
         if manifest.legacy:  # a schema-1 site: its versions go into the log, once
             count = sum(len(versions) for versions in manifest.legacy.values())
@@ -371,7 +374,10 @@ class SiteBuilder:
                     rewritten=months,
                     removed=removed.get(slug, set()),
                     view=self.views.get(slug),
+                    since=horizon(built_at),
                 )
+        for record in manifest.dashboards.values():  # the months that left the year
+            write_earlier_months(writer, environment, record, site_context, built_at)
         for slug, page in latest_pages.items():  # they link to the history just written
             writer.write(f"{slug}/index.html", page)
         entries = [
@@ -397,6 +403,8 @@ class SiteBuilder:
         write_feeds(writer, shown, title=config.title, base_url=config.base_url, now=collected_at)
         write_badges(writer, shown, config.title)
         write_manifest(writer, manifest, built_at, assets)
+        if recovering:  # a build killed after its manifest may have left an old months file
+            store.drop_unlinked_earlier(manifest, writer)
         shutil.rmtree(store.temp_folder(), ignore_errors=True)  # the journal with it
         return version_id, pruned
 

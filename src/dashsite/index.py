@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, Template
 
 from .levels import StatusLevel
+from .manifest import horizon
 from .render import compile_template, render_template
 from .store import MANIFEST_FILE, DashboardRecord, LogRecord, Manifest, VersionStore
 from .styles import STYLESHEET
@@ -24,6 +25,8 @@ HISTORY_PAGE_SIZE = HISTORY_PAGE
 """Versions on one page of a month (pages fill oldest first, then never change)."""
 HISTORY_INDEX_SIZE = 100
 """The newest versions listed on a dashboard's history index."""
+EARLIER_PAGE = "earlier.html"
+"""In ``<slug>/history/``: the months before the last year (the index lists that year)."""
 TREND_LENGTH = 30
 
 
@@ -165,11 +168,13 @@ def write_history(
     rewritten: Iterable[str] = (),
     removed: Iterable[str] = (),
     view: StatusView | None = None,
+    since: str = "0000-00",
 ) -> None:
     """Bring ``<slug>/history/`` up to date, at the cost of what changed.
 
     The history index (the newest :data:`HISTORY_INDEX_SIZE` versions, the
-    months) is rewritten each time.
+    months from ``since`` on, a link to :data:`EARLIER_PAGE` for the ones
+    before) is rewritten each time.
     A month's pages hold :data:`HISTORY_PAGE_SIZE` versions each, oldest
     first, so a finished page never changes: after an append only the
     month's last page is rendered (and the one before it, the first time it
@@ -178,7 +183,14 @@ def write_history(
     """
     template = compile_template(environment, name="history.html")
     folder = f"{record.slug}/history"
-    base = {"site": site, "root": "../../", "dashboard": record, "timeline": view}
+    base = {
+        "site": site,
+        "root": "../../",
+        "dashboard": record,
+        "timeline": view,
+        "earlier_page": False,
+        "earlier_months": 0,
+    }
     for month in removed:
         _drop_pages(writer, folder, month, keep=0)
     for month in rewritten:
@@ -207,8 +219,17 @@ def write_history(
     months = [
         {"month": month, "count": info.count, "worst": info.worst}
         for month, info in reversed(record.months.items())
+        if month >= since
     ]
-    context = {**base, "versions": newest, "months": months, "total": record.count, "month": None}
+    earlier = sum(1 for month in record.months if month < since)
+    context = {
+        **base,
+        "versions": newest,
+        "months": months,
+        "earlier_months": earlier,
+        "total": record.count,
+        "month": None,
+    }
     writer.write(f"{folder}/index.html", render_template(template, context))
 
 
@@ -252,6 +273,64 @@ def _drop_pages(writer: SiteWriter, folder: str, month: str, keep: int) -> None:
 def write_manifest(
     writer: SiteWriter, manifest: Manifest, built_at: datetime, assets: dict[str, str]
 ) -> None:
-    """Write ``manifest.json`` (schema in the README): the build's commit point."""
+    """Write ``manifest.json`` (schema in the README): the build's commit point.
+
+    The earlier-months files it links to go first (named by their content,
+    so one already there is the same file); the ones it no longer links to
+    are deleted after it.
+    """
+    for relative, body in manifest.earlier_files(built_at).items():
+        if not writer.exists(relative):
+            writer.write(relative, body)
     document = manifest.to_json(built_at, assets)
     writer.write(MANIFEST_FILE, json.dumps(document, ensure_ascii=False) + "\n")
+    since = horizon(built_at)
+    for record in manifest.dashboards.values():
+        now = record.earlier_file(since)
+        previous, record.earlier = record.earlier, now[2] if now else None
+        gone = previous is not None and (now is None or now[0] != previous.url)
+        if gone and previous is not None and writer.exists(previous.url):
+            writer.remove(previous.url)
+
+
+def write_earlier_months(
+    writer: SiteWriter,
+    environment: Environment,
+    record: DashboardRecord,
+    site: Mapping[str, Any],
+    built_at: datetime,
+) -> None:
+    """``<slug>/history/earlier.html``: the months before the last year, by link.
+
+    Rendered when they change (a month leaves the year, retention drops
+    one): the page follows the earlier-months file, whose name changes with
+    its content. Removed when no month is that old any more.
+    """
+    page = f"{record.slug}/history/{EARLIER_PAGE}"
+    found = record.earlier_file(horizon(built_at))
+    if found is None:
+        if writer.exists(page):
+            writer.remove(page)
+        return
+    url, _, link = found
+    if record.earlier is not None and record.earlier.url == url and writer.exists(page):
+        return
+    months = [
+        {"month": month, "count": info.count, "worst": info.worst}
+        for month, info in reversed(record.months.items())
+        if month < horizon(built_at)
+    ]
+    context = {
+        "site": site,
+        "root": "../../",
+        "dashboard": record,
+        "timeline": None,
+        "versions": [],
+        "months": months,
+        "total": link.count,
+        "month": None,
+        "earlier_page": True,
+        "earlier_months": 0,
+    }
+    template = compile_template(environment, name="history.html")
+    writer.write(page, render_template(template, context))

@@ -3,13 +3,20 @@
 Schema 2 counts versions by month (and lists the days that have a log
 shard) instead of listing every version, as schema 1 did; a schema-1
 manifest is read into :attr:`Manifest.legacy` for the store to upgrade.
-Schema 3 writes a month's days as ranges (``"01-30"``, not thirty strings):
-the manifest is rewritten by every build, so what a month adds to it is
-kept small. Schema 2 is read as it is.
+Schema 3 keeps the manifest's size independent of the history's age: it
+lists the months of the last year (:data:`RECENT_MONTHS`), and the older
+ones go to a file of their own, named by its content
+(``<slug>/log/months-<sha256[:12]>.json``), which changes once a month
+when a month leaves the year, not with every build. A month's days are
+ranges (``"01-30"``, not thirty strings). Schema 2 is read as it is.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +30,37 @@ MANIFEST_FILE = "manifest.json"
 SCHEMA_VERSION = 3
 """Of ``manifest.json``; schema 1 (every version listed) is upgraded by a build."""
 READ_SCHEMAS = (1, 2, 3)
+RECENT_MONTHS = 12
+"""Months before the build's month minus this many go to the earlier-months file."""
+EARLIER_SCHEMA = 1
+_EARLIER_NAME = re.compile(r"months-([0-9a-f]{12})\.json")
+
+
+def horizon(moment: datetime) -> str:
+    """``YYYY-MM``: the oldest month the manifest itself lists when built at ``moment``."""
+    months = moment.year * 12 + moment.month - 1 - RECENT_MONTHS
+    return f"{months // 12:04d}-{months % 12 + 1:02d}"
+
+
+def is_earlier_file(relative: str) -> bool:
+    """Whether ``relative`` names a dashboard's earlier-months file."""
+    parts = relative.split("/")
+    return (
+        len(parts) == 3 and parts[1] == LOG_FOLDER and _EARLIER_NAME.fullmatch(parts[2]) is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierMonths:
+    """The manifest's link to a dashboard's months before :func:`horizon`."""
+
+    url: str
+    months: int
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest form."""
+        return {"url": self.url, "months": self.months, "count": self.count}
 
 
 @dataclass(slots=True)
@@ -68,6 +106,8 @@ class DashboardRecord:
     """The ongoing incident, if any."""
     last_good: dict[str, LogRecord] = field(default_factory=dict)
     """Collector → the newest version where it did not fail."""
+    earlier: EarlierMonths | None = None
+    """The earlier-months file the manifest on disk links to (its months are in :attr:`months`)."""
 
     def tier(self, entry: LogRecord) -> str:
         """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
@@ -104,9 +144,43 @@ class DashboardRecord:
         info = self.months.get(month)
         return [self.log_path(f"{month}-{day}") for day in sorted(info.days)] if info else []
 
-    def to_json(self) -> dict[str, Any]:
-        """The manifest form, with relative URLs."""
+    def earlier_file(self, since: str) -> tuple[str, bytes, EarlierMonths] | None:
+        """The file of the months before ``since``: its path, bytes and the manifest's link.
+
+        None when there are no such months. The name is the content's hash,
+        so a file, once written, never changes: a build killed before its
+        manifest leaves the old manifest linking the old file, still there.
+        """
+        months = {m: info for m, info in self.months.items() if m < since}
+        if not months:
+            return None
+        body = json.dumps(
+            {
+                "schema": EARLIER_SCHEMA,
+                "dashboard": self.slug,
+                "months": [self._month_json(m, info) for m, info in months.items()],
+            },
+            separators=(",", ":"),
+        ).encode()
+        name = f"months-{hashlib.sha256(body).hexdigest()[:12]}.json"
+        url = f"{self.slug}/{LOG_FOLDER}/{name}"
+        count = sum(info.count for info in months.values())
+        return url, body, EarlierMonths(url, len(months), count)
+
+    def _month_json(self, month: str, info: MonthInfo) -> dict[str, Any]:
+        return {
+            "month": month,
+            "count": info.count,
+            "worst": info.worst.slug,
+            "log": f"{self.slug}/{LOG_FOLDER}/{month}/",
+            "days": day_ranges(info.days),
+            "history": f"{self.slug}/history/{month}.html",
+        }
+
+    def to_json(self, since: str = "0000-00") -> dict[str, Any]:
+        """The manifest form, with relative URLs; the months before ``since`` by link."""
         latest = self.latest
+        earlier = self.earlier_file(since)
         return {
             "slug": self.slug,
             "title": self.title,
@@ -141,16 +215,11 @@ class DashboardRecord:
             "url": f"{self.slug}/index.html",
             "history_url": f"{self.slug}/history/index.html",
             "months": [
-                {
-                    "month": month,
-                    "count": info.count,
-                    "worst": info.worst.slug,
-                    "log": f"{self.slug}/{LOG_FOLDER}/{month}/",
-                    "days": day_ranges(info.days),
-                    "history": f"{self.slug}/history/{month}.html",
-                }
+                self._month_json(month, info)
                 for month, info in self.months.items()
+                if month >= since
             ],
+            **({"earlier": earlier[2].to_json()} if earlier else {}),
         }
 
 
@@ -168,22 +237,34 @@ class Manifest:
 
     def to_json(self, built_at: datetime, assets: dict[str, str]) -> dict[str, Any]:
         """The whole ``manifest.json`` document."""
+        since = horizon(built_at)
         return {
             "schema": SCHEMA_VERSION,
             "generator": "dashsite",
             "title": self.title,
             "built_at": built_at.astimezone(UTC).isoformat(),
             "assets": assets,
-            "dashboards": [self.dashboards[slug].to_json() for slug in sorted(self.dashboards)],
+            "dashboards": [
+                self.dashboards[slug].to_json(since) for slug in sorted(self.dashboards)
+            ],
         }
 
+    def earlier_files(self, built_at: datetime) -> dict[str, bytes]:
+        """The earlier-months files the manifest built at ``built_at`` links to."""
+        since = horizon(built_at)
+        found = (record.earlier_file(since) for record in self.dashboards.values())
+        return {file[0]: file[1] for file in found if file is not None}
+
     @classmethod
-    def from_json(cls, raw: Any) -> Manifest:
+    def from_json(cls, raw: Any, read: Callable[[str], bytes | None] | None = None) -> Manifest:
         """Read a ``manifest.json`` (schema 1 to 3); ``ValueError`` if anything is off.
 
         A manifest may come from a target (``pull``), so it is checked like
         local input: slugs and version ids must be safe, times must parse,
         text must be text. Nothing read here ever becomes a link unchecked.
+        ``read`` fetches a site-relative file (None if missing): the
+        earlier-months files a schema-3 manifest links to, checked against
+        their names' hash and the manifest's counts.
         """
         if not isinstance(raw, dict) or not isinstance(raw.get("dashboards"), list):
             raise ValueError("not a dashsite manifest (no 'dashboards' list)")
@@ -211,7 +292,7 @@ class Manifest:
                 for version in manifest.legacy[slug]:
                     record.add(version)
             else:
-                _read_schema_2(entry, record)
+                _read_schema_2(entry, record, read)
             manifest.dashboards[slug] = record
         return manifest
 
@@ -233,30 +314,23 @@ def _legacy_versions(entry: dict[str, Any], slug: str) -> list[LogRecord]:
     return found
 
 
-def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
+def _read_schema_2(
+    entry: dict[str, Any], record: DashboardRecord, read: Callable[[str], bytes | None] | None
+) -> None:
     slug = record.slug
     months = entry.get("months")
     if not isinstance(months, list):
         raise ValueError(f"dashboard {slug}: 'months' is not a list")
-    for raw in months:
-        if not isinstance(raw, dict):
-            raise ValueError(f"dashboard {slug}: a month must be an object")
-        month = raw.get("month")
-        if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
-            raise ValueError(f"dashboard {slug}: month {str(month)[:20]!r} is not YYYY-MM")
-        datetime.strptime(month, "%Y-%m")  # ValueError if not a month
-        worst = raw.get("worst")
-        if not isinstance(worst, str):
-            raise ValueError(f"dashboard {slug}: month {month} has no worst level")
-        days = raw.get("days", [])
-        found = parse_day_ranges(days) if isinstance(days, str) else days
-        if not isinstance(found, (list, set)) or not all(_is_day(d) for d in found):
-            raise ValueError(f"dashboard {slug}: month {month} days are not DD or DD-DD ranges")
-        record.months[month] = MonthInfo(
-            checked_count(raw.get("count"), f"dashboard {slug}: month {month} count"),
-            StatusLevel.parse(worst),
-            set(found),
+    recent = _read_months(months, slug)
+    if entry.get("earlier") is not None:
+        earlier = _read_earlier(entry["earlier"], slug, read)
+        if recent and earlier and max(earlier) >= min(recent):
+            raise ValueError(f"dashboard {slug}: its earlier months overlap the manifest's")
+        record.earlier = EarlierMonths(
+            entry["earlier"]["url"], len(earlier), sum(i.count for i in earlier.values())
         )
+        record.months.update(earlier)
+    record.months.update(recent)
     for name in ("pages_from", "data_from"):
         day = entry.get(name)
         if day is not None:
@@ -275,6 +349,68 @@ def _read_schema_2(entry: dict[str, Any], record: DashboardRecord) -> None:
         )
     if (record.latest is None) != (record.count == 0):
         raise ValueError(f"dashboard {slug}: 'latest_version' and the month counts disagree")
+
+
+def _read_months(months: list[Any], slug: str) -> dict[str, MonthInfo]:
+    found: dict[str, MonthInfo] = {}
+    for raw in months:
+        if not isinstance(raw, dict):
+            raise ValueError(f"dashboard {slug}: a month must be an object")
+        month = raw.get("month")
+        if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
+            raise ValueError(f"dashboard {slug}: month {str(month)[:20]!r} is not YYYY-MM")
+        datetime.strptime(month, "%Y-%m")  # ValueError if not a month
+        if month in found:
+            raise ValueError(f"dashboard {slug}: month {month} is listed twice")
+        worst = raw.get("worst")
+        if not isinstance(worst, str):
+            raise ValueError(f"dashboard {slug}: month {month} has no worst level")
+        days = raw.get("days", [])
+        listed = parse_day_ranges(days) if isinstance(days, str) else days
+        if not isinstance(listed, (list, set)) or not all(_is_day(d) for d in listed):
+            raise ValueError(f"dashboard {slug}: month {month} days are not DD or DD-DD ranges")
+        found[month] = MonthInfo(
+            checked_count(raw.get("count"), f"dashboard {slug}: month {month} count"),
+            StatusLevel.parse(worst),
+            set(listed),
+        )
+    return dict(sorted(found.items()))
+
+
+def _read_earlier(
+    link: Any, slug: str, read: Callable[[str], bytes | None] | None
+) -> dict[str, MonthInfo]:
+    """The months of a dashboard's earlier-months file, checked against its link."""
+    if not isinstance(link, dict):
+        raise ValueError(f"dashboard {slug}: 'earlier' is not an object")
+    url = link.get("url")
+    name = url[len(f"{slug}/{LOG_FOLDER}/") :] if isinstance(url, str) else ""
+    if not (
+        isinstance(url, str)
+        and url.startswith(f"{slug}/{LOG_FOLDER}/")
+        and _EARLIER_NAME.fullmatch(name)
+    ):
+        raise ValueError(f"dashboard {slug}: earlier months url {str(url)[:80]!r} is not its own")
+    if read is None:
+        raise ValueError(f"dashboard {slug}: its earlier months ({url}) were not read")
+    body = read(url)
+    if body is None:
+        raise ValueError(f"dashboard {slug}: {url} is missing")
+    if hashlib.sha256(body).hexdigest()[:12] != name[len("months-") : -len(".json")]:
+        raise ValueError(f"dashboard {slug}: {url} does not match its name (changed or torn)")
+    raw = json.loads(body)
+    if (
+        not isinstance(raw, dict)
+        or raw.get("schema") != EARLIER_SCHEMA
+        or raw.get("dashboard") != slug
+        or not isinstance(raw.get("months"), list)
+    ):
+        raise ValueError(f"dashboard {slug}: {url} is not its earlier months")
+    months = _read_months(raw["months"], slug)
+    count = sum(info.count for info in months.values())
+    if link.get("months") != len(months) or link.get("count") != count:
+        raise ValueError(f"dashboard {slug}: {url} and the manifest's counts disagree")
+    return months
 
 
 def day_ranges(days: set[str]) -> str:

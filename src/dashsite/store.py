@@ -4,7 +4,8 @@ Under the site folder::
 
     <slug>/<version>/index.html, data.json   immutable snapshots, written once
     <slug>/log/<YYYY-MM>/<DD>.jsonl           the history log: one line per version
-    manifest.json                             schema 3: dashboards, latest, counts by month
+    <slug>/log/months-<hash>.json             the months before the last year
+    manifest.json                             schema 3: dashboards, latest, the year's months
 
 A build files a version by assembling its folder in ``.dashsite-tmp/`` inside
 the site and renaming it into place, then appends one line to the current
@@ -42,7 +43,14 @@ from .log import (
     numeric_values,
     status_path,
 )
-from .manifest import MANIFEST_FILE, SCHEMA_VERSION, DashboardRecord, Manifest, MonthInfo
+from .manifest import (
+    MANIFEST_FILE,
+    SCHEMA_VERSION,
+    DashboardRecord,
+    Manifest,
+    MonthInfo,
+    is_earlier_file,
+)
 from .serialize import from_jsonable
 from .versions import is_slug
 
@@ -91,7 +99,7 @@ class VersionStore:
         if not path.is_file():
             return self.rebuild_manifest()
         try:
-            return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")))
+            return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")), self.read)
         except (ValueError, OSError, RecursionError) as exc:
             raise SiteError(
                 f"manifest is unreadable: {exc}",
@@ -99,6 +107,22 @@ class VersionStore:
                 hint="restore it (dashsite pull) or delete it to rebuild it "
                 "from the dashboards' logs",
             ) from None
+
+    def read(self, relative: str) -> bytes | None:
+        """A file of the site by its relative path (checked by the caller), None if missing."""
+        try:
+            return (self.site / relative).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def drop_unlinked_earlier(self, manifest: Manifest, writer: Any) -> None:
+        """Delete earlier-months files no dashboard links to (a killed build's leftovers)."""
+        for slug, record in manifest.dashboards.items():
+            keep = record.earlier.url if record.earlier is not None else None
+            for path in (self.site / slug / LOG_FOLDER).glob("months-*.json"):
+                relative = f"{slug}/{LOG_FOLDER}/{path.name}"
+                if relative != keep and is_earlier_file(relative):
+                    writer.remove(relative)
 
     def rebuild_manifest(self) -> Manifest:
         """A manifest from the log shards (or, for a schema-1 site, the data files)."""

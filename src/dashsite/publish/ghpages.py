@@ -84,6 +84,17 @@ class Git:
             raise PublishError(f"git {args[0]} failed: {detail}")
         return done.stdout.strip() if done.returncode == 0 else ""
 
+    def show(self, commit: str, path: str) -> bytes | None:
+        """The bytes of ``path`` in ``commit``; None if it has no such file."""
+        done = subprocess.run(
+            ["git", "cat-file", "blob", f"{commit}:{path}"],
+            cwd=self.repo,
+            capture_output=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+        return done.stdout if done.returncode == 0 else None
+
     def ok(self, *args: str) -> bool:
         """Whether ``git ARGS`` succeeds."""
         done = subprocess.run(
@@ -163,7 +174,10 @@ def publish_gh_pages(
         raw = git.run("show", f"{parent}:{MANIFEST_FILE}", check=False)
         if raw:
             try:
-                published = Manifest.from_json(json.loads(raw))
+                published = Manifest.from_json(
+                    json.loads(raw),
+                    lambda path: git.show(parent, path),
+                )
             except (ValueError, RecursionError) as exc:
                 raise PublishError(
                     f"the published manifest.json is unreadable: {exc}",

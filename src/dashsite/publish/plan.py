@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import PublishError
+from ..manifest import is_earlier_file
 from ..store import LOG_FOLDER, MANIFEST_FILE, LogRecord, Manifest
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -72,8 +73,8 @@ def _stage(relative: str) -> tuple[int, str]:
         return 5, REVALIDATE
     if relative == "index.html":
         return 4, REVALIDATE
-    if parts[0] == "assets":
-        return 0, IMMUTABLE
+    if parts[0] == "assets" or is_earlier_file(relative):
+        return 0, IMMUTABLE  # named by their content
     if len(parts) >= 3 and parts[1] not in _NOT_VERSIONS:
         return 0, IMMUTABLE  # <slug>/<version>/…: written once
     if len(parts) >= 2 and parts[1] == "history":

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NothingPublished, PublishError
+from ..index import EARLIER_PAGE
 from ..log import status_path
 from ..store import (
     MANIFEST_FILE,
@@ -139,8 +140,10 @@ def _remote_manifest(client: Any, target: S3Target) -> Manifest | None:
             return None
         raise
     try:
-        return Manifest.from_json(json.loads(body.read()))
-    except ValueError as exc:
+        return Manifest.from_json(
+            json.loads(body.read()), lambda relative: _get_if_there(client, target, relative)
+        )
+    except (ValueError, RecursionError) as exc:
         raise PublishError(f"the published manifest.json is unreadable: {exc}") from None
 
 
@@ -203,7 +206,8 @@ def _changing_part(
         files += (
             path
             for path in walk_site(site, f"{slug}/history", deep=False)
-            if path.rsplit("/", 1)[1][:7] in months or path.endswith("/index.html")
+            if path.rsplit("/", 1)[1][:7] in months
+            or path.endswith(("/index.html", f"/{EARLIER_PAGE}"))
         )
         files += walk_site(site, f"{slug}/log", deep=False)  # the digest
         for month in sorted(months):
@@ -537,6 +541,11 @@ def pull_s3(
                 for record in published.dashboards.values()
                 for month in _needed_months(record, history)
                 for shard in record.log_paths(month)
+            ]
+            wanted += [  # the months before the last year, which the manifest links to
+                record.earlier.url
+                for record in published.dashboards.values()
+                if record.earlier is not None
             ]
         for relative in wanted:
             body = client.get_object(Bucket=target.bucket, Key=target.key(relative))["Body"]
