@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from dashsite.manifest import read_first
 from dashsite.serialize import StoredDataError, from_jsonable, to_jsonable
 from dashsite.store import Manifest
 from projects import cli, simple, vdir, write_project
@@ -116,6 +117,22 @@ def test_an_earlier_months_file_reads_back() -> None:
     assert list(record.months) == ["2025-01", "2026-11"] and record.count == 2
     with pytest.raises(ValueError, match="were not read"):
         Manifest.from_json(raw)  # a reader that forgot to fetch it
+
+
+def test_a_months_file_comes_from_the_first_copy_that_matches_its_name() -> None:
+    body = _earlier_body()
+    raw, remote = _with_earlier(_named(body), body)
+    asked: list[str] = []
+
+    def tampered(relative: str) -> bytes:
+        asked.append(relative)
+        return body + b"\n"
+
+    assert Manifest.from_json(raw, read_first(tampered, remote)).dashboards["svc"].count == 2
+    assert asked == [_named(body)]  # tried, refused, then the next copy
+    with pytest.raises(ValueError, match="does not match its name"):
+        Manifest.from_json(raw, read_first(tampered, tampered))  # no good copy: refused
+    assert Manifest.from_json(raw, read_first(lambda _: None, remote)).dashboards["svc"].count == 2
 
 
 def test_a_hostile_manifest_in_the_site_is_one_line_naming_it(tmp_path: Path) -> None:

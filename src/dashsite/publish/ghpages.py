@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import NothingPublished, PublishError
+from ..manifest import read_first
 from ..store import MANIFEST_FILE, TEMP_FOLDER, Manifest, VersionStore
 from ..write import StagedSite, state_dir
 from . import GitPagesTarget
@@ -176,7 +177,7 @@ def publish_gh_pages(
             try:
                 published = Manifest.from_json(
                     json.loads(raw),
-                    lambda path: git.show(parent, path),
+                    read_first(store.read, lambda path: git.show(parent, path)),
                 )
             except (ValueError, RecursionError) as exc:
                 raise PublishError(

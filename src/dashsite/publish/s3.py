@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 from ..errors import NothingPublished, PublishError
 from ..index import EARLIER_PAGE
 from ..log import status_path
+from ..manifest import read_first
 from ..store import (
     MANIFEST_FILE,
     DashboardRecord,
@@ -130,7 +132,10 @@ def _remote_objects(client: Any, target: S3Target) -> dict[str, str]:
     return found
 
 
-def _remote_manifest(client: Any, target: S3Target) -> Manifest | None:
+def _remote_manifest(
+    client: Any, target: S3Target, local: VersionStore | None = None
+) -> Manifest | None:
+    """The published manifest (its earlier-months files from ``local`` when it has them)."""
     from botocore.exceptions import ClientError
 
     try:
@@ -140,8 +145,9 @@ def _remote_manifest(client: Any, target: S3Target) -> Manifest | None:
             return None
         raise
     try:
+        remote = partial(_get_if_there, client, target)
         return Manifest.from_json(
-            json.loads(body.read()), lambda relative: _get_if_there(client, target, relative)
+            json.loads(body.read()), read_first(local.read, remote) if local else remote
         )
     except (ValueError, RecursionError) as exc:
         raise PublishError(f"the published manifest.json is unreadable: {exc}") from None
@@ -254,7 +260,7 @@ def publish_s3(
     store = VersionStore(site)
     local = store.load_manifest()
     try:
-        published = _remote_manifest(client, target)
+        published = _remote_manifest(client, target, store)
         index = None if full or published is None else _remote_index(client, target)
         deletions: list[str] = []
         part: tuple[list[str], list[str]] | None = None
