@@ -83,8 +83,10 @@ def test_kill_during_collection_leaves_the_previous_site_whole(tmp_path: Path) -
 
 def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
     many_dashboards(tmp_path, 60)
-    # A long history behind three of them (40,000 versions each, in the log).
-    seed_log(tmp_path, ["d000", "d001", "d002"], 40_000, datetime(2026, 9, 1, tzinfo=UTC))
+    # A long history behind three of them (40,000 versions each, 15 minutes apart, in the
+    # log): 14 months, so their months before the last year are in a file of their own.
+    seed_log(tmp_path, ["d000", "d001", "d002"], 40_000, datetime(2026, 9, 1, tzinfo=UTC),
+             every=15)
     assert cli(tmp_path, "build", "--version-id", "base", process=True).returncode == 0
     site = tmp_path / "site"
     # Kill after growing delays, so the kill lands in discovery, collection, rendering,
@@ -111,6 +113,9 @@ def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
         assert dashboard["count"] == len(logged[dashboard["slug"]])
         assert dashboard["latest"] == "after"
     assert manifest["dashboards"][0]["count"] >= 40_002
+    earlier = manifest["dashboards"][0]["earlier"]["url"]  # linked, there, and alone
+    assert [p.name for p in (site / "d000" / "log").glob("months-*.json")] == [
+        earlier.rsplit("/", 1)[1]]
 
 
 def test_two_builds_at_once_do_not_interleave(tmp_path: Path) -> None:

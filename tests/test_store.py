@@ -312,3 +312,19 @@ def test_a_killed_builds_old_months_file_is_removed_by_the_next(tmp_path: Path) 
     assert not left.exists()
     assert len(list((site / "alpha" / "log").glob("months-*.json"))) == 1
     assert_site_whole(site)
+
+
+def test_retention_taking_every_old_month_takes_the_months_file_and_page(tmp_path: Path) -> None:
+    _seed_14_months(tmp_path)
+    site = tmp_path / "site"
+    build(tmp_path, version_id="b1", clock=fixed_clock(T0))
+    assert list((site / "alpha" / "log").glob("months-*.json"))
+    (tmp_path / "dashsite.toml").write_text("retention = 10\n")
+
+    build(tmp_path, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    (alpha,) = json.loads((site / "manifest.json").read_text())["dashboards"]
+    assert "earlier" not in alpha and alpha["count"] == 10
+    assert not list((site / "alpha" / "log").glob("months-*.json"))
+    assert not (site / "alpha" / "history" / "earlier.html").exists()
+    assert "earlier.html" not in (site / "alpha" / "history" / "index.html").read_text()
+    assert_site_whole(site)

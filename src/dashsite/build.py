@@ -360,6 +360,8 @@ class SiteBuilder:
                 latest is None
                 or (collected_at - _parse(latest.collected_at)).total_seconds() > hold
             )
+        for record in manifest.dashboards.values():  # before the history index links to it
+            write_earlier_months(writer, environment, record, site_context, built_at)
         for record in manifest.dashboards.values():
             slug = record.slug
             if slug in appended or slug in rewritten or slug in touched:
@@ -376,8 +378,6 @@ class SiteBuilder:
                     view=self.views.get(slug),
                     since=horizon(built_at),
                 )
-        for record in manifest.dashboards.values():  # the months that left the year
-            write_earlier_months(writer, environment, record, site_context, built_at)
         for slug, page in latest_pages.items():  # they link to the history just written
             writer.write(f"{slug}/index.html", page)
         entries = [

@@ -231,6 +231,8 @@ def write_history(
         "month": None,
     }
     writer.write(f"{folder}/index.html", render_template(template, context))
+    if not earlier and writer.exists(f"{folder}/{EARLIER_PAGE}"):  # retention took them all
+        writer.remove(f"{folder}/{EARLIER_PAGE}")
 
 
 def _month_tail(
@@ -288,8 +290,9 @@ def write_manifest(
     for record in manifest.dashboards.values():
         now = record.earlier_file(since)
         previous, record.earlier = record.earlier, now[2] if now else None
-        gone = previous is not None and (now is None or now[0] != previous.url)
-        if gone and previous is not None and writer.exists(previous.url):
+        if previous is None or (now is not None and now[0] == previous.url):
+            continue
+        if writer.exists(previous.url):
             writer.remove(previous.url)
 
 
@@ -304,14 +307,13 @@ def write_earlier_months(
 
     Rendered when they change (a month leaves the year, retention drops
     one): the page follows the earlier-months file, whose name changes with
-    its content. Removed when no month is that old any more.
+    its content. Written before the history index that links to it, and
+    removed after it (:func:`write_history`) when no month is that old.
     """
     page = f"{record.slug}/history/{EARLIER_PAGE}"
     found = record.earlier_file(horizon(built_at))
     if found is None:
-        if writer.exists(page):
-            writer.remove(page)
-        return
+        return  # a page left over goes after the history index stops linking it
     url, _, link = found
     if record.earlier is not None and record.earlier.url == url and writer.exists(page):
         return
