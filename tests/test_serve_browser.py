@@ -6,12 +6,13 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from projects import cli, vrel, write_project
+from projects import build, cli, fixed_clock, vrel, write_project
 from servers import CHROMIUM_ARGS, ServeProcess, chromium_path
 
 pytestmark = pytest.mark.slow  # a real chromium
@@ -381,3 +382,35 @@ def test_charts_fit_a_phone_follow_the_theme_and_leave_screenshots(
             (ARTIFACTS / f"charts-{theme}-{width}.png").write_bytes(shot)
             context.close()
     assert strokes == {"light": "rgb(9, 105, 218)", "dark": "rgb(68, 147, 248)"}
+
+
+def test_a_day_bar_shows_its_label_on_hover_and_keyboard_focus(
+    project: Path, browser: Browser
+) -> None:
+    (project / "dashsite.toml").write_text('expected_every = "1d"\n')
+    now = datetime.now(UTC).replace(microsecond=0)
+    for n in range(3):
+        build(project, version_id=f"d{n}", clock=fixed_clock(now - timedelta(days=2 - n)))
+    context = browser.new_context(viewport={"width": 700, "height": 600})
+    page = context.new_page()
+    page.goto((project / "site" / "svc" / "index.html").as_uri())
+    bars = page.locator("ol.day-bars > li")
+    assert bars.count() == 90
+    for index in (0, 45, 89):  # the first, a middle and the last: each stays on screen
+        label = bars.nth(index).locator(".visually-hidden")
+        assert label.bounding_box()["width"] <= 1  # hidden until asked for
+        bars.nth(index).hover()
+        box = label.bounding_box()
+        assert box["width"] > 100 and box["x"] >= 0 and box["x"] + box["width"] <= 700, index
+        assert box["y"] + box["height"] <= bars.nth(index).bounding_box()["y"]  # above the bar
+    assert bars.nth(89).inner_text().endswith("ok, 1 version, uptime 100 %")
+    page.mouse.move(690, 590)  # away: hidden again
+    assert bars.nth(89).locator(".visually-hidden").bounding_box()["width"] <= 1
+    context.close()
+    context = browser.new_context(viewport={"width": 700, "height": 600})
+    page = context.new_page()  # no pointer used: keyboard focus shows it too
+    page.goto((project / "site" / "svc" / "index.html").as_uri())
+    link = page.locator("ol.day-bars a").last
+    link.focus()
+    assert link.locator(".visually-hidden").bounding_box()["width"] > 100
+    context.close()
