@@ -67,6 +67,9 @@ class _Column(Sequence[Any]):
             return [row[0] for row in self._rows[index]]
         return self._rows[index][0]
 
+    def __iter__(self) -> Iterator[Any]:  # in C: Sequence's would index row by row
+        return map(itemgetter(0), self._rows)
+
 
 @dataclass(frozen=True, slots=True)
 class _Line:
