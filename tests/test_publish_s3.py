@@ -18,7 +18,7 @@ from dashsite.errors import PublishError
 from dashsite.manifest import Manifest
 from dashsite.publish import S3Target, parse_target
 from dashsite.publish.plan import IMMUTABLE, REVALIDATE
-from dashsite.publish.s3 import INDEX_FILE, make_client, publish_s3
+from dashsite.publish.s3 import INDEX_FILE, make_client, publish_s3, pull_s3
 from projects import (
     T0,
     build,
@@ -494,11 +494,15 @@ def test_months_before_the_year_travel_with_publish_and_pull(
     pulled = s3_cli(tmp_path, endpoint, "pull", target)
     assert pulled.returncode == 0, pulled.stderr
     assert (site / url).is_file() and "1 dashboard(s), 421 version(s)" in pulled.stderr
-    build(tmp_path, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=5)))
     client = make_client(endpoint)
     gets: list[str] = []
     client.meta.events.register("provide-client-params.s3.GetObject",
                                 lambda params, **_: gets.append(params["Key"]))
+    staged, _ = pull_s3(site, S3Target(bucket, "site"), client=client)
+    staged.abort()
+    assert gets.count(f"site/{url}") == 1  # read to check the manifest, then kept, not fetched again
+    build(tmp_path, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    gets.clear()
     publish_s3(site, S3Target(bucket, "site"), client=client)
     # the target's months file is the local one (same name, same bytes): not fetched
     assert gets == ["site/manifest.json", f"site/{INDEX_FILE}"]

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -133,10 +132,22 @@ def _remote_objects(client: Any, target: S3Target) -> dict[str, str]:
 
 
 def _remote_manifest(
-    client: Any, target: S3Target, local: VersionStore | None = None
+    client: Any,
+    target: S3Target,
+    local: VersionStore | None = None,
+    fetched: dict[str, bytes] | None = None,
 ) -> Manifest | None:
-    """The published manifest (its earlier-months files from ``local`` when it has them)."""
+    """The published manifest (its earlier-months files from ``local`` when it has them).
+
+    The files fetched from the target to read it are kept in ``fetched``.
+    """
     from botocore.exceptions import ClientError
+
+    def remote(relative: str) -> bytes | None:
+        found = _get_if_there(client, target, relative)
+        if found is not None and fetched is not None:
+            fetched[relative] = found
+        return found
 
     try:
         body = client.get_object(Bucket=target.bucket, Key=target.key(MANIFEST_FILE))["Body"]
@@ -145,7 +156,6 @@ def _remote_manifest(
             return None
         raise
     try:
-        remote = partial(_get_if_there, client, target)
         return Manifest.from_json(
             json.loads(body.read()), read_first(local.read, remote) if local else remote
         )
@@ -529,7 +539,8 @@ def pull_s3(
     staged = StagedSite(site)
     staged.start_empty()
     try:
-        published = _remote_manifest(client, target)
+        fetched: dict[str, bytes] = {}
+        published = _remote_manifest(client, target, fetched=fetched)
         if published is None:
             raise NothingPublished(
                 f"nothing is published at {target} (no manifest.json)",
@@ -554,8 +565,11 @@ def pull_s3(
                 if record.earlier is not None
             ]
         for relative in wanted:
-            body = client.get_object(Bucket=target.bucket, Key=target.key(relative))["Body"]
-            staged.write(relative, body.read())
+            if relative in fetched:  # read already, to check the manifest
+                staged.write(relative, fetched[relative])
+            else:
+                body = client.get_object(Bucket=target.bucket, Key=target.key(relative))["Body"]
+                staged.write(relative, body.read())
             report.downloaded.append(relative)
         if not everything:  # the status files of the last year (published since 0.3)
             for relative in _status_files(published):
