@@ -424,53 +424,45 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int, int]) -> N
             figures[count]["moved"] = time.perf_counter() - started
     small, large, largest = sizes
     a, b, c = figures[small], figures[large], figures[largest]
-    ratio = b["build"] / a["build"]
-    rows.append(Row(f"build adding 1 version, {large:,} kept x {HISTORY_DASHBOARDS} dashboards",
-                    b["build"], a["build"], f"{small:,} kept", "s", "<= 1.2x",
-                    ratio <= 1.2, f"x{ratio:.2f}"))
-    rows.append(Row(f"files written by that build ({large:,} kept)", b["files"], a["files"],
-                    f"{small:,} kept", "files", "the same", b["files"] == a["files"]))
-    rows.append(Row(f"bytes written by that build ({large:,} kept)", b["bytes"], a["bytes"],
-                    f"{small:,} kept", "B", "the same (within 5%)",
-                    abs(b["bytes"] - a["bytes"]) <= 0.05 * a["bytes"],
-                    "a year fills the 90-day bars and uptime windows 100 versions leave empty"))
-    if "requests" in a:
-        rows.append(Row(f"S3 publish after that build ({large:,} kept): requests", b["requests"],
-                        a["requests"], f"{small:,} kept", "requests", "the same",
-                        b["requests"] == a["requests"],
-                        f"first publish of the whole site: {b['first']:.0f} s, "
-                        f"{b['objects']:,} objects"))
-        rows.append(Row(f"S3 publish after that build ({large:,} kept): bytes sent", b["sent"],
-                        a["sent"], f"{small:,} kept", "B", "the same (within 5%)",
-                        abs(b["sent"] - a["sent"]) <= 0.05 * a["sent"]))
-    rows.append(Row(f"gh-pages repository growth per build ({large:,} kept)", b["git_growth"],
-                    a["git_growth"], f"{small:,} kept", "B", "the same (a few KB + the version)",
-                    b["git_growth"] <= 1.2 * a["git_growth"]))
+    _history_rows(rows, b, a, f"{large:,} kept", f"{small:,} kept", {
+        "bytes": "a year fills the 90-day bars and uptime windows 100 versions leave empty",
+        "requests": f"first publish of the whole site: {b['first']:.0f} s, "
+                    f"{b['objects']:,} objects"})
     rows.append(Row(f"the day's build that moves the tiers, {large:,} kept", b["moved"],
                     b["build"], "any other build", "s", "—", None,
                     "once a day: a day of pages and data deleted, those months redrawn"))
     rows.append(Row(f"serve --watch start, {large:,} kept", b["preview"], a["preview"],
                     f"{small:,} kept", "s", "<= 1.2x", b["preview"] <= 1.2 * a["preview"]))
     later = f"{largest:,} kept" + (" (2 years)" if largest == 2 * YEAR_AT_5_MIN else "")
-    ratio = c["build"] / b["build"]
-    rows.append(Row(f"build adding 1 version, {later}", c["build"], b["build"],
-                    f"{large:,} kept", "s", "<= 1.2x", ratio <= 1.2, f"x{ratio:.2f}"))
-    rows.append(Row(f"files written by that build, {later}", c["files"], b["files"],
-                    f"{large:,} kept", "files", "the same", c["files"] == b["files"]))
-    rows.append(Row(f"bytes written by that build, {later}", c["bytes"], b["bytes"],
-                    f"{large:,} kept", "B", "the same (within 5%)",
-                    abs(c["bytes"] - b["bytes"]) <= 0.05 * b["bytes"],
-                    "the windows are full at both: what more history alone adds"))
-    if "requests" in c:
-        rows.append(Row(f"S3 publish after that build, {later}: requests / bytes sent",
-                        c["sent"], b["sent"], f"{large:,} kept", "B", "the same (within 5%)",
-                        c["requests"] == b["requests"]
-                        and abs(c["sent"] - b["sent"]) <= 0.05 * b["sent"],
-                        f"{c['requests']:.0f} vs {b['requests']:.0f} requests"))
-    rows.append(Row(f"gh-pages repository growth per build, {later}", c["git_growth"],
-                    b["git_growth"], f"{large:,} kept", "B", "the same (a few KB + the version)",
-                    c["git_growth"] <= 1.2 * b["git_growth"]))
+    _history_rows(rows, c, b, later, f"{large:,} kept", {
+        "bytes": "the windows are full at both: what more history alone adds"})
     say(f"  history: {figures}")
+
+
+def _history_rows(rows: list[Row], new: dict[str, float], base: dict[str, float], label: str,
+                  base_label: str, notes: dict[str, str]) -> None:
+    """One version's build over more history (``new``) against less (``base``): its time,
+    what it writes, and what publishing it costs."""
+    ratio = new["build"] / base["build"]
+    rows.append(Row(f"build adding 1 version, {label} x {HISTORY_DASHBOARDS} dashboards",
+                    new["build"], base["build"], base_label, "s", "<= 1.2x", ratio <= 1.2,
+                    f"x{ratio:.2f}"))
+    rows.append(Row(f"files written by that build, {label}", new["files"], base["files"],
+                    base_label, "files", "the same", new["files"] == base["files"]))
+    rows.append(Row(f"bytes written by that build, {label}", new["bytes"], base["bytes"],
+                    base_label, "B", "the same (within 5%)",
+                    abs(new["bytes"] - base["bytes"]) <= 0.05 * base["bytes"],
+                    notes.get("bytes", "")))
+    if "requests" in new and "requests" in base:
+        rows.append(Row(f"S3 publish after that build, {label}: requests", new["requests"],
+                        base["requests"], base_label, "requests", "the same",
+                        new["requests"] == base["requests"], notes.get("requests", "")))
+        rows.append(Row(f"S3 publish after that build, {label}: bytes sent", new["sent"],
+                        base["sent"], base_label, "B", "the same (within 5%)",
+                        abs(new["sent"] - base["sent"]) <= 0.05 * base["sent"]))
+    rows.append(Row(f"gh-pages repository growth per build, {label}", new["git_growth"],
+                    base["git_growth"], base_label, "B", "the same (a few KB + the version)",
+                    new["git_growth"] <= 1.2 * base["git_growth"]))
 
 
 def _folder_bytes(folder: Path) -> int:

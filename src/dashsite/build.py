@@ -360,8 +360,11 @@ class SiteBuilder:
                 latest is None
                 or (collected_at - _parse(latest.collected_at)).total_seconds() > hold
             )
+        earlier = manifest.earlier_files(built_at)  # the months before the last year, once
         for record in manifest.dashboards.values():  # before the history index links to it
-            write_earlier_months(writer, environment, record, site_context, built_at)
+            months_file = earlier.get(record.slug)
+            link = months_file[1] if months_file else None
+            write_earlier_months(writer, environment, record, site_context, link)
         for record in manifest.dashboards.values():
             slug = record.slug
             if slug in appended or slug in rewritten or slug in touched:
@@ -402,7 +405,7 @@ class SiteBuilder:
         )
         write_feeds(writer, shown, title=config.title, base_url=config.base_url, now=collected_at)
         write_badges(writer, shown, config.title)
-        write_manifest(writer, manifest, built_at, assets)
+        write_manifest(writer, manifest, built_at, assets, earlier)
         if recovering:  # a build killed after its manifest may have left an old months file
             store.drop_unlinked_earlier(manifest, writer)
         shutil.rmtree(store.temp_folder(), ignore_errors=True)  # the journal with it

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, Template
 
 from .levels import StatusLevel
-from .manifest import horizon
+from .manifest import EarlierMonths
 from .render import compile_template, render_template
 from .store import MANIFEST_FILE, DashboardRecord, LogRecord, Manifest, VersionStore
 from .styles import STYLESHEET
@@ -273,26 +273,29 @@ def _drop_pages(writer: SiteWriter, folder: str, month: str, keep: int) -> None:
 
 
 def write_manifest(
-    writer: SiteWriter, manifest: Manifest, built_at: datetime, assets: dict[str, str]
+    writer: SiteWriter,
+    manifest: Manifest,
+    built_at: datetime,
+    assets: dict[str, str],
+    earlier: Mapping[str, tuple[bytes, EarlierMonths]],
 ) -> None:
     """Write ``manifest.json`` (schema in the README): the build's commit point.
 
-    The earlier-months files it links to go first (named by their content,
-    so one already there is the same file); the ones it no longer links to
-    are deleted after it.
+    ``earlier`` (:meth:`Manifest.earlier_files`) goes first: files named by
+    their content, so one already there is the same file; the ones the
+    manifest no longer links to are deleted after it.
     """
-    for relative, body in manifest.earlier_files(built_at).items():
-        if not writer.exists(relative):
-            writer.write(relative, body)
-    document = manifest.to_json(built_at, assets)
+    for body, link in earlier.values():
+        if not writer.exists(link.url):
+            writer.write(link.url, body)
+    document = manifest.to_json(built_at, assets, earlier)
     writer.write(MANIFEST_FILE, json.dumps(document, ensure_ascii=False) + "\n")
-    since = horizon(built_at)
-    for record in manifest.dashboards.values():
-        now = record.earlier_file(since)
-        previous, record.earlier = record.earlier, now[2] if now else None
-        if previous is None or (now is not None and now[0] == previous.url):
+    for slug, record in manifest.dashboards.items():
+        now = earlier[slug][1] if slug in earlier else None
+        previous, record.earlier = record.earlier, now
+        if previous is None or (now is not None and now.url == previous.url):
             continue
-        if writer.exists(previous.url):
+        if writer.exists(previous.url):  # no longer linked
             writer.remove(previous.url)
 
 
@@ -301,9 +304,9 @@ def write_earlier_months(
     environment: Environment,
     record: DashboardRecord,
     site: Mapping[str, Any],
-    built_at: datetime,
+    link: EarlierMonths | None,
 ) -> None:
-    """``<slug>/history/earlier.html``: the months before the last year, by link.
+    """``<slug>/history/earlier.html``: the months before the last year (``link``'s file).
 
     Rendered when they change (a month leaves the year, retention drops
     one): the page follows the earlier-months file, whose name changes with
@@ -311,16 +314,14 @@ def write_earlier_months(
     removed after it (:func:`write_history`) when no month is that old.
     """
     page = f"{record.slug}/history/{EARLIER_PAGE}"
-    found = record.earlier_file(horizon(built_at))
-    if found is None:
+    if link is None:
         return  # a page left over goes after the history index stops linking it
-    url, _, link = found
-    if record.earlier is not None and record.earlier.url == url and writer.exists(page):
+    if record.earlier is not None and record.earlier.url == link.url and writer.exists(page):
         return
+    older = list(record.months.items())[: link.months]  # the oldest: months are in order
     months = [
         {"month": month, "count": info.count, "worst": info.worst}
-        for month, info in reversed(record.months.items())
-        if month < horizon(built_at)
+        for month, info in reversed(older)
     ]
     context = {
         "site": site,

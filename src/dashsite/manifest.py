@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -169,8 +169,8 @@ class DashboardRecord:
         info = self.months.get(month)
         return [self.log_path(f"{month}-{day}") for day in sorted(info.days)] if info else []
 
-    def earlier_file(self, since: str) -> tuple[str, bytes, EarlierMonths] | None:
-        """The file of the months before ``since``: its path, bytes and the manifest's link.
+    def earlier_file(self, since: str) -> tuple[bytes, EarlierMonths] | None:
+        """The file of the months before ``since``: its bytes and the manifest's link to it.
 
         None when there are no such months. The name is the content's hash,
         so a file, once written, never changes: a build killed before its
@@ -188,9 +188,8 @@ class DashboardRecord:
             separators=(",", ":"),
         ).encode()
         name = f"months-{hashlib.sha256(body).hexdigest()[:12]}.json"
-        url = f"{self.slug}/{LOG_FOLDER}/{name}"
         count = sum(info.count for info in months.values())
-        return url, body, EarlierMonths(url, len(months), count)
+        return body, EarlierMonths(f"{self.slug}/{LOG_FOLDER}/{name}", len(months), count)
 
     def _month_json(self, month: str, info: MonthInfo) -> dict[str, Any]:
         return {
@@ -202,10 +201,12 @@ class DashboardRecord:
             "history": f"{self.slug}/history/{month}.html",
         }
 
-    def to_json(self, since: str = "0000-00") -> dict[str, Any]:
-        """The manifest form, with relative URLs; the months before ``since`` by link."""
+    def to_json(
+        self, since: str = "0000-00", earlier: EarlierMonths | None = None
+    ) -> dict[str, Any]:
+        """The manifest form, with relative URLs: the months from ``since`` on, and
+        ``earlier``, the link to the file of those before (:meth:`earlier_file`)."""
         latest = self.latest
-        earlier = self.earlier_file(since)
         return {
             "slug": self.slug,
             "title": self.title,
@@ -244,7 +245,7 @@ class DashboardRecord:
                 for month, info in self.months.items()
                 if month >= since
             ],
-            **({"earlier": earlier[2].to_json()} if earlier else {}),
+            **({"earlier": earlier.to_json()} if earlier else {}),
         }
 
 
@@ -260,8 +261,13 @@ class Manifest:
     dashboards: dict[str, DashboardRecord] = field(default_factory=dict)
     legacy: dict[str, list[LogRecord]] = field(default_factory=dict)
 
-    def to_json(self, built_at: datetime, assets: dict[str, str]) -> dict[str, Any]:
-        """The whole ``manifest.json`` document."""
+    def to_json(
+        self,
+        built_at: datetime,
+        assets: dict[str, str],
+        earlier: Mapping[str, tuple[bytes, EarlierMonths]],
+    ) -> dict[str, Any]:
+        """The whole ``manifest.json`` document; ``earlier`` is :meth:`earlier_files`."""
         since = horizon(built_at)
         return {
             "schema": SCHEMA_VERSION,
@@ -270,15 +276,19 @@ class Manifest:
             "built_at": built_at.astimezone(UTC).isoformat(),
             "assets": assets,
             "dashboards": [
-                self.dashboards[slug].to_json(since) for slug in sorted(self.dashboards)
+                self.dashboards[slug].to_json(since, earlier[slug][1] if slug in earlier else None)
+                for slug in sorted(self.dashboards)
             ],
         }
 
-    def earlier_files(self, built_at: datetime) -> dict[str, bytes]:
-        """The earlier-months files the manifest built at ``built_at`` links to."""
+    def earlier_files(self, built_at: datetime) -> dict[str, tuple[bytes, EarlierMonths]]:
+        """Slug → the earlier-months file the manifest built at ``built_at`` links to.
+
+        Computed once per build: the history pages and the manifest share it.
+        """
         since = horizon(built_at)
-        found = (record.earlier_file(since) for record in self.dashboards.values())
-        return {file[0]: file[1] for file in found if file is not None}
+        found = {slug: record.earlier_file(since) for slug, record in self.dashboards.items()}
+        return {slug: file for slug, file in found.items() if file is not None}
 
     @classmethod
     def from_json(cls, raw: Any, read: Callable[[str], bytes | None] | None = None) -> Manifest:

@@ -85,27 +85,23 @@ class Git:
             raise PublishError(f"git {args[0]} failed: {detail}")
         return done.stdout.strip() if done.returncode == 0 else ""
 
-    def show(self, commit: str, path: str) -> bytes | None:
-        """The bytes of ``path`` in ``commit``; None if it has no such file."""
-        done = subprocess.run(
-            ["git", "cat-file", "blob", f"{commit}:{path}"],
-            cwd=self.repo,
-            capture_output=True,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )
-        return done.stdout if done.returncode == 0 else None
-
-    def ok(self, *args: str) -> bool:
-        """Whether ``git ARGS`` succeeds."""
-        done = subprocess.run(
+    def _bytes(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
             ["git", *args],
             cwd=self.repo,
             capture_output=True,
             check=False,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
         )
-        return done.returncode == 0
+
+    def show(self, commit: str, path: str) -> bytes | None:
+        """The bytes of ``path`` in ``commit``; None if it has no such file."""
+        done = self._bytes("cat-file", "blob", f"{commit}:{path}")
+        return done.stdout if done.returncode == 0 else None
+
+    def ok(self, *args: str) -> bool:
+        """Whether ``git ARGS`` succeeds."""
+        return self._bytes(*args).returncode == 0
 
 
 def open_repository(root: Path, target: GitPagesTarget) -> Git:
