@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dashsite.levels import StatusLevel
@@ -68,6 +68,56 @@ def test_a_schema_1_site_is_upgraded_in_place_without_losing_a_version(tmp_path:
     again = cli(tmp_path, "build", "--version-id", "r5")  # and it stays upgraded
     assert again.returncode == 0, again.stderr
     assert logged_versions(site)["alpha"] == ["r1", "r2", "r3", "r4", "r5"]
+
+
+SCHEMA2 = Path(__file__).parent / "fixtures" / "schema2"
+
+
+def test_a_schema_2_site_is_upgraded_without_losing_a_version(tmp_path: Path) -> None:
+    """The release before schema 3 left this site; today's builds extend it as it is."""
+    shutil.copytree(SCHEMA2 / "dashboards", tmp_path / "dashboards")
+    shutil.copytree(SCHEMA2 / "site", tmp_path / "site")
+    site = tmp_path / "site"
+    assert json.loads((site / "manifest.json").read_text())["schema"] == 2
+    before = {path: digest for path, digest in tree_digest(site).items()
+              if path.count("/") == 3 and path.split("/")[2].startswith("r")}
+    assert len(before) == 20  # 2 dashboards, 5 versions, 2 files each
+    ids = ["r1", "r2", "r3", "r4", "r5"]
+    assert logged_versions(site) == {"alpha": ids, "beta": ids}
+
+    build(tmp_path, version_id="r6", clock=fixed_clock(datetime(2026, 11, 1, 1, 0, tzinfo=UTC)))
+
+    after = tree_digest(site)
+    assert {path: after.get(path) for path in before} == before  # byte for byte
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert manifest["schema"] == 3
+    assert {d["slug"]: d["count"] for d in manifest["dashboards"]} == {"alpha": 6, "beta": 6}
+    assert {d["slug"]: [m["days"] for m in d["months"]] for d in manifest["dashboards"]} == {
+        "alpha": ["30-31", "01"], "beta": ["30-31", "01"]}
+    assert logged_versions(site) == {"alpha": [*ids, "r6"], "beta": [*ids, "r6"]}
+    alpha = parse((site / "alpha" / "index.html").read_text())
+    assert [li.text() for li in alpha.find("ol", id="h").find_all("li")] == [
+        "r1=0", "r2=10", "r3=20", "r4=30", "r5=40"]
+    beta = parse((site / "beta" / "index.html").read_text())
+    (incident,) = beta.find("ul", class_="incident-list").find_all("li", class_="incident")
+    assert "2026-11-01 00:15 UTC" in incident.text() and "RuntimeError: api down" in incident.text()
+    october = parse((site / "beta" / "history" / "2026-10.html").read_text())
+    rows = october.find("table", class_="history-table").find("tbody").find_all("tr")
+    assert [row.find("a").text() for row in rows] == ["r1", "r2"]
+    assert_site_whole(site)
+
+    # Thirteen months on, both months leave the manifest for the earlier-months file.
+    build(tmp_path, version_id="r7", clock=fixed_clock(datetime(2027, 12, 1, 9, 0, tzinfo=UTC)))
+    (alpha_entry, _) = json.loads((site / "manifest.json").read_text())["dashboards"]
+    assert [m["month"] for m in alpha_entry["months"]] == ["2027-12"]
+    assert alpha_entry["earlier"]["months"] == 2 and alpha_entry["earlier"]["count"] == 6
+    record = VersionStore(site).load_manifest().dashboards["alpha"]
+    assert list(record.months) == ["2026-10", "2026-11", "2027-12"] and record.count == 7
+    page = parse((site / "alpha" / "history" / "earlier.html").read_text())
+    assert [a.text() for a in page.find("ul", class_="history-months").find_all("a")] == [
+        "2026-11", "2026-10"]
+    assert logged_versions(site)["alpha"] == [*ids, "r6", "r7"]
+    assert_site_whole(site)
 
 
 def test_the_log_skips_a_torn_or_tampered_line(tmp_path: Path) -> None:
