@@ -354,10 +354,12 @@ def test_publish_deletes_what_the_tiers_thinned_and_nothing_else(
     present = set(keys(endpoint, bucket))
     assert {f"{now}/index.html", f"{new}/data.json"} <= present
     assert not any(k.startswith((old, mid)) for k in present)
+    october = json.loads((tmp_path / "site" / "manifest.json").read_text())["dashboards"][0][
+        "earlier"]["url"]  # October is finished: its entry is in the months file
     assert {k for k in present if "/log/" in k} == {
         "site/alpha/log/2026-10/18.jsonl", "site/alpha/log/2026-10/19.jsonl",
         "site/alpha/log/2026-10/status.json", "site/alpha/log/2026-11/status.json",
-        "site/alpha/log/digest.json",
+        "site/alpha/log/digest.json", f"site/{october}",
         "site/alpha/log/2026-11/17.jsonl", "site/alpha/log/2026-11/27.jsonl"}
 
 
@@ -474,7 +476,7 @@ def test_retention_dropping_a_whole_month_needs_no_listing(
     mirrored(site, endpoint, bucket, "p")
 
 
-def test_months_before_the_year_travel_with_publish_and_pull(
+def test_the_finished_months_travel_with_publish_and_pull(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:
     from datetime import timedelta
@@ -487,8 +489,8 @@ def test_months_before_the_year_travel_with_publish_and_pull(
     assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
     url = json.loads((site / "manifest.json").read_text())["dashboards"][0]["earlier"]["url"]
     assert read(endpoint, bucket, f"site/{url}") == (site / url).read_bytes()
-    assert read(endpoint, bucket, "site/alpha/history/earlier.html") == (
-        site / "alpha" / "history" / "earlier.html").read_bytes()
+    assert read(endpoint, bucket, "site/alpha/history/months.html") == (
+        site / "alpha" / "history" / "months.html").read_bytes()
 
     shutil.rmtree(site)  # a fresh CI checkout: the pull brings the file the manifest links to
     pulled = s3_cli(tmp_path, endpoint, "pull", target)

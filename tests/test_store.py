@@ -92,8 +92,12 @@ def test_a_schema_2_site_is_upgraded_without_losing_a_version(tmp_path: Path) ->
     manifest = json.loads((site / "manifest.json").read_text())
     assert manifest["schema"] == 3
     assert {d["slug"]: d["count"] for d in manifest["dashboards"]} == {"alpha": 6, "beta": 6}
-    assert {d["slug"]: [m["days"] for m in d["months"]] for d in manifest["dashboards"]} == {
-        "alpha": ["30-31", "01"], "beta": ["30-31", "01"]}
+    assert {d["slug"]: [(m["month"], m["days"]) for m in d["months"]]
+            for d in manifest["dashboards"]} == {"alpha": [("2026-11", "01")],
+                                                 "beta": [("2026-11", "01")]}
+    october = json.loads((site / manifest["dashboards"][0]["earlier"]["url"]).read_text())
+    assert [(m["month"], m["days"], m["count"]) for m in october["months"]] == [
+        ("2026-10", "30-31", 2)]
     assert logged_versions(site) == {"alpha": [*ids, "r6"], "beta": [*ids, "r6"]}
     alpha = parse((site / "alpha" / "index.html").read_text())
     assert [li.text() for li in alpha.find("ol", id="h").find_all("li")] == [
@@ -106,14 +110,14 @@ def test_a_schema_2_site_is_upgraded_without_losing_a_version(tmp_path: Path) ->
     assert [row.find("a").text() for row in rows] == ["r1", "r2"]
     assert_site_whole(site)
 
-    # Thirteen months on, both months leave the manifest for the earlier-months file.
+    # Thirteen months on, both are older than the history index's year: "Every month".
     build(tmp_path, version_id="r7", clock=fixed_clock(datetime(2027, 12, 1, 9, 0, tzinfo=UTC)))
     (alpha_entry, _) = json.loads((site / "manifest.json").read_text())["dashboards"]
     assert [m["month"] for m in alpha_entry["months"]] == ["2027-12"]
     assert alpha_entry["earlier"]["months"] == 2 and alpha_entry["earlier"]["count"] == 6
     record = VersionStore(site).load_manifest().dashboards["alpha"]
     assert list(record.months) == ["2026-10", "2026-11", "2027-12"] and record.count == 7
-    page = parse((site / "alpha" / "history" / "earlier.html").read_text())
+    page = parse((site / "alpha" / "history" / "months.html").read_text())
     assert [a.text() for a in page.find("ul", class_="history-months").find_all("a")] == [
         "2026-11", "2026-10"]
     assert logged_versions(site)["alpha"] == [*ids, "r6", "r7"]
@@ -281,50 +285,71 @@ def _months(first: str, last: str) -> list[str]:
     return found
 
 
-def test_months_before_the_last_year_leave_the_manifest(tmp_path: Path) -> None:
+def test_finished_months_leave_the_manifest(tmp_path: Path) -> None:
     _seed_14_months(tmp_path)
     site = tmp_path / "site"
     build(tmp_path, version_id="b1", clock=fixed_clock(T0))
 
     (alpha,) = json.loads((site / "manifest.json").read_text())["dashboards"]
-    assert [m["month"] for m in alpha["months"]] == _months("2025-11", "2026-11")
+    assert [m["month"] for m in alpha["months"]] == ["2026-11"]  # the build's month only
     link = alpha["earlier"]
     body = (site / link["url"]).read_bytes()
     assert link["url"] == f"alpha/log/months-{hashlib.sha256(body).hexdigest()[:12]}.json"
     earlier = json.loads(body)["months"]
-    assert [m["month"] for m in earlier] == ["2025-10"]
-    assert link == {"url": link["url"], "months": 1, "count": earlier[0]["count"]}
+    assert [m["month"] for m in earlier] == _months("2025-10", "2026-10")
+    assert link == {"url": link["url"], "months": 13,
+                    "count": sum(m["count"] for m in earlier)}
     assert alpha["count"] == 421
     record = VersionStore(site).load_manifest().dashboards["alpha"]
     assert list(record.months) == _months("2025-10", "2026-11") and record.count == 421
+    # The history index lists the last year's months and links the page of every month.
     history = site / "alpha" / "history"
     index = parse((history / "index.html").read_text())
     months = [a.text() for a in index.find("ul", class_="history-months").find_all("a")]
     assert months == _months("2025-11", "2026-11")[::-1]
-    assert index.find("a", href="earlier.html") is not None
-    page = parse((history / "earlier.html").read_text())
+    assert index.find("a", href="months.html") is not None
+    page = parse((history / "months.html").read_text())
     assert [a.attrs["href"] for a in page.find("ul", class_="history-months").find_all("a")] == [
-        "2025-10.html"]
+        f"{month}.html" for month in _months("2025-10", "2026-10")[::-1]]
     assert_site_whole(site)
 
-    # The next build leaves both as they are: they change once a month, not per build.
-    kept = {path: path.stat().st_mtime_ns for path in (site / link["url"], history / "earlier.html")}
+    # The next builds of the month leave both as they are: they change once a month.
+    kept = {path: path.stat().st_mtime_ns for path in (site / link["url"], history / "months.html")}
     build(tmp_path, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=5)))
     assert {path: path.stat().st_mtime_ns for path in kept} == kept
     assert json.loads((site / "manifest.json").read_text())["dashboards"][0]["earlier"] == link
 
-    # A month on, 2025-11 leaves the year: a new file, the old one gone, the page redrawn.
+    # A month on, November is finished: a new file, the old one gone, the page redrawn.
     build(tmp_path, version_id="b3", clock=fixed_clock(T0 + timedelta(days=31)))
     (alpha,) = json.loads((site / "manifest.json").read_text())["dashboards"]
-    assert alpha["months"][0]["month"] == "2025-12" and alpha["earlier"]["months"] == 2
+    assert [m["month"] for m in alpha["months"]] == ["2026-12"]
+    assert alpha["earlier"]["months"] == 14 and alpha["count"] == 423
     assert not (site / link["url"]).exists()
     assert sorted(p.name for p in (site / "alpha" / "log").glob("months-*.json")) == [
         alpha["earlier"]["url"].rsplit("/", 1)[1]]
-    page = parse((history / "earlier.html").read_text())
-    assert [a.text() for a in page.find("ul", class_="history-months").find_all("a")] == [
-        "2025-11", "2025-10"]
+    page = parse((history / "months.html").read_text())
+    assert [a.text() for a in page.find("ul", class_="history-months").find_all("a")] == (
+        _months("2025-10", "2026-11")[::-1])
+    index = parse((history / "index.html").read_text())
+    assert [a.text() for a in index.find("ul", class_="history-months").find_all("a")] == (
+        _months("2025-12", "2026-12")[::-1])
     assert VersionStore(site).load_manifest().dashboards["alpha"].count == 423
     assert_site_whole(site)
+
+
+def test_a_young_site_has_no_months_page(tmp_path: Path) -> None:
+    """Under a year, the history index lists every month: no page of them is written."""
+    write_project(tmp_path, {"alpha": simple()})
+    seed_log(tmp_path, ["alpha"], 60, T0 - timedelta(hours=1), every=24 * 60)
+    site = tmp_path / "site"
+    build(tmp_path, version_id="b1", clock=fixed_clock(T0))
+    (alpha,) = json.loads((site / "manifest.json").read_text())["dashboards"]
+    assert alpha["earlier"]["months"] == 2  # September and October: finished
+    index = parse((site / "alpha" / "history" / "index.html").read_text())
+    assert [a.text() for a in index.find("ul", class_="history-months").find_all("a")] == [
+        "2026-11", "2026-10", "2026-09"]
+    assert list(index.find_all("a", href="months.html")) == []
+    assert not (site / "alpha" / "history" / "months.html").exists()
 
 
 def test_a_changed_earlier_months_file_is_one_line_and_a_rebuild_heals(tmp_path: Path) -> None:
@@ -345,7 +370,7 @@ def test_a_changed_earlier_months_file_is_one_line_and_a_rebuild_heals(tmp_path:
     earlier.unlink()
     assert f"{url} is missing" in cli(tmp_path, "build", "--version-id", "b2").stderr
     (site / "manifest.json").unlink()  # the hint: rebuilt from the log
-    assert cli(tmp_path, "build", "--version-id", "b2").returncode == 0
+    build(tmp_path, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=5)))
     assert VersionStore(site).load_manifest().dashboards["alpha"].count == 422
     assert (site / url).is_file()  # the same months, so the same file again
 
@@ -375,6 +400,6 @@ def test_retention_taking_every_old_month_takes_the_months_file_and_page(tmp_pat
     (alpha,) = json.loads((site / "manifest.json").read_text())["dashboards"]
     assert "earlier" not in alpha and alpha["count"] == 10
     assert not list((site / "alpha" / "log").glob("months-*.json"))
-    assert not (site / "alpha" / "history" / "earlier.html").exists()
-    assert "earlier.html" not in (site / "alpha" / "history" / "index.html").read_text()
+    assert not (site / "alpha" / "history" / "months.html").exists()
+    assert "months.html" not in (site / "alpha" / "history" / "index.html").read_text()
     assert_site_whole(site)

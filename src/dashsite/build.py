@@ -40,14 +40,14 @@ from .incidents import (
 from .index import (
     TREND_LENGTH,
     index_entry,
+    listed_since,
     write_assets,
-    write_earlier_months,
     write_history,
     write_index,
     write_manifest,
+    write_months_page,
 )
 from .levels import StatusLevel
-from .manifest import horizon
 from .render import render_dashboard_pages, render_failure_pages, version_folder
 from .reporter import Event, NullReporter, Reporter
 from .schedule import carried_values
@@ -360,11 +360,12 @@ class SiteBuilder:
                 latest is None
                 or (collected_at - _parse(latest.collected_at)).total_seconds() > hold
             )
-        earlier = manifest.earlier_files(built_at)  # the months before the last year, once
+        earlier = manifest.earlier_files(built_at)  # the finished months, once
+        since = listed_since(built_at)
         for record in manifest.dashboards.values():  # before the history index links to it
             months_file = earlier.get(record.slug)
             link = months_file[1] if months_file else None
-            write_earlier_months(writer, environment, record, site_context, link)
+            write_months_page(writer, environment, record, site_context, link, since)
         for record in manifest.dashboards.values():
             slug = record.slug
             if slug in appended or slug in rewritten or slug in touched:
@@ -379,7 +380,7 @@ class SiteBuilder:
                     rewritten=months,
                     removed=removed.get(slug, set()),
                     view=self.views.get(slug),
-                    since=horizon(built_at),
+                    since=since,
                 )
         for slug, page in latest_pages.items():  # they link to the history just written
             writer.write(f"{slug}/index.html", page)

@@ -25,9 +25,17 @@ HISTORY_PAGE_SIZE = HISTORY_PAGE
 """Versions on one page of a month (pages fill oldest first, then never change)."""
 HISTORY_INDEX_SIZE = 100
 """The newest versions listed on a dashboard's history index."""
-EARLIER_PAGE = "earlier.html"
-"""In ``<slug>/history/``: the months before the last year (the index lists that year)."""
+MONTHS_PAGE = "months.html"
+"""In ``<slug>/history/``: every finished month (the index lists the last year's)."""
+LISTED_MONTHS = 12
+"""Months before the build's one the history index lists; older ones are on :data:`MONTHS_PAGE`."""
 TREND_LENGTH = 30
+
+
+def listed_since(moment: datetime) -> str:
+    """``YYYY-MM``: the oldest month the history index lists when built at ``moment``."""
+    months = moment.year * 12 + moment.month - 1 - LISTED_MONTHS
+    return f"{months // 12:04d}-{months % 12 + 1:02d}"
 
 
 def theme_stylesheet() -> str:
@@ -173,8 +181,8 @@ def write_history(
     """Bring ``<slug>/history/`` up to date, at the cost of what changed.
 
     The history index (the newest :data:`HISTORY_INDEX_SIZE` versions, the
-    months from ``since`` on, a link to :data:`EARLIER_PAGE` for the ones
-    before) is rewritten each time.
+    months from ``since`` on, a link to :data:`MONTHS_PAGE` when there are
+    older ones) is rewritten each time.
     A month's pages hold :data:`HISTORY_PAGE_SIZE` versions each, oldest
     first, so a finished page never changes: after an append only the
     month's last page is rendered (and the one before it, the first time it
@@ -188,7 +196,7 @@ def write_history(
         "root": "../../",
         "dashboard": record,
         "timeline": view,
-        "earlier_page": False,
+        "months_page": False,
         "earlier_months": 0,
     }
     for month in removed:
@@ -231,8 +239,8 @@ def write_history(
         "month": None,
     }
     writer.write(f"{folder}/index.html", render_template(template, context))
-    if not earlier and writer.exists(f"{folder}/{EARLIER_PAGE}"):  # retention took them all
-        writer.remove(f"{folder}/{EARLIER_PAGE}")
+    if not earlier and writer.exists(f"{folder}/{MONTHS_PAGE}"):  # no longer linked
+        writer.remove(f"{folder}/{MONTHS_PAGE}")
 
 
 def _month_tail(
@@ -299,29 +307,32 @@ def write_manifest(
             writer.remove(previous.url)
 
 
-def write_earlier_months(
+def write_months_page(
     writer: SiteWriter,
     environment: Environment,
     record: DashboardRecord,
     site: Mapping[str, Any],
     link: EarlierMonths | None,
+    since: str,
 ) -> None:
-    """``<slug>/history/earlier.html``: the months before the last year (``link``'s file).
+    """``<slug>/history/months.html``: every finished month, the earlier-months file's.
 
-    Rendered when they change (a month leaves the year, retention drops
-    one): the page follows the earlier-months file, whose name changes with
-    its content. Written before the history index that links to it, and
-    removed after it (:func:`write_history`) when no month is that old.
+    Written when the history index will link to it (some month is older than
+    ``since``), and then only when that file changes (once a month, or when
+    retention drops a month): the page shows just what the file holds, so
+    the file's name, which follows its content, says when to redraw it.
+    Written before the history index that links to it, and removed after it
+    (:func:`write_history`) when no month is that old.
     """
-    page = f"{record.slug}/history/{EARLIER_PAGE}"
-    if link is None:
+    page = f"{record.slug}/history/{MONTHS_PAGE}"
+    if link is None or not any(month < since for month in record.months):
         return  # a page left over goes after the history index stops linking it
     if record.earlier is not None and record.earlier.url == link.url and writer.exists(page):
         return
-    older = list(record.months.items())[: link.months]  # the oldest: months are in order
+    finished = list(record.months.items())[: link.months]  # the oldest: months are in order
     months = [
         {"month": month, "count": info.count, "worst": info.worst}
-        for month, info in reversed(older)
+        for month, info in reversed(finished)
     ]
     context = {
         "site": site,
@@ -332,7 +343,7 @@ def write_earlier_months(
         "months": months,
         "total": link.count,
         "month": None,
-        "earlier_page": True,
+        "months_page": True,
         "earlier_months": 0,
     }
     template = compile_template(environment, name="history.html")

@@ -4,11 +4,10 @@ Schema 2 counts versions by month (and lists the days that have a log
 shard) instead of listing every version, as schema 1 did; a schema-1
 manifest is read into :attr:`Manifest.legacy` for the store to upgrade.
 Schema 3 keeps the manifest's size independent of the history's age: it
-lists the months of the last year (:data:`RECENT_MONTHS`), and the older
-ones go to a file of their own, named by its content
-(``<slug>/log/months-<sha256[:12]>.json``), which changes once a month
-when a month leaves the year, not with every build. A month's days are
-ranges (``"01-30"``, not thirty strings). Schema 2 is read as it is.
+lists the build's month only, and the finished ones go to a file of their
+own, named by its content (``<slug>/log/months-<sha256[:12]>.json``), which
+changes once a month, when a month ends, not with every build. A month's
+days are ranges (``"01-30"``, not thirty strings). Schema 2 is read as it is.
 """
 
 from __future__ import annotations
@@ -30,16 +29,14 @@ MANIFEST_FILE = "manifest.json"
 SCHEMA_VERSION = 3
 """Of ``manifest.json``; schema 1 (every version listed) is upgraded by a build."""
 READ_SCHEMAS = (1, 2, 3)
-RECENT_MONTHS = 12
-"""Months before the build's month minus this many go to the earlier-months file."""
 EARLIER_SCHEMA = 1
 _EARLIER_NAME = re.compile(r"months-([0-9a-f]{12})\.json")
 
 
 def horizon(moment: datetime) -> str:
-    """``YYYY-MM``: the oldest month the manifest itself lists when built at ``moment``."""
-    months = moment.year * 12 + moment.month - 1 - RECENT_MONTHS
-    return f"{months // 12:04d}-{months % 12 + 1:02d}"
+    """``YYYY-MM``: the month of ``moment``, the only one a manifest built then lists;
+    the months before it are finished and in the earlier-months file."""
+    return moment.astimezone(UTC).strftime("%Y-%m")
 
 
 def is_earlier_file(relative: str) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NothingPublished, PublishError
-from ..index import EARLIER_PAGE
+from ..index import MONTHS_PAGE
 from ..log import status_path
 from ..manifest import read_first
 from ..store import (
@@ -223,7 +223,7 @@ def _changing_part(
             path
             for path in walk_site(site, f"{slug}/history", deep=False)
             if path.rsplit("/", 1)[1][:7] in months
-            or path.endswith(("/index.html", f"/{EARLIER_PAGE}"))
+            or path.endswith(("/index.html", f"/{MONTHS_PAGE}"))
         )
         files += walk_site(site, f"{slug}/log", deep=False)  # the digest
         for month in sorted(months):
@@ -559,7 +559,7 @@ def pull_s3(
                 for month in _needed_months(record, history)
                 for shard in record.log_paths(month)
             ]
-            wanted += [  # the months before the last year, which the manifest links to
+            wanted += [  # the finished months, which the manifest links to
                 record.earlier.url
                 for record in published.dashboards.values()
                 if record.earlier is not None
