@@ -84,7 +84,7 @@ def test_kill_during_collection_leaves_the_previous_site_whole(tmp_path: Path) -
 def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
     many_dashboards(tmp_path, 60)
     # A long history behind three of them (40,000 versions each, 15 minutes apart, in the
-    # log): 14 months, so their months before the last year are in a file of their own.
+    # log): 14 months, so their finished months are in a file of their own.
     seed_log(tmp_path, ["d000", "d001", "d002"], 40_000, datetime(2026, 9, 1, tzinfo=UTC),
              every=15)
     assert cli(tmp_path, "build", "--version-id", "base", process=True).returncode == 0
