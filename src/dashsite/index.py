@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -33,9 +33,15 @@ TREND_LENGTH = 30
 
 
 def listed_since(moment: datetime) -> str:
-    """``YYYY-MM``: the oldest month the history index lists when built at ``moment``."""
-    months = moment.year * 12 + moment.month - 1 - LISTED_MONTHS
+    """``YYYY-MM``: the oldest month the history index lists when built at ``moment`` (UTC)."""
+    utc = moment.astimezone(UTC)
+    months = utc.year * 12 + utc.month - 1 - LISTED_MONTHS
     return f"{months // 12:04d}-{months % 12 + 1:02d}"
+
+
+def _unlisted(record: DashboardRecord, since: str) -> int:
+    """How many months are too old for the history index: :data:`MONTHS_PAGE` shows them."""
+    return sum(1 for month in record.months if month < since)
 
 
 def theme_stylesheet() -> str:
@@ -229,7 +235,7 @@ def write_history(
         for month, info in reversed(record.months.items())
         if month >= since
     ]
-    earlier = sum(1 for month in record.months if month < since)
+    earlier = _unlisted(record, since)
     context = {
         **base,
         "versions": newest,
@@ -325,7 +331,7 @@ def write_months_page(
     (:func:`write_history`) when no month is that old.
     """
     page = f"{record.slug}/history/{MONTHS_PAGE}"
-    if link is None or not any(month < since for month in record.months):
+    if link is None or not _unlisted(record, since):
         return  # a page left over goes after the history index stops linking it
     if record.earlier is not None and record.earlier.url == link.url and writer.exists(page):
         return
