@@ -30,6 +30,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests dashboards bench scripts
 	$(BIN)/ruff format --check src
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 test: lint
 	@sh scripts/ensure-system-packages

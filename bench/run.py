@@ -169,8 +169,8 @@ def bench_build(rows: list[Row], work: Path, sizes: list[int]) -> Path:
 
 
 def bench_incremental(rows: list[Row], project: Path, work: Path) -> None:
-    from dashsite.preview import PreviewBuilder
-    from dashsite.watch import Change
+    from dashsite.preview.builder import PreviewBuilder
+    from dashsite.preview.watch import Change
 
     builder = PreviewBuilder(project, work / "preview")
     started = time.perf_counter()
@@ -719,9 +719,9 @@ def _project(root: Path, count: int, module: str) -> Path:
 
 
 def _collect_time(project: Path, offload: Any = None, repeat: int = 1) -> float:
-    from dashsite.collection import collect_dashboards, run_coroutine
-    from dashsite.config import load_config
-    from dashsite.discover import discover
+    from dashsite.collection.discover import discover
+    from dashsite.collection.engine import collect_dashboards, run_coroutine
+    from dashsite.core.config import load_config
 
     config = load_config(project)
     found = discover(config.dashboards_path, root=config.root)
@@ -744,7 +744,7 @@ def bench_scale(rows: list[Row], work: Path, quick: bool) -> None:
     import dask
     from distributed import Client, LocalCluster
 
-    from dashsite.cluster import LOCAL_SCHEDULER, LOCAL_THREADS, DaskOffload
+    from dashsite.collection.cluster import LOCAL_SCHEDULER, LOCAL_THREADS, DaskOffload
 
     sleepy = _project(work / "scale-sleepy", 200 if quick else 2000, SLEEPY)
     loops = _spin_loops(0.1)
@@ -779,12 +779,12 @@ def bench_scale(rows: list[Row], work: Path, quick: bool) -> None:
         f"cpu threads {cpu_threads:.2f} s, dask {cpu_dask:.2f} s; start {startup:.1f} s")
 
     # 20 dashboards x 10 CPU-bound collectors (~20 ms each); 9 of 10 run hourly.
-    from dashsite.build import BuildOptions, build_site
-    from dashsite.collection import collect_dashboards, run_coroutine
-    from dashsite.config import load_config
-    from dashsite.discover import discover
-    from dashsite.schedule import carried_values
-    from dashsite.store import VersionStore
+    from dashsite.collection.discover import discover
+    from dashsite.collection.engine import collect_dashboards, run_coroutine
+    from dashsite.collection.schedule import carried_values
+    from dashsite.core.config import load_config
+    from dashsite.site.build import BuildOptions, build_site
+    from dashsite.store.version_store import VersionStore
 
     spin = _spin_loops(0.02)
     body = "".join(f"\n@collector\ndef c{i}():\n    return _spin()\n" for i in range(10))

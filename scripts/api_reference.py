@@ -99,7 +99,7 @@ mon.run_sync()   # collect, render, write reports/monitoring_20261128_061500.htm
     "FileDelivery": 'FileDelivery("reports", max_files=30)   # keeps its own newest 30 files',
     "FileDeliveryConfig": 'FileDelivery("reports").config.filename_template   # "{name}_{timestamp}.html"',
     "MailDelivery": """\
-from dashsite.mail import SMTPTransport
+from dashsite.mail.message import SMTPTransport
 
 delivery = MailDelivery.create(SMTPTransport("smtp.example.com", user="bot", password=secret),
                                sender="bot@example.com",
@@ -213,9 +213,9 @@ def _entry(name: str, obj: Any) -> list[str]:
 def generate() -> str:
     """The text of docs/api.md."""
     import dashsite
-    import dashsite.environment
-    from dashsite.filters import FILTERS
-    from dashsite.renderables import RENDER_TYPES
+    import dashsite.render.environment
+    from dashsite.types.filters import FILTERS
+    from dashsite.types.renderables import RENDER_TYPES
 
     public = [n for n in dashsite.__all__ if n != "__version__"]
     sections = [(title, intro, list(names)) for title, intro, names in SECTIONS]

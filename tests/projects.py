@@ -12,9 +12,9 @@ import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dashsite.build import BuildOptions, BuildResult, build_site
 from dashsite.cli import main
-from dashsite.config import load_config
+from dashsite.core.config import load_config
+from dashsite.site.build import BuildOptions, BuildResult, build_site
 
 SIMPLE_MODULE = """
 from dashsite import collector, StatusCell, StatusLevel

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import dashsite
-from dashsite.filters import FILTERS
-from dashsite.renderables import RENDER_TYPES
+from dashsite.types.filters import FILTERS
+from dashsite.types.renderables import RENDER_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -160,7 +160,7 @@ def test_the_readme_lists_every_setting_as_declared() -> None:
     import os
     import re
 
-    from dashsite.config import options_table
+    from dashsite.core.config import options_table
 
     readme = Path(__file__).parents[1] / "README.md"
     text = readme.read_text()

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from dashsite import AreaChart, BarChart, LineChart, RenderError, StatusTimeline
-from dashsite.charts import downsample, nice_ticks, tick_labels, time_ticks, value_ticks
-from dashsite.filters import series
-from dashsite.serialize import from_jsonable, to_jsonable
+from dashsite.types.charts import downsample, nice_ticks, tick_labels, time_ticks, value_ticks
+from dashsite.types.filters import series
+from dashsite.types.serialize import from_jsonable, to_jsonable
 from projects import build, fixed_clock, write_project
 
 from htmltree import parse
@@ -201,7 +201,7 @@ BARS_SPEC = {
 
 def test_vega_lite_draws_any_spec_as_an_image_with_its_description() -> None:
     from dashsite import VegaLite
-    from dashsite.image import check_svg
+    from dashsite.types.image import check_svg
 
     chart = VegaLite(BARS_SPEC)
     html = chart.render()

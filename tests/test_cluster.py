@@ -21,11 +21,12 @@ from pathlib import Path
 import pytest
 from distributed import Client, LocalCluster
 
-from dashsite.build import BuildOptions, build_site
-from dashsite.cluster import DaskExecutor, DaskOffload
-from dashsite.collection import Collector, collect
-from dashsite.config import load_config
-from dashsite.discover import Dashboard
+from dashsite.collection.cluster import DaskExecutor, DaskOffload
+from dashsite.collection.collector import Collector
+from dashsite.collection.dashboard import Dashboard
+from dashsite.collection.engine import collect
+from dashsite.core.config import load_config
+from dashsite.site.build import BuildOptions, build_site
 from projects import cli, write_project
 
 

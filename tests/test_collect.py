@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from dashsite import Collector, CollectorError, collect, collector
-from dashsite.collection import COLLECTOR_ATTRIBUTE
+from dashsite.collection.collector import COLLECTOR_ATTRIBUTE
 
 
 def run(coro):

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from dashsite.discover import discover, load_dashboard, title_from_slug
-from dashsite.errors import DashboardError
+from dashsite.collection.discover import discover, load_dashboard, title_from_slug
+from dashsite.core.errors import DashboardError
 from projects import write_project
 
 

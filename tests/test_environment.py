@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
-from dashsite import StatusCell, StatusLevel, create_environment, filters
+from dashsite import StatusCell, StatusLevel, create_environment
+from dashsite.types import filters
 
 from htmltree import parse
 
@@ -92,7 +93,7 @@ def test_the_command_line_does_not_load_the_library_to_print_help() -> None:
 
     code = (
         "import sys, dashsite.cli\n"
-        "loaded = [m for m in ('jinja2', 'dashsite.charts', 'dashsite.collection') if m in sys.modules]\n"
+        "loaded = [m for m in ('jinja2', 'dashsite.types.charts', 'dashsite.collection.engine') if m in sys.modules]\n"
         "sys.exit(str(loaded) if loaded else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -105,8 +106,8 @@ def test_the_command_line_does_not_load_the_library_to_print_help() -> None:
 
 
 def test_identical_sources_compile_once_but_keep_their_own_names(tmp_path: Path) -> None:
-    from dashsite.errors import RenderError
-    from dashsite.render import compile_template, render_template
+    from dashsite.core.errors import RenderError
+    from dashsite.render.pages import compile_template, render_template
 
     for folder in ("one", "two"):
         (tmp_path / folder).mkdir()

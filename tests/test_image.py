@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from dashsite import MonitorImage, RenderError
-from dashsite.image import sniff_image_type
+from dashsite.types.image import sniff_image_type
 
 from htmltree import parse
 

@@ -34,7 +34,7 @@ from dashsite import (
     render_html,
     render_template,
 )
-from dashsite.delivery import TIMESTAMP_FORMAT
+from dashsite.kstlib.delivery import TIMESTAMP_FORMAT
 from projects import build, cli, write_project
 
 from htmltree import parse
@@ -362,8 +362,8 @@ def test_the_loader_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_the_preview_loads_and_reloads_a_monitor_file(tmp_path: Path) -> None:
-    from dashsite.preview import PreviewBuilder
-    from dashsite.watch import Change
+    from dashsite.preview.builder import PreviewBuilder
+    from dashsite.preview.watch import Change
 
     path = write_yaml_project(tmp_path, "template: |\n  <p id='v'>{{ v }}</p>\ncollectors:\n  v: 1\n")
     builder = PreviewBuilder(tmp_path, tmp_path / "preview")

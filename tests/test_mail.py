@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from dashsite import MonitoringService
-from dashsite.config import load_config
-from dashsite.mail import SMTPTransport, build_message, render_for_mail
-from dashsite.plaintext import html_to_text
+from dashsite.core.config import load_config
+from dashsite.mail.message import SMTPTransport, build_message, render_for_mail
+from dashsite.render.plaintext import html_to_text
 from projects import build, cli, write_project
 
 from htmltree import parse

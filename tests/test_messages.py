@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dashsite import write
 from dashsite.cli import _os_error_line
-from dashsite.write import StagedSite
+from dashsite.store import write
+from dashsite.store.write import StagedSite
 from projects import cli, simple, vdir, write_project
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dashsite import Collector
-from dashsite.collection import collect, run_coroutine
-from dashsite.preview import PreviewBuilder
+from dashsite.collection.engine import collect, run_coroutine
+from dashsite.preview.builder import PreviewBuilder
 from projects import cli, simple, write_project
 from servers import ServeProcess
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dashsite.manifest import Manifest
+from dashsite.store.manifest import Manifest
 from projects import T0, build, cli, fixed_clock, seed_log, simple, vdir, vrel, write_project
 
 from htmltree import parse

@@ -14,11 +14,11 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from dashsite.errors import PublishError
-from dashsite.manifest import Manifest
+from dashsite.core.errors import PublishError
 from dashsite.publish import S3Target, parse_target
 from dashsite.publish.plan import IMMUTABLE, REVALIDATE
 from dashsite.publish.s3 import INDEX_FILE, make_client, publish_s3, pull_s3
+from dashsite.store.manifest import Manifest
 from projects import (
     T0,
     build,

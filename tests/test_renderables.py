@@ -22,7 +22,7 @@ from dashsite import (
     StatusTimeline,
     VegaLite,
 )
-from dashsite.styles import LEVEL_COLORS
+from dashsite.types.styles import LEVEL_COLORS
 from payloads import XSS_PAYLOADS
 
 from htmltree import all_attributes, parse
@@ -146,9 +146,10 @@ SAMPLES = {
 def test_every_type_is_a_renderable() -> None:
     """Every registered render type: a sample each, rendered both ways, usable in a
     template, exported, stored and read back, and named in the README."""
-    from dashsite.environment import TEMPLATE_GLOBALS, create_environment
-    from dashsite.renderables import RENDER_TYPES
-    from dashsite.serialize import from_jsonable, to_jsonable
+    from dashsite.render.environment import create_environment
+    from dashsite.types.namespace import template_globals
+    from dashsite.types.renderables import RENDER_TYPES
+    from dashsite.types.serialize import from_jsonable, to_jsonable
 
     assert set(RENDER_TYPES) == set(SAMPLES)  # a new render type needs a sample here
     readme = (Path(__file__).parent.parent / "README.md").read_text()
@@ -161,7 +162,7 @@ def test_every_type_is_a_renderable() -> None:
             assert isinstance(html, str) and html.strip(), name
             assert not list(parse(html).find_all("script")), name
         assert obj.__html__() == obj.render(), name
-        assert TEMPLATE_GLOBALS[name] is RENDER_TYPES[name], name
+        assert template_globals()[name] is RENDER_TYPES[name], name
         assert name in dashsite.__all__ and getattr(dashsite, name) is RENDER_TYPES[name], name
         back = from_jsonable(to_jsonable(obj))  # as a reused or historical value
         assert type(back) is type(obj) and back.render() == obj.render(), name

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from dashsite.levels import StatusLevel
-from dashsite.reporter import ConsoleReporter, Event
+from dashsite.core.levels import StatusLevel
+from dashsite.core.reporter import ConsoleReporter, Event
 
 
 class Terminal(io.StringIO):

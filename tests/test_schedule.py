@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashsite.cli import main
-from dashsite.errors import ConfigError
+from dashsite.core.errors import ConfigError
 from projects import T0, build, vdir, write_project
 
 from htmltree import parse

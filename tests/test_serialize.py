@@ -16,7 +16,7 @@ from dashsite import (
     from_jsonable,
     to_jsonable,
 )
-from dashsite.serialize import KIND
+from dashsite.types.serialize import KIND
 
 
 def test_render_types_round_trip_through_json() -> None:

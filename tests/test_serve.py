@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from dashsite.preview import PreviewBuilder
-from dashsite.serve import is_local
-from dashsite.watch import Change, ChangeBatcher, is_noise
+from dashsite.preview.builder import PreviewBuilder
+from dashsite.preview.server import is_local
+from dashsite.preview.watch import Change, ChangeBatcher, is_noise
 from projects import cli, simple, write_project
 from servers import ServeProcess
 

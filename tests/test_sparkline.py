@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dashsite import Sparkline, StatusLevel
-from dashsite.styles import LEVEL_COLORS
+from dashsite.types.styles import LEVEL_COLORS
 
 from htmltree import parse
 

@@ -6,12 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashsite.levels import StatusLevel
-from dashsite.log import LogRecord
-from dashsite.status import (
+from dashsite.core.levels import StatusLevel
+from dashsite.status.model import (
     DaySummary,
-    Incident,
-    Mark,
     State,
     Uptime,
     add_seconds,
@@ -20,6 +17,8 @@ from dashsite.status import (
     tally,
     uptime_text,
 )
+from dashsite.store.log import LogRecord
+from dashsite.store.records import Incident, Mark
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 HOLD = 600.0  # expected_every 5 min: a status holds 10 min

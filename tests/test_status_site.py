@@ -11,7 +11,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from dashsite.build import BuildResult
+from dashsite.site.build import BuildResult
 from projects import assert_site_whole, build, fixed_clock, write_project
 
 from htmltree import parse
@@ -362,7 +362,7 @@ def test_a_build_reads_the_days_digest_not_a_year_of_status_files(tmp_path: Path
 def test_a_version_a_killed_build_filed_still_counts_for_incidents(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dashsite.build
+    import dashsite.site.build
 
     root = project(tmp_path)
     run(root, "alpha", ["7"])
@@ -370,7 +370,7 @@ def test_a_version_a_killed_build_filed_still_counts_for_incidents(
     def killed(*_: object, **__: object) -> None:
         raise KeyboardInterrupt  # as if killed before the commit point
 
-    monkeypatch.setattr(dashsite.build, "write_manifest", killed)
+    monkeypatch.setattr(dashsite.site.build, "write_manifest", killed)
     with pytest.raises(KeyboardInterrupt):
         run(root, "alpha", ["down"], start=T0 + timedelta(minutes=5))
     monkeypatch.undo()

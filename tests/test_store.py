@@ -8,8 +8,8 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dashsite.levels import StatusLevel
-from dashsite.store import DashboardRecord, LogRecord, VersionStore, numeric_values
+from dashsite.core.levels import StatusLevel
+from dashsite.store.version_store import DashboardRecord, LogRecord, VersionStore, numeric_values
 from projects import (
     T0,
     assert_site_whole,

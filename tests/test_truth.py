@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from dashsite import Sparkline
-from dashsite.errors import RenderError
-from dashsite.filters import series
-from dashsite.history import HistoryEntry
-from dashsite.levels import StatusLevel
-from dashsite.renderables import CollectorFailure
-from dashsite.store import LogRecord
+from dashsite.core.errors import RenderError
+from dashsite.core.levels import StatusLevel
+from dashsite.render.history import HistoryEntry
+from dashsite.store.version_store import LogRecord
+from dashsite.types.filters import series
+from dashsite.types.renderables import CollectorFailure
 from projects import cli, vdir
 
 from htmltree import parse

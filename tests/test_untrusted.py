@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from dashsite.manifest import read_first
-from dashsite.serialize import StoredDataError, from_jsonable, to_jsonable
-from dashsite.store import Manifest
+from dashsite.store.manifest import read_first
+from dashsite.store.version_store import Manifest
+from dashsite.types.serialize import StoredDataError, from_jsonable, to_jsonable
 from projects import cli, simple, vdir, write_project
 
 from htmltree import all_attributes, parse

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dashsite.errors import SiteError
-from dashsite.write import SiteFolder, StagedSite, contained, exchange
+from dashsite.core.errors import SiteError
+from dashsite.store.write import SiteFolder, StagedSite, contained, exchange
 
 
 @pytest.mark.parametrize("bad", ["../x", "a/../../x", "/etc/passwd", "", "a//b"])

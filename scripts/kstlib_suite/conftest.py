@@ -9,7 +9,7 @@ import types
 import pytest
 
 import dashsite
-import dashsite.environment  # registers every render type
+import dashsite.render.environment  # registers every render type
 
 
 class _Missing:

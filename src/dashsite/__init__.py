@@ -3,6 +3,27 @@
 The library half: collectors, render types, the Jinja2 environment and
 ``MonitoringService`` (the kstlib.monitoring API, continued).
 
+The package is layered like the pipeline; a module imports only from layers below
+its own (``make lint`` checks it with import-linter, ``tests/test_layers.py`` finds
+cycles of any kind). Bottom to top:
+
+- ``core``: errors, levels, names, configuration, the reporter, plugin groups.
+  Everything needs them; they need nothing.
+- ``types``: the render types. Pure values → HTML; below the store because a
+  version's ``data.json`` holds them and the store reads them back.
+- ``store``: every file of a site's state: layout, documents, atomic writes.
+- ``collection``: find dashboards, run their collectors. Returns plain data, writes nothing.
+- ``render``: the Jinja2 environment; templates plus collected data → HTML.
+- ``status``: status over time, computed from the store's log, flowing one way
+  to the views. Above render because incident pages render Markdown.
+- ``site``: the build as named stages, and the pages and files it outputs.
+- ``preview`` | ``publish`` | ``mail`` (| ``notify``): what works on a site, side by
+  side and independent of each other.
+- ``kstlib``: kstlib.monitoring's API and ``*.monitor.yml`` files, on top, so the
+  layers below never depend on a compatibility concern; its YAML files reach
+  discovery through the ``dashsite.dashboard_files`` entry point group.
+- ``commands`` (one module per command) and ``cli`` (parsing and errors only).
+
 Names are imported on first use (PEP 562), so the command line does not load
 Jinja, the charts and the collectors to print ``--help``.
 """
@@ -13,22 +34,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .build import BuildOptions, BuildResult, build_site
-    from .charts import AreaChart, BarChart, LineChart, StatusTimeline
-    from .collection import Collector, CollectorOutcome, collect, collector
-    from .config import SiteConfig, load_config
-    from .delivery import (
-        DeliveryBackend,
-        DeliveryConfigError,
-        DeliveryIOError,
-        DeliveryResult,
-        FileDelivery,
-        FileDeliveryConfig,
-        MailDelivery,
-        MailDeliveryConfig,
-    )
-    from .environment import create_environment
-    from .errors import (
+    from dashsite.collection.collector import Collector, collector
+    from dashsite.collection.engine import CollectorOutcome, collect
+    from dashsite.core.config import SiteConfig, load_config
+    from dashsite.core.errors import (
         CollectorError,
         ConfigError,
         DashboardError,
@@ -40,9 +49,18 @@ if TYPE_CHECKING:
         RenderError,
         SiteError,
     )
-    from .image import MonitorImage
-    from .levels import StatusLevel, worst_level
-    from .monitor_files import (
+    from dashsite.core.levels import StatusLevel, worst_level
+    from dashsite.kstlib.delivery import (
+        DeliveryBackend,
+        DeliveryConfigError,
+        DeliveryIOError,
+        DeliveryResult,
+        FileDelivery,
+        FileDeliveryConfig,
+        MailDelivery,
+        MailDeliveryConfig,
+    )
+    from dashsite.kstlib.monitor_files import (
         CollectorConfig,
         MonitoringConfig,
         MonitoringConfigCollectorError,
@@ -53,8 +71,14 @@ if TYPE_CHECKING:
         discover_monitoring_configs,
         load_monitoring_config,
     )
-    from .monitoring import Monitoring
-    from .renderables import (
+    from dashsite.kstlib.monitoring import Monitoring
+    from dashsite.kstlib.service import MonitoringResult, MonitoringService
+    from dashsite.kstlib.templates import get_css_classes, render_html, render_template
+    from dashsite.render.environment import create_environment
+    from dashsite.site.build import BuildOptions, BuildResult, build_site
+    from dashsite.types.charts import AreaChart, BarChart, LineChart, StatusTimeline
+    from dashsite.types.image import MonitorImage
+    from dashsite.types.renderables import (
         CellValue,
         MonitorKV,
         MonitorList,
@@ -63,12 +87,10 @@ if TYPE_CHECKING:
         Renderable,
         StatusCell,
     )
-    from .serialize import from_jsonable, to_jsonable
-    from .service import MonitoringResult, MonitoringService
-    from .sparkline import Sparkline
-    from .styles import STYLESHEET
-    from .templates import get_css_classes, render_html, render_template
-    from .vegalite import VegaLite
+    from dashsite.types.serialize import from_jsonable, to_jsonable
+    from dashsite.types.sparkline import Sparkline
+    from dashsite.types.styles import STYLESHEET
+    from dashsite.types.vegalite import VegaLite
 
 
 __version__ = "0.1.0"
@@ -140,68 +162,68 @@ __all__ = [
 ]
 
 _EXPORTS = {
-    "AreaChart": ".charts",
-    "BarChart": ".charts",
-    "LineChart": ".charts",
-    "StatusTimeline": ".charts",
-    "Collector": ".collection",
-    "CollectorOutcome": ".collection",
-    "collect": ".collection",
-    "collector": ".collection",
-    "create_environment": ".environment",
-    "CollectorError": ".errors",
-    "ConfigError": ".errors",
-    "DashboardError": ".errors",
-    "DashsiteError": ".errors",
-    "DeliveryError": ".errors",
-    "RenderError": ".errors",
-    "MonitorImage": ".image",
-    "StatusLevel": ".levels",
-    "worst_level": ".levels",
-    "MonitorKV": ".renderables",
-    "MonitorList": ".renderables",
-    "MonitorMetric": ".renderables",
-    "MonitorTable": ".renderables",
-    "Renderable": ".renderables",
-    "StatusCell": ".renderables",
-    "from_jsonable": ".serialize",
-    "to_jsonable": ".serialize",
-    "MonitoringResult": ".service",
-    "MonitoringService": ".service",
-    "Sparkline": ".sparkline",
-    "STYLESHEET": ".styles",
-    "VegaLite": ".vegalite",
-    "BuildOptions": ".build",
-    "BuildResult": ".build",
-    "build_site": ".build",
-    "SiteConfig": ".config",
-    "load_config": ".config",
-    "DeliveryBackend": ".delivery",
-    "DeliveryConfigError": ".delivery",
-    "DeliveryIOError": ".delivery",
-    "DeliveryResult": ".delivery",
-    "FileDelivery": ".delivery",
-    "FileDeliveryConfig": ".delivery",
-    "MailDelivery": ".delivery",
-    "MailDeliveryConfig": ".delivery",
-    "MonitoringError": ".errors",
-    "NothingPublished": ".errors",
-    "PublishError": ".errors",
-    "SiteError": ".errors",
-    "CollectorConfig": ".monitor_files",
-    "MonitoringConfig": ".monitor_files",
-    "MonitoringConfigCollectorError": ".monitor_files",
-    "MonitoringConfigError": ".monitor_files",
-    "MonitoringConfigFileNotFoundError": ".monitor_files",
-    "MonitoringConfigFormatError": ".monitor_files",
-    "create_services_from_directory": ".monitor_files",
-    "discover_monitoring_configs": ".monitor_files",
-    "load_monitoring_config": ".monitor_files",
-    "Monitoring": ".monitoring",
-    "CellValue": ".renderables",
-    "get_css_classes": ".templates",
-    "render_html": ".templates",
-    "render_template": ".templates",
+    "AreaChart": ".types.charts",
+    "BarChart": ".types.charts",
+    "LineChart": ".types.charts",
+    "StatusTimeline": ".types.charts",
+    "Collector": ".collection.collector",
+    "CollectorOutcome": ".collection.engine",
+    "collect": ".collection.engine",
+    "collector": ".collection.collector",
+    "create_environment": ".render.environment",
+    "CollectorError": ".core.errors",
+    "ConfigError": ".core.errors",
+    "DashboardError": ".core.errors",
+    "DashsiteError": ".core.errors",
+    "DeliveryError": ".core.errors",
+    "RenderError": ".core.errors",
+    "MonitorImage": ".types.image",
+    "StatusLevel": ".core.levels",
+    "worst_level": ".core.levels",
+    "MonitorKV": ".types.renderables",
+    "MonitorList": ".types.renderables",
+    "MonitorMetric": ".types.renderables",
+    "MonitorTable": ".types.renderables",
+    "Renderable": ".types.renderables",
+    "StatusCell": ".types.renderables",
+    "from_jsonable": ".types.serialize",
+    "to_jsonable": ".types.serialize",
+    "MonitoringResult": ".kstlib.service",
+    "MonitoringService": ".kstlib.service",
+    "Sparkline": ".types.sparkline",
+    "STYLESHEET": ".types.styles",
+    "VegaLite": ".types.vegalite",
+    "BuildOptions": ".site.build",
+    "BuildResult": ".site.build",
+    "build_site": ".site.build",
+    "SiteConfig": ".core.config",
+    "load_config": ".core.config",
+    "DeliveryBackend": ".kstlib.delivery",
+    "DeliveryConfigError": ".kstlib.delivery",
+    "DeliveryIOError": ".kstlib.delivery",
+    "DeliveryResult": ".kstlib.delivery",
+    "FileDelivery": ".kstlib.delivery",
+    "FileDeliveryConfig": ".kstlib.delivery",
+    "MailDelivery": ".kstlib.delivery",
+    "MailDeliveryConfig": ".kstlib.delivery",
+    "MonitoringError": ".core.errors",
+    "NothingPublished": ".core.errors",
+    "PublishError": ".core.errors",
+    "SiteError": ".core.errors",
+    "CollectorConfig": ".kstlib.monitor_files",
+    "MonitoringConfig": ".kstlib.monitor_files",
+    "MonitoringConfigCollectorError": ".kstlib.monitor_files",
+    "MonitoringConfigError": ".kstlib.monitor_files",
+    "MonitoringConfigFileNotFoundError": ".kstlib.monitor_files",
+    "MonitoringConfigFormatError": ".kstlib.monitor_files",
+    "create_services_from_directory": ".kstlib.monitor_files",
+    "discover_monitoring_configs": ".kstlib.monitor_files",
+    "load_monitoring_config": ".kstlib.monitor_files",
+    "Monitoring": ".kstlib.monitoring",
+    "CellValue": ".types.renderables",
+    "get_css_classes": ".kstlib.templates",
+    "render_html": ".kstlib.templates",
+    "render_template": ".kstlib.templates",
 }
 """Public name → the module that defines it, imported on first use (PEP 562)."""
 

@@ -1,5 +1,5 @@
 """``python -m dashsite`` runs the command line."""
 
-from .cli import entry
+from dashsite.cli import entry
 
 entry()

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__
-from .errors import DashsiteError, display
-from .reporter import say
+from dashsite import __version__
+from dashsite.core.errors import DashsiteError, display
+from dashsite.core.reporter import say
 
 COMMANDS = ("build", "list", "mail", "new", "publish", "pull", "serve")
 

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..build import BuildOptions, build_site
-from ..config import load_config
-from ..reporter import ConsoleReporter, NullReporter, Reporter
+from dashsite.core.config import load_config
+from dashsite.core.reporter import ConsoleReporter, NullReporter, Reporter
+from dashsite.site.build import BuildOptions, build_site
 
 
 def run(args: argparse.Namespace) -> int:

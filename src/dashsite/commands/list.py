@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..config import load_config
-from ..discover import discover
-from ..schedule import every_of
-from ..store import Manifest, VersionStore
+from dashsite.collection.discover import discover
+from dashsite.collection.schedule import every_of
+from dashsite.core.config import load_config
+from dashsite.store.version_store import Manifest, VersionStore
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,10 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from ..config import load_config
-from ..errors import DashsiteError, display
-from ..mail import SMTPTransport, build_message, render_for_mail, write_eml
-from ..reporter import say
+from dashsite.core.config import load_config
+from dashsite.core.errors import DashsiteError, display
+from dashsite.core.reporter import say
+from dashsite.mail.message import SMTPTransport, build_message, render_for_mail, write_eml
 
 
 def _addresses(values: list[str] | None) -> list[str]:

@@ -6,11 +6,11 @@ import argparse
 from importlib import resources
 from pathlib import Path
 
-from ..config import load_config
-from ..discover import title_from_slug
-from ..errors import DashboardError, display
-from ..versions import SLUG_HINT, is_slug
-from ..write import atomic_write, contained
+from dashsite.collection.discover import title_from_slug
+from dashsite.core.config import load_config
+from dashsite.core.errors import DashboardError, display
+from dashsite.core.names import SLUG_HINT, is_slug
+from dashsite.store.write import atomic_write, contained
 
 
 def run(args: argparse.Namespace) -> int:

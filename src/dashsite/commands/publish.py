@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import load_config
-from ..publish.publishers import Options, from_arguments
-from ..reporter import say
-from ..write import BuildLock
+from dashsite.core.config import load_config
+from dashsite.core.reporter import say
+from dashsite.publish.publishers import Options, from_arguments
+from dashsite.store.write import BuildLock
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import SiteConfig, load_config
-from ..errors import NothingPublished, PublishError
-from ..publish.plan import compare_versions
-from ..publish.publishers import Options, Publisher, from_arguments
-from ..reporter import say
-from ..store import MANIFEST_FILE, VersionStore
-from ..write import BuildLock, StagedSite
+from dashsite.core.config import SiteConfig, load_config
+from dashsite.core.errors import NothingPublished, PublishError
+from dashsite.core.reporter import say
+from dashsite.publish.plan import compare_versions
+from dashsite.publish.publishers import Options, Publisher, from_arguments
+from dashsite.store.version_store import MANIFEST_FILE, VersionStore
+from dashsite.store.write import BuildLock, StagedSite
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,12 +9,12 @@ import signal
 import tempfile
 from pathlib import Path
 
-from ..config import SiteConfig, load_config
-from ..errors import SiteError, display
-from ..preview import PreviewBuilder, Rebuild
-from ..reporter import say
-from ..serve import PreviewServer, is_local, run_in_thread
-from ..watch import ChangeBatcher, FileWatcher
+from dashsite.core.config import SiteConfig, load_config
+from dashsite.core.errors import SiteError, display
+from dashsite.core.reporter import say
+from dashsite.preview.builder import PreviewBuilder, Rebuild
+from dashsite.preview.server import PreviewServer, is_local, run_in_thread
+from dashsite.preview.watch import ChangeBatcher, FileWatcher
 
 
 def _report(rebuild: Rebuild) -> None:

@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import NothingPublished, PublishError
-from ..manifest import read_first
-from ..store import MANIFEST_FILE, TEMP_FOLDER, Manifest, VersionStore
-from ..write import StagedSite, state_dir
-from . import GitPagesTarget
-from .plan import compare_versions, unknown_versions_error
+from dashsite.core.errors import NothingPublished, PublishError
+from dashsite.publish import GitPagesTarget
+from dashsite.publish.plan import compare_versions, unknown_versions_error
+from dashsite.store.manifest import read_first
+from dashsite.store.version_store import MANIFEST_FILE, TEMP_FOLDER, Manifest, VersionStore
+from dashsite.store.write import StagedSite, state_dir
 
 OWNED_NAMES = frozenset(
     {

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import PublishError
-from ..manifest import is_earlier_file
-from ..store import LOG_FOLDER, MANIFEST_FILE, LogRecord, Manifest
+from dashsite.core.errors import PublishError
+from dashsite.store.manifest import is_earlier_file
+from dashsite.store.version_store import LOG_FOLDER, MANIFEST_FILE, LogRecord, Manifest
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"

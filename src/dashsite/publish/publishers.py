@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..write import StagedSite
-from . import GitPagesTarget, S3Target, parse_target
+from dashsite.publish import GitPagesTarget, S3Target, parse_target
+from dashsite.store.write import StagedSite
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ class S3Publisher:
         self, site: Path, root: Path, options: Options, say: Callable[[str], None]
     ) -> Published:
         """Upload what changed, then delete what the site no longer has."""
-        from .s3 import make_client, publish_s3
+        from dashsite.publish.s3 import make_client, publish_s3
 
         client = make_client(self.endpoint_url, self.region)
         report = publish_s3(
@@ -97,7 +97,7 @@ class S3Publisher:
 
     def pull(self, site: Path, root: Path, options: Options) -> tuple[StagedSite, int]:
         """The manifest and what the next build reads (or everything)."""
-        from .s3 import make_client, pull_s3
+        from dashsite.publish.s3 import make_client, pull_s3
 
         client = make_client(self.endpoint_url, self.region)
         staged, report = pull_s3(
@@ -120,7 +120,7 @@ class GitPagesPublisher:
         self, site: Path, root: Path, options: Options, say: Callable[[str], None]
     ) -> Published:
         """One commit on the branch, pushed."""
-        from .ghpages import publish_gh_pages
+        from dashsite.publish.ghpages import publish_gh_pages
 
         git = publish_gh_pages(
             site, root, self.target, message=options.message, dry_run=options.dry_run,
@@ -138,7 +138,7 @@ class GitPagesPublisher:
 
     def pull(self, site: Path, root: Path, options: Options) -> tuple[StagedSite, int]:
         """The branch's tree."""
-        from .ghpages import pull_gh_pages
+        from dashsite.publish.ghpages import pull_gh_pages
 
         staged = pull_gh_pages(site, root, self.target)
         return staged, sum(1 for p in staged.path.rglob("*") if p.is_file())

@@ -26,27 +26,27 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ..errors import NothingPublished, PublishError
-from ..index import MONTHS_PAGE
-from ..log import status_path
-from ..manifest import read_first
-from ..store import (
-    MANIFEST_FILE,
-    DashboardRecord,
-    LogRecord,
-    Manifest,
-    VersionStore,
-)
-from ..timeline import HISTORY_PAGE, YEAR_DAYS, month_page
-from ..write import StagedSite
-from . import S3Target
-from .plan import (
+from dashsite.core.errors import NothingPublished, PublishError
+from dashsite.publish import S3Target
+from dashsite.publish.plan import (
     compare_versions,
     plan_site,
     site_files,
     unknown_versions_error,
     walk_site,
 )
+from dashsite.site.index import MONTHS_PAGE
+from dashsite.status.timeline import HISTORY_PAGE, YEAR_DAYS, month_page
+from dashsite.store.log import status_path
+from dashsite.store.manifest import read_first
+from dashsite.store.version_store import (
+    MANIFEST_FILE,
+    DashboardRecord,
+    LogRecord,
+    Manifest,
+    VersionStore,
+)
+from dashsite.store.write import StagedSite
 
 UPLOAD_WORKERS = 8
 
@@ -596,7 +596,7 @@ def pull_s3(
 
 
 def _stage_name(stage: int) -> str:
-    from .plan import STAGES
+    from dashsite.publish.plan import STAGES
 
     return STAGES[stage]
 

@@ -1,0 +1,469 @@
+"""The discover stage: ``dashboards/`` → a list of :class:`Dashboard`.
+
+Each ``dashboard.py`` is imported in isolation: under its own package name,
+with its folder first on ``sys.path`` only while it runs, and any helper
+module it imported from its folder dropped from ``sys.modules`` afterwards,
+so two dashboards' ``helpers.py`` never clash.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+import threading
+import traceback
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+from importlib.abc import Loader
+from itertools import islice
+from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn
+
+from dashsite.collection.collector import COLLECTOR_ATTRIBUTE, Collector, every_duration
+from dashsite.collection.dashboard import Dashboard
+from dashsite.collection.files import DashboardFormat, file_of, format_of, slug_of_file
+from dashsite.core.errors import DashboardError, display
+from dashsite.core.names import SLUG_HINT, is_slug
+from dashsite.types.namespace import reserved_names
+
+MODULE_FILE = "dashboard.py"
+TEMPLATE_FILES = ("template.html", "template.md")
+_IMPORT_LOCK = threading.Lock()
+DEFAULT_IMPORT_TIMEOUT = 30.0
+"""Seconds a ``dashboard.py`` may take to import (``import_timeout`` in the config)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What discovery found: loadable dashboards and per-folder problems."""
+
+    dashboards: tuple[Dashboard, ...]
+    problems: tuple[DashboardError, ...]
+
+
+def title_from_slug(slug: str) -> str:
+    """``service-health`` → ``Service health``."""
+    words = re.split(r"[-_]+", slug)
+    text = " ".join(word for word in words if word)
+    return text[:1].upper() + text[1:]
+
+
+def dashboard_folders(dashboards_dir: Path) -> list[Path]:
+    """What may be dashboards, sorted: sub-folders (not ``_``- or ``.``-prefixed) and
+    kstlib's ``<slug>.monitor.yml`` files."""
+    try:
+        entries = list(os.scandir(dashboards_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(
+        Path(entry.path)
+        for entry in entries
+        if not entry.name.startswith(("_", "."))
+        and (entry.is_dir() or (format_of(entry.name) is not None and entry.is_file()))
+    )
+
+
+def slug_of(path: Path) -> str:
+    """The slug of a dashboard folder or one-file dashboard (``<slug>.monitor.yml``)."""
+    return slug_of_file(path.name)
+
+
+def load_source(
+    path: Path, *, root: Path | None = None, import_timeout: float = DEFAULT_IMPORT_TIMEOUT
+) -> Dashboard | None:
+    """Load a dashboard folder or a ``*.monitor.yml`` file (see :func:`dashboard_folders`)."""
+    found = format_of(path.name)
+    if found is not None and not path.is_dir():
+        return load_dashboard_file(path, found, root=root)
+    return load_dashboard(path, root=root, import_timeout=import_timeout)
+
+
+def load_dashboard_file(
+    path: Path, file_format: DashboardFormat, *, root: Path | None = None
+) -> Dashboard:
+    """A one-file dashboard (kstlib's ``*.monitor.yml``: template and collectors in YAML)."""
+    slug = slug_of(path)
+    shown = display(path, root)
+    if not is_slug(slug):
+        raise DashboardError(
+            f"'{slug}' is not a usable dashboard name", path=shown, hint=f"rename it: {SLUG_HINT}"
+        )
+    if (path.parent / slug).is_dir():
+        raise DashboardError(
+            f"both {slug}/ and {path.name} define dashboard '{slug}'",
+            path=shown,
+            hint="keep one of them",
+        )
+    read = file_format.read(path, root=root)
+    collectors = read.collectors
+    for spec in collectors:
+        if spec.name in reserved_names():
+            raise DashboardError(
+                f"collector name '{spec.name}' would hide the template's own '{spec.name}'",
+                path=shown,
+                hint="name it otherwise",
+            )
+    title = read.title if read.title != slug else title_from_slug(slug)
+    if any(ord(c) < 32 or ord(c) == 127 for c in title):
+        raise DashboardError(
+            "'name' must be one line of text", path=shown, hint="it becomes the page title"
+        )
+    return Dashboard(
+        slug,
+        path,
+        path,
+        title,
+        read.description,
+        collectors,
+        source=file_format.template(path),
+    )
+
+
+def discover(
+    dashboards_dir: Path,
+    *,
+    root: Path | None = None,
+    only: Collection[str] | None = None,
+    import_timeout: float = DEFAULT_IMPORT_TIMEOUT,
+) -> Discovery:
+    """Load every dashboard under ``dashboards_dir``; problems are collected, not raised."""
+    dashboards: list[Dashboard] = []
+    problems: list[DashboardError] = []
+    for folder in dashboard_folders(dashboards_dir):
+        if only is not None and slug_of(folder) not in only:
+            continue
+        try:
+            dashboard = load_source(folder, root=root, import_timeout=import_timeout)
+        except DashboardError as exc:
+            exc.slug = slug_of(folder)
+            problems.append(exc)
+            continue
+        if dashboard is not None:
+            dashboards.append(dashboard)
+    return Discovery(tuple(dashboards), tuple(problems))
+
+
+def _template_of(folder: Path, root: Path | None) -> tuple[Path, bool] | None:
+    """The folder's template and whether it has a ``dashboard.py``; None if neither."""
+    slug = folder.name
+    shown = display(folder, root)
+    if not is_slug(slug):
+        raise DashboardError(
+            f"'{slug}' is not a usable dashboard name",
+            path=shown,
+            hint=f"rename the folder: {SLUG_HINT}",
+        )
+    try:
+        files = {entry.name for entry in os.scandir(folder) if entry.is_file()}
+    except OSError:
+        return None
+    templates = [folder / name for name in TEMPLATE_FILES if name in files]
+    has_module = MODULE_FILE in files
+    if not has_module and not templates:
+        return None
+    if not templates:
+        raise DashboardError(
+            "no template",
+            path=shown,
+            hint="add template.html or template.md beside dashboard.py",
+        )
+    if len(templates) > 1:
+        raise DashboardError(
+            "both template.html and template.md", path=shown, hint="keep only one of them"
+        )
+    return templates[0], has_module
+
+
+def _read_template(template: Path, root: Path | None) -> str:
+    try:
+        return template.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DashboardError(
+            f"cannot read the template: {exc}",
+            path=display(template, root),
+            hint="save it as UTF-8 text",
+        ) from None
+
+
+def load_dashboard(
+    folder: Path, *, root: Path | None = None, import_timeout: float = DEFAULT_IMPORT_TIMEOUT
+) -> Dashboard | None:
+    """Load one dashboard folder; ``None`` if it holds neither module nor template."""
+    found = _template_of(folder, root)
+    if found is None:
+        return None
+    template, has_module = found
+    slug = folder.name
+    module_path = folder / MODULE_FILE
+    module = (
+        import_dashboard_module(module_path, slug, root, import_timeout) if has_module else None
+    )
+    namespace: Mapping[str, Any] = vars(module) if module is not None else {}
+    collectors = with_every(
+        collectors_of(namespace, display(module_path, root)),
+        namespace.get("EVERY"),
+        display(module_path, root),
+    )
+    title = namespace.get("TITLE", title_from_slug(slug))
+    description = namespace.get("DESCRIPTION", "")
+    for name, value in (("TITLE", title), ("DESCRIPTION", description)):
+        if not isinstance(value, str):
+            raise DashboardError(f"{name} must be a string", path=display(module_path, root))
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise DashboardError(
+                f"{name} must be one line of text (it holds a line break or control character)",
+                path=display(module_path, root),
+                hint="it becomes a page title and a mail subject: keep it on one line",
+            )
+    group = namespace.get("GROUP", "")
+    if not isinstance(group, str) or any(ord(c) < 32 for c in group) or len(group) > 100:
+        raise DashboardError(
+            "GROUP must be one line of text (up to 100 characters)",
+            path=display(module_path, root),
+            hint='name the index section it belongs to, e.g. GROUP = "Databases"',
+        )
+    every = namespace.get("EXPECTED_EVERY")
+    expected: float | None = None
+    if every is not None:
+        from dashsite.core.config import every_seconds
+
+        try:
+            expected = every_seconds(every) if isinstance(every, str) else None
+        except ValueError:
+            expected = None
+        if expected is None:
+            raise DashboardError(
+                f'EXPECTED_EVERY must be a duration like "5m" or "1h", not {every!r}',
+                path=display(module_path, root),
+                hint="how often this dashboard is built; a latest version older than "
+                "twice that is stale",
+            )
+    source = _read_template(template, root)
+    return Dashboard(
+        slug,
+        folder,
+        template,
+        title,
+        description,
+        collectors,
+        group=group,
+        expected_every=expected,
+        module=module,
+        source=source,
+    )
+
+
+def template_dashboard(
+    folder: Path, title: str, description: str, *, root: Path | None = None
+) -> Dashboard | None:
+    """A dashboard's template and metadata, without running its ``dashboard.py``.
+
+    For re-rendering a filed version (mail): its data is already collected,
+    and its title comes from the site.
+    """
+    monitor_file = file_of(folder)
+    if not folder.is_dir() and monitor_file is not None:  # the environment reads its template
+        return Dashboard(folder.name, monitor_file, monitor_file, title, description)
+    found = _template_of(folder, root)
+    if found is None:
+        return None
+    template = found[0]
+    source = _read_template(template, root)
+    return Dashboard(folder.name, folder, template, title, description, source=source)
+
+
+def collectors_of(namespace: Mapping[str, Any], where: str) -> tuple[Collector, ...]:
+    """Collectors marked with ``@collector`` plus those in a ``COLLECTORS`` dict."""
+    found: dict[str, Collector] = {}
+
+    def add(spec: Collector) -> None:
+        if not spec.name.isidentifier():
+            raise DashboardError(
+                f"collector name '{spec.name}' cannot be a template variable",
+                path=where,
+                hint="use a Python identifier: letters, digits and '_'",
+            )
+        if spec.name in reserved_names():
+            raise DashboardError(
+                f"collector name '{spec.name}' would hide the template's own '{spec.name}'",
+                path=where,
+                hint=f'name it otherwise, e.g. @collector(name="{spec.name.lower()}_value")',
+            )
+        if spec.name in found and found[spec.name].func is not spec.func:
+            raise DashboardError(
+                f"two collectors are named '{spec.name}'",
+                path=where,
+                hint="give each collector its own name",
+            )
+        found[spec.name] = spec
+
+    for value in list(namespace.values()):
+        spec = getattr(value, COLLECTOR_ATTRIBUTE, None)
+        if isinstance(spec, Collector):
+            add(spec)
+    table = namespace.get("COLLECTORS")
+    if table is not None:
+        if not isinstance(table, Mapping):
+            raise DashboardError("COLLECTORS must be a dict of name → callable", path=where)
+        for name, func in table.items():
+            marked = getattr(func, COLLECTOR_ATTRIBUTE, None)
+            if isinstance(func, Collector):
+                add(replace(func, name=str(name)))
+            elif isinstance(marked, Collector):
+                add(replace(marked, name=str(name), func=func))
+            elif callable(func):
+                add(Collector(str(name), func))
+            else:
+                raise DashboardError(f"COLLECTORS['{name}'] is not callable", path=where)
+    return tuple(found.values())
+
+
+def with_every(collectors: tuple[Collector, ...], every: Any, where: str) -> tuple[Collector, ...]:
+    """Apply a module's ``EVERY``: one duration for all its collectors, or a dict by name.
+
+    ``@collector(every=…)`` is the default it overrides; ``[every]`` in the
+    config overrides both (:func:`dashsite.schedule.every_of`).
+    """
+    if every is None:
+        return collectors
+    names = {spec.name for spec in collectors}
+    table = every if isinstance(every, Mapping) else dict.fromkeys(names, every)
+    unknown = sorted(str(name) for name in table if name not in names)
+    if unknown:
+        raise DashboardError(
+            f"EVERY names no collector called {', '.join(map(repr, unknown))}",
+            path=where,
+            hint=f"its keys are collector names: {', '.join(sorted(names)) or '(none)'}",
+        )
+    try:
+        seconds = {name: every_duration(value) for name, value in table.items()}
+    except ValueError as exc:
+        raise DashboardError(
+            f"EVERY: {exc}",
+            path=where,
+            hint='a duration like "15m" or "1h", or a dict of them by collector name',
+        ) from None
+    return tuple(
+        replace(spec, every=seconds[spec.name]) if spec.name in seconds else spec
+        for spec in collectors
+    )
+
+
+def _line_in(tb: Any, filename: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+def import_dashboard_module(
+    path: Path, slug: str, root: Path | None = None, timeout: float = DEFAULT_IMPORT_TIMEOUT
+) -> ModuleType:
+    """Import ``dashboard.py`` in isolation; errors name the file and line.
+
+    The module runs on a daemon thread, given ``timeout`` seconds: a module
+    that loops for ever at import is reported and abandoned, and one that
+    calls ``sys.exit()`` or ``os._exit()`` fails only its own dashboard.
+    """
+    folder = str(path.parent)
+    package = f"_dashsite_dashboards.{slug.replace('-', '_')}"
+    shown = display(path, root)
+    with _IMPORT_LOCK:
+        before = len(sys.modules)
+        _ensure_package("_dashsite_dashboards", None)
+        _ensure_package(package, path.parent)
+        spec = importlib.util.spec_from_file_location(f"{package}.dashboard", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, folder)
+        # No __pycache__ in the user's dashboards/ (and no watcher noise from it).
+        writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+        try:
+            failure = _run_module(spec.loader, module, timeout, shown)
+            if isinstance(failure, SyntaxError):
+                raise DashboardError(
+                    f"syntax error: {failure.msg}",
+                    path=shown,
+                    line=failure.lineno,
+                    hint="fix the Python syntax",
+                )
+            if failure is not None:  # SystemExit, KeyboardInterrupt… end this dashboard only
+                kind = (
+                    "import error" if isinstance(failure, ImportError) else type(failure).__name__
+                )
+                raise DashboardError(
+                    f"{kind} while loading: {failure}",
+                    path=shown,
+                    line=_line_in(failure.__traceback__, str(path)),
+                    hint="fix the module or install what it imports",
+                )
+        finally:
+            sys.dont_write_bytecode = writes_bytecode
+            sys.path.remove(folder)
+            # sys.modules keeps insertion order: what this import added is at the end.
+            added = len(sys.modules) - before
+            _forget_modules(set(islice(reversed(sys.modules), max(added, 0))), path.parent)
+    return module
+
+
+class _ExitRefused(BaseException):
+    """Raised instead of ending the process when a module calls ``os._exit``."""
+
+
+def _refuse_exit(status: int) -> NoReturn:
+    raise _ExitRefused(f"os._exit({status}) called while loading")
+
+
+def _run_module(
+    loader: Loader, module: ModuleType, timeout: float, shown: str
+) -> BaseException | None:
+    """``loader.exec_module(module)`` on a daemon thread, bounded by ``timeout``.
+
+    Returns what the module raised (even ``SystemExit``), or None.
+    """
+    box: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            loader.exec_module(module)
+        except BaseException as exc:
+            box.append(exc)
+
+    hard_exit, os._exit = os._exit, _refuse_exit
+    try:
+        thread = threading.Thread(target=target, name=f"dashsite-import:{shown}", daemon=True)
+        thread.start()
+        thread.join(timeout)
+    finally:
+        os._exit = hard_exit
+    if thread.is_alive():
+        raise DashboardError(
+            f"still loading after {timeout:g} s (a loop or a blocking call at import time?)",
+            path=shown,
+            hint="move slow work into a collector, or raise import_timeout in dashsite.toml",
+        )
+    return box[0] if box else None
+
+
+def _ensure_package(name: str, folder: Path | None) -> None:
+    """Register an empty namespace package so relative imports resolve."""
+    module = ModuleType(name)
+    module.__path__ = [str(folder)] if folder is not None else []
+    if name not in sys.modules or folder is not None:
+        sys.modules[name] = module
+
+
+def _forget_modules(names: set[str], folder: Path) -> None:
+    """Drop modules loaded from ``folder`` so the next dashboard gets its own."""
+    resolved = folder.resolve()
+    for name in names:
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if name.startswith("_dashsite_dashboards.") or (
+            file and Path(file).resolve().is_relative_to(resolved)
+        ):
+            sys.modules.pop(name, None)

@@ -1,0 +1,66 @@
+"""Names a site is made of: version ids and dashboard slugs, and their rules.
+
+A version id is unique, sorts by time and is safe in a URL and an S3 key:
+``20261127T201500Z``, with ``-01``, ``-02``… for a second build in the same
+second. Where versions are kept is :mod:`dashsite.store`'s business.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from dashsite.core.errors import SiteError
+
+VERSION_ID_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
+"""A version id, whole (used with ``fullmatch``: no trailing newline slips through)."""
+SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+"""A dashboard's folder name and URL, whole (used with ``fullmatch``)."""
+RESERVED_SLUGS = frozenset({"assets", "history", "dashsite", "incidents"})
+"""Names the site itself uses (files such as ``feed.xml`` cannot be slugs anyway)."""
+SLUG_HINT = (
+    "start with a lower-case letter or digit, then use lower-case letters, digits, '-' "
+    "or '_' (up to 63; not assets, history, incidents or dashsite), e.g. service-health"
+)
+
+
+def is_slug(text: str) -> bool:
+    """Whether ``text`` can be a dashboard's folder name and URL."""
+    return SLUG_PATTERN.fullmatch(text) is not None and text not in RESERVED_SLUGS
+
+
+def is_version_id(text: str) -> bool:
+    """Whether ``text`` is a safe version id (in a URL, a path and an S3 key)."""
+    return VERSION_ID_PATTERN.fullmatch(text) is not None and text not in RESERVED_VERSION_IDS
+
+
+RESERVED_VERSION_IDS = frozenset({"history", "index.html", "data.json", "assets", "log"})
+
+
+def check_version_id(version_id: str, taken: set[str]) -> str:
+    """Validate a user-given ``--version-id``; refuse an unsafe or existing one."""
+    if not is_version_id(version_id):
+        raise SiteError(
+            f"version id '{version_id}' is not safe in a URL and an S3 key",
+            hint="use letters, digits, '.', '-' or '_' (up to 64), e.g. a CI run number",
+        )
+    if version_id in taken:
+        raise SiteError(
+            f"version id '{version_id}' already exists",
+            hint="versions are immutable: pick a new --version-id",
+        )
+    return version_id
+
+
+def new_version_id(now: datetime, taken: set[str]) -> str:
+    """A time-based id not in ``taken``: ``20261127T201500Z`` or ``…Z-01``."""
+    base = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if base not in taken:
+        return base
+    for counter in range(1, 100):
+        candidate = f"{base}-{counter:02d}"
+        if candidate not in taken:
+            return candidate
+    raise SiteError(
+        f"more than 100 builds within the second {base}", hint="wait a second or pass --version-id"
+    )

@@ -1,0 +1,139 @@
+"""Build events go to a reporter; the build itself never prints.
+
+``ConsoleReporter`` draws a progress line on a terminal and plain lines
+elsewhere (no colour codes when not a TTY); ``RecordingReporter`` keeps the
+events for tests; ``NullReporter`` drops them. Live reload subscribes too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
+
+from dashsite.core.levels import StatusLevel
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal on one line: control characters escaped.
+
+    Exception text comes from collectors and servers; raw, an escape sequence
+    could retitle or clear the terminal, and a newline could forge a
+    ``file:line`` report line.
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """Print one line of news or trouble to stderr (escaped, flushed)."""
+    out = stream or sys.stderr
+    out.write(printable(text) + "\n")
+    out.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing that happened during a build."""
+
+    kind: str
+    slug: str = ""
+    message: str = ""
+    level: StatusLevel | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Reporter(Protocol):
+    """Receives build events."""
+
+    def emit(self, event: Event) -> None:
+        """Handle one event."""
+        ...
+
+
+class NullReporter:
+    """Drops every event."""
+
+    def emit(self, event: Event) -> None:
+        """Ignore ``event``."""
+
+
+class RecordingReporter:
+    """Keeps every event, for tests and for ``--json``."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        """Remember ``event``."""
+        self.events.append(event)
+
+    def kinds(self) -> list[str]:
+        """The kinds of the events seen, in order."""
+        return [event.kind for event in self.events]
+
+
+_COLOURS = {
+    StatusLevel.OK: "\033[32m",
+    StatusLevel.WARNING: "\033[33m",
+    StatusLevel.ERROR: "\033[31m",
+    StatusLevel.CRITICAL: "\033[1;31m",
+}
+_RESET = "\033[0m"
+
+
+class ConsoleReporter:
+    """Progress on a terminal, plain lines in CI or a pipe."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.tty = self.stream.isatty() and os.environ.get("TERM") != "dumb"
+        self.colour = self.tty and "NO_COLOR" not in os.environ
+        self.total = 0
+        self.done = 0
+
+    def _paint(self, text: str, level: StatusLevel | None) -> str:
+        if not self.colour or level is None:
+            return text
+        return f"{_COLOURS[level]}{text}{_RESET}"
+
+    def _line(self, text: str, level: StatusLevel | None = None) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(self._paint(printable(text), level) + "\n")
+        self.stream.flush()
+
+    def emit(self, event: Event) -> None:
+        """Print ``event`` in the form that suits the stream."""
+        if event.kind == "start":
+            self.total = int(event.data.get("dashboards", 0))
+            if not self.quiet:
+                self._line(event.message)
+        elif event.kind == "dashboard":
+            self.done += 1
+            if self.tty and not self.quiet:
+                status = self._paint(
+                    event.level.slug if event.level is not None else "", event.level
+                )
+                self.stream.write(f"\r\033[K[{self.done}/{self.total}] {event.slug} {status}")
+                self.stream.flush()
+            elif not self.quiet:
+                status = event.level.slug if event.level is not None else ""
+                self._line(f"[{self.done}/{self.total}] {event.slug}: {status}")
+        elif event.kind in {"problem", "collector-failed"}:
+            self._line(event.message, StatusLevel.ERROR)
+        elif event.kind in {"waiting", "notice"}:
+            self._line(event.message)
+        elif event.kind == "finish" and not self.quiet:
+            level = event.level if event.level is not None else StatusLevel.OK
+            self._line(event.message, level)

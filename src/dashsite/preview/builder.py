@@ -1,0 +1,385 @@
+"""The preview build behind ``dashsite serve --watch``.
+
+It renders into its own folder (never ``site/``) and files no version. It
+keeps each dashboard's collected data, so a change is rebuilt at the
+smallest cost that is still right:
+
+* a template (or any non-Python file) of a dashboard → re-render that one;
+* a layout in ``_layouts/`` → re-render every dashboard, collectors not rerun;
+* a ``.py`` file in a dashboard folder → re-import it and rerun its collectors;
+* a dashboard folder added or removed → it appears in or leaves the index;
+* the configuration → everything again.
+
+A failure never stops the server: the page shows an error naming the file
+and line until the file is fixed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import escape
+
+from dashsite.collection.dashboard import Dashboard
+from dashsite.collection.discover import dashboard_folders, load_source, slug_of
+from dashsite.collection.engine import DashboardData, collect_dashboards, run_coroutine, settle
+from dashsite.collection.files import file_of, format_of
+from dashsite.core.config import CONFIG_FILE, SiteConfig, load_config
+from dashsite.core.errors import DashsiteError
+from dashsite.core.levels import StatusLevel
+from dashsite.preview.watch import Change
+from dashsite.render.environment import create_environment
+from dashsite.render.history import LazyHistory
+from dashsite.render.pages import compile_template, render_dashboard_pages, render_template
+from dashsite.site.index import TREND_LENGTH, index_entry, write_assets, write_index
+from dashsite.store.version_store import (
+    MANIFEST_FILE,
+    DashboardRecord,
+    LogRecord,
+    Manifest,
+    VersionStore,
+)
+from dashsite.store.write import SiteFolder
+
+PREVIEW_VERSION = "preview"
+
+
+@dataclass(slots=True)
+class PreviewEntry:
+    """One dashboard as the preview knows it: loaded, collected, or why it shows an error."""
+
+    dashboard: Dashboard | None = None
+    data: DashboardData | None = None
+    collected_at: datetime | None = None
+    load_error: DashsiteError | None = None
+    render_error: DashsiteError | None = None
+
+    @property
+    def error(self) -> DashsiteError | None:
+        """Why its page is an error page (a load error wins), or None."""
+        return self.load_error or self.render_error
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuild:
+    """What one rebuild did: why, which collectors ran, what it wrote."""
+
+    reason: str
+    collected: tuple[str, ...]
+    rendered: tuple[str, ...]
+    problems: tuple[str, ...]
+    duration: float
+    written: int = 0
+
+
+class PreviewBuilder:
+    """Keeps a preview folder in step with a project's dashboards."""
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root = root.resolve()
+        self.out = SiteFolder(folder)
+        self.config: SiteConfig | None = None
+        self.config_error: DashsiteError | None = None
+        self.environment: Environment = create_environment()
+        self.assets: dict[str, str] = {}
+        self.entries: dict[str, PreviewEntry] = {}
+        """Every dashboard folder the preview knows, by slug."""
+        self.published = Manifest()
+        self._last_index: tuple[Any, ...] | None = None
+
+    @property
+    def errors(self) -> dict[str, DashsiteError]:
+        """Every dashboard that currently shows an error page, and why."""
+        return {slug: e.error for slug, e in self.entries.items() if e.error is not None}
+
+    @property
+    def dashboards(self) -> dict[str, Dashboard]:
+        """The dashboards loaded now, by slug."""
+        return {slug: e.dashboard for slug, e in self.entries.items() if e.dashboard}
+
+    def _shown(self) -> list[str]:
+        """The slugs with a page: loaded, or showing an error."""
+        return sorted(s for s, e in self.entries.items() if e.dashboard or e.error)
+
+    # -- what changed ------------------------------------------------------
+
+    def apply(self, changes: Iterable[Change]) -> Rebuild | None:
+        """Rebuild what ``changes`` affect; ``None`` when nothing relevant changed."""
+        started = time.perf_counter()
+        self.out.written = 0
+        if self.config is None:
+            return self._finish("configuration", self.full_work(), started)
+        config = self.config
+        reload_slugs: set[str] = set()
+        render_slugs: set[str] = set()
+        everything = False
+        reasons: list[str] = []
+        for change in changes:
+            path = change.path
+            if path.parent == self.root and path.name in {CONFIG_FILE, "pyproject.toml"}:
+                return self._finish(f"{path.name} changed", self.full_work(), started)
+            try:
+                relative = path.resolve().relative_to(config.dashboards_path)
+            except ValueError:
+                continue
+            reasons.append(str(relative))
+            slug = relative.parts[0] if relative.parts else ""
+            if len(relative.parts) == 1 and format_of(slug) is not None:
+                reload_slugs.add(slug_of(path))  # a kstlib YAML dashboard: all in one file
+            elif not slug or len(relative.parts) == 1 or slug.startswith(("_", ".")):
+                everything = True  # a layout, or a file shared by every dashboard
+            elif path.suffix == ".py" or slug not in self.dashboards:
+                reload_slugs.add(slug)
+            else:
+                render_slugs.add(slug)
+        if not (everything or reload_slugs or render_slugs):
+            return None
+        if everything:  # a layout may now shadow a cached built-in template
+            self.environment = create_environment([config.layouts_path, config.dashboards_path])
+        collected = self._reload(sorted(reload_slugs))
+        targets = set(self.dashboards) if everything else (render_slugs | set(collected))
+        targets |= {s for s in reload_slugs if s in self.errors}
+        rendered = self._render_all(sorted(targets & set(self._shown())))
+        self._write_index(force=everything)
+        reason = ", ".join(sorted(set(reasons))[:3]) + (" …" if len(set(reasons)) > 3 else "")
+        return self._finish(reason, (tuple(collected), tuple(rendered)), started)
+
+    def full(self) -> Rebuild:
+        """Load the configuration, every dashboard, run every collector, render all."""
+        started = time.perf_counter()
+        self.out.written = 0
+        return self._finish("full build", self.full_work(), started)
+
+    def full_work(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The work of :meth:`full`: returns (collected slugs, rendered pages)."""
+        try:
+            self.config = load_config(self.root)
+            self.config_error = None
+        except DashsiteError as exc:
+            self.config, self.config_error = None, exc
+            self._write_error_everywhere(exc)
+            return (), ()
+        config = self.config
+        self.environment = create_environment([config.layouts_path, config.dashboards_path])
+        self.assets = write_assets(self.out)
+        site_manifest = config.site_path / MANIFEST_FILE
+        try:
+            self.published = (
+                VersionStore(config.site_path).load_manifest()
+                if site_manifest.is_file()
+                else Manifest()
+            )
+        except DashsiteError:
+            self.published = Manifest()
+        for slug in list(self.dashboards):
+            self._forget(slug)
+        self.entries.clear()
+        slugs = [slug_of(found) for found in dashboard_folders(config.dashboards_path)]
+        collected = self._reload(slugs)
+        rendered = self._render_all(self._shown())
+        self._write_index()
+        return tuple(collected), tuple(rendered)
+
+    # -- the stages, for a few dashboards ---------------------------------
+
+    def _reload(self, slugs: Sequence[str]) -> list[str]:
+        """Re-import these dashboards and rerun their collectors (all at once)."""
+        assert self.config is not None
+        loaded: list[Dashboard] = []
+        for slug in slugs:
+            folder = self.config.dashboards_path / slug
+            if not folder.is_dir():
+                folder = file_of(folder) or folder
+            entry = self.entries.setdefault(slug, PreviewEntry())
+            entry.load_error = entry.render_error = None
+            if not folder.exists():
+                self._forget(slug)
+                continue
+            try:
+                dashboard = load_source(
+                    folder, root=self.root, import_timeout=self.config.import_timeout
+                )
+            except DashsiteError as exc:
+                self._forget(slug, keep_page=True)
+                self.entries[slug] = PreviewEntry(load_error=exc)
+                continue
+            if dashboard is None:
+                self._forget(slug)
+                continue
+            entry.dashboard = dashboard
+            loaded.append(dashboard)
+        if not loaded:
+            return []
+        config = self.config
+        grouped = run_coroutine(lambda: collect_dashboards(loaded, config))
+        now = datetime.now(UTC)
+        for dashboard, outcomes in zip(loaded, grouped, strict=True):
+            item = settle(dashboard, outcomes, self.root)
+            entry = self.entries[dashboard.slug]
+            if item.problems:
+                entry.load_error = item.problems[0]
+                continue
+            entry.data, entry.collected_at = item, now
+        return [d.slug for d in loaded]
+
+    def _forget(self, slug: str, *, keep_page: bool = False) -> None:
+        self.entries.pop(slug, None)
+        if not keep_page and self.out.exists(slug):
+            self.out.remove(slug)
+
+    def _render_all(self, slugs: Sequence[str]) -> list[str]:
+        site = self._site_context()  # once: it lists every dashboard
+        return [page for slug in slugs for page in [self._render(slug, site)] if page]
+
+    def _render(self, slug: str, site: dict[str, Any]) -> str | None:
+        """Render one dashboard's page, or its error page; returns the page's path."""
+        page = f"{slug}/index.html"
+        entry = self.entries.setdefault(slug, PreviewEntry())
+        entry.render_error = None
+        error = entry.load_error
+        if error is None and entry.data is not None and entry.collected_at is not None:
+            record = self.published.dashboards.get(slug)
+            history = LazyHistory(VersionStore(self._site_path), record, self._history_limit)
+            try:
+                html, _ = render_dashboard_pages(
+                    self.environment,
+                    entry.data,
+                    PREVIEW_VERSION,
+                    entry.collected_at,
+                    history,
+                    site,
+                    snapshot=False,
+                )
+            except DashsiteError as exc:
+                entry.render_error = error = exc
+            else:
+                self.out.write(page, html)
+                return page
+        if error is None:
+            return None
+        self.out.write(page, self.error_page([error.one_line()], root="../"))
+        return page
+
+    @property
+    def _site_path(self) -> Path:
+        return self.config.site_path if self.config else self.root / "site"
+
+    @property
+    def _history_limit(self) -> int:
+        return self.config.history if self.config else 100
+
+    def _site_context(self) -> dict[str, Any]:
+        listed = [
+            {
+                "slug": slug,
+                "title": e.dashboard.title,
+                "description": e.dashboard.description,
+                "status": e.data.status if e.data is not None else StatusLevel.ERROR,
+                "url": f"{slug}/index.html",
+            }
+            for slug, e in sorted(self.entries.items())
+            if e.dashboard is not None
+        ]
+        return {
+            "title": self.config.title if self.config else "Dashboards",
+            "base_url": self.config.base_url if self.config else "",
+            "assets": self.assets,
+            # The newest collection, not "now": re-rendering unchanged input gives
+            # the same bytes, so an unchanged save writes nothing.
+            "built_at": max(
+                (e.collected_at for e in self.entries.values() if e.collected_at), default=None
+            ),
+            "dashboards": listed,
+            "preview": True,
+        }
+
+    def _index_key(self) -> tuple[Any, ...]:
+        """Everything the index shows; the index is re-rendered only when it changes."""
+        return tuple(
+            (
+                slug,
+                e.dashboard.title if e.dashboard else "",
+                e.dashboard.description if e.dashboard else "",
+                e.data.status if e.data is not None else None,
+                e.error is not None,
+                e.collected_at,
+            )
+            for slug, e in ((s, self.entries[s]) for s in self._shown())
+        )
+
+    def _write_index(self, *, force: bool = True) -> None:
+        key = self._index_key()
+        if not force and key == self._last_index:
+            return
+        self._last_index = key
+        store = VersionStore(self._site_path)
+        entries = []
+        for slug in self._shown():
+            entry = self.entries[slug]
+            dashboard = entry.dashboard
+            published = self.published.dashboards.get(slug)
+            record = DashboardRecord(
+                slug,
+                dashboard.title if dashboard else slug,
+                dashboard.description if dashboard else "",
+                months=dict(published.months) if published else {},
+            )
+            recent = store.tail(published, TREND_LENGTH) if published else []
+            data = entry.data
+            status = data.status if data and entry.error is None else StatusLevel.ERROR
+            moment = entry.collected_at or datetime.now(UTC)
+            preview = LogRecord(PREVIEW_VERSION, moment.astimezone(UTC).isoformat(), status, "")
+            record.latest = preview
+            entries.append((index_entry(record, [*recent, preview]), True))
+        try:
+            write_index(self.out, self.environment, entries, self._site_context())
+        except DashsiteError as exc:
+            self.out.write("index.html", self.error_page([exc.one_line()], root=""))
+
+    # -- errors -------------------------------------------------------------
+
+    def error_page(self, lines: Sequence[str], *, root: str) -> str:
+        """The error page (built-in layout; plain HTML if even that fails)."""
+        context = {
+            "errors": lines,
+            "root": root,
+            "site": {**self._site_context(), "title": "dashsite preview"},
+        }
+        try:
+            template = compile_template(self.environment, name="error.html")
+            return render_template(template, context)
+        except DashsiteError:
+            items = "".join(f"<p><code>{escape(line)}</code></p>" for line in lines)
+            return (
+                '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+                f"<title>Build error</title></head><body><h1>Build error</h1>{items}</body></html>"
+            )
+
+    def _write_error_everywhere(self, error: DashsiteError) -> None:
+        lines = error.lines()
+        self.out.write("index.html", self.error_page(lines, root=""))
+        for slug in self._shown():
+            self.out.write(f"{slug}/index.html", self.error_page(lines, root="../"))
+
+    def _finish(
+        self, reason: str, work: tuple[tuple[str, ...], tuple[str, ...]], started: float
+    ) -> Rebuild:
+        collected, rendered = work
+        problems: list[str] = []
+        if self.config_error is not None:
+            problems.extend(self.config_error.lines())
+        problems.extend(error.one_line() for error in self.errors.values())
+        return Rebuild(
+            reason,
+            collected,
+            rendered,
+            tuple(problems),
+            time.perf_counter() - started,
+            self.out.written,
+        )

@@ -1,0 +1,362 @@
+"""The index stage: the site's front page, each dashboard's history, the manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, Template
+
+from dashsite.core.levels import StatusLevel
+from dashsite.render.pages import compile_template, render_template
+from dashsite.status.timeline import HISTORY_PAGE, StatusView, month_page
+from dashsite.store.manifest import EarlierMonths
+from dashsite.store.version_store import (
+    MANIFEST_FILE,
+    DashboardRecord,
+    LogRecord,
+    Manifest,
+    VersionStore,
+)
+from dashsite.store.write import SiteWriter
+from dashsite.types.styles import STYLESHEET
+
+HISTORY_PAGE_SIZE = HISTORY_PAGE
+"""Versions on one page of a month (pages fill oldest first, then never change)."""
+HISTORY_INDEX_SIZE = 100
+"""The newest versions listed on a dashboard's history index."""
+MONTHS_PAGE = "months.html"
+"""In ``<slug>/history/``: every finished month (the index lists the last year's)."""
+LISTED_MONTHS = 12
+"""Months before the build's one the history index lists; older ones are on :data:`MONTHS_PAGE`."""
+TREND_LENGTH = 30
+
+
+def listed_since(moment: datetime) -> str:
+    """``YYYY-MM``: the oldest month the history index lists when built at ``moment`` (UTC)."""
+    utc = moment.astimezone(UTC)
+    months = utc.year * 12 + utc.month - 1 - LISTED_MONTHS
+    return f"{months // 12:04d}-{months % 12 + 1:02d}"
+
+
+def _unlisted(record: DashboardRecord, since: str) -> int:
+    """How many months are too old for the history index: :data:`MONTHS_PAGE` shows them."""
+    return sum(1 for month in record.months if month < since)
+
+
+def theme_stylesheet() -> str:
+    """The built-in theme's CSS plus the render types' stylesheet."""
+    theme = resources.files("dashsite").joinpath("theme/assets/style.css").read_text("utf-8")
+    # The render types first: the theme's dark-mode rules must come later to win.
+    return "/* render types */\n" + STYLESHEET + "\n" + theme
+
+
+def write_assets(staged: SiteWriter, css: str | None = None) -> dict[str, str]:
+    """Write content-hashed assets; returns logical name → site-relative path.
+
+    ``style.css`` (the theme and the render types) and ``fresh.js``, the one
+    small script: "updated 7 min ago" and the stale notice, nothing else.
+    """
+    theme = resources.files("dashsite").joinpath("theme/assets")
+    sources = {
+        "style.css": css if css is not None else theme_stylesheet(),
+        "fresh.js": theme.joinpath("fresh.js").read_text("utf-8"),
+    }
+    assets = {}
+    for name, text in sources.items():
+        stem, suffix = name.rsplit(".", 1)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        relative = f"assets/{stem}.{digest}.{suffix}"
+        if not staged.exists(relative):
+            staged.write(relative, text)
+        assets[name] = relative
+    return assets
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """What the index shows of one dashboard."""
+
+    slug: str
+    title: str
+    description: str
+    count: int
+    latest: LogRecord | None
+    trend: list[int]
+    timeline: StatusView | None = None
+    group: str = ""
+    stale: bool = False
+    expected_every: float = 3600.0
+
+    @property
+    def attention(self) -> bool:
+        """Not OK, stale, or never built: someone should look."""
+        return self.latest is None or self.stale or self.latest.status != StatusLevel.OK
+
+    @property
+    def rank(self) -> float:
+        """Worst first: critical, error, warning, stale, never built, ok."""
+        if self.latest is None:
+            return 0.5
+        level = self.latest.status
+        if level == StatusLevel.OK:
+            return 1.0 if self.stale else 0.0
+        return 1.0 + list(StatusLevel).index(level)  # warning 2, error 3, critical 4
+
+
+def index_entry(
+    record: DashboardRecord, recent: Sequence[LogRecord], timeline: StatusView | None = None
+) -> IndexEntry:
+    """One card: ``recent`` is the log's tail (its statuses draw the trend)."""
+    ranks = {level: rank for rank, level in enumerate(StatusLevel)}  # ok 0 … critical 3
+    trend = [ranks[r.status] for r in recent[-TREND_LENGTH:]]
+    return IndexEntry(
+        record.slug,
+        record.title,
+        record.description,
+        record.count,
+        record.latest,
+        trend,
+        timeline,
+        record.group,
+        record.stale,
+        record.expected_every,
+    )
+
+
+def sort_entries(entries: Sequence[IndexEntry], sort: str) -> list[IndexEntry]:
+    """By status (worst first, then title) or by title."""
+    if sort == "title":
+        return sorted(entries, key=lambda e: (e.title.casefold(), e.slug))
+    return sorted(entries, key=lambda e: (-e.rank, e.title.casefold(), e.slug))
+
+
+def group_entries(entries: Sequence[IndexEntry]) -> list[tuple[str, list[IndexEntry]]]:
+    """Sections by ``GROUP`` (named groups A to Z, then the ungrouped); one unnamed if none."""
+    groups: dict[str, list[IndexEntry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.group, []).append(entry)
+    named = sorted((g for g in groups if g), key=str.casefold)
+    return [(g, groups[g]) for g in named] + ([("", groups[""])] if "" in groups else [])
+
+
+def write_index(
+    writer: SiteWriter,
+    environment: Environment,
+    entries: Sequence[tuple[IndexEntry, bool]],
+    site: Mapping[str, Any],
+    *,
+    sort: str = "status",
+) -> None:
+    """Write ``index.html``: a banner, active dashboards as cards (grouped), archived listed."""
+    active = sort_entries([entry for entry, on in entries if on], sort)
+    ongoing = [
+        (entry, incident)
+        for entry in active
+        if entry.timeline is not None
+        for incident in entry.timeline.ongoing
+    ]
+    context = {
+        "site": site,
+        "root": "",
+        "refresh": site.get("refresh", 0),
+        "active": active,
+        "groups": group_entries(active),
+        "attention": [entry for entry in active if entry.attention],
+        "ongoing": sorted(ongoing, key=lambda pair: (-pair[1].worst, pair[1].start)),
+        "archived": [entry for entry, on in entries if not on and entry.count],
+    }
+    writer.write(
+        "index.html", render_template(compile_template(environment, name="index.html"), context)
+    )
+
+
+def write_history(
+    writer: SiteWriter,
+    environment: Environment,
+    store: VersionStore,
+    record: DashboardRecord,
+    site: Mapping[str, Any],
+    *,
+    appended: bool = True,
+    rewritten: Iterable[str] = (),
+    removed: Iterable[str] = (),
+    view: StatusView | None = None,
+    since: str = "0000-00",
+) -> None:
+    """Bring ``<slug>/history/`` up to date, at the cost of what changed.
+
+    The history index (the newest :data:`HISTORY_INDEX_SIZE` versions, the
+    months from ``since`` on, a link to :data:`MONTHS_PAGE` when there are
+    older ones) is rewritten each time.
+    A month's pages hold :data:`HISTORY_PAGE_SIZE` versions each, oldest
+    first, so a finished page never changes: after an append only the
+    month's last page is rendered (and the one before it, the first time it
+    gets a "newer" link). ``rewritten`` months (retention dropped their
+    oldest versions) are rendered whole; ``removed`` months lose their pages.
+    """
+    template = compile_template(environment, name="history.html")
+    folder = f"{record.slug}/history"
+    base = {
+        "site": site,
+        "root": "../../",
+        "dashboard": record,
+        "timeline": view,
+        "months_page": False,
+        "earlier_months": 0,
+    }
+    for month in removed:
+        _drop_pages(writer, folder, month, keep=0)
+    for month in rewritten:
+        if month not in record.months:
+            continue
+        entries = store.month(record.slug, month)
+        pages = max(1, math.ceil(len(entries) / HISTORY_PAGE_SIZE))
+        for page in range(pages, 0, -1):  # newest first: a "newer" link never dangles
+            chunk = entries[(page - 1) * HISTORY_PAGE_SIZE : page * HISTORY_PAGE_SIZE]
+            _write_month_page(writer, template, base, folder, month, page, pages, chunk)
+        _drop_pages(writer, folder, month, keep=pages)
+    latest = record.latest
+    if appended and latest is not None and latest.month not in set(rewritten):
+        month, count = latest.month, record.months[latest.month].count
+        pages = math.ceil(count / HISTORY_PAGE_SIZE)
+        in_last = count - (pages - 1) * HISTORY_PAGE_SIZE
+        fresh_page = in_last == 1 and pages > 1
+        wanted = in_last + (HISTORY_PAGE_SIZE if fresh_page else 0)
+        tail = _month_tail(store, record, month, wanted)
+        _write_month_page(writer, template, base, folder, month, pages, pages, tail[-in_last:])
+        if fresh_page:  # then the page before gets its "newer" link to it
+            _write_month_page(
+                writer, template, base, folder, month, pages - 1, pages, tail[:-in_last]
+            )
+    newest = store.tail(record, HISTORY_INDEX_SIZE)[::-1]
+    months = [
+        {"month": month, "count": info.count, "worst": info.worst}
+        for month, info in reversed(record.months.items())
+        if month >= since
+    ]
+    earlier = _unlisted(record, since)
+    context = {
+        **base,
+        "versions": newest,
+        "months": months,
+        "earlier_months": earlier,
+        "total": record.count,
+        "month": None,
+    }
+    writer.write(f"{folder}/index.html", render_template(template, context))
+    if not earlier and writer.exists(f"{folder}/{MONTHS_PAGE}"):  # no longer linked
+        writer.remove(f"{folder}/{MONTHS_PAGE}")
+
+
+def _month_tail(
+    store: VersionStore, record: DashboardRecord, month: str, count: int
+) -> list[LogRecord]:
+    single = DashboardRecord(record.slug, record.title, months={month: record.months[month]})
+    return store.tail(single, count)
+
+
+def _write_month_page(
+    writer: SiteWriter,
+    template: Template,
+    base: Mapping[str, Any],
+    folder: str,
+    month: str,
+    page: int,
+    pages: int,
+    entries: Sequence[LogRecord],
+) -> None:
+    context = {
+        **base,
+        "month": month,
+        "page": page,
+        "versions": entries,
+        "months": [],
+        "total": len(entries),
+        "older": month_page(month, page - 1) if page > 1 else "",
+        "newer": month_page(month, page + 1) if page < pages else "",
+    }
+    writer.write(f"{folder}/{month_page(month, page)}", render_template(template, context))
+
+
+def _drop_pages(writer: SiteWriter, folder: str, month: str, keep: int) -> None:
+    page = keep + 1
+    while writer.exists(f"{folder}/{month_page(month, page)}"):
+        writer.remove(f"{folder}/{month_page(month, page)}")
+        page += 1
+
+
+def write_manifest(
+    writer: SiteWriter,
+    manifest: Manifest,
+    built_at: datetime,
+    assets: dict[str, str],
+    earlier: Mapping[str, tuple[bytes, EarlierMonths]],
+) -> None:
+    """Write ``manifest.json`` (schema in the README): the build's commit point.
+
+    ``earlier`` (:meth:`Manifest.earlier_files`) goes first: files named by
+    their content, so one already there is the same file; the ones the
+    manifest no longer links to are deleted after it.
+    """
+    for body, link in earlier.values():
+        if not writer.exists(link.url):
+            writer.write(link.url, body)
+    document = manifest.to_json(built_at, assets, earlier)
+    writer.write(MANIFEST_FILE, json.dumps(document, ensure_ascii=False) + "\n")
+    for slug, record in manifest.dashboards.items():
+        now = earlier[slug][1] if slug in earlier else None
+        previous, record.earlier = record.earlier, now
+        if previous is None or (now is not None and now.url == previous.url):
+            continue
+        if writer.exists(previous.url):  # no longer linked
+            writer.remove(previous.url)
+
+
+def write_months_page(
+    writer: SiteWriter,
+    environment: Environment,
+    record: DashboardRecord,
+    site: Mapping[str, Any],
+    link: EarlierMonths | None,
+    since: str,
+) -> None:
+    """``<slug>/history/months.html``: every finished month, the earlier-months file's.
+
+    Written when the history index will link to it (some month is older than
+    ``since``), and then only when that file changes (once a month, or when
+    retention drops a month): the page shows just what the file holds, so
+    the file's name, which follows its content, says when to redraw it.
+    Written before the history index that links to it, and removed after it
+    (:func:`write_history`) when no month is that old.
+    """
+    page = f"{record.slug}/history/{MONTHS_PAGE}"
+    if link is None or not _unlisted(record, since):
+        return  # a page left over goes after the history index stops linking it
+    if record.earlier is not None and record.earlier.url == link.url and writer.exists(page):
+        return
+    finished = list(record.months.items())[: link.months]  # the oldest: months are in order
+    months = [
+        {"month": month, "count": info.count, "worst": info.worst}
+        for month, info in reversed(finished)
+    ]
+    context = {
+        "site": site,
+        "root": "../../",
+        "dashboard": record,
+        "timeline": None,
+        "versions": [],
+        "months": months,
+        "total": link.count,
+        "month": None,
+        "months_page": True,
+        "earlier_months": 0,
+    }
+    template = compile_template(environment, name="history.html")
+    writer.write(page, render_template(template, context))

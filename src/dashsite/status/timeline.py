@@ -1,0 +1,821 @@
+"""Status over time, kept beside the log: settled days, closed incidents, the build's view.
+
+``<slug>/log/<YYYY-MM>/status.json`` holds the month's *settled* days (a day
+is settled once a later version exists, so its time is known) and the
+incidents that started in it and are resolved. The manifest keeps what
+changes every build: the last settled day, the mark carried past it, the
+open incident, each collector's last good version.
+
+A build reads at most: the status files of the last 13 months, the shards
+of the days not settled yet (today), and yesterday's shard for the exact
+24 hours: O(window), however long the history. A status file that is
+missing or unreadable (a pull, a tampered file) is computed again from its
+month's shards.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from dashsite.core.levels import StatusLevel
+from dashsite.status.model import (
+    DAY,
+    STATES,
+    WINDOWS,
+    DaySummary,
+    State,
+    Uptime,
+    add_seconds,
+    collector_sums,
+    collector_uptime,
+    follow,
+    tally,
+    uptime_text,
+)
+from dashsite.store.log import LOG_FOLDER, LogRecord, checked_count, checked_text, status_path
+from dashsite.store.manifest import DashboardRecord
+from dashsite.store.records import Incident, Mark, day_start
+from dashsite.store.version_store import VersionStore
+from dashsite.store.write import SiteWriter
+
+STATUS_SCHEMA = 1
+BAR_DAYS = 90
+HISTORY_PAGE = 200
+"""Versions on one history page (:data:`dashsite.index.HISTORY_PAGE_SIZE`)."""
+RECENT_INCIDENTS = 5
+DIGEST_INCIDENTS = 20
+"""The newest resolved incidents a digest keeps: what a feed shows."""
+DIGEST_FILE = "digest.json"
+_PAGE = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{1,4})?\.html")
+
+
+def digest_path(slug: str) -> str:
+    """``<slug>/log/digest.json``: the settled part of the view, once a day."""
+    return f"{slug}/{LOG_FOLDER}/{DIGEST_FILE}"
+
+
+YEAR_DAYS = 365
+
+
+def _month_of(day: date) -> str:
+    return day.isoformat()[:7]
+
+
+def _next_month(month: str) -> str:
+    """``2026-12`` → ``2027-01``."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
+
+
+def _months(first: date, last: date) -> list[str]:
+    """The months from ``first``'s to ``last``'s, oldest first."""
+    found, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+@dataclass(slots=True)
+class MonthStatus:
+    """One ``status.json``: settled days (by ``YYYY-MM-DD``) and resolved incidents."""
+
+    days: dict[str, DaySummary] = field(default_factory=dict)
+    incidents: list[Incident] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's document."""
+        return {
+            "schema": STATUS_SCHEMA,
+            "days": {day[8:]: found.to_json() for day, found in sorted(self.days.items())},
+            "incidents": [i.to_json() for i in sorted(self.incidents, key=lambda i: i.start)],
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any, slug: str, month: str) -> MonthStatus:
+        """Read back; ``ValueError`` if anything is off."""
+        if not isinstance(raw, dict) or raw.get("schema") != STATUS_SCHEMA:
+            raise ValueError("not a status file of this dashsite")
+        days, incidents = raw.get("days"), raw.get("incidents", [])
+        if not isinstance(days, dict) or not isinstance(incidents, list):
+            raise ValueError("days must be an object, incidents a list")
+        found = cls()
+        for dd, value in days.items():
+            day = f"{month}-{dd}"
+            date.fromisoformat(day)  # ValueError if not a day of the month
+            found.days[day] = DaySummary.from_json(day, value)
+        found.incidents = [Incident.from_json(raw_incident, slug) for raw_incident in incidents]
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A maintenance window of a dashboard (from ``incidents/``)."""
+
+    start: datetime
+    end: datetime | None
+
+
+STATE_WORDS = {
+    State.UP: "ok",
+    State.DEGRADED: "degraded",
+    State.DOWN: "down",
+    State.MAINTENANCE: "maintenance",
+    State.NODATA: "no data",
+}
+"""A day's state in the words the pages use."""
+
+
+@dataclass(frozen=True, slots=True)
+class DayBar:
+    """One day of the 90-day bars."""
+
+    day: str
+    state: State
+    count: int
+    uptime: float | None
+    page: str
+    """The history page that lists the day's first version (``2026-11-2.html``), or ``""``."""
+
+    @property
+    def label(self) -> str:
+        """What the bar says in words: ``2026-11-27: down, 288 versions, uptime 93.40 %``."""
+        if self.count == 0 and self.state == State.NODATA:
+            return f"{self.day}: no data"
+        versions = f"{self.count} version{'' if self.count == 1 else 's'}"
+        uptime = uptime_text(self.uptime)
+        return f"{self.day}: {STATE_WORDS[self.state]}, {versions}, uptime {uptime}"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """What a build shows of one dashboard's status over time."""
+
+    now: datetime
+    uptime: tuple[Uptime, ...]
+    collectors: tuple[tuple[str, tuple[str, ...]], ...]
+    """Collector → its uptime text per window in :attr:`uptime`."""
+    bars: tuple[DayBar, ...]
+    incidents: tuple[Incident, ...]
+    """Ongoing first, then those resolved in the last year, newest first."""
+    ongoing: tuple[Incident, ...]
+    """The incidents going on now: detected first, then declared."""
+    live: dict[str, DaySummary] = field(default_factory=dict)
+    """The days not settled yet (today, mostly)."""
+    extra: tuple[Incident, ...] = ()
+    """Incidents no status file holds yet: declared ones, one resolved by this build."""
+    source: Callable[[str], MonthStatus] | None = None
+    """A month's status file, read when a page asks for that month."""
+    linkable: bool = True
+    """Whether days may link to history pages (not under ``retention``, which drops
+    months after the pages are drawn)."""
+
+    def month_days(self, month: str) -> dict[str, DaySummary]:
+        """The day summaries of one month (settled and live)."""
+        days = dict(self.source(month).days) if self.source is not None else {}
+        days.update((d, found) for d, found in self.live.items() if d.startswith(month))
+        return dict(sorted(days.items()))
+
+    def month_bars(self, month: str) -> tuple[DayBar, ...]:
+        """The bars of one month's days."""
+        days = self.month_days(month)
+        pages = _pages(days)
+        return tuple(
+            DayBar(day, found.state, found.count, _ratio(found), pages[day] if found.count else "")
+            for day, found in days.items()
+        )
+
+    def month_incidents(self, month: str) -> tuple[Incident, ...]:
+        """The incidents that began in ``month``, oldest first."""
+        found = list(self.source(month).incidents) if self.source is not None else []
+        found += [i for i in self.extra if i.start.date().isoformat()[:7] == month]
+        return tuple(sorted(found, key=lambda i: i.start))
+
+    @property
+    def recent(self) -> tuple[Incident, ...]:
+        """The few incidents a dashboard page shows."""
+        return self.incidents[:RECENT_INCIDENTS]
+
+    def history_page(self, day: str) -> str:
+        """The history page listing ``day``'s first version (``2026-11-2.html``).
+
+        Known for the days of the bars; an older day names its month's first page.
+        """
+        found = next((bar.page for bar in self.bars if bar.day == day and bar.page), None)
+        return found or f"{day[:7]}.html"
+
+    @property
+    def bars_summary(self) -> str:
+        """The bars in one sentence: ``86 days ok, 1 degraded, 3 no data``.
+
+        What a card on the index says for its bars, which it draws as one
+        image (90 labelled days per dashboard would make the index long to
+        read aloud, and heavy: it is rewritten by every build).
+        """
+        counts = Counter(bar.state for bar in self.bars)
+        parts = [f"{counts[state]} {word}" for state, word in STATE_WORDS.items() if counts[state]]
+        if not parts:
+            return "no days"
+        first, *rest = parts
+        count, _, word = first.partition(" ")
+        return ", ".join([f"{count} day{'' if count == '1' else 's'} {word}", *rest])
+
+    def window(self, label: str) -> Uptime | None:
+        """The uptime of one window (``"30 d"``), if the view has it."""
+        return next((u for u in self.uptime if u.label == label), None)
+
+
+@dataclass(slots=True)
+class Digest:
+    """The settled part of a dashboard's view, computed once a day (``log/digest.json``).
+
+    Valid for one ``key`` (today, the last settled day, the maintenance
+    windows): then a build reads this one file instead of a year of status
+    files.
+    """
+
+    key: str
+    first: str | None = None
+    """The first day with counted time in the last year."""
+    windows: dict[int, DaySummary] = field(default_factory=dict)
+    """Days of a window (7, 30, 90, 365) → the sum of its settled days."""
+    bars: dict[str, DaySummary] = field(default_factory=dict)
+    """The settled days of the 90-day bars (seconds, count, worst)."""
+    pages: dict[str, str] = field(default_factory=dict)
+    month_counts: dict[str, int] = field(default_factory=dict)
+    """Versions of each month in its settled days (history pages of the live days)."""
+    last_day: DaySummary | None = None
+    """The last settled day, by hour (the 24-hour window starts in it)."""
+    incidents: list[Incident] = field(default_factory=list)
+    """Resolved in the last year, newest first (at most :data:`DIGEST_INCIDENTS`)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's document."""
+        return {
+            "schema": STATUS_SCHEMA,
+            "key": self.key,
+            "first": self.first,
+            "windows": {str(n): found.to_json() for n, found in self.windows.items()},
+            "bars": {
+                day: [found.count, found.worst.slug if found.worst is not None else None]
+                + [round(found.seconds[state], 3) for state in STATES]
+                for day, found in self.bars.items()
+            },
+            "pages": self.pages,
+            "month_counts": self.month_counts,
+            "last_day": self.last_day.to_json() if self.last_day else None,
+            "last_day_date": self.last_day.day if self.last_day else None,
+            "incidents": [i.to_json() for i in self.incidents],
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any, slug: str) -> Digest:
+        """Read back; ``ValueError`` if anything is off."""
+        if not isinstance(raw, dict) or raw.get("schema") != STATUS_SCHEMA:
+            raise ValueError("not a digest of this dashsite")
+        windows, bars, pages, counts = (
+            raw.get(k) for k in ("windows", "bars", "pages", "month_counts")
+        )
+        if not (
+            isinstance(windows, dict)
+            and isinstance(bars, dict)
+            and isinstance(pages, dict)
+            and isinstance(counts, dict)
+            and isinstance(raw.get("incidents"), list)
+        ):
+            raise ValueError("a digest's parts are missing")
+        found = cls(checked_text(raw.get("key"), "a key", 2000))
+        if raw.get("first") is not None:
+            found.first = date.fromisoformat(checked_text(raw["first"], "a day", 10)).isoformat()
+        found.windows = {
+            int(n): DaySummary.from_json(f"window {n}", v, limit=DAY * (YEAR_DAYS + 1))
+            for n, v in windows.items()
+        }
+        for day, value in bars.items():
+            found.bars[date.fromisoformat(day).isoformat()] = _bar_from_json(day, value)
+        for day, page in pages.items():
+            if not (isinstance(page, str) and _PAGE.fullmatch(page) and day in found.bars):
+                raise ValueError(f"day {str(day)[:12]!r} has no history page name")
+            found.pages[day] = page
+        found.month_counts = {
+            checked_text(m, "a month", 7): checked_count(n, "a count") for m, n in counts.items()
+        }
+        if raw.get("last_day") is not None:
+            day = date.fromisoformat(checked_text(raw.get("last_day_date"), "a day", 10))
+            found.last_day = DaySummary.from_json(day.isoformat(), raw["last_day"])
+        found.incidents = [Incident.from_json(i, slug) for i in raw["incidents"]]
+        return found
+
+
+class Timeline:
+    """Reads and writes the status files of one site, for one build."""
+
+    def __init__(
+        self,
+        store: VersionStore,
+        writer: SiteWriter,
+        on_backfill: Callable[[DashboardRecord], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.on_backfill = on_backfill
+        """Told before a dashboard's whole log is read (once, on the first build)."""
+        self._months: dict[tuple[str, str], MonthStatus] = {}
+        self._shards: dict[tuple[str, str], list[LogRecord]] = {}
+        self._digests: dict[str, Digest] = {}
+
+    # -- the status files ---------------------------------------------------------------------
+
+    def month(self, record: DashboardRecord, month: str, hold: float) -> MonthStatus:
+        """A month's status file; computed again from its shards if missing or bad."""
+        key = (record.slug, month)
+        if key in self._months:
+            return self._months[key]
+        path = self.store.site / status_path(record.slug, month)
+        found: MonthStatus | None = None
+        if path.is_file():
+            try:
+                found = MonthStatus.from_json(
+                    json.loads(path.read_text(encoding="utf-8")), record.slug, month
+                )
+            except (OSError, ValueError, RecursionError):
+                found = None
+        if found is None:
+            found = self._recompute(record, month, hold)
+        self._months[key] = found
+        return found
+
+    def _recompute(self, record: DashboardRecord, month: str, hold: float) -> MonthStatus:
+        found = MonthStatus()
+        if record.settled is None or month > record.settled[:7] or month not in record.months:
+            return found
+        if not self.store.shards(record.slug, month):
+            return found  # not here (a partial pull): never overwrite what is published
+        start = day_start(f"{month}-01")
+        end = min(
+            day_start(record.settled) + timedelta(days=1),
+            day_start(f"{_next_month(month)}-01"),
+        )
+        records = self.store.month(record.slug, month)
+        carry = self._carry_before(record, month, hold)
+        found.days = _kept(tally(records, carry, start, end, hold))
+        found.incidents = _incidents_in(record.slug, records)
+        self._save(record.slug, month, found)
+        return found
+
+    def _carry_before(self, record: DashboardRecord, month: str, hold: float) -> Mark | None:
+        earlier = [m for m in record.months if m < month]
+        if not earlier:
+            return None
+        days = self.month(record, earlier[-1], hold).days
+        return days[max(days)].last if days else None
+
+    def _save(self, slug: str, month: str, found: MonthStatus) -> None:
+        self._months[(slug, month)] = found
+        self.writer.write(
+            status_path(slug, month),
+            json.dumps(found.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",
+        )
+
+    # -- after a version is filed ---------------------------------------------------------------
+
+    def filed(self, record: DashboardRecord, entry: LogRecord, hold: float) -> None:
+        """Follow the incident, the collectors' last good version, and settle finished days."""
+        if record.settled is None and record.count > 1:
+            self.backfill(record, hold)  # the new entry is in the log already
+        else:
+            self._follow(record, entry, hold)
+            _remember_good(record, entry)
+        self.settle(record, entry.day, hold)
+
+    def ensure(self, record: DashboardRecord, hold: float) -> None:
+        """Bring a dashboard not built this time up to date (once, after an upgrade)."""
+        if record.settled is None and record.latest is not None:
+            self.backfill(record, hold)
+            self.settle(record, record.latest.day, hold)
+
+    def _follow(self, record: DashboardRecord, entry: LogRecord, hold: float) -> None:
+        incident, resolved = follow(record.slug, record.incident, entry)
+        if resolved and incident is not None:
+            month = self.month(record, incident.start.date().isoformat()[:7], hold)
+            month.incidents.append(incident)
+            self._save(record.slug, incident.start.date().isoformat()[:7], month)
+            digest = self._digests.get(record.slug)
+            if digest is not None:  # today's digest hears of it too (it is read, not redone)
+                digest.incidents = [incident, *digest.incidents][:DIGEST_INCIDENTS]
+                self._save_digest(record.slug, digest)
+            incident = None
+        record.incident = incident
+
+    def backfill(self, record: DashboardRecord, hold: float) -> None:
+        """The first build that keeps status: incidents and last good values from the whole log.
+
+        Once per dashboard, O(history); days are settled by :meth:`settle`.
+        """
+        if self.on_backfill is not None:
+            self.on_backfill(record)
+        record.incident = None
+        for month in list(record.months):
+            for entry in self.store.month(record.slug, month):
+                self._follow(record, entry, hold)
+                _remember_good(record, entry)
+
+    def settle(self, record: DashboardRecord, until: str, hold: float) -> None:
+        """Write the summaries of the days before ``until`` (a day) not settled yet."""
+        if not record.months:
+            return
+        first = date.fromisoformat(f"{next(iter(record.months))}-01")
+        begin = (
+            date.fromisoformat(record.settled) + timedelta(days=1)
+            if record.settled is not None
+            else first
+        )
+        stop = date.fromisoformat(until)
+        if begin >= stop:
+            return
+        carry = record.carry
+        for month in _months(begin, stop - timedelta(days=1)):
+            if month not in record.months and (
+                carry is None or carry.at + timedelta(seconds=hold) < day_start(f"{month}-01")
+            ):
+                continue  # nothing was collected then, and nothing carries into it
+            start = max(day_start(begin.isoformat()), day_start(f"{month}-01"))
+            end = min(day_start(stop.isoformat()), day_start(f"{_next_month(month)}-01"))
+            records = [
+                r
+                for r in self.store.month(record.slug, month)
+                if start.isoformat() <= r.collected_at < end.isoformat()
+            ]
+            days = tally(records, carry, start, end, hold)
+            if days:
+                carry = days[max(days)].last or carry
+            kept = _kept(days)
+            if not kept:
+                continue
+            found = self.month(record, month, hold) if month in record.months else MonthStatus()
+            found.days.update(kept)
+            self._save(record.slug, month, found)
+        record.settled = (stop - timedelta(days=1)).isoformat()
+        record.carry = carry
+
+    # -- the view -------------------------------------------------------------------------------
+
+    def view(
+        self,
+        record: DashboardRecord,
+        now: datetime,
+        hold: float,
+        declared: Sequence[Incident] = (),
+        pending: LogRecord | None = None,
+    ) -> StatusView:
+        """Uptime windows, the 90-day bars and recent incidents of one dashboard at ``now``.
+
+        The settled days come from the day's :class:`Digest` (one file); the
+        days not settled yet (today) from their log shards. ``pending`` is
+        the version being filed (not in the log yet): it counts as if it
+        were. ``declared`` incidents (``incidents/``) join the timeline; those
+        marked maintenance turn down time into maintenance.
+        """
+        maintenance = [Window(i.start, i.end) for i in declared if i.maintenance]
+        now = now.astimezone(UTC)
+        today = now.date()
+        year_start = today - timedelta(days=YEAR_DAYS - 1)
+        digest = self.digest(record, today, hold, maintenance)
+        settled = record.settled
+        live_from = max(
+            date.fromisoformat(settled) + timedelta(days=1) if settled else year_start, year_start
+        )
+        live_start = day_start(live_from.isoformat())
+        live: dict[str, DaySummary] = {}
+        if live_start < now:
+            recent = self._records(record, live_from, today)
+            recent += [pending] if pending is not None else []
+            carry = record.carry if settled is not None else None
+            live = tally(recent, carry, live_start, now, hold, hours=True)
+            for window in maintenance:
+                self._maintain(record, live, window, live_start, now, hold)
+        if pending is not None:  # collected "now": the end of every span, counted here
+            so_far = live.setdefault(pending.day, DaySummary(pending.day))
+            so_far.count += 1
+            worst = so_far.worst
+            so_far.worst = pending.status if worst is None else max(worst, pending.status)
+        cut = (now - timedelta(hours=24)).replace(minute=0, second=0, microsecond=0)
+        since = (cut.date().isoformat(), cut.hour)
+        last_24h = [
+            hour
+            for found in ([digest.last_day] if digest.last_day else []) + list(live.values())
+            for h, hour in found.hours.items()
+            if (found.day, h) >= since
+        ]
+        first = min(
+            [d for d, found in live.items() if found.covered > 0]
+            + ([digest.first] if digest.first else []),
+            default=None,
+        )
+        uptimes: list[Uptime] = []
+        per_collector: dict[str, dict[str, float | None]] = {}
+        for label, length in WINDOWS:
+            if length == 0:
+                chosen = last_24h
+                fully = first is not None and first <= since[0]
+            else:
+                begin = (today - timedelta(days=length - 1)).isoformat()
+                chosen = [d for d in (digest.windows.get(length),) if d is not None]
+                chosen += [found for d, found in live.items() if d >= begin]
+                fully = first is not None and first <= begin
+            if not fully and uptimes:
+                break  # windows the history does not cover are left out
+            uptimes.append(Uptime(label, add_seconds(chosen), fully))
+            per_collector[label] = collector_uptime(chosen)
+        names = sorted({name for table in per_collector.values() for name in table})
+        collectors = tuple(
+            (name, tuple(uptime_text(per_collector[u.label].get(name)) for u in uptimes))
+            for name in names
+        )
+        closed = list(digest.incidents)
+        extra = [i for i in declared if not i.ongoing]
+        ongoing = copy.deepcopy(record.incident)
+        if pending is not None:
+            ongoing, resolved_now = follow(record.slug, ongoing, pending)
+            if resolved_now and ongoing is not None:
+                closed.append(ongoing)
+                extra.append(ongoing)
+                ongoing = None
+        year_ago = day_start(year_start.isoformat())
+        closed += [i for i in declared if not i.ongoing and i.start >= year_ago]
+        resolved = sorted(closed, key=lambda i: i.start, reverse=True)
+        current = ([ongoing] if ongoing else []) + [i for i in declared if i.ongoing]
+        return StatusView(
+            now,
+            tuple(uptimes),
+            collectors,
+            _bars(digest, live, today),
+            tuple(current + resolved),
+            tuple(current),
+            live,
+            tuple(extra),
+            source=lambda month: self.month(record, month, hold),
+        )
+
+    # -- the digest -----------------------------------------------------------------------------
+
+    def digest(
+        self, record: DashboardRecord, today: date, hold: float, maintenance: Sequence[Window]
+    ) -> Digest:
+        """The day's digest: read from ``log/digest.json``, or computed once and written."""
+        key = "|".join(
+            [today.isoformat(), record.settled or "-"]
+            + [f"{w.start.isoformat()}/{w.end.isoformat() if w.end else ''}" for w in maintenance]
+        )
+        cached = self._digests.get(record.slug)
+        if cached is not None and cached.key == key:
+            return cached
+        path = self.store.site / digest_path(record.slug)
+        found: Digest | None = None
+        if path.is_file():
+            try:
+                found = Digest.from_json(json.loads(path.read_text("utf-8")), record.slug)
+            except (OSError, ValueError, RecursionError):
+                found = None
+        if found is None or found.key != key:
+            found = self._compute_digest(record, today, hold, maintenance, key)
+            if found.first is not None or found.incidents or path.is_file():
+                self._save_digest(record.slug, found)  # nothing settled yet: no file needed
+        self._digests[record.slug] = found
+        return found
+
+    def _save_digest(self, slug: str, found: Digest) -> None:
+        self._digests[slug] = found
+        self.writer.write(
+            digest_path(slug),
+            json.dumps(found.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",
+        )
+
+    def _compute_digest(
+        self,
+        record: DashboardRecord,
+        today: date,
+        hold: float,
+        maintenance: Sequence[Window],
+        key: str,
+    ) -> Digest:
+        """Sum a year of status files into the day's digest (the slow path, once a day)."""
+        year_start = today - timedelta(days=YEAR_DAYS - 1)
+        settled = record.settled
+        days: dict[str, DaySummary] = {}
+        closed: list[Incident] = []
+        for month in _months(year_start, today):
+            if month in record.months:
+                found = self.month(record, month, hold)
+                days.update(found.days)
+                closed += found.incidents
+        days = {
+            d: copy.deepcopy(found)
+            for d, found in days.items()
+            if year_start.isoformat() <= d and settled is not None and d <= settled
+        }
+        digest = Digest(key)
+        yesterday = (today - timedelta(days=1)).isoformat()
+        if settled == yesterday:  # the 24 hours start in it: its hours, from its shard
+            start = day_start(yesterday)
+            hours = tally(
+                self._records(record, start.date(), start.date()),
+                _mark_before(days, yesterday, record),
+                start,
+                start + timedelta(days=1),
+                hold,
+                hours=True,
+            )
+            if yesterday in hours:
+                days[yesterday] = hours[yesterday]
+        for window in maintenance:
+            self._maintain(
+                record,
+                days,
+                window,
+                day_start(year_start.isoformat()),
+                day_start(today.isoformat()),
+                hold,
+            )
+        if settled == yesterday and yesterday in days:
+            digest.last_day = days[yesterday]
+        digest.first = min((d for d, found in days.items() if found.covered > 0), default=None)
+        for length in (7, 30, 90, YEAR_DAYS):
+            begin = (today - timedelta(days=length - 1)).isoformat()
+            total = DaySummary(f"window {length}")
+            chosen = [found for d, found in days.items() if d >= begin]
+            total.seconds = add_seconds(chosen)
+            for name, (seen, down) in collector_sums(chosen).items():
+                total.collectors[name] = [seen, down]
+            digest.windows[length] = total
+        pages = _pages(days)
+        first_bar = (today - timedelta(days=BAR_DAYS - 1)).isoformat()
+        for d, summary in sorted(days.items()):
+            digest.month_counts[d[:7]] = digest.month_counts.get(d[:7], 0) + summary.count
+            if d >= first_bar:
+                digest.bars[d] = DaySummary(d, summary.count, summary.worst, dict(summary.seconds))
+                if summary.count:
+                    digest.pages[d] = pages[d]
+        year_ago = day_start(year_start.isoformat())
+        recent = sorted((i for i in closed if i.start >= year_ago), key=lambda i: i.start)
+        digest.incidents = recent[::-1][:DIGEST_INCIDENTS]
+        return digest
+
+    def _records(self, record: DashboardRecord, first: date, last: date) -> list[LogRecord]:
+        """The log records of the days ``first`` to ``last``, each shard parsed once a build."""
+        found: list[LogRecord] = []
+        day = first
+        while day <= last:
+            info = record.months.get(_month_of(day))
+            if info is not None and day.isoformat()[8:] in info.days:
+                key = (record.slug, day.isoformat())
+                if key not in self._shards:
+                    lines = _lines(self.store.shard(record.slug, day.isoformat()))
+                    self._shards[key] = self.store.parse(record.slug, lines)
+                found += self._shards[key]
+            day += timedelta(days=1)
+        return found
+
+    def _maintain(
+        self,
+        record: DashboardRecord,
+        days: dict[str, DaySummary],
+        window: Window,
+        lo: datetime,
+        hi: datetime,
+        hold: float,
+    ) -> None:
+        """Move the down and degraded time inside a maintenance window to maintenance.
+
+        Reads the log of the window's days (bounded by ``lo`` and ``hi``):
+        maintenance is rare and short.
+        """
+        start, end = max(window.start, lo), min(window.end or hi, hi)
+        if start >= end:
+            return
+        records = self._records(record, start.date(), end.date())
+        carry = _mark_before(days, start.date().isoformat(), record)
+        for day, found in tally(records, carry, start, end, hold, hours=True).items():
+            target = days.get(day)
+            if target is None:
+                continue
+            _move_to_maintenance(target, found)
+            for hour, part in found.hours.items():
+                if hour in target.hours:
+                    _move_to_maintenance(target.hours[hour], part)
+
+
+def month_page(month: str, page: int) -> str:
+    """``2026-11.html``, ``2026-11-2.html``…: a month's history pages, oldest first."""
+    return f"{month}.html" if page == 1 else f"{month}-{page}.html"
+
+
+def page_after(month: str, before: int) -> str:
+    """The history page that lists a month's version with ``before`` earlier ones."""
+    return month_page(month, before // HISTORY_PAGE + 1)
+
+
+def _pages(days: dict[str, DaySummary], counted: Mapping[str, int] | None = None) -> dict[str, str]:
+    """Day → the history page of its first version (``counted``: versions of each month
+    before the first of these days)."""
+    pages: dict[str, str] = {}
+    position = dict(counted or {})
+    for day in sorted(days):
+        month = day[:7]
+        before = position.get(month, 0)
+        pages[day] = page_after(month, before)
+        position[month] = before + days[day].count
+    return pages
+
+
+def _bar_from_json(day: str, raw: Any) -> DaySummary:
+    """A bar's day as a digest keeps it: ``[count, worst, seconds by state…]``."""
+    if not isinstance(raw, list) or len(raw) != 2 + len(STATES):
+        raise ValueError(f"bar {day[:12]!r} is not [count, worst, seconds…]")
+    count, worst, *seconds = raw
+    found = DaySummary(day, checked_count(count, "a count"))
+    if worst is not None:
+        found.worst = StatusLevel.parse(checked_text(worst, "a level", 20))
+    for state, value in zip(STATES, seconds, strict=True):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= DAY:
+            raise ValueError(f"bar {day}: {state.value} is not a number of seconds")
+        found.seconds[state] = float(value)
+    return found
+
+
+def _move_to_maintenance(target: DaySummary, inside: DaySummary) -> None:
+    for state in (State.DOWN, State.DEGRADED):
+        moved = min(inside.seconds[state], target.seconds[state])
+        target.seconds[state] -= moved
+        target.seconds[State.MAINTENANCE] += moved
+    for name, (seen, down) in inside.collectors.items():
+        pair = target.collectors.get(name)
+        if pair is not None:
+            pair[0] = max(0.0, pair[0] - seen)
+            pair[1] = max(0.0, pair[1] - down)
+
+
+def _bars(digest: Digest, live: dict[str, DaySummary], today: date) -> tuple[DayBar, ...]:
+    """The 90 days to today: settled ones from the digest, the rest from the live days."""
+    live_pages = _pages(live, digest.month_counts)
+    bars = []
+    for n in range(BAR_DAYS - 1, -1, -1):
+        day = (today - timedelta(days=n)).isoformat()
+        found = live.get(day) or digest.bars.get(day)
+        if found is None:
+            bars.append(DayBar(day, State.NODATA, 0, None, ""))
+            continue
+        page = (live_pages.get(day) or digest.pages.get(day, "")) if found.count else ""
+        bars.append(DayBar(day, found.state, found.count, _ratio(found), page))
+    return tuple(bars)
+
+
+def _ratio(found: DaySummary) -> float | None:
+    return 1 - found.seconds[State.DOWN] / found.covered if found.covered > 0 else None
+
+
+def _remember_good(record: DashboardRecord, entry: LogRecord) -> None:
+    for name in entry.durations:
+        if name not in entry.errors:
+            record.last_good[name] = entry
+
+
+def _kept(days: dict[str, DaySummary]) -> dict[str, DaySummary]:
+    """Days worth a line in a status file: any versions, or any counted time."""
+    return {d: s for d, s in days.items() if s.count or s.covered or s.seconds[State.MAINTENANCE]}
+
+
+def _mark_before(days: dict[str, DaySummary], day: str, record: DashboardRecord) -> Mark | None:
+    earlier = [d for d in days if d < day and days[d].last is not None]
+    if earlier:
+        return days[max(earlier)].last
+    if record.carry is not None and record.settled is not None and record.settled < day:
+        return record.carry
+    return None
+
+
+def _incidents_in(slug: str, records: Iterable[LogRecord]) -> list[Incident]:
+    """The resolved incidents that start and end among ``records``."""
+    found: list[Incident] = []
+    incident: Incident | None = None
+    for entry in records:
+        incident, resolved = follow(slug, incident, entry)
+        if resolved and incident is not None:
+            found.append(incident)
+            incident = None
+    return found
+
+
+def _lines(path: Any) -> list[str]:
+    try:
+        text: str = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return text.splitlines()

@@ -1,0 +1,191 @@
+"""The history log: one line per version, in a file a day.
+
+``<slug>/log/<YYYY-MM>/<DD>.jsonl`` holds, for each version, what lists,
+trends and uptime need (id, time, status, failed collectors, durations and
+up to :data:`MAX_VALUES` numbers of its data). A line read back is checked
+as strictly as local input; a torn or tampered one is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dashsite.core.levels import StatusLevel
+from dashsite.core.limits import MAX_VALUES
+from dashsite.core.names import is_version_id
+
+DATA_FILE = "data.json"
+"""A version's collected data, beside its page."""
+LOG_FOLDER = "log"
+STATUS_FILE = "status.json"
+"""A month's settled days and resolved incidents, beside its shards (:mod:`.timeline`)."""
+MAX_VALUE_DEPTH = 4
+
+
+def log_path(slug: str, day: str) -> str:
+    """``<slug>/log/2026-11/27.jsonl``: the log shard of a day."""
+    return f"{slug}/{LOG_FOLDER}/{day[:7]}/{day[8:10]}.jsonl"
+
+
+def status_path(slug: str, month: str) -> str:
+    """``<slug>/log/2026-11/status.json``."""
+    return f"{slug}/{LOG_FOLDER}/{month}/{STATUS_FILE}"
+
+
+def month_of(collected_at: str) -> str:
+    """``2026-11-27T20:15:00+00:00`` → ``2026-11``."""
+    return collected_at[:7]
+
+
+def _when(text: Any, what: str) -> str:
+    if not isinstance(text, str):
+        raise ValueError(f"{what} is not a time")
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{what} {text[:40]!r} is not an ISO time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def checked_text(value: Any, what: str, limit: int = 10_000) -> str:
+    if not isinstance(value, str) or len(value) > limit:
+        raise ValueError(f"{what} is not text")
+    return value
+
+
+def checked_count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} is not a count")
+    return value
+
+
+def finite_number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def numeric_values(stored: Mapping[str, Any]) -> dict[str, float]:
+    """The numbers in a version's stored data by dotted path (``disk.value``).
+
+    What a trend needs from each version, kept in its log record so charts
+    never open a ``data.json``. Render types' fields count as keys
+    (``{"$kind": "MonitorMetric", "value": 3}`` gives ``name.value``); lists
+    (a table's rows) are left out: a series into one reads ``data.json``.
+    """
+    found: dict[str, float] = {}
+
+    def walk(value: Any, path: str, depth: int) -> None:
+        if len(found) >= MAX_VALUES:
+            return
+        number = finite_number(value)
+        if number is not None:
+            found[path] = number
+        elif isinstance(value, dict) and depth < MAX_VALUE_DEPTH:
+            items = value.get("items") if value.get("$kind") == "dict" else value
+            if isinstance(items, dict):
+                for key, item in items.items():
+                    if key != "$kind":
+                        walk(item, f"{path}.{key}", depth + 1)
+
+    for name, value in stored.items():
+        walk(value, name, 0)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One version as the history log keeps it: enough for lists, trends and uptime."""
+
+    id: str
+    collected_at: str
+    status: StatusLevel
+    path: str
+    errors: dict[str, str] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def month(self) -> str:
+        """``YYYY-MM`` (UTC) of the collection."""
+        return month_of(self.collected_at)
+
+    @property
+    def day(self) -> str:
+        """``YYYY-MM-DD`` (UTC) of the collection."""
+        return self.collected_at[:10]
+
+    @property
+    def url(self) -> str:
+        """The snapshot page, relative to the site root."""
+        return f"{self.path}index.html"
+
+    @property
+    def data_url(self) -> str:
+        """The version's ``data.json``, relative to the site root."""
+        return f"{self.path}{DATA_FILE}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The log line's object."""
+        raw: dict[str, Any] = {
+            "id": self.id,
+            "collected_at": self.collected_at,
+            "status": self.status.slug,
+            "path": self.path,
+        }
+        if self.errors:
+            raw["errors"] = self.errors
+        if self.durations:
+            raw["durations"] = self.durations
+        if self.values:
+            raw["values"] = self.values
+        return raw
+
+    def line(self) -> str:
+        """One line of the log (no newline)."""
+        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: Any, slug: str) -> LogRecord:
+        """A record read back from a log line; ``ValueError`` if anything is off."""
+        if not isinstance(raw, dict):
+            raise ValueError("a log record must be an object")
+        version = raw.get("id")
+        if not isinstance(version, str) or not is_version_id(version):
+            raise ValueError(f"version id {str(version)[:80]!r} is not a safe version id")
+        collected_at = _when(raw.get("collected_at"), f"version {version}: collected_at")
+        path = raw.get("path", f"{slug}/{version}/")
+        if path not in (f"{slug}/{version}/", f"{slug}/{collected_at[:10]}/{version}/"):
+            raise ValueError(f"version {version}: path {str(path)[:80]!r} is not its folder")
+        status = raw.get("status")
+        if not isinstance(status, str):
+            raise ValueError(f"version {version}: status is not a level name")
+        errors = raw.get("errors", {})
+        durations = raw.get("durations", {})
+        values = raw.get("values", {})
+        if not isinstance(errors, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in errors.items()
+        ):
+            raise ValueError(f"version {version}: errors must map names to messages")
+        for name, table in (("durations", durations), ("values", values)):
+            if not isinstance(table, dict) or not all(
+                isinstance(k, str) and finite_number(v) is not None for k, v in table.items()
+            ):
+                raise ValueError(f"version {version}: {name} must map names to numbers")
+        return cls(
+            version,
+            collected_at,
+            StatusLevel.parse(status),
+            path,
+            {k: checked_text(v, "an error") for k, v in errors.items()},
+            {k: float(v) for k, v in durations.items()},
+            {k: float(v) for k, v in values.items()},
+        )

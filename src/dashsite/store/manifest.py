@@ -1,0 +1,512 @@
+"""``manifest.json``: the dashboards a site holds, their latest version, counts by month.
+
+Schema 2 counts versions by month (and lists the days that have a log
+shard) instead of listing every version, as schema 1 did; a schema-1
+manifest is read into :attr:`Manifest.legacy` for the store to upgrade.
+Schema 3 keeps the manifest's size independent of the history's age: it
+lists the build's month only, and the finished ones go to a file of their
+own, named by its content (``<slug>/log/months-<sha256[:12]>.json``), which
+changes once a month, when a month ends, not with every build. A month's
+days are ranges (``"01-30"``, not thirty strings). Schema 2 is read as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dashsite.core.levels import StatusLevel
+from dashsite.core.names import is_slug
+from dashsite.store.log import (
+    LOG_FOLDER,
+    LogRecord,
+    checked_count,
+    checked_text,
+    finite_number,
+    log_path,
+)
+from dashsite.store.records import Incident, Mark
+
+MANIFEST_FILE = "manifest.json"
+SCHEMA_VERSION = 3
+"""Of ``manifest.json``; schema 1 (every version listed) is upgraded by a build."""
+READ_SCHEMAS = (1, 2, 3)
+EARLIER_SCHEMA = 1
+_EARLIER_NAME = re.compile(r"months-([0-9a-f]{12})\.json")
+
+
+def horizon(moment: datetime) -> str:
+    """``YYYY-MM``: the month of ``moment``, the only one a manifest built then lists;
+    the months before it are finished and in the earlier-months file."""
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def is_earlier_file(relative: str) -> bool:
+    """Whether ``relative`` names a dashboard's earlier-months file."""
+    parts = relative.split("/")
+    return (
+        len(parts) == 3 and parts[1] == LOG_FOLDER and _EARLIER_NAME.fullmatch(parts[2]) is not None
+    )
+
+
+def matches_name(relative: str, body: bytes) -> bool:
+    """Whether ``body`` is what the earlier-months file ``relative`` is named after."""
+    found = _EARLIER_NAME.fullmatch(relative.rsplit("/", 1)[-1])
+    return found is not None and hashlib.sha256(body).hexdigest()[:12] == found.group(1)
+
+
+def read_first(*readers: Callable[[str], bytes | None]) -> Callable[[str], bytes | None]:
+    """A reader of earlier-months files trying ``readers`` in turn.
+
+    The files are named by their content, so a copy that matches its name
+    is the file, wherever it is: a publish reads the target's from the
+    local site when it has it, and asks the target only for one it lacks.
+    """
+
+    def read(relative: str) -> bytes | None:
+        body = None
+        for reader in readers:
+            body = reader(relative)
+            if body is not None and matches_name(relative, body):
+                return body
+        return body  # the last one's, to be refused with the reason
+
+    return read
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierMonths:
+    """The manifest's link to a dashboard's months before :func:`horizon`."""
+
+    url: str
+    months: int
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest form."""
+        return {"url": self.url, "months": self.months, "count": self.count}
+
+
+@dataclass(slots=True)
+class MonthInfo:
+    """How many versions a month holds, the worst status, and its days' shards."""
+
+    count: int = 0
+    worst: StatusLevel = StatusLevel.OK
+    days: set[str] = field(default_factory=set)
+    """``DD`` of the days that have a log shard."""
+
+    def add(self, status: StatusLevel, day: str) -> None:
+        """Count one more version, collected on ``day`` (``YYYY-MM-DD``)."""
+        self.count += 1
+        self.worst = max(self.worst, status)
+        self.days.add(day[8:10])
+
+
+@dataclass(slots=True)
+class DashboardRecord:
+    """A dashboard as the site knows it: metadata, its latest version, counts by month."""
+
+    slug: str
+    title: str
+    description: str = ""
+    active: bool = True
+    latest: LogRecord | None = None
+    months: dict[str, MonthInfo] = field(default_factory=dict)
+    pages_from: str | None = None
+    """``YYYY-MM-DD``: versions collected before this day have no snapshot page (tiers)."""
+    data_from: str | None = None
+    """``YYYY-MM-DD``: versions collected before this day keep only their log line."""
+    group: str = ""
+    expected_every: float = 3600.0
+    """Seconds between versions the dashboard expects (``expected_every``)."""
+    stale: bool = False
+    """The latest version is older than twice ``expected_every`` (set by the build)."""
+    settled: str | None = None
+    """``YYYY-MM-DD``: the last day whose status summary is written (:mod:`.timeline`)."""
+    carry: Mark | None = None
+    """The status in force at the end of :attr:`settled`."""
+    incident: Incident | None = None
+    """The ongoing incident, if any."""
+    last_good: dict[str, LogRecord] = field(default_factory=dict)
+    """Collector → the newest version where it did not fail."""
+    earlier: EarlierMonths | None = None
+    """The earlier-months file the manifest on disk links to (its months are in :attr:`months`)."""
+
+    def tier(self, entry: LogRecord) -> str:
+        """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
+        if self.latest is not None and entry.id == self.latest.id:
+            return "page"
+        day = entry.collected_at[:10]
+        if self.data_from is not None and day < self.data_from:
+            return "log"
+        if self.pages_from is not None and day < self.pages_from:
+            return "data"
+        return "page"
+
+    @property
+    def count(self) -> int:
+        """How many versions are kept."""
+        return sum(info.count for info in self.months.values())
+
+    def add(self, record: LogRecord) -> None:
+        """Count a newly filed version."""
+        self.months.setdefault(record.month, MonthInfo()).add(record.status, record.day)
+        self.months = dict(sorted(self.months.items()))
+        if self.latest is None or (record.collected_at, record.id) >= (
+            self.latest.collected_at,
+            self.latest.id,
+        ):
+            self.latest = record
+
+    def log_path(self, day: str) -> str:
+        """The site-relative log shard of ``day`` (``YYYY-MM-DD``)."""
+        return log_path(self.slug, day)
+
+    def log_paths(self, month: str) -> list[str]:
+        """The log shards of ``month`` the manifest knows of, oldest first."""
+        info = self.months.get(month)
+        return [self.log_path(f"{month}-{day}") for day in sorted(info.days)] if info else []
+
+    def earlier_file(self, since: str) -> tuple[bytes, EarlierMonths] | None:
+        """The file of the months before ``since``: its bytes and the manifest's link to it.
+
+        None when there are no such months. The name is the content's hash,
+        so a file, once written, never changes: a build killed before its
+        manifest leaves the old manifest linking the old file, still there.
+        """
+        months = {m: info for m, info in self.months.items() if m < since}
+        if not months:
+            return None
+        body = json.dumps(
+            {
+                "schema": EARLIER_SCHEMA,
+                "dashboard": self.slug,
+                "months": [self._month_json(m, info) for m, info in months.items()],
+            },
+            separators=(",", ":"),
+        ).encode()
+        name = f"months-{hashlib.sha256(body).hexdigest()[:12]}.json"
+        count = sum(info.count for info in months.values())
+        return body, EarlierMonths(f"{self.slug}/{LOG_FOLDER}/{name}", len(months), count)
+
+    def _month_json(self, month: str, info: MonthInfo) -> dict[str, Any]:
+        return {
+            "month": month,
+            "count": info.count,
+            "worst": info.worst.slug,
+            "log": f"{self.slug}/{LOG_FOLDER}/{month}/",
+            "days": day_ranges(info.days),
+            "history": f"{self.slug}/history/{month}.html",
+        }
+
+    def to_json(
+        self, since: str = "0000-00", earlier: EarlierMonths | None = None
+    ) -> dict[str, Any]:
+        """The manifest form, with relative URLs: the months from ``since`` on, and
+        ``earlier``, the link to the file of those before (:meth:`earlier_file`)."""
+        latest = self.latest
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "description": self.description,
+            "active": self.active,
+            "status": latest.status.slug if latest else None,
+            "latest": latest.id if latest else None,
+            "latest_version": None
+            if latest is None
+            else {
+                "id": latest.id,
+                "collected_at": latest.collected_at,
+                "status": latest.status.slug,
+                "errors": len(latest.errors),
+                "path": latest.path,
+                "url": latest.url,
+                "data": latest.data_url,
+            },
+            "count": self.count,
+            "group": self.group,
+            "expected_every": self.expected_every,
+            "stale": self.stale,
+            "incident": self.incident.to_json() if self.incident else None,
+            "status_settled": self.settled,
+            "status_carry": self.carry.to_json() if self.carry else None,
+            "last_good": {
+                name: {k: entry.to_json()[k] for k in ("id", "collected_at", "status", "path")}
+                for name, entry in sorted(self.last_good.items())
+            },
+            "pages_from": self.pages_from,
+            "data_from": self.data_from,
+            "url": f"{self.slug}/index.html",
+            "history_url": f"{self.slug}/history/index.html",
+            "months": [
+                self._month_json(month, info)
+                for month, info in self.months.items()
+                if month >= since
+            ],
+            **({"earlier": earlier.to_json()} if earlier else {}),
+        }
+
+
+@dataclass(slots=True)
+class Manifest:
+    """Every dashboard the site holds, in slug order.
+
+    ``legacy`` holds the versions a schema-1 manifest listed, until the store
+    writes them into the log (:meth:`VersionStore.upgrade`).
+    """
+
+    title: str = "Dashboards"
+    dashboards: dict[str, DashboardRecord] = field(default_factory=dict)
+    legacy: dict[str, list[LogRecord]] = field(default_factory=dict)
+
+    def to_json(
+        self,
+        built_at: datetime,
+        assets: dict[str, str],
+        earlier: Mapping[str, tuple[bytes, EarlierMonths]],
+    ) -> dict[str, Any]:
+        """The whole ``manifest.json`` document; ``earlier`` is :meth:`earlier_files`."""
+        since = horizon(built_at)
+        return {
+            "schema": SCHEMA_VERSION,
+            "generator": "dashsite",
+            "title": self.title,
+            "built_at": built_at.astimezone(UTC).isoformat(),
+            "assets": assets,
+            "dashboards": [
+                self.dashboards[slug].to_json(since, earlier[slug][1] if slug in earlier else None)
+                for slug in sorted(self.dashboards)
+            ],
+        }
+
+    def earlier_files(self, built_at: datetime) -> dict[str, tuple[bytes, EarlierMonths]]:
+        """Slug → the earlier-months file the manifest built at ``built_at`` links to.
+
+        Computed once per build: the history pages and the manifest share it.
+        """
+        since = horizon(built_at)
+        found = {slug: record.earlier_file(since) for slug, record in self.dashboards.items()}
+        return {slug: file for slug, file in found.items() if file is not None}
+
+    @classmethod
+    def from_json(cls, raw: Any, read: Callable[[str], bytes | None] | None = None) -> Manifest:
+        """Read a ``manifest.json`` (schema 1 to 3); ``ValueError`` if anything is off.
+
+        A manifest may come from a target (``pull``), so it is checked like
+        local input: slugs and version ids must be safe, times must parse,
+        text must be text. Nothing read here ever becomes a link unchecked.
+        ``read`` fetches a site-relative file (None if missing): the
+        earlier-months files a schema-3 manifest links to, checked against
+        their names' hash and the manifest's counts.
+        """
+        if not isinstance(raw, dict) or not isinstance(raw.get("dashboards"), list):
+            raise ValueError("not a dashsite manifest (no 'dashboards' list)")
+        schema = raw.get("schema", 1)
+        if schema not in READ_SCHEMAS:
+            raise ValueError(f"schema {schema!r} is newer than this dashsite knows")
+        manifest = cls(title=checked_text(raw.get("title", "Dashboards"), "title"))
+        for entry in raw["dashboards"]:
+            if not isinstance(entry, dict):
+                raise ValueError("a dashboard entry must be an object")
+            slug = entry.get("slug")
+            if not isinstance(slug, str) or not is_slug(slug):
+                raise ValueError(f"dashboard slug {str(slug)[:80]!r} is not a safe name")
+            active = entry.get("active", True)
+            if not isinstance(active, bool):
+                raise ValueError(f"dashboard {slug}: 'active' is not true or false")
+            record = DashboardRecord(
+                slug,
+                checked_text(entry.get("title"), f"{slug} title"),
+                checked_text(entry.get("description", ""), f"{slug} description"),
+                active,
+            )
+            if schema == 1:
+                manifest.legacy[slug] = _legacy_versions(entry, slug)
+                for version in manifest.legacy[slug]:
+                    record.add(version)
+            else:
+                _read_schema_2(entry, record, read)
+            manifest.dashboards[slug] = record
+        return manifest
+
+
+def _legacy_versions(entry: dict[str, Any], slug: str) -> list[LogRecord]:
+    versions = entry.get("versions")
+    if not isinstance(versions, list):
+        raise ValueError(f"dashboard {slug}: 'versions' is not a list")
+    found = []
+    for raw in versions:
+        if not isinstance(raw, dict):
+            raise ValueError(f"dashboard {slug}: a version must be an object")
+        checked_count(raw.get("errors", 0), f"dashboard {slug}: errors")
+        found.append(
+            LogRecord.from_json({k: raw.get(k) for k in ("id", "collected_at", "status")}, slug)
+        )
+    if len({v.id for v in found}) != len(found):
+        raise ValueError(f"dashboard {slug}: a version id is listed twice")
+    return found
+
+
+def _read_schema_2(
+    entry: dict[str, Any], record: DashboardRecord, read: Callable[[str], bytes | None] | None
+) -> None:
+    slug = record.slug
+    months = entry.get("months")
+    if not isinstance(months, list):
+        raise ValueError(f"dashboard {slug}: 'months' is not a list")
+    recent = _read_months(months, slug)
+    if entry.get("earlier") is not None:
+        earlier = _read_earlier(entry["earlier"], slug, read)
+        if recent and earlier and max(earlier) >= min(recent):
+            raise ValueError(f"dashboard {slug}: its earlier months overlap the manifest's")
+        record.earlier = EarlierMonths(
+            entry["earlier"]["url"], len(earlier), sum(i.count for i in earlier.values())
+        )
+        record.months.update(earlier)
+    record.months.update(recent)
+    for name in ("pages_from", "data_from"):
+        day = entry.get(name)
+        if day is not None:
+            if not isinstance(day, str):
+                raise ValueError(f"dashboard {slug}: {name} is not a day")
+            datetime.strptime(day, "%Y-%m-%d")  # ValueError if not a day
+            setattr(record, name, day)
+    _read_status(entry, record)
+    latest = entry.get("latest_version")
+    if latest is not None:
+        record.latest = LogRecord.from_json(
+            {k: latest[k] for k in ("id", "collected_at", "status", "path") if k in latest}
+            if isinstance(latest, dict)
+            else latest,
+            slug,
+        )
+    if (record.latest is None) != (record.count == 0):
+        raise ValueError(f"dashboard {slug}: 'latest_version' and the month counts disagree")
+
+
+def _read_months(months: list[Any], slug: str) -> dict[str, MonthInfo]:
+    found: dict[str, MonthInfo] = {}
+    for raw in months:
+        if not isinstance(raw, dict):
+            raise ValueError(f"dashboard {slug}: a month must be an object")
+        month = raw.get("month")
+        if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
+            raise ValueError(f"dashboard {slug}: month {str(month)[:20]!r} is not YYYY-MM")
+        datetime.strptime(month, "%Y-%m")  # ValueError if not a month
+        if month in found:
+            raise ValueError(f"dashboard {slug}: month {month} is listed twice")
+        worst = raw.get("worst")
+        if not isinstance(worst, str):
+            raise ValueError(f"dashboard {slug}: month {month} has no worst level")
+        days = raw.get("days", [])
+        listed = parse_day_ranges(days) if isinstance(days, str) else days
+        if not isinstance(listed, (list, set)) or not all(_is_day(d) for d in listed):
+            raise ValueError(f"dashboard {slug}: month {month} days are not DD or DD-DD ranges")
+        found[month] = MonthInfo(
+            checked_count(raw.get("count"), f"dashboard {slug}: month {month} count"),
+            StatusLevel.parse(worst),
+            set(listed),
+        )
+    return dict(sorted(found.items()))
+
+
+def _read_earlier(
+    link: Any, slug: str, read: Callable[[str], bytes | None] | None
+) -> dict[str, MonthInfo]:
+    """The months of a dashboard's earlier-months file, checked against its link."""
+    if not isinstance(link, dict):
+        raise ValueError(f"dashboard {slug}: 'earlier' is not an object")
+    url = link.get("url")
+    name = url[len(f"{slug}/{LOG_FOLDER}/") :] if isinstance(url, str) else ""
+    if not (
+        isinstance(url, str)
+        and url.startswith(f"{slug}/{LOG_FOLDER}/")
+        and _EARLIER_NAME.fullmatch(name)
+    ):
+        raise ValueError(f"dashboard {slug}: earlier months url {str(url)[:80]!r} is not its own")
+    if read is None:
+        raise ValueError(f"dashboard {slug}: its earlier months ({url}) were not read")
+    body = read(url)
+    if body is None:
+        raise ValueError(f"dashboard {slug}: {url} is missing")
+    if not matches_name(url, body):
+        raise ValueError(f"dashboard {slug}: {url} does not match its name (changed or torn)")
+    raw = json.loads(body)
+    if (
+        not isinstance(raw, dict)
+        or raw.get("schema") != EARLIER_SCHEMA
+        or raw.get("dashboard") != slug
+        or not isinstance(raw.get("months"), list)
+    ):
+        raise ValueError(f"dashboard {slug}: {url} is not its earlier months")
+    months = _read_months(raw["months"], slug)
+    count = sum(info.count for info in months.values())
+    if link.get("months") != len(months) or link.get("count") != count:
+        raise ValueError(f"dashboard {slug}: {url} and the manifest's counts disagree")
+    return months
+
+
+def day_ranges(days: set[str]) -> str:
+    """``{"01", "02", "03", "07"}`` → ``"01-03,07"``: a month's days, compactly."""
+    numbers = sorted(int(day) for day in days)
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ",".join(f"{a:02d}" if a == b else f"{a:02d}-{b:02d}" for a, b in runs)
+
+
+def parse_day_ranges(text: str) -> set[str] | None:
+    """The days :func:`day_ranges` wrote; ``None`` if ``text`` is not such a list."""
+    found: set[str] = set()
+    if len(text) > 200:
+        return None
+    for part in text.split(",") if text else []:
+        first, _, last = part.partition("-")
+        if not _is_day(first) or not _is_day(last or first) or (last or first) < first:
+            return None
+        found.update(f"{n:02d}" for n in range(int(first), int(last or first) + 1))
+    return found
+
+
+def _is_day(day: object) -> bool:
+    return isinstance(day, str) and len(day) == 2 and day.isdigit() and "01" <= day <= "31"
+
+
+def _read_status(entry: dict[str, Any], record: DashboardRecord) -> None:
+    """The status-over-time fields (absent from sites built before them: then recomputed)."""
+    slug = record.slug
+    record.group = checked_text(entry.get("group", ""), f"{slug} group", 200)
+    every = finite_number(entry.get("expected_every", 3600.0))
+    if every is None or every <= 0:
+        raise ValueError(f"dashboard {slug}: expected_every is not a number of seconds")
+    record.expected_every = every
+    stale = entry.get("stale", False)
+    if not isinstance(stale, bool):
+        raise ValueError(f"dashboard {slug}: 'stale' is not true or false")
+    record.stale = stale
+    settled = entry.get("status_settled")
+    if settled is not None:
+        if not isinstance(settled, str):
+            raise ValueError(f"dashboard {slug}: status_settled is not a day")
+        datetime.strptime(settled, "%Y-%m-%d")  # ValueError if not a day
+        record.settled = settled
+        if entry.get("status_carry") is not None:
+            record.carry = Mark.from_json(entry["status_carry"])
+    if entry.get("incident") is not None:
+        record.incident = Incident.from_json(entry["incident"], slug)
+    last_good = entry.get("last_good", {})
+    if not isinstance(last_good, dict) or len(last_good) > 1000:
+        raise ValueError(f"dashboard {slug}: last_good is not an object")
+    for name, raw in last_good.items():
+        record.last_good[checked_text(name, "a collector name", 200)] = LogRecord.from_json(
+            raw, slug
+        )

@@ -1,0 +1,487 @@
+"""The version store: every version a site holds, its history log and its manifest.
+
+Under the site folder::
+
+    <slug>/<YYYY-MM-DD>/<version>/index.html, data.json   immutable snapshots, written once
+    <slug>/log/<YYYY-MM>/<DD>.jsonl           the history log: one line per version
+    <slug>/log/months-<hash>.json             the finished months (changes once a month)
+    manifest.json                             schema 3: dashboards, latest, this month
+
+A build files a version by assembling its folder in ``.dashsite-tmp/`` inside
+the site and renaming it into place, then appends one line to the current
+day's log shard (a finished day's shard never changes). Templates'
+``history``, trends and history pages read the log (its tail, or one
+month), never every ``data.json``; a version's full
+data is read only when a template asks for it. So a build costs its new work,
+not the history it keeps; only retention (what it prunes) and the one-time
+upgrade of a schema-1 site read more.
+
+Everything read back is validated as strictly as local input. The log's
+records are :mod:`dashsite.log`'s, the manifest's :mod:`dashsite.manifest`'s;
+this module reads and writes them, and the version folders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from dashsite.core.errors import SiteError
+from dashsite.core.limits import MAX_VALUES
+from dashsite.core.names import is_slug
+from dashsite.store.log import (
+    DATA_FILE,
+    LOG_FOLDER,
+    LogRecord,
+    checked_text,
+    finite_number,
+    log_path,
+    numeric_values,
+    status_path,
+)
+from dashsite.store.manifest import (
+    MANIFEST_FILE,
+    SCHEMA_VERSION,
+    DashboardRecord,
+    Manifest,
+    MonthInfo,
+    is_earlier_file,
+)
+from dashsite.types.serialize import from_jsonable
+
+DATA_SCHEMA = 1
+"""Of each version's ``data.json``."""
+TEMP_FOLDER = ".dashsite-tmp"
+"""Inside the site: version folders being assembled, and the build's journal."""
+JOURNAL_FILE = "journal.json"
+
+__all__ = [
+    "DATA_FILE",
+    "DATA_SCHEMA",
+    "JOURNAL_FILE",
+    "LOG_FOLDER",
+    "MANIFEST_FILE",
+    "MAX_VALUES",
+    "SCHEMA_VERSION",
+    "TEMP_FOLDER",
+    "DashboardRecord",
+    "LogRecord",
+    "Manifest",
+    "MonthInfo",
+    "VersionStore",
+    "log_path",
+    "numeric_values",
+]
+
+
+class VersionStore:
+    """Reads and writes one site folder's versions, log and manifest."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.written = 0
+        """Files written and log lines appended by this store (for the build report)."""
+        self.bytes_written = 0
+
+    # -- the manifest -------------------------------------------------------
+
+    def load_manifest(self, shown: str | None = None) -> Manifest:
+        """``manifest.json``, validated; rebuilt from the logs (or data files) if missing.
+
+        ``shown`` names the file in an error.
+        """
+        path = self.site / MANIFEST_FILE
+        if not path.is_file():
+            return self.rebuild_manifest()
+        try:
+            return Manifest.from_json(json.loads(path.read_text(encoding="utf-8")), self.read)
+        except (ValueError, OSError, RecursionError) as exc:
+            raise SiteError(
+                f"manifest is unreadable: {exc}",
+                path=shown or path,
+                hint="restore it (dashsite pull) or delete it to rebuild it "
+                "from the dashboards' logs",
+            ) from None
+
+    def read(self, relative: str) -> bytes | None:
+        """A file of the site by its relative path (checked by the caller), None if missing."""
+        try:
+            return (self.site / relative).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def drop_unlinked_earlier(self, manifest: Manifest, writer: Any) -> None:
+        """Delete earlier-months files no dashboard links to (a killed build's leftovers)."""
+        for slug, record in manifest.dashboards.items():
+            keep = record.earlier.url if record.earlier is not None else None
+            for path in (self.site / slug / LOG_FOLDER).glob("months-*.json"):
+                relative = f"{slug}/{LOG_FOLDER}/{path.name}"
+                if relative != keep and is_earlier_file(relative):
+                    writer.remove(relative)
+
+    def rebuild_manifest(self) -> Manifest:
+        """A manifest from the log shards (or, for a schema-1 site, the data files)."""
+        manifest = Manifest()
+        if not self.site.is_dir():
+            return manifest
+        for folder in sorted(p for p in self.site.iterdir() if p.is_dir() and is_slug(p.name)):
+            shards = sorted((folder / LOG_FOLDER).glob("*/*.jsonl"))
+            title = folder.name
+            if shards:
+                record = DashboardRecord(folder.name, title)
+                for shard in shards:
+                    for entry in self._read_shard(folder.name, shard):
+                        record.add(entry)
+                manifest.dashboards[folder.name] = record
+                continue
+            legacy = sorted(
+                self._scan_data_files(folder), key=lambda r: (r[0].collected_at, r[0].id)
+            )
+            if legacy:
+                record = DashboardRecord(folder.name, legacy[-1][1])
+                manifest.legacy[folder.name] = [entry for entry, _ in legacy]
+                for entry, _ in legacy:
+                    record.add(entry)
+                manifest.dashboards[folder.name] = record
+        return manifest
+
+    def _scan_data_files(self, folder: Path) -> Iterator[tuple[LogRecord, str]]:
+        for data_file in folder.glob(f"*/{DATA_FILE}"):
+            try:
+                raw = json.loads(data_file.read_text(encoding="utf-8"))
+                if raw.get("dashboard") != folder.name:
+                    continue
+                entry = self.record_from_data(folder.name, raw)
+                yield entry, checked_text(raw.get("title", folder.name), "title")
+            except (ValueError, OSError, AttributeError, TypeError):
+                continue
+
+    def record_from_data(self, slug: str, raw: Any, path: str | None = None) -> LogRecord:
+        """The log record of a version, from its ``data.json`` and its folder's path."""
+        if not isinstance(raw, dict):
+            raise ValueError("data.json is not an object")
+        data = raw.get("data", {})
+        collectors = raw.get("collectors", {})
+        durations = {
+            str(name): round(float(info["duration"]), 4)
+            for name, info in (collectors.items() if isinstance(collectors, dict) else [])
+            if isinstance(info, dict) and finite_number(info.get("duration")) is not None
+        }
+        return LogRecord.from_json(
+            {
+                "id": raw.get("version"),
+                "collected_at": raw.get("collected_at"),
+                "path": path if path is not None else f"{slug}/{raw.get('version')}/",
+                "status": raw.get("status"),
+                "errors": raw.get("errors", {}),
+                "durations": durations,
+                "values": numeric_values(data) if isinstance(data, dict) else {},
+            },
+            slug,
+        )
+
+    def upgrade(self, manifest: Manifest, writer: Any) -> list[str]:
+        """Write the log of a schema-1 site's versions (once); returns the slugs upgraded.
+
+        Each version's ``data.json`` is read for its values, errors and
+        durations; a version without one keeps what the manifest said.
+        Shards are written whole and atomically, so an interrupted upgrade is
+        simply done again by the next build.
+        """
+        upgraded = []
+        for slug, versions in manifest.legacy.items():
+            shards: dict[str, list[str]] = {}
+            for version in sorted(versions, key=lambda v: (v.collected_at, v.id)):
+                entry = version
+                try:
+                    raw = json.loads(
+                        (self.site / version.path / DATA_FILE).read_text(encoding="utf-8")
+                    )
+                    entry = self.record_from_data(slug, raw, version.path)
+                except (OSError, ValueError, AttributeError, TypeError):
+                    pass
+                shards.setdefault(entry.day, []).append(entry.line())
+            for day, lines in shards.items():
+                writer.write(log_path(slug, day), "\n".join(lines) + "\n")
+            upgraded.append(slug)
+        manifest.legacy.clear()
+        return upgraded
+
+    def inside(self, relative: str) -> Path:
+        """``site/relative``, refusing a path that a symbolic link leads out of the site."""
+        path = self.site / relative
+        if not path.resolve().is_relative_to(self.site.resolve()):
+            link = next((p for p in [path, *path.parents] if p.is_symlink()), path)
+            raise SiteError(
+                f"is a symbolic link to {link.readlink() if link.is_symlink() else '?'}, "
+                "outside the site",
+                path=Path(self.site.name) / link.relative_to(self.site),
+                hint="dashsite writes only inside the site: replace the link "
+                "with a real folder (or move the site where the link points)",
+            )
+        return path
+
+    # -- the log --------------------------------------------------------------
+
+    def shard(self, slug: str, day: str) -> Path:
+        """The log shard of ``slug`` for ``day`` (``YYYY-MM-DD``)."""
+        return self.site / log_path(slug, day)
+
+    def shards(self, slug: str, month: str) -> list[Path]:
+        """The day shards of ``month`` that are here, oldest first."""
+        return sorted((self.site / slug / LOG_FOLDER / month).glob("[0-3][0-9].jsonl"))
+
+    def append(self, record: DashboardRecord, entry: LogRecord) -> None:
+        """Add ``entry`` to the log: one appended line, whatever the history holds."""
+        path = self.inside(log_path(record.slug, entry.day))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = entry.line().encode("utf-8") + b"\n"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size and _last_byte(path) != b"\n":
+                line = b"\n" + line  # a killed append left half a line: keep lines whole
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        self.written += 1
+        self.bytes_written += len(line)
+        record.add(entry)
+
+    def month(self, slug: str, month: str) -> list[LogRecord]:
+        """Every record of one month, oldest first."""
+        return [
+            entry for path in self.shards(slug, month) for entry in self._read_shard(slug, path)
+        ]
+
+    def tail(self, record: DashboardRecord, count: int) -> list[LogRecord]:
+        """The newest ``count`` records, oldest first, reading back from the end."""
+        found: list[LogRecord] = []
+        for month in reversed(record.months):
+            if len(found) >= count:
+                break  # older months are not even listed
+            for path in reversed(self.shards(record.slug, month)):
+                if len(found) >= count:
+                    break
+                lines = _tail_lines(path, count - len(found))
+                found = [*self.parse(record.slug, lines), *found]
+        return found[-count:] if count else []
+
+    def knows(self, slug: str, entry: LogRecord) -> bool:
+        """Whether the local log holds ``entry`` (reads its day's shard)."""
+        path = self.shard(slug, entry.day)
+        return any(found.id == entry.id for found in self._read_shard(slug, path))
+
+    def _read_shard(self, slug: str, path: Path) -> Iterator[LogRecord]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return iter(())
+        return iter(self.parse(slug, text.splitlines()))
+
+    @staticmethod
+    def parse(slug: str, lines: Iterable[str]) -> list[LogRecord]:
+        """Valid records only: a torn last line or a tampered one is skipped."""
+        found = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                found.append(LogRecord.from_json(json.loads(line), slug))
+            except (ValueError, RecursionError):
+                continue
+        return found
+
+    # -- versions -------------------------------------------------------------
+
+    def read_data(self, entry: LogRecord) -> dict[str, Any]:
+        """A version's collected data, decoded and validated; ``{}`` if it is not here."""
+        try:
+            raw = json.loads((self.site / entry.data_url).read_text(encoding="utf-8"))
+            data = from_jsonable(raw.get("data", {}))
+        except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def temp_folder(self) -> Path:
+        """Where version folders are assembled (inside the site: same file system)."""
+        return self.site / TEMP_FOLDER
+
+    def file_version(self, slug: str, version: str, folder: str, files: Mapping[str, bytes]) -> str:
+        """Assemble a version folder aside, then rename it to ``<slug>/<folder>``; its path.
+
+        Refuses to replace a folder that exists: versions are immutable.
+        """
+        final = self.inside(f"{slug}/{folder}")
+        if final.exists():
+            raise SiteError(
+                f"version {version} of '{slug}' already exists",
+                path=f"{self.site.name}/{slug}/{version}",
+                hint="versions are immutable; pick another --version-id",
+            )
+        aside = self.temp_folder() / f"{slug}.{version}"
+        shutil.rmtree(aside, ignore_errors=True)
+        aside.mkdir(parents=True)
+        for name, payload in files.items():
+            with (aside / name).open("xb") as out:
+                out.write(payload)
+            os.chmod(aside / name, 0o644)
+            self.written += 1
+            self.bytes_written += len(payload)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        aside.rename(final)
+        return f"{slug}/{folder}"
+
+    def adopt(self, record: DashboardRecord, path: str) -> LogRecord | None:
+        """Make a version folder a killed build renamed in count, as if it had finished.
+
+        Returns its log record (its month's history pages must be redone), or None.
+        """
+        try:
+            raw = json.loads((self.inside(path) / DATA_FILE).read_text("utf-8"))
+            entry = self.record_from_data(record.slug, raw, path)
+        except (OSError, ValueError, AttributeError, TypeError):
+            return None
+        shard = self.shard(record.slug, entry.day)
+        if not any(e.id == entry.id for e in self.parse(record.slug, _tail_lines(shard, 8))):
+            self.append(record, entry)
+        info = MonthInfo()
+        for found in self.month(record.slug, entry.month):
+            info.add(found.status, found.day)
+        record.months[entry.month] = info
+        record.months = dict(sorted(record.months.items()))
+        if record.latest is None or entry.collected_at >= record.latest.collected_at:
+            record.latest = entry
+        return entry
+
+    def prune(
+        self, record: DashboardRecord, retention: int, writer: Any
+    ) -> tuple[list[LogRecord], set[str], set[str]]:
+        """Keep the newest ``retention`` versions; costs what it deletes (plus one shard).
+
+        Returns the versions dropped, the months that lost versions (their
+        history pages shift) and the months now gone.
+        """
+        excess = record.count - retention
+        dropped: list[LogRecord] = []
+        rewritten: set[str] = set()
+        removed: set[str] = set()
+        for month in list(record.months):
+            if excess <= 0:
+                break
+            info = record.months[month]
+            entries = self.month(record.slug, month)
+            if not entries:  # the shard is not here (a partial pull): only whole months go
+                if excess < info.count:
+                    break
+                del record.months[month]
+                removed.add(month)
+                excess -= info.count
+                continue
+            cut, rest = entries[:excess], entries[excess:]
+            for entry in cut:
+                self.remove_version(entry)
+            dropped += cut
+            excess -= len(cut)
+            kept = MonthInfo()
+            for entry in rest:
+                kept.add(entry.status, entry.day)
+            for day in {entry.day for entry in cut}:  # only the days that lost versions
+                lines = [entry.line() + "\n" for entry in rest if entry.day == day]
+                if lines:
+                    writer.write(log_path(record.slug, day), "".join(lines))
+                else:
+                    writer.remove(log_path(record.slug, day))
+            if rest:
+                record.months[month] = kept
+                rewritten.add(month)
+            else:
+                del record.months[month]
+                removed.add(month)
+            if writer.exists(status_path(record.slug, month)):  # computed again if still needed
+                writer.remove(status_path(record.slug, month))
+        return dropped, rewritten, removed
+
+    def thin(
+        self, record: DashboardRecord, pages_from: str | None, data_from: str | None
+    ) -> set[str]:
+        """Move versions down the tiers: page → data only → log line only.
+
+        Versions collected before ``pages_from`` (a day) lose their snapshot
+        page, before ``data_from`` their folder; their log line stays. Tiers
+        move a day at a time, so this reads a shard or two once a day (the
+        first time, every month before the cut). Returns the months touched,
+        whose history pages must drop the links.
+        """
+        touched: set[str] = set()
+        for name, cut in (("data_from", data_from), ("pages_from", pages_from)):
+            current = getattr(record, name)
+            if cut is None or (current is not None and current >= cut):
+                continue
+            for month in [m for m in record.months if m <= cut[:7]]:
+                if current is not None and month < current[:7]:
+                    continue
+                for entry in self.month(record.slug, month):
+                    day = entry.collected_at[:10]
+                    if day >= cut or (current is not None and day < current):
+                        continue
+                    if record.latest is not None and entry.id == record.latest.id:
+                        continue  # the latest page links to it: kept whole, however old
+                    folder = self.inside(entry.path)
+                    if name == "data_from":
+                        if folder.is_dir() and not folder.is_symlink():
+                            shutil.rmtree(folder)
+                        _drop_empty_day(folder.parent, self.site / record.slug)
+                    else:
+                        (folder / "index.html").unlink(missing_ok=True)
+                    touched.add(month)
+            setattr(record, name, cut)
+        return touched
+
+    def remove_version(self, entry: LogRecord) -> None:
+        """Delete one version folder (retention), and its day's folder once empty."""
+        target = self.inside(entry.path)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        _drop_empty_day(target.parent, self.site / entry.path.split("/")[0])
+
+
+def _drop_empty_day(folder: Path, dashboard: Path) -> None:
+    """Remove a day's folder that no version lives in any more."""
+    if folder != dashboard:
+        with contextlib.suppress(OSError):  # not empty (or gone): keep it
+            folder.rmdir()
+
+
+def _last_byte(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
+def _tail_lines(path: Path, count: int, block: int = 64 * 1024) -> list[str]:
+    """The last ``count`` lines of a file, read backwards in blocks."""
+    if count <= 0:
+        return []
+    try:
+        handle = path.open("rb")
+    except OSError:
+        return []
+    with handle:
+        end = handle.seek(0, os.SEEK_END)
+        data = b""
+        position = end
+        while position > 0 and data.count(b"\n") <= count:
+            step = min(block, position)
+            position -= step
+            handle.seek(position)
+            data = handle.read(step) + data
+    lines = data.decode("utf-8", "replace").splitlines()
+    if position > 0:
+        lines = lines[1:]  # the first one may be cut
+    return lines[-count:]

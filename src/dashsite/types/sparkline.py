@@ -1,0 +1,134 @@
+"""``Sparkline``: a tiny trend line as inline SVG, no JavaScript.
+
+An email client that strips SVG still shows the text beside it (last, min,
+max), so the trend stays readable everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from markupsafe import escape
+
+from dashsite.core.errors import RenderError
+from dashsite.core.levels import StatusLevel
+from dashsite.types import styles
+from dashsite.types.renderables import RenderType, format_value
+
+NEUTRAL_STROKE = "#0969da"
+MAX_SIZE = 4000
+
+
+def as_number(value: object) -> float | None:
+    """A finite number as float; anything else (None, a failed collector, text) is a gap."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Sparkline(RenderType):
+    """A small line chart of ``values``.
+
+    Anything that is not a finite number (``None``, NaN, a failed
+    collector's stand-in, text) leaves a gap instead of failing, so a trend
+    drawn from history survives the versions where its source was down.
+    """
+
+    values: Sequence[float | int | None]
+    width: int = 120
+    height: int = 24
+    label: str = ""
+    level: StatusLevel | None = None
+    show_text: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("width", "height"):
+            size = getattr(self, name)
+            if isinstance(size, bool) or not isinstance(size, int) or not 8 <= size <= MAX_SIZE:
+                raise RenderError(
+                    f"Sparkline {name} must be a whole number of pixels from 8 to {MAX_SIZE}, "
+                    f"not {size!r}"
+                )
+        if self.level is not None:
+            StatusLevel.parse(self.level)
+
+    def levels(self) -> Iterator[StatusLevel]:
+        """The level given to the sparkline, if any."""
+        if self.level is not None:
+            yield StatusLevel.parse(self.level)
+
+    def _numbers(self) -> list[float | None]:
+        out: list[float | None] = []
+        for value in self.values:
+            out.append(as_number(value))
+        return out
+
+    def _segments(self, numbers: list[float | None]) -> list[list[tuple[float, float]]]:
+        present = [n for n in numbers if n is not None]
+        low, high = min(present), max(present)
+        span = (high - low) or 1.0
+        pad = 2.0
+        step = (self.width - 2 * pad) / max(len(numbers) - 1, 1)
+        segments: list[list[tuple[float, float]]] = [[]]
+        for index, number in enumerate(numbers):
+            if number is None:
+                if segments[-1]:
+                    segments.append([])
+                continue
+            x = pad + index * step
+            y = self.height - pad - (number - low) / span * (self.height - 2 * pad)
+            if high == low:
+                y = self.height / 2
+            segments[-1].append((round(x, 1), round(y, 1)))
+        return [segment for segment in segments if segment]
+
+    def render(self, *, inline_css: bool = False) -> str:
+        """An ``<svg>`` with one polyline per unbroken run, plus a text summary."""
+        numbers = self._numbers()
+        present = [n for n in numbers if n is not None]
+        colour = (
+            styles.LEVEL_COLORS[StatusLevel.parse(self.level)]
+            if self.level is not None
+            else NEUTRAL_STROKE
+        )
+        label = self.label or "trend"
+        if present:
+            summary = (
+                f"last {format_value(present[-1])}, min {format_value(min(present))}, "
+                f"max {format_value(max(present))}"
+            )
+        else:
+            summary = "no data"
+        # In class mode the theme can recolour the line (dark mode); mail keeps the attribute.
+        kind = StatusLevel.parse(self.level).slug if self.level is not None else "neutral"
+        css = "" if inline_css else f' class="sparkline-line sparkline-{kind}"'
+        shapes = []
+        for segment in self._segments(numbers) if present else []:
+            if len(segment) == 1:
+                x, y = segment[0]
+                shapes.append(f'<circle cx="{x}" cy="{y}" r="1.5" fill="{colour}"{css}/>')
+            else:
+                points = " ".join(f"{x},{y}" for x, y in segment)
+                shapes.append(
+                    f'<polyline points="{points}" fill="none" stroke="{colour}"{css} '
+                    'stroke-width="1.5" stroke-linejoin="round" stroke-linecap="round"/>'
+                )
+        title = escape(f"{label}: {summary}")
+        svg = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
+            f'viewBox="0 0 {self.width} {self.height}" role="img" aria-label="{title}">'
+            f"<title>{title}</title>{''.join(shapes)}</svg>"
+        )
+        if not self.show_text:
+            text = ""
+        elif inline_css:
+            text = f' <span style="{styles.MUTED_STYLE}">{escape(summary)}</span>'
+        else:
+            text = f'<span class="sparkline-text" aria-hidden="true">{escape(summary)}</span>'
+        if inline_css:
+            return f'<span style="vertical-align:middle">{svg}{text}</span>'
+        return f'<span class="sparkline">{svg}{text}</span>'
