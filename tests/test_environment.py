@@ -107,7 +107,7 @@ def test_the_command_line_does_not_load_the_library_to_print_help() -> None:
 
 def test_identical_sources_compile_once_but_keep_their_own_names(tmp_path: Path) -> None:
     from dashsite.core.errors import RenderError
-    from dashsite.render.pages import compile_template, render_template
+    from dashsite.render.pages import compile_template, render_compiled
 
     for folder in ("one", "two"):
         (tmp_path / folder).mkdir()
@@ -118,6 +118,6 @@ def test_identical_sources_compile_once_but_keep_their_own_names(tmp_path: Path)
     assert (first.name, second.name) == ("one/t.html", "two/t.html")
     assert second.filename == str(tmp_path / "two" / "t.html")
     with pytest.raises(RenderError) as info:
-        render_template(compile_template(env, name="two/t.html"), {"x": 1})
+        render_compiled(compile_template(env, name="two/t.html"), {"x": 1})
     assert info.value.path == str(tmp_path / "two" / "t.html") and info.value.line == 2
     assert create_environment().from_string("{{ 1 + 1 }}").render() == "2"
