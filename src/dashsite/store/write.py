@@ -134,16 +134,23 @@ _FIX_MODE = _umask_strips_read()
 
 
 def state_dir(site: Path) -> Path:
-    """The folder beside ``site`` for dashsite's own files, made on first use.
+    """The folder beside ``site`` for dashsite's own files, made on first use."""
+    return state_folder(site.parent)
+
+
+def state_folder(parent: Path) -> Path:
+    """``parent/.dashsite``: dashsite's own files (lock, staging, caches), made on first use.
 
     It holds a ``.gitignore`` of ``*``, so nothing in it ever shows in the
     user's ``git status``.
     """
-    folder = site.parent / STATE_FOLDER
+    folder = parent / STATE_FOLDER
     ignore = folder / ".gitignore"
     if not ignore.is_file():
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(ignore, b"# dashsite's lock and staging folders; never commit them\n*\n")
+        atomic_write(
+            ignore, b"# dashsite's lock, staging and cache folders; never commit them\n*\n"
+        )
     return folder
 
 
