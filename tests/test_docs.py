@@ -300,4 +300,5 @@ def test_three_docs_pages_pass_axe(docs_server: str) -> None:
                 context.close()
         finally:
             browser.close()
-    assert found == []
+
+    assert found == [], json.dumps(sorted({(f[0], f[2], str(f[3])) for f in found}), indent=0)
