@@ -330,7 +330,7 @@ def _filter_entry(name: str, function: Any) -> list[str]:
         out += [doc, ""]
     if name not in EXAMPLES:
         raise SystemExit(f"scripts/api_reference.py: no example for filter {name!r}")
-    return out + ["Example:", "", "```jinja", EXAMPLES[name], "```", ""]
+    return [*out, "Example:", "", "```jinja", EXAMPLES[name], "```", ""]
 
 
 GENERATED = (
