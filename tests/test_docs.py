@@ -303,3 +303,46 @@ def test_three_docs_pages_pass_axe(docs_server: str) -> None:
             browser.close()
 
     assert found == [], json.dumps(sorted({(f[0], f[2], str(f[3])) for f in found}), indent=0)
+
+
+# --- the README and the demo ------------------------------------------------------------
+
+# Committed by the screenshot work (tests/ that shoot the bundled examples); merged with this.
+PENDING_FILES = {"docs/img/index.png"}
+
+
+def test_the_readme_is_short_and_its_links_resolve() -> None:
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 200
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    assert links
+    missing = [
+        link for link in links
+        if not urlsplit(link).scheme and not (ROOT / urlsplit(link).path).exists()
+        and urlsplit(link).path not in PENDING_FILES
+    ]
+    assert missing == []
+
+
+@pytest.mark.slow
+def test_the_demo_shows_a_history_with_incidents(tmp_path: Path) -> None:
+    """scripts/docs_demo.py: the example dashboards over a seeded 90 days, built whole."""
+    from projects import assert_site_whole
+
+    out = tmp_path / "demo"
+    _script("docs_demo").build_demo(out)
+    assert_site_whole(out)
+    _assert_site_valid(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    slugs = {d["slug"] for d in manifest["dashboards"]}
+    assert slugs == {p.name for p in (ROOT / "dashboards").iterdir() if p.is_dir()}
+    for dashboard in manifest["dashboards"]:
+        assert dashboard["count"] > 80 * 24  # the seeded hours and the real builds
+        assert "earlier" in dashboard  # finished months, linked from the manifest
+    page = (out / "machine-health" / "index.html").read_text()
+    assert "incident" in page and "Uptime" in page
+    assert (out / "incidents" / "disk-replacement.html").is_file()
+    feed = (out / "feed.xml").read_text()
+    assert feed.count("<entry>") >= 3  # the seeded outages and the maintenance
