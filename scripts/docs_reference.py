@@ -116,15 +116,31 @@ def settings_reference() -> str:
     return table
 
 
+def _figure(value: object, unit: object) -> str:
+    if not isinstance(value, int | float):
+        return ""
+    return f"{value:.3g} {unit}".strip()
+
+
 def bench_reference(results: dict[str, object]) -> str:
-    """A table of the figures ``make bench`` wrote, with its machine."""
+    """The table of the figures ``make bench`` wrote (``bench/results.json``), with its machine."""
     rows = results.get("rows")
     assert isinstance(rows, list)
-    keys = list(rows[0]) if rows else []
-    out = [f"Measured by `make bench` on {results.get('machine', 'an unnamed machine')}.", ""]
-    out += ["| " + " | ".join(keys) + " |", "| " + " | ".join("---" for _ in keys) + " |"]
+    marks = {True: "✔", False: "✘", None: "~"}
+    out = [
+        f"One run of `make bench` on {results.get('machine', 'an unnamed machine')}:",
+        "",
+        "| figure | dashsite | baseline | goal | note |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for row in rows:
-        out.append("| " + " | ".join(_escape(str(row.get(k, ""))) for k in keys) + " |")
+        baseline = _figure(row.get("baseline"), row.get("unit", ""))
+        if baseline and row.get("baseline_name"):
+            baseline = f"{row['baseline_name']} {baseline}"
+        goal = f"{row.get('goal', '')} {marks.get(row.get('met'), '')}".strip()
+        cells = [row.get("figure", ""), _figure(row.get("dashsite"), row.get("unit", "")),
+                 baseline, goal, row.get("note", "")]
+        out.append("| " + " | ".join(_escape(str(c)) for c in cells) + " |")
     return "\n".join(out) + "\n"
 
 

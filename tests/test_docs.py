@@ -346,3 +346,20 @@ def test_the_demo_shows_a_history_with_incidents(tmp_path: Path) -> None:
     assert (out / "incidents" / "disk-replacement.html").is_file()
     feed = (out / "feed.xml").read_text()
     assert feed.count("<entry>") >= 3  # the seeded outages and the maintenance
+
+
+def test_the_performance_table_is_written_from_bench_results() -> None:
+    """When `make bench` has written bench/results.json, the page's table comes from it."""
+    generator = _script("docs_reference")
+    results = {"machine": "2-core test machine, 2026-12-03", "rows": [
+        {"figure": "build 1000 dashboards", "dashsite": 4.67, "baseline": 0.17,
+         "baseline_name": "bare loop", "unit": "s", "goal": "within 3 times", "met": False,
+         "note": ""},
+        {"figure": "a|b", "dashsite": None, "baseline": None, "baseline_name": "", "unit": "",
+         "goal": "", "met": None, "note": "n"}]}
+    table = generator.bench_reference(results)
+    assert table.startswith("One run of `make bench` on 2-core test machine, 2026-12-03:")
+    assert "| build 1000 dashboards | 4.67 s | bare loop 0.17 s | within 3 times ✘ |  |" in table
+    assert "| a\\|b |" in table
+    page = (ROOT / "docs" / "explanation" / "performance.md").read_text()
+    assert "<!-- bench:start -->" in page and "<!-- bench:end -->" in page
