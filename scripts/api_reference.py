@@ -247,7 +247,10 @@ def _anchor(name: str) -> str:
     return name
 
 
-_TICKED = re.compile(r"(?<![\[`])`([A-Za-z_][A-Za-z0-9_]*)`(?![`\]])")
+_TICKED = re.compile(r"(?<![\[`])(``?)([A-Za-z_][A-Za-z0-9_]*)\1(?![`\]])")
+"""A name in code quotes, single (Markdown) or double (reST, as docstrings write them)."""
+_ROLE = re.compile(r":(?:class|func|meth|mod|data|attr|exc|obj):`~?\.?([\w.]+)`")
+"""A Sphinx role in a docstring, shown as its name in code quotes."""
 
 
 def _link_names(lines: list[str], where: dict[str, str], page: str, own: str) -> list[str]:
@@ -261,14 +264,14 @@ def _link_names(lines: list[str], where: dict[str, str], page: str, own: str) ->
             continue
 
         def link(found: re.Match[str]) -> str:
-            name = found.group(1)
+            name = found.group(2)
             target = where.get(name)
             if target is None or name == own:
                 return found.group(0)
             file = "" if target == page else target
             return f"[`{name}`]({file}#{_anchor(name)})"
 
-        out.append(_TICKED.sub(link, line))
+        out.append(_TICKED.sub(link, _ROLE.sub(lambda m: f"`{m.group(1)}`", line)))
     return out
 
 
