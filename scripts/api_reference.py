@@ -141,6 +141,7 @@ result.exit_code(strict=False)""",
     "duration": "{{ 3725 | duration }} → 1h 2m",
     "timestamp": "{{ build.collected_at | timestamp }} → 2026-11-27 20:15 UTC",
     "isotime": "{{ build.collected_at | isotime }} → 2026-11-27T20:15:00Z",
+    "markdown": "{{ notes | markdown }}   {# Markdown to HTML; raw HTML in it is escaped #}",
 }
 EXAMPLES.update({name: ERRORS_EXAMPLE for name in SECTIONS[-1][2]})
 
@@ -228,9 +229,38 @@ def _entry(name: str, obj: Any) -> list[str]:
     return lines
 
 
+def render_types() -> dict[str, type]:
+    """The registry of render types, found in whichever dashsite module holds it."""
+    import dashsite
+
+    for name in dashsite.__all__:  # the package loads its modules on first use
+        getattr(dashsite, name)
+    found = {
+        id(module.RENDER_TYPES): module.RENDER_TYPES
+        for module in list(sys.modules.values())
+        if getattr(module, "__name__", "").split(".")[0] == dashsite.__name__
+        and isinstance(getattr(module, "RENDER_TYPES", None), dict)
+    }
+    if len(found) != 1:
+        raise SystemExit("scripts/api_reference.py: cannot find dashsite's RENDER_TYPES")
+    registry: dict[str, type] = next(iter(found.values()))
+    return registry
+
+
+def template_filters() -> dict[str, Any]:
+    """The filters dashsite adds to Jinja2's, as every environment it creates has them."""
+    from jinja2.filters import FILTERS as JINJA_FILTERS
+
+    import dashsite
+
+    filters = dashsite.create_environment().filters
+    return {n: f for n, f in filters.items() if f is not JINJA_FILTERS.get(n)}
+
+
 def _sections() -> list[tuple[str, str, list[str]]]:
     import dashsite
-    from dashsite.renderables import RENDER_TYPES
+
+    RENDER_TYPES = render_types()
 
     public = [n for n in dashsite.__all__ if n != "__version__"]
     sections = [(title, intro, list(names)) for title, intro, names in SECTIONS]
@@ -278,8 +308,8 @@ def _link_names(lines: list[str], where: dict[str, str], page: str, own: str) ->
 def generate_pages() -> dict[Path, str]:
     """Each page of docs/reference/api/, keyed by its path."""
     import dashsite
-    import dashsite.environment
-    from dashsite.filters import FILTERS
+
+    FILTERS = template_filters()
 
     sections = {title: (intro, names) for title, intro, names in _sections()}
     sections[FILTERS_SECTION] = (

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 import dashsite
-from dashsite.filters import FILTERS
-from dashsite.renderables import RENDER_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +19,10 @@ def _generator():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+RENDER_TYPES = _generator().render_types()
+FILTERS = _generator().template_filters()
 
 
 API = ROOT / "docs" / "reference" / "api"
