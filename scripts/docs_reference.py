@@ -111,9 +111,14 @@ def settings_reference() -> str:
     """The settings table, from the options declared beside ``SiteConfig``."""
     import dashsite
 
-    module = importlib.import_module(dashsite.SiteConfig.__module__)
-    table: str = module.options_table()
-    return table
+    home = importlib.import_module(dashsite.SiteConfig.__module__)
+    candidates = [home, *(m for n, m in sorted(sys.modules.items()) if n.startswith("dashsite."))]
+    for module in candidates:
+        make = getattr(module, "options_table", None)
+        if callable(make):
+            table: str = make()
+            return table
+    raise SystemExit("scripts/docs_reference.py: no options_table() beside dashsite.SiteConfig")
 
 
 def _figure(value: object, unit: object) -> str:
