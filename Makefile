@@ -50,11 +50,11 @@ $(DOCS_STAMP): $(STAMP)
 # The documentation site (mkdocs.yml, docs/) in strict mode, then the live demo beside it.
 docs: $(DOCS_STAMP)
 	$(BIN)/python scripts/docs_reference.py --check
-	$(BIN)/mkdocs build --strict --site-dir build/docs-site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/docs-site
 	$(BIN)/python scripts/docs_demo.py build/docs-site/demo
 
 docs-serve: $(DOCS_STAMP)
-	$(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 # The baselines (kstlib, mkdocs) live in their own venv, apart from dashsite's.
 $(BENCH_STAMP): pyproject.toml
