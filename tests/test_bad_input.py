@@ -156,13 +156,13 @@ def test_json_report_names_the_broken_dashboard(tmp_path: Path) -> None:
     assert report["problems"] == [by_slug["broken"]["problem"]]
 
 
-def test_the_readme_lists_every_setting_as_declared() -> None:
+def test_the_settings_page_lists_every_setting_as_declared() -> None:
     import os
     import re
 
     from dashsite.core.config import options_table
 
-    readme = Path(__file__).parents[1] / "README.md"
+    readme = Path(__file__).parents[1] / "docs" / "reference" / "settings.md"
     text = readme.read_text()
     found = re.search(r"<!-- settings:start -->\n(.*?)<!-- settings:end -->", text, re.S)
     assert found is not None

@@ -11,7 +11,8 @@ import yaml
 
 from dashsite.cli import parser
 
-EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.yml"))
+DOCS_WORKFLOW = Path(__file__).parents[1] / "examples" / "docs.yml"
+EXAMPLES = sorted(set((Path(__file__).parents[1] / "examples").glob("*.yml")) - {DOCS_WORKFLOW})
 MAKEFILE = (Path(__file__).parents[1] / "Makefile").read_text()
 
 
@@ -34,3 +35,19 @@ def test_workflow_is_valid_and_calls_real_commands(workflow: Path) -> None:
             assert re.search(rf"^{argv[1]}:", MAKEFILE, re.MULTILINE), argv
     pull = dashsite[0]
     assert pull[1] == dashsite[2][1]  # pulls from where it publishes
+
+
+def test_the_docs_workflow_builds_the_docs_with_the_demo_and_deploys_them() -> None:
+    document = yaml.safe_load(DOCS_WORKFLOW.read_text())
+    steps = document["jobs"]["build"]["steps"]
+    runs = [step["run"] for step in steps if "run" in step]
+    assert runs == ["make docs"]
+    docs_target = re.search(r"^docs: .*\n((?:\t.*\n)+)", MAKEFILE, re.MULTILINE)
+    assert docs_target is not None
+    assert "mkdocs build --strict --site-dir build/docs-site" in docs_target.group(1)
+    assert "scripts/docs_demo.py build/docs-site/demo" in docs_target.group(1)
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert upload["with"]["path"] == "build/docs-site"
+    deploy = document["jobs"]["deploy"]
+    assert deploy["needs"] == "build"
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
