@@ -186,6 +186,7 @@ class SiteBuilder:
             root=config.root,
             only=self.options.only,
             import_timeout=config.import_timeout,
+            allow_secret_env=config.allow_secret_env,
         )
         for error in found.problems:
             self.problem(error, error.slug)

@@ -69,6 +69,7 @@ class SiteConfig:
     scheduler: str = ""
     workers: int | None = None
     every: dict[str, str] = field(default_factory=dict)
+    allow_secret_env: tuple[str, ...] = ()
     mail: MailSettings = field(default_factory=MailSettings)
     source: Path | None = field(default=None, compare=False)
 
@@ -249,6 +250,13 @@ OPTIONS = (
         "run those collectors at most that often; builds between reuse the last good value",
         lambda v: _every_table(v),  # defined below, beside every_seconds
     ),
+    Option(
+        "allow_secret_env",
+        (list,),
+        "a list of environment variable names",
+        "`env` collectors of YAML dashboards that may publish a variable named like a secret",
+        lambda v: None if all(isinstance(x, str) for x in v) else "must be a list of strings",
+    ),
     Option("mail", (dict,), "a table ([mail])", "how `dashsite mail` sends (below)"),
 )
 MAIL_OPTIONS = (
@@ -415,6 +423,8 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
     fields_: dict[str, Any] = {"sender" if k == "from" else k: v for k, v in mail.items()}
     if "to" in fields_:
         fields_["to"] = tuple(fields_["to"])
+    if "allow_secret_env" in values:
+        values["allow_secret_env"] = tuple(values["allow_secret_env"])
     settings = MailSettings(**fields_)
     config = SiteConfig(root=root, source=source, mail=settings, **values)
     problem = _layout_problem(config)

@@ -104,17 +104,28 @@ def slug_of(path: Path) -> str:
 
 
 def load_source(
-    path: Path, *, root: Path | None = None, import_timeout: float = DEFAULT_IMPORT_TIMEOUT
+    path: Path,
+    *,
+    root: Path | None = None,
+    import_timeout: float = DEFAULT_IMPORT_TIMEOUT,
+    allow_secret_env: Collection[str] = (),
 ) -> Dashboard | None:
     """Load a dashboard folder or a ``*.monitor.yml`` file (see :func:`dashboard_folders`)."""
     if path.name.endswith(MONITOR_SUFFIX):
-        return load_monitor_file(path, root=root)
+        return load_monitor_file(path, root=root, allow_secret_env=allow_secret_env)
     return load_dashboard(path, root=root, import_timeout=import_timeout)
 
 
-def load_monitor_file(path: Path, *, root: Path | None = None) -> Dashboard:
-    """A kstlib ``*.monitor.yml`` file as a dashboard (template and collectors in YAML)."""
+def load_monitor_file(
+    path: Path, *, root: Path | None = None, allow_secret_env: Collection[str] = ()
+) -> Dashboard:
+    """A kstlib ``*.monitor.yml`` file as a dashboard (template and collectors in YAML).
+
+    An ``env`` collector whose variable looks like a secret needs the site
+    config's ``allow_secret_env``: its value would be published.
+    """
     from .monitor_files import load_monitoring_config
+    from .monitor_safety import secret_env_problem
 
     slug = slug_of(path)
     shown = display(path, root)
@@ -129,6 +140,16 @@ def load_monitor_file(path: Path, *, root: Path | None = None) -> Dashboard:
             hint="keep one of them",
         )
     config = load_monitoring_config(path, root=root)
+    for entry in config.collectors:
+        if entry.collector_type == "env" and entry.env_var:
+            problem = secret_env_problem(str(entry.env_var), allow_secret_env)
+            if problem is not None:
+                raise DashboardError(
+                    f"collector '{entry.name}': {problem[0]}",
+                    path=shown,
+                    line=entry.line,
+                    hint=problem[1],
+                )
     collectors = config.collector_specs()
     for spec in collectors:
         if spec.name in RESERVED_NAMES:
@@ -159,6 +180,7 @@ def discover(
     root: Path | None = None,
     only: Collection[str] | None = None,
     import_timeout: float = DEFAULT_IMPORT_TIMEOUT,
+    allow_secret_env: Collection[str] = (),
 ) -> Discovery:
     """Load every dashboard under ``dashboards_dir``; problems are collected, not raised."""
     dashboards: list[Dashboard] = []
@@ -167,7 +189,9 @@ def discover(
         if only is not None and slug_of(folder) not in only:
             continue
         try:
-            dashboard = load_source(folder, root=root, import_timeout=import_timeout)
+            dashboard = load_source(
+                folder, root=root, import_timeout=import_timeout, allow_secret_env=allow_secret_env
+            )
         except DashboardError as exc:
             exc.slug = slug_of(folder)
             problems.append(exc)

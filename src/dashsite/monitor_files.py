@@ -37,6 +37,12 @@ from typing import Any
 
 from .collection import Collector
 from .errors import DashboardError, display
+from .monitor_safety import (
+    ExpansionError,
+    SandboxedMonitoringService,
+    blocked_callable,
+    check_expansion,
+)
 from .service import MonitoringService
 
 SUFFIX = ".monitor.yml"
@@ -142,6 +148,8 @@ class CollectorConfig:
                 f"module '{module}' is blocked for safety",
                 "put the collector in a module of your own",
             )
+        if blocked := blocked_callable(module, function):
+            raise self._error(blocked, "put the collector in a module of your own")
         folder = self.folder
         with _IMPORT_LOCK:
             if folder:
@@ -183,8 +191,8 @@ class MonitoringConfig:
         return "\n" * self.template_offset + self.template
 
     def to_service(self) -> MonitoringService:
-        """A :class:`MonitoringService` with these collectors and template."""
-        return MonitoringService(
+        """A :class:`MonitoringService` with these collectors and template (sandboxed)."""
+        return SandboxedMonitoringService(
             self.template,
             {c.name: c.to_collector() for c in self.collectors},
             inline_css=self.inline_css,
@@ -211,15 +219,6 @@ def _yaml() -> Any:
             "*.monitor.yml dashboards need PyYAML, which is not installed",
             hint="pip install 'dashsite[yaml]'",
         ) from None
-
-
-def _compose(text: str) -> Any:
-    """``text``'s YAML node tree (the lines of its keys), or None."""
-    yaml = _yaml()
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
 
 
 def _lines(root: Any) -> Callable[..., int | None]:
@@ -378,7 +377,13 @@ def load_monitoring_config(
     yaml = _yaml()
     try:
         text = source.read_text(encoding=encoding)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        check_expansion(root)  # before anything expands an alias bomb
         data = yaml.safe_load(text)
+    except ExpansionError as exc:
+        raise MonitoringConfigFormatError(
+            f"refused: {exc}", path=shown, hint="write the values out, without nested aliases"
+        ) from None
     except UnicodeDecodeError:
         raise MonitoringConfigFormatError(
             "not UTF-8 text", path=shown, hint="save it as UTF-8"
@@ -393,7 +398,6 @@ def load_monitoring_config(
             line=mark.line + 1 if mark is not None else None,
             hint="fix the YAML syntax",
         ) from None
-    root = _compose(text)
     config = _parse(data, source.resolve(), shown, _lines(root))
     config.template_offset = _block_offset(root)
     return config

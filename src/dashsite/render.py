@@ -135,10 +135,15 @@ def is_document(html: str) -> bool:
 def render_body(
     environment: Environment, template_name: str, context: Mapping[str, Any], *, markdown: bool
 ) -> str:
-    """A dashboard's own template rendered: Jinja2, then Markdown for ``template.md``."""
-    from .markdown_render import markdown_to_html
+    """A dashboard's own template rendered: Jinja2, then Markdown for ``template.md``.
 
-    body = render_template(compile_template(environment, name=template_name), context)
+    A ``*.monitor.yml`` template comes from configuration: it renders sandboxed.
+    """
+    from .markdown_render import markdown_to_html
+    from .sandbox import environment_for
+
+    template = compile_template(environment_for(environment, template_name), name=template_name)
+    body = render_template(template, context)
     return markdown_to_html(body) if markdown else body
 
 
