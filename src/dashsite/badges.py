@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from .manifest import DashboardRecord
 from .timeline import StatusView
 from .write import SiteWriter
+from .xmltext import xml_text
 
 BADGE_JSON = "badge.json"
 BADGE_SVG = "badge.svg"
@@ -70,7 +71,7 @@ class Badge:
         width = left + right
         words = f"{label}: {message}"
         fill = COLORS[self.state][1]
-        return (
+        return xml_text(
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" '
             f'role="img" aria-label={quoteattr(words)}>'
             f"<title>{escape(words)}</title>"

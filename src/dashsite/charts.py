@@ -32,6 +32,7 @@ from .levels import StatusLevel
 from .renderables import RenderType, format_value
 from .sparkline import as_number
 from .styles import LEVEL_COLORS, MUTED
+from .xmltext import xml_text
 
 PALETTE = ("#0969da", "#bc4c00", "#1a7f37", "#8250df", "#bf3989", "#57606a")
 """Series colours on white (each at least 3:1); the theme's dark mode has its own."""
@@ -589,7 +590,7 @@ def _figure(
     table: str,
 ) -> str:
     name = escape(title or "Chart")
-    svg = (
+    svg = xml_text(  # mail draws it with an XML parser
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{name}: {escape(summary)}"'
         + (' style="max-width:100%;height:auto"' if inline_css else "")

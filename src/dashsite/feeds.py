@@ -20,6 +20,7 @@ from .manifest import DashboardRecord
 from .status import Incident
 from .timeline import StatusView
 from .write import SiteWriter
+from .xmltext import xml_text
 
 FEED_FILE = "feed.xml"
 FEED_ENTRIES = 50
@@ -117,7 +118,7 @@ def render_feed(
             "</entry>",
         ]
     parts.append("</feed>")
-    return "\n".join(parts) + "\n"
+    return xml_text("\n".join(parts) + "\n")
 
 
 def write_feeds(

@@ -16,6 +16,7 @@ from . import styles
 from .errors import RenderError
 from .levels import StatusLevel
 from .renderables import RenderType, format_value
+from .xmltext import xml_text
 
 NEUTRAL_STROKE = "#0969da"
 MAX_SIZE = 4000
@@ -118,7 +119,7 @@ class Sparkline(RenderType):
                     'stroke-width="1.5" stroke-linejoin="round" stroke-linecap="round"/>'
                 )
         title = escape(f"{label}: {summary}")
-        svg = (
+        svg = xml_text(  # mail draws it with an XML parser
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
             f'viewBox="0 0 {self.width} {self.height}" role="img" aria-label="{title}">'
             f"<title>{title}</title>{''.join(shapes)}</svg>"
