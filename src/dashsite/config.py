@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -207,6 +208,7 @@ OPTIONS = (
         (str,),
         "a URL (string)",
         "where the site is published: absolute links in mail and feeds",
+        lambda v: _http_url(v),  # defined below
     ),
     Option(
         "history",
@@ -382,6 +384,23 @@ def _every_table(table: dict[str, Any]) -> str | None:
             every_seconds(value)
         except ValueError:
             return f'[every] {key!r} must be a duration like "15m" or "1h", not {value!r}'
+    return None
+
+
+def _http_url(value: str) -> str | None:
+    """What is wrong with ``base_url`` (it ends up in feed links and mail), or None."""
+    if value == "":
+        return None
+    shown = repr(value) if len(value) <= 80 else repr(value[:80]) + "…"
+    wrong = f'must be an http(s) URL such as "https://status.example.org/", not {shown}'
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
+        return wrong
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return wrong
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return wrong
     return None
 
 

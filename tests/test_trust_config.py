@@ -1,0 +1,55 @@
+"""Settings and paths that would turn into code or clobber files are refused in one line
+(issue 22, B8 and C)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from projects import cli, simple, write_project
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)//https://x.example/",
+    " javascript:alert(1)",
+    "java\\tscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:x",
+    "ftp://files.example.org/",
+    "file:///etc/",
+    "//evil.example/",
+    "status.example.org",
+    "https://",
+    "https:///path",
+    "http://exa mple.org/",
+    "https://ok.example/\\n<x>",
+    "https://[::1/",
+    "javascript:" + "a" * 500,
+])
+def test_base_url_must_be_an_http_url(tmp_path: Path, url: str) -> None:
+    write_project(tmp_path, {"svc": simple()}, config=f'base_url = "{url}"\n')
+    done = cli(tmp_path, "build")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("dashsite.toml: 'base_url' must be an http(s) URL"), lines
+    assert len(lines[0]) < 300
+    assert not (tmp_path / "site").exists()
+
+
+def test_base_url_in_pyproject_is_named_there(tmp_path: Path) -> None:
+    write_project(tmp_path, {"svc": simple()})
+    (tmp_path / "pyproject.toml").write_text('[tool.dashsite]\nbase_url = "javascript:x"\n')
+    done = cli(tmp_path, "build")
+    assert done.returncode == 1
+    assert done.stderr.startswith("pyproject.toml [tool.dashsite]: 'base_url' must be an http(s)")
+
+
+@pytest.mark.parametrize("url", ["", "https://status.example.org/ops/", "http://127.0.0.1:8000",
+                                 "HTTPS://Status.Example.org"])
+def test_an_http_base_url_is_fine(tmp_path: Path, url: str) -> None:
+    write_project(tmp_path, {"svc": simple()}, config=f'base_url = "{url}"\n')
+    done = cli(tmp_path, "build", "--version-id", "v1")
+    assert done.returncode == 0, done.stderr
