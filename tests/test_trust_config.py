@@ -53,3 +53,23 @@ def test_an_http_base_url_is_fine(tmp_path: Path, url: str) -> None:
     write_project(tmp_path, {"svc": simple()}, config=f'base_url = "{url}"\n')
     done = cli(tmp_path, "build", "--version-id", "v1")
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("command", [["build"], ["list"], ["new", "x"], ["publish", "gh-pages"]])
+def test_dash_c_naming_a_file_says_it_is_not_a_folder(tmp_path: Path, command: list[str]) -> None:
+    write_project(tmp_path, {"svc": simple()})
+    target = tmp_path / "dashsite.toml"
+    target.write_text('title = "x"\n')
+    done = cli(target, *command)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{target}: is a file, not a folder"), lines
+    assert "does not exist" not in lines[0]
+    assert str(tmp_path) in lines[0]  # the folder to use instead
+
+
+def test_dash_c_naming_nothing_still_says_it_does_not_exist(tmp_path: Path) -> None:
+    done = cli(tmp_path / "nowhere", "build")
+    assert done.returncode == 1
+    assert "the project folder does not exist" in done.stderr

@@ -406,6 +406,12 @@ def _http_url(value: str) -> str | None:
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:
     """Read and validate the configuration of the project at ``root``."""
+    if root.exists() and not root.is_dir():
+        raise ConfigError(
+            "is a file, not a folder: -C names the project folder",
+            path=str(root),
+            hint=f"use -C {str(root.parent)!r}" if root.name else "check the -C argument",
+        )
     if not root.is_dir():
         raise ConfigError(
             "the project folder does not exist", path=str(root), hint="check the -C argument"
