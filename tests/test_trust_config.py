@@ -73,3 +73,78 @@ def test_dash_c_naming_nothing_still_says_it_does_not_exist(tmp_path: Path) -> N
     done = cli(tmp_path / "nowhere", "build")
     assert done.returncode == 1
     assert "the project folder does not exist" in done.stderr
+
+
+LONG_VALUES = """
+from dashsite import collector
+
+@collector
+def loop():
+    x = []
+    x.append(x)
+    return x
+
+@collector
+def mapping():
+    x = {}
+    x["k" * 50] = x
+    return x
+
+@collector
+def huge_key():
+    return {"k" * 5000: object()}
+
+@collector
+def chatty():
+    raise RuntimeError("boom " * 400)
+
+@collector
+def fine():
+    return 1
+"""
+
+
+def test_a_problem_line_stays_short(tmp_path: Path) -> None:
+    write_project(tmp_path, {"svc": {"dashboard.py": LONG_VALUES,
+                                     "template.html": "<p>{{ fine }}</p>"}})
+    done = cli(tmp_path, "build", "--version-id", "v1")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert all(len(line) <= 300 for line in lines), [len(line) for line in lines]
+    said = {name: [line for line in lines if f"collector '{name}'" in line]
+            for name in ("loop", "mapping", "huge_key", "chatty")}
+    assert all(len(found) == 1 for found in said.values()), said
+    assert said["loop"][0].startswith("dashboards/svc/dashboard.py:")
+    assert "loop[0][0]" in said["loop"][0] and "(or circular)" in said["loop"][0]
+    assert said["loop"][0].endswith("— return dicts, lists, strings, numbers or dashsite render types")
+    assert "RuntimeError: boom boom" in said["chatty"][0] and "…" in said["chatty"][0]
+
+
+HOSTILE_ERRORS = """
+from dashsite import collector
+
+@collector
+def megabyte():
+    raise RuntimeError("x" * 1_000_000)
+
+@collector
+def surrogate():
+    raise RuntimeError("bad \\ud800 text")
+
+@collector
+def fine():
+    return 1
+"""
+
+
+def test_a_huge_or_broken_error_fails_its_collector_not_the_build(tmp_path: Path) -> None:
+    write_project(tmp_path, {"svc": {"dashboard.py": HOSTILE_ERRORS,
+                                     "template.html": "<p>{{ fine }}</p>"}})
+    done = cli(tmp_path, "build", "--version-id", "v1")
+    assert done.returncode == 0, done.stderr  # collector failures: the site is built
+    lines = done.stderr.strip().splitlines()
+    assert all(len(line) <= 300 for line in lines)
+    assert any("collector 'surrogate' failed: RuntimeError: bad \\ud800 text" in line
+               for line in lines), lines
+    data = next((tmp_path / "site" / "svc").rglob("data.json")).read_text()
+    assert len(data) < 10_000

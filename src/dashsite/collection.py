@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
-from .errors import CollectorError, DashboardError, display
+from .errors import CollectorError, DashboardError, display, shorten
 from .levels import StatusLevel, worst_level
 from .renderables import CollectorFailure
 from .serialize import to_jsonable
@@ -544,6 +544,20 @@ async def collect_dashboards(
     ]
 
 
+MAX_ERROR_TEXT = 2000
+"""Characters of a collector's error kept in the site (its start and end)."""
+
+
+def storable_error(message: str) -> str:
+    """An error message the site can store and show: valid UTF-8, at most ~2,000 characters.
+
+    Exception text comes from anywhere: a lone surrogate or a megabyte of
+    it must fail the collector, never the build.
+    """
+    text = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return shorten(text, MAX_ERROR_TEXT)
+
+
 def settle(dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path) -> DashboardData:
     """Turn outcomes into template values and storable data.
 
@@ -559,6 +573,7 @@ def settle(dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path) -
     reported: set[str] = set()
 
     def fail(name: str, message: str) -> None:
+        message = storable_error(message)
         errors[name] = message
         values[name] = CollectorFailure(name, message)
         stored[name] = None
