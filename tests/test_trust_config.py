@@ -148,3 +148,46 @@ def test_a_huge_or_broken_error_fails_its_collector_not_the_build(tmp_path: Path
                for line in lines), lines
     data = next((tmp_path / "site" / "svc").rglob("data.json")).read_text()
     assert len(data) < 10_000
+
+
+OWN_PAGE = "<!doctype html><title>mine</title><p>my own page</p>\n"
+
+
+@pytest.mark.parametrize("site_dir", ["www", "docs/out"])
+def test_a_build_never_overwrites_a_folder_that_is_not_a_dashsite_site(
+        tmp_path: Path, site_dir: str) -> None:
+    write_project(tmp_path, {"svc": simple()}, config=f'site_dir = "{site_dir}"\n')
+    site = tmp_path / site_dir
+    site.mkdir(parents=True)
+    (site / "index.html").write_text(OWN_PAGE)
+    (site / "notes.txt").write_text("keep")
+    done = cli(tmp_path, "build", "--version-id", "v1")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{site_dir}: is not empty and is not a dashsite site "
+                               "(it holds index.html, notes.txt)"), lines
+    assert "--force" in lines[0]
+    assert (site / "index.html").read_text() == OWN_PAGE
+    assert sorted(p.name for p in site.iterdir()) == ["index.html", "notes.txt"]
+    done = cli(tmp_path, "build", "--version-id", "v1", "--force")
+    assert done.returncode == 0, done.stderr
+    assert (site / "manifest.json").is_file()
+    assert (site / "notes.txt").read_text() == "keep"
+    done = cli(tmp_path, "build", "--version-id", "v2")  # a dashsite site now
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_build_goes_ahead_in_an_empty_folder_or_its_own_site(tmp_path: Path) -> None:
+    write_project(tmp_path, {"svc": simple()})
+    (tmp_path / "site" / ".git").mkdir(parents=True)  # a gh-pages checkout, say
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    assert cli(tmp_path, "build", "--version-id", "v2").returncode == 0
+
+
+def test_a_first_build_killed_before_its_manifest_still_finishes(tmp_path: Path) -> None:
+    write_project(tmp_path, {"svc": simple()})
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    (tmp_path / "site" / "manifest.json").unlink()  # as if killed before writing it
+    done = cli(tmp_path, "build", "--version-id", "v2")
+    assert done.returncode == 0, done.stderr

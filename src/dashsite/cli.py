@@ -66,6 +66,11 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     build.add_argument(
+        "--force",
+        action="store_true",
+        help="build even into a non-empty folder that is not a dashsite site",
+    )
+    build.add_argument(
         "--refresh",
         action="store_true",
         help="run every collector, even those whose `every` allows reusing the last value",

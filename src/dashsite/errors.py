@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 MAX_MESSAGE = 180
-MAX_HINT = 90
+MAX_HINT = 110
 """Characters of a problem line's message and hint: with its path, a line stays near 300."""
 
 
