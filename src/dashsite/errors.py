@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-MAX_MESSAGE = 180
-MAX_HINT = 110
-"""Characters of a problem line's message and hint: with its path, a line stays near 300."""
-
 
 def shorten(text: str, limit: int) -> str:
     """``text``, or its start and end around ``…`` when longer than ``limit``.
 
-    Both ends carry meaning: where a value went wrong (``c[0][0]``…) and
-    what is wrong with it (``…nested deeper than 100 levels``).
+    Both ends carry meaning: where a value went wrong (``c[0][0]``…), and
+    what is wrong with it and what to do (``…nested deeper than 200 levels —
+    return dicts…``). The printed line is cut, never the error itself.
     """
     if len(text) <= limit:
         return text
@@ -52,8 +49,8 @@ class DashsiteError(Exception):
         where = "dashsite: "
         if self.path:
             where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
-        tail = f" — {shorten(self.hint, MAX_HINT)}" if self.hint else ""
-        return f"{where}{shorten(self.message, MAX_MESSAGE)}{tail}"
+        tail = f" — {self.hint}" if self.hint else ""
+        return f"{where}{self.message}{tail}"
 
     def lines(self) -> list[str]:
         """The lines the CLI prints for this error (one, for most errors)."""
