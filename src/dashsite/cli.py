@@ -33,6 +33,15 @@ def _positive(text: str) -> float:
     return value
 
 
+def _scheduler(text: str) -> str:
+    from .scheduler_address import address_problem
+
+    problem = address_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     """The full argument parser."""
     main = argparse.ArgumentParser(
@@ -82,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--scheduler",
+        type=_scheduler,
         metavar="ADDRESS",
         help="collect on this dask cluster (tcp://host:8786); implies --executor dask",
     )

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .scheduler_address import address_problem
 
 CONFIG_FILE = "dashsite.toml"
 
@@ -236,7 +237,7 @@ OPTIONS = (
         (str,),
         'a dask scheduler address ("tcp://host:8786")',
         'with `executor = "dask"`: the cluster to use (default: a local one per build)',
-        lambda v: None if v == "" or "://" in v else f'must look like "tcp://host:8786", not {v!r}',
+        lambda v: None if v == "" else address_problem(v),
     ),
     Option(
         "workers",
