@@ -113,7 +113,7 @@ def test_config_problems_are_all_reported_then_the_command_stops(tmp_path: Path)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert lines == [
-        "dashsite.toml: unknown key 'titel' — known keys: base_url, concurrency, "
+        "dashsite.toml: unknown key 'titel' — known keys: allow_secret_env, base_url, concurrency, "
         "dashboards_dir, every, executor, expected_every, history, import_timeout, "
         "incidents_dir, index_sort, keep_data, keep_pages, mail, refresh, retention, "
         "scheduler, site_dir, timeout, title, workers",

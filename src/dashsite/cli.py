@@ -33,6 +33,15 @@ def _positive(text: str) -> float:
     return value
 
 
+def _scheduler(text: str) -> str:
+    from dashsite.core.scheduler_address import address_problem
+
+    problem = address_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     """The full argument parser."""
     main = argparse.ArgumentParser(
@@ -66,6 +75,11 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     build.add_argument(
+        "--force",
+        action="store_true",
+        help="build even into a non-empty folder that is not a dashsite site",
+    )
+    build.add_argument(
         "--refresh",
         action="store_true",
         help="run every collector, even those whose `every` allows reusing the last value",
@@ -77,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--scheduler",
+        type=_scheduler,
         metavar="ADDRESS",
         help="collect on this dask cluster (tcp://host:8786); implies --executor dask",
     )

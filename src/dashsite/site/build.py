@@ -96,6 +96,8 @@ class BuildOptions:
     refresh: bool = False
     """Run every collector, even those whose ``every`` says a reused value will do."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    force: bool = False
+    """Build even into a non-empty folder that is not a dashsite site."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,11 +231,18 @@ class SiteBuilder:
                 hint="create it with 'dashsite new SLUG', or fix dashboards_dir "
                 "(a build without it would archive every dashboard)",
             )
+        if not self.options.force:
+            from dashsite.store.site_guard import foreign_folder_problem
+
+            foreign = foreign_folder_problem(config.site_path, config.site_dir)
+            if foreign is not None:
+                raise foreign
         found = discover(
             config.dashboards_path,
             root=config.root,
             only=self.options.only,
             import_timeout=config.import_timeout,
+            allow_secret_env=config.allow_secret_env,
         )
         for error in found.problems:
             self.problem(error, error.slug)
