@@ -30,6 +30,7 @@ from ..errors import NothingPublished, PublishError
 from ..index import MONTHS_PAGE
 from ..log import status_path
 from ..manifest import read_first
+from ..notify.ledger import LEDGER_FILE
 from ..store import (
     MANIFEST_FILE,
     DashboardRecord,
@@ -577,6 +578,10 @@ def pull_s3(
                 if found is not None:
                     staged.write(relative, found)
                     report.downloaded.append(relative)
+            ledger = _get_if_there(client, target, LEDGER_FILE)  # what dashsite notify sent
+            if ledger is not None:
+                staged.write(LEDGER_FILE, ledger)
+                report.downloaded.append(LEDGER_FILE)
             pulled = VersionStore(staged.path)
             for record in published.dashboards.values():
                 for entry in pulled.tail(record, history):
