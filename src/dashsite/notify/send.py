@@ -14,6 +14,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -21,6 +22,7 @@ from typing import Protocol
 
 from .. import __version__
 from ..config import MailSettings
+from ..levels import StatusLevel
 from .config import mail_addresses, url_kind
 from .message import Message, clean
 
@@ -166,6 +168,15 @@ class MailSender:
         return _attempts(once, self.retries)
 
 
+_APPRISE_TYPES = {
+    StatusLevel.OK: "success",
+    StatusLevel.WARNING: "warning",
+    StatusLevel.ERROR: "failure",
+    StatusLevel.CRITICAL: "failure",
+}
+"""A message's level → apprise's notify type (the colour and icon services show)."""
+
+
 class AppriseSender:
     """Any apprise URL (``slack://``, ``ntfy://``, ``json://``…): the ``notify`` extra.
 
@@ -179,9 +190,16 @@ class AppriseSender:
         self.retries = retries
 
     def send(self, message: Message) -> Delivery:
+        # apprise loads its plugins lazily; their imports' deprecation notices are not ours.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return self._send(message)
+
+    def _send(self, message: Message) -> Delivery:
         import apprise
 
-        service = apprise.Apprise()
+        # Sequential: apprise's process-wide thread pool would outlive the command.
+        service = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
         if not service.add(self.url):
             return Delivery(False, "apprise does not understand this URL (check its syntax)")
 
@@ -192,6 +210,7 @@ class AppriseSender:
                     body=message.markdown,
                     title=message.title,
                     body_format=apprise.NotifyFormat.MARKDOWN,
+                    notify_type=_APPRISE_TYPES[message.level],
                 )
             if not ok:
                 lines = [x for x in log.getvalue().splitlines() if x.strip()]
