@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email
 import json
+import shutil
 import socket
+import subprocess
 from collections.abc import Iterator
 from email import policy
 from pathlib import Path
@@ -365,3 +367,32 @@ def test_notifier_from_library_code(tmp_path: Path, hook: Receiver) -> None:
     assert [p["status"] for p in hook.payloads()] == ["error", "ok"]
     assert "ConnectionError" in hook.payloads()[0]["text"] or "refused" in hook.payloads()[0]["text"]
     assert "https://example.com/r" in hook.payloads()[0]["text"]
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+
+
+def test_fresh_ci_checkouts_send_each_change_once(tmp_path: Path, hook: Receiver) -> None:
+    """pull → build → publish → notify → publish, from a fresh checkout every run."""
+    remote, project = tmp_path / "remote.git", tmp_path / "project"
+    git(tmp_path, "init", "--quiet", "--bare", str(remote))
+    project.mkdir()
+    run = Sequence_(project, ["api"], config(hook.url))
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "config", "user.name", "Test")
+    git(project, "config", "user.email", "test@example.com")
+    (project / ".gitignore").write_text("/site/\n/state/\n")
+    git(project, "add", ".")
+    git(project, "commit", "--quiet", "-m", "dashboards")
+    git(project, "remote", "add", "origin", str(remote))
+    for state in ("ok", "fail", "fail", "ok"):
+        shutil.rmtree(project / "site", ignore_errors=True)
+        assert cli(project, "pull", "gh-pages", "--missing-ok").returncode == 0
+        run.build(all=state)
+        assert cli(project, "publish", "gh-pages").returncode == 0
+        notify(project)
+        if state == "fail":
+            notify(project)  # a retried job at the same commit
+        assert cli(project, "publish", "gh-pages").returncode == 0
+    assert changes(hook) == [("api", "opened"), ("api", "recovered")]
