@@ -396,3 +396,41 @@ def test_fresh_ci_checkouts_send_each_change_once(tmp_path: Path, hook: Receiver
             notify(project)  # a retried job at the same commit
         assert cli(project, "publish", "gh-pages").returncode == 0
     assert changes(hook) == [("api", "opened"), ("api", "recovered")]
+
+
+@pytest.mark.slow  # kill -9 of a real process
+def test_kill_9_mid_run_then_retry_sends_nothing_twice(tmp_path: Path, hook: Receiver) -> None:
+    import os
+    import signal
+    import sys
+    import time
+
+    silent = Silent()
+    try:
+        text = config(hook.url + "/a").replace("timeout = 5", "timeout = 60")
+        text += f'[notify.targets.pager]\nurl = "{silent.url}"\n'
+        run = Sequence_(tmp_path, ["api"], text)
+        run.build(all="ok")
+        notify(tmp_path)
+        run.build(all="fail")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dashsite", "-C", str(tmp_path), "notify"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while silent.accepted() == 0 and time.monotonic() < deadline:
+            assert process.poll() is None
+        assert silent.accepted() == 1  # the first target has its message; the second hangs
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        ledger = json.loads((tmp_path / "site" / LEDGER_FILE).read_text())
+        assert [e["delivered"] for e in ledger["targets"]["ops"]["sent"].values()] == [True]
+        pending = list(ledger["targets"]["pager"]["sent"].values())
+        assert [(e["delivered"], e["tries"]) for e in pending] == [(False, 0)]
+        # The retry: the pager's endpoint is back (at a new address); the same build.
+        (tmp_path / "dashsite.toml").write_text(text.replace(silent.url, hook.url + "/b"))
+        notify(tmp_path)
+        notify(tmp_path)
+        assert [p for p, _ in hook.posts] == ["/a", "/b"]
+    finally:
+        silent.close()
