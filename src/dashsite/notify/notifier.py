@@ -26,7 +26,7 @@ from ..errors import ConfigError
 from ..levels import StatusLevel
 from ..write import atomic_write
 from .config import apprise_available, expand, url_kind
-from .message import Message, clean, markdown_escape
+from .message import Message, MessageBuilder, clean, markdown_escape
 from .send import Delivery, Sender, sender_for
 from .transitions import Transition
 
@@ -82,19 +82,11 @@ class Notifier:
         errors = tuple((e.name, str(e.cause)) for e in getattr(result, "errors", []))
         kind = "recovered" if level == StatusLevel.OK else "opened"
         change = Transition(name, name, kind, "", now, now, "", level, errors)
-        from .message import MessageBuilder
-
-        message = MessageBuilder("", name).build([change])
-        message = Message(message.title, message.text, message.markdown, link, level, (change,))
-        if link:
-            message = Message(
-                message.title,
-                f"{message.text}\n{link}",
-                f"{message.markdown}\n{link}",
-                link,
-                level,
-                (change,),
-            )
+        built = MessageBuilder("", name).build([change])
+        tail = f"\n{link}" if link else ""
+        message = Message(
+            built.title, built.text + tail, built.markdown + tail, link, level, (change,)
+        )
         deliveries = [sender.send(message) for sender in self.senders]
         if all(d.delivered for d in deliveries):
             self._remember(name, level)
