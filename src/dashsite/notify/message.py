@@ -105,8 +105,11 @@ class Message:
 
 def clean(text: str, limit: int = ERROR_CHARS) -> str:
     """Untrusted text as one safe line: no escapes, no control characters, no URLs, short."""
-    text = _ANSI.sub("", text)
-    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    if not text.isprintable():  # control, format and line-separator characters (and ESC)
+        text = _ANSI.sub("", text)
+        text = "".join(
+            " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text
+        )
     text = _URL.sub("(link removed)", " ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

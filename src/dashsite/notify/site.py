@@ -16,6 +16,7 @@ it is sent or has failed; failed ones are sent again on the next run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -71,18 +72,37 @@ def maintenance_windows(config: SiteConfig, slugs: Iterable[str]) -> dict[str, l
 
 
 def _read_since(store: VersionStore, record: DashboardRecord, begin: datetime) -> list[LogRecord]:
-    """The records of ``record`` collected at or after ``begin``, oldest first."""
+    """The records of ``record`` collected at or after ``begin``, oldest first.
+
+    Only the day shards from ``begin``'s day are opened, and a line older
+    than ``begin`` by its time field is skipped before it is parsed.
+    """
     day = begin.date().isoformat()
-    found: list[LogRecord] = []
+    second = begin.replace(microsecond=0).isoformat()[:19]
+    lines: list[str] = []
     for month in record.months:
         if month < day[:7]:
             continue
-        for path in store.shards(record.slug, month):
-            if f"{month}-{path.stem}" >= day:
-                found += store.parse(record.slug, path.read_text("utf-8").splitlines())
-    found = [r for r in found if parse_time(r.collected_at) >= begin]
+        for relative in record.log_paths(month):
+            if f"{month}-{relative[-8:-6]}" < day:
+                continue
+            try:
+                text = (store.site / relative).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            lines += (line for line in text.splitlines() if _time_of(line) >= second)
+    found = [r for r in store.parse(record.slug, lines) if parse_time(r.collected_at) >= begin]
     found.sort(key=lambda r: (r.collected_at, r.id))
     return found
+
+
+_TIME = re.compile(r'"collected_at":"([^"]{19})')
+
+
+def _time_of(line: str) -> str:
+    """A log line's time to the second, unparsed ("9999": none found, so it is parsed)."""
+    found = _TIME.search(line)
+    return found.group(1) if found else "9999"
 
 
 def _changes(
