@@ -434,3 +434,45 @@ def test_kill_9_mid_run_then_retry_sends_nothing_twice(tmp_path: Path, hook: Rec
         assert [p for p, _ in hook.posts] == ["/a", "/b"]
     finally:
         silent.close()
+
+
+def test_no_targets_writes_nothing(tmp_path: Path) -> None:
+    run = Sequence_(tmp_path, ["api"], "")
+    run.build(all="fail")
+    done = notify(tmp_path)
+    assert "no targets in [notify]" in done.stderr
+    assert not (tmp_path / "site" / LEDGER_FILE).exists()
+
+
+def test_a_damaged_or_tampered_ledger_is_one_line(tmp_path: Path, hook: Receiver) -> None:
+    run = Sequence_(tmp_path, ["api"], config(hook.url))
+    run.build(all="fail")
+    ledger = tmp_path / "site" / LEDGER_FILE
+    for text in ("{not json", json.dumps({"schema": 1, "seen": {"../x": {"id": "v", "at": "now"}}})):
+        ledger.write_text(text)
+        done = cli(tmp_path, "notify")
+        assert done.returncode == 1 and hook.posts == []
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith(f"site/{LEDGER_FILE}: the notification ledger is unreadable")
+        assert "dashsite pull" in line
+
+
+def test_a_custom_template_runs_sandboxed(tmp_path: Path, hook: Receiver) -> None:
+    run = Sequence_(tmp_path, ["api"], config(hook.url, top='template = "notify.txt"'))
+    (tmp_path / "notify.txt").write_text(
+        "{% for c in changes %}{{ c.dashboard }} is {{ c.word }}: "
+        "{% for f in c.failed %}{{ f.name }}={{ f.error }}{% endfor %}{% endfor %}"
+    )
+    run.build(all="ok")
+    run.build(all="fail:<i>x</i>")
+    notify(tmp_path)
+    payload = hook.payloads()[0]
+    assert payload["text"] == "Api is down: api=ConnectionError: <i>x</i>"
+    assert payload["markdown"] == "Api is down: api=ConnectionError: &lt;i&gt;x&lt;/i&gt;"
+    (tmp_path / "notify.txt").write_text("{{ changes.__class__.__mro__[1].__subclasses__() }}")
+    run.build(all="ok")
+    done = cli(tmp_path, "notify")
+    assert done.returncode == 1
+    assert done.stderr.startswith("notify.txt: the notify template failed")
+    (tmp_path / "notify.txt").write_text("line one\n{% for %}")
+    assert cli(tmp_path, "notify").stderr.startswith("notify.txt:2: ")

@@ -71,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"--- to {found.target.name}: {found.message.title}", file=sys.stdout)
             print(found.message.text, file=sys.stdout)
 
+    if not read_settings(config).targets:
+        say("no targets in [notify]: nothing to send (see docs/notifications.md)")
+        return 0
     report = notify_site(
         config, dry_run=args.dry_run, lock_timeout=args.lock_timeout, on_message=show
     )

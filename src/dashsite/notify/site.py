@@ -243,6 +243,8 @@ def notify_site(
         raise SiteError(
             "no built site to notify about", path=config.site_dir, hint="run 'dashsite build' first"
         )
+    if not settings.targets:
+        return report  # nothing configured: not even a ledger is written
     lock = BuildLock(site, lock_timeout)
     lock.acquire()
     try:
