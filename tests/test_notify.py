@@ -476,3 +476,20 @@ def test_a_custom_template_runs_sandboxed(tmp_path: Path, hook: Receiver) -> Non
     assert done.stderr.startswith("notify.txt: the notify template failed")
     (tmp_path / "notify.txt").write_text("line one\n{% for %}")
     assert cli(tmp_path, "notify").stderr.startswith("notify.txt:2: ")
+
+
+def test_notifier_send_and_a_dead_target(tmp_path: Path, hook: Receiver) -> None:
+    from dashsite import Notifier
+
+    silent = Silent()
+    try:
+        notifier = Notifier([hook.url + "/one", silent.url], timeout=1, retries=0)
+        first, second = notifier.send("Nightly\nreport", "3 jobs failed", link="https://x.example/r")
+    finally:
+        silent.close()
+    assert first.delivered and not second.delivered and "no answer" in second.error
+    (payload,) = hook.payloads("/one")
+    assert payload["title"] == "Nightly report"
+    assert payload["text"] == "3 jobs failed\n\nhttps://x.example/r"
+    with pytest.raises(Exception, match=r"\$\{NOPE_TOKEN\} is not set"):
+        Notifier(["https://h.example/${NOPE_TOKEN}"], environ={})

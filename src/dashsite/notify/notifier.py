@@ -26,7 +26,7 @@ from ..errors import ConfigError
 from ..levels import StatusLevel
 from ..write import atomic_write
 from .config import apprise_available, expand, url_kind
-from .message import Message, MessageBuilder, clean, markdown_escape
+from .message import Message, MessageBuilder, markdown_escape
 from .send import Delivery, Sender, sender_for
 from .transitions import Transition
 
@@ -62,11 +62,13 @@ class Notifier:
         self.state = Path(state) if state is not None else None
 
     def send(self, title: str, text: str, *, link: str = "") -> list[Delivery]:
-        """Send one message to every target; one :class:`Delivery` each (never raises)."""
-        body = clean(text, 4000) if "\n" not in text else text
-        markdown = markdown_escape(body) + (f"\n\n{link}" if link else "")
-        plain = body + (f"\n\n{link}" if link else "")
-        message = Message(clean(title, 200), plain, markdown, link)
+        """Send your own message to every target; one :class:`Delivery` each (never raises).
+
+        The text is yours, so it goes as written (Markdown targets get it escaped).
+        """
+        tail = f"\n\n{link}" if link else ""
+        one_line = " ".join(title.split())[:200]
+        message = Message(one_line, text + tail, markdown_escape(text) + tail, link)
         return [sender.send(message) for sender in self.senders]
 
     def notify_result(self, name: str, result: Any, *, link: str = "") -> list[Delivery]:
