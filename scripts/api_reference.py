@@ -31,7 +31,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("MonitoringService and Monitoring", "kstlib's API: collect, render, deliver, in your own "
      "program.", ["MonitoringService", "MonitoringResult", "Monitoring"]),
     ("Delivery", "", ["FileDelivery", "FileDeliveryConfig", "MailDelivery", "MailDeliveryConfig",
-                      "DeliveryResult", "DeliveryBackend"]),
+                      "DeliveryResult", "DeliveryBackend", "Notifier"]),
     ("Rendering outside a site", "", ["render_template", "render_html", "get_css_classes",
                                       "create_environment", "STYLESHEET"]),
     ("kstlib's YAML dashboards", "", ["load_monitoring_config", "MonitoringConfig",
@@ -111,6 +111,10 @@ delivery = MailDelivery.create(SMTPTransport("smtp.example.com", user="bot", pas
     "DeliveryBackend": """\
 class Webhook:                               # anything with deliver(result, name)
     async def deliver(self, result, name) -> DeliveryResult: ...""",
+    "Notifier": """\
+notifier = Notifier(["https://hooks.example.com/${HOOK_TOKEN}", "ntfy://ops-alerts"],
+                    state="notify-state.json")      # once per change of each name's status
+notifier.notify_result("nightly", service.run_sync(), link="https://status.example.com/")""",
     "render_template": 'render_template("<p>{{ s | render }}</p>", {"s": StatusCell("UP")})',
     "render_html": 'render_html(StatusCell("UP"), inline_css=True)',
     "get_css_classes": "html = get_css_classes() + body",

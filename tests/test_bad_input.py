@@ -115,7 +115,7 @@ def test_config_problems_are_all_reported_then_the_command_stops(tmp_path: Path)
     assert lines == [
         "dashsite.toml: unknown key 'titel' — known keys: allow_secret_env, base_url, concurrency, "
         "dashboards_dir, every, executor, expected_every, history, import_timeout, "
-        "incidents_dir, index_sort, keep_data, keep_pages, mail, refresh, retention, "
+        "incidents_dir, index_sort, keep_data, keep_pages, mail, notify, refresh, retention, "
         "scheduler, site_dir, timeout, title, workers",
         "dashsite.toml: 'timeout' must be a number of seconds, not str 'soon'",
         "dashsite.toml: 'retention' must be at least 1 (omit it to keep all)",

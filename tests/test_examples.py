@@ -27,14 +27,14 @@ def test_workflow_is_valid_and_calls_real_commands(workflow: Path) -> None:
     runs = [step["run"] for step in steps if "run" in step]
     commands = [shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", run)) for run in runs]
     dashsite = [argv[1:] for argv in commands if argv[0].endswith("dashsite")]
-    assert [argv[0] for argv in dashsite] == ["pull", "build", "publish"]
+    assert [argv[0] for argv in dashsite] == ["pull", "build", "publish", "notify", "publish"]
     for argv in dashsite:
         parser().parse_args([a if not a.startswith("$") else "s3://bucket/x" for a in argv])
     for argv in commands:
         if argv[0] == "make":
             assert re.search(rf"^{argv[1]}:", MAKEFILE, re.MULTILINE), argv
     pull = dashsite[0]
-    assert pull[1] == dashsite[2][1]  # pulls from where it publishes
+    assert pull[1] == dashsite[2][1] == dashsite[4][1]  # pulls from where it publishes
 
 
 def test_the_docs_workflow_builds_the_docs_with_the_demo_and_deploys_them() -> None:

@@ -19,11 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from dashsite import __version__
 from dashsite.core.errors import DashsiteError, display
 from dashsite.core.reporter import say
+from dashsite.core.version import VERSION as __version__
 
-COMMANDS = ("build", "list", "mail", "new", "publish", "pull", "serve")
+COMMANDS = ("build", "list", "mail", "new", "notify", "publish", "pull", "serve")
 
 
 def _positive(text: str) -> float:
@@ -127,6 +127,18 @@ def parser() -> argparse.ArgumentParser:
     )
     mail.add_argument("--subject", help="subject (default: title, status and time)")
     mail.add_argument("--eml", metavar="FILE", help="write the message to FILE instead")
+
+    notify = commands.add_parser(
+        "notify", help="tell the [notify] targets what changed (run after publish)"
+    )
+    notify.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; send nothing"
+    )
+    notify.add_argument(
+        "--strict", action="store_true", help="exit 1 when a message could not be delivered"
+    )
+    notify.add_argument("--test", metavar="TARGET", help="send a sample message to TARGET")
+    notify.add_argument("--lock-timeout", type=_positive, metavar="SECONDS")
 
     for name, text in (
         ("publish", "send the built site to S3 or GitHub Pages"),

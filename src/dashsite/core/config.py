@@ -73,6 +73,8 @@ class SiteConfig:
     every: dict[str, str] = field(default_factory=dict)
     allow_secret_env: tuple[str, ...] = ()
     mail: MailSettings = field(default_factory=MailSettings)
+    notify: dict[str, Any] = field(default_factory=dict)
+    """``[notify]`` as written; :mod:`dashsite.notify.config` validates it."""
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -261,6 +263,7 @@ OPTIONS = (
         lambda v: None if all(isinstance(x, str) for x in v) else "must be a list of strings",
     ),
     Option("mail", (dict,), "a table ([mail])", "how `dashsite mail` sends (below)"),
+    Option("notify", (dict,), "a table ([notify])", "what `dashsite notify` tells whom"),
 )
 MAIL_OPTIONS = (
     Option("host", (str,), "a host name", "the SMTP server"),
@@ -337,7 +340,7 @@ def options_table() -> str:
     rows = ["| setting | default | what |", "| --- | --- | --- |"]
     for prefix, options, known in (("", OPTIONS, defaults), ("mail.", MAIL_OPTIONS, mail_defaults)):
         for option in options:
-            if option.key == "mail":
+            if option.key in ("mail", "notify"):
                 continue
             default = known.get(option.key)
             blank = default in (None, "", (), MISSING)
