@@ -85,6 +85,7 @@ if TYPE_CHECKING:
         MonitorMetric,
         MonitorTable,
         Renderable,
+        RenderType,
         StatusCell,
     )
     from dashsite.types.serialize import from_jsonable, to_jsonable
@@ -136,6 +137,7 @@ __all__ = [
     "NothingPublished",
     "PublishError",
     "RenderError",
+    "RenderType",
     "Renderable",
     "SiteConfig",
     "SiteError",
@@ -185,6 +187,7 @@ _EXPORTS = {
     "MonitorMetric": ".types.renderables",
     "MonitorTable": ".types.renderables",
     "Renderable": ".types.renderables",
+    "RenderType": ".types.renderables",
     "StatusCell": ".types.renderables",
     "from_jsonable": ".types.serialize",
     "to_jsonable": ".types.serialize",

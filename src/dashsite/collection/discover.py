@@ -26,7 +26,7 @@ from dashsite.collection.collector import COLLECTOR_ATTRIBUTE, Collector, every_
 from dashsite.collection.dashboard import Dashboard
 from dashsite.collection.files import DashboardFormat, file_of, format_of, slug_of_file
 from dashsite.core.errors import DashboardError, display
-from dashsite.core.names import SLUG_HINT, is_slug
+from dashsite.core.names import DASHBOARD_PACKAGE, SLUG_HINT, is_slug
 from dashsite.types.namespace import reserved_names
 
 MODULE_FILE = "dashboard.py"
@@ -370,11 +370,11 @@ def import_dashboard_module(
     calls ``sys.exit()`` or ``os._exit()`` fails only its own dashboard.
     """
     folder = str(path.parent)
-    package = f"_dashsite_dashboards.{slug.replace('-', '_')}"
+    package = f"{DASHBOARD_PACKAGE}.{slug.replace('-', '_')}"
     shown = display(path, root)
     with _IMPORT_LOCK:
         before = len(sys.modules)
-        _ensure_package("_dashsite_dashboards", None)
+        _ensure_package(DASHBOARD_PACKAGE, None)
         _ensure_package(package, path.parent)
         spec = importlib.util.spec_from_file_location(f"{package}.dashboard", path)
         assert spec is not None and spec.loader is not None
@@ -463,7 +463,7 @@ def _forget_modules(names: set[str], folder: Path) -> None:
     for name in names:
         module = sys.modules.get(name)
         file = getattr(module, "__file__", None)
-        if name.startswith("_dashsite_dashboards.") or (
+        if name.startswith(f"{DASHBOARD_PACKAGE}.") or (
             file and Path(file).resolve().is_relative_to(resolved)
         ):
             sys.modules.pop(name, None)
