@@ -292,3 +292,27 @@ def test_a_broken_plugin_is_one_line_naming_its_entry_point(installed: Path, tmp
         "cannot be loaded: ModuleNotFoundError: No module named 'no_such_module_here' "
         "— fix or uninstall that package"
     ]
+
+
+def test_compare_finds_rows_in_any_type_that_names_its_rows_field() -> None:
+    from dataclasses import dataclass, field
+
+    from dashsite.status.compare import changes
+    from dashsite.types.renderables import RenderType, kind_of
+
+    @dataclass(frozen=True)
+    class Inventory(RenderType):
+        items: list[list[str]] = field(default_factory=list)
+        rows_field = "items"
+
+        def render(self, *, inline_css: bool = False) -> str:
+            return "<ul></ul>"
+
+    try:
+        before = to_jsonable({"hosts": Inventory([["db-1", "up"]])})
+        after = to_jsonable({"hosts": Inventory([["db-1", "up"], ["db-2", "up"]])})
+        assert before["hosts"]["$kind"] == kind_of(Inventory)
+        found = changes(before, after, {}, {})
+        assert [c.text for c in found] == ["hosts: 1 row added (db-2)"]
+    finally:
+        del RENDER_TYPES[kind_of(Inventory)]
