@@ -52,15 +52,22 @@ def kind_of(cls: type) -> str:
     (a ``dashboard.py``'s, a plugin's) is ``module:qualname``, so two packages'
     ``Gauge`` never clash and each is found again when its data is read back.
     """
-    module = cls.__module__
-    if module == "dashsite" or module.startswith("dashsite."):
-        return cls.__name__
-    return f"{module}:{cls.__qualname__}"
+    kind = _KINDS.get(cls)
+    if kind is None:
+        module = cls.__module__
+        builtin = module == "dashsite" or module.startswith("dashsite.")
+        kind = _KINDS[cls] = cls.__name__ if builtin else f"{module}:{cls.__qualname__}"
+    return kind
 
 
 def is_builtin(kind: str) -> bool:
     """Whether a stored kind names one of dashsite's own types (no ``module:`` part)."""
     return ":" not in kind
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+"""Each type's stored field names, worked out once (values are stored by the thousand)."""
+_KINDS: dict[type, str] = {}
 
 
 class RenderType:
@@ -93,11 +100,18 @@ class RenderType:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         """The names of the stored fields, in the order they are written."""
-        if cls.stored_fields is not None:
-            return tuple(cls.stored_fields)
-        if not is_dataclass(cls):
-            raise TypeError(f"{cls.__name__} is not a dataclass: declare its stored_fields = (...)")
-        return tuple(f.name for f in fields(cls) if f.init and not f.name.startswith("_"))
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            if cls.stored_fields is not None:
+                names = tuple(cls.stored_fields)
+            elif is_dataclass(cls):
+                names = tuple(f.name for f in fields(cls) if f.init and not f.name.startswith("_"))
+            else:
+                raise TypeError(
+                    f"{cls.__name__} is not a dataclass: declare its stored_fields = (...)"
+                )
+            _FIELD_NAMES[cls] = names
+        return names
 
     def to_stored(self) -> dict[str, Any]:
         """This value's stored fields by name (``to_jsonable`` makes each one JSON)."""

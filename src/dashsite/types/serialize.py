@@ -153,8 +153,14 @@ def _encode(value: RenderType, where: str, depth: int) -> dict[str, Any]:
         cls = type(value)
         if not cls.__dict__.get("registered", True):
             raise TypeError(f"{where}: a {cls.__name__} cannot be stored as JSON")
-        kind, stored = kind_of(cls), value.to_stored()
-    out: dict[str, Any] = {KIND: kind}
+        kind = kind_of(cls)
+        if cls.to_stored is RenderType.to_stored:  # the fields as they are: no dict between
+            out: dict[str, Any] = {KIND: kind}
+            for name in cls.field_names():
+                out[name] = to_jsonable(getattr(value, name), f"{where}.{name}", depth + 1)
+            return out
+        stored = value.to_stored()
+    out = {KIND: kind}
     for name, item in stored.items():
         out[name] = to_jsonable(item, f"{where}.{name}", depth + 1)
     return out
@@ -166,19 +172,19 @@ _TIMES: dict[str, Any] = {"datetime": datetime, "date": date}
 def _decode(kind: str, stored: dict[str, Any]) -> Any:
     """A stored render type (or time) again: strictly for dashsite's own types, and
     as an :class:`UnavailableType` box for another's that is gone or no longer fits."""
+    cls = RENDER_TYPES.get(kind)
+    if cls is not None and is_builtin(kind):  # the common case first
+        return cls.from_stored(stored)
     if kind in _TIMES:
         return _TIMES[kind].fromisoformat(field_of(stored, "value", str))
-    cls = RENDER_TYPES.get(kind)
-    if cls is None and not is_builtin(kind):
+    if is_builtin(kind):
+        raise StoredDataError(f"unknown stored kind {kind!r}")
+    if cls is None:
         # A plugin's type, read before any environment loaded it. A broken plugin is
         # said when an environment is made; here its values show as boxes.
         with contextlib.suppress(PluginError):
             load_plugin_types()
         cls = RENDER_TYPES.get(kind)
-    if is_builtin(kind):
-        if cls is None:
-            raise StoredDataError(f"unknown stored kind {kind!r}")
-        return cls.from_stored(stored)
     fields = {name: value for name, value in stored.items() if name != KIND}
     if cls is None:
         return UnavailableType(kind, fields)
