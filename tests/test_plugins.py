@@ -316,3 +316,25 @@ def test_compare_finds_rows_in_any_type_that_names_its_rows_field() -> None:
         assert [c.text for c in found] == ["hosts: 1 row added (db-2)"]
     finally:
         del RENDER_TYPES[kind_of(Inventory)]
+
+
+def test_a_type_that_cannot_say_what_it_stores_is_refused_naming_where() -> None:
+    from dashsite.types.renderables import RenderType, kind_of
+
+    class Plain(RenderType):  # not a dataclass, no stored_fields
+        def render(self, *, inline_css: bool = False) -> str:
+            return ""
+
+    class Wrong(RenderType):
+        stored_fields = ("missing",)
+
+        def render(self, *, inline_css: bool = False) -> str:
+            return ""
+
+    try:
+        with pytest.raises(TypeError, match=r"^x\['p'\]: Plain is not a dataclass: declare"):
+            to_jsonable({"p": Plain()}, "x")
+        with pytest.raises(TypeError, match=r"^x\['w'\]: Wrong cannot store itself"):
+            to_jsonable({"w": Wrong()}, "x")
+    finally:
+        del RENDER_TYPES[kind_of(Plain)], RENDER_TYPES[kind_of(Wrong)]

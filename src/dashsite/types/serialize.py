@@ -154,12 +154,18 @@ def _encode(value: RenderType, where: str, depth: int) -> dict[str, Any]:
         if not cls.__dict__.get("registered", True):
             raise TypeError(f"{where}: a {cls.__name__} cannot be stored as JSON")
         kind = kind_of(cls)
-        if cls.to_stored is RenderType.to_stored:  # the fields as they are: no dict between
-            out: dict[str, Any] = {KIND: kind}
-            for name in cls.field_names():
-                out[name] = to_jsonable(getattr(value, name), f"{where}.{name}", depth + 1)
-            return out
-        stored = value.to_stored()
+        try:
+            if cls.to_stored is RenderType.to_stored:  # the fields as they are: no dict between
+                out: dict[str, Any] = {KIND: kind}
+                for name in cls.field_names():
+                    out[name] = to_jsonable(getattr(value, name), f"{where}.{name}", depth + 1)
+                return out
+            stored = value.to_stored()
+        except AttributeError as exc:  # a type's stored_fields names what it does not have
+            raise TypeError(f"{where}: {cls.__name__} cannot store itself: {exc}") from None
+        except TypeError as exc:
+            text = str(exc)
+            raise TypeError(text if text.startswith(where) else f"{where}: {text}") from None
     out = {KIND: kind}
     for name, item in stored.items():
         out[name] = to_jsonable(item, f"{where}.{name}", depth + 1)
