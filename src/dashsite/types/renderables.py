@@ -18,7 +18,6 @@ from markupsafe import Markup, escape
 from dashsite.core import plugins
 from dashsite.core.errors import RenderError
 from dashsite.core.levels import StatusLevel, iter_levels
-from dashsite.core.plugins import load_group
 from dashsite.types import formats, styles
 from dashsite.types.stored import KIND, SCALAR, StoredDataError, field_of, level_of
 
@@ -150,7 +149,7 @@ def load_plugin_types() -> None:
     some; importing it registers them. Loaded once per process; a broken plugin
     is a :class:`~dashsite.core.plugins.PluginError` naming its entry point.
     """
-    for name, value in load_group(plugins.RENDER_TYPES):
+    for name, value in plugins.load_group(plugins.RENDER_TYPES):
         if isinstance(value, type) and not issubclass(value, RenderType):
             raise plugins.PluginError(
                 f"{plugins.RENDER_TYPES} entry point '{name}' names {value.__qualname__}, "
