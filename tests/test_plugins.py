@@ -53,6 +53,15 @@ GAUGE_TEMPLATE = """
 """
 
 
+@pytest.fixture(autouse=True)
+def forget_dashboard_types() -> Iterator[None]:
+    """The types these tests' dashboards define leave the registry with them."""
+    before = set(RENDER_TYPES)
+    yield
+    for kind in set(RENDER_TYPES) - before:
+        del RENDER_TYPES[kind]
+
+
 def _gauge_project(root: Path, value: str) -> Path:
     write_project(root, {"disk": {"dashboard.py": GAUGE_MODULE, "template.html": GAUGE_TEMPLATE,
                                   "value.txt": value}})
