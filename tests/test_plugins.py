@@ -26,6 +26,8 @@ from htmltree import parse
 T0 = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 
 GAUGE_MODULE = """
+from __future__ import annotations
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +36,7 @@ from dashsite import RenderType, collector
 TITLE = "Disk"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # looks its module up in sys.modules (postponed annotations)
 class Gauge(RenderType):
     value: float
     max: float = 100.0

@@ -379,6 +379,9 @@ def import_dashboard_module(
         spec = importlib.util.spec_from_file_location(f"{package}.dashboard", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        # In sys.modules while it runs, as any import is: dataclasses (a render type's)
+        # look their module up there. Dropped afterwards with the rest it added.
+        sys.modules[spec.name] = module
         sys.path.insert(0, folder)
         # No __pycache__ in the user's dashboards/ (and no watcher noise from it).
         writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
