@@ -26,7 +26,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("Collectors", "Functions that fetch data, and the engine that runs them.",
      ["collector", "Collector", "collect", "CollectorOutcome"]),
     ("Render types", "Values that render themselves as HTML (`{{ x }}` or `{{ x | render }}`); "
-     "every one is also a template global.", []),  # filled from the registry
+     "every one is also a template global. `RenderType` is their base: subclass it for your "
+     "own (docs/plugins.md).", ["RenderType"]),  # the rest filled from the registry
     ("Levels", "", ["StatusLevel", "worst_level", "CellValue", "Renderable"]),
     ("MonitoringService and Monitoring", "kstlib's API: collect, render, deliver, in your own "
      "program.", ["MonitoringService", "MonitoringResult", "Monitoring"]),
@@ -65,6 +66,14 @@ async def api_status() -> StatusCell: ...""",
     "Collector": 'spec = Collector("api", fetch, timeout=5, retries=2)',
     "collect": "outcomes = await collect([Collector(\"a\", fetch_a), Collector(\"b\", fetch_b)])",
     "CollectorOutcome": "for o in outcomes:\n    print(o.name, o.ok, o.duration, o.attempts)",
+    "RenderType": """\
+@dataclass(frozen=True, slots=True)
+class Gauge(RenderType):                     # stored in data.json as value and max
+    value: float
+    max: float = 100.0
+
+    def render(self, *, inline_css: bool = False) -> str:
+        return f'<meter value="{self.value}" max="{self.max}"></meter>'""",
     "StatusCell": '{{ StatusCell("UP", StatusLevel.OK) }}          {# in a template #}',
     "MonitorTable": """\
 table = MonitorTable(["Service", "State", "RSS"], title="Processes", formats={"RSS": "bytes"})
@@ -184,10 +193,16 @@ def _signature(name: str, obj: Any) -> str | None:
         return None
 
 
-def _members(obj: Any) -> list[tuple[str, str, str]]:
+STORAGE = frozenset({"to_stored", "from_stored", "field_names"})
+"""``RenderType``'s storage methods: documented on it, not on each render type."""
+
+
+def _members(obj: Any, name: str) -> list[tuple[str, str, str]]:
     """A class's public methods and properties: (name, signature, first line of doc)."""
     found = []
     for attribute, value in vars(obj).items():
+        if attribute in STORAGE and name != "RenderType":
+            continue
         if attribute.startswith("_") or not (inspect.isfunction(value) or isinstance(
                 value, property | classmethod | staticmethod)):
             continue
@@ -198,7 +213,7 @@ def _members(obj: Any) -> list[tuple[str, str, str]]:
         function = value.__func__ if isinstance(value, classmethod | staticmethod) else value
         try:
             signature = str(inspect.signature(function)).replace("(self, ", "(").replace(
-                "(self)", "()").replace("(cls, ", "(")
+                "(self)", "()").replace("(cls, ", "(").replace("(cls)", "()")
         except (TypeError, ValueError):
             signature = "(…)"
         found.append((attribute, _plain(f".{attribute}{signature}"), doc))
@@ -221,7 +236,7 @@ def _entry(name: str, obj: Any) -> list[str]:
     if doc:
         lines += [doc, ""]
     if inspect.isclass(obj) and not issubclass(obj, BaseException):
-        members = _members(obj)
+        members = _members(obj, name)
         if members:
             lines += [f"- `{sig}`" + (f": {text}" if text else "") for _, sig, text in members]
             lines.append("")
@@ -248,7 +263,8 @@ def render_types() -> dict[str, type]:
     if len(found) != 1:
         raise SystemExit("scripts/api_reference.py: cannot find dashsite's RENDER_TYPES")
     registry: dict[str, type] = next(iter(found.values()))
-    return registry
+    # dashsite's own types (a dashboard's or a plugin's is named module:qualname)
+    return {kind: cls for kind, cls in registry.items() if ":" not in kind}
 
 
 def template_filters() -> dict[str, Any]:
@@ -268,7 +284,7 @@ def _sections() -> list[tuple[str, str, list[str]]]:
 
     public = [n for n in dashsite.__all__ if n != "__version__"]
     sections = [(title, intro, list(names)) for title, intro, names in SECTIONS]
-    sections[1][2].extend(RENDER_TYPES)
+    sections[1][2].extend(RENDER_TYPES)  # dashsite's own (render_types() leaves plugins out)
     placed = {name for _, _, names in sections for name in names}
     missing = sorted(set(public) - placed)
     if missing:

@@ -148,10 +148,11 @@ def test_every_type_is_a_renderable() -> None:
     template, exported, stored and read back, and named in the docs' templates page."""
     from dashsite.render.environment import create_environment
     from dashsite.types.namespace import template_globals
-    from dashsite.types.renderables import RENDER_TYPES
+    from dashsite.types.renderables import RENDER_TYPES, is_builtin
     from dashsite.types.serialize import from_jsonable, to_jsonable
 
-    assert set(RENDER_TYPES) == set(SAMPLES)  # a new render type needs a sample here
+    # A new render type needs a sample here (a dashboard's or a plugin's is module:qualname).
+    assert {kind for kind in RENDER_TYPES if is_builtin(kind)} == set(SAMPLES)
     readme = (Path(__file__).parent.parent / "docs" / "reference" / "templates.md").read_text()
     environment = create_environment([])
     for name, make in SAMPLES.items():

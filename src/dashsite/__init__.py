@@ -89,6 +89,7 @@ if TYPE_CHECKING:
         MonitorMetric,
         MonitorTable,
         Renderable,
+        RenderType,
         StatusCell,
     )
     from dashsite.types.serialize import from_jsonable, to_jsonable
@@ -141,6 +142,7 @@ __all__ = [
     "Notifier",
     "PublishError",
     "RenderError",
+    "RenderType",
     "Renderable",
     "SiteConfig",
     "SiteError",
@@ -190,6 +192,7 @@ _EXPORTS = {
     "MonitorMetric": ".types.renderables",
     "MonitorTable": ".types.renderables",
     "Renderable": ".types.renderables",
+    "RenderType": ".types.renderables",
     "StatusCell": ".types.renderables",
     "from_jsonable": ".types.serialize",
     "to_jsonable": ".types.serialize",

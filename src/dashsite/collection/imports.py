@@ -29,6 +29,7 @@ from types import CodeType, ModuleType
 from typing import Any, NoReturn
 
 from dashsite.core.errors import DashboardError, display
+from dashsite.core.names import DASHBOARD_PACKAGE
 from dashsite.store.write import atomic_write, state_folder
 
 _IMPORT_LOCK = threading.Lock()
@@ -139,15 +140,18 @@ def import_dashboard_module(
     calls ``sys.exit()`` or ``os._exit()`` fails only its own dashboard.
     """
     folder = str(path.parent)
-    package = f"_dashsite_dashboards.{slug.replace('-', '_')}"
+    package = f"{DASHBOARD_PACKAGE}.{slug.replace('-', '_')}"
     shown = display(path, root)
     with _IMPORT_LOCK:
         before = len(sys.modules)
-        _ensure_package("_dashsite_dashboards", None)
+        _ensure_package(DASHBOARD_PACKAGE, None)
         _ensure_package(package, path.parent)
         spec = importlib.util.spec_from_file_location(f"{package}.dashboard", path)
         assert spec is not None
         module = importlib.util.module_from_spec(spec)
+        # In sys.modules while it runs, as any import is: dataclasses (a render type's)
+        # look their module up there. Dropped afterwards with the rest it added.
+        sys.modules[spec.name] = module
         sys.path.insert(0, folder)
         # No __pycache__ in the user's dashboards/ (and no watcher noise from it).
         writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
@@ -230,7 +234,7 @@ def _forget_modules(names: set[str], folder: Path) -> None:
     for name in names:
         module = sys.modules.get(name)
         file = getattr(module, "__file__", None)
-        if name.startswith("_dashsite_dashboards.") or (
+        if name.startswith(f"{DASHBOARD_PACKAGE}.") or (
             file and Path(file).resolve().is_relative_to(resolved)
         ):
             sys.modules.pop(name, None)

@@ -18,6 +18,8 @@ SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 """A dashboard's folder name and URL, whole (used with ``fullmatch``)."""
 RESERVED_SLUGS = frozenset({"assets", "history", "dashsite", "incidents"})
 """Names the site itself uses (files such as ``feed.xml`` cannot be slugs anyway)."""
+DASHBOARD_PACKAGE = "_dashsite_dashboards"
+"""The package each ``dashboard.py`` is imported under (``<package>.<slug>.dashboard``)."""
 SLUG_HINT = (
     "start with a lower-case letter or digit, then use lower-case letters, digits, '-' "
     "or '_' (up to 63; not assets, history, incidents or dashsite), e.g. service-health"

@@ -1,9 +1,12 @@
-"""One publisher per kind of target, looked up from the target's text.
+"""One publisher per kind of target, looked up by the target's URL scheme.
 
 The commands never branch on the kind of target: ``publish`` and ``pull``
-ask :func:`publisher_for` and call the same two methods. A new kind of target
-(an rsync folder, a cloud bucket) is one class here and its module beside
-``s3.py`` and ``ghpages.py``.
+ask :func:`publisher_for` and call the same two methods. Publishers register
+in the ``dashsite.publishers`` entry point group under their scheme (``s3`` for
+``s3://bucket/prefix``; ``gh-pages``, a target that is only its name): dashsite's
+own in its ``pyproject.toml``, a plugin's (``dir://``, ``rsync://``) in its own.
+An entry point names a :class:`PublisherType`: a class with a ``usage`` line and
+a ``from_target(text, settings)`` constructor.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
+from dashsite.core.errors import PublishError
+from dashsite.core.plugins import PUBLISHERS, PluginError, load_group
 from dashsite.publish import GitPagesTarget, S3Target, parse_target
 from dashsite.store.write import StagedSite
 
@@ -37,6 +42,16 @@ class Options:
     full: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the command line says besides the target; each publisher takes what it needs."""
+
+    remote: str = "origin"
+    branch: str = "gh-pages"
+    endpoint_url: str | None = None
+    region: str | None = None
+
+
 class Publisher(Protocol):
     """Sends a built site to a target, and brings what a build needs back."""
 
@@ -53,6 +68,17 @@ class Publisher(Protocol):
         ...
 
 
+class PublisherType(Protocol):
+    """What a ``dashsite.publishers`` entry point names: how to make a publisher."""
+
+    usage: str
+    """The target's form, for help and errors: ``s3://bucket/prefix``."""
+
+    def from_target(self, text: str, settings: Settings) -> Publisher:
+        """The publisher of ``text`` (a target of this scheme); ``PublishError`` if it is wrong."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class S3Publisher:
     """``s3://bucket/prefix`` (or any S3-compatible server, with ``endpoint_url``)."""
@@ -60,6 +86,15 @@ class S3Publisher:
     target: S3Target
     endpoint_url: str | None = None
     region: str | None = None
+
+    usage: ClassVar[str] = "s3://bucket/prefix"
+
+    @classmethod
+    def from_target(cls, text: str, settings: Settings) -> Self:
+        """``s3://bucket/prefix``, checked; the endpoint and region from the settings."""
+        target = parse_target(text)
+        assert isinstance(target, S3Target)
+        return cls(target, settings.endpoint_url, settings.region)
 
     def __str__(self) -> str:
         return str(self.target)
@@ -113,6 +148,13 @@ class GitPagesPublisher:
 
     target: GitPagesTarget
 
+    usage: ClassVar[str] = "gh-pages"
+
+    @classmethod
+    def from_target(cls, text: str, settings: Settings) -> Self:
+        """``gh-pages``: the remote and branch from the settings."""
+        return cls(GitPagesTarget(settings.remote, settings.branch))
+
     def __str__(self) -> str:
         return str(self.target)
 
@@ -144,27 +186,59 @@ class GitPagesPublisher:
         return staged, sum(1 for p in staged.path.rglob("*") if p.is_file())
 
 
-def publisher_for(
-    text: str,
-    *,
-    remote: str = "origin",
-    branch: str = "gh-pages",
-    endpoint_url: str | None = None,
-    region: str | None = None,
-) -> Publisher:
-    """The publisher of a target's text (``s3://bucket/prefix`` or ``gh-pages``)."""
-    target = parse_target(text, remote=remote, branch=branch)
-    if isinstance(target, S3Target):
-        return S3Publisher(target, endpoint_url, region)
-    return GitPagesPublisher(target)
+BUILT_IN: dict[str, PublisherType] = {"s3": S3Publisher, "gh-pages": GitPagesPublisher}
+"""dashsite's own publishers, as its ``pyproject.toml`` registers them; known without
+its package metadata too (a source checkout on ``PYTHONPATH``)."""
+
+
+def publisher_types() -> dict[str, PublisherType]:
+    """Every publisher by scheme: dashsite's own first, then the plugins' by name."""
+    found: dict[str, PublisherType] = dict(BUILT_IN)
+    for name, value in load_group(PUBLISHERS):
+        if not callable(getattr(value, "from_target", None)) or not isinstance(
+            getattr(value, "usage", None), str
+        ):
+            raise PluginError(
+                f"{PUBLISHERS} entry point '{name}' is not a publisher "
+                "(it needs a usage line and from_target(text, settings))",
+                hint="fix or uninstall the package that registers it",
+            )
+        found.setdefault(name, value)
+    return found
+
+
+def scheme_of(text: str) -> str:
+    """``s3`` of ``s3://bucket/prefix``; a target without ``://`` (``gh-pages``) is its own."""
+    scheme, separator, _ = text.partition("://")
+    return scheme if separator else text
+
+
+def publisher_for(text: str, settings: Settings | None = None) -> Publisher:
+    """The publisher of a target's text, found by its scheme in the registry.
+
+    An unknown scheme is one line naming the targets there are.
+    """
+    known = publisher_types()
+    kind = known.get(scheme_of(text))
+    if kind is None:
+        usages = [k.usage for k in known.values()]
+        listed = (
+            " or ".join(usages)
+            if len(usages) < 3
+            else (f"{', '.join(usages[:-1])} or {usages[-1]}")
+        )
+        raise PublishError(f"unknown publish target '{text}'", hint=f"use {listed}")
+    return kind.from_target(text, settings or Settings())
 
 
 def from_arguments(args: Any) -> Publisher:
     """The publisher the ``publish`` / ``pull`` command line names."""
     return publisher_for(
         args.target,
-        remote=args.remote,
-        branch=args.branch,
-        endpoint_url=args.endpoint_url,
-        region=args.region,
+        Settings(
+            remote=args.remote,
+            branch=args.branch,
+            endpoint_url=args.endpoint_url,
+            region=args.region,
+        ),
     )

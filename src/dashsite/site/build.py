@@ -46,8 +46,6 @@ from dashsite.core.reporter import Event, NullReporter, Reporter
 from dashsite.render.environment import create_environment
 from dashsite.render.history import LazyHistory, last_good_values
 from dashsite.render.pages import render_dashboard_pages, render_failure_pages
-from dashsite.site.badges import write_badges
-from dashsite.site.feeds import write_feeds
 from dashsite.site.index import (
     TREND_LENGTH,
     index_entry,
@@ -58,6 +56,7 @@ from dashsite.site.index import (
     write_manifest,
     write_months_page,
 )
+from dashsite.site.outputs import SiteView, write_outputs
 from dashsite.status.compare import changes
 from dashsite.status.incidents import (
     DeclaredIncident,
@@ -541,9 +540,7 @@ class SiteBuilder:
             {r.slug: r.title for r in records if r.active},
             site_context,
         )
-        config = self.config
-        write_feeds(writer, shown, title=config.title, base_url=config.base_url, now=collected_at)
-        write_badges(writer, shown, config.title)
+        write_outputs(SiteView(self.config, manifest, shown, collected_at), writer)
 
     def _backfilling(self, record: DashboardRecord) -> None:
         if record.count > 1000:  # long enough to be noticed: say why this build is slow

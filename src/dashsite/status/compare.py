@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashsite.store.log import numeric_values
+from dashsite.types.renderables import RENDER_TYPES
 
 MAX_CHANGES = 40
 """Lines in one comparison: a page says what moved, it is not a diff tool."""
@@ -50,12 +51,19 @@ def _levels(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, str]]:
                 yield from _levels(item, f"{path}.{key}" if key != "items" else path, depth + 1)
 
 
+def _rows_field(kind: Any) -> str | None:
+    """The stored field a render type keeps its rows in (``MonitorTable``: ``rows``)."""
+    found = RENDER_TYPES.get(kind) if isinstance(kind, str) else None
+    return found.rows_field if found is not None else None
+
+
 def _rows(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, list[Any]]]:
-    """Dotted path → rows of every stored table."""
+    """Dotted path → rows of every stored table (any render type with a ``rows_field``)."""
     if depth > 6 or not isinstance(value, dict):
         return
-    if value.get("$kind") == "MonitorTable" and isinstance(value.get("rows"), list):
-        yield path, value["rows"]
+    rows = _rows_field(value.get("$kind"))
+    if rows is not None and isinstance(value.get(rows), list):
+        yield path, value[rows]
         return
     for key, item in value.items():
         if key != "$kind":

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import Any, Self
 
 from markupsafe import escape
 
@@ -30,7 +30,7 @@ from dashsite.core.errors import RenderError
 from dashsite.core.levels import StatusLevel
 from dashsite.core.xmltext import xml_text
 from dashsite.types.formats import duration, filesize, percent
-from dashsite.types.renderables import RenderType, format_value
+from dashsite.types.renderables import RenderType, format_value, from_fields
 from dashsite.types.sparkline import as_number
 from dashsite.types.styles import LEVEL_COLORS, MUTED
 
@@ -391,6 +391,9 @@ class LineChart(RenderType):
     _prepared: Any = field(default=None, init=False, repr=False, compare=False)
 
     kind = "LineChart"
+    stored_fields = (
+        "data", "title", "unit", "format", "width", "height", "thresholds", "annotations",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         _check_size(self.kind, self.width, self.height)
@@ -405,6 +408,31 @@ class LineChart(RenderType):
     def levels(self) -> Iterator[StatusLevel]:
         """Charts carry no status of their own."""
         return iter(())
+
+    def to_stored(self) -> dict[str, Any]:
+        """The series as ``{name: [[x, y], …]}``, and the chart's settings."""
+        lines, _, _ = self._prepared
+        return {
+            "data": {
+                line.name: [[x, as_number(y)] for x, y in zip(line.xs, line.ys, strict=True)]
+                for line in lines
+            },
+            "title": self.title,
+            "unit": self.unit,
+            "format": self.format,
+            "width": self.width,
+            "height": self.height,
+            "thresholds": {str(k): float(v) for k, v in dict(self.thresholds).items()},
+            "annotations": [[moment, str(words)] for moment, words in self.annotations],
+        }
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> Self:
+        """The stored chart, checked by its own constructor (annotations as pairs)."""
+        values = dict(stored)
+        if isinstance(values.get("annotations"), list):
+            values["annotations"] = [tuple(pair) for pair in values["annotations"]]
+        return from_fields(cls, values)
 
     def _samples(self, columns: int) -> list[Pairs]:
         lines, _, cache = self._prepared
@@ -791,6 +819,16 @@ class StatusTimeline(RenderType):
             )
         return sorted(out, key=lambda p: p[0])
 
+    def to_stored(self) -> dict[str, Any]:
+        """The points as ``[[time, level], …]``, sorted, and the settings."""
+        return {
+            "data": [[moment, level.slug] for moment, level in self._points()],
+            "title": self.title,
+            "width": self.width,
+            "height": self.height,
+            "end": self.end,
+        }
+
     def _bands(self) -> list[tuple[datetime, datetime, StatusLevel]]:
         points = self._points()
         if not points:
@@ -843,57 +881,3 @@ class StatusTimeline(RenderType):
         return _figure(
             self.title, self.summary(), self.width, self.height, parts, inline_css, table
         )
-
-
-CHARTS: tuple[type, ...] = (LineChart, AreaChart, BarChart, StatusTimeline)
-CHART_KINDS = ("LineChart", "AreaChart", "BarChart", "StatusTimeline")
-
-
-def stored_fields(chart: Any) -> dict[str, Any]:
-    """A chart's fields for ``data.json``: series as ``{name: [[x, y], …]}``."""
-    if isinstance(chart, LineChart):
-        lines, _, _ = chart._prepared
-        return {
-            "data": {
-                line.name: [[x, as_number(y)] for x, y in zip(line.xs, line.ys, strict=True)]
-                for line in lines
-            },
-            "title": chart.title,
-            "unit": chart.unit,
-            "format": chart.format,
-            "width": chart.width,
-            "height": chart.height,
-            "thresholds": {str(k): float(v) for k, v in dict(chart.thresholds).items()},
-            "annotations": [[moment, str(words)] for moment, words in chart.annotations],
-        }
-    if isinstance(chart, BarChart):
-        return {
-            "data": dict(chart.data),
-            "title": chart.title,
-            "unit": chart.unit,
-            "format": chart.format,
-            "width": chart.width,
-            "height": chart.height,
-            "stacked": chart.stacked,
-        }
-    assert isinstance(chart, StatusTimeline)
-    return {
-        "data": [[moment, level.slug] for moment, level in chart._points()],
-        "title": chart.title,
-        "width": chart.width,
-        "height": chart.height,
-        "end": chart.end,
-    }
-
-
-def from_stored(kind: str, fields: dict[str, Any]) -> Any:
-    """The chart ``stored_fields`` wrote, checked by the chart's own constructor."""
-    chart_type: Any = dict(zip(CHART_KINDS, CHARTS, strict=True))[kind]
-    names = set(chart_type.__dataclass_fields__) - {"area"}
-    extra = set(fields) - names - {"$kind"}
-    if extra:
-        raise ValueError(f"unknown {kind} fields: {', '.join(sorted(extra))}")
-    values = {k: v for k, v in fields.items() if k in names}
-    if "annotations" in values:
-        values["annotations"] = [tuple(pair) for pair in values["annotations"]]
-    return chart_type(**values)

@@ -14,12 +14,14 @@ import xml.parsers.expat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from markupsafe import escape
 
 from dashsite.core.errors import RenderError
 from dashsite.core.levels import StatusLevel
 from dashsite.types.renderables import RenderType
+from dashsite.types.stored import StoredDataError, field_of, size_of
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 """Images larger than this are refused: they bloat pages and emails."""
@@ -167,6 +169,30 @@ class MonitorImage(RenderType):
         """``data:image/png;base64,…``"""
         assert self.data is not None
         return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+    def to_stored(self) -> dict[str, Any]:
+        """The bytes as base64 (whether they came from ``data`` or ``path``), alt and size."""
+        assert self.data is not None
+        return {
+            "data": base64.b64encode(self.data).decode("ascii"),
+            "alt": self.alt,
+            "width": self.width,
+            "height": self.height,
+        }
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> MonitorImage:
+        """The stored image, its bytes checked again as a new one's would be."""
+        try:
+            data = base64.b64decode(field_of(stored, "data", str), validate=True)
+        except (ValueError, TypeError) as exc:
+            raise StoredDataError(f"MonitorImage.data is not base64: {exc}") from None
+        return cls(
+            data=data,
+            alt=field_of(stored, "alt", str),
+            width=size_of(stored, "width"),
+            height=size_of(stored, "height"),
+        )
 
     def levels(self) -> Iterator[StatusLevel]:
         """Images carry no status."""

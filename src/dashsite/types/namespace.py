@@ -1,7 +1,10 @@
 """The names a dashboard template sees besides its collectors' values.
 
-Read from the render-type registry when asked, so a type registered later (one a
-``dashboard.py`` defines, or a plugin's) is a template global and a reserved name too.
+Read from the render-type registry when an environment is created, after the
+``dashsite.render_types`` entry points are loaded: a plugin's type is a template
+global and a reserved name like a built-in one. A type a ``dashboard.py`` defines
+is not a global (it would show in every dashboard's templates, and two dashboards'
+``Gauge`` would clash); its collectors return it, and it renders and is stored like any.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from dashsite.core.levels import StatusLevel
+from dashsite.core.names import DASHBOARD_PACKAGE
 from dashsite.types import charts, image, sparkline, vegalite  # noqa: F401 - the built-in types
-from dashsite.types.renderables import RENDER_TYPES
+from dashsite.types.renderables import RENDER_TYPES, load_plugin_types
 
 PAGE_NAMES = frozenset(
     {"dashboard", "build", "history", "site", "root", "dashboard_root", "is_latest", "content"}
@@ -21,11 +25,20 @@ JINJA_NAMES = frozenset({"range", "dict", "lipsum", "cycler", "joiner", "namespa
 
 
 def template_globals() -> dict[str, Any]:
-    """The globals of every dashsite template: ``StatusLevel`` and every render type."""
+    """The globals of every dashsite template: ``StatusLevel`` and the render types.
+
+    Every built-in and plugin type, by class name (a plugin's type never hides a
+    built-in one of the same name).
+    """
+    load_plugin_types()
+    types: dict[str, Any] = {}
+    for cls in RENDER_TYPES.values():
+        if not cls.__module__.startswith(f"{DASHBOARD_PACKAGE}."):
+            types.setdefault(cls.__name__, cls)
     return {
         "refresh": 0,  # seconds; pages that should reload themselves pass their own
         "StatusLevel": StatusLevel,
-        **RENDER_TYPES,
+        **types,
     }
 
 

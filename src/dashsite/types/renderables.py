@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, Self, TypeVar, runtime_checkable
 
 from markupsafe import Markup, escape
 
+from dashsite.core import plugins
 from dashsite.core.errors import RenderError
 from dashsite.core.levels import StatusLevel, iter_levels
 from dashsite.types import formats, styles
+from dashsite.types.stored import KIND, SCALAR, StoredDataError, field_of, level_of
 
 
 @runtime_checkable
@@ -33,27 +35,95 @@ CellValue = str | int | float | bool
 """What a table cell holds besides a render type (kstlib's alias; dates and None work too)."""
 
 RENDER_TYPES: dict[str, type[RenderType]] = {}
-"""Every render type by class name, in definition order. The template globals, the
-package's exports, the JSON storage, the API reference and their tests all read it:
-a new render type subclasses :class:`RenderType` and is everywhere at once."""
+"""Every render type by its stored kind (:func:`kind_of`), in definition order. The
+template globals, the package's exports, the JSON storage, ``compare``, the API
+reference and their tests all read it: a new render type subclasses
+:class:`RenderType` and is everywhere at once."""
+
+
+T = TypeVar("T", bound="RenderType")
+
+
+def kind_of(cls: type) -> str:
+    """The name ``data.json`` stores a type under, and its key in :data:`RENDER_TYPES`.
+
+    dashsite's own types keep their class name (``StatusCell``); any other type
+    (a ``dashboard.py``'s, a plugin's) is ``module:qualname``, so two packages'
+    ``Gauge`` never clash and each is found again when its data is read back.
+    """
+    kind = _KINDS.get(cls)
+    if kind is None:
+        module = cls.__module__
+        builtin = module == "dashsite" or module.startswith("dashsite.")
+        kind = _KINDS[cls] = cls.__name__ if builtin else f"{module}:{cls.__qualname__}"
+    return kind
+
+
+def is_builtin(kind: str) -> bool:
+    """Whether a stored kind names one of dashsite's own types (no ``module:`` part)."""
+    return ":" not in kind
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+"""Each type's stored field names, worked out once (values are stored by the thousand)."""
+_KINDS: dict[type, str] = {}
 
 
 class RenderType:
-    """The base of every render type: registered by name, and HTML-safe in Jinja.
+    """The base of every render type: registered by its kind, stored, HTML-safe in Jinja.
 
     ``{{ value }}`` in a template calls ``__html__``, which is ``render()``;
     ``{{ value | render(inline_css=True) }}`` is the mail form. A subclass
     sets ``registered = False`` to stay out of :data:`RENDER_TYPES` (an
     internal type, such as a failed collector's box).
+
+    What a version's ``data.json`` keeps of a value is its stored fields: a
+    dataclass's init fields (those not starting with ``_``), or the names in
+    ``stored_fields``. :meth:`to_stored` and :meth:`from_stored` turn a value
+    into them and back; a type whose fields need more (bytes, checks) overrides them.
     """
 
     __slots__ = ()
     registered: ClassVar[bool] = True
+    stored_fields: ClassVar[tuple[str, ...] | None] = None
+    """The fields ``data.json`` keeps, when not every public dataclass field."""
+    rows_field: ClassVar[str | None] = None
+    """The stored field holding rows (lists, told apart by their first cell) that a
+    version's comparison with the previous one counts as added, removed or changed."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("registered", True):  # the class's own flag, not inherited
-            RENDER_TYPES[cls.__name__] = cls  # a slotted dataclass replaces its draft
+            RENDER_TYPES[kind_of(cls)] = cls  # a slotted dataclass replaces its draft
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The names of the stored fields, in the order they are written."""
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            if cls.stored_fields is not None:
+                names = tuple(cls.stored_fields)
+            elif is_dataclass(cls):
+                names = tuple(f.name for f in fields(cls) if f.init and not f.name.startswith("_"))
+            else:
+                raise TypeError(
+                    f"{cls.__name__} is not a dataclass: declare its stored_fields = (...)"
+                )
+            _FIELD_NAMES[cls] = names
+        return names
+
+    def to_stored(self) -> dict[str, Any]:
+        """This value's stored fields by name (``to_jsonable`` makes each one JSON)."""
+        return {name: getattr(self, name) for name in self.field_names()}
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> Self:
+        """The value :meth:`to_stored` wrote, rebuilt through the constructor's checks.
+
+        ``stored`` holds the fields already read back (nested render types are
+        objects again) and the ``$kind`` key; a field the type does not have is refused.
+        """
+        return from_fields(cls, stored)
 
     def render(self, *, inline_css: bool = False) -> str:
         """The HTML of this object, with classes or (``inline_css``) inline styles."""
@@ -61,6 +131,31 @@ class RenderType:
 
     def __html__(self) -> str:
         return self.render()
+
+
+def from_fields(cls: type[T], stored: dict[str, Any]) -> T:
+    """``cls(**stored)``, refusing a field ``cls`` does not store (the default ``from_stored``)."""
+    names = cls.field_names()
+    extra = sorted(set(stored) - set(names) - {KIND})
+    if extra:
+        raise StoredDataError(f"unknown {kind_of(cls)} fields: {', '.join(extra)}")
+    return cls(**{name: stored[name] for name in names if name in stored})
+
+
+def load_plugin_types() -> None:
+    """Import the render types installed packages register (``dashsite.render_types``).
+
+    Each entry point names a :class:`RenderType` subclass or a module defining
+    some; importing it registers them. Loaded once per process; a broken plugin
+    is a :class:`~dashsite.core.plugins.PluginError` naming its entry point.
+    """
+    for name, value in plugins.load_group(plugins.RENDER_TYPES):
+        if isinstance(value, type) and not issubclass(value, RenderType):
+            raise plugins.PluginError(
+                f"{plugins.RENDER_TYPES} entry point '{name}' names {value.__qualname__}, "
+                "which is not a RenderType subclass",
+                hint="fix or uninstall the package that registers it",
+            )
 
 
 def format_value(value: Any) -> str:
@@ -161,6 +256,11 @@ class StatusCell(RenderType):
         """This badge's level."""
         yield self.level
 
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> StatusCell:
+        """A stored badge: a scalar label and a level name."""
+        return cls(field_of(stored, "label", SCALAR), level_of(stored))
+
     def render(self, *, inline_css: bool = False) -> str:
         """``<span class="status-badge status-ok">UP</span>`` or its inline twin."""
         label = escape(format_value(self.label))
@@ -177,6 +277,8 @@ class MonitorTable(RenderType):
     title: str = ""
     rows: list[list[Any]] = field(default_factory=list)
     formats: Mapping[str, str] = field(default_factory=dict)
+
+    rows_field = "rows"
 
     def __post_init__(self) -> None:
         self.headers = [str(header) for header in self.headers]
@@ -216,6 +318,20 @@ class MonitorTable(RenderType):
         """Levels of every renderable in every cell."""
         for row in self.rows:
             yield from _levels_of(iter(row))
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> MonitorTable:
+        """A stored table: text headers, rows as lists, formats by header."""
+        headers = field_of(stored, "headers", list)
+        rows = field_of(stored, "rows", list)
+        if not all(isinstance(h, str) for h in headers) or not all(
+            isinstance(r, list) for r in rows
+        ):
+            raise StoredDataError("MonitorTable headers must be text and rows lists")
+        formats = stored.get("formats") or {}  # absent before formats existed
+        if not isinstance(formats, dict) or not all(isinstance(v, str) for v in formats.values()):
+            raise StoredDataError("MonitorTable formats must map headers to format names")
+        return cls(headers, field_of(stored, "title", str), rows, formats)
 
     def _numeric_columns(self) -> list[bool]:
         """Columns declared numeric, or whose every present scalar is a number."""
@@ -278,6 +394,11 @@ class MonitorKV(RenderType):
         """Levels of every renderable value."""
         return _levels_of(iter(self.items.values()))
 
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> MonitorKV:
+        """A stored grid: its items a dict."""
+        return cls(field_of(stored, "items", dict), field_of(stored, "title", str))
+
     def render(self, *, inline_css: bool = False) -> str:
         """A two-column ``<table>``: keys as row headers, values as cells."""
         key_style = _attr("style", styles.KV_KEY_STYLE) if inline_css else ""
@@ -303,6 +424,15 @@ class MonitorList(RenderType):
         """Levels of every renderable item."""
         return _levels_of(iter(self.items))
 
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> MonitorList:
+        """A stored list: items a list, ``ordered`` a bool."""
+        return cls(
+            field_of(stored, "items", list),
+            field_of(stored, "ordered", bool),
+            field_of(stored, "title", str),
+        )
+
     def render(self, *, inline_css: bool = False) -> str:
         """``<ul>`` or ``<ol>`` with one ``<li>`` per item."""
         tag = "ol" if self.ordered else "ul"
@@ -326,6 +456,16 @@ class MonitorMetric(RenderType):
     def levels(self) -> Iterator[StatusLevel]:
         """This metric's level."""
         yield self.level
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> MonitorMetric:
+        """A stored metric: a scalar value, text label and unit, a level name."""
+        return cls(
+            field_of(stored, "value", SCALAR),
+            field_of(stored, "label", str),
+            level_of(stored),
+            field_of(stored, "unit", str),
+        )
 
     def render(self, *, inline_css: bool = False) -> str:
         """The value (with unit) above its label."""

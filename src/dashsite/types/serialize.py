@@ -1,9 +1,16 @@
 """Collected data ⇄ JSON, so every version's ``data.json`` can be read back.
 
 Plain JSON values stay as they are. A render type becomes an object with a
-``"$kind"`` key naming its class and its fields (levels as their names)::
+``"$kind"`` key naming its type and its stored fields (levels as their names)::
 
     {"$kind": "StatusCell", "label": "UP", "level": "ok"}
+    {"$kind": "_dashsite_dashboards.disk.dashboard:Gauge", "value": 7, "max": 10}
+
+The kinds and fields come from the render-type registry (each type says what it
+stores); dashsite's own types are named by class, any other by ``module:qualname``
+(see :func:`~dashsite.types.renderables.kind_of`). Read back, a type that is gone
+(its ``dashboard.py`` or plugin changed) becomes an :class:`UnavailableType` box
+showing its fields: a build never fails on old data.
 
 Datetimes become ``{"$kind": "datetime", "value": "2026-11-27T20:15:00+00:00"}``
 and images keep their bytes as base64. A collector's plain dict that happens to
@@ -15,66 +22,59 @@ was found.
 
 from __future__ import annotations
 
-import base64
+import contextlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from functools import partial
 from typing import Any
 
-from dashsite.core.levels import StatusLevel
-from dashsite.types.charts import CHART_KINDS, CHARTS, from_stored, stored_fields
-from dashsite.types.image import MonitorImage
-from dashsite.types.renderables import (
-    MonitorKV,
-    MonitorList,
-    MonitorMetric,
-    MonitorTable,
-    StatusCell,
-)
-from dashsite.types.sparkline import Sparkline
-from dashsite.types.vegalite import VegaLite
+from markupsafe import escape
 
-KIND = "$kind"
+from dashsite.core.levels import StatusLevel, iter_levels
+from dashsite.core.plugins import PluginError
+from dashsite.types import charts, image, sparkline, vegalite  # noqa: F401 - the built-in types
+from dashsite.types.renderables import (
+    RENDER_TYPES,
+    MonitorKV,
+    RenderType,
+    is_builtin,
+    kind_of,
+    load_plugin_types,
+)
+from dashsite.types.stored import KIND, StoredDataError, field_of
+
+__all__ = ["KIND", "PLAIN", "StoredDataError", "UnavailableType", "from_jsonable", "to_jsonable"]
+
 PLAIN = "dict"
 """The kind of a plain dict that itself held a ``"$kind"`` key (escaped, not decoded)."""
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {
-    StatusCell: ("label", "level"),
-    MonitorMetric: ("value", "label", "level", "unit"),
-    MonitorTable: ("headers", "title", "rows", "formats"),
-    MonitorKV: ("items", "title"),
-    MonitorList: ("items", "ordered", "title"),
-    Sparkline: ("values", "width", "height", "label", "level"),
-}
+@dataclass(frozen=True, slots=True)
+class UnavailableType(RenderType):
+    """A stored render type whose class is gone: a box showing its stored fields.
 
+    A type a ``dashboard.py`` or a plugin defined may be removed or renamed
+    while versions still hold its values; reading them back never fails a
+    build. The box stores back exactly what was read, so nothing is lost.
+    """
 
-def _encode_fields(obj: Any, where: str, depth: int) -> dict[str, Any]:
-    out: dict[str, Any] = {KIND: type(obj).__name__}
-    for name in _FIELDS[type(obj)]:
-        out[name] = to_jsonable(getattr(obj, name), f"{where}.{name}", depth + 1)
-    return out
+    registered = False  # stands in for a type; never built by a template
 
+    kind: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
-def _encode_chart(obj: Any, where: str, depth: int) -> dict[str, Any]:
-    fields = to_jsonable(stored_fields(obj), where, depth + 1)
-    return {KIND: obj.kind, **fields}
+    def levels(self) -> Iterator[StatusLevel]:
+        """The levels of what its fields hold."""
+        return iter_levels(dict(self.fields))
 
-
-_ENCODERS: dict[type, Callable[[Any, str, int], dict[str, Any]]] = {
-    **{kind: _encode_fields for kind in _FIELDS},
-    **{kind: _encode_chart for kind in CHARTS},
-    VegaLite: lambda o, w, d: {KIND: "VegaLite", "spec": to_jsonable(dict(o.spec), w, d + 1)},
-    MonitorImage: lambda o, w, d: {
-        KIND: "MonitorImage",
-        "data": base64.b64encode(o.data).decode("ascii"),
-        "alt": o.alt,
-        "width": o.width,
-        "height": o.height,
-    },
-}
+    def render(self, *, inline_css: bool = False) -> str:
+        """The type's name, then its fields as a key/value grid."""
+        name = self.kind.rpartition(":")[2] or self.kind
+        grid = MonitorKV(dict(self.fields), title=f"{name} (type not available)")
+        html = grid.render(inline_css=inline_css)
+        return f'<div class="monitor-unavailable" data-kind="{escape(self.kind)}">{html}</div>'
 
 
 MAX_DEPTH = 200
@@ -119,9 +119,8 @@ def to_jsonable(value: Any, where: str = "value", depth: int = 0) -> Any:
         return value if math.isfinite(value) else None
     if isinstance(value, StatusLevel):
         return value.slug
-    encoder = _ENCODERS.get(type(value))
-    if encoder is not None:
-        return encoder(value, where, depth)
+    if isinstance(value, RenderType):
+        return _encode(value, where, depth)
     if isinstance(value, datetime):
         return {KIND: "datetime", "value": value.isoformat()}
     if isinstance(value, date):
@@ -146,84 +145,59 @@ def to_jsonable(value: Any, where: str = "value", depth: int = 0) -> Any:
     raise TypeError(f"{where}: a {type(value).__name__} cannot be stored as JSON")
 
 
-class StoredDataError(ValueError):
-    """A stored value is not what :func:`to_jsonable` writes."""
+def _encode(value: RenderType, where: str, depth: int) -> dict[str, Any]:
+    """``{"$kind": kind, field: value, …}`` of a registered render type."""
+    if isinstance(value, UnavailableType):
+        kind, stored = value.kind, dict(value.fields)
+    else:
+        cls = type(value)
+        if not cls.__dict__.get("registered", True):
+            raise TypeError(f"{where}: a {cls.__name__} cannot be stored as JSON")
+        kind = kind_of(cls)
+        try:
+            if cls.to_stored is RenderType.to_stored:  # the fields as they are: no dict between
+                out: dict[str, Any] = {KIND: kind}
+                for name in cls.field_names():
+                    out[name] = to_jsonable(getattr(value, name), f"{where}.{name}", depth + 1)
+                return out
+            stored = value.to_stored()
+        except AttributeError as exc:  # a type's stored_fields names what it does not have
+            raise TypeError(f"{where}: {cls.__name__} cannot store itself: {exc}") from None
+        except TypeError as exc:
+            text = str(exc)
+            raise TypeError(text if text.startswith(where) else f"{where}: {text}") from None
+    out = {KIND: kind}
+    for name, item in stored.items():
+        out[name] = to_jsonable(item, f"{where}.{name}", depth + 1)
+    return out
 
 
-def _field(raw: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
-    value = raw.get(name)
-    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-        raise StoredDataError(f"{raw.get(KIND)}.{name} is {type(value).__name__}, not valid")
-    return value
+_TIMES: dict[str, Any] = {"datetime": datetime, "date": date}
 
 
-def _level(raw: dict[str, Any], name: str = "level") -> StatusLevel:
+def _decode(kind: str, stored: dict[str, Any]) -> Any:
+    """A stored render type (or time) again: strictly for dashsite's own types, and
+    as an :class:`UnavailableType` box for another's that is gone or no longer fits."""
+    cls = RENDER_TYPES.get(kind)
+    if cls is not None and is_builtin(kind):  # the common case first
+        return cls.from_stored(stored)
+    if kind in _TIMES:
+        return _TIMES[kind].fromisoformat(field_of(stored, "value", str))
+    if is_builtin(kind):
+        raise StoredDataError(f"unknown stored kind {kind!r}")
+    if cls is None:
+        # A plugin's type, read before any environment loaded it. A broken plugin is
+        # said when an environment is made; here its values show as boxes.
+        with contextlib.suppress(PluginError):
+            load_plugin_types()
+        cls = RENDER_TYPES.get(kind)
+    fields = {name: value for name, value in stored.items() if name != KIND}
+    if cls is None:
+        return UnavailableType(kind, fields)
     try:
-        return StatusLevel.parse(_field(raw, name, str))
-    except ValueError as exc:
-        raise StoredDataError(str(exc)) from None
-
-
-def _size(raw: dict[str, Any], name: str) -> int | None:
-    value = raw.get(name)
-    if value is None:
-        return None
-    return int(_field(raw, name, int))
-
-
-_SCALAR = (str, int, float, type(None))
-
-
-def _decode_image(raw: dict[str, Any]) -> MonitorImage:
-    try:
-        data = base64.b64decode(_field(raw, "data", str), validate=True)
-    except (ValueError, TypeError) as exc:
-        raise StoredDataError(f"MonitorImage.data is not base64: {exc}") from None
-    return MonitorImage(
-        data=data,
-        alt=_field(raw, "alt", str),
-        width=_size(raw, "width"),
-        height=_size(raw, "height"),
-    )
-
-
-def _decode_table(raw: dict[str, Any]) -> MonitorTable:
-    headers = _field(raw, "headers", list)
-    rows = _field(raw, "rows", list)
-    if not all(isinstance(h, str) for h in headers) or not all(isinstance(r, list) for r in rows):
-        raise StoredDataError("MonitorTable headers must be text and rows lists")
-    formats = raw.get("formats") or {}  # absent before formats existed
-    if not isinstance(formats, dict) or not all(isinstance(v, str) for v in formats.values()):
-        raise StoredDataError("MonitorTable formats must map headers to format names")
-    return MonitorTable(headers, _field(raw, "title", str), rows, formats)
-
-
-_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "StatusCell": lambda d: StatusCell(_field(d, "label", _SCALAR), _level(d)),
-    "MonitorMetric": lambda d: MonitorMetric(
-        _field(d, "value", _SCALAR), _field(d, "label", str), _level(d), _field(d, "unit", str)
-    ),
-    "MonitorTable": _decode_table,
-    "MonitorKV": lambda d: MonitorKV(_field(d, "items", dict), _field(d, "title", str)),
-    "MonitorList": lambda d: MonitorList(
-        _field(d, "items", list), _field(d, "ordered", bool), _field(d, "title", str)
-    ),
-    "Sparkline": lambda d: Sparkline(
-        [
-            v if isinstance(v, int | float) and not isinstance(v, bool) else None
-            for v in _field(d, "values", list)
-        ],
-        _field(d, "width", int),
-        _field(d, "height", int),
-        _field(d, "label", str),
-        None if d.get("level") is None else _level(d),
-    ),
-    "MonitorImage": _decode_image,
-    **{name: partial(from_stored, name) for name in CHART_KINDS},
-    "VegaLite": lambda d: VegaLite(_field(d, "spec", dict)),
-    "datetime": lambda d: datetime.fromisoformat(_field(d, "value", str)),
-    "date": lambda d: date.fromisoformat(_field(d, "value", str)),
-}
+        return cls.from_stored(stored)
+    except Exception:  # a user's type changed since: show what was stored
+        return UnavailableType(kind, fields)
 
 
 def from_jsonable(value: Any, *, depth: int = 0) -> Any:
@@ -250,11 +224,10 @@ def from_jsonable(value: Any, *, depth: int = 0) -> Any:
     decoded = {key: from_jsonable(item, depth=depth + 1) for key, item in value.items()}
     if kind is None:
         return decoded
-    decoder = _DECODERS.get(kind) if isinstance(kind, str) else None
-    if decoder is None:
+    if not isinstance(kind, str):
         raise StoredDataError(f"unknown stored kind {kind!r}")
     try:
-        return decoder(decoded)
+        return _decode(kind, decoded)
     except StoredDataError:
         raise
     except (ValueError, TypeError, KeyError) as exc:  # the render type's own checks

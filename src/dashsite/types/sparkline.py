@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import escape
 
@@ -17,6 +18,7 @@ from dashsite.core.levels import StatusLevel
 from dashsite.core.xmltext import xml_text
 from dashsite.types import styles
 from dashsite.types.renderables import RenderType, format_value
+from dashsite.types.stored import field_of, level_of
 
 NEUTRAL_STROKE = "#0969da"
 MAX_SIZE = 4000
@@ -46,6 +48,8 @@ class Sparkline(RenderType):
     level: StatusLevel | None = None
     show_text: bool = True
 
+    stored_fields = ("values", "width", "height", "label", "level")
+
     def __post_init__(self) -> None:
         for name in ("width", "height"):
             size = getattr(self, name)
@@ -56,6 +60,20 @@ class Sparkline(RenderType):
                 )
         if self.level is not None:
             StatusLevel.parse(self.level)
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> Sparkline:
+        """Stored values (anything but a number is a gap), sizes, label and level."""
+        return cls(
+            [
+                v if isinstance(v, int | float) and not isinstance(v, bool) else None
+                for v in field_of(stored, "values", list)
+            ],
+            field_of(stored, "width", int),
+            field_of(stored, "height", int),
+            field_of(stored, "label", str),
+            None if stored.get("level") is None else level_of(stored),
+        )
 
     def levels(self) -> Iterator[StatusLevel]:
         """The level given to the sparkline, if any."""

@@ -18,6 +18,7 @@ from dashsite.core.errors import RenderError
 from dashsite.core.levels import StatusLevel
 from dashsite.types.image import MAX_IMAGE_BYTES, MonitorImage
 from dashsite.types.renderables import RenderType
+from dashsite.types.stored import field_of
 
 EXTRA = "dashsite[vega]"
 
@@ -61,6 +62,15 @@ class VegaLite(RenderType):
             json.dumps(self.spec)
         except (TypeError, ValueError) as exc:
             raise RenderError(f"VegaLite spec is not JSON: {exc}") from None
+
+    def to_stored(self) -> dict[str, Any]:
+        """The spec, as given."""
+        return {"spec": dict(self.spec)}
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> VegaLite:
+        """A stored spec: a dict."""
+        return cls(field_of(stored, "spec", dict))
 
     @property
     def description(self) -> str:

@@ -1,0 +1,102 @@
+"""Site outputs: files every build writes from the site's state, found in a registry.
+
+An output is any object with a ``write(site, writer)`` method, registered in the
+``dashsite.outputs`` entry point group; dashsite's feeds and badges register
+there in its ``pyproject.toml`` like a plugin's output (a JSON API, a sitemap)
+would. The build hands each one the same :class:`SiteView` at its end, after the
+pages and before the manifest, and calls them in order: dashsite's own first,
+then the plugins' by entry point name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from dashsite.core.config import SiteConfig
+from dashsite.core.plugins import OUTPUTS, PluginError, load_group
+from dashsite.site.badges import write_badges
+from dashsite.site.feeds import write_feeds
+from dashsite.status.timeline import StatusView
+from dashsite.store.manifest import DashboardRecord, Manifest
+from dashsite.store.write import SiteWriter
+
+
+@dataclass(frozen=True, slots=True)
+class SiteView:
+    """What an output reads: plain data the build has once its pages are written."""
+
+    config: SiteConfig
+    """The site's configuration (``title``, ``base_url``, ``site_path``…)."""
+    manifest: Manifest
+    """Every dashboard the site holds, active or archived, with its latest version."""
+    dashboards: Sequence[tuple[DashboardRecord, StatusView]]
+    """The dashboards that have a status view this build, in slug order."""
+    now: datetime
+    """When this build collected (the new versions' time)."""
+
+    @property
+    def title(self) -> str:
+        """The site's title."""
+        return self.config.title
+
+    @property
+    def base_url(self) -> str:
+        """The site's public URL as configured (``""``: links stay relative)."""
+        return self.config.base_url
+
+
+class SiteOutput(Protocol):
+    """Writes files of the site from a :class:`SiteView`, through ``writer`` only."""
+
+    def write(self, site: SiteView, writer: SiteWriter) -> None:
+        """Write this output's files (paths relative to the site, ``/``-separated)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Feeds:
+    """``feed.xml`` and each dashboard's ``<slug>/feed.xml``: incidents as Atom."""
+
+    def write(self, site: SiteView, writer: SiteWriter) -> None:
+        """The feeds, from the status views."""
+        write_feeds(writer, site.dashboards, title=site.title, base_url=site.base_url, now=site.now)
+
+
+@dataclass(frozen=True, slots=True)
+class Badges:
+    """``badge.svg`` / ``badge.json`` for the site and each dashboard."""
+
+    def write(self, site: SiteView, writer: SiteWriter) -> None:
+        """The badges, from the latest statuses."""
+        write_badges(writer, site.dashboards, site.title)
+
+
+FEEDS = Feeds()
+BADGES = Badges()
+
+BUILT_IN: dict[str, SiteOutput] = {"feeds": FEEDS, "badges": BADGES}
+"""dashsite's own outputs, as its ``pyproject.toml`` registers them; known without
+its package metadata too (a source checkout on ``PYTHONPATH``)."""
+
+
+def site_outputs() -> list[tuple[str, SiteOutput]]:
+    """Every output by name: dashsite's own first, then the plugins' in name order."""
+    found: dict[str, SiteOutput] = dict(BUILT_IN)
+    for name, value in load_group(OUTPUTS):
+        if not callable(getattr(value, "write", None)) or isinstance(value, type):
+            raise PluginError(
+                f"{OUTPUTS} entry point '{name}' is not a site output "
+                "(an object with write(site, writer))",
+                hint="fix or uninstall the package that registers it",
+            )
+        found.setdefault(name, value)
+    return list(found.items())
+
+
+def write_outputs(site: SiteView, writer: SiteWriter) -> None:
+    """Every registered output, in order."""
+    for _, output in site_outputs():
+        output.write(site, writer)
