@@ -96,6 +96,8 @@ class BuildOptions:
     refresh: bool = False
     """Run every collector, even those whose ``every`` says a reused value will do."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """The build's clock: every time it records (collected_at, built_at, a new version id,
+    the collectors' outcomes) is read from it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +306,12 @@ class SiteBuilder:
         with self._offload() as offload:
             grouped = run_coroutine(
                 lambda: collect_dashboards(
-                    dashboards, config, self.options.executor, carried=carried, offload=offload
+                    dashboards,
+                    config,
+                    self.options.executor,
+                    carried=carried,
+                    offload=offload,
+                    clock=self.options.clock,
                 )
             )
         pending: list[DashboardData] = []
