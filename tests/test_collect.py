@@ -16,22 +16,21 @@ def run(coro):
 
 
 def test_blocking_sync_collectors_overlap() -> None:
-    spans: dict[str, tuple[float, float]] = {}
+    # Every collector waits until all 20 are running: only possible if they run at once
+    # (one at a time, the first would wait forever and the barrier breaks).
+    together = threading.Barrier(20, timeout=30)
 
     def make(name: str):
         def work() -> str:
-            start = time.monotonic()
-            time.sleep(0.05)
-            spans[name] = (start, time.monotonic())
+            together.wait()
             return name
 
         return work
 
-    specs = [Collector(f"c{i}", make(f"c{i}")) for i in range(20)]
+    specs = [Collector(f"c{i}", make(f"c{i}"), timeout=60) for i in range(20)]
     outcomes = run(collect(specs))
+    assert [o.error for o in outcomes] == [None] * 20
     assert [o.value for o in outcomes] == [f"c{i}" for i in range(20)]
-    # Every collector started before any finished: they all ran at once.
-    assert max(s for s, _ in spans.values()) < min(e for _, e in spans.values())
 
 
 def test_sync_and_async_collectors_overlap() -> None:

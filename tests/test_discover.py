@@ -7,7 +7,7 @@ import pytest
 
 from dashsite.collection.discover import discover, load_dashboard, title_from_slug
 from dashsite.core.errors import DashboardError
-from projects import write_project
+from projects import simple, write_project
 
 
 def test_underscore_and_dot_folders_are_not_dashboards(tmp_path: Path) -> None:
@@ -106,3 +106,51 @@ def test_runtime_error_while_importing_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(DashboardError) as info:
         load_dashboard(tmp_path / "dashboards" / "d", root=tmp_path)
     assert info.value.one_line().startswith("dashboards/d/dashboard.py:3: RuntimeError while")
+
+
+def test_imports_run_on_one_worker_and_compile_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashsite.collection import imports
+    from dashsite.collection.discover import discover
+
+    for slug in ("a", "b", "c", "d", "e"):
+        write_project(tmp_path, {slug: simple(slug.upper())})
+    worker = imports.ImportWorker()
+    monkeypatch.setattr(imports, "WORKER", worker)
+    first = discover(tmp_path / "dashboards", root=tmp_path)
+    assert [d.slug for d in first.dashboards] == ["a", "b", "c", "d", "e"]
+    assert worker.started == 1  # one thread for five modules, not five
+    cached = sorted((tmp_path / ".dashsite" / "bytecode").glob("*.pyc"))
+    assert len(cached) == 5
+    assert (tmp_path / ".dashsite" / ".gitignore").read_text().endswith("*\n")
+
+    def no_compiling(*_: object, **__: object) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(imports, "compile", no_compiling, raising=False)
+    again = discover(tmp_path / "dashboards", root=tmp_path)
+    assert [d.title for d in again.dashboards] == ["A", "B", "C", "D", "E"]
+    assert [c.name for c in again.dashboards[0].collectors] == ["status", "count"]
+    monkeypatch.undo()
+    (tmp_path / "dashboards" / "c" / "dashboard.py").write_text('TITLE = "Changed"\n')
+    (tmp_path / "dashboards" / "c" / "template.html").write_text("<p>x</p>")
+    changed = discover(tmp_path / "dashboards", root=tmp_path, only={"c"})
+    assert changed.dashboards[0].title == "Changed"  # a new source, compiled anew
+    assert len(list((tmp_path / ".dashsite" / "bytecode").glob("*.pyc"))) == 6
+
+
+def test_a_module_past_its_deadline_leaves_the_others_a_fresh_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashsite.collection import imports
+    from dashsite.collection.discover import discover
+
+    write_project(tmp_path, {"a": simple("A"), "z": simple("Z")})
+    write_project(tmp_path, {"slow": {"dashboard.py": "import threading\nthreading.Event().wait(2)\n",
+                                      "template.html": "<p>x</p>"}})
+    worker = imports.ImportWorker()
+    monkeypatch.setattr(imports, "WORKER", worker)
+    found = discover(tmp_path / "dashboards", root=tmp_path, import_timeout=0.5)
+    assert [d.slug for d in found.dashboards] == ["a", "z"]
+    assert [p.slug for p in found.problems] == ["slow"]
+    assert "still loading after 0.5 s" in found.problems[0].one_line()
+    assert worker.started == 2  # the stuck one is left behind

@@ -107,7 +107,7 @@ def test_the_command_line_does_not_load_the_library_to_print_help() -> None:
 
 def test_identical_sources_compile_once_but_keep_their_own_names(tmp_path: Path) -> None:
     from dashsite.core.errors import RenderError
-    from dashsite.render.pages import compile_template, render_template
+    from dashsite.render.pages import compile_template, render_compiled
 
     for folder in ("one", "two"):
         (tmp_path / folder).mkdir()
@@ -118,6 +118,20 @@ def test_identical_sources_compile_once_but_keep_their_own_names(tmp_path: Path)
     assert (first.name, second.name) == ("one/t.html", "two/t.html")
     assert second.filename == str(tmp_path / "two" / "t.html")
     with pytest.raises(RenderError) as info:
-        render_template(compile_template(env, name="two/t.html"), {"x": 1})
+        render_compiled(compile_template(env, name="two/t.html"), {"x": 1})
     assert info.value.path == str(tmp_path / "two" / "t.html") and info.value.line == 2
     assert create_environment().from_string("{{ 1 + 1 }}").render() == "2"
+
+
+def test_finalize_is_compiled_into_markdown_templates_only(tmp_path) -> None:
+    (tmp_path / "page.html").write_text("{{ x }}")
+    (tmp_path / "page.md").write_text("{{ x }}")
+    env = create_environment([tmp_path])
+    html_code = env.compile(env.loader.get_source(env, "page.html")[0], name="page.html", raw=True)
+    md_code = env.compile(env.loader.get_source(env, "page.md")[0], name="page.md", raw=True)
+    assert "environment.finalize(" not in html_code
+    assert "environment.finalize(" in md_code
+    value = "[reset](https://evil.example)"
+    assert env.get_template("page.html").render(x=value) == value
+    assert env.get_template("page.md").render(x=value) != value  # kept as text, not a link
+    assert env.finalize is not None  # the environment keeps it for the Markdown ones

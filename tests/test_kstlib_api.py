@@ -363,7 +363,7 @@ def test_the_loader_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_the_preview_loads_and_reloads_a_monitor_file(tmp_path: Path) -> None:
     from dashsite.preview.builder import PreviewBuilder
-    from dashsite.preview.watch import Change
+    from dashsite.preview.watch import FileChange
 
     path = write_yaml_project(tmp_path, "template: |\n  <p id='v'>{{ v }}</p>\ncollectors:\n  v: 1\n")
     builder = PreviewBuilder(tmp_path, tmp_path / "preview")
@@ -371,9 +371,27 @@ def test_the_preview_loads_and_reloads_a_monitor_file(tmp_path: Path) -> None:
     page = tmp_path / "preview" / "svc" / "index.html"
     assert parse(page.read_text()).find("p", id="v").text() == "1"
     path.write_text("template: |\n  <p id='v'>{{ v }}</p>\ncollectors:\n  v: 2\n")
-    rebuilt = builder.apply([Change(path)])
+    rebuilt = builder.apply([FileChange(path)])
     assert rebuilt is not None and "svc" in rebuilt.collected
     assert parse(page.read_text()).find("p", id="v").text() == "2"
     path.unlink()
-    builder.apply([Change(path, deleted=True)])
+    builder.apply([FileChange(path, deleted=True)])
     assert "svc" not in builder.dashboards
+
+
+def test_monitoring_collector_takes_every_option_of_dashsites_collector():
+    from dashsite import Monitoring, collector
+    from dashsite.collection.collector import COLLECTOR_ATTRIBUTE
+
+    mon = Monitoring(name="m", template="{{ api }}")
+
+    @mon.collector(name="api", timeout=4, retries=1, backoff=0.5, every="1h")
+    def api_status():
+        return "up"
+
+    spec = mon.service._collectors["api"]
+    assert (spec.name, spec.timeout, spec.retries, spec.backoff, spec.every) == ("api", 4, 1, 0.5, 3600.0)
+    assert spec.func is api_status
+    assert getattr(api_status, COLLECTOR_ATTRIBUTE) == spec  # the same mark as @collector's
+    assert collector is not None
+    assert mon.run_sync().html.strip() == "up"

@@ -13,7 +13,7 @@ import pytest
 
 from dashsite.preview.builder import PreviewBuilder
 from dashsite.preview.server import is_local
-from dashsite.preview.watch import Change, ChangeBatcher, is_noise
+from dashsite.preview.watch import ChangeBatcher, FileChange, is_noise
 from projects import cli, simple, write_project
 from servers import ServeProcess
 
@@ -116,7 +116,7 @@ def test_delete_then_create_reads_as_a_change(tmp_path: Path) -> None:
     batcher = ChangeBatcher(quiet=0.01)
     batcher.add(target)  # deleted...
     target.write_text("x")  # ...and created again before the batch is taken
-    assert batcher.next_batch() == [Change(target, deleted=False)]
+    assert batcher.next_batch() == [FileChange(target, deleted=False)]
 
 
 def test_a_steady_stream_still_yields_within_max_wait(tmp_path: Path) -> None:
@@ -131,7 +131,7 @@ def test_a_steady_stream_still_yields_within_max_wait(tmp_path: Path) -> None:
     writer = threading.Thread(target=keep_writing)
     writer.start()
     try:
-        assert batcher.next_batch() == [Change(tmp_path / "busy", deleted=True)]
+        assert batcher.next_batch() == [FileChange(tmp_path / "busy", deleted=True)]
     finally:
         stop.set()
         writer.join()
@@ -200,7 +200,7 @@ def test_template_change_rerenders_one_dashboard_without_collecting(
     template = root / "dashboards" / "a" / "template.html"
     template.write_text("<p id='v'>A2 {{ runs }}</p>")
     other_before = (builder.out.path / "b" / "index.html").stat().st_mtime_ns
-    result = builder.apply([Change(template)])
+    result = builder.apply([FileChange(template)])
     assert result is not None
     assert result.collected == () and result.rendered == ("a/index.html",)
     assert page_text(builder, "a") == "A2 1"
@@ -212,7 +212,7 @@ def test_module_or_helper_change_recollects_that_dashboard_only(builder: Preview
     root = builder.root
     helper = root / "dashboards" / "b" / "helpers.py"
     helper.write_text("X = 1\n")
-    result = builder.apply([Change(helper)])
+    result = builder.apply([FileChange(helper)])
     assert result is not None and result.collected == ("b",)
     assert (runs_of(root, "a"), runs_of(root, "b")) == (1, 2)
     assert page_text(builder, "b") == "b 2"
@@ -223,7 +223,7 @@ def test_layout_change_rerenders_all_without_collecting(builder: PreviewBuilder)
     layout = root / "dashboards" / "_layouts" / "base.html"
     layout.write_text("<!DOCTYPE html><html><head><title>t</title></head><body>"
                       "<div id='custom'>{% block content %}{% endblock %}</div></body></html>")
-    result = builder.apply([Change(layout)])
+    result = builder.apply([FileChange(layout)])
     assert result is not None and result.collected == ()
     assert set(result.rendered) == {"a/index.html", "b/index.html"}
     page = parse((builder.out.path / "a" / "index.html").read_text())
@@ -231,14 +231,14 @@ def test_layout_change_rerenders_all_without_collecting(builder: PreviewBuilder)
 
 
 def test_irrelevant_changes_do_nothing(builder: PreviewBuilder, tmp_path: Path) -> None:
-    assert builder.apply([Change(tmp_path / "elsewhere.txt")]) is None
+    assert builder.apply([FileChange(tmp_path / "elsewhere.txt")]) is None
 
 
 def test_errors_show_on_the_page_and_clear_when_fixed(builder: PreviewBuilder) -> None:
     root = builder.root
     module = root / "dashboards" / "a" / "dashboard.py"
     module.write_text("import nope_not_here\n")
-    result = builder.apply([Change(module)])
+    result = builder.apply([FileChange(module)])
     assert result is not None
     assert result.problems == (
         "dashboards/a/dashboard.py:1: import error while loading: No module named "
@@ -247,7 +247,7 @@ def test_errors_show_on_the_page_and_clear_when_fixed(builder: PreviewBuilder) -
     error_page = parse((builder.out.path / "a" / "index.html").read_text())
     assert "dashboards/a/dashboard.py:1" in error_page.find("main").text()
     module.write_text(COUNTER)
-    fixed = builder.apply([Change(module)])
+    fixed = builder.apply([FileChange(module)])
     assert fixed is not None and fixed.problems == ()
     assert page_text(builder, "a").startswith("a ")
 
@@ -255,13 +255,13 @@ def test_errors_show_on_the_page_and_clear_when_fixed(builder: PreviewBuilder) -
 def test_config_error_shows_everywhere_until_fixed(builder: PreviewBuilder) -> None:
     config = builder.root / "dashsite.toml"
     config.write_text("nonsense = 1\n")
-    result = builder.apply([Change(config)])
+    result = builder.apply([FileChange(config)])
     assert result is not None and result.problems[0].startswith("dashsite.toml: unknown key")
     for page in ("a/index.html", "index.html"):
         main = parse((builder.out.path / page).read_text()).find("main").text()
         assert "dashsite.toml: unknown key 'nonsense'" in main
     config.write_text('title = "Fine"\n')
-    fixed = builder.apply([Change(config)])
+    fixed = builder.apply([FileChange(config)])
     assert fixed is not None and fixed.problems == ()
     assert parse((builder.out.path / "index.html").read_text()).find("h1").text() == "Fine"
 
@@ -269,11 +269,11 @@ def test_config_error_shows_everywhere_until_fixed(builder: PreviewBuilder) -> N
 def test_a_save_without_a_change_writes_nothing(builder: PreviewBuilder) -> None:
     template = builder.root / "dashboards" / "a" / "template.html"
     template.write_text(template.read_text())
-    result = builder.apply([Change(template)])
+    result = builder.apply([FileChange(template)])
     assert result is not None and result.rendered == ("a/index.html",)
     assert result.written == 0
     template.write_text("<p id='v'>changed {{ runs }}</p>")
-    changed = builder.apply([Change(template)])
+    changed = builder.apply([FileChange(template)])
     assert changed is not None and changed.written == 1
 
 

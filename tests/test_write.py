@@ -108,3 +108,53 @@ def test_an_interrupted_swap_in_the_state_folder_is_undone(tmp_path: Path) -> No
     StagedSite(site).recover()
     assert (site / "index.html").read_text() == "previous"
     assert sorted(p.name for p in state.iterdir()) == []
+
+
+def test_a_derived_page_the_last_build_wrote_is_skipped_without_a_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashsite.store import write
+    from dashsite.store.write import WrittenDigests
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "manifest.json").write_text("{}")
+    first = SiteFolder(site, digests=WrittenDigests(site))
+    first.write("api/history/index.html", "<p>same</p>")
+    first.write("api/index.html", "<p>old</p>")
+    first.write("api/log/2026-11/27.jsonl", "{}\n")  # the log is not a derived page
+    first.digests.save()  # type: ignore[union-attr]
+
+    reads: list[str] = []
+    real = write._same_content
+    monkeypatch.setattr(write, "_same_content", lambda t, p: reads.append(t) or real(t, p))
+    second = SiteFolder(site, digests=WrittenDigests(site))
+    second.write("api/history/index.html", "<p>same</p>")  # known, unchanged: not even read
+    second.write("api/index.html", "<p>new</p>")  # known, changed: written without a read
+    second.write("api/log/2026-11/27.jsonl", "{}\n")  # compared on disk, as before
+    assert [Path(r).relative_to(site).as_posix() for r in reads] == ["api/log/2026-11/27.jsonl"]
+    assert second.written == 1
+    assert (site / "api" / "index.html").read_text() == "<p>new</p>"
+    assert (site / "api" / "history" / "index.html").read_text() == "<p>same</p>"
+
+
+def test_the_digests_are_void_after_a_failed_build_or_a_swapped_site(tmp_path: Path) -> None:
+    from dashsite.store.write import WrittenDigests
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "manifest.json").write_text("{}")
+    first = SiteFolder(site, digests=WrittenDigests(site))
+    first.write("index.html", "<p>a</p>")
+    first.digests.save()  # type: ignore[union-attr]
+    assert WrittenDigests(site).previous == {"index.html": first.digests.current["index.html"]}  # type: ignore[union-attr]
+    assert WrittenDigests(site).previous == {}  # taken by the build that read it: none saved since
+    first.digests.save()  # type: ignore[union-attr]
+    (site / "manifest.json").write_text('{"changed": 1}')  # someone else wrote the site
+    assert WrittenDigests(site).previous == {}
+    # A hand edit of a page is restored by the next build whose content differs, and
+    # a build without the file (void digests) compares on disk, so nothing is lost.
+    (site / "index.html").write_text("<p>edited</p>")
+    again = SiteFolder(site, digests=WrittenDigests(site))
+    again.write("index.html", "<p>a</p>")
+    assert (site / "index.html").read_text() == "<p>a</p>"

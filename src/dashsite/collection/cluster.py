@@ -141,7 +141,8 @@ _LOADED_LOCK = threading.Lock()
 
 def _collectors_at(path: str, slug: str) -> dict[str, Collector]:
     """The collectors of the ``dashboard.py`` at ``path``, imported once per change."""
-    from dashsite.collection.discover import collectors_of, import_dashboard_module
+    from dashsite.collection.discover import collectors_of
+    from dashsite.collection.imports import import_dashboard_module
 
     stat = Path(path).stat()
     stamp = (stat.st_mtime_ns, stat.st_size)

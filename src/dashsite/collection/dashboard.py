@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,7 @@ class Dashboard:
     @property
     def template_name(self) -> str:
         """The template's name in the Jinja environment: ``<slug>/template.html``."""
-        return f"{self.slug}/{self.template.name}"
+        return posixpath.join(self.slug, self.template.name)  # a Jinja name, not a site path
 
     @property
     def depth_free(self) -> bool:

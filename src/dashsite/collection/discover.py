@@ -1,39 +1,28 @@
 """The discover stage: ``dashboards/`` → a list of :class:`Dashboard`.
 
-Each ``dashboard.py`` is imported in isolation: under its own package name,
-with its folder first on ``sys.path`` only while it runs, and any helper
-module it imported from its folder dropped from ``sys.modules`` afterwards,
-so two dashboards' ``helpers.py`` never clash.
+Each ``dashboard.py`` is imported in isolation, bounded in time and compiled once
+(:mod:`dashsite.collection.imports`).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-import sys
-import threading
-import traceback
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from importlib.abc import Loader
-from itertools import islice
 from pathlib import Path
-from types import ModuleType
-from typing import Any, NoReturn
+from typing import Any
 
 from dashsite.collection.collector import COLLECTOR_ATTRIBUTE, Collector, every_duration
 from dashsite.collection.dashboard import Dashboard
 from dashsite.collection.files import DashboardFormat, file_of, format_of, slug_of_file
+from dashsite.collection.imports import DEFAULT_IMPORT_TIMEOUT, import_dashboard_module
 from dashsite.core.errors import DashboardError, display
 from dashsite.core.names import SLUG_HINT, is_slug
 from dashsite.types.namespace import reserved_names
 
 MODULE_FILE = "dashboard.py"
 TEMPLATE_FILES = ("template.html", "template.md")
-_IMPORT_LOCK = threading.Lock()
-DEFAULT_IMPORT_TIMEOUT = 30.0
-"""Seconds a ``dashboard.py`` may take to import (``import_timeout`` in the config)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,120 +339,3 @@ def with_every(collectors: tuple[Collector, ...], every: Any, where: str) -> tup
         replace(spec, every=seconds[spec.name]) if spec.name in seconds else spec
         for spec in collectors
     )
-
-
-def _line_in(tb: Any, filename: str) -> int | None:
-    line = None
-    for frame in traceback.extract_tb(tb):
-        if frame.filename == filename:
-            line = frame.lineno
-    return line
-
-
-def import_dashboard_module(
-    path: Path, slug: str, root: Path | None = None, timeout: float = DEFAULT_IMPORT_TIMEOUT
-) -> ModuleType:
-    """Import ``dashboard.py`` in isolation; errors name the file and line.
-
-    The module runs on a daemon thread, given ``timeout`` seconds: a module
-    that loops for ever at import is reported and abandoned, and one that
-    calls ``sys.exit()`` or ``os._exit()`` fails only its own dashboard.
-    """
-    folder = str(path.parent)
-    package = f"_dashsite_dashboards.{slug.replace('-', '_')}"
-    shown = display(path, root)
-    with _IMPORT_LOCK:
-        before = len(sys.modules)
-        _ensure_package("_dashsite_dashboards", None)
-        _ensure_package(package, path.parent)
-        spec = importlib.util.spec_from_file_location(f"{package}.dashboard", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, folder)
-        # No __pycache__ in the user's dashboards/ (and no watcher noise from it).
-        writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-        try:
-            failure = _run_module(spec.loader, module, timeout, shown)
-            if isinstance(failure, SyntaxError):
-                raise DashboardError(
-                    f"syntax error: {failure.msg}",
-                    path=shown,
-                    line=failure.lineno,
-                    hint="fix the Python syntax",
-                )
-            if failure is not None:  # SystemExit, KeyboardInterrupt… end this dashboard only
-                kind = (
-                    "import error" if isinstance(failure, ImportError) else type(failure).__name__
-                )
-                raise DashboardError(
-                    f"{kind} while loading: {failure}",
-                    path=shown,
-                    line=_line_in(failure.__traceback__, str(path)),
-                    hint="fix the module or install what it imports",
-                )
-        finally:
-            sys.dont_write_bytecode = writes_bytecode
-            sys.path.remove(folder)
-            # sys.modules keeps insertion order: what this import added is at the end.
-            added = len(sys.modules) - before
-            _forget_modules(set(islice(reversed(sys.modules), max(added, 0))), path.parent)
-    return module
-
-
-class _ExitRefused(BaseException):
-    """Raised instead of ending the process when a module calls ``os._exit``."""
-
-
-def _refuse_exit(status: int) -> NoReturn:
-    raise _ExitRefused(f"os._exit({status}) called while loading")
-
-
-def _run_module(
-    loader: Loader, module: ModuleType, timeout: float, shown: str
-) -> BaseException | None:
-    """``loader.exec_module(module)`` on a daemon thread, bounded by ``timeout``.
-
-    Returns what the module raised (even ``SystemExit``), or None.
-    """
-    box: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            loader.exec_module(module)
-        except BaseException as exc:
-            box.append(exc)
-
-    hard_exit, os._exit = os._exit, _refuse_exit
-    try:
-        thread = threading.Thread(target=target, name=f"dashsite-import:{shown}", daemon=True)
-        thread.start()
-        thread.join(timeout)
-    finally:
-        os._exit = hard_exit
-    if thread.is_alive():
-        raise DashboardError(
-            f"still loading after {timeout:g} s (a loop or a blocking call at import time?)",
-            path=shown,
-            hint="move slow work into a collector, or raise import_timeout in dashsite.toml",
-        )
-    return box[0] if box else None
-
-
-def _ensure_package(name: str, folder: Path | None) -> None:
-    """Register an empty namespace package so relative imports resolve."""
-    module = ModuleType(name)
-    module.__path__ = [str(folder)] if folder is not None else []
-    if name not in sys.modules or folder is not None:
-        sys.modules[name] = module
-
-
-def _forget_modules(names: set[str], folder: Path) -> None:
-    """Drop modules loaded from ``folder`` so the next dashboard gets its own."""
-    resolved = folder.resolve()
-    for name in names:
-        module = sys.modules.get(name)
-        file = getattr(module, "__file__", None)
-        if name.startswith("_dashsite_dashboards.") or (
-            file and Path(file).resolve().is_relative_to(resolved)
-        ):
-            sys.modules.pop(name, None)

@@ -463,7 +463,9 @@ async def collect_dashboards(
     ]
 
 
-def settle(dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path) -> DashboardData:
+def dashboard_data(
+    dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path
+) -> DashboardData:
     """Turn outcomes into template values and storable data.
 
     A value that cannot be stored (not JSON, a lone surrogate, circular or

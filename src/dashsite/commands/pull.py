@@ -10,7 +10,8 @@ from dashsite.core.errors import NothingPublished, PublishError
 from dashsite.core.reporter import say
 from dashsite.publish.plan import compare_versions
 from dashsite.publish.publishers import Options, Publisher, from_arguments
-from dashsite.store.version_store import MANIFEST_FILE, VersionStore
+from dashsite.store.layout import MANIFEST_FILE
+from dashsite.store.version_store import VersionStore
 from dashsite.store.write import BuildLock, StagedSite
 
 

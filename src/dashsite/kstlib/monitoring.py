@@ -27,7 +27,13 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
-from dashsite.collection.collector import DEFAULT_TIMEOUT, Collector
+from dashsite.collection.collector import (
+    COLLECTOR_ATTRIBUTE,
+    DEFAULT_BACKOFF,
+    DEFAULT_TIMEOUT,
+    Collector,
+    collector,
+)
 from dashsite.collection.engine import DEFAULT_CONCURRENCY, run_coroutine
 from dashsite.kstlib.delivery import DeliveryBackend, DeliveryResult, FileDelivery
 from dashsite.kstlib.service import MonitoringResult, MonitoringService
@@ -101,7 +107,14 @@ class Monitoring:
 
     @overload
     def collector(
-        self, /, *, name: str | None = None, timeout: float | None = None, retries: int = 0
+        self,
+        /,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        retries: int = 0,
+        backoff: float = DEFAULT_BACKOFF,
+        every: str | float | None = None,
     ) -> Callable[[F], F]: ...
 
     def collector(
@@ -112,16 +125,20 @@ class Monitoring:
         name: str | None = None,
         timeout: float | None = None,
         retries: int = 0,
+        backoff: float = DEFAULT_BACKOFF,
+        every: str | float | None = None,
     ) -> F | Callable[[F], F]:
         """Register a function as a collector; its name is the template variable.
 
-        ``@mon.collector`` or ``@mon.collector(name="api", timeout=5, retries=2)``.
-        The function is returned unchanged.
+        ``@mon.collector`` or ``@mon.collector(name="api", timeout=5, retries=2)``: the
+        same options as :func:`dashsite.collector`, which marks the function; the
+        function is returned unchanged.
         """
+        mark = collector(name=name, timeout=timeout, retries=retries, backoff=backoff, every=every)
 
         def register(target: F) -> F:
-            label = name or str(getattr(target, "__name__", "collector"))
-            self._service.add_collector(label, target, timeout=timeout, retries=retries)
+            spec: Collector = getattr(mark(target), COLLECTOR_ATTRIBUTE)
+            self._service.add_collector(spec.name, spec)
             return target
 
         return register(func) if func is not None else register

@@ -6,7 +6,7 @@ import asyncio
 import inspect
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -21,7 +21,7 @@ from dashsite.collection.engine import (
 from dashsite.core.errors import CollectorError
 from dashsite.core.levels import StatusLevel, worst_level
 from dashsite.render.environment import create_environment
-from dashsite.render.pages import add_stylesheet, compile_template, render_template
+from dashsite.render.pages import add_stylesheet, compile_template, render_compiled
 
 
 class Transport(Protocol):
@@ -108,9 +108,7 @@ class MonitoringService:
     ) -> MonitoringService:
         """Register ``collector`` as template variable ``name``; chainable."""
         if isinstance(collector, Collector):
-            spec = Collector(
-                name, collector.func, collector.timeout, collector.retries, collector.backoff
-            )
+            spec = replace(collector, name=name)
         else:
             if not callable(collector):
                 raise TypeError(f"collector {name!r} is not callable")
@@ -137,7 +135,7 @@ class MonitoringService:
 
     def render(self, data: Mapping[str, Any]) -> str:
         """Render the template with ``data``; template errors → ``RenderError``."""
-        html = render_template(self._template, data)
+        html = render_compiled(self._template, data)
         return html if self._inline_css else add_stylesheet(html)
 
     async def run(self) -> MonitoringResult:

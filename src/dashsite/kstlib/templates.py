@@ -12,7 +12,7 @@ from typing import Any
 
 from dashsite.render.environment import create_environment
 from dashsite.render.pages import compile_template
-from dashsite.render.pages import render_template as _render
+from dashsite.render.pages import render_compiled as _render
 from dashsite.types.filters import render_filter as render_html
 from dashsite.types.styles import STYLESHEET
 

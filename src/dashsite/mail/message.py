@@ -36,10 +36,11 @@ from dashsite.render.pages import (
     dashboard_context,
     is_document,
     render_body,
-    render_template,
+    render_compiled,
 )
 from dashsite.render.plaintext import html_to_text
-from dashsite.store.version_store import MANIFEST_FILE, Manifest, VersionStore
+from dashsite.store.layout import MANIFEST_FILE
+from dashsite.store.version_store import Manifest, VersionStore
 from dashsite.types.formats import to_datetime
 from dashsite.types.renderables import CollectorFailure
 from dashsite.types.serialize import from_jsonable
@@ -238,7 +239,7 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
             hint="let the template render a fragment inside the layout",
         )
     layout = compile_template(environment, name="email.html")
-    html = render_template(layout, {**context, "content": Markup(inline_defaults(body))})  # noqa: S704
+    html = render_compiled(layout, {**context, "content": Markup(inline_defaults(body))})  # noqa: S704
     html, images = extract_images(html)
     html, charts = rasterize_svgs(html)
     html, dropped = absolute_links(html, f"{base}{slug}/" if base else "")

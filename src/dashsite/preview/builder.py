@@ -28,23 +28,24 @@ from markupsafe import escape
 
 from dashsite.collection.dashboard import Dashboard
 from dashsite.collection.discover import dashboard_folders, load_source, slug_of
-from dashsite.collection.engine import DashboardData, collect_dashboards, run_coroutine, settle
+from dashsite.collection.engine import (
+    DashboardData,
+    collect_dashboards,
+    dashboard_data,
+    run_coroutine,
+)
 from dashsite.collection.files import file_of, format_of
 from dashsite.core.config import CONFIG_FILE, SiteConfig, load_config
 from dashsite.core.errors import DashsiteError
 from dashsite.core.levels import StatusLevel
-from dashsite.preview.watch import Change
+from dashsite.preview.watch import FileChange
 from dashsite.render.environment import create_environment
 from dashsite.render.history import LazyHistory
-from dashsite.render.pages import compile_template, render_dashboard_pages, render_template
+from dashsite.render.pages import compile_template, render_compiled, render_dashboard_pages
 from dashsite.site.index import TREND_LENGTH, index_entry, write_assets, write_index
-from dashsite.store.version_store import (
-    MANIFEST_FILE,
-    DashboardRecord,
-    LogRecord,
-    Manifest,
-    VersionStore,
-)
+from dashsite.store import layout
+from dashsite.store.layout import MANIFEST_FILE
+from dashsite.store.version_store import DashboardRecord, LogRecord, Manifest, VersionStore
 from dashsite.store.write import SiteFolder
 
 PREVIEW_VERSION = "preview"
@@ -113,7 +114,7 @@ class PreviewBuilder:
 
     # -- what changed ------------------------------------------------------
 
-    def apply(self, changes: Iterable[Change]) -> Rebuild | None:
+    def apply(self, changes: Iterable[FileChange]) -> Rebuild | None:
         """Rebuild what ``changes`` affect; ``None`` when nothing relevant changed."""
         started = time.perf_counter()
         self.out.written = 0
@@ -224,7 +225,7 @@ class PreviewBuilder:
         grouped = run_coroutine(lambda: collect_dashboards(loaded, config, clock=self.clock))
         now = self.clock()
         for dashboard, outcomes in zip(loaded, grouped, strict=True):
-            item = settle(dashboard, outcomes, self.root)
+            item = dashboard_data(dashboard, outcomes, self.root)
             entry = self.entries[dashboard.slug]
             if item.problems:
                 entry.load_error = item.problems[0]
@@ -243,7 +244,7 @@ class PreviewBuilder:
 
     def _render(self, slug: str, site: dict[str, Any]) -> str | None:
         """Render one dashboard's page, or its error page; returns the page's path."""
-        page = f"{slug}/index.html"
+        page = layout.latest_page(slug)
         entry = self.entries.setdefault(slug, PreviewEntry())
         entry.render_error = None
         error = entry.load_error
@@ -285,7 +286,7 @@ class PreviewBuilder:
                 "title": e.dashboard.title,
                 "description": e.dashboard.description,
                 "status": e.data.status if e.data is not None else StatusLevel.ERROR,
-                "url": f"{slug}/index.html",
+                "url": layout.latest_page(slug),
             }
             for slug, e in sorted(self.entries.items())
             if e.dashboard is not None
@@ -357,7 +358,7 @@ class PreviewBuilder:
         }
         try:
             template = compile_template(self.environment, name="error.html")
-            return render_template(template, context)
+            return render_compiled(template, context)
         except DashsiteError:
             items = "".join(f"<p><code>{escape(line)}</code></p>" for line in lines)
             return (
@@ -369,7 +370,7 @@ class PreviewBuilder:
         lines = error.lines()
         self.out.write("index.html", self.error_page(lines, root=""))
         for slug in self._shown():
-            self.out.write(f"{slug}/index.html", self.error_page(lines, root="../"))
+            self.out.write(layout.latest_page(slug), self.error_page(lines, root="../"))
 
     def _finish(
         self, reason: str, work: tuple[tuple[str, ...], tuple[str, ...]], started: float

@@ -67,7 +67,7 @@ def is_noise(path: Path) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
+class FileChange:
     """One path that changed; ``deleted`` when it no longer exists."""
 
     path: Path
@@ -102,7 +102,7 @@ class ChangeBatcher:
             self._closed = True
             self._condition.notify_all()
 
-    def next_batch(self) -> list[Change] | None:
+    def next_batch(self) -> list[FileChange] | None:
         """Block until a batch is ready; ``None`` once closed."""
         with self._condition:
             while True:
@@ -119,7 +119,7 @@ class ChangeBatcher:
                 paths, self._paths = list(self._paths), {}
                 break
         # Decide "deleted" when the batch is taken, so delete+create reads as a change.
-        return [Change(path, deleted=not path.exists()) for path in paths]
+        return [FileChange(path, deleted=not path.exists()) for path in paths]
 
 
 class _Forward(FileSystemEventHandler):

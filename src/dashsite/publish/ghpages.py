@@ -21,23 +21,11 @@ from pathlib import Path
 from dashsite.core.errors import NothingPublished, PublishError
 from dashsite.publish import GitPagesTarget
 from dashsite.publish.plan import compare_versions, unknown_versions_error
+from dashsite.store import layout
+from dashsite.store.layout import MANIFEST_FILE, TEMP_FOLDER
 from dashsite.store.manifest import read_first
-from dashsite.store.version_store import MANIFEST_FILE, TEMP_FOLDER, Manifest, VersionStore
+from dashsite.store.version_store import Manifest, VersionStore
 from dashsite.store.write import StagedSite, state_dir
-
-OWNED_NAMES = frozenset(
-    {
-        "index.html",
-        "manifest.json",
-        "assets",
-        ".nojekyll",
-        "feed.xml",
-        "badge.json",
-        "badge.svg",
-        "incidents",
-    }
-)
-"""Top-level names dashsite writes; with every dashboard's folder, all it replaces."""
 
 DEFAULT_IDENTITY = {
     "GIT_AUTHOR_NAME": "dashsite",
@@ -166,7 +154,7 @@ def publish_gh_pages(
     parent = fetch_branch(git, target)
     store = VersionStore(site)
     local = store.load_manifest()
-    owned = {*OWNED_NAMES, *local.dashboards}
+    owned = {*layout.SITE_FILES, *local.dashboards}
     if parent is not None:
         raw = git.run("show", f"{parent}:{MANIFEST_FILE}", check=False)
         if raw:

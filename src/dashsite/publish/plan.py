@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashsite.core.errors import PublishError
-from dashsite.store.manifest import is_earlier_file
-from dashsite.store.version_store import LOG_FOLDER, MANIFEST_FILE, LogRecord, Manifest
+from dashsite.store import layout
+from dashsite.store.layout import MANIFEST_FILE
+from dashsite.store.version_store import LogRecord, Manifest
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -64,24 +65,20 @@ class SiteFile:
     stage: int
 
 
-_NOT_VERSIONS = frozenset({"index.html", "history", LOG_FOLDER})
+_ORDER = {
+    layout.Kind.MANIFEST: 5,
+    layout.Kind.SITE_PAGE: 4,
+    layout.Kind.LATEST: 3,
+    layout.Kind.HISTORY: 2,
+}
+"""Publishing order: what links to a file goes after it; the manifest goes last."""
 
 
 def _stage(relative: str) -> tuple[int, str]:
-    parts = relative.split("/")
-    if relative == MANIFEST_FILE:
-        return 5, REVALIDATE
-    if relative == "index.html":
-        return 4, REVALIDATE
-    if parts[0] == "assets" or is_earlier_file(relative):
-        return 0, IMMUTABLE  # named by their content
-    if len(parts) >= 3 and parts[1] not in _NOT_VERSIONS:
-        return 0, IMMUTABLE  # <slug>/<version>/…: written once
-    if len(parts) >= 2 and parts[1] == "history":
-        return 2, REVALIDATE
-    if len(parts) == 2 and parts[1] == "index.html":
-        return 3, REVALIDATE
-    return 1, REVALIDATE
+    found = layout.classify(relative)
+    if found.immutable:
+        return 0, IMMUTABLE  # a version's files, or named by their content
+    return _ORDER.get(found.kind, 1), REVALIDATE
 
 
 def plan_site(site: Path) -> list[SiteFile]:

@@ -35,17 +35,11 @@ from dashsite.publish.plan import (
     unknown_versions_error,
     walk_site,
 )
-from dashsite.site.index import MONTHS_PAGE
 from dashsite.status.timeline import HISTORY_PAGE, YEAR_DAYS, month_page
-from dashsite.store.log import status_path
+from dashsite.store import layout
+from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
 from dashsite.store.manifest import read_first
-from dashsite.store.version_store import (
-    MANIFEST_FILE,
-    DashboardRecord,
-    LogRecord,
-    Manifest,
-    VersionStore,
-)
+from dashsite.store.version_store import DashboardRecord, LogRecord, Manifest, VersionStore
 from dashsite.store.write import StagedSite
 
 UPLOAD_WORKERS = 8
@@ -221,14 +215,14 @@ def _changing_part(
         files += walk_site(site, slug, deep=False)
         files += (
             path
-            for path in walk_site(site, f"{slug}/history", deep=False)
+            for path in walk_site(site, layout.history_folder(slug), deep=False)
             if path.rsplit("/", 1)[1][:7] in months
             or path.endswith(("/index.html", f"/{MONTHS_PAGE}"))
         )
-        files += walk_site(site, f"{slug}/log", deep=False)  # the digest
+        files += walk_site(site, layout.log_folder(slug), deep=False)  # the digest
         for month in sorted(months):
             if (site / slug / "log" / month).is_dir():
-                files += walk_site(site, f"{slug}/log/{month}")
+                files += walk_site(site, layout.log_month(slug, month))
             for entry in store.month(slug, month):
                 if (entry.collected_at, entry.id) > (latest.collected_at, latest.id):
                     versions += (
@@ -384,14 +378,14 @@ def _pruned_keys(
                 keys.extend(target.key(entry.path + name) for name in VERSION_FILES)
         if not here:
             keys.extend(target.key(shard) for shard in shards)
-            keys.append(target.key(status_path(slug, month)))
+            keys.append(target.key(layout.month_status(slug, month)))
             if remote is not None:
-                pages = target.key(f"{slug}/history/{month}")
+                pages = target.key(layout.history_page(slug, month))
                 keys.extend(k for k in remote if k.startswith(pages) and k.endswith(".html"))
             elif remote_record is not None and month in remote_record.months:
                 count = remote_record.months[month].count
                 keys.extend(
-                    target.key(f"{slug}/history/{month_page(month, n)}")
+                    target.key(layout.history_page(slug, month_page(month, n)))
                     for n in range(1, max(1, -(-count // HISTORY_PAGE)) + 1)
                 )
         else:  # the days the local log no longer has
@@ -484,7 +478,7 @@ def _status_files(published: Manifest) -> list[str]:
     """Each dashboard's ``status.json`` of the months a build's uptime windows read."""
     cutoff = (datetime.now(UTC) - timedelta(days=YEAR_DAYS + 31)).strftime("%Y-%m")
     return [
-        status_path(record.slug, month)
+        layout.month_status(record.slug, month)
         for record in published.dashboards.values()
         for month in record.months
         if month >= cutoff

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import CodeType
@@ -43,7 +44,30 @@ class DashsiteEnvironment(Environment):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._compiled: dict[tuple[str, bool], tuple[CodeType, str | None]] = {}
+        self._compiled: dict[tuple[str, bool, bool], tuple[CodeType, str | None]] = {}
+        self._generating = threading.Lock()
+
+    def _generate(
+        self,
+        source: nodes.Template,
+        name: str | None,
+        filename: str | None,
+        defer_init: bool = False,
+    ) -> str:
+        """Generate code with ``finalize`` only for Markdown templates.
+
+        ``finalize`` (keeping a value's Markdown as text) matters only in a
+        ``template.md``; compiled into an HTML template it would run, for nothing,
+        on every ``{{ }}`` of every page.
+        """
+        if self.finalize is None or _is_markdown(name):
+            return super()._generate(source, name, filename, defer_init)
+        with self._generating:
+            finalize, self.finalize = self.finalize, None
+            try:
+                return super()._generate(source, name, filename, defer_init)
+            finally:
+                self.finalize = finalize
 
     def compile(  # type: ignore[override]
         self,
@@ -58,7 +82,7 @@ class DashsiteEnvironment(Environment):
             return super().compile(source, name, filename, True, defer_init)
         if not isinstance(source, str):
             return super().compile(source, name, filename, False, defer_init)
-        key = (source, defer_init)
+        key = (source, defer_init, _is_markdown(name))
         found = self._compiled.get(key)
         if found is None:
             code = super().compile(source, name, filename, False, defer_init)

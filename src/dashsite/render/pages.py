@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from jinja2 import (
 )
 
 from dashsite.core.errors import DashsiteError, RenderError
+from dashsite.store.layout import version_day
 from dashsite.types.styles import STYLESHEET
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def compile_template(
         raise to_render_error(exc, path or name) from exc
 
 
-def render_template(template: Template, context: Mapping[str, Any]) -> str:
+def render_compiled(template: Template, context: Mapping[str, Any]) -> str:
     """Render ``template``; any failure is a RenderError with file and line."""
     try:
         return template.render(context)
@@ -138,7 +139,7 @@ def render_body(
     """A dashboard's own template rendered: Jinja2, then Markdown for ``template.md``."""
     from dashsite.render.markdown import markdown_to_html
 
-    body = render_template(compile_template(environment, name=template_name), context)
+    body = render_compiled(compile_template(environment, name=template_name), context)
     return markdown_to_html(body) if markdown else body
 
 
@@ -149,16 +150,7 @@ def wrap_body(environment: Environment, body: str, context: Mapping[str, Any]) -
     if is_document(body):
         return body
     layout = compile_template(environment, name="dashboard.html")
-    return render_template(layout, {**context, "content": Markup(body)})  # noqa: S704
-
-
-def version_folder(version: str, collected_at: datetime) -> str:
-    """Where a version lives inside its dashboard's folder: ``2026-11-27/<id>/``.
-
-    Nested by day, so a dashboard's folder (and its git tree, on gh-pages)
-    grows by one entry a day, not one a build.
-    """
-    return f"{collected_at.astimezone(UTC).date().isoformat()}/{version}/"
+    return render_compiled(layout, {**context, "content": Markup(body)})  # noqa: S704
 
 
 def dashboard_context(
@@ -177,13 +169,13 @@ def dashboard_context(
     The two differ only in how deep they sit, which sets the relative
     ``root`` (site root) and ``dashboard_root`` (the dashboard's folder).
     ``build.path`` is the version's folder inside the dashboard's
-    (``folder``, by default :func:`version_folder`). ``extra`` adds what the
+    (``folder``, by default its day's: ``2026-11-27/<id>/``). ``extra`` adds what the
     build knows beyond this version, under ``build``: ``timeline`` (uptime,
     bars, incidents), ``last_good``, ``changes`` and ``in_history`` (this version's row
     in the history, site-relative); ``last_good`` is also a variable of its own.
     """
     dashboard = item.dashboard
-    path = folder if folder is not None else version_folder(version, collected_at)
+    path = folder if folder is not None else f"{version_day(version, collected_at)}/"
     up = "../" * path.count("/")
     known: dict[str, Any] = {
         "timeline": None,
@@ -296,5 +288,5 @@ def render_failure_pages(
             item, version, collected_at, history, site, latest=latest, extra=extra
         )
         layout = compile_template(environment, name="dashboard.html")
-        pages.append(render_template(layout, {**context, "content": body}))
+        pages.append(render_compiled(layout, {**context, "content": body}))
     return pages[0], pages[1]

@@ -15,11 +15,9 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from dashsite.status.timeline import StatusView
+from dashsite.store import layout
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.write import SiteWriter
-
-BADGE_JSON = "badge.json"
-BADGE_SVG = "badge.svg"
 
 COLORS = {
     "ok": ("brightgreen", "#1a7f37"),
@@ -140,8 +138,8 @@ def write_badges(
             f"{window.text} {window.label}" if window and window.ratio is not None else None,
         )
         states.append(badge.state)
-        writer.write(f"{record.slug}/{BADGE_JSON}", badge.endpoint_json())
-        writer.write(f"{record.slug}/{BADGE_SVG}", badge.svg())
+        writer.write(layout.badge_json(record.slug), badge.endpoint_json())
+        writer.write(layout.badge_svg(record.slug), badge.svg())
     badge = site_badge(title, states)
-    writer.write(BADGE_JSON, badge.endpoint_json())
-    writer.write(BADGE_SVG, badge.svg())
+    writer.write(layout.badge_json(), badge.endpoint_json())
+    writer.write(layout.badge_svg(), badge.svg())

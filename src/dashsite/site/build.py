@@ -27,8 +27,8 @@ from dashsite.collection.engine import (
     DashboardData,
     Offload,
     collect_dashboards,
+    dashboard_data,
     run_coroutine,
-    settle,
 )
 from dashsite.collection.schedule import carried_values
 from dashsite.core.config import SiteConfig, every_seconds, keep_days
@@ -45,7 +45,7 @@ from dashsite.core.names import check_version_id, is_slug, new_version_id
 from dashsite.core.reporter import Event, NullReporter, Reporter
 from dashsite.render.environment import create_environment
 from dashsite.render.history import LazyHistory, last_good_values
-from dashsite.render.pages import render_dashboard_pages, render_failure_pages, version_folder
+from dashsite.render.pages import render_dashboard_pages, render_failure_pages
 from dashsite.site.badges import write_badges
 from dashsite.site.feeds import write_feeds
 from dashsite.site.index import (
@@ -67,19 +67,18 @@ from dashsite.status.incidents import (
     write_incident_pages,
 )
 from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
+from dashsite.store import layout
+from dashsite.store.layout import DATA_FILE, JOURNAL_FILE, MANIFEST_FILE
 from dashsite.store.records import Incident
 from dashsite.store.version_store import (
-    DATA_FILE,
     DATA_SCHEMA,
-    JOURNAL_FILE,
-    MANIFEST_FILE,
     SCHEMA_VERSION,
     DashboardRecord,
     LogRecord,
     Manifest,
     VersionStore,
 )
-from dashsite.store.write import BuildLock, SiteFolder, atomic_write
+from dashsite.store.write import BuildLock, SiteFolder, WrittenDigests, atomic_write
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +229,8 @@ class SiteBuilder:
             )
         )
         try:
-            writer = SiteFolder(config.site_path, shown=Path(config.site_dir))
+            digests = WrittenDigests(config.site_path)
+            writer = SiteFolder(config.site_path, shown=Path(config.site_dir), digests=digests)
             store = VersionStore(config.site_path)
             try:
                 version_id, pruned = self._build_into(
@@ -239,6 +239,7 @@ class SiteBuilder:
             except DashsiteError as exc:  # a site-wide failure (the index's layout, say)
                 _relative_problem(exc, config.root)
                 raise
+            digests.save()  # the next build skips the pages this one left unchanged
             written = writer.written + store.written
             bytes_written = writer.bytes_written + store.bytes_written
         finally:
@@ -316,7 +317,7 @@ class SiteBuilder:
             )
         pending: list[DashboardData] = []
         for dashboard, outcomes in zip(dashboards, grouped, strict=True):
-            item = settle(dashboard, outcomes, config.root)
+            item = dashboard_data(dashboard, outcomes, config.root)
             for problem in item.problems:
                 self.problem(problem)
             pending.append(item)
@@ -336,7 +337,10 @@ class SiteBuilder:
             journal,
             json.dumps(
                 [
-                    {"slug": slug, "path": f"{slug}/{version_folder(version_id, collected_at)}"}
+                    {
+                        "slug": slug,
+                        "path": f"{layout.version_folder(slug, version_id, collected_at)}/",
+                    }
                     for slug in (item.dashboard.slug for item in pending)
                 ]
             ).encode(),
@@ -404,7 +408,7 @@ class SiteBuilder:
                     since=since,
                 )
         for slug, page in latest_pages.items():  # they link to the history just written
-            writer.write(f"{slug}/index.html", page)
+            writer.write(layout.latest_page(slug), page)
         entries = [
             (
                 index_entry(record, store.tail(record, TREND_LENGTH), self.views.get(record.slug)),
@@ -470,7 +474,7 @@ class SiteBuilder:
         now = self.options.clock()
 
         def taken(candidate: str) -> bool:
-            nested = version_folder(candidate, now)
+            nested = layout.version_day(candidate, now)
             return any(
                 (site / d.slug / candidate).exists() or (site / d.slug / nested).exists()
                 for d in dashboards
@@ -531,7 +535,7 @@ class SiteBuilder:
                     "title": record.title,
                     "description": record.description,
                     "status": status,
-                    "url": f"{slug}/index.html",
+                    "url": layout.latest_page(slug),
                 }
             )
         return {
@@ -563,7 +567,7 @@ class SiteBuilder:
         timeline.ensure(record, hold)
         timeline.settle(record, collected_at.astimezone(UTC).date().isoformat(), hold)
         history = LazyHistory(store, record, self.config.history)
-        path = f"{slug}/{version_folder(version_id, collected_at)}"
+        path = f"{layout.version_folder(slug, version_id, collected_at)}/"
         previous = record.latest
         extra: dict[str, Any] = {
             "last_good": last_good_values(store, record, sorted(item.errors), collected_at),
@@ -608,8 +612,8 @@ class SiteBuilder:
         store.file_version(
             slug,
             version_id,
-            version_folder(version_id, collected_at),
-            {DATA_FILE: _utf8(text), "index.html": _utf8(snapshot)},
+            layout.version_folder(slug, version_id, collected_at),
+            {DATA_FILE: _utf8(text), layout.INDEX_PAGE: _utf8(snapshot)},
         )
         entry = store.record_from_data(slug, document, path)
         store.append(record, entry)
@@ -689,7 +693,7 @@ class SiteBuilder:
         info = record.months.get(month)
         before = info.count if info is not None else 0
         name = month_page(month, 1) if self.config.retention else page_after(month, before)
-        return f"{record.slug}/history/{name}#v-{version_id}"
+        return f"{layout.history_page(record.slug, name)}#v-{version_id}"
 
 
 def _hold(record: DashboardRecord) -> float:
@@ -739,7 +743,7 @@ def _recover(
         slug, path = (entry.get("slug"), entry.get("path")) if isinstance(entry, dict) else (0, 0)
         if not (isinstance(slug, str) and is_slug(slug) and isinstance(path, str)):
             continue
-        if not path.startswith(f"{slug}/") or ".." in path.split("/"):
+        if not layout.in_dashboard(slug, path):
             continue
         if not (store.site / path).is_dir():
             continue

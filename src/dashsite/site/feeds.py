@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
 from dashsite.status.timeline import StatusView
+from dashsite.store import layout
+from dashsite.store.layout import FEED_FILE
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.records import Incident
 from dashsite.store.write import SiteWriter
 from dashsite.types.formats import duration
 
-FEED_FILE = "feed.xml"
 FEED_ENTRIES = 50
 """Entries in the site's feed."""
 DASHBOARD_ENTRIES = 20
@@ -137,18 +138,19 @@ def write_feeds(
                 link = incident.url
             else:
                 day = incident.start.date().isoformat()
-                link = f"{record.slug}/history/{view.history_page(day)}#v-{incident.start_id}"
+                page = layout.history_page(record.slug, view.history_page(day))
+                link = f"{page}#v-{incident.start_id}"
             entry = incident_entry(record.title, incident, now, link)
             entries.append(entry)
             everything.setdefault(entry.key, entry)
         writer.write(
-            f"{record.slug}/{FEED_FILE}",
+            layout.feed(record.slug),
             render_feed(
                 title=f"{record.title} — {title}",
                 key=f"feed:{record.slug}",
                 base_url=base_url,
-                self_link=f"{record.slug}/{FEED_FILE}",
-                page_link=f"{record.slug}/index.html",
+                self_link=layout.feed(record.slug),
+                page_link=layout.latest_page(record.slug),
                 entries=entries,
                 fallback_updated=_first_day(record, now),
                 limit=DASHBOARD_ENTRIES,

@@ -14,16 +14,12 @@ from typing import Any
 from jinja2 import Environment, Template
 
 from dashsite.core.levels import StatusLevel
-from dashsite.render.pages import compile_template, render_template
+from dashsite.render.pages import compile_template, render_compiled
 from dashsite.status.timeline import HISTORY_PAGE, StatusView, month_page
+from dashsite.store import layout
+from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
 from dashsite.store.manifest import EarlierMonths
-from dashsite.store.version_store import (
-    MANIFEST_FILE,
-    DashboardRecord,
-    LogRecord,
-    Manifest,
-    VersionStore,
-)
+from dashsite.store.version_store import DashboardRecord, LogRecord, Manifest, VersionStore
 from dashsite.store.write import SiteWriter
 from dashsite.types.styles import STYLESHEET
 
@@ -31,7 +27,6 @@ HISTORY_PAGE_SIZE = HISTORY_PAGE
 """Versions on one page of a month (pages fill oldest first, then never change)."""
 HISTORY_INDEX_SIZE = 100
 """The newest versions listed on a dashboard's history index."""
-MONTHS_PAGE = "months.html"
 """In ``<slug>/history/``: every finished month (the index lists the last year's)."""
 LISTED_MONTHS = 12
 """Months before the build's one the history index lists; older ones are on :data:`MONTHS_PAGE`."""
@@ -173,7 +168,7 @@ def write_index(
         "archived": [entry for entry, on in entries if not on and entry.count],
     }
     writer.write(
-        "index.html", render_template(compile_template(environment, name="index.html"), context)
+        "index.html", render_compiled(compile_template(environment, name="index.html"), context)
     )
 
 
@@ -202,7 +197,7 @@ def write_history(
     oldest versions) are rendered whole; ``removed`` months lose their pages.
     """
     template = compile_template(environment, name="history.html")
-    folder = f"{record.slug}/history"
+    folder = layout.history_folder(record.slug)
     base = {
         "site": site,
         "root": "../../",
@@ -250,7 +245,7 @@ def write_history(
         "total": record.count,
         "month": None,
     }
-    writer.write(f"{folder}/index.html", render_template(template, context))
+    writer.write(f"{folder}/index.html", render_compiled(template, context))
     if not earlier and writer.exists(f"{folder}/{MONTHS_PAGE}"):  # no longer linked
         writer.remove(f"{folder}/{MONTHS_PAGE}")
 
@@ -282,7 +277,7 @@ def _write_month_page(
         "older": month_page(month, page - 1) if page > 1 else "",
         "newer": month_page(month, page + 1) if page < pages else "",
     }
-    writer.write(f"{folder}/{month_page(month, page)}", render_template(template, context))
+    writer.write(f"{folder}/{month_page(month, page)}", render_compiled(template, context))
 
 
 def _drop_pages(writer: SiteWriter, folder: str, month: str, keep: int) -> None:
@@ -336,7 +331,7 @@ def write_months_page(
     Written before the history index that links to it, and removed after it
     (:func:`write_history`) when no month is that old.
     """
-    page = f"{record.slug}/history/{MONTHS_PAGE}"
+    page = layout.history_page(record.slug, MONTHS_PAGE)
     if link is None or not _unlisted(record, since):
         return  # a page left over goes after the history index stops linking it
     if record.earlier is not None and record.earlier.url == link.url and writer.exists(page):
@@ -359,4 +354,4 @@ def write_months_page(
         "earlier_months": 0,
     }
     template = compile_template(environment, name="history.html")
-    writer.write(page, render_template(template, context))
+    writer.write(page, render_compiled(template, context))

@@ -20,7 +20,7 @@ MAX_ROWS_NAMED = 3
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
+class DataChange:
     """One difference: ``kind`` is ``number``, ``status``, ``collector`` or ``rows``."""
 
     kind: str
@@ -78,24 +78,24 @@ def changes(
     after: Mapping[str, Any],
     errors_before: Mapping[str, str],
     errors_after: Mapping[str, str],
-) -> list[Change]:
+) -> list[DataChange]:
     """The differences between two versions' stored data, the most telling first."""
-    found: list[Change] = []
+    found: list[DataChange] = []
     for name in sorted(set(errors_before) | set(errors_after)):
         was, now = name in errors_before, name in errors_after
         if was != now:
             found.append(
-                Change("collector", name, "failed" if was else "ok", "failed" if now else "ok")
+                DataChange("collector", name, "failed" if was else "ok", "failed" if now else "ok")
             )
     old_levels = dict(pair for key, value in before.items() for pair in _levels(value, key))
     for path, level in (pair for key, value in after.items() for pair in _levels(value, key)):
         if path in old_levels and old_levels[path] != level:
-            found.append(Change("status", path, old_levels[path], level))
+            found.append(DataChange("status", path, old_levels[path], level))
     old_numbers, new_numbers = numeric_values(before), numeric_values(after)
     for path, value in new_numbers.items():
         old = old_numbers.get(path)
         if old is not None and old != value:
-            found.append(Change("number", path, _number(old), _number(value), value - old))
+            found.append(DataChange("number", path, _number(old), _number(value), value - old))
     old_tables = dict(pair for key, value in before.items() for pair in _rows(value, key))
     for path, rows in (pair for key, value in after.items() for pair in _rows(value, key)):
         if path not in old_tables:
@@ -104,7 +104,7 @@ def changes(
     return found[:MAX_CHANGES]
 
 
-def _row_changes(path: str, before: list[Any], after: list[Any]) -> list[Change]:
+def _row_changes(path: str, before: list[Any], after: list[Any]) -> list[DataChange]:
     """Rows told apart by their first cell: added, removed, changed."""
     old = {_cell_text(r): json.dumps(r, sort_keys=True) for r in before}
     new = {_cell_text(r): json.dumps(r, sort_keys=True) for r in after}
@@ -117,5 +117,5 @@ def _row_changes(path: str, before: list[Any], after: list[Any]) -> list[Change]
         if keys:
             named = ", ".join(keys[:MAX_ROWS_NAMED]) + ("…" if len(keys) > MAX_ROWS_NAMED else "")
             count = f"{len(keys)} row{'s' if len(keys) != 1 else ''} {label}"
-            found.append(Change("rows", path, count, named))
+            found.append(DataChange("rows", path, count, named))
     return found

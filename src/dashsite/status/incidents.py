@@ -34,10 +34,10 @@ from jinja2 import Environment
 from dashsite.core.errors import DashsiteError, display
 from dashsite.core.levels import StatusLevel
 from dashsite.core.names import SLUG_HINT, is_slug
+from dashsite.store.layout import INCIDENTS_FOLDER
 from dashsite.store.records import Incident
 from dashsite.store.write import SiteFolder
 
-INCIDENTS_FOLDER = "incidents"
 """Also the site folder their pages go to."""
 SEVERITIES = ("maintenance", "warning", "error", "critical")
 MAX_FILE = 256 * 1024
@@ -257,7 +257,7 @@ def write_incident_pages(
 ) -> None:
     """``incidents/<name>.html`` for each file; pages of files since deleted go too."""
     from dashsite.render.markdown import markdown_filter
-    from dashsite.render.pages import compile_template, render_template
+    from dashsite.render.pages import compile_template, render_compiled
 
     template = compile_template(environment, name="incident.html")
     written = set()
@@ -271,7 +271,7 @@ def write_incident_pages(
             # Written in the repository, but prose: raw HTML in it is shown, not run.
             "body": markdown_filter(incident.body) if incident.body else "",
         }
-        writer.write(incident.url, render_template(template, context))
+        writer.write(incident.url, render_compiled(template, context))
         written.add(incident.url)
     folder = writer.path / INCIDENTS_FOLDER
     for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:

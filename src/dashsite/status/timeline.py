@@ -39,7 +39,8 @@ from dashsite.status.model import (
     tally,
     uptime_text,
 )
-from dashsite.store.log import LOG_FOLDER, LogRecord, checked_count, checked_text, status_path
+from dashsite.store import layout
+from dashsite.store.log import LogRecord, checked_count, checked_text
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.records import Incident, Mark, day_start
 from dashsite.store.version_store import VersionStore
@@ -52,13 +53,12 @@ HISTORY_PAGE = 200
 RECENT_INCIDENTS = 5
 DIGEST_INCIDENTS = 20
 """The newest resolved incidents a digest keeps: what a feed shows."""
-DIGEST_FILE = "digest.json"
 _PAGE = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{1,4})?\.html")
 
 
 def digest_path(slug: str) -> str:
     """``<slug>/log/digest.json``: the settled part of the view, once a day."""
-    return f"{slug}/{LOG_FOLDER}/{DIGEST_FILE}"
+    return layout.digest(slug)
 
 
 YEAR_DAYS = 365
@@ -338,7 +338,7 @@ class Timeline:
         key = (record.slug, month)
         if key in self._months:
             return self._months[key]
-        path = self.store.site / status_path(record.slug, month)
+        path = self.store.site / layout.month_status(record.slug, month)
         found: MonthStatus | None = None
         if path.is_file():
             try:
@@ -380,7 +380,7 @@ class Timeline:
     def _save(self, slug: str, month: str, found: MonthStatus) -> None:
         self._months[(slug, month)] = found
         self.writer.write(
-            status_path(slug, month),
+            layout.month_status(slug, month),
             json.dumps(found.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",
         )
 

@@ -18,23 +18,10 @@ from typing import Any
 from dashsite.core.levels import StatusLevel
 from dashsite.core.limits import MAX_VALUES
 from dashsite.core.names import is_version_id
+from dashsite.store import layout
+from dashsite.store.layout import DATA_FILE
 
-DATA_FILE = "data.json"
-"""A version's collected data, beside its page."""
-LOG_FOLDER = "log"
-STATUS_FILE = "status.json"
-"""A month's settled days and resolved incidents, beside its shards (:mod:`.timeline`)."""
 MAX_VALUE_DEPTH = 4
-
-
-def log_path(slug: str, day: str) -> str:
-    """``<slug>/log/2026-11/27.jsonl``: the log shard of a day."""
-    return f"{slug}/{LOG_FOLDER}/{day[:7]}/{day[8:10]}.jsonl"
-
-
-def status_path(slug: str, month: str) -> str:
-    """``<slug>/log/2026-11/status.json``."""
-    return f"{slug}/{LOG_FOLDER}/{month}/{STATUS_FILE}"
 
 
 def month_of(collected_at: str) -> str:
@@ -162,8 +149,9 @@ class LogRecord:
         if not isinstance(version, str) or not is_version_id(version):
             raise ValueError(f"version id {str(version)[:80]!r} is not a safe version id")
         collected_at = _when(raw.get("collected_at"), f"version {version}: collected_at")
-        path = raw.get("path", f"{slug}/{version}/")
-        if path not in (f"{slug}/{version}/", f"{slug}/{collected_at[:10]}/{version}/"):
+        legacy = f"{layout.legacy_version_folder(slug, version)}/"
+        path = raw.get("path", legacy)
+        if path not in (legacy, f"{layout.version_folder_on(slug, collected_at[:10], version)}/"):
             raise ValueError(f"version {version}: path {str(path)[:80]!r} is not its folder")
         status = raw.get("status")
         if not isinstance(status, str):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,22 +21,14 @@ from typing import Any
 
 from dashsite.core.levels import StatusLevel
 from dashsite.core.names import is_slug
-from dashsite.store.log import (
-    LOG_FOLDER,
-    LogRecord,
-    checked_count,
-    checked_text,
-    finite_number,
-    log_path,
-)
+from dashsite.store import layout
+from dashsite.store.log import LogRecord, checked_count, checked_text, finite_number
 from dashsite.store.records import Incident, Mark
 
-MANIFEST_FILE = "manifest.json"
 SCHEMA_VERSION = 3
 """Of ``manifest.json``; schema 1 (every version listed) is upgraded by a build."""
 READ_SCHEMAS = (1, 2, 3)
 EARLIER_SCHEMA = 1
-_EARLIER_NAME = re.compile(r"months-([0-9a-f]{12})\.json")
 
 
 def horizon(moment: datetime) -> str:
@@ -46,17 +37,9 @@ def horizon(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m")
 
 
-def is_earlier_file(relative: str) -> bool:
-    """Whether ``relative`` names a dashboard's earlier-months file."""
-    parts = relative.split("/")
-    return (
-        len(parts) == 3 and parts[1] == LOG_FOLDER and _EARLIER_NAME.fullmatch(parts[2]) is not None
-    )
-
-
 def matches_name(relative: str, body: bytes) -> bool:
     """Whether ``body`` is what the earlier-months file ``relative`` is named after."""
-    found = _EARLIER_NAME.fullmatch(relative.rsplit("/", 1)[-1])
+    found = layout.EARLIER_NAME.fullmatch(relative.rsplit("/", 1)[-1])
     return found is not None and hashlib.sha256(body).hexdigest()[:12] == found.group(1)
 
 
@@ -166,7 +149,7 @@ class DashboardRecord:
 
     def log_path(self, day: str) -> str:
         """The site-relative log shard of ``day`` (``YYYY-MM-DD``)."""
-        return log_path(self.slug, day)
+        return layout.log_shard(self.slug, day)
 
     def log_paths(self, month: str) -> list[str]:
         """The log shards of ``month`` the manifest knows of, oldest first."""
@@ -193,16 +176,16 @@ class DashboardRecord:
         ).encode()
         name = f"months-{hashlib.sha256(body).hexdigest()[:12]}.json"
         count = sum(info.count for info in months.values())
-        return body, EarlierMonths(f"{self.slug}/{LOG_FOLDER}/{name}", len(months), count)
+        return body, EarlierMonths(layout.earlier_months(self.slug, name), len(months), count)
 
     def _month_json(self, month: str, info: MonthInfo) -> dict[str, Any]:
         return {
             "month": month,
             "count": info.count,
             "worst": info.worst.slug,
-            "log": f"{self.slug}/{LOG_FOLDER}/{month}/",
+            "log": f"{layout.log_month(self.slug, month)}/",
             "days": day_ranges(info.days),
-            "history": f"{self.slug}/history/{month}.html",
+            "history": layout.history_page(self.slug, f"{month}.html"),
         }
 
     def to_json(
@@ -242,8 +225,8 @@ class DashboardRecord:
             },
             "pages_from": self.pages_from,
             "data_from": self.data_from,
-            "url": f"{self.slug}/index.html",
-            "history_url": f"{self.slug}/history/index.html",
+            "url": layout.latest_page(self.slug),
+            "history_url": layout.history_page(self.slug),
             "months": [
                 self._month_json(month, info)
                 for month, info in self.months.items()
@@ -423,11 +406,11 @@ def _read_earlier(
     if not isinstance(link, dict):
         raise ValueError(f"dashboard {slug}: 'earlier' is not an object")
     url = link.get("url")
-    name = url[len(f"{slug}/{LOG_FOLDER}/") :] if isinstance(url, str) else ""
+    name = url[len(layout.log_folder(slug)) + 1 :] if isinstance(url, str) else ""
     if not (
         isinstance(url, str)
-        and url.startswith(f"{slug}/{LOG_FOLDER}/")
-        and _EARLIER_NAME.fullmatch(name)
+        and url.startswith(f"{layout.log_folder(slug)}/")
+        and layout.EARLIER_NAME.fullmatch(name)
     ):
         raise ValueError(f"dashboard {slug}: earlier months url {str(url)[:80]!r} is not its own")
     if read is None:

@@ -34,47 +34,29 @@ from typing import Any
 from dashsite.core.errors import SiteError
 from dashsite.core.limits import MAX_VALUES
 from dashsite.core.names import is_slug
-from dashsite.store.log import (
-    DATA_FILE,
-    LOG_FOLDER,
-    LogRecord,
-    checked_text,
-    finite_number,
-    log_path,
-    numeric_values,
-    status_path,
-)
+from dashsite.store import layout
+from dashsite.store.layout import DATA_FILE, LOG_FOLDER, MANIFEST_FILE, TEMP_FOLDER
+from dashsite.store.log import LogRecord, checked_text, finite_number, numeric_values
 from dashsite.store.manifest import (
-    MANIFEST_FILE,
     SCHEMA_VERSION,
     DashboardRecord,
     Manifest,
     MonthInfo,
-    is_earlier_file,
 )
 from dashsite.types.serialize import from_jsonable
 
 DATA_SCHEMA = 1
 """Of each version's ``data.json``."""
-TEMP_FOLDER = ".dashsite-tmp"
-"""Inside the site: version folders being assembled, and the build's journal."""
-JOURNAL_FILE = "journal.json"
 
 __all__ = [
-    "DATA_FILE",
     "DATA_SCHEMA",
-    "JOURNAL_FILE",
-    "LOG_FOLDER",
-    "MANIFEST_FILE",
     "MAX_VALUES",
     "SCHEMA_VERSION",
-    "TEMP_FOLDER",
     "DashboardRecord",
     "LogRecord",
     "Manifest",
     "MonthInfo",
     "VersionStore",
-    "log_path",
     "numeric_values",
 ]
 
@@ -120,8 +102,9 @@ class VersionStore:
         for slug, record in manifest.dashboards.items():
             keep = record.earlier.url if record.earlier is not None else None
             for path in (self.site / slug / LOG_FOLDER).glob("months-*.json"):
-                relative = f"{slug}/{LOG_FOLDER}/{path.name}"
-                if relative != keep and is_earlier_file(relative):
+                relative = layout.earlier_months(slug, path.name)
+                earlier = layout.classify(relative).kind is layout.Kind.EARLIER_MONTHS
+                if relative != keep and earlier:
                     writer.remove(relative)
 
     def rebuild_manifest(self) -> Manifest:
@@ -176,7 +159,9 @@ class VersionStore:
             {
                 "id": raw.get("version"),
                 "collected_at": raw.get("collected_at"),
-                "path": path if path is not None else f"{slug}/{raw.get('version')}/",
+                "path": path
+                if path is not None
+                else f"{layout.legacy_version_folder(slug, str(raw.get('version')))}/",
                 "status": raw.get("status"),
                 "errors": raw.get("errors", {}),
                 "durations": durations,
@@ -207,7 +192,7 @@ class VersionStore:
                     pass
                 shards.setdefault(entry.day, []).append(entry.line())
             for day, lines in shards.items():
-                writer.write(log_path(slug, day), "\n".join(lines) + "\n")
+                writer.write(layout.log_shard(slug, day), "\n".join(lines) + "\n")
             upgraded.append(slug)
         manifest.legacy.clear()
         return upgraded
@@ -230,7 +215,7 @@ class VersionStore:
 
     def shard(self, slug: str, day: str) -> Path:
         """The log shard of ``slug`` for ``day`` (``YYYY-MM-DD``)."""
-        return self.site / log_path(slug, day)
+        return self.site / layout.log_shard(slug, day)
 
     def shards(self, slug: str, month: str) -> list[Path]:
         """The day shards of ``month`` that are here, oldest first."""
@@ -238,7 +223,7 @@ class VersionStore:
 
     def append(self, record: DashboardRecord, entry: LogRecord) -> None:
         """Add ``entry`` to the log: one appended line, whatever the history holds."""
-        path = self.inside(log_path(record.slug, entry.day))
+        path = self.inside(layout.log_shard(record.slug, entry.day))
         path.parent.mkdir(parents=True, exist_ok=True)
         line = entry.line().encode("utf-8") + b"\n"
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -313,11 +298,11 @@ class VersionStore:
         return self.site / TEMP_FOLDER
 
     def file_version(self, slug: str, version: str, folder: str, files: Mapping[str, bytes]) -> str:
-        """Assemble a version folder aside, then rename it to ``<slug>/<folder>``; its path.
+        """Assemble a version folder aside, then rename it to ``folder``; its path.
 
         Refuses to replace a folder that exists: versions are immutable.
         """
-        final = self.inside(f"{slug}/{folder}")
+        final = self.inside(folder)
         if final.exists():
             raise SiteError(
                 f"version {version} of '{slug}' already exists",
@@ -335,7 +320,7 @@ class VersionStore:
             self.bytes_written += len(payload)
         final.parent.mkdir(parents=True, exist_ok=True)
         aside.rename(final)
-        return f"{slug}/{folder}"
+        return f"{folder.rstrip('/')}/"
 
     def adopt(self, record: DashboardRecord, path: str) -> LogRecord | None:
         """Make a version folder a killed build renamed in count, as if it had finished.
@@ -394,17 +379,17 @@ class VersionStore:
             for day in {entry.day for entry in cut}:  # only the days that lost versions
                 lines = [entry.line() + "\n" for entry in rest if entry.day == day]
                 if lines:
-                    writer.write(log_path(record.slug, day), "".join(lines))
+                    writer.write(layout.log_shard(record.slug, day), "".join(lines))
                 else:
-                    writer.remove(log_path(record.slug, day))
+                    writer.remove(layout.log_shard(record.slug, day))
             if rest:
                 record.months[month] = kept
                 rewritten.add(month)
             else:
                 del record.months[month]
                 removed.add(month)
-            if writer.exists(status_path(record.slug, month)):  # computed again if still needed
-                writer.remove(status_path(record.slug, month))
+            if writer.exists(layout.month_status(record.slug, month)):  # computed again if needed
+                writer.remove(layout.month_status(record.slug, month))
         return dropped, rewritten, removed
 
     def thin(

@@ -12,18 +12,23 @@ where the site folder cannot be renamed (a mount point).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
 import fcntl
+import hashlib
+import itertools
+import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Protocol
 
 from dashsite.core.errors import SiteError
+from dashsite.store import layout
+from dashsite.store.layout import STATE_FOLDER
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -77,35 +82,75 @@ def _inside(root: Path, relative: str) -> bool:
     return (root / relative).resolve().is_relative_to(root.resolve())
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def atomic_write(path: Path, data: bytes, *, make_parents: bool = True) -> None:
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``.
+
+    The temporary file is created with its final mode in one ``open`` (no
+    ``mkstemp`` + ``chmod``); ``make_parents=False`` when the caller knows the
+    folder exists (a build makes each folder once).
+    """
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_name(str(path))
+    fd = os.open(temp, _CREATE, 0o644)
     try:
-        with os.fdopen(handle, "wb") as out:
+        if _FIX_MODE:
+            os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as out:
             out.write(data)
-        os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
         raise
 
 
-STATE_DIR = ".dashsite"
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_counter = itertools.count()
+
+
+def _temp_name(target: str) -> str:
+    """``.<name>.<pid>.<n>.tmp`` beside ``target``: unique in this process, hidden."""
+    folder, _, name = target.rpartition("/")
+    return f"{folder}/.{name}.{os.getpid()}.{next(_counter)}.tmp"
+
+
+def _umask_strips_read() -> bool:
+    """Whether this process's umask would take read bits off a 0o644 file."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return bool(int(line.split()[1], 8) & 0o644)
+    except (OSError, ValueError):
+        pass
+    return True  # cannot tell: set the mode explicitly
+
+
+_FIX_MODE = _umask_strips_read()
+
+
 """Beside the site: the build lock and the staged copy (git ignores it: ``*``)."""
 
 
 def state_dir(site: Path) -> Path:
-    """The folder beside ``site`` for dashsite's own files, made on first use.
+    """The folder beside ``site`` for dashsite's own files, made on first use."""
+    return state_folder(site.parent)
+
+
+def state_folder(parent: Path) -> Path:
+    """``parent/.dashsite``: dashsite's own files (lock, staging, caches), made on first use.
 
     It holds a ``.gitignore`` of ``*``, so nothing in it ever shows in the
     user's ``git status``.
     """
-    folder = site.parent / STATE_DIR
+    folder = parent / STATE_FOLDER
     ignore = folder / ".gitignore"
     if not ignore.is_file():
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(ignore, b"# dashsite's lock and staging folders; never commit them\n*\n")
+        atomic_write(
+            ignore, b"# dashsite's lock, staging and cache folders; never commit them\n*\n"
+        )
     return folder
 
 
@@ -114,7 +159,7 @@ class BuildLock:
 
     def __init__(self, site: Path, timeout: float | None = None) -> None:
         self.site = site
-        self.path = site.parent / STATE_DIR / f"{site.name}.lock"
+        self.path = site.parent / STATE_FOLDER / f"{site.name}.lock"
         self.timeout = timeout
         self._fd: int | None = None
 
@@ -189,16 +234,26 @@ class SiteFolder:
     slow disk and tmpfs they lost to plain sequential writes, by the GIL.)
     """
 
-    def __init__(self, path: Path, *, private: bool = False, shown: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        private: bool = False,
+        shown: Path | None = None,
+        digests: WrittenDigests | None = None,
+    ) -> None:
         self.path = path
         self.shown = shown or path  # the name errors use (a staged copy: the site's)
         self.private = private
+        self.digests = digests
         self.written = 0
         self.bytes_written = 0
         self._base = str(path)
         self._checked: set[str] = set()
         self._made: set[str] = set()
         self._fresh: set[str] = set()
+        self._again: set[str] = set()
+        """Files written in a folder made this build: a second write compares."""
 
     def _target(self, relative: str) -> str:
         """``relative`` inside the folder, refusing ``..``, absolute paths and links out.
@@ -228,36 +283,51 @@ class SiteFolder:
         return os.path.join(self._base, relative)  # a link in the file's place is replaced
 
     def write(self, relative: str, data: bytes | str) -> None:
-        """Write one file, inside the folder; identical content is left alone."""
+        """Write one file, inside the folder; identical content is left alone.
+
+        With :attr:`digests`, a derived page whose content the previous build
+        wrote is skipped with no stat and no read, and one whose content changed
+        is written without reading the old one.
+        """
         payload = data.encode("utf-8") if isinstance(data, str) else data
         target = self._target(relative)
         parent = os.path.dirname(target)
-        size = -1  # in a folder we just made, nothing is there yet
-        if parent not in self._fresh:
+        digests = self.digests
+        known = False
+        if digests is not None and digests.tracks(relative):
+            digest = _digest(payload)
+            if digests.unchanged(relative, digest):
+                return
+            known = relative in digests.previous
+        size = -1  # in a folder we just made, nothing is there yet (unless we wrote it)
+        if (parent not in self._fresh or target in self._again) and not known:
             found = _same_content(target, payload)
             if found is None:
                 return
             size = found
+        if parent not in self._made:
+            self._make_dirs(parent)
         if not self.private:
-            atomic_write(Path(target), payload)
+            atomic_write(Path(target), payload, make_parents=False)
         else:
-            if parent not in self._made:
-                self._make_dirs(parent)
             if size >= 0:
                 os.unlink(target)
             with open(target, "xb") as out:
                 out.write(payload)
+        if parent in self._fresh:
+            self._again.add(target)
         self.written += 1
         self.bytes_written += len(payload)
 
     def _make_dirs(self, folder: str) -> None:
         """Make ``folder`` and its parents, remembering which ones are new."""
         missing = []
-        while folder != self._base and not os.path.isdir(folder):
-            missing.append(folder)
+        while not os.path.isdir(folder) and folder != os.path.dirname(folder):
+            missing.append(folder)  # the site folder itself too, on a first write
             folder = os.path.dirname(folder)
         for new in reversed(missing):
-            os.mkdir(new)
+            with contextlib.suppress(FileExistsError):  # made by another writer meanwhile
+                os.mkdir(new)
             self._fresh.add(new)
             self._made.add(new)
         self._made.add(folder)
@@ -271,11 +341,97 @@ class SiteFolder:
         self._checked.clear()
         self._made.clear()
         self._fresh.clear()
+        self._again.clear()
         target = contained(self.path, relative)
+        if self.digests is not None:
+            self.digests.forget(relative)
         if target.is_dir():
             shutil.rmtree(target)
         else:
             target.unlink(missing_ok=True)
+
+
+def _digest(payload: bytes) -> str:
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+class WrittenDigests:
+    """What the previous build wrote, by content hash: the skip list of the next one.
+
+    Kept beside the site (``.dashsite/<site>.written.json``) for its derived pages
+    only (the index, latest and history pages, feeds, badges, incident pages,
+    assets): the log and the versions change in other ways. The file is taken
+    when a build starts and written again when it ends well, so a build that
+    fails or is killed leaves none, and the next one checks every file. It is
+    also void when the site folder or its manifest is not the one it recorded
+    (a ``pull`` swapped the site in, a hand edit rewrote the manifest).
+    """
+
+    TRACKED = frozenset(
+        {
+            layout.Kind.SITE_PAGE,
+            layout.Kind.LATEST,
+            layout.Kind.HISTORY,
+            layout.Kind.SITE_FILE,
+            layout.Kind.DASHBOARD_FILE,
+            layout.Kind.ASSET,
+        }
+    )
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.path = site.parent / STATE_FOLDER / f"{site.name}.written.json"
+        self.previous: dict[str, str] = self._take()
+        self.current: dict[str, str] = dict(self.previous)
+
+    def tracks(self, relative: str) -> bool:
+        """Whether ``relative`` is a derived page this cache covers."""
+        return layout.classify(relative).kind in self.TRACKED
+
+    def unchanged(self, relative: str, digest: str) -> bool:
+        """Note ``relative``'s new content; True if the previous build wrote the same."""
+        self.current[relative] = digest
+        return self.previous.get(relative) == digest
+
+    def forget(self, relative: str) -> None:
+        """``relative`` (a file or a folder) is being removed."""
+        prefix = relative.rstrip("/") + "/"
+        for known in [k for k in self.current if k == relative or k.startswith(prefix)]:
+            del self.current[known]
+
+    def _token(self) -> list[int] | None:
+        try:
+            folder = os.stat(self.site)
+            manifest = os.stat(self.site / layout.MANIFEST_FILE)
+        except OSError:
+            return None
+        return [folder.st_dev, folder.st_ino, manifest.st_ino, manifest.st_mtime_ns,
+                manifest.st_size]  # fmt: skip
+
+    def _take(self) -> dict[str, str]:
+        try:
+            raw = json.loads(self.path.read_bytes())
+            self.path.unlink()
+        except (OSError, ValueError):
+            return {}
+        token = self._token()
+        digests = raw.get("digests") if isinstance(raw, dict) else None
+        if token is None or raw.get("site") != token or not isinstance(digests, dict):
+            return {}
+        return {
+            k: v
+            for k, v in digests.items()
+            if isinstance(k, str) and isinstance(v, str) and len(v) == 32
+        }
+
+    def save(self) -> None:
+        """After a build that ended well: what it left in the site, for the next one."""
+        token = self._token()
+        if token is None:
+            return
+        state_dir(self.site)
+        body = json.dumps({"site": token, "digests": self.current}, separators=(",", ":"))
+        atomic_write(self.path, body.encode())
 
 
 def _same_content(target: str, payload: bytes) -> int | None:
@@ -295,7 +451,7 @@ class StagedSite(SiteFolder):
     """A copy of the site being assembled; ``commit`` makes it the site."""
 
     def __init__(self, site: Path) -> None:
-        self.state = site.parent / STATE_DIR
+        self.state = site.parent / STATE_FOLDER
         super().__init__(
             self.state / f"{site.name}.staging-{os.getpid()}-{time.time_ns()}",
             private=True,
