@@ -25,7 +25,8 @@ from dashsite.status.timeline import (
     month_page,
     page_after,
 )
-from dashsite.store.log import LogRecord, status_path
+from dashsite.store import layout
+from dashsite.store.log import LogRecord
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.records import Incident
 from dashsite.store.version_store import VersionStore
@@ -46,7 +47,7 @@ def record_of(moment: datetime, status: str = "ok", errors: dict[str, str] | Non
               ran: Sequence[str] = ("api",)) -> LogRecord:
     vid = moment.strftime("%Y%m%dT%H%M%SZ")
     return LogRecord(vid, moment.isoformat(), StatusLevel.parse(status),
-                     f"{SLUG}/{moment.date()}/{vid}/", dict(errors or {}),
+                     f"{layout.version_folder(SLUG, vid, moment)}/", dict(errors or {}),
                      {name: 0.1 for name in ran if name not in (errors or {})})
 
 
@@ -204,7 +205,7 @@ def test_a_missing_status_file_is_computed_again_from_the_log(dashboard: Dashboa
     dashboard.file(at(DAY2, 1))
     written = dashboard.month("2026-11").to_json()
     assert written["days"]["26"]["count"] == 8
-    (dashboard.store.site / status_path(SLUG, "2026-11")).unlink()
+    (dashboard.store.site / layout.month_status(SLUG, "2026-11")).unlink()
     again = dashboard.month("2026-11")
     assert again.to_json() == written
     assert MonthStatus.from_json(written, SLUG, "2026-11").to_json() == written
