@@ -22,7 +22,7 @@ import pytest
 
 import dashsite
 from dashsite.collection.collector import Collector
-from dashsite.collection.engine import collect, run_coroutine
+from dashsite.collection.engine import CollectionEngine, run_coroutine
 from dashsite.preview.builder import PreviewBuilder
 from projects import build, fixed_clock, simple, write_project
 
@@ -149,8 +149,9 @@ def test_the_collectors_outcomes_are_stamped_by_the_clock(no_real_clock: list[st
     async def later() -> int:
         return 2
 
-    outcomes = run_coroutine(lambda: collect(
-        [Collector("sync", lambda: 1), Collector("async", later)], clock=clock))
+    engine = CollectionEngine(clock=clock)
+    outcomes = run_coroutine(lambda: engine.run(
+        [Collector("sync", lambda: 1), Collector("async", later)]))
     assert [o.value for o in outcomes] == [1, 2]
     stamps = [moment for o in outcomes for moment in (o.started_at, o.finished_at)]
     assert sorted(stamps) == [MOMENT.replace(second=n) for n in range(4)]

@@ -377,12 +377,9 @@ async def collect(
     concurrency: int = DEFAULT_CONCURRENCY,
     default_timeout: float | None = DEFAULT_TIMEOUT,
     fail_fast: bool = False,
-    clock: Callable[[], datetime] | None = None,
 ) -> list[CollectorOutcome]:
     """Run ``collectors`` concurrently; see :class:`CollectionEngine`."""
     engine = CollectionEngine(executor, concurrency, default_timeout)
-    if clock is not None:
-        engine.clock = clock
     return await engine.run(collectors, fail_fast=fail_fast)
 
 
