@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.test-installed
+DOCS_STAMP := $(VENV)/.docs-installed
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: build test test-fast lint serve bench clean install
+.PHONY: build test test-fast lint serve bench clean install docs docs-serve
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,19 @@ test-fast: lint
 
 serve: $(STAMP)
 	$(BIN)/dashsite serve --watch
+
+$(DOCS_STAMP): $(STAMP)
+	$(PIP) -e '.[docs]'
+	touch $@
+
+# The documentation site (mkdocs.yml, docs/) in strict mode, then the live demo beside it.
+docs: $(DOCS_STAMP)
+	$(BIN)/python scripts/docs_reference.py --check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/docs-site
+	$(BIN)/python scripts/docs_demo.py build/docs-site/demo
+
+docs-serve: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 # The baselines (kstlib, mkdocs) live in their own venv, apart from dashsite's.
 $(BENCH_STAMP): pyproject.toml

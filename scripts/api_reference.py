@@ -1,11 +1,13 @@
-"""Write docs/api.md: every public name, render type and filter, with signature and example.
+"""Write docs/reference/api/: every public name, render type and filter, with signature and example.
 
-    .venv/bin/python scripts/api_reference.py          # rewrite docs/api.md
-    .venv/bin/python scripts/api_reference.py --check  # exit 1 if it is out of date
+    .venv/bin/python scripts/api_reference.py          # rewrite docs/reference/api/*.md
+    .venv/bin/python scripts/api_reference.py --check  # exit 1 if a page is out of date
 
 Signatures and descriptions come from the code (``inspect``, docstrings), so
 they cannot drift; the examples are below, one per name (a test fails when a
-public name has none, or when docs/api.md differs from what this writes).
+public name has none, or when a page differs from what this writes). The
+sections are grouped into pages by concept (``PAGES``), and a name in
+backticks in a description links to its entry, on whichever page it is.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "docs" / "api.md"
+OUT = ROOT / "docs" / "reference" / "api"
 
 SECTIONS: list[tuple[str, str, list[str]]] = [
     ("Collectors", "Functions that fetch data, and the engine that runs them.",
@@ -29,7 +31,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("MonitoringService and Monitoring", "kstlib's API: collect, render, deliver, in your own "
      "program.", ["MonitoringService", "MonitoringResult", "Monitoring"]),
     ("Delivery", "", ["FileDelivery", "FileDeliveryConfig", "MailDelivery", "MailDeliveryConfig",
-                      "DeliveryResult", "DeliveryBackend"]),
+                      "DeliveryResult", "DeliveryBackend", "Notifier"]),
     ("Rendering outside a site", "", ["render_template", "render_html", "get_css_classes",
                                       "create_environment", "STYLESHEET"]),
     ("kstlib's YAML dashboards", "", ["load_monitoring_config", "MonitoringConfig",
@@ -109,6 +111,10 @@ delivery = MailDelivery.create(SMTPTransport("smtp.example.com", user="bot", pas
     "DeliveryBackend": """\
 class Webhook:                               # anything with deliver(result, name)
     async def deliver(self, result, name) -> DeliveryResult: ...""",
+    "Notifier": """\
+notifier = Notifier(["https://hooks.example.com/${HOOK_TOKEN}", "ntfy://ops-alerts"],
+                    state="notify-state.json")      # once per change of each name's status
+notifier.notify_result("nightly", service.run_sync(), link="https://status.example.com/")""",
     "render_template": 'render_template("<p>{{ s | render }}</p>", {"s": StatusCell("UP")})',
     "render_html": 'render_html(StatusCell("UP"), inline_css=True)',
     "get_css_classes": "html = get_css_classes() + body",
@@ -139,8 +145,25 @@ result.exit_code(strict=False)""",
     "duration": "{{ 3725 | duration }} → 1h 2m",
     "timestamp": "{{ build.collected_at | timestamp }} → 2026-11-27 20:15 UTC",
     "isotime": "{{ build.collected_at | isotime }} → 2026-11-27T20:15:00Z",
+    "markdown": "{{ notes | markdown }}   {# Markdown to HTML; raw HTML in it is escaped #}",
 }
 EXAMPLES.update({name: ERRORS_EXAMPLE for name in SECTIONS[-1][2]})
+
+# Page file name → (title, intro, the sections on it, by title).
+PAGES: dict[str, tuple[str, str, list[str]]] = {
+    "collectors.md": ("Collectors and levels", "Write collectors, run them, and grade what they "
+                      "return.", ["Collectors", "Levels"]),
+    "render-types.md": ("Render types and filters", "What a collector returns and a template "
+                        "shows.", ["Render types", "Template filters"]),
+    "library.md": ("The library", "kstlib's `MonitoringService` API: collect, render and deliver "
+                   "in your own program, outside a site build.",
+                   ["MonitoringService and Monitoring", "Delivery", "Rendering outside a site",
+                    "kstlib's YAML dashboards"]),
+    "site.md": ("Building a site", "Build a site from Python, and read its stored data back.",
+                ["Building a site from Python", "Stored data"]),
+    "errors.md": ("Errors", "", ["Errors"]),
+}
+FILTERS_SECTION = "Template filters"
 
 
 _QUOTED = re.compile(r"(: |-> )'([^']*)'")
@@ -183,7 +206,7 @@ def _members(obj: Any) -> list[tuple[str, str, str]]:
 
 
 def _entry(name: str, obj: Any) -> list[str]:
-    lines = [f"### `{name}`", ""]
+    lines = [f"### `{name}` {{#{_anchor(name)}}}", ""]
     signature = _signature(name, obj)
     if signature:
         lines += ["```python", signature, "```", ""]
@@ -210,12 +233,38 @@ def _entry(name: str, obj: Any) -> list[str]:
     return lines
 
 
-def generate() -> str:
-    """The text of docs/api.md."""
+def render_types() -> dict[str, type]:
+    """The registry of render types, found in whichever dashsite module holds it."""
     import dashsite
-    import dashsite.render.environment
-    from dashsite.types.filters import FILTERS
-    from dashsite.types.renderables import RENDER_TYPES
+
+    for name in dashsite.__all__:  # the package loads its modules on first use
+        getattr(dashsite, name)
+    found = {
+        id(module.RENDER_TYPES): module.RENDER_TYPES
+        for module in list(sys.modules.values())
+        if getattr(module, "__name__", "").split(".")[0] == dashsite.__name__
+        and isinstance(getattr(module, "RENDER_TYPES", None), dict)
+    }
+    if len(found) != 1:
+        raise SystemExit("scripts/api_reference.py: cannot find dashsite's RENDER_TYPES")
+    registry: dict[str, type] = next(iter(found.values()))
+    return registry
+
+
+def template_filters() -> dict[str, Any]:
+    """The filters dashsite adds to Jinja2's, as every environment it creates has them."""
+    from jinja2.filters import FILTERS as JINJA_FILTERS
+
+    import dashsite
+
+    filters = dashsite.create_environment().filters
+    return {n: f for n, f in filters.items() if f is not JINJA_FILTERS.get(n)}
+
+
+def _sections() -> list[tuple[str, str, list[str]]]:
+    import dashsite
+
+    RENDER_TYPES = render_types()
 
     public = [n for n in dashsite.__all__ if n != "__version__"]
     sections = [(title, intro, list(names)) for title, intro, names in SECTIONS]
@@ -224,47 +273,126 @@ def generate() -> str:
     missing = sorted(set(public) - placed)
     if missing:
         raise SystemExit(f"scripts/api_reference.py: place {missing} in a section")
-    out = [
-        "# dashsite API reference",
+    return sections
+
+
+def _anchor(name: str) -> str:
+    """The entry's id: the name itself (ids are case-sensitive: `collector`, `Collector`)."""
+    return name
+
+
+_TICKED = re.compile(r"(?<![\[`])(``?)([A-Za-z_][A-Za-z0-9_]*)\1(?![`\]])")
+"""A name in code quotes, single (Markdown) or double (reST, as docstrings write them)."""
+_ROLE = re.compile(r":(?:class|func|meth|mod|data|attr|exc|obj):`~?\.?([\w.]+)`")
+"""A Sphinx role in a docstring, shown as its name in code quotes."""
+
+
+def _link_names(lines: list[str], where: dict[str, str], page: str, own: str) -> list[str]:
+    """Link each public name in backticks, outside code blocks, to its entry."""
+    out, fenced = [], False
+    for line in lines:
+        if line.startswith("```"):
+            fenced = not fenced
+        if fenced or line.startswith(("### ", "```")):
+            out.append(line)
+            continue
+
+        def link(found: re.Match[str]) -> str:
+            name = found.group(2)
+            target = where.get(name)
+            if target is None or name == own:
+                return found.group(0)
+            file = "" if target == page else target
+            return f"[`{name}`]({file}#{_anchor(name)})"
+
+        out.append(_TICKED.sub(link, _ROLE.sub(lambda m: f"`{m.group(1)}`", line)))
+    return out
+
+
+def generate_pages() -> dict[Path, str]:
+    """Each page of docs/reference/api/, keyed by its path."""
+    import dashsite
+
+    FILTERS = template_filters()
+
+    sections = {title: (intro, names) for title, intro, names in _sections()}
+    sections[FILTERS_SECTION] = (
+        "Registered on every environment dashsite creates; use them as `{{ value | name }}`.",
+        [],
+    )
+    on_pages = {title for _, _, titles in PAGES.values() for title in titles}
+    if set(sections) - on_pages:
+        raise SystemExit(f"scripts/api_reference.py: put {sorted(set(sections) - on_pages)} on a page")
+    where: dict[str, str] = {}
+    for file, (_, _, titles) in PAGES.items():
+        for title in titles:
+            for name in sections[title][1]:
+                where[name] = file
+    pages: dict[Path, str] = {}
+    index = [
+        "# Python API",
         "",
-        "<!-- Generated by scripts/api_reference.py from the code and its examples; "
-        "a test keeps it current. -->",
+        GENERATED,
         "",
         "Everything here is importable from `dashsite` (`from dashsite import …`); render",
         "types and filters are also available in every template.",
         "",
     ]
-    for title, intro, names in sections:
-        out += [f"## {title}", ""] + ([intro, ""] if intro else [])
-        for name in names:
-            out += _entry(name, getattr(dashsite, name))
-    out += ["## Template filters", "",
-            "Registered on every environment dashsite creates; use them as `{{ value | name }}`.",
-            ""]
-    for name, function in FILTERS.items():
-        signature = _plain(f"{name}{inspect.signature(function)}")
-        out += [f"### `{name}`", "", "```python", signature, "```", ""]
-        doc = inspect.getdoc(function)
-        if doc:
-            out += [doc, ""]
-        if name not in EXAMPLES:
-            raise SystemExit(f"scripts/api_reference.py: no example for filter {name!r}")
-        out += ["Example:", "", "```jinja", EXAMPLES[name], "```", ""]
-    return "\n".join(out).rstrip() + "\n"
+    for file, (page_title, page_intro, titles) in PAGES.items():
+        out = [f"# {page_title}", "", GENERATED, ""] + ([page_intro, ""] if page_intro else [])
+        index += [f"## [{page_title}]({file})", ""] + ([page_intro, ""] if page_intro else [])
+        for title in titles:
+            intro, names = sections[title]
+            out += [f"## {title}", ""] + ([intro, ""] if intro else [])
+            if title == FILTERS_SECTION:
+                entries = [_filter_entry(name, function) for name, function in FILTERS.items()]
+                index.append(", ".join(f"[`{n}`]({file}#filter-{n})" for n in FILTERS))
+            else:
+                entries = [_entry(name, getattr(dashsite, name)) for name in names]
+                index.append(", ".join(f"[`{n}`]({file}#{_anchor(n)})" for n in names))
+            index.append("")
+            for name, lines in zip(names or list(FILTERS), entries, strict=True):
+                own = name if title != FILTERS_SECTION else ""
+                out += _link_names(lines, where, file, own)
+        pages[OUT / file] = "\n".join(out).rstrip() + "\n"
+    pages[OUT / "index.md"] = "\n".join(index).rstrip() + "\n"
+    return pages
+
+
+def _filter_entry(name: str, function: Any) -> list[str]:
+    signature = _plain(f"{name}{inspect.signature(function)}")
+    out = [f"### `{name}` {{#filter-{name}}}", "", "```python", signature, "```", ""]
+    doc = inspect.getdoc(function)
+    if doc:
+        out += [doc, ""]
+    if name not in EXAMPLES:
+        raise SystemExit(f"scripts/api_reference.py: no example for filter {name!r}")
+    return [*out, "Example:", "", "```jinja", EXAMPLES[name], "```", ""]
+
+
+GENERATED = (
+    "<!-- Generated by scripts/api_reference.py from the code and its examples; "
+    "a test keeps it current. -->"
+)
 
 
 def main() -> int:
     options = argparse.ArgumentParser(description=__doc__)
-    options.add_argument("--check", action="store_true", help="exit 1 if docs/api.md is stale")
+    options.add_argument("--check", action="store_true", help="exit 1 if a page is stale")
     args = options.parse_args()
-    text = generate()
+    pages = generate_pages()
     if args.check:
-        current = OUT.read_text(encoding="utf-8") if OUT.is_file() else ""
-        if current != text:
-            print("docs/api.md is out of date: run scripts/api_reference.py", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text, encoding="utf-8")
+        stale = [p for p, text in pages.items()
+                 if not p.is_file() or p.read_text(encoding="utf-8") != text]
+        for page in stale:
+            print(f"{page.relative_to(ROOT)} is out of date: run scripts/api_reference.py",
+                  file=sys.stderr)
+        return 1 if stale else 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    for page in set(OUT.glob("*.md")) - set(pages):
+        page.unlink()  # a page no longer written
+    for page, text in pages.items():
+        page.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -65,7 +65,7 @@ def build(root: Path, **options) -> BuildResult:
     return build_site(load_config(root), BuildOptions(**options))
 
 
-IN_PROCESS_COMMANDS = frozenset({"build", "list", "new", "mail", "publish", "pull"})
+IN_PROCESS_COMMANDS = frozenset({"build", "list", "new", "mail", "notify", "publish", "pull"})
 
 
 def cli(root: Path, *args: str, timeout: float = 120, process: bool = False,

@@ -113,9 +113,9 @@ def test_config_problems_are_all_reported_then_the_command_stops(tmp_path: Path)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert lines == [
-        "dashsite.toml: unknown key 'titel' — known keys: base_url, concurrency, "
+        "dashsite.toml: unknown key 'titel' — known keys: allow_secret_env, base_url, concurrency, "
         "dashboards_dir, every, executor, expected_every, history, import_timeout, "
-        "incidents_dir, index_sort, keep_data, keep_pages, mail, refresh, retention, "
+        "incidents_dir, index_sort, keep_data, keep_pages, mail, notify, refresh, retention, "
         "scheduler, site_dir, timeout, title, workers",
         "dashsite.toml: 'timeout' must be a number of seconds, not str 'soon'",
         "dashsite.toml: 'retention' must be at least 1 (omit it to keep all)",
@@ -156,13 +156,13 @@ def test_json_report_names_the_broken_dashboard(tmp_path: Path) -> None:
     assert report["problems"] == [by_slug["broken"]["problem"]]
 
 
-def test_the_readme_lists_every_setting_as_declared() -> None:
+def test_the_settings_page_lists_every_setting_as_declared() -> None:
     import os
     import re
 
     from dashsite.core.config import options_table
 
-    readme = Path(__file__).parents[1] / "README.md"
+    readme = Path(__file__).parents[1] / "docs" / "reference" / "settings.md"
     text = readme.read_text()
     found = re.search(r"<!-- settings:start -->\n(.*?)<!-- settings:end -->", text, re.S)
     assert found is not None

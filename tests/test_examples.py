@@ -11,7 +11,8 @@ import yaml
 
 from dashsite.cli import parser
 
-EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.yml"))
+DOCS_WORKFLOW = Path(__file__).parents[1] / "examples" / "docs.yml"
+EXAMPLES = sorted(set((Path(__file__).parents[1] / "examples").glob("*.yml")) - {DOCS_WORKFLOW})
 MAKEFILE = (Path(__file__).parents[1] / "Makefile").read_text()
 
 
@@ -26,11 +27,27 @@ def test_workflow_is_valid_and_calls_real_commands(workflow: Path) -> None:
     runs = [step["run"] for step in steps if "run" in step]
     commands = [shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "X", run)) for run in runs]
     dashsite = [argv[1:] for argv in commands if argv[0].endswith("dashsite")]
-    assert [argv[0] for argv in dashsite] == ["pull", "build", "publish"]
+    assert [argv[0] for argv in dashsite] == ["pull", "build", "publish", "notify", "publish"]
     for argv in dashsite:
         parser().parse_args([a if not a.startswith("$") else "s3://bucket/x" for a in argv])
     for argv in commands:
         if argv[0] == "make":
             assert re.search(rf"^{argv[1]}:", MAKEFILE, re.MULTILINE), argv
     pull = dashsite[0]
-    assert pull[1] == dashsite[2][1]  # pulls from where it publishes
+    assert pull[1] == dashsite[2][1] == dashsite[4][1]  # pulls from where it publishes
+
+
+def test_the_docs_workflow_builds_the_docs_with_the_demo_and_deploys_them() -> None:
+    document = yaml.safe_load(DOCS_WORKFLOW.read_text())
+    steps = document["jobs"]["build"]["steps"]
+    runs = [step["run"] for step in steps if "run" in step]
+    assert runs == ["make docs"]
+    docs_target = re.search(r"^docs: .*\n((?:\t.*\n)+)", MAKEFILE, re.MULTILINE)
+    assert docs_target is not None
+    assert "mkdocs build --strict --site-dir build/docs-site" in docs_target.group(1)
+    assert "scripts/docs_demo.py build/docs-site/demo" in docs_target.group(1)
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert upload["with"]["path"] == "build/docs-site"
+    deploy = document["jobs"]["deploy"]
+    assert deploy["needs"] == "build"
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")

@@ -544,3 +544,28 @@ def test_pull_asks_only_for_the_data_the_tiers_kept(
     assert pulled.returncode == 0, pulled.stderr
     assert sorted(p.parent.name for p in site.glob("alpha/*/*/data.json")) == kept
     assert cli(tmp_path, "build", "--version-id", "d5").returncode == 0
+
+
+def test_the_notification_ledger_travels_with_publish_and_pull(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    from notify_helpers import Receiver, Sequence_
+
+    hook = Receiver()
+    try:
+        run = Sequence_(tmp_path, ["api"], f'[notify.targets.ops]\nurl = "{hook.url}"\n')
+        target = f"s3://{bucket}/site"
+        for state in ("ok", "fail", "fail", "ok"):  # each run starts from a fresh checkout
+            shutil.rmtree(tmp_path / "site", ignore_errors=True)
+            pulled = s3_cli(tmp_path, endpoint, "pull", target, "--missing-ok")
+            assert pulled.returncode == 0, pulled.stderr
+            run.build(all=state)
+            assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+            assert cli(tmp_path, "notify").returncode == 0
+            assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+        changes = [c["change"] for p in hook.payloads() for c in p["changes"]]
+        assert changes == ["opened", "recovered"]
+        ledger = json.loads(read(endpoint, bucket, "site/notify-ledger.json"))
+        assert len(ledger["targets"]["ops"]["sent"]) == 2
+    finally:
+        hook.close()

@@ -145,14 +145,14 @@ SAMPLES = {
 
 def test_every_type_is_a_renderable() -> None:
     """Every registered render type: a sample each, rendered both ways, usable in a
-    template, exported, stored and read back, and named in the README."""
+    template, exported, stored and read back, and named in the docs' templates page."""
     from dashsite.render.environment import create_environment
     from dashsite.types.namespace import template_globals
     from dashsite.types.renderables import RENDER_TYPES
     from dashsite.types.serialize import from_jsonable, to_jsonable
 
     assert set(RENDER_TYPES) == set(SAMPLES)  # a new render type needs a sample here
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).parent.parent / "docs" / "reference" / "templates.md").read_text()
     environment = create_environment([])
     for name, make in SAMPLES.items():
         obj = make()

@@ -9,7 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dashsite.core.levels import StatusLevel
-from dashsite.store.version_store import DashboardRecord, LogRecord, VersionStore, numeric_values
+from dashsite.store.version_store import (
+    DashboardRecord,
+    LogRecord,
+    VersionStore,
+    numeric_values,
+)
 from projects import (
     T0,
     assert_site_whole,

@@ -17,8 +17,10 @@ cycles of any kind). Bottom to top:
 - ``status``: status over time, computed from the store's log, flowing one way
   to the views. Above render because incident pages render Markdown.
 - ``site``: the build as named stages, and the pages and files it outputs.
-- ``preview`` | ``publish`` | ``mail`` (| ``notify``): what works on a site, side by
+- ``preview`` | ``publish`` | ``mail``: what works on a site, side by
   side and independent of each other.
+- ``notify``: status changes to people, after the site is published; above mail,
+  whose SMTP transport it uses.
 - ``kstlib``: kstlib.monitoring's API and ``*.monitor.yml`` files, on top, so the
   layers below never depend on a compatibility concern; its YAML files reach
   discovery through the ``dashsite.dashboard_files`` entry point group.
@@ -32,6 +34,8 @@ from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from dashsite.core.version import VERSION
 
 if TYPE_CHECKING:
     from dashsite.collection.collector import Collector, collector
@@ -93,7 +97,7 @@ if TYPE_CHECKING:
     from dashsite.types.vegalite import VegaLite
 
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "STYLESHEET",
@@ -134,6 +138,7 @@ __all__ = [
     "MonitoringResult",
     "MonitoringService",
     "NothingPublished",
+    "Notifier",
     "PublishError",
     "RenderError",
     "Renderable",
@@ -224,6 +229,7 @@ _EXPORTS = {
     "get_css_classes": ".kstlib.templates",
     "render_html": ".kstlib.templates",
     "render_template": ".kstlib.templates",
+    "Notifier": ".notify.notifier",
 }
 """Public name → the module that defines it, imported on first use (PEP 562)."""
 

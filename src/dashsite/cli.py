@@ -19,11 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from dashsite import __version__
 from dashsite.core.errors import DashsiteError, display
 from dashsite.core.reporter import say
+from dashsite.core.version import VERSION as __version__
 
-COMMANDS = ("build", "list", "mail", "new", "publish", "pull", "serve")
+COMMANDS = ("build", "list", "mail", "new", "notify", "publish", "pull", "serve")
 
 
 def _positive(text: str) -> float:
@@ -31,6 +31,15 @@ def _positive(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a number of seconds, zero or more, not {text}")
     return value
+
+
+def _scheduler(text: str) -> str:
+    from dashsite.core.scheduler_address import address_problem
+
+    problem = address_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def parser() -> argparse.ArgumentParser:
@@ -66,6 +75,11 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     build.add_argument(
+        "--force",
+        action="store_true",
+        help="build even into a non-empty folder that is not a dashsite site",
+    )
+    build.add_argument(
         "--refresh",
         action="store_true",
         help="run every collector, even those whose `every` allows reusing the last value",
@@ -77,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument(
         "--scheduler",
+        type=_scheduler,
         metavar="ADDRESS",
         help="collect on this dask cluster (tcp://host:8786); implies --executor dask",
     )
@@ -112,6 +127,18 @@ def parser() -> argparse.ArgumentParser:
     )
     mail.add_argument("--subject", help="subject (default: title, status and time)")
     mail.add_argument("--eml", metavar="FILE", help="write the message to FILE instead")
+
+    notify = commands.add_parser(
+        "notify", help="tell the [notify] targets what changed (run after publish)"
+    )
+    notify.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; send nothing"
+    )
+    notify.add_argument(
+        "--strict", action="store_true", help="exit 1 when a message could not be delivered"
+    )
+    notify.add_argument("--test", metavar="TARGET", help="send a sample message to TARGET")
+    notify.add_argument("--lock-timeout", type=_positive, metavar="SECONDS")
 
     for name, text in (
         ("publish", "send the built site to S3 or GitHub Pages"),

@@ -43,6 +43,7 @@ from dashsite.collection.collector import Collector
 from dashsite.collection.engine import CollectionEngine, CollectorOutcome, run_coroutine
 from dashsite.core.errors import CollectorError, ConfigError, DashboardError, display
 from dashsite.core.reporter import Event, Reporter
+from dashsite.core.scheduler_address import EXAMPLE, NotAScheduler, probe
 
 if TYPE_CHECKING:
     from dashsite.collection.dashboard import Dashboard
@@ -347,16 +348,66 @@ def _all_failed(
     ]
 
 
+QUIET_LOGGERS = ("distributed", "tornado")
+"""Their records (multi-line, with tracebacks) stay off the terminal during a build:
+each failure they describe is reported as one line, by the collectors it fails."""
+
+
+@contextlib.contextmanager
+def quiet_logs(names: Sequence[str] = QUIET_LOGGERS) -> Iterator[None]:
+    """Drop the records of ``names`` (and their children) while inside."""
+    saved = []
+    for name in names:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.handlers[:], logger.propagate))
+        logger.handlers[:] = [logging.NullHandler()]
+        logger.propagate = False
+    try:
+        yield
+    finally:
+        for logger, handlers, propagate in saved:
+            logger.handlers[:] = handlers
+            logger.propagate = propagate
+
+
 @contextlib.contextmanager
 def dask_cluster(config: SiteConfig, reporter: Reporter) -> Iterator[DaskOffload]:
     """A client for the configured scheduler, or a local cluster for this build only."""
     distributed = _distributed()
+    with quiet_logs(), _cluster(config, reporter, distributed) as offload:
+        yield offload
+
+
+@contextlib.contextmanager
+def _cluster(config: SiteConfig, reporter: Reporter, distributed: Any) -> Iterator[DaskOffload]:
     import dask
 
     cluster: Any = None
     if config.scheduler:
+        shown = display(config.source, config.root) if config.source else None
+        try:
+            probe(config.scheduler)
+        except NotAScheduler as exc:
+            raise ConfigError(
+                f"'scheduler': {exc}",
+                path=shown,
+                hint="check the address and port `dask scheduler` printed (tcp://host:8786)",
+            ) from None
+        except OSError as exc:  # refused, unreachable, no such host
+            raise ConfigError(
+                f"cannot reach the dask scheduler at {config.scheduler} ({exc.strerror or exc})",
+                path=shown,
+                hint="start one with `dask scheduler` and `dask worker ADDRESS`, "
+                "or leave out scheduler for a local cluster",
+            ) from None
         try:
             client = distributed.Client(config.scheduler, timeout=CONNECT_TIMEOUT)
+        except ValueError as exc:  # an address distributed does not take
+            raise ConfigError(
+                f"'scheduler' {config.scheduler!r}: {exc}",
+                path=shown,
+                hint=f'use an address like "{EXAMPLE}"',
+            ) from None
         except (OSError, TimeoutError) as exc:
             raise ConfigError(
                 f"cannot reach the dask scheduler at {config.scheduler} ({exc})",

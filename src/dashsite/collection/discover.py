@@ -61,19 +61,31 @@ def slug_of(path: Path) -> str:
 
 
 def load_source(
-    path: Path, *, root: Path | None = None, import_timeout: float = DEFAULT_IMPORT_TIMEOUT
+    path: Path,
+    *,
+    root: Path | None = None,
+    import_timeout: float = DEFAULT_IMPORT_TIMEOUT,
+    allow_secret_env: Collection[str] = (),
 ) -> Dashboard | None:
     """Load a dashboard folder or a ``*.monitor.yml`` file (see :func:`dashboard_folders`)."""
     found = format_of(path.name)
     if found is not None and not path.is_dir():
-        return load_dashboard_file(path, found, root=root)
+        return load_dashboard_file(path, found, root=root, allow_secret_env=allow_secret_env)
     return load_dashboard(path, root=root, import_timeout=import_timeout)
 
 
 def load_dashboard_file(
-    path: Path, file_format: DashboardFormat, *, root: Path | None = None
+    path: Path,
+    file_format: DashboardFormat,
+    *,
+    root: Path | None = None,
+    allow_secret_env: Collection[str] = (),
 ) -> Dashboard:
-    """A one-file dashboard (kstlib's ``*.monitor.yml``: template and collectors in YAML)."""
+    """A one-file dashboard (kstlib's ``*.monitor.yml``: template and collectors in YAML).
+
+    An ``env`` collector whose variable looks like a secret needs the site
+    config's ``allow_secret_env`` (the format checks it): its value would be published.
+    """
     slug = slug_of(path)
     shown = display(path, root)
     if not is_slug(slug):
@@ -86,7 +98,7 @@ def load_dashboard_file(
             path=shown,
             hint="keep one of them",
         )
-    read = file_format.read(path, root=root)
+    read = file_format.read(path, root=root, allow_secret_env=allow_secret_env)
     collectors = read.collectors
     for spec in collectors:
         if spec.name in reserved_names():
@@ -117,6 +129,7 @@ def discover(
     root: Path | None = None,
     only: Collection[str] | None = None,
     import_timeout: float = DEFAULT_IMPORT_TIMEOUT,
+    allow_secret_env: Collection[str] = (),
 ) -> Discovery:
     """Load every dashboard under ``dashboards_dir``; problems are collected, not raised."""
     dashboards: list[Dashboard] = []
@@ -125,7 +138,9 @@ def discover(
         if only is not None and slug_of(folder) not in only:
             continue
         try:
-            dashboard = load_source(folder, root=root, import_timeout=import_timeout)
+            dashboard = load_source(
+                folder, root=root, import_timeout=import_timeout, allow_secret_env=allow_secret_env
+            )
         except DashboardError as exc:
             exc.slug = slug_of(folder)
             problems.append(exc)

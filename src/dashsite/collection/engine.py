@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from dashsite.collection.collector import DEFAULT_TIMEOUT, Collector
 from dashsite.collection.dashboard import Dashboard
 from dashsite.collection.workers import DaemonThreadPool
-from dashsite.core.errors import CollectorError, DashboardError, display
+from dashsite.core.errors import CollectorError, DashboardError, display, shorten
 from dashsite.core.levels import StatusLevel, worst_level
 from dashsite.types.renderables import CollectorFailure
 from dashsite.types.serialize import to_jsonable
@@ -460,6 +460,20 @@ async def collect_dashboards(
     ]
 
 
+MAX_ERROR_TEXT = 2000
+"""Characters of a collector's error kept in the site (its start and end)."""
+
+
+def storable_error(message: str) -> str:
+    """An error message the site can store and show: valid UTF-8, at most ~2,000 characters.
+
+    Exception text comes from anywhere: a lone surrogate or a megabyte of
+    it must fail the collector, never the build.
+    """
+    text = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return shorten(text, MAX_ERROR_TEXT)
+
+
 def dashboard_data(
     dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path
 ) -> DashboardData:
@@ -477,6 +491,7 @@ def dashboard_data(
     reported: set[str] = set()
 
     def fail(name: str, message: str) -> None:
+        message = storable_error(message)
         errors[name] = message
         values[name] = CollectorFailure(name, message)
         stored[name] = None

@@ -8,7 +8,7 @@ one never import it. Discovery, the preview and the template loader ask this mod
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -32,8 +32,14 @@ class DashboardFormat(Protocol):
     suffix: str
     """The file name's ending, e.g. ``.monitor.yml``; the rest of the name is the slug."""
 
-    def read(self, path: Path, *, root: Path | None = None) -> FileDashboard:
-        """Parse and check the file; a ``DashsiteError`` naming the file if it is wrong."""
+    def read(
+        self, path: Path, *, root: Path | None = None, allow_secret_env: Collection[str] = ()
+    ) -> FileDashboard:
+        """Parse and check the file; a ``DashsiteError`` naming the file if it is wrong.
+
+        ``allow_secret_env``: environment variables the site allows to be published
+        although their names look like secrets (``allow_secret_env`` in the config).
+        """
         ...
 
     def template(self, path: Path) -> str:

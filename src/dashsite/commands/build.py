@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
         only=frozenset(args.only) if args.only else None,
         strict=args.strict,
         lock_timeout=args.lock_timeout,
+        force=args.force,
     )
     reporter: Reporter = ConsoleReporter(quiet=args.quiet)
     if args.json:

@@ -15,7 +15,12 @@ from dashsite.store.version_store import Manifest, VersionStore
 def run(args: argparse.Namespace) -> int:
     """Print each dashboard: slug, title, collectors, versions filed so far."""
     config = load_config(Path(args.project))
-    found = discover(config.dashboards_path, root=config.root, import_timeout=config.import_timeout)
+    found = discover(
+        config.dashboards_path,
+        root=config.root,
+        import_timeout=config.import_timeout,
+        allow_secret_env=config.allow_secret_env,
+    )
     site = config.site_path
     manifest = VersionStore(site).load_manifest() if site.is_dir() else Manifest()
     if not found.dashboards and not found.problems:

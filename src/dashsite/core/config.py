@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dashsite.core.errors import ConfigError
+from dashsite.core.scheduler_address import address_problem
 
 CONFIG_FILE = "dashsite.toml"
 
@@ -69,7 +71,10 @@ class SiteConfig:
     scheduler: str = ""
     workers: int | None = None
     every: dict[str, str] = field(default_factory=dict)
+    allow_secret_env: tuple[str, ...] = ()
     mail: MailSettings = field(default_factory=MailSettings)
+    notify: dict[str, Any] = field(default_factory=dict)
+    """``[notify]`` as written; :mod:`dashsite.notify.config` validates it."""
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -206,6 +211,7 @@ OPTIONS = (
         (str,),
         "a URL (string)",
         "where the site is published: absolute links in mail and feeds",
+        lambda v: _http_url(v),  # defined below
     ),
     Option(
         "history",
@@ -233,7 +239,7 @@ OPTIONS = (
         (str,),
         'a dask scheduler address ("tcp://host:8786")',
         'with `executor = "dask"`: the cluster to use (default: a local one per build)',
-        lambda v: None if v == "" or "://" in v else f'must look like "tcp://host:8786", not {v!r}',
+        lambda v: None if v == "" else address_problem(v),
     ),
     Option(
         "workers",
@@ -249,7 +255,15 @@ OPTIONS = (
         "run those collectors at most that often; builds between reuse the last good value",
         lambda v: _every_table(v),  # defined below, beside every_seconds
     ),
+    Option(
+        "allow_secret_env",
+        (list,),
+        "a list of environment variable names",
+        "`env` collectors of YAML dashboards that may publish a variable named like a secret",
+        lambda v: None if all(isinstance(x, str) for x in v) else "must be a list of strings",
+    ),
     Option("mail", (dict,), "a table ([mail])", "how `dashsite mail` sends (below)"),
+    Option("notify", (dict,), "a table ([notify])", "what `dashsite notify` tells whom"),
 )
 MAIL_OPTIONS = (
     Option("host", (str,), "a host name", "the SMTP server"),
@@ -326,7 +340,7 @@ def options_table() -> str:
     rows = ["| setting | default | what |", "| --- | --- | --- |"]
     for prefix, options, known in (("", OPTIONS, defaults), ("mail.", MAIL_OPTIONS, mail_defaults)):
         for option in options:
-            if option.key == "mail":
+            if option.key in ("mail", "notify"):
                 continue
             default = known.get(option.key)
             blank = default in (None, "", (), MISSING)
@@ -377,8 +391,31 @@ def _every_table(table: dict[str, Any]) -> str | None:
     return None
 
 
+def _http_url(value: str) -> str | None:
+    """What is wrong with ``base_url`` (it ends up in feed links and mail), or None."""
+    if value == "":
+        return None
+    shown = repr(value) if len(value) <= 80 else repr(value[:80]) + "…"
+    wrong = f'must be an http(s) URL such as "https://status.example.org/", not {shown}'
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
+        return wrong
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return wrong
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return wrong
+    return None
+
+
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:
     """Read and validate the configuration of the project at ``root``."""
+    if root.exists() and not root.is_dir():
+        raise ConfigError(
+            "is a file, not a folder: -C names the project folder",
+            path=str(root),
+            hint=f"use -C {str(root.parent)!r}" if root.name else "check the -C argument",
+        )
     if not root.is_dir():
         raise ConfigError(
             "the project folder does not exist", path=str(root), hint="check the -C argument"
@@ -415,6 +452,8 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
     fields_: dict[str, Any] = {"sender" if k == "from" else k: v for k, v in mail.items()}
     if "to" in fields_:
         fields_["to"] = tuple(fields_["to"])
+    if "allow_secret_env" in values:
+        values["allow_secret_env"] = tuple(values["allow_secret_env"])
     settings = MailSettings(**fields_)
     config = SiteConfig(root=root, source=source, mail=settings, **values)
     problem = _layout_problem(config)

@@ -10,6 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text``, or its start and end around ``…`` when longer than ``limit``.
+
+    Both ends carry meaning: where a value went wrong (``c[0][0]``…), and
+    what is wrong with it and what to do (``…nested deeper than 200 levels —
+    return dicts…``). The printed line is cut, never the error itself.
+    """
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 3 // 5
+    return f"{text[:head]}…{text[len(text) - (limit - 1 - head) :]}"
+
+
 class DashsiteError(Exception):
     """Root of dashsite's own errors."""
 

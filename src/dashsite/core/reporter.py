@@ -13,10 +13,13 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
+from dashsite.core.errors import shorten
 from dashsite.core.levels import StatusLevel
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+MAX_LINE = 300
+"""Characters of a printed line: a collector's error or a value never floods the terminal."""
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -37,7 +40,7 @@ def printable(text: str) -> str:
 def say(text: str, stream: TextIO | None = None) -> None:
     """Print one line of news or trouble to stderr (escaped, flushed)."""
     out = stream or sys.stderr
-    out.write(printable(text) + "\n")
+    out.write(shorten(printable(text), MAX_LINE) + "\n")
     out.flush()
 
 
@@ -110,7 +113,7 @@ class ConsoleReporter:
     def _line(self, text: str, level: StatusLevel | None = None) -> None:
         if self.tty:
             self.stream.write("\r\033[K")
-        self.stream.write(self._paint(printable(text), level) + "\n")
+        self.stream.write(self._paint(shorten(printable(text), MAX_LINE), level) + "\n")
         self.stream.flush()
 
     def emit(self, event: Event) -> None:

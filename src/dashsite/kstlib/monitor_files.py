@@ -30,7 +30,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,13 @@ from typing import Any
 from dashsite.collection.collector import Collector
 from dashsite.collection.files import FileDashboard
 from dashsite.core.errors import DashboardError, display
+from dashsite.kstlib.monitor_safety import (
+    ExpansionError,
+    SandboxedMonitoringService,
+    blocked_callable,
+    check_expansion,
+    secret_env_problem,
+)
 from dashsite.kstlib.service import MonitoringService
 
 SUFFIX = ".monitor.yml"
@@ -143,6 +150,8 @@ class CollectorConfig:
                 f"module '{module}' is blocked for safety",
                 "put the collector in a module of your own",
             )
+        if blocked := blocked_callable(module, function):
+            raise self._error(blocked, "put the collector in a module of your own")
         folder = self.folder
         with _IMPORT_LOCK:
             if folder:
@@ -184,8 +193,8 @@ class MonitoringConfig:
         return "\n" * self.template_offset + self.template
 
     def to_service(self) -> MonitoringService:
-        """A :class:`MonitoringService` with these collectors and template."""
-        return MonitoringService(
+        """A :class:`MonitoringService` with these collectors and template (sandboxed)."""
+        return SandboxedMonitoringService(
             self.template,
             {c.name: c.to_collector() for c in self.collectors},
             inline_css=self.inline_css,
@@ -212,15 +221,6 @@ def _yaml() -> Any:
             "*.monitor.yml dashboards need PyYAML, which is not installed",
             hint="pip install 'dashsite[yaml]'",
         ) from None
-
-
-def _compose(text: str) -> Any:
-    """``text``'s YAML node tree (the lines of its keys), or None."""
-    yaml = _yaml()
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return None
 
 
 def _lines(root: Any) -> Callable[..., int | None]:
@@ -379,7 +379,13 @@ def load_monitoring_config(
     yaml = _yaml()
     try:
         text = source.read_text(encoding=encoding)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        check_expansion(root)  # before anything expands an alias bomb
         data = yaml.safe_load(text)
+    except ExpansionError as exc:
+        raise MonitoringConfigFormatError(
+            f"refused: {exc}", path=shown, hint="write the values out, without nested aliases"
+        ) from None
     except UnicodeDecodeError:
         raise MonitoringConfigFormatError(
             "not UTF-8 text", path=shown, hint="save it as UTF-8"
@@ -394,7 +400,6 @@ def load_monitoring_config(
             line=mark.line + 1 if mark is not None else None,
             hint="fix the YAML syntax",
         ) from None
-    root = _compose(text)
     config = _parse(data, source.resolve(), shown, _lines(root))
     config.template_offset = _block_offset(root)
     return config
@@ -443,9 +448,21 @@ class MonitorFileFormat:
 
     suffix = SUFFIX
 
-    def read(self, path: Path, *, root: Path | None = None) -> FileDashboard:
-        """The file's title, description and collectors."""
+    def read(
+        self, path: Path, *, root: Path | None = None, allow_secret_env: Collection[str] = ()
+    ) -> FileDashboard:
+        """The title, description and collectors; a secret-looking ``env`` must be allowed."""
         config = load_monitoring_config(path, root=root)
+        for entry in config.collectors:
+            if entry.collector_type == "env" and entry.env_var:
+                problem = secret_env_problem(str(entry.env_var), allow_secret_env)
+                if problem is not None:
+                    raise DashboardError(
+                        f"collector '{entry.name}': {problem[0]}",
+                        path=display(path, root) if root is not None else str(path),
+                        line=entry.line,
+                        hint=problem[1],
+                    )
         return FileDashboard(
             config.name, str(config.metadata.get("description", "")), config.collector_specs()
         )

@@ -571,6 +571,11 @@ def pull_s3(
                 if found is not None:
                     staged.write(relative, found)
                     report.downloaded.append(relative)
+            # What dashsite notify sent travels with the site.
+            ledger = _get_if_there(client, target, layout.NOTIFY_LEDGER)
+            if ledger is not None:
+                staged.write(layout.NOTIFY_LEDGER, ledger)
+                report.downloaded.append(layout.NOTIFY_LEDGER)
             pulled = VersionStore(staged.path)
             for record in published.dashboards.values():
                 for entry in pulled.tail(record, history):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 
@@ -9,6 +10,8 @@ import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
+
+from dashsite.render.sanitise import sanitise_markdown_html
 
 _MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
@@ -29,8 +32,12 @@ _ALLOWED_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 
 
 def safe_url(url: str) -> bool:
-    """Relative URLs and http(s)/mailto/tel only: no ``javascript:`` or ``data:``."""
-    compact = re.sub(r"[\x00-\x20]", "", url)
+    """Relative URLs and http(s)/mailto/tel only: no ``javascript:`` or ``data:``.
+
+    ``url`` is an attribute value as Python-Markdown keeps it, character
+    references undecoded: they are decoded first, as the browser will.
+    """
+    compact = re.sub(r"[\x00-\x20]", "", html.unescape(url))
     match = _SAFE_SCHEME.match(compact)
     return match is None or match.group(0).lower() in _ALLOWED_SCHEMES
 
@@ -66,12 +73,15 @@ def markdown_filter(text: object) -> Markup:
     """``{{ notes | markdown }}``: a value rendered as Markdown on purpose.
 
     Values in a ``template.md`` are plain text by default; this filter opts
-    one in. Raw HTML in it is escaped and unsafe link schemes are removed.
+    one in. Raw HTML in it is escaped, and the result is sanitised with an
+    allow-list (:mod:`dashsite.sanitise`), so no spelling of ``javascript:``
+    survives as a link.
     """
     converter = markdown.Markdown(
         extensions=[*EXTENSIONS, _LinkGuardExtension(), _NoRawHtml()], output_format="html"
     )
-    return Markup(converter.convert(str(text)))  # noqa: S704 - raw HTML removed, links guarded
+    clean = sanitise_markdown_html(converter.convert(str(text)))
+    return Markup(clean)  # noqa: S704 - raw HTML removed, then sanitised with an allow-list
 
 
 class _NoRawHtml(Extension):

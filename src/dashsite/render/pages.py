@@ -136,10 +136,15 @@ def is_document(html: str) -> bool:
 def render_body(
     environment: Environment, template_name: str, context: Mapping[str, Any], *, markdown: bool
 ) -> str:
-    """A dashboard's own template rendered: Jinja2, then Markdown for ``template.md``."""
-    from dashsite.render.markdown import markdown_to_html
+    """A dashboard's own template rendered: Jinja2, then Markdown for ``template.md``.
 
-    body = render_compiled(compile_template(environment, name=template_name), context)
+    A ``*.monitor.yml`` template comes from configuration: it renders sandboxed.
+    """
+    from dashsite.render.markdown import markdown_to_html
+    from dashsite.render.sandbox import environment_for
+
+    template = compile_template(environment_for(environment, template_name), name=template_name)
+    body = render_compiled(template, context)
     return markdown_to_html(body) if markdown else body
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from dashsite.core.xmltext import xml_text
 from dashsite.status.timeline import StatusView
 from dashsite.store import layout
 from dashsite.store.manifest import DashboardRecord
@@ -68,7 +69,7 @@ class Badge:
         width = left + right
         words = f"{label}: {message}"
         fill = COLORS[self.state][1]
-        return (
+        return xml_text(
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" '
             f'role="img" aria-label={quoteattr(words)}>'
             f"<title>{escape(words)}</title>"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -69,6 +69,7 @@ from dashsite.status.incidents import (
 from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
 from dashsite.store import layout
 from dashsite.store.layout import DATA_FILE, JOURNAL_FILE, MANIFEST_FILE
+from dashsite.store.manifest import EarlierMonths
 from dashsite.store.records import Incident
 from dashsite.store.version_store import (
     DATA_SCHEMA,
@@ -97,6 +98,8 @@ class BuildOptions:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """The build's clock: every time it records (collected_at, built_at, a new version id,
     the collectors' outcomes) is read from it."""
+    force: bool = False
+    """Build even into a non-empty folder that is not a dashsite site."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,40 @@ def _relative_problem(error: DashsiteError, root: Path) -> DashsiteError:
     return error
 
 
+@dataclass(slots=True)
+class Opened:
+    """What the open stage found: the manifest and what a killed build left."""
+
+    manifest: Manifest
+    touched: dict[str, set[str]]
+    """Slug → months whose history pages must be redone."""
+    adopted: dict[str, list[LogRecord]]
+    """Slug → versions a killed build filed, now counted."""
+    recovering: bool
+
+
+@dataclass(slots=True)
+class Retained:
+    """What retention and the tiers changed."""
+
+    pruned: dict[str, list[str]] = field(default_factory=dict)
+    rewritten: dict[str, set[str]] = field(default_factory=dict)
+    """Slug → months whose log or pages changed."""
+    removed: dict[str, set[str]] = field(default_factory=dict)
+    """Slug → months that are gone."""
+
+
+@dataclass(slots=True)
+class Filing:
+    """What filing a version needs: the store, the status timeline, the templates, the site."""
+
+    store: VersionStore
+    timeline: Timeline
+    environment: Any
+    manifest: Manifest
+    site: dict[str, Any] = field(default_factory=dict)
+
+
 class SiteBuilder:
     """One build of one project: holds the state the stages share."""
 
@@ -196,11 +233,18 @@ class SiteBuilder:
                 hint="create it with 'dashsite new SLUG', or fix dashboards_dir "
                 "(a build without it would archive every dashboard)",
             )
+        if not self.options.force:
+            from dashsite.store.site_guard import foreign_folder_problem
+
+            foreign = foreign_folder_problem(config.site_path, config.site_dir)
+            if foreign is not None:
+                raise foreign
         found = discover(
             config.dashboards_path,
             root=config.root,
             only=self.options.only,
             import_timeout=config.import_timeout,
+            allow_secret_env=config.allow_secret_env,
         )
         for error in found.problems:
             self.problem(error, error.slug)
@@ -264,14 +308,50 @@ class SiteBuilder:
         dashboards: Sequence[Dashboard],
         broken: set[str],
     ) -> tuple[str, dict[str, list[str]]]:
-        """Everything under the lock, in the order that keeps the site whole.
+        """Everything under the lock, as named stages, in the order that keeps the site whole.
 
+        open → collect → file versions → retention → status → history → pages → commit.
         New version folders first (each assembled aside and renamed in), then
         their log lines, the history pages, the latest pages (which link to
         both), the index, and the manifest last (the commit point). A journal
         names the versions being filed until the manifest is written, so a
         build killed midway is finished by the next one (:func:`_recover`).
         """
+        opened = self._open(store, writer)
+        manifest = opened.manifest
+        version_id = self._version_id(self.config.site_path, dashboards)
+        collected_at = self.options.clock()
+        pending = self._collect(dashboards, manifest, store, collected_at)
+        self._mark_active(manifest, dashboards, broken)
+        declared = self._read_incidents(manifest)
+        assets = write_assets(writer)
+        built_at = self.options.clock()
+        environment = create_environment(
+            [self.config.layouts_path, self.config.dashboards_path],
+            preloaded={d.template_name: (d.source, str(d.template)) for d in dashboards},
+            auto_reload=False,
+        )
+        filing = Filing(store, Timeline(store, writer, self._backfilling), environment, manifest)
+        filing.site = self._site_context(manifest, pending, assets, built_at)
+        latest_pages = self._file_versions(filing, opened, pending, version_id, collected_at)
+        retained = self._retain(manifest, store, writer, built_at)
+        self._status(manifest, filing.timeline, collected_at)
+        site_context = self._site_context(manifest, [], assets, built_at)
+        earlier = manifest.earlier_files(built_at)  # the finished months, once
+        self._history(
+            writer, filing, site_context, earlier, built_at, opened, retained, latest_pages
+        )
+        for slug, page in latest_pages.items():  # they link to the history just written
+            writer.write(layout.latest_page(slug), page)
+        self._site_pages(writer, store, environment, manifest, declared, site_context, collected_at)
+        write_manifest(writer, manifest, built_at, assets, earlier)  # the commit point
+        if opened.recovering:  # a build killed after its manifest: an old months file may stay
+            store.drop_unlinked_earlier(manifest, writer)
+        shutil.rmtree(store.temp_folder(), ignore_errors=True)  # the journal with it
+        return version_id, retained.pruned
+
+    def _open(self, store: VersionStore, writer: SiteFolder) -> Opened:
+        """Stage open: the manifest, finishing what a killed build left, a schema-1 upgrade."""
         config = self.config
         site = config.site_path
         site.mkdir(parents=True, exist_ok=True)
@@ -297,8 +377,17 @@ class SiteBuilder:
                 )
             )
         manifest.title = config.title
-        version_id = self._version_id(site, dashboards)
-        collected_at = self.options.clock()
+        return Opened(manifest, touched, adopted, recovering)
+
+    def _collect(
+        self,
+        dashboards: Sequence[Dashboard],
+        manifest: Manifest,
+        store: VersionStore,
+        collected_at: datetime,
+    ) -> list[DashboardData]:
+        """Stage collect: every dashboard's collectors at once; values reused under ``every``."""
+        config = self.config
         carried = (
             {}
             if self.options.refresh
@@ -321,17 +410,18 @@ class SiteBuilder:
             for problem in item.problems:
                 self.problem(problem)
             pending.append(item)
-        self._mark_active(manifest, dashboards, broken)
-        declared = self._read_incidents(manifest)
-        assets = write_assets(writer)
-        built_at = self.options.clock()
-        site_context = self._site_context(manifest, pending, assets, built_at)
-        environment = create_environment(
-            [config.layouts_path, config.dashboards_path],
-            preloaded={d.template_name: (d.source, str(d.template)) for d in dashboards},
-            auto_reload=False,
-        )
-        journal = store.temp_folder() / JOURNAL_FILE
+        return pending
+
+    def _file_versions(
+        self,
+        filing: Filing,
+        opened: Opened,
+        pending: Sequence[DashboardData],
+        version_id: str,
+        collected_at: datetime,
+    ) -> dict[str, str]:
+        """Stage file versions: the journal, then each new version; the latest pages by slug."""
+        journal = filing.store.temp_folder() / JOURNAL_FILE
         journal.parent.mkdir(exist_ok=True)
         atomic_write(
             journal,
@@ -345,34 +435,41 @@ class SiteBuilder:
                 ]
             ).encode(),
         )
-        timeline = Timeline(store, writer, self._backfilling)
-        for slug, found in adopted.items():  # a killed build's versions: their status counts
-            record = manifest.dashboards[slug]
+        for slug, found in opened.adopted.items():  # a killed build's versions: their status
+            record = filing.manifest.dashboards[slug]
             for entry in sorted(found, key=lambda e: (e.collected_at, e.id)):
-                timeline.filed(record, entry, _hold(record))
+                filing.timeline.filed(record, entry, _hold(record))
         latest_pages: dict[str, str] = {}
         for item in pending:
-            page = self._file_version(
-                store, timeline, environment, manifest, item, version_id, collected_at, site_context
-            )
+            page = self._file_version(filing, item, version_id, collected_at)
             if page is not None:
                 latest_pages[item.dashboard.slug] = page
-        appended = set(latest_pages)
-        pruned: dict[str, list[str]] = {}
-        rewritten: dict[str, set[str]] = {}
-        removed: dict[str, set[str]] = {}
+        return latest_pages
+
+    def _retain(
+        self, manifest: Manifest, store: VersionStore, writer: SiteFolder, built_at: datetime
+    ) -> Retained:
+        """Stage retention: ``retention`` prunes versions, the tiers thin pages and data."""
+        retained = Retained()
+        config = self.config
         if config.retention is not None:
             for record in manifest.dashboards.values():
                 dropped, changed, gone = store.prune(record, config.retention, writer)
                 if dropped:
-                    pruned[record.slug] = [v.id for v in dropped]
-                    rewritten[record.slug], removed[record.slug] = changed, gone
+                    retained.pruned[record.slug] = [v.id for v in dropped]
+                    retained.rewritten[record.slug] = changed
+                    retained.removed[record.slug] = gone
         pages_from, data_from = _tier_days(config, built_at)
         for record in manifest.dashboards.values():
             thinned = store.thin(record, pages_from, data_from)
             if thinned:
-                rewritten[record.slug] = rewritten.get(record.slug, set()) | thinned
-        site_context = self._site_context(manifest, [], assets, built_at)
+                retained.rewritten[record.slug] = (
+                    retained.rewritten.get(record.slug, set()) | thinned
+                )
+        return retained
+
+    def _status(self, manifest: Manifest, timeline: Timeline, collected_at: datetime) -> None:
+        """Stage status: a view of every active dashboard (filed ones have theirs), staleness."""
         for record in manifest.dashboards.values():
             hold = _hold(record)
             if record.slug not in self.views and record.active:
@@ -385,57 +482,75 @@ class SiteBuilder:
                 latest is None
                 or (collected_at - _parse(latest.collected_at)).total_seconds() > hold
             )
-        earlier = manifest.earlier_files(built_at)  # the finished months, once
+
+    def _history(
+        self,
+        writer: SiteFolder,
+        filing: Filing,
+        site_context: dict[str, Any],
+        earlier: Mapping[str, tuple[bytes, EarlierMonths]],
+        built_at: datetime,
+        opened: Opened,
+        retained: Retained,
+        latest_pages: Mapping[str, str],
+    ) -> None:
+        """Stage history: the months pages, then each changed dashboard's history pages."""
+        manifest, environment = filing.manifest, filing.environment
         since = listed_since(built_at)
         for record in manifest.dashboards.values():  # before the history index links to it
             months_file = earlier.get(record.slug)
             link = months_file[1] if months_file else None
             write_months_page(writer, environment, record, site_context, link, since)
+        touched, rewritten = opened.touched, retained.rewritten
         for record in manifest.dashboards.values():
             slug = record.slug
-            if slug in appended or slug in rewritten or slug in touched:
-                months = touched.get(slug, set()) | rewritten.get(slug, set())
+            if slug in latest_pages or slug in rewritten or slug in touched:
                 write_history(
                     writer,
                     environment,
-                    store,
+                    filing.store,
                     record,
                     site_context,
-                    appended=slug in appended,
-                    rewritten=months,
-                    removed=removed.get(slug, set()),
+                    appended=slug in latest_pages,
+                    rewritten=touched.get(slug, set()) | rewritten.get(slug, set()),
+                    removed=retained.removed.get(slug, set()),
                     view=self.views.get(slug),
                     since=since,
                 )
-        for slug, page in latest_pages.items():  # they link to the history just written
-            writer.write(layout.latest_page(slug), page)
+
+    def _site_pages(
+        self,
+        writer: SiteFolder,
+        store: VersionStore,
+        environment: Any,
+        manifest: Manifest,
+        declared: Sequence[DeclaredIncident],
+        site_context: dict[str, Any],
+        collected_at: datetime,
+    ) -> None:
+        """Stage pages: the index, the incident pages, the feeds and the badges."""
+        records = [manifest.dashboards[slug] for slug in sorted(manifest.dashboards)]
         entries = [
             (
                 index_entry(record, store.tail(record, TREND_LENGTH), self.views.get(record.slug)),
                 record.active,
             )
-            for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
+            for record in records
         ]
-        write_index(writer, environment, entries, site_context, sort=config.index_sort)
+        write_index(writer, environment, entries, site_context, sort=self.config.index_sort)
         shown = [
-            (record, self.views[record.slug])
-            for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
-            if record.slug in self.views
+            (record, self.views[record.slug]) for record in records if record.slug in self.views
         ]
         write_incident_pages(
             writer,
             environment,
             declared,
-            {r.slug: r.title for r in manifest.dashboards.values() if r.active},
+            {r.slug: r.title for r in records if r.active},
             site_context,
         )
+        config = self.config
         write_feeds(writer, shown, title=config.title, base_url=config.base_url, now=collected_at)
         write_badges(writer, shown, config.title)
-        write_manifest(writer, manifest, built_at, assets, earlier)
-        if recovering:  # a build killed after its manifest may have left an old months file
-            store.drop_unlinked_earlier(manifest, writer)
-        shutil.rmtree(store.temp_folder(), ignore_errors=True)  # the journal with it
-        return version_id, pruned
 
     def _backfilling(self, record: DashboardRecord) -> None:
         if record.count > 1000:  # long enough to be noticed: say why this build is slow
@@ -549,20 +664,18 @@ class SiteBuilder:
         }
 
     def _file_version(
-        self,
-        store: VersionStore,
-        timeline: Timeline,
-        environment: Any,
-        manifest: Manifest,
-        item: DashboardData,
-        version_id: str,
-        collected_at: datetime,
-        site: dict[str, Any],
+        self, filing: Filing, item: DashboardData, version_id: str, collected_at: datetime
     ) -> str | None:
         """Render, file and log one dashboard's new version; its latest page, or None."""
+        store, timeline, environment, site = (
+            filing.store,
+            filing.timeline,
+            filing.environment,
+            filing.site,
+        )
         dashboard = item.dashboard
         slug = dashboard.slug
-        record = manifest.dashboards[slug]
+        record = filing.manifest.dashboards[slug]
         hold = _hold(record)
         timeline.ensure(record, hold)
         timeline.settle(record, collected_at.astimezone(UTC).date().isoformat(), hold)

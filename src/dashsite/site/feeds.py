@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
+from dashsite.core.xmltext import xml_text
 from dashsite.status.timeline import StatusView
 from dashsite.store import layout
 from dashsite.store.layout import FEED_FILE
@@ -118,7 +119,7 @@ def render_feed(
             "</entry>",
         ]
     parts.append("</feed>")
-    return "\n".join(parts) + "\n"
+    return xml_text("\n".join(parts) + "\n")
 
 
 def write_feeds(

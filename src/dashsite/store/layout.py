@@ -28,6 +28,8 @@ BADGE_JSON = "badge.json"
 BADGE_SVG = "badge.svg"
 INCIDENTS_FOLDER = "incidents"
 """Declared incidents' pages, site-wide (and their sources in the project)."""
+NOTIFY_LEDGER = "notify-ledger.json"
+"""Which status change went to which notification target (travels with the site)."""
 
 DATA_FILE = "data.json"
 """A version's collected data, beside its page."""
@@ -48,7 +50,7 @@ STATE_FOLDER = ".dashsite"
 
 SITE_FILES = frozenset(
     {INDEX_PAGE, MANIFEST_FILE, ASSETS_FOLDER, NOJEKYLL, FEED_FILE, BADGE_JSON, BADGE_SVG,
-     INCIDENTS_FOLDER}
+     INCIDENTS_FOLDER, NOTIFY_LEDGER}
 )  # fmt: skip
 """Top-level names dashsite writes besides the dashboards' folders."""
 
@@ -195,6 +197,8 @@ class Kind(StrEnum):
     HISTORY = "history page"
     DASHBOARD_FILE = "dashboard file"
     """A dashboard's feed or badges."""
+    LEDGER = "notification ledger"
+    """What ``dashsite notify`` sent: published and pulled with the site."""
     STATE = "state"
     """dashsite's own working files: never published."""
     UNKNOWN = "unknown"
@@ -231,6 +235,8 @@ def classify(relative: str) -> SitePath:
     if len(parts) == 1:
         if top == MANIFEST_FILE:
             return SitePath(Kind.MANIFEST)
+        if top == NOTIFY_LEDGER:
+            return SitePath(Kind.LEDGER)
         if top == INDEX_PAGE or top.endswith(".html"):
             return SitePath(Kind.SITE_PAGE)
         if top in SITE_FILES:
@@ -285,6 +291,7 @@ TREE = (
     (f"{BADGE_JSON}, {BADGE_SVG}", "the site's status: shields.io endpoint JSON and an SVG badge"),
     (f"{INCIDENTS_FOLDER}/<name>.html", "a declared incident's page"),
     (f"{ASSETS_FOLDER}/…", "CSS (and one small optional JS), content-hashed names"),
+    (NOTIFY_LEDGER, "which status change dashsite notify sent to which target"),
     (latest_page("<slug>"), "the latest version"),
     (version_page("<slug>", "<version>", datetime(2026, 11, 27, tzinfo=UTC)).replace(
         "2026-11-27", "<YYYY-MM-DD>"), "one immutable snapshot (written once)"),

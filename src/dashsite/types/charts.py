@@ -28,6 +28,7 @@ from markupsafe import escape
 
 from dashsite.core.errors import RenderError
 from dashsite.core.levels import StatusLevel
+from dashsite.core.xmltext import xml_text
 from dashsite.types.formats import duration, filesize, percent
 from dashsite.types.renderables import RenderType, format_value
 from dashsite.types.sparkline import as_number
@@ -589,7 +590,7 @@ def _figure(
     table: str,
 ) -> str:
     name = escape(title or "Chart")
-    svg = (
+    svg = xml_text(  # mail draws it with an XML parser
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{name}: {escape(summary)}"'
         + (' style="max-width:100%;height:auto"' if inline_css else "")

@@ -14,6 +14,7 @@ from markupsafe import escape
 
 from dashsite.core.errors import RenderError
 from dashsite.core.levels import StatusLevel
+from dashsite.core.xmltext import xml_text
 from dashsite.types import styles
 from dashsite.types.renderables import RenderType, format_value
 
@@ -118,7 +119,7 @@ class Sparkline(RenderType):
                     'stroke-width="1.5" stroke-linejoin="round" stroke-linecap="round"/>'
                 )
         title = escape(f"{label}: {summary}")
-        svg = (
+        svg = xml_text(  # mail draws it with an XML parser
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
             f'viewBox="0 0 {self.width} {self.height}" role="img" aria-label="{title}">'
             f"<title>{title}</title>{''.join(shapes)}</svg>"

@@ -1,0 +1,130 @@
+"""Markdown from collectors and incident files never becomes a script link (issue 22, B5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashsite.render.markdown import markdown_filter, markdown_to_html
+from projects import cli, write_project
+
+from htmltree import all_attributes, parse
+
+# Every spelling a browser decodes to a script URL: character references (decimal, hex,
+# upper-case hex), a tab or newline inside the scheme, leading control characters and
+# spaces, mixed case, and the other script-ish schemes.
+HOSTILE_URLS = [
+    "&#106;avascript:alert(1)",
+    "&#x6A;avascript:alert(1)",
+    "&#X6a;avascript:alert(1)",
+    "&#0000106;avascript:alert(1)",
+    "java&#x09;script:alert(1)",
+    "java&#x0A;script:alert(1)",
+    "java&#13;script:alert(1)",
+    "&#x01;javascript:alert(1)",
+    "&#x1F;&#x20;javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "jav&#x61;script&#x3A;alert(1)",
+    "&#x4A;AVASCRIPT&colon;alert(1)",
+    "vbscript:msgbox(1)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+]
+DANGEROUS = ("javascript:", "vbscript:", "data:")
+
+
+def _dangerous(value: str) -> bool:
+    """As a browser reads a URL: no C0 controls or spaces (stricter: none anywhere)."""
+    return "".join(ch for ch in value if ord(ch) > 0x20).lower().startswith(DANGEROUS)
+
+
+def _hostile_links(html: str) -> list[str]:
+    return [value for _, name, value in all_attributes(parse(html))
+            if name in ("href", "src", "action", "formaction", "xlink:href") and _dangerous(value)]
+
+
+def _markdown(url: str) -> str:
+    return f"[x]({url}) ![i]({url}) <{url}> [r][ref]\n\n[ref]: {url}\n"
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_the_markdown_filter_drops_every_spelling_of_a_script_link(url: str) -> None:
+    html = str(markdown_filter(_markdown(url)))
+    assert _hostile_links(html) == [], html
+    assert "x" in parse(html).text()  # the text stays
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_a_template_md_page_drops_every_spelling_of_a_script_link(url: str) -> None:
+    html = markdown_to_html(f"# Page\n\n{_markdown(url)}")  # the page's own Markdown
+    assert _hostile_links(html) == [], html
+
+
+def test_the_markdown_filter_keeps_links_tables_and_code() -> None:
+    source = ("See [docs](https://example.org/a?b=1&c=2 \"Docs\") and [rel](../x.html) "
+              "and <mailto:ops@example.org>.\n\n"
+              "| a | b |\n| :-- | --: |\n| 1 | 2 |\n\n"
+              "```python\nprint('<hi>')\n```\n\n3. three\n4. four\n")
+    tree = parse(str(markdown_filter(source)))
+    assert [a.attrs["href"] for a in tree.find_all("a")] == [
+        "https://example.org/a?b=1&c=2", "../x.html", "mailto:ops@example.org"]
+    assert tree.find("a").attrs["title"] == "Docs"
+    assert [c.text() for c in tree.find_all("td")] == ["1", "2"]
+    assert [c.attrs["style"] for c in tree.find_all("td")] == [
+        "text-align:left", "text-align:right"]
+    assert tree.find("code").attrs["class"] == "language-python"
+    assert tree.find("code").text() == "print('<hi>')\n"
+    assert tree.find("ol").attrs["start"] == "3"
+
+
+NOTE_MODULE = """
+from dashsite import collector
+
+URLS = {urls!r}
+
+@collector
+def notes():
+    return "\\n\\n".join(f"[x]({{u}}) ![i]({{u}})" for u in URLS)
+
+@collector
+def urls():
+    return URLS
+"""
+TEMPLATES = {
+    "filtered": ("template.html", "<div>{{ notes | markdown }}</div>"),
+    "page": ("template.md", "# Notes\n\n{{ notes | markdown }}\n\n"
+                            "{% for u in urls %}[link]({{ u }})\n\n{% endfor %}"),
+}
+
+
+def test_collector_text_never_becomes_a_script_link_on_any_page(tmp_path: Path) -> None:
+    module = NOTE_MODULE.format(urls=HOSTILE_URLS)
+    write_project(tmp_path, {slug: {"dashboard.py": module, name: text}
+                             for slug, (name, text) in TEMPLATES.items()})
+    done = cli(tmp_path, "build", "--version-id", "v1")
+    assert done.returncode == 0, done.stderr
+    pages = list((tmp_path / "site").rglob("*.html"))
+    assert len(pages) > 4
+    for page in pages:
+        assert _hostile_links(page.read_text()) == [], page
+    body = parse((tmp_path / "site" / "filtered" / "index.html").read_text()).find(
+        "div", class_="dashboard-body")
+    assert len(list(body.find_all("img"))) == len(HOSTILE_URLS)  # the images stay, without src
+
+
+def test_an_incident_body_never_becomes_a_script_link(tmp_path: Path) -> None:
+    write_project(tmp_path, {"svc": {"dashboard.py": NOTE_MODULE.format(urls=[]),
+                                     "template.html": "<p>ok</p>"}})
+    body = "\n\n".join(_markdown(url) for url in HOSTILE_URLS)
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents" / "outage.md").write_text(
+        f'+++\ntitle = "Outage"\nstart = 2026-11-27T20:15:00Z\n+++\n{body}\n'
+        "Details in [the runbook](https://runbook.example/db).\n")
+    done = cli(tmp_path, "build", "--version-id", "v1")
+    assert done.returncode == 0, done.stderr
+    html = (tmp_path / "site" / "incidents" / "outage.html").read_text()
+    assert _hostile_links(html) == []
+    section = parse(html).find("section", class_="incident-body")
+    kept = {a.attrs.get("href") for a in section.find_all("a")}
+    assert kept <= {None, "#unsafe-link-removed", "https://runbook.example/db"}, kept
+    assert "https://runbook.example/db" in kept

@@ -1,0 +1,195 @@
+"""A *.monitor.yml file is data: its template, callables, aliases and env reach no code
+and no secret (issue 22, B6)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dashsite.kstlib.monitor_files import load_monitoring_config
+from projects import cli, write_project
+
+from htmltree import parse
+
+HELPER = """
+def checks():
+    return "fine"
+
+def _hidden():
+    return "hidden"
+"""
+
+
+def yaml_project(root: Path, text: str, config: str | None = None) -> Path:
+    write_project(root, {"fine": {"template.html": "<p id='fine'>fine</p>"}}, config)
+    folder = root / "dashboards"
+    (folder / "svc.monitor.yml").write_text(text)
+    (folder / "sandbox_checks.py").write_text(HELPER)
+    return root
+
+
+def svc_lines(done) -> list[str]:
+    return [line for line in done.stderr.splitlines() if "svc" in line]
+
+
+def assert_fails_alone(root: Path, done, *expected: str) -> None:
+    lines = svc_lines(done)
+    assert done.returncode == 1, done.stderr
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("dashboards/svc.monitor.yml"), lines
+    assert len(lines[0]) < 300, lines
+    for part in expected:
+        assert part in lines[0], lines
+    assert "Traceback" not in done.stderr
+    assert (root / "site" / "fine" / "index.html").is_file()  # the others still build
+
+
+ESCAPES = [
+    "{{ cycler.__init__.__globals__.os.popen('touch MARKER').read() }}",
+    "{{ joiner.__init__.__globals__.os.popen('touch MARKER').read() }}",
+    "{{ lipsum.__globals__['os'].popen('touch MARKER').read() }}",
+    "{{ namespace.__init__.__globals__ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ dashboard.__class__ }}",
+    "{{ self._TemplateReference__context }}",
+    "{{ StatusLevel.OK.__class__.__base__.__subclasses__() }}",
+    "{% for x in range(10 ** 9) %}{% endfor %}",
+    "{{ ''.format.__globals__ }}",
+    "{{ '{0.__class__}'.format(1) }}",
+]
+
+
+@pytest.mark.parametrize("expression", ESCAPES)
+def test_a_yaml_template_renders_sandboxed(tmp_path: Path, expression: str) -> None:
+    expression = expression.replace("MARKER", str(tmp_path / "MARKER"))
+    root = yaml_project(tmp_path, f"template: |\n  <p>x</p>\n  {expression}\ncollectors:\n  v: 1\n")
+    done = cli(root, "build", "--version-id", "v1")
+    assert_fails_alone(root, done)
+    assert not (tmp_path / "MARKER").exists()
+
+
+def test_a_yaml_template_still_renders_what_it_should(tmp_path: Path) -> None:
+    root = yaml_project(tmp_path, """\
+template: |
+  <p id="v">{{ v | upper }}</p><ul>{% for k, x in items.items() %}<li>{{ k }}={{ x }}</li>{% endfor %}</ul>
+  <p id="n">{{ range(3) | list | length }} {{ dashboard.title }}</p>
+  {{ StatusCell("UP", StatusLevel.OK) | render }}
+collectors:
+  v: abc
+  items: {type: static, value: {a: 1, b: 2}}
+""")
+    done = cli(root, "build", "--version-id", "v1")
+    assert done.returncode == 0, done.stderr
+    page = parse((root / "site" / "svc" / "index.html").read_text())
+    assert page.find("p", id="v").text() == "ABC"
+    body = page.find("div", class_="dashboard-body")
+    assert [li.text() for li in body.find_all("li")] == ["a=1", "b=2"]
+    assert page.find("p", id="n").text() == "3 Svc"
+    assert page.find("span", class_="status-ok") is not None
+
+
+def test_the_library_service_of_a_yaml_file_is_sandboxed(tmp_path: Path) -> None:
+    path = tmp_path / "svc.monitor.yml"
+    path.write_text("template: '{{ cycler.__init__.__globals__ }}'\n")
+    service = load_monitoring_config(path).to_service()
+    with pytest.raises(Exception, match="unsafe"):
+        service.render({})
+
+
+@pytest.mark.parametrize(("module", "function"), [
+    ("posix", "abort"),
+    ("faulthandler", "_sigsegv"),
+    ("os", "abort"),
+    ("nt", "abort"),
+    ("signal", "raise_signal"),
+    ("ctypes", "string_at"),
+    ("builtins", "exit"),
+    ("sys", "exit"),
+    ("threading", "_shutdown"),
+    ("multiprocessing", "current_process"),
+    ("pdb", "set_trace"),
+    ("code", "interact"),
+    ("sandbox_checks", "_hidden"),
+    ("sandbox_checks._x", "checks"),
+    ("dashsite.cli", "entry"),
+])
+def test_a_yaml_callable_cannot_reach_the_platform(tmp_path: Path, module: str, function: str) -> None:
+    root = yaml_project(tmp_path, f"template: '{{{{ c }}}}'\ncollectors:\n"
+                                  f"  c: {{type: callable, module: {module}, function: {function}}}\n")
+    done = cli(root, "build", "--version-id", "v1", process=True)  # a kill must not take pytest
+    assert_fails_alone(root, done, "collector 'c'")
+    assert "blocked for safety" in done.stderr or "private" in done.stderr
+
+
+def test_a_yaml_callable_of_ones_own_module_runs(tmp_path: Path) -> None:
+    root = yaml_project(tmp_path, "template: '<p id=\"c\">{{ c }}</p>'\ncollectors:\n"
+                                  "  c: {type: callable, module: sandbox_checks, function: checks}\n")
+    done = cli(root, "build", "--version-id", "v1")
+    assert done.returncode == 0, done.stderr
+    assert parse((root / "site" / "svc" / "index.html").read_text()).find(
+        "p", id="c").text() == "fine"
+
+
+LAUGHS = "\n".join(
+    ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)]
+)
+
+
+@pytest.mark.parametrize("bomb", [
+    f"{LAUGHS}\ntemplate: '{{{{ i }}}}'\ncollectors:\n  i: {{type: static, value: *i}}\n",
+    f"{LAUGHS}\ntemplate: x\nunused: *i\n",
+    f"{LAUGHS}\ntemplate: '{{{{ i }}}}'\ncollectors:\n  i: *i\n",
+    "template: x\ncollectors:\n  a: &a [1, *a]\n",
+    "template: x\ncollectors:\n  a: &a {k: *a}\n",
+], ids=["billion-laughs-static", "billion-laughs-unused", "billion-laughs", "recursive-list", "recursive-map"])
+def test_a_yaml_alias_bomb_fails_its_file_fast(tmp_path: Path, bomb: str) -> None:
+    root = yaml_project(tmp_path, bomb)
+    done = cli(root, "build", "--version-id", "v1", timeout=60)
+    assert_fails_alone(root, done, "refused")
+
+
+def test_aliases_that_expand_a_little_are_fine(tmp_path: Path) -> None:
+    root = yaml_project(tmp_path, "defaults: &d {type: static, value: {unit: ms}}\ntemplate: '<p id=\"u\">{{ a.unit }}"
+                                  "{{ b.unit }}</p>'\ncollectors:\n  a: *d\n  b: *d\n")
+    done = cli(root, "build", "--version-id", "v1")
+    assert done.returncode == 0, done.stderr
+    assert parse((root / "site" / "svc" / "index.html").read_text()).find(
+        "p", id="u").text() == "msms"
+
+
+@pytest.mark.parametrize("variable", [
+    "API_TOKEN", "aws_secret_access_key", "DB_Password", "GITHUB_PAT_KEY", "SMTP_PASSWD"])
+def test_an_env_collector_of_a_secret_needs_allowing(tmp_path: Path, variable: str) -> None:
+    text = (f"template: '<p id=\"v\">{{{{ v }}}}</p>'\ncollectors:\n"
+            f"  v: {{type: env, env_var: {variable}}}\n")
+    env = {**os.environ, variable: "s3cr3t-value"}
+    root = yaml_project(tmp_path, text)
+    done = cli(root, "build", "--version-id", "v1", env=env)
+    assert_fails_alone(root, done, f"'{variable}' looks like a secret",
+                       f'allow_secret_env = ["{variable}"]')
+    assert not any("s3cr3t-value" in p.read_text(errors="replace")
+                   for p in (root / "site").rglob("*") if p.is_file())
+    (root / "dashsite.toml").write_text(f'allow_secret_env = ["{variable}"]\n')
+    done = cli(root, "build", "--version-id", "v2", env=env)
+    assert done.returncode == 0, done.stderr
+    assert parse((root / "site" / "svc" / "index.html").read_text()).find(
+        "p", id="v").text() == "s3cr3t-value"
+
+
+def test_an_env_collector_of_a_plain_variable_needs_nothing(tmp_path: Path) -> None:
+    root = yaml_project(tmp_path, "template: '<p id=\"v\">{{ v }}</p>'\ncollectors:\n"
+                                  "  v: {type: env, env_var: DEPLOY_REGION}\n")
+    done = cli(root, "build", "--version-id", "v1",
+               env={**os.environ, "DEPLOY_REGION": "eu-west-1"})
+    assert done.returncode == 0, done.stderr
+
+
+def test_allow_secret_env_must_be_a_list_of_names(tmp_path: Path) -> None:
+    root = yaml_project(tmp_path, "template: x\n", config='allow_secret_env = "API_TOKEN"\n')
+    done = cli(root, "build")
+    assert done.returncode != 0
+    assert "dashsite.toml: 'allow_secret_env' must be a list of environment variable names" \
+        in done.stderr
