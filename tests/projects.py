@@ -188,6 +188,53 @@ def seed_log(root: Path, slugs: list[str], count: int, end: datetime,
         {"schema": 2, "title": "Dashboards", "dashboards": dashboards}))
 
 
+def seed_versions(root: Path, slug: str, versions: list[tuple[str, datetime]],
+                  status: str = "ok", *, errors: dict[str, str] | None = None,
+                  collectors: tuple[str, ...] = (), folders: bool = False) -> None:
+    """File ``versions`` (id, collected_at) as builds would, without collecting or rendering.
+
+    Each gets its log line and its count in the manifest, through the store
+    (with ``folders``, also its folder: ``data.json`` and a stand-in snapshot
+    page): a history of hundreds of versions in a moment, on a fresh site or
+    on top of a built one. ``collectors`` ran (those in ``errors`` failed).
+    The history pages are left to the next real build (its own page and the
+    one before it, as ever); its status over time is computed from the log,
+    as after an upgrade.
+    """
+    import json as _json
+    import shutil as _shutil
+
+    from dashsite.site.index import write_manifest
+    from dashsite.store import layout
+    from dashsite.store.version_store import DATA_FILE, DATA_SCHEMA, DashboardRecord, VersionStore
+    from dashsite.store.write import SiteFolder
+
+    site = root / "site"
+    site.mkdir(parents=True, exist_ok=True)
+    store = VersionStore(site)
+    manifest = store.load_manifest()
+    record = manifest.dashboards.setdefault(slug, DashboardRecord(slug, slug))
+    for number, (version, moment) in enumerate(versions):
+        document = {
+            "schema": DATA_SCHEMA, "dashboard": slug, "title": record.title, "version": version,
+            "collected_at": moment.astimezone(UTC).isoformat(), "status": status,
+            "data": {"count": number}, "errors": dict(errors or {}),
+            "collectors": {name: {"duration": 0.01, "attempts": 1, "ok": name not in (errors or {}),
+                                  "collected_at": moment.astimezone(UTC).isoformat()}
+                           for name in collectors},
+        }
+        folder = layout.version_folder(slug, version, moment)
+        if folders:
+            store.file_version(slug, version, folder, {
+                DATA_FILE: _json.dumps(document).encode(),
+                "index.html": b"<!DOCTYPE html><title>a seeded version</title>",
+            })
+        store.append(record, store.record_from_data(slug, document, f"{folder}/"))
+    _shutil.rmtree(store.temp_folder(), ignore_errors=True)
+    built_at = max(moment for _, moment in versions)
+    write_manifest(SiteFolder(site), manifest, built_at, {}, manifest.earlier_files(built_at))
+
+
 def vdir(site: Path, slug: str, version: str) -> Path:
     """A version's folder: ``<slug>/<day>/<version>`` (or, from the first release, flat)."""
     return next(iter(sorted(site.glob(f"{slug}/*/{version}"))), site / slug / version)

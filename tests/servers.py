@@ -45,7 +45,10 @@ class ServeProcess:
         for thread in self._threads:
             thread.start()
         self.url = self._wait_for_url()
-        folder = self.wait_for_line(r"^preview folder: (.*)$", self.err, limit=5, required=False)
+        folder = (  # said right after the URL; only --watch has one
+            self.wait_for_line(r"^preview folder: (.*)$", self.err, limit=5, required=False)
+            if "--watch" in args else None
+        )
         self.preview = Path(folder.group(1)) if folder else None
 
     @staticmethod

@@ -17,6 +17,7 @@ from projects import (
     cli,
     fixed_clock,
     logged_versions,
+    seed_versions,
     simple,
     tree_digest,
     vdir,
@@ -125,12 +126,17 @@ def test_retention_keeps_the_newest_versions(tmp_path: Path) -> None:
 
 
 def test_history_pages_by_month_and_page(tmp_path: Path) -> None:
+    # 401 versions in November: pages of 200, oldest first. The history is seeded; each
+    # page is drawn by the real build that last changes it (the 201st, the 401st version).
     write_project(tmp_path, {"alpha": simple()})
     site = tmp_path / "site"
-    october = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
-    build(tmp_path, version_id="oct", clock=fixed_clock(october))
-    for n in range(401):  # 401 versions in November: pages of 200, oldest first
-        build(tmp_path, version_id=f"n{n:03d}", clock=fixed_clock(T0 + timedelta(minutes=n)))
+    october = ("oct", datetime(2026, 10, 31, 23, 0, tzinfo=UTC))
+    november = [(f"n{n:03d}", T0 + timedelta(minutes=n)) for n in range(401)]
+    seed_versions(tmp_path, "alpha", [october], folders=True)
+    seed_versions(tmp_path, "alpha", november[:200])
+    build(tmp_path, version_id="n200", clock=fixed_clock(november[200][1]))
+    seed_versions(tmp_path, "alpha", november[201:400])
+    build(tmp_path, version_id="n400", clock=fixed_clock(november[400][1]))
     folder = site / "alpha" / "history"
     index = parse((folder / "index.html").read_text())
     assert len(list(index.find("table", class_="history-table").find("tbody").find_all("tr"))) == 100
@@ -138,11 +144,13 @@ def test_history_pages_by_month_and_page(tmp_path: Path) -> None:
     months = [a.attrs["href"] for a in index.find("ul", class_="history-months").find_all("a")]
     assert months == ["2026-11.html", "2026-10.html"]
     first = parse((folder / "2026-11.html").read_text())
-    assert [a.text() for a in first.find("table", class_="history-table").find("tbody").find_all("a")][:2] == ["n000", "n001"]
+    rows = first.find("table", class_="history-table").find("tbody").find_all("a")
+    assert [a.text() for a in rows][:2] == ["n000", "n001"]
     assert first.find("nav", class_="pagination").find("a", rel="next").attrs["href"] == (
         "2026-11-2.html")
     second = parse((folder / "2026-11-2.html").read_text())
-    assert len(list(second.find("table", class_="history-table").find("tbody").find_all("tr"))) == 200
+    rows = second.find("table", class_="history-table").find("tbody").find_all("tr")
+    assert len(list(rows)) == 200
     assert second.find("a", rel="next").attrs["href"] == "2026-11-3.html"
     third = parse((folder / "2026-11-3.html").read_text())
     assert [a.text() for a in third.find("table", class_="history-table").find("tbody").find_all("a")] == ["n400"]
@@ -159,11 +167,12 @@ def test_history_pages_by_month_and_page(tmp_path: Path) -> None:
 def test_a_build_rewrites_only_the_current_page_of_history(tmp_path: Path) -> None:
     write_project(tmp_path, {"alpha": simple()})
     site = tmp_path / "site"
-    for n in range(202):
-        build(tmp_path, version_id=f"n{n:03d}", clock=fixed_clock(T0 + timedelta(minutes=n)))
+    seed_versions(tmp_path, "alpha", [(f"n{n:03d}", T0 + timedelta(minutes=n)) for n in range(200)])
+    build(tmp_path, version_id="n200", clock=fixed_clock(T0 + timedelta(minutes=200)))  # page 1 full
     folder = site / "alpha" / "history"
     finished = (folder / "2026-11.html").stat().st_mtime_ns, (folder / "2026-11.html").read_bytes()
-    result = build(tmp_path, version_id="next", clock=fixed_clock(T0 + timedelta(hours=3)))
+    assert b"n199" in finished[1]
+    result = build(tmp_path, version_id="next", clock=fixed_clock(T0 + timedelta(minutes=201)))
     assert ((folder / "2026-11.html").stat().st_mtime_ns,
             (folder / "2026-11.html").read_bytes()) == finished
     assert "next" in (folder / "2026-11-2.html").read_text()

@@ -13,7 +13,6 @@ import json
 import multiprocessing
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
@@ -27,41 +26,8 @@ from dashsite.collection.dashboard import Dashboard
 from dashsite.collection.engine import collect
 from dashsite.core.config import load_config
 from dashsite.site.build import BuildOptions, build_site
+from pool_collectors import answer, boom, flaky, sleeper, stamp, unpicklable, where_async
 from projects import cli, write_project
-
-
-def answer() -> int:
-    return 42
-
-
-def boom() -> int:
-    raise ValueError("boom")
-
-
-def sleeper() -> str:
-    time.sleep(1.5)
-    return "late"
-
-
-def stamp() -> str:
-    return uuid.uuid4().hex
-
-
-def flaky(marker: str) -> str:
-    path = Path(marker)
-    if not path.exists():
-        path.write_text("failed once")
-        raise ConnectionError("first attempt fails")
-    return "second attempt"
-
-
-async def where_async() -> int:
-    await asyncio.sleep(0)
-    return os.getpid()
-
-
-def unpicklable() -> object:
-    return lambda: None
 
 
 @pytest.fixture(scope="module")
@@ -75,14 +41,22 @@ def dask_client() -> Iterator[Client]:
     cluster.close()
 
 
+@pytest.fixture(scope="module")
+def process_pool() -> Iterator[ProcessPoolExecutor]:
+    """One pool of spawned processes for the module: each costs an interpreter and imports."""
+    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+    assert pool.submit(answer).result() == 42  # started (and its manager thread) before any test
+    yield pool
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 @pytest.fixture(params=["threads", "processes", "dask"])
-def executor(request: pytest.FixtureRequest, dask_client: Client) -> Iterator[Executor | None]:
+def executor(request: pytest.FixtureRequest, dask_client: Client,
+             process_pool: ProcessPoolExecutor) -> Iterator[Executor | None]:
     if request.param == "threads":
         yield None  # the engine's own daemon thread pool
     elif request.param == "processes":
-        pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-        yield pool
-        pool.shutdown(wait=True, cancel_futures=True)
+        yield process_pool
     else:
         yield DaskExecutor(dask_client)
 
@@ -125,12 +99,10 @@ def test_calls_are_never_deduplicated(executor: Executor | None) -> None:
     assert len({first.value, second.value, third.value}) == 3
 
 
-def test_an_unpicklable_value_fails_its_collector_on_a_process_pool() -> None:
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        bad, good = run(pool, Collector("bad", unpicklable), Collector("good", answer))
-    finally:
-        pool.shutdown(wait=True)
+def test_an_unpicklable_value_fails_its_collector_on_a_process_pool(
+    process_pool: ProcessPoolExecutor,
+) -> None:
+    bad, good = run(process_pool, Collector("bad", unpicklable), Collector("good", answer))
     assert bad.error is not None and "pickle" in str(bad.error).lower()
     assert good.value == 42
 

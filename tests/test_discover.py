@@ -154,3 +154,23 @@ def test_a_module_past_its_deadline_leaves_the_others_a_fresh_worker(
     assert [p.slug for p in found.problems] == ["slow"]
     assert "still loading after 0.5 s" in found.problems[0].one_line()
     assert worker.started == 2  # the stuck one is left behind
+
+
+def test_a_released_import_worker_ends_now_and_the_next_import_starts_one() -> None:
+    import threading
+
+    from dashsite.collection import imports
+
+    worker = imports.ImportWorker()
+    worker.IDLE = 60.0  # only the release can end it within the test
+    before = set(threading.enumerate())
+    ran: list[int] = []
+    assert worker.run(lambda: ran.append(1), timeout=5)
+    (thread,) = [t for t in threading.enumerate() if t not in before]
+    assert thread.name == "dashsite-import"
+    worker.release()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert worker.run(lambda: ran.append(2), timeout=5)
+    assert ran == [1, 2] and worker.started == 2
+    worker.release()

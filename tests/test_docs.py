@@ -246,7 +246,9 @@ def test_every_internal_link_in_the_built_docs_resolves(docs_site: Path) -> None
                     broken.append(f"{page.relative_to(docs_site)}: {link}")
                     continue
                 if parts.fragment and target.suffix == ".html":
-                    found = ids.setdefault(target, _ids(target))
+                    if target not in ids:  # parsed once (setdefault would parse every time)
+                        ids[target] = _ids(target)
+                    found = ids[target]
                     if unquote(parts.fragment) not in found:
                         broken.append(f"{page.relative_to(docs_site)}: {link} (no such id)")
     assert checked > 500

@@ -135,3 +135,42 @@ def test_finalize_is_compiled_into_markdown_templates_only(tmp_path) -> None:
     assert env.get_template("page.html").render(x=value) == value
     assert env.get_template("page.md").render(x=value) != value  # kept as text, not a link
     assert env.finalize is not None  # the environment keeps it for the Markdown ones
+
+
+def test_environments_set_up_alike_share_compiled_code(monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    import uuid
+
+    import jinja2
+
+    generated: list[str | None] = []
+    real = jinja2.Environment._generate
+
+    def counting(self, source, name, filename, defer_init=False):  # type: ignore[no-untyped-def]
+        generated.append(name)
+        return real(self, source, name, filename, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "_generate", counting)
+    (tmp_path / "t.html").write_text(f"{{{{ 'a' | shout }}}} {{{{ x }}}} {uuid.uuid4()}\n")
+
+    def environment(shout):  # type: ignore[no-untyped-def]
+        env = create_environment([tmp_path])
+        env.filters["shout"] = shout
+        return env
+
+    def loud(text: str) -> str:
+        return text.upper()
+
+    first, second = environment(loud), environment(loud)
+    assert first.get_template("t.html").render(x=1).startswith("A 1 ")
+    assert second.get_template("t.html").render(x=2).startswith("A 2 ")
+    assert generated == ["t.html"]  # compiled once for both (a later build, a preview)
+    # The optimizer ran 'shout' on the constant at compile time: another filter of that
+    # name must get code of its own, not the first one's folded "A".
+    quiet = environment(str.lower)
+    assert quiet.get_template("t.html").render(x=3).startswith("a 3 ")
+    assert generated == ["t.html", "t.html"]
+    inline = create_environment([tmp_path], inline_css=True)  # the mail's: its own render
+    inline.filters["shout"] = loud
+    assert inline.get_template("t.html").render(x=4).startswith("A 4 ")
+    assert len(generated) == 3

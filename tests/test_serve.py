@@ -20,8 +20,10 @@ from servers import ServeProcess
 from htmltree import parse
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[ServeProcess]:
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """One ``serve --watch`` process for the tests that only send it requests."""
+    tmp_path = tmp_path_factory.mktemp("served")
     write_project(tmp_path / "project", {"svc": simple("Service")})
     (tmp_path / "secret.txt").write_text("TOP SECRET")
     server = ServeProcess(tmp_path / "project", "--watch")
@@ -299,7 +301,7 @@ def test_a_foreign_host_header_is_refused(served: ServeProcess) -> None:
 def test_a_file_replaced_while_served_is_never_cut_short(tmp_path: Path) -> None:
     site = tmp_path / "project" / "site"
     write_project(tmp_path / "project", {"svc": simple()})
-    assert cli(tmp_path / "project", "build", process=True).returncode == 0
+    assert cli(tmp_path / "project", "build").returncode == 0
     target = site / "big.txt"
     target.write_bytes(b"a" * 200_000)
     server = ServeProcess(tmp_path / "project")

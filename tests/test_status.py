@@ -14,6 +14,7 @@ from dashsite.status.model import (
     add_seconds,
     collector_uptime,
     follow,
+    state_of,
     tally,
     uptime_text,
 )
@@ -153,3 +154,46 @@ def test_day_summaries_round_trip_and_refuse_nonsense() -> None:
                 {"count": 1, "collectors": {"x": [1]}}, "nope"):
         with pytest.raises(ValueError):
             DaySummary.from_json("2026-11-27", bad)
+
+
+def test_levels_map_to_states() -> None:
+    assert [state_of(level) for level in StatusLevel] == [
+        State.UP, State.DEGRADED, State.DOWN, State.DOWN]
+
+
+def test_a_day_with_no_version_takes_its_state_from_the_time_carried_into_it() -> None:
+    late = T0.replace(hour=23, minute=55)
+    days = tally([rec(late, "warning")], None, late, late + timedelta(minutes=10), HOLD)
+    after = days["2026-11-28"]
+    assert (after.count, after.worst, after.state) == (0, None, State.DEGRADED)
+    assert after.covered == 300.0 and after.last is not None and after.last.at == late
+    assert DaySummary("2026-11-29").state == State.NODATA
+
+
+def test_hours_split_a_day_and_add_up_to_it() -> None:
+    records = [rec(T0 + timedelta(minutes=30)), rec(T0 + timedelta(minutes=90), "error")]
+    days = tally(records, None, T0, T0 + timedelta(hours=2), HOLD, hours=True)
+    day = days["2026-11-27"]
+    assert sorted(day.hours) == [10, 11]
+    assert day.hours[10].seconds[State.UP] == 600.0 and day.hours[10].seconds[State.DOWN] == 0
+    assert day.hours[11].seconds[State.DOWN] == 600.0 and day.hours[11].seconds[State.UP] == 0
+    assert add_seconds(day.hours.values()) == day.seconds
+
+
+def test_uptime_of_a_window_with_no_counted_time() -> None:
+    nothing = Uptime("24 h", {State.NODATA: 3600.0, State.MAINTENANCE: 60.0})
+    assert (nothing.counted, nothing.ratio, nothing.degraded, nothing.text) == (
+        0.0, None, 0.0, "no data")
+    some = Uptime("7 d", {State.UP: 3.0, State.DOWN: 1.0, State.MAINTENANCE: 9.0})
+    assert (some.counted, some.ratio, some.text) == (4.0, 0.75, "75.00 %")
+
+
+def test_an_incident_that_worsens_says_when() -> None:
+    incident, _ = follow("s", None, rec(T0, "warning"))
+    assert incident is not None and incident.worsened_at is None and incident.updated == T0
+    incident, _ = follow("s", incident, rec(T0 + timedelta(minutes=5), "critical", {"disk": "x"}))
+    assert incident is not None and incident.worst == StatusLevel.CRITICAL
+    assert incident.worsened_at == incident.updated == T0 + timedelta(minutes=5)
+    incident, resolved = follow("s", incident, rec(T0 + timedelta(minutes=10)))
+    assert resolved and incident is not None and incident.updated == T0 + timedelta(minutes=10)
+    assert follow("s", None, rec(T0)) == (None, False)

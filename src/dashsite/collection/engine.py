@@ -147,11 +147,14 @@ class CollectionEngine:
 
     ``busy`` adds up the time async collectors held the event loop; a
     collector's timeout counts only its own time, not a neighbour's block.
+    ``clock`` tells the time outcomes are stamped with (the build's clock);
+    durations and timeouts are measured on the monotonic clock.
     """
 
     executor: Executor | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     default_timeout: float | None = DEFAULT_TIMEOUT
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     busy: float = field(default=0.0, init=False, repr=False)
     _semaphore: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
 
@@ -204,7 +207,7 @@ class CollectionEngine:
     async def _run_one(self, spec: Collector, executor: Executor | None) -> CollectorOutcome:
         assert self._semaphore is not None
         async with self._semaphore:
-            started_at = datetime.now(UTC)
+            started_at = self.clock()
             clock = time.perf_counter()
             attempts = 0
             timeout = spec.timeout if spec.timeout is not None else self.default_timeout
@@ -226,7 +229,7 @@ class CollectionEngine:
                         None,
                         CollectorError(spec.name, cause),
                         started_at,
-                        datetime.now(UTC),
+                        self.clock(),
                         time.perf_counter() - clock,
                         attempts,
                     )
@@ -235,7 +238,7 @@ class CollectionEngine:
                     value,
                     None,
                     started_at,
-                    datetime.now(UTC),
+                    self.clock(),
                     time.perf_counter() - clock,
                     attempts,
                 )
@@ -414,15 +417,19 @@ async def collect_dashboards(
     *,
     carried: Mapping[str, Mapping[str, Any]] | None = None,
     offload: Offload | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> list[list[CollectorOutcome]]:
     """Run every dashboard's collectors at once, under one bound.
 
     ``carried`` maps a slug to collectors not due in this build (see
     :mod:`dashsite.schedule`), each with an ``outcome()`` to file instead.
     With ``offload`` the sync collectors of each dashboard run there as one
-    task; async ones stay on this event loop either way.
+    task; async ones stay on this event loop either way. ``clock`` stamps the
+    outcomes (the build's clock; the real one if None).
     """
     engine = CollectionEngine(executor, config.concurrency, config.timeout)
+    if clock is not None:
+        engine.clock = clock
     carried = carried or {}
     here: list[Collector] = []
     owners: list[int] = []  # which dashboard each of ``here`` belongs to

@@ -38,6 +38,9 @@ DEFAULT_IMPORT_TIMEOUT = 30.0
 BYTECODE_FOLDER = "bytecode"
 
 
+_Jobs = queue.SimpleQueue[tuple[Callable[[], None], threading.Event] | None]
+
+
 class ImportWorker:
     """One daemon thread that runs the imports, one at a time, each with a deadline.
 
@@ -48,7 +51,7 @@ class ImportWorker:
     IDLE = 0.5
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], None], threading.Event]] | None = None
+        self._jobs: _Jobs | None = None
         self._lock = threading.Lock()
         self.started = 0
         """Threads started so far (one per burst of imports, plus one per stuck module)."""
@@ -73,10 +76,21 @@ class ImportWorker:
                 self._jobs = None
         return False
 
-    def _loop(self, jobs: queue.SimpleQueue[tuple[Callable[[], None], threading.Event]]) -> None:
+    def release(self) -> None:
+        """Let the worker end as soon as its jobs are done, not :data:`IDLE` seconds later.
+
+        For a caller that knows no import is coming (a test checking that it leaves no
+        thread running); the next import starts a worker again.
+        """
+        with self._lock:
+            jobs, self._jobs = self._jobs, None
+        if jobs is not None:
+            jobs.put(None)
+
+    def _loop(self, jobs: _Jobs) -> None:
         while True:
             try:
-                job, done = jobs.get(timeout=self.IDLE)
+                item = jobs.get(timeout=self.IDLE)
             except queue.Empty:
                 with self._lock:
                     if jobs.empty():
@@ -84,6 +98,9 @@ class ImportWorker:
                             self._jobs = None
                         return
                 continue
+            if item is None:  # released
+                return
+            job, done = item
             try:
                 job()
             finally:

@@ -17,7 +17,7 @@ and line until the file is fixed.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,8 +82,12 @@ class Rebuild:
 class PreviewBuilder:
     """Keeps a preview folder in step with a project's dashboards."""
 
-    def __init__(self, root: Path, folder: Path) -> None:
+    def __init__(
+        self, root: Path, folder: Path, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.root = root.resolve()
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        """When a collection happened (injected in tests, like ``BuildOptions.clock``)."""
         self.out = SiteFolder(folder)
         self.config: SiteConfig | None = None
         self.config_error: DashsiteError | None = None
@@ -218,8 +222,8 @@ class PreviewBuilder:
         if not loaded:
             return []
         config = self.config
-        grouped = run_coroutine(lambda: collect_dashboards(loaded, config))
-        now = datetime.now(UTC)
+        grouped = run_coroutine(lambda: collect_dashboards(loaded, config, clock=self.clock))
+        now = self.clock()
         for dashboard, outcomes in zip(loaded, grouped, strict=True):
             item = dashboard_data(dashboard, outcomes, self.root)
             entry = self.entries[dashboard.slug]
@@ -334,7 +338,7 @@ class PreviewBuilder:
             recent = store.tail(published, TREND_LENGTH) if published else []
             data = entry.data
             status = data.status if data and entry.error is None else StatusLevel.ERROR
-            moment = entry.collected_at or datetime.now(UTC)
+            moment = entry.collected_at or self.clock()
             preview = LogRecord(PREVIEW_VERSION, moment.astimezone(UTC).isoformat(), status, "")
             record.latest = preview
             entries.append((index_entry(record, [*recent, preview]), True))

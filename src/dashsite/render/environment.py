@@ -33,13 +33,22 @@ from dashsite.types.namespace import template_globals
 THEME_PACKAGE = ("dashsite", "theme")
 
 
+SHARED_CODE_LIMIT = 1024
+"""Compiled templates kept for every environment of the process (oldest dropped first)."""
+_SHARED_CODE: dict[tuple[Any, ...], tuple[CodeType, str | None]] = {}
+_SHARING = threading.Lock()
+
+
 class DashsiteEnvironment(Environment):
     """A Jinja2 environment that compiles each distinct template source once.
 
     Sites generated from one pattern (a dashboard per service) hold hundreds
     of identical templates under different names. The first compile of a
     source is kept; later ones reuse its code with the file name (for
-    tracebacks and error lines) and the template name put right.
+    tracebacks and error lines) and the template name put right. The code is
+    also shared with later environments set up alike (same syntax, filters,
+    tests…) in the same process: a preview, a service or a test suite that
+    builds again does not compile the theme again.
     """
 
     def __init__(self, **options: Any) -> None:
@@ -85,11 +94,63 @@ class DashsiteEnvironment(Environment):
         key = (source, defer_init, _is_markdown(name))
         found = self._compiled.get(key)
         if found is None:
-            code = super().compile(source, name, filename, False, defer_init)
-            self._compiled[key] = (code, name)
-            return code
+            shared = self._shared_key(key)
+            found = _SHARED_CODE.get(shared) if shared is not None else None
+            if found is None:
+                code = super().compile(source, name, filename, False, defer_init)
+                self._compiled[key] = (code, name)
+                if shared is not None:
+                    _share(shared, (code, name))
+                return code
+            self._compiled[key] = found
         code, first_name = found
         return _retarget(code, filename or "<template>", first_name, name)
+
+    def _shared_key(self, key: tuple[str, bool, bool]) -> tuple[Any, ...] | None:
+        """``key`` with everything of the environment its generated code depends on.
+
+        The syntax, the options the code generator reads, and the filters and tests
+        themselves (the optimizer calls them on constants at compile time). None, and
+        nothing shared, with extensions or a filter that cannot be compared.
+        """
+        if self.extensions:
+            return None
+        shared = (
+            type(self),
+            self.code_generator_class,
+            self.block_start_string,
+            self.block_end_string,
+            self.variable_start_string,
+            self.variable_end_string,
+            self.comment_start_string,
+            self.comment_end_string,
+            self.line_statement_prefix,
+            self.line_comment_prefix,
+            self.trim_blocks,
+            self.lstrip_blocks,
+            self.newline_sequence,
+            self.keep_trailing_newline,
+            self.optimized,
+            self.is_async,
+            self.autoescape,
+            self.finalize,
+            repr(sorted(self.policies.items())),
+            tuple(sorted(self.filters.items())),
+            tuple(sorted(self.tests.items())),
+            *key,
+        )
+        try:
+            hash(shared)
+        except TypeError:
+            return None
+        return shared
+
+
+def _share(key: tuple[Any, ...], found: tuple[CodeType, str | None]) -> None:
+    with _SHARING:
+        while len(_SHARED_CODE) >= SHARED_CODE_LIMIT:
+            del _SHARED_CODE[next(iter(_SHARED_CODE))]
+        _SHARED_CODE[key] = found
 
 
 def _retarget(

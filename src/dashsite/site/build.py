@@ -95,6 +95,8 @@ class BuildOptions:
     refresh: bool = False
     """Run every collector, even those whose ``every`` says a reused value will do."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """The build's clock: every time it records (collected_at, built_at, a new version id,
+    the collectors' outcomes) is read from it."""
     force: bool = False
     """Build even into a non-empty folder that is not a dashsite site."""
 
@@ -393,7 +395,12 @@ class SiteBuilder:
         with self._offload() as offload:
             grouped = run_coroutine(
                 lambda: collect_dashboards(
-                    dashboards, config, self.options.executor, carried=carried, offload=offload
+                    dashboards,
+                    config,
+                    self.options.executor,
+                    carried=carried,
+                    offload=offload,
+                    clock=self.options.clock,
                 )
             )
         pending: list[DashboardData] = []
