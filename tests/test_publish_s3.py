@@ -544,3 +544,30 @@ def test_pull_asks_only_for_the_data_the_tiers_kept(
     assert pulled.returncode == 0, pulled.stderr
     assert sorted(p.parent.name for p in site.glob("alpha/*/*/data.json")) == kept
     assert cli(tmp_path, "build", "--version-id", "d5").returncode == 0
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b'{"schema": 99, "dashboards": []}', b"[]",
+                                    b'{"dashboards": [{"slug": "../x", "versions": []}]}'])
+def test_publish_full_over_a_damaged_manifest_says_how_to_overwrite(
+    tmp_path: Path, endpoint: str, bucket: str, damage: bytes
+) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    target = f"s3://{bucket}/dash"
+    cli(tmp_path, "build", "--version-id", "v1")
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    s3(endpoint).put_object(Bucket=bucket, Key="dash/manifest.json", Body=damage)
+    for args in ([], ["--full"]):
+        refused = s3_cli(tmp_path, endpoint, "publish", target, *args)
+        assert refused.returncode == 1
+        (line,) = refused.stderr.strip().splitlines()
+        assert line.startswith(f"{target}: manifest.json: the published manifest.json is "
+                               "unreadable ("), line
+        assert line.endswith(f"— run 'dashsite publish {target} --full --force' to replace it "
+                             "with this site's, or fix it at the target"), line
+        assert read(endpoint, bucket, "dash/manifest.json") == damage
+    forced = s3_cli(tmp_path, endpoint, "publish", target, "--full", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "the published manifest.json is unreadable; --force replaces it" in forced.stderr
+    assert read(endpoint, bucket, "dash/manifest.json") == \
+        (tmp_path / "site" / "manifest.json").read_bytes()
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0  # readable again

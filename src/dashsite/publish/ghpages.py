@@ -23,6 +23,7 @@ from ..manifest import read_first
 from ..store import MANIFEST_FILE, TEMP_FOLDER, Manifest, VersionStore
 from ..write import StagedSite, state_dir
 from . import GitPagesTarget
+from .damaged import overwriting, unreadable_manifest
 from .plan import compare_versions, unknown_versions_error
 
 OWNED_NAMES = frozenset(
@@ -169,6 +170,7 @@ def publish_gh_pages(
     owned = {*OWNED_NAMES, *local.dashboards}
     if parent is not None:
         raw = git.run("show", f"{parent}:{MANIFEST_FILE}", check=False)
+        published = None
         if raw:
             try:
                 published = Manifest.from_json(
@@ -176,11 +178,16 @@ def publish_gh_pages(
                     read_first(store.read, lambda path: git.show(parent, path)),
                 )
             except (ValueError, RecursionError) as exc:
-                raise PublishError(
-                    f"the published manifest.json is unreadable: {exc}",
-                    path=f"{target}: {MANIFEST_FILE}",
-                    hint="fix or remove it on the branch, then publish again",
-                ) from None
+                typed = " ".join(
+                    ["gh-pages"]
+                    + ([f"--remote {target.remote}"] if target.remote != "origin" else [])
+                    + ([f"--branch {target.branch}"] if target.branch != "gh-pages" else [])
+                )
+                damaged = unreadable_manifest(str(target), exc, command=typed, forcing="--force")
+                if not force:
+                    raise damaged from None
+                overwriting(str(target), damaged, say)
+        if published is not None:
             owned |= set(published.dashboards)
             diff = compare_versions(local, published, store.knows)
             if diff.unknown and not force:

@@ -40,6 +40,7 @@ from ..store import (
 from ..timeline import HISTORY_PAGE, YEAR_DAYS, month_page
 from ..write import StagedSite
 from . import S3Target
+from .damaged import UnreadableManifest, overwriting, unreadable_manifest
 from .plan import (
     compare_versions,
     plan_site,
@@ -160,7 +161,7 @@ def _remote_manifest(
             json.loads(body.read()), read_first(local.read, remote) if local else remote
         )
     except (ValueError, RecursionError) as exc:
-        raise PublishError(f"the published manifest.json is unreadable: {exc}") from None
+        raise unreadable_manifest(str(target), exc) from None
 
 
 INDEX_FILE = ".dashsite/published.json"
@@ -270,7 +271,13 @@ def publish_s3(
     store = VersionStore(site)
     local = store.load_manifest()
     try:
-        published = _remote_manifest(client, target, store)
+        try:
+            published = _remote_manifest(client, target, store)
+        except UnreadableManifest as exc:
+            if not force:
+                raise
+            overwriting(str(target), exc, say)
+            published = None  # every file compared with a listing; nothing deleted
         index = None if full or published is None else _remote_index(client, target)
         deletions: list[str] = []
         part: tuple[list[str], list[str]] | None = None
