@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -430,9 +431,9 @@ def test_a_publish_costs_what_changed_not_the_history(
     assert puts[-2:] == ["p/manifest.json", f"p/{INDEX_FILE}"]
     assert report.unchanged > 0 and report.deleted == []
     mirrored(site, endpoint, bucket, "p")
-    # Nothing new: nothing but the index is sent.
+    # Nothing new: nothing is sent, not even the index (issue 22, C14).
     puts.clear()
-    assert publish_s3(site, target, client=client).uploaded == [] and puts == [f"p/{INDEX_FILE}"]
+    assert publish_s3(site, target, client=client).uploaded == [] and puts == []
     # An index that is missing or not to be trusted: back to a full comparison, still exact.
     for broken in (None, b"{not json", json.dumps({"schema": 1, "files": {"a": 3}}).encode()):
         if broken is None:
@@ -571,3 +572,26 @@ def test_publish_full_over_a_damaged_manifest_says_how_to_overwrite(
     assert read(endpoint, bucket, "dash/manifest.json") == \
         (tmp_path / "site" / "manifest.json").read_bytes()
     assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0  # readable again
+
+
+def test_a_second_publish_with_nothing_changed_writes_nothing(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    client = make_client(endpoint)
+    writes: list[str] = []
+    for call in ("PutObject", "DeleteObjects", "DeleteObject", "CopyObject"):
+        client.meta.events.register(f"before-parameter-build.s3.{call}",
+                                    lambda params, model, **_: writes.append(
+                                        f"{model.name} {params.get('Key', '')}"))
+    target = S3Target(bucket, "dash")
+    publish_s3(tmp_path / "site", target, client=client)
+    assert f"PutObject dash/{INDEX_FILE}" in writes
+    writes.clear()
+    again = publish_s3(tmp_path / "site", target, client=client)
+    assert again.uploaded == [] and again.deleted == []
+    assert writes == []  # not even the publish index
+    build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    third = publish_s3(tmp_path / "site", target, client=client)
+    assert third.uploaded and f"PutObject dash/{INDEX_FILE}" in writes  # a change still writes

@@ -338,8 +338,11 @@ def publish_s3(
                     Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True},
                 )
         report.deleted = deletions
-        if not dry_run:  # after the manifest: a half-done publish leaves the old index
-            _put_index(client, target, {f.relative: f.md5 for f in files if f.relative in fresh})
+        published_index = {f.relative: f.md5 for f in files if f.relative in fresh}
+        # After the manifest: a half-done publish leaves the old index. An index that
+        # already says the same is left alone: a publish with nothing changed writes nothing.
+        if not dry_run and published_index != index:
+            _put_index(client, target, published_index)
     except PublishError:
         raise
     except Exception as exc:
