@@ -595,3 +595,36 @@ def test_a_second_publish_with_nothing_changed_writes_nothing(
     build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(minutes=5)))
     third = publish_s3(tmp_path / "site", target, client=client)
     assert third.uploaded and f"PutObject dash/{INDEX_FILE}" in writes  # a change still writes
+
+
+def test_publish_verify_repairs_objects_deleted_behind_its_back(
+    tmp_path: Path, endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashsite.publish import verify
+
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    site = tmp_path / "site"
+    for n in range(3):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    target = f"s3://{bucket}/p"
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    css = next(k for k in keys(endpoint, bucket) if k.startswith("p/assets/") and k.endswith(".css"))
+    gone = sorted([css, f"p/alpha/{DAY}/v1/index.html", "p/beta/index.html"])
+    for key in gone:
+        s3(endpoint).delete_object(Bucket=bucket, Key=key)
+    plain = s3_cli(tmp_path, endpoint, "publish", target)
+    assert plain.returncode == 0
+    assert not set(gone) & set(keys(endpoint, bucket))  # an ordinary publish cannot see it
+    hashed: list[str] = []
+    real = verify.site_files
+    monkeypatch.setattr(verify, "site_files",
+                        lambda where, relatives: real(where, hashed.extend(relatives) or relatives))
+    dry = s3_cli(tmp_path, endpoint, "publish", target, "--verify", "--dry-run")
+    assert sorted(line.removeprefix("upload ") for line in dry.stdout.splitlines()) == gone
+    done = s3_cli(tmp_path, endpoint, "publish", target, "--verify")
+    assert done.returncode == 0, done.stderr
+    assert "uploaded 3," in done.stderr
+    mirrored(site, endpoint, bucket, "p")
+    # Versions present at the target were checked by name, not read and hashed.
+    assert f"alpha/{DAY}/v0/index.html" not in hashed and f"alpha/{DAY}/v1/index.html" in hashed
+    assert "beta/index.html" in hashed and "manifest.json" in hashed

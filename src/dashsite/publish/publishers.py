@@ -35,6 +35,7 @@ class Options:
     everything: bool = False
     history: int = 100
     full: bool = False
+    verify: bool = False
 
 
 class Publisher(Protocol):
@@ -79,6 +80,7 @@ class S3Publisher:
             force=options.force,
             full=options.full,
             say=say,
+            verify=options.verify,
         )
         listed = (
             tuple(

@@ -48,6 +48,7 @@ from .plan import (
     unknown_versions_error,
     walk_site,
 )
+from .verify import verified_files
 
 UPLOAD_WORKERS = 8
 
@@ -262,8 +263,13 @@ def publish_s3(
     force: bool = False,
     full: bool = False,
     say: Callable[[str], None] = lambda _: None,
+    verify: bool = False,
 ) -> S3Report:
-    """Upload what changed, stage by stage, manifest last; delete pruned versions."""
+    """Upload what changed, stage by stage, manifest last; delete pruned versions.
+
+    ``full`` compares every file with a listing of the target; ``verify`` does
+    too, but checks the files that never change by name only (:mod:`.verify`).
+    """
     if not (site / MANIFEST_FILE).is_file():
         plan_site(site)  # says "no built site to publish"
     client = client or make_client()
@@ -278,7 +284,7 @@ def publish_s3(
                 raise
             overwriting(str(target), exc, say)
             published = None  # every file compared with a listing; nothing deleted
-        index = None if full or published is None else _remote_index(client, target)
+        index = None if full or verify or published is None else _remote_index(client, target)
         deletions: list[str] = []
         part: tuple[list[str], list[str]] | None = None
         pruned: list[tuple[str, str]] = []
@@ -299,8 +305,12 @@ def publish_s3(
             dropped = _pruned_keys(client, target, store, local, published, pruned, None)
             deletions = sorted({*(target.key(k) for k in gone), *thinned, *dropped})
         else:  # compare every file with a listing of the prefix
-            files = plan_site(site)
             remote = _remote_objects(client, target)
+            present = 0
+            if verify:
+                files, present = verified_files(site, target, remote)
+            else:
+                files = plan_site(site)
             if published is not None:
                 deletions = _pruned_keys(client, target, store, local, published, pruned, remote)
                 thinned = _thinned_keys(client, target, store, local, published, remote)
@@ -308,7 +318,8 @@ def publish_s3(
             pending = [f for f in files if remote.get(target.key(f.relative)) != f.md5]
             own = _changing_part(site, store, local, local)
             fresh = set(own[0]) if own is not None else set()
-        report.unchanged = len(files) - len(pending)
+            report.unchanged = present
+        report.unchanged += len(files) - len(pending)
         for stage, group in groupby(pending, key=lambda f: f.stage):
             batch = list(group)
             if dry_run:
