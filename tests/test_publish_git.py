@@ -216,3 +216,26 @@ def test_months_before_the_year_travel_with_publish_and_pull(repo: Path) -> None
     assert cli(repo, "pull", "gh-pages").returncode == 0
     assert (site / later).is_file() and not (site / url).exists()
     assert cli(repo, "build", "--version-id", "b3").returncode == 0
+
+
+def test_publish_over_a_damaged_manifest_says_how_to_overwrite(repo: Path, tmp_path: Path) -> None:
+    assert cli(repo, "build", "--version-id", "v1").returncode == 0
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", "--branch", "gh-pages", str(tmp_path / "remote.git"),
+        str(clone))
+    git(clone, "config", "user.name", "Other")
+    git(clone, "config", "user.email", "other@example.com")
+    (clone / "manifest.json").write_text("{cut short")
+    git(clone, "commit", "--quiet", "-am", "damage")
+    git(clone, "push", "--quiet", "origin", "gh-pages")
+    refused = cli(repo, "publish", "gh-pages")
+    assert refused.returncode == 1
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith("origin/gh-pages: manifest.json: the published manifest.json is "
+                           "unreadable ("), line
+    assert "run 'dashsite publish gh-pages --force' to replace it" in line
+    forced = cli(repo, "publish", "gh-pages", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(remote_read(repo, "manifest.json")) == json.loads(
+        (repo / "site" / "manifest.json").read_text())

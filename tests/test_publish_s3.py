@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -430,9 +431,9 @@ def test_a_publish_costs_what_changed_not_the_history(
     assert puts[-2:] == ["p/manifest.json", f"p/{INDEX_FILE}"]
     assert report.unchanged > 0 and report.deleted == []
     mirrored(site, endpoint, bucket, "p")
-    # Nothing new: nothing but the index is sent.
+    # Nothing new: nothing is sent, not even the index (issue 22, C14).
     puts.clear()
-    assert publish_s3(site, target, client=client).uploaded == [] and puts == [f"p/{INDEX_FILE}"]
+    assert publish_s3(site, target, client=client).uploaded == [] and puts == []
     # An index that is missing or not to be trusted: back to a full comparison, still exact.
     for broken in (None, b"{not json", json.dumps({"schema": 1, "files": {"a": 3}}).encode()):
         if broken is None:
@@ -569,3 +570,86 @@ def test_the_notification_ledger_travels_with_publish_and_pull(
         assert len(ledger["targets"]["ops"]["sent"]) == 2
     finally:
         hook.close()
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b'{"schema": 99, "dashboards": []}', b"[]",
+                                    b'{"dashboards": [{"slug": "../x", "versions": []}]}'])
+def test_publish_full_over_a_damaged_manifest_says_how_to_overwrite(
+    tmp_path: Path, endpoint: str, bucket: str, damage: bytes
+) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    target = f"s3://{bucket}/dash"
+    cli(tmp_path, "build", "--version-id", "v1")
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    s3(endpoint).put_object(Bucket=bucket, Key="dash/manifest.json", Body=damage)
+    for args in ([], ["--full"]):
+        refused = s3_cli(tmp_path, endpoint, "publish", target, *args)
+        assert refused.returncode == 1
+        (line,) = refused.stderr.strip().splitlines()
+        assert line.startswith(f"{target}: manifest.json: the published manifest.json is "
+                               "unreadable ("), line
+        assert line.endswith(f"— run 'dashsite publish {target} --full --force' to replace it "
+                             "with this site's, or fix it at the target"), line
+        assert read(endpoint, bucket, "dash/manifest.json") == damage
+    forced = s3_cli(tmp_path, endpoint, "publish", target, "--full", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "the published manifest.json is unreadable; --force replaces it" in forced.stderr
+    assert read(endpoint, bucket, "dash/manifest.json") == \
+        (tmp_path / "site" / "manifest.json").read_bytes()
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0  # readable again
+
+
+def test_a_second_publish_with_nothing_changed_writes_nothing(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    client = make_client(endpoint)
+    writes: list[str] = []
+    for call in ("PutObject", "DeleteObjects", "DeleteObject", "CopyObject"):
+        client.meta.events.register(f"before-parameter-build.s3.{call}",
+                                    lambda params, model, **_: writes.append(
+                                        f"{model.name} {params.get('Key', '')}"))
+    target = S3Target(bucket, "dash")
+    publish_s3(tmp_path / "site", target, client=client)
+    assert f"PutObject dash/{INDEX_FILE}" in writes
+    writes.clear()
+    again = publish_s3(tmp_path / "site", target, client=client)
+    assert again.uploaded == [] and again.deleted == []
+    assert writes == []  # not even the publish index
+    build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    third = publish_s3(tmp_path / "site", target, client=client)
+    assert third.uploaded and f"PutObject dash/{INDEX_FILE}" in writes  # a change still writes
+
+
+def test_publish_verify_repairs_objects_deleted_behind_its_back(
+    tmp_path: Path, endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashsite.publish import verify
+
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    site = tmp_path / "site"
+    for n in range(3):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    target = f"s3://{bucket}/p"
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    css = next(k for k in keys(endpoint, bucket) if k.startswith("p/assets/") and k.endswith(".css"))
+    gone = sorted([css, f"p/alpha/{DAY}/v1/index.html", "p/beta/index.html"])
+    for key in gone:
+        s3(endpoint).delete_object(Bucket=bucket, Key=key)
+    plain = s3_cli(tmp_path, endpoint, "publish", target)
+    assert plain.returncode == 0
+    assert not set(gone) & set(keys(endpoint, bucket))  # an ordinary publish cannot see it
+    hashed: list[str] = []
+    real = verify.site_files
+    monkeypatch.setattr(verify, "site_files",
+                        lambda where, relatives: real(where, hashed.extend(relatives) or relatives))
+    dry = s3_cli(tmp_path, endpoint, "publish", target, "--verify", "--dry-run")
+    assert sorted(line.removeprefix("upload ") for line in dry.stdout.splitlines()) == gone
+    done = s3_cli(tmp_path, endpoint, "publish", target, "--verify")
+    assert done.returncode == 0, done.stderr
+    assert "uploaded 3," in done.stderr
+    mirrored(site, endpoint, bucket, "p")
+    # Versions present at the target were checked by name, not read and hashed.
+    assert f"alpha/{DAY}/v0/index.html" not in hashed and f"alpha/{DAY}/v1/index.html" in hashed
+    assert "beta/index.html" in hashed and "manifest.json" in hashed

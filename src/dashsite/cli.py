@@ -169,6 +169,12 @@ def parser() -> argparse.ArgumentParser:
                 help="S3: compare every file with a listing of the target, not just what changed "
                 "since the last publish (repairs a target edited by hand)",
             )
+            sub.add_argument(
+                "--verify",
+                action="store_true",
+                help="S3: list the target and upload again what is missing or differs; cheaper "
+                "than --full (versions are checked by name), meant for a weekly run",
+            )
         else:
             sub.add_argument(
                 "--all",

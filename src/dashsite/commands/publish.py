@@ -15,7 +15,13 @@ def run(args: argparse.Namespace) -> int:
     """Publish under the build lock, so a build cannot swap the site mid-way."""
     config = load_config(Path(args.project))
     publisher = from_arguments(args)
-    options = Options(dry_run=args.dry_run, force=args.force, message=args.message, full=args.full)
+    options = Options(
+        dry_run=args.dry_run,
+        force=args.force,
+        message=args.message,
+        full=args.full,
+        verify=args.verify,
+    )
     lock = BuildLock(config.site_path, args.lock_timeout)
     lock.acquire(on_wait=lambda: say("waiting for a build to finish…"))
     try:

@@ -193,7 +193,8 @@ class MonitoringConfig:
         return "\n" * self.template_offset + self.template
 
     def to_service(self) -> MonitoringService:
-        """A :class:`MonitoringService` with these collectors and template (sandboxed)."""
+        """A :class:`MonitoringService` with these collectors and template."""
+        # The template comes from configuration: it renders in Jinja's sandbox.
         return SandboxedMonitoringService(
             self.template,
             {c.name: c.to_collector() for c in self.collectors},

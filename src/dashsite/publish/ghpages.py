@@ -20,6 +20,7 @@ from pathlib import Path
 
 from dashsite.core.errors import NothingPublished, PublishError
 from dashsite.publish import GitPagesTarget
+from dashsite.publish.damaged import overwriting, unreadable_manifest
 from dashsite.publish.plan import compare_versions, unknown_versions_error
 from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE, TEMP_FOLDER
@@ -157,6 +158,7 @@ def publish_gh_pages(
     owned = {*layout.SITE_FILES, *local.dashboards}
     if parent is not None:
         raw = git.run("show", f"{parent}:{MANIFEST_FILE}", check=False)
+        published = None
         if raw:
             try:
                 published = Manifest.from_json(
@@ -164,11 +166,16 @@ def publish_gh_pages(
                     read_first(store.read, lambda path: git.show(parent, path)),
                 )
             except (ValueError, RecursionError) as exc:
-                raise PublishError(
-                    f"the published manifest.json is unreadable: {exc}",
-                    path=f"{target}: {MANIFEST_FILE}",
-                    hint="fix or remove it on the branch, then publish again",
-                ) from None
+                typed = " ".join(
+                    ["gh-pages"]
+                    + ([f"--remote {target.remote}"] if target.remote != "origin" else [])
+                    + ([f"--branch {target.branch}"] if target.branch != "gh-pages" else [])
+                )
+                damaged = unreadable_manifest(str(target), exc, command=typed, forcing="--force")
+                if not force:
+                    raise damaged from None
+                overwriting(str(target), damaged, say)
+        if published is not None:
             owned |= set(published.dashboards)
             diff = compare_versions(local, published, store.knows)
             if diff.unknown and not force:

@@ -74,7 +74,8 @@ _ORDER = {
 """Publishing order: what links to a file goes after it; the manifest goes last."""
 
 
-def _stage(relative: str) -> tuple[int, str]:
+def publish_stage(relative: str) -> tuple[int, str]:
+    """A file's place in the publishing order (what links to it goes after) and its caching."""
     found = layout.classify(relative)
     if found.immutable:
         return 0, IMMUTABLE  # a version's files, or named by their content
@@ -114,7 +115,7 @@ def site_files(site: Path, relatives: Iterable[str]) -> list[SiteFile]:
     for relative in relatives:
         path = site / relative
         data = path.read_bytes()
-        stage, cache = _stage(relative)
+        stage, cache = publish_stage(relative)
         files.append(
             SiteFile(
                 relative,

@@ -40,6 +40,7 @@ class Options:
     everything: bool = False
     history: int = 100
     full: bool = False
+    verify: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,7 @@ class S3Publisher:
             force=options.force,
             full=options.full,
             say=say,
+            verify=options.verify,
         )
         listed = (
             tuple(

@@ -28,6 +28,7 @@ from typing import Any
 
 from dashsite.core.errors import NothingPublished, PublishError
 from dashsite.publish import S3Target
+from dashsite.publish.damaged import UnreadableManifest, overwriting, unreadable_manifest
 from dashsite.publish.plan import (
     compare_versions,
     plan_site,
@@ -35,6 +36,7 @@ from dashsite.publish.plan import (
     unknown_versions_error,
     walk_site,
 )
+from dashsite.publish.verify import verified_files
 from dashsite.status.timeline import HISTORY_PAGE, YEAR_DAYS, month_page
 from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
@@ -154,7 +156,7 @@ def _remote_manifest(
             json.loads(body.read()), read_first(local.read, remote) if local else remote
         )
     except (ValueError, RecursionError) as exc:
-        raise PublishError(f"the published manifest.json is unreadable: {exc}") from None
+        raise unreadable_manifest(str(target), exc) from None
 
 
 INDEX_FILE = ".dashsite/published.json"
@@ -255,8 +257,13 @@ def publish_s3(
     force: bool = False,
     full: bool = False,
     say: Callable[[str], None] = lambda _: None,
+    verify: bool = False,
 ) -> S3Report:
-    """Upload what changed, stage by stage, manifest last; delete pruned versions."""
+    """Upload what changed, stage by stage, manifest last; delete pruned versions.
+
+    ``full`` compares every file with a listing of the target; ``verify`` does
+    too, but checks the files that never change by name only (:mod:`.verify`).
+    """
     if not (site / MANIFEST_FILE).is_file():
         plan_site(site)  # says "no built site to publish"
     client = client or make_client()
@@ -264,8 +271,14 @@ def publish_s3(
     store = VersionStore(site)
     local = store.load_manifest()
     try:
-        published = _remote_manifest(client, target, store)
-        index = None if full or published is None else _remote_index(client, target)
+        try:
+            published = _remote_manifest(client, target, store)
+        except UnreadableManifest as exc:
+            if not force:
+                raise
+            overwriting(str(target), exc, say)
+            published = None  # every file compared with a listing; nothing deleted
+        index = None if full or verify or published is None else _remote_index(client, target)
         deletions: list[str] = []
         part: tuple[list[str], list[str]] | None = None
         pruned: list[tuple[str, str]] = []
@@ -286,8 +299,12 @@ def publish_s3(
             dropped = _pruned_keys(client, target, store, local, published, pruned, None)
             deletions = sorted({*(target.key(k) for k in gone), *thinned, *dropped})
         else:  # compare every file with a listing of the prefix
-            files = plan_site(site)
             remote = _remote_objects(client, target)
+            present = 0
+            if verify:
+                files, present = verified_files(site, target, remote)
+            else:
+                files = plan_site(site)
             if published is not None:
                 deletions = _pruned_keys(client, target, store, local, published, pruned, remote)
                 thinned = _thinned_keys(client, target, store, local, published, remote)
@@ -295,7 +312,8 @@ def publish_s3(
             pending = [f for f in files if remote.get(target.key(f.relative)) != f.md5]
             own = _changing_part(site, store, local, local)
             fresh = set(own[0]) if own is not None else set()
-        report.unchanged = len(files) - len(pending)
+            report.unchanged = present
+        report.unchanged += len(files) - len(pending)
         for stage, group in groupby(pending, key=lambda f: f.stage):
             batch = list(group)
             if dry_run:
@@ -325,8 +343,11 @@ def publish_s3(
                     Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True},
                 )
         report.deleted = deletions
-        if not dry_run:  # after the manifest: a half-done publish leaves the old index
-            _put_index(client, target, {f.relative: f.md5 for f in files if f.relative in fresh})
+        published_index = {f.relative: f.md5 for f in files if f.relative in fresh}
+        # After the manifest: a half-done publish leaves the old index. An index that
+        # already says the same is left alone: a publish with nothing changed writes nothing.
+        if not dry_run and published_index != index:
+            _put_index(client, target, published_index)
     except PublishError:
         raise
     except Exception as exc:
