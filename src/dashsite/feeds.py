@@ -139,6 +139,8 @@ def write_feeds(
                 day = incident.start.date().isoformat()
                 link = f"{record.slug}/history/{view.history_page(day)}#v-{incident.start_id}"
             entry = incident_entry(record.title, incident, now, link)
+            if any(e.key == entry.key for e in entries):
+                continue  # one incident, one entry: an id is never repeated
             entries.append(entry)
             everything.setdefault(entry.key, entry)
         writer.write(

@@ -113,7 +113,9 @@ class MonthStatus:
             day = f"{month}-{dd}"
             date.fromisoformat(day)  # ValueError if not a day of the month
             found.days[day] = DaySummary.from_json(day, value)
-        found.incidents = [Incident.from_json(raw_incident, slug) for raw_incident in incidents]
+        found.incidents = unique_incidents(
+            Incident.from_json(raw_incident, slug) for raw_incident in incidents
+        )
         return found
 
 
@@ -198,7 +200,7 @@ class StatusView:
         """The incidents that began in ``month``, oldest first."""
         found = list(self.source(month).incidents) if self.source is not None else []
         found += [i for i in self.extra if i.start.date().isoformat()[:7] == month]
-        return tuple(sorted(found, key=lambda i: i.start))
+        return tuple(sorted(unique_incidents(found), key=lambda i: i.start))
 
     @property
     def recent(self) -> tuple[Incident, ...]:
@@ -312,7 +314,7 @@ class Digest:
         if raw.get("last_day") is not None:
             day = date.fromisoformat(checked_text(raw.get("last_day_date"), "a day", 10))
             found.last_day = DaySummary.from_json(day.isoformat(), raw["last_day"])
-        found.incidents = [Incident.from_json(i, slug) for i in raw["incidents"]]
+        found.incidents = unique_incidents(Incident.from_json(i, slug) for i in raw["incidents"])
         return found
 
 
@@ -407,11 +409,13 @@ class Timeline:
         incident, resolved = follow(record.slug, record.incident, entry)
         if resolved and incident is not None:
             month = self.month(record, incident.start.date().isoformat()[:7], hold)
-            month.incidents.append(incident)
+            month.incidents = unique_incidents([incident, *month.incidents])
             self._save(record.slug, incident.start.date().isoformat()[:7], month)
             digest = self._digests.get(record.slug)
             if digest is not None:  # today's digest hears of it too (it is read, not redone)
-                digest.incidents = [incident, *digest.incidents][:DIGEST_INCIDENTS]
+                digest.incidents = unique_incidents([incident, *digest.incidents])[
+                    :DIGEST_INCIDENTS
+                ]
                 self._save_digest(record.slug, digest)
             incident = None
         record.incident = incident
@@ -441,6 +445,8 @@ class Timeline:
         )
         stop = date.fromisoformat(until)
         if begin >= stop:
+            if record.settled is None:  # nothing before ``until`` to settle: done, vacuously
+                record.settled = (stop - timedelta(days=1)).isoformat()
             return
         carry = record.carry
         for month in _months(begin, stop - timedelta(days=1)):
@@ -547,12 +553,12 @@ class Timeline:
         if pending is not None:
             ongoing, resolved_now = follow(record.slug, ongoing, pending)
             if resolved_now and ongoing is not None:
-                closed.append(ongoing)
+                closed.insert(0, ongoing)
                 extra.append(ongoing)
                 ongoing = None
         year_ago = day_start(year_start.isoformat())
         closed += [i for i in declared if not i.ongoing and i.start >= year_ago]
-        resolved = sorted(closed, key=lambda i: i.start, reverse=True)
+        resolved = sorted(unique_incidents(closed), key=lambda i: i.start, reverse=True)
         current = ([ongoing] if ongoing else []) + [i for i in declared if i.ongoing]
         return StatusView(
             now,
@@ -666,7 +672,9 @@ class Timeline:
                 if summary.count:
                     digest.pages[d] = pages[d]
         year_ago = day_start(year_start.isoformat())
-        recent = sorted((i for i in closed if i.start >= year_ago), key=lambda i: i.start)
+        recent = sorted(
+            unique_incidents(i for i in closed if i.start >= year_ago), key=lambda i: i.start
+        )
         digest.incidents = recent[::-1][:DIGEST_INCIDENTS]
         return digest
 
@@ -801,6 +809,15 @@ def _mark_before(days: dict[str, DaySummary], day: str, record: DashboardRecord)
     if record.carry is not None and record.settled is not None and record.settled < day:
         return record.carry
     return None
+
+
+def unique_incidents(incidents: Iterable[Incident]) -> list[Incident]:
+    """Each incident once, by its identity (dashboard and the version that opened it);
+    of copies, the first one given is kept (put the one that knows the most first)."""
+    found: dict[str, Incident] = {}
+    for incident in incidents:
+        found.setdefault(incident.feed_key, incident)
+    return list(found.values())
 
 
 def _incidents_in(slug: str, records: Iterable[LogRecord]) -> list[Incident]:
