@@ -131,7 +131,7 @@ def write_feeds(
     """``<slug>/feed.xml`` for each dashboard, then the site's ``feed.xml`` (all of them)."""
     everything: dict[str, FeedEntry] = {}
     for record, view in dashboards:
-        entries = []
+        entries: list[FeedEntry] = []
         for incident in view.incidents[:FEED_ENTRIES]:
             if incident.declared:
                 link = incident.url
