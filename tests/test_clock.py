@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from projects import assert_site_whole
+from projects import assert_site_whole, build, fixed_clock
 from test_status_site import page, project, run
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -63,3 +63,99 @@ def test_copies_of_an_incident_in_a_status_file_count_once(tmp_path: Path) -> No
         assert len(ids) == 1 == len(set(ids)), relative
     history = page(root, "alpha/history/2026-12.html")
     assert len(list(history.find_all("li", class_="incident"))) == 1
+
+
+# -- A1: the newest run is what the site shows ------------------------------------------------
+
+T0 = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
+
+
+def build_at(root: Path, mode: str, moment: datetime):
+    """One build with the collector in ``mode`` and the clock at ``moment`` (auto id)."""
+    (root / "dashboards" / "alpha" / "mode.txt").write_text(mode)
+    return build(root, clock=fixed_clock(moment))
+
+
+def index_status(site: Path, slug: str) -> str:
+    from htmltree import parse
+
+    index = parse((site / "index.html").read_text())
+    card = next(c for c in index.find_all("li", class_="card")
+                if c.find("a").attrs["href"].startswith(f"{slug}/"))
+    return card.find("span", class_="status-badge").text().strip().lower()
+
+
+def assert_site_shows(site: Path, version: str, status: str) -> None:
+    """The manifest, both badges, the feeds and the index all say the newest run's status."""
+    manifest = json.loads((site / "manifest.json").read_text())
+    alpha = manifest["dashboards"][0]
+    assert alpha["latest"] == version and alpha["status"] == status
+    assert alpha["latest_version"]["status"] == status
+    badge = json.loads((site / "alpha" / "badge.json").read_text())
+    assert badge["message"].split(" ")[0] == status
+    svg = ET.parse(site / "alpha" / "badge.svg").getroot()
+    assert svg.attrib["aria-label"].split(": ", 1)[1].split(" ")[0] == status
+    site_badge = json.loads((site / "badge.json").read_text())
+    assert site_badge["message"].split(" ")[0] == status
+    assert index_status(site, "alpha") == status
+    feed = ET.parse(site / "feed.xml").getroot()
+    titles = [e.findtext(f"{ATOM}title") or "" for e in feed.iter(f"{ATOM}entry")]
+    if status == "ok":
+        assert not any("ongoing" in t for t in titles), titles
+    else:
+        assert any(t.endswith("(ongoing)") and f"{status} since" in t for t in titles), titles
+    for relative in ("feed.xml", "alpha/feed.xml"):
+        ids = feed_ids(site, relative)
+        assert len(ids) == len(set(ids))
+
+
+def test_a_clock_a_year_ahead_does_not_hide_the_failures_after_it(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    site = root / "site"
+    build_at(root, "7", T0)
+    ahead = build_at(root, "7", T0 + timedelta(days=365))
+    assert_site_shows(site, ahead.version_id, "ok")
+    failed = build_at(root, "down", T0 + timedelta(minutes=5))
+    assert failed.version_id > ahead.version_id  # ids sort by build, whatever the clock
+    assert_site_shows(site, failed.version_id, "error")
+    again = build_at(root, "down", T0 + timedelta(minutes=10))
+    assert_site_shows(site, again.version_id, "error")
+    manifest = json.loads((site / "manifest.json").read_text())["dashboards"][0]
+    # the marker the year-ahead build set is back before the newest run
+    assert manifest["status_settled"] < (T0 + timedelta(minutes=10)).date().isoformat()
+    assert manifest["incident"]["start_id"] == failed.version_id
+    assert manifest["count"] == 4
+    cells = {
+        tr.find("th").text(): [td.text() for td in tr.find_all("td")]
+        for tr in page(root, "alpha/index.html").find("table", class_="uptime-table")
+        .find("tbody").find_all("tr")
+    }
+    assert "no data" not in cells["Dashboard"][0], cells
+    recovered = build_at(root, "7", T0 + timedelta(minutes=15))
+    assert_site_shows(site, recovered.version_id, "ok")
+    assert_site_whole(site)
+
+
+def test_a_clock_stepped_back_still_files_the_newest_run(tmp_path: Path) -> None:
+    from dashsite.build import BuildOptions, build_site
+    from dashsite.config import load_config
+    from dashsite.reporter import RecordingReporter
+
+    root = project(tmp_path)
+    site = root / "site"
+    build_at(root, "7", T0)
+    build_at(root, "7", T0 + timedelta(hours=4))  # the next day (UTC), 00:15
+    (root / "dashboards" / "alpha" / "mode.txt").write_text("down")
+    reporter = RecordingReporter()
+    back = build_site(load_config(root), BuildOptions(clock=fixed_clock(T0 + timedelta(hours=1))),
+                      reporter=reporter)
+    notices = [e.message for e in reporter.events if "behind the newest version" in e.message]
+    assert len(notices) == 1 and "\n" not in notices[0]
+    assert_site_shows(site, back.version_id, "error")
+    data = json.loads(next(site.glob(f"alpha/*/{back.version_id}/data.json")).read_text())
+    assert data["collected_at"] == (T0 + timedelta(hours=1)).isoformat()  # what the clock said
+    later = build_at(root, "down", T0 + timedelta(hours=4, minutes=5))
+    assert_site_shows(site, later.version_id, "error")
+    manifest = json.loads((site / "manifest.json").read_text())["dashboards"][0]
+    assert manifest["count"] == 4 and manifest["incident"]["start_id"] == back.version_id
+    assert_site_whole(site)

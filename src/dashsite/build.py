@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .badges import write_badges
+from .clock import behind, id_floor, next_seq
 from .collection import DashboardData, Offload, collect_dashboards, run_coroutine, settle
 from .compare import changes
 from .config import SiteConfig, every_seconds, keep_days
@@ -160,6 +161,8 @@ class SiteBuilder:
         self.views: dict[str, StatusView] = {}
         self.declared: dict[str, list[Incident]] = {}
         """Slug → the incidents ``incidents/`` declares for it."""
+        self.seq = 0
+        """This build's place in the site's order (:mod:`.clock`)."""
 
     def problem(self, error: DashsiteError, slug: str = "") -> DashsiteError:
         """Record a problem; with ``slug``, one that stops that dashboard, not the build."""
@@ -280,8 +283,12 @@ class SiteBuilder:
                 )
             )
         manifest.title = config.title
-        version_id = self._version_id(site, dashboards)
+        version_id = self._version_id(site, dashboards, manifest)
         collected_at = self.options.clock()
+        self.seq = next_seq(manifest)
+        clock_behind = behind(manifest, collected_at)
+        if clock_behind is not None:
+            self.reporter.emit(Event("notice", message=clock_behind, level=StatusLevel.WARNING))
         carried = (
             {}
             if self.options.refresh
@@ -443,10 +450,12 @@ class SiteBuilder:
         self.declared = by_dashboard(declared, active)
         return declared
 
-    def _version_id(self, site: Path, dashboards: Sequence[Dashboard]) -> str:
-        """``--version-id`` checked, or a new time-based id no dashboard has yet."""
+    def _version_id(self, site: Path, dashboards: Sequence[Dashboard], manifest: Manifest) -> str:
+        """``--version-id`` checked, or a new time-based id no dashboard has yet, never
+        earlier than the newest version's (:mod:`.clock`)."""
 
         now = self.options.clock()
+        stamp = id_floor(manifest, now)
 
         def taken(candidate: str) -> bool:
             nested = version_folder(candidate, now)
@@ -464,11 +473,11 @@ class SiteBuilder:
                 )
             return version_id
         used: set[str] = set()
-        version_id = new_version_id(now, used)
+        version_id = new_version_id(stamp, used)
         # A folder of a killed run (or a partial pull) takes the id too.
         while taken(version_id):
             used.add(version_id)
-            version_id = new_version_id(now, used)
+            version_id = new_version_id(stamp, used)
         return version_id
 
     def _mark_active(
@@ -552,7 +561,7 @@ class SiteBuilder:
         }
 
         def status_now() -> None:
-            document = self._document(item, version_id, collected_at)
+            document = self._document(item, version_id, collected_at, self.seq)
             pending = store.record_from_data(slug, document, path)
             extra["timeline"] = replace(
                 timeline.view(
@@ -582,7 +591,7 @@ class SiteBuilder:
             )
         assert snapshot is not None
         self.views[slug] = extra["timeline"]
-        document = self._document(item, version_id, collected_at)
+        document = self._document(item, version_id, collected_at, self.seq)
         text = json.dumps(document, ensure_ascii=False)
         store.file_version(
             slug,
@@ -618,7 +627,9 @@ class SiteBuilder:
             yield offload
 
     @staticmethod
-    def _document(item: DashboardData, version_id: str, collected_at: datetime) -> dict[str, Any]:
+    def _document(
+        item: DashboardData, version_id: str, collected_at: datetime, seq: int = 0
+    ) -> dict[str, Any]:
         """A version's ``data.json``."""
         dashboard = item.dashboard
         return {
@@ -626,6 +637,7 @@ class SiteBuilder:
             "dashboard": dashboard.slug,
             "title": dashboard.title,
             "version": version_id,
+            **({"seq": seq} if seq else {}),
             "collected_at": collected_at.astimezone(UTC).isoformat(),
             "status": item.status.slug,
             "data": item.stored,

@@ -139,9 +139,7 @@ class VersionStore:
                         record.add(entry)
                 manifest.dashboards[folder.name] = record
                 continue
-            legacy = sorted(
-                self._scan_data_files(folder), key=lambda r: (r[0].collected_at, r[0].id)
-            )
+            legacy = sorted(self._scan_data_files(folder), key=lambda r: r[0].order)
             if legacy:
                 record = DashboardRecord(folder.name, legacy[-1][1])
                 manifest.legacy[folder.name] = [entry for entry, _ in legacy]
@@ -181,6 +179,7 @@ class VersionStore:
                 "errors": raw.get("errors", {}),
                 "durations": durations,
                 "values": numeric_values(data) if isinstance(data, dict) else {},
+                **({"seq": raw["seq"]} if raw.get("seq") is not None else {}),
             },
             slug,
         )
@@ -355,7 +354,7 @@ class VersionStore:
             info.add(found.status, found.day)
         record.months[entry.month] = info
         record.months = dict(sorted(record.months.items()))
-        if record.latest is None or entry.collected_at >= record.latest.collected_at:
+        if record.latest is None or entry.order >= record.latest.order:
             record.latest = entry
         return entry
 

@@ -433,10 +433,41 @@ class Timeline:
                 self._follow(record, entry, hold)
                 _remember_good(record, entry)
 
+    def rewind(self, record: DashboardRecord, until: str, hold: float) -> bool:
+        """Unsettle the days from ``until`` on, if a clock ahead settled them; True if so.
+
+        A build whose clock was ahead settled days that had not happened: the
+        newest run is earlier than the marker. The marker goes back to the day
+        before ``until``, the carried mark is read from the status file of the
+        last day kept before it, and the days after it are dropped from the
+        status files (settled again, from the log, when their time comes).
+        """
+        if record.settled is None or record.settled < until:
+            return False
+        last = (date.fromisoformat(until) - timedelta(days=1)).isoformat()
+        record.settled = last
+        record.carry = None
+        for month in sorted((m for m in record.months if m <= last[:7]), reverse=True)[:13]:
+            days = self.month(record, month, hold).days
+            kept = [d for d in days if d <= last and days[d].last is not None]
+            if kept:
+                record.carry = days[max(kept)].last
+                break
+        for month in [m for m in record.months if m >= last[:7]]:
+            found = self.month(record, month, hold)
+            later = [d for d in found.days if d > last]
+            if later:
+                for day in later:
+                    del found.days[day]
+                self._save(record.slug, month, found)
+        self._digests.pop(record.slug, None)
+        return True
+
     def settle(self, record: DashboardRecord, until: str, hold: float) -> None:
         """Write the summaries of the days before ``until`` (a day) not settled yet."""
         if not record.months:
             return
+        self.rewind(record, until, hold)
         first = date.fromisoformat(f"{next(iter(record.months))}-01")
         begin = (
             date.fromisoformat(record.settled) + timedelta(days=1)
@@ -494,6 +525,7 @@ class Timeline:
         maintenance = [Window(i.start, i.end) for i in declared if i.maintenance]
         now = now.astimezone(UTC)
         today = now.date()
+        self.rewind(record, today.isoformat(), hold)  # a marker in the future is redone
         year_start = today - timedelta(days=YEAR_DAYS - 1)
         digest = self.digest(record, today, hold, maintenance)
         settled = record.settled

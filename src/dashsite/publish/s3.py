@@ -230,7 +230,7 @@ def _changing_part(
             if (site / slug / "log" / month).is_dir():
                 files += walk_site(site, f"{slug}/log/{month}")
             for entry in store.month(slug, month):
-                if (entry.collected_at, entry.id) > (latest.collected_at, latest.id):
+                if entry.order > latest.order:
                     versions += (
                         entry.path + name
                         for name in VERSION_FILES
