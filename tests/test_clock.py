@@ -159,3 +159,85 @@ def test_a_clock_stepped_back_still_files_the_newest_run(tmp_path: Path) -> None
     manifest = json.loads((site / "manifest.json").read_text())["dashboards"][0]
     assert manifest["count"] == 4 and manifest["incident"]["start_id"] == back.version_id
     assert_site_whole(site)
+
+
+# -- A3: derived files are caches ------------------------------------------------------------
+
+
+def incident_items(root: Path, relative: str) -> list[str]:
+    tree = page(root, relative)
+    return [" ".join(li.text().split()) for li in tree.find_all("li", class_="incident")]
+
+
+def test_deleting_a_status_file_and_the_digest_loses_no_incident(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    site = root / "site"
+    # settled up to 2026-11-30; the incident begins and ends on 2026-12-01
+    run(root, "alpha", ["7", "7", "down", "down", "7", "7"],
+        start=datetime(2026, 11, 30, 22, 15, tzinfo=UTC), every=timedelta(hours=1))
+    before = incident_items(root, "alpha/index.html")
+    assert len(before) == 1
+    (site / "alpha" / "log" / "2026-12" / "status.json").unlink()
+    (site / "alpha" / "log" / "digest.json").unlink(missing_ok=True)
+    run(root, "alpha", ["7"], start=datetime(2026, 12, 1, 4, 15, tzinfo=UTC))
+    assert incident_items(root, "alpha/index.html") == before
+    assert len(incident_items(root, "alpha/history/2026-12.html")) == 1
+    for relative in ("feed.xml", "alpha/feed.xml"):
+        assert len(feed_ids(site, relative)) == 1, relative
+    status = month_status(site, "alpha", "2026-12")
+    assert [i["start_id"] for i in status["incidents"]] == ["20261201T001500Z"]
+
+
+def _tamper(path: Path, change) -> None:
+    raw = json.loads(path.read_text())
+    change(raw)  # valid JSON, the old fingerprint left as it was
+    path.write_text(json.dumps(raw))
+
+
+def _days_marked_up(raw: dict) -> None:
+    for summary in raw["days"].values():
+        seconds = summary.get("seconds", {})
+        seconds["up"] = seconds.get("up", 0) + seconds.pop("down", 0)
+        if summary.get("worst") == "error":
+            summary["worst"] = "ok"
+
+
+def test_a_status_file_or_digest_with_false_content_is_computed_again(tmp_path: Path) -> None:
+    import shutil
+
+    control = project(tmp_path / "control")
+    run(control, "alpha", ["7", "down", "7", "7", "7"], start=T0 - timedelta(days=3),
+        every=timedelta(hours=20))
+    tampered = tmp_path / "tampered"
+    shutil.copytree(control, tampered)
+    log = tampered / "site" / "alpha" / "log"
+    _tamper(log / "2026-11" / "status.json", lambda raw: raw.update(incidents=[]))
+    _tamper(log / "2026-11" / "status.json", _days_marked_up)
+    _tamper(log / "digest.json", lambda raw: raw.update(incidents=[]))
+    same_day = T0 - timedelta(days=3) + timedelta(hours=81)  # the digest's key still holds
+    for where in (control, tampered):
+        run(where, "alpha", ["7"], start=same_day)
+    assert incident_items(tampered, "alpha/index.html") == incident_items(
+        control, "alpha/index.html")
+    assert len(incident_items(tampered, "alpha/index.html")) == 1
+    from test_status_site import uptime_cells
+
+    assert uptime_cells(page(tampered, "alpha/index.html")) == uptime_cells(
+        page(control, "alpha/index.html"))
+    for relative in ("feed.xml", "alpha/feed.xml"):
+        assert feed_ids(tampered / "site", relative) == feed_ids(control / "site", relative)
+    assert month_status(tampered / "site", "alpha", "2026-11") == month_status(
+        control / "site", "alpha", "2026-11")
+
+
+def test_a_line_appended_to_a_settled_day_redoes_its_summary(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "7", "7"], start=T0 - timedelta(days=2), every=timedelta(hours=20))
+    status = month_status(root / "site", "alpha", "2026-11")
+    assert status["days"]["25"]["count"] == 1
+    # a clock stepped back files a failed version into a settled day
+    (root / "dashboards" / "alpha" / "mode.txt").write_text("down")
+    build(root, clock=fixed_clock(T0 - timedelta(days=2) + timedelta(hours=2)))
+    build(root, clock=fixed_clock(T0 - timedelta(days=2) + timedelta(hours=42)))
+    status = month_status(root / "site", "alpha", "2026-11")
+    assert status["days"]["25"]["count"] == 2 and status["days"]["25"]["worst"] == "error"

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from .caches import holds, month_signature, sealed, span_signature, year_months
 from .levels import StatusLevel
 from .log import LOG_FOLDER, LogRecord, checked_count, checked_text, status_path
 from .manifest import DashboardRecord
@@ -91,11 +92,14 @@ class MonthStatus:
 
     days: dict[str, DaySummary] = field(default_factory=dict)
     incidents: list[Incident] = field(default_factory=list)
+    through: str | None = None
+    """The last day settled in it: its seal covers the shards up to that day."""
 
     def to_json(self) -> dict[str, Any]:
         """The file's document."""
         return {
             "schema": STATUS_SCHEMA,
+            "through": self.through,
             "days": {day[8:]: found.to_json() for day, found in sorted(self.days.items())},
             "incidents": [i.to_json() for i in sorted(self.incidents, key=lambda i: i.start)],
         }
@@ -109,6 +113,9 @@ class MonthStatus:
         if not isinstance(days, dict) or not isinstance(incidents, list):
             raise ValueError("days must be an object, incidents a list")
         found = cls()
+        through = raw.get("through")
+        if through is not None:
+            found.through = date.fromisoformat(checked_text(through, "a day", 10)).isoformat()
         for dd, value in days.items():
             day = f"{month}-{dd}"
             date.fromisoformat(day)  # ValueError if not a day of the month
@@ -346,9 +353,11 @@ class Timeline:
         found: MonthStatus | None = None
         if path.is_file():
             try:
-                found = MonthStatus.from_json(
-                    json.loads(path.read_text(encoding="utf-8")), record.slug, month
-                )
+                raw = json.loads(path.read_text(encoding="utf-8"))
+                found = MonthStatus.from_json(raw, record.slug, month)
+                signature = month_signature(self.store, record.slug, month, found.through)
+                if not holds(raw, signature) and self.store.shards(record.slug, month):
+                    found = None  # edited, or its log changed since: a cache, redone
             except (OSError, ValueError, RecursionError):
                 found = None
         if found is None:
@@ -357,20 +366,26 @@ class Timeline:
         return found
 
     def _recompute(self, record: DashboardRecord, month: str, hold: float) -> MonthStatus:
+        """A month's status from its shards: its settled days and the incidents begun in it."""
         found = MonthStatus()
-        if record.settled is None or month > record.settled[:7] or month not in record.months:
+        if record.settled is None or month not in record.months:
             return found
         if not self.store.shards(record.slug, month):
             return found  # not here (a partial pull): never overwrite what is published
-        start = day_start(f"{month}-01")
-        end = min(
-            day_start(record.settled) + timedelta(days=1),
-            day_start(f"{_next_month(month)}-01"),
-        )
         records = self.store.month(record.slug, month)
         carry = self._carry_before(record, month, hold)
-        found.days = _kept(tally(records, carry, start, end, hold))
-        found.incidents = _incidents_in(record.slug, records)
+        if month <= record.settled[:7]:
+            start = day_start(f"{month}-01")
+            end = min(
+                day_start(record.settled) + timedelta(days=1),
+                day_start(f"{_next_month(month)}-01"),
+            )
+            found.days = _kept(tally(records, carry, start, end, hold))
+            found.through = (end - timedelta(days=1)).date().isoformat()
+        later = (
+            entry for m in record.months if m > month for entry in self.store.month(record.slug, m)
+        )
+        found.incidents = _incidents_begun(record.slug, records, later, carry)
         self._save(record.slug, month, found)
         return found
 
@@ -383,9 +398,13 @@ class Timeline:
 
     def _save(self, slug: str, month: str, found: MonthStatus) -> None:
         self._months[(slug, month)] = found
+        signature = month_signature(self.store, slug, month, found.through)
         self.writer.write(
             status_path(slug, month),
-            json.dumps(found.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",
+            json.dumps(
+                sealed(found.to_json(), signature), ensure_ascii=False, separators=(",", ":")
+            )
+            + "\n",
         )
 
     # -- after a version is filed ---------------------------------------------------------------
@@ -456,9 +475,10 @@ class Timeline:
         for month in [m for m in record.months if m >= last[:7]]:
             found = self.month(record, month, hold)
             later = [d for d in found.days if d > last]
-            if later:
+            if later or (found.through or "") > last:
                 for day in later:
                     del found.days[day]
+                found.through = min(found.through or last, last)
                 self._save(record.slug, month, found)
         self._digests.pop(record.slug, None)
         return True
@@ -500,6 +520,8 @@ class Timeline:
                 continue
             found = self.month(record, month, hold) if month in record.months else MonthStatus()
             found.days.update(kept)
+            last = (end - timedelta(days=1)).date().isoformat()
+            found.through = max(found.through or last, last)
             self._save(record.slug, month, found)
         record.settled = (stop - timedelta(days=1)).isoformat()
         record.carry = carry
@@ -621,7 +643,10 @@ class Timeline:
         found: Digest | None = None
         if path.is_file():
             try:
-                found = Digest.from_json(json.loads(path.read_text("utf-8")), record.slug)
+                raw = json.loads(path.read_text("utf-8"))
+                found = Digest.from_json(raw, record.slug)
+                if found.key == key and not holds(raw, self._digest_signature(record.slug, key)):
+                    found = None  # edited, or a settled shard changed since: a cache, redone
             except (OSError, ValueError, RecursionError):
                 found = None
         if found is None or found.key != key:
@@ -633,10 +658,18 @@ class Timeline:
 
     def _save_digest(self, slug: str, found: Digest) -> None:
         self._digests[slug] = found
+        document = sealed(found.to_json(), self._digest_signature(slug, found.key))
         self.writer.write(
             digest_path(slug),
-            json.dumps(found.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",
+            json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n",
         )
+
+    def _digest_signature(self, slug: str, key: str) -> str:
+        """The shards a digest of ``key`` (today, the last settled day…) covers."""
+        today, settled = key.split("|")[:2]
+        if settled == "-":
+            return ""
+        return span_signature(self.store, slug, year_months(today), settled)
 
     def _compute_digest(
         self,
@@ -850,6 +883,32 @@ def unique_incidents(incidents: Iterable[Incident]) -> list[Incident]:
     for incident in incidents:
         found.setdefault(incident.feed_key, incident)
     return list(found.values())
+
+
+def _incidents_begun(
+    slug: str, records: Iterable[LogRecord], later: Iterable[LogRecord], carry: Mark | None
+) -> list[Incident]:
+    """The resolved incidents that begin among ``records`` (one month's), followed into
+    ``later`` records until they end; a run already going on when the month began
+    (``carry`` not ok) belongs to an earlier month."""
+    found: list[Incident] = []
+    incident: Incident | None = None
+    before = carry is not None and carry.status != StatusLevel.OK
+    for entry in records:
+        if before:
+            before = entry.status != StatusLevel.OK
+            continue
+        incident, resolved = follow(slug, incident, entry)
+        if resolved and incident is not None:
+            found.append(incident)
+            incident = None
+    if incident is not None:
+        for entry in later:
+            incident, resolved = follow(slug, incident, entry)
+            if resolved and incident is not None:
+                found.append(incident)
+                break
+    return found
 
 
 def _incidents_in(slug: str, records: Iterable[LogRecord]) -> list[Incident]:
