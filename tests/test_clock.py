@@ -241,3 +241,92 @@ def test_a_line_appended_to_a_settled_day_redoes_its_summary(tmp_path: Path) -> 
     build(root, clock=fixed_clock(T0 - timedelta(days=2) + timedelta(hours=42)))
     status = month_status(root / "site", "alpha", "2026-11")
     assert status["days"]["25"]["count"] == 2 and status["days"]["25"]["worst"] == "error"
+
+
+# -- A4: a damaged log shard is never silent -------------------------------------------------
+
+
+def build_recorded(root: Path, mode: str, moment: datetime):
+    """A build whose reporter's events are kept: (result, their messages)."""
+    from dashsite.build import BuildOptions, build_site
+    from dashsite.config import load_config
+    from dashsite.reporter import RecordingReporter
+
+    (root / "dashboards" / "alpha" / "mode.txt").write_text(mode)
+    reporter = RecordingReporter()
+    result = build_site(load_config(root), BuildOptions(clock=fixed_clock(moment)),
+                        reporter=reporter)
+    return result, [e.message for e in reporter.events if e.message]
+
+
+def history_ids(root: Path, month: str) -> list[str]:
+    rows = page(root, f"alpha/history/{month}.html").find_all("tr")
+    return [tr.attrs["id"][2:] for tr in rows if tr.attrs.get("id", "").startswith("v-")]
+
+
+def versions_everywhere(site: Path) -> tuple[int, int, int]:
+    """(versions in the log, the manifest's count, version folders with data.json)."""
+    from projects import logged_versions
+
+    manifest = json.loads((site / "manifest.json").read_text())["dashboards"][0]
+    return (len(logged_versions(site)["alpha"]), manifest["count"],
+            len(list(site.glob("alpha/*/*/data.json"))))
+
+
+def _six_hourly(root: Path) -> None:
+    run(root, "alpha", ["7", "7", "down", "7"] * 3, start=T0 - timedelta(days=3),
+        every=timedelta(hours=6))
+
+
+def test_a_truncated_shard_is_told_and_rebuilt_from_the_version_folders(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    site = root / "site"
+    _six_hourly(root)
+    assert versions_everywhere(site) == (12, 12, 12)
+    shard = site / "alpha" / "log" / "2026-11" / "25.jsonl"
+    body = shard.read_bytes()
+    shard.write_bytes(body[: len(body) // 2])  # cut in the middle of a line
+    _, messages = build_recorded(root, "7", T0 + timedelta(hours=1))
+    told = [m for m in messages if "damaged" in m]
+    assert len(told) == 1 and "\n" not in told[0], messages
+    assert "alpha/log/2026-11/25.jsonl" in told[0] and "nothing lost" in told[0]
+    assert versions_everywhere(site) == (13, 13, 13)
+    assert len(history_ids(root, "2026-11")) == 13
+    _, messages = build_recorded(root, "7", T0 + timedelta(hours=2))
+    assert not [m for m in messages if "damaged" in m]  # rebuilt once, whole since
+    assert_site_whole(site)
+
+
+def test_lines_lost_from_todays_shard_come_back(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    site = root / "site"
+    _six_hourly(root)
+    today = site / "alpha" / "log" / "2026-11" / "27.jsonl"
+    lines = today.read_text().splitlines(keepends=True)
+    assert len(lines) >= 2
+    today.write_text(lines[0])  # truncated at a line boundary: every line left is valid
+    _, messages = build_recorded(root, "7", T0 + timedelta(hours=1))
+    told = [m for m in messages if "damaged" in m]
+    assert len(told) == 1 and "alpha/log/2026-11/" in told[0], messages
+    assert versions_everywhere(site) == (13, 13, 13)
+    assert len(history_ids(root, "2026-11")) == 13
+
+
+def test_a_deleted_shard_whose_versions_kept_only_their_log_line_is_told_as_lost(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    site = root / "site"
+    _six_hourly(root)
+    import shutil
+
+    gone = site / "alpha" / "log" / "2026-11" / "24.jsonl"
+    count = len(gone.read_text().splitlines())
+    gone.unlink()
+    shutil.rmtree(site / "alpha" / "2026-11-24")  # their folders too: nothing to rebuild from
+    _, messages = build_recorded(root, "7", T0 + timedelta(hours=1))
+    told = [m for m in messages if "damaged" in m]
+    assert len(told) == 1 and "24.jsonl missing" in told[0], messages
+    assert f"{count} version(s) kept only in the log are lost" in told[0]
+    logged, counted, _ = versions_everywhere(site)
+    assert logged == counted == 13 - count

@@ -262,6 +262,10 @@ class SiteBuilder:
         site = config.site_path
         site.mkdir(parents=True, exist_ok=True)
         manifest = store.load_manifest(shown=display(site / MANIFEST_FILE, config.root))
+        store.counted = manifest.dashboards  # a damaged month of the log is rebuilt, and told
+        store.on_damage = lambda line: self.reporter.emit(
+            Event("notice", message=line, level=StatusLevel.WARNING)
+        )
         recovering = store.temp_folder().is_dir()  # a build was killed: tidy up after it
         touched, adopted = _recover(store, manifest)
         if manifest.legacy:  # a schema-1 site: its versions go into the log, once
@@ -373,6 +377,9 @@ class SiteBuilder:
             months_file = earlier.get(record.slug)
             link = months_file[1] if months_file else None
             write_months_page(writer, environment, record, site_context, link, since)
+        for slug, month in store.repaired:  # rebuilt from the version folders: listed again
+            if slug in manifest.dashboards and month in manifest.dashboards[slug].months:
+                rewritten.setdefault(slug, set()).add(month)
         for record in manifest.dashboards.values():
             slug = record.slug
             if slug in appended or slug in rewritten or slug in touched:

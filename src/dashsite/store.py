@@ -27,7 +27,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from .log import (
     numeric_values,
     status_path,
 )
+from .logrepair import ShardRead, damage, rebuild_month
 from .manifest import (
     MANIFEST_FILE,
     SCHEMA_VERSION,
@@ -87,6 +88,13 @@ class VersionStore:
         self.written = 0
         """Files written and log lines appended by this store (for the build report)."""
         self.bytes_written = 0
+        self.counted: Mapping[str, DashboardRecord] = {}
+        """The manifest's dashboards: a month read is checked against their counts."""
+        self.on_damage: Callable[[str], None] | None = None
+        """Told, in one line, of a damaged month of the log (then rebuilt)."""
+        self.repaired: set[tuple[str, str]] = set()
+        """``(slug, month)`` rebuilt by :mod:`.logrepair` (its history pages are redone)."""
+        self._checked: set[tuple[str, str]] = set()
 
     # -- the manifest -------------------------------------------------------
 
@@ -253,10 +261,31 @@ class VersionStore:
         record.add(entry)
 
     def month(self, slug: str, month: str) -> list[LogRecord]:
-        """Every record of one month, oldest first."""
-        return [
-            entry for path in self.shards(slug, month) for entry in self._read_shard(slug, path)
-        ]
+        """Every record of one month, oldest first.
+
+        The first read of a month in a build is checked against the counts of
+        :attr:`counted`; a damaged month is rebuilt and told (:mod:`.logrepair`).
+        """
+        reads = [self._read_counted(slug, path) for path in self.shards(slug, month)]
+        record = self.counted.get(slug)
+        if record is not None and (slug, month) not in self._checked:
+            self._checked.add((slug, month))
+            why = damage(record, month, reads)
+            if why is not None:
+                entries, message = rebuild_month(self, record, month, reads, why)
+                self.repaired.add((slug, month))
+                if self.on_damage is not None:
+                    self.on_damage(message)
+                return entries
+        return [entry for read in reads for entry in read.records]
+
+    def _read_counted(self, slug: str, path: Path) -> ShardRead:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return ShardRead(path, [], 1)
+        found = self.parse(slug, lines)
+        return ShardRead(path, found, sum(1 for line in lines if line.strip()) - len(found))
 
     def tail(self, record: DashboardRecord, count: int) -> list[LogRecord]:
         """The newest ``count`` records, oldest first, reading back from the end."""

@@ -341,6 +341,8 @@ class Timeline:
         self._months: dict[tuple[str, str], MonthStatus] = {}
         self._shards: dict[tuple[str, str], list[LogRecord]] = {}
         self._digests: dict[str, Digest] = {}
+        self._torn: set[tuple[str, str]] = set()
+        """Shards read with lines that did not parse."""
 
     # -- the status files ---------------------------------------------------------------------
 
@@ -558,6 +560,9 @@ class Timeline:
         live: dict[str, DaySummary] = {}
         if live_start < now:
             recent = self._records(record, live_from, today)
+            if self._check_live(record, recent, live_from, hold):
+                self._shards = {k: v for k, v in self._shards.items() if k[0] != record.slug}
+                recent = self._records(record, live_from, today)
             recent += [pending] if pending is not None else []
             carry = record.carry if settled is not None else None
             live = tally(recent, carry, live_start, now, hold, hours=True)
@@ -754,9 +759,34 @@ class Timeline:
                 if key not in self._shards:
                     lines = _lines(self.store.shard(record.slug, day.isoformat()))
                     self._shards[key] = self.store.parse(record.slug, lines)
+                    if len(self._shards[key]) != sum(1 for line in lines if line.strip()):
+                        self._torn.add(key)
                 found += self._shards[key]
             day += timedelta(days=1)
         return found
+
+    def _check_live(
+        self, record: DashboardRecord, recent: list[LogRecord], first: date, hold: float
+    ) -> bool:
+        """Whether the days not settled yet lack lines the manifest counts (or have
+        unreadable ones); if so, their months are read whole, which rebuilds and tells
+        the damage (:mod:`.logrepair`). Costs nothing more than the live days' shards."""
+        suspect = {day[:7] for slug, day in self._torn if slug == record.slug}
+        settled = record.settled or ""
+        for month in {r.month for r in recent} | {m for m in record.months if m >= str(first)[:7]}:
+            info = record.months.get(month)
+            if info is None:
+                continue
+            before = 0
+            if settled[:7] >= month:
+                days = self.month(record, month, hold).days
+                before = sum(found.count for d, found in days.items() if d <= settled)
+            live = sum(1 for r in recent if r.month == month)
+            if before + live < info.count:
+                suspect.add(month)
+        for month in sorted(suspect):
+            self.store.month(record.slug, month)
+        return bool(suspect & {m for slug, m in self.store.repaired if slug == record.slug})
 
     def _maintain(
         self,
