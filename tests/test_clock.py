@@ -7,10 +7,13 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from projects import assert_site_whole, build, fixed_clock
 from test_status_site import page, project, run
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+pytestmark = pytest.mark.calendar  # status over time: run again with the clock ahead
 FIRST_OF_MONTH = datetime(2026, 12, 1, 0, 15, tzinfo=UTC)
 
 
@@ -330,3 +333,19 @@ def test_a_deleted_shard_whose_versions_kept_only_their_log_line_is_told_as_lost
     assert f"{count} version(s) kept only in the log are lost" in told[0]
     logged, counted, _ = versions_everywhere(site)
     assert logged == counted == 13 - count
+
+
+# -- D16: the calendar run shifts the clock dashsite reads ------------------------------------
+
+
+def test_the_injected_clock_reaches_the_build(tmp_path: Path) -> None:
+    import time
+
+    from conftest import DAYS_AHEAD
+
+    root = project(tmp_path)
+    build(root)  # the default clock: the real one (shifted under make test-calendar)
+    built = datetime.fromisoformat(
+        json.loads((root / "site" / "manifest.json").read_text())["built_at"])
+    real = datetime.fromtimestamp(time.time(), UTC)  # not shifted: from the epoch seconds
+    assert abs(built - real - timedelta(days=DAYS_AHEAD)) < timedelta(hours=1)

@@ -383,6 +383,7 @@ def test_a_version_a_killed_build_filed_still_counts_for_incidents(
     assert_site_whole(root / "site")
 
 
+@pytest.mark.calendar
 def test_the_first_build_over_a_long_log_says_why_it_takes_longer(tmp_path: Path) -> None:
     from projects import cli, seed_log, simple
 
