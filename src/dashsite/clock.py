@@ -54,7 +54,7 @@ def id_time(version_id: str) -> datetime | None:
 
 def id_floor(manifest: Manifest, now: datetime) -> datetime:
     """The time a new time-based id is made from: ``now``, or one second after the
-    newest time-based id when the clock is not past it."""
+    newest time-based id when the clock is behind it."""
     times = [
         moment
         for record in manifest.dashboards.values()
@@ -63,9 +63,9 @@ def id_floor(manifest: Manifest, now: datetime) -> datetime:
         if moment is not None
     ]
     latest = max(times, default=None)
-    if latest is not None and now.astimezone(UTC) < latest + timedelta(seconds=1):
+    if latest is not None and now.astimezone(UTC) < latest:
         return latest + timedelta(seconds=1)
-    return now
+    return now  # the same second as the newest: the id takes a ``-01`` counter
 
 
 def behind(manifest: Manifest, now: datetime) -> str | None:
