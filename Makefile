@@ -10,7 +10,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: build test test-fast lint serve bench clean install docs docs-serve
+.PHONY: build test test-fast test-calendar soak lint serve bench clean install docs docs-serve
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ test: lint
 # The quick loop while working: no browser, Java validator, S3 server, kill -9 or timeouts.
 test-fast: lint
 	$(BIN)/python -m pytest -m "not slow"
+
+# The tests that read the real clock, with it 400 and then 800 days ahead (the injected
+# clock of tests/conftest.py): a test tied to this week's date fails here first.
+test-calendar: $(TEST_STAMP)
+	DASHSITE_TEST_DAYS_AHEAD=400 $(BIN)/python -m pytest -m calendar -q
+	DASHSITE_TEST_DAYS_AHEAD=800 $(BIN)/python -m pytest -m calendar -q
+
+# A simulated year of scheduled builds (make test runs a short stretch of the same soak).
+soak: $(TEST_STAMP)
+	DASHSITE_SOAK_DAYS=365 $(BIN)/python -m pytest -m soak -q -o timeout=0
 
 serve: $(STAMP)
 	$(BIN)/dashsite serve --watch

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import datetime as datetime_module
+import os
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
@@ -36,3 +39,46 @@ def no_leaked_threads(request: pytest.FixtureRequest) -> Iterator[None]:
 
 def _dask_thread(name: str) -> bool:
     return name == "IO loop" or "Dask-" in name or name.startswith("dashsite-collector")
+
+
+DAYS_AHEAD = int(os.environ.get("DASHSITE_TEST_DAYS_AHEAD", "0") or 0)
+"""``make test-calendar``: the real clock, as dashsite and the tests read it, runs this
+many days ahead, so a test tied to today's date fails here, not some week next year."""
+
+
+def shifted_datetime(shift: timedelta) -> type[datetime]:
+    """A ``datetime`` whose ``now()`` (and ``utcnow()``, ``today()``) is ``shift`` ahead."""
+
+    class ShiftedDatetime(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> ShiftedDatetime:  # type: ignore[override]
+            moment = datetime.now(tz) + shift
+            return cls.combine(moment.date(), moment.timetz())
+
+        @classmethod
+        def utcnow(cls) -> ShiftedDatetime:  # type: ignore[override]
+            return cls.now(UTC).replace(tzinfo=None)
+
+        @classmethod
+        def today(cls) -> ShiftedDatetime:  # type: ignore[override]
+            return cls.now()
+
+    return ShiftedDatetime
+
+
+@pytest.fixture(autouse=True)
+def calendar_shift(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """With ``DASHSITE_TEST_DAYS_AHEAD``, the injected clock every module reads runs ahead."""
+    if not DAYS_AHEAD:
+        yield
+        return
+    shifted = shifted_datetime(timedelta(days=DAYS_AHEAD))
+    for name, module in list(sys.modules.items()):
+        if module is None or not (
+            name == "dashsite" or name.startswith(("dashsite.", "test_")) or name == "projects"
+        ):
+            continue
+        if getattr(module, "datetime", None) is datetime:
+            monkeypatch.setattr(module, "datetime", shifted)
+    monkeypatch.setattr(datetime_module, "datetime", shifted)  # ``dt.datetime.now()``
+    yield

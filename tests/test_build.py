@@ -27,6 +27,7 @@ from projects import (
 from htmltree import parse
 
 
+@pytest.mark.calendar
 def test_layout_of_a_first_build(tmp_path: Path) -> None:
     write_project(tmp_path, {"alpha": simple("Alpha"), "beta": simple("Beta")})
     result = build(tmp_path, version_id="v1")

@@ -84,6 +84,7 @@ def test_monitoring_defaults_to_recording_failures_and_needs_one_template(tmp_pa
     assert from_file.run_sync().html == "<b>7</b>"
 
 
+@pytest.mark.calendar
 def test_monitoring_runs_inside_a_running_loop_and_delivers(tmp_path: Path) -> None:
     delivery = FileDelivery(tmp_path / "reports", max_files=5)
     mon = Monitoring(template="<p>{{ v }}</p>", delivery=delivery, name="daily report")

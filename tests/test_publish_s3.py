@@ -653,3 +653,23 @@ def test_publish_verify_repairs_objects_deleted_behind_its_back(
     # Versions present at the target were checked by name, not read and hashed.
     assert f"alpha/{DAY}/v0/index.html" not in hashed and f"alpha/{DAY}/v1/index.html" in hashed
     assert "beta/index.html" in hashed and "manifest.json" in hashed
+
+
+def test_a_version_a_clock_stepped_back_files_in_the_month_before_is_published(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    from datetime import UTC, datetime
+
+    write_project(tmp_path, {"alpha": simple()})
+    site = tmp_path / "site"
+    build(tmp_path, clock=fixed_clock(datetime(2026, 12, 1, 0, 30, tzinfo=UTC)))
+    client = make_client(endpoint)
+    target = S3Target(bucket, "dash")
+    publish_s3(site, target, client=client)
+    back = build(tmp_path, clock=fixed_clock(datetime(2026, 11, 30, 23, 50, tzinfo=UTC)))
+    publish_s3(site, target, client=client)
+    published = set(keys(endpoint, bucket))
+    folder = vrel(site, "alpha", back.version_id)
+    assert folder.startswith("alpha/2026-11-30/")
+    assert {f"dash/{folder}/index.html", f"dash/{folder}/data.json",
+            "dash/alpha/log/2026-11/30.jsonl"} <= published

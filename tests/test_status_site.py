@@ -186,7 +186,8 @@ def test_uptime_reads_summaries_not_the_whole_log(tmp_path: Path) -> None:
     for shard in (copy / "site" / "alpha" / "log").glob("*/*.jsonl"):
         day = datetime.strptime(f"{shard.parent.name}-{shard.stem}", "%Y-%m-%d").date()
         if day < today - timedelta(days=1):
-            shard.write_text("")  # gone: only the status files know those days now
+            # blanked, same size (the status files' seal holds): only they know those days now
+            shard.write_text(" " * (shard.stat().st_size - 1) + "\n")
     for where in (root, copy):
         run(where, "alpha", ["7"], start=T0 + timedelta(days=1))
     tables = [uptime_cells(page(where, "alpha/index.html")) for where in (root, copy)]
@@ -382,6 +383,7 @@ def test_a_version_a_killed_build_filed_still_counts_for_incidents(
     assert_site_whole(root / "site")
 
 
+@pytest.mark.calendar
 def test_the_first_build_over_a_long_log_says_why_it_takes_longer(tmp_path: Path) -> None:
     from projects import cli, seed_log, simple
 

@@ -212,7 +212,10 @@ def _changing_part(
             files += walk_site(site, slug)
             continue
         latest = before.latest
-        months = {m for m in record.months if m >= latest.month} | _thinned_months(record, before)
+        # from the earlier of the two latest months: a clock stepped back may file the newest
+        # build in a month before the published one's
+        first = min(latest.month, record.latest.month if record.latest else latest.month)
+        months = {m for m in record.months if m >= first} | _thinned_months(record, before)
         months |= {m for name, m in pruned if name == slug and m in record.months}
         files += walk_site(site, slug, deep=False)
         files += (
@@ -226,7 +229,7 @@ def _changing_part(
             if (site / slug / "log" / month).is_dir():
                 files += walk_site(site, layout.log_month(slug, month))
             for entry in store.month(slug, month):
-                if (entry.collected_at, entry.id) > (latest.collected_at, latest.id):
+                if entry.order > latest.order:
                     versions += (
                         entry.path + name
                         for name in VERSION_FILES

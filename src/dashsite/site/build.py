@@ -67,6 +67,7 @@ from dashsite.status.incidents import (
 )
 from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
 from dashsite.store import layout
+from dashsite.store.clock import behind, id_floor, next_seq
 from dashsite.store.layout import DATA_FILE, JOURNAL_FILE, MANIFEST_FILE
 from dashsite.store.manifest import EarlierMonths
 from dashsite.store.records import Incident
@@ -211,6 +212,8 @@ class SiteBuilder:
         self.views: dict[str, StatusView] = {}
         self.declared: dict[str, list[Incident]] = {}
         """Slug → the incidents ``incidents/`` declares for it."""
+        self.seq = 0
+        """This build's place in the site's order (:mod:`.clock`)."""
 
     def problem(self, error: DashsiteError, slug: str = "") -> DashsiteError:
         """Record a problem; with ``slug``, one that stops that dashboard, not the build."""
@@ -318,8 +321,12 @@ class SiteBuilder:
         """
         opened = self._open(store, writer)
         manifest = opened.manifest
-        version_id = self._version_id(self.config.site_path, dashboards)
+        version_id = self._version_id(self.config.site_path, dashboards, manifest)
         collected_at = self.options.clock()
+        self.seq = next_seq(manifest)  # this build's place in the site's order
+        clock_behind = behind(manifest, collected_at)
+        if clock_behind is not None:
+            self.reporter.emit(Event("notice", message=clock_behind, level=StatusLevel.WARNING))
         pending = self._collect(dashboards, manifest, store, collected_at)
         self._mark_active(manifest, dashboards, broken)
         declared = self._read_incidents(manifest)
@@ -355,6 +362,10 @@ class SiteBuilder:
         site = config.site_path
         site.mkdir(parents=True, exist_ok=True)
         manifest = store.load_manifest(shown=display(site / MANIFEST_FILE, config.root))
+        store.counted = manifest.dashboards  # a damaged month of the log is rebuilt, and told
+        store.on_damage = lambda line: self.reporter.emit(
+            Event("notice", message=line, level=StatusLevel.WARNING)
+        )
         recovering = store.temp_folder().is_dir()  # a build was killed: tidy up after it
         touched, adopted = _recover(store, manifest)
         if manifest.legacy:  # a schema-1 site: its versions go into the log, once
@@ -500,6 +511,9 @@ class SiteBuilder:
             months_file = earlier.get(record.slug)
             link = months_file[1] if months_file else None
             write_months_page(writer, environment, record, site_context, link, since)
+        for slug, month in filing.store.repaired:  # rebuilt from the version folders: listed again
+            if slug in manifest.dashboards and month in manifest.dashboards[slug].months:
+                retained.rewritten.setdefault(slug, set()).add(month)
         touched, rewritten = opened.touched, retained.rewritten
         for record in manifest.dashboards.values():
             slug = record.slug
@@ -580,10 +594,12 @@ class SiteBuilder:
         self.declared = by_dashboard(declared, active)
         return declared
 
-    def _version_id(self, site: Path, dashboards: Sequence[Dashboard]) -> str:
-        """``--version-id`` checked, or a new time-based id no dashboard has yet."""
+    def _version_id(self, site: Path, dashboards: Sequence[Dashboard], manifest: Manifest) -> str:
+        """``--version-id`` checked, or a new time-based id no dashboard has yet, never
+        earlier than the newest version's (:mod:`.clock`)."""
 
         now = self.options.clock()
+        stamp = id_floor(manifest, now)
 
         def taken(candidate: str) -> bool:
             nested = layout.version_day(candidate, now)
@@ -601,11 +617,11 @@ class SiteBuilder:
                 )
             return version_id
         used: set[str] = set()
-        version_id = new_version_id(now, used)
+        version_id = new_version_id(stamp, used)
         # A folder of a killed run (or a partial pull) takes the id too.
         while taken(version_id):
             used.add(version_id)
-            version_id = new_version_id(now, used)
+            version_id = new_version_id(stamp, used)
         return version_id
 
     def _mark_active(
@@ -687,7 +703,7 @@ class SiteBuilder:
         }
 
         def status_now() -> None:
-            document = self._document(item, version_id, collected_at)
+            document = self._document(item, version_id, collected_at, self.seq)
             pending = store.record_from_data(slug, document, path)
             extra["timeline"] = replace(
                 timeline.view(
@@ -717,7 +733,7 @@ class SiteBuilder:
             )
         assert snapshot is not None
         self.views[slug] = extra["timeline"]
-        document = self._document(item, version_id, collected_at)
+        document = self._document(item, version_id, collected_at, self.seq)
         text = json.dumps(document, ensure_ascii=False)
         store.file_version(
             slug,
@@ -753,7 +769,9 @@ class SiteBuilder:
             yield offload
 
     @staticmethod
-    def _document(item: DashboardData, version_id: str, collected_at: datetime) -> dict[str, Any]:
+    def _document(
+        item: DashboardData, version_id: str, collected_at: datetime, seq: int = 0
+    ) -> dict[str, Any]:
         """A version's ``data.json``."""
         dashboard = item.dashboard
         return {
@@ -761,6 +779,7 @@ class SiteBuilder:
             "dashboard": dashboard.slug,
             "title": dashboard.title,
             "version": version_id,
+            **({"seq": seq} if seq else {}),
             "collected_at": collected_at.astimezone(UTC).isoformat(),
             "status": item.status.slug,
             "data": item.stored,

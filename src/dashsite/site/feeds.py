@@ -133,7 +133,7 @@ def write_feeds(
     """``<slug>/feed.xml`` for each dashboard, then the site's ``feed.xml`` (all of them)."""
     everything: dict[str, FeedEntry] = {}
     for record, view in dashboards:
-        entries = []
+        entries: list[FeedEntry] = []
         for incident in view.incidents[:FEED_ENTRIES]:
             if incident.declared:
                 link = incident.url
@@ -142,6 +142,8 @@ def write_feeds(
                 page = layout.history_page(record.slug, view.history_page(day))
                 link = f"{page}#v-{incident.start_id}"
             entry = incident_entry(record.title, incident, now, link)
+            if any(e.key == entry.key for e in entries):
+                continue  # one incident, one entry: an id is never repeated
             entries.append(entry)
             everything.setdefault(entry.key, entry)
         writer.write(

@@ -40,6 +40,7 @@ from dashsite.status.model import (
     uptime_text,
 )
 from dashsite.store import layout
+from dashsite.store.caches import holds, month_signature, sealed, span_signature, year_months
 from dashsite.store.log import LogRecord, checked_count, checked_text
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.records import Incident, Mark, day_start
@@ -89,11 +90,14 @@ class MonthStatus:
 
     days: dict[str, DaySummary] = field(default_factory=dict)
     incidents: list[Incident] = field(default_factory=list)
+    through: str | None = None
+    """The last day settled in it: its seal covers the shards up to that day."""
 
     def to_json(self) -> dict[str, Any]:
         """The file's document."""
         return {
             "schema": STATUS_SCHEMA,
+            "through": self.through,
             "days": {day[8:]: found.to_json() for day, found in sorted(self.days.items())},
             "incidents": [i.to_json() for i in sorted(self.incidents, key=lambda i: i.start)],
         }
@@ -107,11 +111,16 @@ class MonthStatus:
         if not isinstance(days, dict) or not isinstance(incidents, list):
             raise ValueError("days must be an object, incidents a list")
         found = cls()
+        through = raw.get("through")
+        if through is not None:
+            found.through = date.fromisoformat(checked_text(through, "a day", 10)).isoformat()
         for dd, value in days.items():
             day = f"{month}-{dd}"
             date.fromisoformat(day)  # ValueError if not a day of the month
             found.days[day] = DaySummary.from_json(day, value)
-        found.incidents = [Incident.from_json(raw_incident, slug) for raw_incident in incidents]
+        found.incidents = unique_incidents(
+            Incident.from_json(raw_incident, slug) for raw_incident in incidents
+        )
         return found
 
 
@@ -196,7 +205,7 @@ class StatusView:
         """The incidents that began in ``month``, oldest first."""
         found = list(self.source(month).incidents) if self.source is not None else []
         found += [i for i in self.extra if i.start.date().isoformat()[:7] == month]
-        return tuple(sorted(found, key=lambda i: i.start))
+        return tuple(sorted(unique_incidents(found), key=lambda i: i.start))
 
     @property
     def recent(self) -> tuple[Incident, ...]:
@@ -310,7 +319,7 @@ class Digest:
         if raw.get("last_day") is not None:
             day = date.fromisoformat(checked_text(raw.get("last_day_date"), "a day", 10))
             found.last_day = DaySummary.from_json(day.isoformat(), raw["last_day"])
-        found.incidents = [Incident.from_json(i, slug) for i in raw["incidents"]]
+        found.incidents = unique_incidents(Incident.from_json(i, slug) for i in raw["incidents"])
         return found
 
 
@@ -330,6 +339,8 @@ class Timeline:
         self._months: dict[tuple[str, str], MonthStatus] = {}
         self._shards: dict[tuple[str, str], list[LogRecord]] = {}
         self._digests: dict[str, Digest] = {}
+        self._torn: set[tuple[str, str]] = set()
+        """Shards read with lines that did not parse."""
 
     # -- the status files ---------------------------------------------------------------------
 
@@ -342,9 +353,11 @@ class Timeline:
         found: MonthStatus | None = None
         if path.is_file():
             try:
-                found = MonthStatus.from_json(
-                    json.loads(path.read_text(encoding="utf-8")), record.slug, month
-                )
+                raw = json.loads(path.read_text(encoding="utf-8"))
+                found = MonthStatus.from_json(raw, record.slug, month)
+                signature = month_signature(self.store, record.slug, month, found.through)
+                if not holds(raw, signature) and self.store.shards(record.slug, month):
+                    found = None  # edited, or its log changed since: a cache, redone
             except (OSError, ValueError, RecursionError):
                 found = None
         if found is None:
@@ -353,20 +366,26 @@ class Timeline:
         return found
 
     def _recompute(self, record: DashboardRecord, month: str, hold: float) -> MonthStatus:
+        """A month's status from its shards: its settled days and the incidents begun in it."""
         found = MonthStatus()
-        if record.settled is None or month > record.settled[:7] or month not in record.months:
+        if record.settled is None or month not in record.months:
             return found
         if not self.store.shards(record.slug, month):
             return found  # not here (a partial pull): never overwrite what is published
-        start = day_start(f"{month}-01")
-        end = min(
-            day_start(record.settled) + timedelta(days=1),
-            day_start(f"{_next_month(month)}-01"),
-        )
         records = self.store.month(record.slug, month)
         carry = self._carry_before(record, month, hold)
-        found.days = _kept(tally(records, carry, start, end, hold))
-        found.incidents = _incidents_in(record.slug, records)
+        if month <= record.settled[:7]:
+            start = day_start(f"{month}-01")
+            end = min(
+                day_start(record.settled) + timedelta(days=1),
+                day_start(f"{_next_month(month)}-01"),
+            )
+            found.days = _kept(tally(records, carry, start, end, hold))
+            found.through = (end - timedelta(days=1)).date().isoformat()
+        later = (
+            entry for m in record.months if m > month for entry in self.store.month(record.slug, m)
+        )
+        found.incidents = _incidents_begun(record.slug, records, later, carry)
         self._save(record.slug, month, found)
         return found
 
@@ -379,9 +398,13 @@ class Timeline:
 
     def _save(self, slug: str, month: str, found: MonthStatus) -> None:
         self._months[(slug, month)] = found
+        signature = month_signature(self.store, slug, month, found.through)
         self.writer.write(
             layout.month_status(slug, month),
-            json.dumps(found.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",
+            json.dumps(
+                sealed(found.to_json(), signature), ensure_ascii=False, separators=(",", ":")
+            )
+            + "\n",
         )
 
     # -- after a version is filed ---------------------------------------------------------------
@@ -405,11 +428,13 @@ class Timeline:
         incident, resolved = follow(record.slug, record.incident, entry)
         if resolved and incident is not None:
             month = self.month(record, incident.start.date().isoformat()[:7], hold)
-            month.incidents.append(incident)
+            month.incidents = unique_incidents([incident, *month.incidents])
             self._save(record.slug, incident.start.date().isoformat()[:7], month)
             digest = self._digests.get(record.slug)
             if digest is not None:  # today's digest hears of it too (it is read, not redone)
-                digest.incidents = [incident, *digest.incidents][:DIGEST_INCIDENTS]
+                digest.incidents = unique_incidents([incident, *digest.incidents])[
+                    :DIGEST_INCIDENTS
+                ]
                 self._save_digest(record.slug, digest)
             incident = None
         record.incident = incident
@@ -427,10 +452,42 @@ class Timeline:
                 self._follow(record, entry, hold)
                 _remember_good(record, entry)
 
+    def rewind(self, record: DashboardRecord, until: str, hold: float) -> bool:
+        """Unsettle the days from ``until`` on, if a clock ahead settled them; True if so.
+
+        A build whose clock was ahead settled days that had not happened: the
+        newest run is earlier than the marker. The marker goes back to the day
+        before ``until``, the carried mark is read from the status file of the
+        last day kept before it, and the days after it are dropped from the
+        status files (settled again, from the log, when their time comes).
+        """
+        if record.settled is None or record.settled < until:
+            return False
+        last = (date.fromisoformat(until) - timedelta(days=1)).isoformat()
+        record.settled = last
+        record.carry = None
+        for month in sorted((m for m in record.months if m <= last[:7]), reverse=True)[:13]:
+            days = self.month(record, month, hold).days
+            kept = [d for d in days if d <= last and days[d].last is not None]
+            if kept:
+                record.carry = days[max(kept)].last
+                break
+        for month in [m for m in record.months if m >= last[:7]]:
+            found = self.month(record, month, hold)
+            later = [d for d in found.days if d > last]
+            if later or (found.through or "") > last:
+                for day in later:
+                    del found.days[day]
+                found.through = min(found.through or last, last)
+                self._save(record.slug, month, found)
+        self._digests.pop(record.slug, None)
+        return True
+
     def settle(self, record: DashboardRecord, until: str, hold: float) -> None:
         """Write the summaries of the days before ``until`` (a day) not settled yet."""
         if not record.months:
             return
+        self.rewind(record, until, hold)
         first = date.fromisoformat(f"{next(iter(record.months))}-01")
         begin = (
             date.fromisoformat(record.settled) + timedelta(days=1)
@@ -439,6 +496,8 @@ class Timeline:
         )
         stop = date.fromisoformat(until)
         if begin >= stop:
+            if record.settled is None:  # nothing before ``until`` to settle: done, vacuously
+                record.settled = (stop - timedelta(days=1)).isoformat()
             return
         carry = record.carry
         for month in _months(begin, stop - timedelta(days=1)):
@@ -461,6 +520,8 @@ class Timeline:
                 continue
             found = self.month(record, month, hold) if month in record.months else MonthStatus()
             found.days.update(kept)
+            last = (end - timedelta(days=1)).date().isoformat()
+            found.through = max(found.through or last, last)
             self._save(record.slug, month, found)
         record.settled = (stop - timedelta(days=1)).isoformat()
         record.carry = carry
@@ -486,6 +547,7 @@ class Timeline:
         maintenance = [Window(i.start, i.end) for i in declared if i.maintenance]
         now = now.astimezone(UTC)
         today = now.date()
+        self.rewind(record, today.isoformat(), hold)  # a marker in the future is redone
         year_start = today - timedelta(days=YEAR_DAYS - 1)
         digest = self.digest(record, today, hold, maintenance)
         settled = record.settled
@@ -496,6 +558,9 @@ class Timeline:
         live: dict[str, DaySummary] = {}
         if live_start < now:
             recent = self._records(record, live_from, today)
+            if self._check_live(record, recent, live_from, hold):
+                self._shards = {k: v for k, v in self._shards.items() if k[0] != record.slug}
+                recent = self._records(record, live_from, today)
             recent += [pending] if pending is not None else []
             carry = record.carry if settled is not None else None
             live = tally(recent, carry, live_start, now, hold, hours=True)
@@ -545,12 +610,12 @@ class Timeline:
         if pending is not None:
             ongoing, resolved_now = follow(record.slug, ongoing, pending)
             if resolved_now and ongoing is not None:
-                closed.append(ongoing)
+                closed.insert(0, ongoing)
                 extra.append(ongoing)
                 ongoing = None
         year_ago = day_start(year_start.isoformat())
         closed += [i for i in declared if not i.ongoing and i.start >= year_ago]
-        resolved = sorted(closed, key=lambda i: i.start, reverse=True)
+        resolved = sorted(unique_incidents(closed), key=lambda i: i.start, reverse=True)
         current = ([ongoing] if ongoing else []) + [i for i in declared if i.ongoing]
         return StatusView(
             now,
@@ -581,7 +646,10 @@ class Timeline:
         found: Digest | None = None
         if path.is_file():
             try:
-                found = Digest.from_json(json.loads(path.read_text("utf-8")), record.slug)
+                raw = json.loads(path.read_text("utf-8"))
+                found = Digest.from_json(raw, record.slug)
+                if found.key == key and not holds(raw, self._digest_signature(record.slug, key)):
+                    found = None  # edited, or a settled shard changed since: a cache, redone
             except (OSError, ValueError, RecursionError):
                 found = None
         if found is None or found.key != key:
@@ -593,10 +661,18 @@ class Timeline:
 
     def _save_digest(self, slug: str, found: Digest) -> None:
         self._digests[slug] = found
+        document = sealed(found.to_json(), self._digest_signature(slug, found.key))
         self.writer.write(
             digest_path(slug),
-            json.dumps(found.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",
+            json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n",
         )
+
+    def _digest_signature(self, slug: str, key: str) -> str:
+        """The shards a digest of ``key`` (today, the last settled day…) covers."""
+        today, settled = key.split("|")[:2]
+        if settled == "-":
+            return ""
+        return span_signature(self.store, slug, year_months(today), settled)
 
     def _compute_digest(
         self,
@@ -664,7 +740,9 @@ class Timeline:
                 if summary.count:
                     digest.pages[d] = pages[d]
         year_ago = day_start(year_start.isoformat())
-        recent = sorted((i for i in closed if i.start >= year_ago), key=lambda i: i.start)
+        recent = sorted(
+            unique_incidents(i for i in closed if i.start >= year_ago), key=lambda i: i.start
+        )
         digest.incidents = recent[::-1][:DIGEST_INCIDENTS]
         return digest
 
@@ -679,9 +757,34 @@ class Timeline:
                 if key not in self._shards:
                     lines = _lines(self.store.shard(record.slug, day.isoformat()))
                     self._shards[key] = self.store.parse(record.slug, lines)
+                    if len(self._shards[key]) != sum(1 for line in lines if line.strip()):
+                        self._torn.add(key)
                 found += self._shards[key]
             day += timedelta(days=1)
         return found
+
+    def _check_live(
+        self, record: DashboardRecord, recent: list[LogRecord], first: date, hold: float
+    ) -> bool:
+        """Whether the days not settled yet lack lines the manifest counts (or have
+        unreadable ones); if so, their months are read whole, which rebuilds and tells
+        the damage (:mod:`.logrepair`). Costs nothing more than the live days' shards."""
+        suspect = {day[:7] for slug, day in self._torn if slug == record.slug}
+        settled = record.settled or ""
+        for month in {r.month for r in recent} | {m for m in record.months if m >= str(first)[:7]}:
+            info = record.months.get(month)
+            if info is None:
+                continue
+            before = 0
+            if settled[:7] >= month:
+                days = self.month(record, month, hold).days
+                before = sum(found.count for d, found in days.items() if d <= settled)
+            live = sum(1 for r in recent if r.month == month)
+            if before + live < info.count:
+                suspect.add(month)
+        for month in sorted(suspect):
+            self.store.month(record.slug, month)
+        return bool(suspect & {m for slug, m in self.store.repaired if slug == record.slug})
 
     def _maintain(
         self,
@@ -799,6 +902,41 @@ def _mark_before(days: dict[str, DaySummary], day: str, record: DashboardRecord)
     if record.carry is not None and record.settled is not None and record.settled < day:
         return record.carry
     return None
+
+
+def unique_incidents(incidents: Iterable[Incident]) -> list[Incident]:
+    """Each incident once, by its identity (dashboard and the version that opened it);
+    of copies, the first one given is kept (put the one that knows the most first)."""
+    found: dict[str, Incident] = {}
+    for incident in incidents:
+        found.setdefault(incident.feed_key, incident)
+    return list(found.values())
+
+
+def _incidents_begun(
+    slug: str, records: Iterable[LogRecord], later: Iterable[LogRecord], carry: Mark | None
+) -> list[Incident]:
+    """The resolved incidents that begin among ``records`` (one month's), followed into
+    ``later`` records until they end; a run already going on when the month began
+    (``carry`` not ok) belongs to an earlier month."""
+    found: list[Incident] = []
+    incident: Incident | None = None
+    before = carry is not None and carry.status != StatusLevel.OK
+    for entry in records:
+        if before:
+            before = entry.status != StatusLevel.OK
+            continue
+        incident, resolved = follow(slug, incident, entry)
+        if resolved and incident is not None:
+            found.append(incident)
+            incident = None
+    if incident is not None:
+        for entry in later:
+            incident, resolved = follow(slug, incident, entry)
+            if resolved and incident is not None:
+                found.append(incident)
+                break
+    return found
 
 
 def _incidents_in(slug: str, records: Iterable[LogRecord]) -> list[Incident]:

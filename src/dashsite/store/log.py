@@ -4,6 +4,17 @@
 trends and uptime need (id, time, status, failed collectors, durations and
 up to :data:`MAX_VALUES` numbers of its data). A line read back is checked
 as strictly as local input; a torn or tampered one is skipped.
+
+The clock model. A version's ``collected_at`` is what the machine's clock
+said; clocks are wrong (a laptop a year ahead, a runner stepped back by
+NTP). So which version is the newest is decided by the build, not by the
+clock: each build takes a sequence number one above the highest the site
+holds (``seq``, in the log line, ``data.json`` and the manifest), and the
+newest version is the one with the highest ``seq`` (:attr:`LogRecord.order`).
+The clock still places a version in time (its day's shard, uptime); a time
+earlier than the newest version's is kept as the clock said it, and the
+build says so in one line. Records written before ``seq`` existed read as
+``seq`` 0 and order by time among themselves, as they always did.
 """
 
 from __future__ import annotations
@@ -99,6 +110,13 @@ class LogRecord:
     errors: dict[str, str] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
+    seq: int = 0
+    """The build that filed it, counted per site (0: before builds were counted)."""
+
+    @property
+    def order(self) -> tuple[int, str, str]:
+        """What "newer" means: the later build, then (for uncounted ones) the later time."""
+        return (self.seq, self.collected_at, self.id)
 
     @property
     def month(self) -> str:
@@ -134,6 +152,8 @@ class LogRecord:
             raw["durations"] = self.durations
         if self.values:
             raw["values"] = self.values
+        if self.seq:
+            raw["seq"] = self.seq
         return raw
 
     def line(self) -> str:
@@ -176,4 +196,5 @@ class LogRecord:
             {k: checked_text(v, "an error") for k, v in errors.items()},
             {k: float(v) for k, v in durations.items()},
             {k: float(v) for k, v in values.items()},
+            checked_count(raw.get("seq", 0), f"version {version}: seq"),
         )

@@ -141,11 +141,8 @@ class DashboardRecord:
         """Count a newly filed version."""
         self.months.setdefault(record.month, MonthInfo()).add(record.status, record.day)
         self.months = dict(sorted(self.months.items()))
-        if self.latest is None or (record.collected_at, record.id) >= (
-            self.latest.collected_at,
-            self.latest.id,
-        ):
-            self.latest = record
+        if self.latest is None or record.order >= self.latest.order:
+            self.latest = record  # the newest build, whatever the clock said (:mod:`.log`)
 
     def log_path(self, day: str) -> str:
         """The site-relative log shard of ``day`` (``YYYY-MM-DD``)."""
@@ -211,6 +208,7 @@ class DashboardRecord:
                 "path": latest.path,
                 "url": latest.url,
                 "data": latest.data_url,
+                **({"seq": latest.seq} if latest.seq else {}),
             },
             "count": self.count,
             "group": self.group,
@@ -364,7 +362,7 @@ def _read_schema_2(
     latest = entry.get("latest_version")
     if latest is not None:
         record.latest = LogRecord.from_json(
-            {k: latest[k] for k in ("id", "collected_at", "status", "path") if k in latest}
+            {k: latest[k] for k in ("id", "collected_at", "status", "path", "seq") if k in latest}
             if isinstance(latest, dict)
             else latest,
             slug,

@@ -27,7 +27,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from dashsite.core.names import is_slug
 from dashsite.store import layout
 from dashsite.store.layout import DATA_FILE, LOG_FOLDER, MANIFEST_FILE, TEMP_FOLDER
 from dashsite.store.log import LogRecord, checked_text, finite_number, numeric_values
+from dashsite.store.logrepair import ShardRead, damage, rebuild_month
 from dashsite.store.manifest import (
     SCHEMA_VERSION,
     DashboardRecord,
@@ -69,6 +70,13 @@ class VersionStore:
         self.written = 0
         """Files written and log lines appended by this store (for the build report)."""
         self.bytes_written = 0
+        self.counted: Mapping[str, DashboardRecord] = {}
+        """The manifest's dashboards: a month read is checked against their counts."""
+        self.on_damage: Callable[[str], None] | None = None
+        """Told, in one line, of a damaged month of the log (then rebuilt)."""
+        self.repaired: set[tuple[str, str]] = set()
+        """``(slug, month)`` rebuilt by :mod:`.logrepair` (its history pages are redone)."""
+        self._checked: set[tuple[str, str]] = set()
 
     # -- the manifest -------------------------------------------------------
 
@@ -122,9 +130,7 @@ class VersionStore:
                         record.add(entry)
                 manifest.dashboards[folder.name] = record
                 continue
-            legacy = sorted(
-                self._scan_data_files(folder), key=lambda r: (r[0].collected_at, r[0].id)
-            )
+            legacy = sorted(self._scan_data_files(folder), key=lambda r: r[0].order)
             if legacy:
                 record = DashboardRecord(folder.name, legacy[-1][1])
                 manifest.legacy[folder.name] = [entry for entry, _ in legacy]
@@ -166,6 +172,7 @@ class VersionStore:
                 "errors": raw.get("errors", {}),
                 "durations": durations,
                 "values": numeric_values(data) if isinstance(data, dict) else {},
+                **({"seq": raw["seq"]} if raw.get("seq") is not None else {}),
             },
             slug,
         )
@@ -239,10 +246,31 @@ class VersionStore:
         record.add(entry)
 
     def month(self, slug: str, month: str) -> list[LogRecord]:
-        """Every record of one month, oldest first."""
-        return [
-            entry for path in self.shards(slug, month) for entry in self._read_shard(slug, path)
-        ]
+        """Every record of one month, oldest first.
+
+        The first read of a month in a build is checked against the counts of
+        :attr:`counted`; a damaged month is rebuilt and told (:mod:`.logrepair`).
+        """
+        reads = [self._read_counted(slug, path) for path in self.shards(slug, month)]
+        record = self.counted.get(slug)
+        if record is not None and (slug, month) not in self._checked:
+            self._checked.add((slug, month))
+            why = damage(record, month, reads)
+            if why is not None:
+                entries, message = rebuild_month(self, record, month, reads, why)
+                self.repaired.add((slug, month))
+                if self.on_damage is not None:
+                    self.on_damage(message)
+                return entries
+        return [entry for read in reads for entry in read.records]
+
+    def _read_counted(self, slug: str, path: Path) -> ShardRead:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return ShardRead(path, [], 1)
+        found = self.parse(slug, lines)
+        return ShardRead(path, found, sum(1 for line in lines if line.strip()) - len(found))
 
     def tail(self, record: DashboardRecord, count: int) -> list[LogRecord]:
         """The newest ``count`` records, oldest first, reading back from the end."""
@@ -340,7 +368,7 @@ class VersionStore:
             info.add(found.status, found.day)
         record.months[entry.month] = info
         record.months = dict(sorted(record.months.items()))
-        if record.latest is None or entry.collected_at >= record.latest.collected_at:
+        if record.latest is None or entry.order >= record.latest.order:
             record.latest = entry
         return entry
 

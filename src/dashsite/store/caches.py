@@ -1,0 +1,78 @@
+"""Derived files are caches: each is sealed to the log range it summarises.
+
+A month's ``status.json`` and a dashboard's ``digest.json`` are computed
+from the history log; the log is the truth. Each file carries a
+``fingerprint``: a hash of its own content and of the sizes of the log
+shards it covers (the days it has settled). When a build reads one back, it
+checks the seal against the shards as they are now; a file that is missing,
+unreadable, edited (an incident removed, days marked up) or older than its
+shards (a line appended to a settled day) fails the check and is computed
+again from the log. Sizes, not modification times: a pull or a checkout
+changes those without changing the log.
+
+It costs one ``stat`` per shard covered: for the digest, at most a year of
+days; far less than reading them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from dashsite.store.version_store import VersionStore
+
+FINGERPRINT = "fingerprint"
+
+
+def month_signature(store: VersionStore, slug: str, month: str, through: str | None) -> str:
+    """``DD:size`` of each of ``month``'s shards up to the day ``through`` (inclusive)."""
+    if through is None or through[:7] < month:
+        return ""
+    parts = []
+    for path in store.shards(slug, month):
+        if f"{month}-{path.stem}" <= through:
+            try:
+                parts.append(f"{path.stem}:{path.stat().st_size}")
+            except OSError:
+                parts.append(f"{path.stem}:-")
+    return ",".join(parts)
+
+
+def span_signature(store: VersionStore, slug: str, months: Iterable[str], through: str) -> str:
+    """The signatures of several months, up to the day ``through``."""
+    return ";".join(f"{m}={month_signature(store, slug, m, through)}" for m in months)
+
+
+def year_months(today: str) -> list[str]:
+    """The months of the year of days that ends with ``today`` (``YYYY-MM-DD``)."""
+    last = date.fromisoformat(today)
+    first = last - timedelta(days=364)
+    found, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def fingerprint(document: Mapping[str, Any], signature: str) -> str:
+    """The seal of ``document`` (without its own fingerprint) over ``signature``."""
+    body = {k: v for k, v in document.items() if k != FINGERPRINT}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{text}\n{signature}".encode()).hexdigest()[:24]
+
+
+def sealed(document: dict[str, Any], signature: str) -> dict[str, Any]:
+    """``document`` with its fingerprint."""
+    return {**document, FINGERPRINT: fingerprint(document, signature)}
+
+
+def holds(raw: Any, signature: str) -> bool:
+    """Whether ``raw`` (a cache file's document) is sealed to ``signature``."""
+    return (
+        isinstance(raw, dict)
+        and isinstance(raw.get(FINGERPRINT), str)
+        and raw[FINGERPRINT] == fingerprint(raw, signature)
+    )

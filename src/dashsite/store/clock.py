@@ -1,0 +1,87 @@
+"""A build's place in the site's order, whatever the wall clock says.
+
+The model (also in :mod:`dashsite.log` and ``docs/clock-and-caches.md``):
+
+- **Build order decides what is newest.** Each build takes a sequence number
+  one above the highest the site holds; the manifest's latest version, the
+  badge, the feeds and the index follow the highest one. A clock a year
+  ahead therefore cannot hide the failures filed after it, and a clock
+  stepped back cannot file a version that the site then ignores.
+- **The clock places a version in time.** ``collected_at`` stays what the
+  clock said (uptime, bars and the day's shard use it): rewriting it would
+  turn one wrong clock into a year of wrong times.
+- **Version ids still sort by build.** A time-based id is never earlier than
+  the newest version's: while the clock is behind, the id is one second
+  after the newest id (``20271203T101500Z`` → ``20271203T101501Z``), so ids
+  stay unique and sortable.
+- **A clock behind the newest version is said, in one line**, on every
+  build until it is fixed; the build is not refused, because a monitoring
+  build that stops on a clock step is worse than one that files its truth.
+
+We chose this over refusing a backwards clock: refusing needs an override
+the scheduled job does not have, and the site would show nothing new until
+someone noticed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dashsite.store.log import LogRecord
+from dashsite.store.manifest import Manifest
+
+ID_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+def newest(manifest: Manifest) -> LogRecord | None:
+    """The site's newest version, by build order."""
+    found = [r.latest for r in manifest.dashboards.values() if r.latest is not None]
+    return max(found, key=lambda entry: entry.order, default=None)
+
+
+def next_seq(manifest: Manifest) -> int:
+    """The sequence number of the build about to file versions."""
+    return max((r.latest.seq for r in manifest.dashboards.values() if r.latest), default=0) + 1
+
+
+def id_time(version_id: str) -> datetime | None:
+    """The time a time-based id names (``20261127T201500Z-01`` → 20:15:00), else None."""
+    try:
+        return datetime.strptime(version_id[:16], ID_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def id_floor(manifest: Manifest, now: datetime) -> datetime:
+    """The time a new time-based id is made from: ``now``, or one second after the
+    newest time-based id when the clock is behind it."""
+    times = [
+        moment
+        for record in manifest.dashboards.values()
+        if record.latest is not None
+        for moment in (id_time(record.latest.id),)
+        if moment is not None
+    ]
+    latest = max(times, default=None)
+    if latest is not None and now.astimezone(UTC) < latest:
+        return latest + timedelta(seconds=1)
+    return now  # the same second as the newest: the id takes a ``-01`` counter
+
+
+def behind(manifest: Manifest, now: datetime) -> str | None:
+    """One line when ``now`` is earlier than the newest version's time, else None."""
+    found = newest(manifest)
+    if found is None:
+        return None
+    then = datetime.fromisoformat(found.collected_at)
+    if now.astimezone(UTC) >= then:
+        return None
+    gap = then - now.astimezone(UTC)
+    hours, minutes = gap.total_seconds() / 3600, max(1, round(gap.total_seconds() / 60))
+    amount = f"{gap.days} day(s)" if gap.days else f"{hours:.1f} h"
+    amount = amount if hours >= 1 else f"{minutes} min"
+    return (
+        f"the clock ({now.astimezone(UTC):%Y-%m-%d %H:%M} UTC) is {amount} behind the newest "
+        f"version ({found.id}, {then:%Y-%m-%d %H:%M} UTC): filed as the newest build anyway; "
+        "check the machine's clock"
+    )

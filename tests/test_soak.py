@@ -1,0 +1,137 @@
+"""A soak: scheduled builds over a simulated period, checked after every one.
+
+Builds every hour with the clock jittered by a few minutes, collectors that
+fail at random, and one step of the clock back, behind the newest version. After each
+build, what a visitor relies on must hold: every link resolves, every page,
+the manifest, the feeds and the badges show the newest run, no version is
+lost, feed ids are unique, and the 24-hour uptime on the page equals one
+computed from the log.
+
+``make test`` runs a day and a half; ``make soak`` (``DASHSITE_SOAK_DAYS=365``) a
+year of builds every three hours, with the heavy checks (every link, every log
+line) once a day.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dashsite.status.model import Uptime, add_seconds, tally
+from dashsite.store.log import LogRecord
+from projects import assert_site_whole, build, fixed_clock, logged_versions
+from test_status_site import flaky, page, project, uptime_cells
+
+pytestmark = [pytest.mark.soak, pytest.mark.calendar]
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+DAYS = float(os.environ.get("DASHSITE_SOAK_DAYS", "1.5"))
+EVERY = 1 if DAYS <= 7 else 3
+"""Hours between builds (a year of hourly builds would take hours to run)."""
+START = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+SLUGS = ("alpha", "beta")
+HOLD = 2 * EVERY * 3600.0  # twice expected_every
+
+
+def log_records(site: Path, slug: str, since: str = "") -> list[LogRecord]:
+    """The log's records from the day ``since`` on, in the order the log holds them."""
+    found = []
+    for shard in sorted(site.glob(f"{slug}/log/*/*.jsonl")):
+        if f"{shard.parent.name}-{shard.stem}" < since:
+            continue
+        for line in shard.read_text().splitlines():
+            if line.strip():
+                found.append(LogRecord.from_json(json.loads(line), slug))
+    return found
+
+
+def uptime_24h(site: Path, slug: str, now: datetime) -> str:
+    """The 24-hour window recomputed from the whole log, as the page words it."""
+    cut = (now - timedelta(hours=24)).replace(minute=0, second=0, microsecond=0)
+    since = (cut - timedelta(seconds=HOLD) - timedelta(days=1)).date().isoformat()
+    days = tally(log_records(site, slug, since), None, cut, now, HOLD)
+    return Uptime("24 h", add_seconds(days.values())).text
+
+
+def check(root: Path, built: dict[str, int], statuses: dict[str, str], version: str,
+          now: datetime, heavy: bool) -> None:
+    site = root / "site"
+    manifest = {d["slug"]: d for d in json.loads((site / "manifest.json").read_text())
+                ["dashboards"]}
+    index = page(root, "index.html")
+    feed = ET.parse(site / "feed.xml").getroot()
+    ongoing = {
+        (entry.findtext(f"{ATOM}title") or "").split(":")[0]
+        for entry in feed.iter(f"{ATOM}entry")
+        if (entry.findtext(f"{ATOM}title") or "").endswith("(ongoing)")
+    }
+    logged = logged_versions(site) if heavy else {}
+    for slug in SLUGS:
+        status = statuses[slug]
+        record = manifest[slug]
+        # the newest run, everywhere
+        assert record["latest"] == version and record["status"] == status, (slug, record)
+        badge = json.loads((site / slug / "badge.json").read_text())
+        assert badge["message"].split(" ")[0] == status, (slug, badge)
+        svg = ET.parse(site / slug / "badge.svg").getroot()
+        assert svg.attrib["aria-label"].split(": ", 1)[1].split(" ")[0] == status
+        card = index.find("li", id=f"card-{slug}")
+        assert card.find("span", class_="status-badge").text().strip().lower() == status
+        latest = page(root, f"{slug}/index.html")
+        assert latest.find("h1").find("span").text().strip().lower() == status
+        title = slug.capitalize()
+        assert (title in ongoing) == (status != "ok"), (slug, status, ongoing)
+        # no version lost
+        assert record["count"] == built[slug]
+        if heavy:
+            assert len(logged[slug]) == len(set(logged[slug])) == built[slug]
+        # uptime equals a recomputation from the log
+        cells = uptime_cells(latest)
+        assert cells["windows"][0] == "24 h"
+        assert cells["Dashboard"][0] == uptime_24h(site, slug, now), slug
+        for relative in (f"{slug}/feed.xml",):
+            ids = [e.findtext(f"{ATOM}id") for e in ET.parse(site / relative).getroot()
+                   .iter(f"{ATOM}entry")]
+            assert len(ids) == len(set(ids)), relative
+        if heavy and DAYS <= 7:  # within the tiers: every version keeps its folder
+            assert len(list(site.glob(f"{slug}/*/*/data.json"))) == built[slug]
+    ids = [e.findtext(f"{ATOM}id") for e in feed.iter(f"{ATOM}entry")]
+    assert len(ids) == len(set(ids))
+    site_badge = json.loads((site / "badge.json").read_text())
+    worst = "ok" if all(s == "ok" for s in statuses.values()) else "error"
+    assert site_badge["message"].split(" ")[0] == worst
+    if heavy:
+        assert_site_whole(site)
+
+
+def test_scheduled_builds_stay_true(tmp_path: Path) -> None:
+    root = project(tmp_path, config=f'expected_every = "{EVERY}h"\n',
+                   alpha=flaky("Alpha"), beta=flaky("Beta"))
+    rng = random.Random(22)
+    builds = int(DAYS * 24 / EVERY)
+    jump = builds // 2  # the clock steps back here, behind the newest version
+    built = dict.fromkeys(SLUGS, 0)
+    clock = START
+    heavy_every = 6 if DAYS <= 7 else 24 // EVERY
+    for n in range(builds):
+        clock += timedelta(hours=EVERY)
+        if n == jump:
+            clock -= timedelta(hours=EVERY + 1)
+        moment = clock + timedelta(seconds=rng.randint(-180, 180))
+        statuses = {}
+        for slug in SLUGS:
+            down = rng.random() < 0.25
+            (root / "dashboards" / slug / "mode.txt").write_text("down" if down else "7")
+            statuses[slug] = "error" if down else "ok"
+        result = build(root, clock=fixed_clock(moment))
+        assert not result.problems, result.problems
+        for slug in SLUGS:
+            built[slug] += 1
+        check(root, built, statuses, result.version_id, moment,
+              heavy=n % heavy_every == 0 or n == builds - 1 or abs(n - jump) <= 1)
