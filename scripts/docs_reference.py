@@ -11,6 +11,10 @@ markers in a hand-written page, so the prose around them stays editable:
   ``pyproject.toml``'s ``[project.scripts]``, so it follows the module if it moves);
 * ``docs/reference/settings.md`` (``settings``): every setting, from the declared
   options beside ``dashsite.SiteConfig``;
+* ``docs/reference/site-layout.md`` (``layout``): the site tree, from the store's
+  layout module (the one place that builds a site path);
+* ``docs/explanation/architecture.md`` (``layers``): the layers, from the import-linter
+  contract in ``pyproject.toml`` and each subpackage's docstring;
 * ``docs/reference/api/*.md``: the Python API, written whole by
   ``scripts/api_reference.py``.
 
@@ -37,6 +41,8 @@ DOCS = ROOT / "docs"
 CLI_PAGE = DOCS / "reference" / "cli.md"
 SETTINGS_PAGE = DOCS / "reference" / "settings.md"
 PERFORMANCE_PAGE = DOCS / "explanation" / "performance.md"
+LAYOUT_PAGE = DOCS / "reference" / "site-layout.md"
+ARCHITECTURE_PAGE = DOCS / "explanation" / "architecture.md"
 BENCH_RESULTS = ROOT / "bench" / "results.json"
 
 
@@ -149,6 +155,29 @@ def bench_reference(results: dict[str, object]) -> str:
     return "\n".join(out) + "\n"
 
 
+def layout_reference() -> str:
+    """The site tree, as the store's layout module builds it."""
+    from dashsite.store import layout
+
+    return "```\n" + layout.tree() + "\n```\n"
+
+
+def layers_reference() -> str:
+    """The layers, top first, as ``make lint`` checks them: one row per subpackage."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (contract,) = [
+        c for c in project["tool"]["importlinter"]["contracts"] if c["type"] == "layers"
+    ]
+    rows = ["| layer | subpackage | what it holds |", "| --- | --- | --- |"]
+    count = len(contract["layers"])
+    for number, layer in enumerate(contract["layers"]):
+        for name in (part.strip() for part in layer.split("|")):
+            module = importlib.import_module(f"dashsite.{name}")
+            doc = (module.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+            rows.append(f"| {count - number} | `dashsite.{name}` | {_escape(doc)} |")
+    return "\n".join(rows) + "\n"
+
+
 def replace_block(text: str, name: str, content: str, page: Path) -> str:
     """``text`` with the part between ``name``'s markers replaced by ``content``."""
     pattern = re.compile(rf"(<!-- {name}:start -->\n)(.*?)(<!-- {name}:end -->)", re.S)
@@ -163,6 +192,8 @@ def expected_pages() -> dict[Path, str]:
     blocks: list[tuple[Path, str, Callable[[], str]]] = [
         (CLI_PAGE, "cli", cli_reference),
         (SETTINGS_PAGE, "settings", settings_reference),
+        (LAYOUT_PAGE, "layout", layout_reference),
+        (ARCHITECTURE_PAGE, "layers", layers_reference),
     ]
     pages: dict[Path, str] = {}
     for page, name, make in blocks:

@@ -1,1 +1,1 @@
-"""Layer 4, collect: find the dashboards, run their collectors, decide what runs when."""
+"""Collection: find the dashboards, run their collectors, decide what runs when."""

@@ -1,1 +1,1 @@
-"""Layer 8, mail: a dashboard as an email, with inline CSS and a plain-text part."""
+"""Mail: a dashboard as an email, with inline CSS and a plain-text part."""

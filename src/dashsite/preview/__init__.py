@@ -1,1 +1,1 @@
-"""Layer 8, the authoring loop: a preview build, a file watcher and a live-reload server."""
+"""The authoring loop: a preview build, a file watcher and a live-reload server."""

@@ -1,1 +1,1 @@
-"""Layer 5, render: the Jinja2 environment, and a template plus collected data → HTML."""
+"""Render: the Jinja2 environment, and a template plus collected data → HTML."""

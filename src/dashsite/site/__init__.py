@@ -1,1 +1,1 @@
-"""Layer 7, the site: the build's stages and the pages and files it outputs."""
+"""The site: the build's stages and the pages and files it outputs."""

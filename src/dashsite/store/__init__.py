@@ -1,4 +1,4 @@
-"""Layer 3, the store: every file of a site's state, written atomically and read back validated.
+"""The store: every file of a site's state, written atomically and read back validated.
 
 It sits above the render types because a version's ``data.json`` holds them.
 """

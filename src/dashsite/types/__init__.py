@@ -1,4 +1,4 @@
-"""Layer 2, render types: values a collector returns that know how to draw themselves.
+"""Render types: values a collector returns that know how to draw themselves.
 
 ``RenderType`` subclasses register themselves (plugins register theirs through the
 ``dashsite.render_types`` entry point group); serialising, the template globals and
