@@ -165,6 +165,101 @@ def bench_build(rows: list[Row], work: Path, sizes: list[int]) -> Path:
     return biggest
 
 
+# -- 2b. scheduled builds at 1,000 dashboards (issue 23's rows) -----------------------------
+
+
+def _min_of(runs: int, argv: list[str], cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> tuple[float, float]:
+    """The fastest of ``runs`` runs and the largest peak RSS among them."""
+    times, peaks = [], []
+    for _ in range(runs):
+        if env is not None:
+            os.environ.update(env)
+        try:
+            elapsed, rss = run_measured(argv, cwd)
+        finally:
+            for key in env or {}:
+                os.environ.pop(key, None)
+        times.append(elapsed)
+        peaks.append(rss)
+    return min(times), max(peaks)
+
+
+def bench_scheduled(rows: list[Row], work: Path, count: int, runs: int = 3) -> None:
+    """A site's next build on a schedule: all data changed, or one dashboard's; on disk and
+    on tmpfs; the import cost; the size of the site-wide files."""
+    mkdocs = shutil.which("mkdocs", path=str(Path(PYTHON).parent)) or shutil.which("mkdocs")
+    bare_script = work / "bare_loop.py"
+    bare_script.write_text(BARE_LOOP)
+    places = [("disk", work)]
+    shm = Path("/dev/shm")  # noqa: S108 - a RAM disk on purpose: CPU cost without disk noise
+    if shm.is_dir():
+        places.append(("tmpfs", Path(tempfile.mkdtemp(prefix="dashsite-bench-", dir=shm))))
+    try:
+        for label, base in places:
+            project = write_dashsite_project(base / f"sched-{count}", count)
+            build = [PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q"]
+            _min_of(1, build, env={"DASHSITE_BENCH_RUN": "0"})  # the first build makes the site
+            full, full_rss = 1e9, 0.0
+            for n in range(1, runs + 1):  # every dashboard's data changed
+                elapsed, rss = _min_of(1, build, env={"DASHSITE_BENCH_RUN": str(n)})
+                full, full_rss = min(full, elapsed), max(full_rss, rss)
+            quiet = min(
+                _min_of(1, build, env={"DASHSITE_BENCH_RUN": str(100 + n),
+                                       "DASHSITE_BENCH_ONLY": "d0007"})[0]
+                for n in range(runs)
+            )
+            bare, _ = _min_of(runs, [PYTHON, str(bare_script), str(base / f"bare-s-{count}"),
+                                     str(count), str(HERE)])
+            rows.append(Row(f"scheduled build, {count:,} dashboards, all data changed ({label})",
+                            full, bare, "bare Jinja2 loop", "s", "≤ 8x the bare loop",
+                            full <= 8 * bare, f"{full / bare:.1f}x the loop, min of {runs}"))
+            if mkdocs and label == "disk":
+                docs = write_mkdocs_project(base / f"mkdocs-s-{count}", count)
+                theirs, _ = _min_of(runs, [mkdocs, "build", "-q", "-d", "out"], cwd=docs)
+                rows.append(Row(f"scheduled build, {count:,} dashboards, all data changed",
+                                full, theirs, "mkdocs build", "s", "≥ 5x faster than mkdocs",
+                                theirs / full >= 5, f"{theirs / full:.1f}x faster"))
+            rows.append(Row(f"build where {count - 1:,} of {count:,} dashboards' data is "
+                            f"unchanged ({label})", quiet, full, "the full build", "s",
+                            "≤ 30 % of the full build", quiet <= 0.3 * full,
+                            f"{100 * quiet / full:.0f} % of it"))
+            if label == "disk":
+                rows.append(Row(f"peak RSS, scheduled build of {count:,}", full_rss, None, "", "MB",
+                                "≤ 60 MB", full_rss <= 60))
+                site = project / "site"
+                index_kb = (site / "index.html").stat().st_size / 1024
+                manifest_kb = (site / "manifest.json").stat().st_size / 1024
+                rows.append(Row(f"index.html at {count:,} dashboards", index_kb, None, "", "KB",
+                                "≤ 1 MB", index_kb <= 1024))
+                rows.append(Row(f"manifest.json at {count:,} dashboards", manifest_kb, None, "",
+                                "KB", "≤ 500 KB", manifest_kb <= 500))
+                rows.append(Row(f"import of {count:,} dashboard.py, second build",
+                                _import_time(project), None, "", "s", "≤ 0.15 s",
+                                _import_time(project) <= 0.15, "bytecode cached, one worker"))
+            say(f"  scheduled {label}: full {full:.2f} s, quiet {quiet:.2f} s, bare {bare:.2f} s")
+    finally:
+        for _label, base in places[1:]:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _import_time(project: Path) -> float:
+    """Seconds to discover (import) every dashboard of ``project``, in a fresh process."""
+    script = (
+        "import time, sys\n"
+        "from pathlib import Path\n"
+        "from dashsite.collection.discover import discover\n"
+        "root = Path(sys.argv[1])\n"
+        "started = time.perf_counter()\n"
+        "found = discover(root / 'dashboards', root=root)\n"
+        "assert not found.problems, found.problems[:1]\n"
+        "print(time.perf_counter() - started)\n"
+    )
+    done = subprocess.run([PYTHON, "-c", script, str(project)], capture_output=True, text=True,
+                          check=True)
+    return float(done.stdout.strip())
+
+
 # -- 3. incremental -------------------------------------------------------------------------
 
 
@@ -910,6 +1005,8 @@ def main() -> int:
         bench_collection(rows)
         say("full build…")
         biggest = bench_build(rows, work, [50, 200] if args.quick else [100, 1000])
+        say("scheduled builds…")
+        bench_scheduled(rows, work, 200 if args.quick else 1000)
         say("incremental…")
         bench_incremental(rows, biggest, work)
         if not args.skip_watch:
