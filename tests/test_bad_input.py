@@ -116,7 +116,7 @@ def test_config_problems_are_all_reported_then_the_command_stops(tmp_path: Path)
         "dashsite.toml: unknown key 'titel' — known keys: base_url, concurrency, "
         "dashboards_dir, every, executor, expected_every, history, import_timeout, "
         "incidents_dir, index_sort, keep_data, keep_pages, mail, refresh, retention, "
-        "scheduler, site_dir, timeout, title, workers",
+        "scheduler, site_dir, status_words, timeout, title, workers",
         "dashsite.toml: 'timeout' must be a number of seconds, not str 'soon'",
         "dashsite.toml: 'retention' must be at least 1 (omit it to keep all)",
     ]

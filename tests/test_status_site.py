@@ -132,7 +132,8 @@ def test_the_index_says_what_is_ongoing_worst_first_and_by_group(tmp_path: Path)
     run(root, "beta", ["7", "down"])
     index = page(root, "index.html")
     banner = index.find("p", class_="banner")
-    assert banner.text().startswith("1 of 3 dashboards needs attention: Beta")
+    assert banner.find("strong").text() == "Partial outage" and "banner-error" in banner.classes
+    assert banner.find("span").text().startswith("1 of 3 dashboards needs attention: Beta")
     assert "Beta since 2026-11-27 20:20 UTC" in index.find("section", class_="ongoing").text()
     groups = [h.text() for h in index.find_all("h2", class_="group-title")]
     assert groups == ["Web", "Other dashboards"]
@@ -144,7 +145,7 @@ def test_the_index_says_what_is_ongoing_worst_first_and_by_group(tmp_path: Path)
     assert cards == ["card-alpha", "card-beta", "card-gamma"]
     run(root, "beta", ["7"], start=T0 + timedelta(minutes=15))
     banner = page(root, "index.html").find("p", class_="banner")
-    assert banner.text() == "All 3 dashboards OK"
+    assert banner.text() == "Operational All 3 dashboards operational"
 
 
 def test_bars_split_days_at_midnight_utc_across_a_month_end(tmp_path: Path) -> None:
@@ -218,7 +219,7 @@ def test_a_dashboard_not_built_in_time_is_stale(tmp_path: Path) -> None:
     badge = json.loads((root / "site" / "alpha" / "badge.json").read_text())
     assert badge["message"].startswith("stale") and badge["isError"] is True
     index = page(root, "index.html")
-    assert index.find("li", id="card-alpha").find("span", class_="status-stale").text() == "STALE"
+    assert index.find("li", id="card-alpha").find("span", class_="status-stale").text() == "Stale"
     assert "1 of 2 dashboards needs attention: Alpha" in index.find("p", class_="banner").text()
     latest = page(root, "beta/index.html")
     time = latest.find("header", class_="dashboard-header").find("time")

@@ -25,7 +25,7 @@ from .badges import write_badges
 from .collection import DashboardData, Offload, collect_dashboards, run_coroutine, settle
 from .compare import changes
 from .config import SiteConfig, every_seconds, keep_days
-from .discover import Dashboard, discover
+from .discover import Dashboard, discover, title_from_slug
 from .environment import create_environment
 from .errors import ConfigError, DashboardError, DashsiteError, RenderError, SiteError, display
 from .feeds import write_feeds
@@ -64,7 +64,9 @@ from .store import (
     VersionStore,
 )
 from .timeline import StatusView, Timeline, month_page, page_after
+from .unbuilt import render_unbuilt_page
 from .versions import check_version_id, is_slug, new_version_id
+from .words import status_words
 from .write import BuildLock, SiteFolder, atomic_write
 
 
@@ -160,6 +162,8 @@ class SiteBuilder:
         self.views: dict[str, StatusView] = {}
         self.declared: dict[str, list[Incident]] = {}
         """Slug → the incidents ``incidents/`` declares for it."""
+        self.failed: dict[str, str] = {}
+        """Slug → why that dashboard could not be loaded or drawn in this build."""
 
     def problem(self, error: DashsiteError, slug: str = "") -> DashsiteError:
         """Record a problem; with ``slug``, one that stops that dashboard, not the build."""
@@ -167,6 +171,7 @@ class SiteBuilder:
         self.problems.append(error)
         self.reporter.emit(Event("problem", slug, error.one_line()))
         if slug:
+            self.failed[slug] = error.one_line()
             self.results.append(DashboardBuild(slug, None, None, problem=error.one_line()))
         return error
 
@@ -384,9 +389,22 @@ class SiteBuilder:
                 )
         for slug, page in latest_pages.items():  # they link to the history just written
             writer.write(f"{slug}/index.html", page)
+        for record in manifest.dashboards.values():  # its URL says why, never a 404
+            # (a latest page already published stays: the index says it failed)
+            url = f"{record.slug}/index.html"
+            if record.active and record.slug not in latest_pages and not writer.exists(url):
+                page = render_unbuilt_page(
+                    environment, record, self.failed.get(record.slug, ""), site_context
+                )
+                writer.write(url, page)
         entries = [
             (
-                index_entry(record, store.tail(record, TREND_LENGTH), self.views.get(record.slug)),
+                index_entry(
+                    record,
+                    store.tail(record, TREND_LENGTH),
+                    self.views.get(record.slug),
+                    problem=self.failed.get(record.slug, ""),
+                ),
                 record.active,
             )
             for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
@@ -405,7 +423,7 @@ class SiteBuilder:
             site_context,
         )
         write_feeds(writer, shown, title=config.title, base_url=config.base_url, now=collected_at)
-        write_badges(writer, shown, config.title)
+        write_badges(writer, shown, config.title, failed=set(self.failed))
         write_manifest(writer, manifest, built_at, assets, earlier)
         if recovering:  # a build killed after its manifest may have left an old months file
             store.drop_unlinked_earlier(manifest, writer)
@@ -478,6 +496,9 @@ class SiteBuilder:
         if self.options.only is None:
             for slug, record in manifest.dashboards.items():
                 record.active = slug in present
+        for slug in sorted(s for s in broken if is_slug(s)):  # listed, even if never built
+            manifest.dashboards.setdefault(slug, DashboardRecord(slug, title_from_slug(slug)))
+            manifest.dashboards[slug].active = True
         for dashboard in dashboards:
             record = manifest.dashboards.setdefault(
                 dashboard.slug, DashboardRecord(dashboard.slug, dashboard.title)
@@ -521,6 +542,7 @@ class SiteBuilder:
             "dashboards": listed,
             "preview": False,
             "refresh": self.config.refresh,
+            "words": status_words(self.config.status_words),
         }
 
     def _file_version(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .words import status_words_problem
 
 CONFIG_FILE = "dashsite.toml"
 
@@ -69,6 +70,7 @@ class SiteConfig:
     scheduler: str = ""
     workers: int | None = None
     every: dict[str, str] = field(default_factory=dict)
+    status_words: dict[str, str] = field(default_factory=dict)
     mail: MailSettings = field(default_factory=MailSettings)
     source: Path | None = field(default=None, compare=False)
 
@@ -248,6 +250,14 @@ OPTIONS = (
         'a table of "<slug>" or "<slug>.<collector>" = duration',
         "run those collectors at most that often; builds between reuse the last good value",
         lambda v: _every_table(v),  # defined below, beside every_seconds
+    ),
+    Option(
+        "status_words",
+        (dict,),
+        'a table of state = "word" ([status_words])',
+        "what visitors read for ok, warning, error, critical, stale, no_data, failed, "
+        "unbuilt, maintenance (default: Operational, Degraded, Partial outage, Major outage…)",
+        lambda v: status_words_problem(v),
     ),
     Option("mail", (dict,), "a table ([mail])", "how `dashsite mail` sends (below)"),
 )

@@ -29,6 +29,7 @@ from .filters import FILTERS, render_filter
 from .levels import StatusLevel
 from .markdown_render import escape_markdown, markdown_filter
 from .renderables import RENDER_TYPES
+from .words import status_word_filter
 
 THEME_PACKAGE = ("dashsite", "theme")
 
@@ -146,6 +147,7 @@ def create_environment(
     environment = DashsiteEnvironment(**options)
     environment.filters.update(FILTERS)
     environment.filters["markdown"] = markdown_filter
+    environment.filters["status_word"] = status_word_filter
     if inline_css:  # inline styles unless the template says otherwise (mail)
 
         def render(value: Any, inline_css: bool = True) -> Any:

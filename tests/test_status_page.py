@@ -1,0 +1,77 @@
+"""What a visitor reads on the status pages: every dashboard listed, status words, numbers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from projects import assert_site_whole, build, fixed_clock, write_project
+
+from htmltree import parse
+
+T0 = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
+GOOD = {"dashboard.py": "from dashsite import collector, MonitorKV\n"
+        "TITLE = 'Web'\n@collector\ndef port():\n    return MonitorKV({'port': 8080})\n",
+        "template.html": "<div id='kv'>{{ port | render }}</div>"}
+BROKEN = {"dashboard.py": "import no_such_module_here\n", "template.html": "<p>x</p>"}
+
+
+def page(root: Path, relative: str):
+    return parse((root / "site" / relative).read_text(encoding="utf-8"))
+
+
+def test_a_dashboard_that_fails_to_import_is_listed_counted_and_has_a_page(
+    tmp_path: Path,
+) -> None:
+    write_project(tmp_path, {"web": GOOD, "broken": BROKEN}, config='expected_every = "5m"\n')
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    index = page(tmp_path, "index.html")
+    cards = {li.attrs["id"]: li for li in index.find_all("li", class_="card")}
+    assert list(cards) == ["card-broken", "card-web"]  # the failed one first: worst first
+    broken = cards["card-broken"]
+    assert broken.find("span", class_="status-failed").text() == "Failed to load"
+    assert "dashboards/broken/dashboard.py" in broken.find("p", class_="card-problem").text()
+    assert broken.find("a").attrs["href"] == "broken/index.html"
+    banner = index.find("p", class_="banner")
+    assert "banner-error" in banner.classes
+    assert banner.find("strong").text() == "Partial outage"
+    assert banner.find("span").text() == "1 of 2 dashboards needs attention: Broken"
+    # its URL is a page that says what failed, not a 404
+    latest = page(tmp_path, "broken/index.html")
+    alert = latest.find("section", role="alert")
+    assert "no_such_module_here" in alert.text() and "dashboard.py" in alert.text()
+    assert latest.find("h1").find("span").text() == "Failed to load"
+    site_badge = json.loads((tmp_path / "site" / "badge.json").read_text())
+    assert site_badge["message"] == "failed · 1 of 2 need attention"
+    assert site_badge["color"] == "red"
+    own = json.loads((tmp_path / "site" / "broken" / "badge.json").read_text())
+    assert own["message"] == "failed" and own["isError"] is True
+    manifest = {d["slug"]: d for d in
+                json.loads((tmp_path / "site" / "manifest.json").read_text())["dashboards"]}
+    assert manifest["broken"]["status"] is None and manifest["broken"]["active"] is True
+    assert manifest["web"]["status"] == "ok"
+    assert_site_whole(tmp_path / "site")
+    # fixed: it builds like any other and the banner says all is well
+    (tmp_path / "dashboards" / "broken" / "dashboard.py").write_text("TITLE = 'Broken'\n")
+    build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    index = page(tmp_path, "index.html")
+    banner = index.find("p", class_="banner")
+    assert "banner-ok" in banner.classes
+    assert banner.text() == "Operational All 2 dashboards operational"
+    assert page(tmp_path, "broken/index.html").find("h1").find("span").text() == "Operational"
+
+
+def test_a_dashboard_that_breaks_after_building_is_marked_on_the_index(tmp_path: Path) -> None:
+    write_project(tmp_path, {"web": GOOD}, config='expected_every = "5m"\n')
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    published = (tmp_path / "site" / "web" / "index.html").read_bytes()
+    (tmp_path / "dashboards" / "web" / "dashboard.py").write_text("raise RuntimeError('bad')\n")
+    build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    card = page(tmp_path, "index.html").find("li", id="card-web")
+    assert card.find("span", class_="status-failed").text() == "Failed to load"
+    assert "RuntimeError" in card.find("p", class_="card-problem").text()
+    assert "1 version" in card.text()  # its history is still there
+    # the published latest page is kept as it was (nothing published is lost)
+    assert (tmp_path / "site" / "web" / "index.html").read_bytes() == published
+    assert_site_whole(tmp_path / "site")
