@@ -75,3 +75,53 @@ def test_a_dashboard_that_breaks_after_building_is_marked_on_the_index(tmp_path:
     # the published latest page is kept as it was (nothing published is lost)
     assert (tmp_path / "site" / "web" / "index.html").read_bytes() == published
     assert_site_whole(tmp_path / "site")
+
+
+def test_numbers_read_as_given_and_counts_are_grouped(tmp_path: Path) -> None:
+    from projects import seed_log
+
+    write_project(tmp_path, {"web": GOOD}, config='expected_every = "5m"\n')
+    seed_log(tmp_path, ["web"], 1500, T0 - timedelta(minutes=5))
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    latest = page(tmp_path, "web/index.html")
+    kv = latest.find("div", id="kv")
+    assert [td.text() for td in kv.find_all("td")] == ["8080"]  # a port, as returned
+    card = page(tmp_path, "index.html").find("li", id="card-web")
+    assert "1,501 versions" in card.text()
+    history = page(tmp_path, "web/history/index.html")
+    assert "1,501 versions kept" in history.find("main").text()
+    assert latest.find("h1").find("span").text() == "Operational"
+
+
+def test_the_uptime_table_names_collectors_by_label(tmp_path: Path) -> None:
+    write_project(tmp_path, {"web": GOOD}, config='expected_every = "5m"\n')
+    for n in range(2):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    table = page(tmp_path, "web/index.html").find("table", class_="uptime-table")
+    assert next(th.text() for th in table.find("thead").find_all("th")) == "Component"
+    rows = [tr.find("th") for tr in table.find("tbody").find_all("tr")]
+    assert [r.text() for r in rows] == ["Dashboard", "Port"]
+    assert rows[1].find("span").attrs["title"] == "collector port"
+
+
+def test_status_words_are_configurable_and_machine_values_stay(tmp_path: Path) -> None:
+    write_project(tmp_path, {"web": GOOD}, config=(
+        'expected_every = "5m"\n[status_words]\nok = "All good"\nerror = "Down"\n'))
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    latest = page(tmp_path, "web/index.html")
+    badge = latest.find("h1").find("span")
+    assert badge.text() == "All good" and "status-ok" in badge.classes
+    assert page(tmp_path, "index.html").find("p", class_="banner").find("strong").text() == "All good"
+    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+    assert manifest["dashboards"][0]["status"] == "ok"
+    assert json.loads((tmp_path / "site" / "web" / "badge.json").read_text())["message"] == "ok"
+
+
+def test_an_unknown_status_word_is_a_config_error(tmp_path: Path) -> None:
+    from projects import cli
+
+    write_project(tmp_path, {"web": GOOD}, config='[status_words]\nfine = "Fine"\n')
+    done = cli(tmp_path, "build")
+    assert done.returncode == 1
+    assert "dashsite.toml: 'status_words' unknown key 'fine' in [status_words]" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -106,7 +106,7 @@ def test_a_run_of_failures_is_an_incident_and_counts_as_down(tmp_path: Path) -> 
     cells = uptime_cells(latest)
     assert cells["windows"] == ["24 h"]
     assert cells["Dashboard"] == ["60.00 %"]
-    assert cells["api"] == ["60.00 %"] and cells["disk"] == ["100 %"]
+    assert cells["Api"] == ["60.00 %"] and cells["Disk"] == ["100 %"]
     incidents = latest.find("section", class_="incidents")
     items = list(incidents.find_all("li", class_="incident"))
     assert len(items) == 1

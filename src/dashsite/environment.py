@@ -29,7 +29,7 @@ from .filters import FILTERS, render_filter
 from .levels import StatusLevel
 from .markdown_render import escape_markdown, markdown_filter
 from .renderables import RENDER_TYPES
-from .words import status_word_filter
+from .words import collector_label, status_word
 
 THEME_PACKAGE = ("dashsite", "theme")
 
@@ -147,7 +147,6 @@ def create_environment(
     environment = DashsiteEnvironment(**options)
     environment.filters.update(FILTERS)
     environment.filters["markdown"] = markdown_filter
-    environment.filters["status_word"] = status_word_filter
     if inline_css:  # inline styles unless the template says otherwise (mail)
 
         def render(value: Any, inline_css: bool = True) -> Any:
@@ -195,6 +194,8 @@ class MonitorFileLoader(BaseLoader):
 TEMPLATE_GLOBALS: dict[str, Any] = {
     "refresh": 0,  # seconds; pages that should reload themselves pass their own
     "StatusLevel": StatusLevel,
+    "status_word": status_word,  # the site's word for a level: status_word(build.status)
+    "collector_label": collector_label,
     **RENDER_TYPES,  # every render type, as it registered itself
 }
 PAGE_NAMES = frozenset(

@@ -37,6 +37,7 @@ from .render import compile_template, dashboard_context, is_document, render_bod
 from .renderables import CollectorFailure
 from .serialize import from_jsonable
 from .store import MANIFEST_FILE, Manifest, VersionStore
+from .words import status_words
 
 _DATA_URI = re.compile(r'src="data:(image/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=]+)"')
 _BARE_TAG = re.compile(r"<(table|th|td|pre|code|blockquote|h[1-6])(\s[^>]*)?>", re.IGNORECASE)
@@ -216,6 +217,7 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
         "built_at": collected_at,
         "dashboards": [],
         "preview": False,
+        "words": status_words(config.status_words),
     }
     history = LazyHistory(store, record, config.history, skip_latest=True)
     context = dashboard_context(data, latest.id, collected_at, history, site_context, latest=True)

@@ -71,9 +71,16 @@ DEFAULT_WORDS = StatusWords()
 
 
 @pass_context
-def status_word_filter(context: Context, level: Any) -> str:
-    """``{{ level | status_word }}``: the site's word for a level, slug or None."""
+def status_word(context: Context, level: Any) -> str:
+    """``{{ status_word(build.status) }}``: the site's word for a level, slug or None."""
     site = context.get("site")
     words = site.get("words") if isinstance(site, Mapping) else None
     chosen = words if isinstance(words, StatusWords) else DEFAULT_WORDS
     return chosen.level(level)
+
+
+def collector_label(name: str) -> str:
+    """A collector's code name as a visitor reads it: ``api_status`` → ``Api status``."""
+    words = name.replace("_", " ").replace("-", " ").replace(".", " ").split()
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else name
