@@ -353,6 +353,15 @@ class _Plot:
         return round(self.bottom - (value - self.y0) / span * (self.bottom - self.top), 1)
 
 
+def _share(ratio: float) -> str:
+    """``25%``; a share that is there but rounds to nothing reads ``< 1%``, never ``0%``."""
+    if 0 < ratio < 0.005:
+        return "< 1%"
+    if 0.995 <= ratio < 1:
+        return "> 99%"
+    return f"{ratio:.0%}"
+
+
 def _edge_text(plot: _Plot, x: float, y: float, words: str) -> str:
     """An axis label that stays inside the chart at either end."""
     half = 3.5 * len(words)
@@ -435,8 +444,25 @@ class LineChart(RenderType):
     def _columns(self) -> int:
         return max(self.width - 100, 1)
 
+    def _data_table(self) -> str:
+        lines, _, _ = self._prepared
+        tails = [
+            (line.name, [(x, as_number(y)) for x, y in zip(*_tail(line), strict=True)])
+            for line in lines
+        ]
+        total = max((len(line.xs) for line in lines), default=0)
+        return _table(tails, value_formatter(self.format, self.unit), self.title, total)
+
     def render(self, *, inline_css: bool = False) -> str:
-        """A ``<figure>`` holding the SVG and a ``<details>`` table of the numbers."""
+        """A ``<figure>`` holding the SVG and a ``<details>`` table of the numbers.
+
+        On a page the words are HTML over a stretched plot (:mod:`.chart_frame`);
+        in mail (``inline_css``), one plain SVG.
+        """
+        if not inline_css:
+            from .chart_frame import line_figure
+
+            return line_figure(self, self._data_table())
         lines, timed, _ = self._prepared
         fmt = value_formatter(self.format, self.unit)
         numeric = self._samples(self._columns())
@@ -696,6 +722,14 @@ class BarChart(RenderType):
         """Vertical bars with a zero baseline."""
         categories, names, cells = self._grid()
         fmt = value_formatter(self.format, self.unit)
+        if not inline_css:
+            from .chart_frame import bar_figure
+
+            series = [
+                (name, [(c, row[i]) for c, row in zip(categories, cells, strict=True)])
+                for i, name in enumerate(names)
+            ]
+            return bar_figure(self, _table(series, fmt, self.title))
         if self.stacked:
             sums = [sum(v for v in row if v is not None and v > 0) for row in cells]
             lows = [sum(v for v in row if v is not None and v < 0) for row in cells]
@@ -813,12 +847,20 @@ class StatusTimeline(RenderType):
         shares: dict[StatusLevel, float] = {}
         for a, b, level in bands:
             shares[level] = shares.get(level, 0.0) + (b - a).total_seconds()
-        words = ", ".join(f"{level.slug} {shares[level] / total:.0%}" for level in sorted(shares))
+        words = ", ".join(
+            f"{level.slug} {_share(shares[level] / total)}" for level in sorted(shares)
+        )
         return f"From {format_value(bands[0][0])} to {format_value(bands[-1][1])}: {words}."
 
     def render(self, *, inline_css: bool = False) -> str:
         """One band per run of the same level, a time axis under them."""
         bands = self._bands()
+        series = [("status", [(a, float(level)) for a, _, level in bands])]
+        table = _table(series, lambda v: StatusLevel(int(v)).slug, self.title)  # type: ignore[arg-type]
+        if not inline_css:
+            from .chart_frame import timeline_figure
+
+            return timeline_figure(self, table)
         plot = _Plot(
             8, 6, self.width - 8, self.height - 22,
             _epoch(bands[0][0]) if bands else 0.0, _epoch(bands[-1][1]) if bands else 1.0, 0, 1,

@@ -1,6 +1,8 @@
 /* dashsite: "updated 7 min ago" next to each time[data-stale-after], and the stale
    notice once a page is viewed later than its next version was due. No data leaves
-   the page; without JavaScript the absolute UTC time stays. */
+   the page; without JavaScript the absolute UTC time stays.
+   Also: in a chart's columns and a row of day bars (one tab stop each), the arrow
+   keys, Home and End move between the items. */
 (function () {
   "use strict";
   function ago(seconds) {
@@ -34,4 +36,21 @@
   }
   update();
   setInterval(update, 60000);
+  var ROVING = ".chart-hits, .day-bars-roving";
+  document.addEventListener("keydown", function (event) {
+    var item = event.target;
+    var group = item && item.parentElement && item.parentElement.closest(ROVING);
+    if (!group || item.parentElement !== group && item.parentElement.parentElement !== group) return;
+    var items = group.querySelectorAll("[tabindex]");
+    var at = Array.prototype.indexOf.call(items, item);
+    if (at < 0) return;
+    var to = {ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1,
+              Home: 0, End: items.length - 1}[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    to = Math.max(0, Math.min(items.length - 1, to));
+    item.setAttribute("tabindex", "-1");
+    items[to].setAttribute("tabindex", "0");
+    items[to].focus();
+  });
 })();
