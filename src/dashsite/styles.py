@@ -97,7 +97,8 @@ STYLESHEET = """\
 .chart{margin:.75rem 0;max-width:100%}.chart svg{max-width:100%;height:auto;display:block}
 .chart figcaption{font-weight:600;margin:0 0 .25rem}
 .chart details{font-size:.85rem;color:var(--muted,#57606a)}
-.chart-framed{width:100%}.chart-frame{display:grid;grid-template-columns:var(--gutter,0) minmax(0,1fr);
+.chart-framed{width:100%}
+.chart-frame{display:grid;grid-template-columns:var(--gutter,0) minmax(0,1fr);
 container-type:inline-size;font-size:12px;line-height:1.25;color:var(--muted,#57606a)}
 .chart-y{grid-column:1;grid-row:1;position:relative}.chart-plot{grid-column:2;grid-row:1;position:relative}
 .chart-x{grid-column:2;grid-row:2;position:relative;height:1.7em}
@@ -113,10 +114,12 @@ container-type:inline-size;font-size:12px;line-height:1.25;color:var(--muted,#57
 .chart-mark.status-critical{background:#82071e}
 .chart-hit{position:absolute;top:0;bottom:0;min-width:6px;outline-offset:-2px}
 .chart-hit:hover,.chart-hit:focus{background:rgba(127,127,127,.18)}
-.chart-tip{display:none;position:absolute;bottom:calc(100% + 4px);left:50%;transform:translateX(-50%);
-width:max-content;max-width:14rem;z-index:3;pointer-events:none;padding:.2rem .45rem;border-radius:4px;
-font-size:12px;background:var(--fg,#1f2328);color:var(--bg,#fff)}
-.chart-hit-start .chart-tip{left:0;transform:none}.chart-hit-end .chart-tip{left:auto;right:0;transform:none}
+.chart-tip{display:none;position:absolute;bottom:calc(100% + 4px);left:50%;
+transform:translateX(-50%);width:max-content;max-width:14rem;z-index:3;pointer-events:none;
+padding:.2rem .45rem;border-radius:4px;font-size:12px;background:var(--fg,#1f2328);
+color:var(--bg,#fff)}
+.chart-hit-start .chart-tip{left:0;transform:none}
+.chart-hit-end .chart-tip{left:auto;right:0;transform:none}
 .chart-hit:hover .chart-tip,.chart-hit:focus .chart-tip{display:block}
 .chart-notes{font-size:12px;margin:.25rem 0;color:var(--muted,#57606a)}
 .chart-key{display:inline-block;width:1.4em;border-top:2px solid var(--series,currentColor);
