@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -166,3 +166,169 @@ def test_a_five_minute_outage_in_a_week_is_at_least_two_pixels(
     summary = timeline.locator("svg desc").text_content()
     assert "error < 1%" in summary and "error 0%" not in summary
     page.context.close()
+
+
+INCIDENT = """\
++++
+title = "Database upgrade"
+dashboards = ["web"]
+start = 2026-11-20T08:00:00Z
+end = 2026-11-20T09:00:00Z
+severity = "maintenance"
+[[updates]]
+at = 2026-11-20T08:30:00Z
+text = "Halfway."
++++
+Done in **one** hour.
+"""
+WEB = {"dashboard.py": "from dashsite import collector, MonitorKV\nTITLE = 'Web'\n"
+       "@collector\ndef port():\n    return MonitorKV({'port': 8080})\n",
+       "template.html": "<div>{{ port | render }}</div>"}
+BROKEN = {"dashboard.py": "import no_such_module_here\n", "template.html": "<p>x</p>"}
+
+
+@pytest.fixture(scope="module")
+def status_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site with 90 days of hourly history, a chart page, a broken dashboard, an incident."""
+    from projects import seed_log
+
+    root = tmp_path_factory.mktemp("status")
+    write_project(root, {"web": WEB, "broken": BROKEN,
+                         "charts": {"dashboard.py": MODULE, "template.html": CHARTS}},
+                  config='title = "Example status"\nexpected_every = "1h"\n')
+    seed_log(root, ["web"], 90 * 24, T0 - timedelta(hours=1), every=60)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "upgrade.md").write_text(INCIDENT)
+    for n in range(2):
+        build(root, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(hours=n)))
+    return root / "site"
+
+
+def page_kinds(site: Path) -> dict[str, Path]:
+    snapshot = next(site.glob("web/*/v1/index.html"))
+    month = max((site / "web" / "history").glob("2026-11*.html"), key=lambda p: p.stat().st_mtime)
+    return {"index": site / "index.html", "latest": site / "web" / "index.html",
+            "charts": site / "charts" / "index.html", "snapshot": snapshot,
+            "history": site / "web" / "history" / "index.html", "month": month,
+            "incident": site / "incidents" / "upgrade.html",
+            "failed": site / "broken" / "index.html"}
+
+
+def test_the_day_bars_are_one_tab_stop_and_arrows_move_between_days(
+    status_site: Path, browser: Browser
+) -> None:
+    page = open_page(browser, status_site / "web" / "index.html", 1280)
+    links = page.locator("ol.day-bars a")
+    assert links.count() >= 80  # a long history: the days are links
+    presses, visits = 0, 0
+    for presses in range(1, 30):  # noqa: B007 - counted
+        page.keyboard.press("Tab")
+        where = page.evaluate("""() => {
+            const el = document.activeElement;
+            const bars = document.querySelector('ol.day-bars');
+            if (bars.contains(el)) return 'bars';
+            const after = bars.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING;
+            return el.tagName === 'A' && after ? 'after' : 'before';
+        }""")
+        visits += where == "bars"
+        if where == "after":
+            break
+    assert where == "after" and presses <= 10 and visits == 1, (presses, visits)
+    # back onto the bars: today is focused, its label shown; the arrow keys walk the days
+    today = links.last
+    today.focus()  # the row's one tab stop
+    assert today.evaluate("e => e === document.activeElement")
+    label = today.locator(".visually-hidden")
+    assert label.bounding_box()["width"] > 100
+    assert "version" in label.inner_text() and "uptime" in label.inner_text()
+    page.keyboard.press("ArrowLeft")
+    assert links.nth(links.count() - 2).evaluate("e => e === document.activeElement")
+    assert links.nth(links.count() - 2).get_attribute("tabindex") == "0"
+    assert today.get_attribute("tabindex") == "-1"
+    page.keyboard.press("Home")
+    first = page.locator("ol.day-bars [tabindex]").first
+    assert first.evaluate("e => e === document.activeElement")
+    page.context.close()
+
+
+def test_a_tap_on_a_day_shows_its_detail_before_it_navigates(
+    status_site: Path, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 800}, has_touch=True,
+                                  is_mobile=True)
+    page = context.new_page()
+    url = (status_site / "web" / "index.html").as_uri()
+    page.goto(url)
+    day = page.locator("ol.day-bars a").nth(-5)
+    assert day.is_visible()  # the last 30 days show on a phone
+    assert page.locator("ol.day-bars > li:visible").count() == 30
+    day.tap()
+    assert page.url == url
+    assert day.locator(".visually-hidden").bounding_box()["width"] > 100
+    day.tap()
+    page.wait_for_url("**/history/*.html*")
+    context.close()
+
+
+CONTRAST = """() => {
+  const lum = c => { const v = c.match(/[0-9.]+/g).slice(0, 3).map(x => {
+      x = x / 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const bg = lum(getComputedStyle(document.body).backgroundColor);
+  const out = {};
+  for (const bar of document.querySelectorAll('.day-bar')) {
+    const state = [...bar.classList].find(c => c.startsWith('state-'));
+    const l = lum(getComputedStyle(bar).backgroundColor);
+    out[state] = Math.round(100 * (Math.max(l, bg) + 0.05) / (Math.min(l, bg) + 0.05)) / 100;
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_day_state_has_three_to_one_contrast(
+    status_site: Path, browser: Browser, theme: str
+) -> None:
+    page = open_page(browser, status_site / "web" / "index.html", 1280, theme)
+    # every state the theme draws, on one row of bars
+    page.evaluate("""() => {
+        const bars = document.querySelectorAll('ol.day-bars > li');
+        ['up', 'degraded', 'down', 'maintenance', 'nodata'].forEach((s, i) => {
+            bars[i].className = 'day-bar state-' + s; });
+    }""")
+    found = page.evaluate(CONTRAST)
+    assert set(found) == {f"state-{s}" for s in ("up", "degraded", "down", "maintenance", "nodata")}
+    assert all(ratio >= 3 for ratio in found.values()), found
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_page_overflows_and_screenshots_are_left(
+    status_site: Path, browser: Browser, width: int
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for kind, path in page_kinds(status_site).items():
+        page = open_page(browser, path, width)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, kind
+        if width == 1280 or kind in ("index", "latest"):
+            # bytes, written here: playwright's own file writing leaves executor threads
+            (ARTIFACTS / f"status-{kind}-{width}.png").write_bytes(page.screenshot(full_page=True))
+        page.context.close()
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_status_pages_pass_axe(
+    status_site: Path, browser: Browser, theme: str, width: int
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    found = []
+    for kind, path in page_kinds(status_site).items():
+        page = open_page(browser, path, width, theme)
+        for violation in axe.run(page).response["violations"]:
+            found.append((kind, violation["id"], [n["target"] for n in violation["nodes"]][:3]))
+        page.context.close()
+    assert found == []

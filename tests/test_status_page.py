@@ -125,3 +125,56 @@ def test_an_unknown_status_word_is_a_config_error(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "dashsite.toml: 'status_words' unknown key 'fine' in [status_words]" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+MAINTENANCE = """\
++++
+title = "Planned failover"
+dashboards = ["web"]
+start = 2026-11-27T20:20:00Z
+end = 2026-11-27T20:30:00Z
+severity = "maintenance"
++++
+Moved the primary.
+"""
+
+
+def test_a_maintenance_day_is_drawn_and_labelled_as_maintenance(tmp_path: Path) -> None:
+    flaky = {"dashboard.py": "from pathlib import Path\nfrom dashsite import collector\n"
+             "TITLE = 'Web'\n@collector\ndef api():\n"
+             "    if Path(__file__).with_name('down').exists():\n"
+             "        raise RuntimeError('down')\n    return 1\n",
+             "template.html": "<p>{{ api }}</p>"}
+    write_project(tmp_path, {"web": flaky}, config='expected_every = "5m"\n')
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents" / "failover.md").write_text(MAINTENANCE)
+    down = tmp_path / "dashboards" / "web" / "down"
+    for n in range(5):
+        if n == 2:
+            down.write_text("")
+        elif down.exists():
+            down.unlink()
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    latest = page(tmp_path, "web/index.html")
+    bars = list(latest.find("ol", class_="day-bars").find_all("li"))
+    assert len(bars) == 90
+    assert "state-maintenance" in bars[-1].classes
+    assert bars[-1].text().startswith("2026-11-27: maintenance 5 min, 5 versions")
+    item = next(li for li in latest.find("section", class_="incidents").find_all("li")
+                if "Planned failover" in li.text())
+    assert item.find("span", class_="status-badge").text() == "Maintenance"
+    assert "incident-maintenance" in item.classes
+    card = page(tmp_path, "index.html").find("li", id="card-web")
+    assert "state-maintenance" in list(card.find("div", class_="day-bars").find_all("span"))[-1].classes
+
+
+def test_day_bars_are_one_tab_stop(tmp_path: Path) -> None:
+    write_project(tmp_path, {"web": GOOD}, config='expected_every = "1d"\n')
+    for n in range(3):
+        build(tmp_path, version_id=f"d{n}", clock=fixed_clock(T0 + timedelta(days=n)))
+    bars = page(tmp_path, "web/index.html").find("ol", class_="day-bars")
+    focusable = [el for el in bars.iter() if "tabindex" in el.attrs]
+    assert len(focusable) == 90
+    assert [el.attrs["tabindex"] for el in focusable].count("0") == 1
+    assert focusable[-1].attrs["tabindex"] == "0" and focusable[-1].tag == "a"
+    assert focusable[0].tag == "span"  # a day without data: focusable, no link

@@ -155,7 +155,7 @@ def test_bars_split_days_at_midnight_utc_across_a_month_end(tmp_path: Path) -> N
               page(root, "alpha/index.html").find("ol", class_="day-bars").find_all("li")]
     assert len(labels) == 90
     assert labels[-1] == "2026-11-01: ok, 2 versions, uptime 100 %"
-    assert labels[-2] == "2026-10-31: down, 2 versions, uptime 50.00 %"
+    assert labels[-2] == "2026-10-31: down 5 min, 2 versions, uptime 50.00 %"
     assert labels[-3] == "2026-10-30: no data"
     settled = json.loads((root / "site" / "alpha" / "log" / "2026-10" / "status.json").read_text())
     assert settled["days"]["31"]["seconds"] == {"up": 300.0, "down": 300.0}

@@ -41,8 +41,10 @@
     var item = event.target;
     var group = item && item.parentElement && item.parentElement.closest(ROVING);
     if (!group || item.parentElement !== group && item.parentElement.parentElement !== group) return;
-    var items = group.querySelectorAll("[tabindex]");
-    var at = Array.prototype.indexOf.call(items, item);
+    var items = Array.prototype.filter.call(group.querySelectorAll("[tabindex]"), function (el) {
+      return el.getClientRects().length > 0;  // not the days a phone hides
+    });
+    var at = items.indexOf(item);
     if (at < 0) return;
     var to = {ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1,
               Home: 0, End: items.length - 1}[event.key];
@@ -52,5 +54,21 @@
     item.setAttribute("tabindex", "-1");
     items[to].setAttribute("tabindex", "0");
     items[to].focus();
+  });
+  // A tap on a day shows its detail (like hover and focus do); a second tap opens the day.
+  var pointer = "", before = null;
+  document.addEventListener("pointerdown", function (event) {
+    pointer = event.pointerType;
+    before = document.activeElement;  // focus moves on pointerdown: what had it before the tap
+  }, true);
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".day-bars-roving a");
+    if (!link || pointer !== "touch" || link === before) return;
+    event.preventDefault();
+    var group = link.closest(".day-bars-roving");
+    var current = group.querySelector("[tabindex='0']");
+    if (current) current.setAttribute("tabindex", "-1");
+    link.setAttribute("tabindex", "0");
+    link.focus();
   });
 })();
