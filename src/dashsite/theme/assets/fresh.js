@@ -13,6 +13,13 @@
     }
     return "just now";
   }
+  function span(seconds) {  // like the pages' durations: 45s, 3m 20s, 2h 5m, 3d 4h
+    var s = Math.max(0, Math.floor(seconds));
+    if (s < 60) return s + "s";
+    if (s < 3600) return Math.floor(s / 60) + "m " + (s % 60) + "s";
+    if (s < 86400) return Math.floor(s / 3600) + "h " + Math.floor(s % 3600 / 60) + "m";
+    return Math.floor(s / 86400) + "d " + Math.floor(s % 86400 / 3600) + "h";
+  }
   function update() {
     var stale = false;
     var times = document.querySelectorAll("time[data-stale-after]");
@@ -29,6 +36,12 @@
         label.textContent = " (" + ago(age) + (late ? ", stale" : "") + ")";
         label.hidden = false;
       }
+    }
+    // An ongoing incident's duration, counted to now rather than to the build.
+    var since = document.querySelectorAll("[data-since]");
+    for (var k = 0; k < since.length; k++) {
+      var from = Date.parse(since[k].getAttribute("data-since"));
+      if (!isNaN(from)) since[k].textContent = span((Date.now() - from) / 1000);
     }
     document.documentElement.classList.toggle("is-stale", stale);
     var notices = document.querySelectorAll("[data-stale-notice]");
