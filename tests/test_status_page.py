@@ -178,3 +178,51 @@ def test_day_bars_are_one_tab_stop(tmp_path: Path) -> None:
     assert [el.attrs["tabindex"] for el in focusable].count("0") == 1
     assert focusable[-1].attrs["tabindex"] == "0" and focusable[-1].tag == "a"
     assert focusable[0].tag == "span"  # a day without data: focusable, no link
+
+
+OUTAGE = """\
++++
+title = "Database failover"
+dashboards = ["web"]
+start = 2026-11-27T20:20:00Z
+end = 2026-11-27T20:35:00Z
+severity = "error"
++++
+The primary went away; the replica took over.
+"""
+
+
+def test_the_incident_history_lists_every_incident_and_a_declared_one_absorbs(
+    tmp_path: Path,
+) -> None:
+    flaky = {"dashboard.py": "from pathlib import Path\nfrom dashsite import collector\n"
+             "TITLE = 'Web'\n@collector\ndef api():\n"
+             "    if Path(__file__).with_name('down').exists():\n"
+             "        raise RuntimeError('down')\n    return 1\n",
+             "template.html": "<p>{{ api }}</p>"}
+    write_project(tmp_path, {"web": flaky}, config='expected_every = "5m"\n')
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents" / "failover.md").write_text(OUTAGE)
+    down = tmp_path / "dashboards" / "web" / "down"
+    # down at 20:25 (inside the declared window) and at 20:45 (outside it)
+    for n, state in enumerate(["up", "up", "down", "up", "up", "up", "down", "up"]):
+        if state == "down":
+            down.write_text("")
+        elif down.exists():
+            down.unlink()
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    index = page(tmp_path, "index.html")
+    assert index.find("p", class_="index-links").find("a").attrs["href"] == "incidents/index.html"
+    history = page(tmp_path, "incidents/index.html")
+    items = list(history.find("ul", class_="incident-list").find_all("li", class_="incident"))
+    titles = [li.find("strong").text() for li in items]
+    assert titles == ["Detected: Web", "Database failover"]  # newest first, the covered one gone
+    assert "includes 1 detected incident" in items[1].text()
+    assert items[1].find("a").attrs["href"] == "../incidents/failover.html"
+    assert items[0].find("a").attrs["href"].startswith("../web/history/2026-11")
+    assert history.find("h2").text() == "2026-11"
+    recent = page(tmp_path, "web/index.html").find("section", class_="incidents")
+    assert len(list(recent.find_all("li", class_="incident"))) == 2
+    crumbs = page(tmp_path, "incidents/failover.html").find("nav")
+    assert [a.attrs["href"] for a in crumbs.find_all("a")][-1] == "index.html"
+    assert_site_whole(tmp_path / "site")

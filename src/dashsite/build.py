@@ -30,6 +30,7 @@ from .environment import create_environment
 from .errors import ConfigError, DashboardError, DashsiteError, RenderError, SiteError, display
 from .feeds import write_feeds
 from .history import LazyHistory, last_good_values
+from .incident_history import write_incident_history
 from .incidents import (
     DeclaredIncident,
     IncidentError,
@@ -397,6 +398,13 @@ class SiteBuilder:
                     environment, record, self.failed.get(record.slug, ""), site_context
                 )
                 writer.write(url, page)
+        shown = [
+            (record, self.views[record.slug])
+            for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
+            if record.slug in self.views
+        ]
+        # before the index that links to it
+        write_incident_history(writer, environment, shown, site_context, collected_at)
         entries = [
             (
                 index_entry(
@@ -410,11 +418,6 @@ class SiteBuilder:
             for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
         ]
         write_index(writer, environment, entries, site_context, sort=config.index_sort)
-        shown = [
-            (record, self.views[record.slug])
-            for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
-            if record.slug in self.views
-        ]
         write_incident_pages(
             writer,
             environment,

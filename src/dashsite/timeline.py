@@ -251,8 +251,10 @@ class StatusView:
 
     @property
     def recent(self) -> tuple[Incident, ...]:
-        """The few incidents a dashboard page shows."""
-        return self.incidents[:RECENT_INCIDENTS]
+        """The few incidents a dashboard page shows (a declared one absorbs those it covers)."""
+        from .incident_history import absorb
+
+        return absorb(self.incidents)[:RECENT_INCIDENTS]
 
     def history_page(self, day: str) -> str:
         """The history page listing ``day``'s first version (``2026-11-2.html``).

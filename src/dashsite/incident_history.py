@@ -1,0 +1,112 @@
+"""``incidents/index.html``: every incident of the site, declared and detected, by month.
+
+The "Incident" breadcrumb of a declared incident's page leads here, and the
+index links to it. A declared incident *absorbs* the detected ones it covers
+(same dashboard, inside its window): people read one incident, with the
+explanation, instead of two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from jinja2 import Environment
+
+from .manifest import DashboardRecord
+from .render import compile_template, render_template
+from .status import Incident
+from .timeline import StatusView
+from .write import SiteWriter
+
+HISTORY_PAGE = "incidents/index.html"
+SLACK = timedelta(minutes=15)
+"""How far outside a declared window a detected incident may start or end and still be covered
+(builds run on a schedule: the first failed version can land a little after the window opened)."""
+
+
+def covered(detected: Incident, declared: Incident) -> bool:
+    """Whether ``declared`` explains ``detected``: same dashboard, inside its window."""
+    if detected.declared or not declared.declared:
+        return False
+    if detected.slug and declared.slug and detected.slug != declared.slug:
+        return False
+    if detected.start < declared.start - SLACK:
+        return False
+    if declared.end is None:
+        return True
+    if detected.start > declared.end:  # began after the window closed: something else
+        return False
+    return detected.end is not None and detected.end <= declared.end + SLACK
+
+
+def absorb(incidents: Sequence[Incident]) -> tuple[Incident, ...]:
+    """``incidents`` without the detected ones a declared one among them covers (order kept)."""
+    declared = [i for i in incidents if i.declared]
+    return tuple(i for i in incidents if not any(covered(i, d) for d in declared))
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    """One incident on the site-wide page."""
+
+    incident: Incident
+    dashboards: tuple[tuple[str, str], ...]
+    """(slug, title) of the dashboards it concerns."""
+    link: str
+    """Site-relative: the declared incident's page, or the detected one's row in history."""
+    absorbed: int = 0
+    """Detected incidents it covers (declared ones only)."""
+
+
+def history_items(shown: Iterable[tuple[DashboardRecord, StatusView]]) -> list[HistoryItem]:
+    """Every incident the views hold, declared ones once, newest first."""
+    declared: dict[str, tuple[Incident, list[tuple[str, str]], int]] = {}
+    detected: list[HistoryItem] = []
+    for record, view in shown:
+        own = list(view.incidents)
+        kept = absorb(own)
+        absorbed = [i for i in own if i not in kept]
+        for incident in kept:
+            if incident.declared:
+                found = declared.setdefault(incident.key, (incident, [], 0))
+                count = found[2] + sum(1 for a in absorbed if covered(a, incident))
+                found[1].append((record.slug, record.title))
+                declared[incident.key] = (found[0], found[1], count)
+            else:
+                day = incident.start.date().isoformat()
+                link = f"{record.slug}/history/{view.history_page(day)}#v-{incident.start_id}"
+                detected.append(HistoryItem(incident, ((record.slug, record.title),), link))
+    items = detected + [
+        HistoryItem(incident, tuple(names), incident.url, count)
+        for incident, names, count in declared.values()
+    ]
+    return sorted(
+        items, key=lambda item: (item.incident.ongoing, item.incident.start), reverse=True
+    )
+
+
+def write_incident_history(
+    writer: SiteWriter,
+    environment: Environment,
+    shown: Iterable[tuple[DashboardRecord, StatusView]],
+    site: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """Write :data:`HISTORY_PAGE`: the incidents by month, newest first."""
+    months: dict[str, list[HistoryItem]] = {}
+    for item in history_items(shown):
+        months.setdefault(item.incident.start.strftime("%Y-%m"), []).append(item)
+    context = {
+        # No build time in the footer: the page changes only when an incident does, so a
+        # build's cost stays what it was (an ongoing one's duration changes each build).
+        "site": {**site, "built_at": None},
+        "root": "../",
+        "months": list(months.items()),
+        "now": now,
+        "refresh": site.get("refresh", 0),
+    }
+    template = compile_template(environment, name="incidents.html")
+    writer.write(HISTORY_PAGE, render_template(template, context))
