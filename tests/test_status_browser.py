@@ -211,6 +211,7 @@ def page_kinds(site: Path) -> dict[str, Path]:
             "charts": site / "charts" / "index.html", "snapshot": snapshot,
             "history": site / "web" / "history" / "index.html", "month": month,
             "incident": site / "incidents" / "upgrade.html",
+            "incidents": site / "incidents" / "index.html",
             "failed": site / "broken" / "index.html"}
 
 

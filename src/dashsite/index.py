@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, Template
 
+from .history_fold import fold_runs
 from .levels import StatusLevel
 from .manifest import EarlierMonths
 from .render import compile_template, render_template
@@ -276,6 +277,7 @@ def write_history(
     context = {
         **base,
         "versions": newest,
+        "rows": fold_runs(newest),
         "months": months,
         "earlier_months": earlier,
         "total": record.count,
