@@ -8,6 +8,7 @@ explanation, instead of two.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -95,10 +96,23 @@ def write_incident_history(
     site: Mapping[str, Any],
     now: datetime,
 ) -> None:
-    """Write :data:`HISTORY_PAGE`: the incidents by month, newest first."""
+    """Write :data:`HISTORY_PAGE`: the incidents by month, newest first.
+
+    Skipped when what it would say has not changed (a key of its inputs is
+    in the page): most builds change no incident, and compiling its template
+    is most of its cost.
+    """
     months: dict[str, list[HistoryItem]] = {}
-    for item in history_items(shown):
+    items = history_items(shown)
+    for item in items:
         months.setdefault(item.incident.start.strftime("%Y-%m"), []).append(item)
+    key = _key(items, site, now)
+    marker = f'<meta name="dashsite-inputs" content="{key}">'
+    try:
+        if marker in (writer.path / HISTORY_PAGE).read_text(encoding="utf-8"):
+            return
+    except (OSError, UnicodeDecodeError):
+        pass  # not there yet, or damaged: written below
     context = {
         # No build time in the footer: the page changes only when an incident does, so a
         # build's cost stays what it was (an ongoing one's duration changes each build).
@@ -109,4 +123,28 @@ def write_incident_history(
         "refresh": site.get("refresh", 0),
     }
     template = compile_template(environment, name="incidents.html")
-    writer.write(HISTORY_PAGE, render_template(template, context))
+    page = render_template(template, context)
+    writer.write(HISTORY_PAGE, page.replace("</head>", f"{marker}\n</head>", 1))
+
+
+def _key(items: Sequence[HistoryItem], site: Mapping[str, Any], now: datetime) -> str:
+    """A digest of everything the page shows."""
+    ongoing = any(item.incident.ongoing for item in items)
+    parts = [
+        repr(
+            (
+                i.incident.start,
+                i.incident.end,
+                i.incident.worst,
+                i.incident.title,
+                i.incident.maintenance,
+                i.dashboards,
+                i.link,
+                i.absorbed,
+            )
+        )
+        for i in items
+    ]
+    parts += [repr(site.get(k)) for k in ("title", "assets", "words", "refresh", "base_url")]
+    parts.append(now.isoformat() if ongoing else "")  # an ongoing one's duration moves
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
