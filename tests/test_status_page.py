@@ -261,3 +261,12 @@ def test_the_history_index_folds_alike_versions_and_opens_with_a_calendar(
     assert bars[0].find("a").attrs["href"] == "2026-11.html#d-2026-11-27"
     assert "12 versions · worst partial outage · 1 incident" in month.find("p").text()
     assert fold_runs([]) == []
+
+
+def test_the_failure_page_follows_the_current_error(tmp_path: Path) -> None:
+    write_project(tmp_path, {"broken": BROKEN}, config='expected_every = "5m"\n')
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    (tmp_path / "dashboards" / "broken" / "dashboard.py").write_text("raise ValueError('other')\n")
+    build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    alert = page(tmp_path, "broken/index.html").find("section", role="alert").text()
+    assert "other" in alert and "no_such_module_here" not in alert

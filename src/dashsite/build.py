@@ -393,7 +393,8 @@ class SiteBuilder:
         for record in manifest.dashboards.values():  # its URL says why, never a 404
             # (a latest page already published stays: the index says it failed)
             url = f"{record.slug}/index.html"
-            if record.active and record.slug not in latest_pages and not writer.exists(url):
+            missing = record.latest is None or not writer.exists(url)  # never a real page
+            if record.active and record.slug not in latest_pages and missing:
                 page = render_unbuilt_page(
                     environment, record, self.failed.get(record.slug, ""), site_context
                 )
@@ -403,7 +404,13 @@ class SiteBuilder:
             for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
             if record.slug in self.views
         ]
-        # before the index that links to it
+        write_incident_pages(  # before the history and the index that link to them
+            writer,
+            environment,
+            declared,
+            {r.slug: r.title for r in manifest.dashboards.values() if r.active},
+            site_context,
+        )
         write_incident_history(writer, environment, shown, site_context, collected_at)
         entries = [
             (
@@ -418,13 +425,6 @@ class SiteBuilder:
             for record in (manifest.dashboards[slug] for slug in sorted(manifest.dashboards))
         ]
         write_index(writer, environment, entries, site_context, sort=config.index_sort)
-        write_incident_pages(
-            writer,
-            environment,
-            declared,
-            {r.slug: r.title for r in manifest.dashboards.values() if r.active},
-            site_context,
-        )
         write_feeds(writer, shown, title=config.title, base_url=config.base_url, now=collected_at)
         write_badges(writer, shown, config.title, failed=set(self.failed))
         write_manifest(writer, manifest, built_at, assets, earlier)
