@@ -240,7 +240,7 @@ def test_the_history_index_folds_alike_versions_and_opens_with_a_calendar(
              "template.html": "<p>{{ api }}</p>"}
     write_project(tmp_path, {"web": flaky}, config='expected_every = "5m"\n')
     down = tmp_path / "dashboards" / "web" / "down"
-    states = ["up"] * 5 + ["down"] + ["up"] * 2 + ["up"] * 4
+    states = ["up"] * 10 + ["down"] + ["up"] * 2 + ["up"] * 10
     for n, state in enumerate(states):
         if state == "down":
             down.write_text("")
@@ -250,16 +250,16 @@ def test_the_history_index_folds_alike_versions_and_opens_with_a_calendar(
     history = page(tmp_path, "web/history/index.html")
     rows = list(history.find("table", class_="history-table").find("tbody").find_all("tr"))
     firsts = [r.find("td").text() for r in rows]
-    assert firsts == ["v06 … v11", "v05", "v00 … v04"]
-    assert "6 versions alike" in rows[0].text()
-    assert rows[1].find("a").attrs["href"].endswith("/v05/index.html")
+    assert firsts == ["v11 … v22", "v10", "v00 … v09"]
+    assert "12 versions alike" in rows[0].text()
+    assert rows[1].find("a").attrs["href"].endswith("/v10/index.html")
     calendar = history.find("section", class_="history-calendar")
     month = calendar.find("div", class_="calendar-month")
     assert month.find("h3").find("a").attrs["href"] == "2026-11.html"
     bars = list(month.find("ol", class_="month-bars").find_all("li"))
     assert len(bars) == 1 and "state-down" in bars[0].classes
     assert bars[0].find("a").attrs["href"] == "2026-11.html#d-2026-11-27"
-    assert "12 versions · worst partial outage · 1 incident" in month.find("p").text()
+    assert "23 versions · worst partial outage · 1 incident" in month.find("p").text()
     assert fold_runs([]) == []
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from .levels import StatusLevel
 from .log import LogRecord
 
-FOLD_AT = 3
-"""Runs at least this long become one row."""
+FOLD_AT = 10
+"""Runs at least this long become one row (a short run reads fine as it is)."""
 
 
 @dataclass(frozen=True, slots=True)
