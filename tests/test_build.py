@@ -140,9 +140,13 @@ def test_history_pages_by_month_and_page(tmp_path: Path) -> None:
     build(tmp_path, version_id="n400", clock=fixed_clock(november[400][1]))
     folder = site / "alpha" / "history"
     index = parse((folder / "index.html").read_text())
-    assert len(list(index.find("table", class_="history-table").find("tbody").find_all("tr"))) == 100
-    assert index.find("table", class_="history-table").find("tbody").find("a").text() == "n400"
-    months = [a.attrs["href"] for a in index.find("ul", class_="history-months").find_all("a")]
+    # the newest 100, all alike: one folded row
+    rows = list(index.find("table", class_="history-table").find("tbody").find_all("tr"))
+    assert len(rows) == 1 and "history-run" in rows[0].classes
+    assert rows[0].find("td").text() == "n301 … n400"
+    assert "100 versions alike" in rows[0].text()
+    months = [h.find("a").attrs["href"] for h in
+              index.find("section", class_="history-calendar").find_all("h3")]
     assert months == ["2026-11.html", "2026-10.html"]
     first = parse((folder / "2026-11.html").read_text())
     rows = first.find("table", class_="history-table").find("tbody").find_all("a")

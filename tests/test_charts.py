@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from dashsite import AreaChart, BarChart, LineChart, RenderError, StatusTimeline
-from dashsite.types.charts import downsample, nice_ticks, tick_labels, time_ticks, value_ticks
 from dashsite.types.filters import series
+from dashsite.types.plot import downsample, nice_ticks, tick_labels, time_ticks, value_ticks
 from dashsite.types.serialize import from_jsonable, to_jsonable
 from projects import build, fixed_clock, write_project
 

@@ -172,7 +172,7 @@ def test_text_part_is_readable(project: Path) -> None:
     text = render_for_mail(load_config(project), "ops").text
     assert "<" not in text.replace("<platform team>", "")
     assert "&amp;" not in text and "&lt;" not in text
-    assert "Ops & Co ERROR\n==============" in text
+    assert "Ops & Co Partial outage\n=======================" in text
     assert "Service | State\n--------+------\napi     | UP\nqueue   | SLOW" in text
     assert "Owner | <platform team>\nPrice | 5 € & up" in text
     assert "Read the runbook (https://example.com/runbook)." in text
@@ -198,7 +198,7 @@ def test_mail_over_smtp(project: Path, inbox: tuple[Inbox, int]) -> None:
     assert sorted(envelope.rcpt_tos) == ["a@example.com", "b@example.com", "c@example.com"]
     message = handler.message()
     assert message["Subject"] == "Daily ops"
-    assert message.get_body(("plain",)).get_content().startswith("Ops & Co ERROR")
+    assert message.get_body(("plain",)).get_content().startswith("Ops & Co Partial outage")
     assert "Services" in parse(message.get_body(("html",)).get_content()).text()
 
 

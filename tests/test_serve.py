@@ -246,6 +246,8 @@ def test_errors_show_on_the_page_and_clear_when_fixed(builder: PreviewBuilder) -
     )
     error_page = parse((builder.out.path / "a" / "index.html").read_text())
     assert "dashboards/a/dashboard.py:1" in error_page.find("main").text()
+    card = parse((builder.out.path / "index.html").read_text()).find("li", id="card-a")
+    assert card.find("span", class_="status-failed").text() == "Failed to load"
     module.write_text(COUNTER)
     fixed = builder.apply([FileChange(module)])
     assert fixed is not None and fixed.problems == ()

@@ -375,7 +375,7 @@ def test_charts_fit_a_phone_follow_the_theme_and_leave_screenshots(
             assert all(0 < w <= width for w in widths), widths
             strokes[theme] = page.eval_on_selector(
                 ".chart-line.chart-series-1", "e => getComputedStyle(e).stroke")
-            text = page.eval_on_selector(".chart text", "e => getComputedStyle(e).fill")
+            text = page.eval_on_selector(".chart-frame", "e => getComputedStyle(e).color")
             assert text == ("rgb(87, 96, 106)" if theme == "light" else "rgb(145, 152, 161)")
             # bytes, written here: playwright's own file writing leaves executor threads
             shot = page.screenshot(full_page=True)

@@ -106,7 +106,7 @@ def test_a_run_of_failures_is_an_incident_and_counts_as_down(tmp_path: Path) -> 
     cells = uptime_cells(latest)
     assert cells["windows"] == ["24 h"]
     assert cells["Dashboard"] == ["60.00 %"]
-    assert cells["api"] == ["60.00 %"] and cells["disk"] == ["100 %"]
+    assert cells["Api"] == ["60.00 %"] and cells["Disk"] == ["100 %"]
     incidents = latest.find("section", class_="incidents")
     items = list(incidents.find_all("li", class_="incident"))
     assert len(items) == 1
@@ -132,7 +132,8 @@ def test_the_index_says_what_is_ongoing_worst_first_and_by_group(tmp_path: Path)
     run(root, "beta", ["7", "down"])
     index = page(root, "index.html")
     banner = index.find("p", class_="banner")
-    assert banner.text().startswith("1 of 3 dashboards needs attention: Beta")
+    assert banner.find("strong").text() == "Partial outage" and "banner-error" in banner.classes
+    assert banner.find("span").text().startswith("1 of 3 dashboards needs attention: Beta")
     assert "Beta since 2026-11-27 20:20 UTC" in index.find("section", class_="ongoing").text()
     groups = [h.text() for h in index.find_all("h2", class_="group-title")]
     assert groups == ["Web", "Other dashboards"]
@@ -144,7 +145,7 @@ def test_the_index_says_what_is_ongoing_worst_first_and_by_group(tmp_path: Path)
     assert cards == ["card-alpha", "card-beta", "card-gamma"]
     run(root, "beta", ["7"], start=T0 + timedelta(minutes=15))
     banner = page(root, "index.html").find("p", class_="banner")
-    assert banner.text() == "All 3 dashboards OK"
+    assert banner.text() == "Operational All 3 dashboards operational"
 
 
 def test_bars_split_days_at_midnight_utc_across_a_month_end(tmp_path: Path) -> None:
@@ -154,7 +155,7 @@ def test_bars_split_days_at_midnight_utc_across_a_month_end(tmp_path: Path) -> N
               page(root, "alpha/index.html").find("ol", class_="day-bars").find_all("li")]
     assert len(labels) == 90
     assert labels[-1] == "2026-11-01: ok, 2 versions, uptime 100 %"
-    assert labels[-2] == "2026-10-31: down, 2 versions, uptime 50.00 %"
+    assert labels[-2] == "2026-10-31: down 5 min, 2 versions, uptime 50.00 %"
     assert labels[-3] == "2026-10-30: no data"
     settled = json.loads((root / "site" / "alpha" / "log" / "2026-10" / "status.json").read_text())
     assert settled["days"]["31"]["seconds"] == {"up": 300.0, "down": 300.0}
@@ -219,7 +220,7 @@ def test_a_dashboard_not_built_in_time_is_stale(tmp_path: Path) -> None:
     badge = json.loads((root / "site" / "alpha" / "badge.json").read_text())
     assert badge["message"].startswith("stale") and badge["isError"] is True
     index = page(root, "index.html")
-    assert index.find("li", id="card-alpha").find("span", class_="status-stale").text() == "STALE"
+    assert index.find("li", id="card-alpha").find("span", class_="status-stale").text() == "Stale"
     assert "1 of 2 dashboards needs attention: Alpha" in index.find("p", class_="banner").text()
     latest = page(root, "beta/index.html")
     time = latest.find("header", class_="dashboard-header").find("time")

@@ -145,7 +145,7 @@ def test_uptime_weighs_time_by_status_over_the_last_24_hours(tmp_path: Path) -> 
     assert dict(view.collectors)["api"][0] == "50.00 %"
     yesterday = bar(view, DAY1)
     assert (yesterday.state, yesterday.count, yesterday.uptime) == (State.DOWN, 2, 0.5)
-    assert yesterday.label == "2026-11-26: down, 2 versions, uptime 50.00 %"
+    assert yesterday.label == "2026-11-26: down 12 h, 2 versions, uptime 50.00 %"
 
 
 def test_an_incident_is_opened_extended_and_closed_once(dashboard: Dashboard) -> None:

@@ -50,7 +50,7 @@ def test_scaffold_survives_a_failing_collector_and_its_recovery(tmp_path: Path) 
     assert down.returncode == 0, down.stderr  # a collector failure, not a problem to fix
     site = tmp_path / "site"
     assert _statuses(site) == {"demo": "error"}
-    assert _index_status(site, "demo") == "ERROR"
+    assert _index_status(site, "demo") == "Partial outage"
     latest = parse((site / "demo" / "index.html").read_text())
     assert "disk source down" in latest.text()
 
@@ -79,10 +79,10 @@ def test_a_template_that_cannot_cope_still_files_an_error_version(tmp_path: Path
     assert len(problems) == 1 and problems[0].startswith("dashboards/demo/template.html:2:")
     site = tmp_path / "site"
     assert _statuses(site) == {"demo": "error"}
-    assert _index_status(site, "demo") == "ERROR"
+    assert _index_status(site, "demo") == "Partial outage"
     for page in (site / "demo" / "index.html", vdir(site, "demo", "v2") / "index.html"):
         tree = parse(page.read_text())
-        assert tree.find("span", class_="status-badge").text().strip() == "ERROR"
+        assert tree.find("span", class_="status-badge").text().strip() == "Partial outage"
         text = tree.text()
         assert "disk source down" in text and "template.html:2" in text
     data = json.loads((vdir(site, "demo", "v2") / "data.json").read_text())

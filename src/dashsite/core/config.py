@@ -6,6 +6,7 @@ collected and reported together, then the command stops.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import tomllib
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 from dashsite.core.errors import ConfigError
 from dashsite.core.scheduler_address import address_problem
+from dashsite.core.words import status_words_problem
 
 CONFIG_FILE = "dashsite.toml"
 
@@ -72,6 +74,7 @@ class SiteConfig:
     workers: int | None = None
     every: dict[str, str] = field(default_factory=dict)
     allow_secret_env: tuple[str, ...] = ()
+    status_words: dict[str, str] = field(default_factory=dict)
     mail: MailSettings = field(default_factory=MailSettings)
     notify: dict[str, Any] = field(default_factory=dict)
     """``[notify]`` as written; :mod:`dashsite.notify.config` validates it."""
@@ -262,6 +265,14 @@ OPTIONS = (
         "`env` collectors of YAML dashboards that may publish a variable named like a secret",
         lambda v: None if all(isinstance(x, str) for x in v) else "must be a list of strings",
     ),
+    Option(
+        "status_words",
+        (dict,),
+        'a table of state = "word" ([status_words])',
+        "what visitors read for ok, warning, error, critical, stale, no_data, failed, "
+        "unbuilt, maintenance (default: Operational, Degraded, Partial outage, Major outage…)",
+        lambda v: status_words_problem(v),
+    ),
     Option("mail", (dict,), "a table ([mail])", "how `dashsite mail` sends (below)"),
     Option("notify", (dict,), "a table ([notify])", "what `dashsite notify` tells whom"),
 )
@@ -314,8 +325,10 @@ def _validate(table: dict[str, Any], where: str, schema: dict[str, Option] = _SC
     for key, value in table.items():
         option = schema.get(key)
         if option is None:
+            close = difflib.get_close_matches(key, schema, n=1)
             known = ", ".join(sorted(schema))
-            problems.append(f"{where}: unknown key '{key}' — known keys: {known}")
+            guess = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(f"{where}: unknown key '{key}' — {guess}known keys: {known}")
             continue
         if isinstance(value, bool) or not isinstance(value, option.kinds):
             problems.append(

@@ -29,6 +29,7 @@ from dashsite.collection.engine import DashboardData
 from dashsite.core.config import SMTP_PORTS, SiteConfig
 from dashsite.core.errors import DashsiteError, DeliveryError, RenderError, display
 from dashsite.core.levels import StatusLevel
+from dashsite.core.words import status_words
 from dashsite.render.environment import create_environment
 from dashsite.render.history import LazyHistory
 from dashsite.render.pages import (
@@ -223,6 +224,7 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
         "built_at": collected_at,
         "dashboards": [],
         "preview": False,
+        "words": status_words(config.status_words),
     }
     history = LazyHistory(store, record, config.history, skip_latest=True)
     context = dashboard_context(data, latest.id, collected_at, history, site_context, latest=True)

@@ -341,7 +341,8 @@ class PreviewBuilder:
             moment = entry.collected_at or self.clock()
             preview = LogRecord(PREVIEW_VERSION, moment.astimezone(UTC).isoformat(), status, "")
             record.latest = preview
-            entries.append((index_entry(record, [*recent, preview]), True))
+            problem = entry.error.one_line() if entry.error is not None else ""
+            entries.append((index_entry(record, [*recent, preview], problem=problem), True))
         try:
             write_index(self.out, self.environment, entries, self._site_context())
         except DashsiteError as exc:

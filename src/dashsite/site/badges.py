@@ -9,7 +9,7 @@ depend on shields.io. Both say the status and the 30-day uptime, and say
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -25,6 +25,7 @@ COLORS = {
     "warning": ("yellow", "#9a6700"),
     "error": ("red", "#cf222e"),
     "critical": ("critical", "#82071e"),
+    "failed": ("red", "#cf222e"),
     "stale": ("lightgrey", "#57606a"),
     "no data": ("lightgrey", "#57606a"),
 }
@@ -49,7 +50,7 @@ class Badge:
     @property
     def is_error(self) -> bool:
         """Red, or stale: shields.io shows it as an error."""
-        return self.state in {"error", "critical", "stale", "no data"}
+        return self.state in {"error", "critical", "failed", "stale", "no data"}
 
     def endpoint_json(self) -> str:
         """The shields.io endpoint document (``schemaVersion`` 1)."""
@@ -102,9 +103,11 @@ def _text_width(text: str) -> int:
     return round(total)
 
 
-def dashboard_badge(title: str, status: str | None, stale: bool, uptime: str | None) -> Badge:
-    """A dashboard's badge: its latest status (or stale), and its uptime (``99.9 % 30 d``)."""
-    state = "no data" if status is None else ("stale" if stale else status)
+def dashboard_badge(
+    title: str, status: str | None, stale: bool, uptime: str | None, failed: bool = False
+) -> Badge:
+    """A dashboard's badge: its latest status (or stale, or failed to load), and its uptime."""
+    state = "failed" if failed else "no data" if status is None else ("stale" if stale else status)
     return Badge(title, state, uptime or "")
 
 
@@ -115,7 +118,7 @@ def site_badge(title: str, states: list[str]) -> Badge:
     bad = [s for s in states if s != "ok"]
     if not bad:
         return Badge(title, "ok", f"all {len(states)}")
-    order = ["critical", "error", "warning", "stale", "no data"]
+    order = ["critical", "failed", "error", "warning", "stale", "no data"]
     worst = min(bad, key=lambda s: order.index(s) if s in order else len(order))
     return Badge(title, worst, f"{len(bad)} of {len(states)} need attention")
 
@@ -124,8 +127,13 @@ def write_badges(
     writer: SiteWriter,
     dashboards: Sequence[tuple[DashboardRecord, StatusView | None]],
     title: str,
+    *,
+    failed: Set[str] = frozenset(),
 ) -> None:
-    """``<slug>/badge.json`` and ``badge.svg`` per dashboard, then the site's pair."""
+    """``<slug>/badge.json`` and ``badge.svg`` per dashboard, then the site's pair.
+
+    ``failed``: the dashboards that could not be loaded or drawn in this build.
+    """
     states = []
     for record, view in dashboards:
         window = None
@@ -137,6 +145,7 @@ def write_badges(
             status,
             record.stale,
             f"{window.text} {window.label}" if window and window.ratio is not None else None,
+            record.slug in failed,
         )
         states.append(badge.state)
         writer.write(layout.badge_json(record.slug), badge.endpoint_json())

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dashsite.collection.dashboard import Dashboard
-from dashsite.collection.discover import discover
+from dashsite.collection.discover import discover, title_from_slug
 from dashsite.collection.engine import (
     DashboardData,
     Offload,
@@ -43,9 +43,11 @@ from dashsite.core.errors import (
 from dashsite.core.levels import StatusLevel
 from dashsite.core.names import check_version_id, is_slug, new_version_id
 from dashsite.core.reporter import Event, NullReporter, Reporter
+from dashsite.core.words import status_words
 from dashsite.render.environment import create_environment
 from dashsite.render.history import LazyHistory, last_good_values
 from dashsite.render.pages import render_dashboard_pages, render_failure_pages
+from dashsite.site.incident_history import write_incident_history
 from dashsite.site.index import (
     TREND_LENGTH,
     index_entry,
@@ -57,6 +59,7 @@ from dashsite.site.index import (
     write_months_page,
 )
 from dashsite.site.outputs import SiteView, write_outputs
+from dashsite.site.unbuilt import render_unbuilt_page
 from dashsite.status.compare import changes
 from dashsite.status.incidents import (
     DeclaredIncident,
@@ -214,6 +217,8 @@ class SiteBuilder:
         """Slug → the incidents ``incidents/`` declares for it."""
         self.seq = 0
         """This build's place in the site's order (:mod:`.clock`)."""
+        self.failed: dict[str, str] = {}
+        """Slug → why that dashboard could not be loaded or drawn in this build."""
 
     def problem(self, error: DashsiteError, slug: str = "") -> DashsiteError:
         """Record a problem; with ``slug``, one that stops that dashboard, not the build."""
@@ -221,6 +226,7 @@ class SiteBuilder:
         self.problems.append(error)
         self.reporter.emit(Event("problem", slug, error.one_line()))
         if slug:
+            self.failed[slug] = error.one_line()
             self.results.append(DashboardBuild(slug, None, None, problem=error.one_line()))
         return error
 
@@ -349,6 +355,7 @@ class SiteBuilder:
         )
         for slug, page in latest_pages.items():  # they link to the history just written
             writer.write(layout.latest_page(slug), page)
+        self._unbuilt_pages(writer, environment, manifest, latest_pages, site_context)
         self._site_pages(writer, store, environment, manifest, declared, site_context, collected_at)
         write_manifest(writer, manifest, built_at, assets, earlier)  # the commit point
         if opened.recovering:  # a build killed after its manifest: an old months file may stay
@@ -531,6 +538,27 @@ class SiteBuilder:
                     since=since,
                 )
 
+    def _unbuilt_pages(
+        self,
+        writer: SiteFolder,
+        environment: Any,
+        manifest: Manifest,
+        latest_pages: Mapping[str, str],
+        site_context: dict[str, Any],
+    ) -> None:
+        """A configured dashboard never built, or failing to load: its URL says why, never 404.
+
+        (A latest page already published stays: the index says the dashboard failed.)
+        """
+        for record in manifest.dashboards.values():
+            url = layout.latest_page(record.slug)
+            missing = record.latest is None or not writer.exists(url)  # never a real page
+            if record.active and record.slug not in latest_pages and missing:
+                page = render_unbuilt_page(
+                    environment, record, self.failed.get(record.slug, ""), site_context
+                )
+                writer.write(url, page)
+
     def _site_pages(
         self,
         writer: SiteFolder,
@@ -541,27 +569,33 @@ class SiteBuilder:
         site_context: dict[str, Any],
         collected_at: datetime,
     ) -> None:
-        """Stage pages: the index, the incident pages, the feeds and the badges."""
+        """Stage pages: incident pages, the incident history, the index, then the outputs."""
         records = [manifest.dashboards[slug] for slug in sorted(manifest.dashboards)]
-        entries = [
-            (
-                index_entry(record, store.tail(record, TREND_LENGTH), self.views.get(record.slug)),
-                record.active,
-            )
-            for record in records
-        ]
-        write_index(writer, environment, entries, site_context, sort=self.config.index_sort)
-        shown = [
-            (record, self.views[record.slug]) for record in records if record.slug in self.views
-        ]
-        write_incident_pages(
+        shown = [(r, self.views[r.slug]) for r in records if r.slug in self.views]
+        write_incident_pages(  # before the history and the index that link to them
             writer,
             environment,
             declared,
             {r.slug: r.title for r in records if r.active},
             site_context,
         )
-        write_outputs(SiteView(self.config, manifest, shown, collected_at), writer)
+        write_incident_history(writer, environment, shown, site_context, collected_at)
+        entries = [
+            (
+                index_entry(
+                    record,
+                    store.tail(record, TREND_LENGTH),
+                    self.views.get(record.slug),
+                    problem=self.failed.get(record.slug, ""),
+                ),
+                record.active,
+            )
+            for record in records
+        ]
+        write_index(writer, environment, entries, site_context, sort=self.config.index_sort)
+        write_outputs(
+            SiteView(self.config, manifest, shown, collected_at, frozenset(self.failed)), writer
+        )
 
     def _backfilling(self, record: DashboardRecord) -> None:
         if record.count > 1000:  # long enough to be noticed: say why this build is slow
@@ -631,6 +665,9 @@ class SiteBuilder:
         if self.options.only is None:
             for slug, record in manifest.dashboards.items():
                 record.active = slug in present
+        for slug in sorted(s for s in broken if is_slug(s)):  # listed, even if never built
+            manifest.dashboards.setdefault(slug, DashboardRecord(slug, title_from_slug(slug)))
+            manifest.dashboards[slug].active = True
         for dashboard in dashboards:
             record = manifest.dashboards.setdefault(
                 dashboard.slug, DashboardRecord(dashboard.slug, dashboard.title)
@@ -674,6 +711,7 @@ class SiteBuilder:
             "dashboards": listed,
             "preview": False,
             "refresh": self.config.refresh,
+            "words": status_words(self.config.status_words),
         }
 
     def _file_version(

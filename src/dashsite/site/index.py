@@ -15,6 +15,7 @@ from jinja2 import Environment, Template
 
 from dashsite.core.levels import StatusLevel
 from dashsite.render.pages import compile_template, render_compiled
+from dashsite.status.history_fold import fold_runs
 from dashsite.status.timeline import HISTORY_PAGE, StatusView, month_page
 from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
@@ -88,15 +89,33 @@ class IndexEntry:
     group: str = ""
     stale: bool = False
     expected_every: float = 3600.0
+    problem: str = ""
+    """Why it could not be loaded or drawn in the latest build ("" when it was)."""
 
     @property
     def attention(self) -> bool:
-        """Not OK, stale, or never built: someone should look."""
-        return self.latest is None or self.stale or self.latest.status != StatusLevel.OK
+        """Not OK, stale, failed to load, or never built: someone should look."""
+        return (
+            bool(self.problem)
+            or self.latest is None
+            or self.stale
+            or self.latest.status != StatusLevel.OK
+        )
+
+    @property
+    def state(self) -> str:
+        """What the card says: a level's slug, ``failed``, ``unbuilt`` or ``stale``."""
+        if self.problem:
+            return "failed"
+        if self.latest is None:
+            return "unbuilt"
+        return self.latest.status.slug
 
     @property
     def rank(self) -> float:
-        """Worst first: critical, error, warning, stale, never built, ok."""
+        """Worst first: critical, failed, error, warning, stale, never built, ok."""
+        if self.problem:
+            return 3.5
         if self.latest is None:
             return 0.5
         level = self.latest.status
@@ -106,7 +125,11 @@ class IndexEntry:
 
 
 def index_entry(
-    record: DashboardRecord, recent: Sequence[LogRecord], timeline: StatusView | None = None
+    record: DashboardRecord,
+    recent: Sequence[LogRecord],
+    timeline: StatusView | None = None,
+    *,
+    problem: str = "",
 ) -> IndexEntry:
     """One card: ``recent`` is the log's tail (its statuses draw the trend)."""
     ranks = {level: rank for rank, level in enumerate(StatusLevel)}  # ok 0 … critical 3
@@ -122,6 +145,7 @@ def index_entry(
         record.group,
         record.stale,
         record.expected_every,
+        problem,
     )
 
 
@@ -139,6 +163,19 @@ def group_entries(entries: Sequence[IndexEntry]) -> list[tuple[str, list[IndexEn
         groups.setdefault(entry.group, []).append(entry)
     named = sorted((g for g in groups if g), key=str.casefold)
     return [(g, groups[g]) for g in named] + ([("", groups[""])] if "" in groups else [])
+
+
+def overall_state(entries: Sequence[IndexEntry]) -> str:
+    """The banner's state: the worst level (``failed`` counts as error), else ``stale``."""
+    levels = [
+        StatusLevel.ERROR if e.problem or e.latest is None else e.latest.status
+        for e in entries
+        if e.latest is not None or e.problem
+    ]
+    worst = max(levels, default=StatusLevel.OK)
+    if worst == StatusLevel.OK and any(e.attention for e in entries):
+        return "stale"
+    return worst.slug
 
 
 def write_index(
@@ -161,6 +198,7 @@ def write_index(
         "site": site,
         "root": "",
         "refresh": site.get("refresh", 0),
+        "overall": overall_state(active),
         "active": active,
         "groups": group_entries(active),
         "attention": [entry for entry in active if entry.attention],
@@ -240,6 +278,7 @@ def write_history(
     context = {
         **base,
         "versions": newest,
+        "rows": fold_runs(newest),
         "months": months,
         "earlier_months": earlier,
         "total": record.count,

@@ -36,6 +36,8 @@ class SiteView:
     """The dashboards that have a status view this build, in slug order."""
     now: datetime
     """When this build collected (the new versions' time)."""
+    failed: frozenset[str] = frozenset()
+    """Slugs of the dashboards that could not be loaded or drawn in this build."""
 
     @property
     def title(self) -> str:
@@ -71,7 +73,7 @@ class Badges:
 
     def write(self, site: SiteView, writer: SiteWriter) -> None:
         """The badges, from the latest statuses."""
-        write_badges(writer, site.dashboards, site.title)
+        write_badges(writer, site.dashboards, site.title, failed=site.failed)
 
 
 FEEDS = Feeds()

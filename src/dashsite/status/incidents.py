@@ -275,5 +275,5 @@ def write_incident_pages(
         written.add(incident.url)
     folder = writer.path / INCIDENTS_FOLDER
     for page in sorted(folder.glob("*.html")) if folder.is_dir() else []:
-        if f"{INCIDENTS_FOLDER}/{page.name}" not in written:
+        if f"{INCIDENTS_FOLDER}/{page.name}" not in written and page.name != "index.html":
             writer.remove(f"{INCIDENTS_FOLDER}/{page.name}")

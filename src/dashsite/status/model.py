@@ -19,7 +19,7 @@ The formula (the README's "Uptime" section says the same):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -348,3 +348,31 @@ def follow(
         return Incident(slug, at, record.id, record.status, at, failed=dict(record.errors)), False
     open_incident.extend(record)
     return open_incident, False
+
+
+# -- declared incidents over detected ones ----------------------------------------------------
+
+SLACK = timedelta(minutes=15)
+"""How far outside a declared window a detected incident may start or end and still be covered
+(builds run on a schedule: the first failed version can land a little after the window opened)."""
+
+
+def covered(detected: Incident, declared: Incident) -> bool:
+    """Whether ``declared`` explains ``detected``: same dashboard, inside its window."""
+    if detected.declared or not declared.declared:
+        return False
+    if detected.slug and declared.slug and detected.slug != declared.slug:
+        return False
+    if detected.start < declared.start - SLACK:
+        return False
+    if declared.end is None:
+        return True
+    if detected.start > declared.end:  # began after the window closed: something else
+        return False
+    return detected.end is not None and detected.end <= declared.end + SLACK
+
+
+def absorb(incidents: Sequence[Incident]) -> tuple[Incident, ...]:
+    """``incidents`` without the detected ones a declared one among them covers (order kept)."""
+    declared = [i for i in incidents if i.declared]
+    return tuple(i for i in incidents if not any(covered(i, d) for d in declared))

@@ -32,6 +32,7 @@ from dashsite.status.model import (
     DaySummary,
     State,
     Uptime,
+    absorb,
     add_seconds,
     collector_sums,
     collector_uptime,
@@ -152,15 +153,57 @@ class DayBar:
     uptime: float | None
     page: str
     """The history page that lists the day's first version (``2026-11-2.html``), or ``""``."""
+    seconds: Mapping[State, float] = field(default_factory=dict)
+    """The day's seconds by state (empty for a day without data)."""
+
+    @property
+    def shown(self) -> str:
+        """How the bar is drawn: its state, or ``maintenance`` when all it lost was maintenance.
+
+        (A version failing inside a declared maintenance window makes the
+        day's worst level an error; its time counts as maintenance, not down.)
+        """
+        lost = self.seconds.get(State.DOWN, 0) + self.seconds.get(State.DEGRADED, 0)
+        if self.seconds.get(State.MAINTENANCE, 0) > 0 and lost == 0:
+            return State.MAINTENANCE.value
+        return self.state.value
+
+    @property
+    def partial(self) -> bool:
+        """Data for part of the day only: an hour or more without any."""
+        return self.count > 0 and self.seconds.get(State.NODATA, 0) >= PARTIAL_NODATA
 
     @property
     def label(self) -> str:
-        """What the bar says in words: ``2026-11-27: down, 288 versions, uptime 93.40 %``."""
+        """In words: ``2026-11-27: down 25 min, 288 versions, uptime 93.40 %``."""
         if self.count == 0 and self.state == State.NODATA:
             return f"{self.day}: no data"
-        versions = f"{self.count} version{'' if self.count == 1 else 's'}"
+        versions = f"{self.count:,} version{'' if self.count == 1 else 's'}"
         uptime = uptime_text(self.uptime)
-        return f"{self.day}: {STATE_WORDS[self.state]}, {versions}, uptime {uptime}"
+        said = [
+            f"{STATE_WORDS[state]} {minutes_text(self.seconds.get(state, 0))}"
+            for state in (State.DOWN, State.DEGRADED, State.MAINTENANCE)
+            if self.seconds.get(state, 0) > 0
+        ]
+        if self.partial:
+            said.append(f"no data {minutes_text(self.seconds[State.NODATA])}")
+        head = ", ".join(said) if said else STATE_WORDS[State(self.shown)]
+        return f"{self.day}: {head}, {versions}, uptime {uptime}"
+
+
+PARTIAL_NODATA = 3600.0
+"""Seconds without data that mark a day with data as partly without (``DayBar.partial``)."""
+
+
+def minutes_text(seconds: float) -> str:
+    """``45 s``, ``25 min``, ``2 h 10 min``: how long, as a visitor reads it."""
+    if seconds < 60:
+        return f"{round(seconds)} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +240,14 @@ class StatusView:
         days = self.month_days(month)
         pages = _pages(days)
         return tuple(
-            DayBar(day, found.state, found.count, _ratio(found), pages[day] if found.count else "")
+            DayBar(
+                day,
+                found.state,
+                found.count,
+                _ratio(found),
+                pages[day] if found.count else "",
+                dict(found.seconds),
+            )
             for day, found in days.items()
         )
 
@@ -209,8 +259,8 @@ class StatusView:
 
     @property
     def recent(self) -> tuple[Incident, ...]:
-        """The few incidents a dashboard page shows."""
-        return self.incidents[:RECENT_INCIDENTS]
+        """The few incidents a dashboard page shows (a declared one absorbs those it covers)."""
+        return absorb(self.incidents)[:RECENT_INCIDENTS]
 
     def history_page(self, day: str) -> str:
         """The history page listing ``day``'s first version (``2026-11-2.html``).
@@ -228,7 +278,7 @@ class StatusView:
         image (90 labelled days per dashboard would make the index long to
         read aloud, and heavy: it is rewritten by every build).
         """
-        counts = Counter(bar.state for bar in self.bars)
+        counts = Counter(State(bar.shown) for bar in self.bars)
         parts = [f"{counts[state]} {word}" for state, word in STATE_WORDS.items() if counts[state]]
         if not parts:
             return "no days"
@@ -876,7 +926,7 @@ def _bars(digest: Digest, live: dict[str, DaySummary], today: date) -> tuple[Day
             bars.append(DayBar(day, State.NODATA, 0, None, ""))
             continue
         page = (live_pages.get(day) or digest.pages.get(day, "")) if found.count else ""
-        bars.append(DayBar(day, found.state, found.count, _ratio(found), page))
+        bars.append(DayBar(day, found.state, found.count, _ratio(found), page, dict(found.seconds)))
     return tuple(bars)
 
 

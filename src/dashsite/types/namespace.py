@@ -13,6 +13,7 @@ from typing import Any
 
 from dashsite.core.levels import StatusLevel
 from dashsite.core.names import DASHBOARD_PACKAGE
+from dashsite.core.words import collector_label, status_word
 from dashsite.types import charts, image, sparkline, vegalite  # noqa: F401 - the built-in types
 from dashsite.types.renderables import RENDER_TYPES, load_plugin_types
 
@@ -38,6 +39,8 @@ def template_globals() -> dict[str, Any]:
     return {
         "refresh": 0,  # seconds; pages that should reload themselves pass their own
         "StatusLevel": StatusLevel,
+        "status_word": status_word,  # the site's word for a level: status_word(build.status)
+        "collector_label": collector_label,
         **types,
     }
 

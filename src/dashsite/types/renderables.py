@@ -159,13 +159,17 @@ def load_plugin_types() -> None:
 
 
 def format_value(value: Any) -> str:
-    """Plain text of a scalar cell value: ``1,234``, ``3.14``, ``—`` for None."""
+    """Plain text of a scalar cell value: ``8080`` (an integer as given), ``1,234.5``, ``—``.
+
+    Integers are not grouped: a port, a year or an id must read as returned
+    (``| number`` groups a count on purpose).
+    """
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
-        return f"{value:,}"
+        return str(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return str(value)

@@ -97,6 +97,35 @@ STYLESHEET = """\
 .chart{margin:.75rem 0;max-width:100%}.chart svg{max-width:100%;height:auto;display:block}
 .chart figcaption{font-weight:600;margin:0 0 .25rem}
 .chart details{font-size:.85rem;color:var(--muted,#57606a)}
+.chart-framed{width:100%}
+.chart-frame{display:grid;grid-template-columns:var(--gutter,0) minmax(0,1fr);
+container-type:inline-size;font-size:12px;line-height:1.25;color:var(--muted,#57606a)}
+.chart-y{grid-column:1;grid-row:1;position:relative}.chart-plot{grid-column:2;grid-row:1;position:relative}
+.chart-x{grid-column:2;grid-row:2;position:relative;height:1.7em}
+.chart-framed .chart-svg{display:block;width:100%;max-width:none}
+.chart-y-label{position:absolute;right:6px;transform:translateY(-50%);white-space:nowrap}
+.chart-x-label{position:absolute;top:.3em;transform:translateX(-50%);white-space:nowrap}
+.chart-x-start{transform:none}.chart-x-end{transform:translateX(-100%)}
+@container (max-width:34rem){.chart-x-label:nth-child(even){display:none}}
+@container (max-width:17rem){.chart-x-label:nth-child(4n+3){display:none}}
+.chart-marks,.chart-hits{position:absolute;inset:0}.chart-marks{pointer-events:none}
+.chart-mark{position:absolute;top:6px;bottom:2px}
+.chart-mark.status-warning{background:#9a6700}.chart-mark.status-error{background:#cf222e}
+.chart-mark.status-critical{background:#82071e}
+.chart-hit{position:absolute;top:0;bottom:0;min-width:6px;outline-offset:-2px}
+.chart-hit:hover,.chart-hit:focus{background:rgba(127,127,127,.18)}
+.chart-tip{display:none;position:absolute;bottom:calc(100% + 4px);left:50%;
+transform:translateX(-50%);width:max-content;max-width:14rem;z-index:3;pointer-events:none;
+padding:.2rem .45rem;border-radius:4px;font-size:12px;background:var(--fg,#1f2328);
+color:var(--bg,#fff)}
+.chart-hit-start .chart-tip{left:0;transform:none}
+.chart-hit-end .chart-tip{left:auto;right:0;transform:none}
+.chart-hit:hover .chart-tip,.chart-hit:focus .chart-tip{display:block}
+.chart-notes{font-size:12px;margin:.25rem 0;color:var(--muted,#57606a)}
+.chart-key{display:inline-block;width:1.4em;border-top:2px solid var(--series,currentColor);
+vertical-align:middle;margin-right:.3em}
+.chart-key-threshold,.chart-key-annotation{border-top-style:dashed}
+.chart-key.chart-warning{border-top-color:#9a6700}.chart-key.chart-error,.chart-key.chart-critical{border-top-color:#cf222e}
 .panels{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr))}
 .panel{min-width:0;border:1px solid var(--border,#d0d7de);border-radius:8px;padding:.75rem 1rem}
 .panel>h2,.panel>h3{margin-top:0;font-size:1.05rem}

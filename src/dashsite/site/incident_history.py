@@ -1,0 +1,129 @@
+"""``incidents/index.html``: every incident of the site, declared and detected, by month.
+
+The "Incident" breadcrumb of a declared incident's page leads here, and the
+index links to it. A declared incident *absorbs* the detected ones it covers
+(same dashboard, inside its window): people read one incident, with the
+explanation, instead of two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment
+
+from dashsite.render.pages import compile_template, render_compiled
+from dashsite.status.model import absorb, covered
+from dashsite.status.timeline import StatusView
+from dashsite.store import layout
+from dashsite.store.manifest import DashboardRecord
+from dashsite.store.records import Incident
+from dashsite.store.write import SiteWriter
+
+HISTORY_PAGE = f"{layout.INCIDENTS_FOLDER}/{layout.INDEX_PAGE}"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    """One incident on the site-wide page."""
+
+    incident: Incident
+    dashboards: tuple[tuple[str, str], ...]
+    """(slug, title) of the dashboards it concerns."""
+    link: str
+    """Site-relative: the declared incident's page, or the detected one's row in history."""
+    absorbed: int = 0
+    """Detected incidents it covers (declared ones only)."""
+
+
+def history_items(shown: Iterable[tuple[DashboardRecord, StatusView]]) -> list[HistoryItem]:
+    """Every incident the views hold, declared ones once, newest first."""
+    declared: dict[str, tuple[Incident, list[tuple[str, str]], int]] = {}
+    detected: list[HistoryItem] = []
+    for record, view in shown:
+        own = list(view.incidents)
+        kept = absorb(own)
+        absorbed = [i for i in own if i not in kept]
+        for incident in kept:
+            if incident.declared:
+                found = declared.setdefault(incident.key, (incident, [], 0))
+                count = found[2] + sum(1 for a in absorbed if covered(a, incident))
+                found[1].append((record.slug, record.title))
+                declared[incident.key] = (found[0], found[1], count)
+            else:
+                day = incident.start.date().isoformat()
+                page = layout.history_page(record.slug, view.history_page(day))
+                link = f"{page}#v-{incident.start_id}"
+                detected.append(HistoryItem(incident, ((record.slug, record.title),), link))
+    items = detected + [
+        HistoryItem(incident, tuple(names), incident.url, count)
+        for incident, names, count in declared.values()
+    ]
+    return sorted(
+        items, key=lambda item: (item.incident.ongoing, item.incident.start), reverse=True
+    )
+
+
+def write_incident_history(
+    writer: SiteWriter,
+    environment: Environment,
+    shown: Iterable[tuple[DashboardRecord, StatusView]],
+    site: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """Write :data:`HISTORY_PAGE`: the incidents by month, newest first.
+
+    Skipped when what it would say has not changed (a key of its inputs is
+    in the page): most builds change no incident, and compiling its template
+    is most of its cost.
+    """
+    months: dict[str, list[HistoryItem]] = {}
+    items = history_items(shown)
+    for item in items:
+        months.setdefault(item.incident.start.strftime("%Y-%m"), []).append(item)
+    key = _key(items, site, now)
+    marker = f'<meta name="dashsite-inputs" content="{key}">'
+    try:
+        if marker in (writer.path / HISTORY_PAGE).read_text(encoding="utf-8"):
+            return
+    except (OSError, UnicodeDecodeError):
+        pass  # not there yet, or damaged: written below
+    context = {
+        # No build time in the footer: the page changes only when an incident does, so a
+        # build's cost stays what it was (an ongoing one's duration changes each build).
+        "site": {**site, "built_at": None},
+        "root": "../",
+        "months": list(months.items()),
+        "now": now,
+        "refresh": site.get("refresh", 0),
+    }
+    template = compile_template(environment, name="incidents.html")
+    page = render_compiled(template, context)
+    writer.write(HISTORY_PAGE, page.replace("</head>", f"{marker}\n</head>", 1))
+
+
+def _key(items: Sequence[HistoryItem], site: Mapping[str, Any], now: datetime) -> str:
+    """A digest of everything the page shows."""
+    ongoing = any(item.incident.ongoing for item in items)
+    parts = [
+        repr(
+            (
+                i.incident.start,
+                i.incident.end,
+                i.incident.worst,
+                i.incident.title,
+                i.incident.maintenance,
+                i.dashboards,
+                i.link,
+                i.absorbed,
+            )
+        )
+        for i in items
+    ]
+    parts += [repr(site.get(k)) for k in ("title", "assets", "words", "refresh", "base_url")]
+    parts.append(now.isoformat() if ongoing else "")  # an ongoing one's duration moves
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
