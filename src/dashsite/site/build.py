@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dashsite.collection.dashboard import Dashboard
-from dashsite.collection.discover import discover, title_from_slug
+from dashsite.collection.discover import Discovery, discover, title_from_slug
 from dashsite.collection.engine import (
     DashboardData,
     Offload,
@@ -241,31 +241,7 @@ class SiteBuilder:
                 hint="create it with 'dashsite new SLUG', or fix dashboards_dir "
                 "(a build without it would archive every dashboard)",
             )
-        if not self.options.force:
-            from dashsite.store.site_guard import foreign_folder_problem
-
-            foreign = foreign_folder_problem(config.site_path, config.site_dir)
-            if foreign is not None:
-                raise foreign
-        found = discover(
-            config.dashboards_path,
-            root=config.root,
-            only=self.options.only,
-            import_timeout=config.import_timeout,
-            allow_secret_env=config.allow_secret_env,
-        )
-        for error in found.problems:
-            self.problem(error, error.slug)
-        if self.options.only:
-            known = {d.slug for d in found.dashboards} | {e.slug for e in found.problems}
-            for slug in sorted(self.options.only - known):
-                self.problem(
-                    DashboardError(
-                        f"no dashboard named '{slug}'",
-                        path=display(config.dashboards_path / slug, config.root),
-                        hint="check the name with 'dashsite list'",
-                    )
-                )
+        found = self._discover()
         self.reporter.emit(
             Event(
                 "start",
@@ -308,6 +284,36 @@ class SiteBuilder:
         )
         self.reporter.emit(Event("finish", message=summary(result), level=_overall(result)))
         return result
+
+    def _discover(self) -> Discovery:
+        """Stage discover: refuse a folder that is not a site, then load every dashboard."""
+        config = self.config
+        if not self.options.force:
+            from dashsite.store.site_guard import foreign_folder_problem
+
+            foreign = foreign_folder_problem(config.site_path, config.site_dir)
+            if foreign is not None:
+                raise foreign
+        found = discover(
+            config.dashboards_path,
+            root=config.root,
+            only=self.options.only,
+            import_timeout=config.import_timeout,
+            allow_secret_env=config.allow_secret_env,
+        )
+        for error in found.problems:
+            self.problem(error, error.slug)
+        if self.options.only:
+            known = {d.slug for d in found.dashboards} | {e.slug for e in found.problems}
+            for slug in sorted(self.options.only - known):
+                self.problem(
+                    DashboardError(
+                        f"no dashboard named '{slug}'",
+                        path=display(config.dashboards_path / slug, config.root),
+                        hint="check the name with 'dashsite list'",
+                    )
+                )
+        return found
 
     def _build_into(
         self,
@@ -718,44 +724,71 @@ class SiteBuilder:
         self, filing: Filing, item: DashboardData, version_id: str, collected_at: datetime
     ) -> str | None:
         """Render, file and log one dashboard's new version; its latest page, or None."""
-        store, timeline, environment, site = (
-            filing.store,
-            filing.timeline,
-            filing.environment,
-            filing.site,
-        )
-        dashboard = item.dashboard
-        slug = dashboard.slug
+        slug = item.dashboard.slug
         record = filing.manifest.dashboards[slug]
         hold = _hold(record)
-        timeline.ensure(record, hold)
-        timeline.settle(record, collected_at.astimezone(UTC).date().isoformat(), hold)
-        history = LazyHistory(store, record, self.config.history)
-        path = f"{layout.version_folder(slug, version_id, collected_at)}/"
-        previous = record.latest
+        filing.timeline.ensure(record, hold)
+        filing.timeline.settle(record, collected_at.astimezone(UTC).date().isoformat(), hold)
         extra: dict[str, Any] = {
-            "last_good": last_good_values(store, record, sorted(item.errors), collected_at),
-            "changes": self._changes(store, previous, item),
+            "last_good": last_good_values(filing.store, record, sorted(item.errors), collected_at),
+            "changes": self._changes(filing.store, record.latest, item),
             "in_history": self._in_history(record, version_id, collected_at),
             "stale_after": hold,
         }
+        rendered = self._render_version(filing, item, version_id, collected_at, extra)
+        if rendered is None:
+            return None
+        latest, snapshot, problem = rendered
+        self.views[slug] = extra["timeline"]
+        document = self._document(item, version_id, collected_at, self.seq)
+        filing.store.file_version(
+            slug,
+            version_id,
+            layout.version_folder(slug, version_id, collected_at),
+            {DATA_FILE: _utf8(json.dumps(document, ensure_ascii=False)),
+             layout.INDEX_PAGE: _utf8(snapshot)},
+        )  # fmt: skip
+        path = f"{layout.version_folder(slug, version_id, collected_at)}/"
+        entry = filing.store.record_from_data(slug, document, path)
+        filing.store.append(record, entry)
+        filing.timeline.filed(record, entry, hold)
+        self._report_version(item, version_id, problem)
+        return latest
+
+    def _render_version(
+        self,
+        filing: Filing,
+        item: DashboardData,
+        version_id: str,
+        collected_at: datetime,
+        extra: dict[str, Any],
+    ) -> tuple[str, str, str | None] | None:
+        """The latest page, the snapshot and the problem line (None: not filed at all).
+
+        ``extra["timeline"]`` is set to the status view this version makes.
+        """
+        slug = item.dashboard.slug
+        record = filing.manifest.dashboards[slug]
+        history = LazyHistory(filing.store, record, self.config.history)
+        path = f"{layout.version_folder(slug, version_id, collected_at)}/"
 
         def status_now() -> None:
             document = self._document(item, version_id, collected_at, self.seq)
-            pending = store.record_from_data(slug, document, path)
-            extra["timeline"] = replace(
-                timeline.view(
-                    record, collected_at, hold, self.declared.get(slug, ()), pending=pending
-                ),
-                linkable=self.config.retention is None,
+            pending = filing.store.record_from_data(slug, document, path)
+            declared = self.declared.get(slug, ())
+            view = filing.timeline.view(
+                record, collected_at, _hold(record), declared, pending=pending
             )
+            extra["timeline"] = replace(view, linkable=self.config.retention is None)
 
         status_now()
-        problem: str | None = None
         try:
             latest, snapshot = render_dashboard_pages(
-                environment, item, version_id, collected_at, history, site, extra=extra
-            )
+                filing.environment, item, version_id, collected_at, history, filing.site,
+                extra=extra,
+            )  # fmt: skip
+            assert snapshot is not None
+            return latest, snapshot, None
         except RenderError as exc:
             if not item.errors:
                 self.problem(exc, slug)
@@ -765,24 +798,17 @@ class SiteBuilder:
             item.status = max(item.status, StatusLevel.ERROR)
             status_now()
             failure = self.problem(exc)
-            problem = failure.one_line()
             latest, snapshot = render_failure_pages(
-                environment, item, version_id, collected_at, history, site, failure, extra
-            )
-        assert snapshot is not None
-        self.views[slug] = extra["timeline"]
-        document = self._document(item, version_id, collected_at, self.seq)
-        text = json.dumps(document, ensure_ascii=False)
-        store.file_version(
-            slug,
-            version_id,
-            layout.version_folder(slug, version_id, collected_at),
-            {DATA_FILE: _utf8(text), layout.INDEX_PAGE: _utf8(snapshot)},
-        )
-        entry = store.record_from_data(slug, document, path)
-        store.append(record, entry)
-        timeline.filed(record, entry, hold)
-        folder = display(dashboard.folder, self.config.root)
+                filing.environment, item, version_id, collected_at, history, filing.site,
+                failure, extra,
+            )  # fmt: skip
+            assert snapshot is not None
+            return latest, snapshot, failure.one_line()
+
+    def _report_version(self, item: DashboardData, version_id: str, problem: str | None) -> None:
+        """Tell the reporter how the dashboard fared; keep it for the build's result."""
+        slug = item.dashboard.slug
+        folder = display(item.dashboard.folder, self.config.root)
         for name, message in item.errors.items():
             if name in item.reported:
                 continue
@@ -793,7 +819,6 @@ class SiteBuilder:
             DashboardBuild(slug, item.status, version_id, dict(item.errors), problem)
         )
         self.reporter.emit(Event("dashboard", slug, level=item.status))
-        return latest
 
     @contextmanager
     def _offload(self) -> Iterator[Offload | None]:
