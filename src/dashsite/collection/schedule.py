@@ -17,7 +17,6 @@ schedule can only save work, never hide a fault.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,11 +87,10 @@ def carried_values(
         if not every or record is None or record.latest is None:
             continue
         latest = record.latest
-        try:
-            raw = json.loads((store.site / latest.data_url).read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
+        document = store.version_or_none(dashboard.slug, latest)
+        if document is None:
             continue
-        kept = _not_due(raw, every, now, latest.id)
+        kept = _not_due(document.to_json(), every, now, latest.id)
         if kept:
             carried[dashboard.slug] = kept
     return carried

@@ -10,7 +10,6 @@ extra). Relative links become absolute under ``base_url``, or are dropped.
 
 from __future__ import annotations
 
-import json
 import re
 import smtplib
 import ssl
@@ -191,9 +190,7 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     latest = record.latest
     data_file = site / latest.data_url
     try:
-        raw = json.loads(data_file.read_text(encoding="utf-8"))
-        if not isinstance(raw, dict):
-            raise ValueError("not a JSON object")
+        raw = store.load_version(slug, latest.data_url).to_json()
     except (OSError, ValueError) as exc:
         reason = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({exc})"
         raise DashsiteError(

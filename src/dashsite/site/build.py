@@ -71,11 +71,11 @@ from dashsite.status.incidents import (
 from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
 from dashsite.store import layout
 from dashsite.store.clock import behind, id_floor, next_seq
+from dashsite.store.documents import VersionDocument
 from dashsite.store.layout import DATA_FILE, JOURNAL_FILE, MANIFEST_FILE
 from dashsite.store.manifest import EarlierMonths
 from dashsite.store.records import Incident
 from dashsite.store.version_store import (
-    DATA_SCHEMA,
     SCHEMA_VERSION,
     DashboardRecord,
     LogRecord,
@@ -837,41 +837,37 @@ class SiteBuilder:
     ) -> dict[str, Any]:
         """A version's ``data.json``."""
         dashboard = item.dashboard
-        return {
-            "schema": DATA_SCHEMA,
-            "dashboard": dashboard.slug,
-            "title": dashboard.title,
-            "version": version_id,
-            **({"seq": seq} if seq else {}),
-            "collected_at": collected_at.astimezone(UTC).isoformat(),
-            "status": item.status.slug,
-            "data": item.stored,
-            "errors": item.errors,
-            "collectors": {
+        at = collected_at.astimezone(UTC).isoformat()
+        return VersionDocument(
+            dashboard.slug,
+            dashboard.title,
+            version_id,
+            at,
+            item.status,
+            item.stored,
+            item.errors,
+            {
                 o.name: {
                     "duration": round(o.duration, 6),
                     "attempts": o.attempts,
                     "ok": o.ok,
-                    "collected_at": o.reused_from or collected_at.astimezone(UTC).isoformat(),
+                    "collected_at": o.reused_from or at,
                     **({"reused": True} if o.reused_from else {}),
                 }
                 for o in item.outcomes
             },
-        }
+            seq,
+        ).to_json()
 
     @staticmethod
     def _changes(store: VersionStore, previous: Any, item: DashboardData) -> list[Any] | None:
         """What moved since the previous version (None when there is none to compare)."""
         if previous is None:
             return None
-        try:
-            raw = json.loads((store.site / previous.data_url).read_text(encoding="utf-8"))
-            before = raw.get("data", {})
-        except (OSError, ValueError, AttributeError, RecursionError):
+        before = store.version_or_none(item.dashboard.slug, previous)
+        if before is None:
             return None
-        if not isinstance(before, dict):
-            return None
-        return changes(before, item.stored, previous.errors, item.errors)
+        return changes(before.data, item.stored, previous.errors, item.errors)
 
     def _in_history(self, record: DashboardRecord, version_id: str, collected_at: datetime) -> str:
         """This version's row in the history, between the previous and the newer ones.

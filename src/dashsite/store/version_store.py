@@ -35,6 +35,7 @@ from dashsite.core.errors import SiteError
 from dashsite.core.limits import MAX_VALUES
 from dashsite.core.names import is_slug
 from dashsite.store import layout
+from dashsite.store.documents import DATA_SCHEMA, VersionDocument
 from dashsite.store.layout import DATA_FILE, LOG_FOLDER, MANIFEST_FILE, TEMP_FOLDER
 from dashsite.store.log import LogRecord, checked_text, finite_number, numeric_values
 from dashsite.store.logrepair import ShardRead, damage, rebuild_month
@@ -45,9 +46,6 @@ from dashsite.store.manifest import (
     MonthInfo,
 )
 from dashsite.types.serialize import from_jsonable
-
-DATA_SCHEMA = 1
-"""Of each version's ``data.json``."""
 
 __all__ = [
     "DATA_SCHEMA",
@@ -191,11 +189,9 @@ class VersionStore:
             for version in sorted(versions, key=lambda v: (v.collected_at, v.id)):
                 entry = version
                 try:
-                    raw = json.loads(
-                        (self.site / version.path / DATA_FILE).read_text(encoding="utf-8")
-                    )
-                    entry = self.record_from_data(slug, raw, version.path)
-                except (OSError, ValueError, AttributeError, TypeError):
+                    document = self.load_version(slug, f"{version.path.rstrip('/')}/{DATA_FILE}")
+                    entry = self.record_from_data(slug, document.to_json(), version.path)
+                except (OSError, ValueError, SiteError):
                     pass
                 shards.setdefault(entry.day, []).append(entry.line())
             for day, lines in shards.items():
@@ -312,12 +308,33 @@ class VersionStore:
 
     # -- versions -------------------------------------------------------------
 
+    def load_version(self, slug: str, data_url: str) -> VersionDocument:
+        """A version's ``data.json``, validated as a whole.
+
+        ``OSError`` when it is not there, ``ValueError`` when it is not one of
+        ``slug``'s: the caller says what that means for it (skip, or one line).
+        """
+        try:
+            raw = json.loads(self.inside(data_url).read_text(encoding="utf-8"))
+        except RecursionError:
+            raise ValueError("data.json is nested too deeply") from None
+        return VersionDocument.from_json(raw, slug)
+
+    def version_or_none(self, slug: str, entry: LogRecord) -> VersionDocument | None:
+        """``entry``'s ``data.json``, or None when it is missing or damaged (thinned, say)."""
+        try:
+            return self.load_version(slug, entry.data_url)
+        except (OSError, ValueError, SiteError):
+            return None
+
     def read_data(self, entry: LogRecord) -> dict[str, Any]:
         """A version's collected data, decoded and validated; ``{}`` if it is not here."""
+        document = self.version_or_none(entry.path.split("/", 1)[0], entry)
+        if document is None:
+            return {}
         try:
-            raw = json.loads((self.site / entry.data_url).read_text(encoding="utf-8"))
-            data = from_jsonable(raw.get("data", {}))
-        except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+            data = from_jsonable(document.data)
+        except (ValueError, TypeError, AttributeError, RecursionError):
             return {}
         return data if isinstance(data, dict) else {}
 
@@ -356,9 +373,9 @@ class VersionStore:
         Returns its log record (its month's history pages must be redone), or None.
         """
         try:
-            raw = json.loads((self.inside(path) / DATA_FILE).read_text("utf-8"))
-            entry = self.record_from_data(record.slug, raw, path)
-        except (OSError, ValueError, AttributeError, TypeError):
+            document = self.load_version(record.slug, f"{path.rstrip('/')}/{DATA_FILE}")
+            entry = self.record_from_data(record.slug, document.to_json(), path)
+        except (OSError, ValueError, SiteError):
             return None
         shard = self.shard(record.slug, entry.day)
         if not any(e.id == entry.id for e in self.parse(record.slug, _tail_lines(shard, 8))):
