@@ -39,7 +39,7 @@ test: lint
 
 # The quick loop while working: no browser, Java validator, S3 server, kill -9 or timeouts.
 test-fast: lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto   # one worker per core (pytest-xdist)
 
 # The tests that read the real clock, with it 400 and then 800 days ahead (the injected
 # clock of tests/conftest.py): a test tied to this week's date fails here first.
