@@ -15,6 +15,8 @@ markers in a hand-written page, so the prose around them stays editable:
   layout module (the one place that builds a site path);
 * ``docs/explanation/architecture.md`` (``layers``): the layers, from the import-linter
   contract in ``pyproject.toml`` and each subpackage's docstring;
+* ``docs/reference/schemas/*.schema.json``: copies of the JSON Schemas the package ships
+  (``src/dashsite/store/schemas/``) and every built site publishes;
 * ``docs/reference/api/*.md``: the Python API, written whole by
   ``scripts/api_reference.py``.
 
@@ -199,6 +201,10 @@ def expected_pages() -> dict[Path, str]:
     for page, name, make in blocks:
         current = pages.get(page) or page.read_text(encoding="utf-8")
         pages[page] = replace_block(current, name, make(), page)
+    from dashsite.store.documents import SCHEMAS, schema_text
+
+    for name in SCHEMAS:  # the docs publish the package's schemas as they are
+        pages[DOCS / "reference" / "schemas" / f"{name}.schema.json"] = schema_text(name)
     api = _load_script("api_reference")
     pages.update(api.generate_pages())
     return pages

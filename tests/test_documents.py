@@ -71,3 +71,18 @@ def test_no_module_outside_the_store_opens_a_data_file():
         if ".data_url).read" in text or "DATA_FILE).read" in text:
             offenders.append(path.relative_to(ROOT).as_posix())
     assert offenders == []
+
+
+def test_every_built_site_publishes_the_schemas_its_files_validate_against():
+    import jsonschema
+
+    from dashsite.store.documents import schema_text
+
+    site = GOLDEN  # built by the golden test's project, byte for byte
+    manifest_schema = json.loads((site / "schemas" / "manifest.schema.json").read_text())
+    data_schema = json.loads((site / "schemas" / "data.schema.json").read_text())
+    assert manifest_schema == json.loads(schema_text("manifest"))
+    assert data_schema == json.loads(schema_text("data"))
+    jsonschema.validate(json.loads((site / "manifest.json").read_text()), manifest_schema)
+    for path in site.rglob("data.json"):
+        jsonschema.validate(json.loads(path.read_text()), data_schema)

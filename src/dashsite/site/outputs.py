@@ -20,6 +20,9 @@ from dashsite.core.plugins import OUTPUTS, PluginError, load_group
 from dashsite.site.badges import write_badges
 from dashsite.site.feeds import write_feeds
 from dashsite.status.timeline import StatusView
+from dashsite.store import layout
+from dashsite.store.documents import SCHEMAS as SCHEMA_NAMES
+from dashsite.store.documents import schema_text
 from dashsite.store.manifest import DashboardRecord, Manifest
 from dashsite.store.write import SiteWriter
 
@@ -76,10 +79,22 @@ class Badges:
         write_badges(writer, site.dashboards, site.title, failed=site.failed)
 
 
+@dataclass(frozen=True, slots=True)
+class Schemas:
+    """``schemas/manifest.schema.json`` and ``schemas/data.schema.json``: so any tool can
+    validate what it reads from the site against the release that wrote it."""
+
+    def write(self, site: SiteView, writer: SiteWriter) -> None:
+        """The package's schemas, as they are."""
+        for name in SCHEMA_NAMES:
+            writer.write(layout.schema(name), schema_text(name))
+
+
 FEEDS = Feeds()
 BADGES = Badges()
+SCHEMAS = Schemas()
 
-BUILT_IN: dict[str, SiteOutput] = {"feeds": FEEDS, "badges": BADGES}
+BUILT_IN: dict[str, SiteOutput] = {"feeds": FEEDS, "badges": BADGES, "schemas": SCHEMAS}
 """dashsite's own outputs, as its ``pyproject.toml`` registers them; known without
 its package metadata too (a source checkout on ``PYTHONPATH``)."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 from typing import Any
 
 from dashsite.core.levels import StatusLevel
@@ -99,6 +100,17 @@ class VersionDocument:
             collectors,
             seq,
         )
+
+
+SCHEMAS = ("manifest", "data")
+"""The formats dashsite publishes a JSON Schema of (``store/schemas/<name>.schema.json``)."""
+
+
+def schema_text(name: str) -> str:
+    """The JSON Schema of ``manifest.json`` or ``data.json``, as the package ships it."""
+    return (
+        resources.files("dashsite").joinpath(f"store/schemas/{name}.schema.json").read_text("utf-8")
+    )
 
 
 def _strings(table: Any) -> bool:

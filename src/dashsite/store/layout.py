@@ -28,6 +28,8 @@ BADGE_JSON = "badge.json"
 BADGE_SVG = "badge.svg"
 INCIDENTS_FOLDER = "incidents"
 """Declared incidents' pages, site-wide (and their sources in the project)."""
+SCHEMAS_FOLDER = "schemas"
+"""The JSON Schemas of ``manifest.json`` and ``data.json``, published with the site."""
 NOTIFY_LEDGER = "notify-ledger.json"
 """Which status change went to which notification target (travels with the site)."""
 
@@ -50,7 +52,7 @@ STATE_FOLDER = ".dashsite"
 
 SITE_FILES = frozenset(
     {INDEX_PAGE, MANIFEST_FILE, ASSETS_FOLDER, NOJEKYLL, FEED_FILE, BADGE_JSON, BADGE_SVG,
-     INCIDENTS_FOLDER, NOTIFY_LEDGER}
+     INCIDENTS_FOLDER, SCHEMAS_FOLDER, NOTIFY_LEDGER}
 )  # fmt: skip
 """Top-level names dashsite writes besides the dashboards' folders."""
 
@@ -163,6 +165,11 @@ def badge_svg(slug: str | None = None) -> str:
     return f"{slug}/{BADGE_SVG}" if slug else BADGE_SVG
 
 
+def schema(name: str) -> str:
+    """``schemas/<name>.schema.json``: a published JSON Schema (``manifest``, ``data``)."""
+    return f"{SCHEMAS_FOLDER}/{name}.schema.json"
+
+
 def journal() -> str:
     """``.dashsite-tmp/journal.json``: what an unfinished build was doing."""
     return f"{TEMP_FOLDER}/{JOURNAL_FILE}"
@@ -244,7 +251,7 @@ def classify(relative: str) -> SitePath:
         return SitePath(Kind.UNKNOWN)
     if top == ASSETS_FOLDER:
         return SitePath(Kind.ASSET)
-    if top == INCIDENTS_FOLDER:
+    if top in (INCIDENTS_FOLDER, SCHEMAS_FOLDER):
         return SitePath(Kind.SITE_FILE)
     return _classify_dashboard(top, parts[1:])
 
@@ -291,6 +298,8 @@ TREE = (
     (f"{BADGE_JSON}, {BADGE_SVG}", "the site's status: shields.io endpoint JSON and an SVG badge"),
     (f"{INCIDENTS_FOLDER}/<name>.html", "a declared incident's page"),
     (f"{ASSETS_FOLDER}/…", "CSS (and one small optional JS), content-hashed names"),
+    (f"{SCHEMAS_FOLDER}/manifest.schema.json, data.schema.json",
+        "JSON Schemas of the two machine-readable formats"),
     (NOTIFY_LEDGER, "which status change dashsite notify sent to which target"),
     (latest_page("<slug>"), "the latest version"),
     (version_page("<slug>", "<version>", datetime(2026, 11, 27, tzinfo=UTC)).replace(

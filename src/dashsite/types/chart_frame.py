@@ -206,24 +206,14 @@ def line_figure(chart: Any, table: str) -> str:
         _draw_series,
         _epoch,
         _Plot,
-        tick_labels,
         value_formatter,
-        value_ticks,
     )
     from dashsite.types.sparkline import as_number
     from dashsite.types.styles import LEVEL_COLORS, MUTED
 
     lines, timed, _ = chart._prepared
     fmt = value_formatter(chart.format, chart.unit)
-    numeric = chart._samples(chart._columns())
-    ys = [y for points in numeric for _, y in points if y is not None]
-    ys += [float(v) for v in dict(chart.thresholds).values()]
-    xs = [x for points in numeric if points for x in (points[0][0], points[-1][0])]
-    low, high = (min(ys), max(ys)) if ys else (0.0, 1.0)
-    if chart.area:
-        low, high = min(low, 0.0), max(high, 0.0)
-    ticks = value_ticks(low, high, chart.format)
-    labels = tick_labels(ticks, chart.format, chart.unit)
+    numeric, xs, ticks, labels = chart.scale()
     plot_height = float(chart.height - 20)
     plot = _Plot(
         0, 10, PLOT_WIDTH, chart.height - 26,

@@ -157,6 +157,19 @@ class LineChart(RenderType):
         total = max((len(line.xs) for line in lines), default=0)
         return _table(tails, value_formatter(self.format, self.unit), self.title, total)
 
+    def scale(self) -> tuple[list[Pairs], list[float], list[float], list[str]]:
+        """The sampled series, the x ends, the value ticks and their labels: one scale for
+        the page's frame and the mail's SVG."""
+        numeric = self._samples(self._columns())
+        ys = [y for points in numeric for _, y in points if y is not None]
+        ys += [float(v) for v in dict(self.thresholds).values()]
+        xs = [x for points in numeric if points for x in (points[0][0], points[-1][0])]
+        low, high = (min(ys), max(ys)) if ys else (0.0, 1.0)
+        if self.area:
+            low, high = min(low, 0.0), max(high, 0.0)
+        ticks = value_ticks(low, high, self.format)
+        return numeric, xs, ticks, tick_labels(ticks, self.format, self.unit)
+
     def render(self, *, inline_css: bool = False) -> str:
         """A ``<figure>`` holding the SVG and a ``<details>`` table of the numbers.
 
@@ -169,15 +182,7 @@ class LineChart(RenderType):
             return line_figure(self, self._data_table())
         lines, timed, _ = self._prepared
         fmt = value_formatter(self.format, self.unit)
-        numeric = self._samples(self._columns())
-        ys = [y for points in numeric for _, y in points if y is not None]
-        ys += [float(v) for v in dict(self.thresholds).values()]
-        xs = [x for points in numeric if points for x in (points[0][0], points[-1][0])]
-        low, high = (min(ys), max(ys)) if ys else (0.0, 1.0)
-        if self.area:
-            low, high = min(low, 0.0), max(high, 0.0)
-        ticks = value_ticks(low, high, self.format)
-        labels = tick_labels(ticks, self.format, self.unit)
+        numeric, xs, ticks, labels = self.scale()
         left = 10 + 7 * max(len(t) for t in labels)
         plot = _Plot(
             left, 10, self.width - 12, self.height - 26,
