@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -148,3 +148,36 @@ def test_lock_timeout_gives_a_clear_error(tmp_path: Path) -> None:
         "--lock-timeout")
     first.communicate(timeout=60)
     assert first.returncode == 0
+
+
+def test_a_version_two_killed_builds_filed_is_counted_by_the_third(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build killed before its manifest leaves a filed version in the journal; the next
+    build, killed in turn before counting it (during collection, the longest phase), must
+    leave it in the journal too: the log and the manifest never disagree."""
+    import dashsite.site.build
+    from projects import T0, build, fixed_clock
+
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+
+    def killed(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dashsite.site.build, "write_manifest", killed)
+    with pytest.raises(KeyboardInterrupt):  # files v2, dies before the commit point
+        build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    monkeypatch.undo()
+    monkeypatch.setattr(dashsite.site.build, "collect_dashboards", killed)
+    with pytest.raises(KeyboardInterrupt):  # adopts v2, dies collecting v3
+        build(tmp_path, version_id="v3", clock=fixed_clock(T0 + timedelta(minutes=10)))
+    monkeypatch.undo()
+    build(tmp_path, version_id="v4", clock=fixed_clock(T0 + timedelta(minutes=15)))
+    site = tmp_path / "site"
+    manifest = json.loads((site / "manifest.json").read_text())
+    logged = logged_versions(site)
+    assert logged == {"alpha": ["v1", "v2", "v4"], "beta": ["v1", "v2", "v4"]}
+    for dashboard in manifest["dashboards"]:
+        assert dashboard["count"] == 3, dashboard["slug"]
+    assert_site_whole(site)

@@ -449,7 +449,8 @@ class SiteBuilder:
         atomic_write(
             journal,
             json.dumps(
-                [
+                _journal_entries(opened.adopted)  # a killed build's, not counted yet
+                + [
                     {
                         "slug": slug,
                         "path": f"{layout.version_folder(slug, version_id, collected_at)}/",
@@ -940,8 +941,22 @@ def _recover(
         if found is not None:
             touched.setdefault(slug, set()).add(found.month)
             adopted.setdefault(slug, []).append(found)
-    shutil.rmtree(temp, ignore_errors=True)
+    for leftover in temp.iterdir():  # versions still aside: never renamed in, never counted
+        if leftover.name != JOURNAL_FILE:
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+    # The adopted versions stay in the journal until this build's manifest counts them: a
+    # build killed before that (in collection, say) leaves them for the next one again.
+    atomic_write(journal, json.dumps(_journal_entries(adopted)).encode())
     return touched, adopted
+
+
+def _journal_entries(adopted: Mapping[str, Sequence[LogRecord]]) -> list[dict[str, str]]:
+    return [
+        {"slug": slug, "path": entry.path} for slug, found in adopted.items() for entry in found
+    ]
 
 
 def _overall(result: BuildResult) -> StatusLevel:
