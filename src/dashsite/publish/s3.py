@@ -190,7 +190,8 @@ def _changing_part(
 ) -> tuple[list[str], list[str]] | None:
     """What may differ from ``baseline`` (the published manifest): (files, new version files).
 
-    The site's root files, assets and incidents; per dashboard its top files,
+    The site's root files and site-wide folders (assets, incidents, schemas, a plugin
+    output's); per dashboard its top files,
     history index, digest, and the history pages, log shards and status files
     of the months since the baseline's latest version (and of months the tiers
     thinned since, or retention pruned: ``pruned``); plus the version folders
@@ -200,9 +201,13 @@ def _changing_part(
     if any(slug not in local.dashboards for slug in baseline.dashboards):
         return None
     files = list(walk_site(site, deep=False))
-    for top in ("assets", "incidents"):
-        if (site / top).is_dir():
-            files += walk_site(site, top)
+    # Every site-wide folder (assets, incidents, schemas, a plugin output's): not a dashboard's.
+    for top in sorted(
+        entry.name
+        for entry in site.iterdir()
+        if entry.is_dir() and not entry.name.startswith(".") and entry.name not in local.dashboards
+    ):
+        files += walk_site(site, top)
     versions: list[str] = []
     for slug, record in local.dashboards.items():
         before = baseline.dashboards.get(slug)
