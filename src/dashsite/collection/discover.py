@@ -100,8 +100,9 @@ def load_dashboard_file(
         )
     read = file_format.read(path, root=root, allow_secret_env=allow_secret_env)
     collectors = read.collectors
+    reserved = reserved_names()
     for spec in collectors:
-        if spec.name in reserved_names():
+        if spec.name in reserved:
             raise DashboardError(
                 f"collector name '{spec.name}' would hide the template's own '{spec.name}'",
                 path=shown,
@@ -282,6 +283,7 @@ def template_dashboard(
 def collectors_of(namespace: Mapping[str, Any], where: str) -> tuple[Collector, ...]:
     """Collectors marked with ``@collector`` plus those in a ``COLLECTORS`` dict."""
     found: dict[str, Collector] = {}
+    reserved = reserved_names()  # once per dashboard, not per collector
 
     def add(spec: Collector) -> None:
         if not spec.name.isidentifier():
@@ -290,7 +292,7 @@ def collectors_of(namespace: Mapping[str, Any], where: str) -> tuple[Collector, 
                 path=where,
                 hint="use a Python identifier: letters, digits and '_'",
             )
-        if spec.name in reserved_names():
+        if spec.name in reserved:
             raise DashboardError(
                 f"collector name '{spec.name}' would hide the template's own '{spec.name}'",
                 path=where,

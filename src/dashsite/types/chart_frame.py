@@ -204,11 +204,9 @@ def line_figure(chart: Any, table: str) -> str:
     from dashsite.core.levels import StatusLevel
     from dashsite.types.plot import (
         _draw_series,
-        _epoch,
         _Plot,
         value_formatter,
     )
-    from dashsite.types.sparkline import as_number
     from dashsite.types.styles import LEVEL_COLORS, MUTED
 
     lines, timed, _ = chart._prepared
@@ -237,11 +235,7 @@ def line_figure(chart: Any, table: str) -> str:
             f'<span class="chart-key chart-key-threshold chart-{level.slug}" aria-hidden="true">'
             f"</span>{_text(level.slug)} at {_text(fmt(float(value)))}"
         )
-    for moment, words in chart.annotations:
-        at = moment if isinstance(moment, datetime) else None
-        x_value = _epoch(at) if at is not None else as_number(moment)
-        if x_value is None or not plot.x0 <= x_value <= plot.x1:
-            continue
+    for x_value, words in chart.annotations_on(plot):
         x = plot.x(x_value)
         parts.append(
             f'<line x1="{x}" x2="{x}" y1="{plot.top}" y2="{plot.bottom}" stroke="{MUTED}" '
@@ -249,7 +243,7 @@ def line_figure(chart: Any, table: str) -> str:
         )
         notes.append(
             '<span class="chart-key chart-key-annotation" aria-hidden="true"></span>'
-            f"{_text(str(words))} ({_text(_at(x_value, timed))})"
+            f"{_text(words)} ({_text(_at(x_value, timed))})"
         )
     for index, points in enumerate(numeric):
         parts += _draw_series(plot, points, index, chart.area, False)

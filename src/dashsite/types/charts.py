@@ -157,6 +157,16 @@ class LineChart(RenderType):
         total = max((len(line.xs) for line in lines), default=0)
         return _table(tails, value_formatter(self.format, self.unit), self.title, total)
 
+    def annotations_on(self, plot: _Plot) -> list[tuple[float, str]]:
+        """The annotations inside ``plot``'s x range: (x value, words)."""
+        found = []
+        for moment, words in self.annotations:
+            at = moment if isinstance(moment, datetime) else None
+            x_value = _epoch(at) if at is not None else as_number(moment)
+            if x_value is not None and plot.x0 <= x_value <= plot.x1:
+                found.append((x_value, str(words)))
+        return found
+
     def scale(self) -> tuple[list[Pairs], list[float], list[float], list[str]]:
         """The sampled series, the x ends, the value ticks and their labels: one scale for
         the page's frame and the mail's SVG."""
@@ -198,11 +208,7 @@ class LineChart(RenderType):
                 f'stroke="{LEVEL_COLORS[level]}" stroke-dasharray="4 4"{css}/>'
             )
             parts.append(_text(plot.right - 2, y - 3, f"{level.slug} {fmt(float(value))}", "end"))
-        for moment, words in self.annotations:
-            at = moment if isinstance(moment, datetime) else None
-            x_value = _epoch(at) if at is not None else as_number(moment)
-            if x_value is None or not plot.x0 <= x_value <= plot.x1:
-                continue
+        for x_value, words in self.annotations_on(plot):
             x = plot.x(x_value)
             parts.append(
                 f'<line x1="{x}" x2="{x}" y1="{plot.top}" y2="{plot.bottom}" stroke="{MUTED}" '
