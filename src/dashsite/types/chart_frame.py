@@ -211,7 +211,7 @@ def line_figure(chart: Any, table: str) -> str:
 
     lines, timed, _ = chart._prepared
     fmt = value_formatter(chart.format, chart.unit)
-    numeric, xs, ticks, labels = chart.scale()
+    numeric, xs, ticks, labels = chart._scale()
     plot_height = float(chart.height - 20)
     plot = _Plot(
         0, 10, PLOT_WIDTH, chart.height - 26,
@@ -235,7 +235,7 @@ def line_figure(chart: Any, table: str) -> str:
             f'<span class="chart-key chart-key-threshold chart-{level.slug}" aria-hidden="true">'
             f"</span>{_text(level.slug)} at {_text(fmt(float(value)))}"
         )
-    for x_value, words in chart.annotations_on(plot):
+    for x_value, words in chart._annotations_on(plot):
         x = plot.x(x_value)
         parts.append(
             f'<line x1="{x}" x2="{x}" y1="{plot.top}" y2="{plot.bottom}" stroke="{MUTED}" '

@@ -157,7 +157,7 @@ class LineChart(RenderType):
         total = max((len(line.xs) for line in lines), default=0)
         return _table(tails, value_formatter(self.format, self.unit), self.title, total)
 
-    def annotations_on(self, plot: _Plot) -> list[tuple[float, str]]:
+    def _annotations_on(self, plot: _Plot) -> list[tuple[float, str]]:
         """The annotations inside ``plot``'s x range: (x value, words)."""
         found = []
         for moment, words in self.annotations:
@@ -167,7 +167,7 @@ class LineChart(RenderType):
                 found.append((x_value, str(words)))
         return found
 
-    def scale(self) -> tuple[list[Pairs], list[float], list[float], list[str]]:
+    def _scale(self) -> tuple[list[Pairs], list[float], list[float], list[str]]:
         """The sampled series, the x ends, the value ticks and their labels: one scale for
         the page's frame and the mail's SVG."""
         numeric = self._samples(self._columns())
@@ -192,7 +192,7 @@ class LineChart(RenderType):
             return line_figure(self, self._data_table())
         lines, timed, _ = self._prepared
         fmt = value_formatter(self.format, self.unit)
-        numeric, xs, ticks, labels = self.scale()
+        numeric, xs, ticks, labels = self._scale()
         left = 10 + 7 * max(len(t) for t in labels)
         plot = _Plot(
             left, 10, self.width - 12, self.height - 26,
@@ -208,7 +208,7 @@ class LineChart(RenderType):
                 f'stroke="{LEVEL_COLORS[level]}" stroke-dasharray="4 4"{css}/>'
             )
             parts.append(_text(plot.right - 2, y - 3, f"{level.slug} {fmt(float(value))}", "end"))
-        for x_value, words in self.annotations_on(plot):
+        for x_value, words in self._annotations_on(plot):
             x = plot.x(x_value)
             parts.append(
                 f'<line x1="{x}" x2="{x}" y1="{plot.top}" y2="{plot.bottom}" stroke="{MUTED}" '
