@@ -26,7 +26,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from dashsite.collection.files import format_of
-from dashsite.render.fragments import day_bar_items
+from dashsite.render.fragments import day_bar_items, version_rows
 from dashsite.render.markdown import escape_markdown, markdown_filter
 from dashsite.types.filters import FILTERS, render_filter
 from dashsite.types.namespace import template_globals
@@ -232,6 +232,7 @@ def create_environment(
     environment.filters.update(FILTERS)
     environment.filters["markdown"] = markdown_filter
     environment.filters["day_bars"] = day_bar_items  # the theme's status pages
+    environment.filters["version_rows"] = version_rows  # and history tables
     if inline_css:  # inline styles unless the template says otherwise (mail)
 
         def render(value: Any, inline_css: bool = True) -> Any:

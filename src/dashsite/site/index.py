@@ -292,8 +292,8 @@ def write_history(
 def _month_tail(
     store: VersionStore, record: DashboardRecord, month: str, count: int
 ) -> list[LogRecord]:
-    single = DashboardRecord(record.slug, record.title, months={month: record.months[month]})
-    return store.tail(single, count)
+    """The newest ``count`` versions of ``month``, the latest month (so the log's newest)."""
+    return [entry for entry in store.tail(record, count) if entry.month == month]
 
 
 def _write_month_page(

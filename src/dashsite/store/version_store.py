@@ -75,6 +75,11 @@ class VersionStore:
         self.repaired: set[tuple[str, str]] = set()
         """``(slug, month)`` rebuilt by :mod:`.logrepair` (its history pages are redone)."""
         self._checked: set[tuple[str, str]] = set()
+        self._resolved: Path | None = None
+        self._safe: set[Path] = set()
+        """Folders of the site already resolved inside it (a folder is resolved once)."""
+        self._tails: dict[str, list[LogRecord]] = {}
+        """The newest records of each dashboard read so far, kept current by :meth:`append`."""
 
     # -- the manifest -------------------------------------------------------
 
@@ -201,18 +206,34 @@ class VersionStore:
         return upgraded
 
     def inside(self, relative: str) -> Path:
-        """``site/relative``, refusing a path that a symbolic link leads out of the site."""
+        """``site/relative``, refusing a path that a symbolic link leads out of the site.
+
+        A folder found inside once is not resolved again in this build (a build
+        asks for a dashboard's folders thousands of times); only the last part
+        of the path is looked at each time.
+        """
         path = self.site / relative
-        if not path.resolve().is_relative_to(self.site.resolve()):
-            link = next((p for p in [path, *path.parents] if p.is_symlink()), path)
-            raise SiteError(
-                f"is a symbolic link to {link.readlink() if link.is_symlink() else '?'}, "
-                "outside the site",
-                path=Path(self.site.name) / link.relative_to(self.site),
-                hint="dashsite writes only inside the site: replace the link "
-                "with a real folder (or move the site where the link points)",
-            )
-        return path
+        parent = path.parent
+        if parent in self._safe:
+            if not path.is_symlink() or path.resolve().is_relative_to(self._root()):
+                return path
+        elif path.resolve().is_relative_to(self._root()):
+            if parent.is_dir():
+                self._safe.add(parent)
+            return path
+        link = next((p for p in [path, *path.parents] if p.is_symlink()), path)
+        raise SiteError(
+            f"is a symbolic link to {link.readlink() if link.is_symlink() else '?'}, "
+            "outside the site",
+            path=Path(self.site.name) / link.relative_to(self.site),
+            hint="dashsite writes only inside the site: replace the link "
+            "with a real folder (or move the site where the link points)",
+        )
+
+    def _root(self) -> Path:
+        if self._resolved is None:
+            self._resolved = self.site.resolve()
+        return self._resolved
 
     # -- the log --------------------------------------------------------------
 
@@ -240,6 +261,9 @@ class VersionStore:
         self.written += 1
         self.bytes_written += len(line)
         record.add(entry)
+        known = self._tails.get(record.slug)
+        if known is not None:
+            known.append(entry)
 
     def month(self, slug: str, month: str) -> list[LogRecord]:
         """Every record of one month, oldest first.
@@ -254,6 +278,7 @@ class VersionStore:
             why = damage(record, month, reads)
             if why is not None:
                 entries, message = rebuild_month(self, record, month, reads, why)
+                self._tails.pop(slug, None)
                 self.repaired.add((slug, month))
                 if self.on_damage is not None:
                     self.on_damage(message)
@@ -269,7 +294,16 @@ class VersionStore:
         return ShardRead(path, found, sum(1 for line in lines if line.strip()) - len(found))
 
     def tail(self, record: DashboardRecord, count: int) -> list[LogRecord]:
-        """The newest ``count`` records, oldest first, reading back from the end."""
+        """The newest ``count`` records, oldest first, reading back from the end.
+
+        Read once a build for the largest ``count`` asked (the index's trend, the
+        history index and the month's tail all ask), then sliced.
+        """
+        if count <= 0:
+            return []
+        known = self._tails.get(record.slug)
+        if known is not None and (len(known) >= count or len(known) >= record.count):
+            return known[-count:]
         found: list[LogRecord] = []
         for month in reversed(record.months):
             if len(found) >= count:
@@ -279,7 +313,8 @@ class VersionStore:
                     break
                 lines = _tail_lines(path, count - len(found))
                 found = [*self.parse(record.slug, lines), *found]
-        return found[-count:] if count else []
+        self._tails[record.slug] = found[-count:]
+        return found[-count:]
 
     def knows(self, slug: str, entry: LogRecord) -> bool:
         """Whether the local log holds ``entry`` (reads its day's shard)."""
@@ -398,6 +433,7 @@ class VersionStore:
         history pages shift) and the months now gone.
         """
         excess = record.count - retention
+        self._tails.pop(record.slug, None)  # shards are rewritten below
         dropped: list[LogRecord] = []
         rewritten: set[str] = set()
         removed: set[str] = set()
