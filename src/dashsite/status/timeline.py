@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from dashsite.core.levels import StatusLevel
@@ -143,9 +144,9 @@ STATE_WORDS = {
 """A day's state in the words the pages use."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DayBar:
-    """One day of the 90-day bars."""
+    """One day of the 90-day bars (what it shows is worked out once: a page asks often)."""
 
     day: str
     state: State
@@ -156,7 +157,7 @@ class DayBar:
     seconds: Mapping[State, float] = field(default_factory=dict)
     """The day's seconds by state (empty for a day without data)."""
 
-    @property
+    @cached_property
     def shown(self) -> str:
         """How the bar is drawn: its state, or ``maintenance`` when all it lost was maintenance.
 
@@ -168,12 +169,12 @@ class DayBar:
             return State.MAINTENANCE.value
         return self.state.value
 
-    @property
+    @cached_property
     def partial(self) -> bool:
         """Data for part of the day only: an hour or more without any."""
         return self.count > 0 and self.seconds.get(State.NODATA, 0) >= PARTIAL_NODATA
 
-    @property
+    @cached_property
     def label(self) -> str:
         """In words: ``2026-11-27: down 25 min, 288 versions, uptime 93.40 %``."""
         if self.count == 0 and self.state == State.NODATA:
@@ -610,6 +611,7 @@ class Timeline:
             recent = self._records(record, live_from, today)
             if self._check_live(record, recent, live_from, hold):
                 self._shards = {k: v for k, v in self._shards.items() if k[0] != record.slug}
+                self.store.forget(record.slug)
                 recent = self._records(record, live_from, today)
             recent += [pending] if pending is not None else []
             carry = record.carry if settled is not None else None
@@ -805,9 +807,9 @@ class Timeline:
             if info is not None and day.isoformat()[8:] in info.days:
                 key = (record.slug, day.isoformat())
                 if key not in self._shards:
-                    lines = _lines(self.store.shard(record.slug, day.isoformat()))
-                    self._shards[key] = self.store.parse(record.slug, lines)
-                    if len(self._shards[key]) != sum(1 for line in lines if line.strip()):
+                    parsed, unreadable = self.store.day_records(record.slug, day.isoformat())
+                    self._shards[key] = list(parsed)  # as it was before this build's appends
+                    if unreadable:
                         self._torn.add(key)
                 found += self._shards[key]
             day += timedelta(days=1)
@@ -999,11 +1001,3 @@ def _incidents_in(slug: str, records: Iterable[LogRecord]) -> list[Incident]:
             found.append(incident)
             incident = None
     return found
-
-
-def _lines(path: Any) -> list[str]:
-    try:
-        text: str = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
-    return text.splitlines()
