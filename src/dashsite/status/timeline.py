@@ -22,7 +22,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from dashsite.core.levels import StatusLevel
@@ -144,9 +143,9 @@ STATE_WORDS = {
 """A day's state in the words the pages use."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DayBar:
-    """One day of the 90-day bars (what it shows is worked out once: a page asks often)."""
+    """One day of the 90-day bars."""
 
     day: str
     state: State
@@ -156,25 +155,26 @@ class DayBar:
     """The history page that lists the day's first version (``2026-11-2.html``), or ``""``."""
     seconds: Mapping[State, float] = field(default_factory=dict)
     """The day's seconds by state (empty for a day without data)."""
+    shown: str = field(init=False, compare=False)
+    """How the bar is drawn: its state, or ``maintenance`` when all it lost was maintenance.
 
-    @cached_property
-    def shown(self) -> str:
-        """How the bar is drawn: its state, or ``maintenance`` when all it lost was maintenance.
+    (A version failing inside a declared maintenance window makes the day's
+    worst level an error; its time counts as maintenance, not down.) Worked out
+    once: a page, its index card and the bars' summary each ask.
+    """
+    partial: bool = field(init=False, compare=False)
+    """Data for part of the day only: an hour or more without any."""
 
-        (A version failing inside a declared maintenance window makes the
-        day's worst level an error; its time counts as maintenance, not down.)
-        """
-        lost = self.seconds.get(State.DOWN, 0) + self.seconds.get(State.DEGRADED, 0)
-        if self.seconds.get(State.MAINTENANCE, 0) > 0 and lost == 0:
-            return State.MAINTENANCE.value
-        return self.state.value
+    def __post_init__(self) -> None:
+        seconds = self.seconds
+        lost = seconds.get(State.DOWN, 0) + seconds.get(State.DEGRADED, 0)
+        maintenance = seconds.get(State.MAINTENANCE, 0) > 0 and lost == 0
+        shown = State.MAINTENANCE.value if maintenance else self.state.value
+        object.__setattr__(self, "shown", shown)
+        partial = self.count > 0 and seconds.get(State.NODATA, 0) >= PARTIAL_NODATA
+        object.__setattr__(self, "partial", partial)
 
-    @cached_property
-    def partial(self) -> bool:
-        """Data for part of the day only: an hour or more without any."""
-        return self.count > 0 and self.seconds.get(State.NODATA, 0) >= PARTIAL_NODATA
-
-    @cached_property
+    @property
     def label(self) -> str:
         """In words: ``2026-11-27: down 25 min, 288 versions, uptime 93.40 %``."""
         if self.count == 0 and self.state == State.NODATA:
