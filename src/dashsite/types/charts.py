@@ -24,32 +24,23 @@ from markupsafe import escape
 
 from dashsite.core.errors import RenderError
 from dashsite.core.levels import StatusLevel
-from dashsite.core.xmltext import xml_text
 from dashsite.types.plot import (
-    DASHES,
-    PALETTE,
     TABLE_ROWS,
     Pairs,
     _check_size,
-    _draw_series,
-    _edge_text,
     _epoch,
     _last,
     _lines,
     _Plot,
     _share,
     _tail,
-    _text,
-    nice_ticks,
     sample,
     tick_labels,
-    time_ticks,
     value_formatter,
     value_ticks,
 )
 from dashsite.types.renderables import RenderType, format_value, from_fields
 from dashsite.types.sparkline import as_number
-from dashsite.types.styles import LEVEL_COLORS, MUTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,48 +177,13 @@ class LineChart(RenderType):
         On a page the words are HTML over a stretched plot (:mod:`.chart_frame`);
         in mail (``inline_css``), one plain SVG.
         """
-        if not inline_css:
-            from dashsite.types.chart_frame import line_figure
+        if inline_css:
+            from dashsite.types.chart_mail import line_svg
 
-            return line_figure(self, self._data_table())
-        lines, timed, _ = self._prepared
-        fmt = value_formatter(self.format, self.unit)
-        numeric, xs, ticks, labels = self._scale()
-        left = 10 + 7 * max(len(t) for t in labels)
-        plot = _Plot(
-            left, 10, self.width - 12, self.height - 26,
-            min(xs) if xs else 0.0, max(xs) if xs else 1.0, ticks[0], ticks[-1],
-        )  # fmt: skip
-        parts = _axes(plot, ticks, labels, timed, inline_css)
-        for name, value in dict(self.thresholds).items():
-            level = StatusLevel.parse(name)
-            y = plot.y(float(value))
-            css = "" if inline_css else f' class="chart-threshold chart-{level.slug}"'
-            parts.append(
-                f'<line x1="{plot.left}" x2="{plot.right}" y1="{y}" y2="{y}" '
-                f'stroke="{LEVEL_COLORS[level]}" stroke-dasharray="4 4"{css}/>'
-            )
-            parts.append(_text(plot.right - 2, y - 3, f"{level.slug} {fmt(float(value))}", "end"))
-        for x_value, words in self._annotations_on(plot):
-            x = plot.x(x_value)
-            parts.append(
-                f'<line x1="{x}" x2="{x}" y1="{plot.top}" y2="{plot.bottom}" stroke="{MUTED}" '
-                'stroke-dasharray="2 2"/>'
-            )
-            parts.append(_text(x + 3, plot.top + 10, str(words), "start"))
-        for index, points in enumerate(numeric):
-            parts += _draw_series(plot, points, index, self.area, inline_css)
-        if len(numeric) > 1:
-            parts += _legend(plot, [line.name for line in lines], inline_css)
-        tails = [
-            (line.name, [(x, as_number(y)) for x, y in zip(*_tail(line), strict=True)])
-            for line in lines
-        ]
-        total = max((len(line.xs) for line in lines), default=0)
-        return _figure(
-            self.title, self.summary(), self.width, self.height, parts, inline_css,
-            _table(tails, fmt, self.title, total),
-        )  # fmt: skip
+            return line_svg(self)
+        from dashsite.types.chart_frame import line_figure
+
+        return line_figure(self, self._data_table())
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,69 +193,6 @@ class AreaChart(LineChart):
     area: bool = True
 
     kind = "AreaChart"
-
-
-def _axes(
-    plot: _Plot, ticks: list[float], labels: list[str], timed: bool, inline_css: bool
-) -> list[str]:
-    grid = "" if inline_css else ' class="chart-grid"'
-    parts = []
-    for value, words in zip(ticks, labels, strict=True):
-        y = plot.y(value)
-        parts.append(
-            f'<line x1="{plot.left}" x2="{plot.right}" y1="{y}" y2="{y}" stroke="#d0d7de"'
-            f' stroke-width="1"{grid}/>'
-        )
-        parts.append(_text(plot.left - 6, y + 4, words, "end"))
-    if timed:
-        marks, pattern = time_ticks(plot.x0, plot.x1)
-        if not marks:  # a span shorter than a tick step: its two ends
-            marks, pattern = sorted({plot.x0, plot.x1}), "%H:%M:%S"
-        for moment in marks:
-            words = datetime.fromtimestamp(moment, UTC).strftime(pattern)
-            parts.append(_edge_text(plot, plot.x(moment), plot.bottom + 16, words))
-    else:
-        for value in nice_ticks(plot.x0, plot.x1, 6):
-            if plot.x0 <= value <= plot.x1 and value == int(value):
-                parts.append(_text(plot.x(value), plot.bottom + 16, format_value(int(value))))
-    return parts
-
-
-def _legend(plot: _Plot, names: list[str], inline_css: bool) -> list[str]:
-    parts, x = [], plot.left + 4
-    for index, name in enumerate(names):
-        colour, dash = PALETTE[index % len(PALETTE)], DASHES[index % len(DASHES)]
-        css = "" if inline_css else f' class="chart-line chart-series-{index % len(PALETTE) + 1}"'
-        dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<line x1="{x}" x2="{x + 18}" y1="{plot.top + 6}" y2="{plot.top + 6}" '
-            f'stroke="{colour}" stroke-width="2"{dashed}{css}/>'
-        )
-        parts.append(_text(x + 22, plot.top + 10, name, "start"))
-        x += 30 + 6.5 * len(name)
-    return parts
-
-
-def _figure(
-    title: str,
-    summary: str,
-    width: int,
-    height: int,
-    parts: list[str],
-    inline_css: bool,
-    table: str,
-) -> str:
-    name = escape(title or "Chart")
-    svg = xml_text(  # mail draws it with an XML parser
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{name}: {escape(summary)}"'
-        + (' style="max-width:100%;height:auto"' if inline_css else "")
-        + f"><title>{name}</title><desc>{escape(summary)}</desc>{''.join(parts)}</svg>"
-    )
-    caption = f"<figcaption>{name}</figcaption>" if title else ""
-    if inline_css:
-        return f'<figure style="margin:.5rem 0">{caption}{svg}</figure>'
-    return f'<figure class="chart">{caption}{svg}{table}</figure>'
 
 
 def _table(
@@ -395,70 +288,19 @@ class BarChart(RenderType):
 
     def render(self, *, inline_css: bool = False) -> str:
         """Vertical bars with a zero baseline."""
+        if inline_css:
+            from dashsite.types.chart_mail import bar_svg
+
+            return bar_svg(self)
+        from dashsite.types.chart_frame import bar_figure
+
         categories, names, cells = self._grid()
         fmt = value_formatter(self.format, self.unit)
-        if not inline_css:
-            from dashsite.types.chart_frame import bar_figure
-
-            series = [
-                (name, [(c, row[i]) for c, row in zip(categories, cells, strict=True)])
-                for i, name in enumerate(names)
-            ]
-            return bar_figure(self, _table(series, fmt, self.title))
-        if self.stacked:
-            sums = [sum(v for v in row if v is not None and v > 0) for row in cells]
-            lows = [sum(v for v in row if v is not None and v < 0) for row in cells]
-            values = sums + lows
-        else:
-            values = [v for row in cells for v in row if v is not None]
-        ticks = value_ticks(min([0.0, *values]), max([0.0, *values]), self.format)
-        labels = tick_labels(ticks, self.format, self.unit)
-        left = 10 + 7 * max(len(t) for t in labels)
-        plot = _Plot(left, 10, self.width - 12, self.height - 26, 0, max(len(categories), 1),
-                     ticks[0], ticks[-1])  # fmt: skip
-        parts = _axes(plot, ticks, labels, False, inline_css)[: 2 * len(ticks)]
-        slot = (plot.right - plot.left) / max(len(categories), 1)
-        zero = plot.y(0.0)
-        for c, (category, row) in enumerate(zip(categories, cells, strict=True)):
-            x = plot.left + c * slot + slot * 0.1
-            inner = slot * 0.8
-            stack_up = stack_down = 0.0
-            for s, value in enumerate(row):
-                if value is None:
-                    continue
-                colour = PALETTE[s % len(PALETTE)]
-                css = (
-                    "" if inline_css else f' class="chart-bar chart-series-{s % len(PALETTE) + 1}"'
-                )
-                if self.stacked:
-                    base = stack_up if value >= 0 else stack_down
-                    top, bottom = plot.y(base + value), plot.y(base)
-                    if value >= 0:
-                        stack_up += value
-                    else:
-                        stack_down += value
-                    bar_x, bar_w = x, inner
-                else:
-                    top, bottom = plot.y(value), zero
-                    bar_w = inner / len(row)
-                    bar_x = x + s * bar_w
-                y, h = min(top, bottom), abs(bottom - top)
-                pattern = ' stroke="#ffffff" stroke-width="1"' if s else ""
-                parts.append(
-                    f'<rect x="{round(bar_x, 1)}" y="{y}" width="{round(bar_w, 1)}" '
-                    f'height="{round(h, 1)}" fill="{colour}"{pattern}{css}/>'
-                )
-            parts.append(_text(round(x + inner / 2, 1), plot.bottom + 16, category[:16]))
-        if len(names) > 1:
-            parts += _legend(plot, names, inline_css)
         series = [
-            (name, [(category, row[i]) for category, row in zip(categories, cells, strict=True)])
+            (name, [(c, row[i]) for c, row in zip(categories, cells, strict=True)])
             for i, name in enumerate(names)
         ]
-        table = _table(series, fmt, self.title)
-        return _figure(
-            self.title, self.summary(), self.width, self.height, parts, inline_css, table
-        )
+        return bar_figure(self, _table(series, fmt, self.title))
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,33 +381,12 @@ class StatusTimeline(RenderType):
 
     def render(self, *, inline_css: bool = False) -> str:
         """One band per run of the same level, a time axis under them."""
-        bands = self._bands()
-        series = [("status", [(a, float(level)) for a, _, level in bands])]
-        table = _table(series, lambda v: StatusLevel(int(v)).slug, self.title)  # type: ignore[arg-type]
-        if not inline_css:
-            from dashsite.types.chart_frame import timeline_figure
+        if inline_css:
+            from dashsite.types.chart_mail import timeline_svg
 
-            return timeline_figure(self, table)
-        plot = _Plot(
-            8, 6, self.width - 8, self.height - 22,
-            _epoch(bands[0][0]) if bands else 0.0, _epoch(bands[-1][1]) if bands else 1.0, 0, 1,
-        )  # fmt: skip
-        parts = []
-        for start, stop, level in bands:
-            x0, x1 = plot.x(_epoch(start)), plot.x(_epoch(stop))
-            css = "" if inline_css else f' class="chart-band status-{level.slug}"'
-            parts.append(
-                f'<rect x="{x0}" y="{plot.top}" width="{max(round(x1 - x0, 1), 0.5)}" '
-                f'height="{round(plot.bottom - plot.top, 1)}" fill="{LEVEL_COLORS[level]}"{css}>'
-                f"<title>{escape(level.slug)} from {escape(format_value(start))}</title></rect>"
-            )
-        if bands:
-            marks, pattern = time_ticks(plot.x0, plot.x1)
-            for moment in marks:
-                words = datetime.fromtimestamp(moment, UTC).strftime(pattern)
-                parts.append(_edge_text(plot, plot.x(moment), plot.bottom + 15, words))
-        series = [("status", [(a, float(level)) for a, _, level in bands])]
+            return timeline_svg(self)
+        from dashsite.types.chart_frame import timeline_figure
+
+        series = [("status", [(a, float(level)) for a, _, level in self._bands()])]
         table = _table(series, lambda v: StatusLevel(int(v)).slug, self.title)  # type: ignore[arg-type]
-        return _figure(
-            self.title, self.summary(), self.width, self.height, parts, inline_css, table
-        )
+        return timeline_figure(self, table)
