@@ -136,6 +136,34 @@ def test_inline_mode_has_no_classes_and_scales_down() -> None:
     assert "class=" not in html and "max-width:100%" in html
 
 
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_mail_draws_a_chart_at_a_phones_mail_width_so_its_text_stays_readable(kind: str) -> None:
+    from dashsite.types.chart_mail import MAIL_WIDTH
+
+    svg = parse(KINDS[kind].render(inline_css=True)).find("svg")
+    width = float(svg.attrs["width"])
+    assert width == MAIL_WIDTH == float(svg.attrs["viewbox"].split()[2])  # 340, not 640
+    texts = list(svg.find_all("text"))
+    assert texts, "a chart without axis labels"
+    # The mail shows the image at its own width, or shrunk to the mail's column: 340 px on
+    # a 390 px screen (email.html's margins), 310 px on a 360 px one.
+    for column in (340, 310):
+        scale = min(1.0, column / width)
+        assert min(float(t.attrs["font-size"]) for t in texts) * scale >= 11
+
+
+def test_mail_chart_words_that_collided_go_under_the_image() -> None:
+    figure = parse(KINDS["line"].render(inline_css=True)).find("figure")
+    inside = " ".join(t.text() for t in figure.find("svg").find_all("text"))
+    notes = figure.find("p").text()
+    assert "Times in UTC" in notes and "warning at 30 ms" in notes
+    assert "deploy (2026-11-27 20:25 UTC)" in notes and "api" in notes and "db" in notes
+    assert "deploy" not in inside and "warning" not in inside and "api" not in inside
+    assert "class=" not in str(KINDS["line"].render(inline_css=True))
+    narrow = LineChart(timed([1, 2, 3]), width=300, height=100).render(inline_css=True)
+    assert parse(narrow).find("svg").attrs["width"] == "300"  # never drawn wider than asked
+
+
 @pytest.mark.parametrize(("make", "says"), [
     (lambda: LineChart([1], width=10), "width must be a whole number of pixels"),
     (lambda: LineChart([1], format="furlongs"), "format must be one of"),

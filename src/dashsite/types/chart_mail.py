@@ -2,12 +2,21 @@
 
 A page draws its charts in a frame (:mod:`.chart_frame`: words as HTML over a
 stretched plot). A mail client keeps no stylesheet and (Gmail, Outlook) draws
-no SVG, so ``dashsite mail`` turns this one self-contained SVG into a PNG: its
-words are drawn in it, with inline attributes and no classes.
+no SVG, so ``dashsite mail`` turns this one self-contained SVG into a PNG,
+shown at the SVG's width or shrunk to the mail's column, whichever is less.
+
+So the chart is drawn at the width of that column on a phone
+(:data:`MAIL_WIDTH`), not at the page's 640: shrunk from 640 into a phone's
+310 px, 12-unit text came out 6 px tall. Drawn at 340 its text is
+:data:`TEXT_SIZE` px on a 390 px phone, and 11 px or more down to a 360 px
+one. Inside the image go only the ticks, spaced to fit their width; what
+used to collide there (the legend, threshold and annotation labels) and the
+time zone are words under it, in HTML, like the page's chart notes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,10 +28,8 @@ from dashsite.types.plot import (
     DASHES,
     PALETTE,
     _draw_series,
-    _edge_text,
     _epoch,
     _Plot,
-    _text,
     nice_ticks,
     tick_labels,
     time_ticks,
@@ -32,18 +39,129 @@ from dashsite.types.plot import (
 from dashsite.types.renderables import format_value
 from dashsite.types.styles import LEVEL_COLORS, MUTED
 
+MAIL_WIDTH = 340
+"""The widest a chart is drawn for mail: the mail's column on a 390 px screen (390 less
+``email.html``'s 8 px margins, 1 px border and 16 px padding on each side)."""
+MIN_HEIGHT = 180
+"""A chart narrowed to :data:`MAIL_WIDTH` keeps at least this height (or its own, if less)."""
+TEXT_SIZE = 13
+"""The size of the text drawn in a mail chart, in its own units (= px at :data:`MAIL_WIDTH`)."""
+CHAR_WIDTH = 0.62
+"""About how wide a character is, in ems (digits of the usual sans fonts): to fit labels."""
+_FONT = 'font-family="system-ui,-apple-system,Segoe UI,Roboto,DejaVu Sans,sans-serif"'
+_NOTES = "margin:4px 0 0;font-size:12px;line-height:1.4;color:#57606a;"
+
+
+def mail_size(width: int, height: int) -> tuple[int, int]:
+    """The size a chart of ``width`` by ``height`` is drawn at for mail."""
+    if width <= MAIL_WIDTH:
+        return width, height
+    return MAIL_WIDTH, max(round(height * MAIL_WIDTH / width), min(height, MIN_HEIGHT))
+
+
+def _label_width(words: str) -> float:
+    return len(words) * CHAR_WIDTH * TEXT_SIZE
+
+
+def _text(x: float, y: float, words: str, anchor: str = "middle") -> str:
+    return (
+        f'<text x="{x}" y="{y}" text-anchor="{anchor}" font-size="{TEXT_SIZE}" {_FONT}'
+        f' fill="{MUTED}">{escape(words)}</text>'
+    )
+
+
+def _edge_text(plot: _Plot, x: float, y: float, words: str) -> str:
+    """An x label centred on ``x``, or held inside the plot at either end."""
+    half = _label_width(words) / 2
+    if x - half < plot.left - 4:
+        return _text(max(x, 1.0), y, words, "start")
+    if x + half > plot.right + 4:
+        return _text(x, y, words, "end")
+    return _text(x, y, words)
+
+
+def _fitted(plot: _Plot, make: Callable[[int], list[tuple[float, str]]]) -> list[tuple[float, str]]:
+    """The most x labels (``make(count)``: x value and words) that fit side by side."""
+    room = plot.right - plot.left
+    for count in range(6, 1, -1):
+        labels = make(count)
+        widest = max((_label_width(words) for _, words in labels), default=0.0)
+        if len(labels) * (widest + TEXT_SIZE) <= room:
+            return labels
+    return make(2)[:2]
+
+
+def _time_labels(plot: _Plot) -> list[tuple[float, str]]:
+    def make(count: int) -> list[tuple[float, str]]:
+        marks, pattern = time_ticks(plot.x0, plot.x1, count)
+        if not marks:  # a span shorter than a tick step: its two ends
+            marks, pattern = sorted({plot.x0, plot.x1}), "%H:%M:%S"
+        return [(m, datetime.fromtimestamp(m, UTC).strftime(pattern)) for m in marks]
+
+    return _fitted(plot, make)
+
+
+def _number_labels(plot: _Plot) -> list[tuple[float, str]]:
+    def make(count: int) -> list[tuple[float, str]]:
+        return [
+            (v, format_value(int(v)))
+            for v in nice_ticks(plot.x0, plot.x1, count)
+            if plot.x0 <= v <= plot.x1 and v == int(v)
+        ]
+
+    return _fitted(plot, make)
+
+
+def _plot(
+    width: int, height: int, labels: Sequence[str], x: tuple[float, float], y: tuple[float, float]
+) -> _Plot:
+    """The plot area: a gutter for the widest y label, a strip under it for the x labels."""
+    left = 8 + max((_label_width(t) for t in labels), default=0.0) + 6 if labels else 8
+    return _Plot(round(left, 1), 8, width - 8, height - TEXT_SIZE - 10, x[0], x[1], y[0], y[1])
+
+
+def _y_axis(plot: _Plot, ticks: list[float], labels: list[str]) -> list[str]:
+    parts = []
+    for value, words in zip(ticks, labels, strict=True):
+        y = plot.y(value)
+        parts.append(
+            f'<line x1="{plot.left}" x2="{plot.right}" y1="{y}" y2="{y}" stroke="#d0d7de"'
+            ' stroke-width="1"/>'
+        )
+        parts.append(_text(plot.left - 6, round(y + TEXT_SIZE * 0.35, 1), words, "end"))
+    return parts
+
+
+def _x_axis(plot: _Plot, labels: list[tuple[float, str]]) -> list[str]:
+    y = plot.bottom + TEXT_SIZE + 4
+    return [_edge_text(plot, plot.x(value), y, words) for value, words in labels]
+
+
+def _key(colour: str, style: str = "solid") -> str:
+    """A short line in ``colour`` before the words it keys (a series, a threshold)."""
+    return (
+        '<span style="display:inline-block;width:1.4em;vertical-align:middle;'
+        f'margin-right:.3em;border-top:2px {style} {colour};"></span>'
+    )
+
 
 def line_svg(chart: Any) -> str:
     """A line or area chart (a :class:`~dashsite.LineChart`) as one SVG in a ``<figure>``."""
     lines, timed, _ = chart._prepared
     fmt = value_formatter(chart.format, chart.unit)
     numeric, xs, ticks, labels = chart._scale()
-    left = 10 + 7 * max(len(t) for t in labels)
-    plot = _Plot(
-        left, 10, chart.width - 12, chart.height - 26,
-        min(xs) if xs else 0.0, max(xs) if xs else 1.0, ticks[0], ticks[-1],
-    )  # fmt: skip
-    parts = _axes(plot, ticks, labels, timed)
+    width, height = mail_size(chart.width, chart.height)
+    x_range = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    plot = _plot(width, height, labels, x_range, (ticks[0], ticks[-1]))
+    parts = _y_axis(plot, ticks, labels)
+    parts += _x_axis(plot, _time_labels(plot) if timed else _number_labels(plot))
+    notes = []
+    if len(numeric) > 1:
+        notes += [
+            _key(PALETTE[i % len(PALETTE)], "dashed" if DASHES[i % len(DASHES)] else "solid")
+            + str(escape(line.name))
+            for i, line in enumerate(lines)
+        ]
     for name, value in dict(chart.thresholds).items():
         level = StatusLevel.parse(name)
         y = plot.y(float(value))
@@ -51,19 +169,27 @@ def line_svg(chart: Any) -> str:
             f'<line x1="{plot.left}" x2="{plot.right}" y1="{y}" y2="{y}" '
             f'stroke="{LEVEL_COLORS[level]}" stroke-dasharray="4 4"/>'
         )
-        parts.append(_text(plot.right - 2, y - 3, f"{level.slug} {fmt(float(value))}", "end"))
+        notes.append(
+            f"{_key(LEVEL_COLORS[level], 'dashed')}{escape(level.slug)} at "
+            f"{escape(fmt(float(value)))}"
+        )
     for x_value, words in chart._annotations_on(plot):
         x = plot.x(x_value)
         parts.append(
             f'<line x1="{x}" x2="{x}" y1="{plot.top}" y2="{plot.bottom}" stroke="{MUTED}" '
             'stroke-dasharray="2 2"/>'
         )
-        parts.append(_text(x + 3, plot.top + 10, str(words), "start"))
+        notes.append(f"{_key(MUTED, 'dotted')}{escape(words)} ({escape(_at(x_value, timed))})")
     for index, points in enumerate(numeric):
         parts += _draw_series(plot, points, index, chart.area, True)
-    if len(numeric) > 1:
-        parts += _legend(plot, [line.name for line in lines])
-    return _figure(chart.title, chart.summary(), chart.width, chart.height, parts)
+    zone = ["Times in UTC"] if timed else []
+    return _figure(chart.title, chart.summary(), width, height, parts, zone + notes)
+
+
+def _at(x: float, timed: bool) -> str:
+    if timed:
+        return datetime.fromtimestamp(x, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return format_value(int(x) if x == int(x) else x)
 
 
 def bar_svg(chart: Any) -> str:
@@ -77,11 +203,11 @@ def bar_svg(chart: Any) -> str:
         values = [v for row in cells for v in row if v is not None]
     ticks = value_ticks(min([0.0, *values]), max([0.0, *values]), chart.format)
     labels = tick_labels(ticks, chart.format, chart.unit)
-    left = 10 + 7 * max(len(t) for t in labels)
-    plot = _Plot(left, 10, chart.width - 12, chart.height - 26, 0, max(len(categories), 1),
-                 ticks[0], ticks[-1])  # fmt: skip
-    parts = _axes(plot, ticks, labels, False)[: 2 * len(ticks)]
+    width, height = mail_size(chart.width, chart.height)
+    plot = _plot(width, height, labels, (0, max(len(categories), 1)), (ticks[0], ticks[-1]))
+    parts = _y_axis(plot, ticks, labels)
     slot = (plot.right - plot.left) / max(len(categories), 1)
+    fits = max(1, int(slot * 0.95 / (CHAR_WIDTH * TEXT_SIZE)))
     zero = plot.y(0.0)
     for c, (category, row) in enumerate(zip(categories, cells, strict=True)):
         x = plot.left + c * slot + slot * 0.1
@@ -109,19 +235,22 @@ def bar_svg(chart: Any) -> str:
                 f'<rect x="{round(bar_x, 1)}" y="{y}" width="{round(bar_w, 1)}" '
                 f'height="{round(h, 1)}" fill="{colour}"{pattern}/>'
             )
-        parts.append(_text(round(x + inner / 2, 1), plot.bottom + 16, category[:16]))
-    if len(names) > 1:
-        parts += _legend(plot, names)
-    return _figure(chart.title, chart.summary(), chart.width, chart.height, parts)
+        words = category if len(category) <= fits else category[: max(fits - 1, 1)] + "…"
+        parts.append(_text(round(x + inner / 2, 1), plot.bottom + TEXT_SIZE + 4, words))
+    notes = (
+        [_key(PALETTE[s % len(PALETTE)]) + str(escape(n)) for s, n in enumerate(names)]
+        if len(names) > 1
+        else []
+    )
+    return _figure(chart.title, chart.summary(), width, height, parts, notes)
 
 
 def timeline_svg(chart: Any) -> str:
     """A status timeline (a :class:`~dashsite.StatusTimeline`) as one SVG in a ``<figure>``."""
     bands = chart._bands()
-    plot = _Plot(
-        8, 6, chart.width - 8, chart.height - 22,
-        _epoch(bands[0][0]) if bands else 0.0, _epoch(bands[-1][1]) if bands else 1.0, 0, 1,
-    )  # fmt: skip
+    width, height = mail_size(chart.width, chart.height)
+    x_range = (_epoch(bands[0][0]), _epoch(bands[-1][1])) if bands else (0.0, 1.0)
+    plot = _plot(width, height, [], x_range, (0, 1))
     parts = []
     for start, stop, level in bands:
         x0, x1 = plot.x(_epoch(start)), plot.x(_epoch(stop))
@@ -131,51 +260,15 @@ def timeline_svg(chart: Any) -> str:
             f"<title>{escape(level.slug)} from {escape(format_value(start))}</title></rect>"
         )
     if bands:
-        marks, pattern = time_ticks(plot.x0, plot.x1)
-        for moment in marks:
-            words = datetime.fromtimestamp(moment, UTC).strftime(pattern)
-            parts.append(_edge_text(plot, plot.x(moment), plot.bottom + 15, words))
-    return _figure(chart.title, chart.summary(), chart.width, chart.height, parts)
+        parts += _x_axis(plot, _time_labels(plot))
+    notes = ["Times in UTC"] if bands else []
+    return _figure(chart.title, chart.summary(), width, height, parts, notes)
 
 
-def _axes(plot: _Plot, ticks: list[float], labels: list[str], timed: bool) -> list[str]:
-    parts = []
-    for value, words in zip(ticks, labels, strict=True):
-        y = plot.y(value)
-        parts.append(
-            f'<line x1="{plot.left}" x2="{plot.right}" y1="{y}" y2="{y}" stroke="#d0d7de"'
-            ' stroke-width="1"/>'
-        )
-        parts.append(_text(plot.left - 6, y + 4, words, "end"))
-    if timed:
-        marks, pattern = time_ticks(plot.x0, plot.x1)
-        if not marks:  # a span shorter than a tick step: its two ends
-            marks, pattern = sorted({plot.x0, plot.x1}), "%H:%M:%S"
-        for moment in marks:
-            words = datetime.fromtimestamp(moment, UTC).strftime(pattern)
-            parts.append(_edge_text(plot, plot.x(moment), plot.bottom + 16, words))
-    else:
-        for value in nice_ticks(plot.x0, plot.x1, 6):
-            if plot.x0 <= value <= plot.x1 and value == int(value):
-                parts.append(_text(plot.x(value), plot.bottom + 16, format_value(int(value))))
-    return parts
-
-
-def _legend(plot: _Plot, names: list[str]) -> list[str]:
-    parts, x = [], plot.left + 4
-    for index, name in enumerate(names):
-        colour, dash = PALETTE[index % len(PALETTE)], DASHES[index % len(DASHES)]
-        dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<line x1="{x}" x2="{x + 18}" y1="{plot.top + 6}" y2="{plot.top + 6}" '
-            f'stroke="{colour}" stroke-width="2"{dashed}/>'
-        )
-        parts.append(_text(x + 22, plot.top + 10, name, "start"))
-        x += 30 + 6.5 * len(name)
-    return parts
-
-
-def _figure(title: str, summary: str, width: int, height: int, parts: list[str]) -> str:
+def _figure(
+    title: str, summary: str, width: int, height: int, parts: list[str], notes: Sequence[str]
+) -> str:
+    """The ``<figure>``: caption, the SVG, and the notes (HTML, escaped already) under it."""
     name = escape(title or "Chart")
     svg = xml_text(  # mail draws it with an XML parser
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -184,4 +277,8 @@ def _figure(title: str, summary: str, width: int, height: int, parts: list[str])
         f"><title>{name}</title><desc>{escape(summary)}</desc>{''.join(parts)}</svg>"
     )
     caption = f"<figcaption>{name}</figcaption>" if title else ""
-    return f'<figure style="margin:.5rem 0">{caption}{svg}</figure>'
+    kept = [
+        f'<span style="white-space:nowrap;">{note}</span>' for note in notes
+    ]  # never broken inside
+    said = f'<p style="{_NOTES}">{" · ".join(kept)}</p>' if notes else ""
+    return f'<figure style="margin:.5rem 0">{caption}{svg}{said}</figure>'
