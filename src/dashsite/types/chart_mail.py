@@ -48,6 +48,8 @@ TEXT_SIZE = 13
 """The size of the text drawn in a mail chart, in its own units (= px at :data:`MAIL_WIDTH`)."""
 CHAR_WIDTH = 0.62
 """About how wide a character is, in ems (digits of the usual sans fonts): to fit labels."""
+LINE = TEXT_SIZE + 3
+"""The height of a line of text drawn over the plot."""
 _FONT = 'font-family="system-ui,-apple-system,Segoe UI,Roboto,DejaVu Sans,sans-serif"'
 _NOTES = "margin:4px 0 0;font-size:12px;line-height:1.4;color:#57606a;"
 
@@ -113,11 +115,18 @@ def _number_labels(plot: _Plot) -> list[tuple[float, str]]:
 
 
 def _plot(
-    width: int, height: int, labels: Sequence[str], x: tuple[float, float], y: tuple[float, float]
+    width: int,
+    height: int,
+    labels: Sequence[str],
+    x: tuple[float, float],
+    y: tuple[float, float],
+    above: int = 0,
 ) -> _Plot:
-    """The plot area: a gutter for the widest y label, a strip under it for the x labels."""
+    """The plot area: a gutter for the widest y label, a strip under it for the x labels,
+    and ``above`` lines of text over it."""
     left = 8 + max((_label_width(t) for t in labels), default=0.0) + 6 if labels else 8
-    return _Plot(round(left, 1), 8, width - 8, height - TEXT_SIZE - 10, x[0], x[1], y[0], y[1])
+    top = 8 + above * LINE
+    return _Plot(round(left, 1), top, width - 8, height - TEXT_SIZE - 10, x[0], x[1], y[0], y[1])
 
 
 def _y_axis(plot: _Plot, ticks: list[float], labels: list[str]) -> list[str]:
@@ -152,8 +161,19 @@ def line_svg(chart: Any) -> str:
     numeric, xs, ticks, labels = chart._scale()
     width, height = mail_size(chart.width, chart.height)
     x_range = (min(xs), max(xs)) if xs else (0.0, 1.0)
-    plot = _plot(width, height, labels, x_range, (ticks[0], ticks[-1]))
+    gap = chart._no_data()
+    mark = gap.mark if gap is not None else ()
+    plot = _plot(width, height, labels, x_range, (ticks[0], ticks[-1]), above=len(mark))
     parts = _y_axis(plot, ticks, labels)
+    if gap is not None:  # shaded from where the data stops, said over the right edge
+        x = plot.x(min(max(gap.since, plot.x0), plot.x1))
+        parts.append(
+            f'<rect x="{x}" y="{plot.top}" width="{round(plot.right - x, 1)}" '
+            f'height="{round(plot.bottom - plot.top, 1)}" fill="{MUTED}" fill-opacity="0.14"/>'
+        )
+        parts += [
+            _text(plot.right, 8 + (n + 1) * LINE - 4, words, "end") for n, words in enumerate(mark)
+        ]
     parts += _x_axis(plot, _time_labels(plot) if timed else _number_labels(plot))
     notes = []
     if len(numeric) > 1:

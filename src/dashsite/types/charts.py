@@ -15,6 +15,7 @@ and maximum, so a spike in 105,120 points still shows and costs about what
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,44 @@ from dashsite.types.plot import (
 from dashsite.types.renderables import RenderType, format_value, from_fields
 from dashsite.types.sparkline import as_number
 
+MARK_LINES = 3
+"""At most this many lines in a chart's "no data since" mark."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoData:
+    """Where a chart's data stops before its end, and what its mark says (a line a series)."""
+
+    since: float
+    """Epoch seconds: the earliest last value among the series that stopped."""
+    lines: tuple[str, ...]
+    """``no data since 07:25 UTC``, or ``db: no data since 07:25 UTC`` for each series."""
+
+    @property
+    def mark(self) -> tuple[str, ...]:
+        """The lines the mark at the chart's right edge shows (the summary has them all)."""
+        if len(self.lines) <= MARK_LINES:
+            return self.lines
+        rest = len(self.lines) - MARK_LINES + 1
+        return (*self.lines[: MARK_LINES - 1], f"and {rest} more series without recent data")
+
+
+def _step(xs: Sequence[Any], index: int) -> float:
+    """The usual time between a series' points up to ``index`` (the median of its last ten)."""
+    recent = [_epoch(x) for x in xs[max(0, index - 10) : index + 1]]
+    steps = sorted(b - a for a, b in itertools.pairwise(recent))
+    return steps[len(steps) // 2] if steps else 0.0
+
+
+def _since(at: float, end: float) -> str:
+    """``07:25 UTC``; with the day when it is not the chart end's (``Nov 26 07:25 UTC``)."""
+    moment, last = datetime.fromtimestamp(at, UTC), datetime.fromtimestamp(end, UTC)
+    return moment.strftime("%H:%M UTC" if moment.date() == last.date() else "%b %d %H:%M UTC")
+
+
+def _sentence(words: str) -> str:
+    return "N" + words[1:] if words.startswith("no data") else words
+
 
 @dataclass(frozen=True, slots=True)
 class LineChart(RenderType):
@@ -52,6 +91,12 @@ class LineChart(RenderType):
     ``format`` (``bytes``, ``percent``, ``duration``, ``number``) or ``unit``
     says how numbers read; ``thresholds`` (``{"warning": 80}``) draw level
     lines; ``annotations`` mark moments (``[(time, "deploy")]``).
+
+    A series whose values stop before the chart's end (its last versions
+    missing: a collector failing) gets a "no data since 07:25 UTC" mark at
+    the right edge. ``end`` (the build's time, say) draws the chart up to
+    that moment, so data that stopped coming shows as stopped even when the
+    series holds no gap for it.
     """
 
     data: Any
@@ -63,11 +108,12 @@ class LineChart(RenderType):
     thresholds: Mapping[str, float] = field(default_factory=dict)
     annotations: Sequence[tuple[Any, str]] = ()
     area: bool = False
+    end: datetime | None = None
     _prepared: Any = field(default=None, init=False, repr=False, compare=False)
 
     kind = "LineChart"
     stored_fields = (
-        "data", "title", "unit", "format", "width", "height", "thresholds", "annotations",
+        "data", "title", "unit", "format", "width", "height", "thresholds", "annotations", "end",
     )  # fmt: skip
 
     def __post_init__(self) -> None:
@@ -78,6 +124,13 @@ class LineChart(RenderType):
             if as_number(value) is None:
                 raise RenderError(f"{self.kind} threshold {name!r} must be a number")
         lines, timed = _lines(self.data)
+        if self.end is not None:
+            if not isinstance(self.end, datetime):
+                raise RenderError(f"{self.kind} end must be a time, not {self.end!r}")
+            if self.end.tzinfo is None:
+                object.__setattr__(self, "end", self.end.replace(tzinfo=UTC))
+            if not timed and any(len(line.xs) for line in lines):
+                raise RenderError(f"{self.kind} end needs times on x: give the points times")
         object.__setattr__(self, "_prepared", (lines, timed, {}))
 
     def levels(self) -> Iterator[StatusLevel]:
@@ -99,7 +152,7 @@ class LineChart(RenderType):
             "height": self.height,
             "thresholds": {str(k): float(v) for k, v in dict(self.thresholds).items()},
             "annotations": [[moment, str(words)] for moment, words in self.annotations],
-        }
+        } | ({"end": self.end} if self.end is not None else {})  # older data.json stays as it was
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> Self:
@@ -134,7 +187,44 @@ class LineChart(RenderType):
         if timed and firsts:
             lasts = [line.xs[-1] for line in lines if len(line.xs)]
             span = f"From {format_value(min(firsts))} to {format_value(max(lasts))}: "
-        return span + "; ".join(parts) + "."
+        gap = self._no_data()
+        said = "".join(f" {_sentence(words)}." for words in gap.lines) if gap else ""
+        return span + "; ".join(parts) + "." + said
+
+    def _no_data(self) -> NoData | None:
+        """The series that stop before the chart's end, in words, or None (data is current).
+
+        A series stops when its last values are missing (the versions since
+        have none: its collector fails), or when its last value is more than
+        one and a half of its usual steps before the chart's end (the latest
+        time of any series, or ``end``).
+        """
+        lines, timed, _ = self._prepared
+        if not timed:
+            return None
+        ends = [_epoch(line.xs[-1]) for line in lines if len(line.xs)]
+        ends += [_epoch(self.end)] if self.end is not None else []
+        if not ends:
+            return None
+        end = max(ends)
+        stops: list[tuple[str, float]] = []
+        for line in lines:
+            index = len(line.ys) - 1
+            while index >= 0 and as_number(line.ys[index]) is None:
+                index -= 1
+            if index < 0:
+                continue  # no data at all: the summary says so
+            last = _epoch(line.xs[index])
+            if index < len(line.ys) - 1 or end - last > 1.5 * _step(line.xs, index):
+                stops.append((line.name, last))
+        if not stops:
+            return None
+        with_data = sum(1 for line in lines if any(as_number(y) is not None for y in line.ys))
+        if len(stops) == with_data and len({at for _, at in stops}) == 1:
+            words = [f"no data since {_since(stops[0][1], end)}"]
+        else:
+            words = [f"{name or 'values'}: no data since {_since(at, end)}" for name, at in stops]
+        return NoData(min(at for _, at in stops), tuple(words))
 
     def _columns(self) -> int:
         return max(self.width - 100, 1)
@@ -165,6 +255,7 @@ class LineChart(RenderType):
         ys = [y for points in numeric for _, y in points if y is not None]
         ys += [float(v) for v in dict(self.thresholds).values()]
         xs = [x for points in numeric if points for x in (points[0][0], points[-1][0])]
+        xs += [_epoch(self.end)] if self.end is not None and xs else []
         low, high = (min(ys), max(ys)) if ys else (0.0, 1.0)
         if self.area:
             low, high = min(low, 0.0), max(high, 0.0)
