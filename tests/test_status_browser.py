@@ -368,7 +368,7 @@ def test_a_feed_reads_as_a_page_over_http_with_how_to_subscribe(
         assert address.get_attribute("href") == "feed.xml"
         assert page.request.get(server.url + "web/feed.xml").ok
         page.goto(server.url + "web/index.html")
-        page.get_by_role("link", name="Subscribe", exact=True).click()
+        page.get_by_role("link", name="Subscribe to these incidents").click()
         assert page.url == server.url + "web/feed.html"
         assert page.locator("h1").inner_text() == "Incidents feed"
         context.close()

@@ -369,8 +369,10 @@ def test_each_feed_has_a_page_beside_it_with_its_entries_and_how_to_subscribe(
         assert shown.find("link", rel="stylesheet").attrs["href"].startswith(f"{depth}assets/")
     links = page(root, "index.html").find("p", class_="index-links").find_all("a")
     assert [a.attrs["href"] for a in links] == ["incidents/index.html", "feed.html"]
-    meta = page(root, "alpha/index.html").find("p", class_="meta")
-    assert any(a.attrs["href"] == "feed.html" for a in meta.find_all("a"))
+    incidents = page(root, "alpha/index.html").find("section", class_="incidents")
+    after = incidents.parent.children[incidents.parent.children.index(incidents) + 1:]
+    subscribe = [a for node in after if not isinstance(node, str) for a in node.find_all("a")]
+    assert [a.attrs["href"] for a in subscribe] == ["feed.html"]  # under the incident list
     snapshot = sorted((root / "site" / "alpha").glob("2026-11-27/*/index.html"))[0]
     assert "feed.html" not in snapshot.read_text()  # a snapshot stays as it was written
     assert not list(page(root, "beta/feed.html").find_all("li", class_="incident"))
