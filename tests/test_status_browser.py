@@ -212,7 +212,7 @@ def page_kinds(site: Path) -> dict[str, Path]:
             "history": site / "web" / "history" / "index.html", "month": month,
             "incident": site / "incidents" / "upgrade.html",
             "incidents": site / "incidents" / "index.html",
-            "failed": site / "broken" / "index.html"}
+            "failed": site / "broken" / "index.html", "feed": site / "feed.html"}
 
 
 def test_the_day_bars_are_one_tab_stop_and_arrows_move_between_days(
@@ -333,3 +333,44 @@ def test_the_status_pages_pass_axe(
             found.append((kind, violation["id"], [n["target"] for n in violation["nodes"]][:3]))
         page.context.close()
     assert found == []
+
+
+def test_a_feed_reads_as_a_page_over_http_with_how_to_subscribe(
+    status_site: Path, browser: Browser
+) -> None:
+    """Served over HTTP as a visitor meets it: the index leads to the feed's page, which shows
+    the feed's entries as text and the feed's address; the feed itself stays Atom."""
+    import xml.etree.ElementTree as ET
+
+    from servers import ServeProcess
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    server = ServeProcess(status_site.parent)
+    try:
+        context = browser.new_context(viewport={"width": 390, "height": 900})
+        page = context.new_page()
+        page.goto(server.url + "index.html")
+        page.get_by_role("link", name="Subscribe to incidents").click()
+        assert page.url == server.url + "feed.html"
+        response = page.request.get(server.url + "feed.xml")
+        assert response.ok
+        tree = ET.fromstring(response.body())
+        assert tree.tag == f"{atom}feed"
+        titles = [e.findtext(f"{atom}title") for e in tree.iter(f"{atom}entry")]
+        assert titles and all(titles)
+        shown = page.locator("li.incident strong").all_inner_texts()
+        assert shown == titles  # rendered text, each visible, in the feed's order
+        assert all(page.locator("li.incident strong").nth(n).is_visible()
+                   for n in range(len(titles)))
+        how = page.locator("section.subscribe")
+        assert "How to subscribe" in how.inner_text() and "feed reader" in how.inner_text()
+        address = how.locator("a.feed-address")
+        assert address.get_attribute("href") == "feed.xml"
+        assert page.request.get(server.url + "web/feed.xml").ok
+        page.goto(server.url + "web/index.html")
+        page.get_by_role("link", name="Subscribe to these incidents").click()
+        assert page.url == server.url + "web/feed.html"
+        assert page.locator("h1").inner_text() == "Incidents feed"
+        context.close()
+    finally:
+        assert server.stop() == 0

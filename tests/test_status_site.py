@@ -340,6 +340,46 @@ def test_every_page_announces_its_feeds(tmp_path: Path) -> None:
     assert not feed(root, "alpha/feed.xml").entries
 
 
+@pytest.mark.parametrize("base_url", ["", "https://status.example.com/ops/"])
+def test_each_feed_has_a_page_beside_it_with_its_entries_and_how_to_subscribe(
+    tmp_path: Path, base_url: str
+) -> None:
+    from dashsite.site.feeds import FEED_COMMENT
+
+    root = project(tmp_path, config=f'expected_every = "5m"\nbase_url = "{base_url}"\n',
+                   alpha=flaky("Alpha"), beta=flaky("Beta"))
+    run(root, "alpha", ["7", "down", "down", "7", "down"])
+    for xml, html, depth in (("feed.xml", "feed.html", ""), ("alpha/feed.xml", "alpha/feed.html",
+                                                               "../")):
+        text = (root / "site" / xml).read_text()
+        assert text.splitlines()[1] == FEED_COMMENT  # what a browser's XML view shows first
+        entries = [e.title for e in feed(root, xml).entries]  # still a valid Atom feed
+        assert len(entries) == 2
+        shown = page(root, html)
+        listed = [li.find("strong").text() for li in shown.find_all("li", class_="incident")]
+        assert listed == entries  # the same entries, in the feed's order
+        for li in shown.find_all("li", class_="incident"):
+            target = li.find("a").attrs["href"]
+            assert (root / "site" / Path(html).parent / target.split("#")[0]).is_file(), target
+        how = shown.find("section", class_="subscribe")
+        assert how.find("h2").text() == "How to subscribe" and "feed reader" in how.text()
+        address = how.find("a", class_="feed-address")
+        assert address.attrs["href"] == "feed.xml" and address.attrs["type"] == "application/atom+xml"
+        assert address.text() == (f"{base_url}{xml}" if base_url else "feed.xml")
+        assert shown.find("link", rel="stylesheet").attrs["href"].startswith(f"{depth}assets/")
+    links = page(root, "index.html").find("p", class_="index-links").find_all("a")
+    assert [a.attrs["href"] for a in links] == ["incidents/index.html", "feed.html"]
+    incidents = page(root, "alpha/index.html").find("section", class_="incidents")
+    after = incidents.parent.children[incidents.parent.children.index(incidents) + 1:]
+    subscribe = [a for node in after if not isinstance(node, str) for a in node.find_all("a")]
+    assert [a.attrs["href"] for a in subscribe] == ["feed.html"]  # under the incident list
+    snapshot = sorted((root / "site" / "alpha").glob("2026-11-27/*/index.html"))[0]
+    assert "feed.html" not in snapshot.read_text()  # a snapshot stays as it was written
+    assert not list(page(root, "beta/feed.html").find_all("li", class_="incident"))
+    assert "No incidents yet" in page(root, "beta/feed.html").text()
+    assert_site_whole(root / "site")
+
+
 def test_a_build_reads_the_days_digest_not_a_year_of_status_files(tmp_path: Path) -> None:
     root = project(tmp_path / "site-a", config='expected_every = "1d"\n')
     run(root, "alpha", ["7", "down", "7", "7"], start=T0 - timedelta(days=9),

@@ -58,7 +58,7 @@ from dashsite.site.index import (
     write_manifest,
     write_months_page,
 )
-from dashsite.site.outputs import SiteView, write_outputs
+from dashsite.site.outputs import SiteView, ThemePages, write_outputs
 from dashsite.site.unbuilt import render_unbuilt_page
 from dashsite.status.compare import changes
 from dashsite.status.incidents import (
@@ -607,9 +607,9 @@ class SiteBuilder:
             for record in records
         ]
         write_index(writer, environment, entries, site_context, sort=self.config.index_sort)
-        write_outputs(
-            SiteView(self.config, manifest, shown, collected_at, frozenset(self.failed)), writer
-        )
+        pages = ThemePages(environment, {**site_context, "built_at": None})  # as feeds: no churn
+        view = SiteView(self.config, manifest, shown, collected_at, frozenset(self.failed), pages)
+        write_outputs(view, writer)
 
     def _backfilling(self, record: DashboardRecord) -> None:
         if record.count > 1000:  # long enough to be noticed: say why this build is slow
