@@ -165,7 +165,7 @@ def test_a_maintenance_day_is_drawn_and_labelled_as_maintenance(tmp_path: Path) 
     assert item.find("span", class_="status-badge").text() == "Maintenance"
     assert "incident-maintenance" in item.classes
     card = page(tmp_path, "index.html").find("li", id="card-web")
-    assert "state-maintenance" in list(card.find("div", class_="day-bars").find_all("span"))[-1].classes
+    assert "maintenance" in list(card.find("div", class_="day-runs").find_all("span"))[-1].classes
 
 
 def test_day_bars_are_one_tab_stop(tmp_path: Path) -> None:
