@@ -1,4 +1,4 @@
-"""The site-wide files stay small at scale: index.html per dashboard, and what it draws."""
+"""The site-wide files stay small at scale: index.html and manifest.json per dashboard."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 
 from dashsite.site.index import bar_runs
 from dashsite.status.timeline import DayBar, State
-from projects import build, fixed_clock
+from dashsite.store.version_store import VersionStore
+from projects import build, fixed_clock, manifest_entries
 
 from htmltree import parse
 
@@ -20,6 +21,8 @@ T0 = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
 COUNT = 200
 INDEX_BUDGET = 1024 * 1024 / 1000
 """Bytes of index.html a dashboard: issue 23's 1 MB at 1,000 dashboards (the bench's row)."""
+MANIFEST_BUDGET = 500 * 1024 / 1000
+"""Bytes of manifest.json a dashboard: 500 KB at 1,000 dashboards."""
 
 
 def bench_workload() -> ModuleType:
@@ -46,6 +49,26 @@ def scheduled_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_index_stays_under_its_budget_a_dashboard(scheduled_site: Path) -> None:
     size = (scheduled_site / "index.html").stat().st_size
     assert size / COUNT <= INDEX_BUDGET, f"{size / COUNT:.0f} bytes a dashboard"
+
+
+@pytest.mark.slow
+def test_the_manifest_stays_under_its_budget_a_dashboard(scheduled_site: Path) -> None:
+    size = (scheduled_site / "manifest.json").stat().st_size
+    assert size / COUNT <= MANIFEST_BUDGET, f"{size / COUNT:.0f} bytes a dashboard"
+
+
+@pytest.mark.slow
+def test_the_smaller_manifest_reads_back_whole(scheduled_site: Path) -> None:
+    """What the build knew is what a reader gets: every dashboard, latest, counts, last good."""
+    manifest = VersionStore(scheduled_site).load_manifest()
+    assert len(manifest.dashboards) == COUNT
+    entries = manifest_entries(scheduled_site)
+    for slug, record in manifest.dashboards.items():
+        assert record.latest is not None and record.latest.id == "b1" and record.count == 2
+        assert set(record.last_good) == {"requests", "status", "table"}
+        assert all(v is record.latest for v in record.last_good.values())
+        assert entries[slug]["expected_every"] == 3600.0 and entries[slug]["active"] is True
+        assert (scheduled_site / entries[slug]["latest"]["path"] / "data.json").is_file()
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import feedparser
 import pytest
 
 from dashsite.site.build import BuildResult
-from projects import assert_site_whole, build, fixed_clock, write_project
+from projects import assert_site_whole, build, fixed_clock, manifest_entries, write_project
 
 from htmltree import parse
 
@@ -117,7 +117,7 @@ def test_a_run_of_failures_is_an_incident_and_counts_as_down(tmp_path: Path) -> 
     assert [e.title for e in resolved.entries] == ["Flaky: error, resolved after 10m 0s"]
     assert resolved.entries[0].id == first_id  # the same entry, updated
     assert resolved.entries[0].updated == "2026-11-27T20:35:00Z" != first_updated
-    manifest = json.loads((root / "site" / "manifest.json").read_text())["dashboards"][0]
+    manifest = manifest_entries(root / "site")["alpha"]
     assert manifest["incident"] is None and manifest["status"] == "ok"
     site_feed = feed(root, "feed.xml")
     assert [e.id for e in site_feed.entries] == [first_id]
@@ -213,8 +213,7 @@ def test_a_dashboard_not_built_in_time_is_stale(tmp_path: Path) -> None:
     build(root, version_id="one", clock=fixed_clock(T0))
     build(root, version_id="two", clock=fixed_clock(T0 + timedelta(minutes=30)),
           only=frozenset({"beta"}))
-    manifest = {d["slug"]: d for d in
-                json.loads((root / "site" / "manifest.json").read_text())["dashboards"]}
+    manifest = manifest_entries(root / "site")
     assert manifest["alpha"]["stale"] is True and manifest["beta"]["stale"] is False
     assert manifest["alpha"]["expected_every"] == 300.0
     badge = json.loads((root / "site" / "alpha" / "badge.json").read_text())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -376,7 +375,7 @@ def write_manifest(
         if not writer.exists(link.url):
             writer.write(link.url, body)
     document = manifest.to_json(built_at, assets, earlier)
-    writer.write(MANIFEST_FILE, json.dumps(document, ensure_ascii=False) + "\n")
+    writer.write(MANIFEST_FILE, Manifest.dumps(document))
     for slug, record in manifest.dashboards.items():
         now = earlier[slug][1] if slug in earlier else None
         previous, record.earlier = record.earlier, now
