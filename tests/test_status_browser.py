@@ -303,6 +303,62 @@ def test_every_day_state_has_three_to_one_contrast(
     page.context.close()
 
 
+INDEX_RUNS = """() => [...document.querySelectorAll('.day-runs')].map(bars => {
+  // beside each run, a day of the dashboard page's bars in the same state: its colour
+  const probe = document.createElement('ol');
+  probe.className = 'day-bars';
+  bars.after(probe);
+  const runs = [...bars.children].map(run => {
+    const day = document.createElement('li');
+    day.className = 'day-bar state-' + run.classList[0];
+    probe.append(day);
+    const box = run.getBoundingClientRect();
+    return {cls: run.className, x: box.x, w: box.width, h: box.height,
+            colour: getComputedStyle(run).backgroundColor,
+            page: getComputedStyle(day).backgroundColor};
+  });
+  probe.remove();
+  const box = bars.getBoundingClientRect();
+  return {x: box.x, w: box.width, runs};
+})"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize(("width", "shown"), [(1280, 90), (390, 30)])
+def test_an_index_card_draws_each_run_of_days_as_wide_as_its_days(
+    status_site: Path, browser: Browser, theme: str, width: int, shown: int
+) -> None:
+    """One element per run of alike days: placed and coloured as the days it stands for
+    (the last 30 on a phone), in the colours of the dashboard page's bars."""
+    page = open_page(browser, status_site / "index.html", width, theme)
+    # and one card with every state, redrawn as a build would write it
+    page.evaluate("""() => { document.querySelector('.day-runs').innerHTML =
+        '<span class="nodata d10"></span><span class="up d20"></span><span class="degraded">'
+        + '</span><span class="down d3"></span><span class="maintenance d2"></span>'
+        + '<span class="up partial d4"></span><span class="up d49"></span><span class="down">'
+        + '</span>'; }""")
+    cards = page.evaluate(INDEX_RUNS)
+    assert len(cards) == 2  # web (90 days of history) and charts (one day)
+    states = set()
+    for card in cards:
+        day = card["w"] / shown
+        first = 0  # the run's first day, of the 90
+        for run in card["runs"]:
+            days = int(run["cls"].split(" d")[1]) if " d" in run["cls"] else 1
+            hidden = max(0, min(first + days, 90 - shown) - first)  # before the shown days
+            assert run["w"] == pytest.approx((days - hidden) * day, abs=0.5), run
+            if days > hidden:
+                start = max(first, 90 - shown) - (90 - shown)
+                assert run["x"] == pytest.approx(card["x"] + start * day, abs=0.5), run
+                assert run["h"] > 20
+            assert run["colour"] == run["page"], run
+            states.add(run["cls"].split()[0])
+            first += days
+        assert first == 90
+    assert states == {"up", "degraded", "down", "maintenance", "nodata"}
+    page.context.close()
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_no_page_overflows_and_screenshots_are_left(
     status_site: Path, browser: Browser, width: int

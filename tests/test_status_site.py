@@ -12,7 +12,7 @@ import feedparser
 import pytest
 
 from dashsite.site.build import BuildResult
-from projects import assert_site_whole, build, fixed_clock, write_project
+from projects import assert_site_whole, build, fixed_clock, manifest_entries, write_project
 
 from htmltree import parse
 
@@ -117,7 +117,7 @@ def test_a_run_of_failures_is_an_incident_and_counts_as_down(tmp_path: Path) -> 
     assert [e.title for e in resolved.entries] == ["Flaky: error, resolved after 10m 0s"]
     assert resolved.entries[0].id == first_id  # the same entry, updated
     assert resolved.entries[0].updated == "2026-11-27T20:35:00Z" != first_updated
-    manifest = json.loads((root / "site" / "manifest.json").read_text())["dashboards"][0]
+    manifest = manifest_entries(root / "site")["alpha"]
     assert manifest["incident"] is None and manifest["status"] == "ok"
     site_feed = feed(root, "feed.xml")
     assert [e.id for e in site_feed.entries] == [first_id]
@@ -166,13 +166,13 @@ def test_bars_split_days_at_midnight_utc_across_a_month_end(tmp_path: Path) -> N
     month = page(root, "alpha/history/2026-10.html")
     assert month.find("td", id="d-2026-10-31") is not None
     # the index card draws the same days as one image, its label counting them by state
-    card = page(root, "index.html").find("li", id="card-alpha").find("div", class_="day-bars")
+    # (one element per run of days drawn alike, spanning them: .dN, N of the 90 columns)
+    card = page(root, "index.html").find("li", id="card-alpha").find("div", class_="day-runs")
     assert card.attrs["role"] == "img"
     assert card.attrs["aria-label"].endswith(
         ": daily status, last 90 days: 1 day ok, 1 down, 88 no data")
-    assert [b.attrs["class"] for b in card.find_all("span")][-3:] == [
-        "day-bar state-nodata", "day-bar state-down", "day-bar state-up"]
-    assert len(list(card.find_all("span"))) == 90 and card.text().strip() == ""
+    assert [b.attrs["class"] for b in card.find_all("span")] == ["nodata d88", "down", "up"]
+    assert card.text().strip() == ""
     assert_site_whole(root / "site")
 
 
@@ -213,8 +213,7 @@ def test_a_dashboard_not_built_in_time_is_stale(tmp_path: Path) -> None:
     build(root, version_id="one", clock=fixed_clock(T0))
     build(root, version_id="two", clock=fixed_clock(T0 + timedelta(minutes=30)),
           only=frozenset({"beta"}))
-    manifest = {d["slug"]: d for d in
-                json.loads((root / "site" / "manifest.json").read_text())["dashboards"]}
+    manifest = manifest_entries(root / "site")
     assert manifest["alpha"]["stale"] is True and manifest["beta"]["stale"] is False
     assert manifest["alpha"]["expected_every"] == 300.0
     badge = json.loads((root / "site" / "alpha" / "badge.json").read_text())

@@ -5,7 +5,7 @@ Under the site folder::
     <slug>/<YYYY-MM-DD>/<version>/index.html, data.json   immutable snapshots, written once
     <slug>/log/<YYYY-MM>/<DD>.jsonl           the history log: one line per version
     <slug>/log/months-<hash>.json             the finished months (changes once a month)
-    manifest.json                             schema 3: dashboards, latest, this month
+    manifest.json                             schema 4: dashboards, latest, this month
 
 A build files a version by assembling its folder in ``.dashsite-tmp/`` inside
 the site and renaming it into place, then appends one line to the current
