@@ -245,6 +245,11 @@ class Manifest:
     title: str = "Dashboards"
     dashboards: dict[str, DashboardRecord] = field(default_factory=dict)
     legacy: dict[str, list[LogRecord]] = field(default_factory=dict)
+    built_at: datetime | None = None
+    """When the build that wrote it ran, by its clock (None: never built)."""
+    site_time: datetime | None = None
+    """The site's own time at that build, when it differs from ``built_at``: the clock
+    jumped ahead further than the site believes (:func:`dashsite.store.clock.site_time`)."""
 
     def to_json(
         self,
@@ -259,6 +264,11 @@ class Manifest:
             "generator": "dashsite",
             "title": self.title,
             "built_at": built_at.astimezone(UTC).isoformat(),
+            **(
+                {"site_time": self.site_time.astimezone(UTC).isoformat()}
+                if self.site_time is not None and self.site_time != built_at
+                else {}
+            ),
             "assets": assets,
             "dashboards": [
                 self.dashboards[slug].to_json(since, earlier[slug][1] if slug in earlier else None)
@@ -292,6 +302,8 @@ class Manifest:
         if schema not in READ_SCHEMAS:
             raise ValueError(f"schema {schema!r} is newer than this dashsite knows")
         manifest = cls(title=checked_text(raw.get("title", "Dashboards"), "title"))
+        manifest.built_at = _time_or_none(raw.get("built_at"), "built_at")
+        manifest.site_time = _time_or_none(raw.get("site_time"), "site_time")
         for entry in raw["dashboards"]:
             if not isinstance(entry, dict):
                 raise ValueError("a dashboard entry must be an object")
@@ -315,6 +327,18 @@ class Manifest:
                 _read_schema_2(entry, record, read)
             manifest.dashboards[slug] = record
         return manifest
+
+
+def _time_or_none(value: Any, name: str) -> datetime | None:
+    """A top-level time of the manifest (UTC, ISO 8601), or None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError(f"'{name}' is not a time")
+    moment = datetime.fromisoformat(value)  # ValueError if not a time
+    if moment.tzinfo is None:
+        raise ValueError(f"'{name}' has no time zone")
+    return moment.astimezone(UTC)
 
 
 def _legacy_versions(entry: dict[str, Any], slug: str) -> list[LogRecord]:
