@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dashsite.collection import imports
+from dashsite.collection import imports, isolated
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -22,6 +22,7 @@ def no_leaked_threads(request: pytest.FixtureRequest) -> Iterator[None]:
     before = set(threading.enumerate())
     yield
     imports.WORKER.release()  # its idle wait (for a next import) is not a leak
+    isolated.release()  # YAML callables' idle worker processes: none carried to the next test
     deadline = time.monotonic() + 3
     # A module's dask cluster lives across tests; its pools grow as work arrives.
     cluster = "dask_client" in request.fixturenames

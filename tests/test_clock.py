@@ -165,6 +165,71 @@ def test_a_clock_stepped_back_still_files_the_newest_run(tmp_path: Path) -> None
     assert_site_whole(site)
 
 
+def tiers_left(site: Path) -> dict[str, str]:
+    """Version id → what the tiers left of it: ``page``, ``data`` or ``log``."""
+    from projects import logged_versions, vdir
+
+    kept = {}
+    for version in logged_versions(site)["alpha"]:
+        folder = vdir(site, "alpha", version)
+        kept[version] = ("page" if (folder / "index.html").is_file()
+                         else "data" if (folder / "data.json").is_file() else "log")
+    return kept
+
+
+def test_a_clock_years_ahead_thins_nothing_a_right_clock_keeps(tmp_path: Path) -> None:
+    from dashsite.core.config import load_config
+    from dashsite.core.reporter import RecordingReporter
+    from dashsite.site.build import BuildOptions, build_site
+
+    root = project(tmp_path)  # keep_pages 7 days, keep_data 30 days (the defaults)
+    site = root / "site"
+    for version, moment in (("old", T0 - timedelta(days=40)), ("mid", T0 - timedelta(days=10)),
+                            ("new", T0 - timedelta(days=4)), ("now", T0)):
+        build(root, version_id=version, clock=fixed_clock(moment))
+    right = {"old": "log", "mid": "data", "new": "page", "now": "page"}
+    assert tiers_left(site) == right
+
+    def build_with(version: str, moment: datetime) -> list[str]:
+        reporter = RecordingReporter()
+        build_site(load_config(root), BuildOptions(version_id=version, clock=fixed_clock(moment)),
+                   reporter=reporter)
+        return [e.message for e in reporter.events if e.kind == "notice"]
+
+    ahead = T0 + timedelta(days=3 * 365)
+    notices = build_with("ahead", ahead)  # by that clock, every page and folder is old
+    assert tiers_left(site) == {**right, "ahead": "page"}
+    said = [line for line in notices if "days ahead" in line]
+    assert said == ["the clock (2029-11-26 20:15 UTC) is 1095 days ahead of the site's time "
+                    "(2026-11-27 20:15 UTC, its previous build): old pages and data are thinned "
+                    "by the site's time, so none is deleted early; check the machine's clock"], \
+        notices
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert manifest["built_at"] == ahead.isoformat() and manifest["site_time"] == T0.isoformat()
+    from test_docs import _problems
+
+    assert _problems("manifest", manifest) == []  # its schema knows site_time
+    # The clock stays wrong: the site's time moves by the hour between the builds only.
+    assert not [n for n in build_with("ahead2", ahead + timedelta(hours=1)) if "days ahead" in n]
+    assert tiers_left(site) == {**right, "ahead": "page", "ahead2": "page"}
+    # Set right again ten days later: the clock is the site's time again.
+    build_with("later", T0 + timedelta(days=10))
+    assert tiers_left(site) == {"old": "log", "mid": "data", "new": "data", "now": "data",
+                                "ahead": "page", "ahead2": "page", "later": "page"}
+    assert "site_time" not in json.loads((site / "manifest.json").read_text())
+    assert_site_whole(site)
+
+
+def test_builds_weeks_apart_still_thin_by_the_clock(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    site = root / "site"
+    build(root, version_id="first", clock=fixed_clock(T0))
+    build(root, version_id="second", clock=fixed_clock(T0 + timedelta(days=80)))  # believed
+    assert tiers_left(site) == {"first": "log", "second": "page"}
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert "site_time" not in manifest  # the site's time is the clock
+
+
 # -- A3: derived files are caches ------------------------------------------------------------
 
 

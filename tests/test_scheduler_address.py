@@ -41,6 +41,33 @@ def test_a_bad_scheduler_setting_names_the_file_and_key(tmp_path: Path, address:
     assert line.startswith("dashsite.toml: 'scheduler' must look like \"tcp://host:8786\"")
 
 
+@pytest.mark.parametrize(("setting", "option"), [
+    ('executor = "dask"\nscheduler = "bogus://x"\n', ["--scheduler", "bogus://x"]),
+    ('executor = "processes"\n', ["--executor", "processes"]),
+])
+@pytest.mark.parametrize("settings_file", ["dashsite.toml", "pyproject.toml"])
+def test_a_bad_value_exits_2_on_the_command_line_and_1_in_a_settings_file(
+    tmp_path: Path, setting: str, option: list[str], settings_file: str
+) -> None:
+    """The rule (docs/reference/errors.md): the command line could not be parsed is a usage
+    error (2); a settings file to fix is bad input (1), the scheduler's address as any key."""
+    write_project(tmp_path, {"svc": simple()})
+    table = "[tool.dashsite]\n" if settings_file == "pyproject.toml" else ""
+    (tmp_path / settings_file).write_text(table + setting)
+    in_file = cli(tmp_path, "build")
+    assert in_file.returncode == 1, in_file.stderr
+    (line,) = in_file.stderr.strip().splitlines()
+    shown = f"{settings_file}{' [tool.dashsite]' if table else ''}"
+    assert line.startswith(f"{shown}: '{option[0][2:]}' "), line
+    (tmp_path / settings_file).unlink()
+    on_line = cli(tmp_path, "build", *option)
+    assert on_line.returncode == 2, on_line.stderr
+    assert f"argument {option[0]}: " in on_line.stderr
+    for done in (in_file, on_line):
+        assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert not (tmp_path / "site").exists()
+
+
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "tcp://[::1]:8786",
                                      "tls://scheduler.example:8786", "tcp://sched-1:1"])
 def test_good_addresses_pass(address: str) -> None:

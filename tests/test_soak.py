@@ -1,15 +1,23 @@
 """A soak: scheduled builds over a simulated period, checked after every one.
 
 Builds every hour with the clock jittered by a few minutes, collectors that
-fail at random, and one step of the clock back, behind the newest version. After each
-build, what a visitor relies on must hold: every link resolves, every page,
-the manifest, the feeds and the badges show the newest run, no version is
-lost, feed ids are unique, and the 24-hour uptime on the page equals one
-computed from the log.
+fail at random, and one step of the clock back, behind the newest version. Before
+some builds, a real ``dashsite build`` process (its clock injected, half an hour
+earlier) is killed with SIGKILL at a random point: after discovery, or after it filed
+its first or second dashboard, plus a random delay. Right after the kill every page
+is whole and links only to what exists. After each build, what a visitor relies on
+must hold: every link resolves, every page, the manifest, the feeds and the badges
+show the newest run, no version is lost (what the killed build filed is adopted,
+never half-counted), feed ids are unique, and the 24-hour uptime on the page
+equals one computed from the log.
 
-``make test`` runs a day and a half; ``make soak`` (``DASHSITE_SOAK_DAYS=365``) a
-year of builds every three hours, with the heavy checks (every link, every log
-line) once a day.
+The kills are drawn from their own seeded generator, so a failure names the build
+and the point it was killed at, and the same run draws the same kills again.
+
+``make test`` runs a day and a half (about six kills); ``make soak``
+(``DASHSITE_SOAK_DAYS=365``) a year of builds every three hours (about a hundred
+kills), with the heavy checks (every link, every log line) once a day and after
+every kill.
 """
 
 from __future__ import annotations
@@ -17,6 +25,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +48,41 @@ EVERY = 1 if DAYS <= 7 else 3
 START = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 SLUGS = ("alpha", "beta")
 HOLD = 2 * EVERY * 3600.0  # twice expected_every
+KILL_SHARE = 1 / 6 if DAYS <= 7 else 1 / 30
+"""The share of builds that a killed build precedes."""
+KILLED_BUILD = """
+import functools, sys
+from datetime import datetime
+import dashsite.commands.build as command
+from dashsite.cli import main
+moment = datetime.fromisoformat(sys.argv[2])
+command.BuildOptions = functools.partial(command.BuildOptions, clock=lambda: moment)
+sys.exit(main(["-C", sys.argv[1], "build"]))
+"""
+"""``dashsite build`` as the command line runs it, in a process of its own, with only its
+clock injected (``BuildOptions.clock``), so what it files sits in the simulated time."""
+KILL_POINTS = ("Building ", "[1/2]", "[2/2]")
+"""Progress lines a killed build is let to print first: discovery is done, one dashboard
+is filed, both are (then the history, the pages and the manifest are being written)."""
+
+
+def kill_a_build(root: Path, moment: datetime, rng: random.Random) -> str:
+    """Start a real ``dashsite build`` at ``moment`` and SIGKILL it at a random point."""
+    point, delay = rng.choice(KILL_POINTS), rng.uniform(0, 0.3)
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_BUILD, str(root), moment.isoformat()],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert process.stderr is not None
+    for line in process.stderr:  # its progress, up to the chosen point
+        if line.startswith(point):
+            break
+    time.sleep(delay)
+    process.kill()
+    process.wait()
+    process.stderr.close()
+    return f"killed after {point.strip()!r} + {delay:.2f} s"
 
 
 def log_records(site: Path, slug: str, since: str = "") -> list[LogRecord]:
@@ -115,7 +161,9 @@ def check(root: Path, built: dict[str, int], statuses: dict[str, str], version: 
 def test_scheduled_builds_stay_true(tmp_path: Path) -> None:
     root = project(tmp_path, config=f'expected_every = "{EVERY}h"\n',
                    alpha=flaky("Alpha"), beta=flaky("Beta"))
+    site = root / "site"
     rng = random.Random(22)
+    kills = random.Random(2217)  # apart, so the builds' own draws stay as they were
     builds = int(DAYS * 24 / EVERY)
     jump = builds // 2  # the clock steps back here, behind the newest version
     built = dict.fromkeys(SLUGS, 0)
@@ -126,14 +174,31 @@ def test_scheduled_builds_stay_true(tmp_path: Path) -> None:
         if n == jump:
             clock -= timedelta(hours=EVERY + 1)
         moment = clock + timedelta(seconds=rng.randint(-180, 180))
+        killed = ""
+        if n and kills.random() < KILL_SHARE:
+            known = {slug: set(ids) for slug, ids in logged_versions(site).items()}
+            for slug in SLUGS:
+                mode = "down" if kills.random() < 0.25 else "7"
+                (root / "dashboards" / slug / "mode.txt").write_text(mode)
+            killed = kill_a_build(root, moment - timedelta(minutes=30), kills)
+            assert_site_whole(site)  # at the moment of the kill: whole, every link there
         statuses = {}
         for slug in SLUGS:
             down = rng.random() < 0.25
             (root / "dashboards" / slug / "mode.txt").write_text("down" if down else "7")
             statuses[slug] = "error" if down else "ok"
         result = build(root, clock=fixed_clock(moment))
-        assert not result.problems, result.problems
-        for slug in SLUGS:
-            built[slug] += 1
+        assert not result.problems, (n, killed, result.problems)
+        if killed:  # what the killed build filed is adopted whole, or gone
+            logged = logged_versions(site)
+            for slug in SLUGS:
+                ids = set(logged[slug])
+                assert known[slug] <= ids, (n, killed, "a version was lost")
+                assert len(ids - known[slug] - {result.version_id}) <= 1, (n, killed, slug)
+                built[slug] = len(logged[slug])
+        else:
+            for slug in SLUGS:
+                built[slug] += 1
         check(root, built, statuses, result.version_id, moment,
-              heavy=n % heavy_every == 0 or n == builds - 1 or abs(n - jump) <= 1)
+              heavy=n % heavy_every == 0 or n == builds - 1 or abs(n - jump) <= 1
+              or bool(killed))

@@ -3,6 +3,8 @@ and no secret (issue 22, B6)."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -214,3 +216,144 @@ def test_allow_secret_env_must_be_a_list_of_names(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "dashsite.toml: 'allow_secret_env' must be a list of environment variable names" \
         in done.stderr
+
+
+# -- a YAML callable runs in a worker process: what kills it fails one collector --------------
+
+ENDINGS = """
+import ctypes, os, pathlib, time
+from dashsite import StatusCell, StatusLevel
+
+def aborts():
+    os.abort()
+
+def exits():
+    os._exit(3)
+
+def segfaults():
+    ctypes.string_at(0)
+
+def unstorable():
+    return (n for n in range(3))
+
+def hangs():
+    pathlib.Path(__file__).with_name("hung.pid").write_text(str(os.getpid()))
+    time.sleep(3600)
+
+def healthy():
+    return StatusCell(f"UP {os.getpid()}", StatusLevel.OK)
+"""
+BUILD_PID = """
+import os
+from dashsite import collector
+
+@collector
+def pid():
+    return os.getpid()
+"""
+
+
+def endings_project(root: Path, *functions: str, config: str | None = None) -> Path:
+    write_project(root, {"fine": {"dashboard.py": BUILD_PID,
+                                  "template.html": "<p id='pid'>{{ pid }}</p>"}}, config)
+    (root / "dashboards" / "endings.py").write_text(ENDINGS)
+    for function in functions:
+        (root / "dashboards" / f"{function}.monitor.yml").write_text(
+            "template: '<p id=\"c\">{{ c | render }}</p>'\ncollectors:\n"
+            f"  c: {{type: callable, module: endings, function: {function}}}\n")
+    return root
+
+
+def failed_line(done, function: str) -> str:
+    name = f"dashboards/{function}.monitor.yml"
+    lines = [line for line in done.stderr.splitlines() if name in line]
+    assert len(lines) == 1, (function, done.stderr)
+    assert lines[0].startswith(f"{name}: collector 'c' failed: ") and len(lines[0]) < 300, lines
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def endings_built(tmp_path_factory: pytest.TempPathFactory):
+    """One real build with callables that end their process in every way but a hang."""
+    root = endings_project(tmp_path_factory.mktemp("endings"),
+                           "aborts", "exits", "segfaults", "unstorable", "healthy")
+    return root, cli(root, "build", "--version-id", "v1", process=True)
+
+
+@pytest.mark.parametrize(("function", "expected"), [
+    ("aborts", "WorkerLost: the process running endings.aborts was killed by SIGABRT "
+               "(os.abort() or a crash in native code)"),
+    ("exits", "WorkerLost: the process running endings.exits exited with status 3"),
+    ("segfaults", "WorkerLost: the process running endings.segfaults was killed by SIGSEGV"),
+    ("unstorable", "TypeError: returned a value that cannot be stored as JSON "
+                   "(c: a generator cannot be stored as JSON)"),
+])
+def test_a_yaml_callable_that_ends_its_process_fails_only_its_collector(
+    endings_built, function: str, expected: str
+) -> None:
+    root, done = endings_built
+    assert expected in failed_line(done, function)
+    assert done.returncode == 0, done.stderr  # failed collectors: exit 0 unless --strict
+    assert "Traceback" not in done.stderr
+    page = parse((root / "site" / function / "index.html").read_text())
+    assert "failed" in page.find("div", class_="collector-error").text()
+    manifest = json.loads((root / "site" / "manifest.json").read_text())
+    status = {d["slug"]: d["status"] for d in manifest["dashboards"]}
+    assert status[function] == "error"
+    assert status["healthy"] == status["fine"] == "ok"
+
+
+def test_the_others_build_and_the_callable_ran_in_another_process(endings_built) -> None:
+    root, done = endings_built
+    build_pid = parse((root / "site" / "fine" / "index.html").read_text()).find(
+        "p", id="pid").text()
+    healthy = parse((root / "site" / "healthy" / "index.html").read_text()).find("p", id="c")
+    assert healthy.find("span", class_="status-ok").text().startswith("UP ")
+    assert healthy.text().split()[1] != build_pid
+    assert not [line for line in done.stderr.splitlines() if "healthy.monitor.yml" in line]
+
+
+@pytest.mark.slow  # a collector that hangs until its timeout
+def test_a_yaml_callable_that_hangs_is_stopped_at_its_timeout(tmp_path: Path) -> None:
+    root = endings_project(tmp_path, "hangs", "healthy", config="timeout = 2\n")
+    done = cli(root, "build", "--version-id", "v1", process=True)
+    assert "TimeoutError: no result within 2 s (its process was stopped)" in failed_line(
+        done, "hangs")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert (root / "site" / "healthy" / "index.html").is_file()
+    assert (root / "site" / "fine" / "index.html").is_file()
+    hung = int((root / "dashboards" / "hung.pid").read_text())
+    with pytest.raises(ProcessLookupError):  # killed, not left sleeping
+        os.kill(hung, 0)
+    strict = cli(root, "build", "--version-id", "v2", "--strict", process=True)
+    assert strict.returncode == 1 and "Traceback" not in strict.stderr
+
+
+def test_a_module_that_ends_its_process_at_import_fails_its_file(tmp_path: Path) -> None:
+    root = endings_project(tmp_path, "healthy")
+    (root / "dashboards" / "dies.py").write_text("import os\nos._exit(7)\n")
+    (root / "dashboards" / "dies.monitor.yml").write_text(
+        "template: x\ncollectors:\n  c: {type: callable, module: dies, function: f}\n")
+    done = cli(root, "build", "--version-id", "v1")
+    lines = [line for line in done.stderr.splitlines() if "dies" in line]
+    assert lines == ["dashboards/dies.monitor.yml:3: collector 'c': importing 'dies' ended its "
+                     "process: it exited with status 7 (os._exit()?) — the module must import "
+                     "without ending its process"], done.stderr
+    assert done.returncode == 1
+    assert (root / "site" / "healthy" / "index.html").is_file()
+
+
+def test_quick_callables_share_one_worker_process(tmp_path: Path) -> None:
+    from dashsite.collection.isolated import POOL, IsolatedCall
+
+    (tmp_path / "endings.py").write_text(ENDINGS)
+    call = IsolatedCall("endings", "healthy", str(tmp_path))
+    started = POOL.started
+    labels = {call().label for _ in range(5)}
+    assert len(labels) == 1 and labels != {f"UP {os.getpid()}"}
+    assert POOL.started == started + 1  # one worker, reused
+    with pytest.raises(Exception, match="exited with status 3"):
+        IsolatedCall("endings", "exits", str(tmp_path))()
+    assert call().label not in labels  # a new worker took over
+    assert POOL.started == started + 2
+    POOL.release()

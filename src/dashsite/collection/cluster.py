@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from dashsite.collection.collector import Collector
 from dashsite.collection.engine import CollectionEngine, CollectorOutcome, run_coroutine
+from dashsite.collection.remote import WorkerLost, remote_exception
 from dashsite.core.errors import CollectorError, ConfigError, DashboardError, display
 from dashsite.core.reporter import Event, Reporter
 from dashsite.core.scheduler_address import EXAMPLE, NotAScheduler, probe
@@ -219,26 +220,6 @@ def run_on_worker(
             )
         )
     return shipped
-
-
-_KINDS: dict[str, type[Exception]] = {}
-
-
-def remote_exception(kind: str, message: str) -> Exception:
-    """An exception that reads like the worker's: ``ValueError: bad input``.
-
-    The worker's own exception object may not unpickle here (its class lives
-    in the dashboard's module), so its type name and message travel instead.
-    """
-    if not kind.isidentifier():
-        kind = "RemoteError"
-    if kind not in _KINDS:
-        _KINDS[kind] = type(kind, (Exception,), {"__module__": "dashsite.remote"})
-    return _KINDS[kind](message)
-
-
-class WorkerLost(Exception):
-    """The worker running a dashboard's collectors died, or the cluster went away."""
 
 
 def budget(spec: Collector, default_timeout: float | None) -> float:

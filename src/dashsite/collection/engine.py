@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import threading
 import time
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from dashsite.collection.collector import DEFAULT_TIMEOUT, Collector
 from dashsite.collection.dashboard import Dashboard
+from dashsite.collection.isolated import IsolatedCall, release
 from dashsite.collection.workers import DaemonThreadPool
 from dashsite.core.errors import CollectorError, DashboardError, display, shorten
 from dashsite.core.levels import StatusLevel, worst_level
@@ -248,7 +250,11 @@ class CollectionEngine:
     ) -> Any:
         """One attempt, bounded by ``budget`` seconds of the collector's own time."""
         stepped: list[_Stepped] = []
-        task = asyncio.ensure_future(self._call(spec, executor, stepped))
+        task = asyncio.ensure_future(self._call(spec, executor, stepped, budget))
+        if isinstance(spec.func, IsolatedCall):
+            # Its worker process counts the budget from when the call starts there (not
+            # while it waits for a worker, or one starts) and is killed when it runs out.
+            budget = None
         began, busy_before = time.perf_counter(), self.busy
         try:
             while True:
@@ -282,13 +288,20 @@ class CollectionEngine:
         return value
 
     async def _call(
-        self, spec: Collector, executor: Executor | None, stepped: list[_Stepped]
+        self,
+        spec: Collector,
+        executor: Executor | None,
+        stepped: list[_Stepped],
+        budget: float | None,
     ) -> Any:
         if spec.is_async:
             result = _guarded(spec.func)
         else:
+            func = spec.func
+            if isinstance(func, IsolatedCall):  # its process is killed at the deadline
+                func = functools.partial(func.within, budget)
             loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(executor, _guarded, spec.func)
+            result = await loop.run_in_executor(executor, _guarded, func)
         if inspect.isawaitable(result):
             stepped.append(_Stepped(result, self))
             result = await stepped[0]
@@ -443,7 +456,10 @@ async def collect_dashboards(
             running = [spec for spec in running if spec not in shipped]
         here.extend(running)
         owners.extend([number] * len(running))
-    local, remote = await asyncio.gather(engine.run(here), asyncio.gather(*away))
+    try:
+        local, remote = await asyncio.gather(engine.run(here), asyncio.gather(*away))
+    finally:
+        release()  # the YAML callables' idle worker processes: the next build starts afresh
     found: list[dict[str, CollectorOutcome]] = [
         {o.name: o for o in shipped} for shipped in remote
     ] or [{} for _ in dashboards]

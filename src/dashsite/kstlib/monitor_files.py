@@ -16,7 +16,9 @@ folder, its slug the file name without ``.monitor.yml``; ``template_file``
 (beside the YAML file) may replace ``template``. kstlib's safety limits hold:
 the file's size, the template's, the number of collectors, name lengths,
 and modules a ``callable`` collector may not come from. Every problem is one
-line naming the file and, where it can, the line.
+line naming the file and, where it can, the line. In a site build a
+``callable`` runs in a worker process, so one that aborts, exits or hangs
+fails its own collector, not the build (:mod:`dashsite.collection.isolated`).
 
 The library half keeps kstlib's loader API: :func:`load_monitoring_config`,
 :class:`MonitoringConfig` (``to_service()``), :func:`discover_monitoring_configs`
@@ -37,6 +39,8 @@ from typing import Any
 
 from dashsite.collection.collector import Collector
 from dashsite.collection.files import FileDashboard
+from dashsite.collection.imports import DEFAULT_IMPORT_TIMEOUT
+from dashsite.collection.isolated import IsolatedCall
 from dashsite.core.errors import DashboardError, display
 from dashsite.kstlib.monitor_safety import (
     ExpansionError,
@@ -74,6 +78,8 @@ KNOWN_KEYS = frozenset(
     {"name", "template", "template_file", "collectors", "inline_css", "fail_fast"}
 )
 _IMPORT_LOCK = threading.Lock()
+CHECK_TIMEOUT = DEFAULT_IMPORT_TIMEOUT
+"""Seconds a ``callable``'s module may take to import in its worker process."""
 
 
 class MonitoringConfigError(DashboardError):
@@ -133,7 +139,8 @@ class CollectorConfig:
             f"unknown type {self.collector_type!r}", f"use one of {', '.join(COLLECTOR_TYPES)}"
         )
 
-    def _imported(self) -> Callable[[], Any]:
+    def _target(self) -> tuple[str, str]:
+        """The ``callable`` entry's module and function, once their names are allowed."""
         module, function = self.module or "", self.function or ""
         if not module or not function:
             raise self._error(
@@ -152,6 +159,11 @@ class CollectorConfig:
             )
         if blocked := blocked_callable(module, function):
             raise self._error(blocked, "put the collector in a module of your own")
+        return module, function
+
+    def _imported(self) -> Callable[[], Any]:
+        """The function itself, imported into this process (the library's services)."""
+        module, function = self._target()
         folder = self.folder
         with _IMPORT_LOCK:
             if folder:
@@ -170,6 +182,22 @@ class CollectorConfig:
         if not callable(func):
             raise self._error(f"function '{function}' not found in '{module}'")
         return func  # type: ignore[no-any-return]
+
+    def _site_collector(self, timeout: float = CHECK_TIMEOUT) -> Collector:
+        """This entry as a site's collector: a ``callable`` runs in a worker process.
+
+        The module is imported there once now (given ``timeout`` seconds), so a
+        name that does not import fails the file here, in one line, as it does
+        in the library; a module that ends its process at import fails it too.
+        """
+        if self.collector_type != "callable":
+            return Collector(self.name, self.to_collector())
+        module, function = self._target()
+        call = IsolatedCall(module, function, self.folder, self.name)
+        problem = call.check(timeout)
+        if problem is not None:
+            raise self._error(*problem)
+        return Collector(self.name, call)
 
 
 @dataclass(slots=True)
@@ -464,8 +492,12 @@ class MonitorFileFormat:
                         line=entry.line,
                         hint=problem[1],
                     )
+        # A ``callable`` runs in a worker process: one that crashes, exits or hangs
+        # fails its own collector, not the build (:mod:`dashsite.collection.isolated`).
         return FileDashboard(
-            config.name, str(config.metadata.get("description", "")), config.collector_specs()
+            config.name,
+            str(config.metadata.get("description", "")),
+            tuple(entry._site_collector() for entry in config.collectors),
         )
 
     def template(self, path: Path) -> str:

@@ -7,7 +7,10 @@
   file over :data:`MAX_EXPANDED_NODES` or with an alias inside itself.
 - ``type: callable``: no module of the standard library (``posix.abort``,
   ``faulthandler._sigsegv``, ``os.system``… kill or take over the build),
-  and no ``_``-prefixed part in the module or function name.
+  and no ``_``-prefixed part in the module or function name. In a site
+  build the function runs in a worker process besides
+  (:mod:`dashsite.collection.isolated`): one of the user's own that aborts,
+  exits, crashes or hangs fails only its own collector.
 - ``type: env``: a variable whose name looks like a secret is published only
   when the site config names it in ``allow_secret_env``.
 - ``template:`` renders in Jinja's sandbox (:mod:`dashsite.sandbox`).

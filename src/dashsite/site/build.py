@@ -70,7 +70,7 @@ from dashsite.status.incidents import (
 )
 from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
 from dashsite.store import layout
-from dashsite.store.clock import behind, id_floor, next_seq
+from dashsite.store.clock import behind, id_floor, next_seq, site_time
 from dashsite.store.documents import VersionDocument
 from dashsite.store.layout import DATA_FILE, JOURNAL_FILE, MANIFEST_FILE
 from dashsite.store.manifest import EarlierMonths
@@ -344,6 +344,9 @@ class SiteBuilder:
         declared = self._read_incidents(manifest)
         assets = write_assets(writer)
         built_at = self.options.clock()
+        manifest.site_time, jumped = site_time(manifest, built_at)  # what thinning goes by
+        if jumped is not None:
+            self.reporter.emit(Event("notice", message=jumped, level=StatusLevel.WARNING))
         environment = create_environment(
             [self.config.layouts_path, self.config.dashboards_path],
             preloaded={d.template_name: (d.source, str(d.template)) for d in dashboards},
@@ -354,7 +357,7 @@ class SiteBuilder:
         latest_pages = self._file_versions(
             filing, writer, opened, pending, version_id, collected_at
         )
-        retained = self._retain(manifest, store, writer, built_at)
+        retained = self._retain(manifest, store, writer, manifest.site_time)
         self._status(manifest, filing.timeline, collected_at)
         site_context = self._site_context(manifest, [], assets, built_at)
         earlier = manifest.earlier_files(built_at)  # the finished months, once
@@ -478,9 +481,13 @@ class SiteBuilder:
         return latest_pages
 
     def _retain(
-        self, manifest: Manifest, store: VersionStore, writer: SiteFolder, built_at: datetime
+        self, manifest: Manifest, store: VersionStore, writer: SiteFolder, now: datetime
     ) -> Retained:
-        """Stage retention: ``retention`` prunes versions, the tiers thin pages and data."""
+        """Stage retention: ``retention`` prunes versions, the tiers thin pages and data.
+
+        ``now`` is the site's own time (:func:`.clock.site_time`), not the build's
+        clock: a clock years ahead must not thin what a right one would keep.
+        """
         retained = Retained()
         config = self.config
         if config.retention is not None:
@@ -490,7 +497,7 @@ class SiteBuilder:
                     retained.pruned[record.slug] = [v.id for v in dropped]
                     retained.rewritten[record.slug] = changed
                     retained.removed[record.slug] = gone
-        pages_from, data_from = _tier_days(config, built_at)
+        pages_from, data_from = _tier_days(config, now)
         for record in manifest.dashboards.values():
             thinned = store.thin(record, pages_from, data_from)
             if thinned:

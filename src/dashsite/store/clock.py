@@ -21,6 +21,24 @@ The model (also in :mod:`dashsite.log` and ``docs/clock-and-caches.md``):
 We chose this over refusing a backwards clock: refusing needs an override
 the scheduled job does not have, and the site would show nothing new until
 someone noticed.
+
+- **Thinning follows the site's own time, not the clock** (:func:`site_time`).
+  The tiers delete pages and data older than ``keep_pages``/``keep_data``: by
+  the clock alone, one build with a clock three years ahead would delete all
+  of it. The site's time is the clock as long as the clock is within a
+  believable gap of it (:func:`jump_limit`: 90 days, or ten times the
+  longest ``expected_every``). A bigger jump forward is said in one line and
+  moves the site's time not at all; while the clock stays that wrong, the
+  site's time moves by the time between builds, by their clocks; once the
+  clock is set right again, the site's time is the clock again. A clock
+  stepped back leaves the site's time where it was (it never goes back).
+  When nothing ever jumped, the site's time is the clock.
+
+We chose this over refusing to thin after a jump: a clock that stays wrong
+would thin by itself from the next build on. The price is paid only when the
+builds really were that far apart (a site left unbuilt for over three months):
+its old pages are thinned that much later. A clock wrong by less than the
+limit is believed, as it was before; nothing else is deleted early.
 """
 
 from __future__ import annotations
@@ -31,6 +49,12 @@ from dashsite.store.log import LogRecord
 from dashsite.store.manifest import Manifest
 
 ID_FORMAT = "%Y%m%dT%H%M%SZ"
+JUMP_FLOOR = timedelta(days=90)
+"""A gap between two builds up to this long is always believed: a site left unbuilt for a
+few weeks, or built by hand now and then, thins as usual; a clock a year or more off (a
+dead CMOS battery, a runner's clock at 2038) is caught."""
+JUMP_FACTOR = 10
+"""…and up to this many times the longest ``expected_every`` of the site's dashboards."""
 
 
 def newest(manifest: Manifest) -> LogRecord | None:
@@ -84,4 +108,40 @@ def behind(manifest: Manifest, now: datetime) -> str | None:
         f"the clock ({now.astimezone(UTC):%Y-%m-%d %H:%M} UTC) is {amount} behind the newest "
         f"version ({found.id}, {then:%Y-%m-%d %H:%M} UTC): filed as the newest build anyway; "
         "check the machine's clock"
+    )
+
+
+def jump_limit(manifest: Manifest) -> timedelta:
+    """The longest gap between two builds the site's time believes."""
+    every = max((r.expected_every for r in manifest.dashboards.values() if r.active), default=0.0)
+    return max(JUMP_FLOOR, timedelta(seconds=JUMP_FACTOR * every))
+
+
+def site_time(manifest: Manifest, now: datetime) -> tuple[datetime, str | None]:
+    """The site's own time for a build whose clock says ``now``, and one line when the
+    clock jumped further ahead of the previous build than :func:`jump_limit`.
+
+    ``manifest`` is the previous build's (its ``built_at`` and ``site_time``). The
+    site's time never goes back; it takes the clock when the clock is within the
+    limit of it (every build, on a site whose clock never jumped), and otherwise
+    moves by the time between this build and the previous one, if that is within
+    the limit (a clock that stays wrong), or not at all (the jump itself).
+    """
+    now = now.astimezone(UTC)
+    before = manifest.built_at
+    if before is None:
+        return now, None
+    then = manifest.site_time or before
+    limit = jump_limit(manifest)
+    if now <= then:
+        return then, None  # a clock stepped back: the site's time holds
+    if now - then <= limit:
+        return now, None
+    step = now - before
+    if timedelta(0) <= step <= limit:
+        return then + step, None  # still the same wrong clock: the time between builds
+    return then, (
+        f"the clock ({now:%Y-%m-%d %H:%M} UTC) is {(now - then).days} days ahead of the "
+        f"site's time ({then:%Y-%m-%d %H:%M} UTC, its previous build): old pages and data "
+        "are thinned by the site's time, so none is deleted early; check the machine's clock"
     )

@@ -286,6 +286,11 @@ class Manifest:
     title: str = "Dashboards"
     dashboards: dict[str, DashboardRecord] = field(default_factory=dict)
     legacy: dict[str, list[LogRecord]] = field(default_factory=dict)
+    built_at: datetime | None = None
+    """When the build that wrote it ran, by its clock (None: never built)."""
+    site_time: datetime | None = None
+    """The site's own time at that build, when it differs from ``built_at``: the clock
+    jumped ahead further than the site believes (:func:`dashsite.store.clock.site_time`)."""
 
     def to_json(
         self,
@@ -305,6 +310,11 @@ class Manifest:
             "generator": "dashsite",
             "title": self.title,
             "built_at": built_at.astimezone(UTC).isoformat(),
+            **(
+                {"site_time": self.site_time.astimezone(UTC).isoformat()}
+                if self.site_time is not None and self.site_time != built_at
+                else {}
+            ),
             "assets": assets,
             "urls": URLS,
             "defaults": defaults,
@@ -345,6 +355,8 @@ class Manifest:
         if schema not in READ_SCHEMAS:
             raise ValueError(f"schema {schema!r} is newer than this dashsite knows")
         manifest = cls(title=checked_text(raw.get("title", "Dashboards"), "title"))
+        manifest.built_at = _time_or_none(raw.get("built_at"), "built_at")
+        manifest.site_time = _time_or_none(raw.get("site_time"), "site_time")
         defaults = _read_defaults(raw.get("defaults", {})) if schema >= 4 else {}
         for listed in raw["dashboards"]:
             if not isinstance(listed, dict):
@@ -380,6 +392,18 @@ def shared_values(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if counts:
             found[name] = json.loads(counts.most_common(1)[0][0])
     return found
+
+
+def _time_or_none(value: Any, name: str) -> datetime | None:
+    """A top-level time of the manifest (UTC, ISO 8601), or None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError(f"'{name}' is not a time")
+    moment = datetime.fromisoformat(value)  # ValueError if not a time
+    if moment.tzinfo is None:
+        raise ValueError(f"'{name}' has no time zone")
+    return moment.astimezone(UTC)
 
 
 def _legacy_versions(entry: dict[str, Any], slug: str) -> list[LogRecord]:
