@@ -39,6 +39,22 @@ def slow():
 """
 
 
+GATED_MODULE = """
+import pathlib, time
+from dashsite import collector
+
+@collector(timeout=120)
+def slow():
+    here = pathlib.Path(__file__).parents[2]
+    (here / "started-{tag}").write_text("x")
+    deadline = time.monotonic() + 100
+    while not (here / "go-{tag}").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return "done"
+"""
+"""A collector that holds its build (and the lock) until the test lets it go."""
+
+
 def start_build(root: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "dashsite", "-C", str(root), "build", *args],
@@ -121,17 +137,24 @@ def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
 
 
 def test_two_builds_at_once_do_not_interleave(tmp_path: Path) -> None:
-    write_project(tmp_path, {"slow": {"dashboard.py": SLOW_MODULE.format(tag="c", seconds=1),
+    write_project(tmp_path, {"slow": {"dashboard.py": GATED_MODULE.format(tag="c"),
                                       "template.html": "{{ slow }}"},
                              "good": simple()})
     first = start_build(tmp_path, "--version-id", "one")
-    wait_for(tmp_path / "started-c", first)
+    wait_for(tmp_path / "started-c", first)  # the first build holds the lock from here
     second = start_build(tmp_path, "--version-id", "two")
-    _, err1 = first.communicate(timeout=60)
-    _, err2 = second.communicate(timeout=60)
+    assert second.stderr is not None
+    said = ""
+    while "waiting for another build" not in said:  # it waits: no deadline, however loaded
+        line = second.stderr.readline()
+        assert line, said + second.communicate()[1]
+        said += line
+    (tmp_path / "go-c").write_text("x")  # then the first may finish
+    _, err1 = first.communicate(timeout=120)
+    _, err2 = second.communicate(timeout=120)
     assert first.returncode == 0, err1
-    assert second.returncode == 0, err2
-    assert "waiting for another build" in err2
+    assert second.returncode == 0, said + err2
+    assert "waiting for another build" in said + err2
     assert logged_versions(tmp_path / "site") == {"good": ["one", "two"], "slow": ["one", "two"]}
     assert_site_whole(tmp_path / "site")
 
