@@ -68,6 +68,7 @@ from dashsite.status.incidents import (
     read_incidents,
     write_incident_pages,
 )
+from dashsite.status.live import LiveCache
 from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
 from dashsite.store import layout
 from dashsite.store.clock import behind, id_floor, next_seq, site_time
@@ -219,6 +220,8 @@ class SiteBuilder:
         """This build's place in the site's order (:mod:`.clock`)."""
         self.failed: dict[str, str] = {}
         """Slug → why that dashboard could not be loaded or drawn in this build."""
+        self.live: LiveCache | None = None
+        """Each dashboard's unsettled days as the previous build left them (:mod:`.live`)."""
 
     def problem(self, error: DashsiteError, slug: str = "") -> DashsiteError:
         """Record a problem; with ``slug``, one that stops that dashboard, not the build."""
@@ -258,6 +261,9 @@ class SiteBuilder:
         )
         try:
             digests = WrittenDigests(config.site_path)
+            live = self.live = LiveCache(
+                config.site_path
+            )  # today so far, as the last build left it
             writer = SiteFolder(config.site_path, shown=Path(config.site_dir), digests=digests)
             store = VersionStore(config.site_path)
             try:
@@ -268,6 +274,7 @@ class SiteBuilder:
                 _relative_problem(exc, config.root)
                 raise
             digests.save()  # the next build skips the pages this one left unchanged
+            live.save()  # and reads only the log lines appended after this one
             written = writer.written + store.written
             bytes_written = writer.bytes_written + store.bytes_written
         finally:
@@ -353,6 +360,7 @@ class SiteBuilder:
             auto_reload=False,
         )
         filing = Filing(store, Timeline(store, writer, self._backfilling), environment, manifest)
+        filing.timeline.live = self.live
         filing.site = self._site_context(manifest, pending, assets, built_at)
         latest_pages = self._file_versions(
             filing, writer, opened, pending, version_id, collected_at

@@ -16,6 +16,7 @@ month's shards.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 from collections import Counter
@@ -25,6 +26,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dashsite.core.levels import StatusLevel
+from dashsite.status.live import (
+    LiveCache,
+    LiveTally,
+    ShardMark,
+    advance,
+    extend,
+    read_after,
+    shard_mark,
+    split,
+)
 from dashsite.status.model import (
     DAY,
     STATES,
@@ -392,6 +403,8 @@ class Timeline:
         self._digests: dict[str, Digest] = {}
         self._torn: set[tuple[str, str]] = set()
         """Shards read with lines that did not parse."""
+        self.live: LiveCache | None = None
+        """The previous build's tallies of the unsettled days (a build sets it; :mod:`.live`)."""
 
     # -- the status files ---------------------------------------------------------------------
 
@@ -608,14 +621,14 @@ class Timeline:
         live_start = day_start(live_from.isoformat())
         live: dict[str, DaySummary] = {}
         if live_start < now:
-            recent = self._records(record, live_from, today)
-            if self._check_live(record, recent, live_from, hold):
-                self._shards = {k: v for k, v in self._shards.items() if k[0] != record.slug}
-                self.store.forget(record.slug)
-                recent = self._records(record, live_from, today)
-            recent += [pending] if pending is not None else []
             carry = record.carry if settled is not None else None
-            live = tally(recent, carry, live_start, now, hold, hours=True)
+            known = self._live(record, live_from, today, carry, hold)
+            added = [pending] if pending is not None else []
+            found = extend(known, added, now, hold)
+            if found is None:  # the clock is behind the log's newest line: the days whole
+                recent = self._records(record, live_from, today) + added
+                found = tally(recent, carry, live_start, now, hold, hours=True)
+            live = found
             for window in maintenance:
                 self._maintain(record, live, window, live_start, now, hold)
         if pending is not None:  # collected "now": the end of every span, counted here
@@ -815,15 +828,94 @@ class Timeline:
             day += timedelta(days=1)
         return found
 
+    def _live(
+        self, record: DashboardRecord, first: date, today: date, carry: Mark | None, hold: float
+    ) -> LiveTally:
+        """The unsettled days ``first``…``today`` tallied up to their newest line.
+
+        From the previous build's :class:`LiveTally` and the lines appended since,
+        when it holds; else from the days' shards read whole (:mod:`.live`).
+        """
+        slug = record.slug
+        carried = carry.to_json() if carry is not None else None
+        known = self.live.get(slug) if self.live is not None else None
+        if known is not None and (known.since != first.isoformat() or known.carry != carried):
+            known = None
+        if known is not None:
+            found = self._appended(record, known, first, today)
+            if found is not None:
+                new, marks = found
+                counts: Counter[str] = Counter()
+                for name, mark in marks.items():
+                    counts[name[:7]] += mark.lines
+                if not self._check_live(record, counts, first, hold):
+                    moved = advance(known, new, hold)
+                    moved.shards = marks
+                    if self.live is not None:
+                        self.live.put(slug, moved)
+                    return moved
+                self._forget(slug)
+        recent = self._records(record, first, today)
+        if self._check_live(record, _by_month(recent), first, hold):
+            self._forget(slug)
+            recent = self._records(record, first, today)
+        prefix, at_t, before = split(recent, carry, day_start(first.isoformat()), hold)
+        lines = Counter(r.day for r in recent)
+        marks = {}
+        for day in sorted(lines):
+            found_mark = shard_mark(self.store.shard(slug, day), lines[day])
+            if found_mark is not None:
+                marks[day] = found_mark
+        known = LiveTally(first.isoformat(), carried, marks, prefix, at_t, before)
+        if self.live is not None:
+            self.live.put(slug, known)
+        return known
+
+    def _appended(
+        self, record: DashboardRecord, known: LiveTally, first: date, today: date
+    ) -> tuple[list[LogRecord], dict[str, ShardMark]] | None:
+        """The records appended to the unsettled days since ``known``, and the shards' new
+        marks; None when a shard was rewritten, or lost lines (read the days whole)."""
+        new: list[LogRecord] = []
+        marks: dict[str, ShardMark] = {}
+        day = first
+        while day <= today:
+            name = day.isoformat()
+            path = self.store.shard(record.slug, name)
+            before = known.shards.get(name)
+            if before is None:
+                if not path.exists():
+                    day += timedelta(days=1)
+                    continue
+                before = ShardMark(0, _EMPTY_TAIL, 0)
+            added = read_after(path, before)
+            if added is None:
+                return None
+            lines = added.decode("utf-8", "replace").splitlines()
+            found = self.store.parse(record.slug, lines)
+            if len(found) != sum(1 for line in lines if line.strip()):
+                self._torn.add((record.slug, name))
+            new += found
+            mark = shard_mark(path, before.lines + len(found))
+            if mark is None:
+                return None
+            marks[name] = mark
+            day += timedelta(days=1)
+        return new, marks
+
+    def _forget(self, slug: str) -> None:
+        self._shards = {k: v for k, v in self._shards.items() if k[0] != slug}
+        self.store.forget(slug)
+
     def _check_live(
-        self, record: DashboardRecord, recent: list[LogRecord], first: date, hold: float
+        self, record: DashboardRecord, counts: Mapping[str, int], first: date, hold: float
     ) -> bool:
         """Whether the days not settled yet lack lines the manifest counts (or have
         unreadable ones); if so, their months are read whole, which rebuilds and tells
         the damage (:mod:`.logrepair`). Costs nothing more than the live days' shards."""
         suspect = {day[:7] for slug, day in self._torn if slug == record.slug}
         settled = record.settled or ""
-        for month in {r.month for r in recent} | {m for m in record.months if m >= str(first)[:7]}:
+        for month in set(counts) | {m for m in record.months if m >= str(first)[:7]}:
             info = record.months.get(month)
             if info is None:
                 continue
@@ -831,8 +923,7 @@ class Timeline:
             if settled[:7] >= month:
                 days = self.month(record, month, hold).days
                 before = sum(found.count for d, found in days.items() if d <= settled)
-            live = sum(1 for r in recent if r.month == month)
-            if before + live < info.count:
+            if before + counts.get(month, 0) < info.count:
                 suspect.add(month)
         for month in sorted(suspect):
             self.store.month(record.slug, month)
@@ -1001,3 +1092,10 @@ def _incidents_in(slug: str, records: Iterable[LogRecord]) -> list[Incident]:
             found.append(incident)
             incident = None
     return found
+
+
+_EMPTY_TAIL = hashlib.sha1(b"", usedforsecurity=False).hexdigest()[:16]
+
+
+def _by_month(records: Iterable[LogRecord]) -> Counter[str]:
+    return Counter(r.month for r in records)

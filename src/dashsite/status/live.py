@@ -1,0 +1,278 @@
+"""Today so far: the status of the days not settled yet, carried from build to build.
+
+A dashboard's unsettled days (today, usually) are tallied from their log
+shards, and a site built every 5 minutes has up to 288 lines a day per
+dashboard: parsing and tallying the whole day again on every build made the
+status the largest cost of a build at 1,000 dashboards by the end of a day.
+
+So a build keeps, per dashboard, the tally up to the newest line it read
+(:class:`LiveTally`) with the size of each shard it covered; the next build
+reads only the lines appended since and tallies from there. A tally splits
+cleanly at the newest mark's time ``T``: everything before ``T`` is the
+prefix (:func:`dashsite.status.model.tally` up to ``T``), and the records at
+``T`` are fed again, with the mark in force before them, to tally what
+follows. The result is the same as tallying the whole day (tests compare the
+two on random logs).
+
+The file is a cache (``.dashsite/<site>.live.json``, beside the site, never
+published): taken when a build starts, written when it ends well, void for a
+dashboard whose shards no longer match (a size that shrank, or different
+bytes before the offset read: a repair or a pull rewrote them), whose
+unsettled days moved, or whose carried mark changed. Then the days are read
+whole, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dashsite.core.levels import StatusLevel
+from dashsite.status.model import DaySummary, State, tally
+from dashsite.store.layout import STATE_FOLDER
+from dashsite.store.log import LogRecord
+from dashsite.store.records import Mark
+from dashsite.store.write import atomic_write, state_folder
+
+TAIL_CHECK = 256
+"""Bytes before the offset read that must be unchanged for the cache to hold."""
+
+
+@dataclass
+class ShardMark:
+    """How far a shard was read: its size then, and a hash of the bytes just before."""
+
+    size: int
+    tail: str
+    lines: int
+    """Valid records in it (the manifest's counts are checked against them)."""
+
+
+@dataclass
+class LiveTally:
+    """One dashboard's unsettled days, tallied up to its newest mark."""
+
+    since: str
+    """The first unsettled day (``YYYY-MM-DD``)."""
+    carry: dict[str, Any] | None
+    """The mark carried into ``since`` (its JSON), as the tally assumed it."""
+    shards: dict[str, ShardMark] = field(default_factory=dict)
+    prefix: dict[str, DaySummary] = field(default_factory=dict)
+    """The tally of ``[since, T)``."""
+    at_t: list[LogRecord] = field(default_factory=list)
+    """The records at ``T``, the newest mark's time, oldest first."""
+    before: Mark | None = None
+    """The mark in force just before ``T``."""
+
+
+def split(
+    records: Sequence[LogRecord], carry: Mark | None, start: datetime, hold: float
+) -> tuple[dict[str, DaySummary], list[LogRecord], Mark | None]:
+    """``records`` (oldest first) as a prefix tally up to the newest mark's time ``T``,
+    the records at ``T``, and the mark in force before ``T``."""
+    if not records:
+        return {}, [], carry
+    newest = max(Mark.of(r).at for r in records)
+    before, running = carry, carry
+    for record in records:
+        mark = Mark.of(record)
+        if running is not None and mark.at < running.at:
+            continue  # out of order: tally skips it too
+        if mark.at < newest:
+            before = mark
+        running = mark
+    at_t = [r for r in records if Mark.of(r).at == newest]
+    return tally(records, carry, start, newest, hold, hours=True), at_t, before
+
+
+def extend(
+    known: LiveTally, new: Sequence[LogRecord], end: datetime, hold: float
+) -> dict[str, DaySummary] | None:
+    """The unsettled days through ``end``: the prefix, then the records at ``T`` and ``new``.
+
+    None when ``end`` is not after ``T`` (a clock behind the log's newest line, or at
+    it): the prefix counted time past ``end``, so the days must be tallied whole.
+    """
+    if not known.at_t:
+        start = datetime.fromisoformat(f"{known.since}T00:00:00+00:00")
+        return tally(new, known.before, start, end, hold, hours=True)
+    start = Mark.of(known.at_t[0]).at
+    if end <= start:
+        return None
+    rest = tally([*known.at_t, *new], known.before, start, end, hold, hours=True)
+    return merged(known.prefix, rest)
+
+
+def advance(known: LiveTally, new: Sequence[LogRecord], hold: float) -> LiveTally:
+    """``known`` moved on past ``new`` (lines read from the log this build)."""
+    if not new:
+        return known
+    start = (
+        Mark.of(known.at_t[0]).at
+        if known.at_t
+        else datetime.fromisoformat(f"{known.since}T00:00:00+00:00")
+    )
+    prefix, at_t, before = split([*known.at_t, *new], known.before, start, hold)
+    return LiveTally(
+        known.since, known.carry, known.shards, merged(known.prefix, prefix), at_t, before
+    )
+
+
+def merged(
+    first: Mapping[str, DaySummary], then: Mapping[str, DaySummary]
+) -> dict[str, DaySummary]:
+    """Two tallies of consecutive spans as one (counts and seconds add; ``then``'s last mark)."""
+    days = {day: _copy(found) for day, found in first.items()}
+    for day, found in then.items():
+        days[day] = _add(days[day], found) if day in days else _copy(found)
+    return dict(sorted(days.items()))
+
+
+def _add(into: DaySummary, more: DaySummary) -> DaySummary:
+    into.count += more.count
+    if more.worst is not None:
+        into.worst = more.worst if into.worst is None else max(into.worst, more.worst)
+    for state, seconds in more.seconds.items():
+        into.seconds[state] += seconds
+    for name, (covered, down) in more.collectors.items():
+        pair = into.collectors.setdefault(name, [0.0, 0.0])
+        pair[0] += covered
+        pair[1] += down
+    if more.last is not None:
+        into.last = more.last
+    for hour, part in more.hours.items():
+        into.hours[hour] = _add(into.hours[hour], part) if hour in into.hours else _copy(part)
+    return into
+
+
+def _copy(found: DaySummary) -> DaySummary:
+    return DaySummary(
+        found.day,
+        found.count,
+        found.worst,
+        dict(found.seconds),
+        {k: list(v) for k, v in found.collectors.items()},
+        found.last,
+        {h: _copy(part) for h, part in found.hours.items()},
+    )
+
+
+def shard_mark(path: Path, lines: int) -> ShardMark | None:
+    """Where a shard ends now (None when it is not there)."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - TAIL_CHECK))
+            tail = hashlib.sha1(handle.read(), usedforsecurity=False).hexdigest()[:16]
+    except OSError:
+        return None
+    return ShardMark(size, tail, lines)
+
+
+def read_after(path: Path, known: ShardMark) -> bytes | None:
+    """The bytes appended to ``path`` since ``known``; None when it was rewritten instead."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            if size < known.size:
+                return None
+            handle.seek(max(0, known.size - TAIL_CHECK))
+            before = handle.read(known.size - max(0, known.size - TAIL_CHECK))
+            if hashlib.sha1(before, usedforsecurity=False).hexdigest()[:16] != known.tail:
+                return None
+            return handle.read()
+    except OSError:
+        return None
+
+
+class LiveCache:
+    """``.dashsite/<site>.live.json``: every dashboard's :class:`LiveTally`, for one build."""
+
+    def __init__(self, site: Path) -> None:
+        self.path = site.parent / STATE_FOLDER / f"{site.name}.live.json"
+        self.site = site
+        self.current: dict[str, LiveTally] = {}
+        self.previous: dict[str, LiveTally] = self._take()
+
+    def get(self, slug: str) -> LiveTally | None:
+        return self.previous.get(slug)
+
+    def put(self, slug: str, known: LiveTally) -> None:
+        self.current[slug] = known
+
+    def _take(self) -> dict[str, LiveTally]:
+        """Read and remove the file: a build that fails leaves none (the days are read whole)."""
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            self.path.unlink()
+        except (OSError, ValueError, RecursionError):
+            return {}
+        found: dict[str, LiveTally] = {}
+        if not isinstance(raw, dict) or raw.get("site") != str(self.site):
+            return found
+        for slug, entry in (raw.get("dashboards") or {}).items():
+            try:
+                found[slug] = _from_json(slug, entry)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue  # a damaged entry: that dashboard's days are read whole
+        return found
+
+    def save(self) -> None:
+        state_folder(self.path.parent.parent)
+        document = {
+            "site": str(self.site),
+            "dashboards": {slug: _to_json(known) for slug, known in self.current.items()},
+        }
+        atomic_write(self.path, json.dumps(document, separators=(",", ":")).encode())
+
+
+def _summary_json(found: DaySummary) -> dict[str, Any]:
+    """Exact (unrounded) seconds: the cache must add up to what a whole tally gives."""
+    return {
+        "count": found.count,
+        "worst": found.worst.slug if found.worst is not None else None,
+        "seconds": {s.value: v for s, v in found.seconds.items() if v},
+        "collectors": found.collectors,
+        "last": found.last.to_json() if found.last is not None else None,
+        "hours": {str(h): _summary_json(part) for h, part in found.hours.items()},
+    }
+
+
+def _summary_from(day: str, raw: dict[str, Any]) -> DaySummary:
+    found = DaySummary(day, int(raw["count"]))
+    if raw.get("worst") is not None:
+        found.worst = StatusLevel.parse(str(raw["worst"]))
+    for state, seconds in raw["seconds"].items():
+        found.seconds[State(state)] = float(seconds)
+    found.collectors = {str(k): [float(v[0]), float(v[1])] for k, v in raw["collectors"].items()}
+    if raw.get("last") is not None:
+        found.last = Mark.from_json(raw["last"])
+    found.hours = {int(h): _summary_from(f"{day}T{int(h):02d}", v) for h, v in raw["hours"].items()}
+    return found
+
+
+def _to_json(known: LiveTally) -> dict[str, Any]:
+    return {
+        "since": known.since,
+        "carry": known.carry,
+        "shards": {d: [m.size, m.tail, m.lines] for d, m in known.shards.items()},
+        "prefix": {d: _summary_json(found) for d, found in known.prefix.items()},
+        "at_t": [r.to_json() for r in known.at_t],
+        "before": known.before.to_json() if known.before is not None else None,
+    }
+
+
+def _from_json(slug: str, raw: dict[str, Any]) -> LiveTally:
+    return LiveTally(
+        str(raw["since"]),
+        raw["carry"],
+        {str(d): ShardMark(int(m[0]), str(m[1]), int(m[2])) for d, m in raw["shards"].items()},
+        {str(d): _summary_from(str(d), found) for d, found in raw["prefix"].items()},
+        [LogRecord.from_json(r, slug) for r in raw["at_t"]],
+        Mark.from_json(raw["before"]) if raw.get("before") is not None else None,
+    )

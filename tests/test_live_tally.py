@@ -1,0 +1,108 @@
+"""Today so far (status/live.py): a tally carried from build to build adds up to a whole one.
+
+The split at the newest mark's time, the records appended after it and the
+pending version must give the very summaries the whole day's tally gives:
+on random logs (clock steps back, equal times, gaps, a clock behind the log),
+and on a real site built again and again, against the same build with the
+cache deleted.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashsite.core.levels import StatusLevel
+from dashsite.status.live import LiveTally, advance, extend, split
+from dashsite.status.model import DaySummary, tally
+from dashsite.store.log import LogRecord
+from dashsite.store.records import Mark
+from projects import build, fixed_clock, simple, write_project
+
+START = datetime(2026, 12, 3, tzinfo=UTC)
+LEVELS = [StatusLevel.OK, StatusLevel.OK, StatusLevel.WARNING, StatusLevel.ERROR]
+
+
+def record(n: int, at: datetime, status: StatusLevel, failed: bool = False) -> LogRecord:
+    errors = {"c": "boom"} if failed else {}
+    return LogRecord(f"v{n}", at.isoformat(), status, f"a/{at.date()}/v{n}/", errors,
+                     {"c": 0.1}, {}, 0)
+
+
+def shown(days: dict[str, DaySummary]) -> dict[str, object]:
+    def one(s: DaySummary) -> tuple[object, ...]:
+        return (s.count, s.worst, {k: round(v, 6) for k, v in s.seconds.items() if v},
+                {c: [round(x, 6) for x in v] for c, v in s.collectors.items()})
+
+    return {day: (one(s), s.last, {h: one(p) for h, p in s.hours.items()})
+            for day, s in days.items()}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_carried_tally_adds_up_to_the_whole_days(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(1500):
+        at = START + timedelta(minutes=rng.randint(0, 60))
+        records = []
+        for n in range(rng.randint(0, 9)):
+            at = max(START, at + timedelta(minutes=rng.choice([-7, 0, 0, 5, 5, 20, 90])))
+            records.append(record(n, at, rng.choice(LEVELS), rng.random() < 0.2))
+        hold = rng.choice([600.0, 3600.0])
+        carry = None if rng.random() < 0.5 else Mark(
+            START - timedelta(minutes=rng.randint(-30, 30)), StatusLevel.OK)
+        now = at + timedelta(minutes=rng.randint(-10, 200))  # the clock may be behind
+        pending = [record(99, now, StatusLevel.OK)] if rng.random() < 0.7 else []
+        whole = tally([*records, *pending], carry, START, now, hold, hours=True)
+        cut, again = rng.randint(0, len(records)), rng.randint(0, len(records))
+        cut, again = min(cut, again), max(cut, again)
+        prefix, at_t, before = split(records[:cut], carry, START, hold)
+        known = LiveTally(START.date().isoformat(), None, {}, prefix, at_t, before)
+        known = advance(advance(known, records[cut:again], hold), records[again:], hold)
+        carried = extend(known, pending, now, hold)
+        if carried is None:  # the clock is at or behind the log's newest line: read whole
+            assert now <= max(Mark.of(r).at for r in records)
+            continue
+        assert shown(carried) == shown(whole), (records, carry, now)
+
+
+def test_builds_reading_only_new_lines_show_what_a_whole_read_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten builds in a day carry the tally; the eleventh, once with the cache (reading no
+    shard whole) and once on a copy without it (reading the day whole), writes the same
+    latest page."""
+    from dashsite.status.timeline import Timeline
+
+    whole_reads: list[str] = []
+    read_whole = Timeline._records
+
+    def counted(self: Timeline, record: Any, first: date, last: date) -> list[LogRecord]:
+        if first <= START.date() <= last:  # today's shard read whole
+            whole_reads.append(record.slug)
+        return read_whole(self, record, first, last)
+
+    monkeypatch.setattr(Timeline, "_records", counted)
+    write_project(tmp_path, {"alpha": simple("Alpha")})
+    (tmp_path / "dashsite.toml").write_text('expected_every = "5m"\n')
+    moments = [START + timedelta(hours=1, minutes=7 * n) for n in range(11)]
+    for n, moment in enumerate(moments[:-1]):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(moment))
+    cache = tmp_path / ".dashsite" / "site.live.json"
+    assert '"alpha"' in cache.read_text()  # the previous build left its tally
+    whole = tmp_path.parent / "whole"
+    shutil.copytree(tmp_path, whole)
+    (whole / ".dashsite" / "site.live.json").unlink()
+    reads = []
+    for root in (tmp_path, whole):
+        whole_reads.clear()
+        build(root, version_id="v10", clock=fixed_clock(moments[-1]))
+        reads.append(whole_reads.count("alpha"))
+    assert reads[0] == 0 < reads[1]
+    page = (tmp_path / "site" / "alpha" / "index.html").read_text()
+    assert "uptime-table" in page
+    assert page == (whole / "site" / "alpha" / "index.html").read_text()
