@@ -32,10 +32,13 @@ from htmltree import parse
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    """One ``serve --watch`` process for the tests that only send it requests."""
+    """One ``serve --watch`` process for the tests that only send it requests (a built
+    site beside it: what the preview lacks is read from there, never from further out)."""
     tmp_path = tmp_path_factory.mktemp("served")
     write_project(tmp_path / "project", {"svc": simple("Service")})
+    assert cli(tmp_path / "project", "build").returncode == 0
     (tmp_path / "secret.txt").write_text("TOP SECRET")
+    (tmp_path / "project" / "secret.txt").write_text("TOP SECRET")
     server = ServeProcess(tmp_path / "project", "--watch")
     yield server
     assert server.stop() == 0
@@ -471,3 +474,17 @@ def test_an_incident_file_redraws_every_page_without_collecting(
     assert broken is not None
     assert broken.problems == ("incidents/failover.md:1: has no front matter — start the file "
                                "with a '+++' line, the TOML fields, and another '+++' line",)
+
+
+def test_a_finished_build_redraws_the_preview_from_its_history(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "project", {"a": simple("A"), "b": simple("B")})
+    moment = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
+    preview = PreviewBuilder(root, tmp_path / "preview", clock=fixed_clock(moment))
+    preview.full()
+    page = tmp_path / "preview" / "a" / "index.html"
+    assert day_bars(parse(page.read_text()))[-1][1].endswith(": ok, 1 version, uptime no data")
+    build(root, version_id="v1", clock=fixed_clock(moment - timedelta(minutes=10)))
+    result = preview.apply([FileChange(root / "site" / "manifest.json")])
+    assert result is not None and result.collected == () and result.problems == ()
+    assert set(result.rendered) == {"a/index.html", "b/index.html"}
+    assert day_bars(parse(page.read_text()))[-1][1] == "2026-11-27: ok, 2 versions, uptime 100 %"
