@@ -410,7 +410,7 @@ def test_a_day_bar_shows_its_label_on_hover_and_keyboard_focus(
     context = browser.new_context(viewport={"width": 700, "height": 600})
     page = context.new_page()  # no pointer used: keyboard focus shows it too
     page.goto((project / "site" / "svc" / "index.html").as_uri())
-    link = page.locator("ol.day-bars a").last
+    link = page.locator("ol.day-bars a.day-focus").last
     link.focus()
     assert link.locator(".visually-hidden").bounding_box()["width"] > 100
     context.close()

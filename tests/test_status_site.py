@@ -160,7 +160,8 @@ def test_bars_split_days_at_midnight_utc_across_a_month_end(tmp_path: Path) -> N
     settled = json.loads((root / "site" / "alpha" / "log" / "2026-10" / "status.json").read_text())
     assert settled["days"]["31"]["seconds"] == {"up": 300.0, "down": 300.0}
     assert settled["days"]["31"]["worst"] == "error"
-    link = page(root, "alpha/index.html").find("ol", class_="day-bars").find_all("a")
+    link = page(root, "alpha/index.html").find("ol", class_="day-bars").find_all(
+        "a", class_="day-focus")
     assert [a.attrs["href"] for a in link] == [
         "history/2026-10.html#d-2026-10-31", "history/2026-11.html#d-2026-11-01"]
     month = page(root, "alpha/history/2026-10.html")
