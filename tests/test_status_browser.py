@@ -176,8 +176,17 @@ start = 2026-11-20T08:00:00Z
 end = 2026-11-20T09:00:00Z
 severity = "maintenance"
 [[updates]]
+at = 2026-11-19T16:00:00Z
+status = "scheduled"
+text = "Planned for tomorrow 08:00 UTC, about an hour."
+[[updates]]
 at = 2026-11-20T08:30:00Z
+status = "in-progress"
 text = "Halfway."
+[[updates]]
+at = 2026-11-20T09:00:00Z
+status = "completed"
+text = "Done. Notes: https://example.com/runbooks/database/upgrades/2026-11-20/postgres-16-to-17-major-version-upgrade-with-pg_upgrade-link-mode"
 +++
 Done in **one** hour.
 """
