@@ -442,7 +442,8 @@ def test_the_preview_shows_the_sites_status_over_time_and_writes_nothing(
 
 
 def test_without_history_the_preview_shows_what_a_first_build_would(tmp_path: Path) -> None:
-    root = write_project(tmp_path / "project", {"web": simple("Web")})
+    root = write_project(tmp_path / "project", {"web": simple("Web")},
+                         config='[status_words]\nok = "All good"\n')
     moment = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
     preview = PreviewBuilder(root, tmp_path / "preview", clock=fixed_clock(moment))
     assert preview.full().problems == ()
@@ -453,6 +454,9 @@ def test_without_history_the_preview_shows_what_a_first_build_would(tmp_path: Pa
     assert day_bars(shown) == day_bars(first)
     assert day_bars(shown)[-1][1] == "2026-11-27: ok, 1 version, uptime no data"
     assert uptime_windows(shown) == uptime_windows(first)
+    # the site's own words, as every built page uses them
+    assert shown.find("h1").find("span").text() == first.find("h1").find("span").text() == (
+        "All good")
 
 
 def test_an_incident_file_redraws_every_page_without_collecting(

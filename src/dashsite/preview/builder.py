@@ -156,7 +156,7 @@ class PreviewBuilder:
         config = self.config
         reload_slugs: set[str] = set()
         render_slugs: set[str] = set()
-        everything = status = False
+        everything = redraw = False
         reasons: list[str] = []
         for change in changes:
             path = change.path
@@ -182,7 +182,7 @@ class PreviewBuilder:
                 else:
                     render_slugs.add(slug)
                 continue
-            status = True  # every page's status over time, collectors not rerun
+            redraw = True  # every page's status over time, collectors not rerun
             render_slugs.update(self._shown())
             reasons.append(display(path, self.root))
         if not (everything or reload_slugs or render_slugs):
@@ -193,7 +193,7 @@ class PreviewBuilder:
         targets = set(self.dashboards) if everything else (render_slugs | set(collected))
         targets |= {s for s in reload_slugs if s in self.errors}
         rendered = self._render_all(sorted(targets & set(self._shown())))
-        self._write_index(force=everything or status)
+        self._write_index(force=everything or redraw)
         reason = ", ".join(sorted(set(reasons))[:3]) + (" …" if len(set(reasons)) > 3 else "")
         return self._finish(reason, (tuple(collected), tuple(rendered)), started)
 
