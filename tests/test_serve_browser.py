@@ -184,7 +184,7 @@ def test_preview_never_touches_site(project: Path, serve: ServeProcess, page: Pa
     save(project / "dashboards" / "svc" / "template.html", "<p id='msg'>x</p>")
     expect(page.locator("#msg")).to_have_text("x", timeout=WAIT)
     assert not (project / "site").exists()
-    assert "preview" in page.locator("p.meta").inner_text()
+    assert "preview" in page.locator("p.meta").first.inner_text()
 
 
 def test_plain_serve_reloads_when_a_build_swaps_the_site(project: Path, page: Page) -> None:
