@@ -230,10 +230,15 @@ def bench_scheduled(rows: list[Row], work: Path, count: int, runs: int = 3) -> N
                 site = project / "site"
                 index_kb = (site / "index.html").stat().st_size / 1024
                 manifest_kb = (site / "manifest.json").stat().st_size / 1024
+                scale = count / 1000  # the goals are for 1,000 dashboards (--quick builds fewer)
                 rows.append(Row(f"index.html at {count:,} dashboards", index_kb, None, "", "KB",
-                                "≤ 1 MB", index_kb <= 1024))
+                                "≤ 1 MB" if count == 1000 else f"≤ {1024 * scale:.0f} KB",
+                                index_kb <= 1024 * scale,
+                                f"{index_kb * 1024 / count:.0f} bytes a dashboard"))
                 rows.append(Row(f"manifest.json at {count:,} dashboards", manifest_kb, None, "",
-                                "KB", "≤ 500 KB", manifest_kb <= 500))
+                                "KB", "≤ 500 KB" if count == 1000 else f"≤ {500 * scale:.0f} KB",
+                                manifest_kb <= 500 * scale,
+                                f"{manifest_kb * 1024 / count:.0f} bytes a dashboard"))
                 rows.append(Row(f"import of {count:,} dashboard.py, second build",
                                 _import_time(project), None, "", "s", "≤ 0.15 s",
                                 _import_time(project) <= 0.15, "bytecode cached, one worker"))

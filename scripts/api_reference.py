@@ -155,6 +155,11 @@ result.exit_code(strict=False)""",
     "timestamp": "{{ build.collected_at | timestamp }} → 2026-11-27 20:15 UTC",
     "isotime": "{{ build.collected_at | isotime }} → 2026-11-27T20:15:00Z",
     "markdown": "{{ notes | markdown }}   {# Markdown to HTML; raw HTML in it is escaped #}",
+    "day_bars": "{# in a theme's status.html #}\n"
+                "<ol class=\"day-bars day-bars-roving\">"
+                "{{ timeline.bars | day_bars(\"history/\") }}</ol>",
+    "version_rows": "{# in a theme's history.html #}\n"
+                    "<tbody>{{ versions | version_rows(month) }}</tbody>",
 }
 EXAMPLES.update({name: ERRORS_EXAMPLE for name in SECTIONS[-1][2]})
 

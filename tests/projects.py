@@ -117,6 +117,20 @@ def logged_versions(site: Path) -> dict[str, list[str]]:
     return found
 
 
+def manifest_entries(manifest: dict | Path | str) -> dict[str, dict]:
+    """Slug → a dashboard's whole manifest entry (``manifest.json`` read from a site folder,
+    or its text or document): schema 4 lists a field only where it differs from
+    ``defaults``, so a reader takes ``{**defaults, **dashboard}``."""
+    import json as _json
+
+    if isinstance(manifest, Path):
+        manifest = (manifest / "manifest.json").read_text()
+    if isinstance(manifest, str):
+        manifest = _json.loads(manifest)
+    defaults = manifest.get("defaults", {})
+    return {d["slug"]: {**defaults, **d} for d in manifest["dashboards"]}
+
+
 def assert_site_whole(site: Path) -> None:
     """Every page parses, every relative link and asset in it exists, the manifest reads."""
     import json as _json
@@ -125,11 +139,13 @@ def assert_site_whole(site: Path) -> None:
     from htmltree import parse as _parse
 
     manifest = _json.loads((site / "manifest.json").read_text())
+    urls = manifest["urls"]
     for dashboard in manifest["dashboards"]:
-        latest = dashboard.get("latest_version")
+        latest = dashboard.get("latest")
         if latest:
-            assert (site / latest["url"]).is_file(), latest
-            assert (site / latest["data"]).is_file(), latest
+            for url in (urls["version_page"], urls["version_data"]):
+                assert (site / url.format(path=latest["path"])).is_file(), latest
+        assert (site / urls["dashboard"].format(slug=dashboard["slug"])).is_file(), dashboard
     for page in site.rglob("*.html"):
         if any(part.startswith(".") for part in page.relative_to(site).parts):
             continue

@@ -17,6 +17,7 @@ from projects import (
     cli,
     fixed_clock,
     logged_versions,
+    manifest_entries,
     seed_versions,
     simple,
     tree_digest,
@@ -81,10 +82,16 @@ def test_two_builds_two_versions_first_unchanged(tmp_path: Path) -> None:
     manifest = json.loads((site / "manifest.json").read_text())
     (alpha,) = manifest["dashboards"]
     assert logged_versions(site) == {"alpha": [first_id, second_id]}
-    assert alpha["latest"] == second_id and alpha["count"] == 2
-    assert alpha["months"] == [{"month": "2026-11", "count": 2, "worst": "ok",
-                                "log": "alpha/log/2026-11/", "days": "27",
-                                "history": "alpha/history/2026-11.html"}]
+    assert alpha["latest"]["id"] == second_id and alpha["count"] == 2
+    assert alpha["months"] == [{"month": "2026-11", "count": 2, "worst": "ok", "days": "27"}]
+    urls = {name: url.format(slug="alpha", month="2026-11", dd="27", path=alpha["latest"]["path"])
+            for name, url in manifest["urls"].items()}  # the URLs the layout makes, as templates
+    assert urls == {"dashboard": "alpha/index.html", "history": "alpha/history/index.html",
+                    "month_history": "alpha/history/2026-11.html",
+                    "log": "alpha/log/2026-11/27.jsonl",
+                    "version_page": f"alpha/2026-11-27/{second_id}/index.html",
+                    "version_data": f"alpha/2026-11-27/{second_id}/data.json"}
+    assert all((site / url).is_file() for url in urls.values())
     history = parse((site / "alpha" / "history" / "index.html").read_text())
     rows = [tr.find("a").text() for tr in history.find("table", class_="history-table").find("tbody").find_all("tr")]
     assert rows == [second_id, first_id]
@@ -275,7 +282,7 @@ def test_collector_failure_is_shown_in_place_and_strict_fails(tmp_path: Path) ->
     assert "status-error" in page.find("h1").find("span").classes
     manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
     assert manifest["dashboards"][0]["status"] == "error"
-    assert manifest["dashboards"][0]["latest_version"]["errors"] == 2
+    assert manifest["dashboards"][0]["latest"]["errors"] == 2
     strict = cli(tmp_path, "build", "--strict")
     assert strict.returncode == 1
     assert json.loads((tmp_path / "site" / "manifest.json").read_text())[
@@ -363,9 +370,9 @@ def test_only_builds_the_named_dashboards(tmp_path: Path) -> None:
     build(tmp_path, version_id="v1")
     result = build(tmp_path, version_id="v2", only=frozenset({"alpha"}))
     assert [d.slug for d in result.dashboards] == ["alpha"]
-    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+    manifest = manifest_entries(tmp_path / "site")
     assert logged_versions(tmp_path / "site") == {"alpha": ["v1", "v2"], "beta": ["v1"]}
-    assert all(d["active"] for d in manifest["dashboards"])
+    assert all(d["active"] for d in manifest.values())
     unknown = cli(tmp_path, "build", "--only", "gamma")
     assert unknown.returncode == 1 and "no dashboard named 'gamma'" in unknown.stderr
 

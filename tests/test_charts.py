@@ -136,6 +136,34 @@ def test_inline_mode_has_no_classes_and_scales_down() -> None:
     assert "class=" not in html and "max-width:100%" in html
 
 
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_mail_draws_a_chart_at_a_phones_mail_width_so_its_text_stays_readable(kind: str) -> None:
+    from dashsite.types.chart_mail import MAIL_WIDTH
+
+    svg = parse(KINDS[kind].render(inline_css=True)).find("svg")
+    width = float(svg.attrs["width"])
+    assert width == MAIL_WIDTH == float(svg.attrs["viewbox"].split()[2])  # 340, not 640
+    texts = list(svg.find_all("text"))
+    assert texts, "a chart without axis labels"
+    # The mail shows the image at its own width, or shrunk to the mail's column: 340 px on
+    # a 390 px screen (email.html's margins), 310 px on a 360 px one.
+    for column in (340, 310):
+        scale = min(1.0, column / width)
+        assert min(float(t.attrs["font-size"]) for t in texts) * scale >= 11
+
+
+def test_mail_chart_words_that_collided_go_under_the_image() -> None:
+    figure = parse(KINDS["line"].render(inline_css=True)).find("figure")
+    inside = " ".join(t.text() for t in figure.find("svg").find_all("text"))
+    notes = figure.find("p").text()
+    assert "Times in UTC" in notes and "warning at 30 ms" in notes
+    assert "deploy (2026-11-27 20:25 UTC)" in notes and "api" in notes and "db" in notes
+    assert "deploy" not in inside and "warning" not in inside and "api" not in inside
+    assert "class=" not in str(KINDS["line"].render(inline_css=True))
+    narrow = LineChart(timed([1, 2, 3]), width=300, height=100).render(inline_css=True)
+    assert parse(narrow).find("svg").attrs["width"] == "300"  # never drawn wider than asked
+
+
 @pytest.mark.parametrize(("make", "says"), [
     (lambda: LineChart([1], width=10), "width must be a whole number of pixels"),
     (lambda: LineChart([1], format="furlongs"), "format must be one of"),
@@ -234,3 +262,95 @@ def test_vega_lite_without_its_extra_says_what_to_install(monkeypatch) -> None:
     with pytest.raises(RenderError) as found:
         VegaLite(BARS_SPEC).render()
     assert "pip install 'dashsite[vega]'" in found.value.one_line()
+
+
+def no_data_marks(html: str) -> tuple[list[str], list[str], str]:
+    """A page chart's "no data" mark: the SVG's shaded rect titles, the note's lines, the desc."""
+    figure = parse(html).find("figure")
+    svg = figure.find("svg")
+    rects = [r.find("title").text() for r in svg.find_all("rect", class_="chart-nodata")]
+    notes = [line.text() for note in figure.find_all("span", class_="chart-nodata-note")
+             for line in note.find_all("span")]
+    return rects, notes, svg.find("desc").text()
+
+
+def test_a_series_that_stops_gets_a_no_data_since_mark_at_the_right_edge() -> None:
+    chart = LineChart(timed([3, 4, 5, None, None]), title="Queue")  # last value 20:25
+    rects, notes, desc = no_data_marks(chart.render())
+    assert rects == ["no data since 20:25 UTC"] and notes == ["no data since 20:25 UTC"]
+    assert desc.endswith("No data since 20:25 UTC.")
+    rect = parse(chart.render()).find("rect", class_="chart-nodata")
+    assert float(rect.attrs["x"]) == 500.0  # 20:25 on a 20:15 to 20:35 axis, 1000 units wide
+    assert float(rect.attrs["x"]) + float(rect.attrs["width"]) == 1000.0  # to the right edge
+    # the mail's SVG says it in its own text, right-aligned on the plot's right edge
+    svg = parse(chart.render(inline_css=True)).find("svg")
+    (said,) = [t for t in svg.find_all("text") if "no data" in t.text()]
+    assert said.text() == "no data since 20:25 UTC" and said.attrs["text-anchor"] == "end"
+    assert float(said.attrs["x"]) == float(svg.attrs["width"]) - 8
+    shade = [r for r in svg.find_all("rect") if r.attrs.get("fill-opacity") == "0.14"]
+    assert len(shade) == 1
+
+
+@pytest.mark.parametrize("chart", [
+    LineChart(timed([3, 4, 5])),
+    LineChart(timed([3, None, 5])),  # a gap inside is a gap, not a stop
+    LineChart(timed([3, 4, 5]), end=T0 + timedelta(minutes=11)),  # within a step of the end
+    LineChart([1, 2, None]),  # positions, not times: nothing to say "since"
+    LineChart({"api": timed([1, 2, 3]), "db": timed([2, 3, 4])}),
+], ids=["current", "inner-gap", "end-within-a-step", "positions", "two-current"])
+def test_no_mark_while_the_data_is_current(chart: LineChart) -> None:
+    assert "no data since" not in chart.render().lower()
+    assert "no data since" not in chart.render(inline_css=True).lower()
+
+
+def test_end_draws_the_chart_to_the_build_and_marks_data_that_stopped_coming() -> None:
+    chart = LineChart(timed([1, 2, 3]), end=T0 + timedelta(hours=2))
+    rects, notes, desc = no_data_marks(chart.render())
+    assert rects == notes == ["no data since 20:25 UTC"]
+    assert "to 2026-11-27 20:25 UTC" in desc  # the data's own range, then what is missing
+    stored = to_jsonable(chart)
+    assert stored["end"] and from_jsonable(stored).render() == chart.render()
+    assert "end" not in to_jsonable(LineChart(timed([1, 2, 3])))  # older data.json unchanged
+    with pytest.raises(RenderError, match="end needs times on x"):
+        LineChart([1, 2, 3], end=T0)
+    yesterday = LineChart(timed([1, 2]), end=T0 + timedelta(days=1))
+    assert no_data_marks(yesterday.render())[1] == ["no data since Nov 27 20:20 UTC"]
+
+
+def test_one_series_stopping_is_named_and_the_others_keep_drawing() -> None:
+    chart = LineChart({"api": timed([1, 2, 3, 4]), "db": timed([2, 3, None, None])})
+    rects, notes, desc = no_data_marks(chart.render())
+    assert notes == ["db: no data since 20:20 UTC"] and rects == notes
+    assert desc.endswith("; db: last 3, min 2, max 3. db: no data since 20:20 UTC.")
+    many = LineChart({name: timed([1] * (n + 1) + [None] * (5 - n)) for n, name in enumerate("abcd")})
+    assert no_data_marks(many.render())[1] == [
+        "a: no data since 20:15 UTC", "b: no data since 20:20 UTC",
+        "and 2 more series without recent data"]
+    together = LineChart({"a": timed([1, None]), "b": timed([2, None])})  # one line says it
+    assert no_data_marks(together.render())[1] == ["no data since 20:15 UTC"]
+
+
+def test_a_collector_failing_now_ends_the_chart_with_a_no_data_since_mark(tmp_path: Path) -> None:
+    module = """
+    from dashsite import collector
+    import pathlib
+    N = pathlib.Path(__file__).with_name("n.txt")
+
+    @collector
+    def latency():
+        n = int(N.read_text()) if N.exists() else 0
+        N.write_text(str(n + 1))
+        if n >= 2:
+            raise TimeoutError("api down")
+        return 10 + n
+    """
+    template = ('{{ LineChart((history | series("latency")).then(latency, build.collected_at), '
+                'title="Latency", unit="ms") | render }}')
+    write_project(tmp_path, {"alpha": {"dashboard.py": module, "template.html": template}})
+    latest = tmp_path / "site" / "alpha" / "index.html"
+    for n in range(4):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+        rects, notes, _ = no_data_marks(latest.read_text())
+        if n < 2:
+            assert rects == notes == [], n  # the data is current: no mark
+    assert rects == notes == ["no data since 20:20 UTC"]  # v1, the last good value

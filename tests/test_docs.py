@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from projects import T0, build, cli, fixed_clock, write_project
+from projects import T0, build, cli, fixed_clock, manifest_entries, write_project
 
 from htmltree import parse
 
@@ -118,7 +118,7 @@ def test_the_schemas_reject_a_changed_format() -> None:
     added["dashboards"][0]["new_field"] = 1
     assert _problems("manifest", added)
     removed = copy.deepcopy(manifest)
-    del removed["dashboards"][0]["latest_version"]["url"]
+    del removed["dashboards"][0]["latest"]["path"]
     assert _problems("manifest", removed)
     wrong = copy.deepcopy(manifest)
     wrong["dashboards"][0]["status"] = "fine"
@@ -128,7 +128,7 @@ def test_the_schemas_reject_a_changed_format() -> None:
     assert _problems("data", {**data, "collectors": {"x": {"duration": 1, "ok": True}}})
 
 
-@pytest.mark.parametrize("fixture", ["schema1", "schema2"])
+@pytest.mark.parametrize("fixture", ["schema1", "schema2", "schema3"])
 def test_the_fixtures_data_json_is_current_and_their_old_manifests_are_refused(
     fixture: str, tmp_path: Path
 ) -> None:
@@ -141,7 +141,7 @@ def test_the_fixtures_data_json_is_current_and_their_old_manifests_are_refused(
     for path in documents:
         assert _problems("data", json.loads(path.read_text())) == [], path
     old = json.loads((site / "manifest.json").read_text())
-    assert old["schema"] in (1, 2)
+    assert old["schema"] in (1, 2, 3)
     assert any(p.startswith("schema: ") for p in _problems("manifest", old))
     project = tmp_path / fixture
     shutil.copytree(FIXTURES / fixture, project)
@@ -190,10 +190,9 @@ def test_the_schemas_validate_a_freshly_built_site(tmp_path: Path) -> None:
     (tmp_path / "dashboards" / "svc" / "down").write_text("")
     build(tmp_path, version_id="a2", clock=fixed_clock(T0))
     build(tmp_path, version_id="a3", clock=fixed_clock(T0 + timedelta(minutes=5)))
-    manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
-    svc = next(d for d in manifest["dashboards"] if d["slug"] == "svc")
+    svc = manifest_entries(tmp_path / "site")["svc"]
     assert svc["incident"] is not None and "earlier" in svc
-    data = json.loads((tmp_path / "site" / svc["latest_version"]["data"]).read_text())
+    data = json.loads((tmp_path / "site" / svc["latest"]["path"] / "data.json").read_text())
     assert data["collectors"]["slow"].get("reused") is True
     _assert_site_valid(tmp_path / "site")
 

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import email
 import ipaddress
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -369,3 +370,194 @@ def test_mail_does_not_run_the_dashboards_code(tmp_path: Path) -> None:
     assert not marker.exists()
     message = email.message_from_bytes(out.read_bytes(), policy=policy.default)
     assert message["Subject"].startswith("Ops: OK")
+
+
+# -- the status summary, and a phone ------------------------------------------------------------
+
+STATUS_T0 = dt.datetime(2026, 11, 27, 20, 15, tzinfo=dt.UTC)
+HASH = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+STATUS_MODULE = f"""
+from dashsite import collector, MonitorTable, StatusCell, StatusLevel
+import pathlib
+N = pathlib.Path(__file__).with_name("n.txt")
+
+TITLE = "Web"
+
+@collector
+def latency():
+    n = int(N.read_text()) if N.exists() else 0
+    N.write_text(str(n + 1))
+    if n in (1, 2) or n >= 5:
+        raise TimeoutError("connection to https://db-primary.internal.example.com:5432/orders"
+                           "?sslmode=verify-full timed out after 30 s")
+    return 100 + n
+
+@collector
+def services():
+    t = MonitorTable(["Service", "Region", "Latency", "State"], title="Services")
+    t.add_row(["api-gateway-production", "eu-west-1", "123 ms", StatusCell("UP", StatusLevel.OK)])
+    t.add_row(["queue", "us-east-1", "4 ms", StatusCell("SLOW", StatusLevel.WARNING)])
+    t.add_row(["deploy", "{HASH}", "1 ms", StatusCell("UP", StatusLevel.OK)])
+    return t
+"""
+STATUS_TEMPLATE = """
+{{ LineChart((history | series("latency")).then(latency, build.collected_at), title="Latency",
+             unit="ms", thresholds={"warning": 103}) | render }}
+{{ services | render }}
+"""
+FAILOVER = """\
++++
+title = "Database failover"
+dashboards = ["web"]
+start = 2026-11-27T09:00:00Z
+end = 2026-11-27T10:30:00Z
+severity = "error"
++++
+Failed over to the replica.
+"""
+
+
+@pytest.fixture(scope="module")
+def status_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """30 days of hourly history, a declared incident, and a collector failing now."""
+    from projects import fixed_clock, seed_log
+
+    root = tmp_path_factory.mktemp("status-mail")
+    write_project(root, {"web": {"dashboard.py": STATUS_MODULE, "template.html": STATUS_TEMPLATE}},
+                  config='title = "Example status"\nexpected_every = "1h"\n'
+                         'base_url = "https://status.example.com/"\n')
+    seed_log(root, ["web"], 24 * 30, STATUS_T0 - dt.timedelta(hours=10), every=60)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "failover.md").write_text(FAILOVER)
+    for n in range(8):  # warning (a SLOW service) throughout; latency failing since 17:15
+        build(root, clock=fixed_clock(STATUS_T0 - dt.timedelta(hours=7 - n)))
+    return root
+
+
+def page_status(root: Path) -> tuple[str, list[str]]:
+    """The latest page's uptime line and its incidents, as text."""
+    page = parse((root / "site" / "web" / "index.html").read_text())
+    uptime = next(p for p in page.find("section", class_="status-over-time").find_all("p")
+                  if p.text().startswith("Uptime:"))
+    items = page.find("section", class_="incidents").find_all("li", class_="incident")
+    return " ".join(uptime.text().split()), [" ".join(li.find("p").text().split()) for li in items]
+
+
+def test_the_mail_says_the_uptime_and_incidents_the_latest_page_shows(
+    status_project: Path
+) -> None:
+    from projects import tree_digest
+
+    site = status_project / "site"
+    before = tree_digest(site)
+    page = render_for_mail(load_config(status_project), "web")
+    assert tree_digest(site) == before, "mail wrote into the site"
+    uptime, incidents = page_status(status_project)
+    assert uptime.startswith("Uptime: 24 h ") and " · 7 d " in uptime and " · 30 d " in uptime
+    root = parse(page.html)
+    said = next(p for p in root.find_all("p") if p.text().startswith("Uptime:"))
+    assert " ".join(said.text().replace("*", "").split()) == uptime.replace("*", "")
+    heading = next(h for h in root.find_all("h2") if h.text() == "Recent incidents")
+    listed = heading.parent.children[heading.parent.children.index(heading) + 1:]
+    items = [" ".join(li.text().split()) for node in listed if not isinstance(node, str)
+             and node.tag == "ul" for li in node.children
+             if not isinstance(li, str) and li.tag == "li"]
+    assert len(items) == len(incidents) == 2  # the ongoing one, the declared failover
+    for mailed, shown in zip(items, incidents, strict=True):
+        times = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", shown)
+        assert times and re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", mailed) == times
+    assert items[0].startswith("Partial outage ongoing since 2026-11-27 13:15 UTC (7h 0m so far")
+    assert "Database failover · 2026-11-27 09:00 UTC to 2026-11-27 10:30 UTC" in items[1]
+    link = next(a for a in heading.parent.find_all("a") if a.text() == "Database failover")
+    assert link.attrs["href"] == "https://status.example.com/incidents/failover.html"
+    # what is going on now, at the top (its failing collector is in the errors box)
+    top = [p for p in root.find_all("p") if "ongoing" in p.text()]
+    assert top and root.text().index(top[0].text()) < root.text().index("Collector errors")
+    chart = next(img for img in root.find_all("img") if img.attrs["alt"].startswith("Latency"))
+    assert chart.attrs["alt"].endswith("No data since 17:15 UTC.")  # the last good value
+    text = page.text
+    assert "\nUptime: 24 h " in text and "Recent incidents\n----------------" in text
+    assert "- Partial outage ongoing since 2026-11-27 13:15 UTC" in text
+    assert ("Database failover (https://status.example.com/incidents/failover.html) · "
+            "2026-11-27 09:00 UTC to 2026-11-27 10:30 UTC (1h 30m)") in " ".join(text.split())
+
+
+def test_the_mails_status_does_not_need_the_caches(status_project: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from projects import tree_digest
+
+    copy = tmp_path / "copy"
+    shutil.copytree(status_project, copy)
+    expected = render_for_mail(load_config(copy), "web")
+    for cache in [*copy.glob("site/web/log/digest.json"), *copy.glob("site/web/log/*/status.json")]:
+        cache.unlink()
+    before = tree_digest(copy / "site")
+    again = render_for_mail(load_config(copy), "web")
+    assert tree_digest(copy / "site") == before  # recomputed in memory, never written
+    assert again.text == expected.text
+
+
+def test_a_long_word_gets_places_to_break_and_tables_scroll_in_their_own_box() -> None:
+    from dashsite.mail.message import breakable, scrolling_tables
+
+    html = (f'<table><tr><td title="{HASH}">{HASH}</td><td>a&amp;b{"x" * 30}</td></tr></table>'
+            f'<svg><title>{HASH}</title></svg><p>short words stay whole</p>')
+    done = breakable(html)
+    cell = parse(done).find("td")
+    assert cell.attrs["title"] == HASH  # attributes are left alone
+    assert cell.text() == HASH and len(list(cell.find_all("wbr"))) == len(HASH) // 8
+    assert "a&amp;b" in done and "&am<wbr>" not in done  # an entity is one character
+    assert f"<svg><title>{HASH}</title></svg>" in done and "short words stay whole" in done
+    nested = "<table><tr><td><table><tr><td>x</td></tr></table></td></tr></table><p>after</p>"
+    boxed = parse(scrolling_tables(nested))
+    (box,) = [d for d in boxed.find_all("div")]
+    assert "overflow-x:auto" in box.attrs["style"] and len(list(box.find_all("table"))) == 2
+    assert boxed.find("p").parent is boxed  # what follows the table is outside the box
+
+
+@pytest.mark.slow  # a real chromium
+@pytest.mark.parametrize("rasterized", [True, False], ids=["png", "svg"])
+def test_the_mail_fits_a_phone_and_its_chart_text_is_readable_there(
+    status_project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, rasterized: bool
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from servers import CHROMIUM_ARGS, chromium_path
+
+    if not rasterized:  # the SVG stays in the mail: chromium draws it, so its text is measured
+        monkeypatch.setattr("dashsite.mail.message.svg_to_png", lambda svg: None)
+    page = render_for_mail(load_config(status_project), "web")
+    html = page.html
+    for cid, mime, data in page.images:
+        html = html.replace(f"cid:{cid}", f"data:{mime};base64,{base64.b64encode(data).decode()}")
+    mail = tmp_path / "mail.html"
+    mail.write_text(html)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        view = browser.new_page(viewport={"width": 390, "height": 800})
+        view.goto(mail.as_uri())
+        assert view.evaluate("document.documentElement.scrollWidth") <= 390
+        if rasterized:
+            charts = view.evaluate("""() => [...document.images].filter(i => i.alt.startsWith('Latency'))
+                .map(i => ({shown: i.getBoundingClientRect().width, drawn: +i.getAttribute('width'),
+                            pixels: i.naturalWidth}))""")
+            # shown at the width it is drawn at (2x pixels), so its text is the SVG's size
+            assert charts == [{"shown": 340, "drawn": 340, "pixels": 680}]
+        else:
+            texts = view.evaluate("""() => [...document.querySelectorAll('svg text')].map(t => {
+                const r = t.getBoundingClientRect(), svg = t.ownerSVGElement;
+                const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+                return {text: t.textContent, size: parseFloat(t.getAttribute('font-size')) * scale,
+                        x: r.x, y: r.y, w: r.width, h: r.height};
+            })""")
+            assert len(texts) >= 8 and "no data since 17:15 UTC" in [t["text"] for t in texts]
+            assert min(t["size"] for t in texts) >= 11, texts
+            assert min(t["h"] for t in texts) >= 11, texts
+            overlapping = [(a["text"], b["text"]) for i, a in enumerate(texts)
+                           for b in texts[i + 1:]
+                           if a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
+                           and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]]
+            assert overlapping == []
+        view.screenshot(path=str(tmp_path / "mail-390.png"), full_page=True)
+        browser.close()

@@ -168,7 +168,7 @@ def test_hostile_values_fail_their_own_collector(tmp_path: Path, case: str) -> N
     assert problems[0].startswith("dashboards/bad/dashboard.py:4: collector 'thing' returned a "
                                   "value that cannot be stored")
     manifest = _manifest(tmp_path)
-    assert manifest["good"]["latest"] == "v1" and manifest["good"]["status"] == "ok"
+    assert manifest["good"]["latest"]["id"] == "v1" and manifest["good"]["status"] == "ok"
     assert manifest["bad"]["status"] == "error"
 
 
@@ -200,7 +200,7 @@ def test_a_module_that_exits_or_hangs_at_import_fails_alone(tmp_path: Path, case
     problems = [line for line in done.stderr.splitlines() if line.startswith("dashboards/")]
     assert len(problems) == 1, done.stderr
     assert expected in problems[0]
-    assert _manifest(tmp_path)["good"]["latest"] == "v1"
+    assert _manifest(tmp_path)["good"]["latest"]["id"] == "v1"
 
 
 def test_serve_watch_stops_on_ctrl_c_with_a_stuck_collector(tmp_path: Path) -> None:

@@ -137,7 +137,7 @@ def test_a_build_tells_the_time_only_by_its_clock(tmp_path: Path,
             assert times == {"2031-05-04T03:02:01Z"}, page
     manifest = json.loads((site / "manifest.json").read_text())
     assert manifest["built_at"] == stamp
-    assert {d["latest_version"]["collected_at"] for d in manifest["dashboards"]} == {stamp}
+    assert {d["latest"]["collected_at"] for d in manifest["dashboards"]} == {stamp}
 
 
 def test_the_collectors_outcomes_are_stamped_by_the_clock(no_real_clock: list[str]) -> None:

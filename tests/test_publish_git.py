@@ -61,7 +61,7 @@ def test_publish_commits_the_site_without_touching_the_work_tree(repo: Path) -> 
     v1 = vrel(repo / "site", "alpha", "v1")
     assert {".nojekyll", "index.html", "manifest.json", "alpha/index.html",
             f"{v1}/index.html", f"{v1}/data.json", "alpha/history/index.html"} <= set(files)
-    assert json.loads(remote_read(repo, "manifest.json"))["dashboards"][0]["latest"] == "v1"
+    assert json.loads(remote_read(repo, "manifest.json"))["dashboards"][0]["latest"]["id"] == "v1"
     assert untouched_state(repo) == before
     assert (repo / "notes.txt").read_text() == "work in progress\n"
 

@@ -270,10 +270,11 @@ def test_a_server_that_stops_mid_upload(tmp_path: Path, bucket: str, endpoint: s
         publish_s3(tmp_path / "site", S3Target(bucket, ""), client=client)
     # The published index and manifest still describe v1 only, and v1 is whole.
     manifest = json.loads(read(endpoint, bucket, "manifest.json"))
-    assert {d["latest"] for d in manifest["dashboards"]} == {"v1"}
+    assert {d["latest"]["id"] for d in manifest["dashboards"]} == {"v1"}
     present = set(keys(endpoint, bucket))
     for d in manifest["dashboards"]:
-        assert d["latest_version"]["url"] in present and d["latest_version"]["data"] in present
+        path = d["latest"]["path"]
+        assert f"{path}index.html" in present and f"{path}data.json" in present
     index = parse(read(endpoint, bucket, "index.html").decode())
     assert all("1 version" in card.text() for card in index.find_all("li", class_="card"))
 
@@ -284,7 +285,7 @@ def test_a_server_that_stops_mid_upload(tmp_path: Path, bucket: str, endpoint: s
         assert "manifest.json" in finish.uploaded
         assert 0 < len(finish.uploaded) < len(finish.uploaded) + finish.unchanged
         manifest = json.loads(read(endpoint, bucket, "manifest.json"))
-        assert [d["latest"] for d in manifest["dashboards"]] == ["v2"] * 6
+        assert [d["latest"]["id"] for d in manifest["dashboards"]] == ["v2"] * 6
         assert all(d["count"] == 2 for d in manifest["dashboards"])
     finally:
         restarted.stop()

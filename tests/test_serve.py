@@ -418,7 +418,7 @@ def test_the_preview_shows_the_sites_status_over_time_and_writes_nothing(
         assert parse(body.decode("utf-8")).find("title").text() == built_page.find("title").text()
         status, _, body = _request(server.url, "/", host)
         card = parse(body.decode("utf-8")).find("li", id="card-web")
-        assert "90 days" in card.find("div", class_="day-bars").attrs["aria-label"]
+        assert "90 days" in card.find("div", class_="day-runs").attrs["aria-label"]
     finally:
         assert server.stop() == 0
     assert tree_digest(root / "site") == before  # the preview wrote nothing into the site

@@ -221,7 +221,7 @@ def page_kinds(site: Path) -> dict[str, Path]:
             "history": site / "web" / "history" / "index.html", "month": month,
             "incident": site / "incidents" / "upgrade.html",
             "incidents": site / "incidents" / "index.html",
-            "failed": site / "broken" / "index.html"}
+            "failed": site / "broken" / "index.html", "feed": site / "feed.html"}
 
 
 def test_the_day_bars_are_one_tab_stop_and_arrows_move_between_days(
@@ -354,6 +354,62 @@ def test_every_day_state_has_three_to_one_contrast(
     page.context.close()
 
 
+INDEX_RUNS = """() => [...document.querySelectorAll('.day-runs')].map(bars => {
+  // beside each run, a day of the dashboard page's bars in the same state: its colour
+  const probe = document.createElement('ol');
+  probe.className = 'day-bars';
+  bars.after(probe);
+  const runs = [...bars.children].map(run => {
+    const day = document.createElement('li');
+    day.className = 'day-bar state-' + run.classList[0];
+    probe.append(day);
+    const box = run.getBoundingClientRect();
+    return {cls: run.className, x: box.x, w: box.width, h: box.height,
+            colour: getComputedStyle(run).backgroundColor,
+            page: getComputedStyle(day).backgroundColor};
+  });
+  probe.remove();
+  const box = bars.getBoundingClientRect();
+  return {x: box.x, w: box.width, runs};
+})"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize(("width", "shown"), [(1280, 90), (390, 30)])
+def test_an_index_card_draws_each_run_of_days_as_wide_as_its_days(
+    status_site: Path, browser: Browser, theme: str, width: int, shown: int
+) -> None:
+    """One element per run of alike days: placed and coloured as the days it stands for
+    (the last 30 on a phone), in the colours of the dashboard page's bars."""
+    page = open_page(browser, status_site / "index.html", width, theme)
+    # and one card with every state, redrawn as a build would write it
+    page.evaluate("""() => { document.querySelector('.day-runs').innerHTML =
+        '<span class="nodata d10"></span><span class="up d20"></span><span class="degraded">'
+        + '</span><span class="down d3"></span><span class="maintenance d2"></span>'
+        + '<span class="up partial d4"></span><span class="up d49"></span><span class="down">'
+        + '</span>'; }""")
+    cards = page.evaluate(INDEX_RUNS)
+    assert len(cards) == 2  # web (90 days of history) and charts (one day)
+    states = set()
+    for card in cards:
+        day = card["w"] / shown
+        first = 0  # the run's first day, of the 90
+        for run in card["runs"]:
+            days = int(run["cls"].split(" d")[1]) if " d" in run["cls"] else 1
+            hidden = max(0, min(first + days, 90 - shown) - first)  # before the shown days
+            assert run["w"] == pytest.approx((days - hidden) * day, abs=0.5), run
+            if days > hidden:
+                start = max(first, 90 - shown) - (90 - shown)
+                assert run["x"] == pytest.approx(card["x"] + start * day, abs=0.5), run
+                assert run["h"] > 20
+            assert run["colour"] == run["page"], run
+            states.add(run["cls"].split()[0])
+            first += days
+        assert first == 90
+    assert states == {"up", "degraded", "down", "maintenance", "nodata"}
+    page.context.close()
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_no_page_overflows_and_screenshots_are_left(
     status_site: Path, browser: Browser, width: int
@@ -384,3 +440,44 @@ def test_the_status_pages_pass_axe(
             found.append((kind, violation["id"], [n["target"] for n in violation["nodes"]][:3]))
         page.context.close()
     assert found == []
+
+
+def test_a_feed_reads_as_a_page_over_http_with_how_to_subscribe(
+    status_site: Path, browser: Browser
+) -> None:
+    """Served over HTTP as a visitor meets it: the index leads to the feed's page, which shows
+    the feed's entries as text and the feed's address; the feed itself stays Atom."""
+    import xml.etree.ElementTree as ET
+
+    from servers import ServeProcess
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    server = ServeProcess(status_site.parent)
+    try:
+        context = browser.new_context(viewport={"width": 390, "height": 900})
+        page = context.new_page()
+        page.goto(server.url + "index.html")
+        page.get_by_role("link", name="Subscribe to incidents").click()
+        assert page.url == server.url + "feed.html"
+        response = page.request.get(server.url + "feed.xml")
+        assert response.ok
+        tree = ET.fromstring(response.body())
+        assert tree.tag == f"{atom}feed"
+        titles = [e.findtext(f"{atom}title") for e in tree.iter(f"{atom}entry")]
+        assert titles and all(titles)
+        shown = page.locator("li.incident strong").all_inner_texts()
+        assert shown == titles  # rendered text, each visible, in the feed's order
+        assert all(page.locator("li.incident strong").nth(n).is_visible()
+                   for n in range(len(titles)))
+        how = page.locator("section.subscribe")
+        assert "How to subscribe" in how.inner_text() and "feed reader" in how.inner_text()
+        address = how.locator("a.feed-address")
+        assert address.get_attribute("href") == "feed.xml"
+        assert page.request.get(server.url + "web/feed.xml").ok
+        page.goto(server.url + "web/index.html")
+        page.get_by_role("link", name="Subscribe to these incidents").click()
+        assert page.url == server.url + "web/feed.html"
+        assert page.locator("h1").inner_text() == "Incidents feed"
+        context.close()
+    finally:
+        assert server.stop() == 0

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from projects import assert_site_whole, build, fixed_clock, write_project
+from projects import assert_site_whole, build, fixed_clock, manifest_entries, write_project
 
 from htmltree import parse
 
@@ -47,8 +47,7 @@ def test_a_dashboard_that_fails_to_import_is_listed_counted_and_has_a_page(
     assert site_badge["color"] == "red"
     own = json.loads((tmp_path / "site" / "broken" / "badge.json").read_text())
     assert own["message"] == "failed" and own["isError"] is True
-    manifest = {d["slug"]: d for d in
-                json.loads((tmp_path / "site" / "manifest.json").read_text())["dashboards"]}
+    manifest = manifest_entries(tmp_path / "site")
     assert manifest["broken"]["status"] is None and manifest["broken"]["active"] is True
     assert manifest["web"]["status"] == "ok"
     assert_site_whole(tmp_path / "site")
@@ -165,7 +164,7 @@ def test_a_maintenance_day_is_drawn_and_labelled_as_maintenance(tmp_path: Path) 
     assert item.find("span", class_="status-badge").text() == "Maintenance"
     assert "incident-maintenance" in item.classes
     card = page(tmp_path, "index.html").find("li", id="card-web")
-    assert "state-maintenance" in list(card.find("div", class_="day-bars").find_all("span"))[-1].classes
+    assert "maintenance" in list(card.find("div", class_="day-runs").find_all("span"))[-1].classes
 
 
 def test_day_bars_are_one_tab_stop(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import feedparser
 import pytest
 
 from dashsite.site.build import BuildResult
-from projects import assert_site_whole, build, fixed_clock, write_project
+from projects import assert_site_whole, build, fixed_clock, manifest_entries, write_project
 
 from htmltree import parse
 
@@ -117,7 +117,7 @@ def test_a_run_of_failures_is_an_incident_and_counts_as_down(tmp_path: Path) -> 
     assert [e.title for e in resolved.entries] == ["Flaky: error, resolved after 10m 0s"]
     assert resolved.entries[0].id == first_id  # the same entry, updated
     assert resolved.entries[0].updated == "2026-11-27T20:35:00Z" != first_updated
-    manifest = json.loads((root / "site" / "manifest.json").read_text())["dashboards"][0]
+    manifest = manifest_entries(root / "site")["alpha"]
     assert manifest["incident"] is None and manifest["status"] == "ok"
     site_feed = feed(root, "feed.xml")
     assert [e.id for e in site_feed.entries] == [first_id]
@@ -167,13 +167,13 @@ def test_bars_split_days_at_midnight_utc_across_a_month_end(tmp_path: Path) -> N
     month = page(root, "alpha/history/2026-10.html")
     assert month.find("td", id="d-2026-10-31") is not None
     # the index card draws the same days as one image, its label counting them by state
-    card = page(root, "index.html").find("li", id="card-alpha").find("div", class_="day-bars")
+    # (one element per run of days drawn alike, spanning them: .dN, N of the 90 columns)
+    card = page(root, "index.html").find("li", id="card-alpha").find("div", class_="day-runs")
     assert card.attrs["role"] == "img"
     assert card.attrs["aria-label"].endswith(
         ": daily status, last 90 days: 1 day ok, 1 down, 88 no data")
-    assert [b.attrs["class"] for b in card.find_all("span")][-3:] == [
-        "day-bar state-nodata", "day-bar state-down", "day-bar state-up"]
-    assert len(list(card.find_all("span"))) == 90 and card.text().strip() == ""
+    assert [b.attrs["class"] for b in card.find_all("span")] == ["nodata d88", "down", "up"]
+    assert card.text().strip() == ""
     assert_site_whole(root / "site")
 
 
@@ -214,8 +214,7 @@ def test_a_dashboard_not_built_in_time_is_stale(tmp_path: Path) -> None:
     build(root, version_id="one", clock=fixed_clock(T0))
     build(root, version_id="two", clock=fixed_clock(T0 + timedelta(minutes=30)),
           only=frozenset({"beta"}))
-    manifest = {d["slug"]: d for d in
-                json.loads((root / "site" / "manifest.json").read_text())["dashboards"]}
+    manifest = manifest_entries(root / "site")
     assert manifest["alpha"]["stale"] is True and manifest["beta"]["stale"] is False
     assert manifest["alpha"]["expected_every"] == 300.0
     badge = json.loads((root / "site" / "alpha" / "badge.json").read_text())
@@ -400,6 +399,46 @@ def test_every_page_announces_its_feeds(tmp_path: Path) -> None:
                  if link.attrs.get("type") == "application/atom+xml"]
         assert links == feeds, relative
     assert not feed(root, "alpha/feed.xml").entries
+
+
+@pytest.mark.parametrize("base_url", ["", "https://status.example.com/ops/"])
+def test_each_feed_has_a_page_beside_it_with_its_entries_and_how_to_subscribe(
+    tmp_path: Path, base_url: str
+) -> None:
+    from dashsite.site.feeds import FEED_COMMENT
+
+    root = project(tmp_path, config=f'expected_every = "5m"\nbase_url = "{base_url}"\n',
+                   alpha=flaky("Alpha"), beta=flaky("Beta"))
+    run(root, "alpha", ["7", "down", "down", "7", "down"])
+    for xml, html, depth in (("feed.xml", "feed.html", ""), ("alpha/feed.xml", "alpha/feed.html",
+                                                               "../")):
+        text = (root / "site" / xml).read_text()
+        assert text.splitlines()[1] == FEED_COMMENT  # what a browser's XML view shows first
+        entries = [e.title for e in feed(root, xml).entries]  # still a valid Atom feed
+        assert len(entries) == 2
+        shown = page(root, html)
+        listed = [li.find("strong").text() for li in shown.find_all("li", class_="incident")]
+        assert listed == entries  # the same entries, in the feed's order
+        for li in shown.find_all("li", class_="incident"):
+            target = li.find("a").attrs["href"]
+            assert (root / "site" / Path(html).parent / target.split("#")[0]).is_file(), target
+        how = shown.find("section", class_="subscribe")
+        assert how.find("h2").text() == "How to subscribe" and "feed reader" in how.text()
+        address = how.find("a", class_="feed-address")
+        assert address.attrs["href"] == "feed.xml" and address.attrs["type"] == "application/atom+xml"
+        assert address.text() == (f"{base_url}{xml}" if base_url else "feed.xml")
+        assert shown.find("link", rel="stylesheet").attrs["href"].startswith(f"{depth}assets/")
+    links = page(root, "index.html").find("p", class_="index-links").find_all("a")
+    assert [a.attrs["href"] for a in links] == ["incidents/index.html", "feed.html"]
+    incidents = page(root, "alpha/index.html").find("section", class_="incidents")
+    after = incidents.parent.children[incidents.parent.children.index(incidents) + 1:]
+    subscribe = [a for node in after if not isinstance(node, str) for a in node.find_all("a")]
+    assert [a.attrs["href"] for a in subscribe] == ["feed.html"]  # under the incident list
+    snapshot = sorted((root / "site" / "alpha").glob("2026-11-27/*/index.html"))[0]
+    assert "feed.html" not in snapshot.read_text()  # a snapshot stays as it was written
+    assert not list(page(root, "beta/feed.html").find_all("li", class_="incident"))
+    assert "No incidents yet" in page(root, "beta/feed.html").text()
+    assert_site_whole(root / "site")
 
 
 def test_a_build_reads_the_days_digest_not_a_year_of_status_files(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dashsite.core.levels import StatusLevel
+from dashsite.store.manifest import Manifest, horizon
 from dashsite.store.version_store import (
     DashboardRecord,
     LogRecord,
@@ -22,6 +23,7 @@ from projects import (
     cli,
     fixed_clock,
     logged_versions,
+    manifest_entries,
     seed_log,
     simple,
     tree_digest,
@@ -49,13 +51,13 @@ def test_a_schema_1_site_is_upgraded_in_place_without_losing_a_version(tmp_path:
     done = cli(tmp_path, "build", "--version-id", "r4")
 
     assert done.returncode == 0, done.stderr
-    assert ("site: upgraded to manifest schema 3, 6 version(s) written into the history log; "
+    assert ("site: upgraded to manifest schema 4, 6 version(s) written into the history log; "
             "every page and data file is kept") in done.stderr
     after = tree_digest(site)
     for path, digest in before.items():  # every old snapshot kept, byte for byte
         assert after[path] == digest
     manifest = json.loads((site / "manifest.json").read_text())
-    assert manifest["schema"] == 3
+    assert manifest["schema"] == 4
     assert {d["slug"]: d["count"] for d in manifest["dashboards"]} == {"alpha": 4, "beta": 4}
     assert logged_versions(site) == {"alpha": ["r1", "r2", "r3", "r4"],
                                      "beta": ["r1", "r2", "r3", "r4"]}
@@ -95,7 +97,7 @@ def test_a_schema_2_site_is_upgraded_without_losing_a_version(tmp_path: Path) ->
     after = tree_digest(site)
     assert {path: after.get(path) for path in before} == before  # byte for byte
     manifest = json.loads((site / "manifest.json").read_text())
-    assert manifest["schema"] == 3
+    assert manifest["schema"] == 4
     assert {d["slug"]: d["count"] for d in manifest["dashboards"]} == {"alpha": 6, "beta": 6}
     assert {d["slug"]: [(m["month"], m["days"]) for m in d["months"]]
             for d in manifest["dashboards"]} == {"alpha": [("2026-11", "01")],
@@ -126,6 +128,61 @@ def test_a_schema_2_site_is_upgraded_without_losing_a_version(tmp_path: Path) ->
     assert [a.text() for a in page.find("ul", class_="history-months").find_all("a")] == [
         "2026-11", "2026-10"]
     assert logged_versions(site)["alpha"] == [*ids, "r6", "r7"]
+    assert_site_whole(site)
+
+
+SCHEMA3 = Path(__file__).parent / "fixtures" / "schema3"
+
+
+def test_a_schema_3_site_is_upgraded_to_the_compact_manifest_with_nothing_lost(
+    tmp_path: Path,
+) -> None:
+    """The release before schema 4 left this site: an ongoing incident whose collector's last
+    good version is not the latest, a finished month in an earlier-months file. Read, then
+    written as schema 4 and read back, every dashboard is the same; builds go on from it."""
+    shutil.copytree(SCHEMA3 / "dashboards", tmp_path / "dashboards")
+    shutil.copytree(SCHEMA3 / "site", tmp_path / "site")
+    site = tmp_path / "site"
+    old = json.loads((site / "manifest.json").read_text())
+    assert old["schema"] == 3
+    store = VersionStore(site)
+    before = store.load_manifest()
+    built_at = datetime.fromisoformat(old["built_at"])
+    earlier = before.earlier_files(built_at)
+    document = before.to_json(built_at, old["assets"], earlier)
+    text = Manifest.dumps(document)
+    assert document["schema"] == 4 and len(text) < len(json.dumps(old))
+    again = Manifest.from_json(json.loads(text), store.read)
+    assert list(again.dashboards) == ["alpha", "beta"]
+    for slug, record in before.dashboards.items():
+        since = horizon(built_at)
+        link = earlier[slug][1]
+        assert again.dashboards[slug].to_json(since, link) == record.to_json(since, link)
+        assert again.dashboards[slug].latest == record.latest
+        assert {n: (v.id, v.collected_at, v.status, v.path) for n, v in record.last_good.items()} \
+            == {n: (v.id, v.collected_at, v.status, v.path)
+                for n, v in again.dashboards[slug].last_good.items()}
+    beta = again.dashboards["beta"]
+    assert beta.last_good["api"].id == "r3" and beta.incident is not None
+    assert beta.incident.start_id == "r4" and beta.count == 5
+    assert beta.earlier is not None and beta.earlier.url == old["dashboards"][1]["earlier"]["url"]
+
+    (tmp_path / "dashboards" / "beta" / "down").write_text("")  # still failing
+    for n, minute in ((6, 55), (7, 59)):  # read from schema 3, then from schema 4
+        build(tmp_path, version_id=f"r{n}",
+              clock=fixed_clock(datetime(2026, 11, 1, 0, minute, tzinfo=UTC)))
+        entries = manifest_entries(site)
+        assert entries["beta"]["last_good"] == {"api": {
+            "id": "r3", "collected_at": "2026-11-01T00:10:00+00:00", "status": "ok",
+            "path": "beta/2026-11-01/r3/"}}
+        assert entries["alpha"]["last_good"] == {"load": "latest"}
+        assert entries["beta"]["incident"]["start_id"] == "r4"
+        assert entries["beta"]["earlier"] == old["dashboards"][1]["earlier"]  # the same file
+        assert {slug: e["count"] for slug, e in entries.items()} == {"alpha": n, "beta": n}
+        errors = parse((site / "beta" / "index.html").read_text()).find(
+            "section", class_="collector-errors")
+        assert "last good value from 2026-11-01 00:10 UTC" in " ".join(errors.text().split())
+    assert logged_versions(site)["beta"] == ["r1", "r2", "r3", "r4", "r5", "r6", "r7"]
     assert_site_whole(site)
 
 
@@ -228,7 +285,7 @@ def test_tiers_thin_pages_then_data_and_keep_the_log(tmp_path: Path) -> None:
     assert (vdir(site, "alpha", "mid") / "data.json").is_file()
     assert (vdir(site, "alpha", "new") / "index.html").is_file()
     assert logged_versions(site) == {"alpha": ["old", "mid", "new", "now"]}
-    manifest = json.loads((site / "manifest.json").read_text())["dashboards"][0]
+    manifest = manifest_entries(site)["alpha"]
     assert (manifest["pages_from"], manifest["data_from"], manifest["count"]) == (
         "2026-11-20", "2026-10-28", 4)
     index = parse((site / "alpha" / "history" / "index.html").read_text())

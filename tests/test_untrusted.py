@@ -24,6 +24,28 @@ def _manifest(slug: object = "svc", version: object = None, **extra: object) -> 
         {"slug": slug, "title": "S", "versions": [version or GOOD_VERSION], **extra}]}
 
 
+LATEST_4 = {"id": "v1", "collected_at": "2026-11-27T20:15:00+00:00", "errors": 0,
+            "path": "svc/2026-11-27/v1/"}
+
+
+def _schema_4(defaults: dict | None = None, **entry: object) -> dict:
+    months = [{"month": "2026-11", "count": 1, "worst": "ok", "days": "27"}]
+    return {"schema": 4, "defaults": defaults or {}, "dashboards": [
+        {"slug": "svc", "title": "S", "status": None, "latest": None, "count": 0,
+         "last_good": {}, "months": months if entry.get("latest") else [], **entry}]}
+
+
+def test_a_schema_4_manifest_reads_its_defaults_and_its_latest() -> None:
+    raw = _schema_4(defaults={"group": "Web", "expected_every": 300},
+                    status="error", latest=LATEST_4, last_good={"api": "latest"})
+    record = Manifest.from_json(raw).dashboards["svc"]
+    assert (record.group, record.expected_every) == ("Web", 300.0)
+    assert record.latest is not None and record.latest.path == "svc/2026-11-27/v1/"
+    assert record.latest.status.slug == "error" and record.last_good["api"] is record.latest
+    raw["dashboards"][0]["group"] = ""  # a dashboard's own value wins
+    assert Manifest.from_json(raw).dashboards["svc"].group == ""
+
+
 @pytest.mark.parametrize("raw", [
     _manifest(slug="javascript:alert(1)//"),
     _manifest(slug="../etc"),
@@ -43,7 +65,16 @@ def _manifest(slug: object = "svc", version: object = None, **extra: object) -> 
         {"month": "2026-11", "count": -1, "worst": "ok"}]}]},
     {"schema": 2, "dashboards": [{"slug": "svc", "title": "S", "months": [],
                                   "latest_version": {**GOOD_VERSION, "id": "../x"}}]},
-    {"schema": 4, "dashboards": []},
+    {"schema": 5, "dashboards": []},
+    {"schema": 4, "defaults": [], "dashboards": []},
+    {"schema": 4, "defaults": {"slug": "other"}, "dashboards": []},  # not a shared field
+    _schema_4(defaults={"active": "yes"}),  # checked as if the dashboard said it
+    _schema_4(last_good={"api": "latest"}),  # no latest version to be it
+    _schema_4(last_good={"api": "r1"}),
+    _schema_4(status="ok", latest="v1"),  # schema 3's id, not the object
+    _schema_4(status="ok", latest={**LATEST_4, "path": "other/2026-11-27/v1/"}),
+    _schema_4(status="pwned", latest=LATEST_4),
+    _schema_4(status=None, latest=LATEST_4),
 ])
 def test_a_manifest_is_validated_like_local_input(raw: object) -> None:
     with pytest.raises(ValueError):

@@ -2,14 +2,19 @@
 
 The mailed page is the dashboard's latest version, re-rendered from that
 version's ``data.json`` with inline styles (mail clients drop ``<style>``)
-inside a table-based mail layout. Images carried as ``data:`` URIs become
-inline attachments referenced by ``cid:``, which mail clients display;
-inline SVG becomes a PNG attachment the same way (with the ``mail-png``
-extra). Relative links become absolute under ``base_url``, or are dropped.
+inside a table-based mail layout, with the uptime windows and incidents of
+its latest page (the build's status view, read back: :mod:`dashsite.site.views`).
+Images carried as ``data:`` URIs become inline attachments referenced by
+``cid:``, which mail clients display; inline SVG becomes a PNG attachment the
+same way (with the ``mail-png`` extra). Relative links become absolute under
+``base_url``, or are dropped. A long unbroken word (a hash, a URL) gets places
+to break, and a table scrolls in its own box, so neither pushes the mail past a
+phone's width.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import smtplib
 import ssl
@@ -39,6 +44,7 @@ from dashsite.render.pages import (
     render_compiled,
 )
 from dashsite.render.plaintext import html_to_text
+from dashsite.site.views import latest_view
 from dashsite.store.layout import MANIFEST_FILE
 from dashsite.store.version_store import Manifest, VersionStore
 from dashsite.types.formats import to_datetime
@@ -76,6 +82,62 @@ def inline_defaults(html: str) -> str:
         return f'<{tag}{attrs} style="{extra}">'
 
     return _BARE_TAG.sub(styled, html)
+
+
+_MARKUP = re.compile(
+    r"(<(?:svg|style|script|textarea|title)\b.*?</(?:svg|style|script|textarea|title)>|<[^>]*>)",
+    re.IGNORECASE | re.DOTALL,
+)
+_LONG_WORD = re.compile(r"(?:&[#0-9A-Za-z]+;|[^\s<>&]){24,}")
+_LETTER = re.compile(r"&[#0-9A-Za-z]+;|.", re.DOTALL)
+BREAK_EVERY = 8
+"""In a word of 24 characters or more, a break is allowed after every 8."""
+
+
+def breakable(html: str) -> str:
+    """Long unbroken words in the text of ``html`` given ``<wbr>`` every few characters.
+
+    A table is never narrower than its longest word, so one hash or URL in a
+    cell pushed a whole mail past a phone's width; ``overflow-wrap`` cannot
+    help there without breaking every other cell's words too. Tags, their
+    attributes, inline SVG and the text of style, script, textarea and title
+    are left alone; an entity is one character.
+    """
+
+    def split(match: re.Match[str]) -> str:
+        letters = _LETTER.findall(match.group(0))
+        return "<wbr>".join(
+            "".join(letters[n : n + BREAK_EVERY]) for n in range(0, len(letters), BREAK_EVERY)
+        )
+
+    return "".join(
+        part if n % 2 else _LONG_WORD.sub(split, part) for n, part in enumerate(_MARKUP.split(html))
+    )
+
+
+_TABLE_TAG = re.compile(r"<(/?)table\b[^>]*>", re.IGNORECASE)
+_SCROLLS = '<div style="overflow-x:auto;max-width:100%;">'
+
+
+def scrolling_tables(html: str) -> str:
+    """Each outermost table of ``html`` inside a box that scrolls sideways.
+
+    A table with many columns cannot be narrower than its columns' words: in a
+    mail client that scrolls boxes (Apple Mail, iOS, Gmail on the web) it then
+    scrolls inside the mail, as the site's tables do, instead of widening it.
+    """
+    out, depth, last = [], 0, 0
+    for match in _TABLE_TAG.finditer(html):
+        closing = bool(match.group(1))
+        if not closing and depth == 0:
+            out += [html[last : match.start()], _SCROLLS]
+            last = match.start()
+        depth = max(0, depth - 1) if closing else depth + 1
+        if closing and depth == 0:
+            out += [html[last : match.end()], "</div>"]
+            last = match.end()
+    out.append(html[last:])
+    return "".join(out) + ("</div>" if depth else "")  # an unclosed table: still closed
 
 
 _SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.IGNORECASE | re.DOTALL)
@@ -224,7 +286,10 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
         "words": status_words(config.status_words),
     }
     history = LazyHistory(store, record, config.history, skip_latest=True)
-    context = dashboard_context(data, latest.id, collected_at, history, site_context, latest=True)
+    view = latest_view(config, store, copy.deepcopy(record), collected_at)  # the page's own
+    context = dashboard_context(
+        data, latest.id, collected_at, history, site_context, latest=True, extra={"timeline": view}
+    )
     base = _base(config.base_url)  # in a mail, links must be absolute (or absent)
     context.update(root=base, dashboard_root=f"{base}{slug}/" if base else "")
     context["build"]["collectors"] = raw.get("collectors", {})
@@ -238,7 +303,8 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
             hint="let the template render a fragment inside the layout",
         )
     layout = compile_template(environment, name="email.html")
-    html = render_compiled(layout, {**context, "content": Markup(inline_defaults(body))})  # noqa: S704
+    content = Markup(inline_defaults(scrolling_tables(breakable(body))))  # noqa: S704 - rendered
+    html = render_compiled(layout, {**context, "content": content})
     html, images = extract_images(html)
     html, charts = rasterize_svgs(html)
     html, dropped = absolute_links(html, f"{base}{slug}/" if base else "")

@@ -67,7 +67,7 @@ from dashsite.site.index import (
     write_manifest,
     write_months_page,
 )
-from dashsite.site.outputs import SiteView, write_outputs
+from dashsite.site.outputs import SiteView, ThemePages, write_outputs
 from dashsite.site.unbuilt import render_unbuilt_page
 from dashsite.status.incidents import (
     DeclaredIncident,
@@ -358,7 +358,9 @@ class SiteBuilder:
         )
         filing = Filing(store, Timeline(store, writer, self._backfilling), environment, manifest)
         filing.site = self._site_context(manifest, pending, assets, built_at)
-        latest_pages = self._file_versions(filing, opened, pending, version_id, collected_at)
+        latest_pages = self._file_versions(
+            filing, writer, opened, pending, version_id, collected_at
+        )
         retained = self._retain(manifest, store, writer, built_at)
         self._status(manifest, filing.timeline, collected_at)
         site_context = self._site_context(manifest, [], assets, built_at)
@@ -366,8 +368,9 @@ class SiteBuilder:
         self._history(
             writer, filing, site_context, earlier, built_at, opened, retained, latest_pages
         )
-        for slug, page in latest_pages.items():  # they link to the history just written
-            writer.write(layout.latest_page(slug), page)
+        for slug, staged in latest_pages.items():  # they link to the history just written
+            if staged:
+                writer.unstage(layout.latest_page(slug), store.temp_folder())
         self._unbuilt_pages(writer, environment, manifest, latest_pages, site_context)
         self._site_pages(writer, store, environment, manifest, declared, site_context, collected_at)
         write_manifest(writer, manifest, built_at, assets, earlier)  # the commit point
@@ -445,12 +448,14 @@ class SiteBuilder:
     def _file_versions(
         self,
         filing: Filing,
+        writer: SiteFolder,
         opened: Opened,
         pending: Sequence[DashboardData],
         version_id: str,
         collected_at: datetime,
-    ) -> dict[str, str]:
-        """Stage file versions: the journal, then each new version; the latest pages by slug."""
+    ) -> dict[str, bool]:
+        """Stage file versions: the journal, then each new version, its latest page staged
+        aside (:meth:`SiteFolder.stage`). The dashboards filed, and whether their page changed."""
         journal = filing.store.temp_folder() / JOURNAL_FILE
         journal.parent.mkdir(exist_ok=True)
         atomic_write(
@@ -470,11 +475,13 @@ class SiteBuilder:
             record = filing.manifest.dashboards[slug]
             for entry in sorted(found, key=lambda e: (e.collected_at, e.id)):
                 filing.timeline.filed(record, entry, _hold(record))
-        latest_pages: dict[str, str] = {}
+        latest_pages: dict[str, bool] = {}  # staged on disk until what they link to exists
         for item in pending:
             page = self._file_version(filing, item, version_id, collected_at)
             if page is not None:
-                latest_pages[item.dashboard.slug] = page
+                slug = item.dashboard.slug
+                url = layout.latest_page(slug)
+                latest_pages[slug] = writer.stage(url, page, filing.store.temp_folder())
         return latest_pages
 
     def _retain(
@@ -523,7 +530,7 @@ class SiteBuilder:
         built_at: datetime,
         opened: Opened,
         retained: Retained,
-        latest_pages: Mapping[str, str],
+        latest_pages: Mapping[str, bool],
     ) -> None:
         """Stage history: the months pages, then each changed dashboard's history pages."""
         manifest, environment = filing.manifest, filing.environment
@@ -557,7 +564,7 @@ class SiteBuilder:
         writer: SiteFolder,
         environment: Any,
         manifest: Manifest,
-        latest_pages: Mapping[str, str],
+        latest_pages: Mapping[str, bool],
         site_context: dict[str, Any],
     ) -> None:
         """A configured dashboard never built, or failing to load: its URL says why, never 404.
@@ -607,9 +614,9 @@ class SiteBuilder:
             for record in records
         ]
         write_index(writer, environment, entries, site_context, sort=self.config.index_sort)
-        write_outputs(
-            SiteView(self.config, manifest, shown, collected_at, frozenset(self.failed)), writer
-        )
+        pages = ThemePages(environment, {**site_context, "built_at": None})  # as feeds: no churn
+        view = SiteView(self.config, manifest, shown, collected_at, frozenset(self.failed), pages)
+        write_outputs(view, writer)
 
     def _backfilling(self, record: DashboardRecord) -> None:
         if record.count > 1000:  # long enough to be noticed: say why this build is slow

@@ -5,14 +5,23 @@ never changes (derived from the dashboard and the version that opened it);
 ``updated`` moves when the incident grows worse or resolves, so readers show
 it again. Links are relative unless ``base_url`` is set (RFC 4287 allows
 relative references; they resolve against the feed's own address).
+
+Beside each feed, ``feed.html`` shows the same entries as a page with the
+site's look, and says how to subscribe: a feed opened in a browser is a raw
+XML tree. (An XSL stylesheet would render the feed itself, but browsers are
+removing XSLT: Chromium 156 still applies one, under a red banner telling the
+visitor that the site's functionality is about to stop working.) The index
+and the latest pages link the pages; the feed names its page in a comment,
+which a browser's XML view shows.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 from xml.sax.saxutils import escape, quoteattr
 
 from dashsite.core.xmltext import xml_text
@@ -29,6 +38,11 @@ FEED_ENTRIES = 50
 DASHBOARD_ENTRIES = 20
 """Entries in a dashboard's feed."""
 ATOM_TYPE = "application/atom+xml"
+FEED_COMMENT = (
+    "<!-- An Atom feed of incidents: give its address to a feed reader to follow them."
+    f" {layout.FEED_PAGE}, beside it, shows the same entries as a page. -->"
+)
+"""What a browser showing the feed's XML tree shows first (a comment: readers skip it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +58,14 @@ class FeedEntry:
     link: str
     """Site-relative."""
     level: str
+
+
+class PageRenderer(Protocol):
+    """Draws a theme template as a page of the site, at ``relative`` (its links follow)."""
+
+    def __call__(self, template: str, relative: str, context: Mapping[str, Any]) -> str:
+        """The page's HTML."""
+        ...
 
 
 def stable_id(base_url: str, key: str) -> str:
@@ -89,14 +111,13 @@ def render_feed(
     """An Atom 1.0 document (RFC 4287); links are made absolute when ``base_url`` is set."""
 
     def href(relative: str) -> str:
-        return base_url.rstrip("/") + "/" + relative if base_url else relative
+        return absolute(base_url, relative)
 
-    chosen: Sequence[FeedEntry] = sorted(entries, key=lambda e: (e.updated, e.key), reverse=True)[
-        :limit
-    ]
+    chosen = newest(entries, limit)
     updated = max((e.updated for e in chosen), default=fallback_updated)
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>',
+        FEED_COMMENT,
         '<feed xmlns="http://www.w3.org/2005/Atom">',
         f"<id>{stable_id(base_url, key)}</id>",
         f"<title>{escape(title)}</title>",
@@ -122,6 +143,45 @@ def render_feed(
     return xml_text("\n".join(parts) + "\n")
 
 
+def absolute(base_url: str, relative: str) -> str:
+    """``relative`` (site-relative) under ``base_url``; as it is without one."""
+    return base_url.rstrip("/") + "/" + relative if base_url else relative
+
+
+def newest(entries: Iterable[FeedEntry], limit: int) -> list[FeedEntry]:
+    """The ``limit`` entries a feed holds: the most recently updated first."""
+    return sorted(entries, key=lambda e: (e.updated, e.key), reverse=True)[:limit]
+
+
+def render_feed_page(
+    pages: PageRenderer,
+    *,
+    title: str,
+    base_url: str,
+    xml: str,
+    about: tuple[str, str],
+    entries: Iterable[FeedEntry],
+    limit: int,
+) -> str:
+    """The page beside the feed ``xml`` (site-relative): its entries, how to subscribe.
+
+    ``about`` is (title, site-relative link) of what the feed follows: the
+    site's index or a dashboard's latest page.
+    """
+    relative = xml.removesuffix(FEED_FILE) + layout.FEED_PAGE
+    context = {
+        "feed": {
+            "title": title,
+            "xml": FEED_FILE,  # beside the page
+            "url": absolute(base_url, xml) if base_url else "",
+            "about": {"title": about[0], "url": about[1]},
+            "limit": limit,
+        },
+        "entries": newest(entries, limit),
+    }
+    return pages("feed.html", relative, context)
+
+
 def write_feeds(
     writer: SiteWriter,
     dashboards: Sequence[tuple[DashboardRecord, StatusView]],
@@ -129,8 +189,10 @@ def write_feeds(
     title: str,
     base_url: str,
     now: datetime,
+    pages: PageRenderer | None = None,
 ) -> None:
-    """``<slug>/feed.xml`` for each dashboard, then the site's ``feed.xml`` (all of them)."""
+    """``<slug>/feed.xml`` for each dashboard, then the site's ``feed.xml`` (all of them);
+    with ``pages``, each one's ``feed.html`` beside it."""
     everything: dict[str, FeedEntry] = {}
     for record, view in dashboards:
         entries: list[FeedEntry] = []
@@ -159,6 +221,19 @@ def write_feeds(
                 limit=DASHBOARD_ENTRIES,
             ),
         )
+        if pages is not None:
+            writer.write(
+                layout.feed_page(record.slug),
+                render_feed_page(
+                    pages,
+                    title=f"{record.title} — {title}",
+                    base_url=base_url,
+                    xml=layout.feed(record.slug),
+                    about=(record.title, layout.latest_page(record.slug)),
+                    entries=entries,
+                    limit=DASHBOARD_ENTRIES,
+                ),
+            )
     writer.write(
         FEED_FILE,
         render_feed(
@@ -166,11 +241,24 @@ def write_feeds(
             key="feed:site",
             base_url=base_url,
             self_link=FEED_FILE,
-            page_link="index.html",
+            page_link=layout.INDEX_PAGE,
             entries=everything.values(),
             fallback_updated=min((_first_day(r, now) for r, _ in dashboards), default=now),
         ),
     )
+    if pages is not None:
+        writer.write(
+            layout.FEED_PAGE,
+            render_feed_page(
+                pages,
+                title=title,
+                base_url=base_url,
+                xml=FEED_FILE,
+                about=(title, layout.INDEX_PAGE),
+                entries=everything.values(),
+                limit=FEED_ENTRIES,
+            ),
+        )
 
 
 def _first_day(record: DashboardRecord, now: datetime) -> datetime:

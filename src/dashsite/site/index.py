@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from jinja2 import Environment, Template
 from dashsite.core.levels import StatusLevel
 from dashsite.render.pages import compile_template, render_compiled
 from dashsite.status.history_fold import fold_runs
-from dashsite.status.timeline import HISTORY_PAGE, StatusView, month_page
+from dashsite.status.timeline import BAR_DAYS, HISTORY_PAGE, DayBar, StatusView, month_page
 from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
 from dashsite.store.manifest import EarlierMonths
@@ -50,7 +49,35 @@ def theme_stylesheet() -> str:
     """The built-in theme's CSS plus the render types' stylesheet."""
     theme = resources.files("dashsite").joinpath("theme/assets/style.css").read_text("utf-8")
     # The render types first: the theme's dark-mode rules must come later to win.
-    return "/* render types */\n" + STYLESHEET + "\n" + theme
+    return "/* render types */\n" + STYLESHEET + "\n" + theme + run_spans_css()
+
+
+def run_spans_css(days: int = BAR_DAYS) -> str:
+    """The rules that let one element of an index card's bars span ``N`` days (``.dN``)."""
+    rules = "\n".join(f".day-runs > .d{n} {{ grid-column: span {n}; }}" for n in range(2, days + 1))
+    return f"/* an index card's runs of days: .dN spans N of the {days} columns */\n{rules}\n"
+
+
+@dataclass(frozen=True, slots=True)
+class BarRun:
+    """Days in a row that an index card draws alike: one element for all of them."""
+
+    shown: str
+    """The days' state as drawn (:attr:`DayBar.shown`): its class."""
+    partial: bool
+    days: int
+
+
+def bar_runs(bars: Iterable[DayBar]) -> list[BarRun]:
+    """The bars as runs of days drawn alike, oldest first (their days add up to the bars')."""
+    runs: list[BarRun] = []
+    for bar in bars:
+        last = runs[-1] if runs else None
+        if last is not None and (last.shown, last.partial) == (bar.shown, bar.partial):
+            runs[-1] = BarRun(last.shown, last.partial, last.days + 1)
+        else:
+            runs.append(BarRun(bar.shown, bar.partial, 1))
+    return runs
 
 
 def write_assets(staged: SiteWriter, css: str | None = None) -> dict[str, str]:
@@ -122,6 +149,11 @@ class IndexEntry:
         if level == StatusLevel.OK:
             return 1.0 if self.stale else 0.0
         return 1.0 + list(StatusLevel).index(level)  # warning 2, error 3, critical 4
+
+    @property
+    def runs(self) -> list[BarRun]:
+        """The 90-day bars as the card draws them (:func:`bar_runs`)."""
+        return bar_runs(self.timeline.bars) if self.timeline is not None else []
 
 
 def index_entry(
@@ -292,8 +324,8 @@ def write_history(
 def _month_tail(
     store: VersionStore, record: DashboardRecord, month: str, count: int
 ) -> list[LogRecord]:
-    single = DashboardRecord(record.slug, record.title, months={month: record.months[month]})
-    return store.tail(single, count)
+    """The newest ``count`` versions of ``month``, the latest month (so the log's newest)."""
+    return [entry for entry in store.tail(record, count) if entry.month == month]
 
 
 def _write_month_page(
@@ -343,7 +375,7 @@ def write_manifest(
         if not writer.exists(link.url):
             writer.write(link.url, body)
     document = manifest.to_json(built_at, assets, earlier)
-    writer.write(MANIFEST_FILE, json.dumps(document, ensure_ascii=False) + "\n")
+    writer.write(MANIFEST_FILE, Manifest.dumps(document))
     for slug, record in manifest.dashboards.items():
         now = earlier[slug][1] if slug in earlier else None
         previous, record.earlier = record.earlier, now

@@ -10,15 +10,18 @@ then the plugins' by entry point name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from jinja2 import Environment
 
 from dashsite.core.config import SiteConfig
 from dashsite.core.plugins import OUTPUTS, PluginError, load_group
+from dashsite.render.pages import compile_template, render_compiled
 from dashsite.site.badges import write_badges
-from dashsite.site.feeds import write_feeds
+from dashsite.site.feeds import PageRenderer, write_feeds
 from dashsite.status.timeline import StatusView
 from dashsite.store import layout
 from dashsite.store.documents import SCHEMAS as SCHEMA_NAMES
@@ -41,6 +44,9 @@ class SiteView:
     """When this build collected (the new versions' time)."""
     failed: frozenset[str] = frozenset()
     """Slugs of the dashboards that could not be loaded or drawn in this build."""
+    pages: PageRenderer | None = None
+    """Draws a theme template as a page of the site, with its look: ``pages("feed.html",
+    "<slug>/feed.html", {...})`` (None where there is no theme: no pages then)."""
 
     @property
     def title(self) -> str:
@@ -53,6 +59,21 @@ class SiteView:
         return self.config.base_url
 
 
+@dataclass(frozen=True, slots=True)
+class ThemePages:
+    """A :class:`~dashsite.site.feeds.PageRenderer` on the build's theme: its environment
+    and site context, ``root`` set for where the page goes."""
+
+    environment: Environment
+    site: Mapping[str, Any]
+
+    def __call__(self, template: str, relative: str, context: Mapping[str, Any]) -> str:
+        """``template`` drawn for the page at ``relative`` (a site path)."""
+        compiled = compile_template(self.environment, name=template)
+        root = "../" * relative.count("/")
+        return render_compiled(compiled, {"site": self.site, "root": root, **context})
+
+
 class SiteOutput(Protocol):
     """Writes files of the site from a :class:`SiteView`, through ``writer`` only."""
 
@@ -63,11 +84,19 @@ class SiteOutput(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Feeds:
-    """``feed.xml`` and each dashboard's ``<slug>/feed.xml``: incidents as Atom."""
+    """``feed.xml`` and each dashboard's ``<slug>/feed.xml``: incidents as Atom; beside
+    each, ``feed.html``: its entries as a page, and how to subscribe."""
 
     def write(self, site: SiteView, writer: SiteWriter) -> None:
-        """The feeds, from the status views."""
-        write_feeds(writer, site.dashboards, title=site.title, base_url=site.base_url, now=site.now)
+        """The feeds, from the status views, and their pages."""
+        write_feeds(
+            writer,
+            site.dashboards,
+            title=site.title,
+            base_url=site.base_url,
+            now=site.now,
+            pages=site.pages,
+        )
 
 
 @dataclass(frozen=True, slots=True)

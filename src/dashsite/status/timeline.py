@@ -155,23 +155,24 @@ class DayBar:
     """The history page that lists the day's first version (``2026-11-2.html``), or ``""``."""
     seconds: Mapping[State, float] = field(default_factory=dict)
     """The day's seconds by state (empty for a day without data)."""
+    shown: str = field(init=False, compare=False)
+    """How the bar is drawn: its state, or ``maintenance`` when all it lost was maintenance.
 
-    @property
-    def shown(self) -> str:
-        """How the bar is drawn: its state, or ``maintenance`` when all it lost was maintenance.
+    (A version failing inside a declared maintenance window makes the day's
+    worst level an error; its time counts as maintenance, not down.) Worked out
+    once: a page, its index card and the bars' summary each ask.
+    """
+    partial: bool = field(init=False, compare=False)
+    """Data for part of the day only: an hour or more without any."""
 
-        (A version failing inside a declared maintenance window makes the
-        day's worst level an error; its time counts as maintenance, not down.)
-        """
-        lost = self.seconds.get(State.DOWN, 0) + self.seconds.get(State.DEGRADED, 0)
-        if self.seconds.get(State.MAINTENANCE, 0) > 0 and lost == 0:
-            return State.MAINTENANCE.value
-        return self.state.value
-
-    @property
-    def partial(self) -> bool:
-        """Data for part of the day only: an hour or more without any."""
-        return self.count > 0 and self.seconds.get(State.NODATA, 0) >= PARTIAL_NODATA
+    def __post_init__(self) -> None:
+        seconds = self.seconds
+        lost = seconds.get(State.DOWN, 0) + seconds.get(State.DEGRADED, 0)
+        maintenance = seconds.get(State.MAINTENANCE, 0) > 0 and lost == 0
+        shown = State.MAINTENANCE.value if maintenance else self.state.value
+        object.__setattr__(self, "shown", shown)
+        partial = self.count > 0 and seconds.get(State.NODATA, 0) >= PARTIAL_NODATA
+        object.__setattr__(self, "partial", partial)
 
     @property
     def label(self) -> str:
@@ -658,6 +659,7 @@ class Timeline:
             recent = self._records(record, live_from, today)
             if self._check_live(record, recent, live_from, hold):
                 self._shards = {k: v for k, v in self._shards.items() if k[0] != record.slug}
+                self.store.forget(record.slug)
                 recent = self._records(record, live_from, today)
             recent += [pending] if pending is not None else []
             carry = record.carry if settled is not None else None
@@ -853,9 +855,9 @@ class Timeline:
             if info is not None and day.isoformat()[8:] in info.days:
                 key = (record.slug, day.isoformat())
                 if key not in self._shards:
-                    lines = _lines(self.store.shard(record.slug, day.isoformat()))
-                    self._shards[key] = self.store.parse(record.slug, lines)
-                    if len(self._shards[key]) != sum(1 for line in lines if line.strip()):
+                    parsed, unreadable = self.store.day_records(record.slug, day.isoformat())
+                    self._shards[key] = list(parsed)  # as it was before this build's appends
+                    if unreadable:
                         self._torn.add(key)
                 found += self._shards[key]
             day += timedelta(days=1)
@@ -1047,11 +1049,3 @@ def _incidents_in(slug: str, records: Iterable[LogRecord]) -> list[Incident]:
             found.append(incident)
             incident = None
     return found
-
-
-def _lines(path: Any) -> list[str]:
-    try:
-        text: str = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
-    return text.splitlines()

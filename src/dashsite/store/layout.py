@@ -24,6 +24,8 @@ MANIFEST_FILE = "manifest.json"
 ASSETS_FOLDER = "assets"
 NOJEKYLL = ".nojekyll"
 FEED_FILE = "feed.xml"
+FEED_PAGE = "feed.html"
+"""A feed as a page a browser shows, with how to subscribe (beside each ``feed.xml``)."""
 BADGE_JSON = "badge.json"
 BADGE_SVG = "badge.svg"
 INCIDENTS_FOLDER = "incidents"
@@ -51,8 +53,8 @@ STATE_FOLDER = ".dashsite"
 """Inside the site: what publishers remember of their targets (never published)."""
 
 SITE_FILES = frozenset(
-    {INDEX_PAGE, MANIFEST_FILE, ASSETS_FOLDER, NOJEKYLL, FEED_FILE, BADGE_JSON, BADGE_SVG,
-     INCIDENTS_FOLDER, SCHEMAS_FOLDER, NOTIFY_LEDGER}
+    {INDEX_PAGE, MANIFEST_FILE, ASSETS_FOLDER, NOJEKYLL, FEED_FILE, FEED_PAGE, BADGE_JSON,
+     BADGE_SVG, INCIDENTS_FOLDER, SCHEMAS_FOLDER, NOTIFY_LEDGER}
 )  # fmt: skip
 """Top-level names dashsite writes besides the dashboards' folders."""
 
@@ -155,6 +157,11 @@ def feed(slug: str | None = None) -> str:
     return f"{slug}/{FEED_FILE}" if slug else FEED_FILE
 
 
+def feed_page(slug: str | None = None) -> str:
+    """``feed.html`` for the site, ``<slug>/feed.html`` for one dashboard: the feed, readable."""
+    return f"{slug}/{FEED_PAGE}" if slug else FEED_PAGE
+
+
 def badge_json(slug: str | None = None) -> str:
     """``badge.json`` for the site, ``<slug>/badge.json`` for one dashboard."""
     return f"{slug}/{BADGE_JSON}" if slug else BADGE_JSON
@@ -203,7 +210,7 @@ class Kind(StrEnum):
     """Named by its content: never changes."""
     HISTORY = "history page"
     DASHBOARD_FILE = "dashboard file"
-    """A dashboard's feed or badges."""
+    """A dashboard's feed (and its page) or badges."""
     LEDGER = "notification ledger"
     """What ``dashsite notify`` sent: published and pulled with the site."""
     STATE = "state"
@@ -261,7 +268,7 @@ def _classify_dashboard(slug: str, rest: list[str]) -> SitePath:
     if len(rest) == 1:
         if head == INDEX_PAGE:
             return SitePath(Kind.LATEST, slug)
-        if head in (FEED_FILE, BADGE_JSON, BADGE_SVG):
+        if head in (FEED_FILE, FEED_PAGE, BADGE_JSON, BADGE_SVG):
             return SitePath(Kind.DASHBOARD_FILE, slug)
         return SitePath(Kind.UNKNOWN, slug)
     if head == HISTORY_FOLDER and len(rest) == 2:
@@ -295,6 +302,7 @@ TREE = (
     (INDEX_PAGE, "every dashboard: status, last update, 90-day bars; overall banner"),
     (MANIFEST_FILE, "machine-readable: dashboards, status, latest, this month's counts"),
     (FEED_FILE, "Atom feed of the site's incidents"),
+    (FEED_PAGE, "the same feed as a page: its entries, how to subscribe"),
     (f"{BADGE_JSON}, {BADGE_SVG}", "the site's status: shields.io endpoint JSON and an SVG badge"),
     (f"{INCIDENTS_FOLDER}/<name>.html", "a declared incident's page"),
     (f"{ASSETS_FOLDER}/…", "CSS (and one small optional JS), content-hashed names"),
@@ -315,6 +323,7 @@ TREE = (
     (digest("<slug>"), "cache: the last year's days in one file"),
     (earlier_months("<slug>", "months-<hash>.json"), "the finished months, named by content"),
     (feed("<slug>"), "Atom feed of the dashboard's incidents"),
+    (feed_page("<slug>"), "the dashboard's feed as a page"),
     (f"{badge_json('<slug>')}, {BADGE_SVG}", "the dashboard's status badges"),
 )  # fmt: skip
 """Every kind of file in a site, with what it holds, in the README's order."""

@@ -8,13 +8,21 @@ lists the build's month only, and the finished ones go to a file of their
 own, named by its content (``<slug>/log/months-<sha256[:12]>.json``), which
 changes once a month, when a month ends, not with every build. A month's
 days are ranges (``"01-30"``, not thirty strings). Schema 2 is read as it is.
+Schema 4 keeps it small at 1,000 dashboards (under 500 bytes a dashboard): no
+indentation or spaces, no field that another one gives (a URL the layout
+makes, given once as a template in ``urls``; the latest version's id and
+status written once; ``"latest"`` for a collector whose newest good version
+is the latest), and a field most dashboards share given once in
+``defaults``, each dashboard listing only where it differs. Schema 3 is read
+as it is.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,10 +33,39 @@ from dashsite.store import layout
 from dashsite.store.log import LogRecord, checked_count, checked_text, finite_number
 from dashsite.store.records import Incident, Mark
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Of ``manifest.json``; schema 1 (every version listed) is upgraded by a build."""
-READ_SCHEMAS = (1, 2, 3)
+READ_SCHEMAS = (1, 2, 3, 4)
 EARLIER_SCHEMA = 1
+
+DEFAULTED = (
+    "description",
+    "group",
+    "active",
+    "stale",
+    "expected_every",
+    "incident",
+    "status_carry",
+    "status_settled",
+    "pages_from",
+    "data_from",
+)
+"""A dashboard's fields that schema 4 gives once, in ``defaults``, where most share a value."""
+
+LATEST = "latest"
+"""In ``last_good`` (schema 4): the collector's newest good version is the latest version."""
+
+URLS = {
+    "dashboard": layout.latest_page("{slug}"),
+    "history": layout.history_page("{slug}"),
+    "month_history": layout.history_page("{slug}", "{month}.html"),
+    "log": layout.log_month("{slug}", "{month}") + "/{dd}.jsonl",
+    "version_page": "{path}" + layout.INDEX_PAGE,
+    "version_data": "{path}" + layout.DATA_FILE,
+}
+"""The site's URLs as templates (schema 4), in place of the same URLs on every dashboard:
+``{slug}``, a ``{month}`` of its ``months``, a ``{dd}`` of that month's ``days``, a
+version's ``{path}``."""
 
 
 def horizon(moment: datetime) -> str:
@@ -176,6 +213,8 @@ class DashboardRecord:
         return body, EarlierMonths(layout.earlier_months(self.slug, name), len(months), count)
 
     def _month_json(self, month: str, info: MonthInfo) -> dict[str, Any]:
+        """A month as the earlier-months file keeps it (with its log folder and history page:
+        the file is written once a month, and its name is its content's hash)."""
         return {
             "month": month,
             "count": info.count,
@@ -188,8 +227,9 @@ class DashboardRecord:
     def to_json(
         self, since: str = "0000-00", earlier: EarlierMonths | None = None
     ) -> dict[str, Any]:
-        """The manifest form, with relative URLs: the months from ``since`` on, and
-        ``earlier``, the link to the file of those before (:meth:`earlier_file`)."""
+        """The manifest form (schema 4, before :data:`DEFAULTED` fields are left to
+        ``defaults``): the months from ``since`` on, and ``earlier``, the link to the
+        file of those before (:meth:`earlier_file`). URLs are ``urls``' templates."""
         latest = self.latest
         return {
             "slug": self.slug,
@@ -197,17 +237,13 @@ class DashboardRecord:
             "description": self.description,
             "active": self.active,
             "status": latest.status.slug if latest else None,
-            "latest": latest.id if latest else None,
-            "latest_version": None
+            "latest": None
             if latest is None
             else {
                 "id": latest.id,
                 "collected_at": latest.collected_at,
-                "status": latest.status.slug,
                 "errors": len(latest.errors),
                 "path": latest.path,
-                "url": latest.url,
-                "data": latest.data_url,
                 **({"seq": latest.seq} if latest.seq else {}),
             },
             "count": self.count,
@@ -218,15 +254,20 @@ class DashboardRecord:
             "status_settled": self.settled,
             "status_carry": self.carry.to_json() if self.carry else None,
             "last_good": {
-                name: {k: entry.to_json()[k] for k in ("id", "collected_at", "status", "path")}
+                name: LATEST  # the same version: an id alone may recur on another day
+                if latest is not None and (entry.id, entry.path) == (latest.id, latest.path)
+                else {k: entry.to_json()[k] for k in ("id", "collected_at", "status", "path")}
                 for name, entry in sorted(self.last_good.items())
             },
             "pages_from": self.pages_from,
             "data_from": self.data_from,
-            "url": layout.latest_page(self.slug),
-            "history_url": layout.history_page(self.slug),
             "months": [
-                self._month_json(month, info)
+                {
+                    "month": month,
+                    "count": info.count,
+                    "worst": info.worst.slug,
+                    "days": day_ranges(info.days),
+                }
                 for month, info in self.months.items()
                 if month >= since
             ],
@@ -254,17 +295,29 @@ class Manifest:
     ) -> dict[str, Any]:
         """The whole ``manifest.json`` document; ``earlier`` is :meth:`earlier_files`."""
         since = horizon(built_at)
+        entries = [
+            self.dashboards[slug].to_json(since, earlier[slug][1] if slug in earlier else None)
+            for slug in sorted(self.dashboards)
+        ]
+        defaults = shared_values(entries)
         return {
             "schema": SCHEMA_VERSION,
             "generator": "dashsite",
             "title": self.title,
             "built_at": built_at.astimezone(UTC).isoformat(),
             "assets": assets,
+            "urls": URLS,
+            "defaults": defaults,
             "dashboards": [
-                self.dashboards[slug].to_json(since, earlier[slug][1] if slug in earlier else None)
-                for slug in sorted(self.dashboards)
+                {k: v for k, v in entry.items() if k not in defaults or v != defaults[k]}
+                for entry in entries
             ],
         }
+
+    @staticmethod
+    def dumps(document: Mapping[str, Any]) -> str:
+        """The file's text: compact (no indentation, no spaces), one line and a newline."""
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
     def earlier_files(self, built_at: datetime) -> dict[str, tuple[bytes, EarlierMonths]]:
         """Slug → the earlier-months file the manifest built at ``built_at`` links to.
@@ -277,7 +330,7 @@ class Manifest:
 
     @classmethod
     def from_json(cls, raw: Any, read: Callable[[str], bytes | None] | None = None) -> Manifest:
-        """Read a ``manifest.json`` (schema 1 to 3); ``ValueError`` if anything is off.
+        """Read a ``manifest.json`` (schema 1 to 4); ``ValueError`` if anything is off.
 
         A manifest may come from a target (``pull``), so it is checked like
         local input: slugs and version ids must be safe, times must parse,
@@ -292,9 +345,11 @@ class Manifest:
         if schema not in READ_SCHEMAS:
             raise ValueError(f"schema {schema!r} is newer than this dashsite knows")
         manifest = cls(title=checked_text(raw.get("title", "Dashboards"), "title"))
-        for entry in raw["dashboards"]:
-            if not isinstance(entry, dict):
+        defaults = _read_defaults(raw.get("defaults", {})) if schema >= 4 else {}
+        for listed in raw["dashboards"]:
+            if not isinstance(listed, dict):
                 raise ValueError("a dashboard entry must be an object")
+            entry = {**defaults, **listed}
             slug = entry.get("slug")
             if not isinstance(slug, str) or not is_slug(slug):
                 raise ValueError(f"dashboard slug {str(slug)[:80]!r} is not a safe name")
@@ -312,9 +367,19 @@ class Manifest:
                 for version in manifest.legacy[slug]:
                     record.add(version)
             else:
-                _read_schema_2(entry, record, read)
+                _read_entry(entry, record, read, schema)
             manifest.dashboards[slug] = record
         return manifest
+
+
+def shared_values(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """For each of :data:`DEFAULTED`, the value most entries have (the first one's on a tie)."""
+    found = {}
+    for name in DEFAULTED:
+        counts = Counter(json.dumps(entry[name], sort_keys=True) for entry in entries)
+        if counts:
+            found[name] = json.loads(counts.most_common(1)[0][0])
+    return found
 
 
 def _legacy_versions(entry: dict[str, Any], slug: str) -> list[LogRecord]:
@@ -334,9 +399,20 @@ def _legacy_versions(entry: dict[str, Any], slug: str) -> list[LogRecord]:
     return found
 
 
-def _read_schema_2(
-    entry: dict[str, Any], record: DashboardRecord, read: Callable[[str], bytes | None] | None
+def _read_defaults(raw: Any) -> dict[str, Any]:
+    """Schema 4's ``defaults``: only fields of :data:`DEFAULTED` (checked where they are used)."""
+    if not isinstance(raw, dict) or not set(raw) <= set(DEFAULTED):
+        raise ValueError(f"'defaults' holds other than {', '.join(DEFAULTED)}")
+    return raw
+
+
+def _read_entry(
+    entry: dict[str, Any],
+    record: DashboardRecord,
+    read: Callable[[str], bytes | None] | None,
+    schema: int,
 ) -> None:
+    """A dashboard of schema 2 to 4 (with schema 4's defaults filled in)."""
     slug = record.slug
     months = entry.get("months")
     if not isinstance(months, list):
@@ -358,17 +434,24 @@ def _read_schema_2(
                 raise ValueError(f"dashboard {slug}: {name} is not a day")
             datetime.strptime(day, "%Y-%m-%d")  # ValueError if not a day
             setattr(record, name, day)
-    _read_status(entry, record)
-    latest = entry.get("latest_version")
-    if latest is not None:
-        record.latest = LogRecord.from_json(
-            {k: latest[k] for k in ("id", "collected_at", "status", "path", "seq") if k in latest}
-            if isinstance(latest, dict)
-            else latest,
-            slug,
-        )
+    record.latest = _read_latest(entry, slug, schema)
     if (record.latest is None) != (record.count == 0):
-        raise ValueError(f"dashboard {slug}: 'latest_version' and the month counts disagree")
+        raise ValueError(f"dashboard {slug}: its latest version and the month counts disagree")
+    _read_status(entry, record, schema)
+
+
+def _read_latest(entry: dict[str, Any], slug: str, schema: int) -> LogRecord | None:
+    """Schema 4's ``latest`` (its status is the dashboard's), or the older ``latest_version``."""
+    latest = entry.get("latest" if schema >= 4 else "latest_version")
+    if latest is None:
+        return None
+    if not isinstance(latest, dict):
+        raise ValueError(f"dashboard {slug}: its latest version is not an object")
+    fields = ("id", "collected_at", "path", "seq") + (() if schema >= 4 else ("status",))
+    found = {k: latest[k] for k in fields if k in latest}
+    if schema >= 4:
+        found["status"] = entry.get("status")
+    return LogRecord.from_json(found, slug)
 
 
 def _read_months(months: list[Any], slug: str) -> dict[str, MonthInfo]:
@@ -462,7 +545,7 @@ def _is_day(day: object) -> bool:
     return isinstance(day, str) and len(day) == 2 and day.isdigit() and "01" <= day <= "31"
 
 
-def _read_status(entry: dict[str, Any], record: DashboardRecord) -> None:
+def _read_status(entry: dict[str, Any], record: DashboardRecord, schema: int) -> None:
     """The status-over-time fields (absent from sites built before them: then recomputed)."""
     slug = record.slug
     record.group = checked_text(entry.get("group", ""), f"{slug} group", 200)
@@ -488,6 +571,8 @@ def _read_status(entry: dict[str, Any], record: DashboardRecord) -> None:
     if not isinstance(last_good, dict) or len(last_good) > 1000:
         raise ValueError(f"dashboard {slug}: last_good is not an object")
     for name, raw in last_good.items():
-        record.last_good[checked_text(name, "a collector name", 200)] = LogRecord.from_json(
-            raw, slug
-        )
+        if raw == LATEST and schema >= 4 and record.latest is not None:
+            good = record.latest
+        else:
+            good = LogRecord.from_json(raw, slug)
+        record.last_good[checked_text(name, "a collector name", 200)] = good

@@ -5,7 +5,7 @@ Under the site folder::
     <slug>/<YYYY-MM-DD>/<version>/index.html, data.json   immutable snapshots, written once
     <slug>/log/<YYYY-MM>/<DD>.jsonl           the history log: one line per version
     <slug>/log/months-<hash>.json             the finished months (changes once a month)
-    manifest.json                             schema 3: dashboards, latest, this month
+    manifest.json                             schema 4: dashboards, latest, this month
 
 A build files a version by assembling its folder in ``.dashsite-tmp/`` inside
 the site and renaming it into place, then appends one line to the current
@@ -75,6 +75,13 @@ class VersionStore:
         self.repaired: set[tuple[str, str]] = set()
         """``(slug, month)`` rebuilt by :mod:`.logrepair` (its history pages are redone)."""
         self._checked: set[tuple[str, str]] = set()
+        self._resolved: Path | None = None
+        self._safe: set[Path] = set()
+        """Folders of the site known to be no symbolic link (each is looked at once)."""
+        self._days: dict[tuple[str, str], tuple[list[LogRecord], int]] = {}
+        """Day shards parsed so far: their records and how many lines were unreadable."""
+        self._tails: dict[str, list[LogRecord]] = {}
+        """The newest records of each dashboard read so far, kept current by :meth:`append`."""
 
     # -- the manifest -------------------------------------------------------
 
@@ -201,18 +208,41 @@ class VersionStore:
         return upgraded
 
     def inside(self, relative: str) -> Path:
-        """``site/relative``, refusing a path that a symbolic link leads out of the site."""
+        """``site/relative``, refusing a path that a symbolic link leads out of the site.
+
+        Each folder on the way is looked at once a build (an ``lstat``): a build
+        asks for a dashboard's folders thousands of times, and resolving the
+        whole path each time cost more than writing the files.
+        """
         path = self.site / relative
-        if not path.resolve().is_relative_to(self.site.resolve()):
-            link = next((p for p in [path, *path.parents] if p.is_symlink()), path)
-            raise SiteError(
-                f"is a symbolic link to {link.readlink() if link.is_symlink() else '?'}, "
-                "outside the site",
-                path=Path(self.site.name) / link.relative_to(self.site),
-                hint="dashsite writes only inside the site: replace the link "
-                "with a real folder (or move the site where the link points)",
-            )
-        return path
+        plain = path.is_relative_to(self.site) and ".." not in path.relative_to(self.site).parts
+        if plain and self._plain(path.parent):
+            if not path.is_symlink() or path.resolve().is_relative_to(self._root()):
+                return path
+        elif path.resolve().is_relative_to(self._root()):
+            return path
+        link = next((p for p in [path, *path.parents] if p.is_symlink()), path)
+        raise SiteError(
+            f"is a symbolic link to {link.readlink() if link.is_symlink() else '?'}, "
+            "outside the site",
+            path=Path(self.site.name) / link.relative_to(self.site),
+            hint="dashsite writes only inside the site: replace the link "
+            "with a real folder (or move the site where the link points)",
+        )
+
+    def _plain(self, folder: Path) -> bool:
+        """Whether no folder from the site down to ``folder`` is a symbolic link."""
+        if folder == self.site or folder in self._safe:
+            return True
+        if folder == folder.parent or not self._plain(folder.parent) or folder.is_symlink():
+            return False
+        self._safe.add(folder)
+        return True
+
+    def _root(self) -> Path:
+        if self._resolved is None:
+            self._resolved = self.site.resolve()
+        return self._resolved
 
     # -- the log --------------------------------------------------------------
 
@@ -240,6 +270,12 @@ class VersionStore:
         self.written += 1
         self.bytes_written += len(line)
         record.add(entry)
+        known = self._tails.get(record.slug)
+        if known is not None:
+            known.append(entry)
+        parsed = self._days.get((record.slug, entry.day))
+        if parsed is not None:
+            parsed[0].append(entry)
 
     def month(self, slug: str, month: str) -> list[LogRecord]:
         """Every record of one month, oldest first.
@@ -254,6 +290,7 @@ class VersionStore:
             why = damage(record, month, reads)
             if why is not None:
                 entries, message = rebuild_month(self, record, month, reads, why)
+                self.forget(slug)
                 self.repaired.add((slug, month))
                 if self.on_damage is not None:
                     self.on_damage(message)
@@ -268,8 +305,38 @@ class VersionStore:
         found = self.parse(slug, lines)
         return ShardRead(path, found, sum(1 for line in lines if line.strip()) - len(found))
 
+    def day_records(self, slug: str, day: str) -> tuple[list[LogRecord], int]:
+        """A day's shard, parsed once a build: its valid records, and how many lines were not.
+
+        The status of the days not settled yet and the history's tail both read
+        today's shard; this build's appends are added as they happen.
+        """
+        key = (slug, day)
+        if key not in self._days:
+            try:
+                lines = self.shard(slug, day).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines = []
+            found = self.parse(slug, lines)
+            self._days[key] = (found, sum(1 for line in lines if line.strip()) - len(found))
+        return self._days[key]
+
+    def forget(self, slug: str) -> None:
+        """Drop what was read of ``slug``'s log: its shards are being rewritten."""
+        self._tails.pop(slug, None)
+        self._days = {key: read for key, read in self._days.items() if key[0] != slug}
+
     def tail(self, record: DashboardRecord, count: int) -> list[LogRecord]:
-        """The newest ``count`` records, oldest first, reading back from the end."""
+        """The newest ``count`` records, oldest first, reading back from the end.
+
+        Read once a build for the largest ``count`` asked (the index's trend, the
+        history index and the month's tail all ask), then sliced.
+        """
+        if count <= 0:
+            return []
+        known = self._tails.get(record.slug)
+        if known is not None and (len(known) >= count or len(known) >= record.count):
+            return known[-count:]
         found: list[LogRecord] = []
         for month in reversed(record.months):
             if len(found) >= count:
@@ -277,9 +344,14 @@ class VersionStore:
             for path in reversed(self.shards(record.slug, month)):
                 if len(found) >= count:
                     break
+                parsed = self._days.get((record.slug, f"{month}-{path.stem}"))
+                if parsed is not None:  # read whole already
+                    found = [*parsed[0], *found]
+                    continue
                 lines = _tail_lines(path, count - len(found))
                 found = [*self.parse(record.slug, lines), *found]
-        return found[-count:] if count else []
+        self._tails[record.slug] = found[-count:]
+        return found[-count:]
 
     def knows(self, slug: str, entry: LogRecord) -> bool:
         """Whether the local log holds ``entry`` (reads its day's shard)."""
@@ -398,6 +470,7 @@ class VersionStore:
         history pages shift) and the months now gone.
         """
         excess = record.count - retention
+        self.forget(record.slug)  # shards are rewritten below
         dropped: list[LogRecord] = []
         rewritten: set[str] = set()
         removed: set[str] = set()

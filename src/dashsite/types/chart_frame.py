@@ -82,6 +82,7 @@ def frame(
     notes: Sequence[str] = (),
     hits: Sequence[Hit] = (),
     marks: Sequence[Mark] = (),
+    no_data: Sequence[str] = (),
     table: str = "",
     kind: str = "",
 ) -> str:
@@ -89,7 +90,8 @@ def frame(
 
     ``y_labels``/``x_labels`` are (share of the plot's height/width, words);
     ``notes`` are HTML already escaped (thresholds and annotations, in words
-    under the plot so they never overlap the lines or each other).
+    under the plot so they never overlap the lines or each other). ``no_data``
+    is the "no data since" mark, at the plot's top right.
     """
     name = _text(title or "Chart")
     svg = (
@@ -108,6 +110,12 @@ def frame(
         f'width:max(2px,{_pct(m.width)})"></span>'
         for m in marks
     )
+    if no_data:
+        over += (
+            '<span class="chart-nodata-note">'
+            + "".join(f"<span>{_text(words)}</span>" for words in no_data)
+            + "</span>"
+        )
     columns = "".join(
         f'<span class="chart-hit{_side(h)}" tabindex="{0 if n == 0 else -1}" role="img" '
         f'aria-label="{_text(h.text)}" style="left:{_pct(h.start)};width:{_pct(h.width)}">'
@@ -245,6 +253,14 @@ def line_figure(chart: Any, table: str) -> str:
             '<span class="chart-key chart-key-annotation" aria-hidden="true"></span>'
             f"{_text(words)} ({_text(_at(x_value, timed))})"
         )
+    gap = chart._no_data()
+    if gap is not None:  # shaded from where the data stops to the chart's end
+        x = plot.x(min(max(gap.since, plot.x0), plot.x1))
+        parts.append(
+            f'<rect x="{x}" y="{plot.top}" width="{round(plot.right - x, 1)}" '
+            f'height="{round(plot.bottom - plot.top, 1)}" fill="{MUTED}" fill-opacity="0.14" '
+            f'class="chart-nodata"><title>{_text("; ".join(gap.lines))}</title></rect>'
+        )
     for index, points in enumerate(numeric):
         parts += _draw_series(plot, points, index, chart.area, False)
     if len(numeric) > 1:
@@ -257,7 +273,8 @@ def line_figure(chart: Any, table: str) -> str:
         plot_height=plot_height, gutter=10 + 7 * max(len(t) for t in labels),
         svg_parts=[_stroke(p) for p in parts],
         y_labels=[(plot.y(v) / plot_height, words) for v, words in zip(ticks, labels, strict=True)],
-        x_labels=x_labels, zone=zone, notes=notes, hits=hits, table=table,
+        x_labels=x_labels, zone=zone, notes=notes, hits=hits,
+        no_data=gap.mark if gap is not None else (), table=table,
         kind="area" if chart.area else "line",
     )  # fmt: skip
 

@@ -15,6 +15,7 @@ and maximum, so a spike in 105,120 points still shows and costs about what
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,32 +25,61 @@ from markupsafe import escape
 
 from dashsite.core.errors import RenderError
 from dashsite.core.levels import StatusLevel
-from dashsite.core.xmltext import xml_text
 from dashsite.types.plot import (
-    DASHES,
-    PALETTE,
     TABLE_ROWS,
     Pairs,
     _check_size,
-    _draw_series,
-    _edge_text,
     _epoch,
     _last,
     _lines,
     _Plot,
     _share,
     _tail,
-    _text,
-    nice_ticks,
     sample,
     tick_labels,
-    time_ticks,
     value_formatter,
     value_ticks,
 )
 from dashsite.types.renderables import RenderType, format_value, from_fields
 from dashsite.types.sparkline import as_number
-from dashsite.types.styles import LEVEL_COLORS, MUTED
+
+MARK_LINES = 3
+"""At most this many lines in a chart's "no data since" mark."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoData:
+    """Where a chart's data stops before its end, and what its mark says (a line a series)."""
+
+    since: float
+    """Epoch seconds: the earliest last value among the series that stopped."""
+    lines: tuple[str, ...]
+    """``no data since 07:25 UTC``, or ``db: no data since 07:25 UTC`` for each series."""
+
+    @property
+    def mark(self) -> tuple[str, ...]:
+        """The lines the mark at the chart's right edge shows (the summary has them all)."""
+        if len(self.lines) <= MARK_LINES:
+            return self.lines
+        rest = len(self.lines) - MARK_LINES + 1
+        return (*self.lines[: MARK_LINES - 1], f"and {rest} more series without recent data")
+
+
+def _step(xs: Sequence[Any], index: int) -> float:
+    """The usual time between a series' points up to ``index`` (the median of its last ten)."""
+    recent = [_epoch(x) for x in xs[max(0, index - 10) : index + 1]]
+    steps = sorted(b - a for a, b in itertools.pairwise(recent))
+    return steps[len(steps) // 2] if steps else 0.0
+
+
+def _since(at: float, end: float) -> str:
+    """``07:25 UTC``; with the day when it is not the chart end's (``Nov 26 07:25 UTC``)."""
+    moment, last = datetime.fromtimestamp(at, UTC), datetime.fromtimestamp(end, UTC)
+    return moment.strftime("%H:%M UTC" if moment.date() == last.date() else "%b %d %H:%M UTC")
+
+
+def _sentence(words: str) -> str:
+    return "N" + words[1:] if words.startswith("no data") else words
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +91,12 @@ class LineChart(RenderType):
     ``format`` (``bytes``, ``percent``, ``duration``, ``number``) or ``unit``
     says how numbers read; ``thresholds`` (``{"warning": 80}``) draw level
     lines; ``annotations`` mark moments (``[(time, "deploy")]``).
+
+    A series whose values stop before the chart's end (its last versions
+    missing: a collector failing) gets a "no data since 07:25 UTC" mark at
+    the right edge. ``end`` (the build's time, say) draws the chart up to
+    that moment, so data that stopped coming shows as stopped even when the
+    series holds no gap for it.
     """
 
     data: Any
@@ -72,11 +108,12 @@ class LineChart(RenderType):
     thresholds: Mapping[str, float] = field(default_factory=dict)
     annotations: Sequence[tuple[Any, str]] = ()
     area: bool = False
+    end: datetime | None = None
     _prepared: Any = field(default=None, init=False, repr=False, compare=False)
 
     kind = "LineChart"
     stored_fields = (
-        "data", "title", "unit", "format", "width", "height", "thresholds", "annotations",
+        "data", "title", "unit", "format", "width", "height", "thresholds", "annotations", "end",
     )  # fmt: skip
 
     def __post_init__(self) -> None:
@@ -87,6 +124,13 @@ class LineChart(RenderType):
             if as_number(value) is None:
                 raise RenderError(f"{self.kind} threshold {name!r} must be a number")
         lines, timed = _lines(self.data)
+        if self.end is not None:
+            if not isinstance(self.end, datetime):
+                raise RenderError(f"{self.kind} end must be a time, not {self.end!r}")
+            if self.end.tzinfo is None:
+                object.__setattr__(self, "end", self.end.replace(tzinfo=UTC))
+            if not timed and any(len(line.xs) for line in lines):
+                raise RenderError(f"{self.kind} end needs times on x: give the points times")
         object.__setattr__(self, "_prepared", (lines, timed, {}))
 
     def levels(self) -> Iterator[StatusLevel]:
@@ -108,7 +152,7 @@ class LineChart(RenderType):
             "height": self.height,
             "thresholds": {str(k): float(v) for k, v in dict(self.thresholds).items()},
             "annotations": [[moment, str(words)] for moment, words in self.annotations],
-        }
+        } | ({"end": self.end} if self.end is not None else {})  # older data.json stays as it was
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> Self:
@@ -143,7 +187,44 @@ class LineChart(RenderType):
         if timed and firsts:
             lasts = [line.xs[-1] for line in lines if len(line.xs)]
             span = f"From {format_value(min(firsts))} to {format_value(max(lasts))}: "
-        return span + "; ".join(parts) + "."
+        gap = self._no_data()
+        said = "".join(f" {_sentence(words)}." for words in gap.lines) if gap else ""
+        return span + "; ".join(parts) + "." + said
+
+    def _no_data(self) -> NoData | None:
+        """The series that stop before the chart's end, in words, or None (data is current).
+
+        A series stops when its last values are missing (the versions since
+        have none: its collector fails), or when its last value is more than
+        one and a half of its usual steps before the chart's end (the latest
+        time of any series, or ``end``).
+        """
+        lines, timed, _ = self._prepared
+        if not timed:
+            return None
+        ends = [_epoch(line.xs[-1]) for line in lines if len(line.xs)]
+        ends += [_epoch(self.end)] if self.end is not None else []
+        if not ends:
+            return None
+        end = max(ends)
+        stops: list[tuple[str, float]] = []
+        for line in lines:
+            index = len(line.ys) - 1
+            while index >= 0 and as_number(line.ys[index]) is None:
+                index -= 1
+            if index < 0:
+                continue  # no data at all: the summary says so
+            last = _epoch(line.xs[index])
+            if index < len(line.ys) - 1 or end - last > 1.5 * _step(line.xs, index):
+                stops.append((line.name, last))
+        if not stops:
+            return None
+        with_data = sum(1 for line in lines if any(as_number(y) is not None for y in line.ys))
+        if len(stops) == with_data and len({at for _, at in stops}) == 1:
+            words = [f"no data since {_since(stops[0][1], end)}"]
+        else:
+            words = [f"{name or 'values'}: no data since {_since(at, end)}" for name, at in stops]
+        return NoData(min(at for _, at in stops), tuple(words))
 
     def _columns(self) -> int:
         return max(self.width - 100, 1)
@@ -174,6 +255,7 @@ class LineChart(RenderType):
         ys = [y for points in numeric for _, y in points if y is not None]
         ys += [float(v) for v in dict(self.thresholds).values()]
         xs = [x for points in numeric if points for x in (points[0][0], points[-1][0])]
+        xs += [_epoch(self.end)] if self.end is not None and xs else []
         low, high = (min(ys), max(ys)) if ys else (0.0, 1.0)
         if self.area:
             low, high = min(low, 0.0), max(high, 0.0)
@@ -186,48 +268,13 @@ class LineChart(RenderType):
         On a page the words are HTML over a stretched plot (:mod:`.chart_frame`);
         in mail (``inline_css``), one plain SVG.
         """
-        if not inline_css:
-            from dashsite.types.chart_frame import line_figure
+        if inline_css:
+            from dashsite.types.chart_mail import line_svg
 
-            return line_figure(self, self._data_table())
-        lines, timed, _ = self._prepared
-        fmt = value_formatter(self.format, self.unit)
-        numeric, xs, ticks, labels = self._scale()
-        left = 10 + 7 * max(len(t) for t in labels)
-        plot = _Plot(
-            left, 10, self.width - 12, self.height - 26,
-            min(xs) if xs else 0.0, max(xs) if xs else 1.0, ticks[0], ticks[-1],
-        )  # fmt: skip
-        parts = _axes(plot, ticks, labels, timed, inline_css)
-        for name, value in dict(self.thresholds).items():
-            level = StatusLevel.parse(name)
-            y = plot.y(float(value))
-            css = "" if inline_css else f' class="chart-threshold chart-{level.slug}"'
-            parts.append(
-                f'<line x1="{plot.left}" x2="{plot.right}" y1="{y}" y2="{y}" '
-                f'stroke="{LEVEL_COLORS[level]}" stroke-dasharray="4 4"{css}/>'
-            )
-            parts.append(_text(plot.right - 2, y - 3, f"{level.slug} {fmt(float(value))}", "end"))
-        for x_value, words in self._annotations_on(plot):
-            x = plot.x(x_value)
-            parts.append(
-                f'<line x1="{x}" x2="{x}" y1="{plot.top}" y2="{plot.bottom}" stroke="{MUTED}" '
-                'stroke-dasharray="2 2"/>'
-            )
-            parts.append(_text(x + 3, plot.top + 10, str(words), "start"))
-        for index, points in enumerate(numeric):
-            parts += _draw_series(plot, points, index, self.area, inline_css)
-        if len(numeric) > 1:
-            parts += _legend(plot, [line.name for line in lines], inline_css)
-        tails = [
-            (line.name, [(x, as_number(y)) for x, y in zip(*_tail(line), strict=True)])
-            for line in lines
-        ]
-        total = max((len(line.xs) for line in lines), default=0)
-        return _figure(
-            self.title, self.summary(), self.width, self.height, parts, inline_css,
-            _table(tails, fmt, self.title, total),
-        )  # fmt: skip
+            return line_svg(self)
+        from dashsite.types.chart_frame import line_figure
+
+        return line_figure(self, self._data_table())
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,69 +284,6 @@ class AreaChart(LineChart):
     area: bool = True
 
     kind = "AreaChart"
-
-
-def _axes(
-    plot: _Plot, ticks: list[float], labels: list[str], timed: bool, inline_css: bool
-) -> list[str]:
-    grid = "" if inline_css else ' class="chart-grid"'
-    parts = []
-    for value, words in zip(ticks, labels, strict=True):
-        y = plot.y(value)
-        parts.append(
-            f'<line x1="{plot.left}" x2="{plot.right}" y1="{y}" y2="{y}" stroke="#d0d7de"'
-            f' stroke-width="1"{grid}/>'
-        )
-        parts.append(_text(plot.left - 6, y + 4, words, "end"))
-    if timed:
-        marks, pattern = time_ticks(plot.x0, plot.x1)
-        if not marks:  # a span shorter than a tick step: its two ends
-            marks, pattern = sorted({plot.x0, plot.x1}), "%H:%M:%S"
-        for moment in marks:
-            words = datetime.fromtimestamp(moment, UTC).strftime(pattern)
-            parts.append(_edge_text(plot, plot.x(moment), plot.bottom + 16, words))
-    else:
-        for value in nice_ticks(plot.x0, plot.x1, 6):
-            if plot.x0 <= value <= plot.x1 and value == int(value):
-                parts.append(_text(plot.x(value), plot.bottom + 16, format_value(int(value))))
-    return parts
-
-
-def _legend(plot: _Plot, names: list[str], inline_css: bool) -> list[str]:
-    parts, x = [], plot.left + 4
-    for index, name in enumerate(names):
-        colour, dash = PALETTE[index % len(PALETTE)], DASHES[index % len(DASHES)]
-        css = "" if inline_css else f' class="chart-line chart-series-{index % len(PALETTE) + 1}"'
-        dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<line x1="{x}" x2="{x + 18}" y1="{plot.top + 6}" y2="{plot.top + 6}" '
-            f'stroke="{colour}" stroke-width="2"{dashed}{css}/>'
-        )
-        parts.append(_text(x + 22, plot.top + 10, name, "start"))
-        x += 30 + 6.5 * len(name)
-    return parts
-
-
-def _figure(
-    title: str,
-    summary: str,
-    width: int,
-    height: int,
-    parts: list[str],
-    inline_css: bool,
-    table: str,
-) -> str:
-    name = escape(title or "Chart")
-    svg = xml_text(  # mail draws it with an XML parser
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{name}: {escape(summary)}"'
-        + (' style="max-width:100%;height:auto"' if inline_css else "")
-        + f"><title>{name}</title><desc>{escape(summary)}</desc>{''.join(parts)}</svg>"
-    )
-    caption = f"<figcaption>{name}</figcaption>" if title else ""
-    if inline_css:
-        return f'<figure style="margin:.5rem 0">{caption}{svg}</figure>'
-    return f'<figure class="chart">{caption}{svg}{table}</figure>'
 
 
 def _table(
@@ -395,70 +379,19 @@ class BarChart(RenderType):
 
     def render(self, *, inline_css: bool = False) -> str:
         """Vertical bars with a zero baseline."""
+        if inline_css:
+            from dashsite.types.chart_mail import bar_svg
+
+            return bar_svg(self)
+        from dashsite.types.chart_frame import bar_figure
+
         categories, names, cells = self._grid()
         fmt = value_formatter(self.format, self.unit)
-        if not inline_css:
-            from dashsite.types.chart_frame import bar_figure
-
-            series = [
-                (name, [(c, row[i]) for c, row in zip(categories, cells, strict=True)])
-                for i, name in enumerate(names)
-            ]
-            return bar_figure(self, _table(series, fmt, self.title))
-        if self.stacked:
-            sums = [sum(v for v in row if v is not None and v > 0) for row in cells]
-            lows = [sum(v for v in row if v is not None and v < 0) for row in cells]
-            values = sums + lows
-        else:
-            values = [v for row in cells for v in row if v is not None]
-        ticks = value_ticks(min([0.0, *values]), max([0.0, *values]), self.format)
-        labels = tick_labels(ticks, self.format, self.unit)
-        left = 10 + 7 * max(len(t) for t in labels)
-        plot = _Plot(left, 10, self.width - 12, self.height - 26, 0, max(len(categories), 1),
-                     ticks[0], ticks[-1])  # fmt: skip
-        parts = _axes(plot, ticks, labels, False, inline_css)[: 2 * len(ticks)]
-        slot = (plot.right - plot.left) / max(len(categories), 1)
-        zero = plot.y(0.0)
-        for c, (category, row) in enumerate(zip(categories, cells, strict=True)):
-            x = plot.left + c * slot + slot * 0.1
-            inner = slot * 0.8
-            stack_up = stack_down = 0.0
-            for s, value in enumerate(row):
-                if value is None:
-                    continue
-                colour = PALETTE[s % len(PALETTE)]
-                css = (
-                    "" if inline_css else f' class="chart-bar chart-series-{s % len(PALETTE) + 1}"'
-                )
-                if self.stacked:
-                    base = stack_up if value >= 0 else stack_down
-                    top, bottom = plot.y(base + value), plot.y(base)
-                    if value >= 0:
-                        stack_up += value
-                    else:
-                        stack_down += value
-                    bar_x, bar_w = x, inner
-                else:
-                    top, bottom = plot.y(value), zero
-                    bar_w = inner / len(row)
-                    bar_x = x + s * bar_w
-                y, h = min(top, bottom), abs(bottom - top)
-                pattern = ' stroke="#ffffff" stroke-width="1"' if s else ""
-                parts.append(
-                    f'<rect x="{round(bar_x, 1)}" y="{y}" width="{round(bar_w, 1)}" '
-                    f'height="{round(h, 1)}" fill="{colour}"{pattern}{css}/>'
-                )
-            parts.append(_text(round(x + inner / 2, 1), plot.bottom + 16, category[:16]))
-        if len(names) > 1:
-            parts += _legend(plot, names, inline_css)
         series = [
-            (name, [(category, row[i]) for category, row in zip(categories, cells, strict=True)])
+            (name, [(c, row[i]) for c, row in zip(categories, cells, strict=True)])
             for i, name in enumerate(names)
         ]
-        table = _table(series, fmt, self.title)
-        return _figure(
-            self.title, self.summary(), self.width, self.height, parts, inline_css, table
-        )
+        return bar_figure(self, _table(series, fmt, self.title))
 
 
 @dataclass(frozen=True, slots=True)
@@ -539,33 +472,12 @@ class StatusTimeline(RenderType):
 
     def render(self, *, inline_css: bool = False) -> str:
         """One band per run of the same level, a time axis under them."""
-        bands = self._bands()
-        series = [("status", [(a, float(level)) for a, _, level in bands])]
-        table = _table(series, lambda v: StatusLevel(int(v)).slug, self.title)  # type: ignore[arg-type]
-        if not inline_css:
-            from dashsite.types.chart_frame import timeline_figure
+        if inline_css:
+            from dashsite.types.chart_mail import timeline_svg
 
-            return timeline_figure(self, table)
-        plot = _Plot(
-            8, 6, self.width - 8, self.height - 22,
-            _epoch(bands[0][0]) if bands else 0.0, _epoch(bands[-1][1]) if bands else 1.0, 0, 1,
-        )  # fmt: skip
-        parts = []
-        for start, stop, level in bands:
-            x0, x1 = plot.x(_epoch(start)), plot.x(_epoch(stop))
-            css = "" if inline_css else f' class="chart-band status-{level.slug}"'
-            parts.append(
-                f'<rect x="{x0}" y="{plot.top}" width="{max(round(x1 - x0, 1), 0.5)}" '
-                f'height="{round(plot.bottom - plot.top, 1)}" fill="{LEVEL_COLORS[level]}"{css}>'
-                f"<title>{escape(level.slug)} from {escape(format_value(start))}</title></rect>"
-            )
-        if bands:
-            marks, pattern = time_ticks(plot.x0, plot.x1)
-            for moment in marks:
-                words = datetime.fromtimestamp(moment, UTC).strftime(pattern)
-                parts.append(_edge_text(plot, plot.x(moment), plot.bottom + 15, words))
-        series = [("status", [(a, float(level)) for a, _, level in bands])]
+            return timeline_svg(self)
+        from dashsite.types.chart_frame import timeline_figure
+
+        series = [("status", [(a, float(level)) for a, _, level in self._bands()])]
         table = _table(series, lambda v: StatusLevel(int(v)).slug, self.title)  # type: ignore[arg-type]
-        return _figure(
-            self.title, self.summary(), self.width, self.height, parts, inline_css, table
-        )
+        return timeline_figure(self, table)

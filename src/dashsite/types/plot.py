@@ -15,13 +15,10 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from markupsafe import escape
-
 from dashsite.core.errors import RenderError
 from dashsite.types.formats import duration, filesize, percent
 from dashsite.types.renderables import format_value
 from dashsite.types.sparkline import as_number
-from dashsite.types.styles import MUTED
 
 PALETTE = ("#0969da", "#bc4c00", "#1a7f37", "#8250df", "#bf3989", "#57606a")
 """Series colours on white (each at least 3:1); the theme's dark mode has its own."""
@@ -31,7 +28,6 @@ FORMATS = ("number", "bytes", "percent", "duration")
 MAX_SIZE = 4000
 TABLE_ROWS = 50
 """Rows of the data table under a chart (the newest ones)."""
-_FONT = 'font-family="system-ui,-apple-system,Segoe UI,Roboto,DejaVu Sans,sans-serif"'
 
 X = float | datetime
 Pairs = list[tuple[float, float | None]]
@@ -350,20 +346,6 @@ def _share(ratio: float) -> str:
     if 0.995 <= ratio < 1:
         return "> 99%"
     return f"{ratio:.0%}"
-
-
-def _edge_text(plot: _Plot, x: float, y: float, words: str) -> str:
-    """An axis label that stays inside the chart at either end."""
-    half = 3.5 * len(words)
-    anchor = "start" if x - half < 2 else "end" if x + half > plot.right + 10 else "middle"
-    return _text(x, y, words, anchor)
-
-
-def _text(x: float, y: float, words: str, anchor: str = "middle") -> str:
-    return (
-        f'<text x="{x}" y="{y}" text-anchor="{anchor}" font-size="12" {_FONT}'
-        f' fill="{MUTED}">{escape(words)}</text>'
-    )
 
 
 def _draw_series(plot: _Plot, points: Pairs, index: int, area: bool, inline_css: bool) -> list[str]:

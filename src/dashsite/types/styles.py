@@ -112,6 +112,11 @@ container-type:inline-size;font-size:12px;line-height:1.25;color:var(--muted,#57
 .chart-mark{position:absolute;top:6px;bottom:2px}
 .chart-mark.status-warning{background:#9a6700}.chart-mark.status-error{background:#cf222e}
 .chart-mark.status-critical{background:#82071e}
+.chart-nodata{fill:var(--muted,#57606a);fill-opacity:.14}
+.chart-nodata-note{position:absolute;top:2px;right:2px;display:flex;flex-direction:column;
+align-items:flex-end;gap:1px}
+.chart-nodata-note span{padding:0 .3em;border-radius:3px;white-space:nowrap;
+background:var(--bg,#fff);color:var(--fg,#1f2328)}
 .chart-hit{position:absolute;top:0;bottom:0;min-width:6px;outline-offset:-2px}
 .chart-hit:hover,.chart-hit:focus{background:rgba(127,127,127,.18)}
 .chart-tip{display:none;position:absolute;bottom:calc(100% + 4px);left:50%;
