@@ -139,8 +139,16 @@ def day_bars(
     touched: Mapping[str, Sequence[Touching]] | None = None,
     root: str = "",
 ) -> Markup:
-    """``{{ bars | day_bars(prefix, touched, root) }}``: :func:`day_bar_items`, detected
-    incidents named in the site's status words."""
+    """The ``<li>`` of each day, for an ``<ol class="day-bars day-bars-roving">``.
+
+    ``prefix`` goes before a bar's history page in its link (``"history/"`` on a
+    latest page, ``""`` on a history page); ``None`` links no day (``retention``
+    moves rows between pages). Only the last day is a tab stop: the arrow keys
+    move along the row (``fresh.js``), so a keyboard user passes the bars in one
+    Tab. ``touched`` (``timeline.touched(bars)``) gives each day's incidents, linked
+    in the day's detail after ``root``; a detected one is named in the site's status
+    words.
+    """
     return day_bar_items(bars, prefix, touched, root, lambda level: status_word(context, level))
 
 
