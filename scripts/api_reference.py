@@ -157,7 +157,8 @@ result.exit_code(strict=False)""",
     "markdown": "{{ notes | markdown }}   {# Markdown to HTML; raw HTML in it is escaped #}",
     "day_bars": "{# in a theme's status.html #}\n"
                 "<ol class=\"day-bars day-bars-roving\">"
-                "{{ timeline.bars | day_bars(\"history/\") }}</ol>",
+                "{{ timeline.bars | day_bars(\"history/\", timeline.touched(timeline.bars), root) }}"
+                "</ol>",
     "version_rows": "{# in a theme's history.html #}\n"
                     "<tbody>{{ versions | version_rows(month) }}</tbody>",
 }

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,7 +15,16 @@ import pytest
 from dashsite.preview.builder import PreviewBuilder
 from dashsite.preview.server import is_local
 from dashsite.preview.watch import ChangeBatcher, FileChange, is_noise
-from projects import cli, simple, write_project
+from projects import (
+    build,
+    cli,
+    fixed_clock,
+    seed_log,
+    seed_versions,
+    simple,
+    tree_digest,
+    write_project,
+)
 from servers import ServeProcess
 
 from htmltree import parse
@@ -22,10 +32,13 @@ from htmltree import parse
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    """One ``serve --watch`` process for the tests that only send it requests."""
+    """One ``serve --watch`` process for the tests that only send it requests (a built
+    site beside it: what the preview lacks is read from there, never from further out)."""
     tmp_path = tmp_path_factory.mktemp("served")
     write_project(tmp_path / "project", {"svc": simple("Service")})
+    assert cli(tmp_path / "project", "build").returncode == 0
     (tmp_path / "secret.txt").write_text("TOP SECRET")
+    (tmp_path / "project" / "secret.txt").write_text("TOP SECRET")
     server = ServeProcess(tmp_path / "project", "--watch")
     yield server
     assert server.stop() == 0
@@ -330,3 +343,152 @@ def test_a_file_replaced_while_served_is_never_cut_short(tmp_path: Path) -> None
         stop.set()
         swapper.join()
         assert server.stop() == 0
+
+
+# -- status over time in the preview, from the site's history ---------------------
+
+DECLARED = """\
++++
+title = "Database failover"
+dashboards = ["web"]
+start = {start}
+end = {end}
+severity = "error"
++++
+The primary went away; the replica took over.
+"""
+
+
+def seeded_site(root: Path, outage: datetime) -> None:
+    """60 days of hourly history, an hour down at ``outage`` that an incident file
+    explains, hourly versions again until three hours ago."""
+    write_project(root, {"web": simple("Web")}, config='expected_every = "1h"\n')
+    ran = ("status", "count")
+    seed_log(root, ["web"], 60 * 24, outage, every=60)
+    seed_versions(root, "web", [(f"down{n}", outage + timedelta(minutes=20 * n)) for n in range(3)],
+                  "error", errors={"count": "timed out"}, collectors=ran)
+    back = outage + timedelta(hours=1)
+    ups = int((datetime.now(UTC) - timedelta(hours=3) - back) / timedelta(hours=1))
+    seed_versions(root, "web", [(f"up{n}", back + timedelta(hours=n)) for n in range(ups)],
+                  collectors=ran)
+    (root / "incidents").mkdir()
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    (root / "incidents" / "failover.md").write_text(DECLARED.format(
+        start=(outage - timedelta(minutes=5)).strftime(stamp),
+        end=(back + timedelta(minutes=5)).strftime(stamp)))
+
+
+def day_bars(page) -> list[tuple[tuple[str, ...], str, tuple[str, ...]]]:
+    """Each day of the 90-day bars: its classes, its words, its links."""
+    return [(tuple(li.classes), " ".join(li.text().split()),
+             tuple(a.attrs["href"] for a in li.find_all("a")))
+            for li in page.find("ol", class_="day-bars").find_all("li")]
+
+
+def uptime_windows(page) -> tuple[str, list[list[str]]]:
+    """The uptime line under the bars, and the uptime table's rows."""
+    line = page.find("section", class_="status-over-time").find("p", class_="meta").text()
+    table = page.find("table", class_="uptime-table").find("tbody")
+    rows = [[" ".join(c.text().split()) for c in tr.iter() if c.tag in ("th", "td")]
+            for tr in table.find_all("tr")]
+    return " ".join(line.split()), rows
+
+
+def test_the_preview_shows_the_sites_status_over_time_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "project"
+    now = datetime.now(UTC)  # serve --watch collects on the real clock
+    outage = (now - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    seeded_site(root, outage)
+    build(root, version_id="v1", clock=fixed_clock(now - timedelta(hours=1)))
+    before = tree_digest(root / "site")
+    server = ServeProcess(root, "--watch")
+    try:
+        host = urlsplit(server.url).netloc
+        status, _, body = _request(server.url, "/web/", host)
+        assert status == 200
+        preview = parse(body.decode("utf-8"))
+        # a day's link opens the built site's history page: the preview draws only the
+        # latest pages and the index, and reads the rest from site/
+        href = day_bars(preview)[-6][2][0]
+        status, _, body = _request(server.url, "/web/" + href.split("#")[0], host)
+        assert status == 200
+        built_page = parse((root / "site" / "web" / href.split("#")[0]).read_text())
+        assert parse(body.decode("utf-8")).find("title").text() == built_page.find("title").text()
+        status, _, body = _request(server.url, "/", host)
+        card = parse(body.decode("utf-8")).find("li", id="card-web")
+        assert "90 days" in card.find("div", class_="day-runs").attrs["aria-label"]
+    finally:
+        assert server.stop() == 0
+    assert tree_digest(root / "site") == before  # the preview wrote nothing into the site
+    bars = day_bars(preview)
+    assert len(bars) == 90
+    down = next(bar for bar in bars if bar[1].startswith(outage.date().isoformat()))
+    assert "state-down" in down[0] and "down 1 h" in down[1]
+    line, rows = uptime_windows(preview)
+    assert line.startswith("Uptime: 24 h 100 % · 7 d 99.")
+    assert [row[0] for row in rows] == ["Dashboard", "Count", "Status"]
+    recent = preview.find("section", class_="incidents")
+    assert "Database failover" in recent.text()  # incidents/ read as the build reads it
+    # A build at the moment the preview collected files what the preview showed.
+    shown = preview.find("p", class_="meta").find("time").attrs["datetime"]
+    build(root, version_id="v2", clock=fixed_clock(datetime.fromisoformat(shown)))
+    latest = parse((root / "site" / "web" / "index.html").read_text())
+    assert day_bars(preview) == day_bars(latest)
+    assert uptime_windows(preview) == uptime_windows(latest)
+    assert " ".join(recent.text().split()) == " ".join(
+        latest.find("section", class_="incidents").text().split())
+
+
+def test_without_history_the_preview_shows_what_a_first_build_would(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "project", {"web": simple("Web")},
+                         config='[status_words]\nok = "All good"\n')
+    moment = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
+    preview = PreviewBuilder(root, tmp_path / "preview", clock=fixed_clock(moment))
+    assert preview.full().problems == ()
+    assert not (root / "site").exists()
+    shown = parse((tmp_path / "preview" / "web" / "index.html").read_text())
+    build(root, version_id="v1", clock=fixed_clock(moment))
+    first = parse((root / "site" / "web" / "index.html").read_text())
+    assert day_bars(shown) == day_bars(first)
+    assert day_bars(shown)[-1][1] == "2026-11-27: ok, 1 version, uptime no data"
+    assert uptime_windows(shown) == uptime_windows(first)
+    # the site's own words, as every built page uses them
+    assert shown.find("h1").find("span").text() == first.find("h1").find("span").text() == (
+        "All good")
+
+
+def test_an_incident_file_redraws_every_page_without_collecting(
+    builder: PreviewBuilder,
+) -> None:
+    folder = builder.root / "incidents"
+    folder.mkdir()
+    incident = folder / "failover.md"
+    incident.write_text(DECLARED.format(start="2026-11-27T20:00:00Z", end="2026-11-27T21:00:00Z")
+                        .replace('["web"]', '["a"]'))
+    result = builder.apply([FileChange(incident)])
+    assert result is not None and result.collected == () and result.problems == ()
+    assert set(result.rendered) == {"a/index.html", "b/index.html"}
+    recent = parse((builder.out.path / "a" / "index.html").read_text()).find(
+        "section", class_="incidents")
+    assert "Database failover" in recent.text()
+    incident.write_text("no front matter\n")
+    broken = builder.apply([FileChange(incident)])
+    assert broken is not None
+    assert broken.problems == ("incidents/failover.md:1: has no front matter — start the file "
+                               "with a '+++' line, the TOML fields, and another '+++' line",)
+
+
+def test_a_finished_build_redraws_the_preview_from_its_history(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "project", {"a": simple("A"), "b": simple("B")})
+    moment = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
+    preview = PreviewBuilder(root, tmp_path / "preview", clock=fixed_clock(moment))
+    preview.full()
+    page = tmp_path / "preview" / "a" / "index.html"
+    assert day_bars(parse(page.read_text()))[-1][1].endswith(": ok, 1 version, uptime no data")
+    build(root, version_id="v1", clock=fixed_clock(moment - timedelta(minutes=10)))
+    result = preview.apply([FileChange(root / "site" / "manifest.json")])
+    assert result is not None and result.collected == () and result.problems == ()
+    assert set(result.rendered) == {"a/index.html", "b/index.html"}
+    assert day_bars(parse(page.read_text()))[-1][1] == "2026-11-27: ok, 2 versions, uptime 100 %"

@@ -184,7 +184,7 @@ def test_preview_never_touches_site(project: Path, serve: ServeProcess, page: Pa
     save(project / "dashboards" / "svc" / "template.html", "<p id='msg'>x</p>")
     expect(page.locator("#msg")).to_have_text("x", timeout=WAIT)
     assert not (project / "site").exists()
-    assert "preview" in page.locator("p.meta").inner_text()
+    assert "preview" in page.locator("p.meta").first.inner_text()
 
 
 def test_plain_serve_reloads_when_a_build_swaps_the_site(project: Path, page: Page) -> None:
@@ -410,7 +410,7 @@ def test_a_day_bar_shows_its_label_on_hover_and_keyboard_focus(
     context = browser.new_context(viewport={"width": 700, "height": 600})
     page = context.new_page()  # no pointer used: keyboard focus shows it too
     page.goto((project / "site" / "svc" / "index.html").as_uri())
-    link = page.locator("ol.day-bars a").last
+    link = page.locator("ol.day-bars a.day-focus").last
     link.focus()
     assert link.locator(".visually-hidden").bounding_box()["width"] > 100
     context.close()

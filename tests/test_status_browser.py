@@ -176,8 +176,17 @@ start = 2026-11-20T08:00:00Z
 end = 2026-11-20T09:00:00Z
 severity = "maintenance"
 [[updates]]
+at = 2026-11-19T16:00:00Z
+status = "scheduled"
+text = "Planned for tomorrow 08:00 UTC, about an hour."
+[[updates]]
 at = 2026-11-20T08:30:00Z
+status = "in-progress"
 text = "Halfway."
+[[updates]]
+at = 2026-11-20T09:00:00Z
+status = "completed"
+text = "Done. Notes: https://example.com/runbooks/database/upgrades/2026-11-20/postgres-16-to-17-major-version-upgrade-with-pg_upgrade-link-mode"
 +++
 Done in **one** hour.
 """
@@ -219,7 +228,7 @@ def test_the_day_bars_are_one_tab_stop_and_arrows_move_between_days(
     status_site: Path, browser: Browser
 ) -> None:
     page = open_page(browser, status_site / "web" / "index.html", 1280)
-    links = page.locator("ol.day-bars a")
+    links = page.locator("ol.day-bars a.day-focus")
     assert links.count() >= 80  # a long history: the days are links
     presses, visits = 0, 0
     for presses in range(1, 30):  # noqa: B007 - counted
@@ -260,7 +269,7 @@ def test_a_tap_on_a_day_shows_its_detail_before_it_navigates(
     page = context.new_page()
     url = (status_site / "web" / "index.html").as_uri()
     page.goto(url)
-    day = page.locator("ol.day-bars a").nth(-5)
+    day = page.locator("ol.day-bars a.day-focus").nth(-5)
     assert day.is_visible()  # the last 30 days show on a phone
     assert page.locator("ol.day-bars > li:visible").count() == 30
     day.tap()
@@ -268,6 +277,48 @@ def test_a_tap_on_a_day_shows_its_detail_before_it_navigates(
     assert day.locator(".visually-hidden").bounding_box()["width"] > 100
     day.tap()
     page.wait_for_url("**/history/*.html*")
+    context.close()
+
+
+def test_a_days_detail_links_its_incidents_by_pointer_keyboard_and_tap(
+    status_site: Path, browser: Browser
+) -> None:
+    page = open_page(browser, status_site / "web" / "index.html", 1280)
+    day = page.locator("ol.day-bars > li", has=page.locator("a.day-focus", has_text="2026-11-20"))
+    incident = day.locator(".day-incidents a")
+    assert incident.count() == 1 and incident.inner_text() == "Database upgrade"
+    assert day.locator(".day-incidents").bounding_box()["width"] <= 1  # hidden until asked for
+    day.hover()
+    bar, shown = day.bounding_box(), day.locator(".day-incidents").bounding_box()
+    assert shown["width"] > 100 and shown["y"] >= bar["y"] + bar["height"]  # below the bar
+    incident.hover()  # the pointer reaches it without the detail closing
+    incident.click()
+    page.wait_for_url("**/incidents/upgrade.html")
+    # keyboard: walk to the day, Tab goes to its incident, then on past the bars
+    page.goto((status_site / "web" / "index.html").as_uri())
+    days = page.locator("ol.day-bars a.day-focus")
+    days.last.focus()
+    for _ in range(7):  # 2026-11-27 → 2026-11-20
+        page.keyboard.press("ArrowLeft")
+    assert page.evaluate("document.activeElement.textContent").startswith("2026-11-20")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Database upgrade"
+    assert day.locator(".day-incidents").bounding_box()["width"] > 100  # shown while focused
+    page.keyboard.press("Tab")
+    assert not page.evaluate("document.querySelector('ol.day-bars').contains(document.activeElement)")
+    page.context.close()
+    # a phone: a tap shows the day's detail inside the screen, a tap on the incident opens it
+    context = browser.new_context(viewport={"width": 390, "height": 800}, has_touch=True,
+                                  is_mobile=True)
+    page = context.new_page()
+    page.goto((status_site / "web" / "index.html").as_uri())
+    day = page.locator("ol.day-bars > li", has=page.locator("a.day-focus", has_text="2026-11-20"))
+    day.locator("a.day-focus").tap()
+    for part in (day.locator("a.day-focus .visually-hidden"), day.locator(".day-incidents")):
+        box = part.bounding_box()
+        assert box["width"] > 100 and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    day.locator(".day-incidents a").tap()
+    page.wait_for_url("**/incidents/upgrade.html")
     context.close()
 
 

@@ -227,6 +227,77 @@ def test_the_incident_history_lists_every_incident_and_a_declared_one_absorbs(
     assert_site_whole(tmp_path / "site")
 
 
+UPGRADE = """\
++++
+title = "Database upgrade"
+dashboards = ["web"]
+start = 2026-11-17T08:00:00Z
+end = 2026-11-18T09:00:00Z
+severity = "maintenance"
++++
+Planned.
+"""
+
+
+def day_details(tree) -> dict[str, list[tuple[str, str, str]]]:
+    """Day → the incidents its detail links: (words, href, tabindex)."""
+    found = {}
+    for li in tree.find("ol", class_="day-bars").find_all("li"):
+        day = li.find("span", class_="visually-hidden").text()[:10]
+        for detail in li.find_all("span", class_="day-incidents"):
+            found[day] = [(a.text(), a.attrs["href"], a.attrs["tabindex"])
+                          for a in detail.find_all("a")]
+    return found
+
+
+def test_a_days_detail_links_the_incidents_that_touched_it(tmp_path: Path) -> None:
+    from projects import seed_log
+
+    flaky = {"dashboard.py": "from pathlib import Path\nfrom dashsite import collector\n"
+             "TITLE = 'Web'\n@collector\ndef api():\n"
+             "    if Path(__file__).with_name('down').exists():\n"
+             "        raise RuntimeError('down')\n    return 1\n",
+             "template.html": "<p>{{ api }}</p>"}
+    write_project(tmp_path, {"web": flaky}, config='expected_every = "1h"\n')
+    seed_log(tmp_path, ["web"], 30 * 24, T0 - timedelta(minutes=5), every=60)
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents" / "upgrade.md").write_text(UPGRADE)  # in the seeded history
+    (tmp_path / "incidents" / "failover.md").write_text(OUTAGE)
+    down = tmp_path / "dashboards" / "web" / "down"
+    # down at 20:25 (inside the declared window) and at 20:45 (outside it)
+    for n, state in enumerate(["up", "up", "down", "up", "up", "up", "down", "up"]):
+        if state == "down":
+            down.write_text("")
+        elif down.exists():
+            down.unlink()
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    site = tmp_path / "site"
+    latest = page(tmp_path, "web/index.html")
+    details = day_details(latest)
+    upgrade = [("Database upgrade", "../incidents/upgrade.html", "-1")]
+    assert details["2026-11-17"] == details["2026-11-18"] == upgrade  # both days it spanned
+    today = details.pop("2026-11-27")
+    assert sorted(details) == ["2026-11-17", "2026-11-18"]
+    # the declared one absorbs the outage at 20:25; the one at 20:45 is its own; the row's
+    # tab stop is today's, so today's links are tab stops too
+    assert [(words, tab) for words, _, tab in today] == [
+        ("Database failover", "0"), ("Partial outage from 20:45 UTC", "0")]
+    assert today[0][1] == "../incidents/failover.html"
+    assert today[1][1].startswith("../web/history/2026-11") and today[1][1].endswith("#v-v6")
+    for _, href, _ in today + upgrade:  # every link resolves in the built site
+        assert (site / "web" / href.split("#")[0]).resolve().is_file(), href
+    assert page(tmp_path, "incidents/upgrade.html").find("h1").text() == "Database upgrade"
+    # a month page's bars link the same incidents, from two folders down
+    month = max((site / "web" / "history").glob("2026-11*.html"), key=lambda p: p.stat().st_mtime)
+    on_month = day_details(parse(month.read_text()))
+    assert on_month["2026-11-17"] == [("Database upgrade", "../../incidents/upgrade.html", "-1")]
+    assert [href for _, href, _ in on_month["2026-11-27"]] == [
+        "../" + href for _, href, _ in today]
+    for _, href, _ in on_month["2026-11-27"]:
+        assert (month.parent / href.split("#")[0]).resolve().is_file(), href
+    assert_site_whole(site)
+
+
 def test_the_history_index_folds_alike_versions_and_opens_with_a_calendar(
     tmp_path: Path,
 ) -> None:

@@ -160,7 +160,8 @@ def test_bars_split_days_at_midnight_utc_across_a_month_end(tmp_path: Path) -> N
     settled = json.loads((root / "site" / "alpha" / "log" / "2026-10" / "status.json").read_text())
     assert settled["days"]["31"]["seconds"] == {"up": 300.0, "down": 300.0}
     assert settled["days"]["31"]["worst"] == "error"
-    link = page(root, "alpha/index.html").find("ol", class_="day-bars").find_all("a")
+    link = page(root, "alpha/index.html").find("ol", class_="day-bars").find_all(
+        "a", class_="day-focus")
     assert [a.attrs["href"] for a in link] == [
         "history/2026-10.html#d-2026-10-31", "history/2026-11.html#d-2026-11-01"]
     month = page(root, "alpha/history/2026-10.html")
@@ -301,6 +302,67 @@ def test_declared_maintenance_joins_the_timeline_and_is_not_down(tmp_path: Path)
     entries = {e.title: e for e in feed(root, "feed.xml").entries}
     assert "Flaky: Planned failover · maintenance, resolved after 10m 0s" in entries
     assert_site_whole(root / "site")
+
+
+TIMELINE = """\
++++
+title = "Database failover"
+dashboards = ["alpha"]
+start = 2026-11-27T20:20:00Z
+end = 2026-11-27T21:05:00Z
+[[updates]]
+at = 2026-11-27T20:40:00Z
+status = "identified"
+text = "The primary lost its disk: **failing over**."
+[[updates]]
+at = 2026-11-27T21:05:00Z
+status = "resolved"
+text = "Back on the replica."
+[[updates]]
+at = 2026-11-27T20:25:00Z
+status = "investigating"
+text = "Errors on <every> request."
+[[updates]]
+at = 2026-11-27T20:50:00Z
+text = "Still watching."
++++
+"""
+
+
+def test_incident_updates_read_as_a_timeline_newest_first(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "failover.md").write_text(TIMELINE)
+    assert not run(root, "alpha", ["7"])[0].problems
+    updates = page(root, "incidents/failover.html").find("ol", class_="incident-updates")
+    assert "reversed" in updates.attrs  # an ordered list, newest first
+    items = list(updates.find_all("li", class_="update"))
+    said = [(li.find("strong", class_="update-status").text(),
+             li.find("time").attrs["datetime"], li.find("time").text(),
+             " ".join(li.find("div", class_="update-body").text().split())) for li in items]
+    assert said == [
+        ("Resolved", "2026-11-27T21:05:00Z", "2026-11-27 21:05 UTC", "Back on the replica."),
+        ("Update", "2026-11-27T20:50:00Z", "2026-11-27 20:50 UTC", "Still watching."),
+        ("Identified", "2026-11-27T20:40:00Z", "2026-11-27 20:40 UTC",
+         "The primary lost its disk: failing over."),
+        ("Investigating", "2026-11-27T20:25:00Z", "2026-11-27 20:25 UTC",
+         "Errors on <every> request."),  # raw HTML in an update is shown, not run
+    ]
+    assert [li.classes[-1] for li in items] == [
+        "update-resolved", "update-update", "update-identified", "update-investigating"]
+    body = items[2].find("div", class_="update-body")
+    assert body.find("strong").text() == "failing over"  # Markdown
+    assert not any(n.tag == "every" for n in body.iter()) and not list(
+        items[3].find("div", class_="update-body").find_all("every"))
+
+
+def test_an_update_with_an_unknown_status_is_one_line_naming_it(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "bad.md").write_text(TIMELINE.replace('"identified"', '"fixed"'))
+    lines = [p.one_line() for p in run(root, "alpha", ["7"])[0].problems]
+    assert len(lines) == 1 and lines[0].startswith(
+        "incidents/bad.md:8: an update's 'status' must be one of investigating, identified"), lines
 
 
 @pytest.mark.parametrize(("text", "where", "says"), [

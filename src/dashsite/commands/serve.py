@@ -15,6 +15,7 @@ from dashsite.core.reporter import say
 from dashsite.preview.builder import PreviewBuilder, Rebuild
 from dashsite.preview.server import PreviewServer, is_local, run_in_thread
 from dashsite.preview.watch import ChangeBatcher, FileWatcher
+from dashsite.store.layout import MANIFEST_FILE
 
 
 def _report(rebuild: Rebuild) -> None:
@@ -63,16 +64,24 @@ async def _serve(
     batcher = ChangeBatcher()
     if builder is not None:
         ignored = (config.site_path, folder)
+        manifest = config.site_path / MANIFEST_FILE  # a build finished: its history, read again
         watcher = FileWatcher(
-            [(config.dashboards_path, True), (root, False)],
+            [
+                (config.dashboards_path, True),
+                (root, False),
+                (config.incidents_path, True),
+                (config.site_path, False),
+            ],
             batcher,
-            ignore=lambda p: any(p == d or p.is_relative_to(d) for d in ignored),
+            ignore=lambda p: p != manifest and any(p == d or p.is_relative_to(d) for d in ignored),
             poll=args.poll,
         )
     else:
         site = config.site_path
         watcher = FileWatcher([(site.parent, False), (site, True)], batcher, poll=args.poll)
-    server = PreviewServer(folder, args.host, args.port)
+    # The preview draws the index and the latest pages; the built site answers for the rest.
+    fallback = config.site_path if builder is not None else None
+    server = PreviewServer(folder, args.host, args.port, fallback=fallback)
     server.start()
     watcher.start()
     what = (

@@ -8,7 +8,15 @@ smallest cost that is still right:
 * a layout in ``_layouts/`` → re-render every dashboard, collectors not rerun;
 * a ``.py`` file in a dashboard folder → re-import it and rerun its collectors;
 * a dashboard folder added or removed → it appears in or leaves the index;
+* a file of ``incidents/`` → every dashboard re-rendered, collectors not rerun;
+* the site's ``manifest.json`` (a build finished) → its history read again, the same;
 * the configuration → everything again.
+
+Each latest page shows status over time as the next build would: the
+site's history (its log, status files and digests, read through the
+build's own :func:`~dashsite.site.context.latest_extra`) with the preview's
+run counted as the newest version. Nothing is written into the site: the
+caches the build would refresh stay in memory (:class:`ReadOnlySite`).
 
 A failure never stops the server: the page shows an error naming the file
 and line until the file is fixed.
@@ -36,17 +44,28 @@ from dashsite.collection.engine import (
 )
 from dashsite.collection.files import file_of, format_of
 from dashsite.core.config import CONFIG_FILE, SiteConfig, load_config
-from dashsite.core.errors import DashsiteError
+from dashsite.core.errors import DashsiteError, display
 from dashsite.core.levels import StatusLevel
 from dashsite.preview.watch import FileChange
 from dashsite.render.environment import create_environment
 from dashsite.render.history import LazyHistory
 from dashsite.render.pages import compile_template, render_compiled, render_dashboard_pages
+from dashsite.site.context import (
+    expected_every,
+    hold,
+    latest_extra,
+    listed,
+    pending_record,
+    site_context,
+)
 from dashsite.site.index import TREND_LENGTH, index_entry, write_assets, write_index
+from dashsite.status.incidents import DeclaredIncident, by_dashboard, read_incidents
+from dashsite.status.timeline import StatusView, Timeline
 from dashsite.store import layout
+from dashsite.store.clock import next_seq
 from dashsite.store.layout import MANIFEST_FILE
 from dashsite.store.version_store import DashboardRecord, LogRecord, Manifest, VersionStore
-from dashsite.store.write import SiteFolder
+from dashsite.store.write import ReadOnlySite, SiteFolder
 
 PREVIEW_VERSION = "preview"
 
@@ -60,6 +79,8 @@ class PreviewEntry:
     collected_at: datetime | None = None
     load_error: DashsiteError | None = None
     render_error: DashsiteError | None = None
+    view: StatusView | None = None
+    """Its status over time, as its latest page shows it."""
 
     @property
     def error(self) -> DashsiteError | None:
@@ -96,6 +117,17 @@ class PreviewBuilder:
         self.entries: dict[str, PreviewEntry] = {}
         """Every dashboard folder the preview knows, by slug."""
         self.published = Manifest()
+        """The site's manifest, read (never written) when the preview starts."""
+        self.store = VersionStore(self._site_path)
+        self.timeline = Timeline(self.store, ReadOnlySite(self._site_path))
+        self.incidents: list[DeclaredIncident] = []
+        """``incidents/``, read as the build reads it."""
+        self.history_problem: str | None = None
+        """Why the site's history cannot be read (the pages show none), or None."""
+        self.incident_problems: list[str] = []
+        """The files of ``incidents/`` left out, a line each."""
+        self._notes: list[str] = []
+        """What this rebuild could not show (a dashboard's status over time)."""
         self._last_index: tuple[Any, ...] | None = None
 
     @property
@@ -118,31 +150,41 @@ class PreviewBuilder:
         """Rebuild what ``changes`` affect; ``None`` when nothing relevant changed."""
         started = time.perf_counter()
         self.out.written = 0
+        self._notes = []
         if self.config is None:
             return self._finish("configuration", self.full_work(), started)
         config = self.config
         reload_slugs: set[str] = set()
         render_slugs: set[str] = set()
-        everything = False
+        everything = redraw = False
         reasons: list[str] = []
         for change in changes:
             path = change.path
             if path.parent == self.root and path.name in {CONFIG_FILE, "pyproject.toml"}:
                 return self._finish(f"{path.name} changed", self.full_work(), started)
-            try:
-                relative = path.resolve().relative_to(config.dashboards_path)
-            except ValueError:
-                continue
-            reasons.append(str(relative))
-            slug = relative.parts[0] if relative.parts else ""
-            if len(relative.parts) == 1 and format_of(slug) is not None:
-                reload_slugs.add(slug_of(path))  # a kstlib YAML dashboard: all in one file
-            elif not slug or len(relative.parts) == 1 or slug.startswith(("_", ".")):
-                everything = True  # a layout, or a file shared by every dashboard
-            elif path.suffix == ".py" or slug not in self.dashboards:
-                reload_slugs.add(slug)
+            if path == config.site_path / MANIFEST_FILE:  # a build finished: its history
+                self._open_history()
+            elif path == config.incidents_path or path.is_relative_to(config.incidents_path):
+                self._read_incidents()
             else:
-                render_slugs.add(slug)
+                try:
+                    relative = path.resolve().relative_to(config.dashboards_path)
+                except ValueError:
+                    continue
+                reasons.append(str(relative))
+                slug = relative.parts[0] if relative.parts else ""
+                if len(relative.parts) == 1 and format_of(slug) is not None:
+                    reload_slugs.add(slug_of(path))  # a kstlib YAML dashboard: all in one file
+                elif not slug or len(relative.parts) == 1 or slug.startswith(("_", ".")):
+                    everything = True  # a layout, or a file shared by every dashboard
+                elif path.suffix == ".py" or slug not in self.dashboards:
+                    reload_slugs.add(slug)
+                else:
+                    render_slugs.add(slug)
+                continue
+            redraw = True  # every page's status over time, collectors not rerun
+            render_slugs.update(self._shown())
+            reasons.append(display(path, self.root))
         if not (everything or reload_slugs or render_slugs):
             return None
         if everything:  # a layout may now shadow a cached built-in template
@@ -151,7 +193,7 @@ class PreviewBuilder:
         targets = set(self.dashboards) if everything else (render_slugs | set(collected))
         targets |= {s for s in reload_slugs if s in self.errors}
         rendered = self._render_all(sorted(targets & set(self._shown())))
-        self._write_index(force=everything)
+        self._write_index(force=everything or redraw)
         reason = ", ".join(sorted(set(reasons))[:3]) + (" …" if len(set(reasons)) > 3 else "")
         return self._finish(reason, (tuple(collected), tuple(rendered)), started)
 
@@ -159,6 +201,7 @@ class PreviewBuilder:
         """Load the configuration, every dashboard, run every collector, render all."""
         started = time.perf_counter()
         self.out.written = 0
+        self._notes = []
         return self._finish("full build", self.full_work(), started)
 
     def full_work(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -173,15 +216,8 @@ class PreviewBuilder:
         config = self.config
         self.environment = create_environment([config.layouts_path, config.dashboards_path])
         self.assets = write_assets(self.out)
-        site_manifest = config.site_path / MANIFEST_FILE
-        try:
-            self.published = (
-                VersionStore(config.site_path).load_manifest()
-                if site_manifest.is_file()
-                else Manifest()
-            )
-        except DashsiteError:
-            self.published = Manifest()
+        self._open_history()
+        self._read_incidents()
         for slug in list(self.dashboards):
             self._forget(slug)
         self.entries.clear()
@@ -190,6 +226,65 @@ class PreviewBuilder:
         rendered = self._render_all(self._shown())
         self._write_index()
         return tuple(collected), tuple(rendered)
+
+    # -- the site's history, read only ------------------------------------
+
+    def _open_history(self) -> None:
+        """Read the site's manifest; status over time is computed afresh from here on."""
+        self.history_problem = None
+        site = self._site_path
+        self.store = VersionStore(site)
+        self.timeline = Timeline(self.store, ReadOnlySite(site))
+        try:
+            manifest_file = site / MANIFEST_FILE
+            self.published = self.store.load_manifest() if manifest_file.is_file() else Manifest()
+        except DashsiteError as exc:
+            self.published = Manifest()
+            self.history_problem = f"{exc.one_line()} (the preview shows no history)"
+
+    def _read_incidents(self) -> None:
+        """``incidents/``, as the build reads it; a bad file is told and left out."""
+        if self.config is None:
+            return
+        found, problems = read_incidents(self.config.incidents_path, self.config.root)
+        self.incidents = found
+        self.incident_problems = [problem.one_line() for problem in problems]
+
+    def _record(self, slug: str, dashboard: Dashboard) -> DashboardRecord:
+        """The dashboard's history record (an empty one if never built), as a build sees it."""
+        assert self.config is not None
+        record = self.published.dashboards.get(slug)
+        if record is None:
+            record = self.published.dashboards[slug] = DashboardRecord(slug, dashboard.title)
+        record.title, record.description = dashboard.title, dashboard.description
+        record.group = dashboard.group
+        record.expected_every = expected_every(dashboard, self.config)
+        return record
+
+    def _status(self, entry: PreviewEntry) -> dict[str, Any]:
+        """What a build would put beside this run on its latest page: status over time,
+        last good values, changes (``{}`` when the site's history cannot be read)."""
+        assert self.config is not None and entry.data is not None and entry.collected_at
+        data = entry.data
+        slug = data.dashboard.slug
+        record = self._record(slug, data.dashboard)
+        declared = by_dashboard(self.incidents, sorted(self.dashboards)).get(slug, [])
+        try:
+            pending = pending_record(
+                self.store, data, PREVIEW_VERSION, entry.collected_at, next_seq(self.published)
+            )
+            return latest_extra(
+                self.store,
+                self.timeline,
+                record,
+                data,
+                pending,
+                declared,
+                linkable=self.config.retention is None,
+            )
+        except (DashsiteError, OSError, ValueError) as exc:  # a site damaged under us
+            self._notes.append(f"{slug}: status over time not shown: {exc}")
+            return {}
 
     # -- the stages, for a few dashboards ---------------------------------
 
@@ -249,8 +344,10 @@ class PreviewBuilder:
         entry.render_error = None
         error = entry.load_error
         if error is None and entry.data is not None and entry.collected_at is not None:
+            extra = self._status(entry)
+            entry.view = extra.get("timeline")
             record = self.published.dashboards.get(slug)
-            history = LazyHistory(VersionStore(self._site_path), record, self._history_limit)
+            history = LazyHistory(self.store, record, self._history_limit)
             try:
                 html, _ = render_dashboard_pages(
                     self.environment,
@@ -260,6 +357,7 @@ class PreviewBuilder:
                     history,
                     site,
                     snapshot=False,
+                    extra=extra,
                 )
             except DashsiteError as exc:
                 entry.render_error = error = exc
@@ -280,29 +378,25 @@ class PreviewBuilder:
         return self.config.history if self.config else 100
 
     def _site_context(self) -> dict[str, Any]:
-        listed = [
-            {
-                "slug": slug,
-                "title": e.dashboard.title,
-                "description": e.dashboard.description,
-                "status": e.data.status if e.data is not None else StatusLevel.ERROR,
-                "url": layout.latest_page(slug),
-            }
+        dashboards = [
+            listed(
+                slug,
+                e.dashboard.title,
+                e.dashboard.description,
+                e.data.status if e.data is not None else StatusLevel.ERROR,
+            )
             for slug, e in sorted(self.entries.items())
             if e.dashboard is not None
         ]
-        return {
-            "title": self.config.title if self.config else "Dashboards",
-            "base_url": self.config.base_url if self.config else "",
-            "assets": self.assets,
-            # The newest collection, not "now": re-rendering unchanged input gives
-            # the same bytes, so an unchanged save writes nothing.
-            "built_at": max(
-                (e.collected_at for e in self.entries.values() if e.collected_at), default=None
-            ),
-            "dashboards": listed,
-            "preview": True,
-        }
+        # The newest collection, not "now": re-rendering unchanged input gives
+        # the same bytes, so an unchanged save writes nothing.
+        built_at = max(
+            (e.collected_at for e in self.entries.values() if e.collected_at), default=None
+        )
+        if self.config is None:  # a configuration error: only its error pages are drawn
+            return {"title": "Dashboards", "base_url": "", "assets": self.assets,
+                    "built_at": built_at, "dashboards": dashboards, "preview": True}  # fmt: skip
+        return site_context(self.config, dashboards, self.assets, built_at, preview=True)
 
     def _index_key(self) -> tuple[Any, ...]:
         """Everything the index shows; the index is re-rendered only when it changes."""
@@ -342,11 +436,25 @@ class PreviewBuilder:
             preview = LogRecord(PREVIEW_VERSION, moment.astimezone(UTC).isoformat(), status, "")
             record.latest = preview
             problem = entry.error.one_line() if entry.error is not None else ""
-            entries.append((index_entry(record, [*recent, preview], problem=problem), True))
+            view = entry.view if entry.error is None else self._past_view(slug, moment)
+            entries.append((index_entry(record, [*recent, preview], view, problem=problem), True))
         try:
             write_index(self.out, self.environment, entries, self._site_context())
         except DashsiteError as exc:
             self.out.write("index.html", self.error_page([exc.one_line()], root=""))
+
+    def _past_view(self, slug: str, now: datetime) -> StatusView | None:
+        """A dashboard without a run (it failed to load): its history alone, as the build's
+        index shows it."""
+        record = self.published.dashboards.get(slug)
+        if record is None or record.latest is None:
+            return None
+        declared = by_dashboard(self.incidents, sorted(self.entries)).get(slug, [])
+        try:
+            self.timeline.ensure(record, hold(record))
+            return self.timeline.view(record, now, hold(record), declared)
+        except (DashsiteError, OSError, ValueError):
+            return None
 
     # -- errors -------------------------------------------------------------
 
@@ -380,6 +488,9 @@ class PreviewBuilder:
         problems: list[str] = []
         if self.config_error is not None:
             problems.extend(self.config_error.lines())
+        if self.history_problem is not None:
+            problems.append(self.history_problem)
+        problems.extend(self.incident_problems + self._notes)
         problems.extend(error.one_line() for error in self.errors.values())
         return Rebuild(
             reason,

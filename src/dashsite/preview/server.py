@@ -11,6 +11,10 @@ A page that connects after a reload was sent would miss it, so each HTML
 response carries the current build generation in a cookie; a client whose
 page is older than the latest rebuild is told to reload as soon as it
 connects.
+
+The preview draws the index and each latest page; a ``fallback`` folder (the
+built site) answers for the rest, so a day bar's link to the history, a
+snapshot or an incident page opens the last build's page. It is only read.
 """
 
 from __future__ import annotations
@@ -46,18 +50,28 @@ class PreviewFileHandler(StaticFileHandler):  # type: ignore[misc]
     """Serves files from one folder only: no listings, no way out of it."""
 
     state: ReloadState
+    fallback: str | None
 
     def initialize(
-        self, path: str, state: ReloadState, default_filename: str = "index.html"
+        self,
+        path: str,
+        state: ReloadState,
+        default_filename: str = "index.html",
+        fallback: str | None = None,
     ) -> None:
         super().initialize(path=path, default_filename=default_filename)
         self.state = state
+        self.fallback = fallback
 
     def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
-        """Refuse anything that resolves outside ``root`` (links included)."""
+        """Refuse anything that resolves outside ``root`` (links included); what ``root``
+        lacks comes from :attr:`fallback`, under the same rule."""
         requested = self.path_args[0] if self.path_args else ""
         if "\\" in requested or "\0" in requested:
             raise web.HTTPError(404)
+        if self.fallback is not None and not Path(absolute_path).exists():
+            root, absolute_path = self.fallback, self.get_absolute_path(self.fallback, self.path)
+            self.root = root
         resolved = Path(absolute_path).resolve()
         if not resolved.is_relative_to(Path(root).resolve()):
             raise web.HTTPError(403)
@@ -172,8 +186,17 @@ def _injector(script: bytes) -> type[LiveScriptInjector]:
 class PreviewServer:
     """Serves ``folder`` with live reload; runs on an asyncio loop."""
 
-    def __init__(self, folder: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        fallback: Path | None = None,
+    ) -> None:
         self.folder = folder
+        self.fallback = fallback
+        """Where files the folder lacks are read from (the built site), if anywhere."""
         self.host = host
         self.state = ReloadState()
         self._sockets: list[socket.socket] = bind_sockets(port, address=host)
@@ -196,7 +219,15 @@ class PreviewServer:
         handlers: list[Any] = [
             (r"/livereload", PreviewReloadHandler, {"state": self.state}),
             (r"/livereload\.js", ScriptHandler),
-            (r"/(.*)", PreviewFileHandler, {"path": str(self.folder), "state": self.state}),
+            (
+                r"/(.*)",
+                PreviewFileHandler,
+                {
+                    "path": str(self.folder),
+                    "state": self.state,
+                    "fallback": str(self.fallback) if self.fallback is not None else None,
+                },
+            ),
         ]
         # On a loopback address the preview is private: only loopback Host names.
         rules: list[Any] = [Rule(LocalHostName(), handlers)] if is_local(self.host) else handlers

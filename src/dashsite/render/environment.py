@@ -26,7 +26,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from dashsite.collection.files import format_of
-from dashsite.render.fragments import day_bar_items, version_rows
+from dashsite.render.fragments import day_bars, version_rows
 from dashsite.render.markdown import escape_markdown, markdown_filter
 from dashsite.types.filters import FILTERS, render_filter
 from dashsite.types.namespace import template_globals
@@ -231,7 +231,7 @@ def create_environment(
     environment = DashsiteEnvironment(**options)
     environment.filters.update(FILTERS)
     environment.filters["markdown"] = markdown_filter
-    environment.filters["day_bars"] = day_bar_items  # the theme's status pages
+    environment.filters["day_bars"] = day_bars  # the theme's status pages
     environment.filters["version_rows"] = version_rows  # and history tables
     if inline_css:  # inline styles unless the template says otherwise (mail)
 

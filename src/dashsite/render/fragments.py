@@ -9,7 +9,8 @@ theme calls :func:`day_bar_items` through the ``day_bars`` filter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from jinja2 import pass_context
@@ -41,14 +42,45 @@ class Bar(Protocol):
     def label(self) -> str: ...
 
 
-def day_bar_items(bars: Iterable[Bar], prefix: str | None) -> Markup:
+class Incident(Protocol):
+    """What a day's detail names of an incident (the store's ``Incident``)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def worst(self) -> StatusLevel: ...
+
+    @property
+    def start(self) -> datetime: ...
+
+
+class Touching(Protocol):
+    """An incident that touched a day, and where it is read (the status layer's
+    ``DayIncident``)."""
+
+    @property
+    def incident(self) -> Incident: ...
+
+    @property
+    def link(self) -> str: ...
+
+
+def day_bar_items(
+    bars: Iterable[Bar],
+    prefix: str | None,
+    touched: Mapping[str, Sequence[Touching]] | None = None,
+    root: str = "",
+    word: Callable[[StatusLevel], str] | None = None,
+) -> Markup:
     """The ``<li>`` of each day, for an ``<ol class="day-bars day-bars-roving">``.
 
     ``prefix`` goes before a bar's history page in its link (``"history/"`` on a
     latest page, ``""`` on a history page); ``None`` links no day (``retention``
     moves rows between pages). Only the last day is a tab stop: the arrow keys
     move along the row (``fresh.js``), so a keyboard user passes the bars in one
-    Tab.
+    Tab. ``touched`` gives a day's incidents, linked in its detail (``root``
+    before their site-relative links; a detected one named by ``word`` of its level).
     """
     bars = list(bars)
     last = len(bars) - 1
@@ -60,16 +92,64 @@ def day_bar_items(bars: Iterable[Bar], prefix: str | None) -> Markup:
         if prefix is not None and bar.page:
             href = escape(f"{prefix}{bar.page}#d-{bar.day}")
             inner = (
-                f'<a href="{href}" tabindex="{tab}"><span class="visually-hidden">{label}'
-                "</span></a>"
+                f'<a class="day-focus" href="{href}" tabindex="{tab}">'
+                f'<span class="visually-hidden">{label}</span></a>'
             )
         else:
             inner = (
                 f'<span class="day-focus" tabindex="{tab}"><span class="visually-hidden">'
                 f"{label}</span></span>"
             )
+        if touched and bar.day in touched:
+            inner += _day_incidents(bar.day, touched[bar.day], tab, root, word)
         items.append(f'<li class="day-bar state-{escape(bar.shown)}{partial}">{inner}</li>')
     return Markup("".join(items))  # noqa: S704 - every value above is escaped
+
+
+def _day_incidents(
+    day: str,
+    found: Sequence[Touching],
+    tab: str,
+    root: str,
+    word: Callable[[StatusLevel], str] | None,
+) -> str:
+    """A day's incidents, linked: a declared one by its title, a detected one by its level's
+    word and when it began (its time alone when that was this day)."""
+    links = []
+    for touching in found:
+        incident = touching.incident
+        if incident.title:
+            name = incident.title
+        else:
+            begun = isotime(incident.start)[:10] == day
+            when = timestamp(incident.start, "%H:%M UTC" if begun else "%Y-%m-%d %H:%M UTC")
+            said = word(incident.worst) if word is not None else incident.worst.slug
+            name = f"{said} from {when}"
+        href = escape(root + touching.link)
+        links.append(f'<a href="{href}" tabindex="{tab}">{escape(name)}</a>')
+    head = "Incident" if len(links) == 1 else "Incidents"
+    return f'<span class="day-incidents visually-hidden">{head}: {", ".join(links)}</span>'
+
+
+@pass_context
+def day_bars(
+    context: Context,
+    bars: Iterable[Bar],
+    prefix: str | None,
+    touched: Mapping[str, Sequence[Touching]] | None = None,
+    root: str = "",
+) -> Markup:
+    """The ``<li>`` of each day, for an ``<ol class="day-bars day-bars-roving">``.
+
+    ``prefix`` goes before a bar's history page in its link (``"history/"`` on a
+    latest page, ``""`` on a history page); ``None`` links no day (``retention``
+    moves rows between pages). Only the last day is a tab stop: the arrow keys
+    move along the row (``fresh.js``), so a keyboard user passes the bars in one
+    Tab. ``touched`` (``timeline.touched(bars)``) gives each day's incidents, linked
+    in the day's detail after ``root``; a detected one is named in the site's status
+    words.
+    """
+    return day_bar_items(bars, prefix, touched, root, lambda level: status_word(context, level))
 
 
 class Version(Protocol):

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from dashsite.collection.engine import (
     run_coroutine,
 )
 from dashsite.collection.schedule import carried_values
-from dashsite.core.config import SiteConfig, every_seconds, keep_days
+from dashsite.core.config import SiteConfig, keep_days
 from dashsite.core.errors import (
     ConfigError,
     DashboardError,
@@ -43,10 +43,19 @@ from dashsite.core.errors import (
 from dashsite.core.levels import StatusLevel
 from dashsite.core.names import check_version_id, is_slug, new_version_id
 from dashsite.core.reporter import Event, NullReporter, Reporter
-from dashsite.core.words import status_words
 from dashsite.render.environment import create_environment
-from dashsite.render.history import LazyHistory, last_good_values
+from dashsite.render.history import LazyHistory
 from dashsite.render.pages import render_dashboard_pages, render_failure_pages
+from dashsite.site.context import (
+    expected_every,
+    hold,
+    latest_extra,
+    latest_status,
+    listed,
+    pending_record,
+    site_context,
+    version_document,
+)
 from dashsite.site.incident_history import write_incident_history
 from dashsite.site.index import (
     TREND_LENGTH,
@@ -60,7 +69,6 @@ from dashsite.site.index import (
 )
 from dashsite.site.outputs import SiteView, ThemePages, write_outputs
 from dashsite.site.unbuilt import render_unbuilt_page
-from dashsite.status.compare import changes
 from dashsite.status.incidents import (
     DeclaredIncident,
     IncidentError,
@@ -72,7 +80,6 @@ from dashsite.status.live import LiveCache
 from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
 from dashsite.store import layout
 from dashsite.store.clock import behind, id_floor, next_seq, site_time
-from dashsite.store.documents import VersionDocument
 from dashsite.store.layout import DATA_FILE, JOURNAL_FILE, MANIFEST_FILE
 from dashsite.store.manifest import EarlierMonths
 from dashsite.store.records import Incident
@@ -704,9 +711,7 @@ class SiteBuilder:
             record.title, record.description = dashboard.title, dashboard.description
             record.active = True
             record.group = dashboard.group
-            record.expected_every = dashboard.expected_every or every_seconds(
-                self.config.expected_every
-            )
+            record.expected_every = expected_every(dashboard, self.config)
 
     def _site_context(
         self,
@@ -716,32 +721,15 @@ class SiteBuilder:
         built_at: datetime,
     ) -> dict[str, Any]:
         statuses = {p.dashboard.slug: p.status for p in pending}
-        listed = []
+        dashboards = []
         for slug in sorted(manifest.dashboards):
             record = manifest.dashboards[slug]
             if not record.active:
                 continue
             latest = record.latest
             status = statuses.get(slug, latest.status if latest else None)
-            listed.append(
-                {
-                    "slug": slug,
-                    "title": record.title,
-                    "description": record.description,
-                    "status": status,
-                    "url": layout.latest_page(slug),
-                }
-            )
-        return {
-            "title": self.config.title,
-            "base_url": self.config.base_url,
-            "assets": assets,
-            "built_at": built_at,
-            "dashboards": listed,
-            "preview": False,
-            "refresh": self.config.refresh,
-            "words": status_words(self.config.status_words),
-        }
+            dashboards.append(listed(slug, record.title, record.description, status))
+        return site_context(self.config, dashboards, assets, built_at)
 
     def _file_version(
         self, filing: Filing, item: DashboardData, version_id: str, collected_at: datetime
@@ -750,14 +738,12 @@ class SiteBuilder:
         slug = item.dashboard.slug
         record = filing.manifest.dashboards[slug]
         hold = _hold(record)
-        filing.timeline.ensure(record, hold)
-        filing.timeline.settle(record, collected_at.astimezone(UTC).date().isoformat(), hold)
-        extra: dict[str, Any] = {
-            "last_good": last_good_values(filing.store, record, sorted(item.errors), collected_at),
-            "changes": self._changes(filing.store, record.latest, item),
-            "in_history": self._in_history(record, version_id, collected_at),
-            "stale_after": hold,
-        }
+        pending = pending_record(filing.store, item, version_id, collected_at, self.seq)
+        extra = latest_extra(
+            filing.store, filing.timeline, record, item, pending, self.declared.get(slug, ()),
+            linkable=self.config.retention is None,
+        )  # fmt: skip
+        extra["in_history"] = self._in_history(record, version_id, collected_at)
         rendered = self._render_version(filing, item, version_id, collected_at, extra)
         if rendered is None:
             return None
@@ -788,23 +774,11 @@ class SiteBuilder:
     ) -> tuple[str, str, str | None] | None:
         """The latest page, the snapshot and the problem line (None: not filed at all).
 
-        ``extra["timeline"]`` is set to the status view this version makes.
+        ``extra["timeline"]`` is redone when a failure makes this version an error.
         """
         slug = item.dashboard.slug
         record = filing.manifest.dashboards[slug]
         history = LazyHistory(filing.store, record, self.config.history)
-        path = f"{layout.version_folder(slug, version_id, collected_at)}/"
-
-        def status_now() -> None:
-            document = self._document(item, version_id, collected_at, self.seq)
-            pending = filing.store.record_from_data(slug, document, path)
-            declared = self.declared.get(slug, ())
-            view = filing.timeline.view(
-                record, collected_at, _hold(record), declared, pending=pending
-            )
-            extra["timeline"] = replace(view, linkable=self.config.retention is None)
-
-        status_now()
         try:
             latest, snapshot = render_dashboard_pages(
                 filing.environment, item, version_id, collected_at, history, filing.site,
@@ -819,7 +793,11 @@ class SiteBuilder:
             # A source is down and the template cannot cope: never keep the old
             # "ok" page; file this version with built-in pages that say so.
             item.status = max(item.status, StatusLevel.ERROR)
-            status_now()
+            pending = pending_record(filing.store, item, version_id, collected_at, self.seq)
+            extra["timeline"] = latest_status(
+                filing.timeline, record, pending, self.declared.get(slug, ()),
+                linkable=self.config.retention is None,
+            )  # fmt: skip
             failure = self.problem(exc)
             latest, snapshot = render_failure_pages(
                 filing.environment, item, version_id, collected_at, history, filing.site,
@@ -859,38 +837,7 @@ class SiteBuilder:
         item: DashboardData, version_id: str, collected_at: datetime, seq: int = 0
     ) -> dict[str, Any]:
         """A version's ``data.json``."""
-        dashboard = item.dashboard
-        at = collected_at.astimezone(UTC).isoformat()
-        return VersionDocument(
-            dashboard.slug,
-            dashboard.title,
-            version_id,
-            at,
-            item.status,
-            item.stored,
-            item.errors,
-            {
-                o.name: {
-                    "duration": round(o.duration, 6),
-                    "attempts": o.attempts,
-                    "ok": o.ok,
-                    "collected_at": o.reused_from or at,
-                    **({"reused": True} if o.reused_from else {}),
-                }
-                for o in item.outcomes
-            },
-            seq,
-        ).to_json()
-
-    @staticmethod
-    def _changes(store: VersionStore, previous: Any, item: DashboardData) -> list[Any] | None:
-        """What moved since the previous version (None when there is none to compare)."""
-        if previous is None:
-            return None
-        before = store.version_or_none(item.dashboard.slug, previous)
-        if before is None:
-            return None
-        return changes(before.data, item.stored, previous.errors, item.errors)
+        return version_document(item, version_id, collected_at, seq)
 
     def _in_history(self, record: DashboardRecord, version_id: str, collected_at: datetime) -> str:
         """This version's row in the history, between the previous and the newer ones.
@@ -907,9 +854,7 @@ class SiteBuilder:
         return f"{layout.history_page(record.slug, name)}#v-{version_id}"
 
 
-def _hold(record: DashboardRecord) -> float:
-    """How long a version's status holds: twice the dashboard's ``expected_every``."""
-    return 2 * record.expected_every
+_hold = hold
 
 
 def _parse(text: str) -> datetime:

@@ -55,9 +55,7 @@ def history_items(shown: Iterable[tuple[DashboardRecord, StatusView]]) -> list[H
                 found[1].append((record.slug, record.title))
                 declared[incident.key] = (found[0], found[1], count)
             else:
-                day = incident.start.date().isoformat()
-                page = layout.history_page(record.slug, view.history_page(day))
-                link = f"{page}#v-{incident.start_id}"
+                link = view.incident_link(incident)
                 detected.append(HistoryItem(incident, ((record.slug, record.title),), link))
     items = detected + [
         HistoryItem(incident, tuple(names), incident.url, count)

@@ -14,28 +14,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from dashsite.core.config import SiteConfig
-from dashsite.site.build import _hold
+from dashsite.site.context import hold
 from dashsite.status.incidents import by_dashboard, read_incidents
 from dashsite.status.timeline import StatusView, Timeline
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.version_store import VersionStore
-
-
-class _Unwritten:
-    """A site writer that writes nothing: the timeline's caches stay in memory."""
-
-    def __init__(self, store: VersionStore) -> None:
-        self.path = store.site
-
-    def write(self, relative: str, data: bytes | str) -> None:
-        """Left unwritten: only a build writes the site."""
-
-    def exists(self, relative: str) -> bool:
-        """Whether ``relative`` exists."""
-        return (self.path / relative).exists()
-
-    def remove(self, relative: str) -> None:
-        """Left in place: only a build changes the site."""
+from dashsite.store.write import ReadOnlySite
 
 
 def latest_view(
@@ -49,10 +33,10 @@ def latest_view(
     """
     if record.latest is None:
         return None
-    hold = _hold(record)
-    timeline = Timeline(store, _Unwritten(store))
+    held = hold(record)
+    timeline = Timeline(store, ReadOnlySite(store.site))
     declared, _ = read_incidents(config.incidents_path, config.root)  # the build reports these
     slugs = [record.slug]
     mine = by_dashboard(declared, slugs).get(record.slug, [])
-    timeline.ensure(record, hold)
-    return timeline.view(record, now, hold, mine)
+    timeline.ensure(record, held)
+    return timeline.view(record, now, held, mine)

@@ -10,13 +10,15 @@
     severity = "error"                   # warning, error, critical or maintenance
     [[updates]]
     at = 2026-11-27T20:30:00Z
-    text = "Identified: the primary lost its disk."
+    status = "identified"                # optional: see UPDATE_WORDS
+    text = "The primary lost its disk."  # Markdown
     +++
     The postmortem, in Markdown.
 
 Each file joins the timeline of its dashboards (pages, feeds, the index)
-and gets a page of its own, ``incidents/<name>.html``. Time inside a
-``maintenance`` window does not count as down.
+and gets a page of its own, ``incidents/<name>.html``, where the updates
+read as a timeline, newest first. Time inside a ``maintenance`` window does
+not count as down.
 """
 
 from __future__ import annotations
@@ -40,6 +42,19 @@ from dashsite.store.write import SiteFolder
 
 """Also the site folder their pages go to."""
 SEVERITIES = ("maintenance", "warning", "error", "critical")
+UPDATE_WORDS = {
+    "investigating": "Investigating",
+    "identified": "Identified",
+    "monitoring": "Monitoring",
+    "resolved": "Resolved",
+    "scheduled": "Scheduled",
+    "in-progress": "In progress",
+    "verifying": "Verifying",
+    "completed": "Completed",
+    "update": "Update",
+}
+"""An update's ``status`` → the word its timeline shows (Statuspage's, for outages and for
+maintenance); an update without one is an ``update``."""
 MAX_FILE = 256 * 1024
 _FENCE = "+++"
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
@@ -55,6 +70,14 @@ class Update:
 
     at: datetime
     text: str
+    """Markdown."""
+    status: str = "update"
+    """A key of :data:`UPDATE_WORDS`."""
+
+    @property
+    def word(self) -> str:
+        """The status as the timeline shows it: ``Identified``."""
+        return UPDATE_WORDS[self.status]
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +230,15 @@ def read_incident(path: Path, root: Path | None = None) -> DeclaredIncident:
             raise IncidentError(
                 "each [[updates]] needs 'at' and 'text'", path=where, line=line_of("updates")
             )
-        updates.append(Update(_when(raw.get("at"), "at", where, line_of("updates")), raw["text"]))
+        status = raw.get("status", "update")
+        if status not in UPDATE_WORDS:
+            raise IncidentError(
+                f"an update's 'status' must be one of {', '.join(UPDATE_WORDS)}, not {status!r}",
+                path=where,
+                line=line_of("status"),
+            )
+        at = _when(raw.get("at"), "at", where, line_of("updates"))
+        updates.append(Update(at, raw["text"], status))
     return DeclaredIncident(
         path.stem,
         title.strip(),

@@ -207,6 +207,16 @@ PARTIAL_NODATA = 3600.0
 """Seconds without data that mark a day with data as partly without (``DayBar.partial``)."""
 
 
+@dataclass(frozen=True, slots=True)
+class DayIncident:
+    """An incident as a day's detail links it."""
+
+    incident: Incident
+    link: str
+    """Site-relative: a declared incident's page, or a detected one's first version in
+    its dashboard's history."""
+
+
 def minutes_text(seconds: float) -> str:
     """``45 s``, ``25 min``, ``2 h 10 min``: how long, as a visitor reads it."""
     if seconds < 60:
@@ -268,6 +278,44 @@ class StatusView:
         found = list(self.source(month).incidents) if self.source is not None else []
         found += [i for i in self.extra if i.start.date().isoformat()[:7] == month]
         return tuple(sorted(unique_incidents(found), key=lambda i: i.start))
+
+    def incident_link(self, incident: Incident, page: str = "") -> str:
+        """Where ``incident`` is read, site-relative: a declared one's page, or the row of a
+        detected one's first version in the history (``page``: the history page listing
+        the first version of its first day, if known)."""
+        if incident.url:
+            return incident.url
+        day = incident.start.date().isoformat()
+        found = layout.history_page(incident.slug, page or self.history_page(day))
+        return f"{found}#v-{incident.start_id}"
+
+    def touched(self, bars: Sequence[DayBar]) -> dict[str, tuple[DayIncident, ...]]:
+        """Day of ``bars`` → the incidents that touched it, oldest first: declared and
+        detected, a declared one absorbing the detected ones it covers.
+
+        Read from the incidents the view holds and those begun in the bars' months and
+        the month before them (the status files a build reads for the history anyway).
+        """
+        if not bars:
+            return {}
+        first, last = bars[0].day, bars[-1].day
+        months = _months(date.fromisoformat(first) - timedelta(days=31), date.fromisoformat(last))
+        found = [*self.incidents, *self.extra]
+        for month in months:
+            found += self.month_incidents(month)
+        pages = {bar.day: bar.page for bar in bars if bar.page}
+        days: dict[str, list[DayIncident]] = {}
+        for incident in sorted(absorb(unique_incidents(found)), key=lambda i: i.start):
+            # resolved at midnight: the day it was resolved on is not touched
+            end = incident.end - timedelta(microseconds=1) if incident.end else self.now
+            day = max(incident.start.date(), date.fromisoformat(first))
+            stop = min(max(end, incident.start).date(), date.fromisoformat(last))
+            page = pages.get(incident.start.date().isoformat(), "")
+            linked = DayIncident(incident, self.incident_link(incident, page))
+            while day <= stop:
+                days.setdefault(day.isoformat(), []).append(linked)
+                day += timedelta(days=1)
+        return {day: tuple(found) for day, found in days.items()}
 
     @property
     def recent(self) -> tuple[Incident, ...]:

@@ -224,6 +224,32 @@ class SiteWriter(Protocol):
         ...
 
 
+class ReadOnlySite:
+    """A site that is read and never written: what a stage would write is dropped.
+
+    The preview computes status over time from ``site/`` with the build's own
+    code; the caches that code keeps current (status files, digests) stay in
+    its memory, and ``site/`` is left exactly as the last build left it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.dropped = 0
+        """Writes and removals not done."""
+
+    def write(self, relative: str, data: bytes | str) -> None:
+        """Drop it."""
+        self.dropped += 1
+
+    def exists(self, relative: str) -> bool:
+        """Whether ``relative`` exists in the site."""
+        return (self.path / relative).exists()
+
+    def remove(self, relative: str) -> None:
+        """Leave it."""
+        self.dropped += 1
+
+
 class SiteFolder:
     """A site folder written file by file, each write contained and atomic.
 

@@ -2,7 +2,7 @@
    notice once a page is viewed later than its next version was due. No data leaves
    the page; without JavaScript the absolute UTC time stays.
    Also: in a chart's columns and a row of day bars (one tab stop each), the arrow
-   keys, Home and End move between the items. */
+   keys, Home and End move between the items (a day's incident links move with it). */
 (function () {
   "use strict";
   function ago(seconds) {
@@ -50,11 +50,17 @@
   update();
   setInterval(update, 60000);
   var ROVING = ".chart-hits, .day-bars-roving";
+  function stop(item, value) {  // an item's tab stop, and its day's incident links with it
+    item.setAttribute("tabindex", value);
+    var links = item.parentElement.querySelectorAll(".day-incidents a");
+    for (var i = 0; i < links.length; i++) links[i].setAttribute("tabindex", value);
+  }
   document.addEventListener("keydown", function (event) {
     var item = event.target;
     var group = item && item.parentElement && item.parentElement.closest(ROVING);
     if (!group || item.parentElement !== group && item.parentElement.parentElement !== group) return;
-    var items = Array.prototype.filter.call(group.querySelectorAll("[tabindex]"), function (el) {
+    var own = group.matches(".day-bars-roving") ? ".day-focus" : "[tabindex]";
+    var items = Array.prototype.filter.call(group.querySelectorAll(own), function (el) {
       return el.getClientRects().length > 0;  // not the days a phone hides
     });
     var at = items.indexOf(item);
@@ -64,8 +70,8 @@
     if (to === undefined) return;
     event.preventDefault();
     to = Math.max(0, Math.min(items.length - 1, to));
-    item.setAttribute("tabindex", "-1");
-    items[to].setAttribute("tabindex", "0");
+    stop(item, "-1");
+    stop(items[to], "0");
     items[to].focus();
   });
   // A tap on a day shows its detail (like hover and focus do); a second tap opens the day.
@@ -75,13 +81,13 @@
     before = document.activeElement;  // focus moves on pointerdown: what had it before the tap
   }, true);
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest(".day-bars-roving a");
+    var link = event.target.closest && event.target.closest(".day-bars-roving a.day-focus");
     if (!link || pointer !== "touch" || link === before) return;
     event.preventDefault();
     var group = link.closest(".day-bars-roving");
-    var current = group.querySelector("[tabindex='0']");
-    if (current) current.setAttribute("tabindex", "-1");
-    link.setAttribute("tabindex", "0");
+    var current = group.querySelector(".day-focus[tabindex='0']");
+    if (current) stop(current, "-1");
+    stop(link, "0");
     link.focus();
   });
 })();

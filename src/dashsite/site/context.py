@@ -1,0 +1,166 @@
+"""What pages see beyond a dashboard's own data: the ``site`` variable and a latest page's status.
+
+One place for both, so ``dashsite build`` and the ``serve --watch`` preview
+cannot drift apart: the preview draws a dashboard's latest page from the
+site's history (read through the same :class:`~dashsite.status.timeline.Timeline`,
+writing nothing) plus its own fresh run, counted as the build counts the
+version it is filing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from dashsite.collection.dashboard import Dashboard
+from dashsite.collection.engine import DashboardData
+from dashsite.core.config import SiteConfig, every_seconds
+from dashsite.core.levels import StatusLevel
+from dashsite.core.words import status_words
+from dashsite.render.history import last_good_values
+from dashsite.status.compare import changes
+from dashsite.status.timeline import StatusView, Timeline
+from dashsite.store import layout
+from dashsite.store.documents import VersionDocument
+from dashsite.store.log import LogRecord
+from dashsite.store.manifest import DashboardRecord
+from dashsite.store.records import Incident, parse_time
+from dashsite.store.version_store import VersionStore
+
+
+def listed(slug: str, title: str, description: str, status: StatusLevel | None) -> dict[str, Any]:
+    """One dashboard as ``site.dashboards`` lists it."""
+    return {
+        "slug": slug,
+        "title": title,
+        "description": description,
+        "status": status,
+        "url": layout.latest_page(slug),
+    }
+
+
+def site_context(
+    config: SiteConfig,
+    dashboards: Sequence[dict[str, Any]],
+    assets: dict[str, str],
+    built_at: datetime | None,
+    *,
+    preview: bool = False,
+) -> dict[str, Any]:
+    """The ``site`` variable of every page (``dashboards`` made by :func:`listed`).
+
+    A preview has no ``refresh``: live reload shows each change already.
+    """
+    return {
+        "title": config.title,
+        "base_url": config.base_url,
+        "assets": assets,
+        "built_at": built_at,
+        "dashboards": list(dashboards),
+        "preview": preview,
+        "refresh": 0 if preview else config.refresh,
+        "words": status_words(config.status_words),
+    }
+
+
+def expected_every(dashboard: Dashboard, config: SiteConfig) -> float:
+    """Seconds between a dashboard's runs: its own ``EXPECTED_EVERY``, or the site's."""
+    return dashboard.expected_every or every_seconds(config.expected_every)
+
+
+def hold(record: DashboardRecord) -> float:
+    """How long a version's status holds: twice the dashboard's ``expected_every``."""
+    return 2 * record.expected_every
+
+
+def version_document(
+    item: DashboardData, version_id: str, collected_at: datetime, seq: int = 0
+) -> dict[str, Any]:
+    """A version's ``data.json``."""
+    dashboard = item.dashboard
+    at = collected_at.astimezone(UTC).isoformat()
+    return VersionDocument(
+        dashboard.slug,
+        dashboard.title,
+        version_id,
+        at,
+        item.status,
+        item.stored,
+        item.errors,
+        {
+            o.name: {
+                "duration": round(o.duration, 6),
+                "attempts": o.attempts,
+                "ok": o.ok,
+                "collected_at": o.reused_from or at,
+                **({"reused": True} if o.reused_from else {}),
+            }
+            for o in item.outcomes
+        },
+        seq,
+    ).to_json()
+
+
+def pending_record(
+    store: VersionStore, item: DashboardData, version_id: str, collected_at: datetime, seq: int
+) -> LogRecord:
+    """The log record a run would be filed as (not in the log: the timeline counts it)."""
+    document = version_document(item, version_id, collected_at, seq)
+    path = f"{layout.version_folder(item.dashboard.slug, version_id, collected_at)}/"
+    return store.record_from_data(item.dashboard.slug, document, path)
+
+
+def latest_status(
+    timeline: Timeline,
+    record: DashboardRecord,
+    pending: LogRecord,
+    declared: Sequence[Incident],
+    *,
+    linkable: bool,
+) -> StatusView:
+    """The status over time a latest page shows, with ``pending`` as the newest version.
+
+    Days before ``pending``'s are settled first, as a build settles them.
+    """
+    held = hold(record)
+    timeline.ensure(record, held)
+    timeline.settle(record, pending.day, held)
+    view = timeline.view(record, parse_time(pending.collected_at), held, declared, pending=pending)
+    return replace(view, linkable=linkable)
+
+
+def latest_extra(
+    store: VersionStore,
+    timeline: Timeline,
+    record: DashboardRecord,
+    item: DashboardData,
+    pending: LogRecord,
+    declared: Sequence[Incident],
+    *,
+    linkable: bool,
+) -> dict[str, Any]:
+    """What a latest page knows beyond its run (``build.*``): the status over time
+    (``timeline``), each failed collector's ``last_good`` value, the ``changes`` since
+    the version before, and when the page goes stale (``stale_after``)."""
+    view = latest_status(timeline, record, pending, declared, linkable=linkable)
+    collected_at = parse_time(pending.collected_at)
+    return {
+        "timeline": view,
+        "last_good": last_good_values(store, record, sorted(item.errors), collected_at),
+        "changes": changes_since(store, record.latest, item),
+        "stale_after": hold(record),
+    }
+
+
+def changes_since(
+    store: VersionStore, previous: LogRecord | None, item: DashboardData
+) -> list[Any] | None:
+    """What moved since the previous version (None when there is none to compare)."""
+    if previous is None:
+        return None
+    before = store.version_or_none(item.dashboard.slug, previous)
+    if before is None:
+        return None
+    return changes(before.data, item.stored, previous.errors, item.errors)
