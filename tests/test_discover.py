@@ -109,33 +109,36 @@ def test_runtime_error_while_importing_names_the_line(tmp_path: Path) -> None:
 
 
 def test_imports_run_on_one_worker_and_compile_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashsite.collection import imports
+    from dashsite.collection import bytecode, imports
     from dashsite.collection.discover import discover
 
     for slug in ("a", "b", "c", "d", "e"):
         write_project(tmp_path, {slug: simple(slug.upper())})
     worker = imports.ImportWorker()
     monkeypatch.setattr(imports, "WORKER", worker)
+    monkeypatch.setattr(bytecode, "COUNTS", bytecode.CacheCounts())
     first = discover(tmp_path / "dashboards", root=tmp_path)
     assert [d.slug for d in first.dashboards] == ["a", "b", "c", "d", "e"]
     assert worker.started == 1  # one thread for five modules, not five
-    cached = sorted((tmp_path / ".dashsite" / "bytecode").glob("*.pyc"))
-    assert len(cached) == 5
+    assert bytecode.COUNTS.compiled == 5
+    cache = tmp_path / ".dashsite" / "bytecode"
+    assert sorted(p.name for p in cache.iterdir()) == ["modules.pack"]  # one file, not five
     assert (tmp_path / ".dashsite" / ".gitignore").read_text().endswith("*\n")
 
     def no_compiling(*_: object, **__: object) -> None:
         raise AssertionError("compiled again")
 
-    monkeypatch.setattr(imports, "compile", no_compiling, raising=False)
+    monkeypatch.setattr(bytecode, "compile", no_compiling, raising=False)
     again = discover(tmp_path / "dashboards", root=tmp_path)
     assert [d.title for d in again.dashboards] == ["A", "B", "C", "D", "E"]
     assert [c.name for c in again.dashboards[0].collectors] == ["status", "count"]
-    monkeypatch.undo()
+    assert bytecode.COUNTS.compiled == 5
+    monkeypatch.setattr(bytecode, "compile", compile)
     (tmp_path / "dashboards" / "c" / "dashboard.py").write_text('TITLE = "Changed"\n')
     (tmp_path / "dashboards" / "c" / "template.html").write_text("<p>x</p>")
     changed = discover(tmp_path / "dashboards", root=tmp_path, only={"c"})
     assert changed.dashboards[0].title == "Changed"  # a new source, compiled anew
-    assert len(list((tmp_path / ".dashsite" / "bytecode").glob("*.pyc"))) == 6
+    assert bytecode.COUNTS.compiled == 6
 
 
 def test_a_module_past_its_deadline_leaves_the_others_a_fresh_worker(
