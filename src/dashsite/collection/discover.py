@@ -27,6 +27,8 @@ from dashsite.core.names import SLUG_HINT, is_slug
 from dashsite.types.namespace import reserved_names
 
 MODULE_FILE = "dashboard.py"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BELOW_SPACE = re.compile(r"[\x00-\x1f]")
 TEMPLATE_FILES = ("template.html", "template.md")
 
 
@@ -59,13 +61,15 @@ def _sources(dashboards_dir: Path) -> list[tuple[Path, bool]]:
         return []
     found = []
     for entry in entries:
-        if entry.name.startswith(("_", ".")):
+        name = entry.name
+        if name.startswith(("_", ".")):
             continue
         if entry.is_dir():  # never asked its format: formats are plugins, loaded for a file
-            found.append((Path(entry.path), True))
-        elif format_of(entry.name) is not None and entry.is_file():
-            found.append((Path(entry.path), False))
-    return sorted(found)
+            found.append((name, True))
+        elif format_of(name) is not None and entry.is_file():
+            found.append((name, False))
+    found.sort()  # by name: the order of the paths, without comparing Path objects
+    return [(dashboards_dir / name, is_dir) for name, is_dir in found]
 
 
 def slug_of(path: Path) -> str:
@@ -240,14 +244,17 @@ def _template_of(folder: Path, root: Path | None) -> tuple[Path, bool] | None:
 
 
 def _read_template(template: Path, root: Path | None) -> str:
+    """The template's text, as ``read_text`` gives it (newlines made ``\\n``)."""
     try:
-        return template.read_text(encoding="utf-8")
+        with template.open("rb") as file:  # bytes, decoded once: no text layer per file
+            text = file.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DashboardError(
             f"cannot read the template: {exc}",
             path=display(template, root),
             hint="save it as UTF-8 text",
         ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def load_dashboard(
@@ -284,14 +291,14 @@ def _loaded(
     for name, value in (("TITLE", title), ("DESCRIPTION", description)):
         if not isinstance(value, str):
             raise DashboardError(f"{name} must be a string", path=where())
-        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        if _CONTROL.search(value):
             raise DashboardError(
                 f"{name} must be one line of text (it holds a line break or control character)",
                 path=where(),
                 hint="it becomes a page title and a mail subject: keep it on one line",
             )
     group = namespace.get("GROUP", "")
-    if not isinstance(group, str) or any(ord(c) < 32 for c in group) or len(group) > 100:
+    if not isinstance(group, str) or _BELOW_SPACE.search(group) or len(group) > 100:
         raise DashboardError(
             "GROUP must be one line of text (up to 100 characters)",
             path=where(),
