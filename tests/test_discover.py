@@ -177,3 +177,24 @@ def test_a_released_import_worker_ends_now_and_the_next_import_starts_one() -> N
     assert worker.run(lambda: ran.append(2), timeout=5)
     assert ran == [1, 2] and worker.started == 2
     worker.release()
+
+
+def test_the_template_is_read_with_its_newlines_made_plain(tmp_path: Path) -> None:
+    write_project(tmp_path, {"d": {"template.html": "x"}})
+    template = tmp_path / "dashboards" / "d" / "template.html"
+    template.write_bytes("<p>é</p>\r\n<p>{{ 1 }}</p>\r<p>end</p>\n".encode())
+    (dashboard,) = discover(tmp_path / "dashboards").dashboards
+    assert dashboard.source == "<p>é</p>\n<p>{{ 1 }}</p>\n<p>end</p>\n"
+    assert dashboard.source == template.read_text(encoding="utf-8")
+
+
+def test_a_folder_is_never_asked_its_file_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashsite.collection import discover as discovery
+
+    def no_formats(name: str) -> None:
+        raise AssertionError(f"format of {name} asked")
+
+    write_project(tmp_path, {"a": simple("A"), "b": {"template.html": "x"}})
+    monkeypatch.setattr(discovery, "format_of", no_formats)
+    found = discover(tmp_path / "dashboards", root=tmp_path)
+    assert [d.slug for d in found.dashboards] == ["a", "b"]

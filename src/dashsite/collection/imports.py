@@ -1,14 +1,15 @@
-"""Importing a ``dashboard.py``: isolated, bounded in time, and compiled once.
+"""Importing ``dashboard.py`` files: isolated, bounded in time, and compiled once.
 
 Each module is imported under its own package name, with its folder first on
 ``sys.path`` only while it runs, and any helper module it imported from its folder
 dropped from ``sys.modules`` afterwards, so two dashboards' ``helpers.py`` never clash.
 
-Every import runs on one worker thread (not one thread per module) with its own
-deadline: a module that outlives it keeps that worker, which is abandoned, and the
-next import gets a fresh one. The compiled code is cached by the source's hash under
-the project's ``.dashsite/bytecode/``, so an unchanged ``dashboard.py`` is compiled
-once, not every build (and no ``__pycache__`` appears in the user's dashboards).
+Discovery hands every module to one worker thread in one job (not a thread, nor a
+handoff, per module); each module still has its own deadline: one that outlives it
+keeps that worker, which is abandoned, and the modules after it go to a fresh one.
+The code comes from the project's bytecode cache (:mod:`dashsite.collection.bytecode`),
+so an unchanged ``dashboard.py`` is neither compiled nor read again (and no
+``__pycache__`` appears in the user's dashboards).
 """
 
 from __future__ import annotations
@@ -169,6 +170,8 @@ def import_dashboard_modules(
     ``batch=False`` for one module re-imported on its own: its cache entry is written
     alone rather than with all the others.
     """
+    if not modules:
+        return []
     folder = bytecode_cache(root)
     cache = BytecodeCache(folder, batch=batch) if folder is not None else None
     run = _ImportRun(modules, cache, timeout)
