@@ -189,10 +189,10 @@ def discover(
         if isinstance(item, _Folder):
             module = next(imported) if item.has_module else None
             try:
-                if isinstance(module, DashboardError):
+                if isinstance(module, DashboardError):  # it failed to import
                     raise module
                 dashboards.append(_loaded(item, module, root, reserved))
-            except DashboardError as exc:
+            except DashboardError as exc:  # …or what it defines is wrong
                 exc.slug = item.folder.name
                 problems.append(exc)
         elif isinstance(item, DashboardError):

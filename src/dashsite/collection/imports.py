@@ -118,6 +118,8 @@ class ImportWorker:
                 job()
             finally:
                 done.set()
+                # Not kept while idle: a job holds its whole import run (and the cache).
+                del item, job, done
 
 
 WORKER = ImportWorker()
