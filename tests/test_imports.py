@@ -336,10 +336,13 @@ def test_a_module_that_exits_fails_alone_and_the_batch_goes_on(
     assert os._exit is hard_exit
 
 
-def test_hanging_modules_are_each_cut_off_and_their_late_end_changes_nothing(
+def test_hanging_modules_are_each_cut_off_and_the_others_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hang = "import threading\nthreading.Event().wait(1)\nTITLE = 'late'\n"
+    gate = types.ModuleType("dashsite_test_gate")
+    gate.release = threading.Event()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, gate.__name__, gate)
+    hang = f"import {gate.__name__} as gate\ngate.release.wait(30)\nTITLE = 'late'\n"
     write_project(tmp_path, {
         "a": simple("A"),
         "hang-one": {"dashboard.py": hang, "template.html": "x"},
@@ -350,21 +353,23 @@ def test_hanging_modules_are_each_cut_off_and_their_late_end_changes_nothing(
     worker = imports.ImportWorker()
     monkeypatch.setattr(imports, "WORKER", worker)
     before = set(threading.enumerate())
-    found = discover(tmp_path / "dashboards", root=tmp_path, import_timeout=0.2)
+    try:
+        found = discover(tmp_path / "dashboards", root=tmp_path, import_timeout=1)
+    finally:
+        gate.release.set()  # type: ignore[attr-defined]
     assert [d.title for d in found.dashboards] == ["A", "M", "Z"]
     assert [p.slug for p in found.problems] == ["hang-one", "hang-two"]
     for problem in found.problems:
         assert problem.one_line().startswith(
-            f"dashboards/{problem.slug}/dashboard.py: still loading after 0.2 s"
+            f"dashboards/{problem.slug}/dashboard.py: still loading after 1 s"
         )
     assert worker.started == 3  # one, then a fresh one after each module cut off
     worker.release()
-    for thread in set(threading.enumerate()) - before:  # let the stuck modules finish
+    for thread in set(threading.enumerate()) - before:  # the stuck modules end
         thread.join(timeout=5)
     folders = {str(tmp_path / "dashboards" / slug) for slug in ("a", "hang-one", "m", "hang-two")}
     assert not folders & set(sys.path)
     assert not [name for name in sys.modules if name.startswith(f"{DASHBOARD_PACKAGE}.")]
-    assert [p.slug for p in found.problems] == ["hang-one", "hang-two"]
 
 
 def test_a_cut_off_module_that_ends_late_cannot_change_the_run(
@@ -393,8 +398,11 @@ def test_a_cut_off_module_that_ends_late_cannot_change_the_run(
     worker = imports.ImportWorker()
     worker.IDLE = 0.05  # the stuck thread ends soon after its module does
     monkeypatch.setattr(imports, "WORKER", worker)
-    found = discover(tmp_path / "dashboards", root=tmp_path, import_timeout=1)
+    try:  # a generous deadline: m, which waits for the stuck thread, must finish in it
+        found = discover(tmp_path / "dashboards", root=tmp_path, import_timeout=2)
+    finally:
+        gate.release.set()  # type: ignore[attr-defined]
     assert [d.title for d in found.dashboards] == ["A", "M", "Z"]
     assert [p.slug for p in found.problems] == ["late"]
-    assert "still loading after 1 s" in found.problems[0].one_line()
+    assert "still loading after 2 s" in found.problems[0].one_line()
     assert not [name for name in sys.modules if name.startswith(f"{DASHBOARD_PACKAGE}.")]
