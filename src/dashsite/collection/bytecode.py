@@ -7,9 +7,12 @@ entry; otherwise it reads and hashes the source and reuses the code if the diges
 matches, and compiles only a source it has never seen.
 
 A stat is trusted only when the source's times were :data:`RACY_NS` older than the
-clock when the entry was made: a file system that keeps times in coarse steps (a
-second, or a kernel tick) could otherwise give an edit made in the same step the
-same stat, and the old code would run. Such an entry is checked by its digest instead.
+file system's clock when the entry was made: a file system that keeps times in coarse
+steps (a second, or a kernel tick) could otherwise give an edit made in the same step
+the same stat, and the old code would run. Such an entry is checked by its digest
+instead. That clock is read from the file system itself (a file in the cache folder,
+touched), never from the wall clock: it is the clock that stamps the sources (a network
+file system's server's, say), and a build tells the time only by its injected clock.
 
 Each entry is sealed with a digest of its bytes; an entry that is damaged, cut short or
 for another path is ignored and rebuilt, never trusted. The pack is written whole
@@ -26,7 +29,6 @@ import importlib.util
 import marshal
 import os
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType
@@ -35,11 +37,13 @@ from dashsite.store.write import atomic_write
 
 PACK = "modules.pack"
 ENTRY_SUFFIX = ".entry"
+CLOCK = "clock"
+"""The file touched to read the file system's time."""
 HEADER = b"dashsite bytecode 1\n" + importlib.util.MAGIC_NUMBER
 """Starts every cache file; another format or another Python's bytecode is not read."""
 RACY_NS = 2_000_000_000
-"""How much older than the clock a source's times must be for its stat alone to vouch for it
-(FAT keeps times in steps of two seconds)."""
+"""How much older than the file system's clock a source's times must be for its stat alone
+to vouch for it (FAT keeps times in steps of two seconds)."""
 
 StatKey = tuple[int, int, int, int, int]
 
@@ -72,6 +76,21 @@ class Entry:
     """Whether the source's times were :data:`RACY_NS` old when the entry was made."""
     digest: bytes
     code: CodeType
+
+
+def file_system_now(folder: Path) -> int | None:
+    """The time the file system stamps a file with now (ns), from a file in ``folder`` it
+    touches; None when it cannot (a read-only project: then no stat is trusted)."""
+    clock = folder / CLOCK
+    try:
+        try:
+            os.utime(clock)
+        except FileNotFoundError:
+            folder.mkdir(parents=True, exist_ok=True)
+            clock.touch()
+        return clock.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def source_digest(source: bytes) -> bytes:
@@ -193,6 +212,8 @@ class BytecodeCache:
                             self._sealed[found[0]] = found[1]
         self._new: dict[str, Entry] = {}
         self._seen: set[str] = set()
+        # Before any source is read: an edit after the read cannot look older than this.
+        self._now = file_system_now(folder)
 
     def _candidates(self, path: str) -> list[Entry]:
         found = []
@@ -210,7 +231,6 @@ class BytecodeCache:
 
         Raises what ``compile`` raises (``SyntaxError``) and ``OSError``.
         """
-        now = time.time_ns()  # before the stat: a later edit cannot look older than this
         stat = os.stat(path)  # noqa: PTH116 - per module, on the hot path: no Path objects
         key = stat_key(stat)
         self._seen.add(path)
@@ -222,7 +242,8 @@ class BytecodeCache:
         with open(path, "rb") as file:  # noqa: PTH123 - as above
             source = file.read()
         digest = source_digest(source)
-        settled = now - max(stat.st_mtime_ns, stat.st_ctime_ns) > RACY_NS
+        changed = max(stat.st_mtime_ns, stat.st_ctime_ns)
+        settled = self._now is not None and changed + RACY_NS < self._now
         for entry in candidates:
             if entry.digest == digest:
                 COUNTS.verified += 1
