@@ -246,8 +246,7 @@ def _template_of(folder: Path, root: Path | None) -> tuple[Path, bool] | None:
 def _read_template(template: Path, root: Path | None) -> str:
     """The template's text, as ``read_text`` gives it (newlines made ``\\n``)."""
     try:
-        with template.open("rb") as file:  # bytes, decoded once: no text layer per file
-            text = file.read().decode("utf-8")
+        text = _read_bytes(os.fspath(template)).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DashboardError(
             f"cannot read the template: {exc}",
@@ -255,6 +254,19 @@ def _read_template(template: Path, root: Path | None) -> str:
             hint="save it as UTF-8 text",
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _read_bytes(path: str) -> bytes:
+    """A small file's bytes, by plain system calls: a thousand templates a build, read
+    without a file object each (half the cost)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def load_dashboard(
