@@ -410,3 +410,31 @@ def test_a_cut_off_module_that_ends_late_cannot_change_the_run(
     assert [p.slug for p in found.problems] == ["late"]
     assert "still loading after 2 s" in found.problems[0].one_line()
     assert not [name for name in sys.modules if name.startswith(f"{DASHBOARD_PACKAGE}.")]
+
+
+def test_discovery_gives_back_what_it_set_aside_from_the_garbage_collector(
+    tmp_path: Path,
+) -> None:
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    three(tmp_path)
+    before = Node()
+    before.self = before  # type: ignore[attr-defined]  # garbage only a collection frees
+    gone = weakref.ref(before)
+    del before
+    assert gc.get_freeze_count() == 0
+    titles(tmp_path)
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None
+    gc.freeze()  # someone else's freeze is left as it is
+    try:
+        frozen = gc.get_freeze_count()
+        titles(tmp_path)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
