@@ -242,7 +242,8 @@ def bench_scheduled(rows: list[Row], work: Path, count: int, runs: int = 3) -> N
 
 def bench_import(rows: list[Row], work: Path, count: int, runs: int = 5) -> None:
     """Discovering (importing) ``count`` dashboard.py on a second build, in a fresh process each
-    time, beside plain ``importlib`` importing the same files with Python's own ``__pycache__``."""
+    time with what a build has loaded by then, beside plain ``importlib`` importing the same
+    files with Python's own ``__pycache__`` in the same conditions."""
     project = write_dashsite_project(work / f"import-{count}", count)
     plain = work / f"import-plain-{count}"
     shutil.copytree(project / "dashboards", plain)  # its __pycache__ folders stay out of ours
@@ -265,6 +266,7 @@ def bench_import(rows: list[Row], work: Path, count: int, runs: int = 5) -> None
 DISCOVER_SCRIPT = """
 import sys, time
 from pathlib import Path
+import dashsite.cli, dashsite.site.build  # what a build has loaded when it discovers
 from dashsite.collection.discover import discover
 root = Path(sys.argv[1])
 started, cpu = time.perf_counter(), time.process_time()
@@ -278,7 +280,7 @@ print(elapsed, cpu)
 PLAIN_IMPORT_SCRIPT = """
 import importlib.util, sys, time
 from pathlib import Path
-import dashsite.collection.discover  # the same modules loaded before the clock starts
+import dashsite.cli, dashsite.site.build  # the same modules loaded before the clock starts
 sys.dont_write_bytecode = False  # its __pycache__ even under PYTHONDONTWRITEBYTECODE
 folder = Path(sys.argv[1])
 started, cpu = time.perf_counter(), time.process_time()
