@@ -210,7 +210,7 @@ def _discover(
             found.append(_Folder(path, *template))
     with_module = [item for item in found if isinstance(item, _Folder) and item.has_module]
     modules = import_dashboard_modules(
-        [(item.folder / MODULE_FILE, item.folder.name) for item in with_module],
+        [(f"{item.folder}/{MODULE_FILE}", item.folder.name) for item in with_module],
         root,
         import_timeout,
     )

@@ -159,7 +159,7 @@ def import_dashboard_module(
 
 
 def import_dashboard_modules(
-    modules: Sequence[tuple[Path, str]],
+    modules: Sequence[tuple[Path | str, str]],
     root: Path | None = None,
     timeout: float = DEFAULT_IMPORT_TIMEOUT,
     *,
@@ -190,7 +190,7 @@ def import_dashboard_modules(
     if cache is not None:
         cache.save()
     return [
-        _outcome(path, root, timeout, result)
+        _outcome(Path(path), root, timeout, result)
         for (path, _), result in zip(modules, run.results, strict=True)
     ]
 
@@ -251,13 +251,16 @@ class _ImportRun:
     """
 
     def __init__(
-        self, modules: Sequence[tuple[Path, str]], cache: BytecodeCache | None, timeout: float
+        self,
+        modules: Sequence[tuple[Path | str, str]],
+        cache: BytecodeCache | None,
+        timeout: float,
     ) -> None:
         self.modules = modules
         self.cache = cache
         # Strings, made once: the worker's loop then makes no Path objects.
         self._files = [os.fspath(path) for path, _ in modules]
-        self._folders = [os.fspath(path.parent) for path, _ in modules]
+        self._folders = [os.path.dirname(file) for file in self._files]  # noqa: PTH120
         self.timeout = timeout
         self.results: list[ModuleType | BaseException | _TimedOut | None] = [None] * len(modules)
         self._lock = threading.Lock()
