@@ -45,7 +45,8 @@ _Jobs = queue.SimpleQueue[tuple[Callable[[], None], threading.Event] | None]
 
 
 class ImportWorker:
-    """One daemon thread that runs the imports, one at a time, each with a deadline.
+    """One daemon thread that runs import jobs (a discovery's modules are one job), one at a
+    time; the caller keeps the deadlines and abandons a thread stuck in a module.
 
     The thread ends after :data:`IDLE` seconds without work, so a build leaves none
     behind; the next import starts it again.
