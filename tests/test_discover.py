@@ -109,33 +109,36 @@ def test_runtime_error_while_importing_names_the_line(tmp_path: Path) -> None:
 
 
 def test_imports_run_on_one_worker_and_compile_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashsite.collection import imports
+    from dashsite.collection import bytecode, imports
     from dashsite.collection.discover import discover
 
     for slug in ("a", "b", "c", "d", "e"):
         write_project(tmp_path, {slug: simple(slug.upper())})
     worker = imports.ImportWorker()
     monkeypatch.setattr(imports, "WORKER", worker)
+    monkeypatch.setattr(bytecode, "COUNTS", bytecode.CacheCounts())
     first = discover(tmp_path / "dashboards", root=tmp_path)
     assert [d.slug for d in first.dashboards] == ["a", "b", "c", "d", "e"]
     assert worker.started == 1  # one thread for five modules, not five
-    cached = sorted((tmp_path / ".dashsite" / "bytecode").glob("*.pyc"))
-    assert len(cached) == 5
+    assert bytecode.COUNTS.compiled == 5
+    cache = tmp_path / ".dashsite" / "bytecode"
+    assert sorted(p.name for p in cache.iterdir()) == ["clock", "modules.pack"]  # not five
     assert (tmp_path / ".dashsite" / ".gitignore").read_text().endswith("*\n")
 
     def no_compiling(*_: object, **__: object) -> None:
         raise AssertionError("compiled again")
 
-    monkeypatch.setattr(imports, "compile", no_compiling, raising=False)
+    monkeypatch.setattr(bytecode, "compile", no_compiling, raising=False)
     again = discover(tmp_path / "dashboards", root=tmp_path)
     assert [d.title for d in again.dashboards] == ["A", "B", "C", "D", "E"]
     assert [c.name for c in again.dashboards[0].collectors] == ["status", "count"]
-    monkeypatch.undo()
+    assert bytecode.COUNTS.compiled == 5
+    monkeypatch.setattr(bytecode, "compile", compile)
     (tmp_path / "dashboards" / "c" / "dashboard.py").write_text('TITLE = "Changed"\n')
     (tmp_path / "dashboards" / "c" / "template.html").write_text("<p>x</p>")
     changed = discover(tmp_path / "dashboards", root=tmp_path, only={"c"})
     assert changed.dashboards[0].title == "Changed"  # a new source, compiled anew
-    assert len(list((tmp_path / ".dashsite" / "bytecode").glob("*.pyc"))) == 6
+    assert bytecode.COUNTS.compiled == 6
 
 
 def test_a_module_past_its_deadline_leaves_the_others_a_fresh_worker(
@@ -174,3 +177,24 @@ def test_a_released_import_worker_ends_now_and_the_next_import_starts_one() -> N
     assert worker.run(lambda: ran.append(2), timeout=5)
     assert ran == [1, 2] and worker.started == 2
     worker.release()
+
+
+def test_the_template_is_read_with_its_newlines_made_plain(tmp_path: Path) -> None:
+    write_project(tmp_path, {"d": {"template.html": "x"}})
+    template = tmp_path / "dashboards" / "d" / "template.html"
+    template.write_bytes("<p>é</p>\r\n<p>{{ 1 }}</p>\r<p>end</p>\n".encode())
+    (dashboard,) = discover(tmp_path / "dashboards").dashboards
+    assert dashboard.source == "<p>é</p>\n<p>{{ 1 }}</p>\n<p>end</p>\n"
+    assert dashboard.source == template.read_text(encoding="utf-8")
+
+
+def test_a_folder_is_never_asked_its_file_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashsite.collection import discover as discovery
+
+    def no_formats(name: str) -> None:
+        raise AssertionError(f"format of {name} asked")
+
+    write_project(tmp_path, {"a": simple("A"), "b": {"template.html": "x"}})
+    monkeypatch.setattr(discovery, "format_of", no_formats)
+    found = discover(tmp_path / "dashboards", root=tmp_path)
+    assert [d.slug for d in found.dashboards] == ["a", "b"]

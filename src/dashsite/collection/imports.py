@@ -1,36 +1,39 @@
-"""Importing a ``dashboard.py``: isolated, bounded in time, and compiled once.
+"""Importing ``dashboard.py`` files: isolated, bounded in time, and compiled once.
 
 Each module is imported under its own package name, with its folder first on
 ``sys.path`` only while it runs, and any helper module it imported from its folder
 dropped from ``sys.modules`` afterwards, so two dashboards' ``helpers.py`` never clash.
 
-Every import runs on one worker thread (not one thread per module) with its own
-deadline: a module that outlives it keeps that worker, which is abandoned, and the
-next import gets a fresh one. The compiled code is cached by the source's hash under
-the project's ``.dashsite/bytecode/``, so an unchanged ``dashboard.py`` is compiled
-once, not every build (and no ``__pycache__`` appears in the user's dashboards).
+Discovery hands every module to one worker thread in one job (not a thread, nor a
+handoff, per module); each module still has its own deadline: one that outlives it
+keeps that worker, which is abandoned, and the modules after it go to a fresh one.
+The code comes from the project's bytecode cache (:mod:`dashsite.collection.bytecode`),
+so an unchanged ``dashboard.py`` is neither compiled nor read again (and no
+``__pycache__`` appears in the user's dashboards).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.util
-import marshal
+import functools
+import math
 import os
 import queue
 import sys
 import threading
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from importlib.machinery import ModuleSpec, SourceFileLoader
 from itertools import islice
 from pathlib import Path
 from types import CodeType, ModuleType
 from typing import Any, NoReturn
 
+from dashsite.collection.bytecode import BytecodeCache
 from dashsite.core.errors import DashboardError, display
 from dashsite.core.names import DASHBOARD_PACKAGE
-from dashsite.store.write import atomic_write, state_folder
+from dashsite.store.write import state_folder
 
 _IMPORT_LOCK = threading.Lock()
 DEFAULT_IMPORT_TIMEOUT = 30.0
@@ -42,7 +45,8 @@ _Jobs = queue.SimpleQueue[tuple[Callable[[], None], threading.Event] | None]
 
 
 class ImportWorker:
-    """One daemon thread that runs the imports, one at a time, each with a deadline.
+    """One daemon thread that runs import jobs (a discovery's modules are one job), one at a
+    time; the caller keeps the deadlines and abandons a thread stuck in a module.
 
     The thread ends after :data:`IDLE` seconds without work, so a build leaves none
     behind; the next import starts it again.
@@ -56,8 +60,8 @@ class ImportWorker:
         self.started = 0
         """Threads started so far (one per burst of imports, plus one per stuck module)."""
 
-    def run(self, job: Callable[[], None], timeout: float) -> bool:
-        """Run ``job`` on the worker; False if it is still running after ``timeout``."""
+    def submit(self, job: Callable[[], None]) -> tuple[threading.Event, object]:
+        """Queue ``job``: the event is set when it has run; the handle is for :meth:`abandon`."""
         done = threading.Event()
         with self._lock:
             if self._jobs is None:
@@ -69,11 +73,21 @@ class ImportWorker:
                 self.started += 1
             jobs = self._jobs
             jobs.put((job, done))
+        return done, jobs
+
+    def abandon(self, handle: object) -> None:
+        """Leave the thread that runs ``handle``'s job (stuck in a module); the next job
+        starts another."""
+        with self._lock:
+            if self._jobs is handle:
+                self._jobs = None
+
+    def run(self, job: Callable[[], None], timeout: float) -> bool:
+        """Run ``job`` on the worker; False if it is still running after ``timeout``."""
+        done, handle = self.submit(job)
         if done.wait(timeout):
             return True
-        with self._lock:  # that worker is stuck in the module: leave it, start another
-            if self._jobs is jobs:
-                self._jobs = None
+        self.abandon(handle)
         return False
 
     def release(self) -> None:
@@ -105,28 +119,11 @@ class ImportWorker:
                 job()
             finally:
                 done.set()
+                # Not kept while idle: a job holds its whole import run (and the cache).
+                del item, job, done
 
 
 WORKER = ImportWorker()
-
-
-def compiled(path: Path, cache: Path | None) -> CodeType:
-    """``path``'s code, from the cache when its source (and Python) are unchanged."""
-    source = path.read_bytes()
-    if cache is None:
-        return compile(source, str(path), "exec", dont_inherit=True)
-    key = hashlib.blake2b(source, digest_size=16)
-    key.update(importlib.util.MAGIC_NUMBER)
-    key.update(os.fsencode(path))  # the code names its file, for tracebacks
-    stored = cache / f"{key.hexdigest()}.pyc"
-    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-        code = marshal.loads(stored.read_bytes())  # noqa: S302 - as trusted as dashboard.py
-        if isinstance(code, CodeType):
-            return code
-    code = compile(source, str(path), "exec", dont_inherit=True)
-    with contextlib.suppress(OSError):  # a read-only project still builds
-        atomic_write(stored, marshal.dumps(code))
-    return code
 
 
 def bytecode_cache(root: Path | None) -> Path | None:
@@ -156,48 +153,83 @@ def import_dashboard_module(
     that loops for ever at import is reported and abandoned, and one that
     calls ``sys.exit()`` or ``os._exit()`` fails only its own dashboard.
     """
-    folder = str(path.parent)
-    package = f"{DASHBOARD_PACKAGE}.{slug.replace('-', '_')}"
-    shown = display(path, root)
+    (found,) = import_dashboard_modules([(path, slug)], root, timeout, batch=False)
+    if isinstance(found, DashboardError):
+        raise found
+    return found
+
+
+def import_dashboard_modules(
+    modules: Sequence[tuple[Path | str, str]],
+    root: Path | None = None,
+    timeout: float = DEFAULT_IMPORT_TIMEOUT,
+    *,
+    batch: bool = True,
+) -> list[ModuleType | DashboardError]:
+    """Import each ``(dashboard.py, slug)`` in isolation, in order, all in one handoff to the
+    import worker; each module's failure (an error naming its file and line, or its
+    ``timeout`` running out) is in its place in the list, and the others still load.
+
+    ``batch=False`` for one module re-imported on its own: its cache entry is written
+    alone rather than with all the others.
+    """
+    if not modules:
+        return []
+    folder = bytecode_cache(root)
+    cache = BytecodeCache(folder, batch=batch) if folder is not None else None
+    run = _ImportRun(modules, cache, timeout)
     with _IMPORT_LOCK:
-        before = len(sys.modules)
         _ensure_package(DASHBOARD_PACKAGE, None)
-        _ensure_package(package, path.parent)
-        spec = importlib.util.spec_from_file_location(f"{package}.dashboard", path)
-        assert spec is not None
-        module = importlib.util.module_from_spec(spec)
-        # In sys.modules while it runs, as any import is: dataclasses (a render type's)
-        # look their module up there. Dropped afterwards with the rest it added.
-        sys.modules[spec.name] = module
-        sys.path.insert(0, folder)
         # No __pycache__ in the user's dashboards/ (and no watcher noise from it).
         writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+        hard_exit, os._exit = os._exit, _refuse_exit
         try:
-            failure = _run_module(path, bytecode_cache(root), module, timeout, shown)
-            if isinstance(failure, SyntaxError):
-                raise DashboardError(
-                    f"syntax error: {failure.msg}",
-                    path=shown,
-                    line=failure.lineno,
-                    hint="fix the Python syntax",
-                )
-            if failure is not None:  # SystemExit, KeyboardInterrupt… end this dashboard only
-                kind = (
-                    "import error" if isinstance(failure, ImportError) else type(failure).__name__
-                )
-                raise DashboardError(
-                    f"{kind} while loading: {failure}",
-                    path=shown,
-                    line=_line_in(failure.__traceback__, str(path)),
-                    hint="fix the module or install what it imports",
-                )
+            run.run_all()
         finally:
+            os._exit = hard_exit
             sys.dont_write_bytecode = writes_bytecode
-            sys.path.remove(folder)
-            # sys.modules keeps insertion order: what this import added is at the end.
-            added = len(sys.modules) - before
-            _forget_modules(set(islice(reversed(sys.modules), max(added, 0))), path.parent)
-    return module
+    if cache is not None:
+        cache.save()
+    return [
+        _outcome(Path(path), root, timeout, result)
+        for (path, _), result in zip(modules, run.results, strict=True)
+    ]
+
+
+class _TimedOut:
+    """A module still running when its deadline passed."""
+
+
+def _outcome(
+    path: Path,
+    root: Path | None,
+    timeout: float,
+    result: ModuleType | BaseException | _TimedOut | None,
+) -> ModuleType | DashboardError:
+    """A module, or the one-line error its import ended with."""
+    if isinstance(result, ModuleType):
+        return result
+    shown = display(path, root)
+    if isinstance(result, SyntaxError):
+        return DashboardError(
+            f"syntax error: {result.msg}",
+            path=shown,
+            line=result.lineno,
+            hint="fix the Python syntax",
+        )
+    if isinstance(result, BaseException):  # SystemExit, KeyboardInterrupt… end this dashboard only
+        kind = "import error" if isinstance(result, ImportError) else type(result).__name__
+        return DashboardError(
+            f"{kind} while loading: {result}",
+            path=shown,
+            line=_line_in(result.__traceback__, str(path)),
+            hint="fix the module or install what it imports",
+        )
+    return DashboardError(
+        f"still loading after {timeout:g} s (a loop or a blocking call at import time?)",
+        path=shown,
+        hint="move slow work into a collector, or raise import_timeout in dashsite.toml",
+    )
 
 
 class _ExitRefused(BaseException):
@@ -208,50 +240,137 @@ def _refuse_exit(status: int) -> NoReturn:
     raise _ExitRefused(f"os._exit({status}) called while loading")
 
 
-def _run_module(
-    path: Path, cache: Path | None, module: ModuleType, timeout: float, shown: str
-) -> BaseException | None:
-    """Run ``path``'s code in ``module`` on the import worker, bounded by ``timeout``.
+class _ImportRun:
+    """The modules of one import call, run in order by the worker in one job.
 
-    Returns what the module raised (even ``SystemExit``), or None.
+    The worker notes which module it is in and that module's deadline; the caller sleeps
+    until the whole job is done, waking only when a deadline may have passed. A module
+    past its deadline is cut off: the caller records it as timed out, undoes what it
+    added to ``sys.path`` and ``sys.modules``, leaves its thread behind and hands the
+    modules after it to a fresh worker. The lock and the run token decide who finishes a
+    module (its thread or the caller), so a module that wakes up later changes nothing.
     """
-    box: list[BaseException] = []
 
-    def job() -> None:
-        try:
-            exec(compiled(path, cache), module.__dict__)  # noqa: S102 - the user's dashboard.py
-        except BaseException as exc:
-            box.append(exc)
+    def __init__(
+        self,
+        modules: Sequence[tuple[Path | str, str]],
+        cache: BytecodeCache | None,
+        timeout: float,
+    ) -> None:
+        self.modules = modules
+        self.cache = cache
+        # Strings, made once: the worker's loop then makes no Path objects.
+        self._files = [os.fspath(path) for path, _ in modules]
+        self._folders = [os.path.dirname(file) for file in self._files]  # noqa: PTH120
+        self.timeout = timeout
+        self.results: list[ModuleType | BaseException | _TimedOut | None] = [None] * len(modules)
+        self._lock = threading.Lock()
+        self._token: object = None
+        self._current = -1
+        self._deadline = math.inf
+        self._before = 0
 
-    hard_exit, os._exit = os._exit, _refuse_exit
-    try:
-        finished = WORKER.run(job, timeout)
-    finally:
-        os._exit = hard_exit
-    if not finished:
-        raise DashboardError(
-            f"still loading after {timeout:g} s (a loop or a blocking call at import time?)",
-            path=shown,
-            hint="move slow work into a collector, or raise import_timeout in dashsite.toml",
-        )
-    return box[0] if box else None
+    def run_all(self) -> None:
+        start = 0
+        while start < len(self.modules):
+            token = object()
+            self._token = token
+            done, handle = WORKER.submit(functools.partial(self._work, token, start))
+            wait = self.timeout
+            while not done.wait(wait):
+                with self._lock:
+                    left = self._deadline - time.monotonic()  # inf between modules
+                    if self._current < start or left > 0:
+                        wait = min(max(left, 0.01), self.timeout)
+                        continue
+                    stuck = self._current
+                    self._token = None  # the stuck thread may no longer touch the run
+                    self._deadline = math.inf
+                    self.results[stuck] = _TimedOut()
+                    self._undo(stuck, self._before)
+                WORKER.abandon(handle)
+                start = stuck + 1
+                break
+            else:
+                return
+
+    def _work(self, token: object, start: int) -> None:
+        """On the worker: import the modules from ``start`` on, while ``token`` holds."""
+        for index in range(start, len(self.modules)):
+            file, folder = self._files[index], self._folders[index]
+            package = f"{DASHBOARD_PACKAGE}.{self.modules[index][1].replace('-', '_')}"
+            with self._lock:
+                if self._token is not token:
+                    return
+                self._current = index
+                self._deadline = time.monotonic() + self.timeout
+                self._before = before = len(sys.modules)
+                _ensure_package(package, folder)
+                module = _new_module(f"{package}.dashboard", package, file)
+                # In sys.modules while it runs, as any import is: dataclasses (a render
+                # type's) look their module up there. Dropped afterwards with the rest it added.
+                sys.modules[module.__name__] = module
+                sys.path.insert(0, folder)
+            result: ModuleType | BaseException = module
+            try:
+                code = self.cache.code(file) if self.cache is not None else _compile(file)
+                exec(code, module.__dict__)  # noqa: S102 - the user's dashboard.py
+            except BaseException as exc:  # even SystemExit: it ends this dashboard only
+                result = exc
+            with self._lock:
+                if self._token is not token:  # cut off meanwhile: the caller finished it
+                    return
+                self._undo(index, before)
+                self.results[index] = result
+                self._deadline = math.inf  # done: no deadline until the next one starts
+
+    def _undo(self, index: int, before: int) -> None:
+        """Take module ``index``'s folder off ``sys.path`` and drop the modules it added."""
+        folder = self._folders[index]
+        with contextlib.suppress(ValueError):
+            sys.path.remove(folder)
+        # sys.modules keeps insertion order: what this import added is at the end.
+        added = len(sys.modules) - before
+        _forget_modules(set(islice(reversed(sys.modules), max(added, 0))), folder)
 
 
-def _ensure_package(name: str, folder: Path | None) -> None:
+def _compile(file: str) -> CodeType:
+    return compile(Path(file).read_bytes(), file, "exec", dont_inherit=True)
+
+
+def _new_module(name: str, package: str, file: str) -> ModuleType:
+    """A module as an import of ``file`` makes it, without the finders' search."""
+    module = ModuleType(name)
+    loader = SourceFileLoader(name, file)
+    spec = ModuleSpec(name, loader, origin=file)
+    spec.has_location = True
+    module.__file__ = file
+    module.__loader__ = loader
+    module.__package__ = package
+    module.__spec__ = spec
+    return module
+
+
+def _ensure_package(name: str, folder: str | None) -> None:
     """Register an empty namespace package so relative imports resolve."""
     module = ModuleType(name)
-    module.__path__ = [str(folder)] if folder is not None else []
+    module.__path__ = [folder] if folder is not None else []
     if name not in sys.modules or folder is not None:
         sys.modules[name] = module
 
 
-def _forget_modules(names: set[str], folder: Path) -> None:
+def _forget_modules(names: set[str], folder: str) -> None:
     """Drop modules loaded from ``folder`` so the next dashboard gets its own."""
-    resolved = folder.resolve()
+    prefix = f"{DASHBOARD_PACKAGE}."
+    resolved: Path | None = None  # resolved once, and only for a module of another package
     for name in names:
-        module = sys.modules.get(name)
-        file = getattr(module, "__file__", None)
-        if name.startswith(f"{DASHBOARD_PACKAGE}.") or (
-            file and Path(file).resolve().is_relative_to(resolved)
-        ):
+        if name.startswith(prefix):
+            sys.modules.pop(name, None)
+            continue
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if not file:
+            continue
+        if resolved is None:
+            resolved = Path(folder).resolve()
+        if Path(file).resolve().is_relative_to(resolved):
             sys.modules.pop(name, None)
