@@ -315,7 +315,7 @@ def _import_time(script: str, folder: Path, count: int) -> tuple[float, float]:
 
 def bench_incremental(rows: list[Row], project: Path, work: Path) -> None:
     from dashsite.preview.builder import PreviewBuilder
-    from dashsite.preview.watch import Change
+    from dashsite.preview.watch import FileChange
 
     builder = PreviewBuilder(project, work / "preview")
     started = time.perf_counter()
@@ -327,11 +327,11 @@ def bench_incremental(rows: list[Row], project: Path, work: Path) -> None:
     for edit in range(5):
         template.write_text(original + f"<p>edit {edit}</p>\n")
         started = time.perf_counter()
-        result = builder.apply([Change(template)])
+        result = builder.apply([FileChange(template)])
         samples.append(time.perf_counter() - started)
         assert result is not None and result.collected == ()
     template.write_text(original + "<p>edit 4</p>\n")  # same content again
-    unchanged = builder.apply([Change(template)])
+    unchanged = builder.apply([FileChange(template)])
     written = unchanged.written if unchanged else 0
     rows.append(Row(f"watch: one template edited ({len(builder.dashboards)} dashboards)",
                     median(samples), full, "full preview build", "s", "≤ 50 ms",
