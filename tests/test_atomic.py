@@ -94,9 +94,10 @@ def test_kill_during_collection_leaves_the_previous_site_whole(tmp_path: Path) -
     assert_site_whole(tmp_path / "site")
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")]
     assert leftovers == []
-    # The lock, the bytecode cache and the digests of what the last build wrote; no leftovers.
+    # The lock, the bytecode cache, the digests of what the last build wrote and its tally of
+    # today (status/live.py); no leftovers.
     kept = sorted(p.name for p in (tmp_path / ".dashsite").iterdir())
-    assert kept == [".gitignore", "bytecode", "site.lock", "site.written.json"]
+    assert kept == [".gitignore", "bytecode", "site.live.json", "site.lock", "site.written.json"]
 
 
 def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
