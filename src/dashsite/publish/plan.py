@@ -27,6 +27,7 @@ STAGES = (
     "other files",
     "history pages",
     "latest pages",
+    "site pages",
     "index",
     "manifest",
 )
@@ -66,7 +67,7 @@ class SiteFile:
 
 
 _ORDER = {
-    layout.Kind.MANIFEST: 5,
+    layout.Kind.MANIFEST: 6,
     layout.Kind.SITE_PAGE: 4,
     layout.Kind.LATEST: 3,
     layout.Kind.HISTORY: 2,
@@ -79,6 +80,8 @@ def publish_stage(relative: str) -> tuple[int, str]:
     found = layout.classify(relative)
     if found.immutable:
         return 0, IMMUTABLE  # a version's files, or named by their content
+    if relative == layout.INDEX_PAGE:  # it links to the other site pages (feed.html, …)
+        return 5, REVALIDATE
     return _ORDER.get(found.kind, 1), REVALIDATE
 
 
