@@ -188,6 +188,7 @@ def _min_of(runs: int, argv: list[str], cwd: Path | None = None,
 def bench_scheduled(rows: list[Row], work: Path, count: int, runs: int = 3) -> None:
     """A site's next build on a schedule: all data changed, or one dashboard's; on disk and
     on tmpfs; the size of the site-wide files."""
+    from dashsite.site.workers import cpu_count, jobs_for
     mkdocs = shutil.which("mkdocs", path=str(Path(PYTHON).parent)) or shutil.which("mkdocs")
     bare_script = work / "bare_loop.py"
     bare_script.write_text(BARE_LOOP)
@@ -209,11 +210,18 @@ def bench_scheduled(rows: list[Row], work: Path, count: int, runs: int = 3) -> N
                                        "DASHSITE_BENCH_ONLY": "d0007"})[0]
                 for n in range(runs)
             )
+            one = min(  # the same full build, all in the build's process
+                _min_of(1, [*build, "--jobs", "1"], env={"DASHSITE_BENCH_RUN": str(200 + n)})[0]
+                for n in range(runs)
+            )
             bare, _ = _min_of(runs, [PYTHON, str(bare_script), str(base / f"bare-s-{count}"),
                                      str(count), str(HERE)])
             rows.append(Row(f"scheduled build, {count:,} dashboards, all data changed ({label})",
                             full, bare, "bare Jinja2 loop", "s", "≤ 8x the bare loop",
                             full <= 8 * bare, f"{full / bare:.1f}x the loop, min of {runs}"))
+            rows.append(Row(f"the same build in one process (--jobs 1, {label})", one, full,
+                            f"--jobs auto ({jobs_for(None, count)} processes)", "s", "—", None,
+                            f"workers are {one / full:.2f}x faster on {cpu_count()} CPUs"))
             if mkdocs and label == "disk":
                 docs = write_mkdocs_project(base / f"mkdocs-s-{count}", count)
                 theirs, _ = _min_of(runs, [mkdocs, "build", "-q", "-d", "out"], cwd=docs)

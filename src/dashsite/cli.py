@@ -33,6 +33,20 @@ def _positive(text: str) -> float:
     return value
 
 
+def _jobs(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of processes, 1 or more, or auto, not {text}"
+        )
+    return value
+
+
 def _scheduler(text: str) -> str:
     from dashsite.core.scheduler_address import address_problem
 
@@ -94,6 +108,15 @@ def parser() -> argparse.ArgumentParser:
         type=_scheduler,
         metavar="ADDRESS",
         help="collect on this dask cluster (tcp://host:8786); implies --executor dask",
+    )
+    build.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="processes that render and write the dashboards after collection (default: auto, "
+        "one per CPU when there are enough dashboards to pay for it)",
     )
 
     commands.add_parser("list", help="list the dashboards and their collectors")

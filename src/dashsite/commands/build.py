@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         strict=args.strict,
         lock_timeout=args.lock_timeout,
         force=args.force,
+        jobs=args.jobs,
     )
     reporter: Reporter = ConsoleReporter(quiet=args.quiet)
     if args.json:

@@ -8,6 +8,7 @@ and what to do about it (``hint``), so the CLI can print it as one line:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 def shorten(text: str, limit: int) -> str:
@@ -55,6 +56,18 @@ class DashsiteError(Exception):
     def lines(self) -> list[str]:
         """The lines the CLI prints for this error (one, for most errors)."""
         return [self.one_line()]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by its fields, whatever the subclass's ``__init__`` takes: an error
+        crosses from a build's worker process to the build (:mod:`dashsite.site.workers`)."""
+        return (_rebuilt, (type(self), str(self), self.__dict__))
+
+
+def _rebuilt(cls: type[DashsiteError], text: str, state: dict[str, Any]) -> DashsiteError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, text)
+    error.__dict__.update(state)
+    return error
 
 
 class CollectorError(DashsiteError):

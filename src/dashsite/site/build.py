@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ from dashsite.site.index import (
 )
 from dashsite.site.outputs import SiteView, ThemePages, write_outputs
 from dashsite.site.unbuilt import render_unbuilt_page
+from dashsite.site.workers import blocks, jobs_for, run_blocks
 from dashsite.status.incidents import (
     DeclaredIncident,
     IncidentError,
@@ -111,6 +112,9 @@ class BuildOptions:
     the collectors' outcomes) is read from it."""
     force: bool = False
     """Build even into a non-empty folder that is not a dashsite site."""
+    jobs: int | None = None
+    """Processes that file the dashboards (``--jobs``); None: as many CPUs as pay
+    (:func:`.workers.jobs_for`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +213,106 @@ class Filing:
     environment: Any
     manifest: Manifest
     site: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """When this build happens: its version id, the collection time, the build time."""
+
+    version_id: str
+    collected_at: datetime
+    built_at: datetime
+
+
+@dataclass(slots=True)
+class Done:
+    """What the per-dashboard stages did for a block of dashboards (:meth:`SiteBuilder._part`).
+
+    From a worker process, :attr:`carried` is what the build must take over
+    from it: the records, views and outcomes of its dashboards, the digests of
+    the pages it wrote, today's tallies, the newest log records it read, and
+    how many files it wrote.
+    """
+
+    latest_pages: dict[str, bool]
+    """The dashboards filed, and whether their latest page changed (staged aside)."""
+    pruned: dict[str, list[str]]
+    earlier: dict[str, tuple[bytes, EarlierMonths]]
+    carried: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def marks(builder: SiteBuilder, filing: Filing, writer: SiteFolder) -> tuple[int, ...]:
+        """The counts a block's work adds to (taken before the workers start)."""
+        return (
+            len(builder.results),
+            len(builder.problems),
+            writer.written,
+            writer.bytes_written,
+            filing.store.written,
+            filing.store.bytes_written,
+        )
+
+    def carry(
+        self,
+        builder: SiteBuilder,
+        filing: Filing,
+        writer: SiteFolder,
+        slugs: Sequence[str],
+        before: tuple[int, ...],
+    ) -> None:
+        """In a worker: note what the build must take over (:meth:`merge_into`)."""
+        now = Done.marks(builder, filing, writer)
+        live = filing.timeline.live
+        self.carried = {
+            "slugs": list(slugs),
+            "records": {slug: filing.manifest.dashboards[slug] for slug in slugs},
+            "views": {  # a view reads its months through this process's timeline: not sent
+                s: replace(builder.views[s], source=None) for s in slugs if s in builder.views
+            },
+            "failed": {s: builder.failed[s] for s in slugs if s in builder.failed},
+            "results": builder.results[before[0] :],
+            "problems": builder.problems[before[1] :],
+            "digests": writer.digests.under(slugs) if writer.digests is not None else {},
+            "live": {s: live.current[s] for s in slugs if live and s in live.current},
+            "tails": filing.store.tails(slugs, TREND_LENGTH),
+            "repaired": {r for r in filing.store.repaired if r[0] in set(slugs)},
+            "counts": [b - a for a, b in zip(before, now, strict=True)],
+        }
+
+    def merge_into(self, builder: SiteBuilder, filing: Filing, writer: SiteFolder) -> None:
+        """In the build: take over what a worker did (:meth:`carry`)."""
+        got = self.carried
+        slugs = got["slugs"]
+        filing.manifest.dashboards.update(got["records"])
+        for slug, view in got["views"].items():  # its months read through our timeline
+            record = filing.manifest.dashboards[slug]
+            source = filing.timeline.month_source(record, _hold(record))
+            builder.views[slug] = replace(view, source=source)
+        builder.failed.update(got["failed"])
+        builder.results.extend(got["results"])
+        builder.problems.extend(got["problems"])
+        if writer.digests is not None:
+            writer.digests.carry(slugs, got["digests"])
+        if filing.timeline.live is not None:
+            filing.timeline.live.current.update(got["live"])
+        filing.store.carry(slugs, got["tails"])
+        filing.store.repaired |= got["repaired"]
+        files, size, store_files, store_size = got["counts"][2:]
+        writer.written += files
+        writer.bytes_written += size
+        filing.store.written += store_files
+        filing.store.bytes_written += store_size
+        self.carried = {}
+
+    @staticmethod
+    def joined(found: Sequence[Done]) -> Done:
+        """The blocks' results as one."""
+        done = Done({}, {}, {})
+        for part in found:
+            done.latest_pages.update(part.latest_pages)
+            done.pruned.update(part.pruned)
+            done.earlier.update(part.earlier)
+        return done
 
 
 class SiteBuilder:
@@ -369,26 +473,21 @@ class SiteBuilder:
         filing = Filing(store, Timeline(store, writer, self._backfilling), environment, manifest)
         filing.timeline.live = self.live
         filing.site = self._site_context(manifest, pending, assets, built_at)
-        latest_pages = self._file_versions(
-            filing, writer, opened, pending, version_id, collected_at
-        )
-        retained = self._retain(manifest, store, writer, manifest.site_time)
-        self._status(manifest, filing.timeline, collected_at)
-        site_context = self._site_context(manifest, [], assets, built_at)
-        earlier = manifest.earlier_files(built_at)  # the finished months, once
-        self._history(
-            writer, filing, site_context, earlier, built_at, opened, retained, latest_pages
-        )
-        for slug, staged in latest_pages.items():  # they link to the history just written
+        self._journal(filing.store, opened, pending, version_id, collected_at)
+        moment = Moment(version_id, collected_at, built_at)
+        done = self._dashboards(filing, writer, opened, pending, moment)
+        for slug, staged in done.latest_pages.items():  # they link to the history just written
             if staged:
                 writer.unstage(layout.latest_page(slug), store.temp_folder())
+        site_context = self._site_context(manifest, [], assets, built_at)
+        latest_pages, earlier = done.latest_pages, done.earlier
         self._unbuilt_pages(writer, environment, manifest, latest_pages, site_context)
         self._site_pages(writer, store, environment, manifest, declared, site_context, collected_at)
         write_manifest(writer, manifest, built_at, assets, earlier)  # the commit point
         if opened.recovering:  # a build killed after its manifest: an old months file may stay
             store.drop_unlinked_earlier(manifest, writer)
         shutil.rmtree(store.temp_folder(), ignore_errors=True)  # the journal with it
-        return version_id, retained.pruned
+        return version_id, done.pruned
 
     def _open(self, store: VersionStore, writer: SiteFolder) -> Opened:
         """Stage open: the manifest, finishing what a killed build left, a schema-1 upgrade."""
@@ -456,18 +555,16 @@ class SiteBuilder:
             pending.append(item)
         return pending
 
-    def _file_versions(
+    def _journal(
         self,
-        filing: Filing,
-        writer: SiteFolder,
+        store: VersionStore,
         opened: Opened,
         pending: Sequence[DashboardData],
         version_id: str,
         collected_at: datetime,
-    ) -> dict[str, bool]:
-        """Stage file versions: the journal, then each new version, its latest page staged
-        aside (:meth:`SiteFolder.stage`). The dashboards filed, and whether their page changed."""
-        journal = filing.store.temp_folder() / JOURNAL_FILE
+    ) -> None:
+        """Name the versions about to be filed, so a killed build is finished by the next."""
+        journal = store.temp_folder() / JOURNAL_FILE
         journal.parent.mkdir(exist_ok=True)
         atomic_write(
             journal,
@@ -482,13 +579,82 @@ class SiteBuilder:
                 ]
             ).encode(),
         )
+
+    def _dashboards(
+        self,
+        filing: Filing,
+        writer: SiteFolder,
+        opened: Opened,
+        pending: Sequence[DashboardData],
+        moment: Moment,
+    ) -> Done:
+        """The stages that touch one dashboard's files, in this process or in ``--jobs``
+        worker processes (:mod:`.workers`), each taking a block of dashboards."""
+        slugs = list(filing.manifest.dashboards)
+        jobs = jobs_for(self.options.jobs, len(slugs))
+
+        if jobs <= 1:
+            return self._part(filing, writer, opened, pending, moment, slugs)
+        before = Done.marks(self, filing, writer)
+
+        def work(part: Sequence[str], reporter: Reporter) -> Done:  # in a forked worker
+            self.reporter = reporter
+            done = self._part(filing, writer, opened, pending, moment, part)
+            done.carry(self, filing, writer, part, before)
+            return done
+
+        found = run_blocks(blocks(slugs, jobs), work, self.reporter)
+        for done in found:
+            done.merge_into(self, filing, writer)
+        return Done.joined(found)
+
+    def _part(
+        self,
+        filing: Filing,
+        writer: SiteFolder,
+        opened: Opened,
+        pending: Sequence[DashboardData],
+        moment: Moment,
+        slugs: Sequence[str],
+    ) -> Done:
+        """File versions → retention → status → history, for the dashboards ``slugs``.
+
+        Returns what changed, for the build (or, in a worker, to be sent back to it).
+        """
+        chosen = set(slugs)
+        records = [filing.manifest.dashboards[slug] for slug in slugs]
+        latest_pages = self._file_versions(
+            filing, writer, opened, [p for p in pending if p.dashboard.slug in chosen], moment,
+            chosen,
+        )  # fmt: skip
+        site_time = filing.manifest.site_time or moment.built_at  # set by the build
+        retained = self._retain(records, filing.store, writer, site_time)
+        self._status(records, filing.timeline, moment.collected_at)
+        earlier = filing.manifest.earlier_files(moment.built_at, slugs)  # the finished months
+        self._history(writer, filing, records, earlier, moment.built_at, opened, retained,
+                      latest_pages)  # fmt: skip
+        return Done(latest_pages, retained.pruned, earlier)
+
+    def _file_versions(
+        self,
+        filing: Filing,
+        writer: SiteFolder,
+        opened: Opened,
+        pending: Sequence[DashboardData],
+        moment: Moment,
+        chosen: set[str],
+    ) -> dict[str, bool]:
+        """Stage file versions: each new version, its latest page staged aside
+        (:meth:`SiteFolder.stage`). The dashboards filed, and whether their page changed."""
         for slug, found in opened.adopted.items():  # a killed build's versions: their status
+            if slug not in chosen:
+                continue
             record = filing.manifest.dashboards[slug]
             for entry in sorted(found, key=lambda e: (e.collected_at, e.id)):
                 filing.timeline.filed(record, entry, _hold(record))
         latest_pages: dict[str, bool] = {}  # staged on disk until what they link to exists
         for item in pending:
-            page = self._file_version(filing, item, version_id, collected_at)
+            page = self._file_version(filing, item, moment.version_id, moment.collected_at)
             if page is not None:
                 slug = item.dashboard.slug
                 url = layout.latest_page(slug)
@@ -496,7 +662,11 @@ class SiteBuilder:
         return latest_pages
 
     def _retain(
-        self, manifest: Manifest, store: VersionStore, writer: SiteFolder, now: datetime
+        self,
+        records: Sequence[DashboardRecord],
+        store: VersionStore,
+        writer: SiteFolder,
+        now: datetime,
     ) -> Retained:
         """Stage retention: ``retention`` prunes versions, the tiers thin pages and data.
 
@@ -506,14 +676,14 @@ class SiteBuilder:
         retained = Retained()
         config = self.config
         if config.retention is not None:
-            for record in manifest.dashboards.values():
+            for record in records:
                 dropped, changed, gone = store.prune(record, config.retention, writer)
                 if dropped:
                     retained.pruned[record.slug] = [v.id for v in dropped]
                     retained.rewritten[record.slug] = changed
                     retained.removed[record.slug] = gone
         pages_from, data_from = _tier_days(config, now)
-        for record in manifest.dashboards.values():
+        for record in records:
             thinned = store.thin(record, pages_from, data_from)
             if thinned:
                 retained.rewritten[record.slug] = (
@@ -521,9 +691,11 @@ class SiteBuilder:
                 )
         return retained
 
-    def _status(self, manifest: Manifest, timeline: Timeline, collected_at: datetime) -> None:
+    def _status(
+        self, records: Sequence[DashboardRecord], timeline: Timeline, collected_at: datetime
+    ) -> None:
         """Stage status: a view of every active dashboard (filed ones have theirs), staleness."""
-        for record in manifest.dashboards.values():
+        for record in records:
             hold = _hold(record)
             if record.slug not in self.views and record.active:
                 timeline.ensure(record, hold)
@@ -540,25 +712,32 @@ class SiteBuilder:
         self,
         writer: SiteFolder,
         filing: Filing,
-        site_context: dict[str, Any],
+        records: Sequence[DashboardRecord],
         earlier: Mapping[str, tuple[bytes, EarlierMonths]],
         built_at: datetime,
         opened: Opened,
         retained: Retained,
         latest_pages: Mapping[str, bool],
     ) -> None:
-        """Stage history: the months pages, then each changed dashboard's history pages."""
-        manifest, environment = filing.manifest, filing.environment
+        """Stage history: the months pages, then each changed dashboard's history pages.
+
+        They show the site as the dashboard pages do (``filing.site``: the statuses
+        this build collected), so a block of dashboards can be done on its own.
+        """
+        environment, site_context = filing.environment, filing.site
         since = listed_since(built_at)
-        for record in manifest.dashboards.values():  # before the history index links to it
+        for record in records:  # before the history index links to it
             months_file = earlier.get(record.slug)
             link = months_file[1] if months_file else None
             write_months_page(writer, environment, record, site_context, link, since)
         for slug, month in filing.store.repaired:  # rebuilt from the version folders: listed again
-            if slug in manifest.dashboards and month in manifest.dashboards[slug].months:
+            if (
+                slug in filing.manifest.dashboards
+                and month in filing.manifest.dashboards[slug].months
+            ):
                 retained.rewritten.setdefault(slug, set()).add(month)
         touched, rewritten = opened.touched, retained.rewritten
-        for record in manifest.dashboards.values():
+        for record in records:
             slug = record.slug
             if slug in latest_pages or slug in rewritten or slug in touched:
                 write_history(

@@ -185,6 +185,13 @@ class DayBar:
         partial = self.count > 0 and seconds.get(State.NODATA, 0) >= PARTIAL_NODATA
         object.__setattr__(self, "partial", partial)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as a tuple of its fields (a build's worker sends 90 a dashboard, see
+        :mod:`dashsite.site.workers`; the dataclass default goes field by field)."""
+        seconds = {state.value: value for state, value in self.seconds.items()}
+        return (_day_bar, (self.day, self.state.value, self.count, self.uptime, self.page,
+                           seconds, self.shown, self.partial))  # fmt: skip
+
     @property
     def label(self) -> str:
         """In words: ``2026-11-27: down 25 min, 288 versions, uptime 93.40 %``."""
@@ -226,6 +233,23 @@ def minutes_text(seconds: float) -> str:
         return f"{minutes} min"
     hours, rest = divmod(minutes, 60)
     return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+_STATES = {state.value: state for state in State}
+
+
+def _day_bar(
+    day: str, state: str, count: int, uptime: float | None, page: str,
+    seconds: dict[str, float], shown: str, partial: bool,
+) -> DayBar:  # fmt: skip
+    """A pickled :class:`DayBar` back, its fields set as they were (no ``__post_init__``)."""
+    bar = object.__new__(DayBar)
+    for name, value in (("day", day), ("state", _STATES[state]), ("count", count),
+                        ("uptime", uptime), ("page", page), ("shown", shown),
+                        ("partial", partial),
+                        ("seconds", {_STATES[k]: v for k, v in seconds.items()})):  # fmt: skip
+        object.__setattr__(bar, name, value)
+    return bar
 
 
 @dataclass(frozen=True, slots=True)
@@ -739,8 +763,12 @@ class Timeline:
             tuple(current),
             live,
             tuple(extra),
-            source=lambda month: self.month(record, month, hold),
+            source=self.month_source(record, hold),
         )
+
+    def month_source(self, record: DashboardRecord, hold: float) -> Callable[[str], MonthStatus]:
+        """What a view reads its months through (:attr:`StatusView.source`): this timeline."""
+        return lambda month: self.month(record, month, hold)
 
     # -- the digest -----------------------------------------------------------------------------
 

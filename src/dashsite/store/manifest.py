@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -329,13 +329,17 @@ class Manifest:
         """The file's text: compact (no indentation, no spaces), one line and a newline."""
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
-    def earlier_files(self, built_at: datetime) -> dict[str, tuple[bytes, EarlierMonths]]:
+    def earlier_files(
+        self, built_at: datetime, slugs: Iterable[str] | None = None
+    ) -> dict[str, tuple[bytes, EarlierMonths]]:
         """Slug → the earlier-months file the manifest built at ``built_at`` links to.
 
-        Computed once per build: the history pages and the manifest share it.
+        Computed once per build (for ``slugs``, or all): the history pages and the
+        manifest share it.
         """
         since = horizon(built_at)
-        found = {slug: record.earlier_file(since) for slug, record in self.dashboards.items()}
+        chosen = self.dashboards if slugs is None else slugs
+        found = {slug: self.dashboards[slug].earlier_file(since) for slug in chosen}
         return {slug: file for slug, file in found.items() if file is not None}
 
     @classmethod

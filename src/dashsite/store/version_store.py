@@ -326,6 +326,17 @@ class VersionStore:
         self._tails.pop(slug, None)
         self._days = {key: read for key, read in self._days.items() if key[0] != slug}
 
+    def tails(self, slugs: Iterable[str], count: int) -> dict[str, list[LogRecord]]:
+        """The newest ``count`` records read so far of each of ``slugs`` (a worker's, to
+        hand to the build: :meth:`carry`)."""
+        return {slug: self._tails[slug][-count:] for slug in slugs if slug in self._tails}
+
+    def carry(self, slugs: Iterable[str], tails: Mapping[str, list[LogRecord]]) -> None:
+        """Another process wrote ``slugs``' logs: forget what was read, keep its ``tails``."""
+        for slug in slugs:
+            self.forget(slug)
+        self._tails.update(tails)
+
     def tail(self, record: DashboardRecord, count: int) -> list[LogRecord]:
         """The newest ``count`` records, oldest first, reading back from the end.
 

@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -459,6 +460,17 @@ class WrittenDigests:
         prefix = relative.rstrip("/") + "/"
         for known in [k for k in self.current if k == relative or k.startswith(prefix)]:
             del self.current[known]
+
+    def under(self, folders: Iterable[str]) -> dict[str, str]:
+        """The digests noted so far of the files inside ``folders`` (a worker's dashboards)."""
+        tops = set(folders)
+        return {k: v for k, v in self.current.items() if k.partition("/")[0] in tops}
+
+    def carry(self, folders: Iterable[str], found: Mapping[str, str]) -> None:
+        """Another process wrote ``folders``: its digests of them replace ours."""
+        tops = set(folders)
+        self.current = {k: v for k, v in self.current.items() if k.partition("/")[0] not in tops}
+        self.current.update(found)
 
     def _token(self) -> list[int] | None:
         try:

@@ -1,0 +1,192 @@
+"""A build's per-dashboard stages in worker processes (``dashsite build --jobs``).
+
+After collection, filing a version, retention, status and the history pages
+touch one dashboard's files only. A build of many dashboards spends most of
+its time there, in Python, so threads would not help: the work is split into
+contiguous blocks of dashboards, each run in a forked copy of the build.
+
+Forked, not spawned: a worker starts with everything the build has read and
+collected (a spawned one would import, read and collect again). Each worker
+sends its events back as they happen (the progress line keeps moving) and,
+at the end, what it changed (:class:`WorkerDone` is the caller's). The
+caller then carries on alone: the latest pages, the index and the manifest
+come after every worker has finished, so a page never links to a file a
+worker has not written yet.
+
+A worker that dies (killed, out of memory) fails the build with one line; what
+it filed is finished by the next build, as after any killed build. A worker
+never outlives the build: it is killed when the build process dies.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import signal
+import traceback
+from collections.abc import Callable, Sequence
+from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from typing import Any, TypeVar
+
+from dashsite.core.errors import DashsiteError, SiteError
+from dashsite.core.reporter import Event, Reporter
+
+MIN_SHARE = 40
+"""Dashboards a worker must get to pay for itself: starting one and sending its results back
+costs about what filing 5 to 10 dashboards does (measured at 1,000 dashboards, see
+docs/explanation/performance.md)."""
+
+T = TypeVar("T")
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on (a container's share, not the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def jobs_for(requested: int | None, dashboards: int) -> int:
+    """How many processes file ``dashboards``: ``requested``, or as many CPUs as pay.
+
+    ``requested`` (``--jobs``) is honoured up to one dashboard a process; left
+    unset, a worker is started only for every :data:`MIN_SHARE` dashboards.
+    Without ``fork`` (not Linux or macOS) everything runs in the build's process.
+    """
+    if not hasattr(os, "fork") or dashboards <= 1:
+        return 1
+    if requested is not None:
+        return max(1, min(requested, dashboards))
+    return max(1, min(cpu_count(), dashboards // MIN_SHARE))
+
+
+def blocks(items: Sequence[str], count: int) -> list[list[str]]:
+    """``items`` in ``count`` contiguous blocks of near-equal size, in order."""
+    size, extra = divmod(len(items), count)
+    found, start = [], 0
+    for n in range(count):
+        end = start + size + (1 if n < extra else 0)
+        found.append(list(items[start:end]))
+        start = end
+    return [block for block in found if block]
+
+
+class _Forward:
+    """A worker's reporter: each event goes back to the build as it happens."""
+
+    def __init__(self, pipe: Connection) -> None:
+        self.pipe = pipe
+
+    def emit(self, event: Event) -> None:
+        self.pipe.send(("event", event))
+
+
+def run_blocks(
+    parts: Sequence[Sequence[str]],
+    work: Callable[[Sequence[str], Reporter], T],
+    reporter: Reporter,
+) -> list[T]:
+    """``work(part, reporter)`` for each part in its own forked process; the results in order.
+
+    The first :class:`DashsiteError` a worker raises is raised here, after every
+    worker has stopped; any other failure becomes a :class:`SiteError` naming it.
+    """
+    context = get_context("fork")
+    parent = os.getpid()
+    gc.freeze()  # the objects the workers inherit stay shared (their counts are not rewritten)
+    running: dict[Connection, tuple[int, Any]] = {}
+    try:
+        for n, part in enumerate(parts):
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_worker, args=(send, part, work, parent), name=f"dashsite-build-{n}"
+            )
+            process.start()
+            send.close()
+            running[receive] = (n, process)
+        return _gather(running, len(parts), reporter)
+    finally:
+        for receive, (_, process) in running.items():
+            if process.is_alive():
+                process.kill()
+            process.join()
+            receive.close()
+        gc.unfreeze()
+
+
+def _gather(running: dict[Connection, tuple[int, Any]], count: int, reporter: Reporter) -> list[T]:
+    results: dict[int, T] = {}
+    failure: BaseException | None = None
+    waiting = dict(running)
+    while waiting:
+        for ready in wait(list(waiting)):
+            assert isinstance(ready, Connection)
+            n, process = waiting[ready]
+            try:
+                kind, value = ready.recv()
+            except (EOFError, OSError):
+                process.join()
+                failure = failure or SiteError(
+                    f"a build worker stopped ({_how(process.exitcode)}) before it finished",
+                    hint="run the build again: it finishes what this one filed",
+                )
+                del waiting[ready]
+                continue
+            if kind == "event":
+                reporter.emit(value)
+            elif kind == "done":
+                results[n] = value
+                del waiting[ready]
+            else:  # "error": a DashsiteError, or the text of another exception
+                failure = failure or (
+                    value
+                    if isinstance(value, DashsiteError)
+                    else SiteError(f"a build worker failed: {value}")
+                )
+                del waiting[ready]
+    if failure is not None:
+        raise failure
+    return [results[n] for n in range(count)]
+
+
+def _how(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+def _worker(
+    pipe: Connection,
+    part: Sequence[str],
+    work: Callable[[Sequence[str], Reporter], Any],
+    parent: int,
+) -> None:
+    _die_with(parent)
+    gc.unfreeze()  # what the worker makes is its own: collect it as usual
+    try:
+        result = work(part, _Forward(pipe))
+    except DashsiteError as exc:
+        pipe.send(("error", exc))
+    except BaseException as exc:
+        detail = "".join(traceback.format_exception(exc)).strip()
+        pipe.send(("error", detail))
+    else:
+        pipe.send(("done", result))
+    finally:
+        pipe.close()
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when the build's process dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere the worker stops at its next write to the closed pipe
+    if os.getppid() != parent:  # the build died before the line above took effect
+        os._exit(1)

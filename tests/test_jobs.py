@@ -1,0 +1,192 @@
+"""``dashsite build --jobs``: worker processes file the dashboards, and the site is the same.
+
+Each test builds the same project twice, once in one process and once with
+workers, at the same moments, and compares what a visitor and the next build
+read: every file of the site, the build's report, the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from dashsite.core.config import load_config
+from dashsite.core.reporter import RecordingReporter
+from dashsite.site.build import BuildOptions, BuildResult, build_site
+from dashsite.site.workers import MIN_SHARE, blocks, cpu_count, jobs_for
+from projects import (
+    T0,
+    assert_site_whole,
+    cli,
+    fixed_clock,
+    logged_versions,
+    simple,
+    write_project,
+)
+
+FAILING = {
+    "dashboard.py": """
+        from dashsite import collector
+
+        TITLE = "Failing"
+
+        @collector
+        def ok():
+            return 1
+
+        @collector
+        def broken():
+            raise RuntimeError("source down")
+    """,
+    "template.html": "<p>{{ ok }}</p>",
+}
+BAD_TEMPLATE = {  # renders only when its data is there: a build with none is a problem
+    "dashboard.py": "from dashsite import collector\nTITLE = 'Bad'\n\n@collector\ndef a():\n"
+    "    return 1\n",
+    "template.html": "{{ a.missing.deeper }}",
+}
+MARKDOWN = {
+    "dashboard.py": "from dashsite import collector\nTITLE = 'Notes'\n\n@collector\n"
+    "def n():\n    return 7\n",
+    "template.md": "# Notes\n\n**{{ n }}** things, *fine*.\n",
+}
+
+
+def _project(root: Path) -> Path:
+    dashboards = {f"svc-{n}": simple(f"Service {n}") for n in range(5)}
+    dashboards |= {"failing": FAILING, "bad": BAD_TEMPLATE, "notes": MARKDOWN}
+    return write_project(root, dashboards, config='title = "Jobs"\nretention = 2\n')
+
+
+def _build(root: Path, jobs: int | None, n: int) -> tuple[BuildResult, RecordingReporter]:
+    moment = T0 + timedelta(minutes=5 * n)
+    reporter = RecordingReporter()
+    options = BuildOptions(version_id=f"v{n}", clock=fixed_clock(moment), jobs=jobs)
+    return build_site(load_config(root), options, reporter), reporter
+
+
+def _report(result: BuildResult) -> dict[str, object]:
+    found = result.to_json()
+    for varying in ("site", "duration", "bytes_written"):  # durations are in the data files
+        found.pop(varying)
+    return found
+
+
+_DURATION = re.compile(rb'"durations?": ?(\{[^}]*\}|[0-9.e-]+)')
+
+
+def _events(reporter: RecordingReporter) -> list[tuple[str, str, str]]:
+    """What the build told, in any order, the finish line's duration blanked."""
+    return sorted(
+        (e.kind, e.slug, re.sub(r"in [0-9.]+ s", "-", e.message)) for e in reporter.events
+    )
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    """Every file of the site, the collectors' measured durations blanked."""
+    return {
+        str(path.relative_to(site)): _DURATION.sub(b"-", path.read_bytes())
+        for path in sorted(site.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_workers_build_the_same_site_as_one_process(tmp_path: Path) -> None:
+    one, many = _project(tmp_path / "one"), _project(tmp_path / "two")
+    for n in range(4):  # retention = 2: the third and fourth builds prune
+        serial, serial_events = _build(one, 1, n)
+        parallel, parallel_events = _build(many, 3, n)
+        assert _report(parallel) == _report(serial)
+        assert _files(many / "site") == _files(one / "site"), f"build {n}"
+        assert _events(parallel_events) == _events(serial_events)
+    assert parallel.pruned == serial.pruned and parallel.pruned  # retention ran in the workers
+    assert {p.one_line() for p in parallel.problems} == {p.one_line() for p in serial.problems}
+    assert any("bad" in p.one_line() for p in parallel.problems)
+    assert_site_whole(many / "site")
+    assert logged_versions(many / "site")["svc-0"] == ["v2", "v3"]
+
+
+def test_the_next_build_reads_what_the_workers_left(tmp_path: Path) -> None:
+    """The state a worker keeps (written digests, today's tally) reaches the state folder: a
+    following build in one process writes the same as after a build in one process."""
+    one, many = _project(tmp_path / "one"), _project(tmp_path / "two")
+    _build(one, 1, 0)
+    _build(many, 3, 0)
+    state = many / "site" / ".." / ".dashsite"
+    live = json.loads((state / "site.live.json").read_text())
+    assert set(live["dashboards"]) >= {f"svc-{n}" for n in range(5)}
+    written = json.loads((state / "site.written.json").read_text())["digests"]
+    assert "svc-4/index.html" in written and "svc-0/history/index.html" in written
+    serial, _ = _build(one, 1, 1)
+    after_workers, _ = _build(many, 1, 1)
+    assert after_workers.files_written == serial.files_written
+    assert _files(many / "site") == _files(one / "site")
+
+
+def test_a_worker_killed_fails_the_build_in_one_line_and_the_next_finishes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path / "p")
+    _build(root, 2, 0)
+    from dashsite.site import build as build_module
+
+    real = build_module.SiteBuilder._part
+
+    def dies(self, filing, writer, opened, pending, moment, slugs):  # type: ignore[no-untyped-def]
+        if "svc-4" in slugs:  # the second block's worker files, then is killed
+            real(self, filing, writer, opened, pending, moment, slugs)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(self, filing, writer, opened, pending, moment, slugs)
+
+    monkeypatch.setattr(build_module.SiteBuilder, "_part", dies)
+    with pytest.raises(Exception) as raised:
+        _build(root, 2, 1)
+    assert "a build worker stopped (signal SIGKILL)" in str(raised.value)
+    assert "run the build again" in str(raised.value)
+    monkeypatch.undo()
+    _build(root, 2, 2)
+    versions = logged_versions(root / "site")
+    # retention = 2; v1 was filed by the killed worker and by the one that finished: adopted
+    assert versions["svc-4"] == versions["svc-0"] == ["v1", "v2"]
+    assert_site_whole(root / "site")
+
+
+def test_the_cli_says_why_a_worker_failed(tmp_path: Path) -> None:
+    """A site-wide error in a worker (a broken history layout) is the same one line as
+    in one process, and exit code 1."""
+    root = _project(tmp_path / "p")
+    layouts = root / "dashboards" / "_layouts"
+    layouts.mkdir()
+    (layouts / "history.html").write_text("{% extends 'base.html' %}\n{% block x %}\n")
+    serial = cli(root, "build", "--jobs", "1")
+    shutil.rmtree(root / "site")
+    shutil.rmtree(root / ".dashsite", ignore_errors=True)
+    parallel = cli(root, "build", "--jobs", "2")
+    assert parallel.returncode == serial.returncode == 1
+    assert "history.html" in parallel.stderr
+    assert parallel.stderr.strip().splitlines()[-1] == serial.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in parallel.stderr
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "two", "1.5"])
+def test_jobs_must_be_a_count(tmp_path: Path, text: str) -> None:
+    root = _project(tmp_path / "p")
+    found = cli(root, "build", "--jobs", text)
+    assert found.returncode == 2
+    assert "--jobs" in found.stderr and "1 or more" in found.stderr
+
+
+def test_how_many_workers() -> None:
+    assert jobs_for(None, 10) == 1  # too few to pay for a process
+    assert jobs_for(4, 10) == 4 and jobs_for(4, 2) == 2 and jobs_for(1, 1000) == 1
+    assert jobs_for(None, 1000) == min(cpu_count(), 1000 // MIN_SHARE)
+    assert jobs_for(None, 2 * MIN_SHARE - 1) == 1
+    assert blocks(list("abcdefg"), 3) == [["a", "b", "c"], ["d", "e"], ["f", "g"]]
+    assert blocks(list("ab"), 3) == [["a"], ["b"]]
