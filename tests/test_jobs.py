@@ -190,3 +190,21 @@ def test_how_many_workers() -> None:
     assert jobs_for(None, 2 * MIN_SHARE - 1) == 1
     assert blocks(list("abcdefg"), 3) == [["a", "b", "c"], ["d", "e"], ["f", "g"]]
     assert blocks(list("ab"), 3) == [["a"], ["b"]]
+
+
+def test_what_the_build_printed_before_the_workers_is_printed_once(tmp_path: Path) -> None:
+    """A worker is a copy of the build, with its unflushed output: it must not print it
+    again (multiprocessing flushes before it forks; a bare os.fork would not). A collector
+    prints (block-buffered: stdout is a pipe), then --json."""
+    root = _project(tmp_path / "p")
+    (root / "dashboards" / "svc-0" / "dashboard.py").write_text(
+        "from dashsite import collector\nTITLE = 'Loud'\n\n@collector\ndef count():\n"
+        "    print('collector says hello')\n    return 1\n"
+    )
+    (root / "dashboards" / "svc-0" / "template.html").write_text("<p>{{ count }}</p>")
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    found = cli(root, "build", "--jobs", "3", "--json", env=buffered)
+    assert found.returncode == 1  # the bad template
+    assert found.stdout.count("collector says hello") == 1
+    report = json.loads(found.stdout.split("collector says hello", 1)[1])
+    assert len(report["dashboards"]) == 8

@@ -95,7 +95,7 @@ def run_blocks(
     """
     context = get_context("fork")
     parent = os.getpid()
-    gc.freeze()  # the objects the workers inherit stay shared (their counts are not rewritten)
+    gc.freeze()  # what the workers inherit: their collector never walks it (pages stay shared)
     running: dict[Connection, tuple[int, Any]] = {}
     try:
         for n, part in enumerate(parts):
@@ -167,7 +167,6 @@ def _worker(
     parent: int,
 ) -> None:
     _die_with(parent)
-    gc.unfreeze()  # what the worker makes is its own: collect it as usual
     try:
         result = work(part, _Forward(pipe))
     except DashsiteError as exc:
