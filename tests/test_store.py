@@ -13,6 +13,7 @@ from dashsite.store.manifest import Manifest, horizon
 from dashsite.store.version_store import (
     DashboardRecord,
     LogRecord,
+    ShardMark,
     VersionStore,
     numeric_values,
 )
@@ -270,6 +271,37 @@ def test_tail_reads_back_across_months(tmp_path: Path) -> None:
     assert [r.id for r in store.tail(record, 4)] == ["v1", "v2", "v3", "v4"]
     assert [r.id for r in store.tail(record, 100)] == ["v0", "v1", "v2", "v3", "v4"]
     assert record.count == 5 and list(record.months) == ["2026-10", "2026-11"]
+
+
+def test_a_shard_is_read_from_its_mark_on_unless_it_was_rewritten(tmp_path: Path) -> None:
+    store = VersionStore(tmp_path)
+    record = DashboardRecord("alpha", "Alpha")
+    day = "2026-11-27"
+
+    def append(n: int) -> None:
+        store.append(record, LogRecord(f"v{n}", f"{day}T00:{n:02d}:00+00:00",
+                                       StatusLevel.OK, f"alpha/v{n}/"))
+
+    assert store.appended("alpha", day, None) == ([], 0, None)  # no shard yet
+    for n in range(3):
+        append(n)
+    found, unreadable, mark = store.appended("alpha", day, None)
+    assert [r.id for r in found] == ["v0", "v1", "v2"] and unreadable == 0
+    assert mark == store.shard_end("alpha", day, 3)
+    for n in range(3, 30):  # past the bytes a mark checks
+        append(n)
+    found, _, later = store.appended("alpha", day, mark)
+    assert [r.id for r in found] == [f"v{n}" for n in range(3, 30)]
+    assert later == store.shard_end("alpha", day, 30)
+    assert store.appended("alpha", day, later) == ([], 0, later)
+    with store.shard("alpha", day).open("ab") as shard:
+        shard.write(b"not json\n")
+    assert store.appended("alpha", day, later)[:2] == ([], 1)  # a torn line, told
+    text = store.shard("alpha", day).read_text()
+    store.shard("alpha", day).write_text(text.replace("v1", "w1"))  # rewritten before the mark
+    assert store.appended("alpha", day, mark) is None
+    assert store.appended("alpha", day, ShardMark(10**6, mark.tail, 3)) is None  # it shrank
+    assert ShardMark.empty().tail == hashlib.sha1(b"", usedforsecurity=False).hexdigest()[:16]
 
 
 def test_tiers_thin_pages_then_data_and_keep_the_log(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ dashboard: parsing and tallying the whole day again on every build made the
 status the largest cost of a build at 1,000 dashboards by the end of a day.
 
 So a build keeps, per dashboard, the tally up to the newest line it read
-(:class:`LiveTally`) with the size of each shard it covered; the next build
-reads only the lines appended since and tallies from there. A tally splits
+(:class:`LiveTally`) with the mark of each shard it covered
+(:class:`~dashsite.store.version_store.ShardMark`); the next build reads only
+the lines appended since (the store reads them:
+:meth:`~dashsite.store.version_store.VersionStore.appended`) and tallies from there. A tally splits
 cleanly at the newest mark's time ``T``: everything before ``T`` is the
 prefix (:func:`dashsite.status.model.tally` up to ``T``), and the records at
 ``T`` are fed again, with the mark in force before them, to tally what
@@ -24,7 +26,6 @@ whole, as before.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,21 +37,9 @@ from dashsite.core.levels import StatusLevel
 from dashsite.status.model import DaySummary, State, tally
 from dashsite.store.layout import STATE_FOLDER
 from dashsite.store.log import LogRecord
-from dashsite.store.records import Mark
+from dashsite.store.records import Mark, day_start
+from dashsite.store.version_store import ShardMark
 from dashsite.store.write import atomic_write, state_folder
-
-TAIL_CHECK = 256
-"""Bytes before the offset read that must be unchanged for the cache to hold."""
-
-
-@dataclass
-class ShardMark:
-    """How far a shard was read: its size then, and a hash of the bytes just before."""
-
-    size: int
-    tail: str
-    lines: int
-    """Valid records in it (the manifest's counts are checked against them)."""
 
 
 @dataclass
@@ -77,16 +66,16 @@ def split(
     the records at ``T``, and the mark in force before ``T``."""
     if not records:
         return {}, [], carry
-    newest = max(Mark.of(r).at for r in records)
+    marks = [Mark.of(r) for r in records]
+    newest = max(mark.at for mark in marks)
     before, running = carry, carry
-    for record in records:
-        mark = Mark.of(record)
+    for mark in marks:
         if running is not None and mark.at < running.at:
             continue  # out of order: tally skips it too
         if mark.at < newest:
             before = mark
         running = mark
-    at_t = [r for r in records if Mark.of(r).at == newest]
+    at_t = [r for r, mark in zip(records, marks, strict=True) if mark.at == newest]
     return tally(records, carry, start, newest, hold, hours=True), at_t, before
 
 
@@ -98,10 +87,9 @@ def extend(
     None when ``end`` is not after ``T`` (a clock behind the log's newest line, or at
     it): the prefix counted time past ``end``, so the days must be tallied whole.
     """
+    start = _resumed(known)
     if not known.at_t:
-        start = datetime.fromisoformat(f"{known.since}T00:00:00+00:00")
         return tally(new, known.before, start, end, hold, hours=True)
-    start = Mark.of(known.at_t[0]).at
     if end <= start:
         return None
     rest = tally([*known.at_t, *new], known.before, start, end, hold, hours=True)
@@ -112,15 +100,16 @@ def advance(known: LiveTally, new: Sequence[LogRecord], hold: float) -> LiveTall
     """``known`` moved on past ``new`` (lines read from the log this build)."""
     if not new:
         return known
-    start = (
-        Mark.of(known.at_t[0]).at
-        if known.at_t
-        else datetime.fromisoformat(f"{known.since}T00:00:00+00:00")
-    )
-    prefix, at_t, before = split([*known.at_t, *new], known.before, start, hold)
+    prefix, at_t, before = split([*known.at_t, *new], known.before, _resumed(known), hold)
     return LiveTally(
         known.since, known.carry, known.shards, merged(known.prefix, prefix), at_t, before
     )
+
+
+def _resumed(known: LiveTally) -> datetime:
+    """Where the tally after ``known``'s prefix starts: ``T`` (the records at ``T`` are fed
+    again), or the first unsettled day's midnight when no record was tallied."""
+    return Mark.of(known.at_t[0]).at if known.at_t else day_start(known.since)
 
 
 def merged(
@@ -160,34 +149,6 @@ def _copy(found: DaySummary) -> DaySummary:
         found.last,
         {h: _copy(part) for h, part in found.hours.items()},
     )
-
-
-def shard_mark(path: Path, lines: int) -> ShardMark | None:
-    """Where a shard ends now (None when it is not there)."""
-    try:
-        with path.open("rb") as handle:
-            size = handle.seek(0, 2)
-            handle.seek(max(0, size - TAIL_CHECK))
-            tail = hashlib.sha1(handle.read(), usedforsecurity=False).hexdigest()[:16]
-    except OSError:
-        return None
-    return ShardMark(size, tail, lines)
-
-
-def read_after(path: Path, known: ShardMark) -> bytes | None:
-    """The bytes appended to ``path`` since ``known``; None when it was rewritten instead."""
-    try:
-        with path.open("rb") as handle:
-            size = handle.seek(0, 2)
-            if size < known.size:
-                return None
-            handle.seek(max(0, known.size - TAIL_CHECK))
-            before = handle.read(known.size - max(0, known.size - TAIL_CHECK))
-            if hashlib.sha1(before, usedforsecurity=False).hexdigest()[:16] != known.tail:
-                return None
-            return handle.read()
-    except OSError:
-        return None
 
 
 class LiveCache:

@@ -16,7 +16,6 @@ month's shards.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import re
 from collections import Counter
@@ -26,16 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dashsite.core.levels import StatusLevel
-from dashsite.status.live import (
-    LiveCache,
-    LiveTally,
-    ShardMark,
-    advance,
-    extend,
-    read_after,
-    shard_mark,
-    split,
-)
+from dashsite.status.live import LiveCache, LiveTally, advance, extend, split
 from dashsite.status.model import (
     DAY,
     STATES,
@@ -56,7 +46,7 @@ from dashsite.store.caches import holds, month_signature, sealed, span_signature
 from dashsite.store.log import LogRecord, checked_count, checked_text
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.records import Incident, Mark, day_start
-from dashsite.store.version_store import VersionStore
+from dashsite.store.version_store import ShardMark, VersionStore
 from dashsite.store.write import SiteWriter
 
 STATUS_SCHEMA = 1
@@ -939,7 +929,7 @@ class Timeline:
         lines = Counter(r.day for r in recent)
         marks = {}
         for day in sorted(lines):
-            found_mark = shard_mark(self.store.shard(slug, day), lines[day])
+            found_mark = self.store.shard_end(slug, day, lines[day])
             if found_mark is not None:
                 marks[day] = found_mark
         known = LiveTally(first.isoformat(), carried, marks, prefix, at_t, before)
@@ -957,25 +947,15 @@ class Timeline:
         day = first
         while day <= today:
             name = day.isoformat()
-            path = self.store.shard(record.slug, name)
-            before = known.shards.get(name)
-            if before is None:
-                if not path.exists():
-                    day += timedelta(days=1)
-                    continue
-                before = ShardMark(0, _EMPTY_TAIL, 0)
-            added = read_after(path, before)
-            if added is None:
+            read = self.store.appended(record.slug, name, known.shards.get(name))
+            if read is None:
                 return None
-            lines = added.decode("utf-8", "replace").splitlines()
-            found = self.store.parse(record.slug, lines)
-            if len(found) != sum(1 for line in lines if line.strip()):
+            found, unreadable, mark = read
+            if unreadable:
                 self._torn.add((record.slug, name))
             new += found
-            mark = shard_mark(path, before.lines + len(found))
-            if mark is None:
-                return None
-            marks[name] = mark
+            if mark is not None:
+                marks[name] = mark
             day += timedelta(days=1)
         return new, marks
 
@@ -1168,9 +1148,6 @@ def _incidents_in(slug: str, records: Iterable[LogRecord]) -> list[Incident]:
             found.append(incident)
             incident = None
     return found
-
-
-_EMPTY_TAIL = hashlib.sha1(b"", usedforsecurity=False).hexdigest()[:16]
 
 
 def _by_month(records: Iterable[LogRecord]) -> Counter[str]:

@@ -24,10 +24,12 @@ this module reads and writes them, and the version folders.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +57,38 @@ __all__ = [
     "LogRecord",
     "Manifest",
     "MonthInfo",
+    "ShardMark",
     "VersionStore",
     "numeric_values",
 ]
+
+
+TAIL_CHECK = 256
+"""Bytes before a :class:`ShardMark` that must be unchanged for it to hold."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShardMark:
+    """How far a log shard was read: its size then, and a hash of the bytes just before.
+
+    Lets a build read only the lines appended since an earlier build
+    (:mod:`dashsite.status.live` keeps them); a shard that shrank or whose bytes
+    before the mark differ was rewritten (a repair, a pull) and is read whole.
+    """
+
+    size: int
+    tail: str
+    lines: int
+    """Valid records in it (the manifest's counts are checked against them)."""
+
+    @classmethod
+    def empty(cls) -> ShardMark:
+        """The mark of a shard before its first line: all it holds was appended since."""
+        return cls(0, _tail_hash(b""), 0)
+
+
+def _tail_hash(data: bytes) -> str:
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()[:16]
 
 
 class VersionStore:
@@ -320,6 +351,49 @@ class VersionStore:
             found = self.parse(slug, lines)
             self._days[key] = (found, sum(1 for line in lines if line.strip()) - len(found))
         return self._days[key]
+
+    def shard_end(self, slug: str, day: str, lines: int) -> ShardMark | None:
+        """Where ``day``'s shard ends now, holding ``lines`` valid records (None: not there)."""
+        try:
+            with self.shard(slug, day).open("rb") as handle:
+                size = handle.seek(0, 2)
+                handle.seek(max(0, size - TAIL_CHECK))
+                return ShardMark(size, _tail_hash(handle.read()), lines)
+        except OSError:
+            return None
+
+    def appended(
+        self, slug: str, day: str, known: ShardMark | None
+    ) -> tuple[list[LogRecord], int, ShardMark | None] | None:
+        """What was appended to ``day``'s shard since ``known`` (None: never read): its valid
+        records, how many lines were not, and the shard's new mark (None: no shard yet).
+
+        None when the shard no longer matches ``known`` (it shrank, its bytes before the
+        mark changed, or it is gone): it was rewritten, so read it whole.
+        """
+        path = self.shard(slug, day)
+        if known is None:
+            if not path.exists():
+                return [], 0, None
+            known = ShardMark.empty()
+        try:
+            with path.open("rb") as handle:
+                size = handle.seek(0, 2)
+                if size < known.size:
+                    return None
+                start = max(0, known.size - TAIL_CHECK)
+                handle.seek(start)
+                before = handle.read(known.size - start)
+                if _tail_hash(before) != known.tail:
+                    return None
+                added = handle.read()
+        except OSError:
+            return None
+        lines = added.decode("utf-8", "replace").splitlines()
+        found = self.parse(slug, lines)
+        unreadable = sum(1 for line in lines if line.strip()) - len(found)
+        tail = _tail_hash((before + added)[-TAIL_CHECK:])  # what shard_end would hash now
+        return found, unreadable, ShardMark(known.size + len(added), tail, known.lines + len(found))
 
     def forget(self, slug: str) -> None:
         """Drop what was read of ``slug``'s log: its shards are being rewritten."""
