@@ -55,3 +55,13 @@ def test_empty_project_builds_an_empty_index(tmp_path: Path) -> None:
     assert done.returncode == 0
     index = parse((tmp_path / "site" / "index.html").read_text())
     assert "dashsite new" in index.find("main").text()
+
+
+def test_serve_refuses_a_port_out_of_range(tmp_path: Path) -> None:
+    """``--port 99999`` used to serve on a random port, silently."""
+    write_project(tmp_path, {"a": simple()})
+    for port in ("99999", "-1", "http"):
+        found = cli(tmp_path, "serve", "--port", port, timeout=30)
+        assert found.returncode == 2, port
+        assert "--port" in found.stderr and "0 to 65535" in found.stderr
+        assert "Traceback" not in found.stderr

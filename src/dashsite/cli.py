@@ -47,6 +47,16 @@ def _jobs(text: str) -> int | None:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, not {text}")
+    return value
+
+
 def _scheduler(text: str) -> str:
     from dashsite.core.scheduler_address import address_problem
 
@@ -130,7 +140,7 @@ def parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
     )
     serve.add_argument(
-        "--port", type=int, default=8000, help="0 picks a free port (default: %(default)s)"
+        "--port", type=_port, default=8000, help="0 picks a free port (default: %(default)s)"
     )
     serve.add_argument(
         "--watch",
