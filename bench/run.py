@@ -722,7 +722,6 @@ def seed_status_history(project: Path, count: int, end: datetime) -> None:
     for d in range(STATUS_DASHBOARDS):
         slug = f"d{d:04d}"
         shards: dict[str, list[str]] = {}
-        last: dict[str, Any] = {}
         moments = []
         moment = end
         for n in range(count):  # backwards from ``end``, so the last one is ``end``
@@ -738,28 +737,16 @@ def seed_status_history(project: Path, count: int, end: datetime) -> None:
                 continue
             vid = moment.strftime("%Y%m%dT%H%M%SZ")
             down = n % 997 < 3 and n > 3
-            last = {"id": vid, "collected_at": moment.isoformat(),
+            line = {"id": vid, "collected_at": moment.isoformat(),
                     "status": "error" if down else "ok",
-                    "path": f"{slug}/{moment.date().isoformat()}/{vid}/"}
-            line = {**last, "durations": {"requests": 0.001, "status": 0.001},
+                    "path": f"{slug}/{moment.date().isoformat()}/{vid}/",
+                    "durations": {"requests": 0.001, "status": 0.001},
                     "values": {"requests": float(n % 1000)}}
             if down:
                 line["errors"] = {"status": "TimeoutError: no result within 5 s"}
             shards.setdefault(moment.date().isoformat(), []).append(
                 json.dumps(line, separators=(",", ":")))
-        months: dict[str, list[str]] = {}
-        for day, lines in shards.items():
-            folder = site / slug / "log" / day[:7]
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{day[8:]}.jsonl").write_text("\n".join(lines) + "\n")
-            months.setdefault(day[:7], []).append(day[8:])
-        day_after = (end + timedelta(days=1)).date().isoformat()
-        dashboards.append({
-            "slug": slug, "title": slug, "description": "", "active": True,
-            "latest_version": last, "pages_from": day_after, "data_from": day_after,
-            "months": [{"month": m, "count": sum(len(shards[f"{m}-{d}"]) for d in days),
-                        "worst": "error", "days": sorted(days)}
-                       for m, days in sorted(months.items())]})
+        dashboards.append(_log_only_dashboard(site, slug, shards, end, worst="error"))
     (site / "manifest.json").write_text(json.dumps(
         {"schema": 2, "title": "Bench", "dashboards": dashboards}))
 
@@ -806,6 +793,99 @@ def bench_status(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
                     b["first"], a["first"], f"{small:,} versions", "s", "—", None,
                     "once, on upgrading: reads the whole log"))
     say(f"  status: {figures}")
+
+
+# -- 6b. the current history page at steady state (issue 23) ----------------------------------
+
+ROWS_DASHBOARDS = 100
+EARLIER_ROWS = 300
+"""Versions of the month before, per dashboard: the history index's 100 rows at both sizes."""
+
+
+def seed_current_page(project: Path, dashboards: int, current: int, now: datetime) -> None:
+    """Log lines only: :data:`EARLIER_ROWS` in the month before ``now``'s, ``current`` in it.
+
+    The current month's versions end a minute before ``now``, 5 minutes apart (closer
+    early in a month, so they all fit after its first second).
+    """
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    step = min(timedelta(minutes=5), (now - start) / (current + 2))
+    moments = [start - timedelta(minutes=5 * n) for n in range(EARLIER_ROWS, 0, -1)]
+    moments += [now - timedelta(minutes=1) - step * n for n in range(current - 1, -1, -1)]
+    site = project / "site"
+    entries = []
+    for d in range(dashboards):
+        slug = f"d{d:04d}"
+        shards: dict[str, list[str]] = {}
+        for moment in moments:
+            moment = moment.replace(microsecond=0)
+            vid = moment.strftime("%Y%m%dT%H%M%SZ")
+            shards.setdefault(moment.date().isoformat(), []).append(json.dumps(
+                {"id": vid, "collected_at": moment.isoformat(), "status": "ok",
+                 "path": f"{slug}/{moment.date().isoformat()}/{vid}/",
+                 "durations": {"requests": 0.001}, "values": {"requests": 1.0}},
+                separators=(",", ":")))
+        entries.append(_log_only_dashboard(site, slug, shards, now))
+    (site / "manifest.json").write_text(json.dumps(
+        {"schema": 2, "title": "Bench", "dashboards": entries}))
+
+
+def _log_only_dashboard(site: Path, slug: str, shards: dict[str, list[str]], end: datetime,
+                        worst: str = "ok") -> dict[str, Any]:
+    """Write ``slug``'s day shards (JSON lines by day); its manifest entry (schema 2), with its
+    pages and data thinned up to the day after ``end`` (they were never written)."""
+    months: dict[str, list[str]] = {}
+    for day, lines in shards.items():
+        folder = site / slug / "log" / day[:7]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{day[8:]}.jsonl").write_text("\n".join(lines) + "\n")
+        months.setdefault(day[:7], []).append(day[8:])
+    last = json.loads(shards[max(shards)][-1])
+    day_after = (end + timedelta(days=1)).date().isoformat()
+    return {
+        "slug": slug, "title": slug, "description": "", "active": True,
+        "latest_version": {k: last[k] for k in ("id", "collected_at", "status", "path")},
+        "pages_from": day_after, "data_from": day_after,
+        "months": [{"month": m, "count": sum(len(shards[f"{m}-{d}"]) for d in days),
+                    "worst": worst, "days": sorted(days)}
+                   for m, days in sorted(months.items())]}
+
+
+def bench_rows(rows: list[Row], work: Path, dashboards: int = ROWS_DASHBOARDS,
+               runs: int = 3) -> None:
+    """One more build when the month's current history page is nearly full, against nearly empty.
+
+    At a build every 5 minutes the current page holds up to 200 rows; each build adds one.
+    Both sites have the same earlier month (the history index shows 100 rows at both), and
+    two builds before the timed ones (the first computes the status files; the second is a
+    build like any other, so the caches beside the site are the previous build's). The timed
+    builds alternate, the page then holding 197 to 199 rows against 3 to 5.
+    """
+    now = datetime.now(UTC)
+    projects = {}
+    for current in (194, 0):  # two warm builds and three timed ones add five
+        project = write_dashsite_project(work / f"rows-{current}", dashboards)
+        seed_current_page(project, dashboards, current, now)
+        for n in range(2):
+            subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
+                            "--version-id", f"warm-{n}"], check=True)
+        projects[current] = project
+    times: dict[int, list[float]] = {current: [] for current in projects}
+    for attempt in range(runs):
+        for current, project in projects.items():
+            times[current].append(_min_of(1, [PYTHON, "-m", "dashsite", "-C", str(project),
+                                              "build", "-q", "--version-id", f"next-{attempt}"])[0])
+    for current, project in projects.items():
+        month = now.strftime("%Y-%m")
+        page = (project / "site" / "d0000" / "history" / f"{month}.html").read_text()
+        held = page.count('<tr id="v-')
+        assert held == current + 2 + runs, f"the current page holds {held} rows"
+    full, few = min(times[194]), min(times[0])
+    ratio = full / few
+    rows.append(Row(f"one more build, {dashboards} dashboards whose current history page holds "
+                    "199 rows", full, few, "the same, holding 5 rows", "s", "<= 1.2x",
+                    ratio <= 1.2, f"x{ratio:.2f}, min of {runs}"))
+    say(f"  rows: 199 rows {full:.2f} s, 5 rows {few:.2f} s (x{ratio:.2f}); {times}")
 
 
 # -- 8. scale-out and schedules ---------------------------------------------------------------
@@ -1051,7 +1131,7 @@ def table(rows: list[Row]) -> str:
 
 
 SECTIONS = ("collection", "build", "scheduled", "import", "incremental", "watch", "history",
-            "charts", "scale", "status")
+            "charts", "scale", "status", "rows")
 
 
 def main() -> int:
@@ -1099,6 +1179,9 @@ def main() -> int:
         if "status" in wanted:
             say("status over time…")
             bench_status(rows, work, (100, 2000) if args.quick else (100, YEAR_AT_5_MIN))
+        if "rows" in wanted:
+            say("the current history page…")
+            bench_rows(rows, work, 20 if args.quick else ROWS_DASHBOARDS)
     print(f"dashsite benchmark — {machine()}\n")
     print(table(rows))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
