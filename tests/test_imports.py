@@ -435,6 +435,8 @@ def test_discovery_gives_back_what_it_set_aside_from_the_garbage_collector(
     try:
         frozen = gc.get_freeze_count()
         titles(tmp_path)
-        assert gc.get_freeze_count() == frozen
+        # Not == frozen: a frozen object still dies when its last reference goes (a module
+        # the import replaced, say). Given back, it would be none of them.
+        assert gc.get_freeze_count() >= 0.99 * frozen
     finally:
         gc.unfreeze()

@@ -208,3 +208,19 @@ def test_what_the_build_printed_before_the_workers_is_printed_once(tmp_path: Pat
     assert found.stdout.count("collector says hello") == 1
     report = json.loads(found.stdout.split("collector says hello", 1)[1])
     assert len(report["dashboards"]) == 8
+
+
+def test_a_freeze_made_by_the_caller_is_left_alone(tmp_path: Path) -> None:
+    """The workers share what the build froze; a library caller's own freeze stays."""
+    import gc
+
+    root = _project(tmp_path / "p")
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        _build(root, 2, 0)
+        assert gc.get_freeze_count() >= 0.99 * frozen  # objects may die, none is given back
+    finally:
+        gc.unfreeze()
+    _build(root, 2, 1)
+    assert gc.get_freeze_count() == 0  # the build's own freeze is given back

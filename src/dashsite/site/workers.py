@@ -95,7 +95,9 @@ def run_blocks(
     """
     context = get_context("fork")
     parent = os.getpid()
-    gc.freeze()  # what the workers inherit: their collector never walks it (pages stay shared)
+    own = not gc.get_freeze_count()  # a freeze someone else made is left alone
+    if own:
+        gc.freeze()  # what the workers inherit: their collector never walks it (pages stay shared)
     running: dict[Connection, tuple[int, Any]] = {}
     try:
         for n, part in enumerate(parts):
@@ -113,7 +115,8 @@ def run_blocks(
                 process.kill()
             process.join()
             receive.close()
-        gc.unfreeze()
+        if own:
+            gc.unfreeze()
 
 
 def _gather(running: dict[Connection, tuple[int, Any]], count: int, reporter: Reporter) -> list[T]:
