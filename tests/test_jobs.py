@@ -224,3 +224,66 @@ def test_a_freeze_made_by_the_caller_is_left_alone(tmp_path: Path) -> None:
         gc.unfreeze()
     _build(root, 2, 1)
     assert gc.get_freeze_count() == 0  # the build's own freeze is given back
+
+
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid`` (read from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()  # after "pid (comm)": state, ppid, …
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_workers_die_with_the_build(tmp_path: Path) -> None:
+    """kill -9 of the build while its workers draw: the workers go too (they would draw
+    forever here), and the next build runs (nothing holds the lock)."""
+    import subprocess
+    import sys
+    import time
+
+    endless = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    root = write_project(tmp_path, {f"s{n}": simple(f"S{n}") for n in range(2)})
+    for n in range(2):
+        (root / "dashboards" / f"s{n}" / "template.html").write_text(endless)
+    build = subprocess.Popen(
+        [sys.executable, "-m", "dashsite", "-C", str(root), "build", "--jobs", "2", "-q"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(workers) < 2 and time.monotonic() < deadline:  # collection first, then forks
+        workers = _children(build.pid)
+        time.sleep(0.05)
+    assert len(workers) == 2, "the build never started its workers"
+    build.kill()
+    build.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outlived = [w for w in workers if _alive(w)]
+    for worker in outlived:  # they would draw forever
+        os.kill(worker, signal.SIGKILL)
+    assert not outlived, "a worker outlived the build"
+    for n in range(2):
+        (root / "dashboards" / f"s{n}" / "template.html").write_text("<p>{{ count }}</p>")
+    again = cli(root, "build", "--jobs", "2", "--lock-timeout", "30")
+    assert again.returncode == 0, again.stderr
+    assert_site_whole(root / "site")
