@@ -146,15 +146,19 @@ def test_a_worker_killed_fails_the_build_in_one_line_and_the_next_finishes_it(
         return real(self, filing, writer, opened, pending, moment, slugs)
 
     monkeypatch.setattr(build_module.SiteBuilder, "_part", dies)
-    with pytest.raises(Exception) as raised:
+    from dashsite.core.errors import SiteError
+
+    with pytest.raises(SiteError) as raised:
         _build(root, 2, 1)
     assert "a build worker stopped (signal SIGKILL)" in str(raised.value)
     assert "run the build again" in str(raised.value)
     monkeypatch.undo()
     _build(root, 2, 2)
     versions = logged_versions(root / "site")
-    # retention = 2; v1 was filed by the killed worker and by the one that finished: adopted
-    assert versions["svc-4"] == versions["svc-0"] == ["v1", "v2"]
+    # retention = 2; v1 was filed by the killed worker: adopted. The other worker was
+    # stopped when the first failed, wherever it was.
+    assert versions["svc-4"] == ["v1", "v2"]
+    assert all(ids[-1] == "v2" for ids in versions.values())
     assert_site_whole(root / "site")
 
 
@@ -287,3 +291,113 @@ def test_workers_die_with_the_build(tmp_path: Path) -> None:
     again = cli(root, "build", "--jobs", "2", "--lock-timeout", "30")
     assert again.returncode == 0, again.stderr
     assert_site_whole(root / "site")
+
+
+def test_the_report_lists_dashboards_in_the_same_order(tmp_path: Path) -> None:
+    """A dashboard added later sorts first: the report keeps the build's order either way."""
+    one, many = _project(tmp_path / "one"), _project(tmp_path / "two")
+    _build(one, 1, 0)
+    _build(many, 3, 0)
+    for root in (one, many):
+        write_project(root, {"aaa-new": simple("New"), "aab-broken": BAD_TEMPLATE})
+    serial, _ = _build(one, 1, 1)
+    parallel, _ = _build(many, 3, 1)
+    assert [d.slug for d in parallel.dashboards] == [d.slug for d in serial.dashboards]
+    assert [p.one_line() for p in parallel.problems] == [p.one_line() for p in serial.problems]
+    assert _files(many / "site") == _files(one / "site")
+
+
+def test_a_disk_error_in_a_worker_is_the_clis_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OSError in a worker (the disk full while it writes) comes back as the OSError, so
+    the CLI says what it says for it in one process; a bug is an internal error (exit 70)."""
+    import errno
+
+    from dashsite.site import build as build_module
+
+    root = _project(tmp_path / "p")
+    real = build_module.SiteBuilder._part
+
+    def full(self, filing, writer, opened, pending, moment, slugs):  # type: ignore[no-untyped-def]
+        if "svc-4" in slugs:
+            raise OSError(errno.ENOSPC, "No space left on device", str(root / "site" / "x"))
+        return real(self, filing, writer, opened, pending, moment, slugs)
+
+    monkeypatch.setattr(build_module.SiteBuilder, "_part", full)
+    found = cli(root, "build", "--jobs", "2")
+    assert found.returncode == 1
+    last = found.stderr.strip().splitlines()[-1]
+    assert last.endswith("No space left on device — the disk is full: free some space and run "
+                         "again (the site is as it was)"), last
+    assert "Traceback" not in found.stderr
+
+    def bug(self, filing, writer, opened, pending, moment, slugs):  # type: ignore[no-untyped-def]
+        raise KeyError("oops")
+
+    monkeypatch.setattr(build_module.SiteBuilder, "_part", bug)
+    found = cli(root, "build", "--jobs", "2")
+    assert found.returncode == 70
+    assert "internal error" in found.stderr and "KeyError: 'oops'" in found.stderr
+    assert "Traceback" not in found.stderr
+
+
+def test_an_error_that_cannot_be_sent_is_still_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error carrying something no pickle takes (a lock) still reaches the build."""
+    import threading
+
+    from dashsite.core.errors import SiteError
+    from dashsite.site import build as build_module
+
+    root = _project(tmp_path / "p")
+
+    def odd(self, filing, writer, opened, pending, moment, slugs):  # type: ignore[no-untyped-def]
+        error = SiteError("odd failure")
+        error.lock = threading.Lock()  # type: ignore[attr-defined]
+        raise error
+
+    monkeypatch.setattr(build_module.SiteBuilder, "_part", odd)
+    found = cli(root, "build", "--jobs", "2")
+    assert found.returncode == 70
+    assert "cannot send error" in found.stderr and "Traceback" not in found.stderr
+
+
+def test_with_another_thread_running_the_build_does_not_fork(tmp_path: Path) -> None:
+    """A collector past its timeout keeps its thread: a worker would copy its locks. The
+    build says so and runs in one process."""
+    root = _project(tmp_path / "p")
+    (root / "dashboards" / "svc-0" / "dashboard.py").write_text(
+        "import time\nfrom dashsite import collector\nTITLE = 'Slow'\n\n"
+        "@collector(timeout=0.2)\ndef count():\n    time.sleep(3)\n    return 1\n"
+    )
+    result, events = _build(root, 3, 0)
+    notices = [e.message for e in events.events if e.kind == "notice"]
+    assert any("building in one process" in m and "dashsite-collector" in m for m in notices)
+    assert any(d.slug == "svc-0" and d.errors for d in result.dashboards)
+    assert_site_whole(root / "site")
+
+
+def test_pickled_errors_and_bars_come_back_whole() -> None:
+    import pickle
+
+    from dashsite.core.errors import CollectorError, ConfigError
+    from dashsite.status.model import State
+    from dashsite.status.timeline import DayBar
+
+    error = CollectorError("count", ValueError("bad"))
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is CollectorError and back.one_line() == error.one_line()
+    assert back.name == "count" and str(back.cause) == "bad"
+    config = ConfigError("no such key", path="dashsite.toml", line=3, hint="remove it")
+    again = pickle.loads(pickle.dumps(config))
+    assert (again.path, again.line, again.hint, again.lines()) == (
+        "dashsite.toml", 3, "remove it", config.lines()
+    )
+    bar = DayBar("2026-11-27", State.DOWN, 12, 0.5, "2026-11.html",
+                 {State.DOWN: 60.0, State.NODATA: 7200.0})  # fmt: skip
+    copy = pickle.loads(pickle.dumps(bar))
+    assert copy == bar and (copy.shown, copy.partial, copy.label) == (
+        bar.shown, bar.partial, bar.label
+    )

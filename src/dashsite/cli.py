@@ -124,7 +124,7 @@ def parser() -> argparse.ArgumentParser:
         "-j",
         type=_jobs,
         default=None,
-        metavar="N",
+        metavar="N|auto",
         help="processes that render and write the dashboards after collection (default: auto, "
         "one per CPU when there are enough dashboards to pay for it)",
     )

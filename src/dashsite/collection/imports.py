@@ -56,6 +56,7 @@ class ImportWorker:
 
     def __init__(self) -> None:
         self._jobs: _Jobs | None = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.started = 0
         """Threads started so far (one per burst of imports, plus one per stuck module)."""
@@ -70,6 +71,7 @@ class ImportWorker:
                     target=self._loop, args=(self._jobs,), name="dashsite-import", daemon=True
                 )
                 worker.start()
+                self._thread = worker
                 self.started += 1
             jobs = self._jobs
             jobs.put((job, done))
@@ -100,6 +102,15 @@ class ImportWorker:
             jobs, self._jobs = self._jobs, None
         if jobs is not None:
             jobs.put(None)
+
+    def settle(self, timeout: float = 1.0) -> None:
+        """:meth:`release`, then wait (up to ``timeout``) for the idle thread to end: a build
+        about to fork wants no thread but its own. A thread stuck in a module stays."""
+        with self._lock:
+            thread = self._thread if self._jobs is not None else None
+        self.release()
+        if thread is not None:
+            thread.join(timeout)
 
     def _loop(self, jobs: _Jobs) -> None:
         while True:

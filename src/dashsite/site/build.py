@@ -30,6 +30,7 @@ from dashsite.collection.engine import (
     dashboard_data,
     run_coroutine,
 )
+from dashsite.collection.imports import WORKER as IMPORTS
 from dashsite.collection.schedule import carried_values
 from dashsite.core.config import SiteConfig, keep_days
 from dashsite.core.errors import (
@@ -69,7 +70,7 @@ from dashsite.site.index import (
 )
 from dashsite.site.outputs import SiteView, ThemePages, write_outputs
 from dashsite.site.unbuilt import render_unbuilt_page
-from dashsite.site.workers import blocks, jobs_for, run_blocks
+from dashsite.site.workers import blocks, jobs_for, other_threads, run_blocks
 from dashsite.status.incidents import (
     DeclaredIncident,
     IncidentError,
@@ -77,7 +78,7 @@ from dashsite.status.incidents import (
     read_incidents,
     write_incident_pages,
 )
-from dashsite.status.live import LiveCache
+from dashsite.status.live import LiveCache, LiveTally
 from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
 from dashsite.store import layout
 from dashsite.store.clock import behind, id_floor, next_seq, site_time
@@ -112,9 +113,10 @@ class BuildOptions:
     the collectors' outcomes) is read from it."""
     force: bool = False
     """Build even into a non-empty folder that is not a dashsite site."""
-    jobs: int | None = None
+    jobs: int | None = 1
     """Processes that file the dashboards (``--jobs``); None: as many CPUs as pay
-    (:func:`.workers.jobs_for`)."""
+    (:func:`.workers.jobs_for`), the command line's default. A library caller's
+    process is not forked unless it asks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,26 +226,21 @@ class Moment:
     built_at: datetime
 
 
-@dataclass(slots=True)
-class Done:
-    """What the per-dashboard stages did for a block of dashboards (:meth:`SiteBuilder._part`).
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Where the build's tallies stood when the workers were forked: a worker hands back
+    what it added to them."""
 
-    From a worker process, :attr:`carried` is what the build must take over
-    from it: the records, views and outcomes of its dashboards, the digests of
-    the pages it wrote, today's tallies, the newest log records it read, and
-    how many files it wrote.
-    """
-
-    latest_pages: dict[str, bool]
-    """The dashboards filed, and whether their latest page changed (staged aside)."""
-    pruned: dict[str, list[str]]
-    earlier: dict[str, tuple[bytes, EarlierMonths]]
-    carried: dict[str, Any] = field(default_factory=dict)
+    results: int
+    problems: int
+    files: int
+    bytes: int
+    store_files: int
+    store_bytes: int
 
     @staticmethod
-    def marks(builder: SiteBuilder, filing: Filing, writer: SiteFolder) -> tuple[int, ...]:
-        """The counts a block's work adds to (taken before the workers start)."""
-        return (
+    def of(builder: SiteBuilder, filing: Filing, writer: SiteFolder) -> Counts:
+        return Counts(
             len(builder.results),
             len(builder.problems),
             writer.written,
@@ -252,57 +249,97 @@ class Done:
             filing.store.bytes_written,
         )
 
-    def carry(
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """What a worker changed that the build must take over (:meth:`Done.handover`).
+
+    The records, views and outcomes of its dashboards, the digests of the pages
+    it wrote, today's tallies, the newest log records it read (for the index),
+    the months it repaired, and how many files and bytes it wrote. Everything
+    else a worker touches is its dashboards' files, which the build reads again.
+    """
+
+    slugs: list[str]
+    records: dict[str, DashboardRecord]
+    views: dict[str, StatusView]
+    """Without their month source: each reads its months through the build's timeline."""
+    failed: dict[str, str]
+    results: list[DashboardBuild]
+    problems: list[DashsiteError]
+    digests: dict[str, str]
+    live: dict[str, LiveTally]
+    tails: dict[str, list[LogRecord]]
+    repaired: set[tuple[str, str]]
+    files: int
+    bytes: int
+    store_files: int
+    store_bytes: int
+
+
+@dataclass(slots=True)
+class Done:
+    """What the per-dashboard stages did for a block of dashboards (:meth:`SiteBuilder._part`);
+    from a worker, with its :class:`Handover`."""
+
+    latest_pages: dict[str, bool]
+    """The dashboards filed, and whether their latest page changed (staged aside)."""
+    pruned: dict[str, list[str]]
+    earlier: dict[str, tuple[bytes, EarlierMonths]]
+    handed: Handover | None = None
+
+    def handover(
         self,
         builder: SiteBuilder,
         filing: Filing,
         writer: SiteFolder,
         slugs: Sequence[str],
-        before: tuple[int, ...],
+        before: Counts,
     ) -> None:
-        """In a worker: note what the build must take over (:meth:`merge_into`)."""
-        now = Done.marks(builder, filing, writer)
+        """In a worker: note what the build must take over (:meth:`take_over`)."""
+        now = Counts.of(builder, filing, writer)
         live = filing.timeline.live
-        self.carried = {
-            "slugs": list(slugs),
-            "records": {slug: filing.manifest.dashboards[slug] for slug in slugs},
-            "views": {  # a view reads its months through this process's timeline: not sent
-                s: replace(builder.views[s], source=None) for s in slugs if s in builder.views
-            },
-            "failed": {s: builder.failed[s] for s in slugs if s in builder.failed},
-            "results": builder.results[before[0] :],
-            "problems": builder.problems[before[1] :],
-            "digests": writer.digests.under(slugs) if writer.digests is not None else {},
-            "live": {s: live.current[s] for s in slugs if live and s in live.current},
-            "tails": filing.store.tails(slugs, TREND_LENGTH),
-            "repaired": {r for r in filing.store.repaired if r[0] in set(slugs)},
-            "counts": [b - a for a, b in zip(before, now, strict=True)],
-        }
+        chosen = set(slugs)
+        self.handed = Handover(
+            slugs=list(slugs),
+            records={slug: filing.manifest.dashboards[slug] for slug in slugs},
+            views={s: replace(builder.views[s], source=None) for s in slugs if s in builder.views},
+            failed={s: builder.failed[s] for s in slugs if s in builder.failed},
+            results=builder.results[before.results :],
+            problems=builder.problems[before.problems :],
+            digests=writer.digests.under(slugs) if writer.digests is not None else {},
+            live={s: live.current[s] for s in slugs if live and s in live.current},
+            tails=filing.store.tails(slugs, TREND_LENGTH),
+            repaired={r for r in filing.store.repaired if r[0] in chosen},
+            files=now.files - before.files,
+            bytes=now.bytes - before.bytes,
+            store_files=now.store_files - before.store_files,
+            store_bytes=now.store_bytes - before.store_bytes,
+        )
 
-    def merge_into(self, builder: SiteBuilder, filing: Filing, writer: SiteFolder) -> None:
-        """In the build: take over what a worker did (:meth:`carry`)."""
-        got = self.carried
-        slugs = got["slugs"]
-        filing.manifest.dashboards.update(got["records"])
-        for slug, view in got["views"].items():  # its months read through our timeline
+    def take_over(self, builder: SiteBuilder, filing: Filing, writer: SiteFolder) -> None:
+        """In the build: take over what a worker did (:meth:`handover`)."""
+        got = self.handed
+        assert got is not None, "a worker's result without its handover"
+        filing.manifest.dashboards.update(got.records)
+        for slug, view in got.views.items():  # its months read through our timeline
             record = filing.manifest.dashboards[slug]
             source = filing.timeline.month_source(record, _hold(record))
             builder.views[slug] = replace(view, source=source)
-        builder.failed.update(got["failed"])
-        builder.results.extend(got["results"])
-        builder.problems.extend(got["problems"])
+        builder.failed.update(got.failed)
+        builder.results.extend(got.results)
+        builder.problems.extend(got.problems)
         if writer.digests is not None:
-            writer.digests.carry(slugs, got["digests"])
+            writer.digests.carry(got.slugs, got.digests)
         if filing.timeline.live is not None:
-            filing.timeline.live.current.update(got["live"])
-        filing.store.carry(slugs, got["tails"])
-        filing.store.repaired |= got["repaired"]
-        files, size, store_files, store_size = got["counts"][2:]
-        writer.written += files
-        writer.bytes_written += size
-        filing.store.written += store_files
-        filing.store.bytes_written += store_size
-        self.carried = {}
+            filing.timeline.live.current.update(got.live)
+        filing.store.carry(got.slugs, got.tails)
+        filing.store.repaired |= got.repaired
+        writer.written += got.files
+        writer.bytes_written += got.bytes
+        filing.store.written += got.store_files
+        filing.store.bytes_written += got.store_bytes
+        self.handed = None
 
     @staticmethod
     def joined(found: Sequence[Done]) -> Done:
@@ -590,22 +627,37 @@ class SiteBuilder:
     ) -> Done:
         """The stages that touch one dashboard's files, in this process or in ``--jobs``
         worker processes (:mod:`.workers`), each taking a block of dashboards."""
-        slugs = list(filing.manifest.dashboards)
+        filed = [item.dashboard.slug for item in pending]  # blocks in the report's order
+        slugs = filed + sorted(set(filing.manifest.dashboards) - set(filed))
         jobs = jobs_for(self.options.jobs, len(slugs))
+        if jobs > 1:
+            IMPORTS.settle()  # discovery is over: its idle thread need not be copied
+            running = other_threads()
+            if running:
+                self.reporter.emit(
+                    Event(
+                        "notice",
+                        message=f"building in one process: {len(running)} other thread(s) "
+                        f"still running ({', '.join(running[:3])}); a worker would copy "
+                        "their locks (a collector past its timeout, say)",
+                        level=StatusLevel.WARNING,
+                    )
+                )
+                jobs = 1
 
         if jobs <= 1:
             return self._part(filing, writer, opened, pending, moment, slugs)
-        before = Done.marks(self, filing, writer)
+        before = Counts.of(self, filing, writer)
 
         def work(part: Sequence[str], reporter: Reporter) -> Done:  # in a forked worker
             self.reporter = reporter
             done = self._part(filing, writer, opened, pending, moment, part)
-            done.carry(self, filing, writer, part, before)
+            done.handover(self, filing, writer, part, before)
             return done
 
         found = run_blocks(blocks(slugs, jobs), work, self.reporter)
         for done in found:
-            done.merge_into(self, filing, writer)
+            done.take_over(self, filing, writer)
         return Done.joined(found)
 
     def _part(
@@ -627,7 +679,7 @@ class SiteBuilder:
             filing, writer, opened, [p for p in pending if p.dashboard.slug in chosen], moment,
             chosen,
         )  # fmt: skip
-        site_time = filing.manifest.site_time or moment.built_at  # set by the build
+        site_time = filing.manifest.site_time or moment.built_at  # (set: see _build_into)
         retained = self._retain(records, filing.store, writer, site_time)
         self._status(records, filing.timeline, moment.collected_at)
         earlier = filing.manifest.earlier_files(moment.built_at, slugs)  # the finished months

@@ -8,14 +8,15 @@ contiguous blocks of dashboards, each run in a forked copy of the build.
 Forked, not spawned: a worker starts with everything the build has read and
 collected (a spawned one would import, read and collect again). Each worker
 sends its events back as they happen (the progress line keeps moving) and,
-at the end, what it changed (:class:`WorkerDone` is the caller's). The
+at the end, what it changed (what that is, is the caller's). The
 caller then carries on alone: the latest pages, the index and the manifest
 come after every worker has finished, so a page never links to a file a
 worker has not written yet.
 
 A worker that dies (killed, out of memory) fails the build with one line; what
 it filed is finished by the next build, as after any killed build. A worker
-never outlives the build: it is killed when the build process dies.
+never outlives the build: the kernel kills it when the build process dies
+(``PR_SET_PDEATHSIG``), which is why workers are used on Linux only.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ import ctypes
 import gc
 import os
 import signal
+import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
 from dashsite.core.errors import DashsiteError, SiteError
@@ -42,7 +47,7 @@ T = TypeVar("T")
 
 
 def cpu_count() -> int:
-    """The CPUs this process may run on (a container's share, not the machine's)."""
+    """The CPUs this process may run on (its affinity; a container's CPU quota is not read)."""
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
@@ -51,20 +56,35 @@ def cpu_count() -> int:
 def jobs_for(requested: int | None, dashboards: int) -> int:
     """How many processes file ``dashboards``: ``requested``, or as many CPUs as pay.
 
-    ``requested`` (``--jobs``) is honoured up to one dashboard a process; left
-    unset, a worker is started only for every :data:`MIN_SHARE` dashboards.
-    Without ``fork`` (not Linux or macOS) everything runs in the build's process.
+    ``requested`` (``--jobs``) is honoured up to one dashboard a process; None
+    (the CLI's default) starts a worker only for every :data:`MIN_SHARE`
+    dashboards. Off Linux everything runs in the build's process.
     """
-    if not hasattr(os, "fork") or dashboards <= 1:
+    if requested is not None and requested < 1:
+        raise ValueError(f"jobs must be 1 or more, not {requested}")
+    if not sys.platform.startswith("linux") or dashboards <= 1:
         return 1
     if requested is not None:
         return max(1, min(requested, dashboards))
     return max(1, min(cpu_count(), dashboards // MIN_SHARE))
 
 
+def other_threads(grace: float = 0.5) -> list[str]:
+    """The threads still running beside this one after ``grace`` seconds (those ending
+    anyway, a collection's pool, say, are waited for). A fork copies only the calling
+    thread, so a lock another one holds (a collector past its timeout, mid-request)
+    would never be released in a worker: with any, a build does not fork."""
+    current = threading.current_thread()
+    deadline = time.monotonic() + grace
+    for thread in threading.enumerate():
+        if thread is not current:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return sorted(t.name for t in threading.enumerate() if t is not current and t.is_alive())
+
+
 def blocks(items: Sequence[str], count: int) -> list[list[str]]:
-    """``items`` in ``count`` contiguous blocks of near-equal size, in order."""
-    size, extra = divmod(len(items), count)
+    """``items`` in ``count`` (at least 1) contiguous blocks of near-equal size, in order."""
+    size, extra = divmod(len(items), max(1, count))
     found, start = [], 0
     for n in range(count):
         end = start + size + (1 if n < extra else 0)
@@ -90,8 +110,10 @@ def run_blocks(
 ) -> list[T]:
     """``work(part, reporter)`` for each part in its own forked process; the results in order.
 
-    The first :class:`DashsiteError` a worker raises is raised here, after every
-    worker has stopped; any other failure becomes a :class:`SiteError` naming it.
+    The first failure stops every worker. A :class:`DashsiteError` or an
+    ``OSError`` a worker raised is raised here as it was (the CLI's one line
+    for each); a worker that died is a :class:`SiteError`; anything else (a
+    bug) is a :class:`WorkerFailure` naming it.
     """
     context = get_context("fork")
     parent = os.getpid()
@@ -120,8 +142,9 @@ def run_blocks(
 
 
 def _gather(running: dict[Connection, tuple[int, Any]], count: int, reporter: Reporter) -> list[T]:
+    """Each worker's events as they come, then its result; the first failure stops them all
+    (the caller kills what still runs) and is raised here."""
     results: dict[int, T] = {}
-    failure: BaseException | None = None
     waiting = dict(running)
     while waiting:
         for ready in wait(list(waiting)):
@@ -131,27 +154,28 @@ def _gather(running: dict[Connection, tuple[int, Any]], count: int, reporter: Re
                 kind, value = ready.recv()
             except (EOFError, OSError):
                 process.join()
-                failure = failure or SiteError(
+                raise SiteError(
                     f"a build worker stopped ({_how(process.exitcode)}) before it finished",
                     hint="run the build again: it finishes what this one filed",
-                )
-                del waiting[ready]
-                continue
+                ) from None
+            except Exception as exc:  # what it sent does not read back
+                raise WorkerFailure(f"{type(exc).__name__}: {exc}") from None
             if kind == "event":
                 reporter.emit(value)
             elif kind == "done":
                 results[n] = value
                 del waiting[ready]
-            else:  # "error": a DashsiteError, or the text of another exception
-                failure = failure or (
-                    value
-                    if isinstance(value, DashsiteError)
-                    else SiteError(f"a build worker failed: {value}")
-                )
-                del waiting[ready]
-    if failure is not None:
-        raise failure
+            elif kind == "oserror":  # the disk is full, say: the CLI's one line for it
+                raise OSError(*value)
+            elif isinstance(value, DashsiteError):
+                raise value
+            else:
+                raise WorkerFailure(str(value))
     return [results[n] for n in range(count)]
+
+
+class WorkerFailure(RuntimeError):
+    """A worker failed in a way that is not the user's to fix (a bug): the CLI says so."""
 
 
 def _how(code: int | None) -> str:
@@ -171,16 +195,32 @@ def _worker(
 ) -> None:
     _die_with(parent)
     try:
-        result = work(part, _Forward(pipe))
+        payload = _dumps(("done", work(part, _Forward(pipe))))
     except DashsiteError as exc:
-        pipe.send(("error", exc))
-    except BaseException as exc:
-        detail = "".join(traceback.format_exception(exc)).strip()
-        pipe.send(("error", detail))
-    else:
-        pipe.send(("done", result))
+        payload = _dumps(("error", exc))
+    except OSError as exc:
+        payload = _dumps(("oserror", (exc.errno, exc.strerror, exc.filename)))
+    except BaseException as exc:  # told to the build, which fails with it
+        payload = _dumps(("error", _described(exc)))
+    try:
+        pipe.send_bytes(payload)
     finally:
         pipe.close()
+
+
+def _dumps(message: tuple[str, Any]) -> bytes:
+    """``message`` pickled; what does not pickle is sent as its description."""
+    try:
+        return bytes(ForkingPickler.dumps(message))
+    except Exception as exc:  # a value no pickle can carry
+        return bytes(ForkingPickler.dumps(("error", f"cannot send {message[0]}: {exc!r}")))
+
+
+def _described(exc: BaseException) -> str:
+    """``Type: message`` and where it was raised (the last frame of the traceback)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
 
 
 def _die_with(parent: int) -> None:

@@ -334,8 +334,8 @@ class Manifest:
     ) -> dict[str, tuple[bytes, EarlierMonths]]:
         """Slug → the earlier-months file the manifest built at ``built_at`` links to.
 
-        Computed once per build (for ``slugs``, or all): the history pages and the
-        manifest share it.
+        For ``slugs``, or all: the history pages and the manifest share what the
+        build computed once (a worker computes its own dashboards').
         """
         since = horizon(built_at)
         chosen = self.dashboards if slugs is None else slugs
