@@ -401,3 +401,15 @@ def test_pickled_errors_and_bars_come_back_whole() -> None:
     assert copy == bar and (copy.shown, copy.partial, copy.label) == (
         bar.shown, bar.partial, bar.label
     )
+
+
+def test_a_containers_cpu_quota_caps_the_workers(tmp_path: Path) -> None:
+    quota = tmp_path / "cpu.max"
+    quota.write_text("150000 100000\n")  # docker --cpus=1.5
+    assert cpu_count(quota) == min(2, cpu_count(tmp_path / "none"))
+    quota.write_text("max 100000\n")
+    assert cpu_count(quota) == cpu_count(tmp_path / "none") >= 1
+    quota.write_text("garbage")
+    assert cpu_count(quota) == cpu_count(tmp_path / "none")
+    quota.write_text("50000 100000\n")  # half a CPU: still one process
+    assert cpu_count(quota) == 1

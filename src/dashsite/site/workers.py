@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import math
 import os
 import signal
 import sys
@@ -33,6 +34,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
+from pathlib import Path
 from typing import Any, TypeVar
 
 from dashsite.core.errors import DashsiteError, SiteError
@@ -46,11 +48,24 @@ docs/explanation/performance.md)."""
 T = TypeVar("T")
 
 
-def cpu_count() -> int:
-    """The CPUs this process may run on (its affinity; a container's CPU quota is not read)."""
+CPU_QUOTA = Path("/sys/fs/cgroup/cpu.max")
+"""A container's CPU quota (cgroup v2): ``200000 100000`` is 2 CPUs, ``max 100000`` none."""
+
+
+def cpu_count(quota: Path = CPU_QUOTA) -> int:
+    """The CPUs this process may use: its affinity, capped by a container's quota
+    (``docker --cpus=2`` on a 64-core host is 2, not 64)."""
     if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+        found = len(os.sched_getaffinity(0))
+    else:
+        found = os.cpu_count() or 1
+    try:
+        limit, period = quota.read_text(encoding="ascii").split()[:2]
+        if limit != "max":
+            found = min(found, math.ceil(int(limit) / int(period)))
+    except (OSError, ValueError, ZeroDivisionError):
+        pass  # no quota file (not a container, cgroup v1), or one we do not understand
+    return max(1, found)
 
 
 def jobs_for(requested: int | None, dashboards: int) -> int:
