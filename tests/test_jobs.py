@@ -413,3 +413,50 @@ def test_a_containers_cpu_quota_caps_the_workers(tmp_path: Path) -> None:
     assert cpu_count(quota) == cpu_count(tmp_path / "none")
     quota.write_text("50000 100000\n")  # half a CPU: still one process
     assert cpu_count(quota) == 1
+
+
+_FINGERPRINT = re.compile(rb'"fingerprint": ?"[0-9a-f]+"')  # sealed over shard sizes (durations)
+
+TOGGLING = {
+    "dashboard.py": """
+        from pathlib import Path
+
+        from dashsite import StatusCell, StatusLevel, collector
+
+        TITLE = "Toggling"
+        DOWN = Path(__file__).parent / "down"
+
+        @collector
+        def status():
+            if DOWN.exists():
+                return StatusCell("DOWN", StatusLevel.ERROR)
+            return StatusCell("UP", StatusLevel.OK)
+    """,
+    "template.html": "{{ status | render }}",
+}
+
+
+def test_workers_match_one_process_over_days_months_and_incidents(tmp_path: Path) -> None:
+    """Builds 17 hours apart over two months, a dashboard going down and up: settled days,
+    month status files, digests, incidents, feeds, months pages; the same from workers."""
+    sites = {}
+    for name in ("one", "two"):  # no retention: the history stays
+        dashboards = {f"tog-{n}": TOGGLING for n in range(3)} | {"svc": simple("Svc")}
+        sites[name] = write_project(tmp_path / name, dashboards, config='title = "Jobs"\n')
+    for n in range(8):
+        moment = T0 + timedelta(hours=17 * n)
+        for name, jobs in (("one", 1), ("two", 3)):
+            root = sites[name]
+            for d in range(3):
+                down = root / "dashboards" / f"tog-{d}" / "down"
+                if n % (d + 2) == 1:
+                    down.touch()
+                else:
+                    down.unlink(missing_ok=True)
+            options = BuildOptions(version_id=f"v{n}", clock=fixed_clock(moment), jobs=jobs)
+            build_site(load_config(root), options, RecordingReporter())
+        one = {k: _FINGERPRINT.sub(b"-", v) for k, v in _files(sites["one"] / "site").items()}
+        two = {k: _FINGERPRINT.sub(b"-", v) for k, v in _files(sites["two"] / "site").items()}
+        assert one == two, f"build {n}"
+    assert any(k.endswith("status.json") for k in one)  # settled months
+    assert all(b'class="incident-list"' in one[f"tog-{d}/index.html"] for d in range(3))
