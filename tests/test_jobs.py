@@ -443,6 +443,13 @@ def test_workers_match_one_process_over_days_months_and_incidents(tmp_path: Path
     for name in ("one", "two"):  # no retention: the history stays
         dashboards = {f"tog-{n}": TOGGLING for n in range(3)} | {"svc": simple("Svc")}
         sites[name] = write_project(tmp_path / name, dashboards, config='title = "Jobs"\n')
+        layouts = sites[name] / "dashboards" / "_layouts"  # an index that reads months: in
+        layouts.mkdir()  # the build, through the views the workers handed over
+        (layouts / "index.html").write_text(
+            '{% for d in active %}<p id="m-{{ d.slug }}">{{ d.timeline.month_bars("2026-11")'
+            ' | length }} days, {{ d.timeline.month_incidents("2026-11") | length }}</p>'
+            "{% endfor %}"
+        )
     for n in range(8):
         moment = T0 + timedelta(hours=17 * n)
         for name, jobs in (("one", 1), ("two", 3)):
@@ -457,6 +464,14 @@ def test_workers_match_one_process_over_days_months_and_incidents(tmp_path: Path
             build_site(load_config(root), options, RecordingReporter())
         one = {k: _FINGERPRINT.sub(b"-", v) for k, v in _files(sites["one"] / "site").items()}
         two = {k: _FINGERPRINT.sub(b"-", v) for k, v in _files(sites["two"] / "site").items()}
-        assert one == two, f"build {n}"
+        # A month status file is a cache: the build, reading months for a layout through the
+        # views it took over, may write one that one process held only in memory (computed
+        # before the day was settled). Every file both have is the same; every page too.
+        extra = {k for k in set(one) ^ set(two) if not k.endswith("/status.json")}
+        assert extra == set(), f"build {n}"
+        assert {k: one[k] for k in set(one) & set(two)} == {
+            k: two[k] for k in set(one) & set(two)
+        }, f"build {n}"
     assert any(k.endswith("status.json") for k in one)  # settled months
+    assert b'<p id="m-tog-0">4 days, 2</p>' in one["index.html"], one["index.html"][:300]
     assert all(b'class="incident-list"' in one[f"tog-{d}/index.html"] for d in range(3))
