@@ -59,6 +59,16 @@ MARKDOWN = {
 }
 
 
+@pytest.fixture(autouse=True)
+def forks_allowed(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The threads other tests leave in this process (servers, pools) would keep a build
+    from forking; these tests are about the workers. The one about threads opts out."""
+    if "another_thread" not in request.node.name:
+        from dashsite.site import build as build_module
+
+        monkeypatch.setattr(build_module, "other_threads", lambda: [])
+
+
 def _project(root: Path) -> Path:
     dashboards = {f"svc-{n}": simple(f"Service {n}") for n in range(5)}
     dashboards |= {"failing": FAILING, "bad": BAD_TEMPLATE, "notes": MARKDOWN}
@@ -139,7 +149,10 @@ def test_a_worker_killed_fails_the_build_in_one_line_and_the_next_finishes_it(
 
     real = build_module.SiteBuilder._part
 
+    test = os.getpid()
+
     def dies(self, filing, writer, opened, pending, moment, slugs):  # type: ignore[no-untyped-def]
+        assert os.getpid() != test, "not in a worker"
         if "svc-4" in slugs:  # the second block's worker files, then is killed
             real(self, filing, writer, opened, pending, moment, slugs)
             os.kill(os.getpid(), signal.SIGKILL)
