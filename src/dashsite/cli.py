@@ -33,28 +33,25 @@ def _positive(text: str) -> float:
     return value
 
 
+def _whole(text: str, low: int, high: int, what: str) -> int:
+    """``text`` as a whole number from ``low`` to ``high``, or the usage error naming ``what``."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text}")
+    return value
+
+
 def _jobs(text: str) -> int | None:
     if text == "auto":
         return None
-    try:
-        value = int(text, 10)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a number of processes, 1 or more, or auto, not {text}"
-        )
-    return value
+    return _whole(text, 1, sys.maxsize, "a number of processes, 1 or more, or auto")
 
 
 def _port(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, not {text}")
-    return value
+    return _whole(text, 0, 65535, "a port number from 0 to 65535")
 
 
 def _scheduler(text: str) -> str:

@@ -219,11 +219,13 @@ class Filing:
 
 @dataclass(frozen=True, slots=True)
 class Moment:
-    """When this build happens: its version id, the collection time, the build time."""
+    """When this build happens: its version id, the collection time, the build time, and
+    the site's own time (:func:`.clock.site_time`, what thinning goes by)."""
 
     version_id: str
     collected_at: datetime
     built_at: datetime
+    site_time: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,7 +501,8 @@ class SiteBuilder:
         declared = self._read_incidents(manifest)
         assets = write_assets(writer)
         built_at = self.options.clock()
-        manifest.site_time, jumped = site_time(manifest, built_at)  # what thinning goes by
+        now, jumped = site_time(manifest, built_at)  # what thinning goes by
+        manifest.site_time = now
         if jumped is not None:
             self.reporter.emit(Event("notice", message=jumped, level=StatusLevel.WARNING))
         environment = create_environment(
@@ -511,7 +514,7 @@ class SiteBuilder:
         filing.timeline.live = self.live
         filing.site = self._site_context(manifest, pending, assets, built_at)
         self._journal(filing.store, opened, pending, version_id, collected_at)
-        moment = Moment(version_id, collected_at, built_at)
+        moment = Moment(version_id, collected_at, built_at, now)
         done = self._dashboards(filing, writer, opened, pending, moment)
         for slug, staged in done.latest_pages.items():  # they link to the history just written
             if staged:
@@ -679,8 +682,7 @@ class SiteBuilder:
             filing, writer, opened, [p for p in pending if p.dashboard.slug in chosen], moment,
             chosen,
         )  # fmt: skip
-        site_time = filing.manifest.site_time or moment.built_at  # (set: see _build_into)
-        retained = self._retain(records, filing.store, writer, site_time)
+        retained = self._retain(records, filing.store, writer, moment.site_time)
         self._status(records, filing.timeline, moment.collected_at)
         earlier = filing.manifest.earlier_files(moment.built_at, slugs)  # the finished months
         self._history(writer, filing, records, earlier, moment.built_at, opened, retained,
