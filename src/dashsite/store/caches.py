@@ -18,27 +18,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from dashsite.store.version_store import VersionStore
 
 FINGERPRINT = "fingerprint"
+_SEAL_AT_END = re.compile(rb'"fingerprint":"([0-9a-f]{24})"\}\s*\Z')
 
 
 def month_signature(store: VersionStore, slug: str, month: str, through: str | None) -> str:
     """``DD:size`` of each of ``month``'s shards up to the day ``through`` (inclusive)."""
     if through is None or through[:7] < month:
         return ""
-    parts = []
-    for path in store.shards(slug, month):
-        if f"{month}-{path.stem}" <= through:
-            try:
-                parts.append(f"{path.stem}:{path.stat().st_size}")
-            except OSError:
-                parts.append(f"{path.stem}:-")
-    return ",".join(parts)
+    last = through[8:10] if through[:7] == month else "99"
+    return ",".join(
+        f"{day}:{'-' if size is None else size}"
+        for day, size in store.shard_sizes(slug, month)
+        if day <= last
+    )
 
 
 def span_signature(store: VersionStore, slug: str, months: Iterable[str], through: str) -> str:
@@ -76,3 +78,22 @@ def holds(raw: Any, signature: str) -> bool:
         and isinstance(raw.get(FINGERPRINT), str)
         and raw[FINGERPRINT] == fingerprint(raw, signature)
     )
+
+
+def read_seal(path: Path) -> str:
+    """The fingerprint a cache file written by :func:`sealed` ends with, or ``""``.
+
+    Read from the file's last bytes only (the fingerprint is its last field). It
+    hashes the content, so two files with the same seal were written with the same
+    content; whether the file still holds it is :func:`holds`'s question, asked
+    when the file is read.
+    """
+    try:
+        with path.open("rb") as file:
+            size = file.seek(0, os.SEEK_END)
+            file.seek(max(0, size - 64))
+            tail = file.read()
+    except OSError:
+        return ""
+    found = _SEAL_AT_END.search(tail)
+    return found.group(1).decode() if found else ""

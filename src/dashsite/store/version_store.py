@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ from dashsite.store.manifest import (
     MonthInfo,
 )
 from dashsite.types.serialize import from_jsonable
+
+_SHARD_NAME = re.compile(r"[0-3][0-9]\.jsonl")
+"""A day's shard in a month's log folder (the glob of :meth:`VersionStore.shards`)."""
 
 __all__ = [
     "DATA_SCHEMA",
@@ -284,6 +288,29 @@ class VersionStore:
     def shards(self, slug: str, month: str) -> list[Path]:
         """The day shards of ``month`` that are here, oldest first."""
         return sorted((self.site / slug / LOG_FOLDER / month).glob("[0-3][0-9].jsonl"))
+
+    def shard_sizes(self, slug: str, month: str) -> list[tuple[str, int | None]]:
+        """``(DD, size)`` of each of ``month``'s shards, oldest first (None: not readable).
+
+        What a cache's seal covers (:mod:`dashsite.store.caches`), read with one
+        directory listing and a ``stat`` a shard: a digest asks for a year of them
+        every build.
+        """
+        found: list[tuple[str, int | None]] = []
+        try:
+            entries = os.scandir(self.site / slug / LOG_FOLDER / month)
+        except OSError:
+            return found
+        with entries:
+            for entry in entries:
+                name = entry.name
+                if _SHARD_NAME.fullmatch(name):
+                    try:
+                        found.append((name[:2], entry.stat().st_size))
+                    except OSError:
+                        found.append((name[:2], None))
+        found.sort()
+        return found
 
     def append(self, record: DashboardRecord, entry: LogRecord) -> None:
         """Add ``entry`` to the log: one appended line, whatever the history holds."""
