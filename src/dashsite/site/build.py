@@ -60,6 +60,7 @@ from dashsite.site.context import (
 from dashsite.site.incident_history import write_incident_history
 from dashsite.site.index import (
     TREND_LENGTH,
+    calendar_parts,
     index_entry,
     listed_since,
     write_assets,
@@ -780,6 +781,7 @@ class SiteBuilder:
         """
         environment, site_context = filing.environment, filing.site
         since = listed_since(built_at)
+        parts = calendar_parts(filing.store.site, environment, site_context)
         for record in records:  # before the history index links to it
             months_file = earlier.get(record.slug)
             link = months_file[1] if months_file else None
@@ -805,6 +807,7 @@ class SiteBuilder:
                     removed=retained.removed.get(slug, set()),
                     view=self.views.get(slug),
                     since=since,
+                    parts=parts,
                 )
 
     def _unbuilt_pages(

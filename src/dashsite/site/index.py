@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, Template
 
+from dashsite.core import words
 from dashsite.core.levels import StatusLevel
+from dashsite.render import fragments
 from dashsite.render.pages import compile_template, render_compiled
+from dashsite.render.parts import CachedMonths, parts_signature
+from dashsite.status import model, timeline
 from dashsite.status.history_fold import fold_runs
 from dashsite.status.timeline import BAR_DAYS, HISTORY_PAGE, DayBar, StatusView, month_page
 from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
 from dashsite.store.manifest import EarlierMonths
+from dashsite.store.parts import PartStore
 from dashsite.store.version_store import DashboardRecord, LogRecord, Manifest, VersionStore
 from dashsite.store.write import SiteWriter
+from dashsite.types import formats
 from dashsite.types.styles import STYLESHEET
 
 HISTORY_PAGE_SIZE = HISTORY_PAGE
@@ -242,6 +250,13 @@ def write_index(
     )
 
 
+def calendar_parts(site_path: Path, environment: Environment, site: Mapping[str, Any]) -> PartStore:
+    """Where this build keeps and finds the history calendars' finished months
+    (:mod:`dashsite.store.parts`), signed with what draws them."""
+    code = (fragments, formats, model, timeline, words, sys.modules[__name__])
+    return PartStore(site_path, parts_signature(environment, site, code))
+
+
 def write_history(
     writer: SiteWriter,
     environment: Environment,
@@ -254,6 +269,7 @@ def write_history(
     removed: Iterable[str] = (),
     view: StatusView | None = None,
     since: str = "0000-00",
+    parts: PartStore | None = None,
 ) -> None:
     """Bring ``<slug>/history/`` up to date, at the cost of what changed.
 
@@ -265,16 +281,27 @@ def write_history(
     month's last page is rendered (and the one before it, the first time it
     gets a "newer" link). ``rewritten`` months (retention dropped their
     oldest versions) are rendered whole; ``removed`` months lose their pages.
+    With ``parts``, the calendar's finished months drawn by an earlier build
+    from the same things are taken, not drawn (:mod:`dashsite.render.parts`).
     """
     template = compile_template(environment, name="history.html")
     folder = layout.history_folder(record.slug)
+    root = "../../"
+    cache = parts.dashboard(record.slug) if parts is not None and view is not None else None
+
+    def month_key(month: str) -> str | None:
+        info = record.months.get(month)
+        key = view.part_key(month) if view is not None else None
+        return None if info is None or key is None else f"{info.count}|{info.worst}|{root}\n{key}"
+
     base = {
         "site": site,
-        "root": "../../",
+        "root": root,
         "dashboard": record,
         "timeline": view,
         "months_page": False,
         "earlier_months": 0,
+        "cached_month": CachedMonths(cache, month_key),
     }
     for month in removed:
         _drop_pages(writer, folder, month, keep=0)
@@ -317,6 +344,8 @@ def write_history(
         "month": None,
     }
     writer.write(f"{folder}/index.html", render_compiled(template, context))
+    if cache is not None:
+        cache.save()
     if not earlier and writer.exists(f"{folder}/{MONTHS_PAGE}"):  # no longer linked
         writer.remove(f"{folder}/{MONTHS_PAGE}")
 

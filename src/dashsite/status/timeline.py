@@ -42,7 +42,14 @@ from dashsite.status.model import (
     uptime_text,
 )
 from dashsite.store import layout
-from dashsite.store.caches import holds, month_signature, sealed, span_signature, year_months
+from dashsite.store.caches import (
+    holds,
+    month_signature,
+    read_seal,
+    sealed,
+    span_signature,
+    year_months,
+)
 from dashsite.store.log import LogRecord, checked_count, checked_text
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.records import Incident, Mark, day_start
@@ -86,6 +93,12 @@ def _months(first: date, last: date) -> list[str]:
     return found
 
 
+def _touching_months(first: str, last: str) -> list[str]:
+    """The months whose incidents may touch the days ``first`` to ``last``: theirs, and
+    those of the 31 days before (an incident runs on into the next month)."""
+    return _months(date.fromisoformat(first) - timedelta(days=31), date.fromisoformat(last))
+
+
 @dataclass(slots=True)
 class MonthStatus:
     """One ``status.json``: settled days (by ``YYYY-MM-DD``) and resolved incidents."""
@@ -105,18 +118,19 @@ class MonthStatus:
         }
 
     @classmethod
-    def from_json(cls, raw: Any, slug: str, month: str) -> MonthStatus:
-        """Read back; ``ValueError`` if anything is off."""
+    def from_json(cls, raw: Any, slug: str, month: str, *, days: bool = True) -> MonthStatus:
+        """Read back; ``ValueError`` if anything is off. Without ``days``, only the
+        incidents and ``through`` (what a day's incidents need, :meth:`Timeline.begun`)."""
         if not isinstance(raw, dict) or raw.get("schema") != STATUS_SCHEMA:
             raise ValueError("not a status file of this dashsite")
-        days, incidents = raw.get("days"), raw.get("incidents", [])
-        if not isinstance(days, dict) or not isinstance(incidents, list):
+        summaries, incidents = raw.get("days"), raw.get("incidents", [])
+        if not isinstance(summaries, dict) or not isinstance(incidents, list):
             raise ValueError("days must be an object, incidents a list")
         found = cls()
         through = raw.get("through")
         if through is not None:
             found.through = date.fromisoformat(checked_text(through, "a day", 10)).isoformat()
-        for dd, value in days.items():
+        for dd, value in summaries.items() if days else ():
             day = f"{month}-{dd}"
             date.fromisoformat(day)  # ValueError if not a day of the month
             found.days[day] = DaySummary.from_json(day, value)
@@ -243,6 +257,28 @@ def _day_bar(
 
 
 @dataclass(frozen=True, slots=True)
+class MonthFiles:
+    """One dashboard's month status files, read through a build's :class:`Timeline`
+    (its memo, its checks): what a :class:`StatusView` reads a month through."""
+
+    timeline: Timeline
+    record: DashboardRecord
+    hold: float
+
+    def status(self, month: str) -> MonthStatus:
+        """The month's status: settled days and incidents (:meth:`Timeline.month`)."""
+        return self.timeline.month(self.record, month, self.hold)
+
+    def begun(self, month: str) -> list[Incident]:
+        """The incidents begun in the month, its days unread (:meth:`Timeline.begun`)."""
+        return self.timeline.begun(self.record, month, self.hold)
+
+    def seal(self, month: str) -> str:
+        """The status file's seal, the file unread (:meth:`Timeline.seal`)."""
+        return self.timeline.seal(self.record.slug, month)
+
+
+@dataclass(frozen=True, slots=True)
 class StatusView:
     """What a build shows of one dashboard's status over time."""
 
@@ -259,15 +295,15 @@ class StatusView:
     """The days not settled yet (today, mostly)."""
     extra: tuple[Incident, ...] = ()
     """Incidents no status file holds yet: declared ones, one resolved by this build."""
-    source: Callable[[str], MonthStatus] | None = None
-    """A month's status file, read when a page asks for that month."""
+    source: MonthFiles | None = None
+    """The dashboard's month status files, read when a page asks for a month."""
     linkable: bool = True
     """Whether days may link to history pages (not under ``retention``, which drops
     months after the pages are drawn)."""
 
     def month_days(self, month: str) -> dict[str, DaySummary]:
         """The day summaries of one month (settled and live)."""
-        days = dict(self.source(month).days) if self.source is not None else {}
+        days = dict(self.source.status(month).days) if self.source is not None else {}
         days.update((d, found) for d, found in self.live.items() if d.startswith(month))
         return dict(sorted(days.items()))
 
@@ -289,7 +325,7 @@ class StatusView:
 
     def month_incidents(self, month: str) -> tuple[Incident, ...]:
         """The incidents that began in ``month``, oldest first."""
-        found = list(self.source(month).incidents) if self.source is not None else []
+        found = list(self.source.begun(month)) if self.source is not None else []
         found += [i for i in self.extra if i.start.date().isoformat()[:7] == month]
         return tuple(sorted(unique_incidents(found), key=lambda i: i.start))
 
@@ -313,7 +349,7 @@ class StatusView:
         if not bars:
             return {}
         first, last = bars[0].day, bars[-1].day
-        months = _months(date.fromisoformat(first) - timedelta(days=31), date.fromisoformat(last))
+        months = _touching_months(first, last)
         found = [*self.incidents, *self.extra]
         for month in months:
             found += self.month_incidents(month)
@@ -330,6 +366,44 @@ class StatusView:
                 days.setdefault(day.isoformat(), []).append(linked)
                 day += timedelta(days=1)
         return {day: tuple(found) for day, found in days.items()}
+
+    def part_key(self, month: str) -> str | None:
+        """Everything a finished month's calendar (its bars, the incidents each day links,
+        its count of incidents) is drawn from, as text: two builds that give a month the
+        same key draw it alike, so a build may keep the drawing (:mod:`dashsite.store.parts`).
+
+        The seals of the status files :meth:`touched` reads, the view's incidents that
+        overlap those months, and the bars before the month (an incident begun earlier
+        links its first day's page through them). None while the month can still change:
+        not over yet, a day of it not settled, or no seals to read.
+        """
+        start = f"{month}-01"
+        end = f"{_next_month(month)}-01"
+        if self.source is None or end > self.now.date().isoformat():
+            return None
+        if any(day.startswith(month) for day in self.live):
+            return None
+        last = (date.fromisoformat(end) - timedelta(days=1)).isoformat()
+        months = _touching_months(start, last)
+        since = day_start(f"{months[0]}-01")
+        until = day_start(end)
+        overlapping = sorted(
+            (
+                i
+                for i in unique_incidents([*self.incidents, *self.extra])
+                if i.start < until and (i.end is None or i.end > since)
+            ),
+            key=lambda i: i.feed_key,
+        )
+        before = [(bar.day, bar.page) for bar in self.bars if bar.day < start]
+        parts = [
+            month,
+            str(self.linkable),
+            ",".join(f"{m}={self.source.seal(m)}" for m in months),
+            repr(overlapping),
+            repr(before),
+        ]
+        return "\n".join(parts)
 
     @property
     def recent(self) -> tuple[Incident, ...]:
@@ -461,6 +535,9 @@ class Timeline:
         self.on_backfill = on_backfill
         """Told before a dashboard's whole log is read (once, on the first build)."""
         self._months: dict[tuple[str, str], MonthStatus] = {}
+        self._begun: dict[tuple[str, str], list[Incident]] = {}
+        """Incidents of status files read without their days (:meth:`begun`)."""
+        self._seals: dict[tuple[str, str], str] = {}
         self._shards: dict[tuple[str, str], list[LogRecord]] = {}
         self._digests: dict[str, Digest] = {}
         self._torn: set[tuple[str, str]] = set()
@@ -475,21 +552,43 @@ class Timeline:
         key = (record.slug, month)
         if key in self._months:
             return self._months[key]
-        path = self.store.site / layout.month_status(record.slug, month)
-        found: MonthStatus | None = None
-        if path.is_file():
-            try:
-                raw = json.loads(path.read_text(encoding="utf-8"))
-                found = MonthStatus.from_json(raw, record.slug, month)
-                signature = month_signature(self.store, record.slug, month, found.through)
-                if not holds(raw, signature) and self.store.shards(record.slug, month):
-                    found = None  # edited, or its log changed since: a cache, redone
-            except (OSError, ValueError, RecursionError):
-                found = None
+        found = self._read(record.slug, month, days=True)
         if found is None:
             found = self._recompute(record, month, hold)
         self._months[key] = found
         return found
+
+    def _read(self, slug: str, month: str, *, days: bool) -> MonthStatus | None:
+        """A month's status file as it is, if it holds to its seal (without ``days``: its
+        incidents only); None if missing, unreadable, edited or older than its log."""
+        path = self.store.site / layout.month_status(slug, month)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            found = MonthStatus.from_json(raw, slug, month, days=days)
+            signature = month_signature(self.store, slug, month, found.through)
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not holds(raw, signature) and self.store.shards(slug, month):
+            return None  # edited, or its log changed since: a cache, redone
+        return found
+
+    def begun(self, record: DashboardRecord, month: str, hold: float) -> list[Incident]:
+        """The incidents begun in ``month``: :meth:`month`'s, without reading its days.
+
+        The 90 days of bars ask which incidents touched them of four or five months
+        every build; their days are the larger part of a status file to check. The
+        file is held to its seal as :meth:`month` holds it; if it fails, the month
+        is read (and computed again) whole.
+        """
+        key = (record.slug, month)
+        if key in self._months:
+            return self._months[key].incidents
+        if key not in self._begun:
+            found = self._read(record.slug, month, days=False)
+            if found is None:
+                return self.month(record, month, hold).incidents
+            self._begun[key] = found.incidents
+        return self._begun[key]
 
     def _recompute(self, record: DashboardRecord, month: str, hold: float) -> MonthStatus:
         """A month's status from its shards: its settled days and the incidents begun in it."""
@@ -524,6 +623,7 @@ class Timeline:
 
     def _save(self, slug: str, month: str, found: MonthStatus) -> None:
         self._months[(slug, month)] = found
+        self._seals.pop((slug, month), None)
         signature = month_signature(self.store, slug, month, found.through)
         self.writer.write(
             layout.month_status(slug, month),
@@ -756,9 +856,23 @@ class Timeline:
             source=self.month_source(record, hold),
         )
 
-    def month_source(self, record: DashboardRecord, hold: float) -> Callable[[str], MonthStatus]:
+    def month_source(self, record: DashboardRecord, hold: float) -> MonthFiles:
         """What a view reads its months through (:attr:`StatusView.source`): this timeline."""
-        return lambda month: self.month(record, month, hold)
+        return MonthFiles(self, record, hold)
+
+    def seal(self, slug: str, month: str) -> str:
+        """The fingerprint a month's status file ends with, or ``""`` (none, unreadable).
+
+        Read from the file's last bytes, without the file: it hashes the content, so
+        a file with the same seal holds the same days and incidents. (A file edited
+        by hand but not its seal reads as what it was: the seal's content, which a
+        read would recompute from the log anyway.)
+        """
+        key = (slug, month)
+        found = self._seals.get(key)
+        if found is None:
+            found = self._seals[key] = read_seal(self.store.site / layout.month_status(slug, month))
+        return found
 
     # -- the digest -----------------------------------------------------------------------------
 
