@@ -20,7 +20,7 @@ import pytest
 from dashsite.core.config import load_config
 from dashsite.core.reporter import RecordingReporter
 from dashsite.site.build import BuildOptions, BuildResult, build_site
-from dashsite.site.workers import MIN_SHARE, blocks, cpu_count, jobs_for
+from dashsite.site.workers import JOBS_PER_CPU, MIN_SHARE, blocks, cpu_count, jobs_for
 from projects import (
     T0,
     assert_site_whole,
@@ -205,6 +205,7 @@ def test_how_many_workers() -> None:
     assert jobs_for(4, 10) == 4 and jobs_for(4, 2) == 2 and jobs_for(1, 1000) == 1
     assert jobs_for(None, 1000) == min(cpu_count(), 1000 // MIN_SHARE)
     assert jobs_for(None, 2 * MIN_SHARE - 1) == 1
+    assert jobs_for(100_000, 100_000) == JOBS_PER_CPU * cpu_count()  # a typo forks no army
     assert blocks(list("abcdefg"), 3) == [["a", "b", "c"], ["d", "e"], ["f", "g"]]
     assert blocks(list("ab"), 3) == [["a"], ["b"]]
 
@@ -488,3 +489,21 @@ def test_workers_match_one_process_over_days_months_and_incidents(tmp_path: Path
     assert any(k.endswith("status.json") for k in one)  # settled months
     assert b'<p id="m-tog-0">4 days, 2</p>' in one["index.html"], one["index.html"][:300]
     assert all(b'class="incident-list"' in one[f"tog-{d}/index.html"] for d in range(3))
+
+
+def test_jobs_beyond_four_a_cpu_are_four_a_cpu_with_a_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dashsite.site import workers
+
+    monkeypatch.setattr(workers, "cpu_count", lambda: 1)
+    root = write_project(tmp_path, {f"svc-{n}": simple(f"Service {n}") for n in range(6)})
+    reporter = RecordingReporter()
+    options = BuildOptions(version_id="v1", clock=fixed_clock(T0), jobs=100)
+    result = build_site(load_config(root), options, reporter)
+    notices = [e.message for e in reporter.events if e.kind == "notice"]
+    assert notices == [
+        "--jobs 100: building in 4 processes, 4 for each of the 1 CPU(s): each process is a "
+        "copy of the build, and more only share the same CPUs"
+    ]
+    assert not result.problems and len(logged_versions(root / "site")) == 6

@@ -123,7 +123,8 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N|auto",
         help="processes that render and write the dashboards after collection (default: auto, "
-        "one per CPU when there are enough dashboards to pay for it)",
+        "one per CPU when there are enough dashboards to pay for it; at most four a CPU, "
+        "with a notice)",
     )
 
     commands.add_parser("list", help="list the dashboards and their collectors")

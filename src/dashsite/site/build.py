@@ -71,7 +71,14 @@ from dashsite.site.index import (
 )
 from dashsite.site.outputs import SiteView, ThemePages, write_outputs
 from dashsite.site.unbuilt import render_unbuilt_page
-from dashsite.site.workers import blocks, jobs_for, other_threads, run_blocks
+from dashsite.site.workers import (
+    JOBS_PER_CPU,
+    blocks,
+    jobs_for,
+    most_jobs,
+    other_threads,
+    run_blocks,
+)
 from dashsite.status.incidents import (
     DeclaredIncident,
     IncidentError,
@@ -634,6 +641,17 @@ class SiteBuilder:
         filed = [item.dashboard.slug for item in pending]  # blocks in the report's order
         slugs = filed + sorted(set(filing.manifest.dashboards) - set(filed))
         jobs = jobs_for(self.options.jobs, len(slugs))
+        asked = self.options.jobs
+        if asked is not None and jobs < min(asked, len(slugs)) and jobs == most_jobs():
+            self.reporter.emit(
+                Event(
+                    "notice",
+                    message=f"--jobs {asked}: building in {jobs} processes, "
+                    f"{JOBS_PER_CPU} for each of the {jobs // JOBS_PER_CPU} CPU(s): each "
+                    "process is a copy of the build, and more only share the same CPUs",
+                    level=StatusLevel.WARNING,
+                )
+            )
         if jobs > 1:
             IMPORTS.settle()  # discovery is over: its idle thread need not be copied
             running = other_threads()

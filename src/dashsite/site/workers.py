@@ -71,17 +71,28 @@ def cpu_count(quota: Path = CPU_QUOTA) -> int:
 def jobs_for(requested: int | None, dashboards: int) -> int:
     """How many processes file ``dashboards``: ``requested``, or as many CPUs as pay.
 
-    ``requested`` (``--jobs``) is honoured up to one dashboard a process; None
-    (the CLI's default) starts a worker only for every :data:`MIN_SHARE`
-    dashboards. Off Linux everything runs in the build's process.
+    ``requested`` (``--jobs``) is honoured up to one dashboard a process and
+    :func:`most_jobs`; None (the CLI's default) starts a worker only for every
+    :data:`MIN_SHARE` dashboards. Off Linux everything runs in the build's process.
     """
     if requested is not None and requested < 1:
         raise ValueError(f"jobs must be 1 or more, not {requested}")
     if not sys.platform.startswith("linux") or dashboards <= 1:
         return 1
     if requested is not None:
-        return max(1, min(requested, dashboards))
+        return max(1, min(requested, dashboards, most_jobs()))
     return max(1, min(cpu_count(), dashboards // MIN_SHARE))
+
+
+JOBS_PER_CPU = 4
+"""``--jobs`` beyond this many a CPU is taken as this many (:func:`most_jobs`)."""
+
+
+def most_jobs() -> int:
+    """The most workers a build starts: :data:`JOBS_PER_CPU` a CPU. Each is a copy of a
+    build of about 100 MB; ``--jobs 1000`` (a typo for 100, or 10) would fork a
+    thousand and gain nothing over a few a CPU."""
+    return JOBS_PER_CPU * cpu_count()
 
 
 def other_threads(grace: float = 0.5) -> list[str]:
