@@ -57,6 +57,9 @@ class LiveTally:
     """The records at ``T``, the newest mark's time, oldest first."""
     before: Mark | None = None
     """The mark in force just before ``T``."""
+    hold: float = 0.0
+    """How long a version's status held when it was tallied (``expected_every`` changes it:
+    a tally of another hold is not carried on)."""
 
 
 def split(
@@ -102,7 +105,7 @@ def advance(known: LiveTally, new: Sequence[LogRecord], hold: float) -> LiveTall
         return known
     prefix, at_t, before = split([*known.at_t, *new], known.before, _resumed(known), hold)
     return LiveTally(
-        known.since, known.carry, known.shards, merged(known.prefix, prefix), at_t, before
+        known.since, known.carry, known.shards, merged(known.prefix, prefix), at_t, before, hold
     )
 
 
@@ -225,6 +228,7 @@ def _to_json(known: LiveTally) -> dict[str, Any]:
         "prefix": {d: _summary_json(found) for d, found in known.prefix.items()},
         "at_t": [r.to_json() for r in known.at_t],
         "before": known.before.to_json() if known.before is not None else None,
+        "hold": known.hold,
     }
 
 
@@ -236,4 +240,5 @@ def _from_json(slug: str, raw: dict[str, Any]) -> LiveTally:
         {str(d): _summary_from(str(d), found) for d, found in raw["prefix"].items()},
         [LogRecord.from_json(r, slug) for r in raw["at_t"]],
         Mark.from_json(raw["before"]) if raw.get("before") is not None else None,
+        float(raw.get("hold", -1.0)),  # none (an earlier release's): never carried on
     )

@@ -1019,8 +1019,10 @@ class Timeline:
         slug = record.slug
         carried = carry.to_json() if carry is not None else None
         known = self.live.get(slug) if self.live is not None else None
-        if known is not None and (known.since != first.isoformat() or known.carry != carried):
-            known = None
+        if known is not None and (
+            known.since != first.isoformat() or known.carry != carried or known.hold != hold
+        ):
+            known = None  # another day, mark or hold (expected_every changed): read whole
         if known is not None:
             found = self._appended(record, known, first, today)
             if found is not None:
@@ -1046,7 +1048,7 @@ class Timeline:
             found_mark = self.store.shard_end(slug, day, lines[day])
             if found_mark is not None:
                 marks[day] = found_mark
-        known = LiveTally(first.isoformat(), carried, marks, prefix, at_t, before)
+        known = LiveTally(first.isoformat(), carried, marks, prefix, at_t, before, hold)
         if self.live is not None:
             self.live.put(slug, known)
         return known
