@@ -243,3 +243,77 @@ def test_a_months_key_follows_its_status_file(tmp_path: Path) -> None:
     assert seal in before
     status.write_text(status.read_text().replace(seal, "0" * len(seal)))
     assert key("2026-08") not in (before, None)
+
+
+def _fail_days(root: Path, first: datetime, days: int) -> None:
+    """One hour down on each of ``days`` days from ``first``: an incident each."""
+    for n in range(days):
+        start = first + timedelta(days=n)
+        _fail_in_log(root, start, start + timedelta(hours=1))
+
+
+def test_retention_pruning_the_start_of_an_incident_redraws_the_month_it_ran_into(
+    tmp_path: Path,
+) -> None:
+    """Each build prunes the oldest version: June (30th, 21:00 to 23:00) loses, one by
+    one, the versions where a failure into July began. July's status file does not
+    change, but what July's calendar shows of that failure does."""
+    root, twin = tmp_path / "project", tmp_path / "twin"
+    count = 24 * 122 - 1  # from June 30, 21:00
+    write_project(
+        root, {"alpha": SWITCHED}, config=f'expected_every = "1h"\nretention = {count}\n'
+    )
+    seed_log(root, ["alpha"], count, SEEDED_TO, every=60)
+    _fail_in_log(root, datetime(2026, 6, 30, 22, tzinfo=UTC), datetime(2026, 7, 1, 2, tzinfo=UTC))
+    _fail_days(root, datetime(2026, 8, 1, 10, tzinfo=UTC), 24)  # the view keeps only 20
+    for n in range(5):
+        page = _build_both(root, twin, SEEDED_TO + timedelta(hours=15 + n), f"b{n}")
+    assert "2026-06" not in _calendar(page)  # June is gone…
+    assert "2026-06-30 22:00" not in _calendar(page)["2026-07"]  # … and its failure's start
+
+
+def test_a_log_edit_in_the_oldest_listed_month_on_a_months_last_day(tmp_path: Path) -> None:
+    """On November 30 the calendar lists November of the year before, which the day's
+    digest (365 days) no longer covers: an edit of its log must still show."""
+    root, twin = tmp_path / "project", tmp_path / "twin"
+    end = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+    write_project(root, {"alpha": SWITCHED}, config='expected_every = "1h"\n')
+    seed_log(root, ["alpha"], 24 * 400, end, every=60)
+    _build_both(root, twin, end + timedelta(days=1), "b1")
+    _fail_in_log(root, datetime(2025, 11, 15, 10, tzinfo=UTC), datetime(2025, 11, 15, 12, tzinfo=UTC))
+    page = _build_both(root, twin, end + timedelta(days=2), "b2")
+    assert "2025-11-15: down 2 h" in _calendar(page)["2025-11"]
+
+
+def test_a_status_file_edited_by_hand_keeping_its_seal(tmp_path: Path) -> None:
+    """A day taken out of May's status file (older than the months the 90-day bars read),
+    its seal left as it was, after the dashboard's expected interval changed: the file
+    fails its seal when read, and is computed again from the log under the new
+    interval. The kept May is not used."""
+    root, twin = tmp_path / "project", tmp_path / "twin"
+    write_project(root, {"alpha": SWITCHED}, config='expected_every = "1h"\n')
+    seed_log(root, ["alpha"], 24 * 200, SEEDED_TO, every=60)  # from April: May is past
+    _build_both(root, twin, SEEDED_TO + timedelta(hours=1), "b1")  # the bars' incidents
+    config = root / "dashsite.toml"
+    config.write_text(config.read_text().replace('"1h"', '"20m"'))
+    _build_both(root, twin, SEEDED_TO + timedelta(hours=2), "b2")
+    status = root / "site" / "alpha" / "log" / "2026-05" / "status.json"
+    document = json.loads(status.read_text())
+    del document["days"]["15"]
+    status.write_text(json.dumps(document, separators=(",", ":")) + "\n")
+    page = _build_both(root, twin, SEEDED_TO + timedelta(hours=3), "b3")
+    assert "2026-05-15: ok" not in _calendar(page)["2026-05"]  # partly without data now
+
+
+@pytest.mark.parametrize("blocker", ["folder is a file", "file is a folder"])
+def test_parts_that_cannot_be_written_are_drawn_every_build(tmp_path: Path, blocker: str) -> None:
+    root, twin = _project(tmp_path / "project"), tmp_path / "twin"
+    folder = parts_folder(root / "site")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    if blocker == "folder is a file":
+        folder.write_text("not a folder")
+    else:
+        (folder / "alpha.json.gz").mkdir(parents=True)
+    for n in range(2):
+        page = _build_both(root, twin, SEEDED_TO + timedelta(hours=1 + n), f"b{n}")
+        assert "2026-08-15" in _calendar(page)["2026-08"]

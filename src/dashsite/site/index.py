@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, Template
 
-from dashsite.core import words
+from dashsite.core import levels, words
 from dashsite.core.levels import StatusLevel
 from dashsite.render import fragments
 from dashsite.render.pages import compile_template, render_compiled
@@ -253,7 +253,7 @@ def write_index(
 def calendar_parts(site_path: Path, environment: Environment, site: Mapping[str, Any]) -> PartStore:
     """Where this build keeps and finds the history calendars' finished months
     (:mod:`dashsite.store.parts`), signed with what draws them."""
-    code = (fragments, formats, model, timeline, words, sys.modules[__name__])
+    code = (fragments, formats, layout, levels, model, timeline, words, sys.modules[__name__])
     return PartStore(site_path, parts_signature(environment, site, code))
 
 

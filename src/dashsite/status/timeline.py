@@ -43,6 +43,7 @@ from dashsite.status.model import (
 )
 from dashsite.store import layout
 from dashsite.store.caches import (
+    FINGERPRINT,
     holds,
     month_signature,
     read_seal,
@@ -107,6 +108,9 @@ class MonthStatus:
     incidents: list[Incident] = field(default_factory=list)
     through: str | None = None
     """The last day settled in it: its seal covers the shards up to that day."""
+    seal: str = field(default="", compare=False)
+    """The fingerprint its file had when read, or was written with (not in the file's
+    document: the seal is added around it)."""
 
     def to_json(self) -> dict[str, Any]:
         """The file's document."""
@@ -137,6 +141,8 @@ class MonthStatus:
         found.incidents = unique_incidents(
             Incident.from_json(raw_incident, slug) for raw_incident in incidents
         )
+        seal = raw.get(FINGERPRINT)
+        found.seal = seal if isinstance(seal, str) else ""
         return found
 
 
@@ -273,9 +279,9 @@ class MonthFiles:
         """The incidents begun in the month, its days unread (:meth:`Timeline.begun`)."""
         return self.timeline.begun(self.record, month, self.hold)
 
-    def seal(self, month: str) -> str:
-        """The status file's seal, the file unread (:meth:`Timeline.seal`)."""
-        return self.timeline.seal(self.record.slug, month)
+    def state(self, month: str) -> str:
+        """What this build reads of the month, in one line (:meth:`Timeline.month_state`)."""
+        return self.timeline.month_state(self.record.slug, month)
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,10 +378,11 @@ class StatusView:
         its count of incidents) is drawn from, as text: two builds that give a month the
         same key draw it alike, so a build may keep the drawing (:mod:`dashsite.store.parts`).
 
-        The seals of the status files :meth:`touched` reads, the view's incidents that
-        overlap those months, and the bars before the month (an incident begun earlier
-        links its first day's page through them). None while the month can still change:
-        not over yet, a day of it not settled, or no seals to read.
+        What this build reads of the months :meth:`touched` reads (each one's seal and
+        its files, :meth:`Timeline.month_state`), the view's incidents that overlap
+        them, and the bars before the month (an incident begun earlier links its first
+        day's page through them). None while the month can still change: not over
+        yet, a day of it not settled, or no status files to read.
         """
         start = f"{month}-01"
         end = f"{_next_month(month)}-01"
@@ -399,7 +406,7 @@ class StatusView:
         parts = [
             month,
             str(self.linkable),
-            ",".join(f"{m}={self.source.seal(m)}" for m in months),
+            "\n".join(f"{m}={self.source.state(m)}" for m in months),
             repr(overlapping),
             repr(before),
         ]
@@ -535,9 +542,9 @@ class Timeline:
         self.on_backfill = on_backfill
         """Told before a dashboard's whole log is read (once, on the first build)."""
         self._months: dict[tuple[str, str], MonthStatus] = {}
-        self._begun: dict[tuple[str, str], list[Incident]] = {}
-        """Incidents of status files read without their days (:meth:`begun`)."""
-        self._seals: dict[tuple[str, str], str] = {}
+        self._begun: dict[tuple[str, str], MonthStatus] = {}
+        """Status files read without their days (:meth:`begun`)."""
+        self._states: dict[tuple[str, str], str] = {}
         self._shards: dict[tuple[str, str], list[LogRecord]] = {}
         self._digests: dict[str, Digest] = {}
         self._torn: set[tuple[str, str]] = set()
@@ -587,8 +594,8 @@ class Timeline:
             found = self._read(record.slug, month, days=False)
             if found is None:
                 return self.month(record, month, hold).incidents
-            self._begun[key] = found.incidents
-        return self._begun[key]
+            self._begun[key] = found
+        return self._begun[key].incidents
 
     def _recompute(self, record: DashboardRecord, month: str, hold: float) -> MonthStatus:
         """A month's status from its shards: its settled days and the incidents begun in it."""
@@ -623,14 +630,13 @@ class Timeline:
 
     def _save(self, slug: str, month: str, found: MonthStatus) -> None:
         self._months[(slug, month)] = found
-        self._seals.pop((slug, month), None)
+        self._states.pop((slug, month), None)
         signature = month_signature(self.store, slug, month, found.through)
+        document = sealed(found.to_json(), signature)
+        found.seal = document[FINGERPRINT]
         self.writer.write(
             layout.month_status(slug, month),
-            json.dumps(
-                sealed(found.to_json(), signature), ensure_ascii=False, separators=(",", ":")
-            )
-            + "\n",
+            json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n",
         )
 
     # -- after a version is filed ---------------------------------------------------------------
@@ -860,18 +866,23 @@ class Timeline:
         """What a view reads its months through (:attr:`StatusView.source`): this timeline."""
         return MonthFiles(self, record, hold)
 
-    def seal(self, slug: str, month: str) -> str:
-        """The fingerprint a month's status file ends with, or ``""`` (none, unreadable).
+    def month_state(self, slug: str, month: str) -> str:
+        """What this build reads of a month, in one line: the seal of the status it
+        holds (the one it read or wrote, or else the file's, read from its last
+        bytes), and the month's files as they are now (:meth:`VersionStore.month_files`).
 
-        Read from the file's last bytes, without the file: it hashes the content, so
-        a file with the same seal holds the same days and incidents. (A file edited
-        by hand but not its seal reads as what it was: the seal's content, which a
-        read would recompute from the log anyway.)
+        Two builds with the same line for a month read the same days and incidents
+        there: the seal hashes the content, the files say that nothing was appended,
+        pruned or edited in between (a status file edited by hand has another
+        size or time, and would fail its seal when read).
         """
         key = (slug, month)
-        found = self._seals.get(key)
+        found = self._states.get(key)
         if found is None:
-            found = self._seals[key] = read_seal(self.store.site / layout.month_status(slug, month))
+            held = self._months.get(key) or self._begun.get(key)
+            path = self.store.site / layout.month_status(slug, month)
+            seal = held.seal if held is not None else read_seal(path)
+            found = self._states[key] = f"{seal}|{self.store.month_files(slug, month)}"
         return found
 
     # -- the digest -----------------------------------------------------------------------------

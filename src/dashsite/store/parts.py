@@ -55,15 +55,16 @@ class PartStore:
 
     def dashboard(self, slug: str) -> PartCache:
         """The parts of dashboard ``slug``, read now."""
-        return PartCache(contained(parts_folder(self.site), f"{slug}.json.gz"), slug,
-                         self.signature)  # fmt: skip
+        path = contained(parts_folder(self.site), f"{slug}.json.gz")
+        return PartCache(path, slug, self.signature, self.site)
 
 
 class PartCache:
     """One dashboard's parts: name (a month) → the key it was drawn for and its markup."""
 
-    def __init__(self, path: Path, slug: str, signature: str) -> None:
+    def __init__(self, path: Path, slug: str, signature: str, site: Path) -> None:
         self.path = path
+        self.site = site
         self.slug = slug
         self.signature = signature
         self.kept: dict[str, tuple[str, str]] = self._read()
@@ -89,21 +90,28 @@ class PartCache:
         self.drawn += 1
 
     def save(self) -> None:
-        """Keep the parts used this time (those not asked for are dropped), if any changed."""
+        """Keep the parts used this time (those not asked for are dropped), if any changed.
+
+        A cache: a file that cannot be written (a full disk, a folder in its place) is
+        left as it is, and the next build draws those months again.
+        """
         if self.current == self.kept:
-            return
-        if not self.current:
-            self.path.unlink(missing_ok=True)
             return
         document = {
             "schema": PARTS_SCHEMA,
             "slug": self.slug,
             "parts": {name: list(found) for name, found in sorted(self.current.items())},
         }
-        state_folder(self.path.parent.parent.parent)  # .dashsite/<site>.parts/<slug>
-        self.path.parent.mkdir(exist_ok=True)
         data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-        atomic_write(self.path, gzip.compress(data, compresslevel=6, mtime=0))
+        try:
+            if not self.current:
+                self.path.unlink(missing_ok=True)
+                return
+            state_folder(self.site.parent)
+            self.path.parent.mkdir(exist_ok=True)
+            atomic_write(self.path, gzip.compress(data, compresslevel=6, mtime=0))
+        except OSError:
+            return
 
     def _read(self) -> dict[str, tuple[str, str]]:
         try:

@@ -296,11 +296,41 @@ class VersionStore:
         directory listing and a ``stat`` a shard: a digest asks for a year of them
         every build.
         """
-        found: list[tuple[str, int | None]] = []
+        return self._month_folder(slug, month)[0]
+
+    def month_files(self, slug: str, month: str) -> str:
+        """The state of ``month``'s log folder in one line: each shard's size, and the
+        status file's size and modification time (``-``: none). Two equal lines mean
+        nothing was appended, removed or rewritten there in between."""
+        shards, status = self._month_folder(slug, month)
+        sizes = ",".join(f"{day}:{'-' if size is None else size}" for day, size in shards)
+        return f"{sizes};{'-' if status is None else f'{status[0]}:{status[1]}'}"
+
+    def _month_folder(
+        self, slug: str, month: str
+    ) -> tuple[list[tuple[str, int | None]], tuple[int, int] | None]:
+        """One listing of a month's log folder: its shards' sizes (oldest first), and
+        its status file's size and modification time in nanoseconds."""
+        shards: list[tuple[str, int | None]] = []
+        status: tuple[int, int] | None = None
         try:
             entries = os.scandir(self.site / slug / LOG_FOLDER / month)
         except OSError:
-            return found
+            return shards, status
+        with entries:
+            for entry in entries:
+                name = entry.name
+                try:
+                    if _SHARD_NAME.fullmatch(name):
+                        shards.append((name[:2], entry.stat().st_size))
+                    elif name == layout.STATUS_FILE:
+                        found = entry.stat()
+                        status = (found.st_size, found.st_mtime_ns)
+                except OSError:
+                    if _SHARD_NAME.fullmatch(name):
+                        shards.append((name[:2], None))
+        shards.sort()
+        return shards, status
         with entries:
             for entry in entries:
                 name = entry.name
