@@ -112,17 +112,17 @@ def test_a_tally_of_another_hold_is_not_carried_on(tmp_path: Path) -> None:
     """``expected_every`` changed between two builds: today's tally so far was made with
     the old hold (how long a version's status counts), so the build reads the day whole
     and shows what a build without the cache shows."""
-    write_project(tmp_path, {"alpha": simple("Alpha")})
-    config = tmp_path / "dashsite.toml"
+    root = write_project(tmp_path / "project", {"alpha": simple("Alpha")})
+    config = root / "dashsite.toml"
     config.write_text('expected_every = "1h"\n')
     for n in range(4):  # hourly: with a 2-hour hold, no gap
-        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(START + timedelta(hours=n)))
+        build(root, version_id=f"v{n}", clock=fixed_clock(START + timedelta(hours=n)))
     config.write_text('expected_every = "20m"\n')  # now a 40-minute hold: 20 min gaps
-    whole = tmp_path.parent / "whole"
-    shutil.copytree(tmp_path, whole)
+    whole = tmp_path / "whole"  # the same state, without the carried tally
+    shutil.copytree(root, whole)
     (whole / ".dashsite" / "site.live.json").unlink()
-    for root in (tmp_path, whole):
-        build(root, version_id="v4", clock=fixed_clock(START + timedelta(hours=4)))
-    page = (tmp_path / "site" / "alpha" / "index.html").read_text()
+    for project in (root, whole):
+        build(project, version_id="v4", clock=fixed_clock(START + timedelta(hours=4)))
+    page = (root / "site" / "alpha" / "index.html").read_text()
     assert "no data" in page.split("2026-12-03:")[1].split("<")[0]  # today's bar
     assert page == (whole / "site" / "alpha" / "index.html").read_text()
