@@ -702,6 +702,9 @@ class SiteBuilder:
             chosen,
         )  # fmt: skip
         retained = self._retain(records, filing.store, writer, moment.site_time)
+        for changed in (retained.rewritten, retained.removed):
+            for slug, months in changed.items():
+                filing.timeline.forget(slug, months)  # read again, as pruned
         self._status(records, filing.timeline, moment.collected_at)
         earlier = filing.manifest.earlier_files(moment.built_at, slugs)  # the finished months
         self._history(writer, filing, records, earlier, moment.built_at, opened, retained,

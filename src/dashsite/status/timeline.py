@@ -565,6 +565,15 @@ class Timeline:
         self._months[key] = found
         return found
 
+    def forget(self, slug: str, months: Iterable[str]) -> None:
+        """``months`` of ``slug`` changed under this build (retention pruned their log):
+        what it read of them is read again when asked."""
+        for month in months:
+            key = (slug, month)
+            self._months.pop(key, None)
+            self._begun.pop(key, None)
+            self._states.pop(key, None)
+
     def _read(self, slug: str, month: str, *, days: bool) -> MonthStatus | None:
         """A month's status file as it is, if it holds to its seal (without ``days``: its
         incidents only); None if missing, unreadable, edited or older than its log."""
