@@ -35,7 +35,7 @@ from typing import Any
 
 from dashsite.core.levels import StatusLevel
 from dashsite.status.model import DaySummary, State, tally
-from dashsite.store.layout import STATE_FOLDER
+from dashsite.store.layout import state_file
 from dashsite.store.log import LogRecord
 from dashsite.store.records import Mark, day_start
 from dashsite.store.version_store import ShardMark
@@ -158,7 +158,7 @@ class LiveCache:
     """``.dashsite/<site>.live.json``: every dashboard's :class:`LiveTally`, for one build."""
 
     def __init__(self, site: Path) -> None:
-        self.path = site.parent / STATE_FOLDER / f"{site.name}.live.json"
+        self.path = state_file(site, "live.json")
         self.site = site
         self.current: dict[str, LiveTally] = {}
         self.previous: dict[str, LiveTally] = self._take()

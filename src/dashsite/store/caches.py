@@ -28,7 +28,7 @@ from typing import Any
 from dashsite.store.version_store import VersionStore
 
 FINGERPRINT = "fingerprint"
-_SEAL_AT_END = re.compile(rb'"fingerprint":"([0-9a-f]{24})"\}\s*\Z')
+_SEAL_AT_END = re.compile(rb'"' + FINGERPRINT.encode() + rb'":"([0-9a-f]{24})"\}\s*\Z')
 
 
 def month_signature(store: VersionStore, slug: str, month: str, through: str | None) -> str:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 
 # -- names --------------------------------------------------------------------------------------
 
@@ -180,6 +181,12 @@ def schema(name: str) -> str:
 def journal() -> str:
     """``.dashsite-tmp/journal.json``: what an unfinished build was doing."""
     return f"{TEMP_FOLDER}/{JOURNAL_FILE}"
+
+
+def state_file(site: Path, name: str) -> Path:
+    """``.dashsite/<site>.<name>`` beside ``site``: one of dashsite's own files for that
+    site (``lock``, ``live.json``, ``written.json``, ``parts``), never published."""
+    return site.parent / STATE_FOLDER / f"{site.name}.{name}"
 
 
 def in_dashboard(slug: str, relative: str) -> bool:

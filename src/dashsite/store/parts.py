@@ -29,7 +29,7 @@ import json
 import zlib
 from pathlib import Path
 
-from dashsite.store.layout import STATE_FOLDER
+from dashsite.store.layout import state_file
 from dashsite.store.write import atomic_write, contained, state_folder
 
 PARTS_SCHEMA = 1
@@ -38,7 +38,7 @@ PARTS_SCHEMA = 1
 
 def parts_folder(site: Path) -> Path:
     """``.dashsite/<site>.parts`` beside ``site``."""
-    return site.parent / STATE_FOLDER / f"{site.name}.parts"
+    return state_file(site, "parts")
 
 
 class PartStore:
@@ -69,8 +69,6 @@ class PartCache:
         self.signature = signature
         self.kept: dict[str, tuple[str, str]] = self._read()
         self.current: dict[str, tuple[str, str]] = {}
-        self.drawn = 0
-        """Parts drawn this time (not taken from an earlier build)."""
 
     def key(self, text: str) -> str:
         """The stored form of a part's key: ``text`` with the build's signature, hashed."""
@@ -87,7 +85,6 @@ class PartCache:
     def put(self, name: str, text: str, markup: str) -> None:
         """Part ``name``, drawn now for ``text``."""
         self.current[name] = (self.key(text), markup)
-        self.drawn += 1
 
     def save(self) -> None:
         """Keep the parts used this time (those not asked for are dropped), if any changed.

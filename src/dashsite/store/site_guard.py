@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dashsite.core.errors import SiteError
-from dashsite.store.layout import MANIFEST_FILE, STATE_FOLDER, TEMP_FOLDER
+from dashsite.store.layout import MANIFEST_FILE, TEMP_FOLDER, state_file
 
 SHOWN_NAMES = 3
 
@@ -24,7 +24,7 @@ def dashsite_marks(site: Path) -> list[Path]:
     return [
         site / MANIFEST_FILE,
         site / TEMP_FOLDER,
-        site.parent / STATE_FOLDER / f"{site.name}.lock",
+        state_file(site, "lock"),
     ]
 
 

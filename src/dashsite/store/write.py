@@ -160,7 +160,7 @@ class BuildLock:
 
     def __init__(self, site: Path, timeout: float | None = None) -> None:
         self.site = site
-        self.path = site.parent / STATE_FOLDER / f"{site.name}.lock"
+        self.path = layout.state_file(site, "lock")
         self.timeout = timeout
         self._fd: int | None = None
 
@@ -442,7 +442,7 @@ class WrittenDigests:
 
     def __init__(self, site: Path) -> None:
         self.site = site
-        self.path = site.parent / STATE_FOLDER / f"{site.name}.written.json"
+        self.path = layout.state_file(site, "written.json")
         self.previous: dict[str, str] = self._take()
         self.current: dict[str, str] = dict(self.previous)
 
