@@ -499,3 +499,67 @@ def test_the_first_build_over_a_long_log_says_why_it_takes_longer(tmp_path: Path
     assert again.returncode == 0 and "computing status" not in again.stderr
     cells = uptime_cells(page(tmp_path, "alpha/index.html"))
     assert cells["windows"][:2] == ["24 h", "7 d"]
+
+
+def _incident_links(root: Path) -> dict[str, list[str]]:
+    """Page → the links to a detected incident's first version (``…#v-<id>``) on it,
+    each resolved to a site-relative path: from the bars' days, the history calendar,
+    the incident history and the feeds."""
+    site = root / "site"
+    found: dict[str, list[str]] = {}
+    pages = ["alpha/index.html", "alpha/history/index.html", "incidents/index.html",
+             "alpha/feed.html", "feed.html"]
+    for relative in pages:
+        hrefs = [a.attrs.get("href", "") for a in page(root, relative).find_all("a")]
+        base = (site / relative).parent
+        found[relative] = [
+            str((base / path).resolve().relative_to(site.resolve())) + "#" + anchor
+            for path, _, anchor in (href.partition("#") for href in hrefs) if "v-" in anchor
+        ]
+    for relative in ("alpha/feed.xml", "feed.xml"):
+        found[relative] = [
+            link.removeprefix("https://example.test/")
+            for link in (e.link for e in feed(root, relative).entries) if "#v-" in link
+        ]
+    return found
+
+
+def _rows_on(root: Path, relative: str) -> set[str]:
+    return {node.attrs["id"] for node in page(root, relative).find_all() if "id" in node.attrs}
+
+
+def test_an_incident_links_the_history_page_that_lists_its_first_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a 5-minute cadence a day fills more than one history page: an incident begun in
+    the afternoon is on a later page than the day's first version. Its links (bars,
+    calendar, incident history, feeds) open the page that has its row, while it goes on
+    (read back from the manifest) and once resolved (from the status files)."""
+    from dashsite.site import index
+    from dashsite.status import timeline
+
+    monkeypatch.setattr(timeline, "HISTORY_PAGE", 5)  # five rows a page, not 200
+    monkeypatch.setattr(index, "HISTORY_PAGE_SIZE", 5)
+    root = project(tmp_path, config='expected_every = "5m"\nbase_url = "https://example.test/"\n')
+    run(root, "alpha", ["7"] * 7 + ["down", "down"])  # 20:15 … 20:45 ok, 20:50 down
+    first = "20261127T205000Z"  # the month's eighth version: its second page
+    ongoing = _incident_links(root)
+    assert ongoing["alpha/index.html"] == [f"alpha/history/2026-11-2.html#v-{first}"]
+    assert ongoing["alpha/feed.xml"] == [f"alpha/history/2026-11-2.html#v-{first}"]
+    run(root, "alpha", ["7", "7"], start=T0 + timedelta(minutes=45))
+    resolved = _incident_links(root)
+    for relative in ("alpha/index.html", "alpha/history/index.html", "incidents/index.html",
+                     "alpha/feed.html", "alpha/feed.xml", "feed.xml"):
+        assert resolved[relative], f"{relative} links no incident"
+        for link in resolved[relative]:
+            assert link == f"alpha/history/2026-11-2.html#v-{first}", relative
+    target, anchor = resolved["alpha/feed.xml"][0].split("#")
+    assert anchor in _rows_on(root, target)
+    assert f"v-{first}" not in _rows_on(root, "alpha/history/2026-11.html")
+    status = root / "site/alpha/log/2026-11/status.json"
+    assert [i["row"] for i in json.loads(status.read_text())["incidents"]] == [7]
+    status.unlink()  # computed again from the log, which knows each version's place
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=55))
+    assert [i["row"] for i in json.loads(status.read_text())["incidents"]] == [7]
+    assert _incident_links(root)["alpha/index.html"] == [
+        f"alpha/history/2026-11-2.html#v-{first}"]

@@ -727,7 +727,7 @@ class SiteBuilder:
                 continue
             record = filing.manifest.dashboards[slug]
             for entry in sorted(found, key=lambda e: (e.collected_at, e.id)):
-                filing.timeline.filed(record, entry, _hold(record))
+                filing.timeline.filed(record, entry, _hold(record), last=False)
         latest_pages: dict[str, bool] = {}  # staged on disk until what they link to exists
         for item in pending:
             page = self._file_version(filing, item, moment.version_id, moment.collected_at)

@@ -197,13 +197,7 @@ def write_feeds(
     for record, view in dashboards:
         entries: list[FeedEntry] = []
         for incident in view.incidents[:FEED_ENTRIES]:
-            if incident.declared:
-                link = incident.url
-            else:
-                day = incident.start.date().isoformat()
-                page = layout.history_page(record.slug, view.history_page(day))
-                link = f"{page}#v-{incident.start_id}"
-            entry = incident_entry(record.title, incident, now, link)
+            entry = incident_entry(record.title, incident, now, view.incident_link(incident))
             if any(e.key == entry.key for e in entries):
                 continue  # one incident, one entry: an id is never repeated
             entries.append(entry)

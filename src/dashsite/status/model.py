@@ -330,12 +330,13 @@ def collector_uptime(days: Iterable[DaySummary]) -> dict[str, float | None]:
 
 
 def follow(
-    slug: str, open_incident: Incident | None, record: LogRecord
+    slug: str, open_incident: Incident | None, record: LogRecord, row: int | None = None
 ) -> tuple[Incident | None, bool]:
     """The open incident after ``record``; True when this record resolved it.
 
     A non-OK record opens an incident or extends the open one; an OK record
-    resolves it (the incident ends when the source was seen OK again).
+    resolves it (the incident ends when the source was seen OK again). ``row``:
+    the record's place among its month's versions (an incident it opens keeps it).
     """
     if record.status == StatusLevel.OK:
         if open_incident is None:
@@ -345,7 +346,9 @@ def follow(
         return open_incident, True
     if open_incident is None:
         at = parse_time(record.collected_at)
-        return Incident(slug, at, record.id, record.status, at, failed=dict(record.errors)), False
+        opened = Incident(slug, at, record.id, record.status, at, failed=dict(record.errors))
+        opened.row = row
+        return opened, False
     open_incident.extend(record)
     return open_incident, False
 

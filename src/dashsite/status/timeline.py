@@ -337,13 +337,20 @@ class StatusView:
 
     def incident_link(self, incident: Incident, page: str = "") -> str:
         """Where ``incident`` is read, site-relative: a declared one's page, or the row of a
-        detected one's first version in the history (``page``: the history page listing
-        the first version of its first day, if known)."""
+        detected one's first version in the history.
+
+        The page is the one its first version's place in the month falls on; when that
+        is not known (an incident read from an older file) or rows move (``retention``),
+        ``page``, the history page listing the first version of its first day, if known.
+        """
         if incident.url:
             return incident.url
         day = incident.start.date().isoformat()
-        found = layout.history_page(incident.slug, page or self.history_page(day))
-        return f"{found}#v-{incident.start_id}"
+        if incident.row is not None and self.linkable:
+            name = page_after(day[:7], incident.row)
+        else:
+            name = page or self.history_page(day)
+        return f"{layout.history_page(incident.slug, name)}#v-{incident.start_id}"
 
     def touched(self, bars: Sequence[DayBar]) -> dict[str, tuple[DayIncident, ...]]:
         """Day of ``bars`` → the incidents that touched it, oldest first: declared and
@@ -650,12 +657,19 @@ class Timeline:
 
     # -- after a version is filed ---------------------------------------------------------------
 
-    def filed(self, record: DashboardRecord, entry: LogRecord, hold: float) -> None:
-        """Follow the incident, the collectors' last good version, and settle finished days."""
+    def filed(
+        self, record: DashboardRecord, entry: LogRecord, hold: float, *, last: bool = True
+    ) -> None:
+        """Follow the incident, the collectors' last good version, and settle finished days.
+
+        ``last``: ``entry`` is its month's newest version (its place in the month is known).
+        """
         if record.settled is None and record.count > 1:
             self.backfill(record, hold)  # the new entry is in the log already
         else:
-            self._follow(record, entry, hold)
+            info = record.months.get(entry.month)
+            row = info.count - 1 if last and info is not None else None
+            self._follow(record, entry, hold, row)
             _remember_good(record, entry)
         self.settle(record, entry.day, hold)
 
@@ -665,8 +679,10 @@ class Timeline:
             self.backfill(record, hold)
             self.settle(record, record.latest.day, hold)
 
-    def _follow(self, record: DashboardRecord, entry: LogRecord, hold: float) -> None:
-        incident, resolved = follow(record.slug, record.incident, entry)
+    def _follow(
+        self, record: DashboardRecord, entry: LogRecord, hold: float, row: int | None
+    ) -> None:
+        incident, resolved = follow(record.slug, record.incident, entry, row)
         if resolved and incident is not None:
             month = self.month(record, incident.start.date().isoformat()[:7], hold)
             month.incidents = unique_incidents([incident, *month.incidents])
@@ -689,8 +705,8 @@ class Timeline:
             self.on_backfill(record)
         record.incident = None
         for month in list(record.months):
-            for entry in self.store.month(record.slug, month):
-                self._follow(record, entry, hold)
+            for row, entry in enumerate(self.store.month(record.slug, month)):
+                self._follow(record, entry, hold, row)
                 _remember_good(record, entry)
 
     def rewind(self, record: DashboardRecord, until: str, hold: float) -> bool:
@@ -850,7 +866,9 @@ class Timeline:
         extra = [i for i in declared if not i.ongoing]
         ongoing = copy.deepcopy(record.incident)
         if pending is not None:
-            ongoing, resolved_now = follow(record.slug, ongoing, pending)
+            info = record.months.get(pending.month)
+            row = info.count if info is not None else 0  # filed after what is filed
+            ongoing, resolved_now = follow(record.slug, ongoing, pending, row)
             if resolved_now and ongoing is not None:
                 closed.insert(0, ongoing)
                 extra.append(ongoing)
@@ -1257,11 +1275,11 @@ def _incidents_begun(
     found: list[Incident] = []
     incident: Incident | None = None
     before = carry is not None and carry.status != StatusLevel.OK
-    for entry in records:
+    for row, entry in enumerate(records):
         if before:
             before = entry.status != StatusLevel.OK
             continue
-        incident, resolved = follow(slug, incident, entry)
+        incident, resolved = follow(slug, incident, entry, row)
         if resolved and incident is not None:
             found.append(incident)
             incident = None
@@ -1271,18 +1289,6 @@ def _incidents_begun(
             if resolved and incident is not None:
                 found.append(incident)
                 break
-    return found
-
-
-def _incidents_in(slug: str, records: Iterable[LogRecord]) -> list[Incident]:
-    """The resolved incidents that start and end among ``records``."""
-    found: list[Incident] = []
-    incident: Incident | None = None
-    for entry in records:
-        incident, resolved = follow(slug, incident, entry)
-        if resolved and incident is not None:
-            found.append(incident)
-            incident = None
     return found
 
 

@@ -99,6 +99,10 @@ class Incident:
     maintenance: bool = False
     worsened_at: datetime | None = None
     """When its worst level last rose (feeds show it again then)."""
+    row: int | None = None
+    """Its first version's place among its month's versions, oldest first (0: the month's
+    first): which history page lists it. None when not known (a file written before
+    dashsite kept it, a declared incident)."""
 
     @property
     def updated(self) -> datetime:
@@ -146,6 +150,7 @@ class Incident:
             "count": self.count,
             "failed": dict(sorted(self.failed.items())),
             "worsened_at": self.worsened_at.isoformat() if self.worsened_at else None,
+            **({"row": self.row} if self.row is not None else {}),
         }
 
     @classmethod
@@ -178,4 +183,6 @@ class Incident:
         )
         if worsened is not None:
             incident.worsened_at = parse_time(checked_text(worsened, "a time", 64))
+        if "row" in raw:
+            incident.row = checked_count(raw["row"], "an incident's row")
         return incident
