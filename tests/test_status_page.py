@@ -227,6 +227,49 @@ def test_the_incident_history_lists_every_incident_and_a_declared_one_absorbs(
     assert_site_whole(tmp_path / "site")
 
 
+def test_the_incident_history_holds_the_newest_detected_incidents_and_says_where_the_rest_are(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """At 1,000 dashboards a year of detected incidents is tens of thousands: the site-wide
+    page keeps every declared and ongoing one and the newest detected ones, and says that
+    the dashboards' histories have the older ones."""
+    from dashsite.site import incident_history
+
+    monkeypatch.setattr(incident_history, "SITE_DETECTED", 2)
+    flaky = {"dashboard.py": "from pathlib import Path\nfrom dashsite import collector\n"
+             "TITLE = 'Web'\n@collector\ndef api():\n"
+             "    if Path(__file__).with_name('down').exists():\n"
+             "        raise RuntimeError('down')\n    return 1\n",
+             "template.html": "<p>{{ api }}</p>"}
+    write_project(tmp_path, {"web": flaky}, config='expected_every = "5m"\n')
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents" / "failover.md").write_text(OUTAGE)  # 20:20 to 20:35
+    down = tmp_path / "dashboards" / "web" / "down"
+    # detected: 20:45, 20:55, 21:05 (outside the declared window); the last one ongoing
+    states = ["up"] * 6 + ["down", "up", "down", "up", "down", "up", "down"]
+    for n, state in enumerate(states):
+        if state == "down":
+            down.write_text("")
+        elif down.exists():
+            down.unlink()
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    history = page(tmp_path, "incidents/index.html")
+    items = list(history.find("ul", class_="incident-list").find_all("li", class_="incident"))
+    starts = [li.find("time").attrs["datetime"] for li in items]
+    assert starts == ["2026-11-27T21:15:00Z", "2026-11-27T21:05:00Z", "2026-11-27T20:55:00Z",
+                      "2026-11-27T20:20:00Z"]  # ongoing, the newest two resolved, declared
+    assert "Ongoing" in items[0].text()
+    assert [li.find("strong").text() for li in items][-1] == "Database failover"
+    assert "up to 2." in history.find("p", class_="meta").text()
+    older = history.find("p", class_="older-incidents").text()
+    assert "Older detected incidents are not listed here" in older
+    dashboard = page(tmp_path, "web/history/index.html")
+    listed = dashboard.find("section", class_="incidents")
+    times = {t.attrs["datetime"] for t in listed.find_all("time")}
+    assert "2026-11-27T20:45:00Z" in times  # the one dropped here is in its history
+    assert_site_whole(tmp_path / "site")
+
+
 UPGRADE = """\
 +++
 title = "Database upgrade"

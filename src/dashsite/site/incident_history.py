@@ -25,6 +25,10 @@ from dashsite.store.records import Incident
 from dashsite.store.write import SiteWriter
 
 HISTORY_PAGE = f"{layout.INCIDENTS_FOLDER}/{layout.INDEX_PAGE}"
+SITE_DETECTED = 100
+"""Detected incidents the page lists, newest first, besides the ongoing ones: at 1,000
+dashboards a year of them is tens of thousands (megabytes, redrawn every build while
+one goes on); each dashboard's history lists all of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +44,12 @@ class HistoryItem:
     """Detected incidents it covers (declared ones only)."""
 
 
-def history_items(shown: Iterable[tuple[DashboardRecord, StatusView]]) -> list[HistoryItem]:
-    """Every incident the views hold, declared ones once, newest first."""
+def history_items(
+    shown: Iterable[tuple[DashboardRecord, StatusView]],
+) -> tuple[list[HistoryItem], int]:
+    """The incidents the page lists, newest first (ongoing ones before): the views'
+    declared ones once, their ongoing ones, and the newest :data:`SITE_DETECTED`
+    detected ones resolved; and how many more resolved detected ones the views hold."""
     declared: dict[str, tuple[Incident, list[tuple[str, str]], int]] = {}
     detected: list[HistoryItem] = []
     for record, view in shown:
@@ -57,13 +65,20 @@ def history_items(shown: Iterable[tuple[DashboardRecord, StatusView]]) -> list[H
             else:
                 link = view.incident_link(incident)
                 detected.append(HistoryItem(incident, ((record.slug, record.title),), link))
-    items = detected + [
+    resolved = sorted(
+        (item for item in detected if not item.incident.ongoing),
+        key=lambda item: item.incident.start,
+        reverse=True,
+    )
+    items = [item for item in detected if item.incident.ongoing] + resolved[:SITE_DETECTED]
+    items += [
         HistoryItem(incident, tuple(names), incident.url, count)
         for incident, names, count in declared.values()
     ]
-    return sorted(
+    ordered = sorted(
         items, key=lambda item: (item.incident.ongoing, item.incident.start), reverse=True
     )
+    return ordered, max(0, len(resolved) - SITE_DETECTED)
 
 
 def write_incident_history(
@@ -80,10 +95,10 @@ def write_incident_history(
     is most of its cost.
     """
     months: dict[str, list[HistoryItem]] = {}
-    items = history_items(shown)
+    items, older = history_items(shown)
     for item in items:
         months.setdefault(item.incident.start.strftime("%Y-%m"), []).append(item)
-    key = _key(items, site, now)
+    key = _key(items, site, now, older)
     marker = f'<meta name="dashsite-inputs" content="{key}">'
     try:
         if marker in (writer.path / HISTORY_PAGE).read_text(encoding="utf-8"):
@@ -96,6 +111,8 @@ def write_incident_history(
         "site": {**site, "built_at": None},
         "root": "../",
         "months": list(months.items()),
+        "older": older,
+        "limit": SITE_DETECTED,
         "now": now,
         "refresh": site.get("refresh", 0),
     }
@@ -104,7 +121,7 @@ def write_incident_history(
     writer.write(HISTORY_PAGE, page.replace("</head>", f"{marker}\n</head>", 1))
 
 
-def _key(items: Sequence[HistoryItem], site: Mapping[str, Any], now: datetime) -> str:
+def _key(items: Sequence[HistoryItem], site: Mapping[str, Any], now: datetime, older: int) -> str:
     """A digest of everything the page shows."""
     ongoing = any(item.incident.ongoing for item in items)
     parts = [
@@ -124,4 +141,5 @@ def _key(items: Sequence[HistoryItem], site: Mapping[str, Any], now: datetime) -
     ]
     parts += [repr(site.get(k)) for k in ("title", "assets", "words", "refresh", "base_url")]
     parts.append(now.isoformat() if ongoing else "")  # an ongoing one's duration moves
+    parts.append(str(older))
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
