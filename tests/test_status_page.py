@@ -17,6 +17,25 @@ GOOD = {"dashboard.py": "from dashsite import collector, MonitorKV\n"
 BROKEN = {"dashboard.py": "import no_such_module_here\n", "template.html": "<p>x</p>"}
 
 
+FLAKY_WEB = {"dashboard.py": "from pathlib import Path\nfrom dashsite import collector\n"
+             "TITLE = 'Web'\n@collector\ndef api():\n"
+             "    if Path(__file__).with_name('down').exists():\n"
+             "        raise RuntimeError('down')\n    return 1\n",
+             "template.html": "<p>{{ api }}</p>"}
+"""A dashboard whose collector fails while its folder holds a file ``down``."""
+
+
+def builds(root: Path, states: list[str]) -> None:
+    """One build per state (``up``, ``down``), five minutes apart from ``T0``."""
+    down = root / "dashboards" / "web" / "down"
+    for n, state in enumerate(states):
+        if state == "down":
+            down.write_text("")
+        else:
+            down.unlink(missing_ok=True)
+        build(root, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+
+
 def page(root: Path, relative: str):
     return parse((root / "site" / relative).read_text(encoding="utf-8"))
 
@@ -139,21 +158,10 @@ Moved the primary.
 
 
 def test_a_maintenance_day_is_drawn_and_labelled_as_maintenance(tmp_path: Path) -> None:
-    flaky = {"dashboard.py": "from pathlib import Path\nfrom dashsite import collector\n"
-             "TITLE = 'Web'\n@collector\ndef api():\n"
-             "    if Path(__file__).with_name('down').exists():\n"
-             "        raise RuntimeError('down')\n    return 1\n",
-             "template.html": "<p>{{ api }}</p>"}
-    write_project(tmp_path, {"web": flaky}, config='expected_every = "5m"\n')
+    write_project(tmp_path, {"web": FLAKY_WEB}, config='expected_every = "5m"\n')
     (tmp_path / "incidents").mkdir()
     (tmp_path / "incidents" / "failover.md").write_text(MAINTENANCE)
-    down = tmp_path / "dashboards" / "web" / "down"
-    for n in range(5):
-        if n == 2:
-            down.write_text("")
-        elif down.exists():
-            down.unlink()
-        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    builds(tmp_path, ["up", "up", "down", "up", "up"])
     latest = page(tmp_path, "web/index.html")
     bars = list(latest.find("ol", class_="day-bars").find_all("li"))
     assert len(bars) == 90
@@ -194,22 +202,11 @@ The primary went away; the replica took over.
 def test_the_incident_history_lists_every_incident_and_a_declared_one_absorbs(
     tmp_path: Path,
 ) -> None:
-    flaky = {"dashboard.py": "from pathlib import Path\nfrom dashsite import collector\n"
-             "TITLE = 'Web'\n@collector\ndef api():\n"
-             "    if Path(__file__).with_name('down').exists():\n"
-             "        raise RuntimeError('down')\n    return 1\n",
-             "template.html": "<p>{{ api }}</p>"}
-    write_project(tmp_path, {"web": flaky}, config='expected_every = "5m"\n')
+    write_project(tmp_path, {"web": FLAKY_WEB}, config='expected_every = "5m"\n')
     (tmp_path / "incidents").mkdir()
     (tmp_path / "incidents" / "failover.md").write_text(OUTAGE)
-    down = tmp_path / "dashboards" / "web" / "down"
     # down at 20:25 (inside the declared window) and at 20:45 (outside it)
-    for n, state in enumerate(["up", "up", "down", "up", "up", "up", "down", "up"]):
-        if state == "down":
-            down.write_text("")
-        elif down.exists():
-            down.unlink()
-        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    builds(tmp_path, ["up", "up", "down", "up", "up", "up", "down", "up"])
     index = page(tmp_path, "index.html")
     assert index.find("p", class_="index-links").find("a").attrs["href"] == "incidents/index.html"
     history = page(tmp_path, "incidents/index.html")
@@ -236,23 +233,11 @@ def test_the_incident_history_holds_the_newest_detected_incidents_and_says_where
     from dashsite.site import incident_history
 
     monkeypatch.setattr(incident_history, "SITE_DETECTED", 2)
-    flaky = {"dashboard.py": "from pathlib import Path\nfrom dashsite import collector\n"
-             "TITLE = 'Web'\n@collector\ndef api():\n"
-             "    if Path(__file__).with_name('down').exists():\n"
-             "        raise RuntimeError('down')\n    return 1\n",
-             "template.html": "<p>{{ api }}</p>"}
-    write_project(tmp_path, {"web": flaky}, config='expected_every = "5m"\n')
+    write_project(tmp_path, {"web": FLAKY_WEB}, config='expected_every = "5m"\n')
     (tmp_path / "incidents").mkdir()
     (tmp_path / "incidents" / "failover.md").write_text(OUTAGE)  # 20:20 to 20:35
-    down = tmp_path / "dashboards" / "web" / "down"
-    # detected: 20:45, 20:55, 21:05 (outside the declared window); the last one ongoing
-    states = ["up"] * 6 + ["down", "up", "down", "up", "down", "up", "down"]
-    for n, state in enumerate(states):
-        if state == "down":
-            down.write_text("")
-        elif down.exists():
-            down.unlink()
-        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    # detected: 20:45, 20:55, 21:05 (outside the declared window), and 21:15 ongoing
+    builds(tmp_path, ["up"] * 6 + ["down", "up", "down", "up", "down", "up", "down"])
     history = page(tmp_path, "incidents/index.html")
     items = list(history.find("ul", class_="incident-list").find_all("li", class_="incident"))
     starts = [li.find("time").attrs["datetime"] for li in items]
@@ -306,14 +291,8 @@ def test_a_days_detail_links_the_incidents_that_touched_it(tmp_path: Path) -> No
     (tmp_path / "incidents").mkdir()
     (tmp_path / "incidents" / "upgrade.md").write_text(UPGRADE)  # in the seeded history
     (tmp_path / "incidents" / "failover.md").write_text(OUTAGE)
-    down = tmp_path / "dashboards" / "web" / "down"
     # down at 20:25 (inside the declared window) and at 20:45 (outside it)
-    for n, state in enumerate(["up", "up", "down", "up", "up", "up", "down", "up"]):
-        if state == "down":
-            down.write_text("")
-        elif down.exists():
-            down.unlink()
-        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    builds(tmp_path, ["up", "up", "down", "up", "up", "up", "down", "up"])
     site = tmp_path / "site"
     latest = page(tmp_path, "web/index.html")
     details = day_details(latest)
@@ -346,12 +325,7 @@ def test_the_history_index_folds_alike_versions_and_opens_with_a_calendar(
 ) -> None:
     from dashsite.status.history_fold import fold_runs
 
-    flaky = {"dashboard.py": "from pathlib import Path\nfrom dashsite import collector\n"
-             "TITLE = 'Web'\n@collector\ndef api():\n"
-             "    if Path(__file__).with_name('down').exists():\n"
-             "        raise RuntimeError('down')\n    return 1\n",
-             "template.html": "<p>{{ api }}</p>"}
-    write_project(tmp_path, {"web": flaky}, config='expected_every = "5m"\n')
+    write_project(tmp_path, {"web": FLAKY_WEB}, config='expected_every = "5m"\n')
     down = tmp_path / "dashboards" / "web" / "down"
     states = ["up"] * 10 + ["down"] + ["up"] * 2 + ["up"] * 10
     for n, state in enumerate(states):
