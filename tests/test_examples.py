@@ -53,3 +53,22 @@ def test_the_docs_workflow_builds_the_docs_with_the_demo_and_deploys_them() -> N
     deploy = document["jobs"]["deploy"]
     assert deploy["needs"] == "build"
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
+
+
+@pytest.mark.parametrize("workflow", EXAMPLES, ids=lambda p: p.name)
+def test_workflow_keeps_the_folder_a_build_keeps_compiled_dashboards_in(
+    workflow: Path, tmp_path: Path
+) -> None:
+    from projects import build, write_project
+
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["build"]["steps"]
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    names = [s.get("name") for s in steps]
+    assert names.index(cache["name"]) < next(
+        n for n, s in enumerate(steps) if " build " in f" {s.get('run', '')} ")
+    assert "hashFiles('dashboards/**/*.py')" in cache["with"]["key"]
+    write_project(tmp_path, {"alpha": {"dashboard.py": "from dashsite import collector\n"
+                                                       "@collector\ndef one():\n    return 1\n",
+                                       "template.html": "<p>{{ one }}</p>"}})
+    build(tmp_path)
+    assert (tmp_path / cache["with"]["path"] / "modules.pack").is_file()
