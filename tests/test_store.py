@@ -271,6 +271,9 @@ def test_tail_reads_back_across_months(tmp_path: Path) -> None:
     assert [r.id for r in store.tail(record, 4)] == ["v1", "v2", "v3", "v4"]
     assert [r.id for r in store.tail(record, 100)] == ["v0", "v1", "v2", "v3", "v4"]
     assert record.count == 5 and list(record.months) == ["2026-10", "2026-11"]
+    store.keep_tail("alpha", 2)  # its history written: only the trend is asked for after
+    assert [r.id for r in store.tails(["alpha"], 100)["alpha"]] == ["v3", "v4"]
+    assert [r.id for r in store.tail(record, 3)] == ["v2", "v3", "v4"]  # read back again
 
 
 def test_a_shard_is_read_from_its_mark_on_unless_it_was_rewritten(tmp_path: Path) -> None:

@@ -830,6 +830,7 @@ class SiteBuilder:
                     since=since,
                     parts=parts,
                 )
+            filing.store.keep_tail(slug, TREND_LENGTH)
 
     def _unbuilt_pages(
         self,

@@ -16,6 +16,7 @@ month's shards.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections import Counter
@@ -1222,15 +1223,26 @@ def _bars(digest: Digest, live: dict[str, DaySummary], today: date) -> tuple[Day
     """The 90 days to today: settled ones from the digest, the rest from the live days."""
     live_pages = _pages(live, digest.month_counts)
     bars = []
-    for n in range(BAR_DAYS - 1, -1, -1):
-        day = (today - timedelta(days=n)).isoformat()
+    for day, empty in _bar_days(today):
         found = live.get(day) or digest.bars.get(day)
         if found is None:
-            bars.append(DayBar(day, State.NODATA, 0, None, ""))
+            bars.append(empty)
             continue
         page = (live_pages.get(day) or digest.pages.get(day, "")) if found.count else ""
         bars.append(DayBar(day, found.state, found.count, _ratio(found), page, dict(found.seconds)))
     return tuple(bars)
+
+
+@functools.lru_cache(maxsize=4)
+def _bar_days(today: date) -> tuple[tuple[str, DayBar], ...]:
+    """The 90 days of bars to ``today``, each with its bar for a day without data.
+
+    The same for every dashboard, so made once: a build of 1,000 new dashboards
+    held 89,000 alike bars (and their day strings), a fifth of its memory. A bar
+    is frozen, so one can be shared.
+    """
+    days = [(today - timedelta(days=n)).isoformat() for n in range(BAR_DAYS - 1, -1, -1)]
+    return tuple((day, DayBar(day, State.NODATA, 0, None, "")) for day in days)
 
 
 def _ratio(found: DaySummary) -> float | None:

@@ -457,6 +457,14 @@ class VersionStore:
         self._tails.pop(slug, None)
         self._days = {key: read for key, read in self._days.items() if key[0] != slug}
 
+    def keep_tail(self, slug: str, count: int) -> None:
+        """Keep only the newest ``count`` records read of ``slug``: all a build asks of
+        it once its history is written (the index's trend). The history asked for up to
+        400 a dashboard, held to the end of a build for every dashboard."""
+        known = self._tails.get(slug)
+        if known is not None and len(known) > count:
+            self._tails[slug] = known[-count:]
+
     def tails(self, slugs: Iterable[str], count: int) -> dict[str, list[LogRecord]]:
         """The newest ``count`` records read so far of each of ``slugs`` (a worker's, to
         hand to the build: :meth:`carry`)."""
