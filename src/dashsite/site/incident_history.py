@@ -46,10 +46,10 @@ class HistoryItem:
 
 def history_items(
     shown: Iterable[tuple[DashboardRecord, StatusView]],
-) -> tuple[list[HistoryItem], int]:
+) -> tuple[list[HistoryItem], bool]:
     """The incidents the page lists, newest first (ongoing ones before): the views'
     declared ones once, their ongoing ones, and the newest :data:`SITE_DETECTED`
-    detected ones resolved; and how many more resolved detected ones the views hold."""
+    detected ones resolved; and whether the views hold older resolved detected ones."""
     declared: dict[str, tuple[Incident, list[tuple[str, str]], int]] = {}
     detected: list[HistoryItem] = []
     for record, view in shown:
@@ -78,7 +78,7 @@ def history_items(
     ordered = sorted(
         items, key=lambda item: (item.incident.ongoing, item.incident.start), reverse=True
     )
-    return ordered, max(0, len(resolved) - SITE_DETECTED)
+    return ordered, len(resolved) > SITE_DETECTED
 
 
 def write_incident_history(
@@ -121,7 +121,7 @@ def write_incident_history(
     writer.write(HISTORY_PAGE, page.replace("</head>", f"{marker}\n</head>", 1))
 
 
-def _key(items: Sequence[HistoryItem], site: Mapping[str, Any], now: datetime, older: int) -> str:
+def _key(items: Sequence[HistoryItem], site: Mapping[str, Any], now: datetime, older: bool) -> str:
     """A digest of everything the page shows."""
     ongoing = any(item.incident.ongoing for item in items)
     parts = [
@@ -141,5 +141,5 @@ def _key(items: Sequence[HistoryItem], site: Mapping[str, Any], now: datetime, o
     ]
     parts += [repr(site.get(k)) for k in ("title", "assets", "words", "refresh", "base_url")]
     parts.append(now.isoformat() if ongoing else "")  # an ongoing one's duration moves
-    parts.append(str(older))
+    parts.append(str(int(older)))
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]

@@ -346,8 +346,9 @@ def follow(
         return open_incident, True
     if open_incident is None:
         at = parse_time(record.collected_at)
-        opened = Incident(slug, at, record.id, record.status, at, failed=dict(record.errors))
-        opened.row = row
+        opened = Incident(
+            slug, at, record.id, record.status, at, failed=dict(record.errors), row=row
+        )
         return opened, False
     open_incident.extend(record)
     return open_incident, False
