@@ -180,6 +180,19 @@ def test_hours_split_a_day_and_add_up_to_it() -> None:
     assert add_seconds(day.hours.values()) == day.seconds
 
 
+def test_a_copied_day_can_be_changed_without_changing_the_original() -> None:
+    records = [rec(T0 + timedelta(minutes=30)), rec(T0 + timedelta(minutes=90), "error")]
+    day = tally(records, None, T0, T0 + timedelta(hours=2), HOLD, hours=True)["2026-11-27"]
+    day.collectors["api"] = [600.0, 0.0]
+    before = day.to_json()
+    twin = day.copy()
+    assert twin.to_json() == before
+    twin.seconds[State.UP] += 60
+    twin.collectors["api"][1] = 60.0
+    twin.hours[10].seconds[State.DOWN] = 1.0
+    assert day.to_json() == before and twin.to_json() != before
+
+
 def test_uptime_of_a_window_with_no_counted_time() -> None:
     nothing = Uptime("24 h", {State.NODATA: 3600.0, State.MAINTENANCE: 60.0})
     assert (nothing.counted, nothing.ratio, nothing.degraded, nothing.text) == (

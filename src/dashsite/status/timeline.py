@@ -977,7 +977,7 @@ class Timeline:
                 days.update(found.days)
                 closed += found.incidents
         days = {
-            d: copy.deepcopy(found)
+            d: found.copy()
             for d, found in days.items()
             if year_start.isoformat() <= d and settled is not None and d <= settled
         }
