@@ -58,7 +58,13 @@ from dashsite.site.context import (
     pending_record,
     site_context,
 )
-from dashsite.site.index import TREND_LENGTH, index_entry, write_assets, write_index
+from dashsite.site.index import (
+    TREND_LENGTH,
+    index_entry,
+    trend_of,
+    write_assets,
+    write_index,
+)
 from dashsite.status.incidents import DeclaredIncident, by_dashboard, read_incidents
 from dashsite.status.timeline import StatusView, Timeline
 from dashsite.store import layout
@@ -437,7 +443,8 @@ class PreviewBuilder:
             record.latest = preview
             problem = entry.error.one_line() if entry.error is not None else ""
             view = entry.view if entry.error is None else self._past_view(slug, moment)
-            entries.append((index_entry(record, [*recent, preview], view, problem=problem), True))
+            trend = trend_of([*recent, preview])
+            entries.append((index_entry(record, trend, view, problem=problem), True))
         try:
             write_index(self.out, self.environment, entries, self._site_context())
         except DashsiteError as exc:

@@ -63,6 +63,7 @@ from dashsite.site.index import (
     calendar_parts,
     index_entry,
     listed_since,
+    trend_of,
     write_assets,
     write_history,
     write_index,
@@ -279,7 +280,7 @@ class Handover:
     problems: list[DashsiteError]
     digests: dict[str, str]
     live: dict[str, LiveTally]
-    tails: dict[str, list[LogRecord]]
+    trends: dict[str, list[int]]
     repaired: set[tuple[str, str]]
     files: int
     bytes: int
@@ -319,7 +320,7 @@ class Done:
             problems=builder.problems[before.problems :],
             digests=writer.digests.under(slugs) if writer.digests is not None else {},
             live={s: live.current[s] for s in slugs if live and s in live.current},
-            tails=filing.store.tails(slugs, TREND_LENGTH),
+            trends={s: builder.trends[s] for s in slugs if s in builder.trends},
             repaired={r for r in filing.store.repaired if r[0] in chosen},
             files=now.files - before.files,
             bytes=now.bytes - before.bytes,
@@ -343,7 +344,8 @@ class Done:
             writer.digests.carry(got.slugs, got.digests)
         if filing.timeline.live is not None:
             filing.timeline.live.current.update(got.live)
-        filing.store.carry(got.slugs, got.tails)
+        builder.trends.update(got.trends)
+        filing.store.carry(got.slugs)
         filing.store.repaired |= got.repaired
         writer.written += got.files
         writer.bytes_written += got.bytes
@@ -372,6 +374,8 @@ class SiteBuilder:
         self.problems: list[DashsiteError] = []
         self.results: list[DashboardBuild] = []
         self.views: dict[str, StatusView] = {}
+        self.trends: dict[str, list[int]] = {}
+        """Slug → its card's trend, kept when its history is written (its log records are not)."""
         self.declared: dict[str, list[Incident]] = {}
         """Slug → the incidents ``incidents/`` declares for it."""
         self.seq = 0
@@ -830,7 +834,8 @@ class SiteBuilder:
                     since=since,
                     parts=parts,
                 )
-            filing.store.keep_tail(slug, TREND_LENGTH)
+            self.trends[slug] = trend_of(filing.store.tail(record, TREND_LENGTH))
+            filing.store.forget(slug)  # nothing after its history reads its log: not held
 
     def _unbuilt_pages(
         self,
@@ -878,7 +883,9 @@ class SiteBuilder:
             (
                 index_entry(
                     record,
-                    store.tail(record, TREND_LENGTH),
+                    self.trends[record.slug]
+                    if record.slug in self.trends
+                    else trend_of(store.tail(record, TREND_LENGTH)),
                     self.views.get(record.slug),
                     problem=self.failed.get(record.slug, ""),
                 ),

@@ -164,23 +164,29 @@ class IndexEntry:
         return bar_runs(self.timeline.bars) if self.timeline is not None else []
 
 
+_RANKS = {level: rank for rank, level in enumerate(StatusLevel)}  # ok 0 … critical 3
+
+
+def trend_of(recent: Sequence[LogRecord]) -> list[int]:
+    """What a card's trend draws of the log's tail ``recent``: its newest statuses' ranks."""
+    return [_RANKS[r.status] for r in recent[-TREND_LENGTH:]]
+
+
 def index_entry(
     record: DashboardRecord,
-    recent: Sequence[LogRecord],
+    trend: Sequence[int],
     timeline: StatusView | None = None,
     *,
     problem: str = "",
 ) -> IndexEntry:
-    """One card: ``recent`` is the log's tail (its statuses draw the trend)."""
-    ranks = {level: rank for rank, level in enumerate(StatusLevel)}  # ok 0 … critical 3
-    trend = [ranks[r.status] for r in recent[-TREND_LENGTH:]]
+    """One card: ``trend`` is :func:`trend_of` the log's tail."""
     return IndexEntry(
         record.slug,
         record.title,
         record.description,
         record.count,
         record.latest,
-        trend,
+        list(trend[-TREND_LENGTH:]),
         timeline,
         record.group,
         record.stale,

@@ -113,7 +113,8 @@ class VersionStore:
         self._resolved: Path | None = None
         self._safe: set[Path] = set()
         """Folders of the site known to be no symbolic link (each is looked at once)."""
-        self._days: dict[tuple[str, str], tuple[list[LogRecord], int]] = {}
+        self._days: dict[str, dict[str, tuple[list[LogRecord], int]]] = {}
+        """Slug → day → the day's shard as read (and appended to) in this build."""
         """Day shards parsed so far: their records and how many lines were unreadable."""
         self._tails: dict[str, list[LogRecord]] = {}
         """The newest records of each dashboard read so far, kept current by :meth:`append`."""
@@ -361,7 +362,7 @@ class VersionStore:
         known = self._tails.get(record.slug)
         if known is not None:
             known.append(entry)
-        parsed = self._days.get((record.slug, entry.day))
+        parsed = self._days.get(record.slug, {}).get(entry.day)
         if parsed is not None:
             parsed[0].append(entry)
 
@@ -399,15 +400,15 @@ class VersionStore:
         The status of the days not settled yet and the history's tail both read
         today's shard; this build's appends are added as they happen.
         """
-        key = (slug, day)
-        if key not in self._days:
+        days = self._days.setdefault(slug, {})
+        if day not in days:
             try:
                 lines = self.shard(slug, day).read_text(encoding="utf-8").splitlines()
             except (OSError, UnicodeDecodeError):
                 lines = []
             found = self.parse(slug, lines)
-            self._days[key] = (found, sum(1 for line in lines if line.strip()) - len(found))
-        return self._days[key]
+            days[day] = (found, sum(1 for line in lines if line.strip()) - len(found))
+        return days[day]
 
     def shard_end(self, slug: str, day: str, lines: int) -> ShardMark | None:
         """Where ``day``'s shard ends now, holding ``lines`` valid records (None: not there)."""
@@ -453,28 +454,15 @@ class VersionStore:
         return found, unreadable, ShardMark(known.size + len(added), tail, known.lines + len(found))
 
     def forget(self, slug: str) -> None:
-        """Drop what was read of ``slug``'s log: its shards are being rewritten."""
+        """Drop what was read of ``slug``'s log: its shards are being rewritten, or the
+        build asks nothing more of them."""
         self._tails.pop(slug, None)
-        self._days = {key: read for key, read in self._days.items() if key[0] != slug}
+        self._days.pop(slug, None)
 
-    def keep_tail(self, slug: str, count: int) -> None:
-        """Keep only the newest ``count`` records read of ``slug``: all a build asks of
-        it once its history is written (the index's trend). The history asked for up to
-        400 a dashboard, held to the end of a build for every dashboard."""
-        known = self._tails.get(slug)
-        if known is not None and len(known) > count:
-            self._tails[slug] = known[-count:]
-
-    def tails(self, slugs: Iterable[str], count: int) -> dict[str, list[LogRecord]]:
-        """The newest ``count`` records read so far of each of ``slugs`` (a worker's, to
-        hand to the build: :meth:`carry`)."""
-        return {slug: self._tails[slug][-count:] for slug in slugs if slug in self._tails}
-
-    def carry(self, slugs: Iterable[str], tails: Mapping[str, list[LogRecord]]) -> None:
-        """Another process wrote ``slugs``' logs: forget what was read, keep its ``tails``."""
+    def carry(self, slugs: Iterable[str]) -> None:
+        """Another process wrote ``slugs``' logs: forget what was read of them here."""
         for slug in slugs:
             self.forget(slug)
-        self._tails.update(tails)
 
     def tail(self, record: DashboardRecord, count: int) -> list[LogRecord]:
         """The newest ``count`` records, oldest first, reading back from the end.
@@ -494,7 +482,7 @@ class VersionStore:
             for path in reversed(self.shards(record.slug, month)):
                 if len(found) >= count:
                     break
-                parsed = self._days.get((record.slug, f"{month}-{path.stem}"))
+                parsed = self._days.get(record.slug, {}).get(f"{month}-{path.stem}")
                 if parsed is not None:  # read whole already
                     found = [*parsed[0], *found]
                     continue
