@@ -9,8 +9,10 @@ cache deleted.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,11 @@ from typing import Any
 import pytest
 
 from dashsite.core.levels import StatusLevel
-from dashsite.status.live import LiveTally, advance, extend, split
+from dashsite.status.live import LiveCache, LiveTally, advance, extend, split
 from dashsite.status.model import DaySummary, tally
 from dashsite.store.log import LogRecord
 from dashsite.store.records import Mark
+from dashsite.store.version_store import ShardMark
 from projects import build, fixed_clock, simple, write_project
 
 START = datetime(2026, 12, 3, tzinfo=UTC)
@@ -93,7 +96,7 @@ def test_builds_reading_only_new_lines_show_what_a_whole_read_shows(
     for n, moment in enumerate(moments[:-1]):
         build(tmp_path, version_id=f"v{n}", clock=fixed_clock(moment))
     cache = tmp_path / ".dashsite" / "site.live.json"
-    assert '"alpha"' in cache.read_text()  # the previous build left its tally
+    assert "\nalpha\t" in cache.read_text()  # the previous build left its tally
     whole = tmp_path.parent / "whole"
     shutil.copytree(tmp_path, whole)
     (whole / ".dashsite" / "site.live.json").unlink()
@@ -126,3 +129,35 @@ def test_a_tally_of_another_hold_is_not_carried_on(tmp_path: Path) -> None:
     page = (root / "site" / "alpha" / "index.html").read_text()
     assert "no data" in page.split("2026-12-03:")[1].split("<")[0]  # today's bar
     assert page == (whole / "site" / "alpha" / "index.html").read_text()
+
+
+def test_the_kept_tallies_are_read_one_dashboard_at_a_time_and_a_damaged_one_alone_is_lost(
+    tmp_path: Path,
+) -> None:
+    """The file holds a line a dashboard: each is decoded when asked for, once; a damaged
+    line costs its dashboard a whole read, not the others; another site's or an earlier
+    release's file is not taken."""
+    site = tmp_path / "site"
+    records = [record(n, START + timedelta(minutes=5 * n), LEVELS[n % 4]) for n in range(6)]
+    prefix = tally(records[:4], None, START, START + timedelta(minutes=20), 600.0, hours=True)
+    kept = {
+        slug: LiveTally(START.date().isoformat(), None, {"2026-12-03": ShardMark(900 + n, "ab", 6)},
+                        prefix, [replace(r, path=f"{slug}/{r.path[2:]}") for r in records[4:]],
+                        Mark(START, StatusLevel.OK), 600.0)
+        for n, slug in enumerate(["alpha", "beta", "gamma"])
+    }
+    cache = LiveCache(site)
+    for slug, known in kept.items():
+        cache.put(slug, known)
+    cache.save()
+    path = tmp_path / ".dashsite" / "site.live.json"
+    lines = path.read_text().splitlines()
+    assert [line.split("\t")[0] for line in lines[1:]] == ["alpha", "beta", "gamma"]
+    path.write_text("\n".join([lines[0], lines[1], "beta\t{\"since\": ", lines[3]]) + "\n")
+    again = LiveCache(site)
+    assert not path.exists()  # taken: a build that fails leaves none
+    assert again.get("alpha") == kept["alpha"] and again.get("gamma") == kept["gamma"]
+    assert again.get("beta") is None and again.get("alpha") is None  # damaged; asked once
+    for head in ('{"site": "/elsewhere", "schema": 2}', json.dumps({"site": str(site)})):
+        path.write_text("\n".join([head, *lines[1:]]) + "\n")
+        assert LiveCache(site).previous == {}

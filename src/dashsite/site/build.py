@@ -87,7 +87,7 @@ from dashsite.status.incidents import (
     read_incidents,
     write_incident_pages,
 )
-from dashsite.status.live import LiveCache, LiveTally
+from dashsite.status.live import LiveCache
 from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
 from dashsite.store import layout
 from dashsite.store.clock import behind, id_floor, next_seq, site_time
@@ -279,7 +279,8 @@ class Handover:
     results: list[DashboardBuild]
     problems: list[DashsiteError]
     digests: dict[str, str]
-    live: dict[str, LiveTally]
+    live: dict[str, str]
+    """Today's tallies, encoded (:class:`LiveCache`)."""
     trends: dict[str, list[int]]
     repaired: set[tuple[str, str]]
     files: int
@@ -836,6 +837,7 @@ class SiteBuilder:
                 )
             self.trends[slug] = trend_of(filing.store.tail(record, TREND_LENGTH))
             filing.store.forget(slug)  # nothing after its history reads its log: not held
+            filing.timeline.release(record)
 
     def _unbuilt_pages(
         self,

@@ -34,12 +34,16 @@ from pathlib import Path
 from typing import Any
 
 from dashsite.core.levels import StatusLevel
+from dashsite.core.names import is_slug
 from dashsite.status.model import DaySummary, State, tally
 from dashsite.store.layout import state_file
 from dashsite.store.log import LogRecord
 from dashsite.store.records import Mark, day_start
 from dashsite.store.version_store import ShardMark
 from dashsite.store.write import atomic_write, state_folder
+
+LIVE_SCHEMA = 2
+"""Raise it when a tally's JSON changes: the tallies kept are dropped, the days read whole."""
 
 
 @dataclass
@@ -119,9 +123,9 @@ def merged(
     first: Mapping[str, DaySummary], then: Mapping[str, DaySummary]
 ) -> dict[str, DaySummary]:
     """Two tallies of consecutive spans as one (counts and seconds add; ``then``'s last mark)."""
-    days = {day: _copy(found) for day, found in first.items()}
+    days = {day: found.copy() for day, found in first.items()}
     for day, found in then.items():
-        days[day] = _add(days[day], found) if day in days else _copy(found)
+        days[day] = _add(days[day], found) if day in days else found.copy()
     return dict(sorted(days.items()))
 
 
@@ -138,61 +142,64 @@ def _add(into: DaySummary, more: DaySummary) -> DaySummary:
     if more.last is not None:
         into.last = more.last
     for hour, part in more.hours.items():
-        into.hours[hour] = _add(into.hours[hour], part) if hour in into.hours else _copy(part)
+        into.hours[hour] = _add(into.hours[hour], part) if hour in into.hours else part.copy()
     return into
 
 
-def _copy(found: DaySummary) -> DaySummary:
-    return DaySummary(
-        found.day,
-        found.count,
-        found.worst,
-        dict(found.seconds),
-        {k: list(v) for k, v in found.collectors.items()},
-        found.last,
-        {h: _copy(part) for h, part in found.hours.items()},
-    )
-
-
 class LiveCache:
-    """``.dashsite/<site>.live.json``: every dashboard's :class:`LiveTally`, for one build."""
+    """``.dashsite/<site>.live.json``: every dashboard's :class:`LiveTally`, for one build.
+
+    The file is a line naming the site, then a line per dashboard: its slug, a tab, its
+    tally's JSON. A tally is decoded when its dashboard asks for it and encoded when it
+    is put, so a build holds text, not a day of hours for every dashboard (decoding the
+    whole file up front held 20 MB at 1,000 dashboards).
+    """
 
     def __init__(self, site: Path) -> None:
         self.path = state_file(site, "live.json")
         self.site = site
-        self.current: dict[str, LiveTally] = {}
-        self.previous: dict[str, LiveTally] = self._take()
+        self.current: dict[str, str] = {}
+        """Slug → this build's tally, encoded."""
+        self.previous: dict[str, str] = self._take()
+        """Slug → the previous build's tally, encoded, until it is asked for."""
 
     def get(self, slug: str) -> LiveTally | None:
-        return self.previous.get(slug)
+        """The previous build's tally of ``slug`` (once: it is not held after)."""
+        text = self.previous.pop(slug, None)
+        if text is None:
+            return None
+        try:
+            return _from_json(slug, json.loads(text))
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return None  # a damaged entry: that dashboard's days are read whole
 
     def put(self, slug: str, known: LiveTally) -> None:
-        self.current[slug] = known
+        """``slug``'s tally now."""
+        self.current[slug] = json.dumps(_to_json(known), separators=(",", ":"))
+        self.previous.pop(slug, None)
 
-    def _take(self) -> dict[str, LiveTally]:
+    def _take(self) -> dict[str, str]:
         """Read and remove the file: a build that fails leaves none (the days are read whole)."""
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            lines = self.path.read_text(encoding="utf-8").split("\n")
             self.path.unlink()
+            head = json.loads(lines[0])
         except (OSError, ValueError, RecursionError):
             return {}
-        found: dict[str, LiveTally] = {}
-        if not isinstance(raw, dict) or raw.get("site") != str(self.site):
-            return found
-        for slug, entry in (raw.get("dashboards") or {}).items():
-            try:
-                found[slug] = _from_json(slug, entry)
-            except (ValueError, TypeError, KeyError, AttributeError):
-                continue  # a damaged entry: that dashboard's days are read whole
+        if not isinstance(head, dict) or head != {"site": str(self.site), "schema": LIVE_SCHEMA}:
+            return {}  # another site's, or an earlier release's: read whole once
+        found: dict[str, str] = {}
+        for line in lines[1:]:
+            slug, tab, text = line.partition("\t")
+            if tab and is_slug(slug):
+                found[slug] = text
         return found
 
     def save(self) -> None:
         state_folder(self.path.parent.parent)
-        document = {
-            "site": str(self.site),
-            "dashboards": {slug: _to_json(known) for slug, known in self.current.items()},
-        }
-        atomic_write(self.path, json.dumps(document, separators=(",", ":")).encode())
+        head = json.dumps({"site": str(self.site), "schema": LIVE_SCHEMA})
+        lines = [head, *(f"{slug}\t{text}" for slug, text in sorted(self.current.items()))]
+        atomic_write(self.path, ("\n".join(lines) + "\n").encode())
 
 
 def _summary_json(found: DaySummary) -> dict[str, Any]:

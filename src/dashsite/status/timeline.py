@@ -573,6 +573,12 @@ class Timeline:
         self._months[key] = found
         return found
 
+    def release(self, record: DashboardRecord) -> None:
+        """``record``'s pages are written: what was read for its status is not held (it is
+        read again if asked; the day shards stay, as they were before this build)."""
+        self.forget(record.slug, record.months)
+        self._digests.pop(record.slug, None)
+
     def forget(self, slug: str, months: Iterable[str]) -> None:
         """``months`` of ``slug`` changed under this build (retention pruned their log):
         what it read of them is read again when asked."""
