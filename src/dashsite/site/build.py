@@ -266,7 +266,7 @@ class Handover:
     """What a worker changed that the build must take over (:meth:`Done.handover`).
 
     The records, views and outcomes of its dashboards, the digests of the pages
-    it wrote, today's tallies, the newest log records it read (for the index),
+    it wrote, today's tallies, each card's trend (for the index),
     the months it repaired, and how many files and bytes it wrote. Everything
     else a worker touches is its dashboards' files, which the build reads again.
     """
