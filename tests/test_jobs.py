@@ -20,7 +20,14 @@ import pytest
 from dashsite.core.config import load_config
 from dashsite.core.reporter import RecordingReporter
 from dashsite.site.build import BuildOptions, BuildResult, build_site
-from dashsite.site.workers import JOBS_PER_CPU, MIN_SHARE, blocks, cpu_count, jobs_for
+from dashsite.site.workers import (
+    JOBS_PER_CPU,
+    MIN_SHARE,
+    blocks,
+    cpu_count,
+    jobs_for,
+    run_blocks,
+)
 from projects import (
     T0,
     assert_site_whole,
@@ -507,3 +514,20 @@ def test_jobs_beyond_four_a_cpu_are_four_a_cpu_with_a_notice(
         "copy of the build, and more only share the same CPUs"
     ]
     assert not result.problems and len(logged_versions(root / "site")) == 6
+
+
+def test_the_parent_lets_go_of_what_only_the_workers_need_once_all_are_forked() -> None:
+    """The build empties its collected data once every worker is forked (``started``):
+    each worker still files from its own copy, and the parent takes their results over
+    into the memory it freed."""
+    data = list(range(10))
+    seen: list[int] = []
+
+    def started() -> None:
+        seen.append(len(data))
+        data.clear()
+
+    found = run_blocks([["a"], ["b"], ["c"]], lambda part, _: (list(part), len(data)),
+                       RecordingReporter(), started=started)
+    assert found == [(["a"], 10), (["b"], 10), (["c"], 10)]
+    assert seen == [10] and data == []

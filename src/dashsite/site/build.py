@@ -638,11 +638,14 @@ class SiteBuilder:
         filing: Filing,
         writer: SiteFolder,
         opened: Opened,
-        pending: Sequence[DashboardData],
+        pending: list[DashboardData],
         moment: Moment,
     ) -> Done:
         """The stages that touch one dashboard's files, in this process or in ``--jobs``
-        worker processes (:mod:`.workers`), each taking a block of dashboards."""
+        worker processes (:mod:`.workers`), each taking a block of dashboards.
+
+        ``pending`` is emptied once its versions are filed (or handed to the workers):
+        the collected data is not held to the end of the build."""
         filed = [item.dashboard.slug for item in pending]  # blocks in the report's order
         slugs = filed + sorted(set(filing.manifest.dashboards) - set(filed))
         jobs = jobs_for(self.options.jobs, len(slugs))
@@ -682,7 +685,7 @@ class SiteBuilder:
             done.handover(self, filing, writer, part, before)
             return done
 
-        found = run_blocks(blocks(slugs, jobs), work, self.reporter)
+        found = run_blocks(blocks(slugs, jobs), work, self.reporter, started=pending.clear)
         for done in found:
             done.take_over(self, filing, writer)
         return Done.joined(found)
@@ -692,7 +695,7 @@ class SiteBuilder:
         filing: Filing,
         writer: SiteFolder,
         opened: Opened,
-        pending: Sequence[DashboardData],
+        pending: list[DashboardData],
         moment: Moment,
         slugs: Sequence[str],
     ) -> Done:
@@ -706,6 +709,7 @@ class SiteBuilder:
             filing, writer, opened, [p for p in pending if p.dashboard.slug in chosen], moment,
             chosen,
         )  # fmt: skip
+        pending.clear()  # filed: the collected data is not held to the end of the build
         retained = self._retain(records, filing.store, writer, moment.site_time)
         for changed in (retained.rewritten, retained.removed):
             for slug, months in changed.items():

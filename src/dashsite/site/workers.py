@@ -133,8 +133,13 @@ def run_blocks(
     parts: Sequence[Sequence[str]],
     work: Callable[[Sequence[str], Reporter], T],
     reporter: Reporter,
+    started: Callable[[], None] | None = None,
 ) -> list[T]:
     """``work(part, reporter)`` for each part in its own forked process; the results in order.
+
+    ``started`` is called once every worker is forked: the parent can let go of what
+    only the workers need (their copies are their own), and take their results over
+    into the memory it freed.
 
     The first failure stops every worker. A :class:`DashsiteError` or an
     ``OSError`` a worker raised is raised here as it was (the CLI's one line
@@ -156,6 +161,8 @@ def run_blocks(
             process.start()
             send.close()
             running[receive] = (n, process)
+        if started is not None:
+            started()
         return _gather(running, len(parts), reporter)
     finally:
         for receive, (_, process) in running.items():
