@@ -153,11 +153,16 @@ def test_the_kept_tallies_are_read_one_dashboard_at_a_time_and_a_damaged_one_alo
     path = tmp_path / ".dashsite" / "site.live.json"
     lines = path.read_text().splitlines()
     assert [line.split("\t")[0] for line in lines[1:]] == ["alpha", "beta", "gamma"]
-    path.write_text("\n".join([lines[0], lines[1], "beta\t{\"since\": ", lines[3]]) + "\n")
+    huge = lines[1].replace("alpha\t", "delta\t").replace('[900,', '[1e999,')  # int(inf)
+    path.write_text("\n".join([lines[0], lines[1], "beta\t{\"since\": ", lines[3], huge]) + "\n")
     again = LiveCache(site)
     assert not path.exists()  # taken: a build that fails leaves none
     assert again.get("alpha") == kept["alpha"] and again.get("gamma") == kept["gamma"]
-    assert again.get("beta") is None and again.get("alpha") is None  # damaged; asked once
+    assert again.get("beta") is None and again.get("delta") is None  # damaged: read whole
+    assert again.get("alpha") is None  # the previous build's is asked for once
+    now = replace(kept["alpha"], hold=300.0)
+    again.put("alpha", now)
+    assert again.get("alpha") == now  # asked again after its put: this build's
     for head in ('{"site": "/elsewhere", "schema": 2}', json.dumps({"site": str(site)})):
         path.write_text("\n".join([head, *lines[1:]]) + "\n")
         assert LiveCache(site).previous == {}

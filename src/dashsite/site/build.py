@@ -644,8 +644,8 @@ class SiteBuilder:
         """The stages that touch one dashboard's files, in this process or in ``--jobs``
         worker processes (:mod:`.workers`), each taking a block of dashboards.
 
-        ``pending`` is emptied once its versions are filed (or handed to the workers):
-        the collected data is not held to the end of the build."""
+        ``pending`` is emptied once its versions are filed (or handed to the workers),
+        and so are the previous build's tallies: neither is held to the end of the build."""
         filed = [item.dashboard.slug for item in pending]  # blocks in the report's order
         slugs = filed + sorted(set(filing.manifest.dashboards) - set(filed))
         jobs = jobs_for(self.options.jobs, len(slugs))
@@ -685,7 +685,12 @@ class SiteBuilder:
             done.handover(self, filing, writer, part, before)
             return done
 
-        found = run_blocks(blocks(slugs, jobs), work, self.reporter, started=pending.clear)
+        def forked() -> None:  # the workers have their copies: this process needs neither
+            pending.clear()
+            if self.live is not None:
+                self.live.previous.clear()
+
+        found = run_blocks(blocks(slugs, jobs), work, self.reporter, started=forked)
         for done in found:
             done.take_over(self, filing, writer)
         return Done.joined(found)

@@ -164,13 +164,14 @@ class LiveCache:
         """Slug → the previous build's tally, encoded, until it is asked for."""
 
     def get(self, slug: str) -> LiveTally | None:
-        """The previous build's tally of ``slug`` (once: it is not held after)."""
-        text = self.previous.pop(slug, None)
+        """The previous build's tally of ``slug`` (not held after), or this build's when it
+        asks again (a dashboard whose page failed to draw is looked at twice)."""
+        text = self.previous.pop(slug, None) or self.current.get(slug)
         if text is None:
             return None
         try:
             return _from_json(slug, json.loads(text))
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError):
             return None  # a damaged entry: that dashboard's days are read whole
 
     def put(self, slug: str, known: LiveTally) -> None:

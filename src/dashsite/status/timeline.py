@@ -553,7 +553,8 @@ class Timeline:
         self._begun: dict[tuple[str, str], MonthStatus] = {}
         """Status files read without their days (:meth:`begun`)."""
         self._states: dict[tuple[str, str], str] = {}
-        self._shards: dict[tuple[str, str], list[LogRecord]] = {}
+        self._shards: dict[str, dict[str, list[LogRecord]]] = {}
+        """Slug → day → its shard's records, as they were before this build's appends."""
         self._digests: dict[str, Digest] = {}
         self._torn: set[tuple[str, str]] = set()
         """Shards read with lines that did not parse."""
@@ -574,10 +575,13 @@ class Timeline:
         return found
 
     def release(self, record: DashboardRecord) -> None:
-        """``record``'s pages are written: what was read for its status is not held (it is
-        read again if asked; the day shards stay, as they were before this build)."""
-        self.forget(record.slug, record.months)
-        self._digests.pop(record.slug, None)
+        """``record``'s pages are written: nothing read for its status is held (it is read
+        again if asked)."""
+        slug = record.slug
+        self.forget(slug, record.months)  # (a month it never had holds nothing to let go)
+        self._digests.pop(slug, None)
+        self._shards.pop(slug, None)
+        self._torn = {key for key in self._torn if key[0] != slug}  # (rarely any)
 
     def forget(self, slug: str, months: Iterable[str]) -> None:
         """``months`` of ``slug`` changed under this build (retention pruned their log):
@@ -1043,13 +1047,14 @@ class Timeline:
         while day <= last:
             info = record.months.get(_month_of(day))
             if info is not None and day.isoformat()[8:] in info.days:
-                key = (record.slug, day.isoformat())
-                if key not in self._shards:
-                    parsed, unreadable = self.store.day_records(record.slug, day.isoformat())
-                    self._shards[key] = list(parsed)  # as it was before this build's appends
+                name = day.isoformat()
+                shards = self._shards.setdefault(record.slug, {})
+                if name not in shards:
+                    parsed, unreadable = self.store.day_records(record.slug, name)
+                    shards[name] = list(parsed)  # as it was before this build's appends
                     if unreadable:
-                        self._torn.add(key)
-                found += self._shards[key]
+                        self._torn.add((record.slug, name))
+                found += shards[name]
             day += timedelta(days=1)
         return found
 
@@ -1121,7 +1126,7 @@ class Timeline:
         return new, marks
 
     def _forget(self, slug: str) -> None:
-        self._shards = {k: v for k, v in self._shards.items() if k[0] != slug}
+        self._shards.pop(slug, None)
         self.store.forget(slug)
 
     def _check_live(

@@ -114,8 +114,8 @@ class VersionStore:
         self._safe: set[Path] = set()
         """Folders of the site known to be no symbolic link (each is looked at once)."""
         self._days: dict[str, dict[str, tuple[list[LogRecord], int]]] = {}
-        """Slug → day → the day's shard as read (and appended to) in this build."""
-        """Day shards parsed so far: their records and how many lines were unreadable."""
+        """Slug → day → the day's shard as read (and appended to) in this build: its records
+        and how many lines were unreadable."""
         self._tails: dict[str, list[LogRecord]] = {}
         """The newest records of each dashboard read so far, kept current by :meth:`append`."""
 
