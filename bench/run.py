@@ -457,6 +457,8 @@ def bench_watch(rows: list[Row], work: Path, saves: int) -> None:
 
 
 YEAR_AT_5_MIN = 105_120
+BARS_AT_5_MIN = 90 * 288
+"""The 90 days of a latest page's bars, at 5-minute builds."""
 HISTORY_DASHBOARDS = 2
 
 
@@ -751,11 +753,12 @@ def seed_status_history(project: Path, count: int, end: datetime) -> None:
         {"schema": 2, "title": "Bench", "dashboards": dashboards}))
 
 
-def bench_status(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
-    """Index, latest pages, bars, uptime, incidents, feeds, badges: a year vs 100 versions.
+def bench_status(rows: list[Row], work: Path, sizes: tuple[int, ...]) -> None:
+    """Index, latest pages, bars, uptime, incidents, feeds, badges: a year vs 100 versions,
+    and vs 90 days (the span of the bars: what a longer history adds past it).
 
-    The builds of the two sizes alternate (five each, the median counts), so
-    a slow spell of this noisy disk falls on both sides of the ratio.
+    The builds of the sizes alternate (five each, the median counts), so a slow
+    spell of this noisy disk falls on every side of a ratio.
     """
     end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
     figures: dict[int, dict[str, float]] = {}
@@ -790,12 +793,18 @@ def bench_status(rows: list[Row], work: Path, sizes: tuple[int, int]) -> None:
         subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
                         "--version-id", "next-day"], check=True)
         figures[count]["day"] = time.perf_counter() - started
-    small, large = sizes
+    small, large = sizes[0], sizes[-1]
     a, b = figures[small], figures[large]
     ratio = b["build"] / a["build"]
     rows.append(Row(f"build with uptime, bars, incidents, feeds, badges: {STATUS_DASHBOARDS} "
                     f"dashboards x {large:,} versions", b["build"], a["build"],
                     f"{small:,} versions", "s", "<= 1.2x", ratio <= 1.2, f"x{ratio:.2f}"))
+    for middle in sizes[1:-1]:  # past the 90 days the bars show, does a longer history cost?
+        m = figures[middle]
+        rows.append(Row(f"the same build, {large:,} versions against {middle:,} "
+                        f"({middle // 288} days)", b["build"], m["build"], f"{middle:,} versions",
+                        "s", "—", None, f"x{b['build'] / m['build']:.2f}; {middle:,} against "
+                        f"{small:,}: x{m['build'] / a['build']:.2f}"))
     rows.append(Row("the build that sums the digests again (once a day, after midnight UTC)",
                     b["day"], a["day"], f"{small:,} versions", "s", "—", None,
                     f"a year of month status files a dashboard: "
@@ -1189,7 +1198,8 @@ def main() -> int:
             bench_scale(rows, work, args.quick)
         if "status" in wanted:
             say("status over time…")
-            bench_status(rows, work, (100, 2000) if args.quick else (100, YEAR_AT_5_MIN))
+            bench_status(rows, work, (100, 2000) if args.quick
+                         else (100, BARS_AT_5_MIN, YEAR_AT_5_MIN))
         if "rows" in wanted:
             say("the current history page…")
             bench_rows(rows, work, 20 if args.quick else ROWS_DASHBOARDS)
