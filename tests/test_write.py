@@ -158,3 +158,25 @@ def test_the_digests_are_void_after_a_failed_build_or_a_swapped_site(tmp_path: P
     again = SiteFolder(site, digests=WrittenDigests(site))
     again.write("index.html", "<p>a</p>")
     assert (site / "index.html").read_text() == "<p>a</p>"
+
+
+def test_state_files_nested_too_deep_are_void_caches_not_a_crash(tmp_path: Path) -> None:
+    """The build's own state (the written digests, today's tallies, a killed build's
+    journal) is read back like anything else: nested past Python's recursion limit, it
+    is a damaged cache, and the build goes on without it."""
+    from dashsite.store.layout import JOURNAL_FILE, TEMP_FOLDER
+    from projects import build, simple, write_project
+
+    root = write_project(tmp_path, {"alpha": simple("Alpha")})
+    build(root, version_id="v1")
+    deep = "[" * 200_000
+    state = root / ".dashsite"
+    for name in ("site.written.json", "site.live.json"):
+        assert (state / name).is_file()
+        (state / name).write_text(deep)
+    (root / "site" / TEMP_FOLDER).mkdir()
+    (root / "site" / TEMP_FOLDER / JOURNAL_FILE).write_text(deep)
+    result = build(root, version_id="v2")
+    assert result.exit_code(strict=True) == 0
+    page = (root / "site" / "alpha" / "index.html").read_text()
+    assert "v2" in page and not (root / "site" / TEMP_FOLDER).exists()

@@ -253,7 +253,7 @@ class FileDelivery:
         """The files earlier runs wrote and kept, oldest first (still there, names valid)."""
         try:
             raw = json.loads(ledger.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return []
         files = raw.get("files") if isinstance(raw, dict) else None
         if not isinstance(files, list):

@@ -99,7 +99,7 @@ class Notifier:
             return {}
         try:
             raw = json.loads(self.state.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         return {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
 

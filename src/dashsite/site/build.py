@@ -1169,7 +1169,7 @@ def _recover(
     journal = temp / JOURNAL_FILE
     try:
         entries = json.loads(journal.read_text(encoding="utf-8")) if journal.is_file() else []
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         entries = []
     for entry in entries if isinstance(entries, list) else []:
         slug, path = (entry.get("slug"), entry.get("path")) if isinstance(entry, dict) else (0, 0)

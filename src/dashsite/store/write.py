@@ -485,7 +485,7 @@ class WrittenDigests:
         try:
             raw = json.loads(self.path.read_bytes())
             self.path.unlink()
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         token = self._token()
         digests = raw.get("digests") if isinstance(raw, dict) else None
