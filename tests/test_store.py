@@ -499,3 +499,34 @@ def test_retention_taking_every_old_month_takes_the_months_file_and_page(tmp_pat
     assert not (site / "alpha" / "history" / "months.html").exists()
     assert "months.html" not in (site / "alpha" / "history" / "index.html").read_text()
     assert_site_whole(site)
+
+
+def test_a_month_folder_is_listed_once_a_build_until_the_store_or_a_status_file_changes_it(
+    tmp_path: Path,
+) -> None:
+    """The digest's seal and the kept calendar months both list a year of month folders;
+    a build lists each once, and again after it appends, prunes or writes a status file
+    there: a key made from a stale listing would take a stale drawing."""
+    from dashsite.store.write import SiteFolder
+
+    store = VersionStore(tmp_path)
+    record = DashboardRecord("alpha", "Alpha")
+
+    def append(n: int) -> None:
+        store.append(record, LogRecord(f"v{n}", f"2026-11-0{n}T00:00:00+00:00",
+                                       StatusLevel.OK, f"alpha/v{n}/"))
+
+    append(1)
+    first = store.month_files("alpha", "2026-11")
+    assert first.startswith("01:") and first.endswith(";-")
+    append(2)
+    assert store.month_files("alpha", "2026-11") != first  # appended: listed again
+    listed = store.month_files("alpha", "2026-11")
+    status = tmp_path / "alpha" / "log" / "2026-11" / "status.json"
+    status.write_text("{}")  # written behind the store's back: the build's listing stands
+    assert store.month_files("alpha", "2026-11") == listed
+    store.relist("alpha", "2026-11")  # as the timeline does after writing it
+    assert store.month_files("alpha", "2026-11").endswith(f";2:{status.stat().st_mtime_ns}")
+    assert store.prune(record, 1, SiteFolder(tmp_path))[0][0].id == "v1"
+    assert store.month_files("alpha", "2026-11").split(";") == [
+        f"02:{(tmp_path / 'alpha' / 'log' / '2026-11' / '02.jsonl').stat().st_size}", "-"]

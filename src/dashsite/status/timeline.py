@@ -665,6 +665,7 @@ class Timeline:
             layout.month_status(slug, month),
             json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n",
         )
+        self.store.relist(slug, month)
 
     # -- after a version is filed ---------------------------------------------------------------
 

@@ -116,6 +116,10 @@ class VersionStore:
         self._days: dict[str, dict[str, tuple[list[LogRecord], int]]] = {}
         """Slug → day → the day's shard as read (and appended to) in this build: its records
         and how many lines were unreadable."""
+        self._listings: dict[
+            str, dict[str, tuple[list[tuple[str, int | None]], tuple[int, int] | None]]
+        ] = {}
+        """Slug → month → its log folder as listed in this build (:meth:`_month_folder`)."""
         self._tails: dict[str, list[LogRecord]] = {}
         """The newest records of each dashboard read so far, kept current by :meth:`append`."""
 
@@ -240,6 +244,7 @@ class VersionStore:
             for day, lines in shards.items():
                 writer.write(layout.log_shard(slug, day), "\n".join(lines) + "\n")
             upgraded.append(slug)
+            self._listings.pop(slug, None)
         manifest.legacy.clear()
         return upgraded
 
@@ -311,12 +316,21 @@ class VersionStore:
         self, slug: str, month: str
     ) -> tuple[list[tuple[str, int | None]], tuple[int, int] | None]:
         """One listing of a month's log folder: its shards' sizes (oldest first), and
-        its status file's size and modification time in nanoseconds."""
+        its status file's size and modification time in nanoseconds.
+
+        Listed once a build: the digest's seal and the kept calendar months both ask
+        for a year of months. What the store writes there (an append, a prune, a
+        repair) lists the month again; so does :meth:`relist` (a status file written).
+        """
+        listed = self._listings.setdefault(slug, {})
+        if month in listed:
+            return listed[month]
         shards: list[tuple[str, int | None]] = []
         status: tuple[int, int] | None = None
         try:
             entries = os.scandir(self.site / slug / LOG_FOLDER / month)
         except OSError:
+            listed[month] = (shards, status)
             return shards, status
         with entries:
             for entry in entries:
@@ -331,22 +345,18 @@ class VersionStore:
                     if _SHARD_NAME.fullmatch(name):
                         shards.append((name[:2], None))
         shards.sort()
+        listed[month] = (shards, status)
         return shards, status
-        with entries:
-            for entry in entries:
-                name = entry.name
-                if _SHARD_NAME.fullmatch(name):
-                    try:
-                        found.append((name[:2], entry.stat().st_size))
-                    except OSError:
-                        found.append((name[:2], None))
-        found.sort()
-        return found
+
+    def relist(self, slug: str, month: str) -> None:
+        """``month``'s log folder changed (a status file written): list it again when asked."""
+        self._listings.get(slug, {}).pop(month, None)
 
     def append(self, record: DashboardRecord, entry: LogRecord) -> None:
         """Add ``entry`` to the log: one appended line, whatever the history holds."""
         path = self.inside(layout.log_shard(record.slug, entry.day))
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.relist(record.slug, entry.day[:7])
         line = entry.line().encode("utf-8") + b"\n"
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -458,6 +468,7 @@ class VersionStore:
         build asks nothing more of them."""
         self._tails.pop(slug, None)
         self._days.pop(slug, None)
+        self._listings.pop(slug, None)
 
     def carry(self, slugs: Iterable[str]) -> None:
         """Another process wrote ``slugs``' logs: forget what was read of them here."""
@@ -646,6 +657,7 @@ class VersionStore:
                 removed.add(month)
             if writer.exists(layout.month_status(record.slug, month)):  # computed again if needed
                 writer.remove(layout.month_status(record.slug, month))
+        self._listings.pop(record.slug, None)  # its shards and status files changed
         return dropped, rewritten, removed
 
     def thin(
