@@ -186,7 +186,7 @@ def index_entry(
         record.description,
         record.count,
         record.latest,
-        list(trend[-TREND_LENGTH:]),
+        list(trend),
         timeline,
         record.group,
         record.stale,

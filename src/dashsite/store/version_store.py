@@ -52,6 +52,8 @@ from dashsite.types.serialize import from_jsonable
 
 _SHARD_NAME = re.compile(r"[0-3][0-9]\.jsonl")
 """A day's shard in a month's log folder (the glob of :meth:`VersionStore.shards`)."""
+Listing = tuple[list[tuple[str, int | None]], tuple[int, int] | None]
+"""A month's log folder: each shard's ``(DD, size)``, the status file's ``(size, mtime_ns)``."""
 
 __all__ = [
     "DATA_SCHEMA",
@@ -116,9 +118,7 @@ class VersionStore:
         self._days: dict[str, dict[str, tuple[list[LogRecord], int]]] = {}
         """Slug → day → the day's shard as read (and appended to) in this build: its records
         and how many lines were unreadable."""
-        self._listings: dict[
-            str, dict[str, tuple[list[tuple[str, int | None]], tuple[int, int] | None]]
-        ] = {}
+        self._listings: dict[str, dict[str, Listing]] = {}
         """Slug → month → its log folder as listed in this build (:meth:`_month_folder`)."""
         self._tails: dict[str, list[LogRecord]] = {}
         """The newest records of each dashboard read so far, kept current by :meth:`append`."""
@@ -312,9 +312,7 @@ class VersionStore:
         sizes = ",".join(f"{day}:{'-' if size is None else size}" for day, size in shards)
         return f"{sizes};{'-' if status is None else f'{status[0]}:{status[1]}'}"
 
-    def _month_folder(
-        self, slug: str, month: str
-    ) -> tuple[list[tuple[str, int | None]], tuple[int, int] | None]:
+    def _month_folder(self, slug: str, month: str) -> Listing:
         """One listing of a month's log folder: its shards' sizes (oldest first), and
         its status file's size and modification time in nanoseconds.
 
