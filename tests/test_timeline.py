@@ -236,6 +236,54 @@ def test_the_digest_round_trips(dashboard: Dashboard) -> None:
     assert Digest.from_json(digest.to_json(), SLUG).to_json() == digest.to_json()
 
 
+def _starts(view: StatusView, month: str) -> list[str]:
+    return [i.start.isoformat() for i in view.month_incidents(month)]
+
+
+def test_the_bars_incidents_are_read_from_the_digest_sealed_to_their_status_files(
+    dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    october = DAY1 - timedelta(days=29)
+    dashboard.file(at(october, 20), "error", {"api": "x"})
+    dashboard.file(at(october, 21))  # an incident in October, among the bars' months
+    dashboard.file(at(DAY1, 20))
+    dashboard.file(at(DAY2, 1))  # day 1 settles: the day's digest holds their incidents
+    computed: list[str] = []
+    compute = Timeline._compute_digest
+    monkeypatch.setattr(Timeline, "_compute_digest", lambda self, record, *rest: (
+        computed.append(record.slug), compute(self, record, *rest))[1])  # fmt: skip
+    read: list[str] = []
+    read_month = Timeline._read
+    monkeypatch.setattr(Timeline, "_read", lambda self, slug, month, *, days: (
+        read.append(month), read_month(self, slug, month, days=days))[1])  # fmt: skip
+
+    view = dashboard.view(at(DAY2, 2))
+    read.clear()
+    assert _starts(view, "2026-10") == [at(october, 20).isoformat()]
+    assert read == [] and computed == []  # from the digest: October's file is not read
+
+    # An incident resolved by a build that had read the digest: it keeps it in step.
+    dashboard.file(at(DAY2, 3), "error", {"api": "x"})
+    dashboard.file(at(DAY2, 4))
+    view = dashboard.view(at(DAY2, 5))
+    assert computed == []
+    assert _starts(view, "2026-11") == [at(DAY2, 3).isoformat()]
+    digest = dashboard.timeline().digest(dashboard.record, DAY2.date(), HOLD, ())
+    assert [i.start for i in digest.begun["2026-11"]] == [at(DAY2, 3)]
+
+    # One resolved by a build that had not (a killed build's versions are filed before
+    # any view): November's status file changed under the digest, whose seal fails.
+    timeline = dashboard.timeline()
+    for moment, status in ((at(DAY2, 6), "error"), (at(DAY2, 7), "ok")):
+        entry = record_of(moment, status, {"api": "x"} if status == "error" else None)
+        dashboard.store.append(dashboard.record, entry)
+        timeline.filed(dashboard.record, entry, HOLD)
+    computed.clear()
+    digest = dashboard.timeline().digest(dashboard.record, DAY2.date(), HOLD, ())
+    assert computed == [SLUG]
+    assert [i.start for i in digest.begun["2026-11"]] == [at(DAY2, 3), at(DAY2, 6)]
+
+
 def test_history_pages_hold_200_versions_oldest_first() -> None:
     assert [page_after("2026-11", n) for n in (0, 199, 200, 399, 400)] == [
         "2026-11.html", "2026-11.html", "2026-11-2.html", "2026-11-2.html", "2026-11-3.html"]

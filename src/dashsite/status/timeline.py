@@ -66,6 +66,7 @@ RECENT_INCIDENTS = 5
 DIGEST_INCIDENTS = 20
 """The newest resolved incidents a digest keeps: what a feed shows."""
 _PAGE = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{1,4})?\.html")
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 def digest_path(slug: str) -> str:
@@ -99,6 +100,12 @@ def _touching_months(first: str, last: str) -> list[str]:
     """The months whose incidents may touch the days ``first`` to ``last``: theirs, and
     those of the 31 days before (an incident runs on into the next month)."""
     return _months(date.fromisoformat(first) - timedelta(days=31), date.fromisoformat(last))
+
+
+def _bar_months(today: date) -> list[str]:
+    """The months whose incidents may touch the 90 days of bars that end ``today``."""
+    first = today - timedelta(days=BAR_DAYS - 1)
+    return _touching_months(first.isoformat(), today.isoformat())
 
 
 @dataclass(slots=True)
@@ -477,6 +484,10 @@ class Digest:
     """The last settled day, by hour (the 24-hour window starts in it)."""
     incidents: list[Incident] = field(default_factory=list)
     """Resolved in the last year, newest first (at most :data:`DIGEST_INCIDENTS`)."""
+    begun: dict[str, list[Incident]] = field(default_factory=dict)
+    """Each month the bars' incidents are read from (:func:`_bar_months`) → the incidents
+    its status file holds (:meth:`Timeline.begun`): one file to read every build, not
+    four or five. The digest is sealed to those files too."""
 
     def to_json(self) -> dict[str, Any]:
         """The file's document."""
@@ -495,6 +506,7 @@ class Digest:
             "last_day": self.last_day.to_json() if self.last_day else None,
             "last_day_date": self.last_day.day if self.last_day else None,
             "incidents": [i.to_json() for i in self.incidents],
+            "begun": {m: [i.to_json() for i in found] for m, found in self.begun.items()},
         }
 
     @classmethod
@@ -502,14 +514,15 @@ class Digest:
         """Read back; ``ValueError`` if anything is off."""
         if not isinstance(raw, dict) or raw.get("schema") != STATUS_SCHEMA:
             raise ValueError("not a digest of this dashsite")
-        windows, bars, pages, counts = (
-            raw.get(k) for k in ("windows", "bars", "pages", "month_counts")
+        windows, bars, pages, counts, begun = (
+            raw.get(k) for k in ("windows", "bars", "pages", "month_counts", "begun")
         )
         if not (
             isinstance(windows, dict)
             and isinstance(bars, dict)
             and isinstance(pages, dict)
             and isinstance(counts, dict)
+            and isinstance(begun, dict)
             and isinstance(raw.get("incidents"), list)
         ):
             raise ValueError("a digest's parts are missing")
@@ -533,6 +546,10 @@ class Digest:
             day = date.fromisoformat(checked_text(raw.get("last_day_date"), "a day", 10))
             found.last_day = DaySummary.from_json(day.isoformat(), raw["last_day"])
         found.incidents = unique_incidents(Incident.from_json(i, slug) for i in raw["incidents"])
+        for month, listed in begun.items():
+            if not (_MONTH.fullmatch(month) and isinstance(listed, list)):
+                raise ValueError(f"{str(month)[:12]!r} is not a month of incidents")
+            found.begun[month] = [Incident.from_json(i, slug) for i in listed]
         return found
 
 
@@ -556,6 +573,9 @@ class Timeline:
         self._shards: dict[str, dict[str, list[LogRecord]]] = {}
         """Slug → day → its shard's records, as they were before this build's appends."""
         self._digests: dict[str, Digest] = {}
+        self._changed: set[str] = set()
+        """Dashboards whose log changed under this build (retention): their digest's
+        :attr:`Digest.begun` is not taken for the rest of it."""
         self._torn: set[tuple[str, str]] = set()
         """Shards read with lines that did not parse."""
         self.live: LiveCache | None = None
@@ -586,6 +606,7 @@ class Timeline:
     def forget(self, slug: str, months: Iterable[str]) -> None:
         """``months`` of ``slug`` changed under this build (retention pruned their log):
         what it read of them is read again when asked."""
+        self._changed.add(slug)
         for month in months:
             key = (slug, month)
             self._months.pop(key, None)
@@ -610,10 +631,22 @@ class Timeline:
         """The incidents begun in ``month``: :meth:`month`'s, without reading its days.
 
         The 90 days of bars ask which incidents touched them of four or five months
-        every build; their days are the larger part of a status file to check. The
-        file is held to its seal as :meth:`month` holds it; if it fails, the month
-        is read (and computed again) whole.
+        every build: the day's digest holds those months' incidents (:attr:`Digest.begun`),
+        sealed to their files. Another month's file is read without its days (the larger
+        part of a status file to check), held to its seal as :meth:`month` holds it; if
+        it fails, the month is read (and computed again) whole.
         """
+        digest = self._digests.get(record.slug)
+        if (
+            digest is not None
+            and month in digest.begun
+            and (record.slug, month) not in self._months  # (read whole: what it holds now)
+            and record.slug not in self._changed
+        ):
+            return digest.begun[month]  # as the file holds them: the digest is sealed to it
+        return self._begun_in_file(record, month, hold)
+
+    def _begun_in_file(self, record: DashboardRecord, month: str, hold: float) -> list[Incident]:
         key = (record.slug, month)
         if key in self._months:
             return self._months[key].incidents
@@ -704,6 +737,9 @@ class Timeline:
                 digest.incidents = unique_incidents([incident, *digest.incidents])[
                     :DIGEST_INCIDENTS
                 ]
+                begun = incident.start.date().isoformat()[:7]
+                if begun in digest.begun:
+                    digest.begun[begun] = list(month.incidents)
                 self._save_digest(record.slug, digest)
             incident = None
         record.incident = incident
@@ -918,11 +954,17 @@ class Timeline:
         key = (slug, month)
         found = self._states.get(key)
         if found is None:
-            held = self._months.get(key) or self._begun.get(key)
-            path = self.store.site / layout.month_status(slug, month)
-            seal = held.seal if held is not None else read_seal(path)
+            seal = self._month_seal(slug, month)
             found = self._states[key] = f"{seal}|{self.store.month_files(slug, month)}"
         return found
+
+    def _month_seal(self, slug: str, month: str) -> str:
+        """The seal of the month's status as this build holds it (read or written), or
+        else the file's, read from its last bytes (``""``: none)."""
+        held = self._months.get((slug, month)) or self._begun.get((slug, month))
+        if held is not None:
+            return held.seal
+        return read_seal(self.store.site / layout.month_status(slug, month))
 
     # -- the digest -----------------------------------------------------------------------------
 
@@ -963,11 +1005,16 @@ class Timeline:
         )
 
     def _digest_signature(self, slug: str, key: str) -> str:
-        """The shards a digest of ``key`` (today, the last settled day…) covers."""
+        """The shards a digest of ``key`` (today, the last settled day…) covers, and the
+        seals of the status files it copies incidents from (:attr:`Digest.begun`): an
+        incident resolved into one of them, when the digest was not read, fails it."""
         today, settled = key.split("|")[:2]
         if settled == "-":
             return ""
-        return span_signature(self.store, slug, year_months(today), settled)
+        begun = ",".join(
+            f"{m}={self._month_seal(slug, m)}" for m in _bar_months(date.fromisoformat(today))
+        )
+        return f"{span_signature(self.store, slug, year_months(today), settled)};begun:{begun}"
 
     def _compute_digest(
         self,
@@ -1039,6 +1086,10 @@ class Timeline:
             unique_incidents(i for i in closed if i.start >= year_ago), key=lambda i: i.start
         )
         digest.incidents = recent[::-1][:DIGEST_INCIDENTS]
+        if settled is not None:  # (none settled: no file is written, nothing is taken)
+            digest.begun = {
+                m: list(self._begun_in_file(record, m, hold)) for m in _bar_months(today)
+            }
         return digest
 
     def _records(self, record: DashboardRecord, first: date, last: date) -> list[LogRecord]:
