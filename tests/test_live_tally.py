@@ -154,11 +154,16 @@ def test_the_kept_tallies_are_read_one_dashboard_at_a_time_and_a_damaged_one_alo
     lines = path.read_text().splitlines()
     assert [line.split("\t")[0] for line in lines[1:]] == ["alpha", "beta", "gamma"]
     huge = lines[1].replace("alpha\t", "delta\t").replace('[900,', '[1e999,')  # int(inf)
-    path.write_text("\n".join([lines[0], lines[1], "beta\t{\"since\": ", lines[3], huge]) + "\n")
+    short_mark = lines[1].replace("alpha\t", "epsilon\t").replace('[900,"ab",6]', "[900]")
+    short_pair = lines[1].replace("alpha\t", "zeta\t").replace('"c":[1200.0,0.0]', '"c":[1]')
+    assert "[900]" in short_mark and '"c":[1]' in short_pair
+    path.write_text("\n".join([lines[0], lines[1], "beta\t{\"since\": ", lines[3], huge,
+                               short_mark, short_pair]) + "\n")  # fmt: skip
     again = LiveCache(site)
     assert not path.exists()  # taken: a build that fails leaves none
     assert again.get("alpha") == kept["alpha"] and again.get("gamma") == kept["gamma"]
-    assert again.get("beta") is None and again.get("delta") is None  # damaged: read whole
+    for damaged in ("beta", "delta", "epsilon", "zeta"):
+        assert again.get(damaged) is None, damaged  # damaged: read whole
     assert again.get("alpha") is None  # the previous build's is asked for once
     now = replace(kept["alpha"], hold=300.0)
     again.put("alpha", now)

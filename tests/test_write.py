@@ -180,3 +180,22 @@ def test_state_files_nested_too_deep_are_void_caches_not_a_crash(tmp_path: Path)
     assert result.exit_code(strict=True) == 0
     page = (root / "site" / "alpha" / "index.html").read_text()
     assert "v2" in page and not (root / "site" / TEMP_FOLDER).exists()
+
+
+def test_an_old_sites_data_file_nested_too_deep_is_skipped_when_its_manifest_is_rebuilt(
+    tmp_path: Path,
+) -> None:
+    """Without a manifest, an old (schema-1) site is read back from its versions'
+    ``data.json``: one nested past the recursion limit is a damaged version, left out."""
+    import json
+
+    from dashsite.store.version_store import VersionStore
+
+    site = tmp_path / "site"
+    good = {"dashboard": "alpha", "version": "v1", "collected_at": "2026-11-27T10:00:00+00:00",
+            "status": "ok", "data": {}, "title": "Alpha"}  # fmt: skip
+    for version, text in (("v1", json.dumps(good)), ("v2", "[" * 200_000)):
+        (site / "alpha" / version).mkdir(parents=True)
+        (site / "alpha" / version / "data.json").write_text(text)
+    manifest = VersionStore(site).rebuild_manifest()
+    assert [entry.id for entry in manifest.legacy["alpha"]] == ["v1"]

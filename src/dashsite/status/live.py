@@ -171,7 +171,15 @@ class LiveCache:
             return None
         try:
             return _from_json(slug, json.loads(text))
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError):
+        except (
+            ValueError,
+            TypeError,
+            KeyError,
+            IndexError,
+            AttributeError,
+            RecursionError,
+            OverflowError,
+        ):
             return None  # a damaged entry: that dashboard's days are read whole
 
     def put(self, slug: str, known: LiveTally) -> None:

@@ -52,7 +52,7 @@ from dashsite.types.serialize import from_jsonable
 
 _SHARD_NAME = re.compile(r"[0-3][0-9]\.jsonl")
 """A day's shard in a month's log folder (the glob of :meth:`VersionStore.shards`)."""
-Listing = tuple[list[tuple[str, int | None]], tuple[int, int] | None]
+Listing = tuple[tuple[tuple[str, int | None], ...], tuple[int, int] | None]
 """A month's log folder: each shard's ``(DD, size)``, the status file's ``(size, mtime_ns)``."""
 
 __all__ = [
@@ -192,8 +192,8 @@ class VersionStore:
                     continue
                 entry = self.record_from_data(folder.name, raw)
                 yield entry, checked_text(raw.get("title", folder.name), "title")
-            except (ValueError, OSError, AttributeError, TypeError):
-                continue
+            except (ValueError, OSError, AttributeError, TypeError, RecursionError):
+                continue  # a damaged data file: that version is not counted
 
     def record_from_data(self, slug: str, raw: Any, path: str | None = None) -> LogRecord:
         """The log record of a version, from its ``data.json`` and its folder's path."""
@@ -295,7 +295,7 @@ class VersionStore:
         """The day shards of ``month`` that are here, oldest first."""
         return sorted((self.site / slug / LOG_FOLDER / month).glob("[0-3][0-9].jsonl"))
 
-    def shard_sizes(self, slug: str, month: str) -> list[tuple[str, int | None]]:
+    def shard_sizes(self, slug: str, month: str) -> tuple[tuple[str, int | None], ...]:
         """``(DD, size)`` of each of ``month``'s shards, oldest first (None: not readable).
 
         What a cache's seal covers (:mod:`dashsite.store.caches`), read with one
@@ -328,8 +328,8 @@ class VersionStore:
         try:
             entries = os.scandir(self.site / slug / LOG_FOLDER / month)
         except OSError:
-            listed[month] = (shards, status)
-            return shards, status
+            listed[month] = ((), status)
+            return listed[month]
         with entries:
             for entry in entries:
                 name = entry.name
@@ -342,9 +342,8 @@ class VersionStore:
                 except OSError:
                     if _SHARD_NAME.fullmatch(name):
                         shards.append((name[:2], None))
-        shards.sort()
-        listed[month] = (shards, status)
-        return shards, status
+        listed[month] = (tuple(sorted(shards)), status)  # kept: no caller can change it
+        return listed[month]
 
     def relist(self, slug: str, month: str) -> None:
         """``month``'s log folder changed (a status file written): list it again when asked."""
@@ -617,6 +616,8 @@ class VersionStore:
         history pages shift) and the months now gone.
         """
         excess = record.count - retention
+        if excess <= 0:
+            return [], set(), set()  # (what was read of its log stays good)
         self.forget(record.slug)  # shards are rewritten below
         dropped: list[LogRecord] = []
         rewritten: set[str] = set()
