@@ -246,10 +246,38 @@ def note():
 """
 
 
+RENDERED_MODULE = NOTE_MODULE + f"""
+from dashsite import MonitorTable, StatusCell, StatusLevel
+
+@collector
+def table():
+    found = MonitorTable(["Service", "Note"], title="Services")
+    found.add_row([{PHISH!r}, "**up** a_b | c"])
+    return found
+
+@collector
+def cell():
+    return StatusCell({PHISH!r}, StatusLevel.OK)
+"""
+RENDERED_TEMPLATE = """## Note
+
+{{ note | render }}
+
+{{ table | render }}
+
+Inline: {{ cell | render }}
+
+| Cell | Plain |
+|---|---|
+| {{ cell | render }} | **bold** |
+"""
+
+
 def test_values_in_a_markdown_template_are_text(tmp_path: Path) -> None:
     write_project(tmp_path, {
         "text": {"dashboard.py": NOTE_MODULE, "template.md": "## Note\n\n{{ note }}\n"},
         "opted": {"dashboard.py": NOTE_MODULE, "template.md": "## Note\n\n{{ note | markdown }}\n"},
+        "rendered": {"dashboard.py": RENDERED_MODULE, "template.md": RENDERED_TEMPLATE},
     })
     assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
     body = parse((tmp_path / "site" / "text" / "index.html").read_text()).find(
@@ -258,6 +286,19 @@ def test_values_in_a_markdown_template_are_text(tmp_path: Path) -> None:
     assert [h.text() for h in body.find_all("h1")] == []
     assert "[Reset](https://evil.example/login)" in body.text()
     assert "# Owned" in body.text()
+    # What | render draws from a value is data too: its HTML stays, its text is text,
+    # whether it stands as a block, inline, or in a table cell of the template's own.
+    body = parse((tmp_path / "site" / "rendered" / "index.html").read_text()).find(
+        "div", class_="dashboard-body")
+    assert not list(body.find_all("a")) and not list(body.find_all("img"))
+    assert not list(body.find_all("h1")) and not list(body.find_all("li"))
+    assert [s.text() for s in body.find_all("strong")] == ["bold"]  # the template's own
+    assert body.text().count("[Reset](https://evil.example/login)") == 4
+    assert "**up** a_b | c" in body.text()
+    assert [c.text() for c in body.find_all("caption")] == ["Services"]
+    assert len(list(body.find_all("table"))) == 2  # the renderable's and the template's own
+    assert len(list(body.find_all("tr"))) == 2 + 2  # the data's line breaks add no row
+    assert len(list(body.find_all("span", class_="status-badge"))) == 2
     opted = parse((tmp_path / "site" / "opted" / "index.html").read_text()).find(
         "div", class_="dashboard-body")
     assert [a.attrs["href"] for a in opted.find_all("a")] == ["https://evil.example/login"]

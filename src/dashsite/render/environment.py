@@ -27,8 +27,8 @@ from markupsafe import Markup
 
 from dashsite.collection.files import format_of
 from dashsite.render.fragments import day_bars, version_rows
-from dashsite.render.markdown import escape_markdown, markdown_filter
-from dashsite.types.filters import FILTERS, render_filter
+from dashsite.render.markdown import escape_markdown, literal_in_markdown, markdown_filter
+from dashsite.types.filters import FILTERS, Rendered, render_filter
 from dashsite.types.namespace import template_globals
 
 THEME_PACKAGE = ("dashsite", "theme")
@@ -179,10 +179,16 @@ def markdown_values_are_text(context: Context, value: Any) -> Any:
     """In a ``template.md``, a ``{{ value }}`` is text, not Markdown.
 
     A collector's ``[Reset](https://evil.example)`` would otherwise become a
-    live link (and ``![x](…)`` a remote image) on the page and in mail.
-    Rendered HTML (``| render``, ``| markdown``) passes as it is.
+    live link (and ``![x](…)`` a remote image) on the page and in mail. So
+    would the text of what ``| render`` draws from it: its HTML stays, its
+    text is made literal (:func:`literal_in_markdown`). Other HTML (``| markdown``,
+    a macro's output) passes as it is.
     """
-    if isinstance(value, str) and not isinstance(value, Markup) and _is_markdown(context.name):
+    if not isinstance(value, str) or not _is_markdown(context.name):
+        return value
+    if isinstance(value, Rendered):
+        return Markup(literal_in_markdown(value))  # noqa: S704 - the same HTML, references added
+    if not isinstance(value, Markup):
         return escape_markdown(value)
     return value
 

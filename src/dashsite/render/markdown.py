@@ -27,6 +27,29 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SYNTAX.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
 
 
+_MARKUP_OR_SYNTAX = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<[^>]*>"  # tags, comments, CDATA: as they are
+    r"|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"  # character references too
+    r"|([\\`*_{}\[\]()#+\-.!|~=\r\n])",  # (``=``, a line break: a heading, a table row)
+    re.DOTALL,
+)
+
+
+def literal_in_markdown(html: str) -> str:
+    """HTML drawn from data, to stand in a Markdown text as it is: each Markdown syntax
+    character of its text written as a character reference (``&#33;`` for ``!``).
+
+    A browser shows the same characters; Markdown sees no link, image, emphasis,
+    heading, list or table row in them (nor a line break: the HTML is one line),
+    whether it stands as a block or inline, or in a cell of the template's own
+    table. Tags, their attributes and character references already there are left
+    alone.
+    """
+    return _MARKUP_OR_SYNTAX.sub(
+        lambda m: m.group(0) if m.group(1) is None else f"&#{ord(m.group(1))};", html
+    )
+
+
 _SAFE_SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)", re.IGNORECASE)
 _ALLOWED_SCHEMES = ("http:", "https:", "mailto:", "tel:")
 

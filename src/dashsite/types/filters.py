@@ -22,9 +22,16 @@ from dashsite.types.renderables import render_value
 from dashsite.types.sparkline import as_number
 
 
+class Rendered(Markup):
+    """HTML ``| render`` drew from a value: its text is data, in a ``template.md`` too
+    (where Markdown would otherwise read ``![x](…)`` in it as an image)."""
+
+    __slots__ = ()
+
+
 def render_filter(value: Any, inline_css: bool = False) -> Markup:
     """``{{ x | render }}``: a renderable's HTML, anything else escaped."""
-    return Markup(render_value(value, inline_css=inline_css))  # noqa: S704 - escaped by render_value
+    return Rendered(render_value(value, inline_css=inline_css))  # escaped by render_value
 
 
 def _lookup(value: Any, step: str) -> Any:
