@@ -124,6 +124,22 @@ def test_a_run_of_failures_is_an_incident_and_counts_as_down(tmp_path: Path) -> 
     assert_site_whole(root / "site")
 
 
+def test_without_a_base_url_a_feeds_links_resolve_from_where_the_feed_is(tmp_path: Path) -> None:
+    """A relative link in a feed resolves against the feed's own address (RFC 4287):
+    in ``alpha/feed.xml`` that is ``alpha/``, not the site's root."""
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "down", "down", "7"])
+    site = (root / "site").resolve()
+    for relative in ("alpha/feed.xml", "feed.xml"):
+        parsed = feed(root, relative)
+        links = [link.href for link in parsed.feed.links]
+        links += [link.href for entry in parsed.entries for link in entry.links]
+        assert len(links) == 3, relative  # self, the page, the incident
+        for href in links:
+            target = ((site / relative).parent / href.partition("#")[0]).resolve()
+            assert target.is_file() and target.is_relative_to(site), (relative, href)
+
+
 def test_the_index_says_what_is_ongoing_worst_first_and_by_group(tmp_path: Path) -> None:
     root = project(tmp_path, alpha=flaky("Alpha", "Web"), beta=flaky("Beta", "Web"),
                    gamma=flaky("Gamma"))

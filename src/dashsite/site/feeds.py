@@ -108,10 +108,12 @@ def render_feed(
     fallback_updated: datetime,
     limit: int = FEED_ENTRIES,
 ) -> str:
-    """An Atom 1.0 document (RFC 4287); links are made absolute when ``base_url`` is set."""
+    """An Atom 1.0 document (RFC 4287); links are made absolute when ``base_url`` is set,
+    else relative to the feed's own address (``self_link``, site-relative)."""
+    up = "../" * self_link.count("/")  # a dashboard's feed is a folder below the site's
 
     def href(relative: str) -> str:
-        return absolute(base_url, relative)
+        return absolute(base_url, relative) if base_url else up + relative
 
     chosen = newest(entries, limit)
     updated = max((e.updated for e in chosen), default=fallback_updated)
