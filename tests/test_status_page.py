@@ -224,6 +224,29 @@ def test_the_incident_history_lists_every_incident_and_a_declared_one_absorbs(
     assert_site_whole(tmp_path / "site")
 
 
+def test_the_incident_history_is_drawn_again_when_a_layout_changes(tmp_path: Path) -> None:
+    """The page is written only when what it says changed: a layout (``base.html``, or
+    its own ``incidents.html``) is part of that, as on every other page."""
+    write_project(tmp_path, {"web": FLAKY_WEB}, config='expected_every = "5m"\n')
+    builds(tmp_path, ["up", "down", "up"])
+    theme = Path(__file__).parents[1] / "src" / "dashsite" / "theme"
+    layouts = tmp_path / "dashboards" / "_layouts"
+    layouts.mkdir()
+    marked = (theme / "base.html").read_text().replace("<body", '<body data-layout="one"', 1)
+    (layouts / "base.html").write_text(marked)
+    build(tmp_path, version_id="v3", clock=fixed_clock(T0 + timedelta(minutes=15)))
+    for relative in ("index.html", "web/index.html", "incidents/index.html"):
+        assert page(tmp_path, relative).find("body").attrs.get("data-layout") == "one", relative
+    (layouts / "base.html").write_text(marked.replace('"one"', '"two"'))
+    build(tmp_path, version_id="v4", clock=fixed_clock(T0 + timedelta(minutes=20)))
+    assert page(tmp_path, "incidents/index.html").find("body").attrs["data-layout"] == "two"
+    (layouts / "incidents.html").write_text(
+        (theme / "incidents.html").read_text().replace("{% block content %}",
+                                                       "{% block content %}<p id=own></p>", 1))
+    build(tmp_path, version_id="v5", clock=fixed_clock(T0 + timedelta(minutes=25)))
+    assert page(tmp_path, "incidents/index.html").find("p", id="own") is not None
+
+
 def test_the_incident_history_holds_the_newest_detected_incidents_and_says_where_the_rest_are(
     tmp_path: Path, monkeypatch
 ) -> None:

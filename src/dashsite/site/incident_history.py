@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment
 
 from dashsite.render.pages import compile_template, render_compiled
+from dashsite.render.parts import parts_signature
 from dashsite.status.model import absorb, covered
 from dashsite.status.timeline import StatusView
 from dashsite.store import layout
@@ -81,6 +82,10 @@ def history_items(
     return ordered, len(resolved) > SITE_DETECTED
 
 
+PAGE_TEMPLATES = ("incidents.html", "base.html")
+"""What the page is drawn with: a layout overriding either draws it again."""
+
+
 def write_incident_history(
     writer: SiteWriter,
     environment: Environment,
@@ -98,7 +103,8 @@ def write_incident_history(
     items, older = history_items(shown)
     for item in items:
         months.setdefault(item.incident.start.strftime("%Y-%m"), []).append(item)
-    key = _key(items, site, now, older)
+    drawn_with = parts_signature(environment, site, (), PAGE_TEMPLATES)
+    key = _key(items, site, now, older, drawn_with)
     marker = f'<meta name="dashsite-inputs" content="{key}">'
     try:
         if marker in (writer.path / HISTORY_PAGE).read_text(encoding="utf-8"):
@@ -121,8 +127,15 @@ def write_incident_history(
     writer.write(HISTORY_PAGE, page.replace("</head>", f"{marker}\n</head>", 1))
 
 
-def _key(items: Sequence[HistoryItem], site: Mapping[str, Any], now: datetime, older: bool) -> str:
-    """A digest of everything the page shows."""
+def _key(
+    items: Sequence[HistoryItem],
+    site: Mapping[str, Any],
+    now: datetime,
+    older: bool,
+    drawn_with: str,
+) -> str:
+    """A digest of everything the page shows, and of what draws it (``drawn_with``: the
+    release, the templates as a layout may override them)."""
     ongoing = any(item.incident.ongoing for item in items)
     parts = [
         repr(
@@ -142,4 +155,5 @@ def _key(items: Sequence[HistoryItem], site: Mapping[str, Any], now: datetime, o
     parts += [repr(site.get(k)) for k in ("title", "assets", "words", "refresh", "base_url")]
     parts.append(now.isoformat() if ongoing else "")  # an ongoing one's duration moves
     parts.append(str(int(older)))
+    parts.append(drawn_with)
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
