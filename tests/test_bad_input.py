@@ -90,6 +90,8 @@ def test_bad_input_is_one_line_and_spares_the_rest(tmp_path: Path, case: str) ->
     if case == "unstorable-value":  # the collector failed: filed, and says so
         assert versions[folder] == ["v2"]
         assert {d["slug"]: d["status"] for d in manifest["dashboards"]}[folder] == "error"
+        data = json.loads(next((site / folder).glob("*/v2/data.json")).read_text())
+        assert "thing" in data["errors"] and data["collectors"]["thing"]["ok"] is False
     else:
         assert versions.get(folder, []) == []
 

@@ -278,6 +278,11 @@ def test_snapshots_say_what_changed_and_failed_collectors_keep_their_last_value(
     assert changes[0] == "api: ok → failed"
     errors = latest.find("section", class_="collector-errors").text()
     assert "last good value from 2026-11-27 20:20 UTC (5m 0s earlier)" in " ".join(errors.split())
+    # Still down: the collector is not "ok → failed" again (the manifest keeps the latest
+    # version's count of errors, not their names: they are read from its data.json).
+    run(root, "alpha", ["down"], start=T0 + timedelta(minutes=15))
+    still = page(root, "alpha/index.html").find_all("section", class_="changes")
+    assert not any("api: ok → failed" in section.text() for section in still)
     assert_site_whole(root / "site")
 
 

@@ -93,7 +93,7 @@ def version_document(
             o.name: {
                 "duration": round(o.duration, 6),
                 "attempts": o.attempts,
-                "ok": o.ok,
+                "ok": o.ok and o.name not in item.errors,  # (a value that cannot be stored)
                 "collected_at": o.reused_from or at,
                 **({"reused": True} if o.reused_from else {}),
             }
@@ -163,4 +163,5 @@ def changes_since(
     before = store.version_or_none(item.dashboard.slug, previous)
     if before is None:
         return None
-    return changes(before.data, item.stored, previous.errors, item.errors)
+    # (its errors from its data.json: the manifest keeps the latest version's count only)
+    return changes(before.data, item.stored, before.errors, item.errors)
