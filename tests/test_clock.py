@@ -156,6 +156,9 @@ def test_a_clock_stepped_back_still_files_the_newest_run(tmp_path: Path) -> None
     notices = [e.message for e in reporter.events if "behind the newest version" in e.message]
     assert len(notices) == 1 and "\n" not in notices[0]
     assert_site_shows(site, back.version_id, "error")
+    errors = " ".join(page(root, "alpha/index.html").find(
+        "section", class_="collector-errors").text().split())
+    assert "(3h 0m later, by a clock set back since): stale since then" in errors, errors
     data = json.loads(next(site.glob(f"alpha/*/{back.version_id}/data.json")).read_text())
     assert data["collected_at"] == (T0 + timedelta(hours=1)).isoformat()  # what the clock said
     later = build_at(root, "down", T0 + timedelta(hours=4, minutes=5))

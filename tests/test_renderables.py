@@ -254,3 +254,15 @@ def test_a_number_column_is_right_aligned_without_formats() -> None:
     tree = parse(table.render())
     assert [td.classes for td in tree.find("tbody").find("tr").find_all("td")] == [[], ["num"]]
     assert tree.find("tbody").find("tr").find_all("td").__next__().text() == "api"
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0.25, "250 ms"), (4.2, "4.2 s"), (200, "3m 20s"), (7500, "2h 5m"), (273600, "3d 4h"),
+    (-7500, "-2h 5m"), (-0.25, "-250 ms"), (None, "—"),
+])
+def test_a_duration_reads_as_a_span_also_between_clocks_that_disagree(
+    seconds: float | None, text: str
+) -> None:
+    from dashsite.types.formats import duration
+
+    assert duration(seconds) == text

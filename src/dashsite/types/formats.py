@@ -47,10 +47,13 @@ def filesize(value: Any, digits: int = 1) -> str:
 
 
 def duration(value: Any) -> str:
-    """Seconds as ``250 ms``, ``4.2 s``, ``3m 20s``, ``2h 5m``, ``3d 4h``."""
+    """Seconds as ``250 ms``, ``4.2 s``, ``3m 20s``, ``2h 5m``, ``3d 4h`` (``-2h 5m``
+    before zero: a span between two clocks that disagree)."""
     if value is None:
         return "—"
     seconds = float(value)
+    if seconds < 0:
+        return f"-{duration(-seconds)}"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
