@@ -69,7 +69,7 @@ def test_helper_modules_are_isolated_per_dashboard(tmp_path: Path) -> None:
     assert str(tmp_path / "dashboards" / "one") not in sys.path
 
 
-@pytest.mark.parametrize("slug", ["Bad Name", "UPPER", "assets", "history", "-dash", "a" * 70])
+@pytest.mark.parametrize("slug", ["Bad Name", "UPPER", "assets", "history", "incidents", "schemas", "dashsite", "-dash", "a" * 70])
 def test_unsafe_slugs_are_refused(tmp_path: Path, slug: str) -> None:
     write_project(tmp_path, {slug: {"template.html": "x"}})
     found = discover(tmp_path / "dashboards", root=tmp_path)

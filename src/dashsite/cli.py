@@ -169,7 +169,12 @@ def parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit 1 when a message could not be delivered"
     )
     notify.add_argument("--test", metavar="TARGET", help="send a sample message to TARGET")
-    notify.add_argument("--lock-timeout", type=_positive, metavar="SECONDS")
+    notify.add_argument(
+        "--lock-timeout",
+        type=_positive,
+        metavar="SECONDS",
+        help="give up if another command holds the site's lock this long (default: wait)",
+    )
 
     for name, text in (
         ("publish", "send the built site to S3 or GitHub Pages"),
@@ -186,7 +191,12 @@ def parser() -> argparse.ArgumentParser:
             action="store_true",
             help="go ahead even if versions on one side are missing on the other",
         )
-        sub.add_argument("--lock-timeout", type=_positive, metavar="SECONDS")
+        sub.add_argument(
+            "--lock-timeout",
+            type=_positive,
+            metavar="SECONDS",
+            help="give up if another command holds the site's lock this long (default: wait)",
+        )
         if name == "publish":
             sub.add_argument(
                 "--dry-run",

@@ -16,13 +16,14 @@ VERSION_ID_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
 """A version id, whole (used with ``fullmatch``: no trailing newline slips through)."""
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 """A dashboard's folder name and URL, whole (used with ``fullmatch``)."""
-RESERVED_SLUGS = frozenset({"assets", "history", "dashsite", "incidents"})
+RESERVED_SLUGS = frozenset({"assets", "history", "dashsite", "incidents", "schemas"})
 """Names the site itself uses (files such as ``feed.xml`` cannot be slugs anyway)."""
 DASHBOARD_PACKAGE = "_dashsite_dashboards"
 """The package each ``dashboard.py`` is imported under (``<package>.<slug>.dashboard``)."""
 SLUG_HINT = (
     "start with a lower-case letter or digit, then use lower-case letters, digits, '-' "
-    "or '_' (up to 63; not assets, history, incidents or dashsite), e.g. service-health"
+    "or '_' (up to 63; not assets, history, incidents, schemas or dashsite), "
+    "e.g. service-health"
 )
 
 
