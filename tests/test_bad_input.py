@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from projects import cli, logged_versions, simple, tree_digest, vdir, write_project
+from projects import (
+    cli,
+    logged_versions,
+    manifest_entries,
+    simple,
+    tree_digest,
+    vdir,
+    write_project,
+)
 
 GOOD_MODULE = "from dashsite import collector\n\n@collector\ndef value():\n    return 1\n"
 
@@ -100,12 +108,21 @@ def test_broken_dashboard_keeps_its_published_versions(tmp_path: Path) -> None:
     write_project(tmp_path, {"svc": simple()})
     assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
     latest = (tmp_path / "site" / "svc" / "index.html").read_bytes()
+    good = (tmp_path / "dashboards" / "svc" / "template.html").read_text()
     (tmp_path / "dashboards" / "svc" / "template.html").write_text("{{ oops }")
     done = cli(tmp_path, "build", "--version-id", "v2")
     assert done.returncode == 1
     assert (tmp_path / "site" / "svc" / "index.html").read_bytes() == latest
     assert (vdir(tmp_path / "site", "svc", "v1") / "index.html").is_file()
     assert not vdir(tmp_path / "site", "svc", "v2").exists()
+    # The manifest says so too, beside the latest version's own (ok) status, until a
+    # build files one again.
+    entry = manifest_entries(tmp_path / "site")["svc"]
+    assert entry["status"] == "ok" and entry["latest"]["id"] == "v1"
+    assert entry["problem"].startswith("dashboards/svc/template.html:1: ")
+    (tmp_path / "dashboards" / "svc" / "template.html").write_text(good)
+    assert cli(tmp_path, "build", "--version-id", "v3").returncode == 0
+    assert "problem" not in manifest_entries(tmp_path / "site")["svc"]
 
 
 def test_config_problems_are_all_reported_then_the_command_stops(tmp_path: Path) -> None:

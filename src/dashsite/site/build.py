@@ -92,7 +92,7 @@ from dashsite.status.timeline import StatusView, Timeline, month_page, page_afte
 from dashsite.store import layout
 from dashsite.store.clock import behind, id_floor, next_seq, site_time
 from dashsite.store.layout import DATA_FILE, JOURNAL_FILE, MANIFEST_FILE
-from dashsite.store.manifest import EarlierMonths
+from dashsite.store.manifest import MAX_PROBLEM, EarlierMonths
 from dashsite.store.records import Incident
 from dashsite.store.version_store import (
     SCHEMA_VERSION,
@@ -536,6 +536,9 @@ class SiteBuilder:
         latest_pages, earlier = done.latest_pages, done.earlier
         self._unbuilt_pages(writer, environment, manifest, latest_pages, site_context)
         self._site_pages(writer, store, environment, manifest, declared, site_context, collected_at)
+        for slug in {d.slug for d in dashboards} | broken:  # what this build tried to file
+            if slug in manifest.dashboards:
+                manifest.dashboards[slug].problem = self.failed.get(slug, "")[:MAX_PROBLEM]
         write_manifest(writer, manifest, built_at, assets, earlier)  # the commit point
         if opened.recovering:  # a build killed after its manifest: an old months file may stay
             store.drop_unlinked_earlier(manifest, writer)

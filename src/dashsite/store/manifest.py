@@ -52,6 +52,9 @@ DEFAULTED = (
 )
 """A dashboard's fields that schema 4 gives once, in ``defaults``, where most share a value."""
 
+MAX_PROBLEM = 2000
+"""Characters of a dashboard's ``problem`` read back."""
+
 LATEST = "latest"
 """In ``last_good`` (schema 4): the collector's newest good version is the latest version."""
 
@@ -147,6 +150,9 @@ class DashboardRecord:
     """Seconds between versions the dashboard expects (``expected_every``)."""
     stale: bool = False
     """The latest version is older than twice ``expected_every`` (set by the build)."""
+    problem: str = ""
+    """Why the latest build filed no version of it (it failed to load or to draw), in one
+    line; empty when it did. Its pages still show the version before."""
     settled: str | None = None
     """``YYYY-MM-DD``: the last day whose status summary is written (:mod:`.timeline`)."""
     carry: Mark | None = None
@@ -250,6 +256,7 @@ class DashboardRecord:
             "group": self.group,
             "expected_every": self.expected_every,
             "stale": self.stale,
+            **({"problem": self.problem} if self.problem else {}),
             "incident": self.incident.to_json() if self.incident else None,
             "status_settled": self.settled,
             "status_carry": self.carry.to_json() if self.carry else None,
@@ -585,6 +592,7 @@ def _read_status(entry: dict[str, Any], record: DashboardRecord, schema: int) ->
     if not isinstance(stale, bool):
         raise ValueError(f"dashboard {slug}: 'stale' is not true or false")
     record.stale = stale
+    record.problem = checked_text(entry.get("problem", ""), f"{slug} problem", MAX_PROBLEM)
     settled = entry.get("status_settled")
     if settled is not None:
         if not isinstance(settled, str):
