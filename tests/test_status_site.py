@@ -325,6 +325,33 @@ def test_declared_maintenance_joins_the_timeline_and_is_not_down(tmp_path: Path)
     assert_site_whole(root / "site")
 
 
+AHEAD = MAINTENANCE.replace("20:20:00Z", "20:25:00Z").replace("20:30:00Z", "20:35:00Z").replace(
+    "20:22:00Z", "20:26:00Z")
+
+
+def test_maintenance_declared_ahead_shows_once_it_starts_and_goes_on_until_its_end(
+    tmp_path: Path,
+) -> None:
+    """A file written the day before the work: nothing says it happened before it starts,
+    and while it runs it is going on, not 'resolved' at its planned end."""
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "failover.md").write_text(AHEAD)  # 20:25 to 20:35
+    run(root, "alpha", ["7"])  # 20:15
+    assert not feed(root, "feed.xml").entries
+    assert "Planned failover" not in page(root, "incidents/index.html").text()
+    assert not (root / "site" / "incidents" / "failover.html").exists()
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=15))  # 20:30, in the window
+    (entry,) = feed(root, "feed.xml").entries
+    assert "Planned failover" in entry.title and "resolved" not in entry.title
+    ongoing = page(root, "index.html").find("section", class_="ongoing")
+    assert "Planned failover" in ongoing.text()
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=25))  # 20:40, over
+    (entry,) = feed(root, "feed.xml").entries
+    assert entry.title == "Flaky: Planned failover · maintenance, resolved after 10m 0s"
+    assert_site_whole(root / "site")
+
+
 TIMELINE = """\
 +++
 title = "Database failover"
@@ -354,7 +381,7 @@ def test_incident_updates_read_as_a_timeline_newest_first(tmp_path: Path) -> Non
     root = project(tmp_path)
     (root / "incidents").mkdir()
     (root / "incidents" / "failover.md").write_text(TIMELINE)
-    assert not run(root, "alpha", ["7"])[0].problems
+    assert not run(root, "alpha", ["7"], start=T0 + timedelta(minutes=50))[0].problems  # 21:05
     updates = page(root, "incidents/failover.html").find("ol", class_="incident-updates")
     assert "reversed" in updates.attrs  # an ordered list, newest first
     items = list(updates.find_all("li", class_="update"))

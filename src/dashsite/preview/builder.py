@@ -65,7 +65,7 @@ from dashsite.site.index import (
     write_assets,
     write_index,
 )
-from dashsite.status.incidents import DeclaredIncident, by_dashboard, read_incidents
+from dashsite.status.incidents import DeclaredIncident, by_dashboard, read_incidents, standing
 from dashsite.status.timeline import StatusView, Timeline
 from dashsite.store import layout
 from dashsite.store.clock import next_seq
@@ -274,7 +274,9 @@ class PreviewBuilder:
         data = entry.data
         slug = data.dashboard.slug
         record = self._record(slug, data.dashboard)
-        declared = by_dashboard(self.incidents, sorted(self.dashboards)).get(slug, [])
+        declared = by_dashboard(
+            standing(self.incidents, entry.collected_at), sorted(self.dashboards)
+        ).get(slug, [])
         try:
             pending = pending_record(
                 self.store, data, PREVIEW_VERSION, entry.collected_at, next_seq(self.published)
@@ -456,7 +458,7 @@ class PreviewBuilder:
         record = self.published.dashboards.get(slug)
         if record is None or record.latest is None:
             return None
-        declared = by_dashboard(self.incidents, sorted(self.entries)).get(slug, [])
+        declared = by_dashboard(standing(self.incidents, now), sorted(self.entries)).get(slug, [])
         try:
             self.timeline.ensure(record, hold(record))
             return self.timeline.view(record, now, hold(record), declared)

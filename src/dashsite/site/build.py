@@ -85,6 +85,7 @@ from dashsite.status.incidents import (
     IncidentError,
     by_dashboard,
     read_incidents,
+    standing,
     write_incident_pages,
 )
 from dashsite.status.live import LiveCache
@@ -511,7 +512,7 @@ class SiteBuilder:
             self.reporter.emit(Event("notice", message=clock_behind, level=StatusLevel.WARNING))
         pending = self._collect(dashboards, manifest, store, collected_at)
         self._mark_active(manifest, dashboards, broken)
-        declared = self._read_incidents(manifest)
+        declared = self._read_incidents(manifest, collected_at)
         assets = write_assets(writer)
         built_at = self.options.clock()
         now, jumped = site_time(manifest, built_at)  # what thinning goes by
@@ -923,8 +924,12 @@ class SiteBuilder:
                 )
             )
 
-    def _read_incidents(self, manifest: Manifest) -> list[DeclaredIncident]:
-        """``incidents/``: each file checked; a bad one is a problem, the rest count."""
+    def _read_incidents(self, manifest: Manifest, now: datetime) -> list[DeclaredIncident]:
+        """``incidents/``: each file checked; a bad one is a problem, the rest count.
+
+        As they stand at ``now`` (:func:`standing`): one that starts later is not shown
+        yet, one that ends later is going on.
+        """
         config = self.config
         declared, problems = read_incidents(config.incidents_path, config.root)
         for problem in problems:
@@ -940,6 +945,7 @@ class SiteBuilder:
                         hint="check 'dashboards' against 'dashsite list'",
                     )
                 )
+        declared = standing(declared, now)  # (every file checked, also one for later)
         self.declared = by_dashboard(declared, active)
         return declared
 

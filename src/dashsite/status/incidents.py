@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -265,6 +265,18 @@ def read_incidents(
         except IncidentError as exc:
             problems.append(exc)
     return found, problems
+
+
+def standing(incidents: Iterable[DeclaredIncident], now: datetime) -> list[DeclaredIncident]:
+    """The declared incidents as they stand at ``now``: one that starts later is left out
+    (no incident yet, and a page or a feed would tell it as one already over), one that
+    ends later is going on (its ``end`` is a plan)."""
+    return [
+        replace(incident, end=None) if incident.end is not None and incident.end > now
+        else incident
+        for incident in incidents
+        if incident.start <= now
+    ]  # fmt: skip
 
 
 def by_dashboard(
