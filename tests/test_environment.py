@@ -174,3 +174,66 @@ def test_environments_set_up_alike_share_compiled_code(monkeypatch: pytest.Monke
     inline.filters["shout"] = loud
     assert inline.get_template("t.html").render(x=4).startswith("A 4 ")
     assert len(generated) == 3
+
+
+def test_compiled_templates_are_kept_for_the_next_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A build compiles the theme once; the next build's process takes the code from
+    ``.dashsite/bytecode/templates`` unless anything it was generated from changed."""
+    import uuid
+
+    import jinja2
+
+    from dashsite.render import compiled
+    from dashsite.render import environment as environment_module
+
+    generated: list[str | None] = []
+    real = jinja2.Environment._generate
+
+    def counting(self, source, name, filename, defer_init=False):  # type: ignore[no-untyped-def]
+        generated.append(name)
+        return real(self, source, name, filename, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "_generate", counting)
+    (tmp_path / "t.html").write_text(f"{{{{ 'a' | shout }}}} {{{{ x }}}} {uuid.uuid4()}\n")
+    kept = tmp_path / "kept"
+
+    def loud(text: str) -> str:
+        return text.upper()
+
+    def new_process_render(shout, x: int) -> str:  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(environment_module, "_SHARED_CODE", {})  # nothing in memory
+        env = create_environment([tmp_path], code_folder=kept)
+        env.filters["shout"] = shout
+        return env.get_template("t.html").render(x=x)
+
+    assert new_process_render(loud, 1).startswith("A 1 ")
+    (file,) = kept.glob("*.code")
+    assert new_process_render(loud, 2).startswith("A 2 ")
+    assert generated == ["t.html"]  # the second process compiled nothing
+    # Another filter of that name (Jinja2 folded the first one's "A" into the code), or
+    # the same one edited: compiled again, never run as it was.
+    assert new_process_render(str.lower, 3).startswith("a 3 ")
+    monkeypatch.setitem(compiled._SOURCES, loud.__module__, "edited")
+    assert new_process_render(loud, 4).startswith("A 4 ")
+    assert generated == ["t.html"] * 3 and len(list(kept.glob("*.code"))) == 3
+    # A damaged file is compiled again and written whole.
+    file.write_bytes(file.read_bytes()[:-40])
+    monkeypatch.delitem(compiled._SOURCES, loud.__module__)
+    assert new_process_render(loud, 5).startswith("A 5 ")
+    assert generated == ["t.html"] * 4
+    assert new_process_render(loud, 6).startswith("A 6 ") and generated == ["t.html"] * 4
+
+
+def test_a_build_keeps_the_themes_code_beside_its_state_not_in_the_site(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from dashsite.render import environment as environment_module
+    from projects import build, simple, write_project
+
+    monkeypatch.setattr(environment_module, "_SHARED_CODE", {})  # as in a new process
+    root = write_project(tmp_path, {"alpha": simple("Alpha")})
+    build(root, version_id="v1")
+    assert len(list((root / ".dashsite" / "bytecode" / "templates").glob("*.code"))) >= 3
+    assert not list((root / "site").rglob("*.code"))

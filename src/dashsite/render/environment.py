@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import CodeType
 from typing import Any
 
+import jinja2
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -26,6 +29,8 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from dashsite.collection.files import format_of
+from dashsite.core.version import VERSION
+from dashsite.render.compiled import CodeFolder, module_sources
 from dashsite.render.fragments import day_bars, version_rows
 from dashsite.render.markdown import escape_markdown, literal_in_markdown, markdown_filter
 from dashsite.types.filters import FILTERS, Rendered, render_filter
@@ -56,6 +61,8 @@ class DashsiteEnvironment(Environment):
         super().__init__(**options)
         self._compiled: dict[tuple[str, bool, bool], tuple[CodeType, str | None]] = {}
         self._generating = threading.Lock()
+        self.code_folder: CodeFolder | None = None
+        """Where compiled templates are kept between builds (:mod:`.compiled`), if anywhere."""
 
     def _generate(
         self,
@@ -97,15 +104,61 @@ class DashsiteEnvironment(Environment):
         if found is None:
             shared = self._shared_key(key)
             found = _SHARED_CODE.get(shared) if shared is not None else None
+            kept = self._kept_key(key) if found is None and shared is not None else None
+            if kept is not None and self.code_folder is not None:
+                found = self.code_folder.get(kept)  # compiled by an earlier build
             if found is None:
                 code = super().compile(source, name, filename, False, defer_init)
                 self._compiled[key] = (code, name)
                 if shared is not None:
                     _share(shared, (code, name))
+                if kept is not None and self.code_folder is not None:
+                    self.code_folder.put(kept, code, name)
                 return code
+            if shared is not None:
+                _share(shared, found)
             self._compiled[key] = found
         code, first_name = found
         return _retarget(code, filename or "<template>", first_name, name)
+
+    def _kept_key(self, key: tuple[str, bool, bool]) -> str | None:
+        """The name :attr:`code_folder` keeps ``key``'s code under: :meth:`_shared_key`'s
+        parts by name, not by object (the same in the next build's process), and the
+        releases and filter modules the code was generated with."""
+        if self.extensions:
+            return None
+        callables = [*self.filters.values(), *self.tests.values(), self.finalize,
+                     self.autoescape, *self.policies.values()]  # fmt: skip
+        modules = {getattr(f, "__module__", None) or "-" for f in callables if callable(f)}
+        parts = (
+            _by_name(type(self)),
+            _by_name(self.code_generator_class),
+            self.block_start_string,
+            self.block_end_string,
+            self.variable_start_string,
+            self.variable_end_string,
+            self.comment_start_string,
+            self.comment_end_string,
+            self.line_statement_prefix,
+            self.line_comment_prefix,
+            self.trim_blocks,
+            self.lstrip_blocks,
+            self.newline_sequence,
+            self.keep_trailing_newline,
+            self.optimized,
+            self.is_async,
+            _by_name(self.autoescape),
+            _by_name(self.finalize),
+            sorted((k, _by_name(v)) for k, v in self.policies.items()),
+            sorted((k, _by_name(v)) for k, v in self.filters.items()),
+            sorted((k, _by_name(v)) for k, v in self.tests.items()),
+            VERSION,
+            jinja2.__version__,
+            sys.version,
+            module_sources(m for m in modules if not m.startswith("jinja2")),
+            *key,
+        )
+        return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
     def _shared_key(self, key: tuple[str, bool, bool]) -> tuple[Any, ...] | None:
         """``key`` with everything of the environment its generated code depends on.
@@ -145,6 +198,14 @@ class DashsiteEnvironment(Environment):
         except TypeError:
             return None
         return shared
+
+
+def _by_name(value: Any) -> Any:
+    """A callable (or class) by its module and name, the same in every process; other
+    values as they are."""
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '-')}.{value.__qualname__}"
+    return value
 
 
 def _share(key: tuple[Any, ...], found: tuple[CodeType, str | None]) -> None:
@@ -203,6 +264,7 @@ def create_environment(
     inline_css: bool = False,
     strict: bool = True,
     preloaded: Mapping[str, tuple[str, str]] | None = None,
+    code_folder: Path | None = None,
     **options: Any,
 ) -> Environment:
     """A Jinja2 environment with autoescape, the ``render`` filter and the theme.
@@ -212,7 +274,8 @@ def create_environment(
     ``inline_css`` sets the default of ``| render``; ``strict`` makes an
     undefined variable an error instead of blank output. ``preloaded`` maps
     template names to ``(source, filename)`` already read (a build reads each
-    dashboard's template once, at discovery).
+    dashboard's template once, at discovery). ``code_folder`` keeps compiled templates
+    for the next process that sets up the same environment (:mod:`.compiled`).
     """
     loaders: list[BaseLoader] = []
     if preloaded:
@@ -235,6 +298,8 @@ def create_environment(
     options.setdefault("cache_size", -1)  # a site has a template per dashboard: never evict
     options.setdefault("finalize", markdown_values_are_text)
     environment = DashsiteEnvironment(**options)
+    if code_folder is not None:
+        environment.code_folder = CodeFolder(code_folder)
     environment.filters.update(FILTERS)
     environment.filters["markdown"] = markdown_filter
     environment.filters["day_bars"] = day_bars  # the theme's status pages

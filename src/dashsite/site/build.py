@@ -31,6 +31,7 @@ from dashsite.collection.engine import (
     run_coroutine,
 )
 from dashsite.collection.imports import WORKER as IMPORTS
+from dashsite.collection.imports import bytecode_cache
 from dashsite.collection.schedule import carried_values
 from dashsite.core.config import SiteConfig, keep_days
 from dashsite.core.errors import (
@@ -44,6 +45,7 @@ from dashsite.core.errors import (
 from dashsite.core.levels import StatusLevel
 from dashsite.core.names import check_version_id, is_slug, new_version_id
 from dashsite.core.reporter import Event, NullReporter, Reporter
+from dashsite.render.compiled import TEMPLATES_FOLDER
 from dashsite.render.environment import create_environment
 from dashsite.render.history import LazyHistory
 from dashsite.render.pages import render_dashboard_pages, render_failure_pages
@@ -519,10 +521,12 @@ class SiteBuilder:
         manifest.site_time = now
         if jumped is not None:
             self.reporter.emit(Event("notice", message=jumped, level=StatusLevel.WARNING))
+        kept = bytecode_cache(self.config.root)
         environment = create_environment(
             [self.config.layouts_path, self.config.dashboards_path],
             preloaded={d.template_name: (d.source, str(d.template)) for d in dashboards},
             auto_reload=False,
+            code_folder=kept / TEMPLATES_FOLDER if kept is not None else None,
         )
         filing = Filing(store, Timeline(store, writer, self._backfilling), environment, manifest)
         filing.timeline.live = self.live
