@@ -114,6 +114,11 @@ def test_existing_or_unsafe_version_id_is_refused(tmp_path: Path) -> None:
     assert "Traceback" not in again.stderr
     unsafe = cli(tmp_path, "build", "--version-id", "../x")
     assert unsafe.returncode == 1 and "not safe" in unsafe.stderr
+    for reserved in ("history", "index.html"):  # safe characters, but the site's own names
+        done = cli(tmp_path, "build", "--version-id", reserved)
+        assert done.returncode == 1 and "is a name the site uses itself" in done.stderr
+    day = cli(tmp_path, "build", "--version-id", "2026-12-04")  # a day folder's name
+    assert day.returncode == 1 and "is a day" in day.stderr and "already" not in day.stderr
     assert tree_digest(tmp_path / "site") == before
 
 

@@ -65,3 +65,24 @@ def test_serve_refuses_a_port_out_of_range(tmp_path: Path) -> None:
         assert found.returncode == 2, port
         assert "--port" in found.stderr and "0 to 65535" in found.stderr
         assert "Traceback" not in found.stderr
+
+
+def test_a_reader_that_stops_early_is_not_an_error_line(tmp_path: Path) -> None:
+    """``dashsite list | head -1``: the rest of the output has nowhere to go; the command
+    stops quietly, as one stopped by SIGPIPE, with no 'Broken pipe' line."""
+    import os
+    import subprocess
+    import sys
+
+    write_project(tmp_path, {f"d{n:02d}": simple(f"D{n}") for n in range(3)})
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line
+    try:
+        done = subprocess.run([sys.executable, "-m", "dashsite", "-C", str(tmp_path), "list"],
+                              stdout=write, stderr=subprocess.PIPE, text=True, timeout=60,
+                              check=False)  # fmt: skip
+    finally:
+        os.close(write)
+    assert done.returncode == 141
+    assert done.stderr == ""

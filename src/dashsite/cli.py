@@ -244,6 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("dashsite: interrupted")
         return 130
+    except BrokenPipeError:  # `dashsite list | head -1`: the reader has what it wanted
+        _quiet_stdout()
+        return 128 + 13  # as a command stopped by SIGPIPE, said by no line
     except OSError as exc:
         say(_os_error_line(exc))
         return 1
@@ -268,6 +271,16 @@ _OS_HINTS = {
 }
 
 
+def _quiet_stdout() -> None:
+    """Point standard output at ``/dev/null``: its reader is gone, and the flush at exit
+    would fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _os_error_line(exc: OSError) -> str:
     """One line for a failure of the system (disk full, read-only, port taken…)."""
     where = f"{display(Path(exc.filename))}: " if exc.filename else "dashsite: "
@@ -284,7 +297,11 @@ def entry() -> NoReturn:
     command is done (the site committed), nothing is worth waiting for.
     """
     code = main()
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = code or 128 + 13
     sys.stderr.flush()
     lingering = [
         t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon

@@ -38,10 +38,23 @@ def is_version_id(text: str) -> bool:
 
 
 RESERVED_VERSION_IDS = frozenset({"history", "index.html", "data.json", "assets", "log"})
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def check_version_id(version_id: str, taken: set[str]) -> str:
-    """Validate a user-given ``--version-id``; refuse an unsafe or existing one."""
+    """Validate a user-given ``--version-id``; refuse an unsafe, reserved or existing one."""
+    if version_id in RESERVED_VERSION_IDS:
+        raise SiteError(
+            f"version id '{version_id}' is a name the site uses itself "
+            f"({', '.join(sorted(RESERVED_VERSION_IDS))})",
+            hint="pick another --version-id, e.g. a CI run number",
+        )
+    if _DAY.fullmatch(version_id):
+        raise SiteError(
+            f"version id '{version_id}' is a day: each day's versions are filed in a folder "
+            "named so",
+            hint="pick another --version-id, e.g. a CI run number or run-2026-12-04",
+        )
     if not is_version_id(version_id):
         raise SiteError(
             f"version id '{version_id}' is not safe in a URL and an S3 key",
