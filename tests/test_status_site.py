@@ -244,6 +244,18 @@ def test_a_dashboard_not_built_in_time_is_stale(tmp_path: Path) -> None:
     assert latest.find("p", class_="stale-notice").attrs.get("hidden", "x") is None
 
 
+def test_a_collector_removed_from_the_dashboard_leaves_the_uptime_table(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "7"])
+    assert list(uptime_cells(page(root, "alpha/index.html"))) == [
+        "windows", "Dashboard", "Api", "Disk"]
+    module = root / "dashboards" / "alpha" / "dashboard.py"
+    module.write_text(module.read_text().replace("@collector\ndef disk():", "def disk():"))
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=10))
+    for relative in ("alpha/index.html", "alpha/history/index.html"):
+        assert list(uptime_cells(page(root, relative))) == ["windows", "Dashboard", "Api"]
+
+
 def test_badges_are_shields_endpoints_and_accessible_svg(tmp_path: Path) -> None:
     root = project(tmp_path)
     run(root, "alpha", ["7", "down", "down"])  # up 5 min, then down 5 min

@@ -906,6 +906,10 @@ class Timeline:
             uptimes.append(Uptime(label, add_seconds(chosen), fully))
             per_collector[label] = collector_uptime(chosen)
         names = sorted({name for table in per_collector.values() for name in table})
+        newest = pending if pending is not None else record.latest
+        if newest is not None and (newest.durations or newest.errors):
+            present = set(newest.durations) | set(newest.errors)  # (a reused one is timed too)
+            names = [name for name in names if name in present]  # not one since removed
         collectors = tuple(
             (name, tuple(uptime_text(per_collector[u.label].get(name)) for u in uptimes))
             for name in names
