@@ -176,6 +176,10 @@ def test_environments_set_up_alike_share_compiled_code(monkeypatch: pytest.Monke
     assert len(generated) == 3
 
 
+def _loud(text: str) -> str:
+    return text.upper()
+
+
 def test_compiled_templates_are_kept_for_the_next_process(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -198,9 +202,7 @@ def test_compiled_templates_are_kept_for_the_next_process(
     monkeypatch.setattr(jinja2.Environment, "_generate", counting)
     (tmp_path / "t.html").write_text(f"{{{{ 'a' | shout }}}} {{{{ x }}}} {uuid.uuid4()}\n")
     kept = tmp_path / "kept"
-
-    def loud(text: str) -> str:
-        return text.upper()
+    loud = _loud  # (a module's function: a closure has no name to be kept by)
 
     def new_process_render(shout, x: int) -> str:  # type: ignore[no-untyped-def]
         monkeypatch.setattr(environment_module, "_SHARED_CODE", {})  # nothing in memory
@@ -237,3 +239,20 @@ def test_a_build_keeps_the_themes_code_beside_its_state_not_in_the_site(
     build(root, version_id="v1")
     assert len(list((root / ".dashsite" / "bytecode" / "templates").glob("*.code"))) >= 3
     assert not list((root / "site").rglob("*.code"))
+
+
+def test_code_is_kept_on_disk_only_when_names_tell_what_generated_it(tmp_path: Path) -> None:
+    """An autoescape function is applied when the code is generated, and a closure or a
+    lambda has no name that tells two apart: their environments keep code in memory only."""
+    from jinja2 import select_autoescape
+
+    plain = create_environment(code_folder=tmp_path)
+    assert plain._kept_key(("x", False, False)) is not None  # type: ignore[attr-defined]
+    chosen = create_environment(code_folder=tmp_path, autoescape=select_autoescape(["html"]))
+    assert chosen._kept_key(("x", False, False)) is None  # type: ignore[attr-defined]
+    plain.filters["shout"] = lambda text: text.upper()
+    assert plain._kept_key(("x", False, False)) is None  # type: ignore[attr-defined]
+    mail = create_environment(code_folder=tmp_path, inline_css=True)
+    page = create_environment(code_folder=tmp_path)
+    assert mail._kept_key(("x", False, False)) not in (  # type: ignore[attr-defined]
+        None, page._kept_key(("x", False, False)))  # type: ignore[attr-defined]

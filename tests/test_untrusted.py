@@ -267,6 +267,8 @@ RENDERED_TEMPLATE = """## Note
 
 Inline: {{ cell | render }}
 
+Joined: {{ [note, note] | map("render") | join(", ") }} {{ (note | render) ~ "" }}
+
 | Cell | Plain |
 |---|---|
 | {{ cell | render }} | **bold** |
@@ -293,7 +295,7 @@ def test_values_in_a_markdown_template_are_text(tmp_path: Path) -> None:
     assert not list(body.find_all("a")) and not list(body.find_all("img"))
     assert not list(body.find_all("h1")) and not list(body.find_all("li"))
     assert [s.text() for s in body.find_all("strong")] == ["bold"]  # the template's own
-    assert body.text().count("[Reset](https://evil.example/login)") == 4
+    assert body.text().count("[Reset](https://evil.example/login)") == 7
     assert "**up** a_b | c" in body.text()
     assert [c.text() for c in body.find_all("caption")] == ["Services"]
     assert len(list(body.find_all("table"))) == 2  # the renderable's and the template's own
@@ -302,3 +304,16 @@ def test_values_in_a_markdown_template_are_text(tmp_path: Path) -> None:
     opted = parse((tmp_path / "site" / "opted" / "index.html").read_text()).find(
         "div", class_="dashboard-body")
     assert [a.attrs["href"] for a in opted.find_all("a")] == ["https://evil.example/login"]
+
+
+def test_a_line_break_in_an_attribute_drawn_from_data_is_no_markdown_line() -> None:
+    """An ``alt`` from data with a blank line in it would end the HTML's line: what
+    follows would be read as Markdown (an image from data)."""
+    from dashsite.render.markdown import literal_in_markdown, markdown_to_html
+
+    drawn = '<img alt="chart\n\n![t](https://evil.example/p.png)" src="data:,"> <!-- a\nb -->'
+    literal = literal_in_markdown(drawn)
+    assert "\n" not in literal.replace("<!-- a\nb -->", "")
+    page = parse(markdown_to_html(f"Disk: {literal}\n"))
+    assert [img.attrs["src"] for img in page.find_all("img")] == ["data:,"]
+    assert page.find("img").attrs["alt"] == "chart\n\n![t](https://evil.example/p.png)"

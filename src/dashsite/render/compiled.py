@@ -20,12 +20,14 @@ bytecode, :mod:`dashsite.collection.bytecode`): never published nor pulled.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import marshal
 import os
 import sys
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 from types import CodeType
 
@@ -40,6 +42,20 @@ KEEP = 512
 """Files kept: past it, a write removes the oldest half (edits in ``serve --watch`` pile up)."""
 
 _SOURCES: dict[str, str] = {}
+FOLDED_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3")
+"""Libraries a filter folded into the code at compile time may call (``| markdown``)."""
+
+
+@functools.cache
+def library_versions() -> str:
+    """The releases of :data:`FOLDED_LIBRARIES`, in one line."""
+    found = []
+    for name in FOLDED_LIBRARIES:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} -")
+    return ", ".join(found)
 
 
 def module_sources(modules: Iterable[str]) -> str:

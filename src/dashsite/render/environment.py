@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 import threading
@@ -10,7 +11,6 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-import jinja2
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from dashsite.collection.files import format_of
 from dashsite.core.version import VERSION
-from dashsite.render.compiled import CodeFolder, module_sources
+from dashsite.render.compiled import CodeFolder, library_versions, module_sources
 from dashsite.render.fragments import day_bars, version_rows
 from dashsite.render.markdown import escape_markdown, literal_in_markdown, markdown_filter
 from dashsite.types.filters import FILTERS, Rendered, render_filter
@@ -125,11 +125,17 @@ class DashsiteEnvironment(Environment):
         """The name :attr:`code_folder` keeps ``key``'s code under: :meth:`_shared_key`'s
         parts by name, not by object (the same in the next build's process), and the
         releases and filter modules the code was generated with."""
-        if self.extensions:
-            return None
+        if self.extensions or not isinstance(self.autoescape, bool):
+            return None  # (an autoescape function is decided when the code is generated)
         callables = [*self.filters.values(), *self.tests.values(), self.finalize,
                      self.autoescape, *self.policies.values()]  # fmt: skip
         modules = {getattr(f, "__module__", None) or "-" for f in callables if callable(f)}
+        try:
+            return self._kept_name(key, modules)
+        except _Unnamed:
+            return None  # kept in this process only (:meth:`_shared_key`)
+
+    def _kept_name(self, key: tuple[str, bool, bool], modules: set[str]) -> str:
         parts = (
             _by_name(type(self)),
             _by_name(self.code_generator_class),
@@ -153,7 +159,7 @@ class DashsiteEnvironment(Environment):
             sorted((k, _by_name(v)) for k, v in self.filters.items()),
             sorted((k, _by_name(v)) for k, v in self.tests.items()),
             VERSION,
-            jinja2.__version__,
+            library_versions(),
             sys.version,
             module_sources(m for m in modules if not m.startswith("jinja2")),
             *key,
@@ -189,7 +195,7 @@ class DashsiteEnvironment(Environment):
             self.autoescape,
             self.finalize,
             repr(sorted(self.policies.items())),
-            tuple(sorted(self.filters.items())),
+            tuple(sorted((k, getattr(v, "kept_as", v)) for k, v in self.filters.items())),
             tuple(sorted(self.tests.items())),
             *key,
         )
@@ -200,12 +206,23 @@ class DashsiteEnvironment(Environment):
         return shared
 
 
+class _Unnamed(Exception):
+    """A callable a name does not tell apart from another (a closure, a lambda…)."""
+
+
 def _by_name(value: Any) -> Any:
-    """A callable (or class) by its module and name, the same in every process; other
-    values as they are."""
-    if callable(value) and hasattr(value, "__qualname__"):
-        return f"{getattr(value, '__module__', '-')}.{value.__qualname__}"
-    return value
+    """A callable (or class) by its module and name, the same in every process (or the
+    ``kept_as`` it carries); other values as they are. :class:`_Unnamed` for a callable
+    whose name does not say what it does: a closure, a lambda, a partial."""
+    if not callable(value):
+        return value
+    kept = getattr(value, "kept_as", None)
+    if isinstance(kept, str):
+        return kept
+    name = getattr(value, "__qualname__", None)
+    if not isinstance(name, str) or "<" in name:
+        raise _Unnamed(repr(value))
+    return f"{getattr(value, '__module__', '-')}.{name}"
 
 
 def _share(key: tuple[Any, ...], found: tuple[CodeType, str | None]) -> None:
@@ -304,14 +321,20 @@ def create_environment(
     environment.filters["markdown"] = markdown_filter
     environment.filters["day_bars"] = day_bars  # the theme's status pages
     environment.filters["version_rows"] = version_rows  # and history tables
-    if inline_css:  # inline styles unless the template says otherwise (mail)
+    inline = inline_css  # inline styles unless the template says otherwise (mail)
 
-        def render(value: Any, inline_css: bool = True) -> Any:
-            return render_filter(value, inline_css=inline_css)
+    @pass_context
+    @functools.wraps(render_filter)  # (what the reference shows of it)
+    def render(context: Context, value: Any, inline_css: bool = inline) -> Markup:
+        # In a template.md its text is made literal at once, so that what is made of it
+        # (``~``, ``| join``) stays text too.
+        drawn = render_filter(value, inline_css=inline_css)
+        if _is_markdown(context.name):
+            return Rendered(literal_in_markdown(drawn))
+        return drawn
 
-        environment.filters["render"] = render
-    else:
-        environment.filters["render"] = render_filter  # kstlib's render_html itself
+    render.kept_as = f"dashsite.render(inline_css={inline})"  # type: ignore[attr-defined]
+    environment.filters["render"] = render
     environment.globals.update(template_globals())
     return environment
 

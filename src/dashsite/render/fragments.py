@@ -188,7 +188,10 @@ def version_rows(context: Context, versions: Iterable[Any], month: str | None = 
     200 rows and one is rendered every build, so this is Python, not a loop of
     the template (a third of a build at a year of 5-minute history).
     """
-    render = context.environment.filters["render"]
+
+    def render(value: Any) -> Any:
+        return context.environment.call_filter("render", value, context=context)
+
     dashboard, root = context["dashboard"], context["root"]
     badges: dict[Any, str] = {}  # a few distinct ones: each rendered once
 

@@ -35,6 +35,13 @@ _MARKUP_OR_SYNTAX = re.compile(
 )
 
 
+_SYNTAX = re.compile(
+    r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"  # a reference: as it is
+    r"|([\\`*_{}\[\]()#+\-.!|~=\r\n])"
+)
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+
+
 def literal_in_markdown(html: str) -> str:
     """HTML drawn from data, to stand in a Markdown text as it is: each Markdown syntax
     character of its text written as a character reference (``&#33;`` for ``!``).
@@ -45,9 +52,25 @@ def literal_in_markdown(html: str) -> str:
     table. Tags, their attributes and character references already there are left
     alone.
     """
-    return _MARKUP_OR_SYNTAX.sub(
-        lambda m: m.group(0) if m.group(1) is None else f"&#{ord(m.group(1))};", html
-    )
+    return _MARKUP_OR_SYNTAX.sub(_literal, html)
+
+
+def _literal(match: re.Match[str]) -> str:
+    found = match.group(1)
+    if found is not None:
+        return f"&#{ord(found)};"
+    tag = match.group(0)
+    if tag.startswith("<!"):
+        return tag  # a comment, CDATA: as they are
+    # A tag as it is, but for its attributes' values: Markdown reads syntax in them too
+    # (an image in an alt), and a line break ends the HTML's line. HTML reads a
+    # reference there as the character.
+    return _QUOTED.sub(lambda q: _SYNTAX.sub(_reference, q.group(0)), tag)
+
+
+def _reference(match: re.Match[str]) -> str:
+    found = match.group(1)
+    return match.group(0) if found is None else f"&#{ord(found)};"
 
 
 _SAFE_SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)", re.IGNORECASE)
