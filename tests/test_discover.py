@@ -198,3 +198,10 @@ def test_a_folder_is_never_asked_its_file_format(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(discovery, "format_of", no_formats)
     found = discover(tmp_path / "dashboards", root=tmp_path)
     assert [d.slug for d in found.dashboards] == ["a", "b"]
+
+
+def test_a_name_the_site_took_later_is_refused_for_a_new_dashboard_but_still_read() -> None:
+    from dashsite.core.names import is_new_slug, is_slug
+
+    assert is_slug("schemas") and not is_new_slug("schemas")  # an old site's history reads
+    assert is_new_slug("service-health") and not is_new_slug("assets")

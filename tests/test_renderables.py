@@ -258,7 +258,8 @@ def test_a_number_column_is_right_aligned_without_formats() -> None:
 
 @pytest.mark.parametrize(("seconds", "text"), [
     (0.25, "250 ms"), (4.2, "4.2 s"), (200, "3m 20s"), (7500, "2h 5m"), (273600, "3d 4h"),
-    (-7500, "-2h 5m"), (-0.25, "-250 ms"), (None, "—"),
+    (-7500, "-2h 5m"), (-0.25, "-250 ms"), (None, "—"), (float("-inf"), "—"),
+    (float("inf"), "—"), (float("nan"), "—"),
 ])
 def test_a_duration_reads_as_a_span_also_between_clocks_that_disagree(
     seconds: float | None, text: str

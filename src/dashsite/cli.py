@@ -13,6 +13,7 @@ import errno
 import importlib
 import math
 import os
+import select
 import sys
 import threading
 from collections.abc import Sequence
@@ -244,8 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("dashsite: interrupted")
         return 130
-    except BrokenPipeError:  # `dashsite list | head -1`: the reader has what it wanted
-        _quiet_stdout()
+    except BrokenPipeError as exc:
+        if not _stdout_gone():  # another pipe (a worker's, a target's): a failure to tell
+            say(_os_error_line(exc))
+            return 1
+        _quiet_stdout()  # `dashsite list | head -1`: the reader has what it wanted
         return 128 + 13  # as a command stopped by SIGPIPE, said by no line
     except OSError as exc:
         say(_os_error_line(exc))
@@ -271,13 +275,28 @@ _OS_HINTS = {
 }
 
 
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader has gone (or is closed)."""
+    if sys.stdout is None:
+        return True
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), 0)  # POLLERR is always reported
+        return any(event & (select.POLLERR | select.POLLNVAL) for _, event in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return True  # no descriptor left to write to
+
+
 def _quiet_stdout() -> None:
     """Point standard output at ``/dev/null``: its reader is gone, and the flush at exit
     would fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError):
         pass
 
 
@@ -297,12 +316,15 @@ def entry() -> NoReturn:
     command is done (the site committed), nothing is worth waiting for.
     """
     code = main()
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _quiet_stdout()
-        code = code or 128 + 13
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+            code = code or 128 + 13
+        except (OSError, ValueError):
+            pass  # a stream closed under us: nothing left to say there
     lingering = [
         t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
     ]

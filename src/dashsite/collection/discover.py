@@ -25,7 +25,7 @@ from dashsite.collection.imports import (
     import_dashboard_modules,
 )
 from dashsite.core.errors import DashboardError, display
-from dashsite.core.names import SLUG_HINT, is_slug
+from dashsite.core.names import SLUG_HINT, is_new_slug
 from dashsite.types.namespace import reserved_names
 
 MODULE_FILE = "dashboard.py"
@@ -107,7 +107,7 @@ def load_dashboard_file(
     """
     slug = slug_of(path)
     shown = display(path, root)
-    if not is_slug(slug):
+    if not is_new_slug(slug):
         raise DashboardError(
             f"'{slug}' is not a usable dashboard name", path=shown, hint=f"rename it: {SLUG_HINT}"
         )
@@ -247,7 +247,7 @@ class _Folder:
 def _template_of(folder: Path, root: Path | None) -> tuple[Path, bool] | None:
     """The folder's template and whether it has a ``dashboard.py``; None if neither."""
     slug = folder.name
-    if not is_slug(slug):
+    if not is_new_slug(slug):
         raise DashboardError(
             f"'{slug}' is not a usable dashboard name",
             path=display(folder, root),

@@ -9,7 +9,7 @@ from pathlib import Path
 from dashsite.collection.discover import title_from_slug
 from dashsite.core.config import load_config
 from dashsite.core.errors import DashboardError, display
-from dashsite.core.names import SLUG_HINT, is_slug
+from dashsite.core.names import SLUG_HINT, is_new_slug
 from dashsite.store.write import atomic_write, contained
 
 
@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     """Create ``dashboards/SLUG/`` with a collector and a template."""
     config = load_config(Path(args.project))
     slug: str = args.slug
-    if not is_slug(slug):
+    if not is_new_slug(slug):
         raise DashboardError(f"'{slug}' is not a usable dashboard name", hint=SLUG_HINT)
     folder = contained(config.dashboards_path, slug)
     if folder.exists():

@@ -16,8 +16,11 @@ VERSION_ID_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
 """A version id, whole (used with ``fullmatch``: no trailing newline slips through)."""
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 """A dashboard's folder name and URL, whole (used with ``fullmatch``)."""
-RESERVED_SLUGS = frozenset({"assets", "history", "dashsite", "incidents", "schemas"})
+RESERVED_SLUGS = frozenset({"assets", "history", "dashsite", "incidents"})
 """Names the site itself uses (files such as ``feed.xml`` cannot be slugs anyway)."""
+NEW_RESERVED = frozenset({"schemas"})
+"""Names a new dashboard cannot take (the site's JSON Schemas folder); one already in a
+site's history is still read."""
 DASHBOARD_PACKAGE = "_dashsite_dashboards"
 """The package each ``dashboard.py`` is imported under (``<package>.<slug>.dashboard``)."""
 SLUG_HINT = (
@@ -30,6 +33,12 @@ SLUG_HINT = (
 def is_slug(text: str) -> bool:
     """Whether ``text`` can be a dashboard's folder name and URL."""
     return SLUG_PATTERN.fullmatch(text) is not None and text not in RESERVED_SLUGS
+
+
+def is_new_slug(text: str) -> bool:
+    """Whether a dashboard folder may be called ``text`` (:func:`is_slug`, and not a name
+    the site took later: :data:`NEW_RESERVED`)."""
+    return is_slug(text) and text not in NEW_RESERVED
 
 
 def is_version_id(text: str) -> bool:

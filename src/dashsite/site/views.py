@@ -15,7 +15,7 @@ from datetime import datetime
 
 from dashsite.core.config import SiteConfig
 from dashsite.site.context import hold
-from dashsite.status.incidents import by_dashboard, read_incidents
+from dashsite.status.incidents import by_dashboard, read_incidents, standing
 from dashsite.status.timeline import StatusView, Timeline
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.version_store import VersionStore
@@ -37,6 +37,6 @@ def latest_view(
     timeline = Timeline(store, ReadOnlySite(store.site))
     declared, _ = read_incidents(config.incidents_path, config.root)  # the build reports these
     slugs = [record.slug]
-    mine = by_dashboard(declared, slugs).get(record.slug, [])
+    mine = by_dashboard(standing(declared, now), slugs).get(record.slug, [])
     timeline.ensure(record, held)
     return timeline.view(record, now, held, mine)

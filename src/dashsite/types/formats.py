@@ -52,6 +52,8 @@ def duration(value: Any) -> str:
     if value is None:
         return "—"
     seconds = float(value)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return "—"  # not a span
     if seconds < 0:
         return f"-{duration(-seconds)}"
     if seconds < 1:
