@@ -137,8 +137,9 @@ def test_finalize_is_compiled_into_markdown_templates_only(tmp_path) -> None:
     assert env.finalize is not None  # the environment keeps it for the Markdown ones
 
 
-def test_environments_set_up_alike_share_compiled_code(monkeypatch: pytest.MonkeyPatch,
-                                                       tmp_path: Path) -> None:
+def _count_generated(monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[str | None]:
+    """The names of the templates Jinja2 generates code for from now on; ``folder/t.html``
+    written with a constant for a ``shout`` filter and a source no other test has."""
     import uuid
 
     import jinja2
@@ -151,7 +152,13 @@ def test_environments_set_up_alike_share_compiled_code(monkeypatch: pytest.Monke
         return real(self, source, name, filename, defer_init)
 
     monkeypatch.setattr(jinja2.Environment, "_generate", counting)
-    (tmp_path / "t.html").write_text(f"{{{{ 'a' | shout }}}} {{{{ x }}}} {uuid.uuid4()}\n")
+    (folder / "t.html").write_text(f"{{{{ 'a' | shout }}}} {{{{ x }}}} {uuid.uuid4()}\n")
+    return generated
+
+
+def test_environments_set_up_alike_share_compiled_code(monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    generated = _count_generated(monkeypatch, tmp_path)
 
     def environment(shout):  # type: ignore[no-untyped-def]
         env = create_environment([tmp_path])
@@ -185,22 +192,10 @@ def test_compiled_templates_are_kept_for_the_next_process(
 ) -> None:
     """A build compiles the theme once; the next build's process takes the code from
     ``.dashsite/bytecode/templates`` unless anything it was generated from changed."""
-    import uuid
-
-    import jinja2
-
     from dashsite.render import compiled
     from dashsite.render import environment as environment_module
 
-    generated: list[str | None] = []
-    real = jinja2.Environment._generate
-
-    def counting(self, source, name, filename, defer_init=False):  # type: ignore[no-untyped-def]
-        generated.append(name)
-        return real(self, source, name, filename, defer_init)
-
-    monkeypatch.setattr(jinja2.Environment, "_generate", counting)
-    (tmp_path / "t.html").write_text(f"{{{{ 'a' | shout }}}} {{{{ x }}}} {uuid.uuid4()}\n")
+    generated = _count_generated(monkeypatch, tmp_path)
     kept = tmp_path / "kept"
     loud = _loud  # (a module's function: a closure has no name to be kept by)
 

@@ -47,15 +47,17 @@ FOLDED_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3")
 
 
 @functools.cache
+def release(name: str) -> str:
+    """The installed release of the distribution ``name`` (``-``: not installed)."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
 def library_versions() -> str:
     """The releases of :data:`FOLDED_LIBRARIES`, in one line."""
-    found = []
-    for name in FOLDED_LIBRARIES:
-        try:
-            found.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            found.append(f"{name} -")
-    return ", ".join(found)
+    return ", ".join(f"{name} {release(name)}" for name in FOLDED_LIBRARIES)
 
 
 def module_sources(modules: Iterable[str]) -> str:

@@ -139,20 +139,7 @@ class DashsiteEnvironment(Environment):
         parts = (
             _by_name(type(self)),
             _by_name(self.code_generator_class),
-            self.block_start_string,
-            self.block_end_string,
-            self.variable_start_string,
-            self.variable_end_string,
-            self.comment_start_string,
-            self.comment_end_string,
-            self.line_statement_prefix,
-            self.line_comment_prefix,
-            self.trim_blocks,
-            self.lstrip_blocks,
-            self.newline_sequence,
-            self.keep_trailing_newline,
-            self.optimized,
-            self.is_async,
+            *self._syntax(),
             _by_name(self.autoescape),
             _by_name(self.finalize),
             sorted((k, _by_name(v)) for k, v in self.policies.items()),
@@ -166,18 +153,9 @@ class DashsiteEnvironment(Environment):
         )
         return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
-    def _shared_key(self, key: tuple[str, bool, bool]) -> tuple[Any, ...] | None:
-        """``key`` with everything of the environment its generated code depends on.
-
-        The syntax, the options the code generator reads, and the filters and tests
-        themselves (the optimizer calls them on constants at compile time). None, and
-        nothing shared, with extensions or a filter that cannot be compared.
-        """
-        if self.extensions:
-            return None
-        shared = (
-            type(self),
-            self.code_generator_class,
+    def _syntax(self) -> tuple[Any, ...]:
+        """The syntax and the options Jinja2's code generator reads (both keys name them)."""
+        return (
             self.block_start_string,
             self.block_end_string,
             self.variable_start_string,
@@ -192,6 +170,21 @@ class DashsiteEnvironment(Environment):
             self.keep_trailing_newline,
             self.optimized,
             self.is_async,
+        )
+
+    def _shared_key(self, key: tuple[str, bool, bool]) -> tuple[Any, ...] | None:
+        """``key`` with everything of the environment its generated code depends on.
+
+        The syntax, the options the code generator reads, and the filters and tests
+        themselves (the optimizer calls them on constants at compile time). None, and
+        nothing shared, with extensions or a filter that cannot be compared.
+        """
+        if self.extensions:
+            return None
+        shared = (
+            type(self),
+            self.code_generator_class,
+            *self._syntax(),
             self.autoescape,
             self.finalize,
             repr(sorted(self.policies.items())),

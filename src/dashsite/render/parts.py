@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,6 +21,7 @@ from jinja2 import Environment, TemplateNotFound
 from markupsafe import Markup
 
 from dashsite.core.version import VERSION
+from dashsite.render.compiled import release
 from dashsite.store.parts import PARTS_SCHEMA, PartCache
 
 DRAWING_LIBRARIES = ("jinja2", "markupsafe")
@@ -40,7 +39,7 @@ def parts_signature(
     """What every part of a build is drawn with: the release (and Jinja2's), the source of
     the modules ``code`` (the Python that draws days and words), the templates ``names``
     (the theme's or a layout's), the site's status words."""
-    versions = " ".join([VERSION, *(f"{name} {_version(name)}" for name in DRAWING_LIBRARIES)])
+    versions = " ".join([VERSION, *(f"{name} {release(name)}" for name in DRAWING_LIBRARIES)])
     digest = hashlib.sha256(f"{versions}\n{PARTS_SCHEMA}\n".encode())
     for module in code:
         try:
@@ -56,14 +55,6 @@ def parts_signature(
         digest.update(f"{name}\n{len(source)}\n{source}\n".encode())
     digest.update(json.dumps(site.get("words"), sort_keys=True, default=str).encode())
     return digest.hexdigest()
-
-
-@cache
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "-"
 
 
 class CachedMonths:
