@@ -8,6 +8,8 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from dashsite.core.levels import StatusLevel
 from dashsite.store.manifest import Manifest, horizon
 from dashsite.store.version_store import (
@@ -530,3 +532,51 @@ def test_a_month_folder_is_listed_once_a_build_until_the_store_or_a_status_file_
     assert store.prune(record, 1, SiteFolder(tmp_path))[0][0].id == "v1"
     assert store.month_files("alpha", "2026-11").split(";") == [
         f"02:{(tmp_path / 'alpha' / 'log' / '2026-11' / '02.jsonl').stat().st_size}", "-"]
+
+
+LINE = {
+    "id": "20261204T141523Z",
+    "collected_at": "2026-12-04T14:15:23.747249+00:00",
+    "status": "ok",
+    "path": "alpha/2026-12-04/20261204T141523Z/",
+    "durations": {"api": 0.0137},
+    "values": {"requests": 8},
+    "seq": 12,
+}
+
+
+def test_a_log_line_reads_back_as_written_and_its_time_in_utc() -> None:
+    from dashsite.store.log import LogRecord
+
+    entry = LogRecord.from_json(LINE, "alpha")
+    assert entry.line() == json.dumps({**LINE, "values": {"requests": 8.0}}, separators=(",", ":"))
+    for written, read in [
+        ("2026-12-04T14:15:23+00:00", "2026-12-04T14:15:23+00:00"),
+        ("2026-12-04T14:15:23Z", "2026-12-04T14:15:23+00:00"),
+        ("2026-12-04T14:15:23.000000+00:00", "2026-12-04T14:15:23+00:00"),
+        ("2026-12-04T14:15:23.5+00:00", "2026-12-04T14:15:23.500000+00:00"),
+        ("2026-12-04T16:15:23+02:00", "2026-12-04T14:15:23+00:00"),
+        ("2026-12-04 14:15:23", "2026-12-04T14:15:23+00:00"),
+    ]:
+        raw = {**LINE, "collected_at": written, "path": "alpha/20261204T141523Z/"}
+        assert LogRecord.from_json(raw, "alpha").collected_at == read, written
+
+
+def test_a_tampered_log_line_is_refused() -> None:
+    from dashsite.store.log import LogRecord
+
+    for change in [
+        {"collected_at": "2026-13-04T14:15:23+00:00"},
+        {"status": ["ok"]},
+        {"status": "fine"},
+        {"durations": {"api": True}},
+        {"values": {"requests": float("nan")}},
+        {"values": {"requests": "8"}},
+        {"values": [8]},
+        {"errors": {"api": 1}},
+        {"errors": {"api": "x" * 10_001}},
+        {"seq": -1},
+        {"path": "beta/2026-12-04/20261204T141523Z/"},
+    ]:
+        with pytest.raises(ValueError):
+            LogRecord.from_json({**LINE, **change}, "alpha")
