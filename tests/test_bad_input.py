@@ -70,6 +70,15 @@ CASES = {
         r"^dashboards/broken/dashboard.py:4: collector 'thing' returned a value that "
         r"cannot be stored as JSON .* — return dicts",
     ),
+    "render-type-misused": (  # kstlib's MonitorTable(headers, title=""): rows passed second
+        "broken",
+        {"dashboard.py": "from dashsite import MonitorTable, collector\n\n\n@collector\n"
+                         "def table():\n    rows = [['api', 'up']]\n"
+                         "    return MonitorTable(['Service', 'State'], rows)\n",
+         "template.html": "{{ table | render }}"},
+        r"^dashboards/broken/dashboard.py:7: collector 'table' failed: MonitorTable title "
+        r"must be text, not list — MonitorTable\(headers, title=''\): rows go in",
+    ),
 }
 
 
@@ -95,11 +104,13 @@ def test_bad_input_is_one_line_and_spares_the_rest(tmp_path: Path, case: str) ->
     manifest = json.loads((site / "manifest.json").read_text())
     versions = logged_versions(site)
     assert versions["good"] == ["v1", "v2"]
-    if case == "unstorable-value":  # the collector failed: filed, and says so
+    if case in ("unstorable-value", "render-type-misused"):  # the collector failed: filed
         assert versions[folder] == ["v2"]
         assert {d["slug"]: d["status"] for d in manifest["dashboards"]}[folder] == "error"
         data = json.loads(next((site / folder).glob("*/v2/data.json")).read_text())
-        assert "thing" in data["errors"] and data["collectors"]["thing"]["ok"] is False
+        name = next(iter(data["collectors"]))
+        assert name in data["errors"] and data["collectors"][name]["ok"] is False
+        assert "dashsite:" not in data["errors"][name]
     else:
         assert versions.get(folder, []) == []
 

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import email
 import ipaddress
+import json
 import re
 import socket
 import ssl
@@ -370,6 +371,28 @@ def test_mail_does_not_run_the_dashboards_code(tmp_path: Path) -> None:
     assert not marker.exists()
     message = email.message_from_bytes(out.read_bytes(), policy=policy.default)
     assert message["Subject"].startswith("Ops: OK")
+
+
+def test_a_stored_value_no_render_type_accepts_is_one_line(tmp_path: Path) -> None:
+    # A version filed before its render type checked its fields (a table's rows in its
+    # title): mail reads its data.json back, refuses it, and says which file, as a line.
+    module = (
+        "from dashsite import MonitorTable, collector\n\n@collector\ndef t():\n"
+        "    return MonitorTable(['a'], title='T')\n"
+    )
+    write_project(tmp_path, {"ops": {"dashboard.py": module, "template.html": "{{ t }}"}})
+    build(tmp_path, version_id="v1")
+    data_file = next((tmp_path / "site" / "ops").glob("*/v1/data.json"))
+    document = json.loads(data_file.read_text())
+    document["data"]["t"]["title"] = [["x", 1]]
+    data_file.write_text(json.dumps(document))
+    done = cli(tmp_path, "mail", "ops", "--to", "a@example.com", "--eml", str(tmp_path / "o"))
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "internal error" not in lines[0], done.stderr
+    assert lines[0].startswith(f"site/ops/{data_file.parent.parent.name}/v1/data.json: ")
+    assert "MonitorTable.title is list" in lines[0]
+    assert not (tmp_path / "o").exists()
 
 
 # -- the status summary, and a phone ------------------------------------------------------------

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,24 @@ def test_a_duration_reads_as_a_span_also_between_clocks_that_disagree(
     from dashsite.types.formats import duration
 
     assert duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda: MonitorTable(["a", "b"], [["x", 1]]), "MonitorTable title must be text, not list"),
+        (lambda: MonitorTable("Service"), "MonitorTable headers must be a list of names"),
+        (lambda: MonitorKV(["a", "b"]), "MonitorKV items must be a mapping, not list"),
+        (lambda: MonitorKV({"a": 1}, title=3), "MonitorKV title must be text, not int"),
+        (lambda: MonitorList("abc"), "MonitorList items must be a list, not str"),
+        (lambda: MonitorList(["a"], title=["x"]), "MonitorList title must be text, not list"),
+        (lambda: MonitorMetric(3, label=None), "MonitorMetric label must be text, not NoneType"),
+        (lambda: MonitorMetric(3, unit=5), "MonitorMetric unit must be text, not int"),
+    ],
+)
+def test_a_field_in_the_wrong_place_is_refused_where_it_is_made(make, said: str) -> None:
+    # kstlib's MonitorTable(headers, title=""): rows passed second used to become a
+    # caption "[['x', 1]]" on the page and a data.json that no reader accepted.
+    with pytest.raises(RenderError, match=re.escape(said)) as caught:
+        make()
+    assert caught.value.hint

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
@@ -26,7 +27,13 @@ from dashsite.collection.collector import DEFAULT_TIMEOUT, Collector
 from dashsite.collection.dashboard import Dashboard
 from dashsite.collection.isolated import IsolatedCall, release
 from dashsite.collection.workers import DaemonThreadPool
-from dashsite.core.errors import CollectorError, DashboardError, display, shorten
+from dashsite.core.errors import (
+    CollectorError,
+    DashboardError,
+    RenderError,
+    display,
+    shorten,
+)
 from dashsite.core.levels import StatusLevel, worst_level
 from dashsite.types.renderables import CollectorFailure
 from dashsite.types.serialize import to_jsonable
@@ -490,6 +497,24 @@ def storable_error(message: str) -> str:
     return shorten(text, MAX_ERROR_TEXT)
 
 
+def _raised_at(error: BaseException, func: Any, folder: Path) -> tuple[Path, int | None]:
+    """The dashboard's own file and line nearest to where ``error`` was raised: the last
+    frame of its traceback inside the dashboard's folder, else the collector's first
+    line (an error sent back by a worker process has no traceback)."""
+    code = getattr(func, "__code__", None)
+    found: tuple[Path, int | None] = (
+        (Path(code.co_filename), code.co_firstlineno) if code else (folder / "dashboard.py", None)
+    )
+    inside = tuple({f"{folder}{os.sep}", f"{folder.resolve()}{os.sep}"})
+    trace = error.__traceback__
+    while trace is not None:
+        name = trace.tb_frame.f_code.co_filename
+        if name.startswith(inside):
+            found = (Path(name), trace.tb_lineno)
+        trace = trace.tb_next
+    return found
+
+
 def dashboard_data(
     dashboard: Dashboard, outcomes: list[CollectorOutcome], root: Path
 ) -> DashboardData:
@@ -515,6 +540,21 @@ def dashboard_data(
     for spec, outcome in zip(dashboard.collectors, outcomes, strict=True):
         if outcome.error is not None:
             cause = outcome.error.cause
+            if isinstance(cause, RenderError) and cause.path is None:
+                # A render type refused what the collector's code gave it (a list for a
+                # title, a short row): the dashboard's code to fix, at the line it did it.
+                fail(outcome.name, f"RenderError: {cause.message}")
+                reported.add(outcome.name)
+                source, line = _raised_at(cause, spec.func, dashboard.folder)
+                problems.append(
+                    DashboardError(
+                        f"collector '{outcome.name}' failed: {cause.message}",
+                        path=display(source, root),
+                        line=line,
+                        hint=cause.hint,
+                    )
+                )
+                continue
             fail(
                 outcome.name,
                 f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__,

@@ -77,6 +77,8 @@ class CollectorError(DashsiteError):
         self.name = name
         self.cause = cause
         detail = str(cause) or type(cause).__name__
+        if isinstance(cause, DashsiteError) and cause.path is None:  # not "dashsite: " inside
+            detail = f"{cause.message} — {cause.hint}" if cause.hint else cause.message
         if isinstance(cause, TimeoutError) and not str(cause):
             detail = "timed out"
         super().__init__(f"collector '{name}' failed: {type(cause).__name__}: {detail}")

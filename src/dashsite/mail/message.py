@@ -253,6 +253,7 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     data_file = site / latest.data_url
     try:
         raw = store.load_version(slug, latest.data_url).to_json()
+        values: dict[str, Any] = from_jsonable(raw.get("data", {}))  # render types checked
     except (OSError, ValueError) as exc:
         reason = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({exc})"
         raise DashsiteError(
@@ -269,7 +270,6 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
             f"dashboard '{slug}' has no template any more",
             path=display(config.dashboards_path / slug, config.root),
         )
-    values: dict[str, Any] = from_jsonable(raw.get("data", {}))
     errors = {str(k): str(v) for k, v in raw.get("errors", {}).items()}
     for name, message in errors.items():
         values[name] = CollectorFailure(name, message)

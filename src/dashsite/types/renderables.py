@@ -8,7 +8,7 @@ for email). Every text value is escaped; a nested renderable renders itself.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Protocol, Self, TypeVar, runtime_checkable
@@ -233,6 +233,18 @@ def _attr(name: str, value: str) -> str:
     return f' {name}="{escape(value)}"'
 
 
+def _text_field(owner: object, name: str, hint: str = "") -> None:
+    """Refuse a field that must be text (a title, a label) and is not: a list there is
+    nearly always rows or items passed in the wrong place, and the page would show it."""
+    value = getattr(owner, name)
+    if not isinstance(value, str):
+        kind = type(owner).__name__
+        raise RenderError(
+            f"{kind} {name} must be text, not {type(value).__name__}",
+            hint=hint or f"pass {name}= as a string",
+        )
+
+
 def _title(title: str, inline_css: bool) -> str:
     if not title:
         return ""
@@ -285,6 +297,16 @@ class MonitorTable(RenderType):
     rows_field = "rows"
 
     def __post_init__(self) -> None:
+        if isinstance(self.headers, str | bytes) or not isinstance(self.headers, Iterable):
+            raise RenderError(
+                f"MonitorTable headers must be a list of names, not {type(self.headers).__name__}",
+                hint='MonitorTable(["Service", "Status"], title="…")',
+            )
+        _text_field(
+            self,
+            "title",
+            "MonitorTable(headers, title=''): rows go in rows=[…] or add_row(), not second",
+        )
         self.headers = [str(header) for header in self.headers]
         if not self.headers:
             raise RenderError("MonitorTable needs at least one header")
@@ -394,6 +416,14 @@ class MonitorKV(RenderType):
     items: Mapping[str, Any]
     title: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.items, Mapping):
+            raise RenderError(
+                f"MonitorKV items must be a mapping, not {type(self.items).__name__}",
+                hint='MonitorKV({"Host": "srv-01"}, title="…")',
+            )
+        _text_field(self, "title")
+
     def levels(self) -> Iterator[StatusLevel]:
         """Levels of every renderable value."""
         return _levels_of(iter(self.items.values()))
@@ -423,6 +453,14 @@ class MonitorList(RenderType):
     items: Sequence[Any]
     ordered: bool = False
     title: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.items, str | bytes | Mapping) or not isinstance(self.items, Iterable):
+            raise RenderError(
+                f"MonitorList items must be a list, not {type(self.items).__name__}",
+                hint='MonitorList(["first", "second"], title="…")',
+            )
+        _text_field(self, "title", "MonitorList(items, ordered=False, title='…')")
 
     def levels(self) -> Iterator[StatusLevel]:
         """Levels of every renderable item."""
@@ -456,6 +494,8 @@ class MonitorMetric(RenderType):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "level", StatusLevel.parse(self.level))
+        _text_field(self, "label", "MonitorMetric(value, label='…', level=…, unit='…')")
+        _text_field(self, "unit", "MonitorMetric(value, label='…', level=…, unit='…')")
 
     def levels(self) -> Iterator[StatusLevel]:
         """This metric's level."""
