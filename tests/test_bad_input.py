@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,20 @@ def test_broken_dashboard_keeps_its_published_versions(tmp_path: Path) -> None:
     (tmp_path / "dashboards" / "svc" / "template.html").write_text(good)
     assert cli(tmp_path, "build", "--version-id", "v3").returncode == 0
     assert "problem" not in manifest_entries(tmp_path / "site")["svc"]
+
+
+def test_a_dashboard_removed_while_broken_is_archived_without_its_problem(
+    tmp_path: Path,
+) -> None:
+    write_project(tmp_path, {"svc": simple(), "other": simple()})
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    (tmp_path / "dashboards" / "svc" / "template.html").write_text("{{ oops }")
+    assert cli(tmp_path, "build", "--version-id", "v2").returncode == 1
+    assert manifest_entries(tmp_path / "site")["svc"]["problem"]
+    shutil.rmtree(tmp_path / "dashboards" / "svc")  # removed: nothing left to fix
+    assert cli(tmp_path, "build", "--version-id", "v3").returncode == 0
+    entry = manifest_entries(tmp_path / "site")["svc"]
+    assert entry["active"] is False and "problem" not in entry
 
 
 def test_config_problems_are_all_reported_then_the_command_stops(tmp_path: Path) -> None:

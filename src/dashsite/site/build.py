@@ -544,6 +544,9 @@ class SiteBuilder:
         for slug in {d.slug for d in dashboards} | broken:  # what this build tried to file
             if slug in manifest.dashboards:
                 manifest.dashboards[slug].problem = self.failed.get(slug, "")[:MAX_PROBLEM]
+        for record in manifest.dashboards.values():
+            if not record.active:
+                record.problem = ""  # archived: its folder is gone, nothing is left to fix
         write_manifest(writer, manifest, built_at, assets, earlier)  # the commit point
         if opened.recovering:  # a build killed after its manifest: an old months file may stay
             store.drop_unlinked_earlier(manifest, writer)
