@@ -166,7 +166,7 @@ def test_message_structure_inline_css_and_images(project: Path) -> None:
     img = root.find("img", alt="logo")
     assert img.attrs["src"] == f"cid:{image['Content-ID'].strip('<>')}"
     assert "Collector errors" in root.text() and "db slow" in root.text()
-    assert page.subject.startswith("Ops & Co: ERROR — ")
+    assert page.subject.startswith("Ops & Co: Partial outage — ")  # the pages' word
     assert message["Cc"] == "b@example.com"
 
 
@@ -370,7 +370,7 @@ def test_mail_does_not_run_the_dashboards_code(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert not marker.exists()
     message = email.message_from_bytes(out.read_bytes(), policy=policy.default)
-    assert message["Subject"].startswith("Ops: OK")
+    assert message["Subject"].startswith("Ops: Operational — ")
 
 
 def test_a_stored_value_no_render_type_accepts_is_one_line(tmp_path: Path) -> None:
@@ -393,6 +393,28 @@ def test_a_stored_value_no_render_type_accepts_is_one_line(tmp_path: Path) -> No
     assert lines[0].startswith(f"site/ops/{data_file.parent.parent.name}/v1/data.json: ")
     assert "MonitorTable.title is list" in lines[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_an_eml_is_a_draft_without_recipients_in_the_sites_words(tmp_path: Path) -> None:
+    module = (
+        "from dashsite import collector, StatusCell, StatusLevel\nTITLE = 'Ops'\n\n"
+        "@collector\ndef api():\n    return StatusCell('down', StatusLevel.ERROR)\n"
+    )
+    write_project(
+        tmp_path,
+        {"ops": {"dashboard.py": module, "template.html": "<p>{{ api }}</p>"}},
+        config='[status_words]\nerror = "Broken"\n',
+    )
+    build(tmp_path, version_id="v1")
+    out = tmp_path / "draft.eml"
+    done = cli(tmp_path, "mail", "ops", "--eml", str(out))
+    assert done.returncode == 0, done.stderr
+    message = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    assert message["To"] is None
+    assert message["Subject"].startswith("Ops: Broken — ")
+    # Sending still needs someone to send to.
+    sent = cli(tmp_path, "mail", "ops")
+    assert sent.returncode == 1 and "no recipient" in sent.stderr
 
 
 # -- the status summary, and a phone ------------------------------------------------------------

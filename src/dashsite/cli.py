@@ -152,7 +152,11 @@ def parser() -> argparse.ArgumentParser:
     mail = commands.add_parser("mail", help="mail a dashboard's latest version")
     mail.add_argument("slug", help="the dashboard to send")
     mail.add_argument(
-        "--to", action="extend", nargs="+", metavar="ADDR", help="recipients (one or more)"
+        "--to",
+        action="extend",
+        nargs="+",
+        metavar="ADDR",
+        help="recipients (one or more; optional with --eml, a draft)",
     )
     mail.add_argument(
         "--cc", action="extend", nargs="+", metavar="ADDR", help="copies to (one or more)"

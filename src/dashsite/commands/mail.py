@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(Path(args.project))
     settings = config.mail
     to, cc = _addresses(args.to or list(settings.to)), _addresses(args.cc)
-    if not to:
+    if not to and not args.eml:  # a file is a draft: its recipients may come later
         raise DashsiteError("no recipient", hint="pass --to name@example.com or set [mail] to")
     sender = settings.sender or "dashsite@localhost"
     if any(c in sender for c in "\r\n") or "@" not in sender:

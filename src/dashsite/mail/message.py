@@ -32,7 +32,6 @@ from dashsite.collection.discover import template_dashboard
 from dashsite.collection.engine import DashboardData
 from dashsite.core.config import SMTP_PORTS, SiteConfig
 from dashsite.core.errors import DashsiteError, DeliveryError, RenderError, display
-from dashsite.core.levels import StatusLevel
 from dashsite.core.words import status_words
 from dashsite.render.environment import create_environment
 from dashsite.render.history import LazyHistory
@@ -309,9 +308,8 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     html, charts = rasterize_svgs(html)
     html, dropped = absolute_links(html, f"{base}{slug}/" if base else "")
     when = collected_at.astimezone(UTC)
-    default_subject = (
-        f"{dashboard.title}: {StatusLevel(latest.status).name} — {when:%Y-%m-%d %H:%M} UTC"
-    )
+    said = site_context["words"].level(latest.status)  # the word the pages use
+    default_subject = f"{dashboard.title}: {said} — {when:%Y-%m-%d %H:%M} UTC"
     return MailPage(
         one_line(subject or default_subject), html, html_to_text(html), images + charts, dropped
     )
@@ -333,7 +331,8 @@ def build_message(
     message = EmailMessage()
     message["Subject"] = page.subject
     message["From"] = sender
-    message["To"] = ", ".join(to)
+    if to:  # (none in a draft written with --eml)
+        message["To"] = ", ".join(to)
     if cc:
         message["Cc"] = ", ".join(cc)
     message["Date"] = formatdate(localtime=False, usegmt=True)
