@@ -417,6 +417,17 @@ def test_an_eml_is_a_draft_without_recipients_in_the_sites_words(tmp_path: Path)
     assert sent.returncode == 1 and "no recipient" in sent.stderr
 
 
+def test_a_template_error_in_mail_names_the_template_from_the_project(tmp_path: Path) -> None:
+    module = "from dashsite import collector\n\n@collector\ndef n():\n    return 1\n"
+    write_project(tmp_path, {"ops": {"dashboard.py": module, "template.html": "{{ n }}"}})
+    build(tmp_path, version_id="v1")
+    (tmp_path / "dashboards" / "ops" / "template.html").write_text("<p>a</p>\n{{ n.x.y }}\n")
+    done = cli(tmp_path, "mail", "ops", "--eml", str(tmp_path / "draft.eml"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("dashboards/ops/template.html:2: "), done.stderr
+    assert str(tmp_path) not in done.stderr
+
+
 # -- the status summary, and a phone ------------------------------------------------------------
 
 STATUS_T0 = dt.datetime(2026, 11, 27, 20, 15, tzinfo=dt.UTC)

@@ -267,6 +267,16 @@ def test_errors_show_on_the_page_and_clear_when_fixed(builder: PreviewBuilder) -
     assert page_text(builder, "a").startswith("a ")
 
 
+def test_a_template_error_names_the_template_from_the_project(builder: PreviewBuilder) -> None:
+    template = builder.root / "dashboards" / "a" / "template.html"
+    template.write_text("<p>fine</p>\n{{ runs.no_such_thing.deeper }}\n")
+    result = builder.apply([FileChange(template)])
+    assert result is not None
+    main = parse((builder.out.path / "a" / "index.html").read_text()).find("main").text()
+    assert "dashboards/a/template.html:2: " in main
+    assert str(builder.root) not in main, main  # the page a browser shows names no home folder
+
+
 def test_config_error_shows_everywhere_until_fixed(builder: PreviewBuilder) -> None:
     config = builder.root / "dashsite.toml"
     config.write_text("nonsense = 1\n")

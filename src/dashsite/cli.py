@@ -243,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = module.run(args)
         return code
     except DashsiteError as exc:
+        project = getattr(args, "project", None)
+        if isinstance(project, str) and Path(project).is_dir():  # a template's absolute
+            exc.shown_from(Path(project).resolve())  # name, shown from the project
         for line in exc.lines():
             say(line)
         return 1

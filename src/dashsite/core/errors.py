@@ -57,6 +57,16 @@ class DashsiteError(Exception):
         """The lines the CLI prints for this error (one, for most errors)."""
         return [self.one_line()]
 
+    def shown_from(self, root: Path) -> DashsiteError:
+        """Itself, its ``path`` shown from ``root`` when absolute (a template's name as
+        Jinja2's loader gives it): what a terminal or a preview page prints."""
+        if self.path and Path(self.path).is_absolute():
+            shown = display(Path(self.path), root)
+            if shown != ".":  # (the project itself keeps its name)
+                self.path = shown
+                self.args = (self.one_line(),)
+        return self
+
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled by its fields, whatever the subclass's ``__init__`` takes: an error
         crosses from a build's worker process to the build (:mod:`dashsite.site.workers`)."""

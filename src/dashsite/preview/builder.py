@@ -368,7 +368,7 @@ class PreviewBuilder:
                     extra=extra,
                 )
             except DashsiteError as exc:
-                entry.render_error = error = exc
+                entry.render_error = error = exc.shown_from(self.root)
             else:
                 self.out.write(page, html)
                 return page

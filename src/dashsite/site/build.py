@@ -189,12 +189,6 @@ class BuildResult:
         }
 
 
-def _relative_problem(error: DashsiteError, root: Path) -> DashsiteError:
-    if error.path and Path(error.path).is_absolute():
-        error.path = display(Path(error.path), root)
-    return error
-
-
 @dataclass(slots=True)
 class Opened:
     """What the open stage found: the manifest and what a killed build left."""
@@ -391,7 +385,7 @@ class SiteBuilder:
 
     def problem(self, error: DashsiteError, slug: str = "") -> DashsiteError:
         """Record a problem; with ``slug``, one that stops that dashboard, not the build."""
-        error = _relative_problem(error, self.config.root)
+        error = error.shown_from(self.config.root)
         self.problems.append(error)
         self.reporter.emit(Event("problem", slug, error.one_line()))
         if slug:
@@ -437,7 +431,7 @@ class SiteBuilder:
                     writer, store, found.dashboards, {e.slug for e in found.problems}
                 )
             except DashsiteError as exc:  # a site-wide failure (the index's layout, say)
-                _relative_problem(exc, config.root)
+                exc.shown_from(config.root)
                 raise
             digests.save()  # the next build skips the pages this one left unchanged
             live.save()  # and reads only the log lines appended after this one
