@@ -251,3 +251,41 @@ def test_code_is_kept_on_disk_only_when_names_tell_what_generated_it(tmp_path: P
     page = create_environment(code_folder=tmp_path)
     assert mail._kept_key(("x", False, False)) not in (  # type: ignore[attr-defined]
         None, page._kept_key(("x", False, False)))  # type: ignore[attr-defined]
+
+
+def test_kept_code_stays_for_every_template_in_use_however_many(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A site of more dashboards than KEEP keeps each one's code from build to build;
+    what no build read for a week goes once the folder is past KEEP."""
+    import os
+    import time
+
+    from dashsite.render import compiled
+
+    monkeypatch.setattr(compiled, "KEEP", 3)
+    monkeypatch.setattr(compiled, "TRIM_EVERY", 1)
+    code = compile("x = 1", "t", "exec")
+    folder = tmp_path / "kept"
+    in_use = [f"k{n}" for n in range(6)]
+    first = compiled.CodeFolder(folder)  # a build of six dashboards
+    for key in in_use:
+        assert first.get(key) is None
+        first.put(key, code, key)
+    second = compiled.CodeFolder(folder)  # the next build: every one is there
+    assert all(second.get(key) == (code, key) for key in in_use)
+    # Two left unused for eight days (an edit in serve --watch, a removed dashboard)...
+    week_ago = time.time() - 8 * 86400
+    for key in ("k0", "k1"):
+        os.utime(folder / f"{key}.code", (week_ago, week_ago))
+    # ...and one used a week ago, read again now: marked in use, so it stays.
+    os.utime(folder / "k2.code", (week_ago, week_ago))
+    assert second.get("k2") == (code, "k2")
+    second.put("k6", code, "k6")  # a write looks at the folder
+    assert sorted(p.stem for p in folder.glob("*.code")) == ["k2", "k3", "k4", "k5", "k6"]
+    # Past MOST, the least recently used go whatever their age.
+    monkeypatch.setattr(compiled, "MOST", 4)
+    for n, key in enumerate(["k2", "k3", "k4", "k5", "k6"]):
+        os.utime(folder / f"{key}.code", (time.time() - 100 + n, time.time() - 100 + n))
+    second.put("k7", code, "k7")
+    assert sorted(p.stem for p in folder.glob("*.code")) == ["k5", "k6", "k7"]

@@ -15,6 +15,11 @@ Each file is a header, a digest of what follows, then the marshalled ``(code, na
 A file that is damaged, cut short or written by another release is ignored and written
 again. These are local state, as trusted as ``dashboard.py`` (beside the modules'
 bytecode, :mod:`dashsite.collection.bytecode`): never published nor pulled.
+
+A file's time says when it was last used (a build that reads it marks it, once a day).
+Past :data:`KEEP` files, those unused for :data:`UNUSED_FOR` go (the sources a
+``serve --watch`` session went through); a site's own templates stay, however many
+dashboards it has. Past :data:`MOST`, the least recently used go whatever their age.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import importlib.util
 import marshal
 import os
 import sys
+import time
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -39,7 +45,15 @@ HEADER = b"dashsite template code 1\n" + importlib.util.MAGIC_NUMBER
 """Starts every file; another format or another Python's bytecode is not read."""
 SUFFIX = ".code"
 KEEP = 512
-"""Files kept: past it, a write removes the oldest half (edits in ``serve --watch`` pile up)."""
+"""Files kept whatever their age; past it, a write removes those unused for :data:`UNUSED_FOR`."""
+UNUSED_FOR = 7 * 86400
+"""Seconds without a build reading a file before it may go (past :data:`KEEP` files)."""
+MOST = 8192
+"""Files at most: past it, a write removes the least recently used down to :data:`KEEP`."""
+MARK_AFTER = 86400
+"""A file read is marked used again (its time set to now) when its mark is older than this."""
+TRIM_EVERY = 256
+"""Writes between two looks at the folder (a cold cache writes a file a template)."""
 
 _SOURCES: dict[str, str] = {}
 FOLDED_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3")
@@ -83,13 +97,20 @@ class CodeFolder:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._puts = 0
 
     def get(self, key: str) -> tuple[CodeType, str | None] | None:
         """The code kept for ``key`` and the template name it was compiled as, if whole."""
+        path = self.folder / f"{key}{SUFFIX}"
         try:
-            data = (self.folder / f"{key}{SUFFIX}").read_bytes()
+            with path.open("rb") as file:
+                data = file.read()
+                used = os.fstat(file.fileno()).st_mtime
         except OSError:
             return None
+        if time.time() - used > MARK_AFTER:  # in use: not what a trim removes
+            with contextlib.suppress(OSError):
+                os.utime(path)
         if not data.startswith(HEADER) or len(data) <= len(HEADER) + 16:
             return None
         digest, record = data[len(HEADER) : len(HEADER) + 16], data[len(HEADER) + 16 :]
@@ -113,14 +134,22 @@ class CodeFolder:
         with contextlib.suppress(OSError):
             self.folder.mkdir(parents=True, exist_ok=True)
             atomic_write(self.folder / f"{key}{SUFFIX}", data)
-            self._trim()
+            if self._puts % TRIM_EVERY == 0:
+                self._trim()
+            self._puts += 1
 
     def _trim(self) -> None:
+        """Past :data:`KEEP` files, remove those unused for :data:`UNUSED_FOR`; past
+        :data:`MOST`, the least recently used too."""
         with os.scandir(self.folder) as entries:
             files = [e for e in entries if e.name.endswith(SUFFIX)]
         if len(files) <= KEEP:
             return
-        files.sort(key=lambda e: e.stat().st_mtime_ns)
-        for entry in files[: len(files) // 2]:
+        by_use = sorted((e.stat().st_mtime, e.path) for e in files)
+        unused = time.time() - UNUSED_FOR
+        doomed = [path for used, path in by_use[: len(files) - KEEP] if used < unused]
+        if len(files) - len(doomed) > MOST:
+            doomed = [path for _, path in by_use[: len(files) - KEEP]]
+        for path in doomed:
             with contextlib.suppress(OSError):
-                os.unlink(entry.path)  # noqa: PTH108 - a DirEntry's path
+                os.unlink(path)  # noqa: PTH108 - a DirEntry's path
