@@ -289,3 +289,24 @@ def test_kept_code_stays_for_every_template_in_use_however_many(
         os.utime(folder / f"{key}.code", (time.time() - 100 + n, time.time() - 100 + n))
     second.put("k7", code, "k7")
     assert sorted(p.stem for p in folder.glob("*.code")) == ["k5", "k6", "k7"]
+
+
+def test_the_environments_part_of_a_kept_key_is_worked_out_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from dashsite.render import environment as environment_module
+
+    environment = create_environment(code_folder=tmp_path)
+    calls = []
+    real = environment_module.DashsiteEnvironment._kept_name
+
+    def counting(self, modules):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(self, modules)
+
+    monkeypatch.setattr(environment_module.DashsiteEnvironment, "_kept_name", counting)
+    keys = {environment._kept_key((f"<p>{n}</p>", False, False)) for n in range(5)}
+    assert len(keys) == 5 and None not in keys and len(calls) == 1
+    environment.filters["shout"] = _loud  # another set-up: worked out again, other keys
+    assert environment._kept_key(("<p>0</p>", False, False)) not in keys
+    assert len(calls) == 2

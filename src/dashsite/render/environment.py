@@ -60,6 +60,8 @@ class DashsiteEnvironment(Environment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._compiled: dict[tuple[str, bool, bool], tuple[CodeType, str | None]] = {}
+        self._kept_set_ups: dict[tuple[Any, ...], str | None] = {}
+        """The environment's part of a kept key, by its set-up (:meth:`_kept_key`)."""
         self._generating = threading.Lock()
         self.code_folder: CodeFolder | None = None
         """Where compiled templates are kept between builds (:mod:`.compiled`), if anywhere."""
@@ -104,7 +106,7 @@ class DashsiteEnvironment(Environment):
         if found is None:
             shared = self._shared_key(key)
             found = _SHARED_CODE.get(shared) if shared is not None else None
-            kept = self._kept_key(key) if found is None and shared is not None else None
+            kept = self._kept_key(key, shared) if found is None and shared is not None else None
             if kept is not None and self.code_folder is not None:
                 found = self.code_folder.get(kept)  # compiled by an earlier build
             if found is None:
@@ -121,21 +123,36 @@ class DashsiteEnvironment(Environment):
         code, first_name = found
         return _retarget(code, filename or "<template>", first_name, name)
 
-    def _kept_key(self, key: tuple[str, bool, bool]) -> str | None:
+    def _kept_key(
+        self, key: tuple[str, bool, bool], shared: tuple[Any, ...] | None = None
+    ) -> str | None:
         """The name :attr:`code_folder` keeps ``key``'s code under: :meth:`_shared_key`'s
         parts by name, not by object (the same in the next build's process), and the
-        releases and filter modules the code was generated with."""
+        releases and filter modules the code was generated with.
+
+        The environment's part is worked out once for each set-up it has (``shared``, the
+        shared key, without ``key``: its filters and options as objects), not for each
+        of a thousand dashboards' templates."""
         if self.extensions or not isinstance(self.autoescape, bool):
             return None  # (an autoescape function is decided when the code is generated)
-        callables = [*self.filters.values(), *self.tests.values(), self.finalize,
-                     self.autoescape, *self.policies.values()]  # fmt: skip
-        modules = {getattr(f, "__module__", None) or "-" for f in callables if callable(f)}
-        try:
-            return self._kept_name(key, modules)
-        except _Unnamed:
-            return None  # kept in this process only (:meth:`_shared_key`)
+        shared = shared or self._shared_key(key)
+        if shared is None:
+            return None
+        set_up = shared[: -len(key)]
+        if set_up not in self._kept_set_ups:
+            callables = [*self.filters.values(), *self.tests.values(), self.finalize,
+                         self.autoescape, *self.policies.values()]  # fmt: skip
+            modules = {getattr(f, "__module__", None) or "-" for f in callables if callable(f)}
+            try:
+                self._kept_set_ups[set_up] = self._kept_name(modules)
+            except _Unnamed:
+                self._kept_set_ups[set_up] = None  # kept in this process only
+        named = self._kept_set_ups[set_up]
+        if named is None:
+            return None
+        return hashlib.blake2b(f"{named}\n{key!r}".encode(), digest_size=20).hexdigest()
 
-    def _kept_name(self, key: tuple[str, bool, bool], modules: set[str]) -> str:
+    def _kept_name(self, modules: set[str]) -> str:
         parts = (
             _by_name(type(self)),
             _by_name(self.code_generator_class),
@@ -149,7 +166,6 @@ class DashsiteEnvironment(Environment):
             library_versions(),
             sys.version,
             module_sources(m for m in modules if not m.startswith("jinja2")),
-            *key,
         )
         return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
