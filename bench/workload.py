@@ -53,13 +53,15 @@ def rows(n: int) -> list[list[object]]:
     return [[f"svc-{row}", f"{(row * 37 + n) % 500} ms", (row * n) % 11] for row in range(20)]
 
 
-def write_dashsite_project(root: Path, count: int) -> Path:
-    """``root/dashboards/d0000…`` with ``count`` dashboards."""
+def write_dashsite_project(root: Path, count: int, own_templates: bool = False) -> Path:
+    """``root/dashboards/d0000…`` with ``count`` dashboards; with ``own_templates``, each
+    template's text is its own (as a real site's are), else they are all alike."""
     for n in range(count):
         folder = root / "dashboards" / f"d{n:04d}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "dashboard.py").write_text(MODULE.format(n=n))
-        (folder / "template.html").write_text(TEMPLATE)
+        own = f"<p class=\"lead\">Dashboard {n}'s own words.</p>\n" if own_templates else ""
+        (folder / "template.html").write_text(own + TEMPLATE)
     return root
 
 
