@@ -294,6 +294,67 @@ def test_collector_failure_is_shown_in_place_and_strict_fails(tmp_path: Path) ->
         "dashboards"][0]["count"] == 2
 
 
+METHOD_NAMES = ("update", "items", "get", "values", "keys", "copy", "pop", "clear")
+
+
+def test_a_failing_collector_named_like_a_dict_method_fails_alone(tmp_path: Path) -> None:
+    # The theme looks each failed collector up in build.last_good: Jinja2 fell back to
+    # the dict's own method for a missing key, and the whole build stopped.
+    module = "from dashsite import collector\n" + "".join(
+        f"\n@collector\ndef {name}():\n    raise TimeoutError('{name} down')\n"
+        for name in METHOD_NAMES
+    )
+    write_project(tmp_path, {
+        "app": {"dashboard.py": module, "template.html": "<p>app</p>"},
+        "other": simple("Other"),
+    })
+    done = cli(tmp_path, "build")
+    assert done.returncode == 0, done.stderr
+    page = parse((tmp_path / "site" / "app" / "index.html").read_text())
+    listed = [li.text() for li in page.find("section", class_="collector-errors").find_all("li")]
+    assert listed == [f"{name}: TimeoutError: {name} down" for name in METHOD_NAMES]
+    entries = {d["slug"]: d for d in json.loads(
+        (tmp_path / "site" / "manifest.json").read_text())["dashboards"]}
+    assert entries["app"]["status"] == "error" and entries["other"]["status"] == "ok"
+
+
+def test_a_layout_that_fails_on_a_failure_stops_that_dashboard_only(tmp_path: Path) -> None:
+    layout = (
+        "<!DOCTYPE html><html><head><title>{% block title %}{% endblock %}</title>"
+        "{% block head %}{% endblock %}</head><body>{% block breadcrumbs %}{% endblock %}"
+        "{% if build is defined and build.errors %}{{ build.errors.nope.deeper }}{% endif %}"
+        "{% block content %}{% endblock %}</body></html>"
+    )
+    module = "from dashsite import collector\n\n@collector\ndef db():\n    raise OSError('x')\n"
+    write_project(tmp_path, {
+        "bad": {"dashboard.py": module, "template.html": "<p>bad</p>"},
+        "good": simple("Good"),
+        "_layouts": {"base.html": layout},
+    })
+    done = cli(tmp_path, "build", "--version-id", "v1")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "dashboards/_layouts/base.html" in done.stderr
+    site = tmp_path / "site"
+    entries = {d["slug"]: d for d in json.loads((site / "manifest.json").read_text())[
+        "dashboards"]}
+    assert entries["good"]["status"] == "ok" and entries["good"]["latest"]["id"] == "v1"
+    assert entries["bad"]["latest"] is None and entries["bad"]["problem"]
+    assert (site / "good" / "index.html").is_file() and (site / "index.html").is_file()
+
+
+def test_a_mapping_item_never_falls_back_to_its_methods() -> None:
+    from jinja2 import UndefinedError
+
+    from dashsite import create_environment
+
+    environment = create_environment()
+    render = environment.from_string("{{ d['update'] is defined }} {{ d['a'] }}").render
+    assert render(d={"a": 1}) == "False 1"
+    assert render(d={"a": 1, "update": 2}) == "True 1"
+    with pytest.raises(UndefinedError):
+        environment.from_string("{{ d['items'] }}").render(d={})
+
+
 def test_status_is_the_worst_renderable(tmp_path: Path) -> None:
     module = """
     from dashsite import collector, MonitorTable, StatusCell, StatusLevel

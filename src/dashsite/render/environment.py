@@ -66,6 +66,20 @@ class DashsiteEnvironment(Environment):
         self.code_folder: CodeFolder | None = None
         """Where compiled templates are kept between builds (:mod:`.compiled`), if anywhere."""
 
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """``mapping[key]`` is the mapping's item or undefined, never one of its methods.
+
+        Jinja2 falls back to an attribute when an item is missing, so a collector named
+        ``update`` or ``items`` without an entry in ``build.last_good`` found the dict's
+        own method there (a failing build, in the theme). Other objects keep Jinja2's
+        fallback (``obj["attr"]``)."""
+        if isinstance(obj, Mapping):
+            try:
+                return obj[argument]
+            except (TypeError, LookupError):
+                return self.undefined(obj=obj, name=argument)
+        return super().getitem(obj, argument)
+
     def _generate(
         self,
         source: nodes.Template,

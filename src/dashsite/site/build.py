@@ -1085,10 +1085,14 @@ class SiteBuilder:
                 linkable=self.config.retention is None,
             )  # fmt: skip
             failure = self.problem(exc)
-            latest, snapshot = render_failure_pages(
-                filing.environment, item, version_id, collected_at, history, filing.site,
-                failure, extra,
-            )  # fmt: skip
+            try:
+                latest, snapshot = render_failure_pages(
+                    filing.environment, item, version_id, collected_at, history, filing.site,
+                    failure, extra,
+                )  # fmt: skip
+            except RenderError as again:  # (a layout that fails on failures): this one only
+                self.problem(again, slug)
+                return None
             assert snapshot is not None
             return latest, snapshot, failure.one_line()
 
