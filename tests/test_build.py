@@ -476,6 +476,27 @@ def test_json_report(tmp_path: Path) -> None:
                                      "collector_errors": {}, "problem": None}]
 
 
+@pytest.mark.parametrize("process", [False, True])
+def test_a_dashboard_that_prints_leaves_the_json_report_whole(
+    tmp_path: Path, process: bool
+) -> None:
+    module = (
+        "import os, subprocess, sys\nfrom dashsite import collector\n"
+        "print('hello at import')\n\n@collector\ndef n():\n"
+        "    print('hello from a collector')\n"
+        "    os.write(1, b'raw bytes on fd 1\\n')\n"
+        "    subprocess.run([sys.executable, '-c', 'print(\"from a child\")'], check=True)\n"
+        "    return 1\n"
+    )
+    write_project(tmp_path, {"loud": {"dashboard.py": module, "template.html": "{{ n }}"}})
+    done = cli(tmp_path, "build", "--json", "--version-id", "j1", process=process)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["version"] == "j1"  # the report alone on stdout
+    if process:  # (in this process the test's own capture holds what went to fd 2)
+        for said in ("hello at import", "hello from a collector", "raw bytes", "from a child"):
+            assert said in done.stderr
+
+
 def test_plain_progress_without_a_terminal(tmp_path: Path) -> None:
     write_project(tmp_path, {"alpha": simple()})
     done = cli(tmp_path, "build")

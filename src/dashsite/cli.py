@@ -88,7 +88,11 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--version-id", metavar="ID", help="the new version's id (e.g. a CI run)")
     build.add_argument("--only", nargs="+", metavar="SLUG", help="build only these dashboards")
-    build.add_argument("--json", action="store_true", help="print a machine-readable report")
+    build.add_argument(
+        "--json",
+        action="store_true",
+        help="print a machine-readable report on stdout (what dashboards print goes to stderr)",
+    )
     build.add_argument(
         "--lock-timeout",
         type=_positive,

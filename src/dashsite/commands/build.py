@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from dashsite.core.config import load_config
-from dashsite.core.reporter import ConsoleReporter, NullReporter, Reporter
+from dashsite.core.reporter import (
+    ConsoleReporter,
+    NullReporter,
+    Reporter,
+    user_output_to_stderr,
+)
 from dashsite.site.build import BuildOptions, build_site
 
 
@@ -35,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     reporter: Reporter = ConsoleReporter(quiet=args.quiet)
     if args.json:
         reporter = NullReporter()
-    result = build_site(config, options, reporter)
+    with user_output_to_stderr():  # stdout is the report's (a dashboard may print)
+        result = build_site(config, options, reporter)
     if args.json:
         json.dump(result.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -7,9 +7,11 @@ events for tests; ``NullReporter`` drops them. Live reload subscribes too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
@@ -42,6 +44,26 @@ def say(text: str, stream: TextIO | None = None) -> None:
     out = stream or sys.stderr
     out.write(shorten(printable(text), MAX_LINE) + "\n")
     out.flush()
+
+
+@contextlib.contextmanager
+def user_output_to_stderr() -> Iterator[None]:
+    """While dashboards' code runs, what it prints goes to stderr: stdout is the
+    command's own (``build --json``'s report), which a stray ``print()`` would corrupt.
+
+    Both Python's ``sys.stdout`` and file descriptor 1 (a subprocess's, a C library's)
+    point at stderr until the block ends; a closed stdout is left as it is.
+    """
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.redirect_stdout(sys.stderr))
+        with contextlib.suppress(OSError, ValueError):
+            if sys.__stdout__ is not None:
+                sys.__stdout__.flush()
+            saved = os.dup(1)
+            stack.callback(os.close, saved)
+            os.dup2(2, 1)
+            stack.callback(os.dup2, saved, 1)
+        yield
 
 
 @dataclass(frozen=True, slots=True)
