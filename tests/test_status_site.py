@@ -449,6 +449,20 @@ def test_a_bad_incident_file_is_one_line_naming_it(tmp_path: Path, text: str, wh
     assert (root / "site" / "alpha" / "index.html").is_file()  # the dashboards still build
 
 
+def test_an_incident_named_index_is_refused_not_lost_under_the_history(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "index.md").write_text(
+        "+++\ntitle = \"DB\"\nstart = 2026-11-27T20:20:00Z\n+++\nThe postmortem.\n")
+    result = run(root, "alpha", ["7"])[0]
+    lines = [p.one_line() for p in result.problems]
+    assert len(lines) == 1 and lines[0].startswith(
+        "incidents/index.md: 'index' is the incident history's page"), lines
+    assert result.exit_code(strict=False) == 1
+    history = page(root, "incidents/index.html")
+    assert history.find("h1").text() != "DB"  # the history, as ever
+
+
 def test_every_page_announces_its_feeds(tmp_path: Path) -> None:
     root = project(tmp_path)
     run(root, "alpha", ["7", "7"])

@@ -149,6 +149,12 @@ def read_incident(path: Path, root: Path | None = None) -> DeclaredIncident:
         raise IncidentError(
             f"'{path.name}' is not a safe name for a page", path=where, hint=SLUG_HINT
         )
+    if path.stem == "index":  # its page would be the incident history's, incidents/index.html
+        raise IncidentError(
+            "'index' is the incident history's page, not a name for an incident",
+            path=where,
+            hint="rename the file (e.g. 2026-11-27-database.md)",
+        )
     try:
         if path.stat().st_size > MAX_FILE:
             raise IncidentError("is over 256 KiB", path=where, hint="keep an incident short")
