@@ -337,6 +337,48 @@ def test_declared_maintenance_joins_the_timeline_and_is_not_down(tmp_path: Path)
     assert_site_whole(root / "site")
 
 
+OUTAGE = """\
++++
+title = "Database down"
+dashboards = ["alpha"]
+start = 2026-11-27T20:10:00Z
+severity = "critical"
++++
+We are on it.
+"""
+
+
+@pytest.mark.parametrize("severity", ["critical", "maintenance"])
+def test_an_outage_declared_going_on_is_the_status_a_visitor_reads(
+    tmp_path: Path, severity: str
+) -> None:
+    # The collectors say ok; the team wrote an incident to say the database is down. The
+    # banner said "Operational, all 2 dashboards" above that very incident.
+    root = project(tmp_path, alpha=flaky("Flaky"), beta=flaky("Calm"))
+    (root / "dashboards" / "beta" / "mode.txt").write_text("7")
+    (root / "incidents").mkdir()
+    (root / "incidents" / "db.md").write_text(OUTAGE.replace("critical", severity))
+    run(root, "alpha", ["7"])
+    index = page(root, "index.html")
+    banner = index.find("p", class_="banner")
+    card = index.find("li", id="card-alpha").find("p", class_="card-status").text()
+    heading = page(root, "alpha/index.html").find("h1").text()
+    badge = json.loads((root / "site" / "alpha" / "badge.json").read_text())
+    site_badge = json.loads((root / "site" / "badge.json").read_text())
+    manifest = manifest_entries(root / "site")
+    if severity == "critical":
+        assert banner.find("strong").text() == "Major outage"
+        assert "1 of 2 dashboards needs attention: Flaky" in banner.text()
+        assert card.strip() == "Major outage" and heading.endswith("Major outage")
+        assert (badge["message"], badge["isError"]) == ("critical", True)
+        assert site_badge["color"] == "critical"
+    else:  # maintenance is not an outage
+        assert banner.find("strong").text() == "Operational"
+        assert card.strip() == "Operational" and heading.endswith("Operational")
+        assert site_badge["color"] == badge["color"] == "brightgreen"
+    assert manifest["alpha"]["status"] == "ok"  # what the collectors returned, as ever
+
+
 AHEAD = MAINTENANCE.replace("20:20:00Z", "20:25:00Z").replace("20:30:00Z", "20:35:00Z").replace(
     "20:22:00Z", "20:26:00Z")
 

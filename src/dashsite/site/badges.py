@@ -139,7 +139,10 @@ def write_badges(
         window = None
         if view is not None and view.uptime:
             window = view.window("30 d") or view.uptime[-1]  # the widest, while history is short
-        status = record.latest.status.slug if record.latest is not None else None
+        status = None
+        if record.latest is not None:  # (raised by an outage declared in incidents/)
+            level = record.latest.status
+            status = (view.shown_level(level) if view is not None else level).slug
         badge = dashboard_badge(
             record.title,
             status,

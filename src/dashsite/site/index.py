@@ -128,13 +128,19 @@ class IndexEntry:
     """Why it could not be loaded or drawn in the latest build ("" when it was)."""
 
     @property
+    def level(self) -> StatusLevel | None:
+        """The latest version's level, raised by an outage declared in ``incidents/``
+        going on now (:meth:`StatusView.shown_level`); None: never built."""
+        if self.latest is None:
+            return None
+        collected = self.latest.status
+        return self.timeline.shown_level(collected) if self.timeline is not None else collected
+
+    @property
     def attention(self) -> bool:
         """Not OK, stale, failed to load, or never built: someone should look."""
         return (
-            bool(self.problem)
-            or self.latest is None
-            or self.stale
-            or self.latest.status != StatusLevel.OK
+            bool(self.problem) or self.level is None or self.stale or self.level != StatusLevel.OK
         )
 
     @property
@@ -142,18 +148,18 @@ class IndexEntry:
         """What the card says: a level's slug, ``failed``, ``unbuilt`` or ``stale``."""
         if self.problem:
             return "failed"
-        if self.latest is None:
+        if self.level is None:
             return "unbuilt"
-        return self.latest.status.slug
+        return self.level.slug
 
     @property
     def rank(self) -> float:
         """Worst first: critical, failed, error, warning, stale, never built, ok."""
         if self.problem:
             return 3.5
-        if self.latest is None:
+        level = self.level
+        if level is None:
             return 0.5
-        level = self.latest.status
         if level == StatusLevel.OK:
             return 1.0 if self.stale else 0.0
         return 1.0 + list(StatusLevel).index(level)  # warning 2, error 3, critical 4
@@ -214,9 +220,9 @@ def group_entries(entries: Sequence[IndexEntry]) -> list[tuple[str, list[IndexEn
 def overall_state(entries: Sequence[IndexEntry]) -> str:
     """The banner's state: the worst level (``failed`` counts as error), else ``stale``."""
     levels = [
-        StatusLevel.ERROR if e.problem or e.latest is None else e.latest.status
+        StatusLevel.ERROR if e.problem or e.level is None else e.level
         for e in entries
-        if e.latest is not None or e.problem
+        if e.level is not None or e.problem
     ]
     worst = max(levels, default=StatusLevel.OK)
     if worst == StatusLevel.OK and any(e.attention for e in entries):

@@ -315,6 +315,20 @@ class StatusView:
     """Whether days may link to history pages (not under ``retention``, which drops
     months after the pages are drawn)."""
 
+    @property
+    def declared_level(self) -> StatusLevel | None:
+        """The worst level of the outages declared in ``incidents/`` going on now (None:
+        none; maintenance is not one). A visitor reads it beside the collectors' own: a
+        team writes the file to say the service is down."""
+        return max(
+            (i.worst for i in self.ongoing if i.declared and not i.maintenance), default=None
+        )
+
+    def shown_level(self, collected: StatusLevel) -> StatusLevel:
+        """``collected`` (a version's level), raised to :attr:`declared_level`."""
+        declared = self.declared_level
+        return collected if declared is None or declared <= collected else declared
+
     def month_days(self, month: str) -> dict[str, DaySummary]:
         """The day summaries of one month (settled and live)."""
         days = dict(self.source.status(month).days) if self.source is not None else {}
