@@ -379,6 +379,22 @@ def test_an_outage_declared_going_on_is_the_status_a_visitor_reads(
     assert manifest["alpha"]["status"] == "ok"  # what the collectors returned, as ever
 
 
+def test_an_incident_resolved_by_a_clock_set_back_has_no_negative_length(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "down"])  # 20:15 ok, 20:20 down
+    (root / "dashboards" / "alpha" / "mode.txt").write_text("7")
+    back = T0 - timedelta(hours=24)  # the next build's clock, a day behind
+    build(root, version_id="20261204T000000Z", clock=fixed_clock(back))
+    titles = [e.title for e in feed(root, "alpha/feed.xml").entries]
+    assert titles == ["Flaky: error, resolved"], titles
+    summary = feed(root, "alpha/feed.xml").entries[0].summary
+    assert "dated before its start: a clock was set back" in summary
+    listed = page(root, "alpha/index.html").find("section", class_="incidents").text()
+    assert "(—" in listed and "-23h" not in listed and "-1d" not in listed
+
+
 AHEAD = MAINTENANCE.replace("20:20:00Z", "20:25:00Z").replace("20:30:00Z", "20:35:00Z").replace(
     "20:22:00Z", "20:26:00Z")
 

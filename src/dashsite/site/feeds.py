@@ -81,12 +81,19 @@ def incident_entry(dashboard: str, incident: Incident, now: datetime, link: str)
     """A detected or declared incident as a feed entry."""
     start, end = incident.start, incident.end
     level = "maintenance" if incident.maintenance else incident.worst.slug
-    length = duration(incident.duration(now))
+    span = incident.duration(now)
     head = f"{dashboard}: {incident.title} · " if incident.title else f"{dashboard}: "
     if end is None:
         heading = f"{head}{level} since {start:%Y-%m-%d %H:%M} UTC (ongoing)"
         told = f"Started {start:%Y-%m-%d %H:%M} UTC, ongoing."  # no running time: no churn
+    elif span is None:  # its end is dated before its start
+        heading = f"{head}{level}, resolved"
+        told = (
+            f"Started {start:%Y-%m-%d %H:%M} UTC, resolved {end:%Y-%m-%d %H:%M} UTC "
+            "(dated before its start: a clock was set back)."
+        )
     else:
+        length = duration(span)
         heading = f"{head}{level}, resolved after {length}"
         told = f"Started {start:%Y-%m-%d %H:%M} UTC, resolved {end:%Y-%m-%d %H:%M} UTC ({length})."
     lines = [told, *(f"{name}: {message}" for name, message in sorted(incident.failed.items()))]

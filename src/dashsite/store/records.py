@@ -124,9 +124,11 @@ class Incident:
         """Not resolved yet."""
         return self.end is None
 
-    def duration(self, now: datetime) -> float:
-        """Seconds from start to end (or to ``now`` while ongoing)."""
-        return ((self.end or now) - self.start).total_seconds()
+    def duration(self, now: datetime) -> float | None:
+        """Seconds from start to end (or to ``now`` while ongoing); None when that end is
+        dated before the start (a clock set back between them: how long is not known)."""
+        seconds = ((self.end or now) - self.start).total_seconds()
+        return seconds if seconds >= 0 else None
 
     def extend(self, record: LogRecord) -> None:
         """One more non-OK version in the run."""
