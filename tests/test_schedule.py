@@ -150,6 +150,19 @@ def test_a_tampered_version_is_never_reused(tmp_path: Path) -> None:
     path.write_text(json.dumps(raw))
     build(tmp_path, version_id="v4", clock=at(7))
     assert runs(tmp_path, "github") == 4
+    # A value edited in place, still valid (a level set to ok, a number changed): the
+    # file no longer says what its log line says, so the collector runs.
+    for change in ({"level": {"$kind": "StatusCell", "label": "fine", "level": "ok"}},
+                   {"stars": 999}):
+        manifest = json.loads((tmp_path / "site" / "manifest.json").read_text())
+        latest = tmp_path / "site" / manifest["dashboards"][0]["latest"]["path"] / "data.json"
+        raw = json.loads(latest.read_text())
+        raw["data"]["github"].update(change)
+        latest.write_text(json.dumps(raw))
+        before = runs(tmp_path, "github")
+        build(tmp_path, clock=at(8 + before))
+        assert runs(tmp_path, "github") == before + 1, change
+    assert page(tmp_path)["stars"] != "999"
 
 
 def test_list_shows_each_schedule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -197,3 +210,17 @@ def test_a_bad_every_table_in_the_config(tmp_path: Path) -> None:
     (tmp_path / "dashsite.toml").write_text('[every]\n"../x" = "1h"\n')
     with pytest.raises(ConfigError, match="keys must be"):
         build(tmp_path)
+
+
+def test_every_naming_no_dashboard_or_collector_is_told(tmp_path: Path) -> None:
+    project(tmp_path, config='[every]\nnosuch = "1h"\n"gh.nope" = "1h"\n"gh.ping" = "1h"\n')
+    result = build(tmp_path, version_id="v1", clock=at(0))
+    lines = sorted(p.one_line() for p in result.problems)
+    assert lines == [
+        "dashsite.toml: [every] names no collector 'nope' in 'gh' — check the names with "
+        "'dashsite list'",
+        "dashsite.toml: [every] names no dashboard called 'nosuch' — check the names with "
+        "'dashsite list'",
+    ]
+    assert result.exit_code(strict=False) == 1
+    assert page(tmp_path)["ping"] == "1"  # the dashboards still build

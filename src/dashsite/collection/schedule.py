@@ -24,6 +24,9 @@ from datetime import UTC, datetime
 from dashsite.collection.dashboard import Dashboard
 from dashsite.collection.engine import CollectorOutcome
 from dashsite.core.config import SiteConfig, every_seconds
+from dashsite.core.levels import worst_level
+from dashsite.store.documents import VersionDocument
+from dashsite.store.log import LogRecord, numeric_values
 from dashsite.store.manifest import Manifest
 from dashsite.store.version_store import VersionStore
 from dashsite.types.serialize import StoredDataError, from_jsonable
@@ -88,12 +91,27 @@ def carried_values(
             continue
         latest = record.latest
         document = store.version_or_none(dashboard.slug, latest)
-        if document is None:
-            continue
+        logged = store.tail(record, 1)  # (the manifest keeps no numbers: the log line does)
+        if document is None or not logged or not _as_logged(document, logged[-1], latest):
+            continue  # missing, or edited since it was filed: every collector is due
         kept = _not_due(document.to_json(), every, now, latest.id)
         if kept:
             carried[dashboard.slug] = kept
     return carried
+
+
+def _as_logged(document: VersionDocument, entry: LogRecord, latest: LogRecord) -> bool:
+    """Whether the latest version's ``data.json`` still says what its log line ``entry``
+    says: the status its values give, and their numbers. A value edited in the file (a
+    level set to ``ok``) is not reused as if a collector had returned it."""
+    if (entry.id, entry.path) != (latest.id, latest.path):
+        return False  # the log's last line is not that version: nothing to check it by
+    try:
+        values = from_jsonable(document.data)
+    except (StoredDataError, ValueError, TypeError, RecursionError):
+        return False
+    level = worst_level(values, failed=bool(document.errors))
+    return level == entry.status and numeric_values(document.data) == entry.values
 
 
 def _not_due(

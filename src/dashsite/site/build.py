@@ -470,6 +470,7 @@ class SiteBuilder:
         )
         for error in found.problems:
             self.problem(error, error.slug)
+        self._check_every(found)
         if self.options.only:
             known = {d.slug for d in found.dashboards} | {e.slug for e in found.problems}
             for slug in sorted(self.options.only - known):
@@ -481,6 +482,32 @@ class SiteBuilder:
                     )
                 )
         return found
+
+    def _check_every(self, found: Discovery) -> None:
+        """``[every]`` names dashboards (and collectors) that exist: a typo there would
+        leave a collector on the wrong schedule without a word."""
+        config = self.config
+        if self.options.only is not None or not config.every:
+            return  # (a part of the dashboards: the others are not loaded)
+        collectors = {d.slug: {c.name for c in d.collectors} for d in found.dashboards}
+        broken = {error.slug for error in found.problems}
+        for key in config.every:
+            slug, _, name = key.partition(".")
+            if slug in broken:
+                continue  # (its own problem is told)
+            if slug not in collectors:
+                said = f"[every] names no dashboard called '{slug}'"
+            elif name and name not in collectors[slug]:
+                said = f"[every] names no collector '{name}' in '{slug}'"
+            else:
+                continue
+            self.problem(
+                ConfigError(
+                    said,
+                    path=display(config.source, config.root) if config.source else None,
+                    hint="check the names with 'dashsite list'",
+                )
+            )
 
     def _build_into(
         self,
