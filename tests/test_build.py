@@ -454,6 +454,13 @@ def test_removed_dashboard_is_archived_with_its_versions(tmp_path: Path) -> None
     assert [c.find("h2").text() for c in index.find_all("li", class_="card")] == ["Alpha"]
     archived = index.find("section").find("a")
     assert archived.text() == "Beta" and archived.attrs["href"] == "beta/history/index.html"
+    # Its badges say it is archived (a README embedding them showed "ok" for good), and
+    # the site's counts the active dashboards only.
+    badge = json.loads((site / "beta" / "badge.json").read_text())
+    assert (badge["message"], badge["color"], badge["isError"]) == ("archived", "inactive", False)
+    svg = (site / "beta" / "badge.svg").read_text()
+    assert 'aria-label="Beta: archived"' in svg
+    assert json.loads((site / "badge.json").read_text())["message"] == "ok · all 1"
 
 
 def test_manifest_is_rebuilt_from_the_log_when_missing(tmp_path: Path) -> None:

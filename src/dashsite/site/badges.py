@@ -28,6 +28,7 @@ COLORS = {
     "failed": ("red", "#cf222e"),
     "stale": ("lightgrey", "#57606a"),
     "no data": ("lightgrey", "#57606a"),
+    "archived": ("inactive", "#57606a"),
 }
 """Badge state → (shields.io colour name, the SVG's fill: white text passes WCAG AA on each)."""
 
@@ -129,11 +130,18 @@ def write_badges(
     title: str,
     *,
     failed: Set[str] = frozenset(),
+    archived: Sequence[DashboardRecord] = (),
 ) -> None:
     """``<slug>/badge.json`` and ``badge.svg`` per dashboard, then the site's pair.
 
     ``failed``: the dashboards that could not be loaded or drawn in this build.
+    ``archived``: those whose folder is gone: their badges say so (grey), not the
+    status they had when they were last built, and the site's badge leaves them out.
     """
+    for record in archived:
+        badge = Badge(record.title, "archived")
+        writer.write(layout.badge_json(record.slug), badge.endpoint_json())
+        writer.write(layout.badge_svg(record.slug), badge.svg())
     states = []
     for record, view in dashboards:
         window = None

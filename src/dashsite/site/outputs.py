@@ -104,8 +104,9 @@ class Badges:
     """``badge.svg`` / ``badge.json`` for the site and each dashboard."""
 
     def write(self, site: SiteView, writer: SiteWriter) -> None:
-        """The badges, from the latest statuses."""
-        write_badges(writer, site.dashboards, site.title, failed=site.failed)
+        """The badges, from the latest statuses (archived dashboards': archived)."""
+        archived = [r for r in site.manifest.dashboards.values() if not r.active and r.count]
+        write_badges(writer, site.dashboards, site.title, failed=site.failed, archived=archived)
 
 
 @dataclass(frozen=True, slots=True)
