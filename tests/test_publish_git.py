@@ -122,6 +122,11 @@ def test_pull_refuses_to_drop_unpublished_local_versions(repo: Path) -> None:
     assert ("site/ has versions that are not published (alpha: 1 version(s), the newest v2)"
             in refused.stderr)
     assert vdir(repo / "site", "alpha", "v2").is_dir()
+    # Each refusal says what to do when both sides have versions the other lacks, rather
+    # than sending the user from one command to the other.
+    assert ("publish them first (if publish refuses too: --force on pull or publish keeps "
+            "that side's versions)") in refused.stderr
+    assert len(refused.stderr.strip()) < 300 and "…" not in refused.stderr  # told whole
 
 
 def test_clear_errors(repo: Path, tmp_path: Path) -> None:

@@ -231,6 +231,8 @@ def test_publishing_a_fresh_site_over_history_is_refused(
     assert (f"s3://{bucket} holds versions this site does not have (alpha: 1 version(s), "
             "the newest old)") in refused.stderr
     assert f"run 'dashsite pull s3://{bucket}'" in refused.stderr
+    assert ("(if pull refuses too: --force on pull or publish keeps that side's versions)"
+            in refused.stderr) and "…" not in refused.stderr
     forced = s3_cli(tmp_path, endpoint, "publish", target, "--force")
     assert forced.returncode == 0
     assert any(k.startswith("alpha/") and k.endswith("/old/index.html")

@@ -45,7 +45,8 @@ def _pull(args: argparse.Namespace, site: Path, config: SiteConfig, target: Publ
                     raise PublishError(
                         f"site/ has versions that are not published "
                         f"({sample}); pulling would drop them",
-                        hint="publish them first, or pass --force",
+                        hint="publish them first (if publish refuses too: --force on pull or "
+                        "publish keeps that side's versions)",
                     )
             staged.commit()
         except BaseException:

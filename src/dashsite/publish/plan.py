@@ -188,6 +188,7 @@ def unknown_versions_error(diff: VersionDiff, target: str) -> PublishError:
     more = f" and {len(diff.unknown) - 3} more" if len(diff.unknown) > 3 else ""
     return PublishError(
         f"{target} holds versions this site does not have "
-        f"({sample}{more}); publishing would drop them from the index",
-        hint=f"run 'dashsite pull {target}' and build again, or pass --force",
+        f"({sample}{more}); publishing would drop them",
+        hint=f"run 'dashsite pull {target}' and build again (if pull refuses too: --force on "
+        "pull or publish keeps that side's versions)",
     )
