@@ -461,6 +461,17 @@ def test_removed_dashboard_is_archived_with_its_versions(tmp_path: Path) -> None
     svg = (site / "beta" / "badge.svg").read_text()
     assert 'aria-label="Beta: archived"' in svg
     assert json.loads((site / "badge.json").read_text())["message"] == "ok · all 1"
+    # Its latest page says so too, and links the last version, which is kept.
+    latest = parse((site / "beta" / "index.html").read_text())
+    assert latest.find("h1").text() == "Beta Archived"
+    link = latest.find("p", class_="notice").find("a")
+    assert link.text() == "v1"
+    assert (site / "beta" / link.attrs["href"]).resolve() == (
+        vdir(site, "beta", "v1") / "index.html").resolve()
+    # Brought back, it is built again.
+    write_project(tmp_path, {"beta": simple("Beta")})
+    build(tmp_path, version_id="v3")
+    assert "Archived" not in (site / "beta" / "index.html").read_text()
 
 
 def test_manifest_is_rebuilt_from_the_log_when_missing(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ class StatusWords:
     failed: str = "Failed to load"
     unbuilt: str = "Not built"
     maintenance: str = "Maintenance"
+    archived: str = "Archived"
 
     def level(self, level: StatusLevel | str | None) -> str:
         """The word for a level (or its slug); :attr:`no_data` for None."""

@@ -889,6 +889,7 @@ class SiteBuilder:
         site_context: dict[str, Any],
     ) -> None:
         """A configured dashboard never built, or failing to load: its URL says why, never 404.
+        An archived one's says it is archived.
 
         (A latest page already published stays: the index says the dashboard failed.)
         """
@@ -899,6 +900,11 @@ class SiteBuilder:
                 page = render_unbuilt_page(
                     environment, record, self.failed.get(record.slug, ""), site_context
                 )
+                writer.write(url, page)
+            elif not record.active and record.latest is not None and self.options.only is None:
+                # Archived: its latest page said "Operational" for good. It says archived
+                # now, and links the last version (kept whole, as the latest always is).
+                page = render_unbuilt_page(environment, record, "", site_context, archived=True)
                 writer.write(url, page)
 
     def _site_pages(

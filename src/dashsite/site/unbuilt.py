@@ -21,13 +21,17 @@ def render_unbuilt_page(
     record: DashboardRecord,
     problem: str,
     site: Mapping[str, Any],
+    *,
+    archived: bool = False,
 ) -> str:
-    """``<slug>/index.html``: "failed to load" with the problem, or "not built yet"."""
+    """``<slug>/index.html``: "failed to load" with the problem, "archived" with a link to
+    its last version (its folder is gone), or "not built yet"."""
     context = {
         "site": site,
         "root": "../",
         "dashboard": record,
         "problem": problem,
+        "archived": archived,
         "refresh": site.get("refresh", 0),
     }
     return render_compiled(compile_template(environment, name="unbuilt.html"), context)
