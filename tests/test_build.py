@@ -294,6 +294,31 @@ def test_collector_failure_is_shown_in_place_and_strict_fails(tmp_path: Path) ->
         "dashboards"][0]["count"] == 2
 
 
+def test_a_render_error_from_the_data_is_a_failure_not_a_problem(tmp_path: Path) -> None:
+    # A row of the wrong length or an image that is not one comes from what a source
+    # sent: that collector fails (the site says so), the build does not turn red.
+    module = """
+    from dashsite import MonitorImage, MonitorTable, collector
+
+    @collector
+    def rows():
+        table = MonitorTable(["a", "b"])
+        table.add_row(["only one"])
+        return table
+
+    @collector
+    def picture():
+        return MonitorImage(data=b"<html>502 Bad Gateway</html>")
+    """
+    write_project(tmp_path, {"svc": {"dashboard.py": module, "template.html": "<p>x</p>"}})
+    done = cli(tmp_path, "build")
+    assert done.returncode == 0, done.stderr
+    assert "collector 'rows' failed: RenderError: MonitorTable row has 1 cells" in done.stderr
+    assert "collector 'picture' failed: RenderError: " in done.stderr
+    assert json.loads((tmp_path / "site" / "manifest.json").read_text())[
+        "dashboards"][0]["status"] == "error"
+
+
 METHOD_NAMES = ("update", "items", "get", "values", "keys", "copy", "pop", "clear")
 
 

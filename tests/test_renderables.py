@@ -279,7 +279,7 @@ def test_a_duration_reads_as_a_span_also_between_clocks_that_disagree(
         (lambda: MonitorKV({"a": 1}, title=3), "MonitorKV title must be text, not int"),
         (lambda: MonitorList("abc"), "MonitorList items must be a list, not str"),
         (lambda: MonitorList(["a"], title=["x"]), "MonitorList title must be text, not list"),
-        (lambda: MonitorMetric(3, label=None), "MonitorMetric label must be text, not NoneType"),
+        (lambda: MonitorMetric(3, label=["x"]), "MonitorMetric label must be text, not list"),
         (lambda: MonitorMetric(3, unit=5), "MonitorMetric unit must be text, not int"),
     ],
 )
@@ -289,3 +289,10 @@ def test_a_field_in_the_wrong_place_is_refused_where_it_is_made(make, said: str)
     with pytest.raises(RenderError, match=re.escape(said)) as caught:
         make()
     assert caught.value.hint
+
+
+def test_no_title_is_an_empty_one() -> None:
+    # kstlib's title=None: nothing to show, not a mistake.
+    assert MonitorTable(["a"], title=None).title == ""  # type: ignore[arg-type]
+    assert MonitorKV({"a": 1}, title=None).title == ""  # type: ignore[arg-type]
+    assert MonitorMetric(3, label=None, unit=None).render().count("metric-") == 2  # type: ignore[arg-type]

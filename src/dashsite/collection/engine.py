@@ -30,7 +30,8 @@ from dashsite.collection.workers import DaemonThreadPool
 from dashsite.core.errors import (
     CollectorError,
     DashboardError,
-    RenderError,
+    RenderTypeMisuse,
+    detail_of,
     display,
     shorten,
 )
@@ -540,9 +541,10 @@ def dashboard_data(
     for spec, outcome in zip(dashboard.collectors, outcomes, strict=True):
         if outcome.error is not None:
             cause = outcome.error.cause
-            if isinstance(cause, RenderError) and cause.path is None:
+            if isinstance(cause, RenderTypeMisuse):
                 # A render type refused what the collector's code gave it (a list for a
-                # title, a short row): the dashboard's code to fix, at the line it did it.
+                # title): the dashboard's code to fix, at the line it did it. (A short row
+                # or a broken image from a source is the data's fault: a failure, below.)
                 fail(outcome.name, f"RenderError: {cause.message}")
                 reported.add(outcome.name)
                 source, line = _raised_at(cause, spec.func, dashboard.folder)
@@ -555,9 +557,10 @@ def dashboard_data(
                     )
                 )
                 continue
+            detail = detail_of(cause)
             fail(
                 outcome.name,
-                f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__,
+                f"{type(cause).__name__}: {detail}" if detail else type(cause).__name__,
             )
             continue
         try:

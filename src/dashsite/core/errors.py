@@ -80,15 +80,22 @@ def _rebuilt(cls: type[DashsiteError], text: str, state: dict[str, Any]) -> Dash
     return error
 
 
+def detail_of(error: BaseException) -> str:
+    """What went wrong, as a collector's error says it: ``str(error)``, but one of
+    dashsite's own without a file to name reads as its message (and hint), not as the
+    CLI's ``dashsite: …`` line."""
+    if isinstance(error, DashsiteError) and error.path is None:
+        return f"{error.message} — {error.hint}" if error.hint else error.message
+    return str(error)
+
+
 class CollectorError(DashsiteError):
     """A collector raised, timed out, or returned something unusable."""
 
     def __init__(self, name: str, cause: BaseException) -> None:
         self.name = name
         self.cause = cause
-        detail = str(cause) or type(cause).__name__
-        if isinstance(cause, DashsiteError) and cause.path is None:  # not "dashsite: " inside
-            detail = f"{cause.message} — {cause.hint}" if cause.hint else cause.message
+        detail = detail_of(cause) or type(cause).__name__
         if isinstance(cause, TimeoutError) and not str(cause):
             detail = "timed out"
         super().__init__(f"collector '{name}' failed: {type(cause).__name__}: {detail}")
@@ -101,6 +108,12 @@ class CollectorError(DashsiteError):
 
 class RenderError(DashsiteError, ValueError):
     """A renderable or a template could not produce HTML."""
+
+
+class RenderTypeMisuse(RenderError):
+    """A render type was given a field of the wrong kind (a list for a title): the
+    dashboard's code to fix, whatever the data. A collector that meets one is a
+    problem naming its line, not a source that is down."""
 
 
 class ConfigError(DashsiteError):

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol, Self, TypeVar, runtime_checkable
 from markupsafe import Markup, escape
 
 from dashsite.core import plugins
-from dashsite.core.errors import RenderError
+from dashsite.core.errors import RenderError, RenderTypeMisuse
 from dashsite.core.levels import StatusLevel, iter_levels
 from dashsite.types import formats, styles
 from dashsite.types.stored import KIND, SCALAR, StoredDataError, field_of, level_of
@@ -235,11 +235,14 @@ def _attr(name: str, value: str) -> str:
 
 def _text_field(owner: object, name: str, hint: str = "") -> None:
     """Refuse a field that must be text (a title, a label) and is not: a list there is
-    nearly always rows or items passed in the wrong place, and the page would show it."""
+    nearly always rows or items passed in the wrong place, and the page would show it.
+    ``None`` is no text (kstlib's ``title=None``)."""
     value = getattr(owner, name)
-    if not isinstance(value, str):
+    if value is None:
+        object.__setattr__(owner, name, "")
+    elif not isinstance(value, str):
         kind = type(owner).__name__
-        raise RenderError(
+        raise RenderTypeMisuse(
             f"{kind} {name} must be text, not {type(value).__name__}",
             hint=hint or f"pass {name}= as a string",
         )
@@ -298,7 +301,7 @@ class MonitorTable(RenderType):
 
     def __post_init__(self) -> None:
         if isinstance(self.headers, str | bytes) or not isinstance(self.headers, Iterable):
-            raise RenderError(
+            raise RenderTypeMisuse(
                 f"MonitorTable headers must be a list of names, not {type(self.headers).__name__}",
                 hint='MonitorTable(["Service", "Status"], title="…")',
             )
@@ -418,7 +421,7 @@ class MonitorKV(RenderType):
 
     def __post_init__(self) -> None:
         if not isinstance(self.items, Mapping):
-            raise RenderError(
+            raise RenderTypeMisuse(
                 f"MonitorKV items must be a mapping, not {type(self.items).__name__}",
                 hint='MonitorKV({"Host": "srv-01"}, title="…")',
             )
@@ -456,7 +459,7 @@ class MonitorList(RenderType):
 
     def __post_init__(self) -> None:
         if isinstance(self.items, str | bytes | Mapping) or not isinstance(self.items, Iterable):
-            raise RenderError(
+            raise RenderTypeMisuse(
                 f"MonitorList items must be a list, not {type(self.items).__name__}",
                 hint='MonitorList(["first", "second"], title="…")',
             )
