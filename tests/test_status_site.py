@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import email
 import json
 import shutil
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from email import policy
 from pathlib import Path
 
 import feedparser
 import pytest
 
 from dashsite.site.build import BuildResult
-from projects import assert_site_whole, build, fixed_clock, manifest_entries, write_project
+from projects import (
+    assert_site_whole,
+    build,
+    cli,
+    fixed_clock,
+    manifest_entries,
+    write_project,
+)
 
 from htmltree import parse
 
@@ -377,6 +386,15 @@ def test_an_outage_declared_going_on_is_the_status_a_visitor_reads(
         assert card.strip() == "Operational" and heading.endswith("Operational")
         assert site_badge["color"] == badge["color"] == "brightgreen"
     assert manifest["alpha"]["status"] == "ok"  # what the collectors returned, as ever
+    # The version's own snapshot keeps what its collectors said: withdrawing a mistaken
+    # declaration cannot change an immutable page.
+    snapshot = next((root / "site" / "alpha").glob("*/*/index.html"))
+    assert parse(snapshot.read_text()).find("h1").text().endswith("Operational")
+    # A mail's subject says what the latest page's heading says.
+    out = root / "mail.eml"
+    assert cli(root, "mail", "alpha", "--eml", str(out)).returncode == 0
+    subject = email.message_from_bytes(out.read_bytes(), policy=policy.default)["Subject"]
+    assert subject.startswith("Flaky: Major outage" if severity == "critical" else "Flaky: Operational")
 
 
 def test_an_incident_resolved_by_a_clock_set_back_has_no_negative_length(

@@ -308,7 +308,8 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     html, charts = rasterize_svgs(html)
     html, dropped = absolute_links(html, f"{base}{slug}/" if base else "")
     when = collected_at.astimezone(UTC)
-    said = site_context["words"].level(latest.status)  # the word the pages use
+    level = view.shown_level(latest.status) if view is not None else latest.status
+    said = site_context["words"].level(level)  # the word the latest page's heading uses
     default_subject = f"{dashboard.title}: {said} — {when:%Y-%m-%d %H:%M} UTC"
     return MailPage(
         one_line(subject or default_subject), html, html_to_text(html), images + charts, dropped
