@@ -540,6 +540,29 @@ def test_a_dashboard_that_prints_leaves_the_json_report_whole(
             assert said in done.stderr
 
 
+def test_a_closed_stdout_takes_no_file_s_place(tmp_path: Path) -> None:
+    # `dashsite build >&-`: fd 1 was free, the build's lock took it, and a dashboard's
+    # write to fd 1 went into the lock file.
+    import os
+    import subprocess
+    import sys
+
+    module = (
+        "import os\nfrom dashsite import collector\n\n@collector\ndef n():\n"
+        "    os.write(1, b'MARKER-ONE')\n    print('MARKER-TWO')\n    return 1\n"
+    )
+    write_project(tmp_path, {"loud": {"dashboard.py": module, "template.html": "{{ n }}"}})
+    done = subprocess.run(
+        [sys.executable, "-m", "dashsite", "-C", str(tmp_path), "build"],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")},
+        stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1), timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and not {"dashboards", "bytecode"} & set(path.parts):  # (code)
+            assert b"MARKER" not in path.read_bytes(), path
+
+
 def test_plain_progress_without_a_terminal(tmp_path: Path) -> None:
     write_project(tmp_path, {"alpha": simple()})
     done = cli(tmp_path, "build")

@@ -319,6 +319,20 @@ def _os_error_line(exc: OSError) -> str:
     return f"{where}{reason}" + (f" — {hint}" if hint else "")
 
 
+def _hold_standard_descriptors() -> None:
+    """A closed stdin, stdout or stderr (``dashsite build >&-``) gets ``/dev/null``: else
+    the next file opened takes its number (the build's lock, a page being written), and
+    a dashboard's ``print()`` would land in it."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)
+            if opened != fd:  # (a lower one was free too: it is filled on its turn)
+                os.dup2(opened, fd)
+                os.close(opened)
+
+
 def entry() -> NoReturn:
     """The console script: :func:`main`, then exit even if a collector thread is stuck.
 
@@ -326,6 +340,7 @@ def entry() -> NoReturn:
     hold the process; a thread a collector started itself might. Once the
     command is done (the site committed), nothing is worth waiting for.
     """
+    _hold_standard_descriptors()
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -46,6 +46,12 @@ def say(text: str, stream: TextIO | None = None) -> None:
     out.flush()
 
 
+def _flush(stream: TextIO | None) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        if stream is not None:
+            stream.flush()
+
+
 @contextlib.contextmanager
 def user_output_to_stderr() -> Iterator[None]:
     """While dashboards' code runs, what it prints goes to stderr: stdout is the
@@ -57,12 +63,12 @@ def user_output_to_stderr() -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.redirect_stdout(sys.stderr))
         with contextlib.suppress(OSError, ValueError):
-            if sys.__stdout__ is not None:
-                sys.__stdout__.flush()
+            _flush(sys.__stdout__)
             saved = os.dup(1)
             stack.callback(os.close, saved)
             os.dup2(2, 1)
             stack.callback(os.dup2, saved, 1)
+            stack.callback(_flush, sys.__stdout__)  # (what went to it meanwhile: stderr's)
         yield
 
 
