@@ -59,3 +59,34 @@ def test_a_day_bar_keeps_hostile_words_as_text() -> None:
     assert link.attrs["href"] == "history/2026-11.html#d-2026-11-27"
     assert link.text().strip() == '<img src=x onerror="boom()"> & co'
     assert not list(html.find_all("img"))
+
+
+def test_a_time_not_as_the_log_writes_it_is_never_copied_into_the_page() -> None:
+    # version_rows is a filter a layout may call with its own data: the text-only
+    # shortcut takes a logged time and nothing shaped like one.
+    with pytest.raises(ValueError):
+        _time("<script>a/T</script>x+00:00")  # shaped like a logged time at a glance
+    assert "<script>" not in _time("2026-11-27T20:15:03+00:00")
+
+
+def test_the_sandboxed_twin_looks_items_up_as_the_site_does() -> None:
+    from jinja2 import UndefinedError
+
+    from dashsite import create_environment
+    from dashsite.render.sandbox import sandboxed
+
+    twin = sandboxed(create_environment())
+    assert twin.from_string("{{ d['update'] is defined }}").render(d={}) == "False"
+    with pytest.raises(UndefinedError):
+        twin.from_string("{{ d['items'] }}").render(d={})
+
+
+def test_a_value_whose_type_changed_is_a_change() -> None:
+    # 1 == True and 50 == 50.0 in Python; as JSON (what data.json keeps) they differ.
+    from dashsite.status.compare import changes
+
+    table = {"$kind": "MonitorTable", "headers": ["a", "b"], "title": "", "formats": {}}
+    before = {"t": {**table, "rows": [["x", 1], ["y", 50]]}}
+    after = {"t": {**table, "rows": [["x", True], ["y", 50.0]]}}
+    found = changes(before, after, {}, {})
+    assert [(c.kind, c.before) for c in found] == [("rows", "2 rows changed")]

@@ -576,6 +576,7 @@ def test_a_tampered_log_line_is_refused() -> None:
         {"errors": {"api": 1}},
         {"errors": {"api": "x" * 10_001}},
         {"seq": -1},
+        {"values": {"requests": 10**400}},  # (float() of it overflows)
         {"path": "beta/2026-12-04/20261204T141523Z/"},
     ]:
         with pytest.raises(ValueError):

@@ -49,7 +49,7 @@ KEEP = 512
 UNUSED_FOR = 7 * 86400
 """Seconds without a build reading a file before it may go (past :data:`KEEP` files)."""
 MOST = 8192
-"""Files at most: past it, a write removes the least recently used down to :data:`KEEP`."""
+"""Files at most: past it, a write removes the least recently used (down to nine tenths)."""
 MARK_AFTER = 86400
 """A file read is marked used again (its time set to now) when its mark is older than this."""
 TRIM_EVERY = 256
@@ -148,8 +148,8 @@ class CodeFolder:
         by_use = sorted((e.stat().st_mtime, e.path) for e in files)
         unused = time.time() - UNUSED_FOR
         doomed = [path for used, path in by_use[: len(files) - KEEP] if used < unused]
-        if len(files) - len(doomed) > MOST:
-            doomed = [path for _, path in by_use[: len(files) - KEEP]]
+        if len(files) - len(doomed) > MOST:  # down to nine tenths of it: room for new code
+            doomed = [path for _, path in by_use[: len(files) - MOST * 9 // 10]]
         for path in doomed:
             with contextlib.suppress(OSError):
                 os.unlink(path)  # noqa: PTH108 - a DirEntry's path

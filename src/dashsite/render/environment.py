@@ -33,6 +33,7 @@ from dashsite.core.version import VERSION
 from dashsite.render.compiled import CodeFolder, library_versions, module_sources
 from dashsite.render.fragments import day_bars, version_rows
 from dashsite.render.markdown import escape_markdown, literal_in_markdown, markdown_filter
+from dashsite.render.sandbox import ItemsFirst
 from dashsite.types.filters import FILTERS, Rendered, render_filter
 from dashsite.types.namespace import template_globals
 
@@ -45,7 +46,7 @@ _SHARED_CODE: dict[tuple[Any, ...], tuple[CodeType, str | None]] = {}
 _SHARING = threading.Lock()
 
 
-class DashsiteEnvironment(Environment):
+class DashsiteEnvironment(ItemsFirst, Environment):
     """A Jinja2 environment that compiles each distinct template source once.
 
     Sites generated from one pattern (a dashboard per service) hold hundreds
@@ -65,20 +66,6 @@ class DashsiteEnvironment(Environment):
         self._generating = threading.Lock()
         self.code_folder: CodeFolder | None = None
         """Where compiled templates are kept between builds (:mod:`.compiled`), if anywhere."""
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        """``mapping[key]`` is the mapping's item or undefined, never one of its methods.
-
-        Jinja2 falls back to an attribute when an item is missing, so a collector named
-        ``update`` or ``items`` without an entry in ``build.last_good`` found the dict's
-        own method there (a failing build, in the theme). Other objects keep Jinja2's
-        fallback (``obj["attr"]``)."""
-        if isinstance(obj, Mapping):
-            try:
-                return obj[argument]
-            except (TypeError, LookupError):
-                return self.undefined(obj=obj, name=argument)
-        return super().getitem(obj, argument)
 
     def _generate(
         self,

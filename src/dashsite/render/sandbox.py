@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Mapping
+from typing import Any
 
 from jinja2 import Environment
 from jinja2.sandbox import SandboxedEnvironment
@@ -24,6 +26,25 @@ CONFIG_TEMPLATE_SUFFIX = ".monitor.yml"
 
 _TWINS: weakref.WeakKeyDictionary[Environment, SandboxedEnvironment] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+
+
+class ItemsFirst:
+    """Mixed into a Jinja2 environment: ``mapping[key]`` is the mapping's item, or
+    undefined when it has none, never one of its methods. Jinja2 falls back to an
+    attribute, so a collector named ``update`` looked up in ``build.last_good`` found
+    ``dict.update``. Other objects keep Jinja2's rule (``obj["attr"]``)."""
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, Mapping):
+            try:
+                return obj[argument]
+            except (AttributeError, TypeError, LookupError):
+                return self.undefined(obj=obj, name=argument)  # type: ignore[attr-defined]
+        return super().getitem(obj, argument)  # type: ignore[misc]
+
+
+class _Sandbox(ItemsFirst, SandboxedEnvironment):
+    """Jinja's sandbox, with the site environment's subscripts (:class:`ItemsFirst`)."""
 
 
 def is_config_template(name: str | None) -> bool:
@@ -49,7 +70,7 @@ def environment_for(environment: Environment, name: str | None) -> Environment:
 
 
 def _twin(environment: Environment) -> SandboxedEnvironment:
-    twin = SandboxedEnvironment(
+    twin = _Sandbox(
         block_start_string=environment.block_start_string,
         block_end_string=environment.block_end_string,
         variable_start_string=environment.variable_start_string,

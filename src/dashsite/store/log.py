@@ -42,7 +42,7 @@ def month_of(collected_at: str) -> str:
 
 
 _CANONICAL = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?\+00:00"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{6})?\+00:00"
 )
 """A time as :func:`_when` writes it (``datetime.isoformat`` in UTC): every line the
 log holds, read back without writing it again."""
@@ -56,7 +56,7 @@ def _when(text: Any, what: str) -> str:
     except ValueError:
         raise ValueError(f"{what} {text[:40]!r} is not an ISO time") from None
     written = _CANONICAL.fullmatch(text)
-    if written is not None and (written.group(1) is None or moment.microsecond):
+    if written is not None and (written.group(2) is None or moment.microsecond):
         return text  # (.000000 is written without its fraction: not this text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -78,7 +78,10 @@ def checked_count(value: Any, what: str) -> int:
 def finite_number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of more than 308 digits
+        return None
     return number if math.isfinite(number) else None
 
 
