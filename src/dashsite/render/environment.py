@@ -32,8 +32,8 @@ from dashsite.collection.files import format_of
 from dashsite.core.version import VERSION
 from dashsite.render.compiled import CodeFolder, library_versions, module_sources
 from dashsite.render.fragments import day_bars, version_rows
+from dashsite.render.lookup import ItemsFirst
 from dashsite.render.markdown import escape_markdown, literal_in_markdown, markdown_filter
-from dashsite.render.sandbox import ItemsFirst
 from dashsite.types.filters import FILTERS, Rendered, render_filter
 from dashsite.types.namespace import template_globals
 

@@ -15,32 +15,17 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping
-from typing import Any
 
 from jinja2 import Environment
 from jinja2.sandbox import SandboxedEnvironment
+
+from dashsite.render.lookup import ItemsFirst
 
 CONFIG_TEMPLATE_SUFFIX = ".monitor.yml"
 """Templates whose name ends so come from configuration: they render sandboxed."""
 
 _TWINS: weakref.WeakKeyDictionary[Environment, SandboxedEnvironment] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
-
-
-class ItemsFirst:
-    """Mixed into a Jinja2 environment: ``mapping[key]`` is the mapping's item, or
-    undefined when it has none, never one of its methods. Jinja2 falls back to an
-    attribute, so a collector named ``update`` looked up in ``build.last_good`` found
-    ``dict.update``. Other objects keep Jinja2's rule (``obj["attr"]``)."""
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        if isinstance(obj, Mapping):
-            try:
-                return obj[argument]
-            except (AttributeError, TypeError, LookupError):
-                return self.undefined(obj=obj, name=argument)  # type: ignore[attr-defined]
-        return super().getitem(obj, argument)  # type: ignore[misc]
 
 
 class _Sandbox(ItemsFirst, SandboxedEnvironment):
