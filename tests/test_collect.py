@@ -189,3 +189,20 @@ def test_collector_decorator_marks_and_keeps_the_function() -> None:
     assert spec.name == "disk" and spec.timeout is None
     api = getattr(api_status, COLLECTOR_ATTRIBUTE)
     assert (api.name, api.timeout, api.retries, api.is_async) == ("api", 5, 2, True)
+
+
+def test_a_collector_that_stops_the_event_loop_stops_nothing(tmp_path) -> None:
+    # loop.stop() in a collector ended the whole build with an internal error.
+    from projects import cli, write_project
+
+    module = (
+        "import asyncio\nfrom dashsite import collector\n\n@collector\nasync def rude():\n"
+        "    asyncio.get_running_loop().stop()\n    await asyncio.sleep(0.01)\n"
+        "    return 'still here'\n\n@collector\nasync def calm():\n"
+        "    await asyncio.sleep(0.02)\n    return 'fine'\n"
+    )
+    write_project(tmp_path, {"svc": {"dashboard.py": module,
+                                     "template.html": "<p>{{ rude }} {{ calm }}</p>"}})
+    done = cli(tmp_path, "build")
+    assert done.returncode == 0, done.stderr
+    assert "<p>still here fine</p>" in (tmp_path / "site" / "svc" / "index.html").read_text()

@@ -365,7 +365,15 @@ def _run_on_fresh_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     loop = asyncio.new_event_loop()
     try:
         asyncio.set_event_loop(loop)
-        return loop.run_until_complete(factory())
+        done = asyncio.ensure_future(factory(), loop=loop)
+        while True:
+            try:
+                return loop.run_until_complete(done)
+            except RuntimeError:
+                if done.done():
+                    raise  # (the coroutine's own error)
+                # A collector stopped the loop (loop.stop()): it is not theirs to stop.
+                # The collection goes on where it was; the collector's timeout still holds.
     finally:
         try:
             leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
