@@ -216,3 +216,20 @@ def test_the_settings_page_lists_every_setting_as_declared() -> None:
         readme.write_text(text.replace(found.group(1), options_table()))
         return
     assert found.group(1) == options_table()
+
+
+def test_a_runaway_template_is_stopped_not_filed(tmp_path: Path, monkeypatch) -> None:
+    from dashsite.render import pages
+    from projects import build
+
+    monkeypatch.setattr(pages, "MAX_BODY", 10_000)
+    write_project(tmp_path, {"good": simple("Good"), "loop": {
+        "dashboard.py": GOOD_MODULE,
+        "template.html": "<p>start</p>\n{% for i in range(10**9) %}x{% endfor %}\n",
+    }})
+    result = build(tmp_path, version_id="v1")
+    lines = [p.one_line() for p in result.problems]
+    assert lines == ["dashboards/loop/template.html: renders more than 10,000 characters "
+                     "— a loop repeats more than a page can show: limit it"], lines
+    versions = logged_versions(tmp_path / "site")
+    assert versions["good"] == ["v1"] and versions.get("loop", []) == []

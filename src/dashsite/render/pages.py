@@ -144,8 +144,34 @@ def render_body(
     from dashsite.render.sandbox import environment_for
 
     template = compile_template(environment_for(environment, template_name), name=template_name)
-    body = render_compiled(template, context)
+    body = _render_bounded(template, context)
     return markdown_to_html(body) if markdown else body
+
+
+MAX_BODY = 32 * 1024 * 1024
+"""Characters a dashboard's own template may render: past it, a loop ran away (a
+gigabyte page took a minute to write and was filed as if nothing were wrong)."""
+
+
+def _render_bounded(template: Template, context: Mapping[str, Any]) -> str:
+    """:func:`render_compiled`, stopped with a RenderError past :data:`MAX_BODY`."""
+    parts: list[str] = []
+    size = 0
+    try:
+        for part in template.generate(context):
+            size += len(part)
+            if size > MAX_BODY:
+                raise RenderError(
+                    f"renders more than {MAX_BODY:,} characters",
+                    path=template.filename,
+                    hint="a loop repeats more than a page can show: limit it",
+                )
+            parts.append(part)
+    except RenderError:
+        raise
+    except Exception as exc:
+        raise to_render_error(exc, template.filename) from exc
+    return "".join(parts)
 
 
 def wrap_body(environment: Environment, body: str, context: Mapping[str, Any]) -> str:
