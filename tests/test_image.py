@@ -51,6 +51,10 @@ def test_from_path_and_size_cap(tmp_path: Path) -> None:
         MonitorImage(data=PNG, max_bytes=10)
     with pytest.raises(RenderError, match="cannot read image"):
         MonitorImage(path=tmp_path / "missing.png")
+    # A file whose size says 0 (a device, /proc, a FIFO) is read up to the limit, not
+    # whole: /dev/zero filled the memory of the process.
+    with pytest.raises(RenderError, match="11 bytes, over the 10-byte limit"):
+        MonitorImage(path="/dev/zero", max_bytes=10)
 
 
 def test_exactly_one_source_and_a_positive_size() -> None:

@@ -63,6 +63,11 @@ def test_table_rejects_a_row_of_the_wrong_length() -> None:
     with pytest.raises(RenderError, match="3 cells but the table has 2 headers"):
         table.add_row([1, 2, 3])
     assert table.rows == []
+    # A dict gave its keys as cells (its values lost), a string its characters.
+    for row in ({"a": 1, "b": 2}, "ab", None, 5):
+        with pytest.raises(RenderError, match="row must be a list of cells"):
+            table.add_row(row)  # type: ignore[arg-type]
+    assert table.rows == []
 
 
 @pytest.mark.parametrize("inline", [False, True])

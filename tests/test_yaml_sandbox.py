@@ -171,6 +171,20 @@ def test_a_yaml_alias_bomb_fails_its_file_fast(tmp_path: Path, bomb: str) -> Non
     assert_fails_alone(root, done, "refused")
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    ("template: x\ncollectors:\n  v: " + "[" * 1000 + "]" * 1000 + "\n",
+     "nested too deeply to read"),
+    ("template: x\ncollectors:\n  v: {type: callable, module: sandbox_checks, function: 5}\n",
+     "'module' and 'function' must be names, not str and int"),
+    ("template: x\ncollectors:\n  v: {type: callable, module: [os], function: f}\n",
+     "'module' and 'function' must be names, not list and str"),
+], ids=["deep", "function-number", "module-list"])
+def test_a_yaml_file_of_the_wrong_shape_fails_alone(tmp_path: Path, text: str, said: str) -> None:
+    # These stopped the whole build with an internal error (exit 70).
+    root = yaml_project(tmp_path, text)
+    assert_fails_alone(root, cli(root, "build", "--version-id", "v1"), said)
+
+
 def test_aliases_that_expand_a_little_are_fine(tmp_path: Path) -> None:
     root = yaml_project(tmp_path, "defaults: &d {type: static, value: {unit: ms}}\ntemplate: '<p id=\"u\">{{ a.unit }}"
                                   "{{ b.unit }}</p>'\ncollectors:\n  a: *d\n  b: *d\n")

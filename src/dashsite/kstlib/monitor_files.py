@@ -142,6 +142,12 @@ class CollectorConfig:
     def _target(self) -> tuple[str, str]:
         """The ``callable`` entry's module and function, once their names are allowed."""
         module, function = self.module or "", self.function or ""
+        if not isinstance(module, str) or not isinstance(function, str):
+            raise self._error(
+                f"'module' and 'function' must be names, not {type(module).__name__} and "
+                f"{type(function).__name__}",
+                "e.g. module: ops.checks, function: run_checks",
+            )
         if not module or not function:
             raise self._error(
                 "type 'callable' needs 'module' and 'function'",
@@ -418,6 +424,10 @@ def load_monitoring_config(
     except UnicodeDecodeError:
         raise MonitoringConfigFormatError(
             "not UTF-8 text", path=shown, hint="save it as UTF-8"
+        ) from None
+    except RecursionError:
+        raise MonitoringConfigFormatError(
+            "nested too deeply to read", path=shown, hint="flatten the nested lists or maps"
         ) from None
     except yaml.YAMLError as exc:
         # Where the broken construct began, else where the parser gave up.

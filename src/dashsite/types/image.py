@@ -143,7 +143,11 @@ class MonitorImage(RenderType):
                 size = source.stat().st_size
                 if size > self.max_bytes:
                     self._too_big(size)
-                object.__setattr__(self, "data", source.read_bytes())
+                with source.open("rb") as file:  # at most one byte past the limit: a device
+                    data = file.read(self.max_bytes + 1)  # or a file still growing says 0
+                if len(data) > self.max_bytes:
+                    self._too_big(len(data))
+                object.__setattr__(self, "data", data)
             except OSError as exc:
                 raise RenderError(f"cannot read image: {exc.strerror}", path=source) from None
         assert self.data is not None

@@ -333,6 +333,12 @@ class MonitorTable(RenderType):
 
     def add_row(self, row: Sequence[Any]) -> MonitorTable:
         """Append one row; it must have exactly one cell per header."""
+        if isinstance(row, str | bytes | Mapping) or not isinstance(row, Iterable):
+            raise RenderTypeMisuse(
+                f"MonitorTable row must be a list of cells, not {type(row).__name__}",
+                hint="give add_row() a list, one value per header "
+                "(for a dict: [row[h] for h in headers])",
+            )
         cells = list(row)
         if len(cells) != len(self.headers):
             raise RenderError(
