@@ -206,3 +206,44 @@ def test_a_collector_that_stops_the_event_loop_stops_nothing(tmp_path) -> None:
     done = cli(tmp_path, "build")
     assert done.returncode == 0, done.stderr
     assert "<p>still here fine</p>" in (tmp_path / "site" / "svc" / "index.html").read_text()
+
+
+def test_collectors_hung_past_their_timeout_do_not_starve_the_ones_queued_behind() -> None:
+    # Two threads, both stuck in calls that never return in time: a healthy collector
+    # queued behind them timed out without ever running.
+    release = threading.Event()
+
+    def hung() -> str:
+        release.wait(10)
+        return "late"
+
+    collectors = [Collector(f"hung{n}", hung, timeout=0.3) for n in range(3)]
+    collectors.append(Collector("healthy", lambda: "fine", timeout=0.3))
+    try:
+        outcomes = run(collect(collectors, concurrency=2))
+    finally:
+        release.set()
+    by_name = {o.name: o for o in outcomes}
+    assert by_name["healthy"].ok and by_name["healthy"].value == "fine"
+    assert all(isinstance(by_name[f"hung{n}"].error, CollectorError) for n in range(3))
+
+
+def test_a_dead_source_in_one_dashboard_leaves_the_others_healthy(tmp_path) -> None:
+    # The build's pool held only stuck threads; another dashboard's collector waited in
+    # its queue and "timed out" there without ever running.
+    from projects import cli, write_project
+
+    hung = "import time\nfrom dashsite import collector\n" + "".join(
+        f"\n@collector(timeout=0.5)\ndef h{n}():\n    time.sleep(2)\n    return 1\n"
+        for n in range(4)
+    )
+    write_project(tmp_path, {
+        "a-down": {"dashboard.py": hung, "template.html": "x"},
+        "b-ok": {"dashboard.py": "from dashsite import collector\n\n@collector(timeout=0.5)\n"
+                                 "def healthy():\n    return 'fine'\n",
+                 "template.html": "<p>{{ healthy }}</p>"},
+    }, config="concurrency = 2\n")
+    done = cli(tmp_path, "build")
+    assert done.returncode == 0, done.stderr
+    assert "b-ok: collector" not in done.stderr
+    assert "<p>fine</p>" in (tmp_path / "site" / "b-ok" / "index.html").read_text()

@@ -258,7 +258,12 @@ class CollectionEngine:
     ) -> Any:
         """One attempt, bounded by ``budget`` seconds of the collector's own time."""
         stepped: list[_Stepped] = []
-        task = asyncio.ensure_future(self._call(spec, executor, stepped, budget))
+        running: list[float] = []  # when an executor's thread started a sync collector
+        task = asyncio.ensure_future(self._call(spec, executor, stepped, budget, running))
+        # In dashsite's own pool a sync collector's time starts when a thread takes it,
+        # not while it waits behind others: the pool makes room when a call hangs past
+        # its timeout (:meth:`DaemonThreadPool.abandon`), so the wait always ends.
+        queued = not spec.is_async and isinstance(executor, DaemonThreadPool)
         if isinstance(spec.func, IsolatedCall):
             # Its worker process counts the budget from when the call starts there (not
             # while it waits for a worker, or one starts) and is killed when it runs out.
@@ -266,6 +271,14 @@ class CollectionEngine:
         began, busy_before = time.perf_counter(), self.busy
         try:
             while True:
+                if queued and budget is not None:
+                    if not running:
+                        done, _ = await asyncio.wait({task}, timeout=QUEUED_POLL)
+                        if done:
+                            break
+                        continue
+                    queued = False
+                    began, busy_before = running[0], self.busy
                 own = stepped[0].own if stepped else 0.0
                 others = (self.busy - busy_before) - own
                 remaining = (
@@ -280,6 +293,9 @@ class CollectionEngine:
             await _stop(task)
             raise
         if not task.done():
+            abandon = getattr(executor, "abandon", None)
+            if running and callable(abandon):
+                abandon()  # its thread stays stuck in it: the pool may start another
             if not await _stop(task):
                 raise TimeoutError(
                     f"no result within {budget:g} s, and it did not stop when cancelled "
@@ -301,6 +317,7 @@ class CollectionEngine:
         executor: Executor | None,
         stepped: list[_Stepped],
         budget: float | None,
+        running: list[float],
     ) -> Any:
         if spec.is_async:
             result = _guarded(spec.func)
@@ -309,12 +326,21 @@ class CollectionEngine:
             if isinstance(func, IsolatedCall):  # its process is killed at the deadline
                 func = functools.partial(func.within, budget)
             loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(executor, _guarded, func)
+            result = await loop.run_in_executor(executor, _started, func, running)
         if inspect.isawaitable(result):
             stepped.append(_Stepped(result, self))
             result = await stepped[0]
         return result
 
+
+def _started(func: Callable[[], Any], running: list[float]) -> Any:
+    """``_guarded(func)`` in an executor's thread, noting when it began there."""
+    running.append(time.perf_counter())
+    return _guarded(func)
+
+
+QUEUED_POLL = 0.05
+"""Seconds between looks at a sync collector still waiting for a thread of the pool."""
 
 _ABANDONED: set[asyncio.Future[Any]] = set()
 """Tasks that ignored their cancel; kept referenced so they are never reported as leaked."""

@@ -48,6 +48,20 @@ class DaemonThreadPool(Executor):
                 thread.start()
         return future
 
+    def abandon(self) -> None:
+        """A job outlived its timeout and its thread is stuck in it: one more thread may
+        start, so that work queued behind it still runs. (Twenty hung calls to a dead
+        database must not make a healthy collector of another dashboard time out in
+        the queue.)"""
+        with self._lock:
+            self._max += 1
+            if not self._closed and self._jobs.qsize() > 0 and len(self._threads) < self._max:
+                thread = threading.Thread(
+                    target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+
     def _work(self) -> None:
         while True:
             job = self._jobs.get()
