@@ -59,6 +59,10 @@ ESCAPES = [
     "{% for x in range(10 ** 9) %}{% endfor %}",
     "{{ ''.format.__globals__ }}",
     "{{ '{0.__class__}'.format(1) }}",
+    "{{ 'x' * 10**10 }}",  # (filled the memory: 19 GB)
+    "{{ [1] * 10**10 }}",
+    "{{ 10**10 * 'x' }}",
+    "{{ 2 ** (10**10) }}",  # (ran for ever)
 ]
 
 

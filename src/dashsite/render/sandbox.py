@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import Any
 
 from jinja2 import Environment
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from dashsite.render.lookup import ItemsFirst
@@ -28,8 +31,41 @@ _TWINS: weakref.WeakKeyDictionary[Environment, SandboxedEnvironment] = weakref.W
 _LOCK = threading.Lock()
 
 
+MAX_PRODUCT = 10_000_000
+"""Items (characters) a ``*`` in a configuration template may make: ``'x' * 10**10``
+filled the build's memory."""
+MAX_POWER_BITS = 100_000
+"""Bits a ``**`` in a configuration template may make (``2 ** 10**10`` ran for ever)."""
+
+
 class _Sandbox(ItemsFirst, SandboxedEnvironment):
-    """Jinja's sandbox, with the site environment's subscripts (:class:`ItemsFirst`)."""
+    """Jinja's sandbox, with the site environment's subscripts (:class:`ItemsFirst`),
+    and ``*`` and ``**`` bounded: a template from configuration is data, and must not
+    be able to take the build's memory or time."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | bytes | list | tuple)
+                    and isinstance(times, int)
+                    and len(seq) * max(times, 0) > MAX_PRODUCT
+                ):
+                    raise SecurityError(
+                        f"a repeated sequence over {MAX_PRODUCT:,} items is not allowed"
+                    )
+        elif (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and abs(left) > 1
+            and right > 0
+            and right * abs(left).bit_length() > MAX_POWER_BITS
+        ):
+            raise SecurityError(f"a power over {MAX_POWER_BITS:,} bits is not allowed")
+        return super().call_binop(context, operator, left, right)
 
 
 def is_config_template(name: str | None) -> bool:
