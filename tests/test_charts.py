@@ -354,3 +354,28 @@ def test_a_collector_failing_now_ends_the_chart_with_a_no_data_since_mark(tmp_pa
         if n < 2:
             assert rects == notes == [], n  # the data is current: no mark
     assert rects == notes == ["no data since 20:20 UTC"]  # v1, the last good value
+
+
+def test_times_as_dates_or_iso_text_are_times() -> None:
+    # charts.md: (time, value) pairs. Dates and ISO text drew "no data" without a word.
+    from datetime import date
+
+    from dashsite.core.errors import RenderError
+    from dashsite.types.charts import LineChart
+
+    for data in ([(date(2026, 1, n + 1), n) for n in range(10)],
+                 [(f"2026-01-{n + 1:02d}T00:00:00Z", n) for n in range(10)]):
+        desc = parse(LineChart(data).render()).find("desc").text()
+        assert desc.startswith("From 2026-01-01 00:00 UTC to 2026-01-10 00:00 UTC"), desc
+        assert "last 9, min 0, max 9" in desc
+    with pytest.raises(RenderError, match="x 'yesterday' is not a time"):
+        LineChart([("yesterday", 1), ("2026-01-02", 2)]).render()
+
+
+def test_a_bar_chart_with_named_and_plain_categories_draws_in_both_modes() -> None:
+    from dashsite.types.charts import BarChart
+
+    chart = BarChart({"mon": {"ok": 3, "failed": 1}, "tue": 5})
+    bars = [len(list(parse(chart.render(inline_css=inline)).find_all("rect")))
+            for inline in (False, True)]
+    assert bars == [3, 3]  # ok and failed on Monday, the plain one on Tuesday

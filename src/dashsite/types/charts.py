@@ -356,8 +356,9 @@ class BarChart(RenderType):
             if isinstance(value, Mapping):
                 found = {str(k): as_number(v) for k, v in value.items()}
                 cells.append([found.get(n) for n in names])
-            else:
-                cells.append([as_number(value)])
+            else:  # a plain number is the unnamed series' (beside named ones: its own)
+                number = as_number(value)
+                cells.append([number if n == "" else None for n in names])
         return categories, names, cells
 
     def summary(self) -> str:

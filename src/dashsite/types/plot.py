@@ -11,7 +11,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -95,6 +95,9 @@ def _lines(data: Any) -> tuple[list[_Line], bool]:
                 xs, ys = _Column(ys), list(map(itemgetter(1), ys))
             except (TypeError, IndexError, KeyError):
                 raise RenderError(f"chart series {str(name)!r} mixes pairs and values") from None
+            if isinstance(xs[0], date | str) and not isinstance(xs[0], datetime):
+                times_of: Sequence[Any] = _times(xs, str(name))  # dates, ISO text: times
+                xs = times_of
             timed = isinstance(xs[0], datetime)
             if timed and xs[0].tzinfo is None:
                 xs = [x.replace(tzinfo=UTC) if x.tzinfo is None else x for x in xs]
@@ -116,6 +119,30 @@ def _lines(data: Any) -> tuple[list[_Line], bool]:
     if len(kinds) > 1:
         raise RenderError("chart series mix times and positions on x: give all of them times")
     return lines, kinds == {True}
+
+
+def _times(xs: Sequence[Any], name: str) -> list[datetime]:
+    """``(date, y)`` or ``("2026-01-01T00:00:00Z", y)`` pairs' x as UTC times (a date is
+    its midnight); a RenderError naming the series if one is neither."""
+    found: list[datetime] = []
+    for x in xs:
+        moment: datetime | None = None
+        if isinstance(x, datetime):
+            moment = x
+        elif isinstance(x, date):
+            moment = datetime.combine(x, datetime.min.time(), UTC)
+        elif isinstance(x, str):
+            try:
+                moment = datetime.fromisoformat(x.replace("Z", "+00:00"))
+            except ValueError:
+                moment = None
+        if moment is None:
+            raise RenderError(
+                f"chart series {name!r}: x {str(x)[:40]!r} is not a time",
+                hint="give x as datetimes, dates or ISO times (2026-01-01T00:00:00Z) throughout",
+            )
+        found.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return found
 
 
 def _x(value: Any) -> float:
