@@ -189,6 +189,17 @@ def test_a_yaml_file_of_the_wrong_shape_fails_alone(tmp_path: Path, text: str, s
     assert_fails_alone(root, cli(root, "build", "--version-id", "v1"), said)
 
 
+def test_a_yaml_value_that_cannot_be_stored_names_the_yaml_file(tmp_path: Path) -> None:
+    # It named dashsite's own source (kstlib/monitor_files.py:130), where the collector
+    # of a YAML entry is made.
+    root = yaml_project(tmp_path, "template: x\ncollectors: {v: !!binary aGVsbG8=}\n")
+    done = cli(root, "build", "--version-id", "v1")
+    assert done.returncode == 1
+    (line,) = [line for line in done.stderr.splitlines() if "cannot be stored" in line]
+    assert line.startswith(
+        "dashboards/svc.monitor.yml: collector 'v' returned a value that cannot be stored")
+
+
 def test_aliases_that_expand_a_little_are_fine(tmp_path: Path) -> None:
     root = yaml_project(tmp_path, "defaults: &d {type: static, value: {unit: ms}}\ntemplate: '<p id=\"u\">{{ a.unit }}"
                                   "{{ b.unit }}</p>'\ncollectors:\n  a: *d\n  b: *d\n")

@@ -532,14 +532,28 @@ def storable_error(message: str) -> str:
     return shorten(text, MAX_ERROR_TEXT)
 
 
+def _defined_at(func: Any, folder: Path) -> tuple[Path, int | None]:
+    """Where the dashboard defines collector ``func``: its file and first line when that
+    is in the dashboard's folder; else the dashboard's own file, no line (a collector of
+    a ``*.monitor.yml`` is made by dashsite, one from an installed library is not the
+    user's to edit)."""
+    code = getattr(func, "__code__", None)
+    own = folder if folder.is_file() else folder / "dashboard.py"
+    if code is None:
+        return own, None
+    defined = Path(code.co_filename)
+    if folder.is_dir() and (
+        defined.is_relative_to(folder) or defined.is_relative_to(folder.resolve())
+    ):
+        return defined, code.co_firstlineno
+    return own, None
+
+
 def _raised_at(error: BaseException, func: Any, folder: Path) -> tuple[Path, int | None]:
     """The dashboard's own file and line nearest to where ``error`` was raised: the last
-    frame of its traceback inside the dashboard's folder, else the collector's first
-    line (an error sent back by a worker process has no traceback)."""
-    code = getattr(func, "__code__", None)
-    found: tuple[Path, int | None] = (
-        (Path(code.co_filename), code.co_firstlineno) if code else (folder / "dashboard.py", None)
-    )
+    frame of its traceback inside the dashboard's folder, else where the collector is
+    defined (an error sent back by a worker process has no traceback)."""
+    found = _defined_at(func, folder)
     inside = tuple({f"{folder}{os.sep}", f"{folder.resolve()}{os.sep}"})
     trace = error.__traceback__
     while trace is not None:
@@ -603,13 +617,12 @@ def dashboard_data(
             reason = f"returned a value that cannot be stored as JSON ({exc})"
             fail(outcome.name, reason)
             reported.add(outcome.name)
-            code = getattr(spec.func, "__code__", None)
-            source = Path(code.co_filename) if code else dashboard.folder / "dashboard.py"
+            source, line = _defined_at(spec.func, dashboard.folder)
             problems.append(
                 DashboardError(
                     f"collector '{outcome.name}' {reason}",
                     path=display(source, root),
-                    line=code.co_firstlineno if code else None,
+                    line=line,
                     hint="return dicts, lists, strings, numbers or dashsite render types",
                 )
             )
