@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -247,3 +248,33 @@ def test_a_dead_source_in_one_dashboard_leaves_the_others_healthy(tmp_path) -> N
     assert done.returncode == 0, done.stderr
     assert "b-ok: collector" not in done.stderr
     assert "<p>fine</p>" in (tmp_path / "site" / "b-ok" / "index.html").read_text()
+
+
+@pytest.mark.parametrize(("limits", "said"), [
+    ({"timeout": 0}, "timeout must be a number of seconds above 0, not 0"),
+    ({"timeout": -1}, "timeout must be a number of seconds above 0, not -1"),
+    ({"timeout": "5"}, "timeout must be a number of seconds above 0, not '5'"),
+    ({"timeout": float("nan")}, "timeout must be a number of seconds above 0, not nan"),
+    ({"retries": -1}, "retries must be a whole number from 0, not -1"),
+    ({"retries": 1.5}, "retries must be a whole number from 0, not 1.5"),
+    ({"backoff": -1}, "backoff must be seconds from 0, not -1"),
+])
+def test_limits_that_could_never_work_are_refused_where_declared(limits, said: str) -> None:
+    from dashsite import DashsiteError
+
+    with pytest.raises(DashsiteError, match=re.escape(said)):
+        Collector("n", lambda: 1, **limits)
+    with pytest.raises(DashsiteError, match=re.escape(said)):
+        collector(**limits)(lambda: 1)
+
+
+def test_a_bad_limit_in_a_dashboard_is_one_line_naming_it(tmp_path) -> None:
+    from projects import cli, write_project
+
+    module = "from dashsite import collector\n\n\n@collector(timeout=0)\ndef n():\n    return 1\n"
+    write_project(tmp_path, {"x": {"dashboard.py": module, "template.html": "{{ n }}"}})
+    done = cli(tmp_path, "build")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == (
+        "dashboards/x/dashboard.py:4: collector 'n': timeout must be a number of seconds above "
+        "0, not 0 — e.g. @collector(timeout=5), or leave it out for the default")

@@ -301,3 +301,11 @@ def test_no_title_is_an_empty_one() -> None:
     assert MonitorTable(["a"], title=None).title == ""  # type: ignore[arg-type]
     assert MonitorKV({"a": 1}, title=None).title == ""  # type: ignore[arg-type]
     assert MonitorMetric(3, label=None, unit=None).render().count("metric-") == 2  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("level", [None, "bogus", 99, ["ok"]])
+def test_a_level_that_is_none_is_a_render_error(level) -> None:
+    # It was an AttributeError ('NoneType' has no attribute 'strip') or a bare ValueError.
+    for make in (lambda: StatusCell("x", level), lambda: MonitorMetric(1, level=level)):
+        with pytest.raises(RenderError, match="level must be one of ok, warning, error, critical"):
+            make()

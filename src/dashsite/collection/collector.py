@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from dashsite.core.config import every_seconds
+from dashsite.core.errors import DashboardError
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_BACKOFF = 0.2
@@ -31,11 +32,37 @@ class Collector:
     backoff: float = DEFAULT_BACKOFF
     every: float | None = None
 
+    def __post_init__(self) -> None:
+        """Limits that could never work are refused where the collector is declared: a
+        timeout of 0 failed it on every build, "5" at run time, nan meant none."""
+        timeout, retries, backoff = self.timeout, self.retries, self.backoff
+        if timeout is not None and not _positive(timeout):
+            raise DashboardError(
+                f"collector '{self.name}': timeout must be a number of seconds above 0, "
+                f"not {timeout!r}",
+                hint="e.g. @collector(timeout=5), or leave it out for the default",
+            )
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise DashboardError(
+                f"collector '{self.name}': retries must be a whole number from 0, not {retries!r}",
+                hint="e.g. @collector(retries=2)",
+            )
+        if not (_positive(backoff) or backoff == 0):
+            raise DashboardError(
+                f"collector '{self.name}': backoff must be seconds from 0, not {backoff!r}",
+                hint="e.g. @collector(retries=2, backoff=1)",
+            )
+
     @property
     def is_async(self) -> bool:
         """True for coroutine functions (and objects with an async ``__call__``)."""
         call = getattr(self.func, "__call__", None)  # noqa: B004 - looking for async __call__
         return inspect.iscoroutinefunction(self.func) or inspect.iscoroutinefunction(call)
+
+
+def _positive(value: Any) -> bool:
+    """A finite number above 0 (a bool is not a number)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < math.inf
 
 
 COLLECTOR_ATTRIBUTE = "__dashsite_collector__"

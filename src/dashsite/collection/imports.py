@@ -31,7 +31,7 @@ from types import CodeType, ModuleType
 from typing import Any, NoReturn
 
 from dashsite.collection.bytecode import BytecodeCache
-from dashsite.core.errors import DashboardError, display
+from dashsite.core.errors import DashboardError, DashsiteError, display
 from dashsite.core.names import DASHBOARD_PACKAGE
 from dashsite.store.write import state_folder
 
@@ -227,6 +227,13 @@ def _outcome(
             path=shown,
             line=result.lineno,
             hint="fix the Python syntax",
+        )
+    if isinstance(result, DashsiteError) and result.path is None:  # (a bad @collector(…))
+        return DashboardError(
+            result.message,
+            path=shown,
+            line=_line_in(result.__traceback__, str(path)),
+            hint=result.hint,
         )
     if isinstance(result, BaseException):  # SystemExit, KeyboardInterrupt… end this dashboard only
         kind = "import error" if isinstance(result, ImportError) else type(result).__name__

@@ -233,6 +233,19 @@ def _attr(name: str, value: str) -> str:
     return f' {name}="{escape(value)}"'
 
 
+def _level(owner: object, value: Any) -> StatusLevel:
+    """A render type's ``level``: a StatusLevel, its name or number; else a RenderError
+    (the value may come from a source: that collector fails, as for a short row)."""
+    try:
+        return StatusLevel.parse(value)
+    except (ValueError, AttributeError, TypeError):
+        names = ", ".join(level.slug for level in StatusLevel)
+        raise RenderError(
+            f"{type(owner).__name__} level must be one of {names}, not {value!r:.40}",
+            hint="pass a StatusLevel (StatusLevel.ERROR) or its name",
+        ) from None
+
+
 def _text_field(owner: object, name: str, hint: str = "") -> None:
     """Refuse a field that must be text (a title, a label) and is not: a list there is
     nearly always rows or items passed in the wrong place, and the page would show it.
@@ -269,7 +282,7 @@ class StatusCell(RenderType):
     level: StatusLevel = StatusLevel.OK
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "level", StatusLevel.parse(self.level))
+        object.__setattr__(self, "level", _level(self, self.level))
 
     def levels(self) -> Iterator[StatusLevel]:
         """This badge's level."""
@@ -502,7 +515,7 @@ class MonitorMetric(RenderType):
     unit: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "level", StatusLevel.parse(self.level))
+        object.__setattr__(self, "level", _level(self, self.level))
         _text_field(self, "label", "MonitorMetric(value, label='…', level=…, unit='…')")
         _text_field(self, "unit", "MonitorMetric(value, label='…', level=…, unit='…')")
 
