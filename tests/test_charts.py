@@ -379,3 +379,14 @@ def test_a_bar_chart_with_named_and_plain_categories_draws_in_both_modes() -> No
     bars = [len(list(parse(chart.render(inline_css=inline)).find_all("rect")))
             for inline in (False, True)]
     assert bars == [3, 3]  # ok and failed on Monday, the plain one on Tuesday
+
+
+def test_numbers_no_axis_can_span_are_gaps_not_errors() -> None:
+    # charts.md: data is never an error. 1e308 and -1e308 overflowed the axis.
+    from dashsite.types.charts import LineChart
+    from dashsite.types.sparkline import Sparkline
+
+    for chart in (LineChart([1e308, -1e308, 5, 6]), LineChart([10**30, 10**400, 3, 4])):
+        svg = chart.render()
+        assert "nan" not in svg and parse(svg).find("svg") is not None
+    assert "nan" not in Sparkline([1e308, -1e308, 1e-308, 2]).render()

@@ -18,7 +18,7 @@ from typing import Any
 from dashsite.core.errors import RenderError
 from dashsite.types.formats import duration, filesize, percent
 from dashsite.types.renderables import format_value
-from dashsite.types.sparkline import as_number
+from dashsite.types.sparkline import MAX_DRAWN, as_number
 
 PALETTE = ("#0969da", "#bc4c00", "#1a7f37", "#8250df", "#bf3989", "#57606a")
 """Series colours on white (each at least 3:1); the theme's dark mode has its own."""
@@ -150,8 +150,15 @@ def _x(value: Any) -> float:
 
 
 def _clean(values: Sequence[Any]) -> bool:
-    """Only finite numbers (two passes in C: types, then a sum that NaN or inf spoils)."""
-    return set(map(type, values)) <= {int, float} and math.isfinite(sum(values))
+    """Only numbers an axis can span (passes in C: types, the extremes against
+    :data:`MAX_DRAWN`, then a sum that NaN or inf spoils)."""
+    if not values or not set(map(type, values)) <= {int, float}:
+        return not values
+    try:
+        low, high = min(values), max(values)
+        return low >= -MAX_DRAWN and high <= MAX_DRAWN and math.isfinite(sum(values))
+    except (OverflowError, ValueError):  # (nan compares as neither)
+        return False
 
 
 def sample(line: _Line, columns: int) -> Pairs:

@@ -6,7 +6,6 @@ max), so the trend stays readable everywhere.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,12 +23,20 @@ NEUTRAL_STROKE = "#0969da"
 MAX_SIZE = 4000
 
 
+MAX_DRAWN = 1e300
+"""Beyond it a number is a gap: no axis spans it (the range of ±1e308 overflowed)."""
+
+
 def as_number(value: object) -> float | None:
-    """A finite number as float; anything else (None, a failed collector, text) is a gap."""
+    """A finite number as float; anything else (None, a failed collector, text, a number
+    past :data:`MAX_DRAWN` either way) is a gap."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of more than 308 digits
+        return None
+    return number if -MAX_DRAWN <= number <= MAX_DRAWN else None
 
 
 @dataclass(frozen=True, slots=True)
