@@ -57,3 +57,14 @@ def test_class_mode_lets_the_theme_recolour_and_inline_mode_does_not() -> None:
     assert "sparkline-neutral" in neutral.classes
     inline = parse(Sparkline([1, 2], level=StatusLevel.CRITICAL).render(inline_css=True))
     assert "class" not in inline.find("polyline").attrs
+
+
+def test_more_values_than_pixels_are_drawn_as_the_pixels_show_them() -> None:
+    # A million values drew a 9.7 MB image 120 pixels wide.
+    svg = Sparkline(list(range(100_000)) + [50_000] * 10, width=120).render()
+    assert len(svg) < 20_000
+    points = parse(svg).find("polyline").attrs["points"].split()
+    assert len(points) <= 4 * 2 * 120
+    first, last = points[0].split(","), points[-1].split(",")
+    assert (first[0], last[0]) == ("2.0", "118.0")  # the ends stay where they were
+    assert float(first[1]) > float(points[-11].split(",")[1])  # the climb is still drawn
