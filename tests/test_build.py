@@ -571,6 +571,18 @@ def test_plain_progress_without_a_terminal(tmp_path: Path) -> None:
     assert "Built 1 dashboard as version" in done.stderr
 
 
+def test_every_dashboard_is_counted_in_the_progress_also_one_not_filed(tmp_path: Path) -> None:
+    # "Building 2 dashboard(s)" then one [n/2] line: a template error counted nowhere.
+    write_project(tmp_path, {"alpha": simple(), "beta": {
+        "dashboard.py": "from dashsite import collector\n\n@collector\ndef n():\n    return 1\n",
+        "template.html": "{{ n.no.such }}"}})
+    done = cli(tmp_path, "build")
+    assert done.returncode == 1
+    counted = [line.split(" ", 1) for line in done.stderr.splitlines() if line.startswith("[")]
+    assert sorted(n for n, _ in counted) == ["[1/2]", "[2/2]"], done.stderr
+    assert sorted(said for _, said in counted) == ["alpha: ok", "beta: not filed"]
+
+
 def test_refresh_reloads_latest_pages_and_the_index_only(tmp_path: Path) -> None:
     write_project(tmp_path, {"alpha": simple()}, config="refresh = 300\n")
     build(tmp_path, version_id="v1")

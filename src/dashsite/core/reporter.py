@@ -152,15 +152,13 @@ class ConsoleReporter:
                 self._line(event.message)
         elif event.kind == "dashboard":
             self.done += 1
+            said = event.level.slug if event.level is not None else event.message
             if self.tty and not self.quiet:
-                status = self._paint(
-                    event.level.slug if event.level is not None else "", event.level
-                )
+                status = self._paint(said, event.level)
                 self.stream.write(f"\r\033[K[{self.done}/{self.total}] {event.slug} {status}")
                 self.stream.flush()
             elif not self.quiet:
-                status = event.level.slug if event.level is not None else ""
-                self._line(f"[{self.done}/{self.total}] {event.slug}: {status}")
+                self._line(f"[{self.done}/{self.total}] {event.slug}: {said}")
         elif event.kind in {"problem", "collector-failed"}:
             self._line(event.message, StatusLevel.ERROR)
         elif event.kind in {"waiting", "notice"}:

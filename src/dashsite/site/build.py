@@ -1064,7 +1064,8 @@ class SiteBuilder:
         )  # fmt: skip
         extra["in_history"] = self._in_history(record, version_id, collected_at)
         rendered = self._render_version(filing, item, version_id, collected_at, extra)
-        if rendered is None:
+        if rendered is None:  # (its problem is told): counted, as every dashboard is
+            self.reporter.emit(Event("dashboard", slug, "not filed"))
             return None
         latest, snapshot, problem = rendered
         self.views[slug] = extra["timeline"]
