@@ -236,7 +236,7 @@ def test_a_dead_source_in_one_dashboard_leaves_the_others_healthy(tmp_path) -> N
 
     hung = "import time\nfrom dashsite import collector\n" + "".join(
         f"\n@collector(timeout=0.5)\ndef h{n}():\n    time.sleep(2)\n    return 1\n"
-        for n in range(4)
+        for n in range(2)
     )
     write_project(tmp_path, {
         "a-down": {"dashboard.py": hung, "template.html": "x"},
@@ -268,6 +268,14 @@ def test_limits_that_could_never_work_are_refused_where_declared(limits, said: s
         collector(**limits)(lambda: 1)
 
 
+def test_limits_of_any_real_number_type_are_seconds() -> None:
+    from decimal import Decimal
+    from fractions import Fraction
+
+    assert Collector("n", lambda: 1, timeout=Decimal(5)).timeout == 5.0
+    assert Collector("n", lambda: 1, timeout=Fraction(1, 2), backoff=0).backoff == 0.0
+
+
 def test_a_bad_limit_in_a_dashboard_is_one_line_naming_it(tmp_path) -> None:
     from projects import cli, write_project
 
@@ -278,3 +286,49 @@ def test_a_bad_limit_in_a_dashboard_is_one_line_naming_it(tmp_path) -> None:
     assert done.stderr.splitlines()[0] == (
         "dashboards/x/dashboard.py:4: collector 'n': timeout must be a number of seconds above "
         "0, not 0 — e.g. @collector(timeout=5), or leave it out for the default")
+
+
+def test_a_task_left_behind_that_stops_the_loop_stops_nothing() -> None:
+    from dashsite.collection.engine import run_coroutine
+
+    async def stopper() -> None:
+        await asyncio.sleep(0.05)
+        asyncio.get_running_loop().stop()
+
+    left: list[asyncio.Future[None]] = []
+
+    async def leaves_a_task() -> int:
+        left.append(asyncio.ensure_future(stopper()))
+        return 1
+
+    outcomes = run_coroutine(lambda: collect([Collector("c", leaves_a_task)]))
+    assert outcomes[0].value == 1
+
+
+def test_the_pool_makes_room_for_hung_calls_up_to_twice_its_threads() -> None:
+    from dashsite.collection.workers import DaemonThreadPool
+
+    release = threading.Event()
+    pool = DaemonThreadPool(2)
+
+    def hung() -> int:
+        release.wait(5)
+        return 1
+
+    async def later() -> int:
+        await asyncio.sleep(5)
+        return 1
+
+    try:
+        hung_ones = [Collector(f"h{n}", hung, timeout=0.2, retries=1) for n in range(8)]
+        run(collect(hung_ones, executor=pool, concurrency=20))
+        assert len(pool._threads) <= 4  # (not a thread for every hung attempt)
+        # A sync collector whose thread ended (it returned a coroutine that timed out on
+        # the loop) holds no thread: nothing to make room for.
+        calm = DaemonThreadPool(1)
+        run(collect([Collector("w", lambda: later(), timeout=0.2)], executor=calm))
+        assert calm._max == 1
+        calm.shutdown()
+    finally:
+        release.set()
+        pool.shutdown()

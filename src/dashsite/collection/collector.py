@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
@@ -36,7 +37,8 @@ class Collector:
         """Limits that could never work are refused where the collector is declared: a
         timeout of 0 failed it on every build, "5" at run time, nan meant none."""
         timeout, retries, backoff = self.timeout, self.retries, self.backoff
-        if timeout is not None and not _positive(timeout):
+        seconds = _seconds(timeout)
+        if timeout is not None and (seconds is None or seconds <= 0):
             raise DashboardError(
                 f"collector '{self.name}': timeout must be a number of seconds above 0, "
                 f"not {timeout!r}",
@@ -47,11 +49,14 @@ class Collector:
                 f"collector '{self.name}': retries must be a whole number from 0, not {retries!r}",
                 hint="e.g. @collector(retries=2)",
             )
-        if not (_positive(backoff) or backoff == 0):
+        pause = _seconds(backoff)
+        if pause is None or pause < 0:
             raise DashboardError(
                 f"collector '{self.name}': backoff must be seconds from 0, not {backoff!r}",
                 hint="e.g. @collector(retries=2, backoff=1)",
             )
+        object.__setattr__(self, "timeout", seconds)  # (a Decimal or a numpy number: float)
+        object.__setattr__(self, "backoff", pause)
 
     @property
     def is_async(self) -> bool:
@@ -60,9 +65,16 @@ class Collector:
         return inspect.iscoroutinefunction(self.func) or inspect.iscoroutinefunction(call)
 
 
-def _positive(value: Any) -> bool:
-    """A finite number above 0 (a bool is not a number)."""
-    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < math.inf
+def _seconds(value: Any) -> float | None:
+    """A finite real number as float (a Decimal, a Fraction, a numpy number too), else
+    None (a bool, text, nan, infinity)."""
+    if isinstance(value, bool | complex) or not isinstance(value, numbers.Number):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 COLLECTOR_ATTRIBUTE = "__dashsite_collector__"

@@ -258,11 +258,12 @@ class CollectionEngine:
     ) -> Any:
         """One attempt, bounded by ``budget`` seconds of the collector's own time."""
         stepped: list[_Stepped] = []
-        running: list[float] = []  # when an executor's thread started a sync collector
+        running: list[float] = []  # when an executor's thread started (and ended) it
         task = asyncio.ensure_future(self._call(spec, executor, stepped, budget, running))
         # In dashsite's own pool a sync collector's time starts when a thread takes it,
-        # not while it waits behind others: the pool makes room when a call hangs past
-        # its timeout (:meth:`DaemonThreadPool.abandon`), so the wait always ends.
+        # or after one budget of waiting behind others, whichever comes first: the pool
+        # makes room when a call hangs past its timeout (:meth:`DaemonThreadPool.abandon`,
+        # up to twice its threads), and an attempt lasts two budgets at most.
         queued = not spec.is_async and isinstance(executor, DaemonThreadPool)
         if isinstance(spec.func, IsolatedCall):
             # Its worker process counts the budget from when the call starts there (not
@@ -272,13 +273,17 @@ class CollectionEngine:
         try:
             while True:
                 if queued and budget is not None:
-                    if not running:
-                        done, _ = await asyncio.wait({task}, timeout=QUEUED_POLL)
+                    waited = time.perf_counter() - began
+                    if not running and waited < budget:  # (a wait of one budget at most)
+                        done, _ = await asyncio.wait(
+                            {task}, timeout=min(QUEUED_POLL, budget - waited)
+                        )
                         if done:
                             break
                         continue
                     queued = False
-                    began, busy_before = running[0], self.busy
+                    began = running[0] if running else began + budget
+                    busy_before = self.busy
                 own = stepped[0].own if stepped else 0.0
                 others = (self.busy - busy_before) - own
                 remaining = (
@@ -294,8 +299,8 @@ class CollectionEngine:
             raise
         if not task.done():
             abandon = getattr(executor, "abandon", None)
-            if running and callable(abandon):
-                abandon()  # its thread stays stuck in it: the pool may start another
+            if len(running) == 1 and callable(abandon):  # started, not ended: stuck there
+                abandon()  # (the pool may start another thread for the work behind it)
             if not await _stop(task):
                 raise TimeoutError(
                     f"no result within {budget:g} s, and it did not stop when cancelled "
@@ -334,9 +339,13 @@ class CollectionEngine:
 
 
 def _started(func: Callable[[], Any], running: list[float]) -> Any:
-    """``_guarded(func)`` in an executor's thread, noting when it began there."""
+    """``_guarded(func)`` in an executor's thread, noting when it began there (and, a
+    second entry, that it ended)."""
     running.append(time.perf_counter())
-    return _guarded(func)
+    try:
+        return _guarded(func)
+    finally:
+        running.append(time.perf_counter())
 
 
 QUEUED_POLL = 0.05
@@ -391,15 +400,7 @@ def _run_on_fresh_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     loop = asyncio.new_event_loop()
     try:
         asyncio.set_event_loop(loop)
-        done = asyncio.ensure_future(factory(), loop=loop)
-        while True:
-            try:
-                return loop.run_until_complete(done)
-            except RuntimeError:
-                if done.done():
-                    raise  # (the coroutine's own error)
-                # A collector stopped the loop (loop.stop()): it is not theirs to stop.
-                # The collection goes on where it was; the collector's timeout still holds.
+        return _until_done(loop, factory())
     finally:
         try:
             leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
@@ -407,17 +408,30 @@ def _run_on_fresh_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
                 # Tasks a collector spawned and left (a gather's siblings after one
                 # failed, say) finish first if they are quick: a subprocess they run
                 # is then reaped on this loop, not reported after it closed.
-                loop.run_until_complete(asyncio.wait(leftovers, timeout=CANCEL_GRACE))
+                _until_done(loop, asyncio.wait(leftovers, timeout=CANCEL_GRACE))
                 leftovers = [task for task in leftovers if not task.done()]
             for task in leftovers:
                 task.cancel()
             if leftovers:
-                loop.run_until_complete(asyncio.wait(leftovers, timeout=CANCEL_GRACE))
+                _until_done(loop, asyncio.wait(leftovers, timeout=CANCEL_GRACE))
                 _ABANDONED.update(task for task in leftovers if not task.done())
-            loop.run_until_complete(_bounded(loop.shutdown_asyncgens()))
+            _until_done(loop, _bounded(loop.shutdown_asyncgens()))
         finally:
             asyncio.set_event_loop(None)
             loop.close()
+
+
+def _until_done(loop: asyncio.AbstractEventLoop, awaitable: Awaitable[T]) -> T:
+    """``loop.run_until_complete(awaitable)``, resumed when a collector (or a task it
+    left) stops the loop (``loop.stop()``): it is not theirs to stop. The work goes on
+    where it was; timeouts still hold."""
+    done = asyncio.ensure_future(awaitable, loop=loop)
+    while True:
+        try:
+            return loop.run_until_complete(done)
+        except RuntimeError:
+            if done.done():
+                raise  # (the awaited work's own error)
 
 
 async def _bounded(awaitable: Coroutine[Any, Any, None]) -> None:

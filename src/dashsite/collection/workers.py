@@ -26,6 +26,8 @@ class DaemonThreadPool(Executor):
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
         self._max = max_workers
+        self._most = 2 * max_workers
+        """Threads at most, those stuck in abandoned calls included (:meth:`abandon`)."""
         self._name = name
         self._jobs: SimpleQueue[_Job | None] = SimpleQueue()
         self._threads: list[threading.Thread] = []
@@ -54,6 +56,8 @@ class DaemonThreadPool(Executor):
         database must not make a healthy collector of another dashboard time out in
         the queue.)"""
         with self._lock:
+            if self._max >= self._most:
+                return  # (at twice the pool: queued work waits, its time bounded by the engine)
             self._max += 1
             if not self._closed and self._jobs.qsize() > 0 and len(self._threads) < self._max:
                 thread = threading.Thread(

@@ -96,8 +96,7 @@ def _lines(data: Any) -> tuple[list[_Line], bool]:
             except (TypeError, IndexError, KeyError):
                 raise RenderError(f"chart series {str(name)!r} mixes pairs and values") from None
             if isinstance(xs[0], date | str) and not isinstance(xs[0], datetime):
-                times_of: Sequence[Any] = _times(xs, str(name))  # dates, ISO text: times
-                xs = times_of
+                xs = _times(xs, str(name))  # dates, ISO text: times
             timed = isinstance(xs[0], datetime)
             if timed and xs[0].tzinfo is None:
                 xs = [x.replace(tzinfo=UTC) if x.tzinfo is None else x for x in xs]
@@ -121,9 +120,10 @@ def _lines(data: Any) -> tuple[list[_Line], bool]:
     return lines, kinds == {True}
 
 
-def _times(xs: Sequence[Any], name: str) -> list[datetime]:
+def _times(xs: Sequence[Any], name: str) -> Sequence[Any]:
     """``(date, y)`` or ``("2026-01-01T00:00:00Z", y)`` pairs' x as UTC times (a date is
-    its midnight); a RenderError naming the series if one is neither."""
+    its midnight); ``xs`` as they are when one of them is neither (text such as "mon" is
+    no time: those points are gaps, as any x that is not a number or a time)."""
     found: list[datetime] = []
     for x in xs:
         moment: datetime | None = None
@@ -137,10 +137,7 @@ def _times(xs: Sequence[Any], name: str) -> list[datetime]:
             except ValueError:
                 moment = None
         if moment is None:
-            raise RenderError(
-                f"chart series {name!r}: x {str(x)[:40]!r} is not a time",
-                hint="give x as datetimes, dates or ISO times (2026-01-01T00:00:00Z) throughout",
-            )
+            return xs
         found.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     return found
 
