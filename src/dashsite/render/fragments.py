@@ -9,7 +9,6 @@ theme calls :func:`day_bar_items` through the ``day_bars`` filter.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,13 +19,9 @@ from markupsafe import Markup, escape
 
 from dashsite.core.levels import StatusLevel
 from dashsite.core.words import status_word
+from dashsite.store.log import LOGGED_TIME
 from dashsite.types.formats import isotime, number, timestamp
 from dashsite.types.renderables import StatusCell
-
-_LOGGED = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?\+00:00"
-)
-"""A time as the log writes it (UTC, ``datetime.isoformat``), read as text."""
 
 
 def _text(value: str) -> str:
@@ -253,6 +248,6 @@ def _time(value: str) -> str:
     """A log record's time (``2026-11-27T20:15:03.5+00:00``, as the log keeps it) as a
     ``<time>``: read from the text itself, as :func:`isotime` and :func:`timestamp`
     would write it."""
-    if _LOGGED.fullmatch(value):  # (digits and signs only: nothing to escape)
+    if LOGGED_TIME.fullmatch(value):  # (digits and signs only: nothing to escape)
         return f'<time datetime="{value[:19]}Z">{value[:10]} {value[11:16]} UTC</time>'
     return f'<time datetime="{isotime(value)}">{_text(timestamp(value))}</time>'

@@ -41,7 +41,7 @@ def month_of(collected_at: str) -> str:
     return collected_at[:7]
 
 
-_CANONICAL = re.compile(
+LOGGED_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{6})?\+00:00"
 )
 """A time as :func:`_when` writes it (``datetime.isoformat`` in UTC): every line the
@@ -55,7 +55,7 @@ def _when(text: Any, what: str) -> str:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{what} {text[:40]!r} is not an ISO time") from None
-    written = _CANONICAL.fullmatch(text)
+    written = LOGGED_TIME.fullmatch(text)
     if written is not None and (written.group(2) is None or moment.microsecond):
         return text  # (.000000 is written without its fraction: not this text)
     if moment.tzinfo is None:

@@ -16,7 +16,7 @@ from operator import itemgetter
 from typing import Any
 
 from dashsite.core.errors import RenderError
-from dashsite.types.formats import duration, filesize, percent
+from dashsite.types.formats import duration, filesize, percent, to_datetime
 from dashsite.types.renderables import format_value
 from dashsite.types.sparkline import MAX_DRAWN, as_number
 
@@ -96,7 +96,7 @@ def _lines(data: Any) -> tuple[list[_Line], bool]:
             except (TypeError, IndexError, KeyError):
                 raise RenderError(f"chart series {str(name)!r} mixes pairs and values") from None
             if isinstance(xs[0], date | str) and not isinstance(xs[0], datetime):
-                xs = _times(xs, str(name))  # dates, ISO text: times
+                xs = _times(xs)  # dates, ISO text: times
             timed = isinstance(xs[0], datetime)
             if timed and xs[0].tzinfo is None:
                 xs = [x.replace(tzinfo=UTC) if x.tzinfo is None else x for x in xs]
@@ -120,25 +120,22 @@ def _lines(data: Any) -> tuple[list[_Line], bool]:
     return lines, kinds == {True}
 
 
-def _times(xs: Sequence[Any], name: str) -> Sequence[Any]:
+def _times(xs: Sequence[Any]) -> Sequence[Any]:
     """``(date, y)`` or ``("2026-01-01T00:00:00Z", y)`` pairs' x as UTC times (a date is
-    its midnight); ``xs`` as they are when one of them is neither (text such as "mon" is
-    no time: those points are gaps, as any x that is not a number or a time)."""
+    its midnight, :func:`to_datetime`); ``xs`` as they are when one of them is neither
+    (text such as "mon" is no time: those points are gaps, as any x that is not a number
+    or a time)."""
     found: list[datetime] = []
     for x in xs:
-        moment: datetime | None = None
-        if isinstance(x, datetime):
-            moment = x
-        elif isinstance(x, date):
-            moment = datetime.combine(x, datetime.min.time(), UTC)
-        elif isinstance(x, str):
-            try:
-                moment = datetime.fromisoformat(x.replace("Z", "+00:00"))
-            except ValueError:
-                moment = None
+        if not isinstance(x, date | str):
+            return xs
+        try:
+            moment = to_datetime(x)
+        except ValueError:
+            return xs
         if moment is None:
             return xs
-        found.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        found.append(moment)
     return found
 
 
