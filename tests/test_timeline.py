@@ -227,6 +227,53 @@ def test_a_long_log_is_backfilled_once(dashboard: Dashboard) -> None:
     assert dashboard.backfills == 1  # once: later builds read the summaries
 
 
+def _sealed_as_before(path: Path, signature: str) -> None:
+    """Seal a cache file as releases before the text seal did: the document read back,
+    its keys sorted, hashed with the signature."""
+    import hashlib
+    import json
+
+    raw = json.loads(path.read_text())
+    body = {k: v for k, v in raw.items() if k != "fingerprint"}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    seal = hashlib.sha256(f"{canonical}\n{signature}".encode()).hexdigest()[:24]
+    path.write_text(json.dumps({**raw, "fingerprint": seal}, indent=1))
+
+
+def test_a_status_file_sealed_by_an_earlier_release_still_holds(
+    dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finished months keep their status files for good: a new seal must not make the first
+    build after an upgrade compute a year of them again from the log. A file whose bytes
+    changed since its seal (an edit) is computed again, in either form."""
+    from dashsite.store.caches import month_signature
+
+    for hour in range(0, 24, 3):
+        dashboard.file(at(DAY1, hour), "warning" if hour == 12 else "ok")
+    dashboard.file(at(DAY2, 1))
+    path = dashboard.store.site / layout.month_status(SLUG, "2026-11")
+    written = dashboard.month("2026-11").to_json()
+    signature = month_signature(dashboard.store, SLUG, "2026-11", written["through"])
+    _sealed_as_before(path, signature)
+    recomputed: list[str] = []
+    original = Timeline._recompute
+
+    def counting(self: Timeline, record: DashboardRecord, month: str, hold: float) -> MonthStatus:
+        recomputed.append(month)
+        return original(self, record, month, hold)
+
+    monkeypatch.setattr(Timeline, "_recompute", counting)
+    assert dashboard.month("2026-11").to_json() == written
+    assert recomputed == []  # held: read as it is
+    path.write_text(path.read_text().replace('"count": 8', '"count": 9'))
+    assert dashboard.month("2026-11").to_json() == written
+    assert recomputed == ["2026-11"]  # edited: computed again (and sealed the new way)
+    assert path.read_text().endswith('"}\n') and "\n" not in path.read_text()[:-1]
+    path.write_text(path.read_text().replace('"count":8', '"count":9'))
+    assert dashboard.month("2026-11").to_json() == written
+    assert recomputed == ["2026-11", "2026-11"]
+
+
 def test_the_digest_round_trips(dashboard: Dashboard) -> None:
     dashboard.file(at(DAY1, 20), "error", {"api": "x"})
     dashboard.file(at(DAY1, 21))

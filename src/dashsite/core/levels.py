@@ -23,6 +23,10 @@ class StatusLevel(IntEnum):
     @classmethod
     def parse(cls, value: str | int | StatusLevel) -> StatusLevel:
         """Accept a level, its name (any case) or its number."""
+        if type(value) is str:  # most often the name the files write (``ok``): read often
+            found = _BY_SLUG.get(value)
+            if found is not None:
+                return found
         if isinstance(value, StatusLevel):
             return value
         if isinstance(value, int):
@@ -32,6 +36,9 @@ class StatusLevel(IntEnum):
         except KeyError:
             names = ", ".join(level.slug for level in cls)
             raise ValueError(f"unknown status level {value!r} (expected one of {names})") from None
+
+
+_BY_SLUG = {level.slug: level for level in StatusLevel}
 
 
 def iter_levels(value: Any) -> Iterator[StatusLevel]:

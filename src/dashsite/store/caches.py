@@ -2,8 +2,8 @@
 
 A month's ``status.json`` and a dashboard's ``digest.json`` are computed
 from the history log; the log is the truth. Each file carries a
-``fingerprint``: a hash of its own content and of the sizes of the log
-shards it covers (the days it has settled). When a build reads one back, it
+``fingerprint``, its last field: a hash of the file's other bytes and of
+the sizes of the log shards it covers (the days it has settled). When a build reads one back, it
 checks the seal against the shards as they are now; a file that is missing,
 unreadable, edited (an incident removed, days marked up) or older than its
 shards (a line appended to a settled day) fails the check and is computed
@@ -29,6 +29,7 @@ from dashsite.store.version_store import VersionStore
 
 FINGERPRINT = "fingerprint"
 _SEAL_AT_END = re.compile(rb'"' + FINGERPRINT.encode() + rb'":"([0-9a-f]{24})"\}\s*\Z')
+_SEAL_TEXT = re.compile(r',"' + FINGERPRINT + r'":"([0-9a-f]{24})"\}\n?\Z')
 
 
 def month_signature(store: VersionStore, slug: str, month: str, through: str | None) -> str:
@@ -59,25 +60,49 @@ def year_months(today: str) -> list[str]:
     return found
 
 
-def fingerprint(document: Mapping[str, Any], signature: str) -> str:
-    """The seal of ``document`` (without its own fingerprint) over ``signature``."""
-    body = {k: v for k, v in document.items() if k != FINGERPRINT}
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{text}\n{signature}".encode()).hexdigest()[:24]
+def _seal(body: str, signature: str) -> str:
+    return hashlib.sha256(f"{body}\n{signature}".encode()).hexdigest()[:24]
 
 
-def sealed(document: dict[str, Any], signature: str) -> dict[str, Any]:
-    """``document`` with its fingerprint."""
-    return {**document, FINGERPRINT: fingerprint(document, signature)}
+def sealed(document: Mapping[str, Any], signature: str) -> tuple[str, str]:
+    """``document`` as the file's text, its fingerprint the last field, and the fingerprint.
 
-
-def holds(raw: Any, signature: str) -> bool:
-    """Whether ``raw`` (a cache file's document) is sealed to ``signature``."""
-    return (
-        isinstance(raw, dict)
-        and isinstance(raw.get(FINGERPRINT), str)
-        and raw[FINGERPRINT] == fingerprint(raw, signature)
+    The seal hashes the text itself, not the document: checking it costs a hash
+    of the file's bytes, not a second serialisation of what was read (a digest
+    is checked every build).
+    """
+    body = json.dumps(
+        {k: v for k, v in document.items() if k != FINGERPRINT},
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
+    seal = _seal(body, signature)
+    return f'{body[:-1]},"{FINGERPRINT}":"{seal}"}}\n', seal
+
+
+def holds(text: str, signature: str) -> bool:
+    """Whether ``text`` (a cache file as read) is sealed to ``signature``: written by
+    :func:`sealed` with it, and not a byte changed since."""
+    start = max(0, len(text) - 64)  # the seal is the last field: look at the end only
+    found = _SEAL_TEXT.search(text, start)
+    if found is not None and found.group(1) == _seal(text[: found.start()] + "}", signature):
+        return True
+    return _held_before(text, signature)
+
+
+def _held_before(text: str, signature: str) -> bool:
+    """Sealed as earlier releases sealed (the document read back, its keys sorted):
+    a site's finished months keep their status files for good, and computing them all
+    again from the log would make the first build after an upgrade take minutes."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(raw, dict) or not isinstance(raw.get(FINGERPRINT), str):
+        return False
+    body = {k: v for k, v in raw.items() if k != FINGERPRINT}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return bool(raw[FINGERPRINT] == _seal(canonical, signature))
 
 
 def read_seal(path: Path) -> str:

@@ -113,10 +113,6 @@ def numeric_values(stored: Mapping[str, Any]) -> dict[str, float]:
     return found
 
 
-_LEVELS = {level.slug: level for level in StatusLevel}
-"""A level by the name the log writes (``ok``): most lines take this path."""
-
-
 def _numbers(table: Any, version: str, name: str) -> dict[str, float]:
     """A log line's ``{name: number}`` table (``durations``, ``values``), read in one
     pass: a history page reads 200 lines a build. ``ValueError`` if anything is off."""
@@ -209,7 +205,7 @@ class LogRecord:
         named = raw.get("status")
         if not isinstance(named, str):
             raise ValueError(f"version {version}: status is not a level name")
-        status = _LEVELS.get(named) or StatusLevel.parse(named)
+        status = StatusLevel.parse(named)
         errors = raw.get("errors", {})
         if not isinstance(errors, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and len(v) <= 10_000

@@ -18,6 +18,8 @@ from dashsite.store.log import LogRecord, checked_count, checked_text
 def parse_time(text: str) -> datetime:
     """An ISO time read back from the log or a summary (always UTC there)."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is UTC:  # as dashsite writes them: "+00:00"
+        return moment
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
