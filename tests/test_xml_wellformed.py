@@ -105,3 +105,20 @@ def test_allowed_text_is_unchanged(text: str) -> None:
 
 def test_forbidden_characters_are_replaced_not_dropped() -> None:
     assert xml_text("a\x00b\ud800c\uffffd\x1f") == "a\ufffdb\ufffdc\ufffdd\ufffd"
+
+
+def test_every_character_xml_forbids_and_only_those_is_replaced() -> None:
+    """XML 1.0's Char production, checked over every code point: what is not a Char is
+    replaced, everything else is kept as it is."""
+
+    def allowed(code: int) -> bool:
+        return (
+            code in (0x9, 0xA, 0xD)
+            or 0x20 <= code <= 0xD7FF
+            or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF
+        )
+
+    everything = "".join(map(chr, range(0x110000)))
+    expected = "".join(c if allowed(ord(c)) else "\ufffd" for c in everything)
+    assert xml_text(everything) == expected

