@@ -79,7 +79,8 @@ if TYPE_CHECKING:
     from dashsite.kstlib.service import MonitoringResult, MonitoringService
     from dashsite.kstlib.templates import get_css_classes, render_html, render_template
     from dashsite.render.environment import create_environment
-    from dashsite.site.build import BuildOptions, BuildResult, build_site
+    from dashsite.site.build import BuildOptions, build_site
+    from dashsite.site.report import BuildResult
     from dashsite.types.charts import AreaChart, BarChart, LineChart, StatusTimeline
     from dashsite.types.image import MonitorImage
     from dashsite.types.renderables import (
@@ -202,7 +203,7 @@ _EXPORTS = {
     "STYLESHEET": ".types.styles",
     "VegaLite": ".types.vegalite",
     "BuildOptions": ".site.build",
-    "BuildResult": ".site.build",
+    "BuildResult": ".site.report",
     "build_site": ".site.build",
     "SiteConfig": ".core.config",
     "load_config": ".core.config",

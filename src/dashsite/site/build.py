@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,7 @@ from dashsite.site.context import (
     site_context,
     version_document,
 )
+from dashsite.site.handover import Counts, Done
 from dashsite.site.incident_history import write_incident_history
 from dashsite.site.index import (
     TREND_LENGTH,
@@ -72,7 +73,10 @@ from dashsite.site.index import (
     write_manifest,
     write_months_page,
 )
+from dashsite.site.journal import recover, write_journal
 from dashsite.site.outputs import SiteView, ThemePages, write_outputs
+from dashsite.site.report import BuildResult, DashboardBuild, overall_level, summary
+from dashsite.site.stages import Filing, Moment, Opened, Retained
 from dashsite.site.unbuilt import render_unbuilt_page
 from dashsite.site.workers import (
     JOBS_PER_CPU,
@@ -94,17 +98,25 @@ from dashsite.status.live import LiveCache
 from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
 from dashsite.store import layout
 from dashsite.store.clock import behind, id_floor, next_seq, site_time
-from dashsite.store.layout import DATA_FILE, JOURNAL_FILE, MANIFEST_FILE
+from dashsite.store.layout import DATA_FILE, MANIFEST_FILE
 from dashsite.store.manifest import MAX_PROBLEM, EarlierMonths
 from dashsite.store.records import Incident
 from dashsite.store.version_store import (
     SCHEMA_VERSION,
     DashboardRecord,
-    LogRecord,
     Manifest,
     VersionStore,
 )
-from dashsite.store.write import BuildLock, SiteFolder, WrittenDigests, atomic_write
+from dashsite.store.write import BuildLock, SiteFolder, WrittenDigests
+
+__all__ = [
+    "BuildOptions",
+    "BuildResult",
+    "DashboardBuild",
+    "SiteBuilder",
+    "build_site",
+    "summary",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,237 +141,6 @@ class BuildOptions:
     """Processes that file the dashboards (``--jobs``); None: as many CPUs as pay
     (:func:`.workers.jobs_for`), the command line's default. A library caller's
     process is not forked unless it asks."""
-
-
-@dataclass(frozen=True, slots=True)
-class DashboardBuild:
-    """How one dashboard fared in a build."""
-
-    slug: str
-    status: StatusLevel | None
-    version: str | None
-    errors: dict[str, str] = field(default_factory=dict)
-    problem: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BuildResult:
-    """The outcome of a build, for the CLI summary and ``--json``."""
-
-    version_id: str
-    site: Path
-    dashboards: tuple[DashboardBuild, ...]
-    problems: tuple[DashsiteError, ...]
-    pruned: dict[str, list[str]]
-    duration: float
-    files_written: int
-    bytes_written: int = 0
-
-    @property
-    def collector_failures(self) -> int:
-        """How many collectors failed across all dashboards."""
-        return sum(len(d.errors) for d in self.dashboards)
-
-    def exit_code(self, strict: bool) -> int:
-        """1 when the user must act (bad input, or failures under --strict), else 0."""
-        if self.problems or (strict and self.collector_failures):
-            return 1
-        return 0
-
-    def to_json(self) -> dict[str, Any]:
-        """The machine-readable build report."""
-        return {
-            "version": self.version_id,
-            "site": str(self.site),
-            "duration": round(self.duration, 3),
-            "files_written": self.files_written,
-            "bytes_written": self.bytes_written,
-            "dashboards": [
-                {
-                    "slug": d.slug,
-                    "status": d.status.slug if d.status is not None else None,
-                    "version": d.version,
-                    "collector_errors": d.errors,
-                    "problem": d.problem,
-                }
-                for d in self.dashboards
-            ],
-            "problems": [p.one_line() for p in self.problems],
-            "pruned": self.pruned,
-        }
-
-
-@dataclass(slots=True)
-class Opened:
-    """What the open stage found: the manifest and what a killed build left."""
-
-    manifest: Manifest
-    touched: dict[str, set[str]]
-    """Slug → months whose history pages must be redone."""
-    adopted: dict[str, list[LogRecord]]
-    """Slug → versions a killed build filed, now counted."""
-    recovering: bool
-
-
-@dataclass(slots=True)
-class Retained:
-    """What retention and the tiers changed."""
-
-    pruned: dict[str, list[str]] = field(default_factory=dict)
-    rewritten: dict[str, set[str]] = field(default_factory=dict)
-    """Slug → months whose log or pages changed."""
-    removed: dict[str, set[str]] = field(default_factory=dict)
-    """Slug → months that are gone."""
-
-
-@dataclass(slots=True)
-class Filing:
-    """What filing a version needs: the store, the status timeline, the templates, the site."""
-
-    store: VersionStore
-    timeline: Timeline
-    environment: Any
-    manifest: Manifest
-    site: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Moment:
-    """When this build happens: its version id, the collection time, the build time, and
-    the site's own time (:func:`.clock.site_time`, what thinning goes by)."""
-
-    version_id: str
-    collected_at: datetime
-    built_at: datetime
-    site_time: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """Where the build's tallies stood when the workers were forked: a worker hands back
-    what it added to them."""
-
-    results: int
-    problems: int
-    files: int
-    bytes: int
-    store_files: int
-    store_bytes: int
-
-    @staticmethod
-    def of(builder: SiteBuilder, filing: Filing, writer: SiteFolder) -> Counts:
-        return Counts(
-            len(builder.results),
-            len(builder.problems),
-            writer.written,
-            writer.bytes_written,
-            filing.store.written,
-            filing.store.bytes_written,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Handover:
-    """What a worker changed that the build must take over (:meth:`Done.handover`).
-
-    The records, views and outcomes of its dashboards, the digests of the pages
-    it wrote, today's tallies, each card's trend (for the index),
-    the months it repaired, and how many files and bytes it wrote. Everything
-    else a worker touches is its dashboards' files, which the build reads again.
-    """
-
-    slugs: list[str]
-    records: dict[str, DashboardRecord]
-    views: dict[str, StatusView]
-    """Without their month source: each reads its months through the build's timeline."""
-    failed: dict[str, str]
-    results: list[DashboardBuild]
-    problems: list[DashsiteError]
-    digests: dict[str, str]
-    live: dict[str, str]
-    """Today's tallies, encoded (:class:`LiveCache`)."""
-    trends: dict[str, list[int]]
-    repaired: set[tuple[str, str]]
-    files: int
-    bytes: int
-    store_files: int
-    store_bytes: int
-
-
-@dataclass(slots=True)
-class Done:
-    """What the per-dashboard stages did for a block of dashboards (:meth:`SiteBuilder._part`);
-    from a worker, with its :class:`Handover`."""
-
-    latest_pages: dict[str, bool]
-    """The dashboards filed, and whether their latest page changed (staged aside)."""
-    pruned: dict[str, list[str]]
-    earlier: dict[str, tuple[bytes, EarlierMonths]]
-    handed: Handover | None = None
-
-    def handover(
-        self,
-        builder: SiteBuilder,
-        filing: Filing,
-        writer: SiteFolder,
-        slugs: Sequence[str],
-        before: Counts,
-    ) -> None:
-        """In a worker: note what the build must take over (:meth:`take_over`)."""
-        now = Counts.of(builder, filing, writer)
-        live = filing.timeline.live
-        chosen = set(slugs)
-        self.handed = Handover(
-            slugs=list(slugs),
-            records={slug: filing.manifest.dashboards[slug] for slug in slugs},
-            views={s: replace(builder.views[s], source=None) for s in slugs if s in builder.views},
-            failed={s: builder.failed[s] for s in slugs if s in builder.failed},
-            results=builder.results[before.results :],
-            problems=builder.problems[before.problems :],
-            digests=writer.digests.under(slugs) if writer.digests is not None else {},
-            live={s: live.current[s] for s in slugs if live and s in live.current},
-            trends={s: builder.trends[s] for s in slugs if s in builder.trends},
-            repaired={r for r in filing.store.repaired if r[0] in chosen},
-            files=now.files - before.files,
-            bytes=now.bytes - before.bytes,
-            store_files=now.store_files - before.store_files,
-            store_bytes=now.store_bytes - before.store_bytes,
-        )
-
-    def take_over(self, builder: SiteBuilder, filing: Filing, writer: SiteFolder) -> None:
-        """In the build: take over what a worker did (:meth:`handover`)."""
-        got = self.handed
-        assert got is not None, "a worker's result without its handover"
-        filing.manifest.dashboards.update(got.records)
-        for slug, view in got.views.items():  # its months read through our timeline
-            record = filing.manifest.dashboards[slug]
-            source = filing.timeline.month_source(record, _hold(record))
-            builder.views[slug] = replace(view, source=source)
-        builder.failed.update(got.failed)
-        builder.results.extend(got.results)
-        builder.problems.extend(got.problems)
-        if writer.digests is not None:
-            writer.digests.carry(got.slugs, got.digests)
-        if filing.timeline.live is not None:
-            filing.timeline.live.current.update(got.live)
-        builder.trends.update(got.trends)
-        filing.store.carry(got.slugs)
-        filing.store.repaired |= got.repaired
-        writer.written += got.files
-        writer.bytes_written += got.bytes
-        filing.store.written += got.store_files
-        filing.store.bytes_written += got.store_bytes
-        self.handed = None
-
-    @staticmethod
-    def joined(found: Sequence[Done]) -> Done:
-        """The blocks' results as one."""
-        done = Done({}, {}, {})
-        for part in found:
-            done.latest_pages.update(part.latest_pages)
-            done.pruned.update(part.pruned)
-            done.earlier.update(part.earlier)
-        return done
 
 
 class SiteBuilder:
@@ -449,7 +230,7 @@ class SiteBuilder:
             written,
             bytes_written,
         )
-        self.reporter.emit(Event("finish", message=summary(result), level=_overall(result)))
+        self.reporter.emit(Event("finish", message=summary(result), level=overall_level(result)))
         return result
 
     def _discover(self) -> Discovery:
@@ -523,7 +304,7 @@ class SiteBuilder:
         their log lines, the history pages, the latest pages (which link to
         both), the index, and the manifest last (the commit point). A journal
         names the versions being filed until the manifest is written, so a
-        build killed midway is finished by the next one (:func:`_recover`).
+        build killed midway is finished by the next one (:func:`.journal.recover`).
         """
         opened = self._open(store, writer)
         manifest = opened.manifest
@@ -552,7 +333,8 @@ class SiteBuilder:
         filing = Filing(store, Timeline(store, writer, self._backfilling), environment, manifest)
         filing.timeline.live = self.live
         filing.site = self._site_context(manifest, pending, assets, built_at)
-        self._journal(filing.store, opened, pending, version_id, collected_at)
+        slugs = [item.dashboard.slug for item in pending]
+        write_journal(filing.store, opened.adopted, slugs, version_id, collected_at)
         moment = Moment(version_id, collected_at, built_at, now)
         done = self._dashboards(filing, writer, opened, pending, moment)
         for slug, staged in done.latest_pages.items():  # they link to the history just written
@@ -585,7 +367,7 @@ class SiteBuilder:
             Event("notice", message=line, level=StatusLevel.WARNING)
         )
         recovering = store.temp_folder().is_dir()  # a build was killed: tidy up after it
-        touched, adopted = _recover(store, manifest)
+        touched, adopted = recover(store, manifest)
         if manifest.legacy:  # a schema-1 site: its versions go into the log, once
             count = sum(len(versions) for versions in manifest.legacy.values())
             for slug in store.upgrade(manifest, writer):
@@ -639,31 +421,6 @@ class SiteBuilder:
                 self.problem(problem)
             pending.append(item)
         return pending
-
-    def _journal(
-        self,
-        store: VersionStore,
-        opened: Opened,
-        pending: Sequence[DashboardData],
-        version_id: str,
-        collected_at: datetime,
-    ) -> None:
-        """Name the versions about to be filed, so a killed build is finished by the next."""
-        journal = store.temp_folder() / JOURNAL_FILE
-        journal.parent.mkdir(exist_ok=True)
-        atomic_write(
-            journal,
-            json.dumps(
-                _journal_entries(opened.adopted)  # a killed build's, not counted yet
-                + [
-                    {
-                        "slug": slug,
-                        "path": f"{layout.version_folder(slug, version_id, collected_at)}/",
-                    }
-                    for slug in (item.dashboard.slug for item in pending)
-                ]
-            ).encode(),
-        )
 
     def _dashboards(
         self,
@@ -1195,87 +952,6 @@ def _tier_days(config: SiteConfig, now: datetime) -> tuple[str | None, str | Non
 
 def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "replace")
-
-
-def _recover(
-    store: VersionStore, manifest: Manifest
-) -> tuple[dict[str, set[str]], dict[str, list[LogRecord]]]:
-    """Finish what a killed build left: adopt its filed versions, drop its parts.
-
-    The journal lists the versions that build was filing. One whose folder
-    was renamed in is adopted (its log line written if missing, the manifest
-    counts redone for its month); anything still aside in the temporary
-    folder is deleted. Returns the months whose history pages must be redone,
-    and the versions adopted (their status is followed once the timeline is
-    open), by dashboard.
-    """
-    temp = store.temp_folder()
-    if not temp.is_dir():
-        return {}, {}
-    touched: dict[str, set[str]] = {}
-    adopted: dict[str, list[LogRecord]] = {}
-    journal = temp / JOURNAL_FILE
-    try:
-        entries = json.loads(journal.read_text(encoding="utf-8")) if journal.is_file() else []
-    except (OSError, ValueError, RecursionError):
-        entries = []
-    for entry in entries if isinstance(entries, list) else []:
-        slug, path = (entry.get("slug"), entry.get("path")) if isinstance(entry, dict) else (0, 0)
-        if not (isinstance(slug, str) and is_slug(slug) and isinstance(path, str)):
-            continue
-        if not layout.in_dashboard(slug, path):
-            continue
-        if not (store.site / path).is_dir():
-            continue
-        record = manifest.dashboards.setdefault(slug, DashboardRecord(slug, slug))
-        found = store.adopt(record, path)
-        if found is not None:
-            touched.setdefault(slug, set()).add(found.month)
-            adopted.setdefault(slug, []).append(found)
-    for leftover in temp.iterdir():  # versions still aside: never renamed in, never counted
-        if leftover.name != JOURNAL_FILE:
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
-    # The adopted versions stay in the journal until this build's manifest counts them: a
-    # build killed before that (in collection, say) leaves them for the next one again.
-    atomic_write(journal, json.dumps(_journal_entries(adopted)).encode())
-    return touched, adopted
-
-
-def _journal_entries(adopted: Mapping[str, Sequence[LogRecord]]) -> list[dict[str, str]]:
-    return [
-        {"slug": slug, "path": entry.path} for slug, found in adopted.items() for entry in found
-    ]
-
-
-def _overall(result: BuildResult) -> StatusLevel:
-    if result.problems:
-        return StatusLevel.ERROR
-    if result.collector_failures:
-        return StatusLevel.WARNING
-    return StatusLevel.OK
-
-
-def summary(result: BuildResult) -> str:
-    """``Built 3 dashboards as version … in 0.4 s: 1 collector failed, 1 problem``."""
-    built = sum(1 for d in result.dashboards if d.version)
-    if built:
-        head = (
-            f"Built {built} dashboard{'s' if built != 1 else ''} as version "
-            f"{result.version_id} in {result.duration:.2f} s"
-        )
-    else:
-        head = f"Built no dashboard (no version filed) in {result.duration:.2f} s"
-    notes = []
-    if result.collector_failures:
-        n = result.collector_failures
-        notes.append(f"{n} collector{'s' if n != 1 else ''} failed")
-    if result.problems:
-        n = len(result.problems)
-        notes.append(f"{n} problem{'s' if n != 1 else ''} to fix")
-    return head + (": " + ", ".join(notes) if notes else "")
 
 
 def build_site(
