@@ -405,7 +405,7 @@ def test_pickled_errors_and_bars_come_back_whole() -> None:
 
     from dashsite.core.errors import CollectorError, ConfigError
     from dashsite.status.model import State
-    from dashsite.status.timeline import DayBar
+    from dashsite.status.view import DayBar
 
     error = CollectorError("count", ValueError("bad"))
     back = pickle.loads(pickle.dumps(error))

@@ -10,7 +10,8 @@ from types import ModuleType
 import pytest
 
 from dashsite.site.index import bar_runs
-from dashsite.status.timeline import DayBar, State
+from dashsite.status.model import State
+from dashsite.status.view import DayBar
 from dashsite.store.version_store import VersionStore
 from projects import build, fixed_clock, manifest_entries
 

@@ -686,9 +686,9 @@ def test_an_incident_links_the_history_page_that_lists_its_first_version(
     calendar, incident history, feeds) open the page that has its row, while it goes on
     (read back from the manifest) and once resolved (from the status files)."""
     from dashsite.site import index
-    from dashsite.status import timeline
+    from dashsite.status import view
 
-    monkeypatch.setattr(timeline, "HISTORY_PAGE", 5)  # five rows a page, not 200
+    monkeypatch.setattr(view, "HISTORY_PAGE", 5)  # five rows a page, not 200
     monkeypatch.setattr(index, "HISTORY_PAGE_SIZE", 5)
     root = project(tmp_path, config='expected_every = "5m"\nbase_url = "https://example.test/"\n')
     run(root, "alpha", ["7"] * 7 + ["down", "down"])  # 20:15 … 20:45 ok, 20:50 down

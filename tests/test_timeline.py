@@ -15,16 +15,9 @@ import pytest
 from dashsite.core.levels import StatusLevel
 from dashsite.status.incidents import DeclaredIncident
 from dashsite.status.model import State
-from dashsite.status.timeline import (
-    BAR_DAYS,
-    DayBar,
-    Digest,
-    MonthStatus,
-    StatusView,
-    Timeline,
-    month_page,
-    page_after,
-)
+from dashsite.status.summaries import Digest, MonthStatus
+from dashsite.status.timeline import Timeline
+from dashsite.status.view import BAR_DAYS, DayBar, StatusView, month_page, page_after
 from dashsite.store import layout
 from dashsite.store.log import LogRecord
 from dashsite.store.manifest import DashboardRecord

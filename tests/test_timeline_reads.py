@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from dashsite.status.timeline import MonthStatus
+from dashsite.status.summaries import MonthStatus
 from projects import build, fixed_clock, seed_log, write_project
 
 END = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)

@@ -66,7 +66,8 @@ from dashsite.site.index import (
     write_index,
 )
 from dashsite.status.incidents import DeclaredIncident, by_dashboard, read_incidents, standing
-from dashsite.status.timeline import StatusView, Timeline
+from dashsite.status.timeline import Timeline
+from dashsite.status.view import StatusView
 from dashsite.store import layout
 from dashsite.store.clock import next_seq
 from dashsite.store.layout import MANIFEST_FILE

@@ -37,7 +37,8 @@ from dashsite.publish.plan import (
     walk_site,
 )
 from dashsite.publish.verify import verified_files
-from dashsite.status.timeline import HISTORY_PAGE, YEAR_DAYS, month_page
+from dashsite.status.summaries import YEAR_DAYS
+from dashsite.status.view import HISTORY_PAGE, month_page
 from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
 from dashsite.store.manifest import read_first

@@ -15,7 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from dashsite.core.xmltext import xml_text
-from dashsite.status.timeline import StatusView
+from dashsite.status.view import StatusView
 from dashsite.store import layout
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.write import SiteWriter

@@ -95,7 +95,8 @@ from dashsite.status.incidents import (
     write_incident_pages,
 )
 from dashsite.status.live import LiveCache
-from dashsite.status.timeline import StatusView, Timeline, month_page, page_after
+from dashsite.status.timeline import Timeline
+from dashsite.status.view import StatusView, month_page, page_after
 from dashsite.store import layout
 from dashsite.store.clock import behind, id_floor, next_seq, site_time
 from dashsite.store.layout import DATA_FILE, MANIFEST_FILE

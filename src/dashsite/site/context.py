@@ -21,7 +21,8 @@ from dashsite.core.levels import StatusLevel
 from dashsite.core.words import status_words
 from dashsite.render.history import last_good_values
 from dashsite.status.compare import changes
-from dashsite.status.timeline import StatusView, Timeline
+from dashsite.status.timeline import Timeline
+from dashsite.status.view import StatusView
 from dashsite.store import layout
 from dashsite.store.documents import VersionDocument
 from dashsite.store.log import LogRecord

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from xml.sax.saxutils import escape, quoteattr
 
 from dashsite.core.xmltext import xml_text
-from dashsite.status.timeline import StatusView
+from dashsite.status.view import StatusView
 from dashsite.store import layout
 from dashsite.store.layout import FEED_FILE
 from dashsite.store.manifest import DashboardRecord

@@ -13,7 +13,7 @@ from dashsite.core.errors import DashsiteError
 from dashsite.site.context import hold
 from dashsite.site.report import DashboardBuild
 from dashsite.site.stages import Filing
-from dashsite.status.timeline import StatusView
+from dashsite.status.view import StatusView
 from dashsite.store.manifest import EarlierMonths
 from dashsite.store.version_store import DashboardRecord
 from dashsite.store.write import SiteFolder

@@ -19,7 +19,7 @@ from jinja2 import Environment
 from dashsite.render.pages import compile_template, render_compiled
 from dashsite.render.parts import parts_signature
 from dashsite.status.model import absorb, covered
-from dashsite.status.timeline import StatusView
+from dashsite.status.view import StatusView
 from dashsite.store import layout
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.records import Incident

@@ -19,9 +19,10 @@ from dashsite.core.levels import StatusLevel
 from dashsite.render import fragments
 from dashsite.render.pages import compile_template, render_compiled
 from dashsite.render.parts import CachedMonths, parts_signature
-from dashsite.status import model, timeline
+from dashsite.status import model, summaries, timeline
+from dashsite.status import view as status_view
 from dashsite.status.history_fold import fold_runs
-from dashsite.status.timeline import BAR_DAYS, HISTORY_PAGE, DayBar, StatusView, month_page
+from dashsite.status.view import BAR_DAYS, HISTORY_PAGE, DayBar, StatusView, month_page
 from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
 from dashsite.store.manifest import EarlierMonths
@@ -265,7 +266,8 @@ def write_index(
 def calendar_parts(site_path: Path, environment: Environment, site: Mapping[str, Any]) -> PartStore:
     """Where this build keeps and finds the history calendars' finished months
     (:mod:`dashsite.store.parts`), signed with what draws them."""
-    code = (fragments, formats, layout, levels, model, timeline, words, sys.modules[__name__])
+    code = (fragments, formats, layout, levels, model, summaries, timeline, status_view, words,
+            sys.modules[__name__])  # fmt: skip
     return PartStore(site_path, parts_signature(environment, site, code))
 
 

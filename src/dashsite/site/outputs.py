@@ -22,7 +22,7 @@ from dashsite.core.plugins import OUTPUTS, PluginError, load_group
 from dashsite.render.pages import compile_template, render_compiled
 from dashsite.site.badges import write_badges
 from dashsite.site.feeds import PageRenderer, write_feeds
-from dashsite.status.timeline import StatusView
+from dashsite.status.view import StatusView
 from dashsite.store import layout
 from dashsite.store.documents import SCHEMAS as SCHEMA_NAMES
 from dashsite.store.documents import schema_text

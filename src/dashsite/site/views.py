@@ -16,7 +16,8 @@ from datetime import datetime
 from dashsite.core.config import SiteConfig
 from dashsite.site.context import hold
 from dashsite.status.incidents import by_dashboard, read_incidents, standing
-from dashsite.status.timeline import StatusView, Timeline
+from dashsite.status.timeline import Timeline
+from dashsite.status.view import StatusView
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.version_store import VersionStore
 from dashsite.store.write import ReadOnlySite

@@ -370,6 +370,15 @@ def follow(
     return open_incident, False
 
 
+def unique_incidents(incidents: Iterable[Incident]) -> list[Incident]:
+    """Each incident once, by its identity (dashboard and the version that opened it);
+    of copies, the first one given is kept (put the one that knows the most first)."""
+    found: dict[str, Incident] = {}
+    for incident in incidents:
+        found.setdefault(incident.feed_key, incident)
+    return list(found.values())
+
+
 # -- declared incidents over detected ones ----------------------------------------------------
 
 SLACK = timedelta(minutes=15)

@@ -11,6 +11,9 @@ of the days not settled yet (today), and yesterday's shard for the exact
 24 hours: O(window), however long the history. A status file that is
 missing or unreadable (a pull, a tampered file) is computed again from its
 month's shards.
+
+This module reads and keeps them; their format is :mod:`.summaries`', and what
+a build shows of them (:class:`~.view.StatusView`) is :mod:`.view`'s.
 """
 
 from __future__ import annotations
@@ -18,33 +21,46 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from dashsite.core.levels import StatusLevel
 from dashsite.status.live import LiveCache, LiveTally, advance, extend, split
 from dashsite.status.model import (
-    DAY,
-    STATES,
     WINDOWS,
     DaySummary,
     State,
     Uptime,
-    absorb,
     add_seconds,
     collector_sums,
     collector_uptime,
     follow,
     tally,
+    unique_incidents,
     uptime_text,
+)
+from dashsite.status.summaries import (
+    DIGEST_INCIDENTS,
+    YEAR_DAYS,
+    Digest,
+    MonthStatus,
+    digest_path,
+)
+from dashsite.status.view import (
+    BAR_DAYS,
+    DayBar,
+    StatusView,
+    Window,
+    bar_months,
+    first_pages,
+    months_between,
+    next_month,
+    uptime_ratio,
 )
 from dashsite.store import layout
 from dashsite.store.caches import (
-    FINGERPRINT,
     holds,
     month_signature,
     read_seal,
@@ -52,222 +68,15 @@ from dashsite.store.caches import (
     span_signature,
     year_months,
 )
-from dashsite.store.log import LogRecord, checked_count, checked_text
+from dashsite.store.log import LogRecord
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.records import Incident, Mark, day_start
 from dashsite.store.version_store import ShardMark, VersionStore
 from dashsite.store.write import SiteWriter
 
-STATUS_SCHEMA = 1
-BAR_DAYS = 90
-HISTORY_PAGE = 200
-"""Versions on one history page (:data:`dashsite.index.HISTORY_PAGE_SIZE`)."""
-RECENT_INCIDENTS = 5
-DIGEST_INCIDENTS = 20
-"""The newest resolved incidents a digest keeps: what a feed shows."""
-_PAGE = re.compile(r"[0-9]{4}-[0-9]{2}(-[0-9]{1,4})?\.html")
-_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
-
-
-def digest_path(slug: str) -> str:
-    """``<slug>/log/digest.json``: the settled part of the view, once a day."""
-    return layout.digest(slug)
-
-
-YEAR_DAYS = 365
-
 
 def _month_of(day: date) -> str:
     return day.isoformat()[:7]
-
-
-def _next_month(month: str) -> str:
-    """``2026-12`` → ``2027-01``."""
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
-
-
-def _months(first: date, last: date) -> list[str]:
-    """The months from ``first``'s to ``last``'s, oldest first."""
-    found, year, month = [], first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
-
-
-def _touching_months(first: str, last: str) -> list[str]:
-    """The months whose incidents may touch the days ``first`` to ``last``: theirs, and
-    those of the 31 days before (an incident runs on into the next month)."""
-    return _months(date.fromisoformat(first) - timedelta(days=31), date.fromisoformat(last))
-
-
-def _bar_months(today: date) -> list[str]:
-    """The months whose incidents may touch the 90 days of bars that end ``today``."""
-    first = today - timedelta(days=BAR_DAYS - 1)
-    return _touching_months(first.isoformat(), today.isoformat())
-
-
-@dataclass(slots=True)
-class MonthStatus:
-    """One ``status.json``: settled days (by ``YYYY-MM-DD``) and resolved incidents."""
-
-    days: dict[str, DaySummary] = field(default_factory=dict)
-    incidents: list[Incident] = field(default_factory=list)
-    through: str | None = None
-    """The last day settled in it: its seal covers the shards up to that day."""
-    seal: str = field(default="", compare=False)
-    """The fingerprint its file had when read, or was written with (not in the file's
-    document: the seal is added around it)."""
-
-    def to_json(self) -> dict[str, Any]:
-        """The file's document."""
-        return {
-            "schema": STATUS_SCHEMA,
-            "through": self.through,
-            "days": {day[8:]: found.to_json() for day, found in sorted(self.days.items())},
-            "incidents": [i.to_json() for i in sorted(self.incidents, key=lambda i: i.start)],
-        }
-
-    @classmethod
-    def from_json(cls, raw: Any, slug: str, month: str, *, days: bool = True) -> MonthStatus:
-        """Read back; ``ValueError`` if anything is off. Without ``days``, only the
-        incidents and ``through`` (what a day's incidents need, :meth:`Timeline.begun`)."""
-        if not isinstance(raw, dict) or raw.get("schema") != STATUS_SCHEMA:
-            raise ValueError("not a status file of this dashsite")
-        summaries, incidents = raw.get("days"), raw.get("incidents", [])
-        if not isinstance(summaries, dict) or not isinstance(incidents, list):
-            raise ValueError("days must be an object, incidents a list")
-        found = cls()
-        through = raw.get("through")
-        if through is not None:
-            found.through = date.fromisoformat(checked_text(through, "a day", 10)).isoformat()
-        for dd, value in summaries.items() if days else ():
-            day = f"{month}-{dd}"
-            date.fromisoformat(day)  # ValueError if not a day of the month
-            found.days[day] = DaySummary.from_json(day, value)
-        found.incidents = unique_incidents(
-            Incident.from_json(raw_incident, slug) for raw_incident in incidents
-        )
-        seal = raw.get(FINGERPRINT)
-        found.seal = seal if isinstance(seal, str) else ""
-        return found
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A maintenance window of a dashboard (from ``incidents/``)."""
-
-    start: datetime
-    end: datetime | None
-
-
-STATE_WORDS = {
-    State.UP: "ok",
-    State.DEGRADED: "degraded",
-    State.DOWN: "down",
-    State.MAINTENANCE: "maintenance",
-    State.NODATA: "no data",
-}
-"""A day's state in the words the pages use."""
-
-
-@dataclass(frozen=True, slots=True)
-class DayBar:
-    """One day of the 90-day bars."""
-
-    day: str
-    state: State
-    count: int
-    uptime: float | None
-    page: str
-    """The history page that lists the day's first version (``2026-11-2.html``), or ``""``."""
-    seconds: Mapping[State, float] = field(default_factory=dict)
-    """The day's seconds by state (empty for a day without data)."""
-    shown: str = field(init=False, compare=False)
-    """How the bar is drawn: its state, or ``maintenance`` when all it lost was maintenance.
-
-    (A version failing inside a declared maintenance window makes the day's
-    worst level an error; its time counts as maintenance, not down.) Worked out
-    once: a page, its index card and the bars' summary each ask.
-    """
-    partial: bool = field(init=False, compare=False)
-    """Data for part of the day only: an hour or more without any."""
-
-    def __post_init__(self) -> None:
-        seconds = self.seconds
-        lost = seconds.get(State.DOWN, 0) + seconds.get(State.DEGRADED, 0)
-        maintenance = seconds.get(State.MAINTENANCE, 0) > 0 and lost == 0
-        shown = State.MAINTENANCE.value if maintenance else self.state.value
-        object.__setattr__(self, "shown", shown)
-        partial = self.count > 0 and seconds.get(State.NODATA, 0) >= PARTIAL_NODATA
-        object.__setattr__(self, "partial", partial)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled as a tuple of its fields (a build's worker sends 90 a dashboard, see
-        :mod:`dashsite.site.workers`; the dataclass default goes field by field)."""
-        seconds = {state.value: value for state, value in self.seconds.items()}
-        return (_day_bar, (self.day, self.state.value, self.count, self.uptime, self.page,
-                           seconds, self.shown, self.partial))  # fmt: skip
-
-    @property
-    def label(self) -> str:
-        """In words: ``2026-11-27: down 25 min, 288 versions, uptime 93.40 %``."""
-        if self.count == 0 and self.state == State.NODATA:
-            return f"{self.day}: no data"
-        versions = f"{self.count:,} version{'' if self.count == 1 else 's'}"
-        uptime = uptime_text(self.uptime)
-        said = [
-            f"{STATE_WORDS[state]} {minutes_text(self.seconds.get(state, 0))}"
-            for state in (State.DOWN, State.DEGRADED, State.MAINTENANCE)
-            if self.seconds.get(state, 0) > 0
-        ]
-        if self.partial:
-            said.append(f"no data {minutes_text(self.seconds[State.NODATA])}")
-        head = ", ".join(said) if said else STATE_WORDS[State(self.shown)]
-        return f"{self.day}: {head}, {versions}, uptime {uptime}"
-
-
-PARTIAL_NODATA = 3600.0
-"""Seconds without data that mark a day with data as partly without (``DayBar.partial``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class DayIncident:
-    """An incident as a day's detail links it."""
-
-    incident: Incident
-    link: str
-    """Site-relative: a declared incident's page, or a detected one's first version in
-    its dashboard's history."""
-
-
-def minutes_text(seconds: float) -> str:
-    """``45 s``, ``25 min``, ``2 h 10 min``: how long, as a visitor reads it."""
-    if seconds < 60:
-        return f"{round(seconds)} s"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
-
-
-_STATES = {state.value: state for state in State}
-
-
-def _day_bar(
-    day: str, state: str, count: int, uptime: float | None, page: str,
-    seconds: dict[str, float], shown: str, partial: bool,
-) -> DayBar:  # fmt: skip
-    """A pickled :class:`DayBar` back, its fields set as they were (no ``__post_init__``)."""
-    bar = object.__new__(DayBar)
-    for name, value in (("day", day), ("state", _STATES[state]), ("count", count),
-                        ("uptime", uptime), ("page", page), ("shown", shown),
-                        ("partial", partial),
-                        ("seconds", {_STATES[k]: v for k, v in seconds.items()})):  # fmt: skip
-        object.__setattr__(bar, name, value)
-    return bar
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,281 +99,6 @@ class MonthFiles:
     def state(self, month: str) -> str:
         """What this build reads of the month, in one line (:meth:`Timeline.month_state`)."""
         return self.timeline.month_state(self.record.slug, month)
-
-
-@dataclass(frozen=True, slots=True)
-class StatusView:
-    """What a build shows of one dashboard's status over time."""
-
-    now: datetime
-    uptime: tuple[Uptime, ...]
-    collectors: tuple[tuple[str, tuple[str, ...]], ...]
-    """Collector → its uptime text per window in :attr:`uptime`."""
-    bars: tuple[DayBar, ...]
-    incidents: tuple[Incident, ...]
-    """Ongoing first, then those resolved in the last year, newest first."""
-    ongoing: tuple[Incident, ...]
-    """The incidents going on now: detected first, then declared."""
-    live: dict[str, DaySummary] = field(default_factory=dict)
-    """The days not settled yet (today, mostly)."""
-    extra: tuple[Incident, ...] = ()
-    """Incidents no status file holds yet: declared ones, one resolved by this build."""
-    source: MonthFiles | None = None
-    """The dashboard's month status files, read when a page asks for a month."""
-    linkable: bool = True
-    """Whether days may link to history pages (not under ``retention``, which drops
-    months after the pages are drawn)."""
-
-    @property
-    def declared_level(self) -> StatusLevel | None:
-        """The worst level of the outages declared in ``incidents/`` going on now (None:
-        none; maintenance is not one). A visitor reads it beside the collectors' own: a
-        team writes the file to say the service is down."""
-        return max(
-            (i.worst for i in self.ongoing if i.declared and not i.maintenance), default=None
-        )
-
-    def shown_level(self, collected: StatusLevel) -> StatusLevel:
-        """``collected`` (a version's level), raised to :attr:`declared_level`."""
-        declared = self.declared_level
-        return collected if declared is None or declared <= collected else declared
-
-    def month_days(self, month: str) -> dict[str, DaySummary]:
-        """The day summaries of one month (settled and live)."""
-        days = dict(self.source.status(month).days) if self.source is not None else {}
-        days.update((d, found) for d, found in self.live.items() if d.startswith(month))
-        return dict(sorted(days.items()))
-
-    def month_bars(self, month: str) -> tuple[DayBar, ...]:
-        """The bars of one month's days."""
-        days = self.month_days(month)
-        pages = _pages(days)
-        return tuple(
-            DayBar(
-                day,
-                found.state,
-                found.count,
-                _ratio(found),
-                pages[day] if found.count else "",
-                dict(found.seconds),
-            )
-            for day, found in days.items()
-        )
-
-    def month_incidents(self, month: str) -> tuple[Incident, ...]:
-        """The incidents that began in ``month``, oldest first."""
-        found = list(self.source.begun(month)) if self.source is not None else []
-        found += [i for i in self.extra if i.start.date().isoformat()[:7] == month]
-        return tuple(sorted(unique_incidents(found), key=lambda i: i.start))
-
-    def incident_link(self, incident: Incident, page: str = "") -> str:
-        """Where ``incident`` is read, site-relative: a declared one's page, or the row of a
-        detected one's first version in the history.
-
-        The page is the one its first version's place in the month falls on; when that
-        is not known (an incident read from an older file) or rows move (``retention``),
-        ``page``, the history page listing the first version of its first day, if known.
-        """
-        if incident.url:
-            return incident.url
-        day = incident.start.date().isoformat()
-        if incident.row is not None and self.linkable:
-            name = page_after(day[:7], incident.row)
-        else:
-            name = page or self.history_page(day)
-        return f"{layout.history_page(incident.slug, name)}#v-{incident.start_id}"
-
-    def touched(self, bars: Sequence[DayBar]) -> dict[str, tuple[DayIncident, ...]]:
-        """Day of ``bars`` → the incidents that touched it, oldest first: declared and
-        detected, a declared one absorbing the detected ones it covers.
-
-        Read from the incidents the view holds and those begun in the bars' months and
-        the month before them (the status files a build reads for the history anyway).
-        """
-        if not bars:
-            return {}
-        first, last = bars[0].day, bars[-1].day
-        months = _touching_months(first, last)
-        found = [*self.incidents, *self.extra]
-        for month in months:
-            found += self.month_incidents(month)
-        pages = {bar.day: bar.page for bar in bars if bar.page}
-        days: dict[str, list[DayIncident]] = {}
-        for incident in sorted(absorb(unique_incidents(found)), key=lambda i: i.start):
-            # resolved at midnight: the day it was resolved on is not touched
-            end = incident.end - timedelta(microseconds=1) if incident.end else self.now
-            day = max(incident.start.date(), date.fromisoformat(first))
-            stop = min(max(end, incident.start).date(), date.fromisoformat(last))
-            page = pages.get(incident.start.date().isoformat(), "")
-            linked = DayIncident(incident, self.incident_link(incident, page))
-            while day <= stop:
-                days.setdefault(day.isoformat(), []).append(linked)
-                day += timedelta(days=1)
-        return {day: tuple(found) for day, found in days.items()}
-
-    def part_key(self, month: str) -> str | None:
-        """Everything a finished month's calendar (its bars, the incidents each day links,
-        its count of incidents) is drawn from, as text: two builds that give a month the
-        same key draw it alike, so a build may keep the drawing (:mod:`dashsite.store.parts`).
-
-        What this build reads of the months :meth:`touched` reads (each one's seal and
-        its files, :meth:`Timeline.month_state`), the view's incidents that overlap
-        them, and the bars before the month (an incident begun earlier links its first
-        day's page through them). None while the month can still change: not over
-        yet, a day of it not settled, or no status files to read.
-        """
-        start = f"{month}-01"
-        end = f"{_next_month(month)}-01"
-        if self.source is None or end > self.now.date().isoformat():
-            return None
-        if any(day.startswith(month) for day in self.live):
-            return None
-        last = (date.fromisoformat(end) - timedelta(days=1)).isoformat()
-        months = _touching_months(start, last)
-        since = day_start(f"{months[0]}-01")
-        until = day_start(end)
-        overlapping = sorted(
-            (
-                i
-                for i in unique_incidents([*self.incidents, *self.extra])
-                if i.start < until and (i.end is None or i.end > since)
-            ),
-            key=lambda i: i.feed_key,
-        )
-        before = [(bar.day, bar.page) for bar in self.bars if bar.day < start]
-        parts = [
-            month,
-            str(self.linkable),
-            "\n".join(f"{m}={self.source.state(m)}" for m in months),
-            repr(overlapping),
-            repr(before),
-        ]
-        return "\n".join(parts)
-
-    @property
-    def recent(self) -> tuple[Incident, ...]:
-        """The few incidents a dashboard page shows (a declared one absorbs those it covers)."""
-        return absorb(self.incidents)[:RECENT_INCIDENTS]
-
-    def history_page(self, day: str) -> str:
-        """The history page listing ``day``'s first version (``2026-11-2.html``).
-
-        Known for the days of the bars; an older day names its month's first page.
-        """
-        found = next((bar.page for bar in self.bars if bar.day == day and bar.page), None)
-        return found or f"{day[:7]}.html"
-
-    @property
-    def bars_summary(self) -> str:
-        """The bars in one sentence: ``86 days ok, 1 degraded, 3 no data``.
-
-        What a card on the index says for its bars, which it draws as one
-        image (90 labelled days per dashboard would make the index long to
-        read aloud, and heavy: it is rewritten by every build).
-        """
-        counts = Counter(State(bar.shown) for bar in self.bars)
-        parts = [f"{counts[state]} {word}" for state, word in STATE_WORDS.items() if counts[state]]
-        if not parts:
-            return "no days"
-        first, *rest = parts
-        count, _, word = first.partition(" ")
-        return ", ".join([f"{count} day{'' if count == '1' else 's'} {word}", *rest])
-
-    def window(self, label: str) -> Uptime | None:
-        """The uptime of one window (``"30 d"``), if the view has it."""
-        return next((u for u in self.uptime if u.label == label), None)
-
-
-@dataclass(slots=True)
-class Digest:
-    """The settled part of a dashboard's view, computed once a day (``log/digest.json``).
-
-    Valid for one ``key`` (today, the last settled day, the maintenance
-    windows): then a build reads this one file instead of a year of status
-    files.
-    """
-
-    key: str
-    first: str | None = None
-    """The first day with counted time in the last year."""
-    windows: dict[int, DaySummary] = field(default_factory=dict)
-    """Days of a window (7, 30, 90, 365) → the sum of its settled days."""
-    bars: dict[str, DaySummary] = field(default_factory=dict)
-    """The settled days of the 90-day bars (seconds, count, worst)."""
-    pages: dict[str, str] = field(default_factory=dict)
-    month_counts: dict[str, int] = field(default_factory=dict)
-    """Versions of each month in its settled days (history pages of the live days)."""
-    last_day: DaySummary | None = None
-    """The last settled day, by hour (the 24-hour window starts in it)."""
-    incidents: list[Incident] = field(default_factory=list)
-    """Resolved in the last year, newest first (at most :data:`DIGEST_INCIDENTS`)."""
-    begun: dict[str, list[Incident]] = field(default_factory=dict)
-    """Each month the bars' incidents are read from (:func:`_bar_months`) → the incidents
-    its status file holds (:meth:`Timeline.begun`): one file to read every build, not
-    four or five. The digest is sealed to those files too."""
-
-    def to_json(self) -> dict[str, Any]:
-        """The file's document."""
-        return {
-            "schema": STATUS_SCHEMA,
-            "key": self.key,
-            "first": self.first,
-            "windows": {str(n): found.to_json() for n, found in self.windows.items()},
-            "bars": {
-                day: [found.count, found.worst.slug if found.worst is not None else None]
-                + [round(found.seconds[state], 3) for state in STATES]
-                for day, found in self.bars.items()
-            },
-            "pages": self.pages,
-            "month_counts": self.month_counts,
-            "last_day": self.last_day.to_json() if self.last_day else None,
-            "last_day_date": self.last_day.day if self.last_day else None,
-            "incidents": [i.to_json() for i in self.incidents],
-            "begun": {m: [i.to_json() for i in found] for m, found in self.begun.items()},
-        }
-
-    @classmethod
-    def from_json(cls, raw: Any, slug: str) -> Digest:
-        """Read back; ``ValueError`` if anything is off."""
-        if not isinstance(raw, dict) or raw.get("schema") != STATUS_SCHEMA:
-            raise ValueError("not a digest of this dashsite")
-        windows, bars, pages, counts, begun = (
-            raw.get(k) for k in ("windows", "bars", "pages", "month_counts", "begun")
-        )
-        if not (
-            isinstance(windows, dict)
-            and isinstance(bars, dict)
-            and isinstance(pages, dict)
-            and isinstance(counts, dict)
-            and isinstance(begun, dict)
-            and isinstance(raw.get("incidents"), list)
-        ):
-            raise ValueError("a digest's parts are missing")
-        found = cls(checked_text(raw.get("key"), "a key", 2000))
-        if raw.get("first") is not None:
-            found.first = date.fromisoformat(checked_text(raw["first"], "a day", 10)).isoformat()
-        found.windows = {
-            int(n): DaySummary.from_json(f"window {n}", v, limit=DAY * (YEAR_DAYS + 1))
-            for n, v in windows.items()
-        }
-        for day, value in bars.items():
-            found.bars[date.fromisoformat(day).isoformat()] = _bar_from_json(day, value)
-        for day, page in pages.items():
-            if not (isinstance(page, str) and _PAGE.fullmatch(page) and day in found.bars):
-                raise ValueError(f"day {str(day)[:12]!r} has no history page name")
-            found.pages[day] = page
-        found.month_counts = {
-            checked_text(m, "a month", 7): checked_count(n, "a count") for m, n in counts.items()
-        }
-        if raw.get("last_day") is not None:
-            day = date.fromisoformat(checked_text(raw.get("last_day_date"), "a day", 10))
-            found.last_day = DaySummary.from_json(day.isoformat(), raw["last_day"])
-        found.incidents = unique_incidents(Incident.from_json(i, slug) for i in raw["incidents"])
-        for month, listed in begun.items():
-            if not (_MONTH.fullmatch(month) and isinstance(listed, list)):
-                raise ValueError(f"{str(month)[:12]!r} is not a month of incidents")
-            found.begun[month] = [Incident.from_json(i, slug) for i in listed]
-        return found
 
 
 class Timeline:
@@ -684,7 +218,7 @@ class Timeline:
             start = day_start(f"{month}-01")
             end = min(
                 day_start(record.settled) + timedelta(days=1),
-                day_start(f"{_next_month(month)}-01"),
+                day_start(f"{next_month(month)}-01"),
             )
             found.days = _kept(tally(records, carry, start, end, hold))
             found.through = (end - timedelta(days=1)).date().isoformat()
@@ -815,13 +349,13 @@ class Timeline:
                 record.settled = (stop - timedelta(days=1)).isoformat()
             return
         carry = record.carry
-        for month in _months(begin, stop - timedelta(days=1)):
+        for month in months_between(begin, stop - timedelta(days=1)):
             if month not in record.months and (
                 carry is None or carry.at + timedelta(seconds=hold) < day_start(f"{month}-01")
             ):
                 continue  # nothing was collected then, and nothing carries into it
             start = max(day_start(begin.isoformat()), day_start(f"{month}-01"))
-            end = min(day_start(stop.isoformat()), day_start(f"{_next_month(month)}-01"))
+            end = min(day_start(stop.isoformat()), day_start(f"{next_month(month)}-01"))
             records = [
                 r
                 for r in self.store.month(record.slug, month)
@@ -1023,7 +557,7 @@ class Timeline:
         if settled == "-":
             return ""
         begun = ",".join(
-            f"{m}={self._month_seal(slug, m)}" for m in _bar_months(date.fromisoformat(today))
+            f"{m}={self._month_seal(slug, m)}" for m in bar_months(date.fromisoformat(today))
         )
         return f"{span_signature(self.store, slug, year_months(today), settled)};begun:{begun}"
 
@@ -1040,7 +574,7 @@ class Timeline:
         settled = record.settled
         days: dict[str, DaySummary] = {}
         closed: list[Incident] = []
-        for month in _months(year_start, today):
+        for month in months_between(year_start, today):
             if month in record.months:
                 found = self.month(record, month, hold)
                 days.update(found.days)
@@ -1084,7 +618,7 @@ class Timeline:
             for name, (seen, down) in collector_sums(chosen).items():
                 total.collectors[name] = [seen, down]
             digest.windows[length] = total
-        pages = _pages(days)
+        pages = first_pages(days)
         first_bar = (today - timedelta(days=BAR_DAYS - 1)).isoformat()
         for d, summary in sorted(days.items()):
             digest.month_counts[d[:7]] = digest.month_counts.get(d[:7], 0) + summary.count
@@ -1099,7 +633,7 @@ class Timeline:
         digest.incidents = recent[::-1][:DIGEST_INCIDENTS]
         if settled is not None:  # (none settled: no file is written, nothing is taken)
             digest.begun = {
-                m: list(self._begun_in_file(record, m, hold)) for m in _bar_months(today)
+                m: list(self._begun_in_file(record, m, hold)) for m in bar_months(today)
             }
         return digest
 
@@ -1243,45 +777,6 @@ class Timeline:
                     _move_to_maintenance(target.hours[hour], part)
 
 
-def month_page(month: str, page: int) -> str:
-    """``2026-11.html``, ``2026-11-2.html``…: a month's history pages, oldest first."""
-    return f"{month}.html" if page == 1 else f"{month}-{page}.html"
-
-
-def page_after(month: str, before: int) -> str:
-    """The history page that lists a month's version with ``before`` earlier ones."""
-    return month_page(month, before // HISTORY_PAGE + 1)
-
-
-def _pages(days: dict[str, DaySummary], counted: Mapping[str, int] | None = None) -> dict[str, str]:
-    """Day → the history page of its first version (``counted``: versions of each month
-    before the first of these days)."""
-    pages: dict[str, str] = {}
-    position = dict(counted or {})
-    for day in sorted(days):
-        month = day[:7]
-        before = position.get(month, 0)
-        pages[day] = page_after(month, before)
-        position[month] = before + days[day].count
-    return pages
-
-
-def _bar_from_json(day: str, raw: Any) -> DaySummary:
-    """A bar's day as a digest keeps it: ``[count, worst, seconds by state…]``."""
-    if not isinstance(raw, list) or len(raw) != 2 + len(STATES):
-        raise ValueError(f"bar {day[:12]!r} is not [count, worst, seconds…]")
-    count, worst, *seconds = raw
-    found = DaySummary(day, checked_count(count, "a count"))
-    if worst is not None:
-        found.worst = StatusLevel.parse(checked_text(worst, "a level", 20))
-    for state, value in zip(STATES, seconds, strict=True):  # ninety a build: no isinstance
-        kind = type(value)
-        if not ((kind is float or kind is int) and 0 <= value <= DAY):
-            raise ValueError(f"bar {day}: {state.value} is not a number of seconds")
-    found.seconds = dict(zip(STATES, map(float, seconds), strict=True))
-    return found
-
-
 def _move_to_maintenance(target: DaySummary, inside: DaySummary) -> None:
     for state in (State.DOWN, State.DEGRADED):
         moved = min(inside.seconds[state], target.seconds[state])
@@ -1296,7 +791,7 @@ def _move_to_maintenance(target: DaySummary, inside: DaySummary) -> None:
 
 def _bars(digest: Digest, live: dict[str, DaySummary], today: date) -> tuple[DayBar, ...]:
     """The 90 days to today: settled ones from the digest, the rest from the live days."""
-    live_pages = _pages(live, digest.month_counts)
+    live_pages = first_pages(live, digest.month_counts)
     bars = []
     for day, empty in _bar_days(today):
         found = live.get(day) or digest.bars.get(day)
@@ -1304,7 +799,9 @@ def _bars(digest: Digest, live: dict[str, DaySummary], today: date) -> tuple[Day
             bars.append(empty)
             continue
         page = (live_pages.get(day) or digest.pages.get(day, "")) if found.count else ""
-        bars.append(DayBar(day, found.state, found.count, _ratio(found), page, dict(found.seconds)))
+        bars.append(
+            DayBar(day, found.state, found.count, uptime_ratio(found), page, dict(found.seconds))
+        )
     return tuple(bars)
 
 
@@ -1318,10 +815,6 @@ def _bar_days(today: date) -> tuple[tuple[str, DayBar], ...]:
     """
     days = [(today - timedelta(days=n)).isoformat() for n in range(BAR_DAYS - 1, -1, -1)]
     return tuple((day, DayBar(day, State.NODATA, 0, None, "")) for day in days)
-
-
-def _ratio(found: DaySummary) -> float | None:
-    return 1 - found.seconds[State.DOWN] / found.covered if found.covered > 0 else None
 
 
 def _remember_good(record: DashboardRecord, entry: LogRecord) -> None:
@@ -1342,15 +835,6 @@ def _mark_before(days: dict[str, DaySummary], day: str, record: DashboardRecord)
     if record.carry is not None and record.settled is not None and record.settled < day:
         return record.carry
     return None
-
-
-def unique_incidents(incidents: Iterable[Incident]) -> list[Incident]:
-    """Each incident once, by its identity (dashboard and the version that opened it);
-    of copies, the first one given is kept (put the one that knows the most first)."""
-    found: dict[str, Incident] = {}
-    for incident in incidents:
-        found.setdefault(incident.feed_key, incident)
-    return list(found.values())
 
 
 def _incidents_begun(

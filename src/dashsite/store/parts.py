@@ -3,7 +3,7 @@
 The history index draws a calendar of the last 13 months, and a finished
 month's calendar changes only when what it is drawn from changes: its status
 file, the incidents around it, the templates. A build keeps each drawing
-with a key naming all of that (:meth:`dashsite.status.timeline.StatusView.part_key`,
+with a key naming all of that (:meth:`dashsite.status.view.StatusView.part_key`,
 the template sources, the site's words); the next build whose key is the
 same takes the drawing instead of reading a month's status file and drawing
 its days again. A year of 5-minute history costs the history index about 60 ms
