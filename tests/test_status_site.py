@@ -440,6 +440,30 @@ def test_maintenance_declared_ahead_shows_once_it_starts_and_goes_on_until_its_e
     assert_site_whole(root / "site")
 
 
+def test_an_update_written_ahead_is_told_once_its_time_comes(tmp_path: Path) -> None:
+    """A "completed" update dated at the planned end: while the work runs, no page or feed
+    tells it, and no feed is dated in the future."""
+    done = AHEAD.replace('text = "Switching <primary>."', 'text = "Switching <primary>."\n'
+                         '[[updates]]\nat = 2026-11-27T20:35:00Z\nstatus = "completed"\n'
+                         'text = "All done"')
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "failover.md").write_text(done)  # 20:25 to 20:35, done at 20:35
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=15))  # 20:30, in the window
+    assert "Switching" in page(root, "incidents/failover.html").text()
+    for relative in ("incidents/failover.html", "alpha/index.html", "incidents/index.html"):
+        assert "All done" not in page(root, relative).text(), relative
+    for relative in ("feed.xml", "alpha/feed.xml"):
+        parsed = feed(root, relative)
+        assert "All done" not in str(parsed.entries)
+        times = [parsed.feed.updated, *(e.updated for e in parsed.entries)]
+        built = T0 + timedelta(minutes=15)
+        assert all(datetime.fromisoformat(t.replace("Z", "+00:00")) <= built for t in times)
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=25))  # 20:40: it happened
+    assert "All done" in page(root, "incidents/failover.html").text()
+    assert "All done" in str(feed(root, "feed.xml").entries)
+
+
 TIMELINE = """\
 +++
 title = "Database failover"
@@ -512,6 +536,14 @@ def test_an_update_with_an_unknown_status_is_one_line_naming_it(tmp_path: Path) 
     ("no front matter\n", "incidents/bad.md:1", "has no front matter"),
     ("+++\ntitle = \"x\"\nstart = 2026-11-27T20:20:00Z\ndashboards = [\"nope\"]\n+++\n",
      "incidents/bad.md", "names no dashboard called 'nope'"),
+    # the second [[updates]] table's own line, not the first one's
+    ("+++\ntitle = \"x\"\nstart = 2026-11-27T20:20:00Z\n[[updates]]\nat = 2026-11-27T20:21:00Z\n"
+     "status = \"identified\"\ntext = \"a\"\n[[updates]]\nat = 2026-11-27T20:22:00Z\n"
+     "text = \"b\"\nstatus = \"fixed\"\n+++\n",
+     "incidents/bad.md:11", "an update's 'status' must be one of"),
+    ("+++\ntitle = \"x\"\nstart = 2026-11-27T20:20:00Z\n[[updates]]\nat = 2026-11-27T20:21:00Z\n"
+     "text = \"a\"\n[[updates]]\ntext = \"b\"\nat = \"soon\"\n+++\n",
+     "incidents/bad.md:9", "'at' must be a date and time"),
 ])
 def test_a_bad_incident_file_is_one_line_naming_it(tmp_path: Path, text: str, where: str,
                                                     says: str) -> None:

@@ -187,6 +187,16 @@ def read_incident(path: Path, root: Path | None = None) -> DeclaredIncident:
         pattern = re.compile(rf"^\s*(\[\[)?{re.escape(key)}\b")
         return next((n + 1 for n, x in enumerate(lines[:close]) if pattern.match(x)), 1)
 
+    def update_line(index: int, key: str) -> int:
+        """The line of ``key`` in the ``index``-th ``[[updates]]`` table (or its header)."""
+        headers = [n for n, x in enumerate(lines[:close]) if x.strip() == "[[updates]]"]
+        if index >= len(headers):  # (written inline: updates = [{…}])
+            return line_of("updates")
+        stop = headers[index + 1] if index + 1 < len(headers) else close
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        inside = range(headers[index] + 1, stop)
+        return next((n + 1 for n in inside if pattern.match(lines[n])), headers[index] + 1)
+
     known = {"title", "dashboards", "start", "end", "severity", "updates"}
     for key in meta:
         if key not in known:
@@ -231,19 +241,21 @@ def read_incident(path: Path, root: Path | None = None) -> DeclaredIncident:
         raise IncidentError(
             "'updates' must be [[updates]] tables", path=where, line=line_of("updates")
         )
-    for raw in raw_updates:
+    for index, raw in enumerate(raw_updates):
         if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
             raise IncidentError(
-                "each [[updates]] needs 'at' and 'text'", path=where, line=line_of("updates")
+                "each [[updates]] needs 'at' and 'text'",
+                path=where,
+                line=update_line(index, "text"),
             )
         status = raw.get("status", "update")
         if status not in UPDATE_WORDS:
             raise IncidentError(
                 f"an update's 'status' must be one of {', '.join(UPDATE_WORDS)}, not {status!r}",
                 path=where,
-                line=line_of("status"),
+                line=update_line(index, "status"),
             )
-        at = _when(raw.get("at"), "at", where, line_of("updates"))
+        at = _when(raw.get("at"), "at", where, update_line(index, "at"))
         updates.append(Update(at, raw["text"], status))
     return DeclaredIncident(
         path.stem,
@@ -276,13 +288,18 @@ def read_incidents(
 def standing(incidents: Iterable[DeclaredIncident], now: datetime) -> list[DeclaredIncident]:
     """The declared incidents as they stand at ``now``: one that starts later is left out
     (no incident yet, and a page or a feed would tell it as one already over), one that
-    ends later is going on (its ``end`` is a plan)."""
-    return [
-        replace(incident, end=None) if incident.end is not None and incident.end > now
-        else incident
-        for incident in incidents
-        if incident.start <= now
-    ]  # fmt: skip
+    ends later is going on (its ``end`` is a plan), and so is an update dated later (a
+    "completed" written ahead is not news yet)."""
+    found = []
+    for incident in incidents:
+        if incident.start > now:
+            continue
+        if incident.end is not None and incident.end > now:
+            incident = replace(incident, end=None)
+        if any(update.at > now for update in incident.updates):
+            incident = replace(incident, updates=tuple(u for u in incident.updates if u.at <= now))
+        found.append(incident)
+    return found
 
 
 def by_dashboard(
