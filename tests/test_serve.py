@@ -486,8 +486,21 @@ def test_an_incident_file_redraws_every_page_without_collecting(
     incident.write_text("no front matter\n")
     broken = builder.apply([FileChange(incident)])
     assert broken is not None
-    assert broken.problems == ("incidents/failover.md:1: has no front matter — start the file "
-                               "with a '+++' line, the TOML fields, and another '+++' line",)
+    said = ("incidents/failover.md:1: has no front matter — start the file with a '+++' line, "
+            "the TOML fields, and another '+++' line")
+    assert broken.problems == (said,)
+    # The outage it declared is gone from the pages, and every page says why: the author
+    # must not read "Operational" as the truth.
+    for relative in ("a/index.html", "b/index.html", "index.html"):
+        shown = parse((builder.out.path / relative).read_text())
+        notice = shown.find("main").find("section", class_="collector-errors")
+        assert notice is not None and notice.attrs.get("role") == "alert", relative
+        assert said in " ".join(notice.text().split()), relative
+    incident.unlink()
+    fixed = builder.apply([FileChange(incident)])
+    assert fixed is not None and fixed.problems == ()
+    shown = parse((builder.out.path / "a" / "index.html").read_text())
+    assert list(shown.find("main").find_all("section", class_="collector-errors")) == []
 
 
 def test_a_finished_build_redraws_the_preview_from_its_history(tmp_path: Path) -> None:
@@ -502,3 +515,59 @@ def test_a_finished_build_redraws_the_preview_from_its_history(tmp_path: Path) -
     assert result is not None and result.collected == () and result.problems == ()
     assert set(result.rendered) == {"a/index.html", "b/index.html"}
     assert day_bars(parse(page.read_text()))[-1][1] == "2026-11-27: ok, 2 versions, uptime 100 %"
+
+
+def test_a_build_newer_than_the_previews_run_is_followed_by_a_new_run(tmp_path: Path) -> None:
+    """A build finished after the preview collected: its versions are newer than the
+    preview's run, so the preview runs the collectors again to show a run after them
+    (it kept showing the day as the preview first saw it)."""
+    root = write_project(tmp_path / "project", {"a": simple("A")})
+    moment = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
+    now = [moment]
+    preview = PreviewBuilder(root, tmp_path / "preview", clock=lambda: now[0])
+    preview.full()
+    now[0] = moment + timedelta(minutes=20)
+    build(root, version_id="v1", clock=fixed_clock(moment + timedelta(minutes=5)))
+    build(root, version_id="v2", clock=fixed_clock(moment + timedelta(minutes=10)))
+    result = preview.apply([FileChange(root / "site" / "manifest.json")])
+    assert result is not None and result.collected == ("a",)
+    page = parse((tmp_path / "preview" / "a" / "index.html").read_text())
+    assert day_bars(page)[-1][1].startswith("2026-11-27: ok, 3 versions")
+    assert page.find("p", class_="meta").find("time").attrs["datetime"].startswith(
+        "2026-11-27T20:35")
+
+
+def test_a_folder_made_after_the_watch_began_is_watched(tmp_path: Path) -> None:
+    """No incidents/ when serve --watch started (a new project has none): once made, the
+    edits of its files are seen, not only its creation."""
+    import time
+
+    from dashsite.preview.watch import ChangeBatcher, FileWatcher
+
+    root = tmp_path / "project"
+    root.mkdir()
+    incidents = root / "incidents"
+    batcher = ChangeBatcher()
+    watcher = FileWatcher([(root, False), (incidents, True)], batcher, poll=True)
+    watcher.start()
+    seen: set[Path] = set()
+
+    def wait_for(path: Path) -> None:
+        deadline = time.monotonic() + 15
+        while path not in seen:
+            assert time.monotonic() < deadline, f"{path} never seen: {sorted(seen)}"
+            batcher.add(root / ".tick")  # next_batch blocks until something came
+            seen.update(change.path for change in batcher.next_batch() or [])
+            time.sleep(0.1)
+
+    try:
+        incidents.mkdir()
+        wait_for(incidents)
+        (incidents / "db.md").write_text("first")
+        wait_for(incidents / "db.md")
+        seen.clear()
+        time.sleep(0.3)  # (the polling observer tells changes of the modification time)
+        (incidents / "db.md").write_text("second, longer")
+        wait_for(incidents / "db.md")
+    finally:
+        watcher.stop()

@@ -107,6 +107,9 @@ async def _serve(
             except Exception as exc:  # the preview must outlive any one bad save
                 say(f"rebuild failed: {type(exc).__name__}: {exc} (save again to retry)")
                 continue
+            if builder.config is not None:  # (its folders, as the configuration names them now)
+                watcher.watch(builder.config.incidents_path, True)
+                watcher.watch(builder.config.dashboards_path, True)
             if result is not None and (result.written or result.problems):
                 _report(result)
                 server.reload(result.reason)

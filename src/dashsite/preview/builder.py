@@ -171,6 +171,7 @@ class PreviewBuilder:
                 return self._finish(f"{path.name} changed", self.full_work(), started)
             if path == config.site_path / MANIFEST_FILE:  # a build finished: its history
                 self._open_history()
+                reload_slugs.update(self._overtaken())  # and runs newer than the preview's
             elif path == config.incidents_path or path.is_relative_to(config.incidents_path):
                 self._read_incidents()
             else:
@@ -248,6 +249,20 @@ class PreviewBuilder:
         except DashsiteError as exc:
             self.published = Manifest()
             self.history_problem = f"{exc.one_line()} (the preview shows no history)"
+
+    def _overtaken(self) -> list[str]:
+        """The dashboards the site now holds a newer version of than the preview's run (a
+        build beside the preview): their collectors run again, so the page shows a run
+        after the site's newest, as the next build would."""
+        found = []
+        for slug, entry in self.entries.items():
+            record = self.published.dashboards.get(slug)
+            latest = record.latest if record is not None else None
+            if entry.dashboard is None or latest is None:
+                continue
+            if entry.collected_at is None or entry.collected_at <= _time(latest.collected_at):
+                found.append(slug)
+        return found
 
     def _read_incidents(self) -> None:
         """``incidents/``, as the build reads it; a bad file is told and left out."""
@@ -404,8 +419,14 @@ class PreviewBuilder:
         )
         if self.config is None:  # a configuration error: only its error pages are drawn
             return {"title": "Dashboards", "base_url": "", "assets": self.assets,
-                    "built_at": built_at, "dashboards": dashboards, "preview": True}  # fmt: skip
-        return site_context(self.config, dashboards, self.assets, built_at, preview=True)
+                    "built_at": built_at, "dashboards": dashboards, "preview": True,
+                    "notices": []}  # fmt: skip
+        notices = [*self.incident_problems]  # what the pages leave out: said on each
+        if self.history_problem is not None:
+            notices.append(self.history_problem)
+        return site_context(
+            self.config, dashboards, self.assets, built_at, preview=True, notices=notices
+        )
 
     def _index_key(self) -> tuple[Any, ...]:
         """Everything the index shows; the index is re-rendered only when it changes."""
@@ -510,3 +531,7 @@ class PreviewBuilder:
             time.perf_counter() - started,
             self.out.written,
         )
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)

@@ -140,7 +140,10 @@ class FileWatcher:
     """Watches folders with watchdog and feeds a :class:`ChangeBatcher`.
 
     ``targets`` are ``(folder, recursive)`` pairs; ``ignore`` drops paths
-    (the preview and site folders, say) on top of :func:`is_noise`.
+    (the preview and site folders, say) on top of :func:`is_noise`. A target
+    that does not exist yet (no ``incidents/`` in a new project, no ``site/``
+    before the first build) is watched from the moment it appears: an event
+    in a watched folder is the cue to look for it.
     """
 
     def __init__(
@@ -154,12 +157,36 @@ class FileWatcher:
         self.batcher = batcher
         self.ignore = ignore
         self.observer: BaseObserver = PollingObserver(timeout=0.25) if poll else Observer()
-        handler = _Forward(self._accept)
+        self._handler = _Forward(self._accept)
+        self._watched: set[Path] = set()
+        self._waiting: dict[Path, bool] = {}
+        self._lock = threading.Lock()
         for folder, recursive in targets:
-            if folder.is_dir():
-                self.observer.schedule(handler, str(folder), recursive=recursive)
+            self.watch(folder, recursive)
+
+    def watch(self, folder: Path, recursive: bool) -> None:
+        """Watch ``folder`` too (now, or once it exists); a folder watched already is kept."""
+        with self._lock:
+            if folder in self._watched:
+                return
+            if not folder.is_dir():
+                self._waiting[folder] = recursive
+                return
+            self._waiting.pop(folder, None)
+            self._watched.add(folder)
+            try:
+                self.observer.schedule(self._handler, str(folder), recursive=recursive)
+            except OSError:  # gone again meanwhile: looked for at the next event
+                self._watched.discard(folder)
+                self._waiting[folder] = recursive
 
     def _accept(self, path: Path) -> None:
+        if self._waiting:
+            for folder, recursive in list(self._waiting.items()):
+                if folder.is_dir():
+                    self.watch(folder, recursive)
+                    if recursive and folder != path:  # its files made before it was watched
+                        self.batcher.add(folder)
         if not is_noise(path) and not self.ignore(path):
             self.batcher.add(path)
 

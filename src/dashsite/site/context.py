@@ -49,10 +49,12 @@ def site_context(
     built_at: datetime | None,
     *,
     preview: bool = False,
+    notices: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The ``site`` variable of every page (``dashboards`` made by :func:`listed`).
 
-    A preview has no ``refresh``: live reload shows each change already.
+    A preview has no ``refresh``: live reload shows each change already. Its
+    ``notices`` (a bad file of ``incidents/``, say) head every page it draws.
     """
     return {
         "title": config.title,
@@ -61,6 +63,7 @@ def site_context(
         "built_at": built_at,
         "dashboards": list(dashboards),
         "preview": preview,
+        "notices": list(notices),
         "refresh": 0 if preview else config.refresh,
         "words": status_words(config.status_words),
     }
