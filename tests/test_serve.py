@@ -571,3 +571,25 @@ def test_a_folder_made_after_the_watch_began_is_watched(tmp_path: Path) -> None:
         wait_for(incidents / "db.md")
     finally:
         watcher.stop()
+
+
+def test_a_dashboard_left_running_past_its_timeout_is_told_once(tmp_path: Path) -> None:
+    """A save whose import never returns: the page shows the timeout, and the terminal says
+    once that a thread is left running (it cannot be stopped) until serve restarts."""
+    root = write_project(tmp_path / "project", {"web": simple("Web")},
+                         config="import_timeout = 1\n")
+    server = ServeProcess(root, "--watch")
+    try:
+        module = root / "dashboards" / "web" / "dashboard.py"
+        module.write_text("import time\n\ntime.sleep(600)\n")
+        said = r"1 thread\(s\) still running a dashboard's code past its timeout .* restart"
+        assert server.wait_for_line(said, server.err, limit=30) is not None
+        page = (server.preview / "web" / "index.html").read_text()
+        assert "dashboard.py" in page and "import" in page
+        mark = len(server.err)
+        module.write_text(simple("Web")["dashboard.py"])  # fixed: the thread still sleeps
+        server.wait_for_line(r"rebuilt \(web/dashboard.py\)", server.err, limit=30, start=mark)
+        time.sleep(2)  # (looked at a moment after each rebuild)
+        assert sum("still running a dashboard's code" in line for line in server.err) == 1
+    finally:
+        assert server.stop() == 0

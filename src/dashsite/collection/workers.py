@@ -9,6 +9,7 @@ daemons: a collector that outlives its timeout is abandoned, never waited for.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from queue import SimpleQueue
@@ -101,3 +102,23 @@ class DaemonThreadPool(Executor):
         if wait:
             for thread in threads:
                 thread.join()
+
+
+RUNS_USER_CODE = ("dashsite-import", "dashsite-collector", "dashsite-loop")
+"""The names of the threads that run a dashboard's code: an import, a sync collector, the
+event loop of async ones."""
+
+
+def stuck_threads(grace: float = 0.0) -> list[str]:
+    """The threads running a dashboard's code (still, ``grace`` seconds on). Asked after a
+    collection ended, they are stuck past their timeout (an import or a collector that
+    never returns): a thread cannot be stopped, so in a long-lived process (``serve
+    --watch``) each one runs on, and one in a busy loop keeps a CPU busy, until it ends."""
+    deadline = time.monotonic() + grace
+    found = []
+    for thread in threading.enumerate():
+        if thread.name.startswith(RUNS_USER_CODE) and thread.is_alive():
+            thread.join(max(0.0, deadline - time.monotonic()))  # an idle one ends meanwhile
+            if thread.is_alive():
+                found.append(thread.name)
+    return sorted(found)

@@ -7,8 +7,10 @@ import asyncio
 import shutil
 import signal
 import tempfile
+import threading
 from pathlib import Path
 
+from dashsite.collection.workers import stuck_threads
 from dashsite.core.config import SiteConfig, load_config
 from dashsite.core.errors import SiteError, display
 from dashsite.core.reporter import say
@@ -23,6 +25,44 @@ def _report(rebuild: Rebuild) -> None:
     say(f"rebuilt ({rebuild.reason}) in {rebuild.duration * 1000:.0f} ms{ran}")
     for problem in rebuild.problems:
         say(problem)
+
+
+class _Stuck:
+    """Says when a dashboard's code is left running past its timeout (an import or a
+    collector that never returns): a thread cannot be stopped, so it runs on, a busy
+    loop burning a CPU, until the preview is restarted. Looked at a moment after each
+    rebuild, when the threads of a finished collection have ended."""
+
+    AFTER = 1.0
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.told = 0
+        self._lock = threading.Lock()
+
+    def rebuilding(self) -> None:
+        with self._lock:
+            self.busy = True
+
+    def rebuilt(self) -> None:
+        with self._lock:
+            self.busy = False
+        timer = threading.Timer(self.AFTER, self._look)
+        timer.daemon = True
+        timer.start()
+
+    def _look(self) -> None:
+        with self._lock:
+            if self.busy:
+                return  # (another rebuild: looked at after it)
+            stuck = stuck_threads(grace=0)
+            if len(stuck) > self.told:
+                say(
+                    f"{len(stuck)} thread(s) still running a dashboard's code past its "
+                    "timeout (an import or a collector that never returns): they cannot "
+                    "be stopped and run on until you restart 'dashsite serve'"
+                )
+            self.told = len(stuck)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,6 +131,10 @@ async def _serve(
     if builder is not None:
         say(f"preview folder: {folder}")
 
+    stuck = _Stuck()
+    if builder is not None:
+        stuck.rebuilt()  # (the first build's collection, too)
+
     def rebuild_loop() -> None:
         while (batch := batcher.next_batch()) is not None:
             if builder is None:
@@ -102,11 +146,14 @@ async def _serve(
                 ):
                     server.reload()
                 continue
+            stuck.rebuilding()
             try:
                 result = builder.apply(batch)
             except Exception as exc:  # the preview must outlive any one bad save
                 say(f"rebuild failed: {type(exc).__name__}: {exc} (save again to retry)")
                 continue
+            finally:
+                stuck.rebuilt()
             if builder.config is not None:  # (its folders, as the configuration names them now)
                 watcher.watch(builder.config.incidents_path, True)
                 watcher.watch(builder.config.dashboards_path, True)
