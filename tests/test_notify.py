@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -314,6 +315,60 @@ def test_apprise_json_target(tmp_path: Path, hook: Receiver, apprise_pools: None
     assert "https://status.example.com/ops/api/" in payload["message"]
 
 
+def test_an_apprise_url_it_cannot_read_is_a_config_error_at_once(
+    tmp_path: Path, apprise_pools: None
+) -> None:
+    """Not "nothing to notify" until a change comes, then "not delivered" on every run for
+    ever: the url is checked when the settings are read, the key named, the url not
+    repeated (it may hold a token)."""
+    Sequence_(tmp_path, ["api"], config("bogus://sec${HOME}ret"))
+    done = cli(tmp_path, "notify")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("dashsite.toml: [notify.targets.ops]: apprise does not understand "
+                           "this bogus:// url")
+    assert "sec" not in line
+
+
+def test_an_apprise_failure_is_told_without_its_log_prefix(
+    tmp_path: Path, hook: Receiver, apprise_pools: None
+) -> None:
+    hook.answer = lambda n: (500, {})
+    port = hook.server.server_address[1]
+    run = Sequence_(tmp_path, ["api"], config(f"json://127.0.0.1:{port}/apprise"))
+    run.build(all="ok")
+    run.build(all="fail")
+    done = cli(tmp_path, "notify")
+    said = [line for line in done.stderr.splitlines() if "not delivered" in line]
+    assert len(said) == 1, done.stderr
+    assert re.search(r"after 1 tr(y|ies): Failed to send JSON POST notification", said[0]), said
+    assert not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", said[0])
+
+
+def test_a_broken_template_is_told_before_any_change_comes(tmp_path: Path, hook: Receiver) -> None:
+    run = Sequence_(tmp_path, ["api"], config(hook.url, top='template = "notify.md"'))
+    (tmp_path / "notify.md").write_text("{{ changes | length }} changes")
+    run.build(all="ok")
+    notify(tmp_path)  # nothing to tell: the first run only notes where things stand
+    (tmp_path / "notify.md").unlink()
+    done = cli(tmp_path, "notify")
+    assert done.returncode == 1 and done.stderr.startswith("notify.md: cannot read"), done.stderr
+    (tmp_path / "notify.md").write_text("line one\n{{ x }\n")
+    done = cli(tmp_path, "notify")
+    assert done.returncode == 1
+    assert done.stderr.startswith("notify.md:2: unexpected '}' — fix the template"), done.stderr
+
+
+def test_a_template_failing_as_it_runs_names_its_line(tmp_path: Path, hook: Receiver) -> None:
+    run = Sequence_(tmp_path, ["api"], config(hook.url, top='template = "notify.md"'))
+    (tmp_path / "notify.md").write_text("{% for c in changes %}\n{{ c.nosuch.attr }}\n{% endfor %}")
+    run.build(all="ok")
+    run.build(all="fail")
+    done = cli(tmp_path, "notify")
+    assert done.returncode == 1
+    assert done.stderr.startswith("notify.md:2: the notify template failed"), done.stderr
+
+
 class Inbox:
     def __init__(self) -> None:
         self.envelopes: list[Any] = []
@@ -473,7 +528,7 @@ def test_a_custom_template_runs_sandboxed(tmp_path: Path, hook: Receiver) -> Non
     run.build(all="ok")
     done = cli(tmp_path, "notify")
     assert done.returncode == 1
-    assert done.stderr.startswith("notify.txt: the notify template failed")
+    assert done.stderr.startswith("notify.txt:1: the notify template failed")
     (tmp_path / "notify.txt").write_text("line one\n{% for %}")
     assert cli(tmp_path, "notify").stderr.startswith("notify.txt:2: ")
 

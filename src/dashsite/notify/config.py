@@ -190,10 +190,16 @@ def _target(
         problems.append(f'{where}: url must be a URL, like "https://hooks.example.com/…"')
         return None
     expanded = expand(url.strip(), environ, f"{where} url", problems)
+    scheme = url.split(":", 1)[0]
     if url_kind(expanded) == "apprise" and not has_apprise:
         problems.append(
-            f"{where}: {url.split(':', 1)[0]}:// needs apprise — pip install 'dashsite[notify]' "
+            f"{where}: {scheme}:// needs apprise — pip install 'dashsite[notify]' "
             "(built in: https:// webhooks and mailto: mail)"
+        )
+    elif url_kind(expanded) == "apprise" and not apprise_understands(expanded):
+        problems.append(  # (the url itself is not repeated: it may hold a token)
+            f"{where}: apprise does not understand this {scheme}:// url — check its "
+            "syntax in apprise's list of services (https://github.com/caronc/apprise/wiki)"
         )
     if url_kind(expanded) == "mail" and not all(
         "@" in a and not any(c in a for c in "\r\n<>") for a in mail_addresses(expanded)
@@ -233,6 +239,18 @@ def apprise_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("apprise") is not None
+
+
+def apprise_understands(url: str) -> bool:
+    """Whether apprise knows the service ``url`` names and can read its parts (nothing is
+    sent: a url it cannot read fails on every run, kept in the ledger for ever)."""
+    import warnings
+
+    with warnings.catch_warnings():  # (its plugins' imports' deprecation notices)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise
+
+        return bool(apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False)).add(url))
 
 
 def read_settings(config: SiteConfig, environ: Mapping[str, str] | None = None) -> NotifySettings:

@@ -216,7 +216,10 @@ class MessageBuilder:
             self.body = self.environment.from_string(source)
         except TemplateSyntaxError as exc:
             raise ConfigError(
-                exc.message or "template syntax error", path=self.where, line=exc.lineno
+                exc.message or "template syntax error",
+                path=self.where,
+                line=exc.lineno,
+                hint="fix the template",
             ) from None
 
     def build(self, changes: Sequence[Transition]) -> Message:
@@ -230,7 +233,10 @@ class MessageBuilder:
             ).strip()
         except TemplateError as exc:
             raise ConfigError(
-                f"the notify template failed: {exc}", path=self.where, hint="fix the template"
+                f"the notify template failed: {exc}",
+                path=self.where,
+                line=_template_line(exc),
+                hint="fix the template",
             ) from None
         single = changes[0] if len(changes) == 1 else None
         link = (
@@ -241,3 +247,15 @@ class MessageBuilder:
         worst = max((c.level for c in changes if c.kind != "recovered"), default=StatusLevel.OK)
         return Message(title_of(changes, self.site_title), text, markdown, link, worst,
                        tuple(changes))  # fmt: skip
+
+
+def _template_line(error: BaseException) -> int | None:
+    """The template's line an error was raised at (Jinja maps its frames to the template's
+    lines, named ``<template>``), or None."""
+    line = None
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<template>":
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line

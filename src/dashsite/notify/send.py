@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -177,6 +178,10 @@ _APPRISE_TYPES = {
 """A message's level → apprise's notify type (the colour and icon services show)."""
 
 
+_LOGGED = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - [A-Z]+ - ")
+"""The time and level apprise's log lines start with: not part of the reason told."""
+
+
 class AppriseSender:
     """Any apprise URL (``slack://``, ``ntfy://``, ``json://``…): the ``notify`` extra.
 
@@ -213,7 +218,8 @@ class AppriseSender:
                     notify_type=_APPRISE_TYPES[message.level],
                 )
             if not ok:
-                lines = [x for x in log.getvalue().splitlines() if x.strip()]
+                lines = [_LOGGED.sub("", x).strip() for x in log.getvalue().splitlines()]
+                lines = [x for x in lines if x]
                 raise _Retry(lines[-1] if lines else "apprise could not send")
 
         return _attempts(once, self.retries)

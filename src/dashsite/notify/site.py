@@ -195,22 +195,27 @@ def plan(
         ledger.seen[record.slug] = (record.latest.id, parse_time(record.latest.collected_at))
     ledger.prune(now)
     outgoing: list[Outgoing] = []
-    builders: dict[str, MessageBuilder] = {}
+    builders = message_builders(config, settings, manifest.title)
     for target in settings.targets:
         if not pending[target.name]:
             continue
         template = target.template or settings.template
-        if template not in builders:
-            builders[template] = MessageBuilder(
-                config.base_url,
-                manifest.title,
-                config.root / template if template else None,
-                config.root,
-            )
         outgoing += _messages(
             target, list(pending[target.name].values()), builders[template], settings.group_over
         )
     return outgoing
+
+
+def message_builders(
+    config: SiteConfig, settings: NotifySettings, title: str
+) -> dict[str, MessageBuilder]:
+    """Each template the targets use (``""``: the default one), read and compiled: a
+    missing file or a syntax error is told on every run, not only once a change comes."""
+    builders: dict[str, MessageBuilder] = {}
+    for template in {settings.template, *(t.template for t in settings.targets)}:
+        path = config.root / template if template else None
+        builders[template] = MessageBuilder(config.base_url, title, path, config.root)
+    return builders
 
 
 def record(book: TargetBook, outgoing: Outgoing, delivery: Delivery) -> None:
@@ -246,6 +251,7 @@ def notify_site(
         )
     if not settings.targets:
         return report  # nothing configured: not even a ledger is written
+    message_builders(config, settings, config.title)  # a broken template: said now
     lock = BuildLock(site, lock_timeout)
     lock.acquire()
     try:
