@@ -223,6 +223,34 @@ def test_a_clock_years_ahead_thins_nothing_a_right_clock_keeps(tmp_path: Path) -
     assert_site_whole(site)
 
 
+def test_a_site_time_no_clock_could_have_set_is_not_believed(tmp_path: Path) -> None:
+    """A manifest whose site time is in 2099 (edited, damaged, pulled from a bucket someone
+    wrote): the next build would have deleted every earlier page and data file."""
+    from dashsite.core.config import load_config
+    from dashsite.core.reporter import RecordingReporter
+    from dashsite.site.build import BuildOptions, build_site
+
+    root = project(tmp_path)
+    site = root / "site"
+    for version, moment in (("mid", T0 - timedelta(days=10)), ("now", T0)):
+        build(root, version_id=version, clock=fixed_clock(moment))
+    manifest_file = site / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest["site_time"] = "2099-01-01T00:00:00+00:00"
+    manifest_file.write_text(json.dumps(manifest))
+    reporter = RecordingReporter()
+    build_site(load_config(root), BuildOptions(version_id="next",
+                                               clock=fixed_clock(T0 + timedelta(hours=1))),
+               reporter=reporter)
+    assert tiers_left(site) == {"mid": "data", "now": "page", "next": "page"}
+    said = [e.message for e in reporter.events if "site's time in the manifest" in e.message]
+    assert len(said) == 1 and said[0].startswith(
+        "the site's time in the manifest (2099-01-01 00:00 UTC) is 26332 days ahead of the "
+        "clock (2026-11-27 21:15 UTC): not believed"), said
+    assert "site_time" not in json.loads(manifest_file.read_text())  # the clock, again
+    assert_site_whole(site)
+
+
 def test_builds_weeks_apart_still_thin_by_the_clock(tmp_path: Path) -> None:
     root = project(tmp_path)
     site = root / "site"

@@ -31,7 +31,10 @@ someone noticed.
   moves the site's time not at all; while the clock stays that wrong, the
   site's time moves by the time between builds, by their clocks; once the
   clock is set right again, the site's time is the clock again. A clock
-  stepped back leaves the site's time where it was (it never goes back).
+  stepped back leaves the site's time where it was (it never goes back),
+  unless the site's time is further ahead of the clock than the same limit:
+  no clock this model believed could have put it there (a manifest damaged,
+  edited or pulled from such a site), so it is said and the clock is used.
   When nothing ever jumped, the site's time is the clock.
 
 We chose this over refusing to thin after a jump: a clock that stays wrong
@@ -133,6 +136,13 @@ def site_time(manifest: Manifest, now: datetime) -> tuple[datetime, str | None]:
         return now, None
     then = manifest.site_time or before
     limit = jump_limit(manifest)
+    if then - now > limit:  # no clock this model believed put it there: a damaged manifest
+        return now, (
+            f"the site's time in the manifest ({then:%Y-%m-%d %H:%M} UTC) is "
+            f"{(then - now).days} days ahead of the clock ({now:%Y-%m-%d %H:%M} UTC): not "
+            "believed (it would thin every page and data file older than it); the clock "
+            "is the site's time, check the manifest and the machine's clock"
+        )
     if now <= then:
         return then, None  # a clock stepped back: the site's time holds
     if now - then <= limit:
