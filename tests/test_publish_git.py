@@ -194,6 +194,18 @@ def test_publish_keeps_its_index_and_never_publishes_leftovers(repo: Path) -> No
     assert f"{vrel(site, 'alpha', 'v2')}/index.html" in files
     assert f"{vrel(site, 'alpha', 'v1')}/index.html" in files
     assert not any(f.startswith(".dashsite-tmp") for f in files)
+    # Hidden files are not part of the site (S3 leaves them out too): a user's dotfile at
+    # the top or in a dashboard's folder, a lock, are never committed to the branch.
+    (site / ".secret").write_text("token")
+    (site / "alpha" / ".env").write_text("token")
+    (site / ".dashsite").mkdir(exist_ok=True)
+    (site / ".dashsite" / "site.lock").write_text("1")
+    assert cli(repo, "build", "--version-id", "v2b").returncode == 0
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    files = set(remote_files(repo))
+    assert f"{vrel(site, 'alpha', 'v2b')}/index.html" in files
+    hidden = [f for f in files if any(part.startswith(".") for part in f.split("/"))]
+    assert hidden == [".nojekyll"], hidden
     kept[0].unlink()  # a lost index is rebuilt from the branch
     assert cli(repo, "build", "--version-id", "v3").returncode == 0
     assert cli(repo, "publish", "gh-pages").returncode == 0

@@ -321,10 +321,20 @@ def test_pull_all_skips_folder_markers_and_names_a_missing_object(
     assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
     assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
     s3(endpoint).put_object(Bucket=bucket, Key="site/alpha/", Body=b"")  # a console's folder
+    # Objects no site holds: hidden ones, unsafe names, a name under a page's.
+    odd = [".git/config", ".dashsite/site.lock", "alpha//double.txt", "alpha/./x.txt",
+           "index.html/child"]
+    for name in odd:
+        s3(endpoint).put_object(Bucket=bucket, Key=f"site/{name}", Body=b"secret")
     shutil.rmtree(tmp_path / "site")
     pulled = s3_cli(tmp_path, endpoint, "pull", target, "--all")
     assert pulled.returncode == 0, pulled.stderr
     assert (vdir(tmp_path / "site", "alpha", "v1") / "index.html").is_file()
+    assert f"left out {len(odd)} object(s) a site does not hold" in pulled.stderr, pulled.stderr
+    written = [p for p in (tmp_path / "site").rglob("*") if p.is_file()]
+    assert not [p for p in written if p.read_bytes() == b"secret"]
+    for name in odd:
+        s3(endpoint).delete_object(Bucket=bucket, Key=f"site/{name}")
     data_key = next(k for k in keys(endpoint, bucket) if k.endswith("/v1/data.json"))
     s3(endpoint).delete_object(Bucket=bucket, Key=data_key)
     shutil.rmtree(tmp_path / "site")

@@ -23,7 +23,7 @@ from dashsite.publish import GitPagesTarget
 from dashsite.publish.damaged import overwriting, unreadable_manifest
 from dashsite.publish.plan import compare_versions, unknown_versions_error
 from dashsite.store import layout
-from dashsite.store.layout import MANIFEST_FILE, TEMP_FOLDER
+from dashsite.store.layout import MANIFEST_FILE
 from dashsite.store.manifest import read_first
 from dashsite.store.version_store import Manifest, VersionStore
 from dashsite.store.write import StagedSite, state_dir
@@ -193,11 +193,8 @@ def publish_gh_pages(
     # anything else on the branch (a CNAME, a hand-written page) is kept.
     replaced = sorted(n for n in owned if n in on_branch or (site / n).exists())
     if replaced:
-        git.run(*in_site, "add", "--all", "--force", "--", *replaced, env=env, cwd=site)
-    git.run(
-        *in_site, "add", "--no-all", "--force", "--", ".", f":(exclude){TEMP_FOLDER}",
-        env=env, cwd=site,
-    )  # fmt: skip
+        git.run(*in_site, "add", "--all", "--force", "--", *replaced, *HIDDEN, env=env, cwd=site)
+    git.run(*in_site, "add", "--no-all", "--force", "--", ".", *HIDDEN, env=env, cwd=site)
     blob = git.run("hash-object", "-w", "--stdin", stdin="")
     git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll", env=env)
     tree = git.run("write-tree", env=env)
@@ -233,6 +230,12 @@ def publish_gh_pages(
     git.run("update-ref", f"refs/remotes/{target.remote}/{target.branch}", report.commit)
     report.pushed = True
     return report
+
+
+HIDDEN = (":(exclude,glob)**/.*", ":(exclude,glob)**/.*/**")
+"""Pathspecs that leave out hidden files and folders (the build's lock and temporary
+folder, an editor's or a user's dotfile): not part of the site, as S3 leaves them out
+(:func:`dashsite.publish.plan.walk_site`). The branch's own ``.nojekyll`` is added apart."""
 
 
 def pull_gh_pages(site: Path, root: Path, target: GitPagesTarget) -> StagedSite:

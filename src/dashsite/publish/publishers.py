@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol, Self
 
 from dashsite.core.errors import PublishError
 from dashsite.core.plugins import PUBLISHERS, PluginError, load_group
+from dashsite.core.reporter import say
 from dashsite.publish import GitPagesTarget, S3Target, parse_target
 from dashsite.store.write import StagedSite
 
@@ -141,6 +142,11 @@ class S3Publisher:
             site, self.target, client=client, everything=options.everything,
             history=options.history,
         )  # fmt: skip
+        if report.skipped:
+            say(
+                f"{self.target}: left out {len(report.skipped)} object(s) a site does not hold "
+                f"(hidden, or not a safe path), e.g. {report.skipped[0]!r}"
+            )
         return staged, len(report.downloaded)
 
 

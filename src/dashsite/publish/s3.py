@@ -18,7 +18,7 @@ ETag is its MD5).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -56,6 +56,8 @@ class S3Report:
     unchanged: int = 0
     deleted: list[str] = field(default_factory=list)
     downloaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Objects ``pull --all`` left out: hidden, or not a path a site can hold."""
 
 
 def make_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
@@ -543,6 +545,25 @@ def _needed_months(record: DashboardRecord, history: int) -> list[str]:
     return sorted(wanted)
 
 
+def site_keys(relatives: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The object names (relative to the prefix) a site can hold, and the others: hidden
+    ones (``.git/config``, a lock), empty, ``.`` or ``..`` parts, and a name under
+    another object's (``a.html/b``): none is written into ``site/``."""
+    names = sorted(set(relatives))
+    files = set(names)
+    kept, skipped = [], []
+    for name in names:
+        if name.endswith("/") and name:
+            continue  # a "folder/" marker
+        parts = name.split("/")
+        under_a_file = any("/".join(parts[:n]) in files for n in range(1, len(parts)))
+        if not name or any(not part or part.startswith(".") for part in parts) or under_a_file:
+            skipped.append(name)
+        else:
+            kept.append(name)
+    return kept, skipped
+
+
 def pull_s3(
     site: Path,
     target: S3Target,
@@ -571,11 +592,11 @@ def pull_s3(
                 hint="check the target, or build and publish first",
             )
         if everything:
-            wanted = [  # "folder/" marker keys (made by consoles and some tools) hold no file
+            wanted, report.skipped = site_keys(  # ("folder/" markers of consoles hold no file)
                 k[len(target.key("")) :]
                 for k in _remote_objects(client, target)
-                if not k.endswith("/")
-            ]
+                if k != target.key(INDEX_FILE)  # (publish's own record of the target)
+            )
         else:  # what a build needs: the manifest, some log shards, the newest data
             wanted = [MANIFEST_FILE] + [
                 shard
