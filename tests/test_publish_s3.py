@@ -187,6 +187,29 @@ def test_retention_deletes_only_pruned_versions_and_nothing_outside_the_prefix(
         assert read(endpoint, bucket, relative) == (tmp_path / "site" / relative[5:]).read_bytes()
 
 
+def test_retention_that_keeps_a_months_count_still_deletes_what_it_pruned(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    """One version in, one pruned, in the same month: the month's count is the same on both
+    sides, and the pruned versions stayed in the bucket for good."""
+    write_project(tmp_path, {"alpha": simple()})
+    target = S3Target(bucket, "dash")
+    for n in (1, 2, 3):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0))
+    publish_s3(tmp_path / "site", target, client=make_client(endpoint))
+    (tmp_path / "dashsite.toml").write_text("retention = 3\n")
+    day = f"dash/alpha/{DAY}"
+    for n, gone in ((4, "v1"), (5, "v2")):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0))
+        report = publish_s3(tmp_path / "site", target, client=make_client(endpoint))
+        assert sorted(report.deleted) == [f"{day}/{gone}/data.json", f"{day}/{gone}/index.html"]
+        remaining = keys(endpoint, bucket)
+        assert not any(k.startswith(f"{day}/{gone}/") for k in remaining)
+        assert f"{day}/v{n}/index.html" in remaining
+    assert json.loads(read(endpoint, bucket, "dash/manifest.json"))["dashboards"][0][
+        "pruned"] == 2
+
+
 def test_build_publish_pull_build_publish_keeps_history(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:

@@ -173,9 +173,10 @@ def compare_versions(
             unknown.append((slug, f"{max(missing, 1)} version(s), the newest {remote.latest.id}"))
             continue
         oldest = next(iter(mine.months))
+        dropped = mine.pruned > remote.pruned  # (a month's count may stay: one in, one out)
         for month, info in remote.months.items():
             have = mine.months[month].count if month in mine.months else 0
-            if month < oldest or (month == oldest and have < info.count):
+            if month < oldest or (month == oldest and (have < info.count or dropped)):
                 pruned.append((slug, month))
             elif have < info.count:
                 unknown.append((slug, f"{info.count - have} version(s) of {month}"))

@@ -163,6 +163,9 @@ class DashboardRecord:
     """Collector → the newest version where it did not fail."""
     earlier: EarlierMonths | None = None
     """The earlier-months file the manifest on disk links to (its months are in :attr:`months`)."""
+    pruned: int = 0
+    """Versions ``retention`` has dropped so far: a publish compares it with the target's,
+    where a month's count alone can stay the same (one version in, one out)."""
 
     def tier(self, entry: LogRecord) -> str:
         """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
@@ -257,6 +260,7 @@ class DashboardRecord:
             "expected_every": self.expected_every,
             "stale": self.stale,
             **({"problem": self.problem} if self.problem else {}),
+            **({"pruned": self.pruned} if self.pruned else {}),
             "incident": self.incident.to_json() if self.incident else None,
             "status_settled": self.settled,
             "status_carry": self.carry.to_json() if self.carry else None,
@@ -593,6 +597,7 @@ def _read_status(entry: dict[str, Any], record: DashboardRecord, schema: int) ->
         raise ValueError(f"dashboard {slug}: 'stale' is not true or false")
     record.stale = stale
     record.problem = checked_text(entry.get("problem", ""), f"{slug} problem", MAX_PROBLEM)
+    record.pruned = checked_count(entry.get("pruned", 0), f"dashboard {slug}: pruned")
     settled = entry.get("status_settled")
     if settled is not None:
         if not isinstance(settled, str):

@@ -633,12 +633,14 @@ class VersionStore:
                 del record.months[month]
                 removed.add(month)
                 excess -= info.count
+                record.pruned += info.count
                 continue
             cut, rest = entries[:excess], entries[excess:]
             for entry in cut:
                 self.remove_version(entry)
             dropped += cut
             excess -= len(cut)
+            record.pruned += len(cut)
             kept = MonthInfo()
             for entry in rest:
                 kept.add(entry.status, entry.day)
