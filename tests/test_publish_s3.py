@@ -401,6 +401,39 @@ def test_publish_deletes_what_the_tiers_thinned_and_nothing_else(
         "site/alpha/log/2026-11/17.jsonl", "site/alpha/log/2026-11/27.jsonl"}
 
 
+def test_a_publish_stopped_before_its_deletions_is_finished_by_the_next(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    """Killed at the deletions: the next publish still deletes what the tiers thinned (the
+    manifest went up after them no more: it compared equal and nothing was deleted)."""
+    from datetime import timedelta
+
+    write_project(tmp_path, {"alpha": simple()})
+    target = S3Target(bucket, "site")
+    for name, days_ago in (("old", 40), ("mid", 39)):
+        build(tmp_path, version_id=name, clock=fixed_clock(T0 - timedelta(days=days_ago)))
+        publish_s3(tmp_path / "site", target, client=make_client(endpoint))
+    build(tmp_path, version_id="new", clock=fixed_clock(T0 - timedelta(days=10)))
+    client = make_client(endpoint)
+    uploaded: list[str] = []
+    client.meta.events.register("before-parameter-build.s3.PutObject",
+                                lambda params, **_: uploaded.append(params["Key"]))
+
+    def killed(**_: Any) -> None:
+        raise KeyboardInterrupt  # (as a kill: nothing after it runs)
+
+    client.meta.events.register("before-call.s3.DeleteObjects", killed)
+    with pytest.raises(KeyboardInterrupt):
+        publish_s3(tmp_path / "site", target, client=client)
+    assert "site/manifest.json" not in uploaded  # the deletions come before it
+    assert "site/alpha/history/index.html" in uploaded  # after the pages that linked them
+    thinned = {"site/alpha/2026-10-18/old/index.html", "site/alpha/2026-10-19/mid/index.html"}
+    assert thinned <= set(keys(endpoint, bucket))
+    report = publish_s3(tmp_path / "site", target, client=make_client(endpoint))
+    assert sorted(report.deleted) == sorted(thinned)
+    assert not thinned & set(keys(endpoint, bucket))
+
+
 def test_pull_brings_the_status_files_so_uptime_survives_a_fresh_checkout(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:

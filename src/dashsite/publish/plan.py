@@ -2,8 +2,9 @@
 
 Order matters: a reader must never follow a link to an object that is not
 there yet. New versions and assets go first, then history pages, then the
-latest pages, then ``index.html``, and ``manifest.json`` last. Deletions
-come after everything, and only for versions that retention pruned.
+latest pages, then ``index.html``, then the deletions (only of what retention
+pruned or the tiers thinned: no page links to them any more), and
+``manifest.json`` last, so a publish stopped before it is finished by the next.
 """
 
 from __future__ import annotations
@@ -66,8 +67,11 @@ class SiteFile:
     stage: int
 
 
+MANIFEST_STAGE = STAGES.index("manifest")
+"""The last stage: a publish's deletions go just before it."""
+
 _ORDER = {
-    layout.Kind.MANIFEST: 6,
+    layout.Kind.MANIFEST: MANIFEST_STAGE,
     layout.Kind.SITE_PAGE: 4,
     layout.Kind.LATEST: 3,
     layout.Kind.HISTORY: 2,

@@ -30,6 +30,7 @@ from dashsite.core.errors import NothingPublished, PublishError
 from dashsite.publish import S3Target
 from dashsite.publish.damaged import UnreadableManifest, overwriting, unreadable_manifest
 from dashsite.publish.plan import (
+    MANIFEST_STAGE,
     compare_versions,
     plan_site,
     site_files,
@@ -325,11 +326,26 @@ def publish_s3(
             fresh = set(own[0]) if own is not None else set()
             report.unchanged = present
         report.unchanged += len(files) - len(pending)
+
+        def delete() -> None:
+            for chunk in _chunks(deletions, 1000):
+                client.delete_objects(
+                    Bucket=target.bucket,
+                    Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True},
+                )
+
+        deleted = not deletions or dry_run
         for stage, group in groupby(pending, key=lambda f: f.stage):
             batch = list(group)
             if dry_run:
                 report.uploaded.extend(target.key(f.relative) for f in batch)
                 continue
+            if stage == MANIFEST_STAGE and not deleted:
+                # Before the manifest, after every page that linked what goes: a publish
+                # killed in between is finished by the next, which compares the manifests
+                # again (after the new manifest, the thinned files would stay for good).
+                delete()
+                deleted = True
 
             def upload(item: Any) -> str:
                 key = target.key(item.relative)
@@ -347,12 +363,8 @@ def publish_s3(
             with ThreadPoolExecutor(UPLOAD_WORKERS, thread_name_prefix="dashsite-s3") as pool:
                 report.uploaded.extend(pool.map(upload, batch))
             say(f"uploaded {len(batch)} file(s): {_stage_name(stage)}")
-        if deletions and not dry_run:
-            for chunk in _chunks(deletions, 1000):
-                client.delete_objects(
-                    Bucket=target.bucket,
-                    Delete={"Objects": [{"Key": key} for key in chunk], "Quiet": True},
-                )
+        if not deleted:  # (the manifest was unchanged)
+            delete()
         report.deleted = deletions
         published_index = {f.relative: f.md5 for f in files if f.relative in fresh}
         # After the manifest: a half-done publish leaves the old index. An index that
