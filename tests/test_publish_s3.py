@@ -145,6 +145,11 @@ def test_upload_order_never_links_to_missing_objects(
         assert position[f"{slug}/{DAY}/v1/index.html"] < position[f"{slug}/history/index.html"]
         assert position[f"{slug}/history/index.html"] < position[f"{slug}/index.html"]
         assert position[f"{slug}/index.html"] < position["index.html"]
+        # The pages and feeds that link to a dashboard's history rows and latest page (the
+        # incident history, its feed) go up after them, not with the badges.
+        for linking in ("incidents/index.html", f"{slug}/feed.html", f"{slug}/feed.xml",
+                        "feed.html", "feed.xml"):
+            assert position[f"{slug}/index.html"] < position[linking], linking
 
 
 def test_retention_deletes_only_pruned_versions_and_nothing_outside_the_prefix(

@@ -77,6 +77,9 @@ _ORDER = {
     layout.Kind.HISTORY: 2,
 }
 """Publishing order: what links to a file goes after it; the manifest goes last."""
+_LINKING = (layout.Kind.SITE_FILE, layout.Kind.DASHBOARD_FILE, layout.Kind.UNKNOWN)
+"""Kinds whose pages and feeds (the incident pages and history, a dashboard's feed) link
+to history rows and latest pages: they go up with the site pages, after those."""
 
 
 def publish_stage(relative: str) -> tuple[int, str]:
@@ -86,6 +89,8 @@ def publish_stage(relative: str) -> tuple[int, str]:
         return 0, IMMUTABLE  # a version's files, or named by their content
     if relative == layout.INDEX_PAGE:  # it links to the other site pages (feed.html, …)
         return 5, REVALIDATE
+    if found.kind in _LINKING and relative.endswith((".html", ".xml")):
+        return _ORDER[layout.Kind.SITE_PAGE], REVALIDATE  # (after the pages they link to)
     return _ORDER.get(found.kind, 1), REVALIDATE
 
 
