@@ -131,8 +131,9 @@ def manifest_entries(manifest: dict | Path | str) -> dict[str, dict]:
     return {d["slug"]: {**defaults, **d} for d in manifest["dashboards"]}
 
 
-def assert_site_whole(site: Path) -> None:
-    """Every page parses, every relative link and asset in it exists, the manifest reads."""
+def assert_site_whole(site: Path, anchors: bool = False) -> None:
+    """Every page parses, every relative link and asset in it exists, the manifest reads;
+    with ``anchors``, every link to a row of a page (``#v-…``, ``#d-…``) finds it."""
     import json as _json
     from urllib.parse import urlsplit
 
@@ -146,6 +147,13 @@ def assert_site_whole(site: Path) -> None:
             for url in (urls["version_page"], urls["version_data"]):
                 assert (site / url.format(path=latest["path"])).is_file(), latest
         assert (site / urls["dashboard"].format(slug=dashboard["slug"])).is_file(), dashboard
+    ids: dict[Path, set[str]] = {}
+
+    def ids_of(path: Path) -> set[str]:
+        if path not in ids:
+            ids[path] = {n.attrs["id"] for n in _parse(path.read_text()).iter() if "id" in n.attrs}
+        return ids[path]
+
     for page in site.rglob("*.html"):
         if any(part.startswith(".") for part in page.relative_to(site).parts):
             continue
@@ -157,6 +165,10 @@ def assert_site_whole(site: Path) -> None:
                     continue
                 target = (page.parent / urlsplit(link).path).resolve()
                 assert target.exists(), f"{page.relative_to(site)} links to missing {link}"
+                fragment = urlsplit(link).fragment
+                if anchors and fragment and target.suffix == ".html":  # a history row, say
+                    assert fragment in ids_of(target), (
+                        f"{page.relative_to(site)} links to {link}: no such anchor")
 
 
 def seed_log(root: Path, slugs: list[str], count: int, end: datetime,

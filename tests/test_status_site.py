@@ -19,7 +19,9 @@ from projects import (
     build,
     cli,
     fixed_clock,
+    logged_versions,
     manifest_entries,
+    vdir,
     write_project,
 )
 
@@ -745,3 +747,44 @@ def test_an_incident_links_the_history_page_that_lists_its_first_version(
     assert [i["row"] for i in json.loads(status.read_text())["incidents"]] == [7]
     assert _incident_links(root)["alpha/index.html"] == [
         f"alpha/history/2026-11-2.html#v-{first}"]
+
+
+def test_retention_leaves_no_page_linking_a_version_it_pruned(tmp_path: Path) -> None:
+    """The build that prunes draws its pages from the history as kept: the latest page,
+    the feeds and the incident history linked rows of pruned versions (an incident begun
+    in them) until the next build."""
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "down", "down", "7", "7"])  # an incident, resolved
+    (root / "dashsite.toml").write_text('expected_every = "5m"\nretention = 2\n')
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=25))
+    assert logged_versions(root / "site")["alpha"] == ["20261127T203500Z", "20261127T204000Z"]
+    assert_site_whole(root / "site", anchors=True)
+
+
+def test_a_build_killed_after_thinning_leaves_no_page_linking_what_it_thinned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tiers take pages and data out once the history pages no longer link to them: a
+    build killed between the two leaves the old pages whole (the next build deletes)."""
+    from dashsite.site import build as build_module
+
+    root = project(tmp_path, config='keep_pages = "2d"\nkeep_data = "10d"\n')
+    for days in (20, 15, 5, 1):
+        run(root, "alpha", ["7"], start=T0 - timedelta(days=days))
+    real = build_module.SiteBuilder._history
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # (as a kill: nothing after it runs)
+
+    monkeypatch.setattr(build_module.SiteBuilder, "_history", killed)
+    with pytest.raises(KeyboardInterrupt):  # two days on: the page of a day ago goes
+        run(root, "alpha", ["7"], start=T0 + timedelta(days=2))
+    assert_site_whole(root / "site")
+    monkeypatch.setattr(build_module.SiteBuilder, "_history", real)
+    run(root, "alpha", ["7"], start=T0 + timedelta(days=2, minutes=5))
+    assert_site_whole(root / "site", anchors=True)
+    site = root / "site"
+    kept = {v: sorted(p.name for p in vdir(site, "alpha", v).glob("*"))
+            if vdir(site, "alpha", v).exists() else []
+            for v in logged_versions(site)["alpha"]}
+    assert [len(files) for files in kept.values()] == [0, 0, 1, 1, 2, 2], kept

@@ -494,25 +494,33 @@ class SiteBuilder:
         moment: Moment,
         slugs: Sequence[str],
     ) -> Done:
-        """File versions → retention → status → history, for the dashboards ``slugs``.
+        """Retention → file versions → status → history, for the dashboards ``slugs``.
 
+        Retention goes first, so every page this build draws (the latest page, the
+        feeds, the incident history) is drawn from the history as it is kept; what it
+        takes out is deleted last, once the history pages no longer link to it.
         Returns what changed, for the build (or, in a worker, to be sent back to it).
         """
         chosen = set(slugs)
         records = [filing.manifest.dashboards[slug] for slug in slugs]
-        latest_pages = self._file_versions(
-            filing, writer, opened, [p for p in pending if p.dashboard.slug in chosen], moment,
-            chosen,
-        )  # fmt: skip
-        pending.clear()  # filed: the collected data is not held to the end of the build
-        retained = self._retain(records, filing.store, writer, moment.site_time)
+        mine = [p for p in pending if p.dashboard.slug in chosen]
+        coming = {p.dashboard.slug for p in mine}
+        retained = self._retain(records, filing.store, writer, moment.site_time, coming)
         for changed in (retained.rewritten, retained.removed):
             for slug, months in changed.items():
                 filing.timeline.forget(slug, months)  # read again, as pruned
+        before = {slug: filing.manifest.dashboards[slug].latest for slug in coming}
+        latest_pages = self._file_versions(filing, writer, opened, mine, moment, chosen)
+        for slug, latest in before.items():
+            if slug not in latest_pages and latest is not None:  # not filed: still the latest
+                filing.store.spare(latest)
+        mine.clear()
+        pending.clear()  # filed: the collected data is not held to the end of the build
         self._status(records, filing.timeline, moment.collected_at)
         earlier = filing.manifest.earlier_files(moment.built_at, slugs)  # the finished months
         self._history(writer, filing, records, earlier, moment.built_at, opened, retained,
                       latest_pages)  # fmt: skip
+        filing.store.drop_doomed()  # no history page links to them now
         return Done(latest_pages, retained.pruned, earlier)
 
     def _file_versions(
@@ -547,24 +555,29 @@ class SiteBuilder:
         store: VersionStore,
         writer: SiteFolder,
         now: datetime,
+        coming: set[str],
     ) -> Retained:
         """Stage retention: ``retention`` prunes versions, the tiers thin pages and data.
 
-        ``now`` is the site's own time (:func:`.clock.site_time`), not the build's
-        clock: a clock years ahead must not thin what a right one would keep.
+        ``coming``: the dashboards about to file a version, which counts among the
+        ``retention`` kept. (One whose new version then fails to draw keeps one fewer
+        until its next build.) ``now`` is the site's own time (:func:`.clock.site_time`),
+        not the build's clock: a clock years ahead must not thin what a right one would
+        keep.
         """
         retained = Retained()
         config = self.config
         if config.retention is not None:
             for record in records:
-                dropped, changed, gone = store.prune(record, config.retention, writer)
+                extra = 1 if record.slug in coming else 0
+                dropped, changed, gone = store.prune(record, config.retention, writer, extra)
                 if dropped:
                     retained.pruned[record.slug] = [v.id for v in dropped]
                     retained.rewritten[record.slug] = changed
                     retained.removed[record.slug] = gone
         pages_from, data_from = _tier_days(config, now)
         for record in records:
-            thinned = store.thin(record, pages_from, data_from)
+            thinned = store.thin(record, pages_from, data_from, record.slug in coming)
             if thinned:
                 retained.rewritten[record.slug] = (
                     retained.rewritten.get(record.slug, set()) | thinned

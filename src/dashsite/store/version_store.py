@@ -120,6 +120,9 @@ class VersionStore:
         and how many lines were unreadable."""
         self._listings: dict[str, dict[str, Listing]] = {}
         """Slug → month → its log folder as listed in this build (:meth:`_month_folder`)."""
+        self.doomed: list[tuple[str, str]] = []
+        """``(version path, "folder" | "page")`` retention and the tiers took out of the site,
+        to delete once no page links to them (:meth:`drop_doomed`)."""
         self._tails: dict[str, list[LogRecord]] = {}
         """The newest records of each dashboard read so far, kept current by :meth:`append`."""
 
@@ -608,14 +611,17 @@ class VersionStore:
         return entry
 
     def prune(
-        self, record: DashboardRecord, retention: int, writer: Any
+        self, record: DashboardRecord, retention: int, writer: Any, coming: int = 0
     ) -> tuple[list[LogRecord], set[str], set[str]]:
-        """Keep the newest ``retention`` versions; costs what it deletes (plus one shard).
+        """Keep the newest ``retention`` versions, ``coming`` more about to be filed counted
+        among them; costs what it deletes (plus one shard).
 
-        Returns the versions dropped, the months that lost versions (their
-        history pages shift) and the months now gone.
+        The log and the counts lose the versions now; their folders go into
+        :attr:`doomed`, deleted by :meth:`drop_doomed` once no page links to them.
+        Returns the versions dropped, the months that lost versions (their history
+        pages shift) and the months now gone.
         """
-        excess = record.count - retention
+        excess = record.count + coming - retention
         if excess <= 0:
             return [], set(), set()  # (what was read of its log stays good)
         self.forget(record.slug)  # shards are rewritten below
@@ -636,8 +642,7 @@ class VersionStore:
                 record.pruned += info.count
                 continue
             cut, rest = entries[:excess], entries[excess:]
-            for entry in cut:
-                self.remove_version(entry)
+            self.doomed += ((entry.path, "folder") for entry in cut)
             dropped += cut
             excess -= len(cut)
             record.pruned += len(cut)
@@ -662,15 +667,22 @@ class VersionStore:
         return dropped, rewritten, removed
 
     def thin(
-        self, record: DashboardRecord, pages_from: str | None, data_from: str | None
+        self,
+        record: DashboardRecord,
+        pages_from: str | None,
+        data_from: str | None,
+        coming: bool = False,
     ) -> set[str]:
         """Move versions down the tiers: page → data only → log line only.
 
         Versions collected before ``pages_from`` (a day) lose their snapshot
-        page, before ``data_from`` their folder; their log line stays. Tiers
+        page, before ``data_from`` their folder; their log line stays. What goes
+        is deleted by :meth:`drop_doomed`, once the pages linking it are drawn. Tiers
         move a day at a time, so this reads a shard or two once a day (the
         first time, every month before the cut). Returns the months touched,
-        whose history pages must drop the links.
+        whose history pages must drop the links. The latest version is kept whole
+        (its latest page links to it), unless a new one is ``coming`` (then, if that
+        new one is not filed after all, :meth:`spare` keeps it).
         """
         touched: set[str] = set()
         for name, cut in (("data_from", data_from), ("pages_from", pages_from)):
@@ -684,25 +696,31 @@ class VersionStore:
                     day = entry.collected_at[:10]
                     if day >= cut or (current is not None and day < current):
                         continue
-                    if record.latest is not None and entry.id == record.latest.id:
+                    if not coming and record.latest is not None and entry.id == record.latest.id:
                         continue  # the latest page links to it: kept whole, however old
-                    folder = self.inside(entry.path)
-                    if name == "data_from":
-                        if folder.is_dir() and not folder.is_symlink():
-                            shutil.rmtree(folder)
-                        _drop_empty_day(folder.parent, self.site / record.slug)
-                    else:
-                        (folder / "index.html").unlink(missing_ok=True)
+                    self.doomed.append((entry.path, "folder" if name == "data_from" else "page"))
                     touched.add(month)
             setattr(record, name, cut)
         return touched
 
-    def remove_version(self, entry: LogRecord) -> None:
-        """Delete one version folder (retention), and its day's folder once empty."""
-        target = self.inside(entry.path)
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        _drop_empty_day(target.parent, self.site / entry.path.split("/")[0])
+    def spare(self, entry: LogRecord) -> None:
+        """Keep ``entry`` whole after all (the latest version, when the version meant to
+        follow it was not filed)."""
+        self.doomed = [(path, what) for path, what in self.doomed if path != entry.path]
+
+    def drop_doomed(self) -> None:
+        """Delete what :meth:`prune` and :meth:`thin` took out of the site: called once the
+        history pages no longer link to it (a build killed before leaves it, unlinked,
+        and the next one takes it out again)."""
+        for path, what in self.doomed:
+            folder = self.inside(path)
+            if what == "page":
+                (folder / "index.html").unlink(missing_ok=True)
+                continue
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder)
+            _drop_empty_day(folder.parent, self.site / path.split("/")[0])
+        self.doomed.clear()
 
 
 def _drop_empty_day(folder: Path, dashboard: Path) -> None:
