@@ -131,7 +131,7 @@ def manifest_entries(manifest: dict | Path | str) -> dict[str, dict]:
     return {d["slug"]: {**defaults, **d} for d in manifest["dashboards"]}
 
 
-def assert_site_whole(site: Path, anchors: bool = False) -> None:
+def assert_site_whole(site: Path, anchors: bool = True) -> None:
     """Every page parses, every relative link and asset in it exists, the manifest reads;
     with ``anchors``, every link to a row of a page (``#v-…``, ``#d-…``) finds it."""
     import json as _json
@@ -203,8 +203,15 @@ def seed_log(root: Path, slugs: list[str], count: int, end: datetime,
         for month, lines in months.items():  # each month's pages, as its builds left them
             for page in range(1, (len(lines) - 1) // 200 + 2):
                 name = f"{month}.html" if page == 1 else f"{month}-{page}.html"
+                rows, previous = [], None  # each version's row, a day's first with its anchor
+                for line in lines[(page - 1) * 200 : page * 200]:
+                    entry = _json.loads(line)
+                    day = entry["collected_at"][:10]
+                    anchor = f' id="d-{day}"' if day != previous else ""
+                    previous = day
+                    rows.append(f'<tr id="v-{entry["id"]}"><td{anchor}>{entry["id"]}</td></tr>')
                 (site / slug / "history" / name).write_text(
-                    "<!DOCTYPE html><title>a month</title>")
+                    "<!DOCTYPE html><title>a month</title><table>" + "".join(rows) + "</table>")
         day_after = (end + timedelta(days=1)).date().isoformat()
         dashboards.append({
             "slug": slug, "title": slug, "description": "", "active": True,

@@ -116,7 +116,7 @@ def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.communicate()
-        assert_site_whole(site)
+        assert_site_whole(site, anchors=False)  # (a new snapshot's row: drawn by the next)
         logged = logged_versions(site)
         for slug, ids in logged.items():  # what the log says was filed is there, whole
             for version in [v for v in ids if not v.startswith("20")]:  # not the seeded

@@ -779,7 +779,7 @@ def test_a_build_killed_after_thinning_leaves_no_page_linking_what_it_thinned(
     monkeypatch.setattr(build_module.SiteBuilder, "_history", killed)
     with pytest.raises(KeyboardInterrupt):  # two days on: the page of a day ago goes
         run(root, "alpha", ["7"], start=T0 + timedelta(days=2))
-    assert_site_whole(root / "site")
+    assert_site_whole(root / "site", anchors=False)  # (its new row is not drawn yet)
     monkeypatch.setattr(build_module.SiteBuilder, "_history", real)
     run(root, "alpha", ["7"], start=T0 + timedelta(days=2, minutes=5))
     assert_site_whole(root / "site", anchors=True)
@@ -788,3 +788,16 @@ def test_a_build_killed_after_thinning_leaves_no_page_linking_what_it_thinned(
             if vdir(site, "alpha", v).exists() else []
             for v in logged_versions(site)["alpha"]}
     assert [len(files) for files in kept.values()] == [0, 0, 1, 1, 2, 2], kept
+
+
+def test_an_incident_begun_in_pruned_versions_links_the_history_not_a_lost_row(
+    tmp_path: Path,
+) -> None:
+    """Down since before the oldest version retention keeps: the incident goes on, and its
+    links (page, feeds) open the history, not the row of a version no longer there."""
+    root = project(tmp_path, config='expected_every = "5m"\nretention = 2\n')
+    run(root, "alpha", ["down"] * 4)
+    assert logged_versions(root / "site")["alpha"] == ["20261127T202500Z", "20261127T203000Z"]
+    (entry,) = feed(root, "alpha/feed.xml").entries
+    assert entry.link.endswith("alpha/history/index.html"), entry.link
+    assert_site_whole(root / "site")  # every row a page links to is there

@@ -52,6 +52,7 @@ from dashsite.render.pages import render_dashboard_pages, render_failure_pages
 from dashsite.site.context import (
     expected_every,
     hold,
+    kept_view,
     latest_extra,
     latest_status,
     listed,
@@ -592,8 +593,9 @@ class SiteBuilder:
             hold = _hold(record)
             if record.slug not in self.views and record.active:
                 timeline.ensure(record, hold)
-                self.views[record.slug] = timeline.view(
-                    record, collected_at, hold, self.declared.get(record.slug, ())
+                view = timeline.view(record, collected_at, hold, self.declared.get(record.slug, ()))
+                self.views[record.slug] = kept_view(
+                    view, timeline.store, record, linkable=self.config.retention is None
                 )
             latest = record.latest
             record.stale = (

@@ -132,7 +132,19 @@ def latest_status(
     timeline.ensure(record, held)
     timeline.settle(record, pending.day, held)
     view = timeline.view(record, parse_time(pending.collected_at), held, declared, pending=pending)
-    return replace(view, linkable=linkable)
+    return kept_view(view, timeline.store, record, linkable=linkable)
+
+
+def kept_view(
+    view: StatusView, store: VersionStore, record: DashboardRecord, *, linkable: bool
+) -> StatusView:
+    """``view`` as ``retention`` leaves the history (``linkable`` False): rows move, and
+    an incident begun before the oldest version kept has no row to link to."""
+    if linkable:
+        return replace(view, linkable=True)
+    oldest = store.oldest(record)
+    kept_from = parse_time(oldest.collected_at) if oldest is not None else None
+    return replace(view, linkable=False, kept_from=kept_from)
 
 
 def latest_extra(

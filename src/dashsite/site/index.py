@@ -367,8 +367,8 @@ def write_history(
 def _month_tail(
     store: VersionStore, record: DashboardRecord, month: str, count: int
 ) -> list[LogRecord]:
-    """The newest ``count`` versions of ``month``, the latest month (so the log's newest)."""
-    return [entry for entry in store.tail(record, count) if entry.month == month]
+    """The newest ``count`` versions of ``month``, the latest version's month."""
+    return store.month_tail(record, month, count)
 
 
 def _write_month_page(

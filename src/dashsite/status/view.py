@@ -217,6 +217,9 @@ class StatusView:
     source: MonthSource | None = None
     """The dashboard's month status files, read when a page asks for a month."""
     linkable: bool = True
+    kept_from: datetime | None = None
+    """Under ``retention``: the oldest version kept. An incident begun before it has no
+    row left to link to: its link is the history's index."""
     """Whether days may link to history pages (not under ``retention``, which drops
     months after the pages are drawn)."""
 
@@ -272,6 +275,8 @@ class StatusView:
         """
         if incident.url:
             return incident.url
+        if self.kept_from is not None and incident.start < self.kept_from:
+            return layout.history_page(incident.slug)  # its first version was pruned
         day = incident.start.date().isoformat()
         if incident.row is not None and self.linkable:
             name = page_after(day[:7], incident.row)
@@ -340,6 +345,7 @@ class StatusView:
         parts = [
             month,
             str(self.linkable),
+            str(self.kept_from),
             "\n".join(f"{m}={self.source.state(m)}" for m in months),
             repr(overlapping),
             repr(before),

@@ -502,6 +502,33 @@ class VersionStore:
         self._tails[record.slug] = found[-count:]
         return found[-count:]
 
+    def oldest(self, record: DashboardRecord) -> LogRecord | None:
+        """The oldest version the log keeps (the first line of its first shard)."""
+        for month in record.months:
+            for path in self.shards(record.slug, month):
+                found = self.parse(record.slug, _head_lines(path, 4))
+                if found:
+                    return found[0]
+        return None
+
+    def month_tail(self, record: DashboardRecord, month: str, count: int) -> list[LogRecord]:
+        """The newest ``count`` records of ``month``, oldest first, reading back from its
+        end: a month page's rows. (:meth:`tail` reads back from the last month, which is
+        not this build's when a clock ran ahead into a later month and came back.)"""
+        if count <= 0:
+            return []
+        if month == next(reversed(record.months), None):
+            return [entry for entry in self.tail(record, count) if entry.month == month]
+        found: list[LogRecord] = []
+        for path in reversed(self.shards(record.slug, month)):
+            if len(found) >= count:
+                break
+            parsed = self._days.get(record.slug, {}).get(f"{month}-{path.stem}")
+            lines = None if parsed is not None else _tail_lines(path, count - len(found))
+            found = [*(parsed[0] if parsed is not None else self.parse(record.slug, lines or [])),
+                     *found]  # fmt: skip
+        return found[-count:]
+
     def knows(self, slug: str, entry: LogRecord) -> bool:
         """Whether the local log holds ``entry`` (reads its day's shard)."""
         path = self.shard(slug, entry.day)
@@ -757,3 +784,14 @@ def _tail_lines(path: Path, count: int, block: int = 64 * 1024) -> list[str]:
     if position > 0:
         lines = lines[1:]  # the first one may be cut
     return lines[-count:]
+
+
+def _head_lines(path: Path, count: int, block: int = 16 * 1024) -> list[str]:
+    """The first ``count`` whole lines of a file (of its first ``block`` bytes)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(block)
+    except OSError:
+        return []
+    lines = data.decode("utf-8", "replace").split("\n")
+    return lines[: min(count, len(lines) - 1)]  # (the last may be cut)
