@@ -143,11 +143,23 @@ def test_clear_errors(repo: Path, tmp_path: Path) -> None:
     cli(loose, "build")
     not_repo = cli(loose, "publish", "gh-pages")
     assert not_repo.returncode == 1 and "not a git repository" in not_repo.stderr
+    pull_not_repo = cli(loose, "pull", "gh-pages")  # (said for a pull, not a publish)
+    assert pull_not_repo.returncode == 1
+    assert "not a git repository — pull from inside the repository" in pull_not_repo.stderr
+    a_path = cli(repo, "publish", "gh-pages", "--remote", str(tmp_path / "x.git"))
+    assert a_path.returncode == 1  # a path where a remote's name goes: the hint names one
+    assert f"git remote add pages {tmp_path / 'x.git'}) and pass --remote pages" in a_path.stderr
+    subprocess.run(["git", "remote", "add", "gone", str(tmp_path / "missing.git")], cwd=repo,
+                   check=True)
+    gone = cli(repo, "pull", "gh-pages", "--remote", "gone")
+    assert gone.returncode == 1
+    assert "does not appear to be a git repository" in gone.stderr, gone.stderr  # git's words
     (tmp_path / "empty-project").mkdir()
     no_site = cli(tmp_path / "empty-project", "publish", "gh-pages")
     assert no_site.returncode == 1 and "no built site to publish" in no_site.stderr
-    for done in (no_remote, nothing, not_repo, no_site):
+    for done in (no_remote, nothing, not_repo, no_site, pull_not_repo, a_path, gone):
         assert "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
 def test_publish_keeps_files_on_the_branch_that_dashsite_did_not_write(

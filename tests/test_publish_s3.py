@@ -258,7 +258,7 @@ def test_publishing_a_fresh_site_over_history_is_refused(
     assert refused.returncode == 1
     assert (f"s3://{bucket} holds versions this site does not have (alpha: 1 version(s), "
             "the newest old)") in refused.stderr
-    assert f"run 'dashsite pull s3://{bucket}'" in refused.stderr
+    assert "run 'dashsite pull' from it and build again" in refused.stderr
     assert ("(if pull refuses too: --force on pull or publish keeps that side's versions)"
             in refused.stderr) and "…" not in refused.stderr
     forced = s3_cli(tmp_path, endpoint, "publish", target, "--force")

@@ -70,8 +70,7 @@ class Git:
             check=False,
         )
         if check and done.returncode != 0:
-            detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise PublishError(f"git {args[0]} failed: {detail}")
+            raise PublishError(f"git {args[0]} failed: {_said(done.stderr)}")
         return done.stdout.strip() if done.returncode == 0 else ""
 
     def _bytes(self, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -93,19 +92,32 @@ class Git:
         return self._bytes(*args).returncode == 0
 
 
-def open_repository(root: Path, target: GitPagesTarget) -> Git:
+def _said(stderr: str) -> str:
+    """What git said, in one line: its ``fatal:``/``error:`` lines (the last is often a
+    bare "and the repository exists.")."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    told = [line for line in lines if line.startswith(("fatal:", "error:"))] or lines[-1:]
+    return " ".join(told) or "no output"
+
+
+def open_repository(root: Path, target: GitPagesTarget, verb: str = "publish") -> Git:
     """The git repository holding ``root``, checked to have the target's remote."""
     git = Git(root)
     if not git.ok("rev-parse", "--git-dir"):
         raise PublishError(
             "not a git repository",
             path=str(root),
-            hint="publish from inside the repository, or to s3://",
+            hint=f"{verb} from inside the repository"
+            + (", or to s3://" if verb == "publish" else ", or from s3://"),
         )
     if not git.ok("remote", "get-url", target.remote):
+        named = "/" not in target.remote and ":" not in target.remote
         raise PublishError(
             f"no such git remote '{target.remote}'",
-            hint=f"add it (git remote add {target.remote} URL) or pass --remote",
+            hint=f"add it (git remote add {target.remote} URL) or pass --remote NAME"
+            if named
+            else "--remote takes a remote's name: add one (git remote add pages "
+            f"{target.remote}) and pass --remote pages",
         )
     return git
 
@@ -240,7 +252,7 @@ folder, an editor's or a user's dotfile): not part of the site, as S3 leaves the
 
 def pull_gh_pages(site: Path, root: Path, target: GitPagesTarget) -> StagedSite:
     """Check the published branch out into a new folder beside ``site``."""
-    git = open_repository(root, target)
+    git = open_repository(root, target, "pull")
     commit = fetch_branch(git, target)
     if commit is None:
         raise NothingPublished(

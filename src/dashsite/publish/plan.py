@@ -194,11 +194,11 @@ def compare_versions(
 
 def unknown_versions_error(diff: VersionDiff, target: str) -> PublishError:
     """The refusal when the target holds versions this site does not know."""
-    sample = ", ".join(f"{slug}: {what}" for slug, what in diff.unknown[:3])
-    more = f" and {len(diff.unknown) - 3} more" if len(diff.unknown) > 3 else ""
+    slug, what = diff.unknown[0]  # one, and a count: the line must stay whole
+    more = f", and {len(diff.unknown) - 1} more" if len(diff.unknown) > 1 else ""
     return PublishError(
-        f"{target} holds versions this site does not have "
-        f"({sample}{more}); publishing would drop them",
-        hint=f"run 'dashsite pull {target}' and build again (if pull refuses too: --force on "
+        f"{target} holds versions this site does not have ({slug}: {what}{more}); "
+        "publishing would drop them",
+        hint="run 'dashsite pull' from it and build again (if pull refuses too: --force on "
         "pull or publish keeps that side's versions)",
     )

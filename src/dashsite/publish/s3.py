@@ -76,7 +76,7 @@ def make_client(endpoint_url: str | None = None, region: str | None = None) -> A
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
 
 
-def _explain(exc: Exception, target: S3Target) -> PublishError:
+def _explain(exc: Exception, target: S3Target, verb: str = "publish") -> PublishError:
     """One line for the boto3/botocore failures a user can act on."""
     from botocore.exceptions import (
         ClientError,
@@ -93,8 +93,10 @@ def _explain(exc: Exception, target: S3Target) -> PublishError:
     if isinstance(exc, EndpointConnectionError):
         return PublishError(
             f"cannot reach the S3 endpoint: {exc}",
-            hint="check --endpoint-url and the network, then publish again "
-            "(it resumes where it stopped)",
+            hint=f"check --endpoint-url and the network, then {verb} again "
+            "(it resumes where it stopped)"
+            if verb == "publish"
+            else "check --endpoint-url and the network, then pull again",
         )
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
@@ -115,8 +117,9 @@ def _explain(exc: Exception, target: S3Target) -> PublishError:
             )
         return PublishError(f"S3 error on {target}: {code or exc}")
     return PublishError(
-        f"S3 transfer to {target} failed: {type(exc).__name__}: {exc}",
-        hint="publish again: it resumes where it stopped",
+        f"S3 transfer {'to' if verb == 'publish' else 'from'} {target} failed: "
+        f"{type(exc).__name__}: {exc}",
+        hint="publish again: it resumes where it stopped" if verb == "publish" else "pull again",
     )
 
 
@@ -653,7 +656,7 @@ def pull_s3(
         raise
     except Exception as exc:
         staged.abort()
-        raise _explain(exc, target) from exc
+        raise _explain(exc, target, "pull") from exc
     return staged, report
 
 
