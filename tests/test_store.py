@@ -337,6 +337,7 @@ def test_tiers_thin_pages_then_data_and_keep_the_log(tmp_path: Path) -> None:
 
 def test_keep_settings_are_checked(tmp_path: Path) -> None:
     for config, message in (('keep_pages = "a week"\n', "'keep_pages' must be like"),
+                            ('keep_pages = "365000d"\n', "(at most 99999d), not '365000d'"),
                             ('keep_pages = "30d"\nkeep_data = "7d"\n', "is shorter than")):
         write_project(tmp_path, {"alpha": simple()}, config=config)
         done = cli(tmp_path, "build")

@@ -185,14 +185,14 @@ OPTIONS = (
         (str,),
         'a number of days or weeks ("7d", "2w") or "forever"',
         "snapshot pages of the last N days",
-        _parses(lambda v: keep_days(v), '"7d", "2w" or "forever"'),
+        _parses(lambda v: keep_days(v), '"7d", "2w" or "forever" (at most 99999d)'),
     ),
     Option(
         "keep_data",
         (str,),
         'a number of days or weeks ("30d", "8w") or "forever"',
         "then data.json only, for N days; then the log line only",
-        _parses(lambda v: keep_days(v), '"7d", "2w" or "forever"'),
+        _parses(lambda v: keep_days(v), '"7d", "2w" or "forever" (at most 99999d)'),
     ),
     Option(
         "expected_every",
