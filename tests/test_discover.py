@@ -7,6 +7,7 @@ import pytest
 
 from dashsite.collection.discover import discover, load_dashboard, title_from_slug
 from dashsite.core.errors import DashboardError
+from dashsite.core.names import DASHBOARD_PACKAGE
 from projects import simple, write_project
 
 
@@ -65,8 +66,23 @@ def test_helper_modules_are_isolated_per_dashboard(tmp_path: Path) -> None:
     values = {d.slug: d.collectors[0].func() for d in found.dashboards}
     assert values == {"one": (1, 1), "two": (2, 2)}
     assert "helpers" not in sys.modules
-    assert not {m for m in set(sys.modules) - modules_before if "dashboards" in m}
+    left = {m for m in set(sys.modules) - modules_before if "dashboards" in m}
+    assert left <= {DASHBOARD_PACKAGE}  # (the package they are loaded under, made once)
     assert str(tmp_path / "dashboards" / "one") not in sys.path
+
+
+def test_an_error_in_a_helper_module_names_the_helper_and_its_line(tmp_path: Path) -> None:
+    write_project(tmp_path, {"web": {
+        "helpers.py": "A = 1\n\n\nB = undefined_name\n",
+        "dashboard.py": "from pathlib import Path\n\nimport helpers\n"
+                        "COLLECTORS = {'v': lambda: helpers.A}\n",
+        "template.html": "{{ v }}",
+    }})
+    found = discover(tmp_path / "dashboards", root=tmp_path)
+    (problem,) = found.problems
+    assert problem.one_line().startswith(
+        "dashboards/web/helpers.py:4: NameError while loading (imported by dashboard.py:3): "
+        "name 'undefined_name' is not defined"), problem.one_line()
 
 
 @pytest.mark.parametrize("slug", ["Bad Name", "UPPER", "assets", "history", "incidents", "schemas", "dashsite", "-dash", "a" * 70])

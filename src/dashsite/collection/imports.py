@@ -155,6 +155,17 @@ def _line_in(tb: Any, filename: str) -> int | None:
     return line
 
 
+def _helper_frame(tb: Any, path: Path) -> traceback.FrameSummary | None:
+    """The innermost frame in another file of the dashboard's folder (a ``helpers.py`` it
+    imports), when the error was raised there: that file and line are the one to fix."""
+    folder = str(path.parent) + os.sep
+    frames = traceback.extract_tb(tb)
+    mine = [f for f in frames if f.filename.startswith(folder)]
+    if not mine or mine[-1].filename == str(path):
+        return None
+    return mine[-1]
+
+
 def import_dashboard_module(
     path: Path, slug: str, root: Path | None = None, timeout: float = DEFAULT_IMPORT_TIMEOUT
 ) -> ModuleType:
@@ -237,10 +248,20 @@ def _outcome(
         )
     if isinstance(result, BaseException):  # SystemExit, KeyboardInterrupt… end this dashboard only
         kind = "import error" if isinstance(result, ImportError) else type(result).__name__
+        line = _line_in(result.__traceback__, str(path))
+        helper = _helper_frame(result.__traceback__, path)
+        if helper is not None:  # raised in a module of its own folder it imports: name that
+            return DashboardError(
+                f"{kind} while loading (imported by {path.name}"
+                f"{f':{line}' if line else ''}): {result}",
+                path=display(Path(helper.filename), root),
+                line=helper.lineno,
+                hint="fix the module or install what it imports",
+            )
         return DashboardError(
             f"{kind} while loading: {result}",
             path=shown,
-            line=_line_in(result.__traceback__, str(path)),
+            line=line,
             hint="fix the module or install what it imports",
         )
     return DashboardError(
