@@ -277,6 +277,19 @@ def test_a_template_error_names_the_template_from_the_project(builder: PreviewBu
     assert str(builder.root) not in main, main  # the page a browser shows names no home folder
 
 
+def test_an_index_layout_error_names_it_from_the_project_and_is_told(
+    builder: PreviewBuilder,
+) -> None:
+    layout = builder.root / "dashboards" / "_layouts" / "index.html"
+    layout.write_text("{{ undefined_q.x }}\n")
+    result = builder.apply([FileChange(layout)])
+    assert result is not None
+    said = [p for p in result.problems if "_layouts/index.html:1:" in p]
+    assert said and said[0].startswith("the index: dashboards/_layouts/index.html:1: "), said
+    main = parse((builder.out.path / "index.html").read_text()).find("main").text()
+    assert "dashboards/_layouts/index.html:1: " in main and str(builder.root) not in main
+
+
 def test_config_error_shows_everywhere_until_fixed(builder: PreviewBuilder) -> None:
     config = builder.root / "dashsite.toml"
     config.write_text("nonsense = 1\n")

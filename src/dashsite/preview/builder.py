@@ -472,7 +472,9 @@ class PreviewBuilder:
         try:
             write_index(self.out, self.environment, entries, self._site_context())
         except DashsiteError as exc:
-            self.out.write("index.html", self.error_page([exc.one_line()], root=""))
+            said = exc.shown_from(self.root).one_line()  # (named from the project)
+            self._notes.append(f"the index: {said}")
+            self.out.write("index.html", self.error_page([said], root=""))
 
     def _past_view(self, slug: str, now: datetime) -> StatusView | None:
         """A dashboard without a run (it failed to load): its history alone, as the build's
