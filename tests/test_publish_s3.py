@@ -372,6 +372,30 @@ def test_pull_all_skips_folder_markers_and_names_a_missing_object(
     assert "does not exist" not in line and "is missing" in line, line
 
 
+def test_pull_says_which_pulled_files_cannot_be_read_back(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    """A tampered log line or data.json in the bucket: pull names each, where it went
+    silent and a build then said a version intact in the bucket was lost."""
+    write_project(tmp_path, {"alpha": simple()})
+    target = f"s3://{bucket}/site"
+    for n in (1, 2):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0))
+    assert s3_cli(tmp_path, endpoint, "publish", target).returncode == 0
+    shard = next(k for k in keys(endpoint, bucket) if k.endswith(".jsonl"))
+    lines = read(endpoint, bucket, shard).decode().splitlines()
+    lines[0] = lines[0].replace('"status":"ok"', '"status":"fine"')
+    s3(endpoint).put_object(Bucket=bucket, Key=shard, Body=("\n".join(lines) + "\n").encode())
+    data = next(k for k in keys(endpoint, bucket) if k.endswith("/v2/data.json"))
+    s3(endpoint).put_object(Bucket=bucket, Key=data, Body=b"{not json")
+    shutil.rmtree(tmp_path / "site")
+    pulled = s3_cli(tmp_path, endpoint, "pull", target)
+    assert pulled.returncode == 0, pulled.stderr
+    said = pulled.stderr
+    assert f"{shard[len('site/'):]}: 1 of 2 line(s) are not log records" in said, said
+    assert f"{data[len('site/'):]}: cannot be read back" in said, said
+
+
 def test_publish_deletes_what_the_tiers_thinned_and_nothing_else(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:

@@ -54,6 +54,11 @@ def _pull(args: argparse.Namespace, site: Path, config: SiteConfig, target: Publ
             raise
     finally:
         lock.release()
+    damaged = VersionStore(site).damaged(pulled)
+    for line in damaged[:5]:
+        say(f"{target}: {line}")
+    if len(damaged) > 5:
+        say(f"{target}: {len(damaged) - 5} more file(s) that cannot be read back")
     versions = sum(r.count for r in pulled.dashboards.values())
     say(
         f"pulled {count} file(s) from {target}: {len(pulled.dashboards)} dashboard(s), "

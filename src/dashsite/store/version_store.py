@@ -554,6 +554,32 @@ class VersionStore:
                 continue
         return found
 
+    def damaged(self, manifest: Manifest) -> list[str]:
+        """What of the site cannot be read back, a line each (``alpha/log/2026-11/27.jsonl:
+        2 of 288 lines are not log records``): the log shards, and the ``data.json`` of the
+        versions they list. For what a ``pull`` brought, before a build meets it (a build
+        leaves out what it cannot read, and would say a version was lost)."""
+        found: list[str] = []
+        for slug, record in manifest.dashboards.items():
+            for month in record.months:
+                for path in self.shards(slug, month):
+                    lines = [x for x in _read_lines(path) if x.strip()]
+                    entries = self.parse(slug, lines)
+                    relative = path.relative_to(self.site).as_posix()
+                    if len(entries) < len(lines):
+                        found.append(
+                            f"{relative}: {len(lines) - len(entries)} of {len(lines)} line(s) "
+                            "are not log records (their versions are left out)"
+                        )
+                    for entry in entries:
+                        if not self.inside(entry.data_url).is_file():
+                            continue  # (thinned: only its line is kept)
+                        try:
+                            self.load_version(slug, entry.data_url)
+                        except (OSError, ValueError, SiteError) as exc:
+                            found.append(f"{entry.data_url}: cannot be read back ({exc})")
+        return found
+
     # -- versions -------------------------------------------------------------
 
     def load_version(self, slug: str, data_url: str) -> VersionDocument:
@@ -795,3 +821,10 @@ def _head_lines(path: Path, count: int, block: int = 16 * 1024) -> list[str]:
         return []
     lines = data.decode("utf-8", "replace").split("\n")
     return lines[: min(count, len(lines) - 1)]  # (the last may be cut)
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
