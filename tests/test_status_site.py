@@ -801,3 +801,30 @@ def test_an_incident_begun_in_pruned_versions_links_the_history_not_a_lost_row(
     (entry,) = feed(root, "alpha/feed.xml").entries
     assert entry.link.endswith("alpha/history/index.html"), entry.link
     assert_site_whole(root / "site")  # every row a page links to is there
+
+
+def test_a_build_killed_before_its_history_leaves_no_snapshot_linking_a_missing_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot links to its row's history page: the first version of a new month (or of
+    a month's next page of 200 rows) linked a page not drawn yet when the build was killed
+    before its history (the page exists first now, drawn in full by the history)."""
+    from dashsite.site import build as build_module
+
+    root = project(tmp_path)
+    run(root, "alpha", ["7"])  # November's
+    monkeypatch.setattr(build_module.SiteBuilder, "_history",
+                        lambda *args, **kwargs: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        run(root, "alpha", ["7"], start=T0 + timedelta(days=5))  # December's first
+    site = root / "site"
+    (snapshot,) = site.glob("alpha/2026-12-*/*/index.html")
+    links = [n.attrs["href"] for n in parse(snapshot.read_text()).iter() if "href" in n.attrs]
+    history = [link for link in links if "/history/" in link]
+    assert history and all((snapshot.parent / link.partition("#")[0]).resolve().is_file()
+                           for link in history), history
+    assert_site_whole(site, anchors=False)  # (its row is drawn by the next build)
+    monkeypatch.undo()
+    run(root, "alpha", ["7"], start=T0 + timedelta(days=5, minutes=5))
+    assert_site_whole(site)
+    assert "being written" not in (site / "alpha" / "history" / "2026-12.html").read_text()

@@ -543,7 +543,7 @@ class SiteBuilder:
                 filing.timeline.filed(record, entry, _hold(record), last=False)
         latest_pages: dict[str, bool] = {}  # staged on disk until what they link to exists
         for item in pending:
-            page = self._file_version(filing, item, moment.version_id, moment.collected_at)
+            page = self._file_version(filing, writer, item, moment.version_id, moment.collected_at)
             if page is not None:
                 slug = item.dashboard.slug
                 url = layout.latest_page(slug)
@@ -824,7 +824,12 @@ class SiteBuilder:
         return site_context(self.config, dashboards, assets, built_at)
 
     def _file_version(
-        self, filing: Filing, item: DashboardData, version_id: str, collected_at: datetime
+        self,
+        filing: Filing,
+        writer: SiteFolder,
+        item: DashboardData,
+        version_id: str,
+        collected_at: datetime,
     ) -> str | None:
         """Render, file and log one dashboard's new version; its latest page, or None."""
         slug = item.dashboard.slug
@@ -842,6 +847,9 @@ class SiteBuilder:
             return None
         latest, snapshot, problem = rendered
         self.views[slug] = extra["timeline"]
+        row_page = extra["in_history"].partition("#")[0]
+        if not writer.exists(row_page):  # a new month, or its next page of 200 rows
+            writer.write(row_page, PAGE_BEING_WRITTEN)  # (drawn in full by the history)
         document = self._document(item, version_id, collected_at, self.seq)
         filing.store.file_version(
             slug,
@@ -952,6 +960,16 @@ class SiteBuilder:
 
 
 _hold = hold
+
+PAGE_BEING_WRITTEN = (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    "<title>History</title>\n</head>\n<body>\n<main>\n"
+    "<p>This page of the history is being written: reload it in a moment.</p>\n"
+    "</main>\n</body>\n</html>\n"
+)
+"""The history page a new snapshot's row will be on, before the build draws it: a snapshot
+links to its row, so the page exists before the snapshot does (a build killed in between
+leaves this, linking to nothing; the next build draws the page)."""
 
 
 def _parse(text: str) -> datetime:
