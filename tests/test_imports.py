@@ -324,7 +324,7 @@ def test_a_syntax_error_names_the_file_and_line_and_is_not_cached(
     ("source", "expected"),
     [
         ("import sys\nsys.exit(3)\n", "dashboards/b/dashboard.py:2: SystemExit while loading: 3"),
-        ("import os\nos._exit(0)\n", "dashboards/b/dashboard.py:2: _ExitRefused while loading"),
+        ("import os\nos._exit(0)\n", "dashboards/b/dashboard.py:2: ExitRefused while loading"),
     ],
 )
 def test_a_module_that_exits_fails_alone_and_the_batch_goes_on(

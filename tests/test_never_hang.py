@@ -184,7 +184,7 @@ def test_hostile_values_do_not_break_the_preview(tmp_path: Path) -> None:
 
 IMPORT_CASES = {
     "sys-exit": ("import sys\nsys.exit(3)\n", r"dashboard.py:2: SystemExit while loading: 3"),
-    "os-exit": ("import os\nos._exit(0)\n", r"dashboard.py:2: _ExitRefused while loading"),
+    "os-exit": ("import os\nos._exit(0)\n", r"dashboard.py:2: ExitRefused while loading"),
     "keyboard": ("raise KeyboardInterrupt('x')\n", r"dashboard.py:1: KeyboardInterrupt while"),
     "loop": ("while True:\n    pass\n", r"dashboard.py: still loading after 1 s"),
 }
@@ -201,6 +201,41 @@ def test_a_module_that_exits_or_hangs_at_import_fails_alone(tmp_path: Path, case
     assert len(problems) == 1, done.stderr
     assert expected in problems[0]
     assert _manifest(tmp_path)["good"]["latest"]["id"] == "v1"
+
+
+EXITING = """
+import os
+from dashsite import collector
+
+@collector
+def sync_exit():
+    os._exit(5)
+
+@collector
+async def async_exit():
+    os._exit(6)
+
+@collector
+def fine():
+    return 1
+"""
+
+
+def test_a_collector_that_calls_os_exit_fails_alone(tmp_path: Path) -> None:
+    """os._exit in a collector ended the build at once with its status and not a word (the
+    preview too): it fails that collector now, as any error does."""
+    write_project(tmp_path, {"bad": {"dashboard.py": EXITING, "template.html": "{{ fine }}"},
+                             "good": simple()})
+    done = cli(tmp_path, "build", "--version-id", "v1", timeout=60, process=True)
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "os._exit" in line]
+    assert said == [
+        "dashboards/bad: collector 'sync_exit' failed: ExitRefused: os._exit(5) called by a "
+        "collector (it would end dashsite at once)",
+        "dashboards/bad: collector 'async_exit' failed: ExitRefused: os._exit(6) called by a "
+        "collector (it would end dashsite at once)"], done.stderr
+    assert _manifest(tmp_path)["good"]["latest"]["id"] == "v1"
+    assert _manifest(tmp_path)["bad"]["latest"]["id"] == "v1"
 
 
 def test_serve_watch_stops_on_ctrl_c_with_a_stuck_collector(tmp_path: Path) -> None:

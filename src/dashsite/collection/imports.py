@@ -28,9 +28,10 @@ from importlib.machinery import ModuleSpec, SourceFileLoader
 from itertools import islice
 from pathlib import Path
 from types import CodeType, ModuleType
-from typing import Any, NoReturn
+from typing import Any
 
 from dashsite.collection.bytecode import BytecodeCache
+from dashsite.collection.exits import refusing_exit
 from dashsite.core.errors import DashboardError, DashsiteError, display
 from dashsite.core.names import DASHBOARD_PACKAGE
 from dashsite.store.write import state_folder
@@ -204,11 +205,10 @@ def import_dashboard_modules(
         _ensure_package(DASHBOARD_PACKAGE, None)
         # No __pycache__ in the user's dashboards/ (and no watcher noise from it).
         writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-        hard_exit, os._exit = os._exit, _refuse_exit
         try:
-            run.run_all()
+            with refusing_exit("while loading"):
+                run.run_all()
         finally:
-            os._exit = hard_exit
             sys.dont_write_bytecode = writes_bytecode
     if cache is not None:
         cache.save()
@@ -269,14 +269,6 @@ def _outcome(
         path=shown,
         hint="move slow work into a collector, or raise import_timeout in dashsite.toml",
     )
-
-
-class _ExitRefused(BaseException):
-    """Raised instead of ending the process when a module calls ``os._exit``."""
-
-
-def _refuse_exit(status: int) -> NoReturn:
-    raise _ExitRefused(f"os._exit({status}) called while loading")
 
 
 class _ImportRun:
