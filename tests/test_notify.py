@@ -281,11 +281,13 @@ def test_secrets_from_the_environment(tmp_path: Path, hook: Receiver,
 
 def test_bad_notify_config_lists_every_problem(tmp_path: Path) -> None:
     Sequence_(tmp_path, ["api"], '[notify]\ncolour = 1\n[notify.targets.ops]\nurl = "https://x"\n'
-              'fail_after = 0\nremind_every = "soon"\non = ["exploded"]\n')
+              'fail_after = 0\nremind_every = "soon"\non = ["exploded"]\n'
+              'dashboards = ["Bad Name"]\n')
     done = cli(tmp_path, "notify")
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 4 and all(line.startswith("dashsite.toml: ") for line in lines)
+    assert len(lines) == 5 and all(line.startswith("dashsite.toml: ") for line in lines)
+    assert "dashboards: 'Bad Name' is not a name" in done.stderr
     assert "Traceback" not in done.stderr
 
 

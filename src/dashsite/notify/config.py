@@ -161,12 +161,17 @@ def _count(value: Any, default: int, where: str, problems: list[str], low: int =
     return value
 
 
-def _names(value: Any, where: str, problems: list[str]) -> frozenset[str] | None:
+def _names(
+    value: Any, where: str, problems: list[str], slugs: bool = False
+) -> frozenset[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         problems.append(f"{where} must be a list of names")
         return None
+    unsafe = [v for v in value if slugs and not is_slug(v)]
+    if unsafe:  # (no dashboard has such a name: the target would never fire)
+        problems.append(f"{where}: {unsafe[0]!r} is not a name (lower-case letters, digits, '-')")
     return frozenset(value)
 
 
@@ -217,7 +222,7 @@ def _target(
         problems.append(f"{where}: template must be a file path")
         template = ""
     rules = Rules(
-        _names(raw.get("dashboards"), f"{where} dashboards", problems),
+        _names(raw.get("dashboards"), f"{where} dashboards", problems, slugs=True),
         _names(raw.get("groups"), f"{where} groups", problems),
         frozenset(on),
         _count(raw.get("fail_after"), 1, f"{where} fail_after", problems),
