@@ -530,6 +530,25 @@ def test_a_finished_build_redraws_the_preview_from_its_history(tmp_path: Path) -
     assert day_bars(parse(page.read_text()))[-1][1] == "2026-11-27: ok, 2 versions, uptime 100 %"
 
 
+def test_a_built_dashboard_removed_while_previewed_is_shown_archived(tmp_path: Path) -> None:
+    """Its folder deleted: the preview draws no page for it, and the built site's (served in
+    its place) said "Operational, collected just now"."""
+    import shutil
+
+    root = write_project(tmp_path / "project", {"a": simple("A"), "b": simple("B")})
+    moment = datetime(2026, 11, 27, 20, 15, tzinfo=UTC)
+    build(root, version_id="v1", clock=fixed_clock(moment))
+    preview = PreviewBuilder(root, tmp_path / "preview", clock=fixed_clock(moment))
+    preview.full()
+    shutil.rmtree(root / "dashboards" / "b")
+    result = preview.apply([FileChange(root / "dashboards" / "b", deleted=True)])
+    assert result is not None
+    page = parse((tmp_path / "preview" / "b" / "index.html").read_text())
+    assert "Archived" in page.find("h1").text()
+    index = parse((tmp_path / "preview" / "index.html").read_text())
+    assert not list(index.find_all("li", id="card-b"))  # (not a dashboard of the preview)
+
+
 def test_a_build_newer_than_the_previews_run_is_followed_by_a_new_run(tmp_path: Path) -> None:
     """A build finished after the preview collected: its versions are newer than the
     preview's run, so the preview runs the collectors again to show a run after them

@@ -65,6 +65,7 @@ from dashsite.site.index import (
     write_assets,
     write_index,
 )
+from dashsite.site.unbuilt import render_unbuilt_page
 from dashsite.status.incidents import DeclaredIncident, by_dashboard, read_incidents, standing
 from dashsite.status.timeline import Timeline
 from dashsite.status.view import StatusView
@@ -183,6 +184,8 @@ class PreviewBuilder:
                 slug = relative.parts[0] if relative.parts else ""
                 if len(relative.parts) == 1 and format_of(slug) is not None:
                     reload_slugs.add(slug_of(path))  # a kstlib YAML dashboard: all in one file
+                elif len(relative.parts) == 1 and slug in self.entries:
+                    reload_slugs.add(slug)  # its folder itself (made, moved or removed)
                 elif not slug or len(relative.parts) == 1 or slug.startswith(("_", ".")):
                     everything = True  # a layout, or a file shared by every dashboard
                 elif path.suffix == ".py" or slug not in self.dashboards:
@@ -323,7 +326,7 @@ class PreviewBuilder:
             entry = self.entries.setdefault(slug, PreviewEntry())
             entry.load_error = entry.render_error = None
             if not folder.exists():
-                self._forget(slug)
+                self._forget(slug, gone=True)
                 continue
             try:
                 dashboard = load_source(
@@ -352,10 +355,20 @@ class PreviewBuilder:
             entry.data, entry.collected_at = item, now
         return [d.slug for d in loaded]
 
-    def _forget(self, slug: str, *, keep_page: bool = False) -> None:
+    def _forget(self, slug: str, *, keep_page: bool = False, gone: bool = False) -> None:
         self.entries.pop(slug, None)
-        if not keep_page and self.out.exists(slug):
+        if keep_page:
+            return
+        if self.out.exists(slug):
             self.out.remove(slug)
+        record = self.published.dashboards.get(slug)
+        if gone and record is not None and record.latest is not None and self.config is not None:
+            # Gone from dashboards/ but built: the site's page (served where the preview
+            # draws none) would say it is up. It says what the next build makes of it.
+            page = render_unbuilt_page(
+                self.environment, record, "", self._site_context(), archived=True
+            )
+            self.out.write(layout.latest_page(slug), page)
 
     def _render_all(self, slugs: Sequence[str]) -> list[str]:
         site = self._site_context()  # once: it lists every dashboard
