@@ -582,3 +582,54 @@ def test_a_tampered_log_line_is_refused() -> None:
     ]:
         with pytest.raises(ValueError):
             LogRecord.from_json({**LINE, **change}, "alpha")
+
+
+def test_retention_one_keeps_the_latest_when_the_next_version_fails_to_draw(
+    tmp_path: Path,
+) -> None:
+    """retention = 1 counts the version coming: had it pruned the latest before a template
+    error stopped the new one, the log would be empty under a manifest naming a latest
+    version, and every later build would refuse the site."""
+    write_project(tmp_path, {"alpha": simple()}, config="retention = 1\n")
+    site = tmp_path / "site"
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(minutes=5)))
+    assert logged_versions(site) == {"alpha": ["v2"]}
+    assert not vdir(site, "alpha", "v1").exists()
+    assert_site_whole(site)
+    template = tmp_path / "dashboards" / "alpha" / "template.html"
+    good = template.read_text()
+    template.write_text("{{ broken")
+    failed = build(tmp_path, version_id="v3", clock=fixed_clock(T0 + timedelta(minutes=10)))
+    assert failed.problems and logged_versions(site) == {"alpha": ["v2"]}
+    assert (vdir(site, "alpha", "v2") / "index.html").is_file()
+    assert_site_whole(site)
+    template.write_text(good)
+    build(tmp_path, version_id="v4", clock=fixed_clock(T0 + timedelta(minutes=15)))
+    assert logged_versions(site) == {"alpha": ["v4"]}
+    assert not vdir(site, "alpha", "v2").exists()
+    assert_site_whole(site)
+
+
+def test_a_build_killed_after_pruning_leaves_no_orphan_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log forgets a pruned version before its folder is deleted (pages drawn between
+    link it no more): killed in between, the next build deletes the folder, which no log
+    line or journal named any more."""
+    from dashsite.site import build as build_module
+
+    write_project(tmp_path, {"alpha": simple()}, config="retention = 2\n")
+    site = tmp_path / "site"
+    for n in (1, 2):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=n)))
+    monkeypatch.setattr(build_module.SiteBuilder, "_history",
+                        lambda *args, **kwargs: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        build(tmp_path, version_id="v3", clock=fixed_clock(T0 + timedelta(minutes=3)))
+    monkeypatch.undo()
+    assert vdir(site, "alpha", "v1").exists()  # (pruned from the log, not deleted yet)
+    build(tmp_path, version_id="v4", clock=fixed_clock(T0 + timedelta(minutes=4)))
+    assert logged_versions(site) == {"alpha": ["v3", "v4"]}
+    assert sorted(p.name for p in site.glob("alpha/*/v*")) == ["v3", "v4"]
+    assert_site_whole(site)

@@ -342,6 +342,7 @@ class SiteBuilder:
         for slug, staged in done.latest_pages.items():  # they link to the history just written
             if staged:
                 writer.unstage(layout.latest_page(slug), store.temp_folder())
+        store.drop_doomed()  # what retention and the tiers took out: no page links to it now
         site_context = self._site_context(manifest, [], assets, built_at)
         latest_pages, earlier = done.latest_pages, done.earlier
         self._unbuilt_pages(writer, environment, manifest, latest_pages, site_context)
@@ -499,7 +500,7 @@ class SiteBuilder:
 
         Retention goes first, so every page this build draws (the latest page, the
         feeds, the incident history) is drawn from the history as it is kept; what it
-        takes out is deleted last, once the history pages no longer link to it.
+        takes out is deleted by the build once the latest pages are in place.
         Returns what changed, for the build (or, in a worker, to be sent back to it).
         """
         chosen = set(slugs)
@@ -515,14 +516,19 @@ class SiteBuilder:
         for slug, latest in before.items():
             if slug not in latest_pages and latest is not None:  # not filed: still the latest
                 filing.store.spare(latest)
+        if self.config.retention is not None:  # (retention = 1: the latest goes only now)
+            later = self._retain(records, filing.store, writer, moment.site_time, set())
+            retained.merge(later)
+            for changed in (later.rewritten, later.removed):
+                for slug, months in changed.items():
+                    filing.timeline.forget(slug, months)
         mine.clear()
         pending.clear()  # filed: the collected data is not held to the end of the build
         self._status(records, filing.timeline, moment.collected_at)
         earlier = filing.manifest.earlier_files(moment.built_at, slugs)  # the finished months
         self._history(writer, filing, records, earlier, moment.built_at, opened, retained,
                       latest_pages)  # fmt: skip
-        filing.store.drop_doomed()  # no history page links to them now
-        return Done(latest_pages, retained.pruned, earlier)
+        return Done(latest_pages, retained.pruned, earlier)  # (doomed: deleted by the build)
 
     def _file_versions(
         self,

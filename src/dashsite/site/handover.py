@@ -76,6 +76,9 @@ class Handover:
     """Today's tallies, encoded (:class:`LiveCache`)."""
     trends: dict[str, list[int]]
     repaired: set[tuple[str, str]]
+    doomed: list[tuple[str, str]]
+    """What its retention and tiers took out, deleted by the build once its latest pages
+    are in place."""
     files: int
     bytes: int
     store_files: int
@@ -116,6 +119,7 @@ class Done:
             live={s: live.current[s] for s in slugs if live and s in live.current},
             trends={s: builder.trends[s] for s in slugs if s in builder.trends},
             repaired={r for r in filing.store.repaired if r[0] in chosen},
+            doomed=list(filing.store.doomed),
             files=now.files - before.files,
             bytes=now.bytes - before.bytes,
             store_files=now.store_files - before.store_files,
@@ -141,6 +145,7 @@ class Done:
         builder.trends.update(got.trends)
         filing.store.carry(got.slugs)
         filing.store.repaired |= got.repaired
+        filing.store.doomed += got.doomed
         writer.written += got.files
         writer.bytes_written += got.bytes
         filing.store.written += got.store_files

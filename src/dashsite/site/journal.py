@@ -54,6 +54,7 @@ def recover(
     temp = store.temp_folder()
     if not temp.is_dir():
         return {}, {}
+    store.drop_orphans()  # the version folders its retention had taken out of the log
     touched: dict[str, set[str]] = {}
     adopted: dict[str, list[LogRecord]] = {}
     journal = temp / JOURNAL_FILE

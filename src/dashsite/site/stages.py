@@ -33,6 +33,14 @@ class Retained:
     removed: dict[str, set[str]] = field(default_factory=dict)
     """Slug → months that are gone."""
 
+    def merge(self, more: Retained) -> None:
+        """What a later pass changed too."""
+        for slug, ids in more.pruned.items():
+            self.pruned[slug] = self.pruned.get(slug, []) + ids
+        for mine, theirs in ((self.rewritten, more.rewritten), (self.removed, more.removed)):
+            for slug, months in theirs.items():
+                mine[slug] = mine.get(slug, set()) | months
+
 
 @dataclass(slots=True)
 class Filing:

@@ -48,9 +48,13 @@ from dashsite.store.manifest import (
     Manifest,
     MonthInfo,
 )
+from dashsite.store.write import atomic_write
 from dashsite.types.serialize import from_jsonable
 
 _SHARD_NAME = re.compile(r"[0-3][0-9]\.jsonl")
+_DOOMED = "doomed-"
+"""The temporary folder's notes of the version folders a build's retention pruned."""
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 """A day's shard in a month's log folder (the glob of :meth:`VersionStore.shards`)."""
 Listing = tuple[tuple[tuple[str, int | None], ...], tuple[int, int] | None]
 """A month's log folder: each shard's ``(DD, size)``, the status file's ``(size, mtime_ns)``."""
@@ -667,14 +671,16 @@ class VersionStore:
         self, record: DashboardRecord, retention: int, writer: Any, coming: int = 0
     ) -> tuple[list[LogRecord], set[str], set[str]]:
         """Keep the newest ``retention`` versions, ``coming`` more about to be filed counted
-        among them; costs what it deletes (plus one shard).
+        among them, and the latest whatever comes (the one coming may fail to be filed);
+        costs what it deletes (plus one shard).
 
         The log and the counts lose the versions now; their folders go into
-        :attr:`doomed`, deleted by :meth:`drop_doomed` once no page links to them.
-        Returns the versions dropped, the months that lost versions (their history
-        pages shift) and the months now gone.
+        :attr:`doomed` (noted in the temporary folder first, so a build killed before
+        :meth:`drop_doomed` leaves no orphan: :meth:`drop_orphans`), deleted once no
+        page links to them. Returns the versions dropped, the months that lost
+        versions (their history pages shift) and the months now gone.
         """
-        excess = record.count + coming - retention
+        excess = min(record.count + coming - retention, record.count - 1)
         if excess <= 0:
             return [], set(), set()  # (what was read of its log stays good)
         self.forget(record.slug)  # shards are rewritten below
@@ -696,6 +702,7 @@ class VersionStore:
                 continue
             cut, rest = entries[:excess], entries[excess:]
             self.doomed += ((entry.path, "folder") for entry in cut)
+            self._note_doomed()  # before the log forgets them
             dropped += cut
             excess -= len(cut)
             record.pruned += len(cut)
@@ -762,18 +769,50 @@ class VersionStore:
         self.doomed = [(path, what) for path, what in self.doomed if path != entry.path]
 
     def drop_doomed(self) -> None:
-        """Delete what :meth:`prune` and :meth:`thin` took out of the site: called once the
-        history pages no longer link to it (a build killed before leaves it, unlinked,
-        and the next one takes it out again)."""
+        """Delete what :meth:`prune` and :meth:`thin` took out of the site: called once no
+        page links to it. (A build killed before: the tiers thin it again, and
+        :meth:`drop_orphans` deletes the folders the log no longer lists.)"""
         for path, what in self.doomed:
-            folder = self.inside(path)
-            if what == "page":
-                (folder / "index.html").unlink(missing_ok=True)
-                continue
-            if folder.is_dir() and not folder.is_symlink():
-                shutil.rmtree(folder)
-            _drop_empty_day(folder.parent, self.site / path.split("/")[0])
+            self._drop(path, what)
         self.doomed.clear()
+        self._doomed_note().unlink(missing_ok=True)
+
+    def drop_orphans(self) -> None:
+        """Finish a killed build's retention: each version folder it had pruned from the
+        log (noted by :meth:`prune`) is deleted, unless its day's shard still lists it
+        (killed before the log was rewritten: the next prune takes it again)."""
+        for note in self.temp_folder().glob(f"{_DOOMED}*.json"):
+            try:
+                listed = json.loads(note.read_text(encoding="utf-8"))
+            except (OSError, ValueError, RecursionError):
+                listed = []
+            for path in listed if isinstance(listed, list) else []:
+                if not isinstance(path, str) or path.count("/") != 3:
+                    continue  # (<slug>/<day>/<id>/ only)
+                slug, day, version, _ = path.split("/")
+                if not (is_slug(slug) and _DAY.fullmatch(day)):
+                    continue
+                listing = self._read_shard(slug, self.shard(slug, day))
+                if not any(entry.id == version for entry in listing):
+                    self._drop(path, "folder")
+            note.unlink(missing_ok=True)
+
+    def _drop(self, path: str, what: str) -> None:
+        folder = self.inside(path)
+        if what == "page":
+            (folder / "index.html").unlink(missing_ok=True)
+            return
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+        _drop_empty_day(folder.parent, self.site / path.split("/")[0])
+
+    def _doomed_note(self) -> Path:
+        return self.temp_folder() / f"{_DOOMED}{os.getpid()}.json"
+
+    def _note_doomed(self) -> None:
+        folders = [path for path, what in self.doomed if what == "folder"]
+        self.temp_folder().mkdir(exist_ok=True)
+        atomic_write(self._doomed_note(), json.dumps(folders).encode())
 
 
 def _drop_empty_day(folder: Path, dashboard: Path) -> None:
