@@ -245,9 +245,32 @@ def test_a_site_time_no_clock_could_have_set_is_not_believed(tmp_path: Path) -> 
     assert tiers_left(site) == {"mid": "data", "now": "page", "next": "page"}
     said = [e.message for e in reporter.events if "site's time in the manifest" in e.message]
     assert len(said) == 1 and said[0].startswith(
-        "the site's time in the manifest (2099-01-01 00:00 UTC) is 26332 days ahead of the "
-        "clock (2026-11-27 21:15 UTC): not believed"), said
+        "the site's time in the manifest (2099-01-01 00:00 UTC) is 26329 days past its newest "
+        "version's month: not believed"), said
     assert "site_time" not in json.loads(manifest_file.read_text())  # the clock, again
+    assert_site_whole(site)
+
+
+def test_a_clock_set_back_months_holds_the_sites_time_and_thinning_goes_on(
+    tmp_path: Path,
+) -> None:
+    """A clock set back 200 days for a few builds: the site's time holds (nothing more is
+    thinned meanwhile), and once the clock is right the tiers go on from the right time
+    (a build that took the wrong clock as the site's time stopped thinning for good)."""
+    root = project(tmp_path)
+    site = root / "site"
+    for version, moment in (("old", T0 - timedelta(days=40)), ("new", T0 - timedelta(days=8)),
+                            ("now", T0)):
+        build(root, version_id=version, clock=fixed_clock(moment))
+    back = T0 - timedelta(days=200)
+    build(root, version_id="back1", clock=fixed_clock(back))
+    build(root, version_id="back2", clock=fixed_clock(back + timedelta(hours=1)))
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert manifest["site_time"] == T0.isoformat()  # held
+    build(root, version_id="right", clock=fixed_clock(T0 + timedelta(days=1)))
+    assert "site_time" not in json.loads((site / "manifest.json").read_text())  # the clock
+    left = tiers_left(site)
+    assert left["old"] == "log" and left["new"] == "data" and left["right"] == "page", left
     assert_site_whole(site)
 
 

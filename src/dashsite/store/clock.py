@@ -32,8 +32,8 @@ someone noticed.
   site's time moves by the time between builds, by their clocks; once the
   clock is set right again, the site's time is the clock again. A clock
   stepped back leaves the site's time where it was (it never goes back),
-  unless the site's time is further ahead of the clock than the same limit:
-  no clock this model believed could have put it there (a manifest damaged,
+  unless the site's time is further past the newest month with versions
+  than the same limit: no build could have put it there (a manifest damaged,
   edited or pulled from such a site), so it is said and the clock is used.
   When nothing ever jumped, the site's time is the clock.
 
@@ -120,6 +120,18 @@ def jump_limit(manifest: Manifest) -> timedelta:
     return max(JUMP_FLOOR, timedelta(seconds=JUMP_FACTOR * every))
 
 
+def _newest_month_end(manifest: Manifest) -> datetime | None:
+    """The end of the newest month any dashboard has versions in (None: none yet). The
+    site's time only ever takes a clock's reading at a build, which files versions: it is
+    never far past the months they were collected in, however the clock stepped."""
+    months = [next(reversed(r.months)) for r in manifest.dashboards.values() if r.months]
+    if not months:
+        return None
+    year, month = (int(part) for part in max(months).split("-"))
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
 def site_time(manifest: Manifest, now: datetime) -> tuple[datetime, str | None]:
     """The site's own time for a build whose clock says ``now``, and one line when the
     clock jumped further ahead of the previous build than :func:`jump_limit`.
@@ -136,12 +148,13 @@ def site_time(manifest: Manifest, now: datetime) -> tuple[datetime, str | None]:
         return now, None
     then = manifest.site_time or before
     limit = jump_limit(manifest)
-    if then - now > limit:  # no clock this model believed put it there: a damaged manifest
+    newest = _newest_month_end(manifest)
+    if newest is not None and then - newest > limit:  # past every version: a damaged manifest
         return now, (
             f"the site's time in the manifest ({then:%Y-%m-%d %H:%M} UTC) is "
-            f"{(then - now).days} days ahead of the clock ({now:%Y-%m-%d %H:%M} UTC): not "
-            "believed (it would thin every page and data file older than it); the clock "
-            "is the site's time, check the manifest and the machine's clock"
+            f"{(then - newest).days} days past its newest version's month: not believed (it "
+            "would thin every page and data file older than it); the clock "
+            f"({now:%Y-%m-%d %H:%M} UTC) is the site's time, check the manifest"
         )
     if now <= then:
         return then, None  # a clock stepped back: the site's time holds
