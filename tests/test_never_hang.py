@@ -13,7 +13,7 @@ import pytest
 from dashsite import Collector
 from dashsite.collection.engine import collect, run_coroutine
 from dashsite.preview.builder import PreviewBuilder
-from projects import cli, simple, write_project
+from projects import build, cli, simple, write_project
 from servers import ServeProcess
 
 pytestmark = pytest.mark.slow  # collectors that hang until their timeouts
@@ -236,6 +236,24 @@ def test_a_collector_that_calls_os_exit_fails_alone(tmp_path: Path) -> None:
         "collector (it would end dashsite at once)"], done.stderr
     assert _manifest(tmp_path)["good"]["latest"]["id"] == "v1"
     assert _manifest(tmp_path)["bad"]["latest"]["id"] == "v1"
+
+
+def test_a_collector_left_past_its_timeout_cannot_end_the_process_later(
+    tmp_path: Path,
+) -> None:
+    """Abandoned at its timeout, it calls os._exit after the collection: the process (a
+    serve --watch preview, here this test's) goes on."""
+    import time
+
+    late = ("import os, time\nfrom dashsite import collector\n\n@collector(timeout=0.2)\n"
+            "def late():\n    time.sleep(0.6)\n    os._exit(0)\n")
+    write_project(tmp_path, {"late": {"dashboard.py": late, "template.html": "x"}})
+    result = build(tmp_path, version_id="v1")
+    assert "no result within 0.2 s" in result.dashboards[0].errors["late"]
+    time.sleep(1.0)  # its thread wakes and calls os._exit(0): refused on that thread
+    import os
+
+    assert os._exit.__module__ == "dashsite.collection.exits"
 
 
 def test_serve_watch_stops_on_ctrl_c_with_a_stuck_collector(tmp_path: Path) -> None:
