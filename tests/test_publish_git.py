@@ -225,6 +225,32 @@ def test_publish_keeps_its_index_and_never_publishes_leftovers(repo: Path) -> No
             f"{vrel(site, 'alpha', 'v3')}/index.html"} <= set(remote_files(repo))
 
 
+def test_hidden_files_an_earlier_release_published_leave_the_branch(
+    repo: Path, tmp_path: Path
+) -> None:
+    """Committed by a release that published hidden files: dashsite's state and a dotfile
+    in a dashboard's folder go on the next publish; a hidden file of the user's own at the
+    top (.well-known/) stays, like every file dashsite did not write."""
+    assert cli(repo, "build", "--version-id", "v1").returncode == 0
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "--quiet", "--branch", "gh-pages", str(repo.parent / "remote.git"),
+        str(other))
+    for name in ("alpha/.env", ".dashsite/site.lock", ".dashsite-tmp/journal.json",
+                 ".well-known/security.txt"):
+        (other / name).parent.mkdir(parents=True, exist_ok=True)
+        (other / name).write_text("x")
+    git(other, "add", "--force", ".")
+    git(other, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "--quiet",
+        "-m", "an earlier release")
+    git(other, "push", "--quiet", "origin", "gh-pages")
+    assert cli(repo, "build", "--version-id", "v2").returncode == 0
+    done = cli(repo, "publish", "gh-pages")
+    assert done.returncode == 0, done.stderr
+    hidden = [f for f in remote_files(repo) if any(p.startswith(".") for p in f.split("/"))]
+    assert sorted(hidden) == [".nojekyll", ".well-known/security.txt"], hidden
+
+
 def test_months_before_the_year_travel_with_publish_and_pull(repo: Path) -> None:
     from datetime import timedelta
 

@@ -23,7 +23,7 @@ from dashsite.publish import GitPagesTarget
 from dashsite.publish.damaged import overwriting, unreadable_manifest
 from dashsite.publish.plan import compare_versions, unknown_versions_error
 from dashsite.store import layout
-from dashsite.store.layout import MANIFEST_FILE
+from dashsite.store.layout import MANIFEST_FILE, STATE_FOLDER, TEMP_FOLDER
 from dashsite.store.manifest import read_first
 from dashsite.store.version_store import Manifest, VersionStore
 from dashsite.store.write import StagedSite, state_dir
@@ -207,6 +207,18 @@ def publish_gh_pages(
     if replaced:
         git.run(*in_site, "add", "--all", "--force", "--", *replaced, *HIDDEN, env=env, cwd=site)
     git.run(*in_site, "add", "--no-all", "--force", "--", ".", *HIDDEN, env=env, cwd=site)
+    # Hidden files an earlier release committed (dashsite's state, a dotfile in a dashboard's
+    # folder) leave the branch: the pathspecs above keep them from being added, not removed.
+    listed = git.run("ls-files", "-z", env=env).split("\0")
+    stale = [
+        name
+        for name in listed
+        if name
+        and any(part.startswith(".") for part in name.split("/"))
+        and (name.split("/")[0] in owned or name.split("/")[0] in (TEMP_FOLDER, STATE_FOLDER))
+    ]
+    if stale:
+        git.run("update-index", "--force-remove", "--", *stale, env=env)
     blob = git.run("hash-object", "-w", "--stdin", stdin="")
     git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll", env=env)
     tree = git.run("write-tree", env=env)
