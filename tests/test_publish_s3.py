@@ -133,6 +133,9 @@ def test_upload_order_never_links_to_missing_objects(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:
     write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents" / "db.md").write_text(
+        '+++\ntitle = "DB"\nstart = 2026-11-27T20:00:00Z\n+++\nDown.\n')
     build(tmp_path, version_id="v1", clock=fixed_clock(T0))
     client = make_client(endpoint)
     order: list[str] = []
@@ -150,6 +153,8 @@ def test_upload_order_never_links_to_missing_objects(
         for linking in ("incidents/index.html", f"{slug}/feed.html", f"{slug}/feed.xml",
                         "feed.html", "feed.xml"):
             assert position[f"{slug}/index.html"] < position[linking], linking
+        # a declared incident's page goes first: the latest pages link to it
+        assert position["incidents/db.html"] < position[f"{slug}/index.html"]
 
 
 def test_retention_deletes_only_pruned_versions_and_nothing_outside_the_prefix(
@@ -772,3 +777,15 @@ def test_a_version_a_clock_stepped_back_files_in_the_month_before_is_published(
     assert folder.startswith("alpha/2026-11-30/")
     assert {f"dash/{folder}/index.html", f"dash/{folder}/data.json",
             "dash/alpha/log/2026-11/30.jsonl"} <= published
+
+
+def test_pull_all_keeps_a_site_whole_where_an_object_is_named_like_a_folder() -> None:
+    """A stray object named like a dashboard's folder left every file in it out; one under
+    a page's name took the page's place."""
+    from dashsite.publish.s3 import site_keys
+
+    kept, skipped = site_keys(["alpha", "alpha/index.html", "alpha/", "index.html",
+                               "index.html/child", ".git/config", "a//b", "x/./y",
+                               "manifest.json"])
+    assert kept == ["alpha/index.html", "index.html", "manifest.json"]
+    assert skipped == [".git/config", "a//b", "alpha", "index.html/child", "x/./y"]

@@ -633,3 +633,19 @@ def test_a_build_killed_after_pruning_leaves_no_orphan_folder(
     assert logged_versions(site) == {"alpha": ["v3", "v4"]}
     assert sorted(p.name for p in site.glob("alpha/*/v*")) == ["v3", "v4"]
     assert_site_whole(site)
+
+
+def test_the_oldest_version_is_read_whatever_its_lines_length(tmp_path: Path) -> None:
+    """Its log line holds its errors: one of 20 KB is still read (retention's incident
+    links go by it)."""
+    store = VersionStore(tmp_path)
+    record = DashboardRecord("alpha", "Alpha")
+    day = T0.date().isoformat()
+    first = LogRecord("v1", T0.isoformat(), StatusLevel.ERROR, f"alpha/{day}/v1/",
+                      {"api": "x" * 9000, "db": "y" * 9000})
+    store.append(record, first)
+    store.append(record, LogRecord("v2", (T0 + timedelta(minutes=5)).isoformat(),
+                                   StatusLevel.OK, f"alpha/{day}/v2/"))
+    assert len(first.line()) > 16 * 1024
+    oldest = VersionStore(tmp_path).oldest(record)
+    assert oldest is not None and oldest.id == "v1"

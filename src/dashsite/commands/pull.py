@@ -52,9 +52,9 @@ def _pull(args: argparse.Namespace, site: Path, config: SiteConfig, target: Publ
         except BaseException:
             staged.abort()
             raise
+        damaged = VersionStore(site).damaged(pulled)  # (under the lock: no build meanwhile)
     finally:
         lock.release()
-    damaged = VersionStore(site).damaged(pulled)
     for line in damaged[:5]:
         say(f"{target}: {line}")
     if len(damaged) > 5:

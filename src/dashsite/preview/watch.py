@@ -165,7 +165,11 @@ class FileWatcher:
             self.watch(folder, recursive)
 
     def watch(self, folder: Path, recursive: bool) -> None:
-        """Watch ``folder`` too (now, or once it exists); a folder watched already is kept."""
+        """Watch ``folder`` too (now, or once it exists); a folder watched already is kept.
+
+        The observer is asked outside this watcher's lock: it may hold its own while it
+        hands events to :meth:`_accept` (which calls this), and two locks taken in both
+        orders would deadlock."""
         with self._lock:
             if folder in self._watched:
                 return
@@ -173,10 +177,11 @@ class FileWatcher:
                 self._waiting[folder] = recursive
                 return
             self._waiting.pop(folder, None)
-            self._watched.add(folder)
-            try:
-                self.observer.schedule(self._handler, str(folder), recursive=recursive)
-            except OSError:  # gone again meanwhile: looked for at the next event
+            self._watched.add(folder)  # (claimed: another caller returns above)
+        try:
+            self.observer.schedule(self._handler, str(folder), recursive=recursive)
+        except OSError:  # gone again meanwhile: looked for at the next event
+            with self._lock:
                 self._watched.discard(folder)
                 self._waiting[folder] = recursive
 

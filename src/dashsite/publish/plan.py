@@ -78,8 +78,17 @@ _ORDER = {
 }
 """Publishing order: what links to a file goes after it; the manifest goes last."""
 _LINKING = (layout.Kind.SITE_FILE, layout.Kind.DASHBOARD_FILE, layout.Kind.UNKNOWN)
-"""Kinds whose pages and feeds (the incident pages and history, a dashboard's feed) link
-to history rows and latest pages: they go up with the site pages, after those."""
+
+
+def _links_rows(relative: str) -> bool:
+    """The incident history and the feeds (and their pages), which link to history rows
+    and latest pages: they go up with the site pages, after those. (A declared incident's
+    own page stays first: the latest pages link to it, and it only to them.)"""
+    name = relative.rsplit("/", 1)[-1]
+    return relative == f"{layout.INCIDENTS_FOLDER}/{layout.INDEX_PAGE}" or name in (
+        layout.FEED_FILE,
+        layout.FEED_PAGE,
+    )
 
 
 def publish_stage(relative: str) -> tuple[int, str]:
@@ -89,7 +98,7 @@ def publish_stage(relative: str) -> tuple[int, str]:
         return 0, IMMUTABLE  # a version's files, or named by their content
     if relative == layout.INDEX_PAGE:  # it links to the other site pages (feed.html, …)
         return 5, REVALIDATE
-    if found.kind in _LINKING and relative.endswith((".html", ".xml")):
+    if found.kind in _LINKING and _links_rows(relative):
         return _ORDER[layout.Kind.SITE_PAGE], REVALIDATE  # (after the pages they link to)
     return _ORDER.get(found.kind, 1), REVALIDATE
 

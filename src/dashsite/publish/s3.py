@@ -562,17 +562,21 @@ def _needed_months(record: DashboardRecord, history: int) -> list[str]:
 
 def site_keys(relatives: Iterable[str]) -> tuple[list[str], list[str]]:
     """The object names (relative to the prefix) a site can hold, and the others: hidden
-    ones (``.git/config``, a lock), empty, ``.`` or ``..`` parts, and a name under
-    another object's (``a.html/b``): none is written into ``site/``."""
-    names = sorted(set(relatives))
-    files = set(names)
+    ones (``.git/config``, a lock), empty, ``.`` or ``..`` parts, and an object named
+    like a folder others are in (``alpha`` beside ``alpha/index.html``): none is written
+    into ``site/``."""
+    names = [n for n in sorted(set(relatives)) if not (n.endswith("/") and n)]  # (markers)
+    unsafe = {n for n in names if not n or any(not p or p.startswith(".") for p in n.split("/"))}
+    # Where an object is named like a folder others are in, one must go: a page dashsite
+    # writes (``index.html`` above ``index.html/x``) keeps its place, else the folder's do.
+    files = {n for n in names if layout.classify(n).kind != layout.Kind.UNKNOWN}
+    folders = {"/".join(n.split("/")[:k]) for n in names for k in range(1, n.count("/") + 1)}
     kept, skipped = [], []
     for name in names:
-        if name.endswith("/") and name:
-            continue  # a "folder/" marker
         parts = name.split("/")
-        under_a_file = any("/".join(parts[:n]) in files for n in range(1, len(parts)))
-        if not name or any(not part or part.startswith(".") for part in parts) or under_a_file:
+        above = ("/".join(parts[:k]) for k in range(1, len(parts)))
+        if (name in unsafe or (name in folders and name not in files)
+                or any(prefix in files for prefix in above)):  # fmt: skip
             skipped.append(name)
         else:
             kept.append(name)

@@ -217,11 +217,11 @@ class StatusView:
     source: MonthSource | None = None
     """The dashboard's month status files, read when a page asks for a month."""
     linkable: bool = True
+    """Whether days may link to history pages (not under ``retention``, which drops
+    months after the pages are drawn)."""
     kept_from: datetime | None = None
     """Under ``retention``: the oldest version kept. An incident begun before it has no
     row left to link to: its link is the history's index."""
-    """Whether days may link to history pages (not under ``retention``, which drops
-    months after the pages are drawn)."""
 
     @property
     def declared_level(self) -> StatusLevel | None:

@@ -851,15 +851,20 @@ def _tail_lines(path: Path, count: int, block: int = 64 * 1024) -> list[str]:
     return lines[-count:]
 
 
-def _head_lines(path: Path, count: int, block: int = 16 * 1024) -> list[str]:
-    """The first ``count`` whole lines of a file (of its first ``block`` bytes)."""
+def _head_lines(path: Path, count: int) -> list[str]:
+    """The first ``count`` lines of a file (a line of any length: read as it comes)."""
+    found: list[str] = []
     try:
         with path.open("rb") as handle:
-            data = handle.read(block)
+            for raw in handle:
+                if not raw.endswith(b"\n"):
+                    break  # (a torn last line)
+                found.append(raw.decode("utf-8", "replace"))
+                if len(found) >= count:
+                    break
     except OSError:
         return []
-    lines = data.decode("utf-8", "replace").split("\n")
-    return lines[: min(count, len(lines) - 1)]  # (the last may be cut)
+    return found
 
 
 def _read_lines(path: Path) -> list[str]:
