@@ -287,7 +287,7 @@ def test_bad_notify_config_lists_every_problem(tmp_path: Path) -> None:
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 5 and all(line.startswith("dashsite.toml: ") for line in lines)
-    assert "dashboards: 'Bad Name' is not a name" in done.stderr
+    assert "dashboards: 'Bad Name' is not a dashboard's name" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -171,7 +171,10 @@ def _names(
         return None
     unsafe = [v for v in value if slugs and not is_slug(v)]
     if unsafe:  # (no dashboard has such a name: the target would never fire)
-        problems.append(f"{where}: {unsafe[0]!r} is not a name (lower-case letters, digits, '-')")
+        problems.append(
+            f"{where}: {unsafe[0]!r} is not a dashboard's name "
+            "(lower-case letters, digits, '-', '_')"
+        )
     return frozenset(value)
 
 
