@@ -216,6 +216,11 @@ async def async_exit():
     os._exit(6)
 
 @collector
+async def threaded_exit():  # on a thread of its own (asyncio's default executor)
+    import asyncio
+    await asyncio.to_thread(os._exit, 7)
+
+@collector
 def fine():
     return 1
 """
@@ -233,7 +238,9 @@ def test_a_collector_that_calls_os_exit_fails_alone(tmp_path: Path) -> None:
         "dashboards/bad: collector 'sync_exit' failed: ExitRefused: os._exit(5) called by a "
         "collector (it would end dashsite at once)",
         "dashboards/bad: collector 'async_exit' failed: ExitRefused: os._exit(6) called by a "
-        "collector (it would end dashsite at once)"], done.stderr
+        "collector (it would end dashsite at once)",
+        "dashboards/bad: collector 'threaded_exit' failed: ExitRefused: os._exit(7) called by "
+        "a collector (it would end dashsite at once)"], done.stderr
     assert _manifest(tmp_path)["good"]["latest"]["id"] == "v1"
     assert _manifest(tmp_path)["bad"]["latest"]["id"] == "v1"
 

@@ -225,17 +225,24 @@ def test_publish_keeps_its_index_and_never_publishes_leftovers(repo: Path) -> No
             f"{vrel(site, 'alpha', 'v3')}/index.html"} <= set(remote_files(repo))
 
 
+@pytest.mark.parametrize("below", [False, True])
 def test_hidden_files_an_earlier_release_published_leave_the_branch(
-    repo: Path, tmp_path: Path
+    repo: Path, tmp_path: Path, below: bool
 ) -> None:
     """Committed by a release that published hidden files: dashsite's state and a dotfile
     in a dashboard's folder go on the next publish; a hidden file of the user's own at the
-    top (.well-known/) stays, like every file dashsite did not write."""
+    top (.well-known/) stays, like every file dashsite did not write. Also with the project
+    in a folder of its repository (``below``)."""
+    if below:  # the project moved into monitoring/ of the same repository
+        (repo / "monitoring").mkdir()
+        git(repo, "mv", "dashboards", "monitoring/dashboards")
+        git(repo, "commit", "--quiet", "-m", "moved")
+        repo = repo / "monitoring"
     assert cli(repo, "build", "--version-id", "v1").returncode == 0
     assert cli(repo, "publish", "gh-pages").returncode == 0
     other = tmp_path / "other"
-    git(tmp_path, "clone", "--quiet", "--branch", "gh-pages", str(repo.parent / "remote.git"),
-        str(other))
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "--quiet", "--branch", "gh-pages", str(remote), str(other))
     for name in ("alpha/.env", ".dashsite/site.lock", ".dashsite-tmp/journal.json",
                  ".well-known/security.txt"):
         (other / name).parent.mkdir(parents=True, exist_ok=True)
@@ -247,7 +254,8 @@ def test_hidden_files_an_earlier_release_published_leave_the_branch(
     assert cli(repo, "build", "--version-id", "v2").returncode == 0
     done = cli(repo, "publish", "gh-pages")
     assert done.returncode == 0, done.stderr
-    hidden = [f for f in remote_files(repo) if any(p.startswith(".") for p in f.split("/"))]
+    on_branch = git(remote, "ls-tree", "-r", "--name-only", "gh-pages").splitlines()
+    hidden = [f for f in on_branch if any(p.startswith(".") for p in f.split("/"))]
     assert sorted(hidden) == [".nojekyll", ".well-known/security.txt"], hidden
 
 

@@ -220,6 +220,25 @@ def test_retention_that_keeps_a_months_count_still_deletes_what_it_pruned(
         "pruned"] == 2
 
 
+def test_retention_one_publishes_after_every_build(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    """Each build prunes the version the target holds as its latest: the target's history
+    is this site's with that version pruned, not someone else's (it was refused)."""
+    write_project(tmp_path, {"alpha": simple()}, config="retention = 1\n")
+    target = S3Target(bucket, "dash")
+    day = f"dash/alpha/{DAY}"
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))
+    publish_s3(tmp_path / "site", target, client=make_client(endpoint))
+    for n in (2, 3):
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=n)))
+        report = publish_s3(tmp_path / "site", target, client=make_client(endpoint))
+        assert f"{day}/v{n - 1}/index.html" in report.deleted
+        remaining = keys(endpoint, bucket)
+        assert f"{day}/v{n}/index.html" in remaining
+        assert not any(k.startswith(f"{day}/v{n - 1}/") for k in remaining)
+
+
 def test_build_publish_pull_build_publish_keeps_history(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:
@@ -786,6 +805,9 @@ def test_pull_all_keeps_a_site_whole_where_an_object_is_named_like_a_folder() ->
 
     kept, skipped = site_keys(["alpha", "alpha/index.html", "alpha/", "index.html",
                                "index.html/child", ".git/config", "a//b", "x/./y",
-                               "manifest.json"])
-    assert kept == ["alpha/index.html", "index.html", "manifest.json"]
-    assert skipped == [".git/config", "a//b", "alpha", "index.html/child", "x/./y"]
+                               "manifest.json", "assets", "assets/style.1.css",
+                               "alpha/2026-11-27/v1", "alpha/2026-11-27/v1/data.json"])
+    assert kept == ["alpha/2026-11-27/v1/data.json", "alpha/index.html", "assets/style.1.css",
+                    "index.html", "manifest.json"]
+    assert skipped == [".git/config", "a//b", "alpha", "alpha/2026-11-27/v1", "assets",
+                       "index.html/child", "x/./y"]

@@ -828,3 +828,25 @@ def test_a_build_killed_before_its_history_leaves_no_snapshot_linking_a_missing_
     run(root, "alpha", ["7"], start=T0 + timedelta(days=5, minutes=5))
     assert_site_whole(site)
     assert "being written" not in (site / "alpha" / "history" / "2026-12.html").read_text()
+
+
+def test_retention_one_keeps_the_pages_whole_and_the_latest_across_a_clock_step(
+    tmp_path: Path,
+) -> None:
+    """retention = 1: each build prunes the version before its own. With an incident on the
+    way, no page links a row no longer there; and a clock set back across midnight never
+    makes the build prune the version it just filed (the newest build's)."""
+    root = project(tmp_path, config='expected_every = "5m"\nretention = 1\n')
+    run(root, "alpha", ["7", "down", "down"])
+    assert logged_versions(root / "site")["alpha"] == ["20261127T202500Z"]
+    assert_site_whole(root / "site")
+    midnight = datetime(2026, 12, 1, tzinfo=UTC)
+    (root / "dashboards" / "alpha" / "mode.txt").write_text("7")
+    build(root, version_id="after", clock=fixed_clock(midnight + timedelta(seconds=10)))
+    build(root, version_id="before", clock=fixed_clock(midnight - timedelta(seconds=10)))
+    assert logged_versions(root / "site")["alpha"] == ["before"]
+    assert manifest_entries(root / "site")["alpha"]["latest"]["id"] == "before"
+    assert_site_whole(root / "site")
+    build(root, version_id="right", clock=fixed_clock(midnight + timedelta(minutes=1)))
+    assert logged_versions(root / "site")["alpha"] == ["right"]
+    assert_site_whole(root / "site")

@@ -649,3 +649,26 @@ def test_the_oldest_version_is_read_whatever_its_lines_length(tmp_path: Path) ->
     assert len(first.line()) > 16 * 1024
     oldest = VersionStore(tmp_path).oldest(record)
     assert oldest is not None and oldest.id == "v1"
+
+
+def test_a_month_retention_took_out_of_a_killed_build_loses_its_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after its retention took November's only version out of the log: the next
+    build finds the month gone from the log and drops its history page too (it stayed,
+    linking the deleted version)."""
+    from dashsite.site import build as build_module
+
+    write_project(tmp_path, {"alpha": simple()}, config="retention = 1\n")
+    site = tmp_path / "site"
+    build(tmp_path, version_id="v1", clock=fixed_clock(T0))  # November
+    december = T0 + timedelta(days=5)
+    monkeypatch.setattr(build_module.SiteBuilder, "_history",
+                        lambda *args, **kwargs: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(KeyboardInterrupt):
+        build(tmp_path, version_id="v2", clock=fixed_clock(december))
+    monkeypatch.undo()
+    build(tmp_path, version_id="v3", clock=fixed_clock(december + timedelta(minutes=5)))
+    assert logged_versions(site) == {"alpha": ["v3"]}
+    assert not list((site / "alpha" / "history").glob("2026-11*"))
+    assert_site_whole(site)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from dashsite.collection.collector import DEFAULT_TIMEOUT, Collector
 from dashsite.collection.dashboard import Dashboard
-from dashsite.collection.exits import refuse_exit
+from dashsite.collection.exits import running_user_code
 from dashsite.collection.isolated import IsolatedCall, release
 from dashsite.collection.workers import DaemonThreadPool
 from dashsite.core.errors import (
@@ -497,8 +497,8 @@ async def collect_dashboards(
     task; async ones stay on this event loop either way. ``clock`` stamps the
     outcomes (the build's clock; the real one if None).
     """
-    refuse_exit()  # (a collector's os._exit ends only its own run)
-    return await _collect_dashboards(dashboards, config, executor, carried, offload, clock)
+    with running_user_code():  # (a collector's os._exit ends only its own run)
+        return await _collect_dashboards(dashboards, config, executor, carried, offload, clock)
 
 
 async def _collect_dashboards(

@@ -31,7 +31,7 @@ from types import CodeType, ModuleType
 from typing import Any
 
 from dashsite.collection.bytecode import BytecodeCache
-from dashsite.collection.exits import refuse_exit
+from dashsite.collection.exits import running_user_code
 from dashsite.core.errors import DashboardError, DashsiteError, display
 from dashsite.core.names import DASHBOARD_PACKAGE
 from dashsite.store.write import state_folder
@@ -205,9 +205,9 @@ def import_dashboard_modules(
         _ensure_package(DASHBOARD_PACKAGE, None)
         # No __pycache__ in the user's dashboards/ (and no watcher noise from it).
         writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-        refuse_exit()
         try:
-            run.run_all()
+            with running_user_code():
+                run.run_all()
         finally:
             sys.dont_write_bytecode = writes_bytecode
     if cache is not None:

@@ -307,7 +307,7 @@ class PreviewBuilder:
                 data,
                 pending,
                 declared,
-                linkable=self.config.retention is None,
+                retention=self.config.retention,
             )
         except (DashsiteError, OSError, ValueError) as exc:  # a site damaged under us
             self._notes.append(f"{slug}: status over time not shown: {exc}")

@@ -209,7 +209,7 @@ def publish_gh_pages(
     git.run(*in_site, "add", "--no-all", "--force", "--", ".", *HIDDEN, env=env, cwd=site)
     # Hidden files an earlier release committed (dashsite's state, a dotfile in a dashboard's
     # folder) leave the branch: the pathspecs above keep them from being added, not removed.
-    listed = git.run("ls-files", "-z", env=env).split("\0")
+    listed = git.run(*in_site, "ls-files", "-z", env=env, cwd=site).split("\0")
     stale = [
         name
         for name in listed
@@ -218,7 +218,7 @@ def publish_gh_pages(
         and (name.split("/")[0] in owned or name.split("/")[0] in (TEMP_FOLDER, STATE_FOLDER))
     ]
     if stale:
-        git.run("update-index", "--force-remove", "--", *stale, env=env)
+        git.run(*in_site, "update-index", "--force-remove", "--", *stale, env=env, cwd=site)
     blob = git.run("hash-object", "-w", "--stdin", stdin="")
     git.run("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll", env=env)
     tree = git.run("write-tree", env=env)

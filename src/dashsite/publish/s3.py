@@ -560,6 +560,10 @@ def _needed_months(record: DashboardRecord, history: int) -> list[str]:
     return sorted(wanted)
 
 
+_SITE_SUFFIXES = (".html", ".json", ".jsonl", ".xml", ".svg", ".css", ".js", ".txt", ".webp")
+"""What the files dashsite writes end with (a folder's name, ``assets`` say, does not)."""
+
+
 def site_keys(relatives: Iterable[str]) -> tuple[list[str], list[str]]:
     """The object names (relative to the prefix) a site can hold, and the others: hidden
     ones (``.git/config``, a lock), empty, ``.`` or ``..`` parts, and an object named
@@ -569,7 +573,12 @@ def site_keys(relatives: Iterable[str]) -> tuple[list[str], list[str]]:
     unsafe = {n for n in names if not n or any(not p or p.startswith(".") for p in n.split("/"))}
     # Where an object is named like a folder others are in, one must go: a page dashsite
     # writes (``index.html`` above ``index.html/x``) keeps its place, else the folder's do.
-    files = {n for n in names if layout.classify(n).kind != layout.Kind.UNKNOWN}
+    files = {
+        n
+        for n in names
+        if n.rsplit("/", 1)[-1].endswith(_SITE_SUFFIXES)
+        and layout.classify(n).kind != layout.Kind.UNKNOWN
+    }
     folders = {"/".join(n.split("/")[:k]) for n in names for k in range(1, n.count("/") + 1)}
     kept, skipped = [], []
     for name in names:

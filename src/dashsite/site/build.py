@@ -342,7 +342,6 @@ class SiteBuilder:
         for slug, staged in done.latest_pages.items():  # they link to the history just written
             if staged:
                 writer.unstage(layout.latest_page(slug), store.temp_folder())
-        store.drop_doomed()  # what retention and the tiers took out: no page links to it now
         site_context = self._site_context(manifest, [], assets, built_at)
         latest_pages, earlier = done.latest_pages, done.earlier
         self._unbuilt_pages(writer, environment, manifest, latest_pages, site_context)
@@ -354,6 +353,7 @@ class SiteBuilder:
             if not record.active:
                 record.problem = ""  # archived: its folder is gone, nothing is left to fix
         write_manifest(writer, manifest, built_at, assets, earlier)  # the commit point
+        store.drop_doomed()  # what retention and the tiers took out: nothing links to it now
         if opened.recovering:  # a build killed after its manifest: an old months file may stay
             store.drop_unlinked_earlier(manifest, writer)
         shutil.rmtree(store.temp_folder(), ignore_errors=True)  # the journal with it
@@ -522,6 +522,8 @@ class SiteBuilder:
             for changed in (later.rewritten, later.removed):
                 for slug, months in changed.items():
                     filing.timeline.forget(slug, months)
+            for slug in later.pruned:  # its view (feeds, incident history) drawn again
+                self.views.pop(slug, None)
         mine.clear()
         pending.clear()  # filed: the collected data is not held to the end of the build
         self._status(records, filing.timeline, moment.collected_at)
@@ -578,7 +580,7 @@ class SiteBuilder:
             for record in records:
                 extra = 1 if record.slug in coming else 0
                 dropped, changed, gone = store.prune(record, config.retention, writer, extra)
-                if dropped:
+                if dropped or changed or gone:  # (a month not pulled goes whole, unlisted)
                     retained.pruned[record.slug] = [v.id for v in dropped]
                     retained.rewritten[record.slug] = changed
                     retained.removed[record.slug] = gone
@@ -601,7 +603,7 @@ class SiteBuilder:
                 timeline.ensure(record, hold)
                 view = timeline.view(record, collected_at, hold, self.declared.get(record.slug, ()))
                 self.views[record.slug] = kept_view(
-                    view, timeline.store, record, linkable=self.config.retention is None
+                    view, timeline.store, record, self.config.retention
                 )
             latest = record.latest
             record.stale = (
@@ -844,7 +846,7 @@ class SiteBuilder:
         pending = pending_record(filing.store, item, version_id, collected_at, self.seq)
         extra = latest_extra(
             filing.store, filing.timeline, record, item, pending, self.declared.get(slug, ()),
-            linkable=self.config.retention is None,
+            retention=self.config.retention,
         )  # fmt: skip
         extra["in_history"] = self._in_history(record, version_id, collected_at)
         rendered = self._render_version(filing, item, version_id, collected_at, extra)
@@ -903,7 +905,7 @@ class SiteBuilder:
             pending = pending_record(filing.store, item, version_id, collected_at, self.seq)
             extra["timeline"] = latest_status(
                 filing.timeline, record, pending, self.declared.get(slug, ()),
-                linkable=self.config.retention is None,
+                retention=self.config.retention,
             )  # fmt: skip
             failure = self.problem(exc)
             try:

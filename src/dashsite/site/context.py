@@ -122,7 +122,7 @@ def latest_status(
     pending: LogRecord,
     declared: Sequence[Incident],
     *,
-    linkable: bool,
+    retention: int | None,
 ) -> StatusView:
     """The status over time a latest page shows, with ``pending`` as the newest version.
 
@@ -132,17 +132,22 @@ def latest_status(
     timeline.ensure(record, held)
     timeline.settle(record, pending.day, held)
     view = timeline.view(record, parse_time(pending.collected_at), held, declared, pending=pending)
-    return kept_view(view, timeline.store, record, linkable=linkable)
+    return kept_view(view, timeline.store, record, retention, pending)
 
 
 def kept_view(
-    view: StatusView, store: VersionStore, record: DashboardRecord, *, linkable: bool
+    view: StatusView,
+    store: VersionStore,
+    record: DashboardRecord,
+    retention: int | None,
+    pending: LogRecord | None = None,
 ) -> StatusView:
-    """``view`` as ``retention`` leaves the history (``linkable`` False): rows move, and
-    an incident begun before the oldest version kept has no row to link to."""
-    if linkable:
+    """``view`` as ``retention`` leaves the history: rows move, and an incident begun
+    before the oldest version kept has no row to link to. (With ``retention = 1`` and a
+    ``pending`` version, that is the one kept: the build prunes the one before it.)"""
+    if retention is None:
         return replace(view, linkable=True)
-    oldest = store.oldest(record)
+    oldest = pending if retention == 1 and pending is not None else store.oldest(record)
     kept_from = parse_time(oldest.collected_at) if oldest is not None else None
     return replace(view, linkable=False, kept_from=kept_from)
 
@@ -155,12 +160,12 @@ def latest_extra(
     pending: LogRecord,
     declared: Sequence[Incident],
     *,
-    linkable: bool,
+    retention: int | None,
 ) -> dict[str, Any]:
     """What a latest page knows beyond its run (``build.*``): the status over time
     (``timeline``), each failed collector's ``last_good`` value, the ``changes`` since
     the version before, and when the page goes stale (``stale_after``)."""
-    view = latest_status(timeline, record, pending, declared, linkable=linkable)
+    view = latest_status(timeline, record, pending, declared, retention=retention)
     collected_at = parse_time(pending.collected_at)
     return {
         "timeline": view,

@@ -52,10 +52,10 @@ from dashsite.store.write import atomic_write
 from dashsite.types.serialize import from_jsonable
 
 _SHARD_NAME = re.compile(r"[0-3][0-9]\.jsonl")
+"""A day's shard in a month's log folder (the glob of :meth:`VersionStore.shards`)."""
 _DOOMED = "doomed-"
 """The temporary folder's notes of the version folders a build's retention pruned."""
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-"""A day's shard in a month's log folder (the glob of :meth:`VersionStore.shards`)."""
 Listing = tuple[tuple[tuple[str, int | None], ...], tuple[int, int] | None]
 """A month's log folder: each shard's ``(DD, size)``, the status file's ``(size, mtime_ns)``."""
 
@@ -700,7 +700,12 @@ class VersionStore:
                 excess -= info.count
                 record.pruned += info.count
                 continue
-            cut, rest = entries[:excess], entries[excess:]
+            # The oldest first, by the time they were collected; never the latest version
+            # (the newest build's, which a clock set back may have filed earlier in time).
+            latest = (record.latest.id, record.latest.path) if record.latest else None
+            cut = [e for e in entries if (e.id, e.path) != latest][:excess]
+            gone_ids = {(e.id, e.path) for e in cut}
+            rest = [e for e in entries if (e.id, e.path) not in gone_ids]
             self.doomed += ((entry.path, "folder") for entry in cut)
             self._note_doomed()  # before the log forgets them
             dropped += cut
