@@ -183,8 +183,10 @@ def compare_versions(
         mine = local.dashboards.get(slug)
         if remote.latest is None:
             continue
-        if mine is None or mine.latest is None or not (
-            knows(slug, remote.latest) or _pruned_since(mine, remote)
+        if (
+            mine is None
+            or mine.latest is None
+            or not (knows(slug, remote.latest) or _pruned_since(mine, remote))
         ):
             missing = sum(
                 max(0, info.count - (mine.months[m].count if mine and m in mine.months else 0))
