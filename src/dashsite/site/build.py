@@ -500,7 +500,7 @@ class SiteBuilder:
 
         Retention goes first, so every page this build draws (the latest page, the
         feeds, the incident history) is drawn from the history as it is kept; what it
-        takes out is deleted by the build once the latest pages are in place.
+        takes out is deleted by the build after its manifest, when nothing links to it.
         Returns what changed, for the build (or, in a worker, to be sent back to it).
         """
         chosen = set(slugs)

@@ -77,8 +77,7 @@ class Handover:
     trends: dict[str, list[int]]
     repaired: set[tuple[str, str]]
     doomed: list[tuple[str, str]]
-    """What its retention and tiers took out, deleted by the build once its latest pages
-    are in place."""
+    """What its retention and tiers took out, deleted by the build after its manifest."""
     files: int
     bytes: int
     store_files: int
