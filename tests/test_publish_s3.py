@@ -239,6 +239,26 @@ def test_retention_one_publishes_after_every_build(
         assert not any(k.startswith(f"{day}/v{n - 1}/") for k in remaining)
 
 
+def test_with_retention_a_history_built_elsewhere_is_still_refused(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    """Two machines build from the same published state, both pruning: the target's latest
+    is one this site never had (not one it pruned), so publishing would drop it."""
+    write_project(tmp_path / "a", {"alpha": simple()}, config="retention = 2\n")
+    target = S3Target(bucket, "dash")
+    for n in (1, 2):
+        build(tmp_path / "a", version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=n)))
+    publish_s3(tmp_path / "a" / "site", target, client=make_client(endpoint))
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    build(tmp_path / "a", version_id="a1", clock=fixed_clock(T0 + timedelta(minutes=3)))
+    publish_s3(tmp_path / "a" / "site", target, client=make_client(endpoint))
+    for n in (1, 2):  # b prunes as many, and its counts add up like a's
+        build(tmp_path / "b", version_id=f"b{n}", clock=fixed_clock(T0 + timedelta(minutes=3 + n)))
+    with pytest.raises(Exception, match="holds versions this site does not have"):
+        publish_s3(tmp_path / "b" / "site", target, client=make_client(endpoint))
+    assert f"dash/alpha/{DAY}/a1/index.html" in keys(endpoint, bucket)
+
+
 def test_build_publish_pull_build_publish_keeps_history(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:

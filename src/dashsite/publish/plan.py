@@ -19,7 +19,7 @@ from pathlib import Path
 from dashsite.core.errors import PublishError
 from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE
-from dashsite.store.version_store import DashboardRecord, LogRecord, Manifest
+from dashsite.store.version_store import LogRecord, Manifest
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -167,7 +167,9 @@ class VersionDiff:
 
 
 def compare_versions(
-    local: Manifest, published: Manifest, knows: Callable[[str, LogRecord], bool]
+    local: Manifest,
+    published: Manifest,
+    knows: Callable[[str, LogRecord], bool],
 ) -> VersionDiff:
     """Published versions the local site lacks: pruned by retention, or unknown.
 
@@ -186,7 +188,7 @@ def compare_versions(
         if (
             mine is None
             or mine.latest is None
-            or not (knows(slug, remote.latest) or _pruned_since(mine, remote))
+            or not (knows(slug, remote.latest) or remote.latest.path in mine.pruned_recent)
         ):
             missing = sum(
                 max(0, info.count - (mine.months[m].count if mine and m in mine.months else 0))
@@ -203,18 +205,6 @@ def compare_versions(
             elif have < info.count:
                 unknown.append((slug, f"{info.count - have} version(s) of {month}"))
     return VersionDiff(pruned, unknown)
-
-
-def _pruned_since(mine: DashboardRecord, remote: DashboardRecord) -> bool:
-    """Whether this site's history is the target's, ``k`` builds on, with ``p`` versions
-    pruned since, the target's latest among them (``retention = 1`` prunes it each build):
-    the counts and build numbers say so exactly, where a history built elsewhere would
-    not add up."""
-    if mine.latest is None or remote.latest is None or not remote.latest.seq:
-        return False
-    builds = mine.latest.seq - remote.latest.seq
-    pruned = mine.pruned - remote.pruned
-    return builds > 0 and pruned > 0 and mine.count == remote.count + builds - pruned
 
 
 def unknown_versions_error(diff: VersionDiff, target: str) -> PublishError:

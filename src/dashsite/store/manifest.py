@@ -52,6 +52,9 @@ DEFAULTED = (
 )
 """A dashboard's fields that schema 4 gives once, in ``defaults``, where most share a value."""
 
+PRUNED_RECENT = 20
+"""How many of the versions ``retention`` dropped last a dashboard's record names."""
+
 MAX_PROBLEM = 2000
 """Characters of a dashboard's ``problem`` read back."""
 
@@ -166,6 +169,10 @@ class DashboardRecord:
     pruned: int = 0
     """Versions ``retention`` has dropped so far: a publish compares it with the target's,
     where a month's count alone can stay the same (one version in, one out)."""
+    pruned_recent: list[str] = field(default_factory=list)
+    """The folders of the last :data:`PRUNED_RECENT` versions ``retention`` dropped: a
+    target whose latest is one of them holds this site's history, behind (``retention =
+    1`` prunes the published latest each build), not a history of its own."""
 
     def tier(self, entry: LogRecord) -> str:
         """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
@@ -261,6 +268,7 @@ class DashboardRecord:
             "stale": self.stale,
             **({"problem": self.problem} if self.problem else {}),
             **({"pruned": self.pruned} if self.pruned else {}),
+            **({"pruned_recent": self.pruned_recent} if self.pruned_recent else {}),
             "incident": self.incident.to_json() if self.incident else None,
             "status_settled": self.settled,
             "status_carry": self.carry.to_json() if self.carry else None,
@@ -598,6 +606,10 @@ def _read_status(entry: dict[str, Any], record: DashboardRecord, schema: int) ->
     record.stale = stale
     record.problem = checked_text(entry.get("problem", ""), f"{slug} problem", MAX_PROBLEM)
     record.pruned = checked_count(entry.get("pruned", 0), f"dashboard {slug}: pruned")
+    recent = entry.get("pruned_recent", [])
+    if not isinstance(recent, list) or len(recent) > PRUNED_RECENT:
+        raise ValueError(f"dashboard {slug}: pruned_recent is not a list of folders")
+    record.pruned_recent = [checked_text(path, "a version folder", 300) for path in recent]
     settled = entry.get("status_settled")
     if settled is not None:
         if not isinstance(settled, str):

@@ -43,6 +43,7 @@ from dashsite.store.layout import DATA_FILE, LOG_FOLDER, MANIFEST_FILE, TEMP_FOL
 from dashsite.store.log import LogRecord, checked_text, finite_number, numeric_values
 from dashsite.store.logrepair import ShardRead, damage, rebuild_month
 from dashsite.store.manifest import (
+    PRUNED_RECENT,
     SCHEMA_VERSION,
     DashboardRecord,
     Manifest,
@@ -711,6 +712,7 @@ class VersionStore:
             dropped += cut
             excess -= len(cut)
             record.pruned += len(cut)
+            record.pruned_recent = [*record.pruned_recent, *(e.path for e in cut)][-PRUNED_RECENT:]
             kept = MonthInfo()
             for entry in rest:
                 kept.add(entry.status, entry.day)
