@@ -56,7 +56,6 @@ _SHARD_NAME = re.compile(r"[0-3][0-9]\.jsonl")
 """A day's shard in a month's log folder (the glob of :meth:`VersionStore.shards`)."""
 _DOOMED = "doomed-"
 """The temporary folder's notes of the version folders a build's retention pruned."""
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 Listing = tuple[tuple[tuple[str, int | None], ...], tuple[int, int] | None]
 """A month's log folder: each shard's ``(DD, size)``, the status file's ``(size, mtime_ns)``."""
 
@@ -491,20 +490,25 @@ class VersionStore:
         known = self._tails.get(record.slug)
         if known is not None and (len(known) >= count or len(known) >= record.count):
             return known[-count:]
+        found = self._read_back(record.slug, reversed(record.months), count)
+        self._tails[record.slug] = found
+        return found
+
+    def _read_back(self, slug: str, months: Iterable[str], count: int) -> list[LogRecord]:
+        """The last ``count`` records of ``months`` (newest month first), oldest first,
+        read back from each shard's end (or taken from a shard read whole already)."""
         found: list[LogRecord] = []
-        for month in reversed(record.months):
+        for month in months:
             if len(found) >= count:
                 break  # older months are not even listed
-            for path in reversed(self.shards(record.slug, month)):
+            for path in reversed(self.shards(slug, month)):
                 if len(found) >= count:
                     break
-                parsed = self._days.get(record.slug, {}).get(f"{month}-{path.stem}")
+                parsed = self._days.get(slug, {}).get(f"{month}-{path.stem}")
                 if parsed is not None:  # read whole already
                     found = [*parsed[0], *found]
                     continue
-                lines = _tail_lines(path, count - len(found))
-                found = [*self.parse(record.slug, lines), *found]
-        self._tails[record.slug] = found[-count:]
+                found = [*self.parse(slug, _tail_lines(path, count - len(found))), *found]
         return found[-count:]
 
     def oldest(self, record: DashboardRecord) -> LogRecord | None:
@@ -522,17 +526,9 @@ class VersionStore:
         not this build's when a clock ran ahead into a later month and came back.)"""
         if count <= 0:
             return []
-        if month == next(reversed(record.months), None):
+        if month == next(reversed(record.months), None):  # (the usual case: read once a build)
             return [entry for entry in self.tail(record, count) if entry.month == month]
-        found: list[LogRecord] = []
-        for path in reversed(self.shards(record.slug, month)):
-            if len(found) >= count:
-                break
-            parsed = self._days.get(record.slug, {}).get(f"{month}-{path.stem}")
-            lines = None if parsed is not None else _tail_lines(path, count - len(found))
-            found = [*(parsed[0] if parsed is not None else self.parse(record.slug, lines or [])),
-                     *found]  # fmt: skip
-        return found[-count:]
+        return self._read_back(record.slug, [month], count)
 
     def knows(self, slug: str, entry: LogRecord) -> bool:
         """Whether the local log holds ``entry`` (reads its day's shard)."""
@@ -794,13 +790,15 @@ class VersionStore:
             except (OSError, ValueError, RecursionError):
                 listed = []
             for path in listed if isinstance(listed, list) else []:
-                if not isinstance(path, str) or path.count("/") != 3:
-                    continue  # (<slug>/<day>/<id>/ only)
-                slug, day, version, _ = path.split("/")
-                if not (is_slug(slug) and _DAY.fullmatch(day)):
+                found = layout.classify(f"{path}{DATA_FILE}") if isinstance(path, str) else None
+                if not (found and found.slug and found.day and found.version):
+                    continue  # (a dated version folder of a dashboard only)
+                if not is_slug(found.slug) or path != (
+                    f"{layout.version_folder_on(found.slug, found.day, found.version)}/"
+                ):
                     continue
-                listing = self._read_shard(slug, self.shard(slug, day))
-                if not any(entry.id == version for entry in listing):
+                listing = self._read_shard(found.slug, self.shard(found.slug, found.day))
+                if not any(entry.id == found.version for entry in listing):
                     self._drop(path, "folder")
             note.unlink(missing_ok=True)
 
