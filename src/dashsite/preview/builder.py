@@ -72,6 +72,7 @@ from dashsite.status.view import StatusView
 from dashsite.store import layout
 from dashsite.store.clock import next_seq
 from dashsite.store.layout import MANIFEST_FILE
+from dashsite.store.records import parse_time
 from dashsite.store.version_store import DashboardRecord, LogRecord, Manifest, VersionStore
 from dashsite.store.write import ReadOnlySite, SiteFolder
 
@@ -263,7 +264,7 @@ class PreviewBuilder:
             latest = record.latest if record is not None else None
             if entry.dashboard is None or latest is None:
                 continue
-            if entry.collected_at is None or entry.collected_at <= _time(latest.collected_at):
+            if entry.collected_at is None or entry.collected_at <= parse_time(latest.collected_at):
                 found.append(slug)
         return found
 
@@ -546,7 +547,3 @@ class PreviewBuilder:
             time.perf_counter() - started,
             self.out.written,
         )
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)

@@ -93,10 +93,10 @@ def _explain(exc: Exception, target: S3Target, verb: str = "publish") -> Publish
     if isinstance(exc, EndpointConnectionError):
         return PublishError(
             f"cannot reach the S3 endpoint: {exc}",
-            hint=f"check --endpoint-url and the network, then {verb} again "
-            "(it resumes where it stopped)"
-            if verb == "publish"
-            else "check --endpoint-url and the network, then pull again",
+            hint="check --endpoint-url and the network, then "
+            + (
+                "publish again (it resumes where it stopped)" if verb == "publish" else "pull again"
+            ),
         )
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
