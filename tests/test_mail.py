@@ -538,6 +538,25 @@ def test_the_mail_says_the_uptime_and_incidents_the_latest_page_shows(
             "2026-11-27 09:00 UTC to 2026-11-27 10:30 UTC (1h 30m)") in " ".join(text.split())
 
 
+def test_the_mail_tells_the_maintenance_declared_ahead(status_project: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(status_project, copy)
+    start = STATUS_T0 + dt.timedelta(days=2)
+    (copy / "incidents" / "upgrade.md").write_text(
+        f'+++\ntitle = "Kernel upgrade"\nstart = {start:%Y-%m-%dT%H:%M:%SZ}\n'
+        f'end = {start + dt.timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}\nseverity = "maintenance"\n+++\n')
+    page = render_for_mail(load_config(copy), "web")
+    (told,) = [p for p in parse(page.html).find_all("p") if "Kernel upgrade" in p.text()]
+    assert " ".join(told.text().split()) == (
+        f"Scheduled Kernel upgrade · {start:%Y-%m-%d %H:%M} UTC to "
+        f"{start + dt.timedelta(hours=1):%Y-%m-%d %H:%M} UTC (1h 0m)")
+    assert told.find("a").attrs["href"] == "https://status.example.com/incidents/upgrade.html"
+    assert "Kernel upgrade" not in page.html.split("Recent incidents")[1]  # not one yet
+    assert "Scheduled Kernel upgrade" in " ".join(page.text.split())
+
+
 def test_the_mails_status_does_not_need_the_caches(status_project: Path, tmp_path: Path) -> None:
     import shutil
 

@@ -482,6 +482,27 @@ def test_without_history_the_preview_shows_what_a_first_build_would(tmp_path: Pa
         "All good")
 
 
+def test_maintenance_declared_ahead_shows_as_scheduled_in_the_preview(
+    builder: PreviewBuilder,
+) -> None:
+    folder = builder.root / "incidents"
+    folder.mkdir()
+    planned = folder / "upgrade.md"
+    planned.write_text(DECLARED.format(start="2099-01-09T02:00:00Z", end="2099-01-09T04:00:00Z")
+                       .replace('["web"]', '["a"]').replace('"error"', '"maintenance"'))
+    result = builder.apply([FileChange(planned)])
+    assert result is not None and result.problems == ()
+    told = parse((builder.out.path / "a" / "index.html").read_text()).find(
+        "section", class_="scheduled")
+    assert "Database failover" in told.text() and "2099-01-09 02:00 UTC" in told.text()
+    assert "Database failover" not in parse((builder.out.path / "a" / "index.html").read_text(
+    )).find("section", class_="incidents").text()
+    index = parse((builder.out.path / "index.html").read_text())
+    assert "Database failover" in index.find("section", class_="scheduled").text()
+    assert not list(parse((builder.out.path / "b" / "index.html").read_text()).find_all(
+        "section", class_="scheduled"))
+
+
 def test_an_incident_file_redraws_every_page_without_collecting(
     builder: PreviewBuilder,
 ) -> None:

@@ -190,6 +190,18 @@ text = "Done. Notes: https://example.com/runbooks/database/upgrades/2026-11-20/p
 +++
 Done in **one** hour.
 """
+SCHEDULED = """\
++++
+title = "Kernel upgrade on every web and database host, one rack at a time"
+start = 2026-12-05T02:00:00Z
+end = 2026-12-05T05:30:00Z
+severity = "maintenance"
+[[updates]]
+at = 2026-11-20T09:00:00Z
+status = "scheduled"
+text = "Each host restarts once."
++++
+"""
 WEB = {"dashboard.py": "from dashsite import collector, MonitorKV\nTITLE = 'Web'\n"
        "@collector\ndef port():\n    return MonitorKV({'port': 8080})\n",
        "template.html": "<div>{{ port | render }}</div>"}
@@ -208,6 +220,7 @@ def status_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     seed_log(root, ["web"], 90 * 24, T0 - timedelta(hours=1), every=60)
     (root / "incidents").mkdir()
     (root / "incidents" / "upgrade.md").write_text(INCIDENT)
+    (root / "incidents" / "kernel.md").write_text(SCHEDULED)  # told ahead, on every page
     for n in range(2):
         build(root, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(hours=n)))
     return root / "site"
@@ -221,6 +234,7 @@ def page_kinds(site: Path) -> dict[str, Path]:
             "history": site / "web" / "history" / "index.html", "month": month,
             "incident": site / "incidents" / "upgrade.html",
             "incidents": site / "incidents" / "index.html",
+            "scheduled": site / "incidents" / "kernel.html",
             "failed": site / "broken" / "index.html", "feed": site / "feed.html"}
 
 

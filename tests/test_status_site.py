@@ -419,27 +419,76 @@ AHEAD = MAINTENANCE.replace("20:20:00Z", "20:25:00Z").replace("20:30:00Z", "20:3
     "20:22:00Z", "20:26:00Z")
 
 
-def test_maintenance_declared_ahead_shows_once_it_starts_and_goes_on_until_its_end(
+def test_maintenance_declared_ahead_is_scheduled_then_goes_on_until_its_end(
     tmp_path: Path,
 ) -> None:
-    """A file written the day before the work: nothing says it happened before it starts,
-    and while it runs it is going on, not 'resolved' at its planned end."""
-    root = project(tmp_path)
+    """A file written the day before the work: until it starts, the pages tell it as
+    scheduled (and nothing says it happened: no feed entry, no time counted); while it
+    runs it is going on, not 'resolved' at its planned end."""
+    root = project(tmp_path, alpha=flaky(), beta=flaky("Beta"))
     (root / "incidents").mkdir()
-    (root / "incidents" / "failover.md").write_text(AHEAD)  # 20:25 to 20:35
+    (root / "incidents" / "failover.md").write_text(AHEAD)  # 20:25 to 20:35, alpha only
     run(root, "alpha", ["7"])  # 20:15
-    assert not feed(root, "feed.xml").entries
-    assert "Planned failover" not in page(root, "incidents/index.html").text()
-    assert not (root / "site" / "incidents" / "failover.html").exists()
+    assert not feed(root, "feed.xml").entries and not feed(root, "alpha/feed.xml").entries
+    index = page(root, "index.html")
+    assert not list(index.find_all("section", class_="ongoing"))
+    (item,) = index.find("section", class_="scheduled").find_all("li")
+    assert item.find("span", class_="status-scheduled").text() == "Scheduled"
+    assert item.find("a").attrs["href"] == "incidents/failover.html"
+    assert [t.attrs["datetime"] for t in item.find_all("time")] == [
+        "2026-11-27T20:25:00Z", "2026-11-27T20:35:00Z"]
+    assert "(10m 0s)" in item.text()
+    assert [a.attrs["href"] for a in item.find("p", class_="meta").find_all("a")] == [
+        "alpha/index.html"]  # beta is not named
+    alpha = page(root, "alpha/index.html")
+    planned = alpha.find("header", class_="dashboard-header").find("section", class_="scheduled")
+    assert planned.find("a").attrs["href"] == "../incidents/failover.html"
+    assert "Planned failover" not in alpha.find("section", class_="incidents").text()
+    assert not list(page(root, "beta/index.html").find_all("section", class_="scheduled"))
+    drawn = page(root, "incidents/failover.html").find("article")
+    assert drawn.find("span", class_="status-scheduled").text() == "Scheduled"
+    assert "Planned from" in drawn.text() and "Ongoing" not in drawn.text()
+    assert "Switching" not in drawn.text()  # its update is dated 20:26: not news yet
+    history = page(root, "incidents/index.html")
+    assert "Planned failover" in history.find("section", class_="scheduled").text()
+    assert not list(history.find_all("section", class_="incident-month"))
+    assert not manifest_entries(root / "site")["alpha"].get("incident")
     run(root, "alpha", ["7"], start=T0 + timedelta(minutes=15))  # 20:30, in the window
     (entry,) = feed(root, "feed.xml").entries
     assert "Planned failover" in entry.title and "resolved" not in entry.title
-    ongoing = page(root, "index.html").find("section", class_="ongoing")
-    assert "Planned failover" in ongoing.text()
+    index = page(root, "index.html")
+    assert "Planned failover" in index.find("section", class_="ongoing").text()
+    assert not list(index.find_all("section", class_="scheduled"))
+    assert "Ongoing" in page(root, "incidents/failover.html").find("article").text()
     run(root, "alpha", ["7"], start=T0 + timedelta(minutes=25))  # 20:40, over
     (entry,) = feed(root, "feed.xml").entries
     assert entry.title == "Flaky: Planned failover · maintenance, resolved after 10m 0s"
+    assert not list(page(root, "incidents/index.html").find_all("section", class_="scheduled"))
     assert_site_whole(root / "site")
+
+
+def test_an_outage_declared_ahead_is_not_told_before_it_starts(tmp_path: Path) -> None:
+    """Only maintenance is announced: an outage file dated later is no incident yet (and
+    a file naming every dashboard says so once on the index, not dashboard by dashboard)."""
+    root = project(tmp_path, alpha=flaky(), beta=flaky("Beta"))
+    (root / "incidents").mkdir()
+    outage = AHEAD.replace('severity = "maintenance"', 'severity = "error"').replace(
+        "Planned failover", "Future outage")
+    (root / "incidents" / "outage.md").write_text(outage)
+    everyone = AHEAD.replace('dashboards = ["alpha"]\n', "").replace(
+        "Planned failover", "Network work")
+    (root / "incidents" / "network.md").write_text(everyone)
+    run(root, "alpha", ["7"])  # 20:15
+    for relative in ("index.html", "alpha/index.html", "incidents/index.html"):
+        assert "Future outage" not in page(root, relative).text(), relative
+    assert not (root / "site" / "incidents" / "outage.html").exists()
+    (item,) = page(root, "index.html").find("section", class_="scheduled").find_all("li")
+    assert "Network work" in item.text()
+    assert item.find("p", class_="meta").text().strip() == "All dashboards"
+    for slug in ("alpha", "beta"):
+        assert "Network work" in page(root, f"{slug}/index.html").find(
+            "section", class_="scheduled").text()
+    assert manifest_entries(root / "site")["alpha"]["status"] == "ok"
 
 
 def test_an_update_written_ahead_is_told_once_its_time_comes(tmp_path: Path) -> None:

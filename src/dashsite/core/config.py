@@ -270,8 +270,8 @@ OPTIONS = (
         (dict,),
         'a table of state = "word" ([status_words])',
         "what visitors read for ok, warning, error, critical, stale, no_data, failed, "
-        "unbuilt, maintenance, archived (default: Operational, Degraded, Partial outage, Major "
-        "outage…)",
+        "unbuilt, maintenance, scheduled, archived (default: Operational, Degraded, Partial "
+        "outage, Major outage…)",
         lambda v: status_words_problem(v),
     ),
     Option("mail", (dict,), "a table ([mail])", "how `dashsite mail` sends (below)"),

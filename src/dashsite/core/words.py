@@ -32,6 +32,8 @@ class StatusWords:
     failed: str = "Failed to load"
     unbuilt: str = "Not built"
     maintenance: str = "Maintenance"
+    scheduled: str = "Scheduled"
+    """Maintenance declared ahead, not begun yet."""
     archived: str = "Archived"
 
     def level(self, level: StatusLevel | str | None) -> str:

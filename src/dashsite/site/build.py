@@ -707,6 +707,7 @@ class SiteBuilder:
             declared,
             {r.slug: r.title for r in records if r.active},
             site_context,
+            collected_at,
         )
         write_incident_history(writer, environment, shown, site_context, collected_at)
         entries = [

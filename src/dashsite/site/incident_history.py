@@ -19,7 +19,7 @@ from jinja2 import Environment
 from dashsite.render.pages import compile_template, render_compiled
 from dashsite.render.parts import parts_signature
 from dashsite.status.model import absorb, covered
-from dashsite.status.view import StatusView
+from dashsite.status.view import Planned, StatusView
 from dashsite.store import layout
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.records import Incident
@@ -82,7 +82,7 @@ def history_items(
     return ordered, len(resolved) > SITE_DETECTED
 
 
-PAGE_TEMPLATES = ("incidents.html", "base.html")
+PAGE_TEMPLATES = ("incidents.html", "status.html", "base.html")
 """What the page is drawn with: a layout overriding either draws it again."""
 
 
@@ -100,11 +100,13 @@ def write_incident_history(
     is most of its cost.
     """
     months: dict[str, list[HistoryItem]] = {}
+    shown = list(shown)
     items, older = history_items(shown)
+    planned = Planned.across((record.slug, record.title, view) for record, view in shown)
     for item in items:
         months.setdefault(item.incident.start.strftime("%Y-%m"), []).append(item)
     drawn_with = parts_signature(environment, site, (), PAGE_TEMPLATES)
-    key = _key(items, site, now, older, drawn_with)
+    key = _key(items, planned, site, now, older, drawn_with)
     marker = f'<meta name="dashsite-inputs" content="{key}">'
     try:
         if marker in (writer.path / HISTORY_PAGE).read_text(encoding="utf-8"):
@@ -117,6 +119,7 @@ def write_incident_history(
         "site": {**site, "built_at": None},
         "root": "../",
         "months": list(months.items()),
+        "scheduled": planned,
         "older": older,
         "limit": SITE_DETECTED,
         "now": now,
@@ -129,6 +132,7 @@ def write_incident_history(
 
 def _key(
     items: Sequence[HistoryItem],
+    planned: Planned,
     site: Mapping[str, Any],
     now: datetime,
     older: bool,
@@ -151,6 +155,9 @@ def _key(
             )
         )
         for i in items
+    ]
+    parts += [
+        repr((i.key, i.title, i.start, i.end, planned.dashboards[i.key])) for i in planned.incidents
     ]
     parts += [repr(site.get(k)) for k in ("title", "assets", "words", "refresh", "base_url")]
     parts.append(now.isoformat() if ongoing else "")  # an ongoing one's duration moves

@@ -22,7 +22,7 @@ from dashsite.render.parts import CachedMonths, parts_signature
 from dashsite.status import model, summaries, timeline
 from dashsite.status import view as status_view
 from dashsite.status.history_fold import fold_runs
-from dashsite.status.view import BAR_DAYS, HISTORY_PAGE, DayBar, StatusView, month_page
+from dashsite.status.view import BAR_DAYS, HISTORY_PAGE, DayBar, Planned, StatusView, month_page
 from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
 from dashsite.store.manifest import EarlierMonths
@@ -247,10 +247,12 @@ def write_index(
         if entry.timeline is not None
         for incident in entry.timeline.ongoing
     ]
+    planned = Planned.across((e.slug, e.title, e.timeline) for e in active)
     context = {
         "site": site,
         "root": "",
         "refresh": site.get("refresh", 0),
+        "scheduled": planned,
         "overall": overall_state(active),
         "active": active,
         "groups": group_entries(active),

@@ -286,15 +286,21 @@ def read_incidents(
 
 
 def standing(incidents: Iterable[DeclaredIncident], now: datetime) -> list[DeclaredIncident]:
-    """The declared incidents as they stand at ``now``: one that starts later is left out
-    (no incident yet, and a page or a feed would tell it as one already over), one that
-    ends later is going on (its ``end`` is a plan), and so is an update dated later (a
-    "completed" written ahead is not news yet)."""
+    """The declared incidents as they stand at ``now``: one that ends later is going on (its
+    ``end`` is a plan), and an update dated later is left out (a "completed" written ahead is
+    not news yet).
+
+    One that starts later is left out (no incident yet, and a page or a feed would tell it
+    as one already over), except planned maintenance: a status page tells of that ahead.
+    It keeps its planned ``end``, and pages show it as scheduled until its start (a
+    ``start`` later than ``now``): it counts for nothing yet, neither for the uptime nor
+    for a feed.
+    """
     found = []
     for incident in incidents:
-        if incident.start > now:
+        if incident.start > now and not incident.maintenance:
             continue
-        if incident.end is not None and incident.end > now:
+        if incident.start <= now and incident.end is not None and incident.end > now:
             incident = replace(incident, end=None)
         if any(update.at > now for update in incident.updates):
             incident = replace(incident, updates=tuple(u for u in incident.updates if u.at <= now))
@@ -320,8 +326,11 @@ def write_incident_pages(
     incidents: Iterable[DeclaredIncident],
     titles: Mapping[str, str],
     site: Mapping[str, Any],
+    now: datetime,
 ) -> None:
-    """``incidents/<name>.html`` for each file; pages of files since deleted go too."""
+    """``incidents/<name>.html`` for each file (as :func:`standing` gives them at ``now``:
+    maintenance that starts later is drawn as scheduled); pages of files since deleted go
+    too."""
     from dashsite.render.markdown import markdown_filter
     from dashsite.render.pages import compile_template, render_compiled
 
@@ -333,6 +342,7 @@ def write_incident_pages(
             "site": site,
             "root": "../",
             "incident": incident,
+            "scheduled": incident.start > now,
             "dashboards": [{"slug": s, "title": titles[s]} for s in names if s in titles],
             # Written in the repository, but prose: raw HTML in it is shown, not run.
             "body": markdown_filter(incident.body) if incident.body else "",

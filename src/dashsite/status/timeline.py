@@ -391,10 +391,14 @@ class Timeline:
         days not settled yet (today) from their log shards. ``pending`` is
         the version being filed (not in the log yet): it counts as if it
         were. ``declared`` incidents (``incidents/``) join the timeline; those
-        marked maintenance turn down time into maintenance.
+        marked maintenance turn down time into maintenance, and those that start
+        after ``now`` (planned maintenance, see :func:`.incidents.standing`) are
+        only listed, as :attr:`StatusView.scheduled`.
         """
-        maintenance = [Window(i.start, i.end) for i in declared if i.maintenance]
         now = now.astimezone(UTC)
+        planned = tuple(sorted((i for i in declared if i.start > now), key=lambda i: i.start))
+        declared = [i for i in declared if i.start <= now]
+        maintenance = [Window(i.start, i.end) for i in declared if i.maintenance]
         today = now.date()
         self.rewind(record, today.isoformat(), hold)  # a marker in the future is redone
         year_start = today - timedelta(days=YEAR_DAYS - 1)
@@ -483,6 +487,7 @@ class Timeline:
             live,
             tuple(extra),
             source=self.month_source(record, hold),
+            scheduled=planned,
         )
 
     def month_source(self, record: DashboardRecord, hold: float) -> MonthFiles:

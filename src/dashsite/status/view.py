@@ -9,7 +9,7 @@ store); the pages draw it. A month the pages ask for is read through the view's
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -222,6 +222,9 @@ class StatusView:
     kept_from: datetime | None = None
     """Under ``retention``: the oldest version kept. An incident begun before it has no
     row left to link to: its link is the history's index."""
+    scheduled: tuple[Incident, ...] = ()
+    """Maintenance declared to start later, soonest first: told ahead, counted for nothing
+    yet."""
 
     @property
     def declared_level(self) -> StatusLevel | None:
@@ -413,3 +416,29 @@ def first_pages(
 
 def uptime_ratio(found: DaySummary) -> float | None:
     return 1 - found.seconds[State.DOWN] / found.covered if found.covered > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """The maintenance declared ahead on a set of dashboards: each once, soonest first."""
+
+    incidents: tuple[Incident, ...]
+    dashboards: dict[str, list[tuple[str, str]]]
+    """Incident key → (slug, title) of the dashboards it names; empty when it names all
+    of several."""
+
+    @classmethod
+    def across(cls, views: Iterable[tuple[str, str, StatusView | None]]) -> Planned:
+        """From each dashboard's ``(slug, title, view)``."""
+        found: dict[str, Incident] = {}
+        names: dict[str, list[tuple[str, str]]] = {}
+        count = 0
+        for slug, title, view in views:
+            count += 1
+            for incident in view.scheduled if view is not None else ():
+                found.setdefault(incident.key, incident)
+                names.setdefault(incident.key, []).append((slug, title))
+        return cls(
+            tuple(sorted(found.values(), key=lambda incident: incident.start)),
+            {key: [] if len(every) == count > 1 else every for key, every in names.items()},
+        )
