@@ -199,3 +199,23 @@ def test_an_old_sites_data_file_nested_too_deep_is_skipped_when_its_manifest_is_
         (site / "alpha" / version / "data.json").write_text(text)
     manifest = VersionStore(site).rebuild_manifest()
     assert [entry.id for entry in manifest.legacy["alpha"]] == ["v1"]
+
+
+def test_a_bare_file_name_is_written_through_a_temp_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``dashsite mail --eml preview.eml``: the temp file goes in the working folder (not
+    ``/``, which a user cannot write and which may be another file system)."""
+    from dashsite.store import write
+
+    monkeypatch.chdir(tmp_path)
+    seen: list[str] = []
+    real = write._temp_name
+    monkeypatch.setattr(write, "_temp_name", lambda target: seen.append(real(target)) or seen[-1])
+    write.atomic_write(Path("preview.eml"), b"x", make_parents=False)
+    assert (tmp_path / "preview.eml").read_bytes() == b"x"
+    assert seen and not seen[0].startswith("/") and seen[0].startswith(".preview.eml.")
+    with pytest.raises(IsADirectoryError) as raised:  # named as asked, not as its temp file
+        write.atomic_write(tmp_path, b"x", make_parents=False)
+    assert raised.value.filename == str(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["preview.eml"]  # no temp left

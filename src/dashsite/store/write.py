@@ -93,16 +93,21 @@ def atomic_write(path: Path, data: bytes, *, make_parents: bool = True) -> None:
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
     temp = _temp_name(str(path))
-    fd = os.open(temp, _CREATE, 0o644)
+    try:
+        fd = os.open(temp, _CREATE, 0o644)
+    except OSError as exc:  # named as the file asked for: the user never gave the temp's name
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     try:
         if _FIX_MODE:
             os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename == temp:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
 
 
@@ -112,8 +117,8 @@ _counter = itertools.count()
 
 def _temp_name(target: str) -> str:
     """``.<name>.<pid>.<n>.tmp`` beside ``target``: unique in this process, hidden."""
-    folder, _, name = target.rpartition("/")
-    return f"{folder}/.{name}.{os.getpid()}.{next(_counter)}.tmp"
+    folder, name = os.path.split(target)  # a bare name ("out.eml"): the working folder
+    return os.path.join(folder, f".{name}.{os.getpid()}.{next(_counter)}.tmp")
 
 
 def _umask_strips_read() -> bool:
