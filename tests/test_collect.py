@@ -94,6 +94,23 @@ def test_timeout_is_per_collector_and_isolated() -> None:
     assert ok_outcome.value == 1 and ok_outcome.ok
 
 
+def test_a_sync_collector_raising_stopiteration_fails_at_once_saying_so(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """``next(...)`` on an empty generator: no future can carry StopIteration, so asyncio
+    printed a traceback and the collector waited out its timeout, reported as one."""
+
+    def first_down() -> dict[str, bool]:
+        return next(r for r in [{"up": True}] if not r["up"])
+
+    (outcome,) = run(collect([Collector("first_down", first_down, timeout=2)]))
+    assert isinstance(outcome.error, CollectorError)
+    assert isinstance(outcome.error.cause, RuntimeError)
+    assert isinstance(outcome.error.cause.__cause__, StopIteration)
+    assert "StopIteration: next() found nothing" in str(outcome.error)
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_retries_with_backoff_then_success() -> None:
     calls: list[float] = []
 

@@ -59,8 +59,13 @@ def test_fail_fast_true_raises_collector_error() -> None:
     def broken() -> None:
         raise RuntimeError("db down")
 
-    with pytest.raises(CollectorError, match="db down"):
+    with pytest.raises(CollectorError, match="db down") as raised:
         MonitoringService("{{ b }}", {"b": broken}).run_sync()
+    import traceback
+
+    assert isinstance(raised.value.__cause__, RuntimeError)  # as kstlib's "raise … from"
+    shown = "".join(traceback.format_exception(raised.value))
+    assert 'raise RuntimeError("db down")' in shown  # the collector's own line
 
 
 def test_collect_returns_data_and_errors() -> None:
@@ -130,3 +135,21 @@ def test_deliver_with_sync_and_async_transports(transport_type: type[SyncTranspo
     assert result.html == "<b>hi</b>"
     assert len(transport.sent) == 1
     assert transport.sent[0].get_content().strip() == "<b>hi</b>"
+
+
+def test_the_callers_context_variables_reach_sync_and_async_collectors() -> None:
+    """A request id or a tracing span set by the caller, as kstlib's collectors see it."""
+    import contextvars
+
+    request = contextvars.ContextVar("request", default="unset")
+
+    async def seen_async() -> str:
+        return request.get()
+
+    service = MonitoringService("{{ a }} {{ b }}", {"a": lambda: request.get(), "b": seen_async})
+    token = request.set("req-42")
+    try:
+        assert service.run_sync().html == "req-42 req-42"
+        assert asyncio.run(service.run()).html == "req-42 req-42"
+    finally:
+        request.reset(token)

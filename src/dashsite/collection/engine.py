@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import inspect
 import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,6 +90,10 @@ def _guarded(func: Callable[[], Any]) -> Any:
     """Call a sync collector; exceptions that end threads become ordinary ones."""
     try:
         return func()
+    except StopIteration as exc:  # no future can carry it: asyncio would wait for the timeout
+        raise RuntimeError(
+            "StopIteration: next() found nothing (give next() a default, or catch it)"
+        ) from exc
     except Exception:
         raise
     except BaseException as exc:
@@ -332,7 +337,11 @@ class CollectionEngine:
             if isinstance(func, IsolatedCall):  # its process is killed at the deadline
                 func = functools.partial(func.within, budget)
             loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(executor, _started, func, running)
+            if isinstance(executor, (DaemonThreadPool, ThreadPoolExecutor)):  # in the caller's
+                context = contextvars.copy_context()  # context (a request id, a span), as kstlib
+                result = await loop.run_in_executor(executor, context.run, _started, func, running)
+            else:  # another process or a cluster: a context does not travel
+                result = await loop.run_in_executor(executor, _started, func, running)
         if inspect.isawaitable(result):
             stepped.append(_Stepped(result, self))
             result = await stepped[0]
@@ -381,10 +390,11 @@ def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     abandoned with the loop.
     """
     box: dict[str, Any] = {}
+    context = contextvars.copy_context()  # the caller's context variables reach collectors
 
     def target() -> None:
         try:
-            box["value"] = _run_on_fresh_loop(factory)
+            box["value"] = context.run(_run_on_fresh_loop, factory)
         except BaseException as exc:
             box["error"] = exc
 

@@ -95,6 +95,7 @@ class CollectorError(DashsiteError):
     def __init__(self, name: str, cause: BaseException) -> None:
         self.name = name
         self.cause = cause
+        self.__cause__ = cause  # a traceback shows the collector's own line (kstlib: from)
         detail = detail_of(cause) or type(cause).__name__
         if isinstance(cause, TimeoutError) and not str(cause):
             detail = "timed out"
