@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 
 import pytest
@@ -51,10 +52,15 @@ def test_from_path_and_size_cap(tmp_path: Path) -> None:
         MonitorImage(data=PNG, max_bytes=10)
     with pytest.raises(RenderError, match="cannot read image"):
         MonitorImage(path=tmp_path / "missing.png")
-    # A file whose size says 0 (a device, /proc, a FIFO) is read up to the limit, not
-    # whole: /dev/zero filled the memory of the process.
-    with pytest.raises(RenderError, match="11 bytes, over the 10-byte limit"):
-        MonitorImage(path="/dev/zero", max_bytes=10)
+    # Only a regular file: /dev/zero filled the memory of the process, /dev/stdin (or a
+    # FIFO nobody writes) waited for ever.
+    os.mkfifo(tmp_path / "fifo")
+    for device in ("/dev/zero", tmp_path / "fifo", tmp_path):
+        with pytest.raises(RenderError, match="not a regular file"):
+            MonitorImage(path=device)
+    with pytest.raises(RenderError, match="read from the working folder") as relative:
+        MonitorImage(path="no-such-logo.png")
+    assert "Path(__file__).with_name" in str(relative.value)
 
 
 def test_exactly_one_source_and_a_positive_size() -> None:

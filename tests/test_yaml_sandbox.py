@@ -14,6 +14,8 @@ from projects import cli, write_project
 
 from htmltree import parse
 
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 HELPER = """
 def checks():
     return "fine"
@@ -64,13 +66,34 @@ ESCAPES = [
     "{{ [1] * 10**10 }}",
     "{{ 10**10 * 'x' }}",
     "{{ 2 ** (10**10) }}",  # (ran for ever)
+    # each within Jinja's own range limit; together hours of CPU
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    # strings of 900 MB, each made by one call (the page's size is checked only as it goes)
+    "{{ ('%0900000000d' % 1) | length }}",
+    "{{ 'x' | center(900000000) | length }}",
+    "{{ 'x'.center(900000000) | length }}",
+    "{{ '{:>900000000}'.format(1) | length }}",
+    "{{ '%900000000s' | format(1) | length }}",
+    "{{ (['x' * 9000000] * 100) | join | length }}",
+    "{{ ('x' * 9000000) | replace('', 'yy') | length }}",
+    "{{ ('x' * 9000000).replace('x', 'yy') | length }}",
+    # a file of the build machine, or of the project, onto a published page
+    "{{ MonitorImage(path=IMAGE) }}",
+    "{{ MonitorImage(None, IMAGE) }}",
+    "{{ MonitorImage(data=PNG, max_bytes=3000000000) }}",
+    "{% include 'sandbox_checks.py' %}",
+    "{% include 'fine/dashboard.py' %}",
 ]
 
 
 @pytest.mark.parametrize("expression", ESCAPES)
 def test_a_yaml_template_renders_sandboxed(tmp_path: Path, expression: str) -> None:
     expression = expression.replace("MARKER", str(tmp_path / "MARKER"))
-    root = yaml_project(tmp_path, f"template: |\n  <p>x</p>\n  {expression}\ncollectors:\n  v: 1\n")
+    image = tmp_path / "private.png"
+    image.write_bytes(PNG)
+    expression = expression.replace("IMAGE", repr(str(image))).replace("PNG", "png")
+    root = yaml_project(tmp_path, f"template: |\n  <p>x</p>\n  {expression}\ncollectors:\n  v: 1\n"
+                        "  png: {type: static, value: 1}\n")
     done = cli(root, "build", "--version-id", "v1")
     assert_fails_alone(root, done)
     assert not (tmp_path / "MARKER").exists()

@@ -13,14 +13,18 @@ dashboard with a :class:`jinja2.exceptions.SecurityError`, shown as one line.
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
-from jinja2 import Environment
-from jinja2.exceptions import SecurityError
+from jinja2 import BaseLoader, Environment, pass_eval_context
+from jinja2.exceptions import SecurityError, TemplateNotFound
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from dashsite.render.lookup import ItemsFirst
 
@@ -36,6 +40,18 @@ MAX_PRODUCT = 10_000_000
 filled the build's memory."""
 MAX_POWER_BITS = 100_000
 """Bits a ``**`` in a configuration template may make (``2 ** 10**10`` ran for ever)."""
+MAX_RANGE_ITEMS = 1_000_000
+"""Items all the ``range()`` of one render may give: two nested ``range(100000)`` loops
+(each within Jinja's own limit) ran for hours."""
+_WIDE = re.compile(r"(?:%[^a-zA-Z%]*|\{[^{}]*:[^{}]*?)\d{7,}")
+"""A format spec with a width or precision of a million or more (``%0900000000d``)."""
+_WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+TEMPLATE_SUFFIXES = (
+    *(".html", ".htm", ".md", ".txt", ".xml", ".svg", ".j2", ".jinja", ".jinja2"),
+    CONFIG_TEMPLATE_SUFFIX,  # (the build loads each file's template by its name)
+)
+"""What a configuration template may extend, include or import: templates, not the
+project's code (``{% include 'other/dashboard.py' %}`` printed its secrets)."""
 
 
 class _Sandbox(ItemsFirst, SandboxedEnvironment):
@@ -43,7 +59,7 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
     and ``*`` and ``**`` bounded: a template from configuration is data, and must not
     be able to take the build's memory or time."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
@@ -51,11 +67,13 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
                 if (
                     isinstance(seq, str | bytes | list | tuple)
                     and isinstance(times, int)
-                    and len(seq) * max(times, 0) > MAX_PRODUCT
+                    and _size(seq) * max(times, 0) > MAX_PRODUCT
                 ):
                     raise SecurityError(
                         f"a repeated sequence over {MAX_PRODUCT:,} items is not allowed"
                     )
+        elif operator == "%" and isinstance(left, str):
+            _check_format(left)
         elif (
             operator == "**"
             and isinstance(left, int)
@@ -66,6 +84,116 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
         ):
             raise SecurityError(f"a power over {MAX_POWER_BITS:,} bits is not allowed")
         return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """Jinja's sandboxed ``str.format``, refused for a width of a million or more."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _check_format(value.__self__)
+        return wrapped
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """Jinja's checked call, and no string method asked for a million characters
+        (``'x'.center(900000000)``)."""
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str):
+            name = getattr(__obj, "__name__", "")
+            if name in _WIDTH_METHODS and any(
+                isinstance(a, int) and a > MAX_PRODUCT for a in (*args, *kwargs.values())
+            ):
+                raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
+            if name == "replace" and len(args) >= 2:
+                _check_replace(owner, args[0], args[1])
+        return SandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs)
+
+
+def _size(seq: Any) -> int:
+    """Characters (or items) of a sequence a ``*`` repeats: its strings' lengths count."""
+    if isinstance(seq, list | tuple):
+        return sum(len(item) if isinstance(item, str | bytes) else 1 for item in seq) or 0
+    return len(seq)
+
+
+def _check_format(text: str) -> None:
+    if _WIDE.search(text):
+        raise SecurityError(f"a format width over {MAX_PRODUCT:,} characters is not allowed")
+
+
+def _check_replace(text: Any, old: Any, new: Any) -> None:
+    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
+        found = text.count(old) if old else len(text) + 1
+        if len(text) + found * max(len(new) - len(old), 0) > MAX_PRODUCT:
+            raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
+
+
+@pass_eval_context
+def _bounded_range(eval_ctx: EvalContext, *args: int) -> range:
+    """Jinja's sandboxed ``range()``, counted against :data:`MAX_RANGE_ITEMS` a render."""
+    made = safe_range(*args)
+    spent = getattr(eval_ctx, "dashsite_range_items", 0) + len(made)
+    if spent > MAX_RANGE_ITEMS:
+        raise SecurityError(
+            f"loops over more than {MAX_RANGE_ITEMS:,} range() items are not allowed"
+        )
+    eval_ctx.dashsite_range_items = spent  # type: ignore[attr-defined]
+    return made
+
+
+def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """A string filter that cannot be asked for a million characters (``center``,
+    ``indent``, ``format``, ``replace``); the filter's own way of being called is kept."""
+
+    @functools.wraps(func)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        values = [a for a in args if not isinstance(a, EvalContext | Context | Environment)]
+        if name in ("center", "indent") and any(
+            isinstance(a, int) and a > MAX_PRODUCT for a in (*values[1:], *kwargs.values())
+        ):
+            raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
+        if name == "format" and values and isinstance(values[0], str):
+            _check_format(values[0])
+        if name == "replace" and len(values) >= 3:
+            _check_replace(str(values[0]), values[1], values[2])
+        return func(*args, **kwargs)
+
+    return bounded
+
+
+class _TemplatesOnly(BaseLoader):
+    """The site's loader, for templates only (:data:`TEMPLATE_SUFFIXES`)."""
+
+    def __init__(self, loader: BaseLoader) -> None:
+        self.loader = loader
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        if not template.lower().endswith(TEMPLATE_SUFFIXES):
+            raise TemplateNotFound(
+                template,
+                f"a *.monitor.yml template may only use templates "
+                f"({', '.join(TEMPLATE_SUFFIXES)}), not {template!r}",
+            )
+        return self.loader.get_source(environment, template)
+
+    def list_templates(self) -> list[str]:
+        return [n for n in self.loader.list_templates() if n.lower().endswith(TEMPLATE_SUFFIXES)]
+
+
+def _image_from_data(image: Callable[..., Any]) -> Callable[..., Any]:
+    """``MonitorImage`` for a template from configuration: from ``data=`` only, within its
+    own size limit. A ``path`` would put any file the build can read on a published page."""
+
+    @functools.wraps(image)
+    def make(*args: Any, **kwargs: Any) -> Any:
+        if len(args) > 1 or kwargs.get("path") is not None or "max_bytes" in kwargs:
+            raise SecurityError(
+                "MonitorImage in a *.monitor.yml template takes data= only (no path=, no "
+                "max_bytes=): a collector in dashboard.py may read a file"
+            )
+        return image(*args, **kwargs)
+
+    return make
 
 
 def is_config_template(name: str | None) -> bool:
@@ -109,14 +237,21 @@ def _twin(environment: Environment) -> SandboxedEnvironment:
         undefined=environment.undefined,
         finalize=environment.finalize,
         autoescape=environment.autoescape,
-        loader=environment.loader,
+        loader=_TemplatesOnly(environment.loader) if environment.loader is not None else None,
         cache_size=-1,
         auto_reload=environment.auto_reload,
         enable_async=environment.is_async,
     )
     twin.filters.update(environment.filters)
+    for name in ("center", "indent", "format", "replace"):
+        if name in twin.filters:
+            twin.filters[name] = _bounded_filter(name, twin.filters[name])
     twin.tests.update(environment.tests)
     twin.policies.update(environment.policies)
-    # The sandbox's own range() (bounded) stays; everything else is shared.
+    # range() counted a render (the sandbox's own bounds each call); the rest is shared.
     twin.globals.update({k: v for k, v in environment.globals.items() if k != "range"})
+    twin.globals["range"] = _bounded_range
+    image = twin.globals.get("MonitorImage")
+    if callable(image):
+        twin.globals["MonitorImage"] = _image_from_data(image)
     return twin

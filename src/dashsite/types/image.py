@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import stat
 import xml.parsers.expat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -140,16 +141,25 @@ class MonitorImage(RenderType):
             assert self.path is not None
             source = Path(self.path)
             try:
-                size = source.stat().st_size
-                if size > self.max_bytes:
-                    self._too_big(size)
+                found = source.stat()
+                if not stat.S_ISREG(found.st_mode):  # /dev/stdin waited for ever, /dev/zero
+                    raise RenderError("cannot read image: not a regular file", path=source)
+                if found.st_size > self.max_bytes:
+                    self._too_big(found.st_size)
                 with source.open("rb") as file:  # at most one byte past the limit: a device
                     data = file.read(self.max_bytes + 1)  # or a file still growing says 0
                 if len(data) > self.max_bytes:
                     self._too_big(len(data))
                 object.__setattr__(self, "data", data)
             except OSError as exc:
-                raise RenderError(f"cannot read image: {exc.strerror}", path=source) from None
+                raise RenderError(
+                    f"cannot read image: {exc.strerror}",
+                    path=source,
+                    hint=""
+                    if source.is_absolute()
+                    else f"a relative path is read from the working folder ({Path.cwd()}): "
+                    "give Path(__file__).with_name(...) for a file beside dashboard.py",
+                ) from None
         assert self.data is not None
         if len(self.data) > self.max_bytes:
             self._too_big(len(self.data))
