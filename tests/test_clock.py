@@ -161,10 +161,40 @@ def test_a_clock_stepped_back_still_files_the_newest_run(tmp_path: Path) -> None
     assert "(3h 0m later, by a clock set back since): stale since then" in errors, errors
     data = json.loads(next(site.glob(f"alpha/*/{back.version_id}/data.json")).read_text())
     assert data["collected_at"] == (T0 + timedelta(hours=1)).isoformat()  # what the clock said
+    reporter = RecordingReporter()  # still behind: said again (the newest version was
+    build_site(load_config(root), BuildOptions(clock=fixed_clock(T0 + timedelta(hours=2))),
+               reporter=reporter)  # filed by the clock already behind: the site's time counts)
+    notices = [e.message for e in reporter.events if "behind the newest version" in e.message]
+    assert len(notices) == 1 and " is 2.0 h behind " in notices[0], notices
+    assert "the site's time 2026-11-28 00:15 UTC" in notices[0], notices
     later = build_at(root, "down", T0 + timedelta(hours=4, minutes=5))
     assert_site_shows(site, later.version_id, "error")
     manifest = manifest_entries(site)["alpha"]
-    assert manifest["count"] == 4 and manifest["incident"]["start_id"] == back.version_id
+    assert manifest["count"] == 5 and manifest["incident"]["start_id"] == back.version_id
+    assert_site_whole(site)
+
+
+def test_an_outage_a_clock_set_back_dated_into_counted_time_still_shows(
+    tmp_path: Path,
+) -> None:
+    """Builds every 5 minutes; the clock steps back an hour and the collector fails while
+    it is behind. The day bar, its count and the manifest say so (the day read "ok, 100 %"
+    with the failures dropped)."""
+    from htmltree import parse
+
+    root = project(tmp_path)
+    site = root / "site"
+    for n in range(12):  # 20:15 … 21:10
+        build_at(root, "7", T0 + timedelta(minutes=5 * n))
+    for n in range(6):  # the clock an hour behind: 20:15 … 20:40, failing
+        build_at(root, "down", T0 + timedelta(minutes=5 * n))
+    page_ = parse((site / "alpha" / "index.html").read_text())
+    today = [li for li in page_.find("ol", class_="day-bars").find_all("li")
+             if "2026-11-27" in li.text()]
+    said = " ".join(today[-1].text().split())
+    assert "2026-11-27: down" in said or "partial outage" in said.lower(), said
+    assert "18 versions" in said, said
+    assert manifest_entries(site)["alpha"]["status"] == "error"
     assert_site_whole(site)
 
 

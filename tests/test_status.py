@@ -53,6 +53,23 @@ def test_time_before_the_first_version_is_not_counted_at_all() -> None:
     assert seconds(days) == {State.UP: 300.0}
 
 
+def test_a_version_dated_back_still_counts_and_its_status_holds_from_the_newest_time() -> None:
+    """A clock set back an hour during an outage: the versions it dated into time already
+    counted are not dropped (that hid the outage: the day read ok, 100 %). None of its
+    time is counted twice; its count, its worst and its failures show, and its status
+    holds from the newest time known."""
+    records = [rec(T0 + timedelta(minutes=55)),
+               rec(T0 + timedelta(minutes=20), "error", {"disk": "boom"}),  # the clock, 1 h back
+               rec(T0 + timedelta(minutes=25), "error", {"disk": "boom"})]
+    days = tally(records, None, T0, T0 + timedelta(minutes=65), HOLD)
+    day = days["2026-11-27"]
+    assert day.count == 3 and day.worst == StatusLevel.ERROR and day.state == State.DOWN
+    assert seconds(days) == {State.DOWN: 600.0}  # from 10:55, the newest status, held 10 min
+    assert day.collectors["disk"] == [600.0, 600.0]
+    assert day.last == Mark(T0 + timedelta(minutes=55), StatusLevel.ERROR,
+                            frozenset({"disk"}), frozenset({"disk"}))
+
+
 def test_regular_versions_are_time_weighted_by_status() -> None:
     records = [*every(T0, 2), rec(T0 + timedelta(minutes=10), "error", {"disk": "boom"}),
                rec(T0 + timedelta(minutes=20), "warning")]

@@ -44,6 +44,7 @@ from dashsite.render.pages import (
 )
 from dashsite.render.plaintext import html_to_text
 from dashsite.site.views import latest_view
+from dashsite.store.clock import status_time
 from dashsite.store.layout import MANIFEST_FILE
 from dashsite.store.version_store import Manifest, VersionStore
 from dashsite.types.formats import to_datetime
@@ -285,7 +286,10 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
         "words": status_words(config.status_words),
     }
     history = LazyHistory(store, record, config.history, skip_latest=True)
-    view = latest_view(config, store, copy.deepcopy(record), collected_at)  # the page's own
+    drawn_at = collected_at  # the page's own moment (a clock set back: the site's time)
+    if manifest.built_at is not None and manifest.site_time is not None:
+        drawn_at = status_time(collected_at, manifest.site_time, manifest.built_at)
+    view = latest_view(config, store, copy.deepcopy(record), drawn_at)
     context = dashboard_context(
         data, latest.id, collected_at, history, site_context, latest=True, extra={"timeline": view}
     )

@@ -526,7 +526,7 @@ class SiteBuilder:
                 self.views.pop(slug, None)
         mine.clear()
         pending.clear()  # filed: the collected data is not held to the end of the build
-        self._status(records, filing.timeline, moment.collected_at)
+        self._status(records, filing.timeline, moment)
         earlier = filing.manifest.earlier_files(moment.built_at, slugs)  # the finished months
         self._history(writer, filing, records, earlier, moment.built_at, opened, retained,
                       latest_pages)  # fmt: skip
@@ -551,7 +551,7 @@ class SiteBuilder:
                 filing.timeline.filed(record, entry, _hold(record), last=False)
         latest_pages: dict[str, bool] = {}  # staged on disk until what they link to exists
         for item in pending:
-            page = self._file_version(filing, writer, item, moment.version_id, moment.collected_at)
+            page = self._file_version(filing, writer, item, moment)
             if page is not None:
                 slug = item.dashboard.slug
                 url = layout.latest_page(slug)
@@ -594,14 +594,16 @@ class SiteBuilder:
         return retained
 
     def _status(
-        self, records: Sequence[DashboardRecord], timeline: Timeline, collected_at: datetime
+        self, records: Sequence[DashboardRecord], timeline: Timeline, moment: Moment
     ) -> None:
         """Stage status: a view of every active dashboard (filed ones have theirs), staleness."""
+        collected_at = moment.collected_at
         for record in records:
             hold = _hold(record)
             if record.slug not in self.views and record.active:
                 timeline.ensure(record, hold)
-                view = timeline.view(record, collected_at, hold, self.declared.get(record.slug, ()))
+                declared = self.declared.get(record.slug, ())
+                view = timeline.view(record, moment.status_time, hold, declared)
                 self.views[record.slug] = kept_view(
                     view, timeline.store, record, self.config.retention
                 )
@@ -837,20 +839,20 @@ class SiteBuilder:
         filing: Filing,
         writer: SiteFolder,
         item: DashboardData,
-        version_id: str,
-        collected_at: datetime,
+        moment: Moment,
     ) -> str | None:
         """Render, file and log one dashboard's new version; its latest page, or None."""
         slug = item.dashboard.slug
+        version_id, collected_at = moment.version_id, moment.collected_at
         record = filing.manifest.dashboards[slug]
         hold = _hold(record)
         pending = pending_record(filing.store, item, version_id, collected_at, self.seq)
         extra = latest_extra(
             filing.store, filing.timeline, record, item, pending, self.declared.get(slug, ()),
-            retention=self.config.retention,
+            retention=self.config.retention, now=moment.status_time,
         )  # fmt: skip
         extra["in_history"] = self._in_history(record, version_id, collected_at)
-        rendered = self._render_version(filing, item, version_id, collected_at, extra)
+        rendered = self._render_version(filing, item, moment, extra)
         if rendered is None:  # (its problem is told): counted, as every dashboard is
             self.reporter.emit(Event("dashboard", slug, "not filed"))
             return None
@@ -878,8 +880,7 @@ class SiteBuilder:
         self,
         filing: Filing,
         item: DashboardData,
-        version_id: str,
-        collected_at: datetime,
+        moment: Moment,
         extra: dict[str, Any],
     ) -> tuple[str, str, str | None] | None:
         """The latest page, the snapshot and the problem line (None: not filed at all).
@@ -887,6 +888,7 @@ class SiteBuilder:
         ``extra["timeline"]`` is redone when a failure makes this version an error.
         """
         slug = item.dashboard.slug
+        version_id, collected_at = moment.version_id, moment.collected_at
         record = filing.manifest.dashboards[slug]
         history = LazyHistory(filing.store, record, self.config.history)
         try:
@@ -906,7 +908,7 @@ class SiteBuilder:
             pending = pending_record(filing.store, item, version_id, collected_at, self.seq)
             extra["timeline"] = latest_status(
                 filing.timeline, record, pending, self.declared.get(slug, ()),
-                retention=self.config.retention,
+                retention=self.config.retention, now=moment.status_time,
             )  # fmt: skip
             failure = self.problem(exc)
             try:

@@ -123,15 +123,20 @@ def latest_status(
     declared: Sequence[Incident],
     *,
     retention: int | None,
+    now: datetime | None = None,
 ) -> StatusView:
-    """The status over time a latest page shows, with ``pending`` as the newest version.
+    """The status over time a latest page shows, with ``pending`` as the newest version,
+    drawn at its time or ``now`` if later (:func:`.clock.status_time`: a clock set back).
 
     Days before ``pending``'s are settled first, as a build settles them.
     """
     held = hold(record)
     timeline.ensure(record, held)
     timeline.settle(record, pending.day, held)
-    view = timeline.view(record, parse_time(pending.collected_at), held, declared, pending=pending)
+    drawn_at = (
+        max(parse_time(pending.collected_at), now) if now else parse_time(pending.collected_at)
+    )
+    view = timeline.view(record, drawn_at, held, declared, pending=pending)
     return kept_view(view, timeline.store, record, retention, pending)
 
 
@@ -161,11 +166,13 @@ def latest_extra(
     declared: Sequence[Incident],
     *,
     retention: int | None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """What a latest page knows beyond its run (``build.*``): the status over time
-    (``timeline``), each failed collector's ``last_good`` value, the ``changes`` since
-    the version before, and when the page goes stale (``stale_after``)."""
-    view = latest_status(timeline, record, pending, declared, retention=retention)
+    (``timeline``, drawn as :func:`latest_status` says), each failed collector's
+    ``last_good`` value, the ``changes`` since the version before, and when the page goes
+    stale (``stale_after``)."""
+    view = latest_status(timeline, record, pending, declared, retention=retention, now=now)
     collected_at = parse_time(pending.collected_at)
     return {
         "timeline": view,

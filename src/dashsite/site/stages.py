@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from dashsite.status.timeline import Timeline
+from dashsite.store.clock import status_time
 from dashsite.store.version_store import LogRecord, Manifest, VersionStore
 
 
@@ -62,3 +63,8 @@ class Moment:
     collected_at: datetime
     built_at: datetime
     site_time: datetime
+
+    @property
+    def status_time(self) -> datetime:
+        """When the status views are drawn (:func:`.clock.status_time`)."""
+        return status_time(self.collected_at, self.site_time, self.built_at)

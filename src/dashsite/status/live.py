@@ -35,14 +35,14 @@ from typing import Any
 
 from dashsite.core.levels import StatusLevel
 from dashsite.core.names import is_slug
-from dashsite.status.model import DaySummary, State, tally
+from dashsite.status.model import DaySummary, State, in_order, tally
 from dashsite.store.layout import state_file
 from dashsite.store.log import LogRecord
 from dashsite.store.records import Mark, day_start
 from dashsite.store.version_store import ShardMark
 from dashsite.store.write import atomic_write, state_folder
 
-LIVE_SCHEMA = 2
+LIVE_SCHEMA = 3
 """Raise it when a tally's JSON changes: the tallies kept are dropped, the days read whole."""
 
 
@@ -73,15 +73,13 @@ def split(
     the records at ``T``, and the mark in force before ``T``."""
     if not records:
         return {}, [], carry
-    marks = [Mark.of(r) for r in records]
-    newest = max(mark.at for mark in marks)
-    before, running = carry, carry
-    for mark in marks:
-        if running is not None and mark.at < running.at:
-            continue  # out of order: tally skips it too
-        if mark.at < newest:
-            before = mark
-        running = mark
+    marks: list[Mark] = []
+    running = carry
+    for record in records:
+        running = in_order(Mark.of(record), running)  # as tally places it
+        marks.append(running)
+    newest = marks[-1].at  # (in order, the marks never go back)
+    before = next((mark for mark in reversed(marks) if mark.at < newest), carry)
     at_t = [r for r, mark in zip(records, marks, strict=True) if mark.at == newest]
     return tally(records, carry, start, newest, hold, hours=True), at_t, before
 

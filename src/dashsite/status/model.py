@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -190,6 +190,16 @@ def _add(target: DaySummary, mark: Mark, state: State, seconds: float) -> None:
                 pair[1] += seconds
 
 
+def in_order(current: Mark, before: Mark | None) -> Mark:
+    """``current``, or, dated before the mark in force (a clock set back), that version as
+    if collected at the mark's time: no time can be placed twice, but its status, its count
+    and what it failed still show on that day, and its status holds from there (dropping
+    it hid an outage the clock dated into time already counted)."""
+    if before is not None and current.at < before.at:
+        return replace(current, at=before.at)
+    return current
+
+
 def tally(
     records: Iterable[LogRecord],
     carry: Mark | None,
@@ -234,9 +244,7 @@ def tally(
     mark = carry
     marks: list[Mark] = []
     for record in records:
-        current = Mark.of(record)
-        if mark is not None and current.at < mark.at:
-            continue  # out of order (a clock step back): its time counts for the earlier one
+        current = in_order(Mark.of(record), mark)
         if mark is not None:
             spread(mark, current.at)
         if start <= current.at < end:

@@ -70,7 +70,7 @@ from dashsite.store.caches import (
 )
 from dashsite.store.log import LogRecord
 from dashsite.store.manifest import DashboardRecord
-from dashsite.store.records import Incident, Mark, day_start
+from dashsite.store.records import Incident, Mark, day_start, parse_time
 from dashsite.store.version_store import ShardMark, VersionStore
 from dashsite.store.write import SiteWriter
 
@@ -420,7 +420,9 @@ class Timeline:
             live = found
             for window in maintenance:
                 self._maintain(record, live, window, live_start, now, hold)
-        if pending is not None:  # collected "now": the end of every span, counted here
+        if pending is not None and parse_time(pending.collected_at) >= now:  # collected
+            # "now": the end of every span, counted here (one collected before, by a clock
+            # set back, was placed at the newest time known and counted: model.in_order)
             so_far = live.setdefault(pending.day, DaySummary(pending.day))
             so_far.count += 1
             worst = so_far.worst

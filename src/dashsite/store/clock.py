@@ -96,22 +96,42 @@ def id_floor(manifest: Manifest, now: datetime) -> datetime:
 
 
 def behind(manifest: Manifest, now: datetime) -> str | None:
-    """One line when ``now`` is earlier than the newest version's time, else None."""
+    """One line when ``now`` is earlier than the newest time the site knows (its newest
+    version's, or the site's time a clock set back left behind), else None: said on every
+    build until the clock catches up."""
     found = newest(manifest)
     if found is None:
         return None
     then = datetime.fromisoformat(found.collected_at)
-    if now.astimezone(UTC) >= then:
+    if manifest.site_time is not None and manifest.site_time > then:
+        then = manifest.site_time  # (the newest version was filed by a clock already behind)
+    now = now.astimezone(UTC)
+    if now >= then:
         return None
-    gap = then - now.astimezone(UTC)
-    hours, minutes = gap.total_seconds() / 3600, max(1, round(gap.total_seconds() / 60))
-    amount = f"{gap.days} day(s)" if gap.days else f"{hours:.1f} h"
-    amount = amount if hours >= 1 else f"{minutes} min"
-    return (
-        f"the clock ({now.astimezone(UTC):%Y-%m-%d %H:%M} UTC) is {amount} behind the newest "
-        f"version ({found.id}, {then:%Y-%m-%d %H:%M} UTC): filed as the newest build anyway; "
-        "check the machine's clock"
+    hours = (then - now).total_seconds() / 3600
+    amount = (
+        f"{max(1, round(hours * 60))} min"
+        if hours < 1
+        else f"{hours:.1f} h"
+        if hours < 48
+        else f"{hours / 24:.1f} days"
     )
+    return (
+        f"the clock ({now:%Y-%m-%d %H:%M} UTC) is {amount} behind the newest version "
+        f"({found.id}, the site's time {then:%Y-%m-%d %H:%M} UTC): filed as the newest build "
+        "anyway; check the machine's clock"
+    )
+
+
+def status_time(collected_at: datetime, site_time: datetime, built_at: datetime) -> datetime:
+    """When a build's status views are drawn: the collection time, or, when the clock is
+    behind the site's own time (set back), a second past the site's time. Every version
+    filed up to then is still shown (a view counts what came before its moment), and the
+    newest run's status counts from the newest time known (see :func:`.model.in_order`);
+    the status never goes back with the clock."""
+    if site_time > built_at:
+        return max(collected_at, site_time + timedelta(seconds=1))
+    return collected_at
 
 
 def jump_limit(manifest: Manifest) -> timedelta:
