@@ -221,3 +221,18 @@ def test_a_name_the_site_took_later_is_refused_for_a_new_dashboard_but_still_rea
 
     assert is_slug("schemas") and not is_new_slug("schemas")  # an old site's history reads
     assert is_new_slug("service-health") and not is_new_slug("assets")
+
+
+def test_yaml_dashboards_are_found_without_dashsites_package_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source checkout on PYTHONPATH has no entry points: its *.monitor.yml dashboards
+    were silently archived."""
+    from dashsite.collection import files
+
+    monkeypatch.setattr(files, "load_group", lambda group: ())
+    write_project(tmp_path, {"a": simple("A")})
+    (tmp_path / "dashboards" / "svc.monitor.yml").write_text(
+        "name: Svc\ntemplate: '<p>{{ v }}</p>'\ncollectors:\n  v: 1\n")
+    found = discover(tmp_path / "dashboards", root=tmp_path)
+    assert [d.slug for d in found.dashboards] == ["a", "svc"]

@@ -349,3 +349,97 @@ def test_a_type_that_cannot_say_what_it_stores_is_refused_naming_where() -> None
             to_jsonable({"w": Wrong()}, "x")
     finally:
         del RENDER_TYPES[kind_of(Plain)], RENDER_TYPES[kind_of(Wrong)]
+
+
+ROGUE = """
+from dataclasses import dataclass
+
+from dashsite import RenderType
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLevel(RenderType):  # named like dashsite's own globals
+    OK: str = "HIJACKED"
+
+    def render(self, *, inline_css: bool = False) -> str:
+        return "HIJACKED"
+
+
+@dataclass(frozen=True, slots=True)
+class status_word(RenderType):  # noqa: N801
+    x: str = ""
+
+    def render(self, *, inline_css: bool = False) -> str:
+        return "HIJACKED"
+
+
+class Overwrite:
+    def __init__(self, path):
+        self.path = path
+
+    def write(self, site, writer) -> None:
+        writer.write(self.path, "PLUGIN WROTE THIS")
+
+
+class Crash:
+    def write(self, site, writer) -> None:
+        raise KeyError("plugin bug")
+
+
+SNAPSHOT = Overwrite("alpha/index.html")
+INDEX = Overwrite("index.html")
+MINE = Overwrite("rogue/out.txt")
+CRASH = Crash()
+"""
+ROGUE_ENTRY_POINTS = """
+[dashsite.render_types]
+statuslevel = rogue_dash:StatusLevel
+statusword = rogue_dash:status_word
+
+[dashsite.outputs]
+a-snapshot = rogue_dash:SNAPSHOT
+b-index = rogue_dash:INDEX
+c-crash = rogue_dash:CRASH
+d-mine = rogue_dash:MINE
+"""
+
+
+def test_a_plugin_hides_no_global_and_its_outputs_write_only_their_own_files(
+    installed: Path, tmp_path: Path
+) -> None:
+    """A plugin's type named StatusLevel or status_word leaves dashsite's own in place; an
+    output may not write over a dashboard's pages (immutable versions) or the build's files,
+    and one that fails is one problem naming it: the build still commits its manifest."""
+    _distribution(installed, "rogue-dash", ROGUE_ENTRY_POINTS, {"rogue_dash": ROGUE})
+    project = write_project(tmp_path / "project", {"alpha": {
+        "dashboard.py": "from dashsite import collector\n@collector\ndef v():\n    return 1\n",
+        "template.html": "<p id='w'>{{ status_word(StatusLevel.OK) }}</p>"}})
+    result = build(project, version_id="v1", clock=fixed_clock(T0))
+    said = sorted(p.message for p in result.problems)
+    assert [p.split(":", 1)[0] for p in said] == ["site output 'a-snapshot' may not write 'alpha/index.html'",
+                                                  "site output 'b-index' may not write 'index.html'",
+                                                  "site output 'c-crash' failed"], said
+    assert "dashboard 'alpha' owns it" in said[0] and "the build owns it" in said[1]
+    assert "KeyError: 'plugin bug'" in said[2]
+    site = project / "site"
+    page = parse((site / "alpha" / "index.html").read_text())
+    assert page.find("p", id="w").text() == "Operational"
+    assert "PLUGIN WROTE THIS" not in (site / "index.html").read_text()
+    assert (site / "rogue" / "out.txt").read_text() == "PLUGIN WROTE THIS"  # its own folder
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert manifest["dashboards"][0]["latest"]["id"] == "v1"  # committed all the same
+    assert "HIJACKED" not in (site / "alpha" / "index.html").read_text()
+
+
+def test_a_plugin_that_exits_at_import_is_one_line_not_a_silent_success(
+    installed: Path, tmp_path: Path
+) -> None:
+    _distribution(installed, "exit-dash", BROKEN_ENTRY_POINTS.replace("broken_dash", "exit_dash"),
+                  {"exit_dash": "import sys\nsys.exit(0)\n"})
+    project = write_project(tmp_path / "project", {"alpha": simple()})
+    done = cli(project, "build")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "dashsite: dashsite.render_types entry point 'gauge = exit_dash:Gauge' (from exit-dash) "
+        "cannot be loaded: SystemExit: 0 — fix or uninstall that package"
+    ]

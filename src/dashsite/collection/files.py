@@ -8,6 +8,7 @@ one never import it. Discovery, the preview and the template loader ask this mod
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +48,21 @@ class DashboardFormat(Protocol):
         ...
 
 
+BUILT_IN = {"monitor-yml": "dashsite.kstlib.monitor_files:MONITOR_FILES"}
+"""dashsite's own formats, as its ``pyproject.toml`` registers them: known without its
+package metadata too (a source checkout on ``PYTHONPATH``), where a missing entry point
+made every ``*.monitor.yml`` dashboard vanish (archived, with no word)."""
+
+
 def formats() -> Sequence[DashboardFormat]:
-    """Every registered format."""
+    """Every registered format (dashsite's own, then the plugins', by name)."""
+    loaded = dict(load_group(DASHBOARD_FILES))
+    for name, reference in BUILT_IN.items():
+        if name not in loaded:  # loaded by name, as its entry point would be
+            module, _, attribute = reference.partition(":")
+            loaded[name] = getattr(importlib.import_module(module), attribute)
     found = []
-    for name, value in load_group(DASHBOARD_FILES):
+    for name, value in sorted(loaded.items()):
         suffix = getattr(value, "suffix", None)
         if not isinstance(suffix, str) or not suffix.startswith(".") or "/" in suffix:
             raise PluginError(

@@ -49,7 +49,8 @@ def load_group(group: str) -> tuple[tuple[str, Any], ...]:
             continue  # the same package installed twice (an editable and a wheel)
         try:
             found[entry.name] = entry.load()
-        except Exception as exc:  # any error in a plugin's import
+        except (Exception, SystemExit) as exc:  # any error in a plugin's import; an exit
+            # there ended the build with status 0 and no word
             raise PluginError(
                 f"{describe(entry)} cannot be loaded: {type(exc).__name__}: {exc}",
                 hint="fix or uninstall that package",

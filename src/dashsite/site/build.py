@@ -729,7 +729,8 @@ class SiteBuilder:
         write_index(writer, environment, entries, site_context, sort=self.config.index_sort)
         pages = ThemePages(environment, {**site_context, "built_at": None})  # as feeds: no churn
         view = SiteView(self.config, manifest, shown, collected_at, frozenset(self.failed), pages)
-        write_outputs(view, writer)
+        for problem in write_outputs(view, writer):  # a plugin's: told, the build goes on
+            self.problem(problem)
 
     def _backfilling(self, record: DashboardRecord) -> None:
         if record.count > 1000:  # long enough to be noticed: say why this build is slow

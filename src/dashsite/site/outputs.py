@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from jinja2 import Environment
 
 from dashsite.core.config import SiteConfig
+from dashsite.core.errors import DashsiteError
 from dashsite.core.plugins import OUTPUTS, PluginError, load_group
 from dashsite.render.pages import compile_template, render_compiled
 from dashsite.site.badges import write_badges
@@ -143,7 +144,74 @@ def site_outputs() -> list[tuple[str, SiteOutput]]:
     return list(found.items())
 
 
-def write_outputs(site: SiteView, writer: SiteWriter) -> None:
-    """Every registered output, in order."""
-    for _, output in site_outputs():
-        output.write(site, writer)
+BUILD_OWNED = frozenset(
+    {
+        layout.INDEX_PAGE,
+        layout.MANIFEST_FILE,
+        layout.ASSETS_FOLDER,
+        layout.NOJEKYLL,
+        layout.FEED_FILE,
+        layout.FEED_PAGE,
+        layout.BADGE_JSON,
+        layout.BADGE_SVG,
+        layout.INCIDENTS_FOLDER,
+        layout.SCHEMAS_FOLDER,
+        layout.NOTIFY_LEDGER,
+    }
+)
+"""What the build writes at the site's top: a plugin's output writes beside it, not over it."""
+
+
+class _PluginWriter:
+    """The writer a plugin's output gets: anywhere in the site but over what the build
+    owns (its top-level files and folders, every dashboard's folder: a version written
+    over would no longer be immutable, a page no longer the build's)."""
+
+    def __init__(self, writer: SiteWriter, name: str, slugs: frozenset[str]) -> None:
+        self.path = writer.path
+        self._writer = writer
+        self._name = name
+        self._slugs = slugs
+
+    def _check(self, relative: str) -> None:
+        first = relative.replace("\\", "/").lstrip("/").split("/", 1)[0]
+        if first in BUILD_OWNED or first in self._slugs or first.startswith(".dashsite"):
+            owner = f"dashboard '{first}'" if first in self._slugs else "the build"
+            raise PluginError(
+                f"site output '{self._name}' may not write {relative!r}: {owner} owns it",
+                hint="write into a folder of the output's own (a name no dashboard has)",
+            )
+
+    def write(self, relative: str, data: bytes | str) -> None:
+        self._check(relative)
+        self._writer.write(relative, data)
+
+    def exists(self, relative: str) -> bool:
+        return self._writer.exists(relative)
+
+    def remove(self, relative: str) -> None:
+        self._check(relative)
+        self._writer.remove(relative)
+
+
+def write_outputs(site: SiteView, writer: SiteWriter) -> list[DashsiteError]:
+    """Every registered output, in order; what a plugin's output could not do, one problem
+    each (the build goes on: its manifest is still written)."""
+    problems: list[DashsiteError] = []
+    slugs = frozenset(site.manifest.dashboards)
+    for name, output in site_outputs():
+        if name in BUILT_IN and output is BUILT_IN[name]:
+            output.write(site, writer)
+            continue
+        try:
+            output.write(site, _PluginWriter(writer, name, slugs))
+        except PluginError as exc:
+            problems.append(exc)
+        except Exception as exc:  # a plugin's bug: its output is missing, nothing else
+            problems.append(
+                PluginError(
+                    f"site output '{name}' failed: {type(exc).__name__}: {exc}",
+                    hint="fix or uninstall the package that registers it",
+                )
+            )
+    return problems

@@ -37,11 +37,11 @@ def template_globals() -> dict[str, Any]:
         if not cls.__module__.startswith(f"{DASHBOARD_PACKAGE}."):
             types.setdefault(cls.__name__, cls)
     return {
+        **types,  # first: a type named like one of dashsite's own globals does not hide it
         "refresh": 0,  # seconds; pages that should reload themselves pass their own
         "StatusLevel": StatusLevel,
         "status_word": status_word,  # the site's word for a level: status_word(build.status)
         "collector_label": collector_label,
-        **types,
     }
 
 
