@@ -280,7 +280,11 @@ def template_filters() -> dict[str, Any]:
     import dashsite
 
     filters = dashsite.create_environment().filters
-    return {n: f for n, f in filters.items() if f is not JINJA_FILTERS.get(n)}
+    return {  # (Jinja's own escaping filters, wrapped for template.md, stay Jinja's)
+        n: f
+        for n, f in filters.items()
+        if f is not JINJA_FILTERS.get(n) and not getattr(f, "wraps_jinja", False)
+    }
 
 
 def _sections() -> list[tuple[str, str, list[str]]]:

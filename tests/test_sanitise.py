@@ -128,3 +128,34 @@ def test_an_incident_body_never_becomes_a_script_link(tmp_path: Path) -> None:
     kept = {a.attrs.get("href") for a in section.find_all("a")}
     assert kept <= {None, "#unsafe-link-removed", "https://runbook.example/db"}, kept
     assert "https://runbook.example/db" in kept
+
+
+ESCAPED_MODULE = """
+from dashsite import collector
+
+@collector
+def note():
+    return "[Reset password](https://evil.example/phish) ![t](https://evil.example/t.png)"
+
+@collector
+def names():
+    return ["[x](https://evil.example/list)", "**bold**"]
+"""
+
+
+def test_an_escaping_filter_in_a_template_md_keeps_data_text(tmp_path: Path) -> None:
+    """``| e`` and ``| tojson`` made collector data Markup, which a template.md read as
+    Markdown: a live link and a remote image from data. They stay text, as plain
+    ``{{ note }}`` does."""
+    template = ("# Notes\n\n<p id='e'>{{ note | e }}</p>\n\n{{ note | escape }}\n\n"
+                "{{ note | forceescape }}\n\n<p id='j'>{{ names | tojson }}</p>\n")
+    write_project(tmp_path, {"notes": {"dashboard.py": ESCAPED_MODULE, "template.md": template}})
+    done = cli(tmp_path, "build", "--version-id", "v1")
+    assert done.returncode == 0, done.stderr
+    body = parse((tmp_path / "site" / "notes" / "index.html").read_text()).find(
+        "div", class_="dashboard-body")
+    assert not list(body.find_all("a")) and not list(body.find_all("img"))
+    assert not list(body.find_all("strong"))
+    text = " ".join(body.text().split())
+    assert text.count("[Reset password](https://evil.example/phish)") == 3
+    assert '["[x](https://evil.example/list)", "**bold**"]' in text

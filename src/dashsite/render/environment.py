@@ -25,6 +25,7 @@ from jinja2 import (
     nodes,
     pass_context,
 )
+from jinja2.filters import FILTERS as FILTERS_BUILTIN
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -281,6 +282,28 @@ def markdown_values_are_text(context: Context, value: Any) -> Any:
     return value
 
 
+def _data_in_markdown(func: Callable[..., Any]) -> Callable[..., Any]:
+    """An escaping filter (``| e``, ``| tojson``) whose output stays text in a
+    ``template.md``: escaped is not less live there, Markdown would read the link in
+    ``{{ note | e }}`` (:func:`markdown_values_are_text`). Elsewhere it is the filter."""
+    takes_eval_context = func is FILTERS_BUILTIN.get("tojson")
+
+    @pass_context
+    @functools.wraps(func)
+    def data(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if takes_eval_context:
+            made = func(context.eval_ctx, value, *args, **kwargs)
+        else:
+            made = func(value, *args, **kwargs)
+        if _is_markdown(context.name) and isinstance(made, str):
+            return Rendered(literal_in_markdown(made))
+        return made
+
+    data.kept_as = f"dashsite.data_in_markdown({func.__name__})"  # type: ignore[attr-defined]
+    data.wraps_jinja = True  # type: ignore[attr-defined]  # (Jinja's filter, documented there)
+    return data
+
+
 def _is_markdown(name: str | None) -> bool:
     return name is not None and name.endswith(".md")
 
@@ -345,6 +368,8 @@ def create_environment(
 
     render.kept_as = f"dashsite.render(inline_css={inline})"  # type: ignore[attr-defined]
     environment.filters["render"] = render
+    for name in ("e", "escape", "forceescape", "tojson"):
+        environment.filters[name] = _data_in_markdown(environment.filters[name])
     environment.globals.update(template_globals())
     return environment
 
