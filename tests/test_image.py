@@ -94,6 +94,11 @@ def test_exactly_one_source_and_a_positive_size() -> None:
         b'<svg xmlns="http://www.w3.org/2000/svg"><style>@\\69mport "http://evil/x.css";</style></svg>',
         b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:\\75rl(http://evil/a)"/></svg>',
         b'<svg xmlns="http://www.w3.org/2000/svg"><style>rect{fill:\\75 rl(http://e/a)}</style></svg>',
+        # XLink under any prefix, not only "xlink:" (found by a hostile try)
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink"><a x:href="javascript:alert(1)"><text>x</text></a></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink"><use x:href="http://evil.example/s.svg#a"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink"><image x:href="http://evil.example/t.png"/></svg>',
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink"><a><set attributeName="x:href" to="javascript:alert(1)"/></a></svg>',
     ],
 )
 def test_unsafe_svg_is_refused(svg: bytes) -> None:

@@ -28,7 +28,8 @@ MAX_IMAGE_BYTES = 2 * 1024 * 1024
 """Images larger than this are refused: they bloat pages and emails."""
 
 _FORBIDDEN_SVG_ELEMENTS = frozenset({"script", "foreignobject", "iframe", "embed", "object"})
-_HREF_ATTRIBUTES = frozenset({"href", "xlink:href", "src"})
+_HREF_ATTRIBUTES = frozenset({"href", "src"})
+"""By local name: ``xlink:href``, and ``x:href`` with any prefix bound to XLink, too."""
 _EXTERNAL_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
 
 
@@ -66,9 +67,12 @@ def check_svg(data: bytes) -> None:
             problems.append(f"<{tag}> element")
         for name, value in attrs.items():
             lowered = name.lower()
-            if lowered.startswith("on"):
+            if lowered.rsplit(":", 1)[-1].startswith("on"):
                 problems.append(f"event handler attribute {name}")
-            elif lowered in _HREF_ATTRIBUTES and not value.strip().startswith("#"):
+            elif (
+                lowered.rsplit(":", 1)[-1] in _HREF_ATTRIBUTES
+                and not value.strip().startswith("#")
+            ):
                 problems.append(f"external reference {name}={value[:40]!r}")
             elif _EXTERNAL_URL.search(value):
                 problems.append(f"external url() in {name}")
@@ -77,7 +81,7 @@ def check_svg(data: bytes) -> None:
             elif (
                 local in {"set", "animate"}
                 and lowered == "attributename"
-                and value.lower() in _HREF_ATTRIBUTES
+                and value.strip().lower().rsplit(":", 1)[-1] in _HREF_ATTRIBUTES
             ):
                 problems.append(f"<{tag}> rewriting {value}")
 
