@@ -226,6 +226,25 @@ def test_eml_is_written_not_sent(project: Path, tmp_path: Path) -> None:
     assert parsed["To"] == "a@example.com"
 
 
+def test_a_dashboard_that_failed_to_load_is_mailed_saying_so(project: Path, tmp_path: Path) -> None:
+    """Its last filed version is what can be mailed, but the mail must not read as if all
+    were well: the latest build could not load it (the index says so too)."""
+    module = project / "dashboards" / "ops" / "dashboard.py"
+    module.write_text(module.read_text() + "\ndef oops(:\n")
+    assert build(project, version_id="v2").problems
+    out = tmp_path / "out.eml"
+    done = cli(project, "mail", "ops", "--to", "a@example.com", "--eml", str(out))
+    assert done.returncode == 0, done.stderr
+    parsed = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    assert parsed["Subject"].startswith("Ops & Co: Failed to load — ")
+    html = parsed.get_body(("html",)).get_content()
+    said = " ".join(parse(html).text().split())
+    assert "Failed to load in the latest build dashboards/ops/dashboard.py:" in said
+    assert "syntax error" in said and "What follows is the last version it filed" in said
+    text = " ".join(parsed.get_body(("plain",)).get_content().split())
+    assert "Failed to load in the latest build" in text
+
+
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_authentication(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     handler = Inbox()
@@ -636,3 +655,41 @@ def test_the_mail_fits_a_phone_and_its_chart_text_is_readable_there(
             assert overlapping == []
         view.screenshot(path=str(tmp_path / "mail-390.png"), full_page=True)
         browser.close()
+
+
+class PickyInbox(Inbox):
+    """Refuses any recipient at refuse.example."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        if address.endswith("@refuse.example"):
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_some_recipients_refused_says_who_got_it(project: Path) -> None:
+    """A CI retry after 'refused' mailed the others twice: the line says who got it."""
+    handler = PickyInbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        smtp_config(project, port, security="none")
+        done = cli(project, "mail", "ops", "--to", "x@refuse.example", "ok@example.com")
+    finally:
+        controller.stop()
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "dashsite: sent to ok@example.com; the SMTP server refused: x@refuse.example — check "
+        "the refused addresses, and send only to them again")
+    assert [e.rcpt_tos for e in handler.envelopes] == [["ok@example.com"]]
+
+
+def test_a_missing_cafile_is_one_line_naming_it(project: Path) -> None:
+    smtp_config(project, 2525, security="none", cafile="/no/such/ca.pem")
+    done = cli(project, "mail", "ops", "--to", "a@example.com")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "dashsite: [mail] cafile '/no/such/ca.pem' cannot be read: No such file or directory — "
+        "give the path of a PEM file of CA certificates, or leave cafile out")

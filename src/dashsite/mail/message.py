@@ -296,6 +296,7 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     base = _base(config.base_url)  # in a mail, links must be absolute (or absent)
     context.update(root=base, dashboard_root=f"{base}{slug}/" if base else "")
     context["build"]["collectors"] = raw.get("collectors", {})
+    context["problem"] = record.problem  # the latest build could not load or draw it
     body = render_body(
         environment, dashboard.template_name, context, markdown=dashboard.is_markdown
     )
@@ -313,7 +314,8 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     html, dropped = absolute_links(html, f"{base}{slug}/" if base else "")
     when = collected_at.astimezone(UTC)
     level = view.shown_level(latest.status) if view is not None else latest.status
-    said = site_context["words"].level(level)  # the word the latest page's heading uses
+    words = site_context["words"]  # the word the index's card uses
+    said = words.failed if record.problem else words.level(level)
     default_subject = f"{dashboard.title}: {said} — {when:%Y-%m-%d %H:%M} UTC"
     return MailPage(
         one_line(subject or default_subject), html, html_to_text(html), images + charts, dropped
@@ -380,7 +382,13 @@ class SMTPTransport:
         self.user = user
         self.password = password
         self.timeout = timeout
-        self.context = ssl.create_default_context(cafile=cafile or None)
+        try:
+            self.context = ssl.create_default_context(cafile=cafile or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise DeliveryError(
+                f"[mail] cafile '{cafile}' cannot be read: {exc.strerror or exc}",
+                hint="give the path of a PEM file of CA certificates, or leave cafile out",
+            ) from None
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "ssl":
@@ -424,7 +432,20 @@ class SMTPTransport:
                 hint="check [mail] host and port, and that the server runs",
             ) from None
         if refused:
-            raise DeliveryError(f"the SMTP server refused: {', '.join(sorted(refused))}")
+            sent = [r for r in _recipients(message) if r not in refused]
+            raise DeliveryError(
+                f"sent to {', '.join(sent)}; the SMTP server refused: "
+                f"{', '.join(sorted(refused))}",
+                hint="check the refused addresses, and send only to them again",
+            )
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    """The To and Cc addresses, as ``send_message`` sends to them."""
+    from email.utils import getaddresses
+
+    fields = [str(v) for key in ("To", "Cc") for v in message.get_all(key, [])]
+    return [address for _, address in getaddresses(fields) if address]
 
 
 def write_eml(message: EmailMessage, path: Path) -> None:
