@@ -37,6 +37,16 @@ def test_workflow_is_valid_and_calls_real_commands(workflow: Path) -> None:
             assert re.search(rf"^{argv[1]}:", MAKEFILE, re.MULTILINE), argv
     pull = dashsite[0]
     assert pull[1] == dashsite[2][1] == dashsite[4][1]  # pulls from where it publishes
+    # A user's repository has no Makefile of ours: dashsite comes from pip, with the
+    # extras the workflow uses (notify's apprise; S3's boto3).
+    installs = [argv for argv in commands if argv[:4] == ["python", "-m", "pip", "install"]]
+    assert len(installs) == 1 and installs[0][4].startswith("dashsite[")
+    extras = set(installs[0][4].removeprefix("dashsite[").rstrip("]").split(","))
+    assert "notify" in extras and ("s3" in extras) == pull[1].startswith("$")
+    assert not [argv for argv in commands if argv[0] == "make"]
+    # "Re-run jobs" keeps the run number: the attempt makes the id new (ids are immutable)
+    build = next(run for run in runs if " build " in f" {run} ")
+    assert "${{ github.run_number }}-${{ github.run_attempt }}" in build
 
 
 def test_the_docs_workflow_builds_the_docs_with_the_demo_and_deploys_them() -> None:

@@ -327,9 +327,11 @@ def _validate(table: dict[str, Any], where: str, schema: dict[str, Option] = _SC
         option = schema.get(key)
         if option is None:
             close = difflib.get_close_matches(key, schema, n=1)
-            known = ", ".join(sorted(schema))
-            guess = f"did you mean '{close[0]}'? " if close else ""
-            problems.append(f"{where}: unknown key '{key}' — {guess}known keys: {known}")
+            if close:  # (the whole list would not fit the line: the guess is what helps)
+                problems.append(f"{where}: unknown key '{key}' — did you mean '{close[0]}'?")
+            else:
+                known = " ".join(sorted(schema))  # (spaces: the whole list fits the line)
+                problems.append(f"{where}: unknown key '{key}' — known keys: {known}")
             continue
         if isinstance(value, bool) or not isinstance(value, option.kinds):
             problems.append(
