@@ -426,6 +426,41 @@ def test_notifier_from_library_code(tmp_path: Path, hook: Receiver) -> None:
     assert "https://example.com/r" in hook.payloads()[0]["text"]
 
 
+def test_a_target_that_is_down_does_not_make_the_others_hear_twice(
+    tmp_path: Path, hook: Receiver
+) -> None:
+    """With state, each target is told each change once: one that is down is tried on the
+    next call, the one that got it is not sent it again (it was, every call, while the
+    other stayed down); a state file of the old form (name → status) still counts."""
+    import socket
+
+    from dashsite import MonitoringService, Notifier
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/down"
+    failing = {"now": True}
+
+    def api() -> str:
+        if failing["now"]:
+            raise ConnectionError("refused")
+        return "fine"
+
+    service = MonitoringService("{{ api }}", {"api": api}, fail_fast=False)
+    state = tmp_path / "state.json"
+    state.write_text('{"nightly": "ok"}\n')  # told "ok" before targets were told apart
+    notifier = Notifier([hook.url + "/lib", dead], state=state, retries=0, timeout=2)
+    first = notifier.notify_result("nightly", service.run_sync())
+    assert [d.delivered for d in first] == [True, False]
+    again = notifier.notify_result("nightly", service.run_sync())
+    assert [d.delivered for d in again] == [False]  # only the one still owed the news
+    assert [p["status"] for p in hook.payloads()] == ["error"]
+    assert "(version )" not in hook.payloads()[0]["text"]
+    failing["now"] = False
+    notifier.notify_result("nightly", service.run_sync())
+    assert [p["status"] for p in hook.payloads()] == ["error", "ok"]
+
+
 def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
 

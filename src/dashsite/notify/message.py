@@ -55,7 +55,7 @@ All dashboards: {{ link }}
 {%- set c = changes[0] -%}
 {{ c.dashboard }}: {{ c.summary }}.
 {% if c.kind == "recovered" %}Was {{ c.worst }} from {{ c.since }} to {{ c.at }}.
-{%- else %}Not OK since {{ c.since }} (version {{ c.version }}).
+{%- else %}Not OK since {{ c.since }}{% if c.version %} (version {{ c.version }}){% endif %}.
 {%- endif %}
 {%- if c.failed %}
 {% if c.kind == "recovered" %}Had failed:{% else %}Failing:{% endif %}

@@ -14,6 +14,7 @@ changed since the last call (once per change); without it, every call sends.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -59,6 +60,9 @@ class Notifier:
             sender_for(url, timeout=timeout, retries=retries, mail=mail, environ=dict(env))
             for url in urls
         ]
+        self.keys = [hashlib.sha256(url.encode()).hexdigest()[:12] for url in targets]
+        """Each target's name in the state file: its URL as written (placeholders, not
+        secrets), hashed."""
         self.state = Path(state) if state is not None else None
 
     def send(self, title: str, text: str, *, link: str = "") -> list[Delivery]:
@@ -72,14 +76,20 @@ class Notifier:
         return [sender.send(message) for sender in self.senders]
 
     def notify_result(self, name: str, result: Any, *, link: str = "") -> list[Delivery]:
-        """Tell the targets a ``MonitoringResult``'s status (only when it changed, with state)."""
+        """Tell the targets a ``MonitoringResult``'s status; with ``state``, only the targets
+        not told this status of ``name`` yet (once per change and per target: one target
+        down is tried again on the next call, the others are not told twice)."""
         level: StatusLevel = result.status
-        previous = self._states().get(name)
-        if self.state is not None and previous == level.slug:
-            return []
-        if self.state is not None and previous is None and level == StatusLevel.OK:
-            self._remember(name, level)
-            return []
+        told = self._told(name)
+        if self.state is not None:
+            if all(found is None for found in told.values()) and level == StatusLevel.OK:
+                self._remember(name, dict.fromkeys(told, level.slug))
+                return []  # the first call, all well: nothing changed to tell
+            due = [key for key, found in told.items() if found != level.slug]
+            if not due:
+                return []
+        else:
+            due = list(told)
         now = getattr(result, "collected_at", None) or datetime.now(UTC)
         errors = tuple((e.name, str(e.cause)) for e in getattr(result, "errors", []))
         kind = "recovered" if level == StatusLevel.OK else "opened"
@@ -89,22 +99,34 @@ class Notifier:
         message = Message(
             built.title, built.text + tail, built.markdown + tail, link, level, (change,)
         )
-        deliveries = [sender.send(message) for sender in self.senders]
-        if all(d.delivered for d in deliveries):
-            self._remember(name, level)
+        senders = dict(zip(self.keys, self.senders, strict=True))
+        deliveries = [senders[key].send(message) for key in due]
+        delivered = {key: level.slug for key, d in zip(due, deliveries, strict=True) if d.delivered}
+        self._remember(name, delivered)
         return deliveries
 
-    def _states(self) -> dict[str, str]:
+    def _told(self, name: str) -> dict[str, str | None]:
+        """Target key → the status of ``name`` it was last told (None: never)."""
+        found = self._states().get(name)
+        if isinstance(found, str):  # written before targets were told apart: all of them
+            return dict.fromkeys(self.keys, found)
+        mine = found if isinstance(found, dict) else {}
+        return {key: v if isinstance(v := mine.get(key), str) else None for key in self.keys}
+
+    def _states(self) -> dict[str, Any]:
         if self.state is None:
             return {}
         try:
             raw = json.loads(self.state.read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
             return {}
-        return {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else {}
+        if not isinstance(raw, dict):
+            return {}
+        return {k: v for k, v in raw.items() if isinstance(v, str | dict)}
 
-    def _remember(self, name: str, level: StatusLevel) -> None:
-        if self.state is None:
+    def _remember(self, name: str, told: Mapping[str, str]) -> None:
+        if self.state is None or not told:
             return
-        states = {**self._states(), name: level.slug}
+        states = self._states()
+        states[name] = {**{k: v for k, v in self._told(name).items() if v is not None}, **told}
         atomic_write(self.state, (json.dumps(states, sort_keys=True) + "\n").encode())
