@@ -348,6 +348,40 @@ def test_declared_maintenance_joins_the_timeline_and_is_not_down(tmp_path: Path)
     assert_site_whole(root / "site")
 
 
+def test_a_failure_during_planned_maintenance_reads_as_maintenance_until_the_window_ends(
+    tmp_path: Path,
+) -> None:
+    """The collector fails inside a declared maintenance window: the index says
+    "Maintenance" (not "Partial outage … needs attention"), lists the maintenance once,
+    and no feed tells of a separate outage. Still failing after the window: an outage."""
+    root = project(tmp_path, alpha=flaky(), beta=flaky("Beta"))
+    (root / "incidents").mkdir()
+    (root / "incidents" / "failover.md").write_text(
+        MAINTENANCE.replace("end = 2026-11-27T20:30:00Z\n", "end = 2026-11-27T20:40:00Z\n"))
+    run(root, "alpha", ["7", "7", "down", "down"])  # 20:15 … 20:30; window 20:20-20:40
+    index = page(root, "index.html")
+    banner = index.find("p", class_="banner")
+    assert "banner-maintenance" in banner.classes and "banner-ok" not in banner.classes
+    assert " ".join(banner.text().split()) == (
+        "Maintenance 1 of 2 dashboards under planned maintenance: Flaky")
+    card = index.find("li", id="card-alpha")
+    assert card.find("span", class_="status-badge").text() == "Maintenance"
+    (item,) = index.find("section", class_="ongoing").find_all("li")
+    assert "Planned failover" in item.text()
+    titles = [e.title for e in feed(root, "feed.xml").entries]
+    assert titles == ["Flaky: Planned failover · maintenance since 2026-11-27 20:20 UTC (ongoing)"]
+    manifest = manifest_entries(root / "site")["alpha"]
+    assert manifest["status"] == "error"  # machines read the level, as it was collected
+    run(root, "alpha", ["down"], start=T0 + timedelta(minutes=30))  # 20:45: past the window
+    index = page(root, "index.html")
+    banner = index.find("p", class_="banner")
+    assert "banner-error" in banner.classes
+    assert "needs attention: Flaky" in " ".join(banner.text().split())
+    titles = sorted(e.title for e in feed(root, "feed.xml").entries)
+    assert any(t.startswith("Flaky: error since") for t in titles), titles
+    assert_site_whole(root / "site")
+
+
 OUTAGE = """\
 +++
 title = "Database down"

@@ -36,12 +36,15 @@ def api():
 INCIDENT = f"""+++
 title = "DB {TOML_NASTY} failover"
 start = 2026-11-27T20:10:00Z
+end = 2026-11-27T20:13:00Z
 [[updates]]
 at = 2026-11-27T20:12:00Z
 text = "note {TOML_NASTY}"
 +++
 Body {TOML_NASTY}.
 """
+# (over before the outage the collector meets: each is its own feed entry, not one that
+# explains the other)
 
 
 def _xml_files(site: Path) -> list[Path]:

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from xml.sax.saxutils import escape, quoteattr
 
 from dashsite.core.xmltext import xml_text
+from dashsite.status.model import absorb
 from dashsite.status.view import StatusView
 from dashsite.store import layout
 from dashsite.store.layout import FEED_FILE
@@ -205,7 +206,8 @@ def write_feeds(
     everything: dict[str, FeedEntry] = {}
     for record, view in dashboards:
         entries: list[FeedEntry] = []
-        for incident in view.incidents[:FEED_ENTRIES]:
+        for incident in absorb(view.incidents)[:FEED_ENTRIES]:  # as the pages list them: a
+            # declared incident tells of the detected ones it explains (planned work's too)
             entry = incident_entry(record.title, incident, now, view.incident_link(incident))
             if any(e.key == entry.key for e in entries):
                 continue  # one incident, one entry: an id is never repeated

@@ -22,6 +22,7 @@ from dashsite.render.parts import CachedMonths, parts_signature
 from dashsite.status import model, summaries, timeline
 from dashsite.status import view as status_view
 from dashsite.status.history_fold import fold_runs
+from dashsite.status.model import absorb
 from dashsite.status.view import BAR_DAYS, HISTORY_PAGE, DayBar, Planned, StatusView, month_page
 from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
@@ -138,29 +139,46 @@ class IndexEntry:
         return self.timeline.shown_level(collected) if self.timeline is not None else collected
 
     @property
-    def attention(self) -> bool:
-        """Not OK, stale, failed to load, or never built: someone should look."""
+    def maintenance(self) -> bool:
+        """Not OK only through declared maintenance going on now (planned work explains
+        every failure, :attr:`StatusView.under_maintenance`): the card and the banner say
+        Maintenance, not an outage; the manifest and the badges keep the level."""
         return (
-            bool(self.problem) or self.level is None or self.stale or self.level != StatusLevel.OK
+            not self.problem
+            and not self.stale
+            and self.level not in (None, StatusLevel.OK)
+            and self.timeline is not None
+            and self.timeline.under_maintenance
         )
 
     @property
+    def attention(self) -> bool:
+        """Not OK (but for planned work), stale, failed to load, or never built: someone
+        should look."""
+        return (
+            bool(self.problem) or self.level is None or self.stale or self.level != StatusLevel.OK
+        ) and not self.maintenance
+
+    @property
     def state(self) -> str:
-        """What the card says: a level's slug, ``failed``, ``unbuilt`` or ``stale``."""
+        """What the card says: a level's slug, ``failed``, ``unbuilt`` or ``maintenance``."""
         if self.problem:
             return "failed"
         if self.level is None:
             return "unbuilt"
-        return self.level.slug
+        return "maintenance" if self.maintenance else self.level.slug
 
     @property
     def rank(self) -> float:
-        """Worst first: critical, failed, error, warning, stale, never built, ok."""
+        """Worst first: critical, failed, error, warning, stale, under maintenance, never
+        built, ok."""
         if self.problem:
             return 3.5
         level = self.level
         if level is None:
             return 0.5
+        if self.maintenance:
+            return 0.75
         if level == StatusLevel.OK:
             return 1.0 if self.stale else 0.0
         return 1.0 + list(StatusLevel).index(level)  # warning 2, error 3, critical 4
@@ -219,15 +237,18 @@ def group_entries(entries: Sequence[IndexEntry]) -> list[tuple[str, list[IndexEn
 
 
 def overall_state(entries: Sequence[IndexEntry]) -> str:
-    """The banner's state: the worst level (``failed`` counts as error), else ``stale``."""
+    """The banner's state: the worst level (``failed`` counts as error), else ``stale``,
+    else ``maintenance`` (planned work explains every failure)."""
     levels = [
         StatusLevel.ERROR if e.problem or e.level is None else e.level
         for e in entries
-        if e.level is not None or e.problem
+        if (e.level is not None or e.problem) and not e.maintenance
     ]
     worst = max(levels, default=StatusLevel.OK)
     if worst == StatusLevel.OK and any(e.attention for e in entries):
         return "stale"
+    if worst == StatusLevel.OK and any(e.maintenance for e in entries):
+        return "maintenance"
     return worst.slug
 
 
@@ -241,11 +262,11 @@ def write_index(
 ) -> None:
     """Write ``index.html``: a banner, active dashboards as cards (grouped), archived listed."""
     active = sort_entries([entry for entry, on in entries if on], sort)
-    ongoing = [
+    ongoing = [  # a declared incident absorbs the detected ones it explains, as on its page
         (entry, incident)
         for entry in active
         if entry.timeline is not None
-        for incident in entry.timeline.ongoing
+        for incident in absorb(entry.timeline.ongoing)
     ]
     planned = Planned.across((e.slug, e.title, e.timeline) for e in active)
     context = {
@@ -257,6 +278,7 @@ def write_index(
         "active": active,
         "groups": group_entries(active),
         "attention": [entry for entry in active if entry.attention],
+        "maintenance": [entry for entry in active if entry.maintenance],
         "ongoing": sorted(ongoing, key=lambda pair: (-pair[1].worst, pair[1].start)),
         "archived": [entry for entry, on in entries if not on and entry.count],
     }

@@ -235,6 +235,16 @@ class StatusView:
             (i.worst for i in self.ongoing if i.declared and not i.maintenance), default=None
         )
 
+    @property
+    def under_maintenance(self) -> bool:
+        """Declared maintenance goes on now and explains everything else going on: no
+        detected incident outside it, no declared outage. Planned work, not an outage:
+        a visitor reads "Maintenance" (the level stays what the collectors said)."""
+        current = absorb(self.ongoing)
+        return any(i.declared and i.maintenance for i in current) and all(
+            i.declared and i.maintenance for i in current
+        )
+
     def shown_level(self, collected: StatusLevel) -> StatusLevel:
         """``collected`` (a version's level), raised to :attr:`declared_level`."""
         declared = self.declared_level
