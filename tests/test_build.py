@@ -171,6 +171,14 @@ def test_history_pages_by_month_and_page(tmp_path: Path) -> None:
     assert second.find("a", rel="next").attrs["href"] == "2026-11-3.html"
     third = parse((folder / "2026-11-3.html").read_text())
     assert [a.text() for a in third.find("table", class_="history-table").find("tbody").find_all("a")] == ["n400"]
+    # The month's days and incidents go on after a page is full: only its newest page tells
+    # them (a full page drew them as they were when it filled, for good: "201 versions").
+    for full in (first, second):
+        assert not list(full.find_all("section", **{"aria-labelledby": "month-status-title"}))
+        told = full.find("p", class_="meta")
+        assert told.find("a").attrs["href"] == "index.html#calendar-title"
+        assert "newest page" in told.text()
+    assert third.find("section", **{"aria-labelledby": "month-status-title"})
     assert third.find("a", rel="prev").attrs["href"] == "2026-11-2.html"
     assert not list(third.find("nav", class_="pagination").find_all("a", rel="next"))
     # October is 27 days old: past the default 7 days of pages, its data is still kept.

@@ -434,8 +434,7 @@ class SMTPTransport:
         if refused:
             sent = [r for r in _recipients(message) if r not in refused]
             raise DeliveryError(
-                f"sent to {', '.join(sent)}; the SMTP server refused: "
-                f"{', '.join(sorted(refused))}",
+                f"sent to {', '.join(sent)}; the SMTP server refused: {', '.join(sorted(refused))}",
                 hint="check the refused addresses, and send only to them again",
             )
 

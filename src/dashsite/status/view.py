@@ -273,9 +273,11 @@ class StatusView:
         )
 
     def month_incidents(self, month: str) -> tuple[Incident, ...]:
-        """The incidents that began in ``month``, oldest first."""
+        """The incidents that began in ``month``, oldest first (the one going on too)."""
         found = list(self.source.begun(month)) if self.source is not None else []
-        found += [i for i in self.extra if i.start.date().isoformat()[:7] == month]
+        found += [
+            i for i in (*self.extra, *self.ongoing) if i.start.date().isoformat()[:7] == month
+        ]
         return tuple(sorted(unique_incidents(found), key=lambda i: i.start))
 
     def incident_link(self, incident: Incident, page: str = "") -> str:

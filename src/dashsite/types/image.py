@@ -69,9 +69,8 @@ def check_svg(data: bytes) -> None:
             lowered = name.lower()
             if lowered.rsplit(":", 1)[-1].startswith("on"):
                 problems.append(f"event handler attribute {name}")
-            elif (
-                lowered.rsplit(":", 1)[-1] in _HREF_ATTRIBUTES
-                and not value.strip().startswith("#")
+            elif lowered.rsplit(":", 1)[-1] in _HREF_ATTRIBUTES and not value.strip().startswith(
+                "#"
             ):
                 problems.append(f"external reference {name}={value[:40]!r}")
             elif _EXTERNAL_URL.search(value):
