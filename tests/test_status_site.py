@@ -260,6 +260,9 @@ def test_a_collector_removed_from_the_dashboard_leaves_the_uptime_table(tmp_path
     run(root, "alpha", ["7", "7"])
     assert list(uptime_cells(page(root, "alpha/index.html"))) == [
         "windows", "Dashboard", "Api", "Disk"]
+    # what a collector's row counts is said (a probe returning CRITICAL read "100 %" there)
+    said = " ".join(page(root, "alpha/index.html").text().split())
+    assert "A collector's row is the time it ran without an error; the status it returned" in said
     module = root / "dashboards" / "alpha" / "dashboard.py"
     module.write_text(module.read_text().replace("@collector\ndef disk():", "def disk():"))
     run(root, "alpha", ["7"], start=T0 + timedelta(minutes=10))
