@@ -396,6 +396,27 @@ We are on it.
 """
 
 
+def test_a_declared_outage_counts_as_down_time_in_the_uptime_and_the_bars(
+    tmp_path: Path,
+) -> None:
+    """The collectors see nothing wrong; the team declared the service down from 20:20.
+    The heading said "Major outage" over "Uptime 24 h 100 %" and a green day (and the
+    badge "critical · 100 %"): the declared time now counts at its level."""
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "db.md").write_text(OUTAGE.replace("20:10:00Z", "20:20:00Z"))
+    run(root, "alpha", ["7"] * 5)  # 20:15 … 20:35, all ok by the collectors
+    latest = page(root, "alpha/index.html")
+    assert uptime_cells(latest)["Dashboard"] == ["25.00 %"]  # 15 of the 20 minutes down
+    day = [" ".join(li.text().split()) for li in
+           latest.find("ol", class_="day-bars").find_all("li")][-1]
+    assert day.startswith("2026-11-27: down 15 min, 5 versions, uptime 25.00 %"), day
+    badge = json.loads((root / "site" / "alpha" / "badge.json").read_text())
+    assert badge["message"] == "critical · 25.00 % 24 h"
+    assert uptime_cells(latest)["Api"] == ["100 %"]  # the collectors themselves never failed
+    assert_site_whole(root / "site")
+
+
 @pytest.mark.parametrize("severity", ["critical", "maintenance"])
 def test_an_outage_declared_going_on_is_the_status_a_visitor_reads(
     tmp_path: Path, severity: str

@@ -37,6 +37,7 @@ from dashsite.status.model import (
     collector_sums,
     collector_uptime,
     follow,
+    state_of,
     tally,
     unique_incidents,
     uptime_text,
@@ -398,7 +399,9 @@ class Timeline:
         now = now.astimezone(UTC)
         planned = tuple(sorted((i for i in declared if i.start > now), key=lambda i: i.start))
         declared = [i for i in declared if i.start <= now]
-        maintenance = [Window(i.start, i.end) for i in declared if i.maintenance]
+        maintenance = [  # (the declared outages too: their time counts at their level)
+            Window(i.start, i.end, None if i.maintenance else i.worst) for i in declared
+        ]
         today = now.date()
         self.rewind(record, today.isoformat(), hold)  # a marker in the future is redone
         year_start = today - timedelta(days=YEAR_DAYS - 1)
@@ -527,10 +530,7 @@ class Timeline:
         self, record: DashboardRecord, today: date, hold: float, maintenance: Sequence[Window]
     ) -> Digest:
         """The day's digest: read from ``log/digest.json``, or computed once and written."""
-        key = "|".join(
-            [today.isoformat(), record.settled or "-"]
-            + [f"{w.start.isoformat()}/{w.end.isoformat() if w.end else ''}" for w in maintenance]
-        )
+        key = "|".join([today.isoformat(), record.settled or "-"] + [w.key for w in maintenance])
         cached = self._digests.get(record.slug)
         if cached is not None and cached.key == key:
             return cached
@@ -764,24 +764,47 @@ class Timeline:
         hi: datetime,
         hold: float,
     ) -> None:
-        """Move the down and degraded time inside a maintenance window to maintenance.
+        """Move the down and degraded time inside a maintenance window to maintenance; or,
+        in a declared outage, the time that was better than its level to that level.
 
         Reads the log of the window's days (bounded by ``lo`` and ``hi``):
-        maintenance is rare and short.
+        declared windows are rare and short.
         """
         start, end = max(window.start, lo), min(window.end or hi, hi)
         if start >= end:
             return
         records = self._records(record, start.date(), end.date())
         carry = _mark_before(days, start.date().isoformat(), record)
+        level = window.level
         for day, found in tally(records, carry, start, end, hold, hours=True).items():
             target = days.get(day)
             if target is None:
                 continue
-            _move_to_maintenance(target, found)
-            for hour, part in found.hours.items():
-                if hour in target.hours:
-                    _move_to_maintenance(target.hours[hour], part)
+            pairs = [(target, found)] + [
+                (target.hours[hour], part)
+                for hour, part in found.hours.items()
+                if hour in target.hours
+            ]
+            for into, inside in pairs:
+                if level is None:
+                    _move_to_maintenance(into, inside)
+                else:
+                    _move_to_declared(into, inside, level)
+
+
+def _move_to_declared(target: DaySummary, inside: DaySummary, level: StatusLevel) -> None:
+    """The measured time of ``inside`` better than ``level`` counts at ``level`` in
+    ``target``, and the day (or hour) reads that level at least."""
+    state = state_of(level)
+    better = [State.UP] + ([State.DEGRADED] if state == State.DOWN else [])
+    moved = 0.0
+    for was in better:
+        amount = min(inside.seconds[was], target.seconds[was])
+        target.seconds[was] -= amount
+        target.seconds[state] += amount
+        moved += amount
+    if moved > 0 or inside.count:
+        target.worst = level if target.worst is None else max(target.worst, level)
 
 
 def _move_to_maintenance(target: DaySummary, inside: DaySummary) -> None:

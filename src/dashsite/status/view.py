@@ -83,10 +83,20 @@ def bar_months(today: date) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A maintenance window of a dashboard (from ``incidents/``)."""
+    """A window declared in ``incidents/`` that changes how a dashboard's time counts:
+    maintenance (``level`` None: its down time is neither up nor down), or an outage the
+    team declared (its measured time counts at ``level`` at least: down when the
+    collectors saw nothing wrong but the service was)."""
 
     start: datetime
     end: datetime | None
+    level: StatusLevel | None = None
+
+    @property
+    def key(self) -> str:
+        """What a digest computed with this window is keyed by."""
+        tail = f"/{self.level.slug}" if self.level is not None else ""
+        return f"{self.start.isoformat()}/{self.end.isoformat() if self.end else ''}{tail}"
 
 
 STATE_WORDS = {
