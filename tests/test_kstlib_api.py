@@ -313,6 +313,13 @@ def test_a_template_file_beside_the_yaml(tmp_path: Path) -> None:
         ("template_file: ../../etc/passwd\n", "svc.monitor.yml:1: 'template_file' '../../etc/passwd' is outside"),
         ("template: x\ncollectors:\n  build: 1\n", "collector name 'build' would hide"),
         ("template: |\n  <p>\n  {{ nope.x }}\n", "svc.monitor.yml:3: 'nope' is undefined"),
+        # typos were accepted: the value read None and the page said all was well
+        ("template: x\ncollectors:\n  a: {type: static, valu: 3}\n",
+         "svc.monitor.yml:3: collector 'a': unknown key 'valu' — did you mean 'value'?"),
+        ("template: x\ncollectors:\n  a:\n    type: env\n    env_var: HOME\n    defualt: 3\n",
+         "svc.monitor.yml:6: collector 'a': unknown key 'defualt' — did you mean 'default'?"),
+        ("template: '{{ a }}'\ncolectors:\n  a: 1\n",
+         "svc.monitor.yml:2: unknown key 'colectors' — did you mean 'collectors'?"),
     ],
 )
 def test_a_bad_monitor_file_is_one_line_naming_file_and_line(tmp_path: Path, text: str,

@@ -233,13 +233,19 @@ def test_aliases_that_expand_a_little_are_fine(tmp_path: Path) -> None:
         "p", id="u").text() == "msms"
 
 
-@pytest.mark.parametrize("variable", [
-    "API_TOKEN", "aws_secret_access_key", "DB_Password", "GITHUB_PAT_KEY", "SMTP_PASSWD"])
-def test_an_env_collector_of_a_secret_needs_allowing(tmp_path: Path, variable: str,
+@pytest.mark.parametrize(("variable", "value"), [
+    ("API_TOKEN", "s3cr3t-value"), ("aws_secret_access_key", "s3cr3t-value"),
+    ("DB_Password", "s3cr3t-value"), ("GITHUB_PAT_KEY", "s3cr3t-value"),
+    ("SMTP_PASSWD", "s3cr3t-value"),
+    # names the first list missed (a hostile try published them all)
+    ("SMTP_PASS", "s3cr3t-value"), ("GITHUB_PAT", "s3cr3t-value"), ("SENTRY_DSN", "s3cr3t-value"),
+    ("DATABASE_URL", "postgres://app:s3cr3t-value@db.internal/app"),
+])
+def test_an_env_collector_of_a_secret_needs_allowing(tmp_path: Path, variable: str, value: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     text = (f"template: '<p id=\"v\">{{{{ v }}}}</p>'\ncollectors:\n"
             f"  v: {{type: env, env_var: {variable}}}\n")
-    monkeypatch.setenv(variable, "s3cr3t-value")  # the build runs in this process
+    monkeypatch.setenv(variable, value)  # the build runs in this process
     root = yaml_project(tmp_path, text)
     done = cli(root, "build", "--version-id", "v1")
     assert_fails_alone(root, done, f"'{variable}' looks like a secret",
@@ -250,15 +256,18 @@ def test_an_env_collector_of_a_secret_needs_allowing(tmp_path: Path, variable: s
     done = cli(root, "build", "--version-id", "v2")
     assert done.returncode == 0, done.stderr
     assert parse((root / "site" / "svc" / "index.html").read_text()).find(
-        "p", id="v").text() == "s3cr3t-value"
+        "p", id="v").text() == value
 
 
 def test_an_env_collector_of_a_plain_variable_needs_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = yaml_project(tmp_path, "template: '<p id=\"v\">{{ v }}</p>'\ncollectors:\n"
-                                  "  v: {type: env, env_var: DEPLOY_REGION}\n")
+                                  "  v: {type: env, env_var: DEPLOY_REGION}\n"
+                                  "  p: {type: env, env_var: PATH}\n"
+                                  "  u: {type: env, env_var: STATUS_URL}\n")
     monkeypatch.setenv("DEPLOY_REGION", "eu-west-1")
+    monkeypatch.setenv("STATUS_URL", "https://status.example.com/")  # no password in it
     done = cli(root, "build", "--version-id", "v1")
     assert done.returncode == 0, done.stderr
 

@@ -27,6 +27,7 @@ and :func:`create_services_from_directory`.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import re
@@ -77,6 +78,12 @@ COLLECTOR_TYPES = ("static", "callable", "env")
 KNOWN_KEYS = frozenset(
     {"name", "template", "template_file", "collectors", "inline_css", "fail_fast"}
 )
+ENTRY_KEYS = {
+    "static": frozenset({"type", "value"}),
+    "env": frozenset({"type", "env_var", "default"}),
+    "callable": frozenset({"type", "module", "function"}),
+}
+"""What each type of collector entry reads."""
 _IMPORT_LOCK = threading.Lock()
 CHECK_TIMEOUT = DEFAULT_IMPORT_TIMEOUT
 """Seconds a ``callable``'s module may take to import in its worker process."""
@@ -278,6 +285,15 @@ def _lines(root: Any) -> Callable[..., int | None]:
     return line
 
 
+def _misspelt(key: Any, known: frozenset[str], given: Mapping[Any, Any]) -> str | None:
+    """The known key ``key`` looks like a typo of, when that one is not given too (other
+    unknown keys are left alone: kstlib's files may carry keys of their own)."""
+    if not isinstance(key, str) or key in known:
+        return None
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+    return close[0] if close and close[0] not in given else None
+
+
 def _parse(
     data: Any, path: Path | None, shown: str, line: Callable[..., int | None] | None
 ) -> MonitoringConfig:
@@ -288,6 +304,9 @@ def _parse(
 
     if not isinstance(data, Mapping):
         raise fail("must be a dictionary (name, template, collectors…)", hint="see kstlib's format")
+    for key in data:  # other keys are kept (kstlib's files carry their own); a typo is not
+        if (typo := _misspelt(key, KNOWN_KEYS, data)) is not None:
+            raise fail(f"unknown key '{key}'", str(key), hint=f"did you mean '{typo}'?")
     template = data.get("template")
     template_file = data.get("template_file")
     if (template is None) == (template_file is None):
@@ -349,6 +368,15 @@ def _parse(
                     label,
                     hint=f"use one of {', '.join(COLLECTOR_TYPES)}",
                 )
+            for key in entry:  # 'valu: 3' showed None as the value, and all was well
+                if (typo := _misspelt(key, ENTRY_KEYS[kind], entry)) is not None:
+                    raise fail(
+                        f"collector '{label}': unknown key '{key}'",
+                        "collectors",
+                        label,
+                        str(key),
+                        hint=f"did you mean '{typo}'?",
+                    )
             collectors.append(
                 CollectorConfig(
                     label,
@@ -494,7 +522,8 @@ class MonitorFileFormat:
         config = load_monitoring_config(path, root=root)
         for entry in config.collectors:
             if entry.collector_type == "env" and entry.env_var:
-                problem = secret_env_problem(str(entry.env_var), allow_secret_env)
+                variable = str(entry.env_var)  # by its name, or a password in its value
+                problem = secret_env_problem(variable, allow_secret_env, os.environ.get(variable))
                 if problem is not None:
                     raise DashboardError(
                         f"collector '{entry.name}': {problem[0]}",

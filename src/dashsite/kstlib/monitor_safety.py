@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -28,8 +29,13 @@ MAX_EXPANDED_NODES = 100_000
 """Values a file may stand for once its aliases are expanded."""
 BLOCKED_MODULES = frozenset(sys.stdlib_module_names) | {"dashsite"}
 """Top-level modules a ``callable`` collector may not come from."""
-SECRET_WORDS = ("TOKEN", "SECRET", "KEY", "PASSWORD", "PASSWD", "CREDENTIAL")
+SECRET_WORDS = ("TOKEN", "SECRET", "KEY", "PASS", "CREDENTIAL")
 """An ``env`` variable whose name holds one of these (any case) needs ``allow_secret_env``."""
+SECRET_PARTS = frozenset({"PAT", "DSN", "AUTH", "PRIVATE", "COOKIE", "SESSION", "CERT"})
+"""The same for these as a whole part of the name between ``_`` (``GITHUB_PAT``, not
+``PATH``)."""
+_USERINFO = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]*@", re.IGNORECASE)
+"""A URL carrying a password (``postgres://user:pw@db/x``), whatever its variable's name."""
 
 
 class ExpansionError(ValueError):
@@ -76,15 +82,21 @@ def blocked_callable(module: str, function: str) -> str | None:
     return None
 
 
-def looks_secret(variable: str) -> bool:
-    """True when an environment variable's name suggests it holds a secret."""
+def looks_secret(variable: str, value: str | None = None) -> bool:
+    """True when an environment variable's name suggests it holds a secret, or its
+    ``value`` (when given) is a URL with a password in it."""
     upper = variable.upper()
-    return any(word in upper for word in SECRET_WORDS)
+    if any(word in upper for word in SECRET_WORDS) or SECRET_PARTS & set(upper.split("_")):
+        return True
+    return value is not None and _USERINFO.match(value) is not None
 
 
-def secret_env_problem(variable: str, allowed: Collection[str]) -> tuple[str, str] | None:
-    """``(message, hint)`` when ``variable`` looks secret and is not allowed, else None."""
-    if not looks_secret(variable) or variable in allowed:
+def secret_env_problem(
+    variable: str, allowed: Collection[str], value: str | None = None
+) -> tuple[str, str] | None:
+    """``(message, hint)`` when ``variable`` looks secret (by its name, or by ``value``) and
+    is not allowed, else None."""
+    if not looks_secret(variable, value) or variable in allowed:
         return None
     return (
         f"environment variable '{variable}' looks like a secret, and its value would be "
