@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,16 @@ def test_an_escaping_filter_in_a_template_md_keeps_data_text(tmp_path: Path) -> 
     text = " ".join(body.text().split())
     assert text.count("[Reset password](https://evil.example/phish)") == 3
     assert '["[x](https://evil.example/list)", "**bold**"]' in text
+
+
+def test_a_template_md_heading_never_takes_an_id_the_page_has(tmp_path: Path) -> None:
+    """``## Main`` got id="main", the skip link's target, twice on one page."""
+    write_project(tmp_path, {"notes": {
+        "dashboard.py": "from dashsite import collector\n@collector\ndef h():\n    return 'Main'\n",
+        "template.md": "## {{ h }}\n\nx\n\n## Recent incidents\n\ny\n\n## Disk\n\nz\n"}})
+    done = cli(tmp_path, "build", "--version-id", "v1")
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "site" / "notes" / "index.html").read_text()
+    ids = re.findall(r'\bid="([^"]+)"', text)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert 'id="main-section"' in text and 'id="disk"' in text

@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.toc import TocExtension
+from markdown.extensions.toc import slugify as toc_slugify
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
@@ -104,7 +106,31 @@ class _LinkGuardExtension(Extension):
         md.treeprocessors.register(_LinkGuard(md), "dashsite-link-guard", 0)
 
 
-EXTENSIONS: list[str | Extension] = ["tables", "fenced_code", "toc", "sane_lists"]
+THEME_IDS = frozenset(
+    {
+        "main",
+        "status-title",
+        "incidents-title",
+        "changes-title",
+        "collector-errors-title",
+        "scheduled-title",
+    }
+)
+"""Ids the built-in dashboard page already has: a ``## Main`` of a ``template.md`` must not
+take the skip link's target (the toc extension would give it ``id="main"``)."""
+
+
+def _heading_id(value: str, separator: str) -> str:
+    made = toc_slugify(value, separator)
+    return f"{made}{separator}section" if made in THEME_IDS else made
+
+
+EXTENSIONS: list[str | Extension] = [
+    "tables",
+    "fenced_code",
+    TocExtension(slugify=_heading_id),
+    "sane_lists",
+]
 
 
 def markdown_to_html(text: str) -> str:
