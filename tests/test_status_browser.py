@@ -495,3 +495,32 @@ def test_a_feed_reads_as_a_page_over_http_with_how_to_subscribe(
         context.close()
     finally:
         assert server.stop() == 0
+
+
+DOWN = {"dashboard.py": "from dashsite import collector\n@collector\ndef api():\n"
+                        "    raise RuntimeError('unreachable')\n",
+        "template.html": "<p>{{ api }}</p>"}
+
+
+def test_an_ongoing_incident_counts_up_while_fresh_and_stops_at_the_last_update_when_stale(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """Read a week late, "since 20:15 (7d 3h)" told an outage nobody had checked for days:
+    on a stale page the duration stops at the newest collection and says so."""
+    write_project(tmp_path, {"api": DOWN}, config='expected_every = "5m"\n')
+    for n in range(3):  # down since 20:15, checked 20:15, 20:20, 20:25
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    index = tmp_path / "site" / "index.html"
+
+    def since(now: datetime) -> tuple[str, bool]:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.clock.set_fixed_time(now)
+        page.goto(index.as_uri())
+        text = page.locator("section.ongoing .since").first.inner_text()
+        stale = page.locator("[data-stale-notice]").first.is_visible()
+        context.close()
+        return text, stale
+
+    assert since(T0 + timedelta(minutes=12)) == ("12m 0s", False)  # fresh: counted to now
+    assert since(T0 + timedelta(days=7)) == ("at least 10m 0s as of the last update", True)

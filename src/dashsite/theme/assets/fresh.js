@@ -22,12 +22,14 @@
   }
   function update() {
     var stale = false;
+    var newest = NaN;  // the newest collection the page shows
     var times = document.querySelectorAll("time[data-stale-after]");
     for (var i = 0; i < times.length; i++) {
       var time = times[i];
       var at = Date.parse(time.getAttribute("datetime"));
       var limit = Number(time.getAttribute("data-stale-after"));
       if (isNaN(at) || !(limit > 0)) continue;
+      newest = isNaN(newest) ? at : Math.max(newest, at);
       var age = Math.max(0, (Date.now() - at) / 1000);
       var late = age > limit;
       stale = stale || late;
@@ -37,11 +39,15 @@
         label.hidden = false;
       }
     }
-    // An ongoing incident's duration, counted to now rather than to the build.
+    // An ongoing incident's duration, counted to now rather than to the build; on a stale
+    // page only to its newest collection: whether it still goes on is not known.
     var since = document.querySelectorAll("[data-since]");
     for (var k = 0; k < since.length; k++) {
       var from = Date.parse(since[k].getAttribute("data-since"));
-      if (!isNaN(from)) since[k].textContent = span((Date.now() - from) / 1000);
+      if (isNaN(from)) continue;
+      since[k].textContent = stale && !isNaN(newest)
+        ? "at least " + span((newest - from) / 1000) + " as of the last update"
+        : span((Date.now() - from) / 1000);
     }
     document.documentElement.classList.toggle("is-stale", stale);
     var notices = document.querySelectorAll("[data-stale-notice]");
