@@ -123,3 +123,8 @@ def test_inline_mode_and_escaped_alt() -> None:
 def test_a_backslash_in_svg_text_is_fine() -> None:
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><text>C:\\logs\\app</text></svg>'
     assert MonitorImage(data=svg).mime_type == "image/svg+xml"
+
+
+def test_data_that_is_not_bytes_is_a_render_error_saying_so() -> None:
+    with pytest.raises(RenderError, match="data must be bytes, not str"):  # was a TypeError
+        MonitorImage(data="<svg/>")  # type: ignore[arg-type]

@@ -693,3 +693,14 @@ def test_a_missing_cafile_is_one_line_naming_it(project: Path) -> None:
     assert done.stderr.strip().splitlines()[-1] == (
         "dashsite: [mail] cafile '/no/such/ca.pem' cannot be read: No such file or directory — "
         "give the path of a PEM file of CA certificates, or leave cafile out")
+
+
+def test_an_incident_that_just_began_is_not_0_ms_long_in_the_mail(tmp_path: Path) -> None:
+    module = "from dashsite import collector\n@collector\ndef api():\n    raise RuntimeError('down')\n"
+    write_project(tmp_path, {"api": {"dashboard.py": module, "template.html": "<p>x</p>"}})
+    build(tmp_path, version_id="v1")
+    out = tmp_path / "out.eml"
+    assert cli(tmp_path, "mail", "api", "--to", "a@example.com", "--eml", str(out)).returncode == 0
+    parsed = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    text = " ".join(parse(parsed.get_body(("html",)).get_content()).text().split())
+    assert "(just begun, 1 version)" in text and "0 ms so far" not in text

@@ -133,6 +133,11 @@ class MonitorImage(RenderType):
             raise RenderError("MonitorImage: Provide either data= (bytes) or path=")
         if self.data is not None and self.path is not None:
             raise RenderError("MonitorImage: give data= or path=, not both")
+        if self.data is not None and not isinstance(self.data, bytes | bytearray):
+            raise RenderError(
+                f"MonitorImage: data must be bytes, not {type(self.data).__name__}",
+                hint="give the image's bytes (open(..., 'rb').read(), or .encode() for SVG text)",
+            )
         for name, size in (("width", self.width), ("height", self.height)):
             if size is not None and (
                 isinstance(size, bool) or not isinstance(size, int) or size <= 0
