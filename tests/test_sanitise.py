@@ -173,3 +173,22 @@ def test_a_template_md_heading_never_takes_an_id_the_page_has(tmp_path: Path) ->
     ids = re.findall(r'\bid="([^"]+)"', text)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     assert 'id="main-section"' in text and 'id="disk"' in text
+
+
+def test_a_value_in_raw_html_of_a_template_md_keeps_its_characters(tmp_path: Path) -> None:
+    """Backslashes escaped a value's Markdown characters, and Markdown leaves raw HTML as
+    it is: href="…/my\\-file\\_v1\\.2\\.html" (a broken link) and the same in its text."""
+    module = ("from dashsite import collector\n@collector\ndef path():\n"
+              "    return 'my-file_v1.2.html'\n@collector\ndef note():\n"
+              "    return '[x](https://evil.example) **b**'\n")
+    template = ('<p id="r"><a href="https://example.com/{{ path }}">{{ path }}</a></p>\n\n'
+                '<p id="n">{{ note }}</p>\n\n{{ note }}\n')
+    write_project(tmp_path, {"notes": {"dashboard.py": module, "template.md": template}})
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    page = parse((tmp_path / "site" / "notes" / "index.html").read_text())
+    link = page.find("p", id="r").find("a")
+    assert link.attrs["href"] == "https://example.com/my-file_v1.2.html"  # as a browser reads it
+    assert link.text() == "my-file_v1.2.html"
+    body = page.find("div", class_="dashboard-body")
+    assert page.find("p", id="n").text() == "[x](https://evil.example) **b**"
+    assert not list(body.find_all("strong")) and len(list(body.find_all("a"))) == 1

@@ -15,20 +15,6 @@ from markupsafe import Markup
 
 from dashsite.render.sanitise import sanitise_markdown_html
 
-_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
-_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
-
-
-def escape_markdown(text: str) -> str:
-    """``text`` as literal text inside Markdown: its syntax characters backslashed.
-
-    Line breaks become spaces, so a value cannot start a heading, a list or
-    a code block. ``<``, ``>`` and ``&`` are left to HTML escaping, which
-    runs next (an HTML entity is never Markdown syntax).
-    """
-    return _MARKDOWN_SYNTAX.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
-
-
 _MARKUP_OR_SYNTAX = re.compile(
     r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<[^>]*>"  # tags, comments, CDATA: as they are
     r"|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"  # character references too
