@@ -349,3 +349,24 @@ def test_the_pool_makes_room_for_hung_calls_up_to_twice_its_threads() -> None:
     finally:
         release.set()
         pool.shutdown()
+
+
+def test_a_collector_that_swallows_its_cancel_leaves_no_noise_at_exit(tmp_path) -> None:
+    """The library's run_sync: the collector is told once (its error); the process then
+    printed 'Task was destroyed but it is pending!' and a CollectorEscaped traceback."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "stubborn.py"
+    script.write_text(
+        "import asyncio\nfrom dashsite import MonitoringService\n"
+        "async def stubborn():\n    while True:\n        try:\n"
+        "            await asyncio.sleep(10)\n        except asyncio.CancelledError:\n"
+        "            pass\n"
+        "svc = MonitoringService('{{ s }}', {'s': stubborn}, fail_fast=False, timeout=0.5)\n"
+        "print([str(e) for e in svc.run_sync().errors])\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "did not stop when cancelled" in done.stdout
+    assert done.stderr == ""

@@ -149,6 +149,10 @@ class _Stepped:
             self._account(started)
             try:
                 sending, thrown = (yield yielded), None
+            except GeneratorExit:  # closed (a task abandoned with its loop): close it too
+                with contextlib.suppress(RuntimeError):  # (one that swallows that as well)
+                    steps.close()
+                raise
             except BaseException as exc:  # thrown in by the task: a cancel
                 sending, thrown = None, exc
 
@@ -374,6 +378,8 @@ async def _stop(task: asyncio.Future[Any]) -> bool:
             task.exception()  # retrieved: no "never retrieved" warning
         return True
     _ABANDONED.add(task)
+    if hasattr(task, "_log_destroy_pending"):  # told once already (its collector's error):
+        task._log_destroy_pending = False  # not again as "destroyed but pending" at exit
     return False
 
 
