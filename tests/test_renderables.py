@@ -309,3 +309,15 @@ def test_a_level_that_is_none_is_a_render_error(level) -> None:
     for make in (lambda: StatusCell("x", level), lambda: MonitorMetric(1, level=level)):
         with pytest.raises(RenderError, match="level must be one of ok, warning, error, critical"):
             make()
+
+
+def test_a_render_that_returns_no_string_is_a_render_error_naming_the_type() -> None:
+    from dashsite import RenderError
+    from dashsite.types.renderables import render_value
+
+    class Gauge:
+        def render(self, *, inline_css: bool = False) -> object:
+            return None
+
+    with pytest.raises(RenderError, match=r"Gauge.render\(\) returned NoneType, not a str"):
+        render_value(Gauge())

@@ -224,7 +224,12 @@ def render_value(value: Any, *, inline_css: bool = False) -> str:
         return str(escape(format_value(value)))
     render = getattr(type(value), "render", None)
     if callable(render) and not isinstance(value, type):
-        html: str = value.render(inline_css=inline_css)
+        html = value.render(inline_css=inline_css)
+        if not isinstance(html, str):  # (None, a number: shown as "None" with no word)
+            raise RenderError(
+                f"{type(value).__name__}.render() returned {type(html).__name__}, not a str",
+                hint="return the HTML as a string",
+            )
         return html
     return str(escape(format_value(value)))
 
