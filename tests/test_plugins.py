@@ -390,6 +390,26 @@ SNAPSHOT = Overwrite("alpha/index.html")
 INDEX = Overwrite("index.html")
 MINE = Overwrite("rogue/out.txt")
 CRASH = Crash()
+
+
+class Sneaky:
+    def write(self, site, writer) -> None:
+        refused = []
+        for path in ("./index.html", "./alpha/index.html", "x/../index.html", "ALPHA/a.txt",
+                     "Index.html", "a\\\\..\\\\index.html"):
+            try:
+                writer.write(path, "PLUGIN WROTE THIS")
+            except Exception as exc:
+                refused.append(path)
+        for path in ("./alpha", "./assets", ".", "", "history"):
+            try:
+                writer.remove(path)
+            except Exception:
+                refused.append(path)
+        writer.write("rogue/refused.txt", "\\n".join(refused))
+
+
+SNEAKY = Sneaky()
 """
 ROGUE_ENTRY_POINTS = """
 [dashsite.render_types]
@@ -401,6 +421,7 @@ a-snapshot = rogue_dash:SNAPSHOT
 b-index = rogue_dash:INDEX
 c-crash = rogue_dash:CRASH
 d-mine = rogue_dash:MINE
+e-sneaky = rogue_dash:SNEAKY
 """
 
 
@@ -429,6 +450,12 @@ def test_a_plugin_hides_no_global_and_its_outputs_write_only_their_own_files(
     manifest = json.loads((site / "manifest.json").read_text())
     assert manifest["dashboards"][0]["latest"]["id"] == "v1"  # committed all the same
     assert "HIJACKED" not in (site / "alpha" / "index.html").read_text()
+    # however the path is spelt, and remove() too (it took alpha/, every version of it)
+    assert (site / "rogue" / "refused.txt").read_text().split("\n") == [
+        "./index.html", "./alpha/index.html", "x/../index.html", "ALPHA/a.txt", "Index.html",
+        "a\\..\\index.html", "./alpha", "./assets", ".", "", "history"]
+    assert (site / "alpha").is_dir() and (site / "assets").is_dir()
+    assert not (site / "Index.html").exists()
 
 
 def test_a_plugin_that_exits_at_import_is_one_line_not_a_silent_success(

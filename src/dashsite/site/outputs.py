@@ -10,6 +10,7 @@ then the plugins' by entry point name.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -160,6 +161,8 @@ BUILD_OWNED = frozenset(
     }
 )
 """What the build writes at the site's top: a plugin's output writes beside it, not over it."""
+_OWNED = frozenset(name.casefold() for name in BUILD_OWNED | {"dashsite", "history"})
+"""The same, and the names dashsite reserves for itself, case-folded."""
 
 
 class _PluginWriter:
@@ -168,15 +171,25 @@ class _PluginWriter:
     over would no longer be immutable, a page no longer the build's)."""
 
     def __init__(self, writer: SiteWriter, name: str, slugs: frozenset[str]) -> None:
-        self.path = writer.path
+        self.path = writer.path  # (for reading: a write goes through write())
         self._writer = writer
         self._name = name
-        self._slugs = slugs
+        self._slugs = frozenset(slug.casefold() for slug in slugs)
 
     def _check(self, relative: str) -> None:
-        first = relative.replace("\\", "/").lstrip("/").split("/", 1)[0]
-        if first in BUILD_OWNED or first in self._slugs or first.startswith(".dashsite"):
-            owner = f"dashboard '{first}'" if first in self._slugs else "the build"
+        """Refuse a path that is not a file of the output's own: normalised first (``./x``,
+        ``a/../x``, ``\\``), compared case-folded (a case-insensitive disk), never the site
+        itself (``""``, ``.``)."""
+        parts = posixpath.normpath(relative.replace("\\", "/")).split("/")
+        first = parts[0].casefold()
+        if (
+            first in _OWNED
+            or first in self._slugs
+            or first.startswith(".dashsite")
+            or first in ("", ".", "..")
+            or relative.startswith(("/", "\\"))
+        ):
+            owner = f"dashboard '{parts[0]}'" if first in self._slugs else "the build"
             raise PluginError(
                 f"site output '{self._name}' may not write {relative!r}: {owner} owns it",
                 hint="write into a folder of the output's own (a name no dashboard has)",
