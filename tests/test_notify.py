@@ -459,6 +459,10 @@ def test_a_target_that_is_down_does_not_make_the_others_hear_twice(
     failing["now"] = False
     notifier.notify_result("nightly", service.run_sync())
     assert [p["status"] for p in hook.payloads()] == ["error", "ok"]
+    # a target added while all is well is not told "recovered"
+    later = Notifier([hook.url + "/lib", hook.url + "/new"], state=state, retries=0, timeout=2)
+    assert later.notify_result("nightly", service.run_sync()) == []
+    assert [p["status"] for p in hook.payloads()] == ["error", "ok"]
 
 
 def git(cwd: Path, *args: str) -> None:

@@ -385,6 +385,68 @@ def test_a_failure_during_planned_maintenance_reads_as_maintenance_until_the_win
     assert_site_whole(root / "site")
 
 
+def test_an_outage_that_began_before_the_maintenance_stays_an_outage(tmp_path: Path) -> None:
+    """Failing from 20:15, maintenance from 20:20: the outage was published before the
+    window and is not taken back as planned work (it was, within 15 minutes)."""
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "failover.md").write_text(
+        MAINTENANCE.replace("end = 2026-11-27T20:30:00Z\n", "end = 2026-11-27T21:00:00Z\n"))
+    run(root, "alpha", ["down", "down", "down"])  # 20:15, 20:20, 20:25
+    banner = page(root, "index.html").find("p", class_="banner")
+    assert "banner-error" in banner.classes and "needs attention" in banner.text()
+    titles = [e.title for e in feed(root, "feed.xml").entries]
+    assert any(t.startswith("Flaky: error since 2026-11-27 20:15") for t in titles), titles
+
+
+def test_inside_maintenance_a_collectors_up_time_still_counts_as_the_dashboards_does(
+    tmp_path: Path,
+) -> None:
+    """Up from 20:15, maintenance 20:20-20:30 with the collector up, down 20:30-20:40:
+    both rows read the same (the collector's up time in the window was dropped)."""
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "failover.md").write_text(MAINTENANCE)  # 20:20 to 20:30
+    run(root, "alpha", ["7", "7", "7", "down", "down", "7"])  # 20:15 … 20:40
+    cells = uptime_cells(page(root, "alpha/index.html"))
+    assert cells["Dashboard"] == cells["Api"] == ["60.00 %"], cells
+
+
+def test_an_update_written_before_the_start_does_not_date_the_feed_entry_back(
+    tmp_path: Path,
+) -> None:
+    """A "scheduled" update at 20:00 for work from 20:25: the entry's <updated> was 20:00,
+    before its <published>, and a feed reader sorted it as old."""
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    ahead = AHEAD.replace("[[updates]]\n", '[[updates]]\nat = 2026-11-27T20:00:00Z\n'
+                          'status = "scheduled"\ntext = "Planned."\n[[updates]]\n', 1)
+    (root / "incidents" / "failover.md").write_text(ahead)
+    run(root, "alpha", ["7"], start=T0 + timedelta(minutes=15))  # 20:30, in the window
+    tree = ET.parse(root / "site" / "feed.xml").getroot()
+    (entry,) = tree.iter(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}updated") >= entry.findtext(f"{ATOM}published")
+
+
+def test_an_incident_naming_only_archived_dashboards_is_told(tmp_path: Path) -> None:
+    from dashsite.core.config import load_config
+    from dashsite.core.reporter import RecordingReporter
+    from dashsite.site.build import BuildOptions, build_site
+
+    root = project(tmp_path, alpha=flaky(), beta=flaky("Beta"))
+    run(root, "alpha", ["7"])
+    import shutil
+    shutil.rmtree(root / "dashboards" / "beta")
+    (root / "incidents").mkdir()
+    (root / "incidents" / "old.md").write_text(OUTAGE.replace('["alpha"]', '["beta"]'))
+    reporter = RecordingReporter()
+    build_site(load_config(root), BuildOptions(clock=fixed_clock(T0 + timedelta(minutes=5))),
+               reporter=reporter)
+    said = [e.message for e in reporter.events if "archived" in e.message]
+    assert said == ["incidents/old.md: names only archived dashboards (beta): it shows on no "
+                    "dashboard"], said
+
+
 OUTAGE = """\
 +++
 title = "Database down"

@@ -265,6 +265,9 @@ def test_an_env_collector_of_a_plain_variable_needs_nothing(
     root = yaml_project(tmp_path, "template: '<p id=\"v\">{{ v }}</p>'\ncollectors:\n"
                                   "  v: {type: env, env_var: DEPLOY_REGION}\n"
                                   "  p: {type: env, env_var: PATH}\n"
+                                  "  c: {type: env, env_var: COMPASS_REGION}\n"
+                                  "  f: {type: env, env_var: SSL_CERT_FILE}\n"
+                                  "  s: {type: env, env_var: SESSION_TIMEOUT}\n"
                                   "  u: {type: env, env_var: STATUS_URL}\n")
     monkeypatch.setenv("DEPLOY_REGION", "eu-west-1")
     monkeypatch.setenv("STATUS_URL", "https://status.example.com/")  # no password in it

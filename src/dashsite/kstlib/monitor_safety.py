@@ -29,9 +29,9 @@ MAX_EXPANDED_NODES = 100_000
 """Values a file may stand for once its aliases are expanded."""
 BLOCKED_MODULES = frozenset(sys.stdlib_module_names) | {"dashsite"}
 """Top-level modules a ``callable`` collector may not come from."""
-SECRET_WORDS = ("TOKEN", "SECRET", "KEY", "PASS", "CREDENTIAL")
+SECRET_WORDS = ("TOKEN", "SECRET", "KEY", "PASSWORD", "PASSWD", "CREDENTIAL")
 """An ``env`` variable whose name holds one of these (any case) needs ``allow_secret_env``."""
-SECRET_PARTS = frozenset({"PAT", "DSN", "AUTH", "PRIVATE", "COOKIE", "SESSION", "CERT"})
+SECRET_PARTS = frozenset({"PASS", "PAT", "DSN", "AUTH", "PRIVATE", "COOKIE"})
 """The same for these as a whole part of the name between ``_`` (``GITHUB_PAT``, not
 ``PATH``)."""
 _USERINFO = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]*@", re.IGNORECASE)

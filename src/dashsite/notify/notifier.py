@@ -85,6 +85,10 @@ class Notifier:
             if all(found is None for found in told.values()) and level == StatusLevel.OK:
                 self._remember(name, dict.fromkeys(told, level.slug))
                 return []  # the first call, all well: nothing changed to tell
+            if level == StatusLevel.OK:  # a target added while all is well: nothing to recover
+                new = {key: level.slug for key, found in told.items() if found is None}
+                self._remember(name, new)
+                told = {**told, **new}
             due = [key for key, found in told.items() if found != level.slug]
             if not due:
                 return []

@@ -755,6 +755,18 @@ class SiteBuilder:
             self.problem(problem)
         active = sorted(slug for slug, record in manifest.dashboards.items() if record.active)
         for incident in declared:
+            shown = display(config.incidents_path / f"{incident.name}.md", config.root)
+            archived = [s for s in incident.dashboards or () if s in manifest.dashboards
+                        and not manifest.dashboards[s].active]  # fmt: skip
+            if archived and not any(s in active for s in incident.dashboards or ()):
+                self.reporter.emit(  # (a notice: an old file may well name a removed one)
+                    Event(
+                        "notice",
+                        message=f"{shown}: names only archived dashboards "
+                        f"({', '.join(archived)}): it shows on no dashboard",
+                        level=StatusLevel.WARNING,
+                    )
+                )
             unknown = [s for s in incident.dashboards or () if s not in manifest.dashboards]
             if unknown:
                 self.problem(

@@ -112,7 +112,8 @@ class DeclaredIncident:
 
     def for_dashboard(self, slug: str) -> Incident:
         """The incident as a dashboard's timeline holds it."""
-        latest = max((u.at for u in self.updates), default=None)
+        latest = max((u.at for u in self.updates if u.at >= self.start), default=None)  # (an
+        # update before the start, "scheduled", is no change a feed reader should see)
         summary = "\n".join(f"{u.at:%Y-%m-%d %H:%M} UTC: {u.text}" for u in self.updates)
         return Incident(
             slug,

@@ -400,8 +400,8 @@ def covered(detected: Incident, declared: Incident) -> bool:
         return False
     if detected.slug and declared.slug and detected.slug != declared.slug:
         return False
-    if detected.start < declared.start - SLACK:
-        return False
+    if detected.start < declared.start - (timedelta(0) if declared.maintenance else SLACK):
+        return False  # (planned work starts when planned: an outage before it is not its own)
     if declared.end is None:
         return True
     if detected.start > declared.end:  # began after the window closed: something else

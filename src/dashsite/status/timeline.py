@@ -812,10 +812,10 @@ def _move_to_maintenance(target: DaySummary, inside: DaySummary) -> None:
         moved = min(inside.seconds[state], target.seconds[state])
         target.seconds[state] -= moved
         target.seconds[State.MAINTENANCE] += moved
-    for name, (seen, down) in inside.collectors.items():
-        pair = target.collectors.get(name)
+    for name, (_seen, down) in inside.collectors.items():  # its failed time only, as the
+        pair = target.collectors.get(name)  # dashboard's: its up time still counts
         if pair is not None:
-            pair[0] = max(0.0, pair[0] - seen)
+            pair[0] = max(0.0, pair[0] - down)
             pair[1] = max(0.0, pair[1] - down)
 
 
