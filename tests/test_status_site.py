@@ -419,9 +419,10 @@ def test_an_update_written_before_the_start_does_not_date_the_feed_entry_back(
     before its <published>, and a feed reader sorted it as old."""
     root = project(tmp_path)
     (root / "incidents").mkdir()
-    ahead = AHEAD.replace("[[updates]]\n", '[[updates]]\nat = 2026-11-27T20:00:00Z\n'
-                          'status = "scheduled"\ntext = "Planned."\n[[updates]]\n', 1)
-    (root / "incidents" / "failover.md").write_text(ahead)
+    (root / "incidents" / "failover.md").write_text(
+        '+++\ntitle = "Planned failover"\ndashboards = ["alpha"]\n'
+        'start = 2026-11-27T20:25:00Z\nend = 2026-11-27T20:35:00Z\nseverity = "maintenance"\n'
+        '[[updates]]\nat = 2026-11-27T20:00:00Z\nstatus = "scheduled"\ntext = "Planned."\n+++\n')
     run(root, "alpha", ["7"], start=T0 + timedelta(minutes=15))  # 20:30, in the window
     tree = ET.parse(root / "site" / "feed.xml").getroot()
     (entry,) = tree.iter(f"{ATOM}entry")
