@@ -192,3 +192,20 @@ def test_a_value_in_raw_html_of_a_template_md_keeps_its_characters(tmp_path: Pat
     body = page.find("div", class_="dashboard-body")
     assert page.find("p", id="n").text() == "[x](https://evil.example) **b**"
     assert not list(body.find_all("strong")) and len(list(body.find_all("a"))) == 1
+
+
+def test_values_in_code_and_scripts_of_a_template_md_read_as_they_are(tmp_path: Path) -> None:
+    """A value's Markdown characters become references; Markdown escaped them again in code
+    (the page showed '&#123;'), and a browser reads none in a script (a syntax error)."""
+    module = ("from dashsite import collector\n@collector\ndef d():\n"
+              "    return {'a': [1, 2], 'b': 'x*y'}\n@collector\ndef path():\n"
+              "    return 'my-file_v1.2.html'\n")
+    template = ("```json\n{{ d | tojson }}\n```\n\nInline `{{ path }}`.\n\n"
+                "<script>window.D = {{ d | tojson }};</script>\n")
+    write_project(tmp_path, {"notes": {"dashboard.py": module, "template.md": template}})
+    assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
+    text = (tmp_path / "site" / "notes" / "index.html").read_text()
+    body = parse(text).find("div", class_="dashboard-body")
+    codes = [c.text() for c in body.find_all("code")]
+    assert codes == ['{"a": [1, 2], "b": "x*y"}\n', "my-file_v1.2.html"], codes
+    assert '<script>window.D = {"a": [1, 2], "b": "x*y"};</script>' in text

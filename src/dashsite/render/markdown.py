@@ -119,12 +119,35 @@ EXTENSIONS: list[str | Extension] = [
 ]
 
 
+_CODE = re.compile(r"(<code[^>]*>)(.*?)(</code>)", re.DOTALL)
+_SCRIPT = re.compile(r"(<script[^>]*>)(.*?)(</script>)", re.DOTALL | re.IGNORECASE)
+_ESCAPED_REFERENCE = re.compile(r"&amp;(#[0-9]+;)")
+_REFERENCE = re.compile(r"&#([0-9]+);")
+_LITERAL_CHARACTERS = frozenset("\\`*_{}[]()#+-.!|~=\r\n")
+
+
 def markdown_to_html(text: str) -> str:
-    """Markdown with tables, fenced code and heading ids; unsafe link schemes removed."""
+    """A ``template.md``'s Markdown with tables, fenced code and heading ids; unsafe link
+    schemes removed.
+
+    A value's Markdown characters came as character references
+    (:func:`literal_in_markdown`): in code, which Markdown escapes again, and in a script,
+    where a browser reads none, they are given back as the characters they stand for.
+    """
     converter = markdown.Markdown(
         extensions=[*EXTENSIONS, _LinkGuardExtension()], output_format="html"
     )
-    return converter.convert(text)
+    html = converter.convert(text)
+    if "&amp;#" in html:
+        html = _CODE.sub(lambda m: m[1] + _ESCAPED_REFERENCE.sub(r"&\1", m[2]) + m[3], html)
+    if "<script" in html.lower():
+        html = _SCRIPT.sub(lambda m: m[1] + _REFERENCE.sub(_character, m[2]) + m[3], html)
+    return html
+
+
+def _character(match: re.Match[str]) -> str:
+    found = chr(int(match[1])) if int(match[1]) < 0x110000 else ""
+    return found if found in _LITERAL_CHARACTERS else match[0]
 
 
 def markdown_filter(text: object) -> Markup:
