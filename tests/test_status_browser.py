@@ -524,3 +524,25 @@ def test_an_ongoing_incident_counts_up_while_fresh_and_stops_at_the_last_update_
 
     assert since(T0 + timedelta(minutes=12)) == ("12m 0s", False)  # fresh: counted to now
     assert since(T0 + timedelta(days=7)) == ("at least 10m 0s as of the last update", True)
+
+
+def test_on_the_index_each_incident_goes_by_its_own_dashboards_last_update(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """One dashboard built every 5 minutes, one stopped an hour ago: the fresh one's outage
+    counts to now; the stale one's stops at its own last update (not the other's)."""
+    write_project(tmp_path, {"api": DOWN, "db": DOWN}, config='expected_every = "5m"\n')
+    build(tmp_path, version_id="v0", clock=fixed_clock(T0))  # both down since 20:15
+    for n in range(1, 13):  # only api again: 20:20 … 21:15 (db's last update stays 20:15)
+        build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)),
+              only=frozenset({"api"}))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.clock.set_fixed_time(T0 + timedelta(minutes=62))  # 21:17
+    page.goto((tmp_path / "site" / "index.html").as_uri())
+    texts = {
+        item.locator("a").first.inner_text(): item.locator(".since").inner_text()
+        for item in page.locator("section.ongoing li").all()
+    }
+    context.close()
+    assert texts == {"Api": "1h 2m", "Db": "at least 0s as of the last update"}, texts

@@ -39,14 +39,19 @@
         label.hidden = false;
       }
     }
-    // An ongoing incident's duration, counted to now rather than to the build; on a stale
-    // page only to its newest collection: whether it still goes on is not known.
+    // An ongoing incident's duration, counted to now rather than to the build; once its
+    // dashboard is stale, only to its newest collection: whether it goes on is not known.
+    // (On the index each names its own dashboard's; elsewhere the page's is the one.)
     var since = document.querySelectorAll("[data-since]");
     for (var k = 0; k < since.length; k++) {
       var from = Date.parse(since[k].getAttribute("data-since"));
       if (isNaN(from)) continue;
-      since[k].textContent = stale && !isNaN(newest)
-        ? "at least " + span((newest - from) / 1000) + " as of the last update"
+      var checked = Date.parse(since[k].getAttribute("data-checked"));
+      var after = Number(since[k].getAttribute("data-stale-after"));
+      var late = isNaN(checked) ? stale : (Date.now() - checked) / 1000 > after;
+      var upto = isNaN(checked) ? newest : checked;
+      since[k].textContent = late && !isNaN(upto)
+        ? "at least " + span((upto - from) / 1000) + " as of the last update"
         : span((Date.now() - from) / 1000);
     }
     document.documentElement.classList.toggle("is-stale", stale);
