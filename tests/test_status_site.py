@@ -448,6 +448,26 @@ def test_an_incident_naming_only_archived_dashboards_is_told(tmp_path: Path) -> 
                     "dashboard"], said
 
 
+def test_a_clock_set_back_does_not_end_maintenance_going_on(tmp_path: Path) -> None:
+    """Maintenance 20:20-20:40 going on at 20:35; the next build's clock reads 20:15 (set
+    back). Incidents are read at the site's time, as the views are drawn: the feed said
+    "resolved after 20m", its page "Scheduled" again, the index had no word of it. (The
+    failure itself is dated by the clock, 20:15, before the window: an outage.)"""
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "failover.md").write_text(
+        MAINTENANCE.replace("end = 2026-11-27T20:30:00Z\n", "end = 2026-11-27T20:40:00Z\n"))
+    run(root, "alpha", ["7", "7", "7", "7", "7"])  # 20:15 … 20:35
+    (root / "dashboards" / "alpha" / "mode.txt").write_text("down")
+    build(root, clock=fixed_clock(T0))  # the clock at 20:15 again (its id: after the newest)
+    titles = [e.title for e in feed(root, "feed.xml").entries]
+    assert all("resolved" not in t for t in titles), titles
+    index = page(root, "index.html")
+    assert "Planned failover" in index.find("section", class_="ongoing").text()
+    drawn = page(root, "incidents/failover.html").find("article").text()
+    assert "Ongoing" in drawn and "Scheduled" not in drawn
+
+
 OUTAGE = """\
 +++
 title = "Database down"

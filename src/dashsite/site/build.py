@@ -318,13 +318,16 @@ class SiteBuilder:
             self.reporter.emit(Event("notice", message=clock_behind, level=StatusLevel.WARNING))
         pending = self._collect(dashboards, manifest, store, collected_at)
         self._mark_active(manifest, dashboards, broken)
-        declared = self._read_incidents(manifest, collected_at)
         assets = write_assets(writer)
         built_at = self.options.clock()
         now, jumped = site_time(manifest, built_at)  # what thinning goes by
         manifest.site_time = now
         if jumped is not None:
             self.reporter.emit(Event("notice", message=jumped, level=StatusLevel.WARNING))
+        moment = Moment(version_id, collected_at, built_at, now)
+        # incidents/ as they stand when the views are drawn (a clock set back: the site's
+        # time, so work going on is not told as over, nor planned work as not begun)
+        declared = self._read_incidents(manifest, moment.status_time)
         kept = bytecode_cache(self.config.root)
         environment = create_environment(
             [self.config.layouts_path, self.config.dashboards_path],
@@ -337,7 +340,6 @@ class SiteBuilder:
         filing.site = self._site_context(manifest, pending, assets, built_at)
         slugs = [item.dashboard.slug for item in pending]
         write_journal(filing.store, opened.adopted, slugs, version_id, collected_at)
-        moment = Moment(version_id, collected_at, built_at, now)
         done = self._dashboards(filing, writer, opened, pending, moment)
         for slug, staged in done.latest_pages.items():  # they link to the history just written
             if staged:
@@ -345,7 +347,7 @@ class SiteBuilder:
         site_context = self._site_context(manifest, [], assets, built_at)
         latest_pages, earlier = done.latest_pages, done.earlier
         self._unbuilt_pages(writer, environment, manifest, latest_pages, site_context)
-        self._site_pages(writer, store, environment, manifest, declared, site_context, collected_at)
+        self._site_pages(writer, store, environment, manifest, declared, site_context, moment)
         for slug in {d.slug for d in dashboards} | broken:  # what this build tried to file
             if slug in manifest.dashboards:
                 manifest.dashboards[slug].problem = self.failed.get(slug, "")[:MAX_PROBLEM]
@@ -698,7 +700,7 @@ class SiteBuilder:
         manifest: Manifest,
         declared: Sequence[DeclaredIncident],
         site_context: dict[str, Any],
-        collected_at: datetime,
+        moment: Moment,
     ) -> None:
         """Stage pages: incident pages, the incident history, the index, then the outputs."""
         records = [manifest.dashboards[slug] for slug in sorted(manifest.dashboards)]
@@ -709,9 +711,9 @@ class SiteBuilder:
             declared,
             {r.slug: r.title for r in records if r.active},
             site_context,
-            collected_at,
+            moment.status_time,
         )
-        write_incident_history(writer, environment, shown, site_context, collected_at)
+        write_incident_history(writer, environment, shown, site_context, moment.status_time)
         entries = [
             (
                 index_entry(
@@ -728,7 +730,9 @@ class SiteBuilder:
         ]
         write_index(writer, environment, entries, site_context, sort=self.config.index_sort)
         pages = ThemePages(environment, {**site_context, "built_at": None})  # as feeds: no churn
-        view = SiteView(self.config, manifest, shown, collected_at, frozenset(self.failed), pages)
+        view = SiteView(
+            self.config, manifest, shown, moment.collected_at, frozenset(self.failed), pages
+        )
         for problem in write_outputs(view, writer):  # a plugin's: told, the build goes on
             self.problem(problem)
 
