@@ -77,6 +77,17 @@ ESCAPES = [
     "{{ (['x' * 9000000] * 100) | join | length }}",
     "{{ ('x' * 9000000) | replace('', 'yy') | length }}",
     "{{ ('x' * 9000000).replace('x', 'yy') | length }}",
+    # … and the ways a review found around those (widths as arguments, joins, +, ints)
+    "{{ '{:{w}}'.format(1, w=10**8) | length }}",
+    "{{ ('%*d' % (10**8, 1)) | length }}",
+    "{{ ('%(a)0100000000d' % {'a': 1}) | length }}",
+    "{{ '%*d' | format(10**8, 1) | length }}",
+    "{{ ('a' * 100) | list | join('b' * 1000000) | length }}",
+    "{{ ('b' * 1000000).join(('a' * 100) | list) | length }}",
+    "{{ ('a\\n' * 100) | indent('b' * 1000000) | length }}",
+    "{{ ('x' * 6000000) + ('y' * 6000000) }}",
+    "{% set n = namespace(v=2 ** 60000) %}{{ (n.v * n.v) > 0 }}",
+    "{{ lipsum(20000) | length }}",
     # a file of the build machine, or of the project, onto a published page
     "{{ MonitorImage(path=IMAGE) }}",
     "{{ MonitorImage(None, IMAGE) }}",

@@ -17,7 +17,7 @@ import functools
 import re
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jinja2 import BaseLoader, Environment, pass_eval_context
@@ -43,7 +43,7 @@ MAX_POWER_BITS = 100_000
 MAX_RANGE_ITEMS = 1_000_000
 """Items all the ``range()`` of one render may give: two nested ``range(100000)`` loops
 (each within Jinja's own limit) ran for hours."""
-_WIDE = re.compile(r"(?:%[^a-zA-Z%]*|\{[^{}]*:[^{}]*?)\d{7,}")
+_WIDE = re.compile(r"(?:%(?:\([^)]*\))?[^a-zA-Z%]*|\{[^{}]*:[^{}]*?)\d{7,}")
 """A format spec with a width or precision of a million or more (``%0900000000d``)."""
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 TEMPLATE_SUFFIXES = (
@@ -59,10 +59,16 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
     and ``*`` and ``**`` bounded: a template from configuration is data, and must not
     be able to take the build's memory or time."""
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*":
+        if operator == "+" and isinstance(left, str | bytes | list | tuple):
+            if isinstance(right, type(left)) and _size(left) + _size(right) > MAX_PRODUCT:
+                raise SecurityError(f"a sequence over {MAX_PRODUCT:,} items is not allowed")
+        elif operator == "*" and isinstance(left, int) and isinstance(right, int):
+            if left.bit_length() + right.bit_length() > MAX_POWER_BITS:
+                raise SecurityError(f"a number over {MAX_POWER_BITS:,} bits is not allowed")
+        elif operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if (
                     isinstance(seq, str | bytes | list | tuple)
@@ -73,7 +79,7 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
                         f"a repeated sequence over {MAX_PRODUCT:,} items is not allowed"
                     )
         elif operator == "%" and isinstance(left, str):
-            _check_format(left)
+            _check_format(left, right)
         elif (
             operator == "**"
             and isinstance(left, int)
@@ -88,9 +94,16 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         """Jinja's sandboxed ``str.format``, refused for a width of a million or more."""
         wrapped = super().wrap_str_format(value)
-        if wrapped is not None:
-            _check_format(value.__self__)
-        return wrapped
+        if wrapped is None:
+            return None
+        text = value.__self__
+        _check_format(text)
+
+        def checked(*args: Any, **kwargs: Any) -> str:  # a width given as an argument:
+            _check_format(text, (*args, *kwargs.values()))  # '{:{w}}'.format(1, w=10**9)
+            return wrapped(*args, **kwargs)
+
+        return checked
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         """Jinja's checked call, and no string method asked for a million characters
@@ -104,6 +117,8 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
                 raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
             if name == "replace" and len(args) >= 2:
                 _check_replace(owner, args[0], args[1])
+            if name == "join" and args:
+                _check_join(args[0], owner)
         return SandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs)
 
 
@@ -114,9 +129,28 @@ def _size(seq: Any) -> int:
     return len(seq)
 
 
-def _check_format(text: str) -> None:
+def _check_format(text: str, arguments: Any = ()) -> None:
+    """A width or precision of a million or more, written in ``text`` or given among its
+    ``arguments`` (``'%*d' % (10**9, 1)``, ``'{:{w}}'``), is refused."""
     if _WIDE.search(text):
         raise SecurityError(f"a format width over {MAX_PRODUCT:,} characters is not allowed")
+    if isinstance(arguments, Mapping):
+        arguments = tuple(arguments.values())
+    elif not isinstance(arguments, tuple):
+        arguments = (arguments,)
+    if ("*" in text or "{" in text) and any(
+        isinstance(a, int) and not isinstance(a, bool) and abs(a) > MAX_PRODUCT for a in arguments
+    ):
+        raise SecurityError(f"a format width over {MAX_PRODUCT:,} characters is not allowed")
+
+
+def _check_join(items: Any, separator: Any) -> None:
+    """``sep.join(items)``, ``items | join(sep)``: refused past :data:`MAX_PRODUCT`."""
+    if not isinstance(items, list | tuple | str):
+        return  # (a generator: not measured without using it up)
+    gap = len(separator) if isinstance(separator, str) else 0
+    if _size(items if not isinstance(items, str) else list(items)) + gap * len(items) > MAX_PRODUCT:
+        raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
 
 
 def _check_replace(text: Any, old: Any, new: Any) -> None:
@@ -150,8 +184,15 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
             isinstance(a, int) and a > MAX_PRODUCT for a in (*values[1:], *kwargs.values())
         ):
             raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
+        if name == "indent" and values:  # a string as the width: repeated on every line
+            width = values[1] if len(values) > 1 else kwargs.get("width", "")
+            lines = str(values[0]).count("\n") + 1
+            if isinstance(width, str) and len(width) * lines > MAX_PRODUCT:
+                raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
         if name == "format" and values and isinstance(values[0], str):
-            _check_format(values[0])
+            _check_format(values[0], (*values[1:], *kwargs.values()))
+        if name == "join" and values:
+            _check_join(values[0], values[1] if len(values) > 1 else kwargs.get("d", ""))
         if name == "replace" and len(values) >= 3:
             _check_replace(str(values[0]), values[1], values[2])
         return func(*args, **kwargs)
@@ -243,7 +284,7 @@ def _twin(environment: Environment) -> SandboxedEnvironment:
         enable_async=environment.is_async,
     )
     twin.filters.update(environment.filters)
-    for name in ("center", "indent", "format", "replace"):
+    for name in ("center", "indent", "format", "replace", "join"):
         if name in twin.filters:
             twin.filters[name] = _bounded_filter(name, twin.filters[name])
     twin.tests.update(environment.tests)
@@ -251,6 +292,7 @@ def _twin(environment: Environment) -> SandboxedEnvironment:
     # range() counted a render (the sandbox's own bounds each call); the rest is shared.
     twin.globals.update({k: v for k, v in environment.globals.items() if k != "range"})
     twin.globals["range"] = _bounded_range
+    twin.globals.pop("lipsum", None)  # (lorem ipsum: pages of text from one call)
     image = twin.globals.get("MonitorImage")
     if callable(image):
         twin.globals["MonitorImage"] = _image_from_data(image)
