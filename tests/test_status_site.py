@@ -468,6 +468,26 @@ def test_a_clock_set_back_does_not_end_maintenance_going_on(tmp_path: Path) -> N
     assert "Ongoing" in drawn and "Scheduled" not in drawn
 
 
+def test_work_on_every_dashboard_is_one_row_and_one_entry_naming_them(tmp_path: Path) -> None:
+    """A file naming no dashboard (all of them): the index listed it once per dashboard
+    (1,000 rows at 1,000 dashboards) and the site's feed named only the first."""
+    root = project(tmp_path, alpha=flaky(), beta=flaky("Beta"), gamma=flaky("Gamma"))
+    (root / "incidents").mkdir()
+    everyone = MAINTENANCE.replace('dashboards = ["alpha"]\n', "").replace(
+        "end = 2026-11-27T20:30:00Z\n", "").replace("Planned failover", "Network work")
+    (root / "incidents" / "network.md").write_text(everyone)
+    run(root, "alpha", ["7", "7"])  # 20:15, 20:20: the work began at 20:20
+    rows = page(root, "index.html").find("section", class_="ongoing").find_all("li")
+    (row,) = rows
+    said = " ".join(row.text().split())
+    assert said.startswith("Maintenance All dashboards · Network work since"), said
+    titles = [e.title for e in feed(root, "feed.xml").entries]
+    assert titles == ["All dashboards: Network work · maintenance since 2026-11-27 20:20 UTC "
+                      "(ongoing)"], titles
+    assert [e.title for e in feed(root, "beta/feed.xml").entries] == [
+        "Beta: Network work · maintenance since 2026-11-27 20:20 UTC (ongoing)"]
+
+
 OUTAGE = """\
 +++
 title = "Database down"

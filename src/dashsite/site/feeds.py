@@ -78,6 +78,15 @@ def _time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _names(titles: Sequence[str], of: int, shown: int = 3) -> str:
+    """``Api, Db and 4 more``, or ``All dashboards`` when ``titles`` are all ``of`` them."""
+    if len(titles) == of > 1:
+        return "All dashboards"
+    if len(titles) <= shown:
+        return ", ".join(titles)
+    return f"{', '.join(titles[:shown])} and {len(titles) - shown} more"
+
+
 def incident_entry(dashboard: str, incident: Incident, now: datetime, link: str) -> FeedEntry:
     """A detected or declared incident as a feed entry."""
     start, end = incident.start, incident.end
@@ -204,6 +213,7 @@ def write_feeds(
     """``<slug>/feed.xml`` for each dashboard, then the site's ``feed.xml`` (all of them);
     with ``pages``, each one's ``feed.html`` beside it."""
     everything: dict[str, FeedEntry] = {}
+    named: dict[str, list[str]] = {}  # a declared incident's key → the dashboards it names
     for record, view in dashboards:
         entries: list[FeedEntry] = []
         for incident in absorb(view.incidents)[:FEED_ENTRIES]:  # as the pages list them: a
@@ -213,6 +223,13 @@ def write_feeds(
                 continue  # one incident, one entry: an id is never repeated
             entries.append(entry)
             everything.setdefault(entry.key, entry)
+            if incident.declared:  # the site's feed names every dashboard it names, once
+                titles = named.setdefault(entry.key, [])
+                titles.append(record.title)
+                if len(titles) > 1:
+                    everything[entry.key] = incident_entry(
+                        _names(titles, len(dashboards)), incident, now, entry.link
+                    )
         writer.write(
             layout.feed(record.slug),
             render_feed(

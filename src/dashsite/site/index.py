@@ -28,6 +28,7 @@ from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
 from dashsite.store.manifest import EarlierMonths
 from dashsite.store.parts import PartStore
+from dashsite.store.records import Incident
 from dashsite.store.version_store import DashboardRecord, LogRecord, Manifest, VersionStore
 from dashsite.store.write import SiteWriter
 from dashsite.types import formats
@@ -262,12 +263,16 @@ def write_index(
 ) -> None:
     """Write ``index.html``: a banner, active dashboards as cards (grouped), archived listed."""
     active = sort_entries([entry for entry, on in entries if on], sort)
-    ongoing = [  # a declared incident absorbs the detected ones it explains, as on its page
-        (entry, incident)
-        for entry in active
-        if entry.timeline is not None
-        for incident in absorb(entry.timeline.ongoing)
-    ]
+    ongoing: list[tuple[list[IndexEntry], Incident]] = []  # a declared incident absorbs
+    declared: dict[str, list[IndexEntry]] = {}  # the detected ones it explains (as on its
+    for entry in active:  # page), and is one row for all the dashboards it names
+        for incident in absorb(entry.timeline.ongoing) if entry.timeline is not None else ():
+            if incident.declared and incident.key in declared:
+                declared[incident.key].append(entry)
+                continue
+            names = declared.setdefault(incident.key, []) if incident.declared else []
+            names.append(entry)
+            ongoing.append((names, incident))
     planned = Planned.across((e.slug, e.title, e.timeline) for e in active)
     context = {
         "site": site,
