@@ -488,6 +488,34 @@ def test_work_on_every_dashboard_is_one_row_and_one_entry_naming_them(tmp_path: 
         "Beta: Network work · maintenance since 2026-11-27 20:20 UTC (ongoing)"]
 
 
+@pytest.mark.parametrize("severity", ["critical", "maintenance"])
+def test_a_settled_day_reads_alike_in_the_bars_and_the_history_pages_under_a_declared_window(
+    tmp_path: Path, severity: str
+) -> None:
+    """Once a day is settled, the history's month page and calendar read its status file,
+    which the declared windows never touched: a declared outage's day read 'ok, 100 %'
+    there and 'down 20 min' in the 90-day bars (maintenance the other way round)."""
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    (root / "incidents" / "db.md").write_text(OUTAGE.replace("20:10:00Z", "20:20:00Z").replace(
+        "+++\nWe", "end = 2026-11-27T20:40:00Z\n+++\nWe").replace("critical", severity))
+    modes = ["7", "7", "down", "down", "7", "7", "7"] if severity == "maintenance" else ["7"] * 7
+    run(root, "alpha", modes)  # 20:15 … 20:45
+    run(root, "alpha", ["7"], start=T0 + timedelta(days=1))  # the next day: 11-27 is settled
+
+    def day(relative: str) -> str:
+        bars = page(root, relative).find_all("li", class_="day-bar")
+        said = [" ".join(b.text().split()) for b in bars if "2026-11-27:" in b.text()]
+        return said[0].split("Incident")[0].strip()
+
+    shown = day("alpha/index.html")
+    assert shown == day("alpha/history/2026-11.html") == day("alpha/history/index.html"), shown
+    assert ("down 20 min" in shown) == (severity == "critical"), shown
+    calendar = page(root, "alpha/history/index.html").find("section", class_="history-calendar")
+    worst = "major outage" if severity == "critical" else "partial outage"  # (as collected)
+    assert f"worst {worst}" in calendar.text()
+
+
 OUTAGE = """\
 +++
 title = "Database down"

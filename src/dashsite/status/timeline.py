@@ -101,6 +101,16 @@ class MonthFiles:
         """What this build reads of the month, in one line (:meth:`Timeline.month_state`)."""
         return self.timeline.month_state(self.record.slug, month)
 
+    def declared(
+        self, days: dict[str, DaySummary], windows: Sequence[Window], until: datetime
+    ) -> None:
+        """``days`` with the declared ``windows`` counted (:meth:`Timeline._maintain`)."""
+        if not days:
+            return
+        lo = day_start(min(days))
+        for window in windows:
+            self.timeline._maintain(self.record, days, window, lo, until, self.hold)
+
 
 class Timeline:
     """Reads and writes the status files of one site, for one build."""
@@ -492,6 +502,7 @@ class Timeline:
             live,
             tuple(extra),
             source=self.month_source(record, hold),
+            windows=tuple(maintenance),
             scheduled=planned,
         )
 

@@ -43,6 +43,13 @@ class MonthSource(Protocol):
         """What this build reads of the month, in one line (a key of what it holds)."""
         ...
 
+    def declared(
+        self, days: dict[str, DaySummary], windows: Sequence[Window], until: datetime
+    ) -> None:
+        """``days`` (settled ones, copies) with the time the declared ``windows`` change
+        counted as they say, up to ``until``: as the live days and the digest are."""
+        ...
+
 
 BAR_DAYS = 90
 
@@ -232,6 +239,9 @@ class StatusView:
     kept_from: datetime | None = None
     """Under ``retention``: the oldest version kept. An incident begun before it has no
     row left to link to: its link is the history's index."""
+    windows: tuple[Window, ...] = ()
+    """The declared windows the view counted (maintenance, outages): month pages count
+    them in the settled days too."""
     scheduled: tuple[Incident, ...] = ()
     """Maintenance declared to start later, soonest first: told ahead, counted for nothing
     yet."""
@@ -261,10 +271,27 @@ class StatusView:
         return collected if declared is None or declared <= collected else declared
 
     def month_days(self, month: str) -> dict[str, DaySummary]:
-        """The day summaries of one month (settled and live)."""
+        """The day summaries of one month (settled and live), the declared windows counted
+        in the settled ones as in the live ones and the 90-day bars."""
         days = dict(self.source.status(month).days) if self.source is not None else {}
+        start, end = day_start(f"{month}-01"), day_start(f"{next_month(month)}-01")
+        touching = [w for w in self.windows if w.start < end and (w.end is None or w.end > start)]
+        if touching and days and self.source is not None:
+            days = {d: found.copy() for d, found in days.items()}
+            self.source.declared(days, touching, min(end, self.now))
         days.update((d, found) for d, found in self.live.items() if d.startswith(month))
         return dict(sorted(days.items()))
+
+    def month_worst(self, month: str, collected: StatusLevel | None) -> StatusLevel | None:
+        """The worst level of a month: its versions' (``collected``), raised by an outage
+        declared in it."""
+        start, end = day_start(f"{month}-01"), day_start(f"{next_month(month)}-01")
+        declared = [
+            w.level
+            for w in self.windows
+            if w.level is not None and w.start < end and (w.end is None or w.end > start)
+        ]
+        return max([*([collected] if collected is not None else []), *declared], default=None)
 
     def month_bars(self, month: str) -> tuple[DayBar, ...]:
         """The bars of one month's days."""
