@@ -263,7 +263,7 @@ def test_a_number_column_is_right_aligned_without_formats() -> None:
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
-    (0.25, "250 ms"), (4.2, "4.2 s"), (200, "3m 20s"), (7500, "2h 5m"), (273600, "3d 4h"),
+    (0, "0s"), (0.25, "250 ms"), (4.2, "4.2 s"), (200, "3m 20s"), (7500, "2h 5m"), (273600, "3d 4h"),
     (-7500, "-2h 5m"), (-0.25, "-250 ms"), (None, "—"), (float("-inf"), "—"),
     (float("inf"), "—"), (float("nan"), "—"),
 ])

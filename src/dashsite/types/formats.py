@@ -56,6 +56,8 @@ def duration(value: Any) -> str:
         return "—"  # not a span
     if seconds < 0:
         return f"-{duration(-seconds)}"
+    if seconds == 0:
+        return "0s"  # (an incident that just began, as the pages' script counts: not "0 ms")
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
