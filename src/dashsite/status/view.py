@@ -274,10 +274,10 @@ class StatusView:
         """The day summaries of one month (settled and live), the declared windows counted
         in the settled ones as in the live ones and the 90-day bars."""
         days = dict(self.source.status(month).days) if self.source is not None else {}
-        start, end = day_start(f"{month}-01"), day_start(f"{next_month(month)}-01")
-        touching = [w for w in self.windows if w.start < end and (w.end is None or w.end > start)]
+        touching = self._windows_in(month)
         if touching and days and self.source is not None:
             days = {d: found.copy() for d, found in days.items()}
+            end = day_start(f"{next_month(month)}-01")
             self.source.declared(days, touching, min(end, self.now))
         days.update((d, found) for d, found in self.live.items() if d.startswith(month))
         return dict(sorted(days.items()))
@@ -285,13 +285,13 @@ class StatusView:
     def month_worst(self, month: str, collected: StatusLevel | None) -> StatusLevel | None:
         """The worst level of a month: its versions' (``collected``), raised by an outage
         declared in it."""
-        start, end = day_start(f"{month}-01"), day_start(f"{next_month(month)}-01")
-        declared = [
-            w.level
-            for w in self.windows
-            if w.level is not None and w.start < end and (w.end is None or w.end > start)
-        ]
+        declared = [w.level for w in self._windows_in(month) if w.level is not None]
         return max([*([collected] if collected is not None else []), *declared], default=None)
+
+    def _windows_in(self, month: str) -> list[Window]:
+        """The declared windows that touch ``month``."""
+        start, end = day_start(f"{month}-01"), day_start(f"{next_month(month)}-01")
+        return [w for w in self.windows if w.start < end and (w.end is None or w.end > start)]
 
     def month_bars(self, month: str) -> tuple[DayBar, ...]:
         """The bars of one month's days."""
