@@ -656,6 +656,27 @@ def test_maintenance_declared_ahead_is_scheduled_then_goes_on_until_its_end(
     assert_site_whole(root / "site")
 
 
+def test_many_scheduled_files_are_listed_soonest_first_up_to_a_few(tmp_path: Path) -> None:
+    """500 files of planned work were all listed on the index and every latest page."""
+    root = project(tmp_path)
+    (root / "incidents").mkdir()
+    for n in range(12):
+        (root / "incidents" / f"w{n:02d}.md").write_text(
+            AHEAD.replace("Planned failover", f"Work {n:02d}").replace(
+                "2026-11-27T20:25:00Z", f"2026-11-{28 + n // 10}T{10 + n % 10:02d}:00:00Z"
+            ).replace("end = 2026-11-27T20:35:00Z\n", ""))
+    run(root, "alpha", ["7"])
+    listed = page(root, "index.html").find("section", class_="scheduled")
+    titles = [a.text() for li in listed.find_all("li") for a in li.find_all("a")
+              if a.attrs["href"].startswith("incidents/")]
+    assert titles == [f"Work {n:02d}" for n in range(10)]
+    assert "And 2 more, in the incident history." in " ".join(listed.text().split())
+    mine = page(root, "alpha/index.html").find("section", class_="scheduled")
+    assert len(list(mine.find_all("li"))) == 5 and "And 7 more" in mine.text()
+    everything = page(root, "incidents/index.html").find("section", class_="scheduled")
+    assert len(list(everything.find_all("li"))) == 12
+
+
 def test_an_outage_declared_ahead_is_not_told_before_it_starts(tmp_path: Path) -> None:
     """Only maintenance is announced: an outage file dated later is no incident yet (and
     a file naming every dashboard says so once on the index, not dashboard by dashboard)."""
