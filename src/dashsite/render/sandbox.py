@@ -43,8 +43,8 @@ MAX_POWER_BITS = 100_000
 MAX_RANGE_ITEMS = 1_000_000
 """Items all the ``range()`` of one render may give: two nested ``range(100000)`` loops
 (each within Jinja's own limit) ran for hours."""
-_WIDE = re.compile(r"(?:%(?:\([^)]*\))?[^a-zA-Z%]*|\{[^{}]*:[^{}]*?)\d{7,}")
-"""A format spec with a width or precision of a million or more (``%0900000000d``)."""
+_WIDE = re.compile(r"(?:%(?:\([^)]*\))?[^a-zA-Z%]*|\{[^{}]*:[^{}]*?)\d{8,}")
+"""A format spec with a width or precision of :data:`MAX_PRODUCT` or more (``%0900000000d``)."""
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 TEMPLATE_SUFFIXES = (
     *(".html", ".htm", ".md", ".txt", ".xml", ".svg", ".j2", ".jinja", ".jinja2"),
@@ -55,9 +55,11 @@ project's code (``{% include 'other/dashboard.py' %}`` printed its secrets)."""
 
 
 class _Sandbox(ItemsFirst, SandboxedEnvironment):
-    """Jinja's sandbox, with the site environment's subscripts (:class:`ItemsFirst`),
-    and ``*`` and ``**`` bounded: a template from configuration is data, and must not
-    be able to take the build's memory or time."""
+    """Jinja's sandbox, with the site environment's subscripts (:class:`ItemsFirst`), and
+    each operation that could make a huge string, list or number in one step bounded
+    (``*``, ``**``, ``+``, ``%``, ``str.format``, the string methods and filters with a
+    width): a template from configuration is data. Not bounded: ``~`` in a loop, and
+    loops over long data (docs/explanation/sanitising.md says so)."""
 
     intercepted_binops = frozenset({"*", "**", "%", "+"})
 
@@ -92,7 +94,8 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
-        """Jinja's sandboxed ``str.format``, refused for a width of a million or more."""
+        """Jinja's sandboxed ``str.format``, refused for a width of :data:`MAX_PRODUCT` or more,
+        written in the string or given as an argument."""
         wrapped = super().wrap_str_format(value)
         if wrapped is None:
             return None
@@ -106,7 +109,7 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
         return checked
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        """Jinja's checked call, and no string method asked for a million characters
+        """Jinja's checked call, and no string method asked for more than MAX_PRODUCT characters
         (``'x'.center(900000000)``)."""
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str):
@@ -130,8 +133,8 @@ def _size(seq: Any) -> int:
 
 
 def _check_format(text: str, arguments: Any = ()) -> None:
-    """A width or precision of a million or more, written in ``text`` or given among its
-    ``arguments`` (``'%*d' % (10**9, 1)``, ``'{:{w}}'``), is refused."""
+    """A width or precision of :data:`MAX_PRODUCT` or more, written in ``text`` or given
+    among its ``arguments`` (``'%*d' % (10**9, 1)``, ``'{:{w}}'``), is refused."""
     if _WIDE.search(text):
         raise SecurityError(f"a format width over {MAX_PRODUCT:,} characters is not allowed")
     if isinstance(arguments, Mapping):
@@ -174,8 +177,8 @@ def _bounded_range(eval_ctx: EvalContext, *args: int) -> range:
 
 
 def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    """A string filter that cannot be asked for a million characters (``center``,
-    ``indent``, ``format``, ``replace``); the filter's own way of being called is kept."""
+    """A string filter that cannot be asked for more than MAX_PRODUCT characters (``center``,
+    ``indent``, ``format``, ``replace``, ``join``); the filter is called as it was."""
 
     @functools.wraps(func)
     def bounded(*args: Any, **kwargs: Any) -> Any:
