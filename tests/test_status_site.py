@@ -805,6 +805,8 @@ def test_an_update_with_an_unknown_status_is_one_line_naming_it(tmp_path: Path) 
     ("+++\ntitle = \"x\"\nstart = 2026-11-27T20:20:00Z\n[[updates]]\nat = 2026-11-27T20:21:00Z\n"
      "text = \"a\"\n[[updates]]\ntext = \"b\"\nat = \"soon\"\n+++\n",
      "incidents/bad.md:9", "'at' must be a date and time"),
+    ("+++\ntitle = \"x\"\nstart = 0001-01-01T00:00:00Z\n+++\n",
+     "incidents/bad.md:3", "'start' is in the year 1"),
 ])
 def test_a_bad_incident_file_is_one_line_naming_it(tmp_path: Path, text: str, where: str,
                                                     says: str) -> None:

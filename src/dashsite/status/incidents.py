@@ -140,6 +140,13 @@ def _when(value: Any, key: str, where: str, line: int) -> datetime:
             line=line,
             hint="write a TOML date-time (UTC with Z, or with an offset)",
         )
+    if not 1970 <= value.year <= 2200:  # a typo ("0001-01-01" read "since 739953d 20h")
+        raise IncidentError(
+            f"'{key}' is in the year {value.year}",
+            path=where,
+            line=line,
+            hint="check the date: it must fall between 1970 and 2200",
+        )
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
