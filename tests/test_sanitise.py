@@ -194,18 +194,26 @@ def test_a_value_in_raw_html_of_a_template_md_keeps_its_characters(tmp_path: Pat
     assert not list(body.find_all("strong")) and len(list(body.find_all("a"))) == 1
 
 
-def test_values_in_code_and_scripts_of_a_template_md_read_as_they_are(tmp_path: Path) -> None:
-    """A value's Markdown characters become references; Markdown escaped them again in code
-    (the page showed '&#123;'), and a browser reads none in a script (a syntax error)."""
+def test_values_in_code_of_a_template_md_read_as_they_are_and_never_run_in_a_script(
+    tmp_path: Path,
+) -> None:
+    """A value's characters become references; Markdown escaped them again in code (the
+    page showed '&#123;'). In a script a browser decodes none: data stays inert there
+    (giving them back as characters let '\\', a backtick or a line break end a string)."""
     module = ("from dashsite import collector\n@collector\ndef d():\n"
               "    return {'a': [1, 2], 'b': 'x*y'}\n@collector\ndef path():\n"
-              "    return 'my-file_v1.2.html'\n")
-    template = ("```json\n{{ d | tojson }}\n```\n\nInline `{{ path }}`.\n\n"
-                "<script>window.D = {{ d | tojson }};</script>\n")
+              "    return 'my-file_v1.2.html'\n@collector\ndef x():\n"
+              "    return 'a<b && c>d \"q\" it\\'s'\n@collector\ndef b():\n"
+              "    return ';alert(1);//'\n@collector\ndef c():\n    return '\\nalert(4)\\n'\n")
+    template = ("```json\n{{ d | tojson }}\n```\n\nInline `{{ path }}` and `{{ x }}`.\n\n"
+                "Write `&#60;` for a less-than sign.\n\n"
+                "<script>var b = '{{ b }}';\n// {{ c }}\n</script>\n")
     write_project(tmp_path, {"notes": {"dashboard.py": module, "template.md": template}})
     assert cli(tmp_path, "build", "--version-id", "v1").returncode == 0
     text = (tmp_path / "site" / "notes" / "index.html").read_text()
     body = parse(text).find("div", class_="dashboard-body")
     codes = [c.text() for c in body.find_all("code")]
-    assert codes == ['{"a": [1, 2], "b": "x*y"}\n', "my-file_v1.2.html"], codes
-    assert '<script>window.D = {"a": [1, 2], "b": "x*y"};</script>' in text
+    assert codes == ['{"a": [1, 2], "b": "x*y"}\n', "my-file_v1.2.html",
+                     'a<b && c>d "q" it\'s', "&#60;"], codes  # the author's text as written
+    script = text[text.index("<script>var b"):text.index("</script>", text.index("<script>var b"))]
+    assert "alert(" not in script and "\nalert" not in script, script

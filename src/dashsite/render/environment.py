@@ -27,14 +27,14 @@ from jinja2 import (
 )
 from jinja2.filters import FILTERS as FILTERS_BUILTIN
 from jinja2.runtime import Context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from dashsite.collection.files import format_of
 from dashsite.core.version import VERSION
 from dashsite.render.compiled import CodeFolder, library_versions, module_sources
 from dashsite.render.fragments import day_bars, version_rows
 from dashsite.render.lookup import ItemsFirst
-from dashsite.render.markdown import literal_in_markdown, markdown_filter
+from dashsite.render.markdown import data_in_markdown, literal_in_markdown, markdown_filter
 from dashsite.types.filters import FILTERS, Rendered, render_filter
 from dashsite.types.namespace import template_globals
 
@@ -277,9 +277,9 @@ def markdown_values_are_text(context: Context, value: Any) -> Any:
         return value
     if isinstance(value, Rendered):
         return Markup(literal_in_markdown(value))  # noqa: S704 - the same HTML, references added
-    if not isinstance(value, Markup):  # escaped, then references, not backslashes (they
-        # stayed in raw HTML and in an href: "my\\-file\\_v1")
-        return Markup(literal_in_markdown(escape(value)))  # noqa: S704 - escaped just now
+    if not isinstance(value, Markup):  # references, not backslashes (they stayed in raw
+        # HTML and in an href: "my\\-file\\_v1")
+        return Markup(data_in_markdown(value))  # noqa: S704 - every special character a reference
     return value
 
 

@@ -46,7 +46,7 @@ def literal_in_markdown(html: str) -> str:
 def _literal(match: re.Match[str]) -> str:
     found = match.group(1)
     if found is not None:
-        return f"&#{ord(found)};"
+        return f"&#X{ord(found):X};"
     tag = match.group(0)
     if tag.startswith("<!"):
         return tag  # a comment, CDATA: as they are
@@ -58,7 +58,7 @@ def _literal(match: re.Match[str]) -> str:
 
 def _reference(match: re.Match[str]) -> str:
     found = match.group(1)
-    return match.group(0) if found is None else f"&#{ord(found)};"
+    return match.group(0) if found is None else f"&#X{ord(found):X};"
 
 
 _SAFE_SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)", re.IGNORECASE)
@@ -120,34 +120,36 @@ EXTENSIONS: list[str | Extension] = [
 
 
 _CODE = re.compile(r"(<code[^>]*>)(.*?)(</code>)", re.DOTALL)
-_SCRIPT = re.compile(r"(<script[^>]*>)(.*?)(</script>)", re.DOTALL | re.IGNORECASE)
-_ESCAPED_REFERENCE = re.compile(r"&amp;(#[0-9]+;)")
-_REFERENCE = re.compile(r"&#([0-9]+);")
-_LITERAL_CHARACTERS = frozenset("\\`*_{}[]()#+-.!|~=\r\n")
+_OURS_ESCAPED = re.compile(r"&amp;(#X[0-9A-F]+;)")
+"""A reference dashsite wrote (``&#X5B;``: uppercase, a form authors do not type), that
+Markdown escaped again inside code."""
+_DATA_CHARACTERS = re.compile(r"[&<>\"'\\`*_{}\[\]()#+\-.!|~=\r\n]")
+
+
+def data_in_markdown(text: str) -> str:
+    """Plain text (a collector's value) to stand in a Markdown text as it is: HTML's
+    special characters and Markdown's each written as a reference (``&#X5B;``), which a
+    browser shows as the character, in text and attributes alike, and Markdown reads
+    as no syntax. Inside code, where Markdown escapes ``&`` again, :func:`markdown_to_html`
+    gives them back; inside a script a browser reads none, so data never becomes code."""
+    return _DATA_CHARACTERS.sub(lambda m: f"&#X{ord(m[0]):X};", text)
 
 
 def markdown_to_html(text: str) -> str:
     """A ``template.md``'s Markdown with tables, fenced code and heading ids; unsafe link
     schemes removed.
 
-    A value's Markdown characters came as character references
-    (:func:`literal_in_markdown`): in code, which Markdown escapes again, and in a script,
-    where a browser reads none, they are given back as the characters they stand for.
+    A value's characters came as references (:func:`data_in_markdown`); in code,
+    which Markdown escapes again, they are unescaped once, so the code shows the value.
+    The author's own references (any other form) stay as written.
     """
     converter = markdown.Markdown(
         extensions=[*EXTENSIONS, _LinkGuardExtension()], output_format="html"
     )
     html = converter.convert(text)
-    if "&amp;#" in html:
-        html = _CODE.sub(lambda m: m[1] + _ESCAPED_REFERENCE.sub(r"&\1", m[2]) + m[3], html)
-    if "<script" in html.lower():
-        html = _SCRIPT.sub(lambda m: m[1] + _REFERENCE.sub(_character, m[2]) + m[3], html)
+    if "&amp;#X" in html:
+        html = _CODE.sub(lambda m: m[1] + _OURS_ESCAPED.sub(r"&\1", m[2]) + m[3], html)
     return html
-
-
-def _character(match: re.Match[str]) -> str:
-    found = chr(int(match[1])) if int(match[1]) < 0x110000 else ""
-    return found if found in _LITERAL_CHARACTERS else match[0]
 
 
 def markdown_filter(text: object) -> Markup:
