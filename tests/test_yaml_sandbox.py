@@ -88,6 +88,16 @@ ESCAPES = [
     "{{ ('x' * 6000000) + ('y' * 6000000) }}",
     "{% set n = namespace(v=2 ** 60000) %}{{ (n.v * n.v) > 0 }}",
     "{{ lipsum(20000) | length }}",
+    # … and what a second review found (one operation each)
+    "{{ (('{0}' * 20).format('x' * 9000000)) | length }}",
+    "{{ (('%9999999d' * 20) % ((1,) * 20)) | length }}",
+    "{{ ((('x' * 6000000) | safe) + ('y' * 6000000)) | length }}",
+    "{{ ('<' * 9000000) | e | length }}",
+    "{{ ('\\t' * 9000000).expandtabs(8) | length }}",
+    "{% set s = 'x' * 9000000 %}{{ [s, s, s] | reverse | join | length }}",
+    "{{ ('x' * 100000) | wordwrap(1, true, 'y' * 1000) | length }}",
+    "{{ ([1] * 1000) | tojson('y' * 100000) | length }}",
+    "{{ ('f' * 9000000) | int(base=16) }}",
     # a file of the build machine, or of the project, onto a published page
     "{{ MonitorImage(path=IMAGE) }}",
     "{{ MonitorImage(None, IMAGE) }}",
@@ -128,6 +138,21 @@ collectors:
     assert [li.text() for li in body.find_all("li")] == ["a=1", "b=2"]
     assert page.find("p", id="n").text() == "3 Svc"
     assert page.find("span", class_="status-ok") is not None
+
+
+def test_ordinary_numbers_and_formats_still_render_in_a_yaml_template(tmp_path: Path) -> None:
+    """A large number formatted is data, not a width: '{:,} requests'.format(123456789)
+    was refused as "a format width over 10,000,000 characters"."""
+    root = yaml_project(tmp_path, """\
+template: |
+  <p id="v">{{ '{:,} requests'.format(n) }}|{{ '{} bytes'.format(52428800) }}|{{ '%d rows (*: est.)' % n }}|{{ '{:>6}|{:05.2f}'.format('a', 3.14159) }}|{{ ['a', 'b'] | join(', ') }}|{{ 'ab' + 'cd' }}</p>
+collectors:
+  n: 123456789
+""")
+    done = cli(root, "build", "--version-id", "v1")
+    assert done.returncode == 0, done.stderr
+    assert parse((root / "site" / "svc" / "index.html").read_text()).find("p", id="v").text() == (
+        "123,456,789 requests|52428800 bytes|123456789 rows (*: est.)|     a|03.14|a, b|abcd")
 
 
 def test_the_library_service_of_a_yaml_file_is_sandboxed(tmp_path: Path) -> None:

@@ -45,6 +45,12 @@ MAX_RANGE_ITEMS = 1_000_000
 (each within Jinja's own limit) ran for hours."""
 _WIDE = re.compile(r"(?:%(?:\([^)]*\))?[^a-zA-Z%]*|\{[^{}]*:[^{}]*?)\d{8,}")
 """A format spec with a width or precision of :data:`MAX_PRODUCT` or more (``%0900000000d``)."""
+_STAR = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d*\.\*)")
+"""A ``%`` format whose width or precision is an argument (``%*d``)."""
+_NESTED = re.compile(r"\{[^{}]*:[^{}]*\{")
+"""A ``str.format`` spec with a field inside it (``{:{w}}``)."""
+_FIELDS = re.compile(r"%(?:\([^)]*\))?[-#0 +*.\d]*[a-zA-Z%]|\{[^{}]*\}")
+_WIDTHS = re.compile(r"(?:%(?:\([^)]*\))?[-#0 +]*|\{[^{}:]*:[^{}\d]*)(\d+)")
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 TEMPLATE_SUFFIXES = (
     *(".html", ".htm", ".md", ".txt", ".xml", ".svg", ".j2", ".jinja", ".jinja2"),
@@ -65,7 +71,9 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "+" and isinstance(left, str | bytes | list | tuple):
-            if isinstance(right, type(left)) and _size(left) + _size(right) > MAX_PRODUCT:
+            if isinstance(right, str | bytes | list | tuple) and (
+                _size(left) + _size(right) > MAX_PRODUCT
+            ):  # (Markup + str too)
                 raise SecurityError(f"a sequence over {MAX_PRODUCT:,} items is not allowed")
         elif operator == "*" and isinstance(left, int) and isinstance(right, int):
             if left.bit_length() + right.bit_length() > MAX_POWER_BITS:
@@ -118,6 +126,10 @@ class _Sandbox(ItemsFirst, SandboxedEnvironment):
                 isinstance(a, int) and a > MAX_PRODUCT for a in (*args, *kwargs.values())
             ):
                 raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
+            if name == "expandtabs":  # each tab up to its size
+                size = next((a for a in (*args, *kwargs.values()) if isinstance(a, int)), 8)
+                if len(owner) + owner.count("\t") * max(size, 0) > MAX_PRODUCT:
+                    raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
             if name == "replace" and len(args) >= 2:
                 _check_replace(owner, args[0], args[1])
             if name == "join" and args:
@@ -141,10 +153,15 @@ def _check_format(text: str, arguments: Any = ()) -> None:
         arguments = tuple(arguments.values())
     elif not isinstance(arguments, tuple):
         arguments = (arguments,)
-    if ("*" in text or "{" in text) and any(
+    if (_STAR.search(text) or _NESTED.search(text)) and any(  # a width given as an argument
         isinstance(a, int) and not isinstance(a, bool) and abs(a) > MAX_PRODUCT for a in arguments
-    ):
+    ):  # (only then: a large number formatted is data, not a width)
         raise SecurityError(f"a format width over {MAX_PRODUCT:,} characters is not allowed")
+    fields = len(_FIELDS.findall(text))  # many fields, each wide or filled with a long value
+    longest = max((len(a) for a in arguments if isinstance(a, str)), default=0)
+    widths = sum(int(width) for width in _WIDTHS.findall(text))
+    if len(text) + fields * longest + widths > MAX_PRODUCT:
+        raise SecurityError(f"a formatted string over {MAX_PRODUCT:,} characters is not allowed")
 
 
 def _check_join(items: Any, separator: Any) -> None:
@@ -195,7 +212,28 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         if name == "format" and values and isinstance(values[0], str):
             _check_format(values[0], (*values[1:], *kwargs.values()))
         if name == "join" and values:
+            if not isinstance(values[0], list | tuple | str):  # an iterator (| reverse):
+                items = list(values[0])  # measured, and handed on as the list it was
+                args = tuple(items if a is values[0] else a for a in args)
+                values[0] = items
             _check_join(values[0], values[1] if len(values) > 1 else kwargs.get("d", ""))
+        if name in ("e", "escape", "forceescape") and values:  # '<' is four characters
+            text = str(values[0])
+            if len(text) + 4 * sum(text.count(c) for c in "<>&\"'") > MAX_PRODUCT:
+                raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
+        if name == "wordwrap" and values:  # its wrapstring at every break
+            text, given = str(values[0]), [*values[1:], *kwargs.values()]
+            width = next((a for a in given if isinstance(a, int) and not isinstance(a, bool)), 79)
+            wrap = next((a for a in given if isinstance(a, str)), "\n")
+            if len(text) + (len(text) // max(width, 1) + 1) * len(wrap) > MAX_PRODUCT:
+                raise SecurityError(f"a string over {MAX_PRODUCT:,} characters is not allowed")
+        if name == "tojson" and any(
+            (isinstance(a, str) and len(a) > 100) or (isinstance(a, int) and a > 100)
+            for a in (*values[1:], *kwargs.values())
+        ):  # the indent, on every line
+            raise SecurityError("a JSON indent over 100 characters is not allowed")
+        if name == "int" and values and isinstance(values[0], str) and len(values[0]) > 10_000:
+            raise SecurityError("a number of over 10,000 digits is not allowed")
         if name == "replace" and len(values) >= 3:
             _check_replace(str(values[0]), values[1], values[2])
         return func(*args, **kwargs)
@@ -287,7 +325,10 @@ def _twin(environment: Environment) -> SandboxedEnvironment:
         enable_async=environment.is_async,
     )
     twin.filters.update(environment.filters)
-    for name in ("center", "indent", "format", "replace", "join"):
+    for name in (
+        *("center", "indent", "format", "replace", "join", "e", "escape", "forceescape"),
+        *("wordwrap", "tojson", "int"),
+    ):
         if name in twin.filters:
             twin.filters[name] = _bounded_filter(name, twin.filters[name])
     twin.tests.update(environment.tests)
