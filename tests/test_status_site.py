@@ -516,6 +516,20 @@ def test_a_settled_day_reads_alike_in_the_bars_and_the_history_pages_under_a_dec
     assert f"worst {worst}" in calendar.text()
 
 
+def test_a_row_for_several_dashboards_counts_by_the_newest_of_them(tmp_path: Path) -> None:
+    """A declared outage on two dashboards, one no longer built: the row counted by the
+    first one's last update, so it read "at least 5m as of the last update" while the
+    other was fresh."""
+    root = project(tmp_path, alpha=flaky(), beta=flaky("Beta"))
+    (root / "incidents").mkdir()
+    (root / "incidents" / "db.md").write_text(OUTAGE.replace('dashboards = ["alpha"]\n', ""))
+    build(root, clock=fixed_clock(T0))
+    for n in range(1, 4):
+        build(root, clock=fixed_clock(T0 + timedelta(minutes=5 * n)), only=frozenset({"alpha"}))
+    (row,) = page(root, "index.html").find("section", class_="ongoing").find_all("li")
+    assert row.find("span", class_="since").attrs["data-checked"] == "2026-11-27T20:30:00Z"
+
+
 OUTAGE = """\
 +++
 title = "Database down"
