@@ -32,7 +32,8 @@ _QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
 
 def literal_in_markdown(html: str) -> str:
     """HTML drawn from data, to stand in a Markdown text as it is: each Markdown syntax
-    character of its text written as a character reference (``&#33;`` for ``!``).
+    character of its text written as a character reference (``&#X21;`` for ``!``, the
+    form :func:`data_in_markdown` writes).
 
     A browser shows the same characters; Markdown sees no link, image, emphasis,
     heading, list or table row in them (nor a line break: the HTML is one line),
