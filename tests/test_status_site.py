@@ -530,6 +530,20 @@ def test_a_row_for_several_dashboards_counts_by_the_newest_of_them(tmp_path: Pat
     assert row.find("span", class_="since").attrs["data-checked"] == "2026-11-27T20:30:00Z"
 
 
+def test_the_24_hours_say_when_history_began_inside_them_on_the_cuts_day(
+    tmp_path: Path,
+) -> None:
+    """History from 20:15; 23.5 hours later the window starts at 19:00 the day before:
+    it was marked as covered whole (the check compared days only), with no footnote."""
+    root = project(tmp_path)
+    run(root, "alpha", ["7"])  # 2026-11-27 20:15
+    run(root, "alpha", ["7"], start=T0 + timedelta(hours=23, minutes=15))  # 11-28 19:30
+    latest = page(root, "alpha/index.html")
+    first = latest.find("table", class_="uptime-table").find("tbody").find("td")
+    assert first.text().endswith("*"), first.text()
+    assert "* since the first version." in latest.text()
+
+
 OUTAGE = """\
 +++
 title = "Database down"

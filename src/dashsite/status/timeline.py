@@ -453,12 +453,21 @@ class Timeline:
             + ([digest.first] if digest.first else []),
             default=None,
         )
+
+        def _first_hour(day: str) -> int:
+            """The first hour of ``day`` with counted time (0 when its hours are unknown)."""
+            found = live.get(day) or (digest.last_day if digest.last_day and
+                                      digest.last_day.day == day else None)  # fmt: skip
+            hours = [h for h, part in found.hours.items() if part.covered > 0] if found else []
+            return min(hours, default=0)
         uptimes: list[Uptime] = []
         per_collector: dict[str, dict[str, float | None]] = {}
         for label, length in WINDOWS:
             if length == 0:
                 chosen = last_24h
-                fully = first is not None and first <= since[0]
+                fully = first is not None and (
+                    first < since[0] or (first == since[0] and _first_hour(first) <= since[1])
+                )  # (history begun on the cut's day, after its hour: not the whole 24 h)
             else:
                 begin = (today - timedelta(days=length - 1)).isoformat()
                 chosen = [d for d in (digest.windows.get(length),) if d is not None]
