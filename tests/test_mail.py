@@ -174,7 +174,7 @@ def test_text_part_is_readable(project: Path) -> None:
     text = render_for_mail(load_config(project), "ops").text
     assert "<" not in text.replace("<platform team>", "")
     assert "&amp;" not in text and "&lt;" not in text
-    assert "Ops & Co Partial outage\n=======================" in text
+    assert "Ops & Co · Partial outage\n=========================" in text
     assert "Service | State\n--------+------\napi     | UP\nqueue   | SLOW" in text
     assert "Owner | <platform team>\nPrice | 5 € & up" in text
     assert "Read the runbook (https://example.com/runbook)." in text
@@ -200,7 +200,7 @@ def test_mail_over_smtp(project: Path, inbox: tuple[Inbox, int]) -> None:
     assert sorted(envelope.rcpt_tos) == ["a@example.com", "b@example.com", "c@example.com"]
     message = handler.message()
     assert message["Subject"] == "Daily ops"
-    assert message.get_body(("plain",)).get_content().startswith("Ops & Co Partial outage")
+    assert message.get_body(("plain",)).get_content().startswith("Ops & Co · Partial outage")
     assert "Services" in parse(message.get_body(("html",)).get_content()).text()
 
 
@@ -243,6 +243,7 @@ def test_a_dashboard_that_failed_to_load_is_mailed_saying_so(project: Path, tmp_
     assert "syntax error" in said and "What follows is the last version it filed" in said
     text = " ".join(parsed.get_body(("plain",)).get_content().split())
     assert "Failed to load in the latest build" in text
+    assert text.startswith("Ops & Co · "), text[:60]  # the title, then its state (no run-on)
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
