@@ -460,6 +460,7 @@ class Timeline:
                                       digest.last_day.day == day else None)  # fmt: skip
             hours = [h for h, part in found.hours.items() if part.covered > 0] if found else []
             return min(hours, default=0)
+
         uptimes: list[Uptime] = []
         per_collector: dict[str, dict[str, float | None]] = {}
         for label, length in WINDOWS:
