@@ -15,18 +15,23 @@ from markupsafe import Markup
 
 from dashsite.render.sanitise import sanitise_markdown_html
 
+_MARKDOWN_CHARACTERS = r"\\`*_{}\[\]()#+\-.!|~=\r\n"
+"""What Markdown may read as syntax (``=``, a line break: a heading, a table row)."""
+_A_REFERENCE = r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"
 _MARKUP_OR_SYNTAX = re.compile(
     r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<[^>]*>"  # tags, comments, CDATA: as they are
-    r"|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"  # character references too
-    r"|([\\`*_{}\[\]()#+\-.!|~=\r\n])",  # (``=``, a line break: a heading, a table row)
+    rf"|{_A_REFERENCE}|([{_MARKDOWN_CHARACTERS}])",  # character references too
     re.DOTALL,
 )
+_SYNTAX = re.compile(rf"{_A_REFERENCE}|([{_MARKDOWN_CHARACTERS}])")  # a reference: as it is
 
 
-_SYNTAX = re.compile(
-    r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"  # a reference: as it is
-    r"|([\\`*_{}\[\]()#+\-.!|~=\r\n])"
-)
+def _ref(character: str) -> str:
+    """The reference dashsite writes for a character: ``&#X5B;`` (uppercase, a form
+    authors do not type, so :func:`markdown_to_html` knows its own in code)."""
+    return f"&#X{ord(character):X};"
+
+
 _QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
 
 
@@ -47,7 +52,7 @@ def literal_in_markdown(html: str) -> str:
 def _literal(match: re.Match[str]) -> str:
     found = match.group(1)
     if found is not None:
-        return f"&#X{ord(found):X};"
+        return _ref(found)
     tag = match.group(0)
     if tag.startswith("<!"):
         return tag  # a comment, CDATA: as they are
@@ -59,7 +64,7 @@ def _literal(match: re.Match[str]) -> str:
 
 def _reference(match: re.Match[str]) -> str:
     found = match.group(1)
-    return match.group(0) if found is None else f"&#X{ord(found):X};"
+    return match.group(0) if found is None else _ref(found)
 
 
 _SAFE_SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)", re.IGNORECASE)
@@ -124,7 +129,7 @@ _CODE = re.compile(r"(<code[^>]*>)(.*?)(</code>)", re.DOTALL)
 _OURS_ESCAPED = re.compile(r"&amp;(#X[0-9A-F]+;)")
 """A reference dashsite wrote (``&#X5B;``: uppercase, a form authors do not type), that
 Markdown escaped again inside code."""
-_DATA_CHARACTERS = re.compile(r"[&<>\"'\\`*_{}\[\]()#+\-.!|~=\r\n]")
+_DATA_CHARACTERS = re.compile(rf"[&<>\"'{_MARKDOWN_CHARACTERS}]")
 
 
 def data_in_markdown(text: str) -> str:
@@ -133,7 +138,7 @@ def data_in_markdown(text: str) -> str:
     browser shows as the character, in text and attributes alike, and Markdown reads
     as no syntax. Inside code, where Markdown escapes ``&`` again, :func:`markdown_to_html`
     gives them back; inside a script a browser reads none, so data never becomes code."""
-    return _DATA_CHARACTERS.sub(lambda m: f"&#X{ord(m[0]):X};", text)
+    return _DATA_CHARACTERS.sub(lambda m: _ref(m[0]), text)
 
 
 def markdown_to_html(text: str) -> str:

@@ -56,8 +56,6 @@ from dashsite.status.view import (
     Window,
     bar_months,
     first_pages,
-    months_between,
-    next_month,
     uptime_ratio,
 )
 from dashsite.store import layout
@@ -71,7 +69,14 @@ from dashsite.store.caches import (
 )
 from dashsite.store.log import LogRecord
 from dashsite.store.manifest import DashboardRecord
-from dashsite.store.records import Incident, Mark, day_start, parse_time
+from dashsite.store.records import (
+    Incident,
+    Mark,
+    day_start,
+    months_between,
+    next_month,
+    parse_time,
+)
 from dashsite.store.version_store import ShardMark, VersionStore
 from dashsite.store.write import SiteWriter
 

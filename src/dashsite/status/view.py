@@ -25,7 +25,7 @@ from dashsite.status.model import (
 )
 from dashsite.status.summaries import MonthStatus
 from dashsite.store import layout
-from dashsite.store.records import Incident, day_start
+from dashsite.store.records import Incident, day_start, months_between, next_month
 
 
 class MonthSource(Protocol):
@@ -59,21 +59,6 @@ HISTORY_PAGE = 200
 
 
 RECENT_INCIDENTS = 5
-
-
-def next_month(month: str) -> str:
-    """``2026-12`` → ``2027-01``."""
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
-
-
-def months_between(first: date, last: date) -> list[str]:
-    """The months from ``first``'s to ``last``'s, oldest first."""
-    found, year, month = [], first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
 
 
 def touching_months(first: str, last: str) -> list[str]:

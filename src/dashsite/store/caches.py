@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from dashsite.store.records import months_between
 from dashsite.store.version_store import VersionStore
 
 FINGERPRINT = "fingerprint"
@@ -52,12 +53,7 @@ def span_signature(store: VersionStore, slug: str, months: Iterable[str], throug
 def year_months(today: str) -> list[str]:
     """The months of the year of days that ends with ``today`` (``YYYY-MM-DD``)."""
     last = date.fromisoformat(today)
-    first = last - timedelta(days=364)
-    found, year, month = [], first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
+    return months_between(last - timedelta(days=364), last)
 
 
 def _seal(body: str, signature: str) -> str:

@@ -50,6 +50,7 @@ from datetime import UTC, datetime, timedelta
 
 from dashsite.store.log import LogRecord
 from dashsite.store.manifest import Manifest
+from dashsite.store.records import day_start, next_month
 
 ID_FORMAT = "%Y%m%dT%H%M%SZ"
 JUMP_FLOOR = timedelta(days=90)
@@ -147,9 +148,7 @@ def _newest_month_end(manifest: Manifest) -> datetime | None:
     months = [next(reversed(r.months)) for r in manifest.dashboards.values() if r.months]
     if not months:
         return None
-    year, month = (int(part) for part in max(months).split("-"))
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return datetime(year, month, 1, tzinfo=UTC)
+    return day_start(f"{next_month(max(months))}-01")
 
 
 def site_time(manifest: Manifest, now: datetime) -> tuple[datetime, str | None]:

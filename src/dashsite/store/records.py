@@ -28,6 +28,21 @@ def day_start(day: str) -> datetime:
     return datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC)
 
 
+def next_month(month: str) -> str:
+    """``2026-12`` → ``2027-01``."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
+
+
+def months_between(first: date, last: date) -> list[str]:
+    """The months from ``first``'s to ``last``'s, oldest first."""
+    found, month = [], f"{first.year:04d}-{first.month:02d}"
+    while month <= f"{last.year:04d}-{last.month:02d}":
+        found.append(month)
+        month = next_month(month)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Mark:
     """The status a version set, and from when: what carries into the time after it."""
