@@ -111,9 +111,26 @@ def logged_versions(site: Path) -> dict[str, list[str]]:
     import json as _json
 
     found: dict[str, list[str]] = {}
-    for shard in sorted(site.glob("*/log/*/*.jsonl")):  # <slug>/log/<YYYY-MM>/<DD>.jsonl
+    for shard in sorted(site.glob("*/log/*/[0-3][0-9].jsonl")):  # <slug>/log/<YYYY-MM>/<DD>.jsonl
         ids = [_json.loads(line)["id"] for line in shard.read_text().splitlines() if line.strip()]
         found.setdefault(shard.parts[-4], []).extend(ids)
+    return found
+
+
+def logged_checks(site: Path) -> dict[str, list[tuple[str, str]]]:
+    """Slug → ``(check id, the version it repeats)`` in the site's checks files, oldest first
+    (builds that found the data unchanged: ``<DD>.checks.jsonl``)."""
+    import json as _json
+
+    found: dict[str, list[tuple[str, str]]] = {}
+    for day in sorted(site.glob("*/log/*/[0-3][0-9].checks.jsonl")):
+        for line in day.read_text().splitlines():
+            try:
+                raw = _json.loads(line)
+            except ValueError:
+                continue  # (a torn line: the store skips it too)
+            if isinstance(raw, dict) and "same" in raw:
+                found.setdefault(day.parts[-4], []).append((raw["id"], raw["same"]))
     return found
 
 

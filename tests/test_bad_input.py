@@ -11,6 +11,7 @@ import pytest
 
 from projects import (
     cli,
+    logged_checks,
     logged_versions,
     manifest_entries,
     simple,
@@ -104,7 +105,8 @@ def test_bad_input_is_one_line_and_spares_the_rest(tmp_path: Path, case: str) ->
             assert tree_digest(site)[path] == digest
     manifest = json.loads((site / "manifest.json").read_text())
     versions = logged_versions(site)
-    assert versions["good"] == ["v1", "v2"]
+    assert versions["good"] == ["v1"]  # built again, its data unchanged: a check of v1
+    assert logged_checks(site)["good"] == [("v2", "v1")]
     if case in ("unstorable-value", "render-type-misused"):  # the collector failed: filed
         assert versions[folder] == ["v2"]
         assert {d["slug"]: d["status"] for d in manifest["dashboards"]}[folder] == "error"
@@ -167,7 +169,7 @@ def test_config_problems_are_all_reported_then_the_command_stops(tmp_path: Path)
     (tmp_path / "dashsite.toml").write_text('colour = "blue"\n')  # no guess: every key, whole
     said = cli(tmp_path, "build").stderr.strip().splitlines()[0]
     assert said.startswith("dashsite.toml: unknown key 'colour' — known keys: allow_secret_env ")
-    assert "…" not in said and said.endswith(" title workers")
+    assert "…" not in said and said.endswith(" title unchanged workers")
 
 
 def test_config_toml_syntax_error_names_the_line(tmp_path: Path) -> None:

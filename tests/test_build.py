@@ -16,6 +16,7 @@ from projects import (
     build,
     cli,
     fixed_clock,
+    logged_checks,
     logged_versions,
     manifest_entries,
     seed_versions,
@@ -71,7 +72,8 @@ def test_index_lists_every_dashboard_with_status_and_links(tmp_path: Path) -> No
 
 
 def test_two_builds_two_versions_first_unchanged(tmp_path: Path) -> None:
-    write_project(tmp_path, {"alpha": simple()})
+    # (a version every build, the data unchanged or not: see the checks' tests below)
+    write_project(tmp_path, {"alpha": simple()}, config='unchanged = "version"\n')
     build(tmp_path, clock=fixed_clock(T0))
     site = tmp_path / "site"
     first_id = "20261127T201500Z"
@@ -190,7 +192,7 @@ def test_history_pages_by_month_and_page(tmp_path: Path) -> None:
 
 
 def test_a_build_rewrites_only_the_current_page_of_history(tmp_path: Path) -> None:
-    write_project(tmp_path, {"alpha": simple()})
+    write_project(tmp_path, {"alpha": simple()}, config='unchanged = "version"\n')
     site = tmp_path / "site"
     seed_versions(tmp_path, "alpha", [(f"n{n:03d}", T0 + timedelta(minutes=n)) for n in range(200)])
     build(tmp_path, version_id="n200", clock=fixed_clock(T0 + timedelta(minutes=200)))  # page 1 full
@@ -297,9 +299,8 @@ def test_collector_failure_is_shown_in_place_and_strict_fails(tmp_path: Path) ->
     assert manifest["dashboards"][0]["status"] == "error"
     assert manifest["dashboards"][0]["latest"]["errors"] == 2
     strict = cli(tmp_path, "build", "--strict")
-    assert strict.returncode == 1
-    assert json.loads((tmp_path / "site" / "manifest.json").read_text())[
-        "dashboards"][0]["count"] == 2
+    assert strict.returncode == 1  # (the same failures: filed as a check of that version)
+    assert [len(found) for found in logged_checks(tmp_path / "site").values()] == [1]
 
 
 def test_a_render_error_from_the_data_is_a_failure_not_a_problem(tmp_path: Path) -> None:
@@ -470,7 +471,8 @@ def test_only_builds_the_named_dashboards(tmp_path: Path) -> None:
     result = build(tmp_path, version_id="v2", only=frozenset({"alpha"}))
     assert [d.slug for d in result.dashboards] == ["alpha"]
     manifest = manifest_entries(tmp_path / "site")
-    assert logged_versions(tmp_path / "site") == {"alpha": ["v1", "v2"], "beta": ["v1"]}
+    assert logged_versions(tmp_path / "site") == {"alpha": ["v1"], "beta": ["v1"]}
+    assert logged_checks(tmp_path / "site") == {"alpha": [("v2", "v1")]}  # (data unchanged)
     assert all(d["active"] for d in manifest.values())
     unknown = cli(tmp_path, "build", "--only", "gamma")
     assert unknown.returncode == 1 and "no dashboard named 'gamma'" in unknown.stderr
@@ -524,7 +526,8 @@ def test_json_report(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["version"] == "j1"
     assert report["dashboards"] == [{"slug": "alpha", "status": "ok", "version": "j1",
-                                     "collector_errors": {}, "problem": None}]
+                                     "collector_errors": {}, "problem": None,
+                                     "unchanged": False}]
 
 
 @pytest.mark.parametrize("process", [False, True])

@@ -153,7 +153,7 @@ def test_a_clock_stepped_back_still_files_the_newest_run(tmp_path: Path) -> None
     reporter = RecordingReporter()
     back = build_site(load_config(root), BuildOptions(clock=fixed_clock(T0 + timedelta(hours=1))),
                       reporter=reporter)
-    notices = [e.message for e in reporter.events if "behind the newest version" in e.message]
+    notices = [e.message for e in reporter.events if "behind the site's newest build" in e.message]
     assert len(notices) == 1 and "\n" not in notices[0]
     assert_site_shows(site, back.version_id, "error")
     errors = " ".join(page(root, "alpha/index.html").find(
@@ -164,7 +164,7 @@ def test_a_clock_stepped_back_still_files_the_newest_run(tmp_path: Path) -> None
     reporter = RecordingReporter()  # still behind: said again (the newest version was
     build_site(load_config(root), BuildOptions(clock=fixed_clock(T0 + timedelta(hours=2))),
                reporter=reporter)  # filed by the clock already behind: the site's time counts)
-    notices = [e.message for e in reporter.events if "behind the newest version" in e.message]
+    notices = [e.message for e in reporter.events if "behind the site's newest build" in e.message]
     assert len(notices) == 1 and " is 2.0 h behind " in notices[0], notices
     assert "the site's time 2026-11-28 00:15 UTC" in notices[0], notices
     later = build_at(root, "down", T0 + timedelta(hours=4, minutes=5))

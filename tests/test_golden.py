@@ -51,6 +51,8 @@ def test_golden_site(tmp_path: Path) -> None:
     project = tmp_path / "project"
     shutil.copytree(HERE / "project", project)
     build(project, version_id="v1", clock=fixed_clock(T0))
+    # The status board's data moves (a version, v2); the notes' does not (a check of v1).
+    (project / "dashboards" / "status-board" / "requests.txt").write_text("1250")
     build(project, version_id="v2", clock=fixed_clock(T0 + timedelta(hours=1)))
     actual = snapshot(project / "site")
     expected_dir = HERE / "expected"

@@ -133,7 +133,7 @@ def test_an_automatic_version_id_steps_over_an_orphan_folder(tmp_path: Path) -> 
 def test_a_build_never_renames_the_site_folder(tmp_path: Path) -> None:
     from projects import build
 
-    write_project(tmp_path, {"svc": simple()})
+    write_project(tmp_path, {"svc": simple()}, config='unchanged = "version"\n')
     build(tmp_path, version_id="v1")
     site = tmp_path / "site"
     inode = site.stat().st_ino

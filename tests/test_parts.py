@@ -47,7 +47,13 @@ INDEX = "site/alpha/history/index.html"
 
 
 def _project(root: Path) -> Path:
-    write_project(root, {"alpha": SWITCHED}, config='title = "Parts"\nexpected_every = "1h"\n')
+    # (a version every build: a check that finds the history drawn alike leaves its pages,
+    # footer and all, where the twin, without the state folder, draws them again)
+    write_project(
+        root,
+        {"alpha": SWITCHED},
+        config='title = "Parts"\nexpected_every = "1h"\nunchanged = "version"\n',
+    )
     seed_log(root, ["alpha"], 24 * 95, SEEDED_TO, every=60)  # August to October, hourly
     return root
 

@@ -102,6 +102,7 @@ def test_a_stored_type_that_is_gone_shows_as_a_box_of_its_fields(tmp_path: Path)
     stored = json.loads(data_file.read_text())
     stored["data"]["disk"]["$kind"] = "_dashsite_dashboards.disk.dashboard:OldGauge"  # renamed
     data_file.write_text(json.dumps(stored))
+    _gauge_project(tmp_path, "7")  # (new data: a version, whose history holds v1)
 
     second = build(tmp_path, version_id="v2", clock=fixed_clock(T0 + timedelta(hours=1)))
     assert second.exit_code(strict=True) == 0, second.to_json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,7 @@ def test_each_publish_is_a_new_commit_and_unchanged_is_a_no_op(repo: Path) -> No
 
 
 def test_build_publish_pull_build_publish_keeps_history(repo: Path) -> None:
+    (repo / "dashsite.toml").write_text('unchanged = "version"\n')  # (checks: below)
     assert cli(repo, "build", "--version-id", "ci-1").returncode == 0
     assert cli(repo, "publish", "gh-pages").returncode == 0
     shutil.rmtree(repo / "site")
@@ -104,6 +106,51 @@ def test_build_publish_pull_build_publish_keeps_history(repo: Path) -> None:
             f"{vrel(site, 'alpha', 'ci-2')}/index.html"} <= set(remote_files(repo))
 
 
+def test_checks_are_published_and_pulled_with_the_log(repo: Path) -> None:
+    """The CI round (pull, build, publish) with data that does not change: each build files
+    a check, published beside the day's log and pulled back, so the uptime a fresh runner
+    draws counts them; no version folder is made for them."""
+    from dashsite.core.config import load_config
+    from dashsite.status.timeline import Timeline
+    from dashsite.store.version_store import VersionStore
+    from dashsite.store.write import ReadOnlySite
+
+    assert cli(repo, "build", "--version-id", "ci-1").returncode == 0
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    for run in ("ci-2", "ci-3"):
+        shutil.rmtree(repo / "site")
+        shutil.rmtree(repo / ".dashsite", ignore_errors=True)  # a fresh runner
+        assert cli(repo, "pull", "gh-pages").returncode == 0
+        done = cli(repo, "build", "--version-id", run)
+        assert done.returncode == 0 and "Checked 1 dashboard, data unchanged" in done.stderr
+        assert cli(repo, "publish", "gh-pages").returncode == 0
+    alpha = Manifest.from_json(json.loads(remote_read(repo, "manifest.json"))).dashboards["alpha"]
+    assert alpha.latest is not None and alpha.latest.id == "ci-1" and alpha.count == 1
+    assert alpha.checked is not None and alpha.checked.id == "ci-3"
+    (month,) = alpha.months
+    (checks,) = alpha.check_paths(month)
+    lines = [json.loads(line) for line in remote_read(repo, checks).splitlines()]
+    assert [(c["id"], c["same"]) for c in lines] == [("ci-2", "ci-1"), ("ci-3", "ci-1")]
+    files = set(remote_files(repo))
+    assert checks in files and not any("/ci-2/" in f or "/ci-3/" in f for f in files)
+    page = parse(remote_read(repo, "alpha/index.html"))
+    meta = " ".join(page.find("p", class_="meta").text().split())
+    assert "unchanged since version ci-1" in meta
+    # Pulled again, a build's status reads the checks: the site was seen at ci-3's time.
+    shutil.rmtree(repo / "site")
+    assert cli(repo, "pull", "gh-pages").returncode == 0
+    store = VersionStore(repo / "site")
+    record = store.load_manifest().dashboards["alpha"]
+    day = alpha.checked.day
+    assert [
+        r.id
+        for r in Timeline(store, ReadOnlySite(store.site))._records(
+            record, *(2 * [date.fromisoformat(day)])
+        )
+    ] == ["ci-1", "ci-2", "ci-3"]
+    assert load_config(repo).unchanged == "check"
+
+
 def test_dry_run_commits_nothing(repo: Path) -> None:
     cli(repo, "build", "--version-id", "v1")
     done = cli(repo, "publish", "gh-pages", "--dry-run")
@@ -114,6 +161,7 @@ def test_dry_run_commits_nothing(repo: Path) -> None:
 
 
 def test_pull_refuses_to_drop_unpublished_local_versions(repo: Path) -> None:
+    (repo / "dashsite.toml").write_text('unchanged = "version"\n')
     cli(repo, "build", "--version-id", "v1")
     cli(repo, "publish", "gh-pages")
     cli(repo, "build", "--version-id", "v2")
@@ -191,6 +239,7 @@ def test_publish_keeps_files_on_the_branch_that_dashsite_did_not_write(
 
 
 def test_publish_keeps_its_index_and_never_publishes_leftovers(repo: Path) -> None:
+    (repo / "dashsite.toml").write_text('unchanged = "version"\n')
     assert cli(repo, "build", "--version-id", "v1").returncode == 0
     assert cli(repo, "publish", "gh-pages").returncode == 0
     kept = list((repo / ".dashsite").glob("gh-pages-*.index"))

@@ -158,7 +158,9 @@ Moved the primary.
 
 
 def test_a_maintenance_day_is_drawn_and_labelled_as_maintenance(tmp_path: Path) -> None:
-    write_project(tmp_path, {"web": FLAKY_WEB}, config='expected_every = "5m"\n')
+    write_project(
+        tmp_path, {"web": FLAKY_WEB}, config='expected_every = "5m"\nunchanged = "version"\n'
+    )  # (it counts them)
     (tmp_path / "incidents").mkdir()
     (tmp_path / "incidents" / "failover.md").write_text(MAINTENANCE)
     builds(tmp_path, ["up", "up", "down", "up", "up"])
@@ -348,7 +350,9 @@ def test_the_history_index_folds_alike_versions_and_opens_with_a_calendar(
 ) -> None:
     from dashsite.status.history_fold import fold_runs
 
-    write_project(tmp_path, {"web": FLAKY_WEB}, config='expected_every = "5m"\n')
+    write_project(
+        tmp_path, {"web": FLAKY_WEB}, config='expected_every = "5m"\nunchanged = "version"\n'
+    )
     down = tmp_path / "dashboards" / "web" / "down"
     states = ["up"] * 10 + ["down"] + ["up"] * 2 + ["up"] * 10
     for n, state in enumerate(states):

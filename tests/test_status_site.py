@@ -59,7 +59,15 @@ def flaky(title: str = "Flaky", group: str = "") -> dict[str, str]:
     return {"dashboard.py": FLAKY.format(title=title, group=group), "template.html": TEMPLATE}
 
 
-def project(tmp_path: Path, config: str = 'expected_every = "5m"\n', **dashboards) -> Path:
+def project(
+    tmp_path: Path, config: str = 'expected_every = "5m"\n', checks: bool = False, **dashboards
+) -> Path:
+    """A project of ``dashboards`` (one flaky ``alpha`` by default). Unless ``checks``, a
+    build files a version even when the data is unchanged (``unchanged = "version"``):
+    these tests count versions; ``test_checks.py`` holds the status of a site that files
+    checks to the status of one that files versions."""
+    if not checks and "unchanged" not in config:
+        config += 'unchanged = "version"\n'
     write_project(tmp_path, dashboards or {"alpha": flaky()}, config=config)
     return tmp_path
 

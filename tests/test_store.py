@@ -25,6 +25,7 @@ from projects import (
     build,
     cli,
     fixed_clock,
+    logged_checks,
     logged_versions,
     manifest_entries,
     seed_log,
@@ -181,16 +182,18 @@ def test_a_schema_3_site_is_upgraded_to_the_compact_manifest_with_nothing_lost(
         assert entries["alpha"]["last_good"] == {"load": "latest"}
         assert entries["beta"]["incident"]["start_id"] == "r4"
         assert entries["beta"]["earlier"] == old["dashboards"][1]["earlier"]  # the same file
-        assert {slug: e["count"] for slug, e in entries.items()} == {"alpha": n, "beta": n}
+        # (beta's r7 finds r6's failure unchanged: a check, not a version)
+        assert {slug: e["count"] for slug, e in entries.items()} == {"alpha": n, "beta": 6}
         errors = parse((site / "beta" / "index.html").read_text()).find(
             "section", class_="collector-errors")
         assert "last good value from 2026-11-01 00:10 UTC" in " ".join(errors.text().split())
-    assert logged_versions(site)["beta"] == ["r1", "r2", "r3", "r4", "r5", "r6", "r7"]
+    assert logged_versions(site)["beta"] == ["r1", "r2", "r3", "r4", "r5", "r6"]
+    assert logged_checks(site)["beta"] == [("r7", "r6")]
     assert_site_whole(site)
 
 
 def test_the_log_skips_a_torn_or_tampered_line(tmp_path: Path) -> None:
-    write_project(tmp_path, {"alpha": simple()})
+    write_project(tmp_path, {"alpha": simple()}, config='unchanged = "version"\n')
     build(tmp_path, version_id="v1", clock=fixed_clock(T0))
     shard = tmp_path / "site" / "alpha" / "log" / "2026-11" / "27.jsonl"
     with shard.open("a") as handle:  # a killed append, then a hostile line
@@ -360,7 +363,11 @@ def test_a_template_reading_history_data_survives_the_tiers(tmp_path: Path) -> N
              "    return MonitorMetric(7, label='load')\n"
     template = ('<ol id="h">{% for h in history %}<li>{{ h.version }}={{ h.data.load.value }}'
                 '</li>{% endfor %}</ol>{{ Sparkline(history | series("load.value")) | render }}')
-    write_project(tmp_path, {"alpha": {"dashboard.py": module, "template.html": template}})
+    write_project(
+        tmp_path,
+        {"alpha": {"dashboard.py": module, "template.html": template}},
+        config='unchanged = "version"\n',
+    )  # (each build a version, read back)
     build(tmp_path, version_id="old", clock=fixed_clock(T0 - timedelta(days=60)))
     build(tmp_path, version_id="now", clock=fixed_clock(T0))  # "old" keeps its log line only
     assert not vdir(tmp_path / "site", "alpha", "old").exists()
@@ -371,8 +378,9 @@ def test_a_template_reading_history_data_survives_the_tiers(tmp_path: Path) -> N
 
 
 def _seed_14_months(root: Path) -> None:
-    """420 daily versions ending an hour before T0 (2026-11-27): 2025-10-03 to 2026-11-27."""
-    write_project(root, {"alpha": simple()})
+    """420 daily versions ending an hour before T0 (2026-11-27): 2025-10-03 to 2026-11-27;
+    each build files a version (it counts them)."""
+    write_project(root, {"alpha": simple()}, config='unchanged = "version"\n')
     seed_log(root, ["alpha"], 420, T0 - timedelta(hours=1), every=24 * 60)
 
 

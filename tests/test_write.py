@@ -169,6 +169,7 @@ def test_state_files_nested_too_deep_are_void_caches_not_a_crash(tmp_path: Path)
 
     root = write_project(tmp_path, {"alpha": simple("Alpha")})
     build(root, version_id="v1")
+    (root / "dashboards" / "alpha" / "template.html").write_text("<p>{{ count }} again</p>")
     deep = "[" * 200_000
     state = root / ".dashsite"
     for name in ("site.written.json", "site.live.json"):

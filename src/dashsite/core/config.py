@@ -63,6 +63,7 @@ class SiteConfig:
     retention: int | None = None
     keep_pages: str = "7d"
     keep_data: str = "30d"
+    unchanged: str = "check"
     expected_every: str = "1h"
     index_sort: str = "status"
     incidents_dir: str = "incidents"
@@ -193,6 +194,13 @@ OPTIONS = (
         'a number of days or weeks ("30d", "8w") or "forever"',
         "then data.json only, for N days; then the log line only",
         _parses(lambda v: keep_days(v), '"7d", "2w" or "forever" (at most 99999d)'),
+    ),
+    Option(
+        "unchanged",
+        (str,),
+        'what a build files of a dashboard whose data did not change: "check" or "version"',
+        "a check (a log line; still a version a day), or a new version every build",
+        _one_of("check", "version", quoted=True),
     ),
     Option(
         "expected_every",

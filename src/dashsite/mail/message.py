@@ -45,7 +45,7 @@ from dashsite.render.pages import (
 from dashsite.render.plaintext import html_to_text
 from dashsite.site.views import latest_view
 from dashsite.store.clock import status_time
-from dashsite.store.layout import MANIFEST_FILE
+from dashsite.store.layout import MANIFEST_FILE, from_dashboard
 from dashsite.store.version_store import Manifest, VersionStore
 from dashsite.types.formats import to_datetime
 from dashsite.types.renderables import CollectorFailure
@@ -275,7 +275,8 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
         values[name] = CollectorFailure(name, message)
     data = DashboardData(dashboard, values, raw.get("data", {}), errors, [], latest.status)
     environment = create_environment([config.layouts_path, config.dashboards_path], inline_css=True)
-    collected_at = to_datetime(latest.collected_at) or datetime.now(UTC)
+    seen = record.seen or latest  # a check since: collected again then, the data unchanged
+    collected_at = to_datetime(seen.collected_at) or datetime.now(UTC)
     site_context: dict[str, Any] = {
         "title": config.title,
         "base_url": _base(config.base_url),
@@ -290,9 +291,11 @@ def render_for_mail(config: SiteConfig, slug: str, subject: str | None = None) -
     if manifest.built_at is not None and manifest.site_time is not None:
         drawn_at = status_time(collected_at, manifest.site_time, manifest.built_at)
     view = latest_view(config, store, copy.deepcopy(record), drawn_at)
+    extra = {"timeline": view, "unchanged_since": latest if seen is not latest else None}
     context = dashboard_context(
-        data, latest.id, collected_at, history, site_context, latest=True, extra={"timeline": view}
-    )
+        data, latest.id, collected_at, history, site_context, latest=True,
+        folder=from_dashboard(slug, latest.path), extra=extra,
+    )  # fmt: skip
     base = _base(config.base_url)  # in a mail, links must be absolute (or absent)
     context.update(root=base, dashboard_root=f"{base}{slug}/" if base else "")
     context["build"]["collectors"] = raw.get("collectors", {})

@@ -12,9 +12,9 @@
     url = "https://hooks.example.com/${OPS_HOOK_TOKEN}"   # ${VAR}: from the environment
     dashboards = ["service-health"]   # and/or groups = ["payments"]; neither: every dashboard
     on = ["opened", "worsened", "recovered", "ongoing"]
-    fail_after = 3            # versions in a row that are not OK before "opened"
+    fail_after = 3            # builds in a row that are not OK before "opened"
     fail_after_time = "10m"   # or this long not OK (whichever comes first)
-    recover_after = 2         # OK versions in a row before "recovered"
+    recover_after = 2         # OK builds in a row before "recovered"
     remind_every = "1h"       # "ongoing" while it lasts (off when not set)
     maintenance = "quiet"     # or "notify": what declared maintenance windows do
 

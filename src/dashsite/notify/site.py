@@ -29,6 +29,7 @@ from dashsite.notify.message import Message, MessageBuilder
 from dashsite.notify.send import Delivery, Sender, sender_for
 from dashsite.notify.transitions import Transition, Window, walk
 from dashsite.status.incidents import read_incidents
+from dashsite.store import layout
 from dashsite.store.layout import MANIFEST_FILE
 from dashsite.store.log import LogRecord
 from dashsite.store.manifest import DashboardRecord
@@ -73,26 +74,35 @@ def maintenance_windows(config: SiteConfig, slugs: Iterable[str]) -> dict[str, l
 
 
 def _read_since(store: VersionStore, record: DashboardRecord, begin: datetime) -> list[LogRecord]:
-    """The records of ``record`` collected at or after ``begin``, oldest first.
+    """The records of ``record`` collected at or after ``begin``, its checks with them (a
+    build that found the data unchanged still saw the status), oldest first.
 
-    Only the day shards from ``begin``'s day are opened, and a line older
+    Only the day files from ``begin``'s day are opened, and a line older
     than ``begin`` by its time field is skipped before it is parsed.
     """
     day = begin.date().isoformat()
     second = begin.replace(microsecond=0).isoformat()[:19]
-    lines: list[str] = []
+    lines: dict[bool, list[str]] = {False: [], True: []}
     for month in record.months:
         if month < day[:7]:
             continue
-        for relative in record.log_paths(month):
-            if f"{month}-{relative[-8:-6]}" < day:
-                continue
-            try:
-                text = (store.site / relative).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            lines += (line for line in text.splitlines() if _time_of(line) >= second)
-    found = [r for r in store.parse(record.slug, lines) if parse_time(r.collected_at) >= begin]
+        info = record.months[month]
+        for checks, days in ((False, info.days), (True, info.checked)):
+            for dd in sorted(days):
+                if f"{month}-{dd}" < day:
+                    continue
+                make = layout.log_checks if checks else layout.log_shard
+                try:
+                    text = (store.site / make(record.slug, f"{month}-{dd}")).read_text("utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
+                lines[checks] += (line for line in text.splitlines() if _time_of(line) >= second)
+    found = [
+        r
+        for checks, chosen in lines.items()
+        for r in store.parse(record.slug, chosen, checks=checks)
+        if parse_time(r.collected_at) >= begin
+    ]
     found.sort(key=lambda r: (r.collected_at, r.id))
     return found
 
@@ -116,7 +126,7 @@ def _changes(
     fresh: set[str],
 ) -> dict[str, list[Transition]]:
     """Target name → this dashboard's new transitions for it; updates the open episodes."""
-    latest = record.latest
+    latest = record.seen
     assert latest is not None
     latest_at = parse_time(latest.collected_at)
     seen = ledger.seen.get(record.slug)
@@ -173,7 +183,7 @@ def plan(
     records = [r for r in manifest.dashboards.values() if r.latest is not None]
     if not records:
         return []
-    now = max(parse_time(r.latest.collected_at) for r in records if r.latest is not None)
+    now = max(parse_time(r.seen.collected_at) for r in records if r.seen is not None)
     windows = maintenance_windows(config, manifest.dashboards)
     pending: dict[str, dict[str, Transition]] = {t.name: {} for t in settings.targets}
     fresh = {t.name for t in settings.targets if t.name not in ledger.targets}
@@ -183,16 +193,17 @@ def plan(
             if not entry.delivered and entry.transition is not None:
                 pending[target.name][key] = entry.transition
     for record in records:
-        assert record.latest is not None
+        newest = record.seen  # the latest version, or a check since
+        assert newest is not None
         seen = ledger.seen.get(record.slug)
         mine = [t for t in settings.targets if t.rules.covers(record.slug, record.group)]
-        if seen is not None and seen[0] == record.latest.id and not fresh & {t.name for t in mine}:
-            continue  # no new version since the last run: nothing new to tell
+        if seen is not None and seen[0] == newest.id and not fresh & {t.name for t in mine}:
+            continue  # no new version or check since the last run: nothing new to tell
         for name, found in _changes(
             store, record, mine, ledger, now, windows.get(record.slug, []), fresh
         ).items():
             pending[name].update((t.key, t) for t in found)
-        ledger.seen[record.slug] = (record.latest.id, parse_time(record.latest.collected_at))
+        ledger.seen[record.slug] = (newest.id, parse_time(newest.collected_at))
     ledger.prune(now)
     outgoing: list[Outgoing] = []
     builders = message_builders(config, settings, manifest.title)

@@ -1,10 +1,11 @@
 """Transitions of a dashboard's status, read from its history log, under a target's rules.
 
-An *episode* starts at the first version that is not OK and ends once
-``recover_after`` OK versions follow in a row (so a flap inside an episode
-does not end it). Its transitions:
+An *episode* starts at the first build that is not OK and ends once
+``recover_after`` OK builds follow in a row (so a flap inside an episode
+does not end it). A build is a version or a check (the data unchanged: the
+status seen again, :mod:`dashsite.store.log`). Its transitions:
 
-- ``opened``: ``fail_after`` versions in a row were not OK, or the episode
+- ``opened``: ``fail_after`` builds in a row were not OK, or the episode
   lasted ``fail_after_time`` (whichever first) — one blip pages nobody;
 - ``worsened``: after ``opened``, the level rose (warning → error → critical);
   once per level;
@@ -30,6 +31,7 @@ from datetime import datetime, timedelta
 
 from dashsite.core.levels import StatusLevel
 from dashsite.notify.config import Rules
+from dashsite.store import layout
 from dashsite.store.log import LogRecord
 from dashsite.store.records import parse_time
 
@@ -115,7 +117,7 @@ def walk(
                 record.id,
                 level,
                 tuple(sorted(errors.items())),
-                record.url,
+                record.url if not record.is_check else layout.latest_page(slug),  # (no snapshot)
                 seq,
             )
         )

@@ -51,11 +51,14 @@ from dashsite.render.environment import create_environment
 from dashsite.render.history import LazyHistory
 from dashsite.render.pages import compile_template, render_compiled, render_dashboard_pages
 from dashsite.site.context import (
+    check_record,
+    data_key,
     expected_every,
     hold,
     latest_extra,
     listed,
     pending_record,
+    repeats_latest,
     site_context,
 )
 from dashsite.site.index import (
@@ -261,7 +264,7 @@ class PreviewBuilder:
         found = []
         for slug, entry in self.entries.items():
             record = self.published.dashboards.get(slug)
-            latest = record.latest if record is not None else None
+            latest = record.seen if record is not None else None  # (a check too)
             if entry.dashboard is None or latest is None:
                 continue
             if entry.collected_at is None or entry.collected_at <= parse_time(latest.collected_at):
@@ -298,9 +301,14 @@ class PreviewBuilder:
             standing(self.incidents, entry.collected_at), sorted(self.dashboards)
         ).get(slug, [])
         try:
-            pending = pending_record(
-                self.store, data, PREVIEW_VERSION, entry.collected_at, next_seq(self.published)
-            )
+            seq = next_seq(self.published)
+            pending = pending_record(self.store, data, PREVIEW_VERSION, entry.collected_at, seq)
+            if record.latest is not None and repeats_latest(
+                self.config, record, data, data_key(data), entry.collected_at
+            ):  # the data unchanged: the next build files a check, counted as one
+                pending = check_record(
+                    self.store, data, PREVIEW_VERSION, entry.collected_at, seq, record.latest
+                )
             return latest_extra(
                 self.store,
                 self.timeline,

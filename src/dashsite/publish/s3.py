@@ -630,7 +630,7 @@ def pull_s3(
                 shard
                 for record in published.dashboards.values()
                 for month in _needed_months(record, history)
-                for shard in record.log_paths(month)
+                for shard in [*record.log_paths(month), *record.check_paths(month)]
             ]
             wanted += [  # the finished months, which the manifest links to
                 record.earlier.url

@@ -203,7 +203,9 @@ def dashboard_context(
     (``folder``, by default its day's: ``2026-11-27/<id>/``). ``extra`` adds what the
     build knows beyond this version, under ``build``: ``timeline`` (uptime,
     bars, incidents), ``last_good``, ``changes`` and ``in_history`` (this version's row
-    in the history, site-relative); ``last_good`` is also a variable of its own.
+    in the history, site-relative); ``last_good`` is also a variable of its own. On a
+    check's latest page (the data unchanged), ``unchanged_since`` is the latest version's
+    log record, ``version`` and ``path`` are that version's, ``collected_at`` the check's.
     """
     dashboard = item.dashboard
     path = folder if folder is not None else f"{version_day(version, collected_at)}/"
@@ -214,6 +216,7 @@ def dashboard_context(
         "changes": None,
         "in_history": None,
         "stale_after": None,
+        "unchanged_since": None,
     }
     known.update(extra or {})
     return {
@@ -264,16 +267,20 @@ def render_dashboard_pages(
     *,
     snapshot: bool = True,
     extra: Mapping[str, Any] | None = None,
+    folder: str | None = None,
 ) -> tuple[str, str | None]:
     """A dashboard's latest page (``<slug>/index.html``) and its snapshot.
 
     The two differ only in how deep they sit; a :func:`depth_free`
-    template's body is rendered once and wrapped twice. The preview asks
-    for the latest page only (``snapshot=False``).
+    template's body is rendered once and wrapped twice. The preview and a
+    check ask for the latest page only (``snapshot=False``); a check names the
+    ``folder`` of the version it repeats.
     """
     dashboard = item.dashboard
     name, markdown = dashboard.template_name, dashboard.is_markdown
-    latest = dashboard_context(item, version, collected_at, history, site, latest=True, extra=extra)
+    latest = dashboard_context(
+        item, version, collected_at, history, site, latest=True, folder=folder, extra=extra
+    )
     body = render_body(environment, name, latest, markdown=markdown)
     page = wrap_body(environment, body, latest)
     if not snapshot:

@@ -50,6 +50,8 @@ from dashsite.render.environment import create_environment
 from dashsite.render.history import LazyHistory
 from dashsite.render.pages import render_dashboard_pages, render_failure_pages
 from dashsite.site.context import (
+    check_record,
+    data_key,
     expected_every,
     hold,
     kept_view,
@@ -57,6 +59,7 @@ from dashsite.site.context import (
     latest_status,
     listed,
     pending_record,
+    repeats_latest,
     site_context,
     version_document,
 )
@@ -165,6 +168,8 @@ class SiteBuilder:
         """Slug → why that dashboard could not be loaded or drawn in this build."""
         self.live: LiveCache | None = None
         """Each dashboard's unsettled days as the previous build left them (:mod:`.live`)."""
+        self.checked: set[str] = set()
+        """The dashboards whose data this build found unchanged: a check, not a version."""
 
     def problem(self, error: DashsiteError, slug: str = "") -> DashsiteError:
         """Record a problem; with ``slug``, one that stops that dashboard, not the build."""
@@ -609,10 +614,9 @@ class SiteBuilder:
                 self.views[record.slug] = kept_view(
                     view, timeline.store, record, self.config.retention
                 )
-            latest = record.latest
+            seen = record.seen  # (a check: the data was collected again, unchanged)
             record.stale = (
-                latest is None
-                or (collected_at - _parse(latest.collected_at)).total_seconds() > hold
+                seen is None or (collected_at - _parse(seen.collected_at)).total_seconds() > hold
             )
 
     def _history(
@@ -645,16 +649,23 @@ class SiteBuilder:
             ):
                 retained.rewritten.setdefault(slug, set()).add(month)
         touched, rewritten = opened.touched, retained.rewritten
+        drawn = self.live.drawn if self.live is not None else {}
         for record in records:
             slug = record.slug
-            if slug in latest_pages or slug in rewritten or slug in touched:
+            view = self.views.get(slug)
+            key = view.drawn_key() if view is not None else ""
+            filed = slug in latest_pages and not (
+                slug in self.checked and key and drawn.get(slug) == key
+            )  # (a check that would draw them as they are leaves them)
+            if filed or slug in rewritten or slug in touched:
+                drawn[slug] = key
                 write_history(
                     writer,
                     environment,
                     filing.store,
                     record,
                     site_context,
-                    appended=slug in latest_pages,
+                    appended=filed,
                     rewritten=touched.get(slug, set()) | rewritten.get(slug, set()),
                     removed=retained.removed.get(slug, set()),
                     view=self.views.get(slug),
@@ -806,7 +817,12 @@ class SiteBuilder:
                     hint="versions are immutable: pick a new --version-id",
                 )
             return version_id
-        used: set[str] = set()
+        used = {  # (a check has no folder, but its id is taken: ids sort by build)
+            entry.id
+            for record in manifest.dashboards.values()
+            for entry in (record.latest, record.checked)
+            if entry is not None
+        }
         version_id = new_version_id(stamp, used)
         # A folder of a killed run (or a partial pull) takes the id too.
         while taken(version_id):
@@ -858,10 +874,16 @@ class SiteBuilder:
         item: DashboardData,
         moment: Moment,
     ) -> str | None:
-        """Render, file and log one dashboard's new version; its latest page, or None."""
+        """Render, file and log one dashboard's new version (or its check, when its data is
+        unchanged: :meth:`_file_check`); its latest page, or None."""
         slug = item.dashboard.slug
         version_id, collected_at = moment.version_id, moment.collected_at
         record = filing.manifest.dashboards[slug]
+        key = data_key(item)
+        if repeats_latest(self.config, record, item, key, collected_at):
+            page = self._file_check(filing, item, moment)
+            if page is not None:
+                return page
         hold = _hold(record)
         pending = pending_record(filing.store, item, version_id, collected_at, self.seq)
         extra = latest_extra(
@@ -889,9 +911,44 @@ class SiteBuilder:
         path = f"{layout.version_folder(slug, version_id, collected_at)}/"
         entry = filing.store.record_from_data(slug, document, path)
         filing.store.append(record, entry)
+        if record.latest is entry and problem is None:  # (built-in pages: drawn again)
+            record.key = key
         filing.timeline.filed(record, entry, hold)
         self._report_version(item, version_id, problem)
         return latest
+
+    def _file_check(self, filing: Filing, item: DashboardData, moment: Moment) -> str | None:
+        """File a check: a line in the day's checks file, and the latest page drawn again
+        (it says when the data was collected, and since when it is unchanged). No version
+        folder, no history row. None when the page fails to draw: a version is filed then,
+        which tells the failure."""
+        slug = item.dashboard.slug
+        record = filing.manifest.dashboards[slug]
+        latest = record.latest
+        assert latest is not None
+        entry = check_record(
+            filing.store, item, moment.version_id, moment.collected_at, self.seq, latest
+        )
+        extra = latest_extra(
+            filing.store, filing.timeline, record, item, entry, self.declared.get(slug, ()),
+            retention=None, now=moment.status_time,
+        )  # fmt: skip
+        history = LazyHistory(filing.store, record, self.config.history, skip_latest=True)
+        try:
+            page, _ = render_dashboard_pages(
+                filing.environment, item, latest.id, moment.collected_at, history, filing.site,
+                snapshot=False, extra=extra, folder=layout.from_dashboard(slug, latest.path),
+            )  # fmt: skip
+        except RenderError:
+            return None
+        filing.store.spare(latest)  # still the latest: the tiers keep it whole
+        filing.store.append_check(record, entry)
+        if record.incident is not None:
+            record.incident.extend(entry)  # seen still going (not counted as a version)
+        self.views[slug] = extra["timeline"]
+        self.checked.add(slug)
+        self._report_version(item, latest.id, None, unchanged=True)
+        return page
 
     def _render_version(
         self,
@@ -939,7 +996,14 @@ class SiteBuilder:
             assert snapshot is not None
             return latest, snapshot, failure.one_line()
 
-    def _report_version(self, item: DashboardData, version_id: str, problem: str | None) -> None:
+    def _report_version(
+        self,
+        item: DashboardData,
+        version_id: str,
+        problem: str | None,
+        *,
+        unchanged: bool = False,
+    ) -> None:
         """Tell the reporter how the dashboard fared; keep it for the build's result."""
         slug = item.dashboard.slug
         folder = display(item.dashboard.folder, self.config.root)
@@ -950,7 +1014,7 @@ class SiteBuilder:
                 Event("collector-failed", slug, f"{folder}: collector '{name}' failed: {message}")
             )
         self.results.append(
-            DashboardBuild(slug, item.status, version_id, dict(item.errors), problem)
+            DashboardBuild(slug, item.status, version_id, dict(item.errors), problem, unchanged)
         )
         self.reporter.emit(Event("dashboard", slug, level=item.status))
 

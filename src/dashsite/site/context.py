@@ -9,6 +9,8 @@ version it is filing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -16,8 +18,10 @@ from typing import Any
 
 from dashsite.collection.dashboard import Dashboard
 from dashsite.collection.engine import DashboardData
+from dashsite.collection.schedule import every_of
 from dashsite.core.config import SiteConfig, every_seconds
 from dashsite.core.levels import StatusLevel
+from dashsite.core.version import VERSION
 from dashsite.core.words import status_words
 from dashsite.render.history import last_good_values
 from dashsite.status.compare import changes
@@ -116,6 +120,61 @@ def pending_record(
     return store.record_from_data(item.dashboard.slug, document, path)
 
 
+def data_key(item: DashboardData) -> str:
+    """What a version is drawn from, hashed: the collected data, errors and status, and the
+    dashboard's template, title and description (and dashsite's release). A build whose key
+    equals the latest version's files a check instead of a version (:mod:`.build`).
+    Empty when the data cannot be hashed (then a version is filed)."""
+    dashboard = item.dashboard
+    drawn = [VERSION, item.stored, item.errors, item.status.slug, dashboard.source,
+             dashboard.title, dashboard.description]  # fmt: skip
+    try:
+        text = json.dumps(drawn, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return ""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def repeats_latest(
+    config: SiteConfig, record: DashboardRecord, item: DashboardData, key: str, at: datetime
+) -> bool:
+    """Whether a run collected ``at`` repeats the latest version: then a build files a check
+    (a log line), not a version.
+
+    The same :func:`data_key` (data, errors, template, title), on the same UTC day (the
+    first build of a day files a version: every day has one, for its bar and its rows),
+    with no collector under ``every`` run (its time is kept in ``data.json``:
+    :mod:`dashsite.collection.schedule`). Not under ``retention`` (it counts versions), nor
+    with ``unchanged = "version"``.
+    """
+    latest = record.latest
+    if (
+        config.unchanged != "check"
+        or config.retention is not None
+        or latest is None
+        or not key
+        or key != record.key
+        or latest.day != at.astimezone(UTC).date().isoformat()
+    ):
+        return False
+    every = every_of(item.dashboard, config)
+    return not any(o.name in every and o.reused_from is None for o in item.outcomes)
+
+
+def check_record(
+    store: VersionStore,
+    item: DashboardData,
+    version_id: str,
+    collected_at: datetime,
+    seq: int,
+    same: LogRecord,
+) -> LogRecord:
+    """The check a run whose data equals version ``same``'s is filed as: its time, status,
+    failed and timed collectors, and ``same``'s id (a check has no folder, nor values)."""
+    found = pending_record(store, item, version_id, collected_at, seq)
+    return replace(found, path="", values={}, same=same.id)
+
+
 def latest_status(
     timeline: Timeline,
     record: DashboardRecord,
@@ -177,8 +236,10 @@ def latest_extra(
     return {
         "timeline": view,
         "last_good": last_good_values(store, record, sorted(item.errors), collected_at),
-        "changes": changes_since(store, record.latest, item),
+        # (a check: nothing changed, and the version it repeats shows its own changes)
+        "changes": None if pending.is_check else changes_since(store, record.latest, item),
         "stale_after": hold(record),
+        "unchanged_since": record.latest if pending.is_check else None,
     }
 
 

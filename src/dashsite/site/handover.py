@@ -74,6 +74,8 @@ class Handover:
     digests: dict[str, str]
     live: dict[str, str]
     """Today's tallies, encoded (:class:`LiveCache`)."""
+    drawn: dict[str, str]
+    """What its history pages were drawn from (:attr:`LiveCache.drawn`)."""
     trends: dict[str, list[int]]
     repaired: set[tuple[str, str]]
     doomed: list[tuple[str, str]]
@@ -116,6 +118,7 @@ class Done:
             problems=builder.problems[before.problems :],
             digests=writer.digests.under(slugs) if writer.digests is not None else {},
             live={s: live.current[s] for s in slugs if live and s in live.current},
+            drawn={s: live.drawn[s] for s in slugs if live and s in live.drawn},
             trends={s: builder.trends[s] for s in slugs if s in builder.trends},
             repaired={r for r in filing.store.repaired if r[0] in chosen},
             doomed=list(filing.store.doomed),
@@ -141,6 +144,7 @@ class Done:
             writer.digests.carry(got.slugs, got.digests)
         if filing.timeline.live is not None:
             filing.timeline.live.current.update(got.live)
+            filing.timeline.live.drawn.update(got.drawn)
         builder.trends.update(got.trends)
         filing.store.carry(got.slugs)
         filing.store.repaired |= got.repaired

@@ -129,6 +129,8 @@ class IndexEntry:
     expected_every: float = 3600.0
     problem: str = ""
     """Why it could not be loaded or drawn in the latest build ("" when it was)."""
+    seen: LogRecord | None = None
+    """When it was last collected: the latest version, or a newer check (data unchanged)."""
 
     @property
     def level(self) -> StatusLevel | None:
@@ -218,6 +220,7 @@ def index_entry(
         record.stale,
         record.expected_every,
         problem,
+        record.seen,
     )
 
 

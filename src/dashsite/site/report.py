@@ -23,6 +23,9 @@ class DashboardBuild:
     version: str | None
     errors: dict[str, str] = field(default_factory=dict)
     problem: str | None = None
+    unchanged: bool = False
+    """Its data equals its latest version's: a check was filed, and ``version`` is the
+    latest version's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class BuildResult:
                     "version": d.version,
                     "collector_errors": d.errors,
                     "problem": d.problem,
+                    "unchanged": d.unchanged,
                 }
                 for d in self.dashboards
             ],
@@ -82,15 +86,23 @@ def overall_level(result: BuildResult) -> StatusLevel:
 
 def summary(result: BuildResult) -> str:
     """``Built 3 dashboards as version … in 0.4 s: 1 collector failed, 1 problem``."""
-    built = sum(1 for d in result.dashboards if d.version)
+    built = sum(1 for d in result.dashboards if d.version and not d.unchanged)
+    same = sum(1 for d in result.dashboards if d.unchanged)
     if built:
         head = (
             f"Built {built} dashboard{'s' if built != 1 else ''} as version "
             f"{result.version_id} in {result.duration:.2f} s"
         )
+    elif same:
+        head = (
+            f"Checked {same} dashboard{'s' if same != 1 else ''}, data unchanged (no version "
+            f"filed) in {result.duration:.2f} s"
+        )
     else:
         head = f"Built no dashboard (no version filed) in {result.duration:.2f} s"
     notes = []
+    if built and same:
+        notes.append(f"{same} unchanged (checked, no new version)")
     if result.collector_failures:
         n = result.collector_failures
         notes.append(f"{n} collector{'s' if n != 1 else ''} failed")

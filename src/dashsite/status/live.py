@@ -42,7 +42,7 @@ from dashsite.store.records import Mark, day_start
 from dashsite.store.version_store import ShardMark
 from dashsite.store.write import atomic_write, state_folder
 
-LIVE_SCHEMA = 3
+LIVE_SCHEMA = 4
 """Raise it when a tally's JSON changes: the tallies kept are dropped, the days read whole."""
 
 
@@ -64,6 +64,8 @@ class LiveTally:
     hold: float = 0.0
     """How long a version's status held when it was tallied (``expected_every`` changes it:
     a tally of another hold is not carried on)."""
+    checks: dict[str, ShardMark] = field(default_factory=dict)
+    """The marks of the days' checks files, as :attr:`shards` for the shards."""
 
 
 def split(
@@ -107,7 +109,14 @@ def advance(known: LiveTally, new: Sequence[LogRecord], hold: float) -> LiveTall
         return known
     prefix, at_t, before = split([*known.at_t, *new], known.before, _resumed(known), hold)
     return LiveTally(
-        known.since, known.carry, known.shards, merged(known.prefix, prefix), at_t, before, hold
+        known.since,
+        known.carry,
+        known.shards,
+        merged(known.prefix, prefix),
+        at_t,
+        before,
+        hold,
+        known.checks,
     )
 
 
@@ -150,7 +159,8 @@ class LiveCache:
     The file is a line naming the site, then a line per dashboard: its slug, a tab, its
     tally's JSON. A tally is decoded when its dashboard asks for it and encoded when it
     is put, so a build holds text, not a day of hours for every dashboard (decoding the
-    whole file up front held 20 MB at 1,000 dashboards).
+    whole file up front held 20 MB at 1,000 dashboards). Lines ``@<slug>``, a tab and a
+    key say what its history pages were last drawn from (:attr:`drawn`).
     """
 
     def __init__(self, site: Path) -> None:
@@ -158,6 +168,10 @@ class LiveCache:
         self.site = site
         self.current: dict[str, str] = {}
         """Slug → this build's tally, encoded."""
+        self.drawn: dict[str, str] = {}
+        """Slug → what its history pages were last drawn from
+        (:meth:`dashsite.status.view.StatusView.drawn_key`): a check that would draw them
+        alike leaves them."""
         self.previous: dict[str, str] = self._take()
         """Slug → the previous build's tally, encoded, until it is asked for."""
 
@@ -200,12 +214,15 @@ class LiveCache:
             slug, tab, text = line.partition("\t")
             if tab and is_slug(slug):
                 found[slug] = text
+            elif tab and slug.startswith("@") and is_slug(slug[1:]):
+                self.drawn[slug[1:]] = text
         return found
 
     def save(self) -> None:
         state_folder(self.path.parent.parent)
         head = json.dumps({"site": str(self.site), "schema": LIVE_SCHEMA})
         lines = [head, *(f"{slug}\t{text}" for slug, text in sorted(self.current.items()))]
+        lines += (f"@{slug}\t{key}" for slug, key in sorted(self.drawn.items()))
         atomic_write(self.path, ("\n".join(lines) + "\n").encode())
 
 
@@ -243,6 +260,7 @@ def _to_json(known: LiveTally) -> dict[str, Any]:
         "at_t": [r.to_json() for r in known.at_t],
         "before": known.before.to_json() if known.before is not None else None,
         "hold": known.hold,
+        "checks": {d: [m.size, m.tail, m.lines] for d, m in known.checks.items()},
     }
 
 
@@ -252,7 +270,8 @@ def _from_json(slug: str, raw: dict[str, Any]) -> LiveTally:
         raw["carry"],
         {str(d): ShardMark(int(m[0]), str(m[1]), int(m[2])) for d, m in raw["shards"].items()},
         {str(d): _summary_from(str(d), found) for d, found in raw["prefix"].items()},
-        [LogRecord.from_json(r, slug) for r in raw["at_t"]],
+        [LogRecord.from_json(r, slug, check="same" in r) for r in raw["at_t"]],
         Mark.from_json(raw["before"]) if raw.get("before") is not None else None,
         float(raw.get("hold", -1.0)),  # none (an earlier release's): never carried on
+        {str(d): ShardMark(int(m[0]), str(m[1]), int(m[2])) for d, m in raw["checks"].items()},
     )

@@ -249,7 +249,7 @@ def tally(
             spread(mark, current.at)
         if start <= current.at < end:
             target = summary(current.at.date().isoformat())
-            target.count += 1
+            target.count += 0 if record.is_check else 1  # (a check is not a version)
             target.worst = (
                 record.status if target.worst is None else max(target.worst, record.status)
             )

@@ -67,7 +67,7 @@ from dashsite.store.caches import (
     span_signature,
     year_months,
 )
-from dashsite.store.log import LogRecord
+from dashsite.store.log import LogRecord, with_checks
 from dashsite.store.manifest import DashboardRecord
 from dashsite.store.records import (
     Incident,
@@ -236,7 +236,8 @@ class Timeline:
                 day_start(record.settled) + timedelta(days=1),
                 day_start(f"{next_month(month)}-01"),
             )
-            found.days = _kept(tally(records, carry, start, end, hold))
+            counted = with_checks(records, self.store.month_checks(record, month))
+            found.days = _kept(tally(counted, carry, start, end, hold))
             found.through = (end - timedelta(days=1)).date().isoformat()
         later = (
             entry for m in record.months if m > month for entry in self.store.month(record.slug, m)
@@ -372,11 +373,10 @@ class Timeline:
                 continue  # nothing was collected then, and nothing carries into it
             start = max(day_start(begin.isoformat()), day_start(f"{month}-01"))
             end = min(day_start(stop.isoformat()), day_start(f"{next_month(month)}-01"))
-            records = [
-                r
-                for r in self.store.month(record.slug, month)
-                if start.isoformat() <= r.collected_at < end.isoformat()
-            ]
+            logged = with_checks(
+                self.store.month(record.slug, month), self.store.month_checks(record, month)
+            )
+            records = [r for r in logged if start.isoformat() <= r.collected_at < end.isoformat()]
             days = tally(records, carry, start, end, hold)
             if days:
                 carry = days[max(days)].last or carry
@@ -442,7 +442,7 @@ class Timeline:
             # "now": the end of every span, counted here (one collected before, by a clock
             # set back, was placed at the newest time known and counted: model.in_order)
             so_far = live.setdefault(pending.day, DaySummary(pending.day))
-            so_far.count += 1
+            so_far.count += 0 if pending.is_check else 1
             worst = so_far.worst
             so_far.worst = pending.status if worst is None else max(worst, pending.status)
         cut = (now - timedelta(hours=24)).replace(minute=0, second=0, microsecond=0)
@@ -671,7 +671,8 @@ class Timeline:
         return digest
 
     def _records(self, record: DashboardRecord, first: date, last: date) -> list[LogRecord]:
-        """The log records of the days ``first`` to ``last``, each shard parsed once a build."""
+        """The log records of the days ``first`` to ``last``, with their checks, each file
+        parsed once a build."""
         found: list[LogRecord] = []
         day = first
         while day <= last:
@@ -681,7 +682,11 @@ class Timeline:
                 shards = self._shards.setdefault(record.slug, {})
                 if name not in shards:
                     parsed, unreadable = self.store.day_records(record.slug, name)
-                    shards[name] = list(parsed)  # as it was before this build's appends
+                    checks: list[LogRecord] = []
+                    if name[8:] in info.checked:  # (a torn check is skipped: no repair)
+                        checks = self.store.day_checks(record.slug, name)[0]
+                    # as they were before this build's appends
+                    shards[name] = with_checks(parsed, checks)
                     if unreadable:
                         self._torn.add((record.slug, name))
                 found += shards[name]
@@ -706,13 +711,13 @@ class Timeline:
         if known is not None:
             found = self._appended(record, known, first, today)
             if found is not None:
-                new, marks = found
+                new, marks, checked = found
                 counts: Counter[str] = Counter()
                 for name, mark in marks.items():
                     counts[name[:7]] += mark.lines
                 if not self._check_live(record, counts, first, hold):
                     moved = advance(known, new, hold)
-                    moved.shards = marks
+                    moved.shards, moved.checks = marks, checked
                     if self.live is not None:
                         self.live.put(slug, moved)
                     return moved
@@ -722,24 +727,26 @@ class Timeline:
             self._forget(slug)
             recent = self._records(record, first, today)
         prefix, at_t, before = split(recent, carry, day_start(first.isoformat()), hold)
-        lines = Counter(r.day for r in recent)
-        marks = {}
-        for day in sorted(lines):
-            found_mark = self.store.shard_end(slug, day, lines[day])
+        lines = Counter((r.day, r.is_check) for r in recent)
+        marks, checked = {}, {}
+        for (day, check), count in sorted(lines.items()):
+            found_mark = self.store.shard_end(slug, day, count, checks=check)
             if found_mark is not None:
-                marks[day] = found_mark
-        known = LiveTally(first.isoformat(), carried, marks, prefix, at_t, before, hold)
+                (checked if check else marks)[day] = found_mark
+        known = LiveTally(first.isoformat(), carried, marks, prefix, at_t, before, hold, checked)
         if self.live is not None:
             self.live.put(slug, known)
         return known
 
     def _appended(
         self, record: DashboardRecord, known: LiveTally, first: date, today: date
-    ) -> tuple[list[LogRecord], dict[str, ShardMark]] | None:
-        """The records appended to the unsettled days since ``known``, and the shards' new
-        marks; None when a shard was rewritten, or lost lines (read the days whole)."""
+    ) -> tuple[list[LogRecord], dict[str, ShardMark], dict[str, ShardMark]] | None:
+        """The records (and checks) appended to the unsettled days since ``known``, and the
+        new marks of the shards and of the checks files; None when one was rewritten, or
+        lost lines (read the days whole)."""
         new: list[LogRecord] = []
         marks: dict[str, ShardMark] = {}
+        checked: dict[str, ShardMark] = {}
         day = first
         while day <= today:
             name = day.isoformat()
@@ -749,11 +756,20 @@ class Timeline:
             found, unreadable, mark = read
             if unreadable:
                 self._torn.add((record.slug, name))
-            new += found
+            checks: list[LogRecord] = []
+            info = record.months.get(name[:7])
+            if name in known.checks or (info is not None and name[8:] in info.checked):
+                seen = self.store.appended(record.slug, name, known.checks.get(name), checks=True)
+                if seen is None:
+                    return None
+                checks, _, check_mark = seen
+                if check_mark is not None:
+                    checked[name] = check_mark
+            new += with_checks(found, checks)
             if mark is not None:
                 marks[name] = mark
             day += timedelta(days=1)
-        return new, marks
+        return new, marks, checked
 
     def _forget(self, slug: str) -> None:
         self._shards.pop(slug, None)

@@ -8,6 +8,7 @@ store); the pages draw it. A month the pages ask for is read through the view's
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -254,6 +255,28 @@ class StatusView:
         """``collected`` (a version's level), raised to :attr:`declared_level`."""
         declared = self.declared_level
         return collected if declared is None or declared <= collected else declared
+
+    def drawn_key(self) -> str:
+        """What the history pages show of this view that a build without a new version
+        (a check) can change, hashed: the uptime and collectors' texts, the bars of the days
+        not settled, the incidents, the declared windows, the day, and the time while
+        something goes on (its duration is shown). Two views with the same key draw the
+        history pages alike; settled days and the versions listed do not move without a
+        new version or a new day."""
+        live = [
+            (b.day, b.shown, b.partial, b.page, b.label) for b in self.bars if b.day in self.live
+        ]
+        drawn = [
+            [(u.label, u.text, u.covered_fully) for u in self.uptime],
+            self.collectors,
+            live,
+            [repr(i) for i in (*self.incidents, *self.extra, *self.scheduled)],
+            [w.key for w in self.windows],
+            self.now.date().isoformat(),
+            self.now.isoformat() if self.ongoing else "",
+            self.linkable,
+        ]
+        return hashlib.blake2b(repr(drawn).encode(), digest_size=12).hexdigest()
 
     def month_days(self, month: str) -> dict[str, DaySummary]:
         """The day summaries of one month (settled and live), the declared windows counted

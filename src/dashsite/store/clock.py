@@ -62,14 +62,14 @@ JUMP_FACTOR = 10
 
 
 def newest(manifest: Manifest) -> LogRecord | None:
-    """The site's newest version, by build order."""
-    found = [r.latest for r in manifest.dashboards.values() if r.latest is not None]
+    """The site's newest version or check, by build order."""
+    found = [r.seen for r in manifest.dashboards.values() if r.seen is not None]
     return max(found, key=lambda entry: entry.order, default=None)
 
 
 def next_seq(manifest: Manifest) -> int:
-    """The sequence number of the build about to file versions."""
-    return max((r.latest.seq for r in manifest.dashboards.values() if r.latest), default=0) + 1
+    """The sequence number of the build about to file versions (or checks)."""
+    return max((r.seen.seq for r in manifest.dashboards.values() if r.seen), default=0) + 1
 
 
 def id_time(version_id: str) -> datetime | None:
@@ -86,8 +86,9 @@ def id_floor(manifest: Manifest, now: datetime) -> datetime:
     times = [
         moment
         for record in manifest.dashboards.values()
-        if record.latest is not None
-        for moment in (id_time(record.latest.id),)
+        for entry in (record.latest, record.checked)
+        if entry is not None
+        for moment in (id_time(entry.id),)
         if moment is not None
     ]
     latest = max(times, default=None)
@@ -118,8 +119,8 @@ def behind(manifest: Manifest, now: datetime) -> str | None:
         else f"{hours / 24:.1f} days"
     )
     return (
-        f"the clock ({now:%Y-%m-%d %H:%M} UTC) is {amount} behind the newest version "
-        f"({found.id}, the site's time {then:%Y-%m-%d %H:%M} UTC): filed as the newest build "
+        f"the clock ({now:%Y-%m-%d %H:%M} UTC) is {amount} behind the site's newest build "
+        f"({found.id}, the site's time {then:%Y-%m-%d %H:%M} UTC): filed as the newest "
         "anyway; check the machine's clock"
     )
 

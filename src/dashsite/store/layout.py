@@ -62,6 +62,7 @@ SITE_FILES = frozenset(
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"\d{4}-\d{2}")
 _SHARD = re.compile(r"\d{2}\.jsonl")
+_CHECKS = re.compile(r"\d{2}\.checks\.jsonl")
 EARLIER_NAME = re.compile(r"months-([0-9a-f]{12})\.json")
 """The earlier-months file's name: its content's hash."""
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
@@ -126,6 +127,12 @@ def log_month(slug: str, month: str) -> str:
 def log_shard(slug: str, day: str) -> str:
     """``<slug>/log/2026-11/27.jsonl``: the log shard of a day."""
     return f"{slug}/{LOG_FOLDER}/{day[:7]}/{day[8:10]}.jsonl"
+
+
+def log_checks(slug: str, day: str) -> str:
+    """``<slug>/log/2026-11/27.checks.jsonl``: the checks of a day (builds that found the
+    data unchanged: :mod:`dashsite.store.log`)."""
+    return f"{slug}/{LOG_FOLDER}/{day[:7]}/{day[8:10]}.checks.jsonl"
 
 
 def month_status(slug: str, month: str) -> str:
@@ -194,6 +201,12 @@ def in_dashboard(slug: str, relative: str) -> bool:
     return relative.startswith(f"{slug}/") and ".." not in relative.split("/")
 
 
+def from_dashboard(slug: str, relative: str) -> str:
+    """``<slug>/2026-11-27/<id>/`` → ``2026-11-27/<id>/``: a site path as its dashboard's
+    pages link it."""
+    return relative.removeprefix(f"{slug}/")
+
+
 # -- reading a path -----------------------------------------------------------------------------
 
 
@@ -211,6 +224,8 @@ class Kind(StrEnum):
     VERSION = "version"
     """A file of an immutable snapshot (its page or data)."""
     LOG_SHARD = "log shard"
+    LOG_CHECKS = "log checks"
+    """A day's checks: the builds that found a dashboard's data unchanged."""
     MONTH_STATUS = "month status"
     DIGEST = "digest"
     EARLIER_MONTHS = "earlier months"
@@ -300,6 +315,8 @@ def _classify_log(slug: str, rest: list[str]) -> SitePath:
             return SitePath(Kind.MONTH_STATUS, slug, rest[0])
         if _SHARD.fullmatch(rest[1]):
             return SitePath(Kind.LOG_SHARD, slug, f"{rest[0]}-{rest[1][:2]}")
+        if _CHECKS.fullmatch(rest[1]):
+            return SitePath(Kind.LOG_CHECKS, slug, f"{rest[0]}-{rest[1][:2]}")
     return SitePath(Kind.UNKNOWN, slug)
 
 
@@ -326,6 +343,8 @@ TREE = (
     (history_page("<slug>", MONTHS_PAGE), "the months before the last year"),
     (log_shard("<slug>", "0000-00-00").replace("0000-00", "<YYYY-MM>").replace("00.", "<DD>."),
         "the history log: one line per version, a file a day"),
+    (log_checks("<slug>", "0000-00-00").replace("0000-00", "<YYYY-MM>").replace("00.", "<DD>."),
+        "the builds that found the data unchanged (checks), a file a day"),
     (month_status("<slug>", "<YYYY-MM>"), "cache: a month's settled days and incidents"),
     (digest("<slug>"), "cache: the last year's days in one file"),
     (earlier_months("<slug>", "months-<hash>.json"), "the finished months, named by content"),

@@ -15,14 +15,24 @@ The clock still places a version in time (its day's shard, uptime); a time
 earlier than the newest version's is kept as the clock said it, and the
 build says so in one line. Records written before ``seq`` existed read as
 ``seq`` 0 and order by time among themselves, as they always did.
+
+Checks. A build whose collected data equals the latest version's (and whose
+template is the same) files no new version: it appends a *check* to
+``<DD>.checks.jsonl`` beside the day's shard, a line of the same form with
+``same`` (the version it found unchanged) in place of ``path``. A check is a
+moment the status was seen: the status layer counts its time (uptime, the
+bars) but not as a version (the history lists versions only). The first build
+of a UTC day always files a version, so every day with checks has a version
+the day's bar and history link to.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +83,14 @@ def checked_count(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{what} is not a count")
     return value
+
+
+def with_checks(versions: Sequence[LogRecord], checks: Sequence[LogRecord]) -> list[LogRecord]:
+    """Versions and checks as one list in build order (``seq``), each keeping its own order:
+    what the status counts (a check's time counts, as a version's does)."""
+    if not checks:
+        return list(versions)
+    return list(heapq.merge(versions, checks, key=lambda record: record.seq))
 
 
 def finite_number(value: Any) -> float | None:
@@ -141,6 +159,14 @@ class LogRecord:
     values: dict[str, float] = field(default_factory=dict)
     seq: int = 0
     """The build that filed it, counted per site (0: before builds were counted)."""
+    same: str = ""
+    """A check's: the version whose data it found unchanged (a check has no folder: its
+    ``path`` is empty). Empty for a version."""
+
+    @property
+    def is_check(self) -> bool:
+        """Whether this is a check (a build that found the data unchanged), not a version."""
+        return bool(self.same)
 
     @property
     def order(self) -> tuple[int, str, str]:
@@ -173,7 +199,7 @@ class LogRecord:
             "id": self.id,
             "collected_at": self.collected_at,
             "status": self.status.slug,
-            "path": self.path,
+            **({"same": self.same} if self.same else {"path": self.path}),
         }
         if self.errors:
             raw["errors"] = self.errors
@@ -190,18 +216,28 @@ class LogRecord:
         return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, raw: Any, slug: str) -> LogRecord:
-        """A record read back from a log line; ``ValueError`` if anything is off."""
+    def from_json(cls, raw: Any, slug: str, *, check: bool = False) -> LogRecord:
+        """A record read back from a log line (``check``: a line of a checks file);
+        ``ValueError`` if anything is off."""
         if not isinstance(raw, dict):
             raise ValueError("a log record must be an object")
         version = raw.get("id")
         if not isinstance(version, str) or not is_version_id(version):
             raise ValueError(f"version id {str(version)[:80]!r} is not a safe version id")
         collected_at = _when(raw.get("collected_at"), f"version {version}: collected_at")
-        legacy = f"{layout.legacy_version_folder(slug, version)}/"
-        path = raw.get("path", legacy)
-        if path not in (legacy, f"{layout.version_folder_on(slug, collected_at[:10], version)}/"):
-            raise ValueError(f"version {version}: path {str(path)[:80]!r} is not its folder")
+        same = raw.get("same", "")
+        if check:
+            if not isinstance(same, str) or not is_version_id(same) or "path" in raw:
+                raise ValueError(f"check {version}: 'same' is not the version it repeats")
+            path = ""
+        else:
+            if "same" in raw:
+                raise ValueError(f"version {version}: a check's line in the versions' log")
+            legacy = f"{layout.legacy_version_folder(slug, version)}/"
+            path = raw.get("path", legacy)
+            own = f"{layout.version_folder_on(slug, collected_at[:10], version)}/"
+            if path not in (legacy, own):
+                raise ValueError(f"version {version}: path {str(path)[:80]!r} is not its folder")
         named = raw.get("status")
         if not isinstance(named, str):
             raise ValueError(f"version {version}: status is not a level name")
@@ -221,4 +257,5 @@ class LogRecord:
             _numbers(raw.get("durations", {}), version, "durations"),
             _numbers(raw.get("values", {}), version, "values"),
             checked_count(raw.get("seq", 0), f"version {version}: seq"),
+            same,
         )

@@ -97,7 +97,7 @@ def rebuild_month(
         if f"{month}-{read.path.stem}" not in days:
             read.path.unlink(missing_ok=True)  # nothing of it could be read or rebuilt
     counted = record.months[month].count
-    info = MonthInfo()
+    info = MonthInfo(checked={d for d in record.months[month].checked if f"{month}-{d}" in days})
     for entry in entries:
         info.add(entry.status, entry.day)
     if entries:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ DEFAULTED = (
     "status_settled",
     "pages_from",
     "data_from",
+    "checked",
 )
 """A dashboard's fields that schema 4 gives once, in ``defaults``, where most share a value."""
 
@@ -126,6 +128,8 @@ class MonthInfo:
     worst: StatusLevel = StatusLevel.OK
     days: set[str] = field(default_factory=set)
     """``DD`` of the days that have a log shard."""
+    checked: set[str] = field(default_factory=set)
+    """``DD`` of the days that have a checks file (:mod:`dashsite.store.log`)."""
 
     def add(self, status: StatusLevel, day: str) -> None:
         """Count one more version, collected on ``day`` (``YYYY-MM-DD``)."""
@@ -173,6 +177,24 @@ class DashboardRecord:
     """The folders of the last :data:`PRUNED_RECENT` versions ``retention`` dropped: a
     target whose latest is one of them holds this site's history, behind (``retention =
     1`` prunes the published latest each build), not a history of its own."""
+    checked: LogRecord | None = None
+    """The newest check, when it is newer than :attr:`latest` (the builds since found the
+    data unchanged): when the dashboard was last seen, by which build."""
+    key: str = ""
+    """What :attr:`latest` was drawn from (its data and template, hashed): a build that
+    collects the same files a check, not a version (:mod:`dashsite.store.log`)."""
+
+    @property
+    def seen(self) -> LogRecord | None:
+        """The newest record: the latest check, or else the latest version."""
+        return self.checked if self.checked is not None else self.latest
+
+    def check(self, entry: LogRecord) -> None:
+        """Count a newly filed check."""
+        self.months.setdefault(entry.month, MonthInfo()).checked.add(entry.day[8:10])
+        self.months = dict(sorted(self.months.items()))
+        if self.checked is None or entry.order >= self.checked.order:
+            self.checked = entry
 
     def tier(self, entry: LogRecord) -> str:
         """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
@@ -196,6 +218,9 @@ class DashboardRecord:
         self.months = dict(sorted(self.months.items()))
         if self.latest is None or record.order >= self.latest.order:
             self.latest = record  # the newest build, whatever the clock said (:mod:`.log`)
+            self.key = ""  # (the build filing it sets its key)
+            if self.checked is not None and record.order >= self.checked.order:
+                self.checked = None
 
     def log_path(self, day: str) -> str:
         """The site-relative log shard of ``day`` (``YYYY-MM-DD``)."""
@@ -205,6 +230,12 @@ class DashboardRecord:
         """The log shards of ``month`` the manifest knows of, oldest first."""
         info = self.months.get(month)
         return [self.log_path(f"{month}-{day}") for day in sorted(info.days)] if info else []
+
+    def check_paths(self, month: str) -> list[str]:
+        """The checks files of ``month`` the manifest knows of, oldest first."""
+        info = self.months.get(month)
+        days = sorted(info.checked) if info else []
+        return [layout.log_checks(self.slug, f"{month}-{day}") for day in days]
 
     def earlier_file(self, since: str) -> tuple[bytes, EarlierMonths] | None:
         """The file of the months before ``since``: its bytes and the manifest's link to it.
@@ -237,6 +268,7 @@ class DashboardRecord:
             "worst": info.worst.slug,
             "log": f"{layout.log_month(self.slug, month)}/",
             "days": day_ranges(info.days),
+            **({"checks": day_ranges(info.checked)} if info.checked else {}),
             "history": layout.history_page(self.slug, f"{month}.html"),
         }
 
@@ -261,6 +293,14 @@ class DashboardRecord:
                 "errors": len(latest.errors),
                 "path": latest.path,
                 **({"seq": latest.seq} if latest.seq else {}),
+                **({"key": self.key} if self.key else {}),
+            },
+            "checked": None
+            if self.checked is None
+            else {
+                "id": self.checked.id,
+                "collected_at": self.checked.collected_at,
+                **({"seq": self.checked.seq} if self.checked.seq else {}),
             },
             "count": self.count,
             "group": self.group,
@@ -286,6 +326,7 @@ class DashboardRecord:
                     "count": info.count,
                     "worst": info.worst.slug,
                     "days": day_ranges(info.days),
+                    **({"checks": day_ranges(info.checked)} if info.checked else {}),
                 }
                 for month, info in self.months.items()
                 if month >= since
@@ -484,6 +525,12 @@ def _read_entry(
     record.latest = _read_latest(entry, slug, schema)
     if (record.latest is None) != (record.count == 0):
         raise ValueError(f"dashboard {slug}: its latest version and the month counts disagree")
+    if record.latest is not None:
+        key = entry["latest"].get("key", "") if schema >= 4 else ""
+        if not isinstance(key, str) or not KEY.fullmatch(key or "0" * 24):
+            raise ValueError(f"dashboard {slug}: its latest version's key is not a key")
+        record.key = key
+        record.checked = _read_checked(entry.get("checked"), record.latest, slug)
     _read_status(entry, record, schema)
 
 
@@ -499,6 +546,24 @@ def _read_latest(entry: dict[str, Any], slug: str, schema: int) -> LogRecord | N
     if schema >= 4:
         found["status"] = entry.get("status")
     return LogRecord.from_json(found, slug)
+
+
+KEY = re.compile(r"[0-9a-f]{24}")
+"""A data key (:attr:`DashboardRecord.key`): 96 bits of a hash, as hex."""
+
+
+def _read_checked(raw: Any, latest: LogRecord, slug: str) -> LogRecord | None:
+    """The newest check (``checked``), as a record of the latest version's status."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not set(raw) <= {"id", "collected_at", "seq"}:
+        raise ValueError(f"dashboard {slug}: 'checked' is not a check")
+    found = LogRecord.from_json(
+        {**raw, "status": latest.status.slug, "same": latest.id}, slug, check=True
+    )
+    if found.order <= latest.order:
+        raise ValueError(f"dashboard {slug}: its newest check is not newer than its latest")
+    return found
 
 
 def _read_months(months: list[Any], slug: str) -> dict[str, MonthInfo]:
@@ -519,10 +584,15 @@ def _read_months(months: list[Any], slug: str) -> dict[str, MonthInfo]:
         listed = parse_day_ranges(days) if isinstance(days, str) else days
         if not isinstance(listed, (list, set)) or not all(_is_day(d) for d in listed):
             raise ValueError(f"dashboard {slug}: month {month} days are not DD or DD-DD ranges")
+        checks = raw.get("checks", "")
+        checked = parse_day_ranges(checks) if isinstance(checks, str) else None
+        if checked is None:
+            raise ValueError(f"dashboard {slug}: month {month} checks are not DD-DD ranges")
         found[month] = MonthInfo(
             checked_count(raw.get("count"), f"dashboard {slug}: month {month} count"),
             StatusLevel.parse(worst),
             set(listed),
+            checked,
         )
     return dict(sorted(found.items()))
 

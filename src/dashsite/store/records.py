@@ -148,8 +148,8 @@ class Incident:
         return seconds if seconds >= 0 else None
 
     def extend(self, record: LogRecord) -> None:
-        """One more non-OK version in the run."""
-        self.count += 1
+        """One more non-OK version in the run (a check: seen still going, not counted)."""
+        self.count += 0 if record.is_check else 1
         self.last_at = parse_time(record.collected_at)
         if record.status > self.worst:
             self.worst = record.status

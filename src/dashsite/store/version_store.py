@@ -122,6 +122,8 @@ class VersionStore:
         self._days: dict[str, dict[str, tuple[list[LogRecord], int]]] = {}
         """Slug → day → the day's shard as read (and appended to) in this build: its records
         and how many lines were unreadable."""
+        self._checks: dict[str, dict[str, tuple[list[LogRecord], int]]] = {}
+        """The same for the days' checks files."""
         self._listings: dict[str, dict[str, Listing]] = {}
         """Slug → month → its log folder as listed in this build (:meth:`_month_folder`)."""
         self.doomed: list[tuple[str, str]] = []
@@ -173,13 +175,23 @@ class VersionStore:
         if not self.site.is_dir():
             return manifest
         for folder in sorted(p for p in self.site.iterdir() if p.is_dir() and is_slug(p.name)):
-            shards = sorted((folder / LOG_FOLDER).glob("*/*.jsonl"))
+            shards = sorted((folder / LOG_FOLDER).glob("*/[0-3][0-9].jsonl"))
             title = folder.name
             if shards:
                 record = DashboardRecord(folder.name, title)
                 for shard in shards:
                     for entry in self._read_shard(folder.name, shard):
                         record.add(entry)
+                for day in sorted((folder / LOG_FOLDER).glob("*/[0-3][0-9].checks.jsonl")):
+                    if day.name[:2] not in record.months.get(day.parent.name, MonthInfo()).days:
+                        continue  # (its versions are gone: nothing to count its checks by)
+                    for entry in self.day_checks(folder.name, f"{day.parent.name}-{day.name[:2]}")[
+                        0
+                    ]:
+                        record.check(entry)
+                latest, checked = record.latest, record.checked
+                if latest is not None and checked is not None and checked.order <= latest.order:
+                    record.checked = None  # (the manifest keeps the newest check, if newer)
                 manifest.dashboards[folder.name] = record
                 continue
             legacy = sorted(self._scan_data_files(folder), key=lambda r: r[0].order)
@@ -361,6 +373,16 @@ class VersionStore:
         path = self.inside(layout.log_shard(record.slug, entry.day))
         path.parent.mkdir(parents=True, exist_ok=True)
         self.relist(record.slug, entry.day[:7])
+        self._append_line(path, entry)
+        record.add(entry)
+        known = self._tails.get(record.slug)
+        if known is not None:
+            known.append(entry)
+        parsed = self._days.get(record.slug, {}).get(entry.day)
+        if parsed is not None:
+            parsed[0].append(entry)
+
+    def _append_line(self, path: Path, entry: LogRecord) -> None:
         line = entry.line().encode("utf-8") + b"\n"
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -372,13 +394,6 @@ class VersionStore:
             os.close(fd)
         self.written += 1
         self.bytes_written += len(line)
-        record.add(entry)
-        known = self._tails.get(record.slug)
-        if known is not None:
-            known.append(entry)
-        parsed = self._days.get(record.slug, {}).get(entry.day)
-        if parsed is not None:
-            parsed[0].append(entry)
 
     def month(self, slug: str, month: str) -> list[LogRecord]:
         """Every record of one month, oldest first.
@@ -424,10 +439,13 @@ class VersionStore:
             days[day] = (found, sum(1 for line in lines if line.strip()) - len(found))
         return days[day]
 
-    def shard_end(self, slug: str, day: str, lines: int) -> ShardMark | None:
-        """Where ``day``'s shard ends now, holding ``lines`` valid records (None: not there)."""
+    def shard_end(
+        self, slug: str, day: str, lines: int, *, checks: bool = False
+    ) -> ShardMark | None:
+        """Where ``day``'s shard (or checks file) ends now, holding ``lines`` valid records
+        (None: not there)."""
         try:
-            with self.shard(slug, day).open("rb") as handle:
+            with self._day_file(slug, day, checks).open("rb") as handle:
                 size = handle.seek(0, 2)
                 handle.seek(max(0, size - TAIL_CHECK))
                 return ShardMark(size, _tail_hash(handle.read()), lines)
@@ -435,15 +453,16 @@ class VersionStore:
             return None
 
     def appended(
-        self, slug: str, day: str, known: ShardMark | None
+        self, slug: str, day: str, known: ShardMark | None, *, checks: bool = False
     ) -> tuple[list[LogRecord], int, ShardMark | None] | None:
         """What was appended to ``day``'s shard since ``known`` (None: never read): its valid
         records, how many lines were not, and the shard's new mark (None: no shard yet).
 
         None when the shard no longer matches ``known`` (it shrank, its bytes before the
-        mark changed, or it is gone): it was rewritten, so read it whole.
+        mark changed, or it is gone): it was rewritten, so read it whole. ``checks``: the
+        day's checks file.
         """
-        path = self.shard(slug, day)
+        path = self._day_file(slug, day, checks)
         if known is None:
             if not path.exists():
                 return [], 0, None
@@ -462,7 +481,7 @@ class VersionStore:
         except OSError:
             return None
         lines = added.decode("utf-8", "replace").splitlines()
-        found = self.parse(slug, lines)
+        found = self.parse(slug, lines, checks=checks)
         unreadable = sum(1 for line in lines if line.strip()) - len(found)
         tail = _tail_hash((before + added)[-TAIL_CHECK:])  # what shard_end would hash now
         return found, unreadable, ShardMark(known.size + len(added), tail, known.lines + len(found))
@@ -472,6 +491,7 @@ class VersionStore:
         build asks nothing more of them."""
         self._tails.pop(slug, None)
         self._days.pop(slug, None)
+        self._checks.pop(slug, None)
         self._listings.pop(slug, None)
 
     def carry(self, slugs: Iterable[str]) -> None:
@@ -543,16 +563,52 @@ class VersionStore:
         return iter(self.parse(slug, text.splitlines()))
 
     @staticmethod
-    def parse(slug: str, lines: Iterable[str]) -> list[LogRecord]:
-        """Valid records only: a torn last line or a tampered one is skipped."""
+    def parse(slug: str, lines: Iterable[str], *, checks: bool = False) -> list[LogRecord]:
+        """Valid records only (``checks``: of a checks file): a torn last line or a tampered
+        one is skipped."""
         found = []
         for line in lines:
             if not line.strip():
                 continue
             try:
-                found.append(LogRecord.from_json(json.loads(line), slug))
+                found.append(LogRecord.from_json(json.loads(line), slug, check=checks))
             except (ValueError, RecursionError):
                 continue
+        return found
+
+    # -- checks ---------------------------------------------------------------
+
+    def _day_file(self, slug: str, day: str, checks: bool) -> Path:
+        return self.site / (layout.log_checks if checks else layout.log_shard)(slug, day)
+
+    def append_check(self, record: DashboardRecord, entry: LogRecord) -> None:
+        """Add the check ``entry`` to its day's checks file (one appended line)."""
+        path = self.inside(layout.log_checks(record.slug, entry.day))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._append_line(path, entry)
+        record.check(entry)
+        parsed = self._checks.get(record.slug, {}).get(entry.day)
+        if parsed is not None:
+            parsed[0].append(entry)
+
+    def day_checks(self, slug: str, day: str) -> tuple[list[LogRecord], int]:
+        """A day's checks, read once a build: the valid ones, and how many lines were not."""
+        days = self._checks.setdefault(slug, {})
+        if day not in days:
+            try:
+                lines = self._day_file(slug, day, True).read_text("utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines = []
+            found = self.parse(slug, lines, checks=True)
+            days[day] = (found, sum(1 for line in lines if line.strip()) - len(found))
+        return days[day]
+
+    def month_checks(self, record: DashboardRecord, month: str) -> list[LogRecord]:
+        """Every check of ``month`` the manifest knows of, oldest first."""
+        info = record.months.get(month)
+        found: list[LogRecord] = []
+        for day in sorted(info.checked) if info is not None else ():
+            found += self.day_checks(record.slug, f"{month}-{day}")[0]
         return found
 
     def damaged(self, manifest: Manifest) -> list[str]:
@@ -658,6 +714,8 @@ class VersionStore:
         info = MonthInfo()
         for found in self.month(record.slug, entry.month):
             info.add(found.status, found.day)
+        before = record.months.get(entry.month)
+        info.checked = set(before.checked) if before is not None else set()
         record.months[entry.month] = info
         record.months = dict(sorted(record.months.items()))
         if record.latest is None or entry.order >= record.latest.order:
@@ -709,7 +767,7 @@ class VersionStore:
             excess -= len(cut)
             record.pruned += len(cut)
             record.pruned_recent = [*record.pruned_recent, *(e.path for e in cut)][-PRUNED_RECENT:]
-            kept = MonthInfo()
+            kept = MonthInfo(checked=set(info.checked))
             for entry in rest:
                 kept.add(entry.status, entry.day)
             for day in {entry.day for entry in cut}:  # only the days that lost versions
@@ -718,6 +776,9 @@ class VersionStore:
                     writer.write(layout.log_shard(record.slug, day), "".join(lines))
                 else:
                     writer.remove(layout.log_shard(record.slug, day))
+                    if day[8:10] in kept.checked:  # (its checks go with its last version)
+                        kept.checked.discard(day[8:10])
+                        writer.remove(layout.log_checks(record.slug, day))
             if rest:
                 record.months[month] = kept
                 rewritten.add(month)
