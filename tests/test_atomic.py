@@ -16,7 +16,9 @@ import pytest
 from projects import (
     assert_site_whole,
     cli,
+    logged_checks,
     logged_versions,
+    manifest_entries,
     seed_log,
     simple,
     tree_digest,
@@ -90,7 +92,8 @@ def test_kill_during_collection_leaves_the_previous_site_whole(tmp_path: Path) -
         SLOW_MODULE.format(tag="b", seconds=0))
     done = cli(tmp_path, "build", "--version-id", "v3", "--lock-timeout", "5", process=True)
     assert done.returncode == 0, done.stderr
-    assert logged_versions(tmp_path / "site") == {"good": ["v1", "v3"], "slow": ["v3"]}
+    assert logged_versions(tmp_path / "site") == {"good": ["v1"], "slow": ["v3"]}
+    assert logged_checks(tmp_path / "site") == {"good": [("v3", "v1")]}  # (good is unchanged)
     assert_site_whole(tmp_path / "site")
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")]
     assert leftovers == []
@@ -128,10 +131,10 @@ def test_kill_at_many_points_of_the_write_phase(tmp_path: Path) -> None:
     assert not (site / ".dashsite-tmp").exists()
     manifest = json.loads((site / "manifest.json").read_text())
     logged = logged_versions(site)
-    for dashboard in manifest["dashboards"]:  # adopted or absent, never half-counted
-        assert dashboard["count"] == len(logged[dashboard["slug"]])
-        assert dashboard["latest"]["id"] == "after"
-    assert manifest["dashboards"][0]["count"] >= 40_002
+    for slug, dashboard in manifest_entries(site).items():  # adopted or absent, not half-counted
+        assert dashboard["count"] == len(logged[slug])
+        assert (dashboard["checked"] or dashboard["latest"])["id"] == "after"  # (or its check)
+    assert manifest["dashboards"][0]["count"] >= 40_001
     earlier = manifest["dashboards"][0]["earlier"]["url"]  # linked, there, and alone
     assert [p.name for p in (site / "d000" / "log").glob("months-*.json")] == [
         earlier.rsplit("/", 1)[1]]
@@ -156,7 +159,8 @@ def test_two_builds_at_once_do_not_interleave(tmp_path: Path) -> None:
     assert first.returncode == 0, err1
     assert second.returncode == 0, said + err2
     assert "waiting for another build" in said + err2
-    assert logged_versions(tmp_path / "site") == {"good": ["one", "two"], "slow": ["one", "two"]}
+    assert logged_versions(tmp_path / "site") == {"good": ["one"], "slow": ["one"]}
+    assert logged_checks(tmp_path / "site") == {"good": [("two", "one")], "slow": [("two", "one")]}
     assert_site_whole(tmp_path / "site")
 
 
@@ -183,7 +187,8 @@ def test_a_version_two_killed_builds_filed_is_counted_by_the_third(
     import dashsite.site.build
     from projects import T0, build, fixed_clock
 
-    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()},
+                  config='unchanged = "version"\n')  # (checks: test_checks.py)
     build(tmp_path, version_id="v1", clock=fixed_clock(T0))
 
     def killed(*_: object, **__: object) -> None:

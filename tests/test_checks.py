@@ -87,6 +87,10 @@ def test_unchanged_data_files_a_check_and_the_pages_say_so(tmp_path: Path) -> No
     assert svc.latest is not None and svc.latest.id == "v1" and svc.count == 1
     assert svc.checked is not None and svc.checked.id == "c1"
     assert re.fullmatch(r"[0-9a-f]{24}", svc.key)
+    # Each collector was last good at the check: one word in the manifest says so.
+    assert svc.last_good["value"].collected_at == "2026-11-27T20:20:00+00:00"
+    raw = json.loads((site / "manifest.json").read_text())["dashboards"][0]
+    assert raw["last_good"] == {"status": "checked", "value": "checked"}
     # The latest page: collected now, unchanged since v1, whose snapshot and data it links.
     assert _meta(site) == (
         "Collected 2026-11-27 20:20 UTC · unchanged since version v1 (2026-11-27 20:15 UTC) "
@@ -311,3 +315,141 @@ def test_a_manifest_rebuilt_from_the_log_keeps_its_checks(tmp_path: Path) -> Non
     assert logged_checks(site) == {"svc": [("b1", "b0"), ("b2", "b0")]}
     build(root, version_id="b4", clock=fixed_clock(T0 + timedelta(minutes=20)))
     assert logged_checks(site)["svc"][-1] == ("b4", "b3")
+
+
+def test_a_check_draws_the_history_again_when_its_pages_are_gone_or_the_site_changed(
+    tmp_path: Path,
+) -> None:
+    """The history pages a check leaves must be there (a pull fetches none of them) and be
+    drawn with the site as it is (its title, say): else it draws them."""
+    root = _valued(tmp_path)
+    site = root / "site"
+    for n in range(2):  # a version, then a check that finds the history drawn alike
+        build(root, version_id=f"b{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    history = site / "svc" / "history"
+    shutil.rmtree(history)
+    build(root, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=10)))
+    assert (history / "index.html").is_file() and (history / "2026-11.html").is_file()
+    (root / "dashsite.toml").write_text('expected_every = "5m"\ntitle = "Renamed"\n')
+    build(root, version_id="b3", clock=fixed_clock(T0 + timedelta(minutes=15)))
+    assert logged_checks(site)["svc"][-1] == ("b3", "b0")
+    for page_ in ("index.html", "2026-11.html"):
+        assert "Renamed" in parse((history / page_).read_text()).find("title").text(), page_
+
+
+def test_a_check_a_killed_build_appended_counts_in_its_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build killed after its check, before its manifest, leaves the line; the next build
+    takes its build number again. The status orders the two by time: the outage after the
+    killed build counts whole, as on a site that files versions (where the next build
+    adopts the killed one's version)."""
+    import dashsite.site.build
+
+    sites = {mode: project(tmp_path / mode, checks=mode == "c") for mode in ("c", "v")}
+
+    def killed(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    for root in sites.values():
+        run(root, "alpha", ["7", "7"])
+        (root / "dashboards" / "alpha" / "mode.txt").write_text("7")
+        monkeypatch.setattr(dashsite.site.build, "write_manifest", killed)
+        with pytest.raises(KeyboardInterrupt):
+            build(root, version_id="k", clock=fixed_clock(T0 + timedelta(minutes=10)))
+        monkeypatch.undo()
+        run(root, "alpha", ["down"] * 4, start=T0 + timedelta(minutes=15))
+        run(root, "alpha", ["7"], start=datetime(2026, 11, 28, 0, 5, tzinfo=UTC))
+    assert ("k", "20261127T201500Z") in logged_checks(sites["c"] / "site")["alpha"]
+
+    def day(root: Path) -> str:
+        bars = page(root, "alpha/index.html").find_all("li", class_="day-bar")
+        label = next(b.text() for b in bars if b.text().startswith("2026-11-27"))
+        return re.sub(r"[0-9,]+ versions?", "N versions", label)
+
+    assert day(sites["c"]) == day(sites["v"])
+    assert "down 25 min" in day(sites["c"])  # (20:30 to 20:45, held 10 min)
+
+
+def test_a_version_id_a_check_took_is_refused_again(tmp_path: Path) -> None:
+    write_project(tmp_path, {"alpha": simple()})
+    assert cli(tmp_path, "build", "--version-id", "run-41").returncode == 0
+    assert cli(tmp_path, "build", "--version-id", "run-42").returncode == 0  # a check
+    again = cli(tmp_path, "build", "--version-id", "run-42")  # a re-run of the same CI job
+    assert again.returncode == 1 and "version id 'run-42' already exists" in again.stderr
+
+
+def test_a_notification_names_the_version_a_check_repeats() -> None:
+    from dashsite.core.levels import StatusLevel
+    from dashsite.notify.config import Rules
+    from dashsite.notify.transitions import walk
+    from dashsite.store.log import LogRecord
+
+    failed = {"api": "down"}
+    first = LogRecord("v1", T0.isoformat(), StatusLevel.ERROR, "alpha/2026-11-27/v1/", failed)
+    again = [
+        LogRecord(f"c{n}", (T0 + timedelta(minutes=5 * n)).isoformat(), StatusLevel.ERROR, "",
+                  failed, same="v1")
+        for n in (1, 2)
+    ]  # fmt: skip
+    (opened,), _ = walk("alpha", "Alpha", [first, *again], Rules(fail_after=3))
+    assert (opened.kind, opened.version, opened.url) == ("opened", "v1", "alpha/index.html")
+
+
+FAILING = """
+from pathlib import Path
+from dashsite import collector, StatusCell, StatusLevel
+
+TITLE = "Api"
+DOWN = Path(__file__).with_name("down")
+
+@collector
+def api():
+    if DOWN.exists():
+        raise ConnectionError("refused")
+    return StatusCell("UP", StatusLevel.OK)
+"""
+
+
+def test_a_check_keeps_last_good_and_the_failure_count_true(tmp_path: Path) -> None:
+    """A collector good at every check of a quiet day was last good at the last check, not
+    at the day's version; and a run of failures keeps counting them in the manifest."""
+    root = write_project(tmp_path, {"api": {"dashboard.py": FAILING, "template.html": "x"}},
+                         config='expected_every = "1h"\n')  # fmt: skip
+    day = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+    for hour in range(23):  # 00:00 a version, then checks until 22:00
+        build(root, version_id=f"h{hour:02d}", clock=fixed_clock(day + timedelta(hours=hour)))
+    (root / "dashboards" / "api" / "down").write_text("")
+    for hour in (23, 23.5):  # a version, then a check of it
+        build(root, clock=fixed_clock(day + timedelta(hours=hour)))
+    site = root / "site"
+    errors = parse((site / "api" / "index.html").read_text()).find(
+        "section", class_="collector-errors")  # fmt: skip
+    said = " ".join(errors.text().split())
+    assert "last good value from 2026-11-28 22:00 UTC (1h 30m earlier)" in said, said
+    api = _manifest(site).dashboards["api"]
+    assert api.checked is not None and api.failed == 1
+    raw = json.loads((site / "manifest.json").read_text())["dashboards"][0]
+    assert raw["latest"]["errors"] == 1
+    assert api.last_good["api"].collected_at == "2026-11-28T22:00:00+00:00"
+
+
+def test_a_damaged_checks_file_is_told_by_pull(tmp_path: Path) -> None:
+    from dashsite.store.version_store import VersionStore
+
+    root = _valued(tmp_path)
+    for n in range(3):
+        build(root, version_id=f"b{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    store = VersionStore(root / "site")
+    manifest = store.load_manifest()
+    assert store.damaged(manifest) == []
+    checks = root / "site" / "svc" / "log" / "2026-11" / "27.checks.jsonl"
+    with checks.open("a") as handle:
+        handle.write("not a check\n")
+    assert store.damaged(manifest) == [
+        "svc/log/2026-11/27.checks.jsonl: 1 of 3 line(s) are not checks (their time is not counted)"
+    ]
+    checks.unlink()
+    assert store.damaged(manifest) == [
+        "svc/log/2026-11/27.checks.jsonl: missing (its checks' time is not counted)"
+    ]

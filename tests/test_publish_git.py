@@ -151,6 +151,33 @@ def test_checks_are_published_and_pulled_with_the_log(repo: Path) -> None:
     assert load_config(repo).unchanged == "check"
 
 
+def test_newer_checks_are_not_dropped_by_a_publish_or_a_pull(repo: Path) -> None:
+    """Checks are builds too: a site that lacks the target's newest check does not publish
+    over it, and a pull does not drop a local check that is not published (as for versions;
+    --force keeps one side)."""
+    assert cli(repo, "build", "--version-id", "v1").returncode == 0
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    other = repo.parent / "other"
+    git(repo.parent, "clone", "--quiet", str(repo), str(other))
+    git(other, "remote", "set-url", "origin", str(repo.parent / "remote.git"))
+    git(other, "config", "user.name", "Test")
+    git(other, "config", "user.email", "test@example.com")
+    assert cli(other, "pull", "gh-pages").returncode == 0
+    assert cli(repo, "build", "--version-id", "c2").returncode == 0  # the data unchanged
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    refused = cli(other, "publish", "gh-pages")
+    assert refused.returncode == 1, refused.stderr
+    assert "alpha: checks of v1, the newest c2" in refused.stderr
+    assert cli(repo, "build", "--version-id", "c3").returncode == 0  # not published
+    kept = cli(repo, "pull", "gh-pages")
+    assert kept.returncode == 1 and "alpha: checks of v1, the newest c3" in kept.stderr
+    assert cli(repo, "publish", "gh-pages").returncode == 0
+    assert cli(other, "pull", "gh-pages").returncode == 0
+    checks = (other / "site" / "alpha" / "log").glob("*/*.checks.jsonl")
+    assert [json.loads(line)["id"] for p in checks for line in p.read_text().splitlines()] == [
+        "c2", "c3"]
+
+
 def test_dry_run_commits_nothing(repo: Path) -> None:
     cli(repo, "build", "--version-id", "v1")
     done = cli(repo, "publish", "gh-pages", "--dry-run")

@@ -163,7 +163,7 @@ def test_retention_deletes_only_pruned_versions_and_nothing_outside_the_prefix(
     for key in ("dash-evil/alpha/v1/index.html", "dashboard/alpha/v1/index.html",
                 "other/keep.txt", "dash.txt"):
         s3(endpoint).put_object(Bucket=bucket, Key=key, Body=b"x")
-    write_project(tmp_path, {"alpha": simple()})
+    write_project(tmp_path, {"alpha": simple()}, config='unchanged = "version"\n')
     target = S3Target(bucket, "dash")
     for n in (1, 2, 3):
         build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0))
@@ -202,7 +202,7 @@ def test_retention_that_keeps_a_months_count_still_deletes_what_it_pruned(
 ) -> None:
     """One version in, one pruned, in the same month: the month's count is the same on both
     sides, and the pruned versions stayed in the bucket for good."""
-    write_project(tmp_path, {"alpha": simple()})
+    write_project(tmp_path, {"alpha": simple()}, config='unchanged = "version"\n')
     target = S3Target(bucket, "dash")
     for n in (1, 2, 3):
         build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0))
@@ -262,7 +262,7 @@ def test_with_retention_a_history_built_elsewhere_is_still_refused(
 def test_build_publish_pull_build_publish_keeps_history(
     tmp_path: Path, endpoint: str, bucket: str
 ) -> None:
-    write_project(tmp_path, {"alpha": simple()})
+    write_project(tmp_path, {"alpha": simple()}, config='unchanged = "version"\n')
     target = f"s3://{bucket}/site"
     assert cli(tmp_path, "build", "--version-id", "ci-1").returncode == 0
     published = s3_cli(tmp_path, endpoint, "publish", target)
@@ -328,7 +328,7 @@ def test_a_server_that_stops_mid_upload(tmp_path: Path, bucket: str, endpoint: s
     flaky.start()
     host, port = flaky.get_host_and_port()
     url = f"http://{host}:{port}"
-    write_project(tmp_path, {f"d{n}": simple() for n in range(6)})
+    write_project(tmp_path, {f"d{n}": simple() for n in range(6)}, config='unchanged = "version"\n')
     build(tmp_path, version_id="v1")
     publish_s3(tmp_path / "site", S3Target(bucket, ""), client=make_client(url))
     build(tmp_path, version_id="v2")
@@ -421,7 +421,7 @@ def test_pull_says_which_pulled_files_cannot_be_read_back(
 ) -> None:
     """A tampered log line or data.json in the bucket: pull names each, where it went
     silent and a build then said a version intact in the bucket was lost."""
-    write_project(tmp_path, {"alpha": simple()})
+    write_project(tmp_path, {"alpha": simple()}, config='unchanged = "version"\n')
     target = f"s3://{bucket}/site"
     for n in (1, 2):
         build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0))
@@ -553,7 +553,7 @@ def test_a_publish_costs_what_changed_not_the_history(
 ) -> None:
     from datetime import timedelta
 
-    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()}, config='unchanged = "version"\n')
     site = tmp_path / "site"
     for n in range(6):
         build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
@@ -625,7 +625,7 @@ def test_the_finished_months_travel_with_publish_and_pull(
 ) -> None:
     from datetime import timedelta
 
-    write_project(tmp_path, {"alpha": simple()})
+    write_project(tmp_path, {"alpha": simple()}, config='unchanged = "version"\n')
     seed_log(tmp_path, ["alpha"], 420, T0 - timedelta(hours=1), every=24 * 60)  # 14 months
     site = tmp_path / "site"
     build(tmp_path, version_id="b1", clock=fixed_clock(T0))
@@ -770,7 +770,7 @@ def test_publish_verify_repairs_objects_deleted_behind_its_back(
 ) -> None:
     from dashsite.publish import verify
 
-    write_project(tmp_path, {"alpha": simple(), "beta": simple()})
+    write_project(tmp_path, {"alpha": simple(), "beta": simple()}, config='unchanged = "version"\n')
     site = tmp_path / "site"
     for n in range(3):
         build(tmp_path, version_id=f"v{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))

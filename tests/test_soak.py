@@ -102,7 +102,7 @@ def log_records(site: Path, slug: str, since: str = "") -> list[LogRecord]:
         for line in shard.read_text().splitlines():
             if line.strip():
                 found.append(LogRecord.from_json(json.loads(line), slug, check=check))
-    return sorted(found, key=lambda record: record.seq)  # (stable: each file's order kept)
+    return sorted(found, key=lambda record: record.order)  # (as the status merges them)
 
 
 def uptime_24h(site: Path, slug: str, now: datetime) -> str:

@@ -227,7 +227,7 @@ def status_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def page_kinds(site: Path) -> dict[str, Path]:
-    snapshot = next(site.glob("web/*/v1/index.html"))
+    snapshot = next(site.glob("web/*/v0/index.html"))  # (v1 found its data unchanged: a check)
     month = max((site / "web" / "history").glob("2026-11*.html"), key=lambda p: p.stat().st_mtime)
     return {"index": site / "index.html", "latest": site / "web" / "index.html",
             "charts": site / "charts" / "index.html", "snapshot": snapshot,

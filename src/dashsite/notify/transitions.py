@@ -114,7 +114,7 @@ def walk(
                 episode.start_id,
                 episode.start,
                 at,
-                record.id,
+                record.same or record.id,  # (a check shows the version it found unchanged)
                 level,
                 tuple(sorted(errors.items())),
                 record.url if not record.is_check else layout.latest_page(slug),  # (no snapshot)

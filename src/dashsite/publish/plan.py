@@ -171,7 +171,8 @@ def compare_versions(
     published: Manifest,
     knows: Callable[[str, LogRecord], bool],
 ) -> VersionDiff:
-    """Published versions the local site lacks: pruned by retention, or unknown.
+    """Published versions the local site lacks: pruned by retention, or unknown (and the
+    published newest check, when the local log lacks it: builds this site has not seen).
 
     Counted per month from the two manifests, so a comparison costs the
     months kept, not the versions. Pruning is only inferred when the local
@@ -195,6 +196,9 @@ def compare_versions(
                 for m, info in remote.months.items()
             )
             unknown.append((slug, f"{max(missing, 1)} version(s), the newest {remote.latest.id}"))
+            continue
+        if remote.checked is not None and not knows(slug, remote.checked):  # its builds since
+            unknown.append((slug, f"checks of {remote.latest.id}, the newest {remote.checked.id}"))
             continue
         oldest = next(iter(mine.months))
         dropped = mine.pruned > remote.pruned  # (a month's count may stay: one in, one out)

@@ -413,6 +413,7 @@ def _pruned_keys(
     for slug, month in pruned:
         remote_record = remote_manifest.dashboards.get(slug)
         shards = remote_record.log_paths(month) if remote_record else []
+        checks = remote_record.check_paths(month) if remote_record else []
         if slug in remote_manifest.legacy:  # a schema-1 target lists its versions
             published = [e for e in remote_manifest.legacy[slug] if e.month == month]
         else:
@@ -424,7 +425,7 @@ def _pruned_keys(
             if entry.id not in kept:
                 keys.extend(target.key(entry.path + name) for name in VERSION_FILES)
         if not here:
-            keys.extend(target.key(shard) for shard in shards)
+            keys.extend(target.key(shard) for shard in [*shards, *checks])
             keys.append(target.key(layout.month_status(slug, month)))
             if remote is not None:
                 pages = target.key(layout.history_page(slug, month))
@@ -435,10 +436,10 @@ def _pruned_keys(
                     target.key(layout.history_page(slug, month_page(month, n)))
                     for n in range(1, max(1, -(-count // HISTORY_PAGE)) + 1)
                 )
-        else:  # the days the local log no longer has
+        else:  # the days the local log no longer has (a day's checks go with its versions)
             days = {f"{month}-{path.stem}" for path in store.shards(slug, month)}
             keys.extend(
-                target.key(shard) for shard in shards
+                target.key(shard) for shard in [*shards, *checks]
                 if f"{month}-{shard.rsplit('/', 1)[1][:2]}" not in days
             )  # fmt: skip
     return sorted(set(keys) & set(remote)) if remote is not None else sorted(set(keys))

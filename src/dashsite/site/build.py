@@ -68,6 +68,8 @@ from dashsite.site.incident_history import write_incident_history
 from dashsite.site.index import (
     TREND_LENGTH,
     calendar_parts,
+    history_pages,
+    history_signature,
     index_entry,
     listed_since,
     trend_of,
@@ -650,13 +652,17 @@ class SiteBuilder:
                 retained.rewritten.setdefault(slug, set()).add(month)
         touched, rewritten = opened.touched, retained.rewritten
         drawn = self.live.drawn if self.live is not None else {}
+        signature = history_signature(environment, site_context, parts)
         for record in records:
             slug = record.slug
             view = self.views.get(slug)
-            key = view.drawn_key() if view is not None else ""
+            key = f"{view.drawn_key()}|{signature}" if view is not None else ""
             filed = slug in latest_pages and not (
-                slug in self.checked and key and drawn.get(slug) == key
-            )  # (a check that would draw them as they are leaves them)
+                slug in self.checked
+                and key
+                and drawn.get(slug) == key
+                and all(writer.exists(page) for page in history_pages(record))
+            )  # (a check that would draw them as they are, and finds them, leaves them)
             if filed or slug in rewritten or slug in touched:
                 drawn[slug] = key
                 write_history(
@@ -801,10 +807,16 @@ class SiteBuilder:
 
         now = self.options.clock()
         stamp = id_floor(manifest, now)
+        used = {  # (a check has no folder, but its id is taken: ids sort by build)
+            entry.id
+            for record in manifest.dashboards.values()
+            for entry in (record.latest, record.checked)
+            if entry is not None
+        }
 
         def taken(candidate: str) -> bool:
             nested = layout.version_day(candidate, now)
-            return any(
+            return candidate in used or any(
                 (site / d.slug / candidate).exists() or (site / d.slug / nested).exists()
                 for d in dashboards
             )
@@ -817,12 +829,6 @@ class SiteBuilder:
                     hint="versions are immutable: pick a new --version-id",
                 )
             return version_id
-        used = {  # (a check has no folder, but its id is taken: ids sort by build)
-            entry.id
-            for record in manifest.dashboards.values()
-            for entry in (record.latest, record.checked)
-            if entry is not None
-        }
         version_id = new_version_id(stamp, used)
         # A folder of a killed run (or a partial pull) takes the id too.
         while taken(version_id):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -301,6 +302,28 @@ def calendar_parts(site_path: Path, environment: Environment, site: Mapping[str,
     code = (fragments, formats, layout, levels, model, summaries, timeline, status_view, words,
             sys.modules[__name__])  # fmt: skip
     return PartStore(site_path, parts_signature(environment, site, code))
+
+
+def history_signature(environment: Environment, site: Mapping[str, Any], parts: PartStore) -> str:
+    """What every history page of a build is drawn with besides the dashboard's own status:
+    the calendar's code and templates (``parts``), the layout around them, the site's title,
+    address, refresh and assets. A check whose view draws the same keeps the pages
+    (:meth:`.build.SiteBuilder._history`)."""
+    drawn = {key: site.get(key) for key in ("title", "base_url", "refresh", "assets", "words")}
+    around = parts_signature(environment, {}, (), ("base.html",))
+    text = json.dumps([parts.signature, around, drawn], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def history_pages(record: DashboardRecord) -> list[str]:
+    """The history pages a build draws for a dashboard's new version: the index and the
+    latest version's month page (the last of its pages)."""
+    latest = record.latest
+    if latest is None or latest.month not in record.months:
+        return [layout.history_page(record.slug)]
+    pages = max(1, math.ceil(record.months[latest.month].count / HISTORY_PAGE_SIZE))
+    return [layout.history_page(record.slug), layout.history_page(
+        record.slug, month_page(latest.month, pages))]  # fmt: skip
 
 
 def write_history(

@@ -86,11 +86,13 @@ def checked_count(value: Any, what: str) -> int:
 
 
 def with_checks(versions: Sequence[LogRecord], checks: Sequence[LogRecord]) -> list[LogRecord]:
-    """Versions and checks as one list in build order (``seq``), each keeping its own order:
-    what the status counts (a check's time counts, as a version's does)."""
+    """Versions and checks as one list in build order (:attr:`LogRecord.order`), each keeping
+    its own order: what the status counts (a check's time counts, as a version's does). (A
+    build killed after its check leaves a line whose ``seq`` the next build takes again:
+    the time orders the two.)"""
     if not checks:
         return list(versions)
-    return list(heapq.merge(versions, checks, key=lambda record: record.seq))
+    return list(heapq.merge(versions, checks, key=lambda record: record.order))
 
 
 def finite_number(value: Any) -> float | None:

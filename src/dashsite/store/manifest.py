@@ -24,7 +24,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +62,8 @@ MAX_PROBLEM = 2000
 
 LATEST = "latest"
 """In ``last_good`` (schema 4): the collector's newest good version is the latest version."""
+CHECKED = "checked"
+"""In ``last_good``: the latest version, which the newest check (``checked``) found good."""
 
 URLS = {
     "dashboard": layout.latest_page("{slug}"),
@@ -183,6 +185,9 @@ class DashboardRecord:
     key: str = ""
     """What :attr:`latest` was drawn from (its data and template, hashed): a build that
     collects the same files a check, not a version (:mod:`dashsite.store.log`)."""
+    failed: int = 0
+    """How many collectors failed in :attr:`latest` (the manifest keeps the count, not the
+    errors: a manifest read back knows no more)."""
 
     @property
     def seen(self) -> LogRecord | None:
@@ -190,11 +195,18 @@ class DashboardRecord:
         return self.checked if self.checked is not None else self.latest
 
     def check(self, entry: LogRecord) -> None:
-        """Count a newly filed check."""
+        """Count a newly filed check: its collectors that did not fail were last good then
+        (with the latest version's values, which it found unchanged)."""
         self.months.setdefault(entry.month, MonthInfo()).checked.add(entry.day[8:10])
         self.months = dict(sorted(self.months.items()))
         if self.checked is None or entry.order >= self.checked.order:
             self.checked = entry
+            latest = self.latest
+            if latest is not None and entry.same == latest.id:
+                seen = replace(latest, collected_at=entry.collected_at)
+                for name in entry.durations:
+                    if name not in entry.errors:
+                        self.last_good[name] = seen
 
     def tier(self, entry: LogRecord) -> str:
         """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
@@ -219,8 +231,21 @@ class DashboardRecord:
         if self.latest is None or record.order >= self.latest.order:
             self.latest = record  # the newest build, whatever the clock said (:mod:`.log`)
             self.key = ""  # (the build filing it sets its key)
+            self.failed = len(record.errors)
             if self.checked is not None and record.order >= self.checked.order:
                 self.checked = None
+
+    def _good_json(self, entry: LogRecord) -> str | dict[str, Any]:
+        """A collector's last good version as the manifest writes it: ``"latest"`` for the
+        latest version (an id alone may recur on another day), ``"checked"`` for the latest
+        version seen good at the newest check, else the version's reference."""
+        latest, checked = self.latest, self.checked
+        if latest is not None and (entry.id, entry.path) == (latest.id, latest.path):
+            if entry.collected_at == latest.collected_at:
+                return LATEST
+            if checked is not None and entry.collected_at == checked.collected_at:
+                return CHECKED
+        return {k: entry.to_json()[k] for k in ("id", "collected_at", "status", "path")}
 
     def log_path(self, day: str) -> str:
         """The site-relative log shard of ``day`` (``YYYY-MM-DD``)."""
@@ -290,7 +315,7 @@ class DashboardRecord:
             else {
                 "id": latest.id,
                 "collected_at": latest.collected_at,
-                "errors": len(latest.errors),
+                "errors": self.failed,
                 "path": latest.path,
                 **({"seq": latest.seq} if latest.seq else {}),
                 **({"key": self.key} if self.key else {}),
@@ -313,10 +338,7 @@ class DashboardRecord:
             "status_settled": self.settled,
             "status_carry": self.carry.to_json() if self.carry else None,
             "last_good": {
-                name: LATEST  # the same version: an id alone may recur on another day
-                if latest is not None and (entry.id, entry.path) == (latest.id, latest.path)
-                else {k: entry.to_json()[k] for k in ("id", "collected_at", "status", "path")}
-                for name, entry in sorted(self.last_good.items())
+                name: self._good_json(entry) for name, entry in sorted(self.last_good.items())
             },
             "pages_from": self.pages_from,
             "data_from": self.data_from,
@@ -526,6 +548,10 @@ def _read_entry(
     if (record.latest is None) != (record.count == 0):
         raise ValueError(f"dashboard {slug}: its latest version and the month counts disagree")
     if record.latest is not None:
+        record.failed = checked_count(
+            entry.get("latest" if schema >= 4 else "latest_version", {}).get("errors", 0),
+            f"dashboard {slug}: latest errors",
+        )
         key = entry["latest"].get("key", "") if schema >= 4 else ""
         if not isinstance(key, str) or not KEY.fullmatch(key or "0" * 24):
             raise ValueError(f"dashboard {slug}: its latest version's key is not a key")
@@ -696,6 +722,8 @@ def _read_status(entry: dict[str, Any], record: DashboardRecord, schema: int) ->
     for name, raw in last_good.items():
         if raw == LATEST and schema >= 4 and record.latest is not None:
             good = record.latest
+        elif raw == CHECKED and record.latest is not None and record.checked is not None:
+            good = replace(record.latest, collected_at=record.checked.collected_at)
         else:
             good = LogRecord.from_json(raw, slug)
         record.last_good[checked_text(name, "a collector name", 200)] = good

@@ -551,16 +551,19 @@ class VersionStore:
         return self._read_back(record.slug, [month], count)
 
     def knows(self, slug: str, entry: LogRecord) -> bool:
-        """Whether the local log holds ``entry`` (reads its day's shard)."""
-        path = self.shard(slug, entry.day)
-        return any(found.id == entry.id for found in self._read_shard(slug, path))
+        """Whether the local log holds ``entry``, a version or a check (reads its day's shard
+        or checks file)."""
+        path = self._day_file(slug, entry.day, entry.is_check)
+        return any(
+            found.id == entry.id for found in self._read_shard(slug, path, checks=entry.is_check)
+        )
 
-    def _read_shard(self, slug: str, path: Path) -> Iterator[LogRecord]:
+    def _read_shard(self, slug: str, path: Path, *, checks: bool = False) -> Iterator[LogRecord]:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return iter(())
-        return iter(self.parse(slug, text.splitlines()))
+        return iter(self.parse(slug, text.splitlines(), checks=checks))
 
     @staticmethod
     def parse(slug: str, lines: Iterable[str], *, checks: bool = False) -> list[LogRecord]:
@@ -635,6 +638,17 @@ class VersionStore:
                             self.load_version(slug, entry.data_url)
                         except (OSError, ValueError, SiteError) as exc:
                             found.append(f"{entry.data_url}: cannot be read back ({exc})")
+                for relative in record.check_paths(month):
+                    path = self.site / relative
+                    lines = [x for x in _read_lines(path) if x.strip()] if path.is_file() else []
+                    checks = self.parse(slug, lines, checks=True)
+                    if not path.is_file():
+                        found.append(f"{relative}: missing (its checks' time is not counted)")
+                    elif len(checks) < len(lines):
+                        found.append(
+                            f"{relative}: {len(lines) - len(checks)} of {len(lines)} line(s) "
+                            "are not checks (their time is not counted)"
+                        )
         return found
 
     # -- versions -------------------------------------------------------------
