@@ -548,14 +548,14 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int, int]) -> N
         # Once, the first build of this release computes the status files from the
         # whole log (measured apart, in the status rows): not a cost of every build.
         subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
-                        "--version-id", "warm"], check=True)
+                        "--version-id", "warm"], check=True, env=_moved(1))
         times, report = [], {}
         for attempt in range(3):
             started = time.perf_counter()
             done = subprocess.run(
                 [PYTHON, "-m", "dashsite", "-C", str(project), "build", "--json",
                  "--version-id", f"next-{attempt}"],
-                capture_output=True, text=True, check=True)
+                capture_output=True, text=True, check=True, env=_moved(2 + attempt))
             times.append(time.perf_counter() - started)
             report = json.loads(done.stdout)
         figures[count] = _s3_publish_cost(project)
@@ -580,11 +580,11 @@ def bench_history(rows: list[Row], work: Path, sizes: tuple[int, int, int]) -> N
             config = moved / "dashsite.toml"  # warm up with the tiers held still, then move them
             config.write_text('keep_pages = "forever"\nkeep_data = "forever"\n')
             subprocess.run([PYTHON, "-m", "dashsite", "-C", str(moved), "build", "-q",
-                            "--version-id", "warm"], check=True)
+                            "--version-id", "warm"], check=True, env=_moved(1))
             config.unlink()
             started = time.perf_counter()
             subprocess.run([PYTHON, "-m", "dashsite", "-C", str(moved), "build", "-q",
-                            "--version-id", "moved"], check=True)
+                            "--version-id", "moved"], check=True, env=_moved(2))
             figures[count]["moved"] = time.perf_counter() - started
     small, large, largest = sizes
     a, b, c = figures[small], figures[large], figures[largest]
@@ -646,7 +646,7 @@ def _ghpages_growth(project: Path, remote: Path) -> dict[str, float]:
     subprocess.run(publish, check=True, capture_output=True)
     before = _folder_bytes(remote / "objects")
     subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
-                    "--version-id", "pushed"], check=True)
+                    "--version-id", "pushed"], check=True, env=_moved(20))
     subprocess.run(publish, check=True, capture_output=True)
     return {"git_growth": _folder_bytes(remote / "objects") - before}
 
@@ -679,7 +679,7 @@ def _s3_publish_cost(project: Path) -> dict[str, float]:
         first = publish_s3(project / "site", target, client=client)
         first_time = time.perf_counter() - started
         subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
-                        "--version-id", "published"], check=True)
+                        "--version-id", "published"], check=True, env=_moved(10))
         sent = {"requests": 0, "bytes": 0}
 
         def count(request: Any, **_: Any) -> None:
@@ -695,17 +695,20 @@ def _s3_publish_cost(project: Path) -> dict[str, float]:
 
 
 def bench_year_size(rows: list[Row], work: Path) -> None:
-    """What a year weighs per dashboard, from one real version's files and log line."""
+    """What a year weighs per dashboard, from one real version's files and log line, and a
+    check's line (a build that found the data unchanged)."""
     project = write_dashsite_project(work / "year", 1)
-    for n in range(2):
+    for n in range(3):  # two versions (the data moves), then a check (it does not)
         subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
-                        "--version-id", f"v{n}"], check=True)
+                        "--version-id", f"v{n}"], check=True,
+                       env={**os.environ, "DASHSITE_BENCH_RUN": str(min(n, 1))})
     site = project / "site"
     folder = next(site.glob("d0000/*/v1"))  # <slug>/<day>/<version>
     page = (folder / "index.html").stat().st_size
     data = (folder / "data.json").stat().st_size
-    line = max(len(x) for x in next((site / "d0000" / "log").glob("*/*.jsonl")).read_text()
-               .splitlines()) + 1
+    log = site / "d0000" / "log"
+    line = max(len(x) for x in next(log.glob("*/[0-3][0-9].jsonl")).read_text().splitlines()) + 1
+    check = max(len(x) for x in next(log.glob("*/*.checks.jsonl")).read_text().splitlines()) + 1
     for label, per_day in (("5 min", 288), ("1 hour", 24)):
         year = per_day * 365
         everything = (page + data + line) * year
@@ -714,6 +717,11 @@ def bench_year_size(rows: list[Row], work: Path) -> None:
                         tiered * 10 / 1e6, everything * 10 / 1e6, "every snapshot kept", "MB",
                         "< 1,000 MB (GitHub Pages)", tiered * 10 < 1e9,
                         f"a version: page {page:,} B, data {data:,} B, log line {line} B"))
+    # The same year when the data does not change: a version a day, a check each other build.
+    quiet = page * 7 + data * 30 + line * 365 + check * (288 - 1) * 365
+    rows.append(Row("10 dashboards, a year at 5 min, data unchanged (checks)", quiet * 10 / 1e6,
+                    (page + data + line) * 288 * 365 * 10 / 1e6, "a version every build, all kept",
+                    "MB", "—", None, f"a check: a log line of {check} B, no folder"))
 
 
 # -- 6. status over time -----------------------------------------------------------------------
@@ -765,6 +773,12 @@ def seed_status_history(project: Path, count: int, end: datetime,
         {"schema": 2, "title": "Bench", "dashboards": records}))
 
 
+def _moved(run: int) -> dict[str, str]:
+    """The environment of a build whose every dashboard's data moved (``run``: the workload's
+    number for it): a version each, not a check."""
+    return {**os.environ, "DASHSITE_BENCH_RUN": str(run)}
+
+
 def bench_status(rows: list[Row], work: Path, sizes: tuple[int, ...],
                  dashboards: int = STATUS_DASHBOARDS) -> None:
     """Index, latest pages, bars, uptime, incidents, feeds, badges: a year vs 100 versions,
@@ -785,7 +799,7 @@ def bench_status(rows: list[Row], work: Path, sizes: tuple[int, ...],
             f"{time.perf_counter() - started:.0f} s")
         started = time.perf_counter()  # the first build computes the status files, once
         subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
-                        "--version-id", "first"], check=True)
+                        "--version-id", "first"], check=True, env=_moved(1))
         figures[count] = {"first": time.perf_counter() - started}
         projects[count] = project
     times: dict[int, list[float]] = {count: [] for count in sizes}
@@ -793,7 +807,7 @@ def bench_status(rows: list[Row], work: Path, sizes: tuple[int, ...],
         for count, project in projects.items():
             started = time.perf_counter()
             subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
-                            "--version-id", f"next-{attempt}"], check=True)
+                            "--version-id", f"next-{attempt}"], check=True, env=_moved(2 + attempt))
             times[count].append(time.perf_counter() - started)
     for count, project in projects.items():
         page = (project / "site" / "d0000" / "index.html").read_text()
@@ -804,7 +818,7 @@ def bench_status(rows: list[Row], work: Path, sizes: tuple[int, ...],
             digest.unlink()
         started = time.perf_counter()
         subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
-                        "--version-id", "next-day"], check=True)
+                        "--version-id", "next-day"], check=True, env=_moved(100))
         figures[count]["day"] = time.perf_counter() - started
     small, large = sizes[0], sizes[-1]
     a, b = figures[small], figures[large]
@@ -899,15 +913,17 @@ def bench_rows(rows: list[Row], work: Path, dashboards: int = ROWS_DASHBOARDS,
     for current in (194, 0):  # two warm builds and three timed ones add five
         project = write_dashsite_project(work / f"rows-{current}", dashboards)
         seed_current_page(project, dashboards, current, now)
-        for n in range(2):
+        for n in range(2):  # (the data moves every build: a version, a row, each time)
             subprocess.run([PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
-                            "--version-id", f"warm-{n}"], check=True)
+                            "--version-id", f"warm-{n}"], check=True,
+                           env={**os.environ, "DASHSITE_BENCH_RUN": str(1 + n)})
         projects[current] = project
     times: dict[int, list[float]] = {current: [] for current in projects}
     for attempt in range(runs):
         for current, project in projects.items():
             times[current].append(_min_of(1, [PYTHON, "-m", "dashsite", "-C", str(project),
-                                              "build", "-q", "--version-id", f"next-{attempt}"])[0])
+                                              "build", "-q", "--version-id", f"next-{attempt}"],
+                                          env={"DASHSITE_BENCH_RUN": str(3 + attempt)})[0])
     for current, project in projects.items():
         month = now.strftime("%Y-%m")
         page = (project / "site" / "d0000" / "history" / f"{month}.html").read_text()
@@ -1116,9 +1132,10 @@ def bench_charts(rows: list[Row], work: Path, count: int) -> None:
     samples: dict[bool, list[float]] = {False: [], True: []}
     for attempt in range(3):
         for charts, project in projects.items():
-            samples[charts].append(run_measured(
-                [PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
-                 "--version-id", f"bench-{attempt}"])[0])
+            samples[charts].append(_min_of(  # (the data moves: a version each, no check)
+                1, [PYTHON, "-m", "dashsite", "-C", str(project), "build", "-q",
+                    "--version-id", f"bench-{attempt}"],
+                env={"DASHSITE_BENCH_RUN": str(attempt + 1)})[0])
     builds = {charts: median(times) for charts, times in samples.items()}
     ratio = builds[True] / builds[False]
     rows.append(Row(f"build {count} dashboards, two 500-point charts each", builds[True],
