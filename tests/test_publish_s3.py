@@ -7,7 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -831,3 +831,29 @@ def test_pull_all_keeps_a_site_whole_where_an_object_is_named_like_a_folder() ->
                     "index.html", "manifest.json"]
     assert skipped == [".git/config", "a//b", "alpha", "alpha/2026-11-27/v1", "assets",
                        "index.html/child", "x/./y"]
+
+
+def test_an_incident_across_a_month_end_survives_a_round_of_pulls(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    """An outage from November 30 into December, each build on a fresh runner (pull,
+    build, publish): its resolution is written into November's status file, which the
+    publish sends too; it was left out (only the newest months were compared), and the
+    next runner's pages lost the incident."""
+    from test_status_site import flaky, page
+
+    root = write_project(tmp_path / "p", {"alpha": flaky()}, config='expected_every = "5m"\n')
+    target = f"s3://{bucket}/site"
+    start = datetime(2026, 11, 30, 23, 45, tzinfo=UTC)
+    for n, mode in enumerate(["7", "down", "down", "down", "down", "7", "7"]):
+        if n:
+            shutil.rmtree(root / "site")
+            shutil.rmtree(root / ".dashsite", ignore_errors=True)  # a fresh runner
+            assert s3_cli(root, endpoint, "pull", target).returncode == 0
+        (root / "dashboards" / "alpha" / "mode.txt").write_text(mode)
+        build(root, clock=fixed_clock(start + timedelta(minutes=5 * n)))
+        assert s3_cli(root, endpoint, "publish", target).returncode == 0
+    november = json.loads(read(endpoint, bucket, "site/alpha/log/2026-11/status.json"))
+    assert [i["start"] for i in november["incidents"]] == ["2026-11-30T23:50:00+00:00"]
+    items = page(root, "alpha/index.html").find("section", class_="incidents")
+    assert "From 2026-11-30 23:50 UTC to 2026-12-01 00:10 UTC" in " ".join(items.text().split())

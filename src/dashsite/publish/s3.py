@@ -229,6 +229,8 @@ def _changing_part(
         first = min(latest.month, record.latest.month if record.latest else latest.month)
         months = {m for m in record.months if m >= first} | _thinned_months(record, before)
         months |= {m for name, m in pruned if name == slug and m in record.months}
+        if before.incident is not None:  # resolved since: its start month's status file
+            months.add(before.incident.start.astimezone(UTC).date().isoformat()[:7])
         files += walk_site(site, slug, deep=False)
         files += (
             path
