@@ -453,3 +453,58 @@ def test_a_damaged_checks_file_is_told_by_pull(tmp_path: Path) -> None:
     assert store.damaged(manifest) == [
         "svc/log/2026-11/27.checks.jsonl: missing (its checks' time is not counted)"
     ]
+
+
+def test_a_version_a_killed_build_filed_is_adopted_with_its_own_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build killed before its manifest filed version k (the api up); the next build,
+    the api down again, must not take k for the version it repeats: it adopts k, and its
+    data is news (it said "Operational" while the source was down, and a later manifest
+    could not be read)."""
+    import dashsite.site.build
+
+    root = write_project(tmp_path, {"api": {"dashboard.py": FAILING, "template.html": "x"}},
+                         config='expected_every = "5m"\n')  # fmt: skip
+    down = root / "dashboards" / "api" / "down"
+    down.write_text("")
+    for n in range(2):  # a version, then a check
+        build(root, version_id=f"b{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    down.unlink()
+
+    def killed(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dashsite.site.build, "write_manifest", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build(root, version_id="k", clock=fixed_clock(T0 + timedelta(minutes=10)))
+    monkeypatch.undo()
+    down.write_text("")
+    result = build(root, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=15)))
+    assert not result.dashboards[0].unchanged
+    api = _manifest(root / "site").dashboards["api"]
+    assert api.latest is not None and (api.latest.id, api.latest.status.slug) == ("b2", "error")
+    assert api.failed == 1 and api.checked is None
+    build(root, version_id="b3", clock=fixed_clock(T0 + timedelta(minutes=20)))
+    checked = _manifest(root / "site").dashboards["api"].checked
+    assert checked is not None and checked.id == "b3"
+
+
+def test_a_check_draws_the_history_again_when_a_shared_layout_changed(tmp_path: Path) -> None:
+    from importlib import resources
+
+    root = _valued(tmp_path)
+    layouts = root / "dashboards" / "_layouts"
+    layouts.mkdir()
+    base = resources.files("dashsite").joinpath("theme/base.html").read_text("utf-8")
+    (layouts / "base.html").write_text(
+        base.replace("</footer>", '{% include "foot.html" %}</footer>')
+    )
+    (layouts / "foot.html").write_text("<p>FOOT-A</p>")
+    for n in range(2):  # a version, then a check that finds the history drawn alike
+        build(root, version_id=f"b{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    (layouts / "foot.html").write_text("<p>FOOT-B</p>")
+    build(root, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=10)))
+    assert logged_checks(root / "site")["svc"][-1] == ("b2", "b0")
+    for name in ("index.html", "2026-11.html"):
+        assert "FOOT-B" in (root / "site" / "svc" / "history" / name).read_text(), name

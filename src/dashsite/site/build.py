@@ -652,7 +652,7 @@ class SiteBuilder:
                 retained.rewritten.setdefault(slug, set()).add(month)
         touched, rewritten = opened.touched, retained.rewritten
         drawn = self.live.drawn if self.live is not None else {}
-        signature = history_signature(environment, site_context, parts)
+        signature = history_signature(environment, site_context, parts, self._layouts())
         for record in records:
             slug = record.slug
             view = self.views.get(slug)
@@ -681,6 +681,17 @@ class SiteBuilder:
             self.trends[slug] = trend_of(filing.store.tail(record, TREND_LENGTH))
             filing.store.forget(slug)  # nothing after its history reads its log: not held
             filing.timeline.release(record)
+
+    def _layouts(self) -> str:
+        """The shared layouts folder as it is (each file's name, size and time): a layout
+        the history pages include may change."""
+        folder = self.config.layouts_path
+        try:
+            files = sorted(p for p in folder.rglob("*") if p.is_file())
+        except OSError:
+            return ""
+        stats = ((p.relative_to(folder).as_posix(), p.stat()) for p in files)
+        return ";".join(f"{name}:{s.st_size}:{s.st_mtime_ns}" for name, s in stats)
 
     def _unbuilt_pages(
         self,

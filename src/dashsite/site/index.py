@@ -304,14 +304,17 @@ def calendar_parts(site_path: Path, environment: Environment, site: Mapping[str,
     return PartStore(site_path, parts_signature(environment, site, code))
 
 
-def history_signature(environment: Environment, site: Mapping[str, Any], parts: PartStore) -> str:
+def history_signature(
+    environment: Environment, site: Mapping[str, Any], parts: PartStore, layouts: str = ""
+) -> str:
     """What every history page of a build is drawn with besides the dashboard's own status:
-    the calendar's code and templates (``parts``), the layout around them, the site's title,
-    address, refresh and assets. A check whose view draws the same keeps the pages
+    the calendar's code and templates (``parts``), the layout around them and ``layouts``
+    (the shared layouts folder's state: what they include), the site's title, address and
+    assets. A check whose view draws the same keeps the pages
     (:meth:`.build.SiteBuilder._history`)."""
-    drawn = {key: site.get(key) for key in ("title", "base_url", "refresh", "assets", "words")}
+    drawn = {key: site.get(key) for key in ("title", "base_url", "assets", "words")}
     around = parts_signature(environment, {}, (), ("base.html",))
-    text = json.dumps([parts.signature, around, drawn], sort_keys=True, default=str)
+    text = json.dumps([parts.signature, around, layouts, drawn], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

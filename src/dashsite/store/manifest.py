@@ -228,9 +228,15 @@ class DashboardRecord:
         """Count a newly filed version."""
         self.months.setdefault(record.month, MonthInfo()).add(record.status, record.day)
         self.months = dict(sorted(self.months.items()))
+        self.take_latest(record)
+
+    def take_latest(self, record: LogRecord) -> None:
+        """``record`` is the latest version if it is the newest build (whatever the clock
+        said, :mod:`.log`): its key is the filing build's to set, its failures counted, and
+        a check older than it is no longer the newest build."""
         if self.latest is None or record.order >= self.latest.order:
-            self.latest = record  # the newest build, whatever the clock said (:mod:`.log`)
-            self.key = ""  # (the build filing it sets its key)
+            self.latest = record
+            self.key = ""
             self.failed = len(record.errors)
             if self.checked is not None and record.order >= self.checked.order:
                 self.checked = None
@@ -587,8 +593,8 @@ def _read_checked(raw: Any, latest: LogRecord, slug: str) -> LogRecord | None:
     found = LogRecord.from_json(
         {**raw, "status": latest.status.slug, "same": latest.id}, slug, check=True
     )
-    if found.order <= latest.order:
-        raise ValueError(f"dashboard {slug}: its newest check is not newer than its latest")
+    if found.order <= latest.order:  # (a check older than the latest: it says nothing more)
+        return None
     return found
 
 

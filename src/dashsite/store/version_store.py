@@ -638,8 +638,11 @@ class VersionStore:
                             self.load_version(slug, entry.data_url)
                         except (OSError, ValueError, SiteError) as exc:
                             found.append(f"{entry.data_url}: cannot be read back ({exc})")
+                here = {path.name[:2] for path in self.shards(slug, month)}
                 for relative in record.check_paths(month):
                     path = self.site / relative
+                    if relative.rsplit("/", 1)[1][:2] not in here:
+                        continue  # (its day not pulled either: a pull fetches what builds need)
                     lines = [x for x in _read_lines(path) if x.strip()] if path.is_file() else []
                     checks = self.parse(slug, lines, checks=True)
                     if not path.is_file():
@@ -732,8 +735,7 @@ class VersionStore:
         info.checked = set(before.checked) if before is not None else set()
         record.months[entry.month] = info
         record.months = dict(sorted(record.months.items()))
-        if record.latest is None or entry.order >= record.latest.order:
-            record.latest = entry
+        record.take_latest(entry)  # (its key unknown: the next build files a version)
         return entry
 
     def prune(
