@@ -508,3 +508,20 @@ def test_a_check_draws_the_history_again_when_a_shared_layout_changed(tmp_path: 
     assert logged_checks(root / "site")["svc"][-1] == ("b2", "b0")
     for name in ("index.html", "2026-11.html"):
         assert "FOOT-B" in (root / "site" / "svc" / "history" / name).read_text(), name
+
+
+def test_a_manifest_whose_check_is_not_newer_still_reads(tmp_path: Path) -> None:
+    """A check no newer than the latest version (a manifest edited, or left by a release
+    that adopted a killed build's version without dropping it) says nothing more: read as
+    none, with the collectors it found good read as the latest's, never an unreadable
+    manifest that every build refuses."""
+    root = _valued(tmp_path)
+    site = root / "site"
+    for n in range(2):
+        build(root, version_id=f"b{n}", clock=fixed_clock(T0 + timedelta(minutes=5 * n)))
+    raw = json.loads((site / "manifest.json").read_text())
+    raw["defaults"]["checked"] = {"id": "b0", "collected_at": T0.isoformat(), "seq": 1}
+    (site / "manifest.json").write_text(json.dumps(raw))
+    svc = _manifest(site).dashboards["svc"]
+    assert svc.checked is None and svc.last_good["value"] == svc.latest
+    assert build(root, version_id="b2", clock=fixed_clock(T0 + timedelta(minutes=10))).dashboards

@@ -728,8 +728,11 @@ def _read_status(entry: dict[str, Any], record: DashboardRecord, schema: int) ->
     for name, raw in last_good.items():
         if raw == LATEST and schema >= 4 and record.latest is not None:
             good = record.latest
-        elif raw == CHECKED and record.latest is not None and record.checked is not None:
-            good = replace(record.latest, collected_at=record.checked.collected_at)
+        elif raw == CHECKED and record.latest is not None:  # (no check newer: the latest)
+            checked = record.checked
+            good = record.latest
+            if checked is not None:
+                good = replace(good, collected_at=checked.collected_at)
         else:
             good = LogRecord.from_json(raw, slug)
         record.last_good[checked_text(name, "a collector name", 200)] = good
