@@ -276,7 +276,7 @@ class Timeline:
             info = record.months.get(entry.month)
             row = info.count - 1 if last and info is not None else None
             self._follow(record, entry, hold, row)
-            _remember_good(record, entry)
+            record.remember_good(entry)
         self.settle(record, entry.day, hold)
 
     def ensure(self, record: DashboardRecord, hold: float) -> None:
@@ -316,7 +316,7 @@ class Timeline:
         for month in list(record.months):
             for row, entry in enumerate(self.store.month(record.slug, month)):
                 self._follow(record, entry, hold, row)
-                _remember_good(record, entry)
+                record.remember_good(entry)
 
     def rewind(self, record: DashboardRecord, until: str, hold: float) -> bool:
         """Unsettle the days from ``until`` on, if a clock ahead settled them; True if so.
@@ -887,12 +887,6 @@ def _bar_days(today: date) -> tuple[tuple[str, DayBar], ...]:
     """
     days = [(today - timedelta(days=n)).isoformat() for n in range(BAR_DAYS - 1, -1, -1)]
     return tuple((day, DayBar(day, State.NODATA, 0, None, "")) for day in days)
-
-
-def _remember_good(record: DashboardRecord, entry: LogRecord) -> None:
-    for name in entry.durations:
-        if name not in entry.errors:
-            record.last_good[name] = entry
 
 
 def _kept(days: dict[str, DaySummary]) -> dict[str, DaySummary]:

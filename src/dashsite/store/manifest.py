@@ -203,10 +203,14 @@ class DashboardRecord:
             self.checked = entry
             latest = self.latest
             if latest is not None and entry.same == latest.id:
-                seen = replace(latest, collected_at=entry.collected_at)
-                for name in entry.durations:
-                    if name not in entry.errors:
-                        self.last_good[name] = seen
+                self.remember_good(entry, replace(latest, collected_at=entry.collected_at))
+
+    def remember_good(self, entry: LogRecord, good: LogRecord | None = None) -> None:
+        """The collectors that ran in ``entry`` without failing: last good there (``good``:
+        as which version, a check's being the latest version's at the check's time)."""
+        for name in entry.durations:
+            if name not in entry.errors:
+                self.last_good[name] = good or entry
 
     def tier(self, entry: LogRecord) -> str:
         """``page``, ``data`` or ``log``: what is still kept of ``entry``."""
