@@ -82,6 +82,7 @@ from dashsite.site.index import (
 from dashsite.site.journal import recover, write_journal
 from dashsite.site.outputs import SiteView, ThemePages, write_outputs
 from dashsite.site.report import BuildResult, DashboardBuild, overall_level, summary
+from dashsite.site.retime import Drawn, kept_page, layout_signature, page_key
 from dashsite.site.stages import Filing, Moment, Opened, Retained
 from dashsite.site.unbuilt import render_unbuilt_page
 from dashsite.site.workers import (
@@ -172,6 +173,8 @@ class SiteBuilder:
         """Each dashboard's unsettled days as the previous build left them (:mod:`.live`)."""
         self.checked: set[str] = set()
         """The dashboards whose data this build found unchanged: a check, not a version."""
+        self._signature: tuple[str | None] | None = None
+        """What latest pages are drawn with, once worked out (:meth:`_layout_signature`)."""
 
     def problem(self, error: DashsiteError, slug: str = "") -> DashsiteError:
         """Record a problem; with ``slug``, one that stops that dashboard, not the build."""
@@ -898,7 +901,7 @@ class SiteBuilder:
         record = filing.manifest.dashboards[slug]
         key = data_key(item)
         if repeats_latest(self.config, record, item, key, collected_at):
-            page = self._file_check(filing, item, moment)
+            page = self._file_check(filing, writer, item, moment)
             if page is not None:
                 return page
         hold = _hold(record)
@@ -934,7 +937,9 @@ class SiteBuilder:
         self._report_version(item, version_id, problem)
         return latest
 
-    def _file_check(self, filing: Filing, item: DashboardData, moment: Moment) -> str | None:
+    def _file_check(
+        self, filing: Filing, writer: SiteFolder, item: DashboardData, moment: Moment
+    ) -> str | None:
         """File a check: a line in the day's checks file, and the latest page drawn again
         (it says when the data was collected, and since when it is unchanged). No version
         folder, no history row. None when the page fails to draw: a version is filed then,
@@ -951,13 +956,27 @@ class SiteBuilder:
             retention=None, now=moment.status_time,
         )  # fmt: skip
         history = LazyHistory(filing.store, record, self.config.history, skip_latest=True)
+        drawn: list[Drawn] = []
+
+        def kept(body: str | None) -> str | None:  # the previous page, retimed (:mod:`.retime`)
+            key = page_key(self._layout_signature(filing), item, body, latest, record.key, extra)
+            if key is None:
+                return None
+            drawn.append(Drawn(key, moment.collected_at, moment.built_at))
+            before = self.live.pages_before.get(slug) if self.live is not None else None
+            relative = layout.latest_page(slug)
+            return kept_page(writer, relative, before, key, moment.collected_at, moment.built_at)
+
         try:
             page, _ = render_dashboard_pages(
                 filing.environment, item, latest.id, moment.collected_at, history, filing.site,
                 snapshot=False, extra=extra, folder=layout.from_dashboard(slug, latest.path),
+                kept=kept,
             )  # fmt: skip
         except RenderError:
             return None
+        if drawn and self.live is not None:
+            self.live.pages[slug] = drawn[0].to_text()
         filing.store.spare(latest)  # still the latest: the tiers keep it whole
         filing.store.append_check(record, entry)
         if record.incident is not None:
@@ -966,6 +985,12 @@ class SiteBuilder:
         self.checked.add(slug)
         self._report_version(item, latest.id, None, unchanged=True)
         return page
+
+    def _layout_signature(self, filing: Filing) -> str | None:
+        """What this build draws every latest page's layout with (:mod:`.retime`), once."""
+        if self._signature is None:
+            self._signature = (layout_signature(filing.environment, filing.site),)
+        return self._signature[0]
 
     def _render_version(
         self,

@@ -76,6 +76,8 @@ class Handover:
     """Today's tallies, encoded (:class:`LiveCache`)."""
     drawn: dict[str, str]
     """What its history pages were drawn from (:attr:`LiveCache.drawn`)."""
+    pages: dict[str, str]
+    """What the latest pages its checks drew were drawn from (:attr:`LiveCache.pages`)."""
     trends: dict[str, list[int]]
     repaired: set[tuple[str, str]]
     doomed: list[tuple[str, str]]
@@ -119,6 +121,7 @@ class Done:
             digests=writer.digests.under(slugs) if writer.digests is not None else {},
             live={s: live.current[s] for s in slugs if live and s in live.current},
             drawn={s: live.drawn[s] for s in slugs if live and s in live.drawn},
+            pages={s: live.pages[s] for s in slugs if live and s in live.pages},
             trends={s: builder.trends[s] for s in slugs if s in builder.trends},
             repaired={r for r in filing.store.repaired if r[0] in chosen},
             doomed=list(filing.store.doomed),
@@ -145,6 +148,7 @@ class Done:
         if filing.timeline.live is not None:
             filing.timeline.live.current.update(got.live)
             filing.timeline.live.drawn.update(got.drawn)
+            filing.timeline.live.pages.update(got.pages)
         builder.trends.update(got.trends)
         filing.store.carry(got.slugs)
         filing.store.repaired |= got.repaired

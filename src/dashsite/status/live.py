@@ -160,7 +160,8 @@ class LiveCache:
     tally's JSON. A tally is decoded when its dashboard asks for it and encoded when it
     is put, so a build holds text, not a day of hours for every dashboard (decoding the
     whole file up front held 20 MB at 1,000 dashboards). Lines ``@<slug>``, a tab and a
-    key say what its history pages were last drawn from (:attr:`drawn`).
+    key say what its history pages were last drawn from (:attr:`drawn`); lines ``!<slug>``
+    what its latest page was drawn from, when a check drew it (:attr:`pages`).
     """
 
     def __init__(self, site: Path) -> None:
@@ -172,6 +173,12 @@ class LiveCache:
         """Slug → what its history pages were last drawn from
         (:meth:`dashsite.status.view.StatusView.drawn_key`): a check that would draw them
         alike leaves them."""
+        self.pages_before: dict[str, str] = {}
+        """Slug → what the previous build drew its latest page from, if a check drew it
+        (:class:`dashsite.site.retime.Drawn`, as text)."""
+        self.pages: dict[str, str] = {}
+        """The same, for this build (only what a check drew: a version's page is drawn
+        again by the next check)."""
         self.previous: dict[str, str] = self._take()
         """Slug → the previous build's tally, encoded, until it is asked for."""
 
@@ -216,6 +223,8 @@ class LiveCache:
                 found[slug] = text
             elif tab and slug.startswith("@") and is_slug(slug[1:]):
                 self.drawn[slug[1:]] = text
+            elif tab and slug.startswith("!") and is_slug(slug[1:]):
+                self.pages_before[slug[1:]] = text
         return found
 
     def save(self) -> None:
@@ -223,6 +232,7 @@ class LiveCache:
         head = json.dumps({"site": str(self.site), "schema": LIVE_SCHEMA})
         lines = [head, *(f"{slug}\t{text}" for slug, text in sorted(self.current.items()))]
         lines += (f"@{slug}\t{key}" for slug, key in sorted(self.drawn.items()))
+        lines += (f"!{slug}\t{drawn}" for slug, drawn in sorted(self.pages.items()))
         atomic_write(self.path, ("\n".join(lines) + "\n").encode())
 
 

@@ -114,6 +114,9 @@ class Digest:
     """Each month the bars' incidents are read from (:func:`bar_months`) → the incidents
     its status file holds (:meth:`Timeline.begun`): one file to read every build, not
     four or five. The digest is sealed to those files too."""
+    token: str = field(default="", compare=False)
+    """Its content, hashed (not in the file): what a view drawn from it shows of the settled
+    days is the same for the same token (:meth:`StatusView.page_key`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The file's document."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -519,6 +520,7 @@ class Timeline:
             source=self.month_source(record, hold),
             windows=tuple(maintenance),
             scheduled=planned,
+            settled=digest.token,
         )
 
     def month_source(self, record: DashboardRecord, hold: float) -> MonthFiles:
@@ -568,18 +570,23 @@ class Timeline:
                 found = Digest.from_json(json.loads(text), record.slug)
                 if found.key == key and not holds(text, self._digest_signature(record.slug, key)):
                     found = None  # edited, or a settled shard changed since: a cache, redone
+                elif found is not None:
+                    found.token = _token(text)
             except (OSError, ValueError, RecursionError):
                 found = None
         if found is None or found.key != key:
             found = self._compute_digest(record, today, hold, maintenance, key)
             if found.first is not None or found.incidents or path.is_file():
                 self._save_digest(record.slug, found)  # nothing settled yet: no file needed
+            else:
+                found.token = _token(json.dumps(found.to_json(), sort_keys=True))
         self._digests[record.slug] = found
         return found
 
     def _save_digest(self, slug: str, found: Digest) -> None:
         self._digests[slug] = found
         text, _ = sealed(found.to_json(), self._digest_signature(slug, found.key))
+        found.token = _token(text)
         self.writer.write(digest_path(slug), text)
 
     def _digest_signature(self, slug: str, key: str) -> str:
@@ -832,6 +839,11 @@ class Timeline:
                     _move_to_maintenance(into, inside)
                 else:
                     _move_to_declared(into, inside, level)
+
+
+def _token(text: str) -> str:
+    """A digest's text, hashed (:attr:`Digest.token`)."""
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def _move_to_declared(target: DaySummary, inside: DaySummary, level: StatusLevel) -> None:

@@ -231,6 +231,8 @@ class StatusView:
     scheduled: tuple[Incident, ...] = ()
     """Maintenance declared to start later, soonest first: told ahead, counted for nothing
     yet."""
+    settled: str = ""
+    """What the view shows of the settled days, hashed (:attr:`.summaries.Digest.token`)."""
 
     @property
     def declared_level(self) -> StatusLevel | None:
@@ -276,6 +278,18 @@ class StatusView:
             self.now.isoformat() if self.ongoing else "",
             self.linkable,
         ]
+        return hashlib.blake2b(repr(drawn).encode(), digest_size=12).hexdigest()
+
+    def page_key(self) -> str:
+        """What a latest page shows of this view, hashed: :meth:`drawn_key`, the settled
+        days' bars (:attr:`settled`), the incidents a bar may link (those begun in the
+        bars' months, as :meth:`touched` reads them) and where the view links
+        (``kept_from``). Two views with the same key draw a latest page's status alike: a
+        check whose page would be drawn the same is retimed instead
+        (:mod:`dashsite.site.retime`)."""
+        months = touching_months(self.bars[0].day, self.bars[-1].day) if self.bars else []
+        begun = [repr(self.source.begun(m)) for m in months] if self.source is not None else []
+        drawn = [self.drawn_key(), self.settled, begun, repr(self.ongoing), str(self.kept_from)]
         return hashlib.blake2b(repr(drawn).encode(), digest_size=12).hexdigest()
 
     def month_days(self, month: str) -> dict[str, DaySummary]:
