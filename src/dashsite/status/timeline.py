@@ -302,7 +302,7 @@ class Timeline:
                 begun = incident.start.date().isoformat()[:7]
                 if begun in digest.begun:
                     digest.begun[begun] = list(month.incidents)
-                self._save_digest(record.slug, digest)
+                self._save_digest(record, digest)
             incident = None
         record.incident = incident
 
@@ -568,7 +568,7 @@ class Timeline:
             try:
                 text = path.read_text("utf-8")
                 found = Digest.from_json(json.loads(text), record.slug)
-                if found.key == key and not holds(text, self._digest_signature(record.slug, key)):
+                if found.key == key and not holds(text, self._digest_signature(record, key)):
                     found = None  # edited, or a settled shard changed since: a cache, redone
                 elif found is not None:
                     found.token = _token(text)
@@ -577,29 +577,34 @@ class Timeline:
         if found is None or found.key != key:
             found = self._compute_digest(record, today, hold, maintenance, key)
             if found.first is not None or found.incidents or path.is_file():
-                self._save_digest(record.slug, found)  # nothing settled yet: no file needed
+                self._save_digest(record, found)  # nothing settled yet: no file needed
             else:
                 found.token = _token(json.dumps(found.to_json(), sort_keys=True))
         self._digests[record.slug] = found
         return found
 
-    def _save_digest(self, slug: str, found: Digest) -> None:
-        self._digests[slug] = found
-        text, _ = sealed(found.to_json(), self._digest_signature(slug, found.key))
+    def _save_digest(self, record: DashboardRecord, found: Digest) -> None:
+        self._digests[record.slug] = found
+        text, _ = sealed(found.to_json(), self._digest_signature(record, found.key))
         found.token = _token(text)
-        self.writer.write(digest_path(slug), text)
+        self.writer.write(digest_path(record.slug), text)
 
-    def _digest_signature(self, slug: str, key: str) -> str:
+    def _digest_signature(self, record: DashboardRecord, key: str) -> str:
         """The shards a digest of ``key`` (today, the last settled day…) covers, and the
         seals of the status files it copies incidents from (:attr:`Digest.begun`): an
-        incident resolved into one of them, when the digest was not read, fails it."""
+        incident resolved into one of them, when the digest was not read, fails it.
+
+        The shards of the months the manifest logs (a digest sums no other): a month
+        with no log is not listed, every build, for each dashboard."""
+        slug = record.slug
         today, settled = key.split("|")[:2]
         if settled == "-":
             return ""
         begun = ",".join(
             f"{m}={self._month_seal(slug, m)}" for m in bar_months(date.fromisoformat(today))
         )
-        return f"{span_signature(self.store, slug, year_months(today), settled)};begun:{begun}"
+        logged = [m for m in year_months(today) if m in record.months]
+        return f"{span_signature(self.store, slug, logged, settled)};begun:{begun}"
 
     def _compute_digest(
         self,
