@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from dashsite.collection.dashboard import values_only
 from dashsite.render import pages
 from dashsite.site.retime import Drawn, retimed
 from projects import T0, build, fixed_clock, logged_checks, write_project
@@ -217,22 +216,39 @@ def test_retimed_replaces_the_two_times_where_the_theme_writes_them() -> None:
     assert Drawn.from_text("damaged") is None
 
 
-@pytest.mark.parametrize(
-    ("source", "alone"),
-    [
-        ("<p>{{ status | render }} {{ value | number }}</p>", True),
-        ("{% for row in rows %}<td>{{ row.name }}</td>{% endfor %}", True),
-        ("<p>The site is up: {{ value }}</p>", True),  # (words outside tags)
-        ("<p>{{ build.collected_at | timestamp }}</p>", False),
-        ("{% if site.dashboards %}{{ value }}{% endif %}", False),
-        ("{{ history | series('value') | render }}", False),
-        ("{% include 'part.html' %}", False),
-        ("{{ [1, 2] | random }}", False),
-        ("{{ lipsum(1) }}", False),
-        ("{% if 'api' in last_good %}{% endif %}", False),
-    ],
-)
-def test_values_only_says_which_templates_render_their_values_alone(
-    source: str, alone: bool
+ORDERED = """
+from pathlib import Path
+from dashsite import collector
+
+ORDER = Path(__file__).with_name("order.txt")
+
+@collector
+def services():
+    names = ["api", "db", "web"]
+    return {name: "up" for name in (names[::-1] if ORDER.exists() else names)}
+"""
+
+
+def test_a_body_whose_values_moved_where_their_stored_form_did_not_is_drawn(
+    tmp_path: Path, wrapped: Counter[str]
 ) -> None:
-    assert values_only(source) is alone
+    """The same data stored (a dict's keys are stored sorted), another order shown: the
+    check's body is rendered and compared, so its page is drawn, not retimed."""
+    template = "<ol>{% for name, state in services.items() %}<li>{{ name }}</li>{% endfor %}</ol>"
+    root = write_project(tmp_path / "site-a", {"ordered": {"dashboard.py": ORDERED,
+                         "template.html": template}}, config='expected_every = "5m"\n')  # fmt: skip
+    twin = tmp_path / "site-b"
+    for n in range(5):
+        if n == 3:
+            (root / "dashboards" / "ordered" / "order.txt").write_text("reversed")
+        wrapped.clear()
+        _step(root, twin, n, T0 + timedelta(minutes=5 * n), "ok")
+        page = (root / "site" / "ordered" / "index.html").read_text()
+        assert page == (twin / "site" / "ordered" / "index.html").read_text(), n
+        if n >= 1:
+            assert "unchanged since" in page  # (a check each time: the stored data is the same)
+        body = parse(page).find("div", class_="dashboard-body")
+        shown = [li.text() for li in body.find("ol").find_all("li")]
+        assert shown == (["web", "db", "api"] if n >= 3 else ["api", "db", "web"])
+        drawn_here = {0: 2, 1: 1, 2: 0, 3: 1, 4: 0}[n]  # a version draws two, a retime none
+        assert wrapped["ordered"] == drawn_here + (2 if n == 0 else 1)  # (and the twin's)

@@ -23,28 +23,6 @@ def depth_free(source: str) -> bool:
     return _DEPTH_WORDS.search(source) is None
 
 
-_TAGS = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
-_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_MOVING = frozenset(
-    {"build", "site", "history", "last_good", "lipsum", "random", "include", "extends",
-     "import", "from"}
-)  # fmt: skip
-"""Names that make a template's output move without its data: the build's times and
-status, the other dashboards, the versions listed, randomness, other templates."""
-
-
-def values_only(source: str) -> bool:
-    """True when a template's output is its collected values' alone: its tags name none of
-    :data:`_MOVING`. The same values then render the same body (a check need not render
-    it again to know it). A name in a tag's string counts too: a false "no" costs a render.
-    """
-    for match in _TAGS.finditer(source):
-        text = match.group(1) or match.group(2) or ""
-        if any(name in _MOVING for name in _NAMES.findall(text)):
-            return False
-    return True
-
-
 @dataclass(frozen=True, slots=True)
 class Dashboard:
     """One dashboard folder, loaded: its metadata, collectors and template."""
@@ -70,11 +48,6 @@ class Dashboard:
     def depth_free(self) -> bool:
         """Whether the template renders the same on the latest page and a snapshot."""
         return depth_free(self.source)
-
-    @property
-    def values_only(self) -> bool:
-        """Whether the template renders its collected values alone (:func:`values_only`)."""
-        return bool(self.source) and values_only(self.source)
 
     @property
     def is_markdown(self) -> bool:

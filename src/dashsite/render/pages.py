@@ -268,7 +268,7 @@ def render_dashboard_pages(
     snapshot: bool = True,
     extra: Mapping[str, Any] | None = None,
     folder: str | None = None,
-    kept: Callable[[str | None], str | None] | None = None,
+    kept: Callable[[str], str | None] | None = None,
 ) -> tuple[str, str | None]:
     """A dashboard's latest page (``<slug>/index.html``) and its snapshot.
 
@@ -276,29 +276,24 @@ def render_dashboard_pages(
     template's body is rendered once and wrapped twice. The preview and a
     check ask for the latest page only (``snapshot=False``); a check names the
     ``folder`` of the version it repeats, and may keep its previous page
-    (:mod:`dashsite.site.retime`): ``kept`` is given the body, or None for a template
-    that shows its values alone (the same data, the same body: not rendered to know),
-    and returns the page to use, or None to draw it.
+    (:mod:`dashsite.site.retime`): ``kept`` is given the rendered body and returns
+    the page to use, or None to draw it.
     """
     dashboard = item.dashboard
     name, markdown = dashboard.template_name, dashboard.is_markdown
     latest = dashboard_context(
         item, version, collected_at, history, site, latest=True, folder=folder, extra=extra
     )
-    body = None
-    if kept is None or not dashboard.values_only:
-        body = render_body(environment, name, latest, markdown=markdown)
-    page = kept(body) if kept is not None and (body is None or not is_document(body)) else None
+    body = render_body(environment, name, latest, markdown=markdown)
+    page = kept(body) if kept is not None and not is_document(body) else None
     if page is None:
-        if body is None:
-            body = render_body(environment, name, latest, markdown=markdown)
         page = wrap_body(environment, body, latest)
     if not snapshot:
         return page, None
     deeper = dashboard_context(
         item, version, collected_at, history, site, latest=False, extra=extra
     )
-    if body is None or not dashboard.depth_free:
+    if not dashboard.depth_free:
         body = render_body(environment, name, deeper, markdown=markdown)
     return page, wrap_body(environment, body, deeper)
 

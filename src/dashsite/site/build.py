@@ -958,7 +958,7 @@ class SiteBuilder:
         history = LazyHistory(filing.store, record, self.config.history, skip_latest=True)
         drawn: list[Drawn] = []
 
-        def kept(body: str | None) -> str | None:  # the previous page, retimed (:mod:`.retime`)
+        def kept(body: str) -> str | None:  # the previous page, retimed (:mod:`.retime`)
             key = page_key(self._layout_signature(filing), item, body, latest, record.key, extra)
             if key is None:
                 return None

@@ -3,7 +3,7 @@
 A check (:mod:`.build`, a build whose data did not change) draws its
 dashboard's latest page again: it says when the data was collected. Drawing
 the layout around the body (the 90 day bars, the uptime, the incidents) was a
-third of a quiet build at 1,000 dashboards, and on most checks nothing on the
+fifth of a quiet build at 1,000 dashboards, and on most checks nothing on the
 page moves but two times: "Collected …" and the footer's "Built …".
 
 So a check keys its page by everything the layout draws besides those two
@@ -105,7 +105,7 @@ def _code() -> tuple[ModuleType, ...]:
 def page_key(
     signature: str | None,
     item: DashboardData,
-    body: str | None,
+    body: str,
     same: LogRecord,
     key: str,
     extra: Mapping[str, Any],
@@ -113,8 +113,9 @@ def page_key(
     """What a check's latest page is drawn from besides its two times, hashed; None when
     the page must be drawn whatever the previous one was (see the module's docstring).
 
-    ``body``: the dashboard's template rendered, or None when it shows its values alone
-    (then ``key``, the data's, says it is the same); ``same``: the version the check
+    ``body``: the dashboard's template rendered (always: it may show anything, and the
+    live values it renders can differ where their stored form does not, a dict's order
+    say); ``same``: the version the check
     repeats; ``key``: its data key; ``extra``: the page's ``build.*`` beyond the run."""
     view = extra.get("timeline")
     if (
@@ -133,7 +134,7 @@ def page_key(
         same.collected_at,
         item.status.slug,
         item.dashboard.slug,
-        None if body is None else _hash(body),
+        _hash(body),
         view.page_key(),
         extra.get("stale_after"),
     ]
