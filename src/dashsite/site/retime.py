@@ -74,7 +74,7 @@ def layout_signature(environment: Environment, site: Mapping[str, Any]) -> str |
     templates and the Python that draws them, the site's title, address,
     assets, words and refresh. None when the site's layouts replace one of the theme's
     templates: a layout of one's own may show anything (then checks draw their pages)."""
-    theme = str(Path(__file__).resolve().parent.parent / "theme")
+    theme = Path(__file__).resolve().parent.parent / "theme"
     loader = environment.loader
     if loader is None:
         return None
@@ -83,7 +83,7 @@ def layout_signature(environment: Environment, site: Mapping[str, Any]) -> str |
             filename = loader.get_source(environment, name)[1]
         except TemplateNotFound:
             return None
-        if filename is None or not str(Path(filename).resolve()).startswith(theme):
+        if filename is None or not Path(filename).resolve().is_relative_to(theme):
             return None
     drawn = {k: site.get(k) for k in ("title", "base_url", "assets", "refresh", "preview")}
     text = json.dumps(
@@ -113,10 +113,10 @@ def page_key(
     """What a check's latest page is drawn from besides its two times, hashed; None when
     the page must be drawn whatever the previous one was (see the module's docstring).
 
-    ``body``: the dashboard's template rendered (always: it may show anything, and the
+    ``body``: the dashboard's template, rendered (always: it may show anything, and the
     live values it renders can differ where their stored form does not, a dict's order
-    say); ``same``: the version the check
-    repeats; ``key``: its data key; ``extra``: the page's ``build.*`` beyond the run."""
+    say); ``same``: the version the check repeats; ``key``: its data key; ``extra``: the
+    page's ``build.*`` beyond the run."""
     view = extra.get("timeline")
     if (
         signature is None
@@ -168,14 +168,14 @@ def kept_page(
     writer: SiteFolder,
     relative: str,
     before: str | None,
-    key: str | None,
+    key: str,
     collected_at: datetime,
     built_at: datetime,
 ) -> str | None:
     """The latest page ``relative`` retimed to ``collected_at`` and ``built_at``, when the
     previous build drew it (``before``: its :class:`Drawn`, as text) from ``key`` and it
     is still the page that build wrote; else None (draw it)."""
-    was = Drawn.from_text(before) if before is not None and key is not None else None
+    was = Drawn.from_text(before) if before is not None else None
     if was is None or was.key != key:
         return None
     found = writer.read_written(relative)
