@@ -82,3 +82,23 @@ def test_workflow_keeps_the_folder_a_build_keeps_compiled_dashboards_in(
                                        "template.html": "<p>{{ one }}</p>"}})
     build(tmp_path)
     assert (tmp_path / cache["with"]["path"] / "modules.pack").is_file()
+
+
+@pytest.mark.parametrize("workflow", EXAMPLES, ids=lambda p: p.name)
+def test_workflow_keeps_what_the_last_build_drew(workflow: Path, tmp_path: Path) -> None:
+    """``.dashsite/site.live.json`` is restored before the build, under a key a run (a
+    cache is never overwritten), and is the file a build of ``site/`` keeps."""
+    from projects import build, write_project
+
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["build"]["steps"]
+    cache = next(s for s in steps if s.get("with", {}).get("path") == ".dashsite/site.live.json")
+    assert cache["uses"].startswith("actions/cache@")
+    assert "github.run_id" in cache["with"]["key"]
+    assert cache["with"]["key"].startswith(cache["with"]["restore-keys"])
+    assert steps.index(cache) < next(
+        n for n, s in enumerate(steps) if " build " in f" {s.get('run', '')} ")
+    write_project(tmp_path, {"alpha": {"dashboard.py": "from dashsite import collector\n"
+                                                       "@collector\ndef one():\n    return 1\n",
+                                       "template.html": "<p>{{ one }}</p>"}})
+    build(tmp_path)
+    assert (tmp_path / cache["with"]["path"]).is_file()

@@ -167,6 +167,27 @@ def test_a_page_edited_since_is_drawn_again(tmp_path: Path, wrapped: Counter[str
     assert "edited" not in page.read_text()
 
 
+def test_a_page_a_pull_brought_back_is_retimed(tmp_path: Path, wrapped: Counter[str]) -> None:
+    """A CI runner pulls the published site into a fresh checkout and keeps only
+    ``.dashsite/site.live.json``: the pages it pulled are the ones the last check drew,
+    byte for byte, so the next check retimes them."""
+    root = _project(tmp_path / "site-a")
+    twin = tmp_path / "site-b"
+    for n in range(2):
+        _step(root, twin, n, T0 + timedelta(minutes=5 * n), "ok")
+    site = root / "site"
+    shutil.copytree(site, tmp_path / "pulled")  # another folder: what the last build
+    shutil.rmtree(site)  # wrote is not known (written.json goes by the site's folder)
+    (tmp_path / "pulled").rename(site)
+    (root / ".dashsite" / "site.written.json").unlink(missing_ok=True)
+    wrapped.clear()
+    _step(root, twin, 2, T0 + timedelta(minutes=10), "ok")
+    assert wrapped["values"] == 1  # the twin's: the project's page was retimed
+    assert (site / "values" / "index.html").read_text() == (
+        twin / "site" / "values" / "index.html"
+    ).read_text()
+
+
 def test_a_shared_layout_of_the_sites_own_draws_every_page(
     tmp_path: Path, wrapped: Counter[str]
 ) -> None:
@@ -189,7 +210,7 @@ def test_a_shared_layout_of_the_sites_own_draws_every_page(
 
 def test_retimed_replaces_the_two_times_where_the_theme_writes_them() -> None:
     was = Drawn("k", datetime(2026, 11, 27, 20, 20, 5, tzinfo=UTC),
-                datetime(2026, 11, 27, 20, 20, 9, tzinfo=UTC))  # fmt: skip
+                datetime(2026, 11, 27, 20, 20, 9, tzinfo=UTC), "h")  # fmt: skip
     page = (
         '<p class="meta">Collected <time datetime="2026-11-27T20:20:05Z" '
         'data-stale-after="600">2026-11-27 20:20 UTC</time> · unchanged since '
@@ -211,9 +232,10 @@ def test_retimed_replaces_the_two_times_where_the_theme_writes_them() -> None:
     assert tree.find("time").attrs["data-stale-after"] == "600"
     doubled = page.replace("<footer>", page[: page.index(" ·")] + "<footer>")
     assert retimed(doubled, was, later, built) is None  # twice: drawn, not guessed
-    assert retimed(page, Drawn("k", later, built), later, built) is None  # other times
+    assert retimed(page, Drawn("k", later, built, "h"), later, built) is None  # other times
     assert Drawn.from_text(was.to_text()) == was
     assert Drawn.from_text("damaged") is None
+    assert Drawn.from_text(was.to_text().rpartition(" ")[0]) is None  # (an older line)
 
 
 ORDERED = """

@@ -82,7 +82,7 @@ from dashsite.site.index import (
 from dashsite.site.journal import recover, write_journal
 from dashsite.site.outputs import SiteView, ThemePages, write_outputs
 from dashsite.site.report import BuildResult, DashboardBuild, overall_level, summary
-from dashsite.site.retime import Drawn, kept_page, layout_signature, page_key
+from dashsite.site.retime import Drawn, kept_page, layout_signature, page_hash, page_key
 from dashsite.site.stages import Filing, Moment, Opened, Retained
 from dashsite.site.unbuilt import render_unbuilt_page
 from dashsite.site.workers import (
@@ -956,13 +956,13 @@ class SiteBuilder:
             retention=None, now=moment.status_time,
         )  # fmt: skip
         history = LazyHistory(filing.store, record, self.config.history, skip_latest=True)
-        drawn: list[Drawn] = []
+        drawn: list[str] = []
 
         def kept(body: str) -> str | None:  # the previous page, retimed (:mod:`.retime`)
             key = page_key(self._layout_signature(filing), item, body, latest, record.key, extra)
             if key is None:
                 return None
-            drawn.append(Drawn(key, moment.collected_at, moment.built_at))
+            drawn.append(key)
             before = self.live.pages_before.get(slug) if self.live is not None else None
             relative = layout.latest_page(slug)
             return kept_page(writer, relative, before, key, moment.collected_at, moment.built_at)
@@ -976,7 +976,9 @@ class SiteBuilder:
         except RenderError:
             return None
         if drawn and self.live is not None:
-            self.live.pages[slug] = drawn[0].to_text()
+            written = page_hash(page.encode("utf-8"))
+            found = Drawn(drawn[0], moment.collected_at, moment.built_at, written)
+            self.live.pages[slug] = found.to_text()
         filing.store.spare(latest)  # still the latest: the tiers keep it whole
         filing.store.append_check(record, entry)
         if record.incident is not None:

@@ -12,8 +12,8 @@ is always rendered: it may show anything), the version it repeats, what the
 page shows of the status over time (:meth:`StatusView.page_key`), the theme's
 templates and code, the site's title, assets and words. When the previous
 build's check drew the page from the same key, and the page on disk is the
-one it wrote (its content hash, :class:`~dashsite.store.write.WrittenDigests`),
-the two times are replaced in it (:func:`retimed`); else the page is drawn.
+one it drew (its hash, kept with the key: a page a ``pull`` brought back is
+one), the two times are replaced in it (:func:`retimed`); else the page is drawn.
 A page whose collectors failed (the last good values' ages move), reused a
 value under ``every`` (its age moves), is a whole document, or is drawn by a
 layout of the site's own (it may show anything) is always drawn.
@@ -49,24 +49,33 @@ _BUILT = 'Built <time datetime="{}">{}</time>'
 
 @dataclass(frozen=True, slots=True)
 class Drawn:
-    """What a check's latest page was drawn from (:func:`page_key`), and its two times."""
+    """What a check's latest page was drawn from (:func:`page_key`), its two times, and
+    the page's own hash (:func:`page_hash`)."""
 
     key: str
     collected_at: datetime
     built_at: datetime
+    page: str
 
     def to_text(self) -> str:
         """One line of ``.dashsite/<site>.live.json`` (:attr:`LiveCache.pages`)."""
-        return f"{self.key} {self.collected_at.isoformat()} {self.built_at.isoformat()}"
+        times = f"{self.collected_at.isoformat()} {self.built_at.isoformat()}"
+        return f"{self.key} {times} {self.page}"
 
     @classmethod
     def from_text(cls, text: str) -> Drawn | None:
         """The line back; None when it is not one (a damaged cache: the page is drawn)."""
         try:
-            key, collected, built = text.split(" ")
-            return cls(key, datetime.fromisoformat(collected), datetime.fromisoformat(built))
+            key, collected, built, page = text.split(" ")
+            at, built_at = datetime.fromisoformat(collected), datetime.fromisoformat(built)
         except ValueError:
             return None
+        return cls(key, at, built_at, page)
+
+
+def page_hash(page: bytes) -> str:
+    """A latest page's bytes, hashed: the page a check finds is the one it drew."""
+    return hashlib.blake2b(page, digest_size=16).hexdigest()
 
 
 def layout_signature(environment: Environment, site: Mapping[str, Any]) -> str | None:
@@ -174,12 +183,13 @@ def kept_page(
 ) -> str | None:
     """The latest page ``relative`` retimed to ``collected_at`` and ``built_at``, when the
     previous build drew it (``before``: its :class:`Drawn`, as text) from ``key`` and it
-    is still the page that build wrote; else None (draw it)."""
+    is still the page that build drew, byte for byte (also after a ``pull`` brought it
+    back); else None (draw it)."""
     was = Drawn.from_text(before) if before is not None else None
     if was is None or was.key != key:
         return None
-    found = writer.read_written(relative)
-    if found is None:
+    found = writer.read(relative)
+    if found is None or page_hash(found) != was.page:
         return None
     try:
         page = found.decode("utf-8")

@@ -386,20 +386,13 @@ class SiteFolder:
         os.replace(aside / relative.replace("/", "%"), target)
         self.written += 1
 
-    def read_written(self, relative: str) -> bytes | None:
-        """``relative`` as the previous build wrote it: its bytes when they hash to what
-        that build noted (:class:`WrittenDigests`); None when it is not noted, was changed
-        since or cannot be read."""
-        digests = self.digests
-        noted = digests.previous.get(relative) if digests is not None else None
-        if noted is None:
-            return None
+    def read(self, relative: str) -> bytes | None:
+        """``relative``'s bytes, read inside the folder (None when it cannot be read)."""
         try:
             with open(self._target(relative), "rb") as file:
-                found = file.read()
+                return file.read()
         except OSError:
             return None
-        return found if _digest(found) == noted else None
 
     def _make_dirs(self, folder: str) -> None:
         """Make ``folder`` and its parents, remembering which ones are new."""
