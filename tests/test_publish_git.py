@@ -378,3 +378,45 @@ def test_publish_over_a_damaged_manifest_says_how_to_overwrite(repo: Path, tmp_p
     assert forced.returncode == 0, forced.stderr
     assert json.loads(remote_read(repo, "manifest.json")) == json.loads(
         (repo / "site" / "manifest.json").read_text())
+
+
+def test_a_runner_that_keeps_live_json_retimes_the_pages_it_pulled(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CI round as the example runs it: a fresh checkout, ``.dashsite/site.live.json``
+    restored from the cache, the site pulled from gh-pages. The latest page a check drew
+    comes back byte for byte, so the next check retimes it, and it is what a runner
+    without the cache draws."""
+    from datetime import timedelta
+
+    from dashsite.render import pages
+
+    drawn: list[str] = []
+    draw = pages.wrap_body
+
+    def counting(environment, body, context):  # type: ignore[no-untyped-def]
+        drawn.append(context["dashboard"]["slug"])
+        return draw(environment, body, context)
+
+    monkeypatch.setattr(pages, "wrap_body", counting)
+    kept = repo.parent / "live.json"
+    for n in range(3):
+        if n:  # a fresh runner: the cache's file back, the site pulled
+            shutil.rmtree(repo / "site")
+            shutil.rmtree(repo / ".dashsite")
+            (repo / ".dashsite").mkdir()
+            shutil.copy(kept, repo / ".dashsite" / "site.live.json")
+            assert cli(repo, "pull", "gh-pages").returncode == 0
+        twin = repo.parent / f"twin-{n}"
+        shutil.copytree(repo, twin, ignore=shutil.ignore_patterns(".dashsite"))
+        moment = T0 + timedelta(minutes=5 * n)
+        drawn.clear()
+        build(repo, version_id=f"ci-{n}", clock=fixed_clock(moment))
+        ours = drawn.count("alpha")
+        build(twin, version_id=f"ci-{n}", clock=fixed_clock(moment))
+        page = (repo / "site" / "alpha" / "index.html").read_text()
+        assert page == (twin / "site" / "alpha" / "index.html").read_text(), n
+        assert ours == [2, 1, 0][n], (n, ours)  # a version's two, a first check's, retimed
+        shutil.copy(repo / ".dashsite" / "site.live.json", kept)
+        assert cli(repo, "publish", "gh-pages").returncode == 0
+    assert remote_read(repo, "alpha/index.html") == page.rstrip("\n")
