@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -295,3 +296,19 @@ def vdir(site: Path, slug: str, version: str) -> Path:
 def vrel(site: Path, slug: str, version: str) -> str:
     """``<slug>/<day>/<version>``: where a version sits, relative to the site (a key prefix)."""
     return vdir(site, slug, version).relative_to(site).as_posix()
+
+
+def count_layouts(monkeypatch) -> Counter[str]:  # type: ignore[no-untyped-def]
+    """Slug → how many dashboard pages were drawn in their layout from now on (a check's
+    retimed page is not: :mod:`dashsite.site.retime`). In this process only."""
+    from dashsite.render import pages
+
+    counts: Counter[str] = Counter()
+    draw = pages.wrap_body
+
+    def counting(environment, body, context):  # type: ignore[no-untyped-def]
+        counts[context["dashboard"]["slug"]] += 1
+        return draw(environment, body, context)
+
+    monkeypatch.setattr(pages, "wrap_body", counting)
+    return counts

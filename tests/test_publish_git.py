@@ -389,16 +389,9 @@ def test_a_runner_that_keeps_live_json_retimes_the_pages_it_pulled(
     without the cache draws."""
     from datetime import timedelta
 
-    from dashsite.render import pages
+    from projects import count_layouts
 
-    drawn: list[str] = []
-    draw = pages.wrap_body
-
-    def counting(environment, body, context):  # type: ignore[no-untyped-def]
-        drawn.append(context["dashboard"]["slug"])
-        return draw(environment, body, context)
-
-    monkeypatch.setattr(pages, "wrap_body", counting)
+    drawn = count_layouts(monkeypatch)
     kept = repo.parent / "live.json"
     for n in range(3):
         if n:  # a fresh runner: the cache's file back, the site pulled
@@ -412,7 +405,7 @@ def test_a_runner_that_keeps_live_json_retimes_the_pages_it_pulled(
         moment = T0 + timedelta(minutes=5 * n)
         drawn.clear()
         build(repo, version_id=f"ci-{n}", clock=fixed_clock(moment))
-        ours = drawn.count("alpha")
+        ours = drawn["alpha"]
         build(twin, version_id=f"ci-{n}", clock=fixed_clock(moment))
         page = (repo / "site" / "alpha" / "index.html").read_text()
         assert page == (twin / "site" / "alpha" / "index.html").read_text(), n

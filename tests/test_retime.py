@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from dashsite.render import pages
 from dashsite.site.retime import Drawn, retimed
-from projects import T0, build, fixed_clock, logged_checks, write_project
+from projects import T0, build, count_layouts, fixed_clock, logged_checks, write_project
 
 from htmltree import parse
 
@@ -59,17 +58,9 @@ Planned.
 
 
 @pytest.fixture
-def wrapped(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+def wrapped(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How many latest pages each dashboard's layout drew (not retimed), by slug."""
-    counts: Counter[str] = Counter()
-    draw = pages.wrap_body
-
-    def counting(environment, body, context):  # type: ignore[no-untyped-def]
-        counts[context["dashboard"]["slug"]] += 1
-        return draw(environment, body, context)
-
-    monkeypatch.setattr(pages, "wrap_body", counting)
-    yield counts
+    return count_layouts(monkeypatch)
 
 
 def _project(root: Path) -> Path:
