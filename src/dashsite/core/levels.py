@@ -41,21 +41,30 @@ class StatusLevel(IntEnum):
 _BY_SLUG = {level.slug: level for level in StatusLevel}
 
 
+PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""The exact types of plain values: they carry no level (a subclass, such as
+:class:`StatusLevel`, may)."""
+
+
 def iter_levels(value: Any) -> Iterator[StatusLevel]:
     """Yield every level carried by renderables found in ``value``.
 
     Renderables report their own levels through a ``levels()`` method; plain
     dicts, lists and tuples are searched recursively.
     """
+    if type(value) in PLAIN_SCALARS:
+        return  # (most of what a table holds: no lookup of a ``levels`` it cannot have)
     levels = getattr(value, "levels", None)
     if callable(levels) and not isinstance(value, type):
         yield from levels()
     elif isinstance(value, Mapping):
         for item in value.values():
-            yield from iter_levels(item)
+            if type(item) not in PLAIN_SCALARS:
+                yield from iter_levels(item)
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            yield from iter_levels(item)
+            if type(item) not in PLAIN_SCALARS:
+                yield from iter_levels(item)
 
 
 def worst_level(data: Any, *, failed: bool = False) -> StatusLevel:

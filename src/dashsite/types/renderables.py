@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from dashsite.core import plugins
 from dashsite.core.errors import RenderError, RenderTypeMisuse
-from dashsite.core.levels import StatusLevel, iter_levels
+from dashsite.core.levels import PLAIN_SCALARS, StatusLevel, iter_levels
 from dashsite.types import formats, styles
 from dashsite.types.stored import KIND, SCALAR, StoredDataError, field_of, level_of
 
@@ -276,7 +276,8 @@ def _title(title: str, inline_css: bool) -> str:
 
 def _levels_of(values: Iterator[Any]) -> Iterator[StatusLevel]:
     for value in values:
-        yield from iter_levels(value)
+        if type(value) not in PLAIN_SCALARS:
+            yield from iter_levels(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,8 @@ def to_jsonable(value: Any, where: str = "value", depth: int = 0) -> Any:
     """
     if depth > MAX_DEPTH:
         raise TypeError(f"{where}: nested deeper than {MAX_DEPTH} levels (or circular)")
+    if type(value) is list:  # (a table's rows: the most common container, tested first)
+        return [_child(item, where, index, depth) for index, item in enumerate(value)]
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -133,15 +135,13 @@ def to_jsonable(value: Any, where: str = "value", depth: int = 0) -> Any:
             if not isinstance(key, str | int | float | bool) and key is not None:
                 raise TypeError(f"{where}: dict key {key!r} is not a string")
             name = _text(key, f"{where} key") if isinstance(key, str) else str(key)
-            out[name] = to_jsonable(item, f"{where}[{key!r}]", depth + 1)
+            out[name] = _child(item, where, key, depth)
         if KIND in out:  # plain data that looks like a render type stays plain data
             return {KIND: PLAIN, "items": out}
         return out
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
-        return [
-            to_jsonable(item, f"{where}[{index}]", depth + 1) for index, item in enumerate(items)
-        ]
+        return [_child(item, where, index, depth) for index, item in enumerate(items)]
     raise TypeError(f"{where}: a {type(value).__name__} cannot be stored as JSON")
 
 
@@ -158,7 +158,7 @@ def _encode(value: RenderType, where: str, depth: int) -> dict[str, Any]:
             if cls.to_stored is RenderType.to_stored:  # the fields as they are: no dict between
                 out: dict[str, Any] = {KIND: kind}
                 for name in cls.field_names():
-                    out[name] = to_jsonable(getattr(value, name), f"{where}.{name}", depth + 1)
+                    out[name] = _child(getattr(value, name), where, name, depth, attribute=True)
                 return out
             stored = value.to_stored()
         except AttributeError as exc:  # a type's stored_fields names what it does not have
@@ -168,8 +168,32 @@ def _encode(value: RenderType, where: str, depth: int) -> dict[str, Any]:
             raise TypeError(text if text.startswith(where) else f"{where}: {text}") from None
     out = {KIND: kind}
     for name, item in stored.items():
-        out[name] = to_jsonable(item, f"{where}.{name}", depth + 1)
+        out[name] = _child(item, where, name, depth, attribute=True)
     return out
+
+
+def _child(item: Any, where: str, key: object, depth: int, *, attribute: bool = False) -> Any:
+    """``item``, held at ``key`` in the value ``where`` names, as JSON-ready data.
+
+    A plain scalar fit to store is returned as it is, and no name is made for it: the
+    common case (a table's cells), which was a third of a build's collection. Anything
+    else goes to :func:`to_jsonable` with its name (``where[key]``, or ``where.key`` for
+    an ``attribute`` of a render type).
+    """
+    kind = type(item)
+    if depth < MAX_DEPTH:
+        if kind is str:
+            if item.isascii():
+                return item
+        elif kind is int:
+            if -_MAX_INT < item < _MAX_INT:
+                return item
+        elif kind is float:
+            if math.isfinite(item):
+                return item
+        elif item is None or kind is bool:
+            return item
+    return to_jsonable(item, f"{where}.{key}" if attribute else f"{where}[{key!r}]", depth + 1)
 
 
 _TIMES: dict[str, Any] = {"datetime": datetime, "date": date}
