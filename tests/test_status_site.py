@@ -943,6 +943,55 @@ def test_a_build_reads_the_days_digest_not_a_year_of_status_files(tmp_path: Path
     assert json.loads(digest.read_text())["key"].startswith("2026-11-27|2026-11-26")
 
 
+def test_a_sites_first_day_keeps_its_digest_and_reads_only_logged_months(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is settled on a site's first day, but its digest is kept all the same:
+    summed by the first build, read by the next. And the months of a year of bars
+    that have no log are neither listed nor read, every build, for every dashboard."""
+    from dashsite.status import timeline
+    from dashsite.store.version_store import VersionStore
+
+    summed: list[str] = []
+    compute = timeline.Timeline._compute_digest
+
+    def counting(self, record, *args, **kwargs):  # type: ignore[no-untyped-def]
+        summed.append(record.slug)
+        return compute(self, record, *args, **kwargs)
+
+    looked: set[str] = set()
+    listing = VersionStore._month_folder
+    read_seal = timeline.read_seal
+
+    def listed(self, slug, month):  # type: ignore[no-untyped-def]
+        looked.add(month)
+        return listing(self, slug, month)
+
+    def sealed(path: Path) -> str:
+        looked.add(path.parent.name)
+        return read_seal(path)
+
+    monkeypatch.setattr(timeline.Timeline, "_compute_digest", counting)
+    monkeypatch.setattr(VersionStore, "_month_folder", listed)
+    monkeypatch.setattr(timeline, "read_seal", sealed)
+    root = project(tmp_path)
+    run(root, "alpha", ["7", "7"])
+    digest = root / "site" / "alpha" / "log" / "digest.json"
+    assert json.loads(digest.read_text())["key"].startswith("2026-11-27|2026-11-26")
+    assert summed
+    summed.clear()
+    run(root, "alpha", ["7", "7"], start=T0 + timedelta(minutes=10))
+    assert summed == []  # read, not summed again
+    assert looked == {"2026-11"}  # the bars reach back to August: no log there
+    control = tmp_path / "control"
+    shutil.copytree(root, control)
+    shutil.rmtree(control / ".dashsite")
+    digest.unlink()
+    for where in (root, control):
+        run(where, "alpha", ["down"], start=T0 + timedelta(minutes=20))
+    assert page(root, "alpha/index.html").text() == page(control, "alpha/index.html").text()
+
+
 def test_a_version_a_killed_build_filed_still_counts_for_incidents(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -576,9 +576,9 @@ class Timeline:
                 found = None
         if found is None or found.key != key:
             found = self._compute_digest(record, today, hold, maintenance, key)
-            if found.first is not None or found.incidents or path.is_file():
-                self._save_digest(record, found)  # nothing settled yet: no file needed
-            else:
+            if record.settled is not None or path.is_file():
+                self._save_digest(record, found)  # (kept even when no day is logged yet:
+            else:  # a site's first day would sum it again every build)
                 found.token = _token(json.dumps(found.to_json(), sort_keys=True))
         self._digests[record.slug] = found
         return found
@@ -594,14 +594,16 @@ class Timeline:
         seals of the status files it copies incidents from (:attr:`Digest.begun`): an
         incident resolved into one of them, when the digest was not read, fails it.
 
-        The shards of the months the manifest logs (a digest sums no other): a month
-        with no log is not listed, every build, for each dashboard."""
+        Only the months the manifest logs: a digest sums no other, and no incident
+        began in a month with no log. Another month's folder is neither listed nor
+        read, every build, for each dashboard."""
         slug = record.slug
         today, settled = key.split("|")[:2]
         if settled == "-":
             return ""
         begun = ",".join(
-            f"{m}={self._month_seal(slug, m)}" for m in bar_months(date.fromisoformat(today))
+            f"{m}={self._month_seal(slug, m) if m in record.months else ''}"
+            for m in bar_months(date.fromisoformat(today))
         )
         logged = [m for m in year_months(today) if m in record.months]
         return f"{span_signature(self.store, slug, logged, settled)};begun:{begun}"
@@ -677,8 +679,9 @@ class Timeline:
         )
         digest.incidents = recent[::-1][:DIGEST_INCIDENTS]
         if settled is not None:  # (none settled: no file is written, nothing is taken)
-            digest.begun = {
-                m: list(self._begun_in_file(record, m, hold)) for m in bar_months(today)
+            digest.begun = {  # (none began in a month with no log: no file to read)
+                m: list(self._begun_in_file(record, m, hold)) if m in record.months else []
+                for m in bar_months(today)
             }
         return digest
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 
 from dashsite.core.levels import StatusLevel
@@ -62,13 +63,16 @@ HISTORY_PAGE = 200
 RECENT_INCIDENTS = 5
 
 
-def touching_months(first: str, last: str) -> list[str]:
+@cache
+def touching_months(first: str, last: str) -> tuple[str, ...]:
     """The months whose incidents may touch the days ``first`` to ``last``: theirs, and
     those of the 31 days before (an incident runs on into the next month)."""
-    return months_between(date.fromisoformat(first) - timedelta(days=31), date.fromisoformat(last))
+    start = date.fromisoformat(first) - timedelta(days=31)
+    return tuple(months_between(start, date.fromisoformat(last)))
 
 
-def bar_months(today: date) -> list[str]:
+@cache
+def bar_months(today: date) -> tuple[str, ...]:
     """The months whose incidents may touch the 90 days of bars that end ``today``."""
     first = today - timedelta(days=BAR_DAYS - 1)
     return touching_months(first.isoformat(), today.isoformat())
@@ -287,7 +291,7 @@ class StatusView:
         (``kept_from``). Two views with the same key draw a latest page's status alike: a
         check whose page would be drawn the same is retimed instead
         (:mod:`dashsite.site.retime`)."""
-        months = touching_months(self.bars[0].day, self.bars[-1].day) if self.bars else []
+        months = touching_months(self.bars[0].day, self.bars[-1].day) if self.bars else ()
         begun = [repr(self.source.begun(m)) for m in months] if self.source is not None else []
         drawn = [self.drawn_key(), self.settled, begun, repr(self.ongoing), str(self.kept_from)]
         return hashlib.blake2b(repr(drawn).encode(), digest_size=12).hexdigest()

@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,11 @@ def span_signature(store: VersionStore, slug: str, months: Iterable[str], throug
     return ";".join(f"{m}={month_signature(store, slug, m, through)}" for m in months)
 
 
-def year_months(today: str) -> list[str]:
+@cache
+def year_months(today: str) -> tuple[str, ...]:
     """The months of the year of days that ends with ``today`` (``YYYY-MM-DD``)."""
     last = date.fromisoformat(today)
-    return months_between(last - timedelta(days=364), last)
+    return tuple(months_between(last - timedelta(days=364), last))
 
 
 def _seal(body: str, signature: str) -> str:
