@@ -35,7 +35,7 @@ from typing import Any
 
 from dashsite.core.levels import StatusLevel
 from dashsite.core.names import is_slug
-from dashsite.status.model import DaySummary, State, in_order, tally
+from dashsite.status.model import DaySummary, in_order, state_named, tally
 from dashsite.store.layout import state_file
 from dashsite.store.log import LogRecord
 from dashsite.store.records import Mark, day_start
@@ -253,7 +253,7 @@ def _summary_from(day: str, raw: dict[str, Any]) -> DaySummary:
     if raw.get("worst") is not None:
         found.worst = StatusLevel.parse(str(raw["worst"]))
     for state, seconds in raw["seconds"].items():
-        found.seconds[State(state)] = float(seconds)
+        found.seconds[state_named(state)] = float(seconds)
     found.collectors = {str(k): [float(v[0]), float(v[1])] for k, v in raw["collectors"].items()}
     if raw.get("last") is not None:
         found.last = Mark.from_json(raw["last"])

@@ -42,6 +42,18 @@ class State(StrEnum):
     NODATA = "nodata"
 
 
+_BY_TEXT = {state.value: state for state in State}
+
+
+def state_named(name: object) -> State:
+    """The state called ``name`` (``"up"``), as ``State(name)`` but a dict lookup: the
+    summaries read back name one per day and hour; ValueError if none is called so."""
+    found = _BY_TEXT.get(name) if isinstance(name, str) else None
+    if found is None:
+        raise ValueError(f"{name!r} is not a state")
+    return found
+
+
 def state_of(level: StatusLevel) -> State:
     """``ok`` → up, ``warning`` → degraded, ``error``/``critical`` → down."""
     if level == StatusLevel.OK:
@@ -142,7 +154,7 @@ class DaySummary:
             number = finite_number(value)
             if number is None or not 0 <= number <= limit:
                 raise ValueError(f"day {day}: {name} is not a number of seconds")
-            summary.seconds[State(name)] = number
+            summary.seconds[state_named(name)] = number
         collectors = raw.get("collectors", {})
         if not isinstance(collectors, dict):
             raise ValueError(f"day {day}: collectors is not an object")

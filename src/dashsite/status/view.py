@@ -96,7 +96,7 @@ class Window:
         return f"{self.start.isoformat()}/{self.end.isoformat() if self.end else ''}{tail}"
 
 
-STATE_WORDS = {
+STATE_WORDS: dict[str, str] = {  # (keyed by State: equal to its text, so either finds it)
     State.UP: "ok",
     State.DEGRADED: "degraded",
     State.DOWN: "down",
@@ -158,7 +158,7 @@ class DayBar:
         ]
         if self.partial:
             said.append(f"no data {minutes_text(self.seconds[State.NODATA])}")
-        head = ", ".join(said) if said else STATE_WORDS[State(self.shown)]
+        head = ", ".join(said) if said else STATE_WORDS[self.shown]
         return f"{self.day}: {head}, {versions}, uptime {uptime}"
 
 
@@ -451,7 +451,7 @@ class StatusView:
         image (90 labelled days per dashboard would make the index long to
         read aloud, and heavy: it is rewritten by every build).
         """
-        counts = Counter(State(bar.shown) for bar in self.bars)
+        counts = Counter(bar.shown for bar in self.bars)  # (a State is equal to its text)
         parts = [f"{counts[state]} {word}" for state, word in STATE_WORDS.items() if counts[state]]
         if not parts:
             return "no days"
