@@ -857,3 +857,46 @@ def test_an_incident_across_a_month_end_survives_a_round_of_pulls(
     assert [i["start"] for i in november["incidents"]] == ["2026-11-30T23:50:00+00:00"]
     items = page(root, "alpha/index.html").find("section", class_="incidents")
     assert "From 2026-11-30 23:50 UTC to 2026-12-01 00:10 UTC" in " ".join(items.text().split())
+
+
+def test_a_month_ends_on_fresh_runners_and_its_history_pages_stay_published(
+    tmp_path: Path, endpoint: str, bucket: str
+) -> None:
+    """Each build on a fresh runner (pull, build, publish). A pull brings the log, not the
+    history pages, so December's first publish found November's page missing here and
+    deleted it from the bucket, while the history index still linked it."""
+    from test_status_site import flaky
+
+    root = write_project(tmp_path / "p", {"alpha": flaky()}, config='expected_every = "5m"\n')
+    target = f"s3://{bucket}/site"
+    start = datetime(2026, 11, 30, 23, 50, tzinfo=UTC)
+    for n, mode in enumerate(["7", "8", "9", "10"]):  # the third is December's first
+        if n:
+            shutil.rmtree(root / "site")
+            shutil.rmtree(root / ".dashsite", ignore_errors=True)
+            assert s3_cli(root, endpoint, "pull", target).returncode == 0
+        (root / "dashboards" / "alpha" / "mode.txt").write_text(mode)
+        build(root, clock=fixed_clock(start + timedelta(minutes=5 * n)))
+        assert s3_cli(root, endpoint, "publish", target).returncode == 0
+    published = set(keys(endpoint, bucket))
+    history = parse(read(endpoint, bucket, "site/alpha/history/index.html").decode())
+    months = {a.attrs["href"] for a in history.find("ul", class_="history-months").find_all("a")}
+    assert months == {"2026-11.html", "2026-12.html"}
+    assert {f"site/alpha/history/{name}" for name in months} <= published
+    november = parse(read(endpoint, bucket, "site/alpha/history/2026-11.html").decode())
+    assert len(list(november.find("table", class_="history-table").find("tbody").find_all("tr"))) == 2
+
+
+def test_a_history_page_missing_here_is_deleted_only_when_the_site_no_longer_lists_it() -> None:
+    from dashsite.publish.s3 import _still_listed
+    from dashsite.store.manifest import DashboardRecord, MonthInfo
+
+    record = DashboardRecord("alpha", "Alpha")
+    record.months["2026-11"] = MonthInfo(count=250, days={"01"})  # two pages of 200
+    manifest = Manifest(dashboards={"alpha": record})
+    listed = {name: _still_listed(f"alpha/history/{name}", manifest) for name in (
+        "2026-11.html", "2026-11-2.html", "2026-11-3.html", "2026-10.html", "index.html",
+        "months.html")}
+    assert listed == {"2026-11.html": True, "2026-11-2.html": True, "2026-11-3.html": False,
+                      "2026-10.html": False, "index.html": False, "months.html": False}
+    assert not _still_listed("beta/history/2026-11.html", manifest)

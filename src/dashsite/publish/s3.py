@@ -18,6 +18,7 @@ ETag is its MD5).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from dashsite.publish.verify import verified_files
 from dashsite.status.summaries import YEAR_DAYS
 from dashsite.status.view import HISTORY_PAGE, month_page
 from dashsite.store import layout
-from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE
+from dashsite.store.layout import MANIFEST_FILE, MONTHS_PAGE, Kind
 from dashsite.store.manifest import read_first
 from dashsite.store.version_store import DashboardRecord, LogRecord, Manifest, VersionStore
 from dashsite.store.write import StagedSite
@@ -252,6 +253,25 @@ def _changing_part(
     return sorted(set(files)), versions
 
 
+_MONTH_PAGE = re.compile(r"(\d{4}-\d{2})(?:-(\d+))?\.html")
+
+
+def _still_listed(relative: str, local: Manifest) -> bool:
+    """Whether ``relative`` is a history page of a month the site still logs, within the
+    month's pages: published, and not drawn here. A pulled site has none of these pages
+    (a pull brings the log) but those its builds drew since, so a page missing here was
+    not deleted: retention and the tiers, which do delete some, say which
+    (:func:`_pruned_keys`, :func:`_thinned_keys`)."""
+    found = layout.classify(relative)
+    record = local.dashboards.get(found.slug) if found.slug is not None else None
+    page = _MONTH_PAGE.fullmatch(relative.rsplit("/", 1)[1])
+    if found.kind is not Kind.HISTORY or record is None or page is None:
+        return False
+    info = record.months.get(page.group(1))
+    number = int(page.group(2) or 1)
+    return info is not None and number <= max(1, -(-info.count // HISTORY_PAGE))
+
+
 def _thinned_months(record: DashboardRecord, before: DashboardRecord) -> set[str]:
     """Months whose history pages the tiers rewrote since ``before`` (links dropped)."""
     months: set[str] = set()
@@ -311,7 +331,11 @@ def publish_s3(
             files = site_files(site, [*changing, *versions])
             pending = [f for f in files if index.get(f.relative) != f.md5]
             fresh = set(changing)
-            gone = [k for k in index if k not in fresh and not (site / k).is_file()]
+            gone = [
+                k
+                for k in index
+                if k not in fresh and not (site / k).is_file() and not _still_listed(k, local)
+            ]
             thinned = _thinned_keys(client, target, store, local, published, None)
             dropped = _pruned_keys(client, target, store, local, published, pruned, None)
             deletions = sorted({*(target.key(k) for k in gone), *thinned, *dropped})
