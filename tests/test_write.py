@@ -220,3 +220,27 @@ def test_a_bare_file_name_is_written_through_a_temp_beside_it(
         write.atomic_write(tmp_path, b"x", make_parents=False)
     assert raised.value.filename == str(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["preview.eml"]  # no temp left
+
+
+def test_the_store_holds_its_paths_to_the_site(tmp_path: Path) -> None:
+    """``VersionStore.inside``: the usual path goes a short way (its folders checked once),
+    and everything else the long way; a link out of the site is refused either way."""
+    from dashsite.store.version_store import VersionStore
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "05.jsonl").write_text("{}\n")
+    site = tmp_path / "site"
+    (site / "alpha" / "log" / "2026-12").mkdir(parents=True)
+    (site / "evil").symlink_to(outside)
+    (site / "alpha" / "log" / "2026-11").symlink_to(outside)
+    (site / "alpha" / "log" / "2026-12" / "04.jsonl").symlink_to(outside / "05.jsonl")
+    (site / "fine").symlink_to(site / "alpha")
+    store = VersionStore(site)
+    for _ in range(2):  # the second time, from what the first one found
+        assert store.inside("alpha/log/2026-12/05.jsonl") == site / "alpha/log/2026-12/05.jsonl"
+        assert store.inside("fine/log/2026-12/05.jsonl") == site / "fine/log/2026-12/05.jsonl"
+        for bad in ("evil/05.jsonl", "alpha/log/2026-11/05.jsonl", "alpha/log/2026-12/04.jsonl",
+                    "alpha/../../outside/05.jsonl", "/etc/passwd"):
+            with pytest.raises(SiteError, match="outside the site"):
+                store.inside(bad)

@@ -118,6 +118,8 @@ class VersionStore:
         self._checked: set[tuple[str, str]] = set()
         self._resolved: Path | None = None
         self._safe: set[Path] = set()
+        self._safe_names: set[str] = set()
+        """The folders (``/``-separated, from the site) :meth:`inside` found plain."""
         """Folders of the site known to be no symbolic link (each is looked at once)."""
         self._days: dict[str, dict[str, tuple[list[LogRecord], int]]] = {}
         """Slug → day → the day's shard as read (and appended to) in this build: its records
@@ -274,18 +276,31 @@ class VersionStore:
         asks for a dashboard's folders thousands of times, and resolving the
         whole path each time cost more than writing the files.
         """
-        path = self.site / relative
-        plain = path.is_relative_to(self.site) and ".." not in path.relative_to(self.site).parts
-        if plain and self._plain(path.parent):
+        names = relative.split("/")
+        if relative[:1] != "/" and not {"", ".", ".."} & set(names):  # the usual case
+            folder = "/".join(names[:-1])
+            if folder not in self._safe_names:  # (checked the long way, once)
+                if not self._plain(self.site.joinpath(*names[:-1])):
+                    return self._resolved_inside(self.site / relative)
+                self._safe_names.add(folder)
+            path = self.site / relative
             if not path.is_symlink() or path.resolve().is_relative_to(self._root()):
                 return path
-        elif path.resolve().is_relative_to(self._root()):
+            return self._resolved_inside(path)
+        return self._resolved_inside(self.site / relative)
+
+    def _resolved_inside(self, path: Path) -> Path:
+        """``path``, resolved and held to the site; :class:`SiteError` naming the link that
+        leads out of it."""
+        if path.resolve().is_relative_to(self._root()):
             return path
         link = next((p for p in [path, *path.parents] if p.is_symlink()), path)
         raise SiteError(
             f"is a symbolic link to {link.readlink() if link.is_symlink() else '?'}, "
             "outside the site",
-            path=Path(self.site.name) / link.relative_to(self.site),
+            path=Path(self.site.name) / link.relative_to(self.site)
+            if link.is_relative_to(self.site)
+            else link,
             hint="dashsite writes only inside the site: replace the link "
             "with a real folder (or move the site where the link points)",
         )
