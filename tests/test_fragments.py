@@ -90,3 +90,15 @@ def test_a_value_whose_type_changed_is_a_change() -> None:
     after = {"t": {**table, "rows": [["x", True], ["y", 50.0]]}}
     found = changes(before, after, {}, {})
     assert [(c.kind, c.before) for c in found] == [("rows", "2 rows changed")]
+
+
+def test_tables_alike_but_for_key_order_tell_no_change() -> None:
+    from dashsite.status.compare import changes
+
+    table = {"$kind": "MonitorTable", "headers": ["a", "b"], "title": "", "formats": {}}
+    before = {"t": {**table, "rows": [["x", {"p": 1, "q": 2}], ["y", 50]]}}
+    after = {"t": {**table, "rows": [["x", {"q": 2, "p": 1}], ["y", 50]]}}
+    assert changes(before, after, {}, {}) == []
+    after["t"]["rows"].append(["z", 1])
+    assert [(c.kind, c.before, c.after) for c in changes(before, after, {}, {})] == [
+        ("rows", "1 row added", "z")]

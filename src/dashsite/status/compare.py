@@ -114,6 +114,8 @@ def changes(
 
 def _row_changes(path: str, before: list[Any], after: list[Any]) -> list[DataChange]:
     """Rows told apart by their first cell: added, removed, changed."""
+    if json.dumps(before, sort_keys=True) == json.dumps(after, sort_keys=True):
+        return []  # (most tables between two versions: one comparison, not one a row)
     old = {_cell_text(r): json.dumps(r, sort_keys=True) for r in before}
     new = {_cell_text(r): json.dumps(r, sort_keys=True) for r in after}
     found = []
