@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -887,16 +889,110 @@ def test_a_month_ends_on_fresh_runners_and_its_history_pages_stay_published(
     assert len(list(november.find("table", class_="history-table").find("tbody").find_all("tr"))) == 2
 
 
-def test_a_history_page_missing_here_is_deleted_only_when_the_site_no_longer_lists_it() -> None:
-    from dashsite.publish.s3 import _still_listed
+def test_a_page_missing_here_is_deleted_only_when_the_site_no_longer_has_it() -> None:
+    from dashsite.publish.s3 import _still_published
     from dashsite.store.manifest import DashboardRecord, MonthInfo
 
     record = DashboardRecord("alpha", "Alpha")
     record.months["2026-11"] = MonthInfo(count=250, days={"01"})  # two pages of 200
     manifest = Manifest(dashboards={"alpha": record})
-    listed = {name: _still_listed(f"alpha/history/{name}", manifest) for name in (
+    listed = {name: _still_published(f"alpha/history/{name}", manifest) for name in (
         "2026-11.html", "2026-11-2.html", "2026-11-3.html", "2026-10.html", "index.html",
         "months.html")}
     assert listed == {"2026-11.html": True, "2026-11-2.html": True, "2026-11-3.html": False,
                       "2026-10.html": False, "index.html": False, "months.html": False}
-    assert not _still_listed("beta/history/2026-11.html", manifest)
+    assert not _still_published("beta/history/2026-11.html", manifest)
+    record.active = False  # archived: a build leaves its files as they are
+    assert _still_published("alpha/history/index.html", manifest)
+    assert _still_published("alpha/feed.xml", manifest)
+
+
+def _dangling(endpoint: str, bucket: str) -> list[tuple[str, str]]:
+    """Each relative link of each page in the bucket whose object is not there."""
+    present = set(keys(endpoint, bucket))
+    found = []
+    for key in sorted(k for k in present if k.endswith(".html")):
+        for node in parse(read(endpoint, bucket, key).decode()).iter():
+            for name in ("href", "src"):
+                link = node.attrs.get(name) or ""
+                parts = urlsplit(link)
+                if not parts.path or parts.scheme or link.startswith("/"):
+                    continue
+                if posixpath.normpath(posixpath.join(posixpath.dirname(key), parts.path)) not in present:
+                    found.append((key, link))
+    return found
+
+
+RUNNER_CASES = {
+    # the tiers thin pages after a day and data after two, across two month ends; a pull
+    # that brings one version's log (history = 1) left the month they thinned unread
+    "tiers": ('history = 1\nkeep_pages = "1d"\nkeep_data = "2d"\n', [
+        (datetime(2026, 10, 31, 23, 50, tzinfo=UTC), {}),
+        (datetime(2026, 11, 30, 23, 50, tzinfo=UTC), {}),
+        (datetime(2026, 11, 30, 23, 55, tzinfo=UTC), {}),
+        (datetime(2026, 12, 1, 0, 5, tzinfo=UTC), {}),
+        (datetime(2026, 12, 2, 0, 15, tzinfo=UTC), {}),
+        (datetime(2026, 12, 4, 0, 15, tzinfo=UTC), {}),
+    ]),
+    # 401 versions fill three history pages of November; retention then keeps 150: one
+    "retention": ("", [
+        (datetime(2026, 11, 29, 12, 0, tzinfo=UTC), {}),
+        (datetime(2026, 11, 29, 12, 5, tzinfo=UTC), {}),
+        (datetime(2026, 11, 29, 12, 10, tzinfo=UTC), {"retention": "retention = 150\n"}),
+    ]),
+    # beta leaves dashboards/: archived, its pages stay as they are, its latest page whole
+    "archived": ('keep_pages = "1d"\n', [
+        (datetime(2026, 11, 30, 12, 0, tzinfo=UTC), {}),
+        (datetime(2026, 11, 30, 12, 5, tzinfo=UTC), {"archive": "beta"}),
+        (datetime(2026, 12, 9, 12, 0, tzinfo=UTC), {}),
+    ]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RUNNER_CASES))
+def test_fresh_runners_publish_what_one_machine_publishes(
+    tmp_path: Path, endpoint: str, case: str
+) -> None:
+    """The S3 CI recipe (each build on a fresh runner: pull, build, publish) beside the same
+    builds on one machine: after each round both buckets hold the same objects, and no
+    page links to one that is missing. A pull brings the log, not the pages, and publish
+    took pages it found missing for deleted (history pages, an archived dashboard's
+    files); the tiers deleted version pages a history page it could not redraw (its
+    month's log not pulled) still linked, and an archived dashboard's latest one."""
+    from test_status_site import flaky
+
+    config, rounds = RUNNER_CASES[case]
+    roots, buckets = [], []
+    for name in ("runners", "machine"):
+        root = write_project(tmp_path / name, {"alpha": flaky(), "beta": flaky("Beta")},
+                             config='expected_every = "5m"\nunchanged = "version"\n' + config)
+        if case == "retention":  # three pages of November, as 401 earlier builds left them
+            seed_log(root, ["alpha"], 401, rounds[0][0] - timedelta(minutes=5))
+        roots.append(root)
+        buckets.append(f"dash-{uuid.uuid4().hex[:12]}")
+        s3(endpoint).create_bucket(Bucket=buckets[-1])
+    for n, (moment, change) in enumerate(rounds):
+        for root, bucket in zip(roots, buckets, strict=True):
+            target = f"s3://{bucket}/site"
+            if "retention" in change:
+                with (root / "dashsite.toml").open("a") as toml:
+                    toml.write(change["retention"])
+            if "archive" in change:
+                shutil.rmtree(root / "dashboards" / change["archive"])
+            if n and root is roots[0]:  # a fresh runner
+                shutil.rmtree(root / "site")
+                shutil.rmtree(root / ".dashsite", ignore_errors=True)
+                pulled = s3_cli(root, endpoint, "pull", target)
+                assert pulled.returncode == 0, pulled.stderr
+            for slug in ("alpha", "beta"):
+                if (root / "dashboards" / slug).is_dir():
+                    (root / "dashboards" / slug / "mode.txt").write_text(str(7 + n))
+            build(root, clock=fixed_clock(moment))
+            published = s3_cli(root, endpoint, "publish", target)
+            assert published.returncode == 0, published.stderr
+        runners, machine = (set(keys(endpoint, b)) for b in buckets)
+        assert runners == machine, (n, sorted(runners ^ machine))
+        dangling = _dangling(endpoint, buckets[0])
+        assert dangling == _dangling(endpoint, buckets[1]), n
+        if case != "retention":  # (a snapshot links its row's page, which retention renumbers:
+            assert dangling == [], n  # so on one machine too; see the note of this change)

@@ -256,14 +256,19 @@ def _changing_part(
 _MONTH_PAGE = re.compile(r"(\d{4}-\d{2})(?:-(\d+))?\.html")
 
 
-def _still_listed(relative: str, local: Manifest) -> bool:
-    """Whether ``relative`` is a history page of a month the site still logs, within the
-    month's pages: published, and not drawn here. A pulled site has none of these pages
-    (a pull brings the log) but those its builds drew since, so a page missing here was
-    not deleted: retention and the tiers, which do delete some, say which
-    (:func:`_pruned_keys`, :func:`_thinned_keys`)."""
+def _still_published(relative: str, local: Manifest) -> bool:
+    """Whether ``relative``, published and not here, is still part of the site.
+
+    A pulled site holds the log, not the pages: only those its builds drew since.
+    So a file missing here was not deleted when it is a history page of a month the
+    site still logs (within the month's pages), or any file of an archived dashboard
+    (a build leaves those as they are). Retention and the tiers, which do delete
+    some, say which (:func:`_pruned_keys`, :func:`_thinned_keys`).
+    """
     found = layout.classify(relative)
     record = local.dashboards.get(found.slug) if found.slug is not None else None
+    if record is not None and not record.active:
+        return True
     page = _MONTH_PAGE.fullmatch(relative.rsplit("/", 1)[1])
     if found.kind is not Kind.HISTORY or record is None or page is None:
         return False
@@ -331,11 +336,9 @@ def publish_s3(
             files = site_files(site, [*changing, *versions])
             pending = [f for f in files if index.get(f.relative) != f.md5]
             fresh = set(changing)
-            gone = [
-                k
-                for k in index
-                if k not in fresh and not (site / k).is_file() and not _still_listed(k, local)
-            ]
+            away = [k for k in index if k not in fresh and not (site / k).is_file()]
+            held = {k: index[k] for k in away if _still_published(k, local)}
+            gone = [k for k in away if k not in held]
             thinned = _thinned_keys(client, target, store, local, published, None)
             dropped = _pruned_keys(client, target, store, local, published, pruned, None)
             deletions = sorted({*(target.key(k) for k in gone), *thinned, *dropped})
@@ -396,6 +399,8 @@ def publish_s3(
             delete()
         report.deleted = deletions
         published_index = {f.relative: f.md5 for f in files if f.relative in fresh}
+        if part is not None:  # still published, not here: still followed (a later build
+            published_index.update(held)  # may take one out: retention shrinking a month)
         # After the manifest: a half-done publish leaves the old index. An index that
         # already says the same is left alone: a publish with nothing changed writes nothing.
         if not dry_run and published_index != index:
@@ -534,6 +539,8 @@ def _thinned_keys(
                     day = entry.collected_at[:10]
                     if day >= cut or (since is not None and day < since):
                         continue
+                    if record.latest is not None and entry.id == record.latest.id:
+                        continue  # kept whole, as the tiers keep it: the latest page links it
                     page_gone = (  # the data tier's days whose page an earlier publish took
                         whole
                         and published is not None
@@ -573,9 +580,12 @@ def _get_if_there(client: Any, target: S3Target, relative: str) -> bytes | None:
 
 
 def _needed_months(record: DashboardRecord, history: int) -> list[str]:
-    """The log shards a build needs: the newest covering ``history`` versions, the oldest."""
+    """The log shards a build needs: the newest covering ``history`` versions, the oldest,
+    and those from where the tiers thinned last on (the next build thins from there, and
+    draws those months' history pages again without the links it drops)."""
     months = list(record.months)
-    wanted: list[str] = []
+    marks = [mark[:7] for mark in (record.pages_from, record.data_from) if mark is not None]
+    wanted: list[str] = [month for month in months if marks and month >= min(marks)]
     seen = 0
     for month in reversed(months):
         wanted.append(month)
@@ -584,7 +594,7 @@ def _needed_months(record: DashboardRecord, history: int) -> list[str]:
             break
     if months and months[0] not in wanted:
         wanted.append(months[0])
-    return sorted(wanted)
+    return sorted(set(wanted))
 
 
 _SITE_SUFFIXES = (".html", ".json", ".jsonl", ".xml", ".svg", ".css", ".js", ".txt", ".webp")
