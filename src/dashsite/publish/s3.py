@@ -322,6 +322,7 @@ def publish_s3(
             published = None  # every file compared with a listing; nothing deleted
         index = None if full or verify or published is None else _remote_index(client, target)
         deletions: list[str] = []
+        held: dict[str, str] = {}  # published, not here, still part of the site
         part: tuple[list[str], list[str]] | None = None
         pruned: list[tuple[str, str]] = []
         if published is not None:
@@ -399,8 +400,7 @@ def publish_s3(
             delete()
         report.deleted = deletions
         published_index = {f.relative: f.md5 for f in files if f.relative in fresh}
-        if part is not None:  # still published, not here: still followed (a later build
-            published_index.update(held)  # may take one out: retention shrinking a month)
+        published_index.update(held)  # still followed: a later build may take one out
         # After the manifest: a half-done publish leaves the old index. An index that
         # already says the same is left alone: a publish with nothing changed writes nothing.
         if not dry_run and published_index != index:

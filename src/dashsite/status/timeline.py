@@ -577,8 +577,10 @@ class Timeline:
         if found is None or found.key != key:
             found = self._compute_digest(record, today, hold, maintenance, key)
             if record.settled is not None or path.is_file():
-                self._save_digest(record, found)  # (kept even when no day is logged yet:
-            else:  # a site's first day would sum it again every build)
+                # Written even when no settled day is logged yet (a site's first day):
+                # without a file, each build of that day would sum it again.
+                self._save_digest(record, found)
+            else:
                 found.token = _token(json.dumps(found.to_json(), sort_keys=True))
         self._digests[record.slug] = found
         return found

@@ -118,9 +118,9 @@ class VersionStore:
         self._checked: set[tuple[str, str]] = set()
         self._resolved: Path | None = None
         self._safe: set[Path] = set()
-        self._safe_names: set[str] = set()
-        """The folders (``/``-separated, from the site) :meth:`inside` found plain."""
         """Folders of the site known to be no symbolic link (each is looked at once)."""
+        self._safe_names: set[str] = set()
+        """The same folders as :meth:`inside` names them (``/``-separated, from the site)."""
         self._days: dict[str, dict[str, tuple[list[LogRecord], int]]] = {}
         """Slug → day → the day's shard as read (and appended to) in this build: its records
         and how many lines were unreadable."""
