@@ -727,6 +727,10 @@ class Timeline:
             known = None  # another day, mark or hold (expected_every changed): read whole
         if known is not None:
             found = self._appended(record, known, first, today)
+            newest = max((r.order for r in known.at_t), default=None)
+            if found is not None and newest is not None and any(r.order < newest for r in found[0]):
+                found = None  # a line from before the tally's newest (a killed build's check,
+                # read once its day is known to have checks): the days are tallied whole
             if found is not None:
                 new, marks, checked = found
                 counts: Counter[str] = Counter()
