@@ -727,10 +727,6 @@ class Timeline:
             known = None  # another day, mark or hold (expected_every changed): read whole
         if known is not None:
             found = self._appended(record, known, first, today)
-            newest = max((r.order for r in known.at_t), default=None)
-            if found is not None and newest is not None and any(r.order < newest for r in found[0]):
-                found = None  # a line from before the tally's newest (a killed build's check,
-                # read once its day is known to have checks): the days are tallied whole
             if found is not None:
                 new, marks, checked = found
                 counts: Counter[str] = Counter()
@@ -763,8 +759,9 @@ class Timeline:
         self, record: DashboardRecord, known: LiveTally, first: date, today: date
     ) -> tuple[list[LogRecord], dict[str, ShardMark], dict[str, ShardMark]] | None:
         """The records (and checks) appended to the unsettled days since ``known``, and the
-        new marks of the shards and of the checks files; None when one was rewritten, or
-        lost lines (read the days whole)."""
+        new marks of the shards and of the checks files; None when one was rewritten, lost
+        lines, or holds a line from before the tally's newest (a killed build's check, read
+        once a later build marks its day as having checks): then the days are read whole."""
         new: list[LogRecord] = []
         marks: dict[str, ShardMark] = {}
         checked: dict[str, ShardMark] = {}
@@ -790,6 +787,9 @@ class Timeline:
             if mark is not None:
                 marks[name] = mark
             day += timedelta(days=1)
+        newest = max((r.order for r in known.at_t), default=None)
+        if newest is not None and any(r.order < newest for r in new):
+            return None
         return new, marks, checked
 
     def _forget(self, slug: str) -> None:
